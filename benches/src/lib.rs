@@ -1,0 +1,1 @@
+//! Benchmark fixtures (filled by the performance issue).

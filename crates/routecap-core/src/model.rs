@@ -1,0 +1,168 @@
+//! The routing model: targets, groups and a whole config.
+//!
+//! Everything here is already validated: formats parse into these types and
+//! nothing downstream re-checks input.
+
+use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
+use crate::hours::WeeklyHours;
+use crate::zone::{Instant, Zone};
+
+/// Default priority (SPEC §6).
+pub const DEFAULT_PRIORITY: i32 = 1;
+/// Default weight (SPEC §6).
+pub const DEFAULT_WEIGHT: u32 = 1;
+
+/// A destination a call can be sent to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Unique id (numbers in source formats become their decimal text).
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Lower is tried first; negatives allowed.
+    pub priority: i32,
+    /// Relative share within a priority tier; 0 = after all positive weights.
+    pub weight: u32,
+    /// Paused / disabled targets are never eligible.
+    pub paused: bool,
+    /// Zone of hours and cap windows.
+    pub zone: Zone,
+    /// The zone name as written in the config (for display).
+    pub zone_name: String,
+    /// Which event counts toward count caps.
+    pub trigger: Trigger,
+    /// Business hours; `None` = open 24/7.
+    pub hours: Option<WeeklyHours>,
+    /// Cap limits.
+    pub limits: Limits,
+    /// Concurrency per local (day, hour), replacing `limits.concurrency` per cell.
+    pub concurrency_matrix: Option<ConcurrencyMatrix>,
+    /// Usage at `Config::as_of`.
+    pub usage: Usage,
+}
+
+/// How a group's members are dialled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum GroupMode {
+    /// Members are routed one by one (Retreaver `behavior: 1`).
+    #[default]
+    Separate,
+    /// All eligible members are dialled at once as one step (`behavior: 2`).
+    Simultaneous,
+}
+
+impl GroupMode {
+    /// Stable name: `separate`, `simultaneous`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupMode::Separate => "separate",
+            GroupMode::Simultaneous => "simultaneous",
+        }
+    }
+}
+
+/// A set of targets with caps (and optionally hours) of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// Unique id among groups.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Members, as indices into [`Config::targets`].
+    pub members: Vec<usize>,
+    /// Dial mode.
+    pub mode: GroupMode,
+    /// Priority of the group as one step (simultaneous); `None` = default 1.
+    pub priority: Option<i32>,
+    /// Weight of the group as one step (simultaneous); `None` = default 1.
+    pub weight: Option<u32>,
+    /// Zone of the group's hours and cap windows.
+    pub zone: Zone,
+    /// The zone name as written in the config.
+    pub zone_name: String,
+    /// Group hours; `None` = open 24/7.
+    pub hours: Option<WeeklyHours>,
+    /// Group cap limits (count every call counted on any member).
+    pub limits: Limits,
+    /// Concurrency per local (day, hour).
+    pub concurrency_matrix: Option<ConcurrencyMatrix>,
+    /// Usage at `Config::as_of`.
+    pub usage: Usage,
+}
+
+impl Group {
+    /// Effective priority as a route step.
+    pub fn effective_priority(&self) -> i32 {
+        self.priority.unwrap_or(DEFAULT_PRIORITY)
+    }
+    /// Effective weight as a route step.
+    pub fn effective_weight(&self) -> u32 {
+        self.weight.unwrap_or(DEFAULT_WEIGHT)
+    }
+}
+
+/// One entry of a candidate list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CandidateRef {
+    /// A target, by index into [`Config::targets`].
+    Target(usize),
+    /// A (simultaneous) group, by index into [`Config::groups`].
+    Group(usize),
+}
+
+/// A whole routing configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Config {
+    /// The instant the imported usage belongs to; `None` = the first decision instant.
+    pub as_of: Option<Instant>,
+    /// Targets, ids unique.
+    pub targets: Vec<Target>,
+    /// Groups, ids unique.
+    pub groups: Vec<Group>,
+}
+
+impl Config {
+    /// Index of the target with this id.
+    pub fn target_index(&self, id: &str) -> Option<usize> {
+        self.targets.iter().position(|t| t.id == id)
+    }
+
+    /// Index of the group with this id.
+    pub fn group_index(&self, id: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.id == id)
+    }
+
+    /// Indices of the groups that contain target `t`.
+    pub fn groups_of(&self, t: usize) -> impl Iterator<Item = usize> + '_ {
+        self.groups
+            .iter()
+            .enumerate()
+            .filter(move |(_, g)| g.members.contains(&t))
+            .map(|(i, _)| i)
+    }
+
+    /// SPEC §1 default candidate list: every target in no simultaneous group,
+    /// then every simultaneous group, in config order.
+    pub fn default_candidates(&self) -> Vec<CandidateRef> {
+        let mut in_simul = vec![false; self.targets.len()];
+        for g in &self.groups {
+            if g.mode == GroupMode::Simultaneous {
+                for &m in &g.members {
+                    in_simul[m] = true;
+                }
+            }
+        }
+        let mut out: Vec<CandidateRef> = (0..self.targets.len())
+            .filter(|&i| !in_simul[i])
+            .map(CandidateRef::Target)
+            .collect();
+        out.extend(
+            self.groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.mode == GroupMode::Simultaneous)
+                .map(|(i, _)| CandidateRef::Group(i)),
+        );
+        out
+    }
+}

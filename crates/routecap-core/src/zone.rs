@@ -1,0 +1,476 @@
+//! Time zones: resolving Rails, Windows and IANA names (SPEC §2), and the
+//! offset rules of a zone as an explicit transition table.
+//!
+//! chrono-tz answers "what is the offset at instant t", but windows and
+//! business hours also need "when does the offset change next / last".
+//! chrono-tz keeps its transition list private, so [`ZoneRules`] rebuilds it
+//! once per distinct zone by probing chrono-tz every 12 hours over the
+//! supported range and bisecting each change to the second. Offsets therefore
+//! still come from the IANA database as compiled into chrono-tz.
+//!
+//! Supported instants: [`MIN_SUPPORTED`] (1970-01-01) up to, not including,
+//! [`MAX_SUPPORTED`] (2100-01-01). Callers validate inputs against that range.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// An instant: always UTC. Local times are derived, never stored.
+pub type Instant = DateTime<Utc>;
+
+/// First supported instant, 1970-01-01T00:00:00Z, as Unix seconds.
+pub const MIN_SUPPORTED: i64 = 0;
+/// First unsupported instant, 2100-01-01T00:00:00Z, as Unix seconds.
+pub const MAX_SUPPORTED: i64 = 4_102_444_800;
+
+/// Whether `t` lies in the supported range `[1970-01-01, 2100-01-01)`.
+pub fn is_supported(t: Instant) -> bool {
+    (MIN_SUPPORTED..MAX_SUPPORTED).contains(&t.timestamp())
+}
+
+/// Which naming scheme a zone name came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ZoneKind {
+    /// Rails `ActiveSupport::TimeZone::MAPPING` name (Retreaver).
+    Rails,
+    /// Windows / .NET `TimeZoneInfo` id (Ringba).
+    Windows,
+    /// IANA tz database name.
+    Iana,
+}
+
+impl ZoneKind {
+    /// Stable lower-case name used in outputs: `rails`, `windows`, `iana`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneKind::Rails => "rails",
+            ZoneKind::Windows => "windows",
+            ZoneKind::Iana => "iana",
+        }
+    }
+}
+
+/// A successfully resolved zone name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResolvedZone {
+    /// The IANA zone.
+    pub tz: Tz,
+    /// The scheme the name belongs to.
+    pub kind: ZoneKind,
+    /// The canonical spelling of the matched name (e.g. `Eastern Time (US & Canada)`).
+    pub canonical: &'static str,
+}
+
+/// An unknown zone name, with up to three close known names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownZone {
+    /// The name as given.
+    pub input: String,
+    /// Up to three closest known names, best first.
+    pub suggestions: Vec<&'static str>,
+}
+
+impl fmt::Display for UnknownZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown time zone {:?}", self.input)?;
+        if !self.suggestions.is_empty() {
+            write!(f, "; did you mean ")?;
+            for (i, s) in self.suggestions.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ", ")?;
+                }
+                write!(f, "{s:?}")?;
+            }
+            write!(f, "?")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownZone {}
+
+const RAILS_TSV: &str = include_str!("../data/rails-time-zones.tsv");
+const WINDOWS_TSV: &str = include_str!("../data/windows-time-zones.tsv");
+
+/// One accepted name.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownName {
+    /// The canonical spelling.
+    pub name: &'static str,
+    /// The IANA zone it maps to.
+    pub tz: Tz,
+    /// Its naming scheme.
+    pub kind: ZoneKind,
+}
+
+struct NameIndex {
+    all: Vec<KnownName>,
+    /// lower-cased name -> index into `all`; Rails first, then Windows, then IANA
+    /// (first writer wins, so `UTC` resolves as a Rails name).
+    by_lower: HashMap<String, usize>,
+}
+
+fn parse_tsv(text: &'static str, kind: ZoneKind, out: &mut Vec<KnownName>) {
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (name, iana) = line
+            .split_once('\t')
+            .expect("embedded zone table: name<TAB>iana");
+        let tz: Tz = iana
+            .parse()
+            .expect("embedded zone table names a zone chrono-tz knows");
+        out.push(KnownName { name, tz, kind });
+    }
+}
+
+fn index() -> &'static NameIndex {
+    static INDEX: OnceLock<NameIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut all = Vec::with_capacity(160 + 145 + chrono_tz::TZ_VARIANTS.len());
+        parse_tsv(RAILS_TSV, ZoneKind::Rails, &mut all);
+        parse_tsv(WINDOWS_TSV, ZoneKind::Windows, &mut all);
+        for tz in chrono_tz::TZ_VARIANTS {
+            all.push(KnownName {
+                name: tz.name(),
+                tz,
+                kind: ZoneKind::Iana,
+            });
+        }
+        let mut by_lower = HashMap::with_capacity(all.len());
+        for (i, k) in all.iter().enumerate() {
+            by_lower.entry(k.name.to_ascii_lowercase()).or_insert(i);
+        }
+        NameIndex { all, by_lower }
+    })
+}
+
+/// Every accepted name: the Rails names, then the Windows ids, then the IANA names.
+pub fn known_names() -> &'static [KnownName] {
+    &index().all
+}
+
+/// Resolve a zone name (Rails, Windows or IANA), ignoring ASCII case and
+/// surrounding whitespace. An empty or whitespace-only name is `UTC`.
+pub fn resolve(name: &str) -> Result<ResolvedZone, UnknownZone> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Ok(ResolvedZone {
+            tz: Tz::UTC,
+            kind: ZoneKind::Iana,
+            canonical: "UTC",
+        });
+    }
+    let idx = index();
+    match idx.by_lower.get(&trimmed.to_ascii_lowercase()) {
+        Some(&i) => {
+            let k = idx.all[i];
+            Ok(ResolvedZone {
+                tz: k.tz,
+                kind: k.kind,
+                canonical: k.name,
+            })
+        }
+        None => Err(UnknownZone {
+            input: name.to_string(),
+            suggestions: suggest(trimmed),
+        }),
+    }
+}
+
+/// Up to three known names closest to `input` (case-insensitive edit distance,
+/// with names containing the input as a substring ranked first).
+pub fn suggest(input: &str) -> Vec<&'static str> {
+    let needle = input.trim().to_ascii_lowercase();
+    let mut scored: Vec<(usize, &'static str)> = index()
+        .all
+        .iter()
+        .map(|k| {
+            let hay = k.name.to_ascii_lowercase();
+            let d = strsim::levenshtein(&needle, &hay);
+            let bonus = if !needle.is_empty() && hay.contains(&needle) {
+                0
+            } else {
+                1000
+            };
+            (bonus + d, k.name)
+        })
+        .collect();
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
+    let mut out: Vec<&'static str> = Vec::with_capacity(3);
+    for (_, name) in scored {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            out.push(name);
+        }
+        if out.len() == 3 {
+            break;
+        }
+    }
+    out
+}
+
+/// A span of constant UTC offset: `[start, end)` in Unix seconds,
+/// `None` = unbounded on that side (within the supported range).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetSpan {
+    /// First instant of the span (Unix seconds), `None` = from the start of time.
+    pub start: Option<i64>,
+    /// First instant after the span (Unix seconds), `None` = forever.
+    pub end: Option<i64>,
+    /// `local - utc` in seconds throughout the span.
+    pub offset: i32,
+}
+
+/// The offset rules of one zone: an explicit, sorted transition table.
+#[derive(Debug)]
+pub struct ZoneRules {
+    tz: Tz,
+    /// Offset in force before the first transition.
+    initial_offset: i32,
+    /// `(instant, offset from that instant on)`, strictly increasing instants.
+    transitions: Vec<(i64, i32)>,
+}
+
+const PROBE_STEP: i64 = 12 * 3600;
+
+fn chrono_offset(tz: Tz, t: i64) -> i32 {
+    let dt = DateTime::from_timestamp(t, 0).expect("probe instant in range");
+    tz.offset_from_utc_datetime(&dt.naive_utc())
+        .fix()
+        .local_minus_utc()
+}
+
+impl ZoneRules {
+    /// Build the transition table of `tz` over the supported range.
+    pub fn new(tz: Tz) -> Self {
+        let initial_offset = chrono_offset(tz, MIN_SUPPORTED);
+        let mut transitions = Vec::new();
+        let (mut lo, mut off_lo) = (MIN_SUPPORTED, initial_offset);
+        while lo < MAX_SUPPORTED {
+            let hi = (lo + PROBE_STEP).min(MAX_SUPPORTED);
+            if chrono_offset(tz, hi) == off_lo {
+                lo = hi;
+                continue;
+            }
+            // first instant in (lo, hi] whose offset differs from off_lo
+            let (mut a, mut b) = (lo, hi);
+            while b - a > 1 {
+                let mid = a + (b - a) / 2;
+                if chrono_offset(tz, mid) == off_lo {
+                    a = mid;
+                } else {
+                    b = mid;
+                }
+            }
+            let off_b = chrono_offset(tz, b);
+            transitions.push((b, off_b));
+            lo = b;
+            off_lo = off_b;
+        }
+        ZoneRules {
+            tz,
+            initial_offset,
+            transitions,
+        }
+    }
+
+    /// The chrono-tz zone.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
+    /// All transitions `(instant, new offset)` in the supported range.
+    pub fn transitions(&self) -> &[(i64, i32)] {
+        &self.transitions
+    }
+
+    /// Number of transitions at or before `t`.
+    fn count_le(&self, t: i64) -> usize {
+        self.transitions.partition_point(|&(at, _)| at <= t)
+    }
+
+    /// `local - utc` in seconds at Unix second `t`.
+    pub fn offset_at(&self, t: i64) -> i32 {
+        match self.count_le(t) {
+            0 => self.initial_offset,
+            n => self.transitions[n - 1].1,
+        }
+    }
+
+    /// The span of constant offset that contains Unix second `t`.
+    pub fn span_at(&self, t: i64) -> OffsetSpan {
+        let n = self.count_le(t);
+        let start = if n == 0 {
+            None
+        } else {
+            Some(self.transitions[n - 1].0)
+        };
+        let end = self.transitions.get(n).map(|&(at, _)| at);
+        OffsetSpan {
+            start,
+            end,
+            offset: self.offset_at(t),
+        }
+    }
+}
+
+/// A zone as used by targets and groups: the chrono-tz zone plus its
+/// transition table (shared, cheap to clone).
+#[derive(Clone)]
+pub struct Zone {
+    rules: Arc<ZoneRules>,
+}
+
+impl fmt::Debug for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Zone({})", self.rules.tz.name())
+    }
+}
+
+impl PartialEq for Zone {
+    fn eq(&self, other: &Self) -> bool {
+        self.rules.tz == other.rules.tz
+    }
+}
+impl Eq for Zone {}
+
+impl Zone {
+    /// Build a zone (computes its transition table: about a millisecond;
+    /// use a [`ZoneCache`] to share one per distinct zone).
+    pub fn new(tz: Tz) -> Self {
+        Zone {
+            rules: Arc::new(ZoneRules::new(tz)),
+        }
+    }
+
+    /// UTC.
+    pub fn utc() -> Self {
+        Zone::new(Tz::UTC)
+    }
+
+    /// The chrono-tz zone.
+    pub fn tz(&self) -> Tz {
+        self.rules.tz
+    }
+
+    /// The IANA name.
+    pub fn name(&self) -> &'static str {
+        self.rules.tz.name()
+    }
+
+    /// The transition table.
+    pub fn rules(&self) -> &ZoneRules {
+        &self.rules
+    }
+
+    /// `local - utc` in seconds at `t`.
+    pub fn offset_at(&self, t: Instant) -> i32 {
+        self.rules.offset_at(t.timestamp())
+    }
+
+    /// The local wall-clock time at `t`.
+    pub fn local(&self, t: Instant) -> NaiveDateTime {
+        let off = self.offset_at(t) as i64;
+        DateTime::from_timestamp(t.timestamp() + off, t.timestamp_subsec_nanos())
+            .expect("supported instants have a local time")
+            .naive_utc()
+    }
+
+    /// `t` as a fixed-offset date-time in this zone (for `local_time` outputs).
+    pub fn local_fixed(&self, t: Instant) -> DateTime<chrono::FixedOffset> {
+        let off = chrono::FixedOffset::east_opt(self.offset_at(t)).expect("offset within a day");
+        t.with_timezone(&off)
+    }
+
+    /// The span of constant offset containing `t`.
+    pub fn span_at(&self, t: i64) -> OffsetSpan {
+        self.rules.span_at(t)
+    }
+}
+
+/// Shares one [`Zone`] (and its transition table) per distinct IANA zone.
+#[derive(Default, Debug)]
+pub struct ZoneCache {
+    zones: HashMap<Tz, Zone>,
+}
+
+impl ZoneCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The zone for `tz`, built on first use.
+    pub fn get(&mut self, tz: Tz) -> Zone {
+        self.zones.entry(tz).or_insert_with(|| Zone::new(tz)).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+
+    #[test]
+    fn table_agrees_with_chrono_tz_hourly_for_new_york_2026() {
+        let z = Zone::new(chrono_tz::America::New_York);
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap().timestamp();
+        for h in 0..(366 * 24) {
+            let t = start + h * 3600 + 1799;
+            assert_eq!(z.rules().offset_at(t), chrono_offset(z.tz(), t), "at {t}");
+        }
+    }
+
+    #[test]
+    fn new_york_2026_transitions_exact() {
+        let z = Zone::new(chrono_tz::America::New_York);
+        let spring = Utc.with_ymd_and_hms(2026, 3, 8, 7, 0, 0).unwrap().timestamp();
+        let fall = Utc.with_ymd_and_hms(2026, 11, 1, 6, 0, 0).unwrap().timestamp();
+        assert!(z.rules().transitions().contains(&(spring, -4 * 3600)));
+        assert!(z.rules().transitions().contains(&(fall, -5 * 3600)));
+        let span = z.span_at(spring + 10);
+        assert_eq!(span.start, Some(spring));
+        assert_eq!(span.end, Some(fall));
+        assert_eq!(span.offset, -4 * 3600);
+    }
+
+    #[test]
+    fn utc_has_no_transitions() {
+        let z = Zone::utc();
+        assert!(z.rules().transitions().is_empty());
+        assert_eq!(
+            z.span_at(1_000_000),
+            OffsetSpan {
+                start: None,
+                end: None,
+                offset: 0
+            }
+        );
+    }
+
+    #[test]
+    fn resolves_case_insensitively_and_trims() {
+        let r = resolve("  eastern time (us & canada) ").unwrap();
+        assert_eq!(r.tz, chrono_tz::America::New_York);
+        assert_eq!(r.kind, ZoneKind::Rails);
+        let w = resolve("ROMANCE STANDARD TIME").unwrap();
+        assert_eq!(w.tz, chrono_tz::Europe::Paris);
+        assert_eq!(w.kind, ZoneKind::Windows);
+        let i = resolve("america/new_york").unwrap();
+        assert_eq!(i.kind, ZoneKind::Iana);
+        assert_eq!(resolve("").unwrap().tz, Tz::UTC);
+    }
+
+    #[test]
+    fn unknown_zone_suggests() {
+        let e = resolve("Eastern Time").unwrap_err();
+        assert_eq!(e.input, "Eastern Time");
+        assert!(!e.suggestions.is_empty() && e.suggestions.len() <= 3);
+        assert!(e.to_string().starts_with("unknown time zone \"Eastern Time\""));
+    }
+}
