@@ -20,6 +20,7 @@
 //! - [`eligibility`]: who is eligible now, every reason why not, and until when.
 //! - [`route`]: failover order by priority and weighted random draw.
 //! - [`formats`]: the native, Retreaver and Ringba config shapes.
+//! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
 #![deny(missing_docs)]
 
 pub mod caps;
@@ -28,6 +29,7 @@ pub mod formats;
 pub mod hours;
 pub mod model;
 pub mod money;
+pub mod render;
 pub mod route;
 pub mod state;
 pub mod window;

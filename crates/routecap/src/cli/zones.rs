@@ -1,0 +1,77 @@
+//! `routecap zones [NAME...] [--json]`.
+
+use routecap_core::zone::{self, ZoneKind};
+use serde_json::json;
+
+use super::{emit, json_text, Failure};
+
+/// Arguments of `routecap zones`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Names to resolve; none lists every accepted name.
+    names: Vec<String>,
+    /// Print JSON: `[{"input", "iana", "kind"}]`.
+    #[arg(long)]
+    json: bool,
+}
+
+struct Row {
+    input: String,
+    iana: &'static str,
+    kind: ZoneKind,
+}
+
+pub fn run(args: Args) -> Result<i32, Failure> {
+    let rows: Vec<Row> = if args.names.is_empty() {
+        zone::known_names()
+            .iter()
+            .map(|k| Row {
+                input: k.name.to_string(),
+                iana: k.tz.name(),
+                kind: k.kind,
+            })
+            .collect()
+    } else {
+        let mut rows = Vec::with_capacity(args.names.len());
+        let mut errors = Vec::new();
+        for n in &args.names {
+            match zone::resolve(n) {
+                Ok(r) => rows.push(Row {
+                    input: n.clone(),
+                    iana: r.tz.name(),
+                    kind: r.kind,
+                }),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Failure::input(errors.join("\nroutecap: ")));
+        }
+        rows
+    };
+    let text = if args.json {
+        json_text(&json!(rows
+            .iter()
+            .map(|r| json!({"input": r.input, "iana": r.iana, "kind": r.kind.as_str()}))
+            .collect::<Vec<_>>()))
+    } else {
+        let w = rows
+            .iter()
+            .map(|r| r.input.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let mut s = format!("{:<w$}  {:<7}  {}\n", "NAME", "KIND", "IANA");
+        for r in &rows {
+            s.push_str(&format!(
+                "{:<w$}  {:<7}  {}\n",
+                r.input,
+                r.kind.as_str(),
+                r.iana
+            ));
+        }
+        s
+    };
+    emit(&text)?;
+    Ok(0)
+}
