@@ -1,0 +1,63 @@
+//! `routecap zones`: JSON shape, kinds, unknown names, exit codes.
+
+use std::process::Command;
+
+fn routecap(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_routecap"))
+        .args(args)
+        .output()
+        .expect("run routecap");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn resolves_each_kind_as_json() {
+    let (code, out, _) = routecap(&[
+        "zones",
+        " eastern time (us & canada) ",
+        "Romance Standard Time",
+        "Asia/Kolkata",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["iana"], "America/New_York");
+    assert_eq!(v[0]["kind"], "rails");
+    assert_eq!(v[0]["input"], " eastern time (us & canada) ");
+    assert_eq!(v[1]["iana"], "Europe/Paris");
+    assert_eq!(v[1]["kind"], "windows");
+    assert_eq!(v[2]["iana"], "Asia/Kolkata");
+    assert_eq!(v[2]["kind"], "iana");
+}
+
+#[test]
+fn lists_every_name_without_arguments() {
+    let (code, out, _) = routecap(&["zones", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let arr = v.as_array().unwrap();
+    let count = |k: &str| arr.iter().filter(|r| r["kind"] == k).count();
+    assert_eq!(count("rails"), 154);
+    assert_eq!(count("windows"), 142);
+    assert!(count("iana") > 400);
+}
+
+#[test]
+fn unknown_name_exits_2_with_suggestions_and_no_stdout() {
+    let (code, out, err) = routecap(&["zones", "Pacific Time", "--json"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("unknown time zone \"Pacific Time\""), "{err}");
+    assert!(err.contains("did you mean"), "{err}");
+}
+
+#[test]
+fn usage_error_exits_2() {
+    let (code, out, _) = routecap(&["zones", "--no-such-flag"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+}
