@@ -1,0 +1,108 @@
+//! `routecap check CONFIG [--at T] [--json]`.
+
+use routecap_core::eligibility::{self, CandidateReport, Reason};
+use routecap_core::model::Config;
+use routecap_core::render;
+use routecap_core::state::State;
+use routecap_core::zone::Instant;
+
+use super::common::{at_or_now, load, parse_format, table};
+use super::{emit, json_text, Failure};
+
+/// Arguments of `routecap check`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Config file (routecap, Retreaver or Ringba JSON); `-` for standard input.
+    config: String,
+    /// Decision instant, RFC 3339 (default: now).
+    #[arg(long)]
+    at: Option<String>,
+    /// Config shape, overriding auto-detection.
+    #[arg(long, value_parser = parse_format)]
+    format: Option<routecap_core::formats::Format>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<i32, Failure> {
+    let at = at_or_now(&args.at)?;
+    let config = load(&args.config, args.format)?;
+    let state = State::new(&config);
+    let reports = eligibility::check(&config, &state, at);
+    let text = if args.json {
+        json_text(&render::check(&config, &reports, at))
+    } else {
+        human(&config, &reports, at)
+    };
+    emit(&text)?;
+    Ok(0)
+}
+
+/// One reason for people: `daily_cap 40/40 (g1)`.
+pub fn reason_text(config: &Config, r: &Reason) -> String {
+    let mut s = r.code_string();
+    if let (Some(u), Some(l)) = (r.used, r.limit) {
+        s.push_str(&format!(" {}/{}", amount(u), amount(l)));
+    }
+    if let Some(g) = r.group {
+        s.push_str(&format!(" [{}]", config.groups[g].id));
+    }
+    s
+}
+
+fn amount(a: eligibility::Amount) -> String {
+    match a {
+        eligibility::Amount::Count(n) => n.to_string(),
+        eligibility::Amount::Money(m) => m.to_string(),
+    }
+}
+
+/// When a reason lifts, for people.
+pub fn until_text(r: &Reason) -> String {
+    match r.until {
+        Some(t) => render::instant(t),
+        None => "-".into(),
+    }
+}
+
+fn human(config: &Config, reports: &[CandidateReport], at: Instant) -> String {
+    let mut rows = Vec::new();
+    for rep in reports {
+        let zone = render::candidate_zone(config, rep.candidate);
+        let first = vec![
+            render::candidate_id(config, rep.candidate).to_string(),
+            render::candidate_kind(rep.candidate).to_string(),
+            zone.local(at).format("%a %Y-%m-%d %H:%M").to_string()
+                + &format!(" {}", zone.local_fixed(at).format("%:z")),
+            if rep.eligible { "yes" } else { "no" }.to_string(),
+        ];
+        if rep.reasons.is_empty() {
+            let mut row = first;
+            row.push(String::new());
+            row.push(String::new());
+            rows.push(row);
+        }
+        for (i, r) in rep.reasons.iter().enumerate() {
+            let mut row = if i == 0 {
+                first.clone()
+            } else {
+                vec![String::new(); 4]
+            };
+            row.push(reason_text(config, r));
+            row.push(until_text(r));
+            rows.push(row);
+        }
+    }
+    let eligible = reports.iter().filter(|r| r.eligible).count();
+    format!(
+        "at {}: {} of {} candidates eligible\n\n{}",
+        render::instant(at),
+        eligible,
+        reports.len(),
+        table(
+            &["CANDIDATE", "KIND", "LOCAL TIME", "ELIGIBLE", "REASONS", "UNTIL"],
+            &rows
+        )
+    )
+}

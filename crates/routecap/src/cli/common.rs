@@ -1,0 +1,102 @@
+//! Helpers shared by the commands: instants, seeds, config loading, tables.
+
+use chrono::{DateTime, Utc};
+use routecap_core::formats::Format;
+use routecap_core::model::Config;
+use routecap_core::zone::{self, Instant};
+
+use super::Failure;
+
+/// Parse an RFC 3339 instant given on the command line.
+pub fn parse_instant(flag: &str, text: &str) -> Result<Instant, Failure> {
+    let t = DateTime::parse_from_rfc3339(text.trim())
+        .map_err(|e| {
+            Failure::input(format!(
+                "{flag} {text:?} is not an RFC 3339 instant (e.g. 2026-11-22T15:00:00Z): {e}"
+            ))
+        })?
+        .with_timezone(&Utc);
+    check_supported(flag, text, t)
+}
+
+/// Refuse instants outside 1970..2100.
+pub fn check_supported(what: &str, text: &str, t: Instant) -> Result<Instant, Failure> {
+    if zone::is_supported(t) {
+        Ok(t)
+    } else {
+        Err(Failure::input(format!(
+            "{what} {text:?} is outside the supported range 1970-01-01T00:00:00Z .. 2100-01-01T00:00:00Z"
+        )))
+    }
+}
+
+/// `--at` if given, else the system clock.
+pub fn at_or_now(at: &Option<String>) -> Result<Instant, Failure> {
+    match at {
+        Some(t) => parse_instant("--at", t),
+        None => Ok(Utc::now()),
+    }
+}
+
+/// `--seed` if given, else one drawn from the system clock (always printed,
+/// so any run can be repeated).
+pub fn seed_or_random(seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(|| {
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64;
+        // splitmix64 finaliser: spreads clock bits over the whole seed
+        let mut z = nanos.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % 1_000_000
+    })
+}
+
+/// Parse `--format`.
+pub fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse::<Format>().map_err(|_| {
+        format!("{text:?} is not a config format (routecap, retreaver, ringba)")
+    })
+}
+
+/// Load a config or fail with exit 2.
+pub fn load(path: &str, format: Option<Format>) -> Result<Config, Failure> {
+    crate_load(path, format).map_err(|e| Failure::input(e.to_string()))
+}
+
+fn crate_load(
+    path: &str,
+    format: Option<Format>,
+) -> Result<Config, routecap_core::formats::ConfigError> {
+    routecap::load::load_config(path, format)
+}
+
+/// A plain text table: a header row and rows of cells, columns padded.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
+            }
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for r in rows {
+        line(r.iter().map(String::as_str).collect());
+    }
+    out
+}

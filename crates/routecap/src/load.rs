@@ -1,0 +1,37 @@
+//! Loading configs from files or standard input, with errors that name the file.
+
+use std::io::Read;
+
+use routecap_core::formats::{self, ConfigError, Format};
+use routecap_core::model::Config;
+
+/// Read `path` (or standard input for `-`) and parse it as a config,
+/// auto-detecting the shape unless `format` is given.
+pub fn load_config(path: &str, format: Option<Format>) -> Result<Config, ConfigError> {
+    let (bytes, name) = read_input(path).map_err(|e| ConfigError {
+        file: display_name(path).to_string(),
+        path: "$".into(),
+        value: String::new(),
+        expected: format!("cannot be read: {e}"),
+    })?;
+    formats::parse_config(&bytes, name, format)
+}
+
+fn display_name(path: &str) -> &str {
+    if path == "-" {
+        "<stdin>"
+    } else {
+        path
+    }
+}
+
+/// The bytes of `path` (`-` = standard input) and the name to use in errors.
+pub fn read_input(path: &str) -> std::io::Result<(Vec<u8>, &str)> {
+    let mut bytes = Vec::new();
+    if path == "-" {
+        std::io::stdin().lock().read_to_end(&mut bytes)?;
+    } else {
+        std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    }
+    Ok((bytes, display_name(path)))
+}
