@@ -26,8 +26,14 @@ fn chrono_offset(tz: Tz, t: i64) -> i32 {
 }
 
 fn jan_jul_2026(tz: Tz) -> (i32, i32) {
-    let jan = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap().timestamp();
-    let jul = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap().timestamp();
+    let jan = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .unwrap()
+        .timestamp();
+    let jul = Utc
+        .with_ymd_and_hms(2026, 7, 1, 0, 0, 0)
+        .unwrap()
+        .timestamp();
     (chrono_offset(tz, jan), chrono_offset(tz, jul))
 }
 
@@ -50,9 +56,15 @@ fn row_counts_and_no_duplicate_names() {
 #[test]
 fn every_rails_row_resolves_as_listed() {
     for (name, iana) in rows(RAILS) {
-        let listed: Tz = iana.parse().unwrap_or_else(|_| panic!("{iana} is a chrono-tz zone"));
+        let listed: Tz = iana
+            .parse()
+            .unwrap_or_else(|_| panic!("{iana} is a chrono-tz zone"));
         let r = resolve(name).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(same_zone_or_offsets(r.tz, listed), "{name}: {} vs {iana}", r.tz.name());
+        assert!(
+            same_zone_or_offsets(r.tz, listed),
+            "{name}: {} vs {iana}",
+            r.tz.name()
+        );
         assert_eq!(r.kind, ZoneKind::Rails, "{name}");
         assert_eq!(r.canonical, name);
     }
@@ -60,11 +72,20 @@ fn every_rails_row_resolves_as_listed() {
 
 #[test]
 fn every_windows_row_resolves_as_listed() {
-    let rails: HashSet<String> = rows(RAILS).iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+    let rails: HashSet<String> = rows(RAILS)
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
     for (name, iana) in rows(WINDOWS) {
-        let listed: Tz = iana.parse().unwrap_or_else(|_| panic!("{iana} is a chrono-tz zone"));
+        let listed: Tz = iana
+            .parse()
+            .unwrap_or_else(|_| panic!("{iana} is a chrono-tz zone"));
         let r = resolve(name).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(same_zone_or_offsets(r.tz, listed), "{name}: {} vs {iana}", r.tz.name());
+        assert!(
+            same_zone_or_offsets(r.tz, listed),
+            "{name}: {} vs {iana}",
+            r.tz.name()
+        );
         // `UTC` is in both tables; the Rails spelling wins, to the same zone
         let kind = if rails.contains(&name.to_ascii_lowercase()) {
             ZoneKind::Rails
@@ -108,7 +129,10 @@ fn known_mappings_have_the_expected_offsets() {
         assert_eq!(jan_jul_2026(r.tz), (jan, jul), "{name} -> {}", r.tz.name());
     }
     assert_eq!(resolve("Astana").unwrap().tz, chrono_tz::Asia::Almaty);
-    assert_eq!(resolve("Eastern Standard Time").unwrap().tz, chrono_tz::America::New_York);
+    assert_eq!(
+        resolve("Eastern Standard Time").unwrap().tz,
+        chrono_tz::America::New_York
+    );
 }
 
 #[test]
@@ -121,10 +145,16 @@ fn matching_ignores_ascii_case_and_surrounding_whitespace() {
             format!("  \t{name} \n"),
         ] {
             let got = resolve(&variant).unwrap_or_else(|e| panic!("{variant:?}: {e}"));
-            assert_eq!((got.tz, got.kind, got.canonical), (want.tz, want.kind, want.canonical));
+            assert_eq!(
+                (got.tz, got.kind, got.canonical),
+                (want.tz, want.kind, want.canonical)
+            );
         }
     }
-    assert_eq!(resolve(" america/NEW_york ").unwrap().tz, chrono_tz::America::New_York);
+    assert_eq!(
+        resolve(" america/NEW_york ").unwrap().tz,
+        chrono_tz::America::New_York
+    );
     assert_eq!(resolve(" \t ").unwrap().tz, Tz::UTC);
     // inner whitespace is significant
     assert!(resolve("Eastern  Time (US & Canada)").is_err());
@@ -132,20 +162,46 @@ fn matching_ignores_ascii_case_and_surrounding_whitespace() {
 
 #[test]
 fn unknown_names_get_at_most_three_known_suggestions() {
-    for input in ["Eastern Time", "Mars/Olympus_Mons", "Romance", "  pacific tim ", "x", "Eastern Time (US and Canada)"] {
+    for input in [
+        "Eastern Time",
+        "Mars/Olympus_Mons",
+        "Romance",
+        "  pacific tim ",
+        "x",
+        "Eastern Time (US and Canada)",
+    ] {
         let e = resolve(input).unwrap_err();
         assert_eq!(e.input, input);
-        assert!(!e.suggestions.is_empty() && e.suggestions.len() <= 3, "{input}: {:?}", e.suggestions);
-        let distinct: HashSet<String> = e.suggestions.iter().map(|s| s.to_ascii_lowercase()).collect();
-        assert_eq!(distinct.len(), e.suggestions.len(), "{input}: duplicate suggestion");
+        assert!(
+            !e.suggestions.is_empty() && e.suggestions.len() <= 3,
+            "{input}: {:?}",
+            e.suggestions
+        );
+        let distinct: HashSet<String> = e
+            .suggestions
+            .iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        assert_eq!(
+            distinct.len(),
+            e.suggestions.len(),
+            "{input}: duplicate suggestion"
+        );
         for s in &e.suggestions {
             assert!(resolve(s).is_ok(), "suggestion {s:?} resolves");
         }
         let msg = e.to_string();
-        assert!(msg.starts_with(&format!("unknown time zone {input:?}")), "{msg}");
+        assert!(
+            msg.starts_with(&format!("unknown time zone {input:?}")),
+            "{msg}"
+        );
     }
     let e = resolve("Eastern Time").unwrap_err();
-    assert!(e.suggestions.contains(&"Eastern Time (US & Canada)"), "{:?}", e.suggestions);
+    assert!(
+        e.suggestions.contains(&"Eastern Time (US & Canada)"),
+        "{:?}",
+        e.suggestions
+    );
     let e = resolve("Eastern Time (US and Canada)").unwrap_err();
     assert_eq!(e.suggestions.first(), Some(&"Eastern Time (US & Canada)"));
 }
@@ -172,16 +228,32 @@ fn transition_tables_agree_with_chrono_tz_2024_to_2027() {
         Asia::Gaza,
         chrono_tz::Etc::GMTPlus12,
     ];
-    let from = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap().timestamp();
-    let to = Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap().timestamp();
+    let from = Utc
+        .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+        .unwrap()
+        .timestamp();
+    let to = Utc
+        .with_ymd_and_hms(2028, 1, 1, 0, 0, 0)
+        .unwrap()
+        .timestamp();
     for tz in zones {
         let z = Zone::new(tz);
         // every half hour: transitions fall on :00 or :30 UTC, so this hits them exactly
         for t in (from..to).step_by(1800) {
-            assert_eq!(z.rules().offset_at(t), chrono_offset(tz, t), "{} at {t}", tz.name());
+            assert_eq!(
+                z.rules().offset_at(t),
+                chrono_offset(tz, t),
+                "{} at {t}",
+                tz.name()
+            );
         }
         // each transition is exact to the second, and spans are consistent
-        for &(at, off) in z.rules().transitions().iter().filter(|(at, _)| (from..to).contains(at)) {
+        for &(at, off) in z
+            .rules()
+            .transitions()
+            .iter()
+            .filter(|(at, _)| (from..to).contains(at))
+        {
             assert_eq!(chrono_offset(tz, at), off, "{} at {at}", tz.name());
             assert_ne!(chrono_offset(tz, at - 1), off, "{} before {at}", tz.name());
             let span = z.span_at(at);
