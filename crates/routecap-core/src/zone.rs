@@ -417,7 +417,6 @@ impl ZoneCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone as _;
 
     #[test]
     fn table_agrees_with_chrono_tz_hourly_for_new_york_2026() {
