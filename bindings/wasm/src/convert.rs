@@ -1,0 +1,151 @@
+//! Conversions between JavaScript values and the core's types, with the
+//! CLI's error messages so that a script sees the same text in both places.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use js_sys::{BigInt, Error, Reflect, JSON};
+use routecap_core::formats::ConfigError;
+use routecap_core::money::Money;
+use routecap_core::zone::{self, Instant};
+use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Largest integer a JS number holds exactly (2^53 - 1).
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// A JS `Error` with `message`.
+pub fn error(message: &str) -> JsValue {
+    Error::new(message).into()
+}
+
+/// A JS `Error` for a refused config: the CLI's message, plus `file`, `path`,
+/// `value` and `expected` properties so a UI can point at the bad spot.
+pub fn config_error(e: &ConfigError) -> JsValue {
+    let err = Error::new(&e.to_string());
+    for (k, v) in [
+        ("file", &e.file),
+        ("path", &e.path),
+        ("value", &e.value),
+        ("expected", &e.expected),
+    ] {
+        // Setting a property on a fresh Error cannot fail; ignore if it does.
+        let _ = Reflect::set(&err, &JsValue::from_str(k), &JsValue::from_str(v));
+    }
+    err.into()
+}
+
+/// Config text from a JSON string or any JSON-serialisable JS value.
+pub fn config_text(config: &JsValue) -> Result<String, JsValue> {
+    if let Some(s) = config.as_string() {
+        return Ok(s);
+    }
+    JSON::stringify(config)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| {
+            error("config must be a JSON string or a JSON-serialisable object (no BigInt, no cycles)")
+        })
+}
+
+/// Parse an RFC 3339 instant named `what` (`at`), refusing 1970..2100
+/// outsiders: the CLI's wording for `--at`.
+pub fn instant(what: &str, text: &str) -> Result<Instant, JsValue> {
+    let t = DateTime::parse_from_rfc3339(text.trim())
+        .map_err(|e| {
+            error(&format!(
+                "{what} {text:?} is not an RFC 3339 instant (e.g. 2026-11-22T15:00:00Z): {e}"
+            ))
+        })?
+        .with_timezone(&Utc);
+    if zone::is_supported(t) {
+        Ok(t)
+    } else {
+        Err(error(&format!(
+            "{what} {text:?} is outside the supported range 1970-01-01T00:00:00Z .. 2100-01-01T00:00:00Z"
+        )))
+    }
+}
+
+/// A calendar date `YYYY-MM-DD`, or the UTC date of an RFC 3339 instant.
+pub fn date(what: &str, text: &str) -> Result<NaiveDate, JsValue> {
+    let text = text.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d);
+    }
+    instant(what, text)
+        .map(|t| t.date_naive())
+        .map_err(|_| error(&format!("{what} {text:?} is not a date (YYYY-MM-DD) or an RFC 3339 instant")))
+}
+
+/// A non-negative integer from a JS number, BigInt or decimal string.
+pub fn unsigned(what: &str, v: &JsValue) -> Result<u64, JsValue> {
+    let bad = || {
+        error(&format!(
+            "{what} {} is not an integer in 0..=18446744073709551615 (use a BigInt or a string above 2^53)",
+            show(v)
+        ))
+    };
+    if let Some(n) = v.as_f64() {
+        if n.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&n) {
+            return Ok(n as u64);
+        }
+        return Err(bad());
+    }
+    if v.is_bigint() {
+        let b: &BigInt = v.unchecked_ref();
+        return b
+            .to_string(10)
+            .ok()
+            .and_then(|s| String::from(s).parse().ok())
+            .ok_or_else(bad);
+    }
+    match v.as_string() {
+        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().map_err(|_| bad())
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Money from a decimal string or a JS number (its shortest round-trip
+/// decimal text, so `12.5` is 12.50 exactly).
+pub fn money(what: &str, v: &JsValue) -> Result<Money, JsValue> {
+    let text = if let Some(s) = v.as_string() {
+        s
+    } else if let Some(n) = v.as_f64() {
+        if !n.is_finite() {
+            return Err(error(&format!("{what} {n} is not an amount of money")));
+        }
+        format!("{n}")
+    } else {
+        return Err(error(&format!(
+            "{what} {} is not an amount of money (a decimal string or number)",
+            show(v)
+        )));
+    };
+    Money::parse(&text).map_err(|e| error(&format!("{what} {text:?} {e}")))
+}
+
+/// A JS value as text for error messages.
+fn show(v: &JsValue) -> String {
+    if let Some(s) = v.as_string() {
+        return format!("{s:?}");
+    }
+    JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| format!("{v:?}"))
+}
+
+/// A JSON value as a plain JS value (via `JSON.parse`, so numbers, nulls and
+/// key order come out as the JSON text has them).
+pub fn to_js(v: &Value) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(v).map_err(|e| error(&e.to_string()))?;
+    JSON::parse(&text)
+}
+
+/// The CLI's `--json` text for a value: pretty-printed, one trailing newline.
+pub fn cli_text(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
+    s.push('\n');
+    s
+}

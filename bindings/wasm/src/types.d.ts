@@ -1,0 +1,138 @@
+/** A count, or money as a decimal string with two decimals ("120.50"). */
+export type Amount = number | string;
+
+/** Why a candidate is not eligible (SPEC §5), as `routecap check --json`. */
+export interface Reason {
+  /** `closed`, `daily_cap`, `group_daily_cap`, `no_eligible_member`, … */
+  code: string;
+  /** Id of the containing group the reason belongs to. */
+  group?: string;
+  used?: Amount;
+  limit?: Amount;
+  /** When the reason lifts (UTC `…Z`), or null when unknowable / never. */
+  until: string | null;
+}
+
+export interface Candidate {
+  id: string;
+  kind: "target" | "group";
+  eligible: boolean;
+  /** Local wall time with offset, e.g. `2026-11-22T10:00:00-05:00`. */
+  local_time: string;
+  /** Simultaneous groups only. */
+  eligible_members?: string[];
+  reasons: Reason[];
+}
+
+export interface CheckResult {
+  at: string;
+  candidates: Candidate[];
+}
+
+export type Step = { target: string } | { group: string; targets: string[] };
+
+export interface RouteResult {
+  at: string;
+  seed: number;
+  plan: Step[];
+  rejected: { id: string; reasons: Reason[] }[];
+}
+
+export type ConnectResult = { ok: true } | { ok: false; reasons: Reason[] };
+
+export interface Limits {
+  hourly: number | null;
+  daily: number | null;
+  monthly: number | null;
+  total: number | null;
+  concurrency: number | null;
+  hourly_revenue: string | null;
+  daily_revenue: string | null;
+  monthly_revenue: string | null;
+  total_revenue: string | null;
+}
+
+export interface TargetSummary {
+  id: string;
+  name: string | null;
+  /** The zone name as written in the config. */
+  zone: string;
+  iana: string;
+  priority: number;
+  weight: number;
+  paused: boolean;
+  trigger: "connect" | "convert" | "revenue";
+  has_hours: boolean;
+  limits: Limits;
+  /** Ids of the groups that contain it. */
+  groups: string[];
+}
+
+export interface GroupSummary {
+  id: string;
+  name: string | null;
+  mode: "separate" | "simultaneous";
+  members: string[];
+  zone: string;
+  iana: string;
+  priority: number;
+  weight: number;
+  has_hours: boolean;
+  limits: Limits;
+}
+
+export interface UsageRow {
+  id: string;
+  kind: "target" | "group";
+  hourly: number;
+  daily: number;
+  monthly: number;
+  total: number;
+  live: number;
+  hourly_revenue: string;
+  daily_revenue: string;
+  monthly_revenue: string;
+  total_revenue: string;
+}
+
+export interface HoursView {
+  /** IANA zone of the view. */
+  zone: string;
+  /** 7 local days; `hours[h]` is the open share of local hour h (0..1), null if the hour does not occur. */
+  days: { date: string; weekday: number; hours: (number | null)[] }[];
+}
+
+export interface HoursGrid {
+  id: string;
+  kind: "target" | "group";
+  always_open: boolean;
+  /** In the owner's own zone. */
+  own: HoursView;
+  /** In the viewer's zone. */
+  viewer: HoursView;
+}
+
+export interface ZoneRow {
+  input: string;
+  iana: string;
+  kind: "rails" | "windows" | "iana";
+}
+
+/** `State::snapshot`: counters per owner and every call, JSON-friendly. */
+export interface Snapshot {
+  version: number;
+  targets: object[];
+  groups: object[];
+  calls: object[];
+}
+
+export type GoldenStep = { target: string } | { group: string; members: string[] };
+
+/** Config errors carry where the problem is, as the CLI message does. */
+export interface ConfigError extends Error {
+  file: string;
+  /** JSON path such as `targets[0].hours[1].open`, `$`, or `line L column C`. */
+  path: string;
+  value: string;
+  expected: string;
+}
