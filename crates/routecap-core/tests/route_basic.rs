@@ -3,9 +3,9 @@
 
 mod route_util;
 
+use route_util::{group, report, step_priority, step_ref, target, targets};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::route::{plan, rng_from_seed, Planner, Step};
-use route_util::{group, report, step_priority, step_ref, target, targets};
 
 #[test]
 fn no_eligible_candidate_gives_an_empty_plan() {
@@ -16,7 +16,13 @@ fn no_eligible_candidate_gives_an_empty_plan() {
 
 #[test]
 fn tiers_come_in_ascending_priority_with_negatives_first() {
-    let (config, reports) = targets(&[(3, 1, true), (-2, 1, true), (0, 9, true), (3, 4, true), (-2, 0, true)]);
+    let (config, reports) = targets(&[
+        (3, 1, true),
+        (-2, 1, true),
+        (0, 9, true),
+        (3, 4, true),
+        (-2, 0, true),
+    ]);
     for seed in 0..50 {
         let steps = plan(&config, &reports, &mut rng_from_seed(seed));
         let prios: Vec<i32> = steps.iter().map(|s| step_priority(&config, s)).collect();
@@ -34,29 +40,56 @@ fn same_seed_same_plan_and_seeds_vary_the_order() {
     let a = plan(&config, &reports, &mut rng_from_seed(5));
     assert_eq!(a, plan(&config, &reports, &mut rng_from_seed(5)));
     let distinct: std::collections::BTreeSet<Vec<CandidateRef>> = (0..20)
-        .map(|s| plan(&config, &reports, &mut rng_from_seed(s)).iter().map(step_ref).collect())
+        .map(|s| {
+            plan(&config, &reports, &mut rng_from_seed(s))
+                .iter()
+                .map(step_ref)
+                .collect()
+        })
         .collect();
-    assert!(distinct.len() > 10, "only {} distinct orders", distinct.len());
+    assert!(
+        distinct.len() > 10,
+        "only {} distinct orders",
+        distinct.len()
+    );
 }
 
 #[test]
 fn group_step_carries_its_eligible_members() {
-    let mut config = Config::default();
-    config.targets = vec![target("a", 2, 1), target("m1", 1, 1), target("m2", 1, 1), target("m3", 1, 1)];
-    config.groups = vec![group("g", vec![1, 2, 3], Some(1), None)];
+    let config = Config {
+        targets: vec![
+            target("a", 2, 1),
+            target("m1", 1, 1),
+            target("m2", 1, 1),
+            target("m3", 1, 1),
+        ],
+        groups: vec![group("g", vec![1, 2, 3], Some(1), None)],
+        ..Config::default()
+    };
     let reports = vec![
         report(CandidateRef::Target(0), true, vec![]),
         report(CandidateRef::Group(0), true, vec![1, 3]),
     ];
     let steps = plan(&config, &reports, &mut rng_from_seed(9));
-    assert_eq!(steps, vec![Step::Group { group: 0, members: &[1, 3] }, Step::Target(0)]);
+    assert_eq!(
+        steps,
+        vec![
+            Step::Group {
+                group: 0,
+                members: &[1, 3]
+            },
+            Step::Target(0)
+        ]
+    );
 }
 
 #[test]
 fn dangling_indices_and_memberless_groups_are_skipped() {
-    let mut config = Config::default();
-    config.targets = vec![target("a", 1, 1), target("m", 1, 1)];
-    config.groups = vec![group("g", vec![1], None, None)];
+    let config = Config {
+        targets: vec![target("a", 1, 1), target("m", 1, 1)],
+        groups: vec![group("g", vec![1], None, None)],
+        ..Config::default()
+    };
     let reports = vec![
         report(CandidateRef::Target(7), true, vec![]),
         report(CandidateRef::Group(0), true, vec![]),
@@ -69,14 +102,24 @@ fn dangling_indices_and_memberless_groups_are_skipped() {
 
 #[test]
 fn reused_planner_matches_a_fresh_one() {
-    let (big, big_reports) = targets(&(0..300).map(|i| (i % 7, (i % 5) as u32, i % 3 != 0)).collect::<Vec<_>>());
+    let (big, big_reports) = targets(
+        &(0..300)
+            .map(|i| (i % 7, (i % 5) as u32, i % 3 != 0))
+            .collect::<Vec<_>>(),
+    );
     let (small, small_reports) = targets(&[(2, 3, true), (1, 0, true), (2, 1, true), (1, 2, true)]);
     let mut planner = Planner::new();
     for seed in 0..20 {
         let mut rng = rng_from_seed(seed);
         let _ = planner.lazy(&big, &big_reports, &mut rng).take(3).count();
-        let reused: Vec<Step> = planner.lazy(&small, &small_reports, &mut rng_from_seed(seed)).collect();
-        assert_eq!(reused, plan(&small, &small_reports, &mut rng_from_seed(seed)), "seed {seed}");
+        let reused: Vec<Step> = planner
+            .lazy(&small, &small_reports, &mut rng_from_seed(seed))
+            .collect();
+        assert_eq!(
+            reused,
+            plan(&small, &small_reports, &mut rng_from_seed(seed)),
+            "seed {seed}"
+        );
     }
 }
 
@@ -118,7 +161,9 @@ fn a_full_plan_is_n_log_n_even_with_one_tier_per_candidate() {
     let n = 10_000;
     for spec in [
         (0..n).map(|i| (i as i32, 1, true)).collect::<Vec<_>>(),
-        (0..n).map(|i| (1, (i % 3) as u32, true)).collect::<Vec<_>>(),
+        (0..n)
+            .map(|i| (1, (i % 3) as u32, true))
+            .collect::<Vec<_>>(),
     ] {
         let (config, reports) = targets(&spec);
         let mut planner = Planner::new();

@@ -5,10 +5,10 @@ mod route_util;
 use std::num::NonZeroU64;
 
 use proptest::prelude::*;
+use route_util::{group, report, step_priority, step_ref, step_weight, target};
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::route::{plan, rng_from_seed, uniform_below, Planner, Step};
-use route_util::{group, report, step_priority, step_ref, step_weight, target};
 
 /// A candidate: `(priority, weight, eligible, Some(eligible member count))`
 /// for a simultaneous group of 3 members, `None` for a target.
@@ -30,7 +30,11 @@ fn build(cands: &[Cand]) -> (Config, Vec<CandidateReport>) {
         match members {
             None => {
                 config.targets.push(target(&format!("t{i}"), p, w));
-                reports.push(report(CandidateRef::Target(config.targets.len() - 1), eligible, vec![]));
+                reports.push(report(
+                    CandidateRef::Target(config.targets.len() - 1),
+                    eligible,
+                    vec![],
+                ));
             }
             Some(k) => {
                 let first = config.targets.len();
@@ -38,8 +42,17 @@ fn build(cands: &[Cand]) -> (Config, Vec<CandidateReport>) {
                     config.targets.push(target(&format!("g{i}m{m}"), 1, 1));
                 }
                 let g = config.groups.len();
-                config.groups.push(group(&format!("g{i}"), (first..first + 3).collect(), Some(p), Some(w)));
-                reports.push(report(CandidateRef::Group(g), eligible, (first..first + k).collect()));
+                config.groups.push(group(
+                    &format!("g{i}"),
+                    (first..first + 3).collect(),
+                    Some(p),
+                    Some(w),
+                ));
+                reports.push(report(
+                    CandidateRef::Group(g),
+                    eligible,
+                    (first..first + k).collect(),
+                ));
             }
         }
     }
@@ -50,7 +63,11 @@ fn build(cands: &[Cand]) -> (Config, Vec<CandidateReport>) {
 fn expected(reports: &[CandidateReport]) -> Vec<CandidateRef> {
     let mut out: Vec<CandidateRef> = reports
         .iter()
-        .filter(|r| r.eligible && (matches!(r.candidate, CandidateRef::Target(_)) || !r.eligible_members.is_empty()))
+        .filter(|r| {
+            r.eligible
+                && (matches!(r.candidate, CandidateRef::Target(_))
+                    || !r.eligible_members.is_empty())
+        })
         .map(|r| r.candidate)
         .collect();
     out.sort();

@@ -5,9 +5,9 @@ mod route_util;
 
 use std::num::NonZeroU64;
 
+use route_util::{assert_fits, step_priority, targets};
 use routecap_core::model::CandidateRef;
 use routecap_core::route::{rng_from_seed, uniform_below, Planner, Step};
-use route_util::{assert_fits, step_priority, targets};
 
 /// First steps of `n` plans over one reused planner and generator.
 fn first_steps(spec: &[(i32, u32, bool)], n: usize, take: usize, seed: u64) -> Vec<Vec<usize>> {
@@ -18,7 +18,10 @@ fn first_steps(spec: &[(i32, u32, bool)], n: usize, take: usize, seed: u64) -> V
         .map(|_| {
             let plan: Vec<Step> = planner.lazy(&config, &reports, &mut rng).collect();
             let prios: Vec<i32> = plan.iter().map(|s| step_priority(&config, s)).collect();
-            assert!(prios.windows(2).all(|w| w[0] <= w[1]), "tiers not ascending: {prios:?}");
+            assert!(
+                prios.windows(2).all(|w| w[0] <= w[1]),
+                "tiers not ascending: {prios:?}"
+            );
             plan.iter()
                 .take(take)
                 .map(|s| match s {
@@ -39,7 +42,10 @@ fn first_place_frequencies_match_weight_shares() {
         counts[plan[0]] += 1;
     }
     let total: u32 = weights.iter().sum();
-    let p: Vec<f64> = weights.iter().map(|&w| f64::from(w) / f64::from(total)).collect();
+    let p: Vec<f64> = weights
+        .iter()
+        .map(|&w| f64::from(w) / f64::from(total))
+        .collect();
     assert_fits("first place", &counts, &p);
 }
 
@@ -58,14 +64,21 @@ fn first_two_places_follow_sequential_roulette() {
     }
     let mut counts = vec![0u64; pairs.len()];
     for plan in first_steps(&spec, 40_000, 2, 22) {
-        let k = pairs.iter().position(|&(i, j)| (i, j) == (plan[0], plan[1])).unwrap();
+        let k = pairs
+            .iter()
+            .position(|&(i, j)| (i, j) == (plan[0], plan[1]))
+            .unwrap();
         counts[k] += 1;
     }
     // P(i then j) = w_i/W · w_j/(W − w_i).
     let p: Vec<f64> = pairs
         .iter()
         .map(|&(i, j)| {
-            let (wi, wj, w) = (f64::from(weights[i]), f64::from(weights[j]), f64::from(w_total));
+            let (wi, wj, w) = (
+                f64::from(weights[i]),
+                f64::from(weights[j]),
+                f64::from(w_total),
+            );
             wi / w * wj / (w - wi)
         })
         .collect();
@@ -75,8 +88,23 @@ fn first_two_places_follow_sequential_roulette() {
 #[test]
 fn weight_zero_is_last_in_its_tier_and_uniform_among_zeros() {
     // Tier 1: t0 (3), t1 (0), t2 (0), t3 (0), t4 (5); tier 2: t5 (0), t6 (1).
-    let spec = [(1, 3, true), (1, 0, true), (1, 0, true), (1, 0, true), (1, 5, true), (2, 0, true), (2, 1, true)];
-    let orders = [[1, 2, 3], [1, 3, 2], [2, 1, 3], [2, 3, 1], [3, 1, 2], [3, 2, 1]];
+    let spec = [
+        (1, 3, true),
+        (1, 0, true),
+        (1, 0, true),
+        (1, 0, true),
+        (1, 5, true),
+        (2, 0, true),
+        (2, 1, true),
+    ];
+    let orders = [
+        [1, 2, 3],
+        [1, 3, 2],
+        [2, 1, 3],
+        [2, 3, 1],
+        [3, 1, 2],
+        [3, 2, 1],
+    ];
     let mut counts = [0u64; 6];
     for plan in first_steps(&spec, 12_000, 7, 33) {
         assert_eq!(plan.len(), 7);
@@ -103,7 +131,13 @@ fn all_zero_tier_is_uniform() {
 #[test]
 fn capped_share_goes_to_the_rest_of_its_tier_proportionally() {
     // t2 (weight 3) is capped; t4 in tier 2 must keep coming after tier 1.
-    let spec = [(1, 1, true), (1, 2, true), (1, 3, false), (1, 4, true), (2, 5, true)];
+    let spec = [
+        (1, 1, true),
+        (1, 2, true),
+        (1, 3, false),
+        (1, 4, true),
+        (2, 5, true),
+    ];
     let mut counts = [0u64; 3];
     for plan in first_steps(&spec, 14_000, 4, 55) {
         assert_eq!(plan.len(), 4, "capped target dropped: {plan:?}");
@@ -111,7 +145,11 @@ fn capped_share_goes_to_the_rest_of_its_tier_proportionally() {
         assert_eq!(plan[3], 4);
         counts[[0usize, 1, 3].iter().position(|&t| t == plan[0]).unwrap()] += 1;
     }
-    assert_fits("renormalised first place", &counts, &[1.0 / 7.0, 2.0 / 7.0, 4.0 / 7.0]);
+    assert_fits(
+        "renormalised first place",
+        &counts,
+        &[1.0 / 7.0, 2.0 / 7.0, 4.0 / 7.0],
+    );
 }
 
 #[test]
@@ -119,9 +157,11 @@ fn simultaneous_group_step_competes_with_its_effective_weight() {
     use route_util::{group, report, target};
     use routecap_core::model::Config;
     // Group g (default priority 1, weight 3) against targets a (1) and b (0, priority 1).
-    let mut config = Config::default();
-    config.targets = vec![target("a", 1, 1), target("b", 1, 0), target("m", 1, 1)];
-    config.groups = vec![group("g", vec![2], None, Some(3))];
+    let config = Config {
+        targets: vec![target("a", 1, 1), target("b", 1, 0), target("m", 1, 1)],
+        groups: vec![group("g", vec![2], None, Some(3))],
+        ..Config::default()
+    };
     let reports = vec![
         report(CandidateRef::Target(0), true, vec![]),
         report(CandidateRef::Target(1), true, vec![]),

@@ -51,7 +51,11 @@ pub fn group(id: &str, members: Vec<usize>, priority: Option<i32>, weight: Optio
 }
 
 /// A report with no reasons (the planner only reads `eligible`).
-pub fn report(candidate: CandidateRef, eligible: bool, eligible_members: Vec<usize>) -> CandidateReport {
+pub fn report(
+    candidate: CandidateRef,
+    eligible: bool,
+    eligible_members: Vec<usize>,
+) -> CandidateReport {
     CandidateReport {
         candidate,
         eligible,
