@@ -56,7 +56,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
     let mut groups = Vec::with_capacity(group_nodes.len());
     let mut gids = UniqueIds::default();
     for node in &group_nodes {
-        let (g, id_node) = group(node, &index, cache)?;
+        let (g, id_node) = group(node, &mut targets, &mut index, cache)?;
         gids.insert(&g.id, &id_node, "target group")?;
         groups.push(g);
     }
@@ -100,7 +100,13 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
     let id_node = node
         .get("id")
         .or_else(|| node.get("tid"))
-        .ok_or_else(|| node.missing("id", "a Retreaver target needs an \"id\" (or a \"tid\")"))?;
+        .or_else(|| node.get("client_tid"))
+        .ok_or_else(|| {
+            node.missing(
+                "id",
+                "a Retreaver target needs an \"id\" (or a \"tid\" / \"client_tid\")",
+            )
+        })?;
     let (zone, zone_name) = common::zone(node.get("time_zone"), cache)?;
     let (limits, usage) = caps(node)?;
     let trigger = common::trigger(node.get("cap_trigger").or_else(|| node.get("trigger")))?;
@@ -135,25 +141,50 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
 
 const BEHAVIOR: &str = "is not a target group behavior (1 = dial separately, 2 = simuldial)";
 
+/// A target group. Member ids that name no target of the config but are
+/// described in the group's own `targets` list (as Retreaver's group
+/// responses embed them) become targets of the config, so a group export
+/// stands on its own.
 fn group<'a>(
     node: &Node<'a>,
-    index: &HashMap<String, usize>,
+    targets: &mut Vec<Target>,
+    index: &mut HashMap<String, usize>,
     cache: &mut ZoneCache,
 ) -> Res<(Group, Node<'a>)> {
     let id_node = node
         .get("id")
         .ok_or_else(|| node.missing("id", "a Retreaver target group needs an \"id\""))?;
-    let mut member_ids = Vec::new();
-    if let Some(list) = node.get("target_ids") {
-        for m in list.array("an array of target ids")? {
-            member_ids.push((m.id()?, m));
-        }
-    } else if let Some(list) = node.get("targets") {
+    let mut embedded: Vec<(String, Node<'a>)> = Vec::new();
+    if let Some(list) = node.get("targets") {
         for m in list.array("an array of targets")? {
+            m.object("a target (an object)")?;
             let id = m
                 .get("id")
                 .ok_or_else(|| m.missing("id", "each listed target needs an \"id\""))?;
-            member_ids.push((id.id()?, id));
+            embedded.push((id.id()?, m));
+        }
+    }
+    let mut member_ids = Vec::new();
+    match node.get("target_ids") {
+        Some(list) => {
+            for m in list.array("an array of target ids")? {
+                member_ids.push((m.id()?, m));
+            }
+        }
+        None => {
+            for (id, m) in &embedded {
+                member_ids.push((id.clone(), m.get("id").unwrap_or_else(|| m.clone())));
+            }
+        }
+    }
+    for (id, _) in &member_ids {
+        if index.contains_key(id) {
+            continue;
+        }
+        if let Some((_, m)) = embedded.iter().find(|(e, _)| e == id) {
+            let (t, _) = target(m, cache)?;
+            index.insert(t.id.clone(), targets.len());
+            targets.push(t);
         }
     }
     let mode = match node.get("behavior") {
