@@ -14,7 +14,7 @@ pub(crate) fn zone(node: Option<Node<'_>>, cache: &mut ZoneCache) -> Res<(Zone, 
     let Some(node) = node else {
         return Ok((cache.get(chrono_tz::Tz::UTC), "UTC".to_string()));
     };
-    let name = node.str("a time zone name (a string)")?;
+    let name = node.str("is not a time zone name (a string)")?;
     match zone::resolve(name) {
         Ok(r) => Ok((cache.get(r.tz), name.to_string())),
         Err(e) => {

@@ -107,30 +107,26 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// The object, or an error naming `what` it should be.
-    pub fn object(&self, what: &str) -> Res<&'a Map<String, Value>> {
-        self.v
-            .as_object()
-            .ok_or_else(|| self.err(format!("is not {what}")))
+    /// The object, or an error with `expected` (`is not an object …`).
+    pub fn object(&self, expected: &str) -> Res<&'a Map<String, Value>> {
+        self.v.as_object().ok_or_else(|| self.err(expected))
     }
 
     /// The elements of an array, each with its path.
-    pub fn array(&self, what: &str) -> Res<Vec<Node<'a>>> {
+    pub fn array(&self, expected: &str) -> Res<Vec<Node<'a>>> {
         match self.v {
             Value::Array(items) => Ok(items
                 .iter()
                 .enumerate()
                 .map(|(i, v)| self.at(i, v))
                 .collect()),
-            _ => Err(self.err(format!("is not {what}"))),
+            _ => Err(self.err(expected)),
         }
     }
 
     /// A string.
-    pub fn str(&self, what: &str) -> Res<&'a str> {
-        self.v
-            .as_str()
-            .ok_or_else(|| self.err(format!("is not {what}")))
+    pub fn str(&self, expected: &str) -> Res<&'a str> {
+        self.v.as_str().ok_or_else(|| self.err(expected))
     }
 
     /// A boolean.

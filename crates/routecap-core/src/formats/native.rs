@@ -25,7 +25,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut ids = UniqueIds::default();
     if let Some(list) = root.get("targets") {
-        for node in list.array("an array of targets")? {
+        for node in list.array("is not an array of targets")? {
             let t = target(&node, cache)?;
             if let Some(id_node) = node.get("id") {
                 ids.insert(&t.id, &id_node, "target")?;
@@ -37,7 +37,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
     let mut groups = Vec::new();
     let mut gids = UniqueIds::default();
     if let Some(list) = root.get("groups") {
-        for node in list.array("an array of groups")? {
+        for node in list.array("is not an array of groups")? {
             let g = group(&node, &index, cache)?;
             if let Some(id_node) = node.get("id") {
                 gids.insert(&g.id, &id_node, "group")?;
@@ -75,12 +75,12 @@ fn required_id(node: &Node<'_>) -> Res<String> {
 
 fn name(node: &Node<'_>) -> Res<Option<String>> {
     node.get("name")
-        .map(|n| n.str("a name (a string)").map(str::to_string))
+        .map(|n| n.str("is not a name (a string)").map(str::to_string))
         .transpose()
 }
 
 fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
-    node.object("a target (an object)")?;
+    node.object("is not a target (an object)")?;
     let (zone, zone_name) = common::zone(node.get("time_zone"), cache)?;
     Ok(Target {
         id: required_id(node)?,
@@ -111,10 +111,10 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
 }
 
 fn group(node: &Node<'_>, index: &HashMap<String, usize>, cache: &mut ZoneCache) -> Res<Group> {
-    node.object("a group (an object)")?;
+    node.object("is not a group (an object)")?;
     let mut member_ids = Vec::new();
     if let Some(list) = node.get("members") {
-        for m in list.array("an array of target ids")? {
+        for m in list.array("is not an array of target ids")? {
             member_ids.push((m.id()?, m));
         }
     }
@@ -164,11 +164,10 @@ fn clock(node: &Node<'_>) -> Res<u16> {
 fn hours(node: Option<Node<'_>>) -> Res<Option<WeeklyHours>> {
     let Some(node) = node else { return Ok(None) };
     let mut entries = Vec::new();
-    for e in node
-        .array("an array of day entries ({\"day\", \"open\", \"close\", \"invert\", \"closed\"})")?
-    {
-        e.object(
-            "a day entry (an object with \"day\", \"open\", \"close\", \"invert\", \"closed\")",
+    for e in node.array(
+        "is not an array of day entries ({\"day\", \"open\", \"close\", \"invert\", \"closed\"})",
+    )? {
+        e.object("is not a day entry (an object with \"day\", \"open\", \"close\", \"invert\", \"closed\")",
         )?;
         let day_node = e
             .get("day")
@@ -207,7 +206,7 @@ fn limits(node: Option<Node<'_>>) -> Res<Limits> {
     let Some(node) = node else {
         return Ok(Limits::default());
     };
-    node.object("a caps object (hourly, daily, monthly, total, concurrency, *_revenue)")?;
+    node.object("is not a caps object (hourly, daily, monthly, total, concurrency, *_revenue)")?;
     let count = |k: &str| node.get(k).map(|n| n.count()).transpose();
     let money = |k: &str| node.get(k).map(|n| n.money()).transpose();
     Ok(Limits {
@@ -227,7 +226,7 @@ fn usage(node: Option<Node<'_>>) -> Res<Usage> {
     let Some(node) = node else {
         return Ok(Usage::default());
     };
-    node.object("a usage object (hourly, daily, monthly, total, live, *_revenue)")?;
+    node.object("is not a usage object (hourly, daily, monthly, total, live, *_revenue)")?;
     let count = |k: &str| {
         node.get(k)
             .map(|n| n.count())

@@ -28,12 +28,12 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
                 sort_item(root.clone(), &mut target_nodes, &mut group_nodes)?;
             } else if root.has("targets") || root.has("target_groups") {
                 if let Some(list) = root.get("targets") {
-                    for item in list.array("an array of targets")? {
+                    for item in list.array("is not an array of targets")? {
                         target_nodes.push(unwrap(item, "target")?);
                     }
                 }
                 if let Some(list) = root.get("target_groups") {
-                    for item in list.array("an array of target groups")? {
+                    for item in list.array("is not an array of target groups")? {
                         group_nodes.push(unwrap(item, "target_group")?);
                     }
                 }
@@ -73,7 +73,7 @@ fn sort_item<'a>(
     targets: &mut Vec<Node<'a>>,
     groups: &mut Vec<Node<'a>>,
 ) -> Res<()> {
-    item.object("a target or target group object")?;
+    item.object("is not a target or target group object")?;
     if item.has("target_group") {
         groups.push(unwrap(item, "target_group")?);
     } else {
@@ -84,12 +84,12 @@ fn sort_item<'a>(
 
 /// `{"target": {...}}` → the inner object; a bare object stays as it is.
 fn unwrap<'a>(item: Node<'a>, key: &str) -> Res<Node<'a>> {
-    item.object(&format!("a {key} object"))?;
+    item.object(&format!("is not a {key} object"))?;
     if item.has(key) {
         let inner = item
             .get(key)
             .ok_or_else(|| item.missing(key, &format!("a {key} object")))?;
-        inner.object(&format!("a {key} object"))?;
+        inner.object(&format!("is not a {key} object"))?;
         Ok(inner)
     } else {
         Ok(item)
@@ -156,8 +156,8 @@ fn group<'a>(
         .ok_or_else(|| node.missing("id", "a Retreaver target group needs an \"id\""))?;
     let mut embedded: Vec<(String, Node<'a>)> = Vec::new();
     if let Some(list) = node.get("targets") {
-        for m in list.array("an array of targets")? {
-            m.object("a target (an object)")?;
+        for m in list.array("is not an array of targets")? {
+            m.object("is not a target (an object)")?;
             let id = m
                 .get("id")
                 .ok_or_else(|| m.missing("id", "each listed target needs an \"id\""))?;
@@ -167,7 +167,7 @@ fn group<'a>(
     let mut member_ids = Vec::new();
     match node.get("target_ids") {
         Some(list) => {
-            for m in list.array("an array of target ids")? {
+            for m in list.array("is not an array of target ids")? {
                 member_ids.push((m.id()?, m));
             }
         }
@@ -215,7 +215,7 @@ fn group<'a>(
 
 fn name(node: &Node<'_>) -> Res<Option<String>> {
     node.get("name")
-        .map(|n| n.str("a name (a string)").map(str::to_string))
+        .map(|n| n.str("is not a name (a string)").map(str::to_string))
         .transpose()
 }
 
@@ -244,8 +244,8 @@ fn caps(node: &Node<'_>) -> Res<(Limits, Usage)> {
     let mut usage = Usage::default();
     let mut seen: Vec<(Kind, String)> = Vec::new();
     if let Some(list) = node.get("caps") {
-        for c in list.array("an array of caps ({\"type\", \"cap\", \"filled\"})")? {
-            c.object("a cap (an object with \"type\", \"cap\", \"filled\")")?;
+        for c in list.array("is not an array of caps ({\"type\", \"cap\", \"filled\"})")? {
+            c.object("is not a cap (an object with \"type\", \"cap\", \"filled\")")?;
             let type_node = c
                 .get("type")
                 .ok_or_else(|| c.missing("type", "one of Hourly, Daily, Monthly, Hard"))?;
@@ -280,7 +280,7 @@ fn caps(node: &Node<'_>) -> Res<(Limits, Usage)> {
     }
     for (key, kind) in ATTRS {
         if let Some(a) = node.get(key) {
-            a.object("a cap update (an object with \"cap\")")?;
+            a.object("is not a cap update (an object with \"cap\")")?;
             set(
                 &mut limits,
                 kind,
@@ -329,8 +329,8 @@ fn hours(node: &Node<'_>) -> Res<Option<WeeklyHours>> {
         return Ok(None);
     };
     let mut entries = Vec::new();
-    for e in list.array("an array of business hours")? {
-        e.object("a business hours entry (an object with \"day_of_week\", \"time_open\", \"time_close\")")?;
+    for e in list.array("is not an array of business hours")? {
+        e.object("is not a business hours entry (an object with \"day_of_week\", \"time_open\", \"time_close\")")?;
         let day_node = e
             .get("day_of_week")
             .ok_or_else(|| e.missing("day_of_week", "an integer 0..=6 (0 = Sunday)"))?;

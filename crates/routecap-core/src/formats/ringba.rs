@@ -30,7 +30,7 @@ const TOP: &str = "is not a Ringba export (a get-targets response {\"targets\": 
 pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
     root.object(TOP)?;
     let target_nodes = if let Some(list) = root.get("targets") {
-        list.array("an array of targets")?
+        list.array("is not an array of targets")?
     } else if let Some(t) = root.get("target") {
         vec![t]
     } else if root.has("stats") || root.has("targets") || root.has("target") {
@@ -87,7 +87,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
 fn stats<'a>(node: Option<Node<'a>>) -> Res<HashMap<String, Node<'a>>> {
     let mut out = HashMap::new();
     let Some(node) = node else { return Ok(out) };
-    let map = node.object("a stats object keyed by target id")?;
+    let map = node.object("is not a stats object keyed by target id")?;
     for key in map.keys() {
         if let Some(entry) = node.get(key) {
             out.entry(key.to_lowercase()).or_insert(entry);
@@ -97,7 +97,9 @@ fn stats<'a>(node: Option<Node<'a>>) -> Res<HashMap<String, Node<'a>>> {
 }
 
 fn usage(node: &Node<'_>) -> Res<Usage> {
-    node.object("a stats entry (currentHour, currentDay, currentMonth, total, currentLive, *Sum)")?;
+    node.object(
+        "is not a stats entry (currentHour, currentDay, currentMonth, total, currentLive, *Sum)",
+    )?;
     let count = |k: &str| {
         node.get(k)
             .map(|n| n.count())
@@ -125,13 +127,13 @@ fn usage(node: &Node<'_>) -> Res<Usage> {
 
 /// A target, its id node, and its `targetGroupId` if any.
 fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, Option<String>)> {
-    node.object("a Ringba target (an object)")?;
+    node.object("is not a Ringba target (an object)")?;
     let id_node = node
         .get("id")
         .ok_or_else(|| node.missing("id", "a Ringba target needs an \"id\""))?;
     let schedule = node.get("schedule");
     if let Some(s) = &schedule {
-        s.object("a schedule object")?;
+        s.object("is not a schedule object")?;
     }
     let field = |k: &str| schedule.as_ref().and_then(|s| s.get(k));
     let (zone, zone_name) = common::zone(field("timeZoneId"), cache)?;
@@ -149,7 +151,7 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
         id: id_node.id()?,
         name: node
             .get("name")
-            .map(|n| n.str("a name (a string)").map(str::to_string))
+            .map(|n| n.str("is not a name (a string)").map(str::to_string))
             .transpose()?,
         priority: node
             .get("priority")
@@ -204,7 +206,7 @@ fn clock(node: Option<Node<'_>>, default: u16) -> Res<(u16, String)> {
     let Some(node) = node else {
         return Ok((default, format!("{:02}:{:02}", default / 60, default % 60)));
     };
-    node.object("a time of day ({\"hour\": 0..=24, \"minute\": 0..=59})")?;
+    node.object("is not a time of day ({\"hour\": 0..=24, \"minute\": 0..=59})")?;
     let hour_node = node
         .get("hour")
         .ok_or_else(|| node.missing("hour", "an integer 0..=24"))?;
@@ -235,7 +237,7 @@ fn hours(node: Option<Node<'_>>) -> Res<Option<WeeklyHours>> {
     }
     let mut entries = Vec::with_capacity(7);
     for (day, e) in items.into_iter().enumerate() {
-        e.object("an hours entry (an object with \"openTime\", \"closeTime\", \"inverted\", \"isClosed\")")?;
+        e.object("is not an hours entry (an object with \"openTime\", \"closeTime\", \"inverted\", \"isClosed\")")?;
         let (open, open_text) = clock(e.get("openTime"), 0)?;
         let close_node = e.get("closeTime");
         let (close, _) = clock(close_node.clone(), 1440)?;
