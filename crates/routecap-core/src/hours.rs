@@ -173,7 +173,11 @@ impl WeeklyHours {
             let m = self.first_local_minute(here, want)?;
             if m == here {
                 // open/closed right at the current position
-                return if s == t0 { Some(t) } else { DateTime::from_timestamp(s, 0) };
+                return if s == t0 {
+                    Some(t)
+                } else {
+                    DateTime::from_timestamp(s, 0)
+                };
             }
             let cand = m * 60 - off;
             match span.end {
@@ -234,9 +238,18 @@ mod tests {
 
     #[test]
     fn validation() {
-        assert_eq!(DayHours::new(600, 1441, false, false), Err(DayHoursError::OutOfRange));
-        assert_eq!(DayHours::new(1441, 1441, false, false), Err(DayHoursError::OutOfRange));
-        assert_eq!(DayHours::new(601, 600, false, false), Err(DayHoursError::OpenAfterClose));
+        assert_eq!(
+            DayHours::new(600, 1441, false, false),
+            Err(DayHoursError::OutOfRange)
+        );
+        assert_eq!(
+            DayHours::new(1441, 1441, false, false),
+            Err(DayHoursError::OutOfRange)
+        );
+        assert_eq!(
+            DayHours::new(601, 600, false, false),
+            Err(DayHoursError::OpenAfterClose)
+        );
         assert!(DayHours::new(0, 1440, true, false).is_ok());
     }
 

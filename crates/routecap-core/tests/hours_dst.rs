@@ -56,12 +56,18 @@ fn new_york_spring_forward_hours_in_the_gap_never_occur() {
     // 02:00-03:30 opens at the jump (03:00 EDT = 07:00Z) and closes at 03:30 EDT
     let into_gap = only(0, entry(hm(2, 0), hm(3, 30)));
     assert_eq!(into_gap.next_open(&z, t), Some(utc(2026, 3, 8, 7, 0)));
-    assert_eq!(into_gap.next_close(&z, utc(2026, 3, 8, 7, 0)), Some(utc(2026, 3, 8, 7, 30)));
+    assert_eq!(
+        into_gap.next_close(&z, utc(2026, 3, 8, 7, 0)),
+        Some(utc(2026, 3, 8, 7, 30))
+    );
 
     // 01:30-02:30 opens at 01:30 EST and closes at the jump (local 03:00)
     let before_gap = only(0, entry(hm(1, 30), hm(2, 30)));
     assert_eq!(before_gap.next_open(&z, t), Some(utc(2026, 3, 8, 6, 30)));
-    assert_eq!(before_gap.next_close(&z, utc(2026, 3, 8, 6, 30)), Some(utc(2026, 3, 8, 7, 0)));
+    assert_eq!(
+        before_gap.next_close(&z, utc(2026, 3, 8, 6, 30)),
+        Some(utc(2026, 3, 8, 7, 0))
+    );
 }
 
 #[test]
@@ -76,7 +82,10 @@ fn new_york_fall_back_hours_are_open_twice() {
     let second = h.next_open(&z, utc(2026, 11, 1, 5, 30)).unwrap();
     assert_eq!(second, utc(2026, 11, 1, 6, 0)); // 01:00 EST
     assert_eq!(h.next_close(&z, second), Some(utc(2026, 11, 1, 6, 30)));
-    assert_eq!(h.next_open(&z, utc(2026, 11, 1, 6, 30)), Some(utc(2026, 11, 8, 6, 0)));
+    assert_eq!(
+        h.next_open(&z, utc(2026, 11, 1, 6, 30)),
+        Some(utc(2026, 11, 8, 6, 0))
+    );
     assert!(!h.is_open(&z, utc(2026, 11, 1, 5, 45)));
 }
 
@@ -86,7 +95,10 @@ fn india_half_hour_offset_and_minute_truncation() {
     let h = WeeklyHours::new([entry(hm(9, 0), hm(17, 0)); 7]);
     let t = utc(2026, 6, 1, 3, 0); // 08:30 IST
     assert_eq!(h.next_open(&z, t), Some(utc(2026, 6, 1, 3, 30)));
-    assert_eq!(h.next_close(&z, utc(2026, 6, 1, 3, 30)), Some(utc(2026, 6, 1, 11, 30)));
+    assert_eq!(
+        h.next_close(&z, utc(2026, 6, 1, 3, 30)),
+        Some(utc(2026, 6, 1, 11, 30))
+    );
     assert!(!h.is_open(&z, utc(2026, 6, 1, 3, 29) + Duration::seconds(59)));
     // an open instant with seconds and nanoseconds is its own next_open
     let inside = utc(2026, 6, 1, 3, 45) + Duration::milliseconds(10_123);
@@ -102,11 +114,23 @@ fn chatham_quarter_hour_offsets_and_its_dst_gap() {
     let z = Zone::new(chrono_tz::Pacific::Chatham);
     let h = WeeklyHours::new([entry(hm(9, 0), hm(17, 0)); 7]);
     // July: +12:45. 05:00Z = 17:45 local, next 09:00 local = 20:15Z
-    assert_eq!(h.next_open(&z, utc(2026, 7, 1, 5, 0)), Some(utc(2026, 7, 1, 20, 15)));
-    assert_eq!(h.next_open(&z, utc(2026, 7, 1, 0, 0)), Some(utc(2026, 7, 1, 0, 0)));
+    assert_eq!(
+        h.next_open(&z, utc(2026, 7, 1, 5, 0)),
+        Some(utc(2026, 7, 1, 20, 15))
+    );
+    assert_eq!(
+        h.next_open(&z, utc(2026, 7, 1, 0, 0)),
+        Some(utc(2026, 7, 1, 0, 0))
+    );
     // January: +13:45. 04:00Z = 17:45 local, next 09:00 local = 19:15Z
-    assert_eq!(h.next_open(&z, utc(2026, 1, 15, 4, 0)), Some(utc(2026, 1, 15, 19, 15)));
-    assert_eq!(h.next_close(&z, utc(2026, 1, 15, 19, 15)), Some(utc(2026, 1, 16, 3, 15)));
+    assert_eq!(
+        h.next_open(&z, utc(2026, 1, 15, 4, 0)),
+        Some(utc(2026, 1, 15, 19, 15))
+    );
+    assert_eq!(
+        h.next_close(&z, utc(2026, 1, 15, 19, 15)),
+        Some(utc(2026, 1, 16, 3, 15))
+    );
     // 2026-09-27 02:45 -> 03:45 (at 14:00Z on the 26th): 03:00-03:30 never occurs
     let gap = WeeklyHours::new([entry(hm(3, 0), hm(3, 30)); 7]);
     let t = utc(2026, 9, 26, 13, 0); // 01:45 local +12:45
@@ -126,7 +150,10 @@ fn inverted_overnight_shift_across_midnight() {
     assert_eq!(open, utc(2026, 6, 2, 2, 0)); // Mon 22:00 EDT
     assert!(h.is_open(&z, utc(2026, 6, 2, 3, 59)) && h.is_open(&z, utc(2026, 6, 2, 4, 0)));
     assert_eq!(h.next_close(&z, open), Some(utc(2026, 6, 2, 10, 0))); // Tue 06:00 EDT
-    assert_eq!(h.next_open(&z, utc(2026, 6, 2, 10, 0)), Some(utc(2026, 6, 9, 2, 0)));
+    assert_eq!(
+        h.next_open(&z, utc(2026, 6, 2, 10, 0)),
+        Some(utc(2026, 6, 9, 2, 0))
+    );
 }
 
 #[test]
@@ -150,7 +177,10 @@ fn etc_gmt_plus_12_is_utc_minus_12() {
     let t = utc(2026, 6, 1, 0, 0); // Sun 2026-05-31 12:00 local
     assert_weekday(t, &z, Weekday::Sun);
     assert_eq!(h.next_open(&z, t), Some(utc(2026, 6, 1, 21, 0)));
-    assert_eq!(h.next_close(&z, utc(2026, 6, 1, 21, 0)), Some(utc(2026, 6, 2, 5, 0)));
+    assert_eq!(
+        h.next_close(&z, utc(2026, 6, 1, 21, 0)),
+        Some(utc(2026, 6, 2, 5, 0))
+    );
 }
 
 #[test]
@@ -161,7 +191,7 @@ fn close_2400_means_until_midnight() {
     let h = only(5, entry(hm(20, 0), MINUTES_PER_DAY));
     assert!(h.is_open(&z, utc(2026, 6, 5, 22, 59)));
     assert_eq!(h.next_close(&z, t), Some(utc(2026, 6, 5, 23, 0))); // Sat 00:00 BST
-    // with Saturday 00:00-02:00 the shift runs on without a break
+                                                                   // with Saturday 00:00-02:00 the shift runs on without a break
     let mut days = h.days;
     days[6] = entry(0, hm(2, 0));
     let h2 = WeeklyHours::new(days);
@@ -188,7 +218,10 @@ fn lord_howe_half_hour_fall_back_repeats_0130_to_0200() {
     let h = WeeklyHours::new([entry(hm(1, 30), hm(2, 0)); 7]);
     let t = utc(2026, 4, 4, 14, 0); // 01:00 +11
     assert_eq!(h.next_open(&z, t), Some(utc(2026, 4, 4, 14, 30)));
-    assert_eq!(h.next_close(&z, utc(2026, 4, 4, 14, 30)), Some(utc(2026, 4, 4, 15, 30)));
+    assert_eq!(
+        h.next_close(&z, utc(2026, 4, 4, 14, 30)),
+        Some(utc(2026, 4, 4, 15, 30))
+    );
 }
 
 #[test]
@@ -302,7 +335,12 @@ fn check_next(h: &WeeklyHours, z: &Zone, t: Instant, want: bool) -> Result<(), T
         prop_assert!(g >= t);
         prop_assert_eq!(h.is_open(z, g), want, "state at the answer {}", g);
         if g > t {
-            prop_assert_eq!(h.is_open(z, g - Duration::seconds(1)), !want, "just before {}", g);
+            prop_assert_eq!(
+                h.is_open(z, g - Duration::seconds(1)),
+                !want,
+                "just before {}",
+                g
+            );
         }
     }
     match brute_next(h, z, t, want, LIMIT_MINUTES) {
