@@ -43,8 +43,8 @@
 //!
 //! [`Usage`] from the config is the usage of the windows containing
 //! `Config::as_of`. With no `as_of`, it is anchored to the instant of the
-//! first lifecycle event (connect, reserve, convert, end, or an explicit
-//! [`State::anchor`]); until then every check reads it as the usage of the
+//! first accepted lifecycle event (connect, reserve, convert, end), or of an
+//! explicit [`State::anchor`]; until then every check reads it as the usage of the
 //! windows containing the instant checked (INTERFACE: "default: the decision
 //! instant"). Imported hourly usage at 10:30 reads 0 at 11:05; daily still
 //! counts. Imported live calls are never released: their end is never seen.
@@ -63,7 +63,8 @@
 //!
 //! # Errors
 //!
-//! Every lifecycle error leaves the state unchanged. Call records are kept
+//! Every lifecycle error and every refusal leaves the state unchanged (a
+//! refusal neither anchors imported usage nor sweeps reservations). Call records are kept
 //! after `end` and `convert` so that a repeated event is always an error,
 //! never a double count.
 
@@ -585,8 +586,8 @@ impl State {
                 }
             },
         };
-        self.expire(at);
-        self.anchor(config, at);
+        // checks read expired holds and pending imports correctly, so a
+        // refusal needs no sweep and no anchoring: it changes nothing
         if confirming {
             self.change_held(t, false);
         }
@@ -597,6 +598,8 @@ impl State {
             }
             return Ok(ConnectOutcome::Refused(reasons));
         }
+        self.expire(at);
+        self.anchor(config, at);
         if confirming {
             if let Some(CallRecord {
                 phase: CallPhase::Reserved { expires, .. },
@@ -647,12 +650,12 @@ impl State {
         if self.live_record(call, at).is_some() {
             return Err(LifecycleError::AlreadyExists(call.to_string()));
         }
-        self.expire(at);
-        self.anchor(config, at);
         let reasons = self.refusal(config, t, at);
         if !reasons.is_empty() {
             return Ok(ConnectOutcome::Refused(reasons));
         }
+        self.expire(at);
+        self.anchor(config, at);
         self.change_held(t, true);
         self.reservations.insert((expires, call.to_string()));
         self.calls.insert(
