@@ -71,7 +71,10 @@ impl Engine {
     }
 
     /// An engine continuing from a snapshot taken with the same config.
-    pub fn restore(config: impl Into<Arc<Config>>, snapshot: &Snapshot) -> Result<Engine, EngineError> {
+    pub fn restore(
+        config: impl Into<Arc<Config>>,
+        snapshot: &Snapshot,
+    ) -> Result<Engine, EngineError> {
         let config = config.into();
         let state = State::restore(&config, snapshot).map_err(EngineError::Snapshot)?;
         Ok(Engine {
@@ -109,7 +112,12 @@ impl Engine {
     }
 
     /// Re-check and, if eligible, connect and count — atomically.
-    pub fn connect(&self, call: &str, target_id: &str, at: Instant) -> Result<ConnectOutcome, EngineError> {
+    pub fn connect(
+        &self,
+        call: &str,
+        target_id: &str,
+        at: Instant,
+    ) -> Result<ConnectOutcome, EngineError> {
         let t = self.target(target_id)?;
         Ok(self.write(|c, s| s.connect(c, call, t, at))?)
     }
@@ -133,7 +141,9 @@ impl Engine {
         at: Instant,
     ) -> Result<ConnectOutcome, EngineError> {
         let t = self.target(target_id)?;
-        let secs = ttl.as_secs().saturating_add(u64::from(ttl.subsec_nanos() > 0));
+        let secs = ttl
+            .as_secs()
+            .saturating_add(u64::from(ttl.subsec_nanos() > 0));
         Ok(self.write(|c, s| s.reserve(c, call, t, secs, at))?)
     }
 
@@ -178,7 +188,12 @@ impl Engine {
     }
 
     /// [`Engine::reserve`] at the system clock.
-    pub fn reserve_now(&self, call: &str, target_id: &str, ttl: Duration) -> Result<ConnectOutcome, EngineError> {
+    pub fn reserve_now(
+        &self,
+        call: &str,
+        target_id: &str,
+        ttl: Duration,
+    ) -> Result<ConnectOutcome, EngineError> {
         self.reserve(call, target_id, ttl, now())
     }
 }

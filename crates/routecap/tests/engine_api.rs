@@ -58,11 +58,22 @@ fn lifecycle_by_id() {
     assert_eq!(e.end("c1", at), Ok(()));
     assert_eq!(
         e.end("c1", at),
-        Err(EngineError::Lifecycle(LifecycleError::AlreadyEnded("c1".into())))
+        Err(EngineError::Lifecycle(LifecycleError::AlreadyEnded(
+            "c1".into()
+        )))
     );
-    assert_eq!(e.connect("c2", "nope", at), Err(EngineError::UnknownTarget("nope".into())));
-    assert_eq!(e.reset_group("nope"), Err(EngineError::UnknownGroup("nope".into())));
-    assert_eq!(e.reserve("r", "b", Duration::from_millis(1500), at), Ok(ConnectOutcome::Connected));
+    assert_eq!(
+        e.connect("c2", "nope", at),
+        Err(EngineError::UnknownTarget("nope".into()))
+    );
+    assert_eq!(
+        e.reset_group("nope"),
+        Err(EngineError::UnknownGroup("nope".into()))
+    );
+    assert_eq!(
+        e.reserve("r", "b", Duration::from_millis(1500), at),
+        Ok(ConnectOutcome::Connected)
+    );
     // the group total (2) now holds c1 + the reservation
     let reports = e.check(at);
     assert!(reports.iter().all(|r| !r.eligible));
@@ -89,7 +100,10 @@ fn snapshot_and_restore_continue_the_same_state() {
     assert!(r.end("c1", at).is_err());
     let mut bad = snap;
     bad.groups[0].id = "zz".into();
-    assert!(matches!(Engine::restore(e.config().clone(), &bad), Err(EngineError::Snapshot(_))));
+    assert!(matches!(
+        Engine::restore(e.config().clone(), &bad),
+        Err(EngineError::Snapshot(_))
+    ));
 }
 
 #[test]
@@ -98,7 +112,10 @@ fn now_variants_use_the_system_clock() {
     assert_eq!(e.connect_now("n1", "b"), Ok(ConnectOutcome::Connected));
     assert_eq!(e.convert_now("n1", Money(1)), Ok(()));
     assert_eq!(e.end_now("n1"), Ok(()));
-    assert_eq!(e.reserve_now("n2", "b", Duration::from_secs(60)), Ok(ConnectOutcome::Connected));
+    assert_eq!(
+        e.reserve_now("n2", "b", Duration::from_secs(60)),
+        Ok(ConnectOutcome::Connected)
+    );
     assert_eq!(e.check_now().len(), 2);
     let connected_at = e.with_state(|_, s| match s.call("n1").map(|r| r.phase) {
         Some(routecap::core::state::CallPhase::Connected { at }) => at,
