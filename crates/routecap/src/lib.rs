@@ -1,7 +1,10 @@
 //! # routecap
 //!
 //! The native face of routecap: re-exports the pure core, adds a thread-safe
-//! [`Engine`](crate) for services, file loading, and the `routecap` CLI.
+//! [`Engine`] for services, file loading, and the `routecap` CLI.
 #![deny(missing_docs)]
 
 pub use routecap_core as core;
+
+pub mod engine;
+pub use engine::Engine;
