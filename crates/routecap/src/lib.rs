@@ -7,4 +7,7 @@
 pub use routecap_core as core;
 
 pub mod engine;
+pub mod load;
+pub mod replay;
+
 pub use engine::Engine;
