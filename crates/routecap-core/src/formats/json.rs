@@ -23,12 +23,42 @@ pub(crate) struct Node<'a> {
     path: String,
 }
 
-/// JSON text of `v`, cut to [`MAX_VALUE_CHARS`] characters.
+/// JSON text of `v`, cut to [`MAX_VALUE_CHARS`] characters. Serialization
+/// stops early, so a huge or deeply nested value costs no more than a small one.
 pub(crate) fn show(v: &Value) -> String {
-    let text = v.to_string();
+    let mut out = Capped(Vec::new());
+    // An error here only means the cap was reached.
+    let _ = serde_json::to_writer(&mut out, v);
+    let bytes = out.0;
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => bytes
+            .get(..e.valid_up_to())
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default(),
+    };
     match text.char_indices().nth(MAX_VALUE_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
+        None => text.to_string(),
+    }
+}
+
+/// A writer that refuses to grow past enough bytes for [`MAX_VALUE_CHARS`]
+/// characters plus one.
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = ((MAX_VALUE_CHARS + 1) * 4).saturating_sub(self.0.len());
+        if room == 0 {
+            return Err(std::io::Error::other("value shown in full"));
+        }
+        let n = buf.len().min(room);
+        self.0.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

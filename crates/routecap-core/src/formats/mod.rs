@@ -15,7 +15,10 @@
 //!   non-negative, at most 2 decimals, parsed exactly from its text.
 //! - An empty hours list means "no table" (open 24/7), like a missing one.
 //! - A group listing the same target twice is refused.
-//! - Retreaver: `id` is preferred, `tid` is used when `id` is missing;
+//! - Retreaver: `id` is preferred, then `tid`, then `client_tid` (older API);
+//!   a group member id that names no target of the document but is
+//!   described in the group's embedded `targets` list becomes a target (so a
+//!   target-group response stands on its own); any other unknown id is an error;
 //!   `business_hours` (as returned) wins over `business_hours_attributes`
 //!   (as sent); a `*_cap_attributes` value overrides the `caps` entry of
 //!   the same kind; `filled` is the usage of that cap's window.
