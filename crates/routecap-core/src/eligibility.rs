@@ -1,9 +1,26 @@
 //! Eligibility (SPEC §5): who may receive a call at an instant, every reason
 //! why not, and when each reason lifts.
+//!
+//! A target is eligible iff it is not paused, open by its hours, below every
+//! cap of its own, and every group containing it is open and below its caps.
+//! Usage includes the units held by live reservations (see [`crate::state`]).
+//! Reasons come owner by owner (the target, then its groups in config order),
+//! each in [`ReasonCode`] order.
+//!
+//! A simultaneous group candidate is eligible iff the group itself is open
+//! and below its caps and at least one member is eligible, members being
+//! judged on their own reasons and their *other* containing groups.
+//! `eligible_members` is filled whatever the group's own verdict.
 
-use crate::model::CandidateRef;
+use chrono::{Datelike, Timelike};
+
+use crate::caps::{ConcurrencyMatrix, Limits, Period};
+use crate::hours::WeeklyHours;
+use crate::model::{CandidateRef, Config};
 use crate::money::Money;
-use crate::zone::Instant;
+use crate::state::{Counters, State};
+use crate::window::{window, Window};
+use crate::zone::{Instant, Zone};
 
 /// Why a candidate is not eligible. Stable strings via [`ReasonCode::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,4 +122,265 @@ pub struct CandidateReport {
     /// For a simultaneous group: its eligible members (target indices), in
     /// config order. Empty for targets.
     pub eligible_members: Vec<usize>,
+}
+
+/// Eligibility of the config's default candidates at `at`.
+pub fn check(config: &Config, state: &State, at: Instant) -> Vec<CandidateReport> {
+    check_candidates(config, state, at, &config.default_candidates())
+}
+
+/// Eligibility of the given candidates at `at`, in their order. Indices
+/// outside the config are skipped.
+pub fn check_candidates(
+    config: &Config,
+    state: &State,
+    at: Instant,
+    cands: &[CandidateRef],
+) -> Vec<CandidateReport> {
+    cands
+        .iter()
+        .filter_map(|&c| candidate_report(config, state, at, c))
+        .collect()
+}
+
+/// The report of one candidate; `None` for an index outside the config.
+pub fn candidate_report(
+    config: &Config,
+    state: &State,
+    at: Instant,
+    candidate: CandidateRef,
+) -> Option<CandidateReport> {
+    let mut reasons = Vec::new();
+    let mut eligible_members = Vec::new();
+    match candidate {
+        CandidateRef::Target(t) => {
+            config.targets.get(t)?;
+            target_reasons(config, state, t, at, &mut reasons);
+        }
+        CandidateRef::Group(g) => {
+            let group = config.groups.get(g)?;
+            group_reasons(config, state, g, at, &mut reasons);
+            let mut scratch = Vec::new();
+            for &m in &group.members {
+                scratch.clear();
+                reasons_of(config, state, m, Some(g), at, &mut scratch);
+                if scratch.is_empty() && config.targets.get(m).is_some() {
+                    eligible_members.push(m);
+                }
+            }
+            if eligible_members.is_empty() {
+                reasons.push(Reason {
+                    code: ReasonCode::NoEligibleMember,
+                    group: Some(g),
+                    used: None,
+                    limit: None,
+                    until: None,
+                });
+            }
+        }
+    }
+    Some(CandidateReport {
+        candidate,
+        eligible: reasons.is_empty(),
+        reasons,
+        eligible_members,
+    })
+}
+
+/// Append to `out` every reason target `t` is not eligible at `at`: its own,
+/// then those of each containing group (with `group: Some(g)`). Nothing is
+/// appended when it is eligible (or when `t` is not in the config).
+pub fn target_reasons(
+    config: &Config,
+    state: &State,
+    t: usize,
+    at: Instant,
+    out: &mut Vec<Reason>,
+) {
+    reasons_of(config, state, t, None, at, out);
+}
+
+/// Reasons of target `t` and its containing groups other than `skip`.
+fn reasons_of(
+    config: &Config,
+    state: &State,
+    t: usize,
+    skip: Option<usize>,
+    at: Instant,
+    out: &mut Vec<Reason>,
+) {
+    let Some(target) = config.targets.get(t) else {
+        return;
+    };
+    if target.paused {
+        out.push(Reason {
+            code: ReasonCode::Paused,
+            group: None,
+            used: None,
+            limit: None,
+            until: None,
+        });
+    }
+    let (counters, held) = state.counters(CandidateRef::Target(t), at);
+    let owner = Owner {
+        zone: &target.zone,
+        hours: target.hours.as_ref(),
+        limits: &target.limits,
+        matrix: target.concurrency_matrix.as_ref(),
+        counters,
+        held,
+        group: None,
+    };
+    owner.reasons(at, out);
+    for &g in state.groups_of(t) {
+        if Some(g) != skip {
+            group_reasons(config, state, g, at, out);
+        }
+    }
+}
+
+/// Reasons of group `g` itself (hours and caps), tagged with the group.
+fn group_reasons(config: &Config, state: &State, g: usize, at: Instant, out: &mut Vec<Reason>) {
+    let Some(group) = config.groups.get(g) else {
+        return;
+    };
+    let (counters, held) = state.counters(CandidateRef::Group(g), at);
+    Owner {
+        zone: &group.zone,
+        hours: group.hours.as_ref(),
+        limits: &group.limits,
+        matrix: group.concurrency_matrix.as_ref(),
+        counters,
+        held,
+        group: Some(g),
+    }
+    .reasons(at, out);
+}
+
+/// What eligibility needs to know about one target or group.
+struct Owner<'a> {
+    zone: &'a Zone,
+    hours: Option<&'a WeeklyHours>,
+    limits: &'a Limits,
+    matrix: Option<&'a ConcurrencyMatrix>,
+    counters: &'a Counters,
+    /// Units held by live reservations.
+    held: u64,
+    group: Option<usize>,
+}
+
+const COUNT_CODES: [ReasonCode; 3] = [
+    ReasonCode::HourlyCap,
+    ReasonCode::DailyCap,
+    ReasonCode::MonthlyCap,
+];
+const REVENUE_CODES: [ReasonCode; 3] = [
+    ReasonCode::HourlyRevenueCap,
+    ReasonCode::DailyRevenueCap,
+    ReasonCode::MonthlyRevenueCap,
+];
+
+impl Owner<'_> {
+    fn reason(
+        &self,
+        code: ReasonCode,
+        used: Amount,
+        limit: Amount,
+        until: Option<Instant>,
+    ) -> Reason {
+        Reason {
+            code,
+            group: self.group,
+            used: Some(used),
+            limit: Some(limit),
+            until,
+        }
+    }
+
+    fn reasons(&self, at: Instant, out: &mut Vec<Reason>) {
+        if let Some(h) = self.hours {
+            if !h.is_open(self.zone, at) {
+                out.push(Reason {
+                    code: ReasonCode::Closed,
+                    group: self.group,
+                    used: None,
+                    limit: None,
+                    until: h.next_open(self.zone, at),
+                });
+            }
+        }
+        // windows are computed at most once each, and only for set limits
+        let mut windows: [Option<Window>; 3] = [None; 3];
+        let mut win =
+            |i: usize| *windows[i].get_or_insert_with(|| window(self.zone, Period::ALL[i], at));
+        let c = self.counters;
+        for (i, p) in Period::ALL.into_iter().enumerate() {
+            if let Some(lim) = self.limits.count(p) {
+                let w = win(i);
+                let used = c.count_in(p, w.start.timestamp()).saturating_add(self.held);
+                if used >= lim {
+                    out.push(self.reason(
+                        COUNT_CODES[i],
+                        Amount::Count(used),
+                        Amount::Count(lim),
+                        Some(w.end),
+                    ));
+                }
+            }
+        }
+        if let Some(lim) = self.limits.total {
+            let used = c.total().saturating_add(self.held);
+            if used >= lim {
+                out.push(self.reason(
+                    ReasonCode::TotalCap,
+                    Amount::Count(used),
+                    Amount::Count(lim),
+                    None,
+                ));
+            }
+        }
+        for (i, p) in Period::ALL.into_iter().enumerate() {
+            if let Some(lim) = self.limits.revenue(p) {
+                let w = win(i);
+                let used = c.revenue_in(p, w.start.timestamp());
+                if used >= lim {
+                    out.push(self.reason(
+                        REVENUE_CODES[i],
+                        Amount::Money(used),
+                        Amount::Money(lim),
+                        Some(w.end),
+                    ));
+                }
+            }
+        }
+        if let Some(lim) = self.limits.total_revenue {
+            let used = c.total_revenue();
+            if used >= lim {
+                out.push(self.reason(
+                    ReasonCode::TotalRevenueCap,
+                    Amount::Money(used),
+                    Amount::Money(lim),
+                    None,
+                ));
+            }
+        }
+        let concurrency = match self.matrix {
+            Some(m) => {
+                let local = self.zone.local(at);
+                m.limit(local.weekday().num_days_from_sunday(), local.hour())
+            }
+            None => self.limits.concurrency,
+        };
+        if let Some(lim) = concurrency {
+            let used = c.live().saturating_add(self.held);
+            if used >= lim {
+                out.push(self.reason(
+                    ReasonCode::ConcurrencyCap,
+                    Amount::Count(used),
+                    Amount::Count(lim),
+                    None,
+                ));
+            }
+        }
+    }
 }

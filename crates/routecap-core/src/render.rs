@@ -120,3 +120,30 @@ pub fn rejected(config: &Config, reports: &[CandidateReport]) -> Value {
             .collect(),
     )
 }
+
+/// One plan step: `{"target": id}` or `{"group": id, "targets": [ids]}`.
+pub fn step(config: &Config, s: &crate::route::Step<'_>) -> Value {
+    match *s {
+        crate::route::Step::Target(t) => json!({"target": config.targets[t].id}),
+        crate::route::Step::Group { group, members } => json!({
+            "group": config.groups[group].id,
+            "targets": members.iter().map(|&t| config.targets[t].id.as_str()).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// The whole `route` answer: `{"at", "seed", "plan", "rejected"}`.
+pub fn route(
+    config: &Config,
+    at: Instant,
+    seed: u64,
+    plan: &[crate::route::Step<'_>],
+    reports: &[CandidateReport],
+) -> Value {
+    json!({
+        "at": instant(at),
+        "seed": seed,
+        "plan": plan.iter().map(|s| step(config, s)).collect::<Vec<_>>(),
+        "rejected": rejected(config, reports),
+    })
+}

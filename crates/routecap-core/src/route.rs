@@ -1,1 +1,292 @@
-//! (in progress)
+//! Route order (SPEC §6): the failover plan for one call, from the
+//! eligibility reports of its candidates.
+//!
+//! 1. Ineligible candidates are dropped, so weights are renormalised over the
+//!    eligible ones only: a capped target's share goes to the others of its
+//!    tier in proportion to their weights.
+//! 2. The rest are taken by `priority` ascending (negatives allowed). A
+//!    simultaneous group is one step with [`Group::effective_priority`](crate::model::Group::effective_priority)
+//!    and [`Group::effective_weight`](crate::model::Group::effective_weight).
+//! 3. Within a tier: **sequential roulette without replacement**. Draw `r`
+//!    uniformly in `0..W` ([`uniform_below`]), where `W` is the sum of the
+//!    remaining positive weights laid out as cumulative intervals in report
+//!    order; the item whose interval contains `r` is the next step; remove it
+//!    and repeat. Weight-0 members follow every positive weight of their tier,
+//!    drawn the same way as if each weighed 1 (uniform random order).
+//!
+//! Why sequential roulette: Retreaver documents the weight as "the cumulative
+//! weight of the targets being considered is used to randomize their order".
+//! Drawing over cumulative weights, removing the winner and drawing again over
+//! what remains is the direct reading: the first step is `i` with probability
+//! `w_i / W`, then `j` with `w_j / (W - w_i)`, and so on.
+//!
+//! # Determinism
+//!
+//! Same reports, same config and same seed give the same plan on every
+//! platform: only integer arithmetic (`u64` cumulative weights, no floats, no
+//! `ln`/`powf`), our own documented draw over `next_u64` (not `rand`'s
+//! internals), a portable generator ([`RouteRng`]), and ties in a tier laid
+//! out in the order of `reports` (config order). No hash-map iteration.
+//!
+//! # Complexity
+//!
+//! Starting a plan ([`Planner::lazy`]) scans the `n` reports once to find the
+//! lowest priority, moves that tier into a Fenwick tree and heapifies the
+//! remaining candidates: `O(n)`, no sort. Each step then costs `O(log k)` for
+//! a tier of `k` (Fenwick search for the interval containing `r`, then set its
+//! weight to 0). Entering a later tier of `k` candidates costs `O(k log n)`
+//! heap pops plus an `O(k)` rebuild, so a whole plan is `O(n log n)` and a
+//! caller taking the usual 1–5 steps pays `O(n + log n)`, never `O(n²)`.
+//! [`Planner::work`] counts these elementary operations so tests can check the
+//! bounds without timing. A reused [`Planner`] keeps its buffers: steady-state
+//! planning does not allocate.
+//!
+//! Defensive choices (SPEC is silent): a report whose target or group index is
+//! not in the config, or an "eligible" simultaneous group with no eligible
+//! member, is skipped rather than panicking or dialling nobody.
+
+mod draw;
+mod fenwick;
+
+use core::cmp::Reverse;
+use core::num::NonZeroU64;
+use std::collections::BinaryHeap;
+
+use rand_core::{Rng, SeedableRng};
+
+use crate::eligibility::CandidateReport;
+use crate::model::{CandidateRef, Config};
+
+pub use draw::uniform_below;
+use fenwick::Fenwick;
+
+/// The route generator: ChaCha with 8 rounds from `rand_chacha`. Portable and
+/// value-stable across platforms and releases (unlike `StdRng`), and fast; it
+/// shuffles a failover list, so the cryptographic margin of ChaCha20 is not
+/// needed.
+pub type RouteRng = rand_chacha::ChaCha8Rng;
+
+/// A [`RouteRng`] from a `u64` seed (`SeedableRng::seed_from_u64`, whose
+/// PCG32 seed expansion `rand_core` documents as value-stable).
+pub fn rng_from_seed(seed: u64) -> RouteRng {
+    RouteRng::seed_from_u64(seed)
+}
+
+/// One step of a route plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step<'r> {
+    /// Ring one target (index into `Config::targets`).
+    Target(usize),
+    /// Ring every eligible member of a simultaneous group at once.
+    Group {
+        /// Index into `Config::groups`.
+        group: usize,
+        /// Its eligible members (target indices, config order), borrowed from
+        /// the report so that a step never allocates.
+        members: &'r [usize],
+    },
+}
+
+/// An eligible candidate waiting for its tier: `(priority, report index,
+/// weight)`, ordered by priority then report order.
+type Pending = (i32, usize, u32);
+
+/// Which draw the current tier is in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Phase {
+    /// Drawing among positive weights.
+    #[default]
+    Positive,
+    /// Drawing among the tier's weight-0 members, each counted as 1.
+    Zero,
+}
+
+/// Reusable route planner: holds the buffers of one plan at a time, so that a
+/// planner kept across calls does not allocate per decision.
+#[derive(Debug, Default)]
+pub struct Planner {
+    /// Eligible candidates of later tiers (min-heap).
+    rest: BinaryHeap<Reverse<Pending>>,
+    /// Current draw: `(report index, weight)` in report order.
+    active: Vec<(usize, u64)>,
+    /// Weight-0 members of the current tier, report order.
+    zeros: Vec<usize>,
+    /// Cumulative weights of `active`.
+    wheel: Fenwick,
+    phase: Phase,
+    /// Steps not yet drawn.
+    remaining: usize,
+    /// Elementary operations since the last [`Planner::lazy`].
+    work: u64,
+}
+
+impl Planner {
+    /// An empty planner.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Start a plan over `reports` (in candidate/config order); steps are
+    /// drawn on demand from `rng`. Costs `O(n)`; see the module docs.
+    pub fn lazy<'p, 'r, R: Rng + ?Sized>(
+        &'p mut self,
+        config: &Config,
+        reports: &'r [CandidateReport],
+        rng: &'p mut R,
+    ) -> LazyPlan<'p, 'r, R> {
+        self.start(config, reports);
+        LazyPlan {
+            planner: self,
+            reports,
+            rng,
+        }
+    }
+
+    /// Elementary operations (reports scanned, heap and Fenwick nodes
+    /// touched) since the last [`Planner::lazy`]: a deterministic complexity
+    /// probe for tests and benchmarks.
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+
+    fn start(&mut self, config: &Config, reports: &[CandidateReport]) {
+        self.active.clear();
+        self.zeros.clear();
+        self.phase = Phase::Positive;
+        self.work = reports.len() as u64;
+        let mut pending = core::mem::take(&mut self.rest).into_vec();
+        pending.clear();
+        pending.extend(
+            reports
+                .iter()
+                .enumerate()
+                .filter_map(|(i, rep)| step_key(config, rep).map(|(p, w)| Reverse((p, i, w)))),
+        );
+        self.remaining = pending.len();
+        if let Some(min) = pending.iter().map(|&Reverse((p, _, _))| p).min() {
+            self.work += pending.len() as u64;
+            // First tier straight into the wheel (report order kept), the
+            // rest heapified in O(n) for later tiers.
+            let (active, zeros) = (&mut self.active, &mut self.zeros);
+            pending.retain(|&Reverse((p, i, w))| {
+                if p != min {
+                    return true;
+                }
+                if w > 0 {
+                    active.push((i, u64::from(w)));
+                } else {
+                    zeros.push(i);
+                }
+                false
+            });
+            self.work += self.active.len() as u64;
+        }
+        self.rest = BinaryHeap::from(pending);
+        self.wheel.rebuild(self.active.iter().map(|&(_, w)| w));
+    }
+
+    /// Next report index of the plan, or `None` when every eligible
+    /// candidate has been drawn.
+    fn next_index<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<usize> {
+        loop {
+            if let Some(total) = NonZeroU64::new(self.wheel.total()) {
+                let r = uniform_below(rng, total);
+                let (pos, found) = self.wheel.find(r);
+                let &(index, w) = self.active.get(pos)?;
+                self.work += found + self.wheel.sub(pos, w);
+                self.remaining -= 1;
+                return Some(index);
+            }
+            if self.phase == Phase::Positive && !self.zeros.is_empty() {
+                self.phase = Phase::Zero;
+                self.active.clear();
+                self.active.extend(self.zeros.drain(..).map(|i| (i, 1)));
+            } else if !self.next_tier() {
+                return None;
+            }
+            self.work += self.active.len() as u64;
+            self.wheel.rebuild(self.active.iter().map(|&(_, w)| w));
+        }
+    }
+
+    /// Move the lowest remaining priority tier out of the heap; `false` when
+    /// none is left.
+    fn next_tier(&mut self) -> bool {
+        self.active.clear();
+        self.zeros.clear();
+        self.phase = Phase::Positive;
+        let Some(&Reverse((tier, _, _))) = self.rest.peek() else {
+            return false;
+        };
+        let pop_cost = u64::from(usize::BITS - self.rest.len().leading_zeros());
+        while let Some(&Reverse((p, i, w))) = self.rest.peek() {
+            if p != tier {
+                break;
+            }
+            self.rest.pop();
+            self.work += pop_cost;
+            if w > 0 {
+                self.active.push((i, u64::from(w)));
+            } else {
+                self.zeros.push(i);
+            }
+        }
+        true
+    }
+}
+
+/// `(priority, weight)` of an eligible candidate's step, `None` to drop it.
+fn step_key(config: &Config, rep: &CandidateReport) -> Option<(i32, u32)> {
+    if !rep.eligible {
+        return None;
+    }
+    match rep.candidate {
+        CandidateRef::Target(t) => config.targets.get(t).map(|t| (t.priority, t.weight)),
+        CandidateRef::Group(g) if !rep.eligible_members.is_empty() => config
+            .groups
+            .get(g)
+            .map(|g| (g.effective_priority(), g.effective_weight())),
+        CandidateRef::Group(_) => None,
+    }
+}
+
+/// A route plan drawn on demand: each `next()` draws one step (`O(log n)`).
+/// Yields exactly the steps of [`plan`] for the same seed, in order.
+#[derive(Debug)]
+pub struct LazyPlan<'p, 'r, R: ?Sized> {
+    planner: &'p mut Planner,
+    reports: &'r [CandidateReport],
+    rng: &'p mut R,
+}
+
+impl<'r, R: Rng + ?Sized> Iterator for LazyPlan<'_, 'r, R> {
+    type Item = Step<'r>;
+
+    fn next(&mut self) -> Option<Step<'r>> {
+        let index = self.planner.next_index(self.rng)?;
+        let rep = self.reports.get(index)?;
+        Some(match rep.candidate {
+            CandidateRef::Target(t) => Step::Target(t),
+            CandidateRef::Group(group) => Step::Group {
+                group,
+                members: &rep.eligible_members,
+            },
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.planner.remaining, Some(self.planner.remaining))
+    }
+}
+
+impl<R: Rng + ?Sized> ExactSizeIterator for LazyPlan<'_, '_, R> {}
+
+/// The whole plan at once (convenience over [`Planner::lazy`] with a fresh
+/// planner).
+pub fn plan<'r, R: Rng + ?Sized>(
+    config: &Config,
+    reports: &'r [CandidateReport],
+    rng: &mut R,
+) -> Vec<Step<'r>> {
+    Planner::new().lazy(config, reports, rng).collect()
+}

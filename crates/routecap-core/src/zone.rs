@@ -183,27 +183,36 @@ pub fn resolve(name: &str) -> Result<ResolvedZone, UnknownZone> {
     }
 }
 
-/// Up to three known names closest to `input` (case-insensitive edit distance,
-/// with names containing the input as a substring ranked first).
+/// Up to three known names closest to `input`: names containing the input
+/// first, then names sharing a word with it (`Eastern` → `US/Eastern`), then
+/// by case-insensitive edit distance.
 pub fn suggest(input: &str) -> Vec<&'static str> {
     let needle = input.trim().to_ascii_lowercase();
-    let mut scored: Vec<(usize, &'static str)> = index()
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| w.len() >= 3 && !matches!(*w, "time" | "standard" | "daylight"))
+            .map(str::to_string)
+            .collect()
+    };
+    let needle_words = words(&needle);
+    let mut scored: Vec<(usize, usize, &'static str)> = index()
         .all
         .iter()
         .map(|k| {
             let hay = k.name.to_ascii_lowercase();
-            let d = strsim::levenshtein(&needle, &hay);
-            let bonus = if !needle.is_empty() && hay.contains(&needle) {
+            let rank = if !needle.is_empty() && hay.contains(&needle) {
                 0
+            } else if words(&hay).iter().any(|w| needle_words.contains(w)) {
+                1
             } else {
-                1000
+                2
             };
-            (bonus + d, k.name)
+            (rank, strsim::levenshtein(&needle, &hay), k.name)
         })
         .collect();
-    scored.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
+    scored.sort();
     let mut out: Vec<&'static str> = Vec::with_capacity(3);
-    for (_, name) in scored {
+    for (_, _, name) in scored {
         if !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
             out.push(name);
         }

@@ -1,7 +1,13 @@
 //! # routecap
 //!
 //! The native face of routecap: re-exports the pure core, adds a thread-safe
-//! [`Engine`](crate) for services, file loading, and the `routecap` CLI.
+//! [`Engine`] for services, file loading, and the `routecap` CLI.
 #![deny(missing_docs)]
 
 pub use routecap_core as core;
+
+pub mod engine;
+pub mod load;
+pub mod replay;
+
+pub use engine::Engine;

@@ -78,7 +78,7 @@ fn human(config: &Config, reports: &[CandidateReport], at: Instant) -> String {
             if rep.eligible { "yes" } else { "no" }.to_string(),
         ];
         if rep.reasons.is_empty() {
-            let mut row = first;
+            let mut row = first.clone();
             row.push(String::new());
             row.push(String::new());
             rows.push(row);
@@ -101,7 +101,14 @@ fn human(config: &Config, reports: &[CandidateReport], at: Instant) -> String {
         eligible,
         reports.len(),
         table(
-            &["CANDIDATE", "KIND", "LOCAL TIME", "ELIGIBLE", "REASONS", "UNTIL"],
+            &[
+                "CANDIDATE",
+                "KIND",
+                "LOCAL TIME",
+                "ELIGIBLE",
+                "REASONS",
+                "UNTIL"
+            ],
             &rows
         )
     )

@@ -53,9 +53,8 @@ pub fn seed_or_random(seed: Option<u64>) -> u64 {
 
 /// Parse `--format`.
 pub fn parse_format(text: &str) -> Result<Format, String> {
-    text.parse::<Format>().map_err(|_| {
-        format!("{text:?} is not a config format (routecap, retreaver, ringba)")
-    })
+    text.parse::<Format>()
+        .map_err(|_| format!("{text:?} is not a config format (routecap, retreaver, ringba)"))
 }
 
 /// Load a config or fail with exit 2.

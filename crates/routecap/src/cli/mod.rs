@@ -4,6 +4,10 @@ use std::io::{self, Write};
 
 use clap::{Parser, Subcommand};
 
+mod check;
+mod common;
+mod replay;
+mod route;
 mod zones;
 
 /// Decide where a phone call may go: cap-and-schedule routing rules.
@@ -18,6 +22,12 @@ pub struct Cli {
 enum Command {
     /// Resolve time zone names (Rails, Windows, IANA); with none, list every accepted name.
     Zones(zones::Args),
+    /// Eligibility of every candidate at an instant, with every reason and until when.
+    Check(check::Args),
+    /// The failover plan for one call: priority tiers, weighted random order.
+    Route(route::Args),
+    /// Replay JSON Lines of call events (route/connect/reserve/convert/end/reset).
+    Replay(replay::Args),
 }
 
 /// A command failure: message for stderr and the exit status.
@@ -51,6 +61,9 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Zones(a) => zones::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Route(a) => route::run(a),
+        Command::Replay(a) => replay::run(a),
     };
     match result {
         Ok(code) => code,

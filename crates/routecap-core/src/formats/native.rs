@@ -1,0 +1,253 @@
+//! The native routecap shape (INTERFACE.md "Configuration files", 1).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::common::{self, DayEntry, UniqueIds};
+use super::json::{Node, Res};
+use crate::caps::{Limits, Usage};
+use crate::hours::WeeklyHours;
+use crate::model::{Config, Group, GroupMode, Target, DEFAULT_PRIORITY, DEFAULT_WEIGHT};
+use crate::zone::{self, ZoneCache};
+
+const TOP: &str =
+    "is not a routecap config (an object with \"targets\" and optional \"as_of\" and \"groups\")";
+
+/// Parse a native config.
+pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
+    root.object(TOP)?;
+    let as_of = match root.get("as_of") {
+        None => None,
+        Some(n) => Some(instant(&n)?),
+    };
+    let mut targets = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut ids = UniqueIds::default();
+    if let Some(list) = root.get("targets") {
+        for node in list.array("is not an array of targets")? {
+            let t = target(&node, cache)?;
+            if let Some(id_node) = node.get("id") {
+                ids.insert(&t.id, &id_node, "target")?;
+            }
+            index.insert(t.id.clone(), targets.len());
+            targets.push(t);
+        }
+    }
+    let mut groups = Vec::new();
+    let mut gids = UniqueIds::default();
+    if let Some(list) = root.get("groups") {
+        for node in list.array("is not an array of groups")? {
+            let g = group(&node, &index, cache)?;
+            if let Some(id_node) = node.get("id") {
+                gids.insert(&g.id, &id_node, "group")?;
+            }
+            groups.push(g);
+        }
+    }
+    Ok(Config {
+        as_of,
+        targets,
+        groups,
+    })
+}
+
+const INSTANT: &str =
+    "is not an RFC 3339 instant between 1970-01-01 and 2100-01-01 (e.g. \"2026-11-22T15:00:00Z\")";
+
+fn instant(node: &Node<'_>) -> Res<DateTime<Utc>> {
+    let text = node.str(INSTANT)?;
+    let t = DateTime::parse_from_rfc3339(text.trim())
+        .map_err(|_| node.err(INSTANT))?
+        .with_timezone(&Utc);
+    if zone::is_supported(t) {
+        Ok(t)
+    } else {
+        Err(node.err(INSTANT))
+    }
+}
+
+fn required_id(node: &Node<'_>) -> Res<String> {
+    node.get("id")
+        .ok_or_else(|| node.missing("id", "a string or integer id is required"))?
+        .id()
+}
+
+fn name(node: &Node<'_>) -> Res<Option<String>> {
+    node.get("name")
+        .map(|n| n.str("is not a name (a string)").map(str::to_string))
+        .transpose()
+}
+
+fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
+    node.object("is not a target (an object)")?;
+    let (zone, zone_name) = common::zone(node.get("time_zone"), cache)?;
+    Ok(Target {
+        id: required_id(node)?,
+        name: name(node)?,
+        priority: node
+            .get("priority")
+            .map(|n| n.priority())
+            .transpose()?
+            .unwrap_or(DEFAULT_PRIORITY),
+        weight: node
+            .get("weight")
+            .map(|n| n.weight())
+            .transpose()?
+            .unwrap_or(DEFAULT_WEIGHT),
+        paused: node
+            .get("paused")
+            .map(|n| n.bool())
+            .transpose()?
+            .unwrap_or(false),
+        zone,
+        zone_name,
+        trigger: common::trigger(node.get("trigger"))?,
+        hours: hours(node.get("hours"))?,
+        limits: limits(node.get("caps"))?,
+        concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
+        usage: usage(node.get("usage"))?,
+    })
+}
+
+fn group(node: &Node<'_>, index: &HashMap<String, usize>, cache: &mut ZoneCache) -> Res<Group> {
+    node.object("is not a group (an object)")?;
+    let mut member_ids = Vec::new();
+    if let Some(list) = node.get("members") {
+        for m in list.array("is not an array of target ids")? {
+            member_ids.push((m.id()?, m));
+        }
+    }
+    let mode = match node.get("mode") {
+        None => GroupMode::Separate,
+        Some(m) => match m.str(MODE)? {
+            "separate" => GroupMode::Separate,
+            "simultaneous" => GroupMode::Simultaneous,
+            _ => return Err(m.err(MODE)),
+        },
+    };
+    let (zone, zone_name) = common::zone(node.get("time_zone"), cache)?;
+    Ok(Group {
+        id: required_id(node)?,
+        name: name(node)?,
+        members: common::members(&member_ids, index)?,
+        mode,
+        priority: node.get("priority").map(|n| n.priority()).transpose()?,
+        weight: node.get("weight").map(|n| n.weight()).transpose()?,
+        zone,
+        zone_name,
+        hours: hours(node.get("hours"))?,
+        limits: limits(node.get("caps"))?,
+        concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
+        usage: usage(node.get("usage"))?,
+    })
+}
+
+const MODE: &str = "is not a group mode (\"separate\" or \"simultaneous\")";
+const DAY: &str = "is not a day of the week (an integer 0..=6, 0 = Sunday)";
+const CLOCK: &str = "is not a local time \"HH:MM\" (00:00 to 24:00)";
+
+/// `"HH:MM"` as minutes since midnight; `24:00` is the end of the day.
+fn clock(node: &Node<'_>) -> Res<u16> {
+    let text = node.str(CLOCK)?;
+    let parsed = text.split_once(':').and_then(|(h, m)| {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(h) && h.len() <= 2 && digits(m) && m.len() == 2) {
+            return None;
+        }
+        let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+        (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+    });
+    parsed.ok_or_else(|| node.err(CLOCK))
+}
+
+fn hours(node: Option<Node<'_>>) -> Res<Option<WeeklyHours>> {
+    let Some(node) = node else { return Ok(None) };
+    let mut entries = Vec::new();
+    for e in node.array(
+        "is not an array of day entries ({\"day\", \"open\", \"close\", \"invert\", \"closed\"})",
+    )? {
+        e.object("is not a day entry (an object with \"day\", \"open\", \"close\", \"invert\", \"closed\")",
+        )?;
+        let day_node = e
+            .get("day")
+            .ok_or_else(|| e.missing("day", "an integer 0..=6 (0 = Sunday)"))?;
+        let day = day_node.int_in(0, 6, DAY)? as usize;
+        let open = e.get("open").map(|n| clock(&n)).transpose()?.unwrap_or(0);
+        let close_node = e.get("close");
+        let close = close_node.as_ref().map(clock).transpose()?.unwrap_or(1440);
+        let invert = e
+            .get("invert")
+            .map(|n| n.bool())
+            .transpose()?
+            .unwrap_or(false);
+        let closed = e
+            .get("closed")
+            .map(|n| n.bool())
+            .transpose()?
+            .unwrap_or(false);
+        let open_text = e
+            .get("open")
+            .map(|n| super::json::show(n.v))
+            .unwrap_or_else(|| "\"00:00\"".into());
+        let blame = close_node.unwrap_or_else(|| e.clone());
+        let hours = common::day_hours(open, close, invert, closed, &blame, &open_text)?;
+        entries.push(DayEntry {
+            day,
+            day_node: Some(day_node),
+            node: e,
+            hours,
+        });
+    }
+    common::week(entries)
+}
+
+fn limits(node: Option<Node<'_>>) -> Res<Limits> {
+    let Some(node) = node else {
+        return Ok(Limits::default());
+    };
+    node.object("is not a caps object (hourly, daily, monthly, total, concurrency, *_revenue)")?;
+    let count = |k: &str| node.get(k).map(|n| n.count()).transpose();
+    let money = |k: &str| node.get(k).map(|n| n.money()).transpose();
+    Ok(Limits {
+        hourly: count("hourly")?,
+        daily: count("daily")?,
+        monthly: count("monthly")?,
+        total: count("total")?,
+        concurrency: count("concurrency")?,
+        hourly_revenue: money("hourly_revenue")?,
+        daily_revenue: money("daily_revenue")?,
+        monthly_revenue: money("monthly_revenue")?,
+        total_revenue: money("total_revenue")?,
+    })
+}
+
+fn usage(node: Option<Node<'_>>) -> Res<Usage> {
+    let Some(node) = node else {
+        return Ok(Usage::default());
+    };
+    node.object("is not a usage object (hourly, daily, monthly, total, live, *_revenue)")?;
+    let count = |k: &str| {
+        node.get(k)
+            .map(|n| n.count())
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    let money = |k: &str| {
+        node.get(k)
+            .map(|n| n.money())
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    Ok(Usage {
+        hourly: count("hourly")?,
+        daily: count("daily")?,
+        monthly: count("monthly")?,
+        total: count("total")?,
+        live: count("live")?,
+        hourly_revenue: money("hourly_revenue")?,
+        daily_revenue: money("daily_revenue")?,
+        monthly_revenue: money("monthly_revenue")?,
+        total_revenue: money("total_revenue")?,
+    })
+}

@@ -1,0 +1,162 @@
+//! `routecap route CONFIG [--at T] [--seed N] [--json]`.
+
+use routecap_core::eligibility::{self, CandidateReport};
+use routecap_core::model::Config;
+use routecap_core::render;
+use routecap_core::route::{self, Step};
+use routecap_core::state::State;
+use routecap_core::zone::Instant;
+
+use super::check::{reason_text, until_text};
+use super::common::{at_or_now, load, parse_format, seed_or_random, table};
+use super::{emit, json_text, Failure};
+
+/// Arguments of `routecap route`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Config file (routecap, Retreaver or Ringba JSON); `-` for standard input.
+    config: String,
+    /// Decision instant, RFC 3339 (default: now).
+    #[arg(long)]
+    at: Option<String>,
+    /// Seed of the route's random order (default: drawn from the clock and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Config shape, overriding auto-detection.
+    #[arg(long, value_parser = parse_format)]
+    format: Option<routecap_core::formats::Format>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<i32, Failure> {
+    let at = at_or_now(&args.at)?;
+    let seed = seed_or_random(args.seed);
+    let config = load(&args.config, args.format)?;
+    let state = State::new_at(&config, at);
+    let reports = eligibility::check(&config, &state, at);
+    let mut rng = route::rng_from_seed(seed);
+    let plan = route::plan(&config, &reports, &mut rng);
+    let text = if args.json {
+        json_text(&render::route(&config, at, seed, &plan, &reports))
+    } else {
+        human(&config, at, seed, &plan, &reports)
+    };
+    emit(&text)?;
+    Ok(0)
+}
+
+/// Priority and weight of a step.
+fn step_rank(config: &Config, s: &Step<'_>) -> (i32, u32) {
+    match *s {
+        Step::Target(t) => (config.targets[t].priority, config.targets[t].weight),
+        Step::Group { group, .. } => (
+            config.groups[group].effective_priority(),
+            config.groups[group].effective_weight(),
+        ),
+    }
+}
+
+/// Chance of each step being drawn first: `w / W` over the lowest tier's
+/// positive weights (uniform when that tier weighs 0), 0 for later tiers.
+fn first_chances(config: &Config, plan: &[Step<'_>]) -> Vec<f64> {
+    let Some(top) = plan.iter().map(|s| step_rank(config, s).0).min() else {
+        return Vec::new();
+    };
+    let tier: Vec<u32> = plan
+        .iter()
+        .map(|s| step_rank(config, s))
+        .filter(|(p, _)| *p == top)
+        .map(|(_, w)| w)
+        .collect();
+    let total: u64 = tier.iter().map(|&w| w as u64).sum();
+    plan.iter()
+        .map(|s| {
+            let (p, w) = step_rank(config, s);
+            if p != top {
+                0.0
+            } else if total == 0 {
+                1.0 / tier.len() as f64
+            } else {
+                w as f64 / total as f64
+            }
+        })
+        .collect()
+}
+
+fn human(
+    config: &Config,
+    at: Instant,
+    seed: u64,
+    plan: &[Step<'_>],
+    reports: &[CandidateReport],
+) -> String {
+    let chances = first_chances(config, plan);
+    let rows: Vec<Vec<String>> = plan
+        .iter()
+        .zip(&chances)
+        .enumerate()
+        .map(|(i, (s, c))| {
+            let (p, w) = step_rank(config, s);
+            let what = match *s {
+                Step::Target(t) => config.targets[t].id.clone(),
+                Step::Group { group, members } => format!(
+                    "{} (simultaneous: {})",
+                    config.groups[group].id,
+                    members
+                        .iter()
+                        .map(|&m| config.targets[m].id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            vec![
+                format!("{}.", i + 1),
+                what,
+                p.to_string(),
+                w.to_string(),
+                format!("{:.1}%", c * 100.0),
+            ]
+        })
+        .collect();
+    let mut out = format!(
+        "route at {} (seed {seed}): {} step(s)\n\n",
+        render::instant(at),
+        plan.len()
+    );
+    if plan.is_empty() {
+        out.push_str("no eligible target: the call cannot be routed\n");
+    } else {
+        out.push_str(&table(
+            &["#", "STEP", "PRIORITY", "WEIGHT", "CHANCE FIRST"],
+            &rows,
+        ));
+    }
+    let mut rej = Vec::new();
+    for r in reports.iter().filter(|r| !r.eligible) {
+        for (i, reason) in r.reasons.iter().enumerate() {
+            rej.push(vec![
+                if i == 0 {
+                    render::candidate_id(config, r.candidate).to_string()
+                } else {
+                    String::new()
+                },
+                reason_text(config, reason),
+                until_text(reason),
+            ]);
+        }
+        if r.reasons.is_empty() {
+            rej.push(vec![
+                render::candidate_id(config, r.candidate).to_string(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+    }
+    if !rej.is_empty() {
+        out.push_str("\nrejected:\n");
+        out.push_str(&table(&["CANDIDATE", "REASON", "UNTIL"], &rej));
+    }
+    out
+}

@@ -1,0 +1,244 @@
+//! Replaying JSON Lines of call events through the engine (`routecap replay`).
+//!
+//! One output line per event, with its 1-based `line`. A refused `connect` is
+//! a normal answer (`{"ok": false, "reasons": [...]}`); a malformed or
+//! impossible event (bad JSON, unknown type, call, target or group, time
+//! going backwards, a second `end`) answers `{"line": n, "error": "..."}` and
+//! the replay goes on. Blank lines are skipped. All `route` events draw from
+//! one random stream seeded once, so with seed N the first `route` event
+//! equals `routecap route --seed N` at that instant.
+
+use std::io::{BufRead, Write};
+
+use chrono::{DateTime, Utc};
+use routecap_core::eligibility;
+use routecap_core::model::Config;
+use routecap_core::money::Money;
+use routecap_core::render;
+use routecap_core::route::{self, Planner, RouteRng};
+use routecap_core::state::{ConnectOutcome, State};
+use routecap_core::zone::{self, Instant};
+use serde_json::{json, Map, Value};
+
+/// Totals of a replay.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplaySummary {
+    /// Events answered (blank lines excluded).
+    pub events: u64,
+    /// Events answered with `{"error": ...}`.
+    pub errors: u64,
+}
+
+/// A replay in progress: the config, its state, the route stream.
+pub struct Replayer<'c> {
+    config: &'c Config,
+    state: State,
+    rng: RouteRng,
+    planner: Planner,
+    last_at: Option<Instant>,
+}
+
+impl<'c> Replayer<'c> {
+    /// Start a replay of `config` with route seed `seed`.
+    pub fn new(config: &'c Config, seed: u64) -> Self {
+        Replayer {
+            config,
+            state: State::new(config),
+            rng: route::rng_from_seed(seed),
+            planner: Planner::new(),
+            last_at: None,
+        }
+    }
+
+    /// The state so far.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Answer one event line (without its `line` field).
+    pub fn event(&mut self, text: &str) -> Result<Map<String, Value>, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("not a JSON event: {e}"))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| format!("an event is a JSON object, not {}", short(&v)))?;
+        let kind = obj
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or("missing \"type\" (route, connect, reserve, convert, end, reset)")?;
+        let at_text = obj
+            .get("at")
+            .and_then(Value::as_str)
+            .ok_or("missing \"at\"")?;
+        let at = DateTime::parse_from_rfc3339(at_text)
+            .map_err(|e| format!("at: {at_text:?} is not an RFC 3339 instant: {e}"))?
+            .with_timezone(&Utc);
+        if !zone::is_supported(at) {
+            return Err(format!(
+                "at: {at_text:?} is outside the supported range 1970..2100"
+            ));
+        }
+        if let Some(last) = self.last_at {
+            if at < last {
+                return Err(format!(
+                    "at: {} is before the previous event ({}); events must be in non-decreasing time order",
+                    render::instant(at),
+                    render::instant(last)
+                ));
+            }
+        }
+        let str_field = |name: &str| -> Result<&str, String> {
+            match obj.get(name) {
+                Some(Value::String(s)) => Ok(s.as_str()),
+                Some(other) => Err(format!("{name}: {} is not a string", short(other))),
+                None => Err(format!("missing \"{name}\"")),
+            }
+        };
+        let target_index = |id: &str| {
+            self.config
+                .target_index(id)
+                .ok_or_else(|| format!("target: unknown target {id:?}"))
+        };
+        let mut out = Map::new();
+        match kind {
+            "route" => {
+                self.state.anchor(self.config, at);
+                let reports = eligibility::check(self.config, &self.state, at);
+                let plan: Vec<_> = self
+                    .planner
+                    .lazy(self.config, &reports, &mut self.rng)
+                    .collect();
+                if let Some(call) = obj.get("call").and_then(Value::as_str) {
+                    out.insert("call".into(), json!(call));
+                }
+                out.insert(
+                    "plan".into(),
+                    Value::Array(plan.iter().map(|s| render::step(self.config, s)).collect()),
+                );
+                out.insert("rejected".into(), render::rejected(self.config, &reports));
+            }
+            "connect" | "reserve" => {
+                let call = str_field("call")?;
+                let t = target_index(str_field("target")?)?;
+                let outcome = if kind == "connect" {
+                    self.state.connect(self.config, call, t, at)
+                } else {
+                    let ttl = obj
+                        .get("ttl")
+                        .and_then(Value::as_u64)
+                        .ok_or("reserve needs \"ttl\": whole seconds > 0")?;
+                    self.state.reserve(self.config, call, t, ttl, at)
+                }
+                .map_err(|e| e.to_string())?;
+                match outcome {
+                    ConnectOutcome::Connected => {
+                        out.insert("ok".into(), json!(true));
+                    }
+                    ConnectOutcome::Refused(reasons) => {
+                        out.insert("ok".into(), json!(false));
+                        out.insert("reasons".into(), render::reasons(self.config, &reasons));
+                    }
+                }
+            }
+            "convert" => {
+                let call = str_field("call")?;
+                let revenue = match obj.get("revenue") {
+                    None | Some(Value::Null) => Money::ZERO,
+                    Some(Value::String(s)) => Money::parse(s)
+                        .map_err(|e| format!("revenue: {s:?} {e}"))?,
+                    Some(Value::Number(n)) => Money::parse(&n.to_string())
+                        .map_err(|e| format!("revenue: {n} {e}"))?,
+                    Some(other) => {
+                        return Err(format!(
+                            "revenue: {} is not an amount (a decimal string or number)",
+                            short(other)
+                        ))
+                    }
+                };
+                self.state
+                    .convert(self.config, call, revenue, at)
+                    .map_err(|e| e.to_string())?;
+                out.insert("ok".into(), json!(true));
+            }
+            "end" => {
+                self.state
+                    .end(self.config, str_field("call")?, at)
+                    .map_err(|e| e.to_string())?;
+                out.insert("ok".into(), json!(true));
+            }
+            "reset" => {
+                match (obj.get("target"), obj.get("group")) {
+                    (Some(_), None) => {
+                        let t = target_index(str_field("target")?)?;
+                        self.state.reset_target(self.config, t)
+                    }
+                    (None, Some(_)) => {
+                        let id = str_field("group")?;
+                        let g = self
+                            .config
+                            .group_index(id)
+                            .ok_or_else(|| format!("group: unknown group {id:?}"))?;
+                        self.state.reset_group(self.config, g)
+                    }
+                    _ => return Err("reset needs exactly one of \"target\" or \"group\"".into()),
+                }
+                .map_err(|e| e.to_string())?;
+                out.insert("ok".into(), json!(true));
+            }
+            other => {
+                return Err(format!(
+                    "type: {other:?} is not an event type (route, connect, reserve, convert, end, reset)"
+                ))
+            }
+        }
+        self.last_at = Some(at);
+        Ok(out)
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Replay every line of `events` through `config`, writing one JSON line per
+/// event to `out`.
+pub fn replay(
+    config: &Config,
+    events: impl BufRead,
+    seed: u64,
+    mut out: impl Write,
+) -> std::io::Result<ReplaySummary> {
+    let mut r = Replayer::new(config, seed);
+    let mut summary = ReplaySummary::default();
+    for (i, line) in events.split(b'\n').enumerate() {
+        let line = line?;
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
+            continue;
+        }
+        summary.events += 1;
+        let mut obj = Map::new();
+        obj.insert("line".into(), json!(i + 1));
+        match std::str::from_utf8(&line) {
+            Err(e) => {
+                summary.errors += 1;
+                obj.insert("error".into(), json!(format!("line is not UTF-8: {e}")));
+            }
+            Ok(text) => match r.event(text) {
+                Ok(m) => obj.extend(m),
+                Err(e) => {
+                    summary.errors += 1;
+                    obj.insert("error".into(), json!(e));
+                }
+            },
+        }
+        serde_json::to_writer(&mut out, &Value::Object(obj))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(summary)
+}

@@ -1,0 +1,125 @@
+//! The Engine's id-based API, errors, snapshots and thread-safety bounds.
+
+mod engine_support;
+
+use std::time::Duration;
+
+use engine_support::*;
+use routecap::core::caps::Limits;
+use routecap::core::eligibility::ReasonCode;
+use routecap::core::model::CandidateRef;
+use routecap::core::money::Money;
+use routecap::core::state::{ConnectOutcome, LifecycleError};
+use routecap::core::zone::Zone;
+use routecap::engine::EngineError;
+use routecap::Engine;
+
+fn engine() -> Engine {
+    let z = Zone::utc();
+    let a = target(
+        "a",
+        &z,
+        Limits {
+            hourly: Some(1),
+            concurrency: Some(1),
+            ..Limits::default()
+        },
+    );
+    let b = target("b", &z, Limits::default());
+    let g = group(
+        "g",
+        &[0, 1],
+        &z,
+        Limits {
+            total: Some(2),
+            ..Limits::default()
+        },
+    );
+    Engine::new(config(vec![a, b], vec![g]))
+}
+
+#[test]
+fn engine_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Engine>();
+}
+
+#[test]
+fn lifecycle_by_id() {
+    let e = engine();
+    let at = utc(2026, 9, 1, 10, 0);
+    assert_eq!(e.connect("c1", "a", at), Ok(ConnectOutcome::Connected));
+    let Ok(ConnectOutcome::Refused(rs)) = e.connect("c2", "a", at) else {
+        panic!("a is full")
+    };
+    let codes: Vec<_> = rs.iter().map(|r| r.code).collect();
+    assert_eq!(codes, [ReasonCode::HourlyCap, ReasonCode::ConcurrencyCap]);
+    assert_eq!(e.convert("c1", Money(250), at), Ok(()));
+    assert_eq!(e.end("c1", at), Ok(()));
+    assert_eq!(
+        e.end("c1", at),
+        Err(EngineError::Lifecycle(LifecycleError::AlreadyEnded(
+            "c1".into()
+        )))
+    );
+    assert_eq!(
+        e.connect("c2", "nope", at),
+        Err(EngineError::UnknownTarget("nope".into()))
+    );
+    assert_eq!(
+        e.reset_group("nope"),
+        Err(EngineError::UnknownGroup("nope".into()))
+    );
+    assert_eq!(
+        e.reserve("r", "b", Duration::from_millis(1500), at),
+        Ok(ConnectOutcome::Connected)
+    );
+    // the group total (2) now holds c1 + the reservation
+    let reports = e.check(at);
+    assert!(reports.iter().all(|r| !r.eligible));
+    // ttl 1.5 s was rounded up to 2 s
+    let exp = at + chrono::TimeDelta::seconds(2);
+    assert!(!e.check(exp - chrono::TimeDelta::seconds(1))[1].eligible);
+    assert!(e.check(exp)[1].eligible);
+    e.reset_group("g").unwrap();
+    let total = e.with_state(|c, s| s.usage(c, CandidateRef::Group(0), at).total);
+    assert_eq!(total, 1, "only the held unit is left");
+    let err = e.connect("c", "x", at).unwrap_err();
+    assert_eq!(err.to_string(), "unknown target \"x\"");
+}
+
+#[test]
+fn snapshot_and_restore_continue_the_same_state() {
+    let e = engine();
+    let at = utc(2026, 9, 1, 10, 0);
+    e.connect("c1", "a", at).unwrap();
+    let snap = e.snapshot();
+    let r = Engine::restore(e.config().clone(), &snap).unwrap();
+    assert_eq!(r.check(at), e.check(at));
+    assert_eq!(r.end("c1", at), Ok(()));
+    assert!(r.end("c1", at).is_err());
+    let mut bad = snap;
+    bad.groups[0].id = "zz".into();
+    assert!(matches!(
+        Engine::restore(e.config().clone(), &bad),
+        Err(EngineError::Snapshot(_))
+    ));
+}
+
+#[test]
+fn now_variants_use_the_system_clock() {
+    let e = engine();
+    assert_eq!(e.connect_now("n1", "b"), Ok(ConnectOutcome::Connected));
+    assert_eq!(e.convert_now("n1", Money(1)), Ok(()));
+    assert_eq!(e.end_now("n1"), Ok(()));
+    assert_eq!(
+        e.reserve_now("n2", "b", Duration::from_secs(60)),
+        Ok(ConnectOutcome::Connected)
+    );
+    assert_eq!(e.check_now().len(), 2);
+    let connected_at = e.with_state(|_, s| match s.call("n1").map(|r| r.phase) {
+        Some(routecap::core::state::CallPhase::Connected { at }) => at,
+        other => panic!("{other:?}"),
+    });
+    assert!(connected_at > utc(2025, 1, 1, 0, 0));
+}
