@@ -122,7 +122,7 @@ pub fn money(what: &str, v: &JsValue) -> Result<Money, JsValue> {
             show(v)
         )));
     };
-    Money::parse(&text).map_err(|e| error(&format!("{what} {text:?} {e}")))
+    Money::parse(&text).map_err(|e| error(&format!("{what}: {text:?} {e}")))
 }
 
 /// A JS value as text for error messages.

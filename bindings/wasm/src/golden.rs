@@ -55,10 +55,19 @@ pub fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), Strin
         concurrency_matrix: None,
         usage: Usage::default(),
     };
+    let field_u32 = |c: &Value, k: &str| -> Result<Option<u32>, String> {
+        match c.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| format!("{k}: {v} is not a u32")),
+        }
+    };
     let is_target = |c: &Value| c.get("kind").and_then(Value::as_str) == Some("target");
     for c in list.iter().filter(|c| is_target(c)) {
-        let w = field_i32(c, "weight", DEFAULT_WEIGHT as i32)?;
-        let w = u32::try_from(w).map_err(|_| format!("weight {w} is negative"))?;
+        let w = field_u32(c, "weight")?.unwrap_or(DEFAULT_WEIGHT);
         config
             .targets
             .push(target(&id_of(c)?, field_i32(c, "priority", DEFAULT_PRIORITY)?, w));
@@ -97,10 +106,7 @@ pub fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), Strin
             eligible_members.push(index_of(&mut config, m)?);
         }
         let opt = |k: &str| c.get(k).filter(|v| !v.is_null()).map(|_| field_i32(c, k, 0));
-        let weight = match opt("weight").transpose()? {
-            Some(w) => Some(u32::try_from(w).map_err(|_| format!("weight {w} is negative"))?),
-            None => None,
-        };
+        let weight = field_u32(c, "weight")?;
         config.groups.push(Group {
             id,
             name: None,

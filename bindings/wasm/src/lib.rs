@@ -21,7 +21,7 @@ use routecap_core::eligibility::{self, CandidateReport};
 use routecap_core::formats::{self, Format};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::render;
-use routecap_core::route::{self, Step};
+use routecap_core::route;
 use routecap_core::state::{ConnectOutcome, LifecycleError, Snapshot, State};
 use routecap_core::zone::{self, Instant, Zone};
 use serde_json::{json, Map, Value};
@@ -90,7 +90,7 @@ impl Engine {
         let seed = convert::unsigned("seed", seed)?;
         let reports = self.reports(at);
         let steps = route::plan(&self.config, &reports, &mut route::rng_from_seed(seed));
-        Ok(route_json(&self.config, &reports, &steps, at, seed))
+        Ok(render::route(&self.config, at, seed, &steps, &reports))
     }
 
     /// Eligibility of every candidate at `at` (RFC 3339): `routecap check --json`.
@@ -338,13 +338,13 @@ impl Engine {
     fn target(&self, id: &str) -> Result<usize, JsValue> {
         self.config
             .target_index(id)
-            .ok_or_else(|| error(&format!("unknown target {id:?}")))
+            .ok_or_else(|| error(&format!("target: unknown target {id:?}")))
     }
 
     fn group(&self, id: &str) -> Result<usize, JsValue> {
         self.config
             .group_index(id)
-            .ok_or_else(|| error(&format!("unknown group {id:?}")))
+            .ok_or_else(|| error(&format!("group: unknown group {id:?}")))
     }
 
     fn outcome(&self, out: ConnectOutcome) -> Value {
@@ -356,32 +356,6 @@ impl Engine {
             }),
         }
     }
-}
-
-/// `{"at", "seed", "plan", "rejected"}` of `routecap route --json`.
-fn route_json(
-    config: &Config,
-    reports: &[CandidateReport],
-    steps: &[Step<'_>],
-    at: Instant,
-    seed: u64,
-) -> Value {
-    let plan: Vec<Value> = steps
-        .iter()
-        .map(|s| match *s {
-            Step::Target(t) => json!({ "target": config.targets[t].id }),
-            Step::Group { group, members } => json!({
-                "group": config.groups[group].id,
-                "targets": members.iter().map(|&m| config.targets[m].id.as_str()).collect::<Vec<_>>(),
-            }),
-        })
-        .collect();
-    json!({
-        "at": render::instant(at),
-        "seed": seed,
-        "plan": plan,
-        "rejected": render::rejected(config, reports),
-    })
 }
 
 fn limits(l: &routecap_core::caps::Limits) -> Value {
