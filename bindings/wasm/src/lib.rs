@@ -126,6 +126,50 @@ impl Engine {
         Ok(cli_text(&self.route_value(at, &seed)?))
     }
 
+    /// Route `n` calls at `at` with seeds `seed, seed+1, …` (wrapping) and
+    /// count where each would ring first: `{n, first: {id: count}, none}`.
+    /// Same answers as `n` calls of `route`, with eligibility checked once.
+    #[wasm_bindgen(js_name = routeMany, unchecked_return_type = "RouteManyResult")]
+    pub fn route_many(
+        &self,
+        at: &str,
+        #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
+        n: u32,
+    ) -> Result<JsValue, JsValue> {
+        let at = instant("at", at)?;
+        let seed = convert::unsigned("seed", &seed)?;
+        let reports = self.reports(at);
+        let ids: Vec<&str> = reports
+            .iter()
+            .filter(|r| r.eligible)
+            .map(|r| render::candidate_id(&self.config, r.candidate))
+            .collect();
+        let mut counts = vec![0u64; ids.len()];
+        let mut none = 0u64;
+        let mut planner = route::Planner::new();
+        for i in 0..u64::from(n) {
+            let mut rng = route::rng_from_seed(seed.wrapping_add(i));
+            let step = planner.lazy(&self.config, &reports, &mut rng).next();
+            let id = match step {
+                Some(route::Step::Target(t)) => self.config.targets.get(t).map(|t| t.id.as_str()),
+                Some(route::Step::Group { group, .. }) => {
+                    self.config.groups.get(group).map(|g| g.id.as_str())
+                }
+                None => None,
+            };
+            match id.and_then(|id| ids.iter().position(|&x| x == id)) {
+                Some(k) => counts[k] += 1,
+                None => none += 1,
+            }
+        }
+        let first: Map<String, Value> = ids
+            .iter()
+            .zip(counts)
+            .map(|(id, c)| ((*id).to_string(), json!(c)))
+            .collect();
+        to_js(&json!({ "n": n, "first": first, "none": none }))
+    }
+
     /// Connect `call` to target `target` at `at`: `{ok: true}`, or
     /// `{ok: false, reasons}` when the target is not eligible (nothing changes).
     #[wasm_bindgen(unchecked_return_type = "ConnectResult")]

@@ -38,6 +38,14 @@ export interface RouteResult {
   rejected: { id: string; reasons: Reason[] }[];
 }
 
+export interface RouteManyResult {
+  n: number;
+  /** First-place counts per eligible candidate id, in candidate order. */
+  first: Record<string, number>;
+  /** Calls with no eligible candidate at all. */
+  none: number;
+}
+
 export type ConnectResult = { ok: true } | { ok: false; reasons: Reason[] };
 
 export interface Limits {

@@ -84,3 +84,24 @@ test('route seeds: number, BigInt and decimal string give the same plan; u64 see
   assert.equal(engine.routeJson(at, BigInt(big)), native.stdout);
   assert.equal(engine.routeJson(at, big), native.stdout);
 });
+
+test('routeMany counts the first step of route() over consecutive seeds', () => {
+  const engine = new Engine(readJson(examples[0].path));
+  const at = '2026-11-22T15:00:00Z';
+  const n = 300;
+  const tally = {};
+  let none = 0;
+  for (let i = 0; i < n; i++) {
+    const first = engine.route(at, 1000 + i).plan[0];
+    if (!first) none++;
+    else tally[first.target ?? first.group] = (tally[first.target ?? first.group] ?? 0) + 1;
+  }
+  const many = engine.routeMany(at, 1000, n);
+  assert.equal(many.n, n);
+  assert.equal(many.none, none);
+  for (const [id, c] of Object.entries(many.first)) assert.equal(c, tally[id] ?? 0, id);
+  assert.equal(Object.values(many.first).reduce((a, b) => a + b, 0) + many.none, n);
+  // Only the lowest eligible priority tier can come first: la-solar (2) and
+  // london-debt (2), weights 1:1; nothing of tier 3+ ever does.
+  assert.deepEqual(Object.keys(many.first).filter((id) => many.first[id] > 0).sort(), ['la-solar', 'london-debt']);
+});
