@@ -1,0 +1,202 @@
+// End-to-end test of the web demo in a real browser: Debian's chromium,
+// driven by playwright-core. Loads the demo from a local server, loads a
+// sample, checks the eligibility table, routes 1,000 calls and checks the
+// chart's bars against the engine, pastes a bad config and checks the inline
+// error, plays a bit of a day, and saves a screenshot.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../serve.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const results = join(here, '..', 'test-results');
+export const SCREENSHOT = join(results, 'demo.png');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const require = createRequire(import.meta.url);
+const wasm = require(join(root, 'bindings', 'wasm', 'pkg-node', 'routecap_wasm.js'));
+
+let server, url, browser, context, page, userDataDir;
+const pageErrors = [];
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install -y chromium)`);
+  assert.ok(existsSync(join(root, 'bindings', 'wasm', 'pkg', 'routecap_wasm.js')), 'run scripts/build-wasm first');
+  ({ server, url } = await serve(0));
+  userDataDir = mkdtempSync(join(tmpdir(), 'routecap-e2e-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    timezoneId: 'UTC',
+    locale: 'en-US',
+    viewport: { width: 1280, height: 900 },
+  });
+  browser = context.browser();
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  page.setDefaultTimeout(20_000);
+});
+
+after(async () => {
+  await context?.close();
+  await new Promise((r) => (server ? server.close(r) : r()));
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  void browser;
+});
+
+async function setInstant(local) {
+  await page.fill('#at-input', local);
+  await page.dispatchEvent('#at-input', 'change');
+}
+
+test('the demo boots the wasm engine', async () => {
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.textContent('#boot-status'), /Engine ready/);
+  assert.equal(await page.inputValue('#viewer-zone'), 'UTC');
+});
+
+test('native sample: the eligibility table says who, why and until when', async () => {
+  await page.click('[data-sample="native"]');
+  await page.waitForSelector('#eligibility-table tbody tr[data-id="ny-insurance"]');
+  await setInstant('2026-11-22T15:00');
+  await page.waitForFunction(() => document.querySelector('#elig-summary').textContent.includes('2026-11-22T15:00:00Z'));
+  const rows = await page.$$eval('#eligibility-table tbody tr', (trs) => trs.map((tr) => ({
+    id: tr.dataset.id,
+    eligible: tr.dataset.eligible,
+    local: tr.querySelector('td.local').getAttribute('title'),
+    codes: [...tr.querySelectorAll('.reason[data-code]')].map((s) => s.dataset.code),
+    reasons: [...tr.querySelectorAll('.reason[data-code]')].map((s) => s.textContent),
+    untils: [...tr.querySelectorAll('.until')].map((s) => s.dataset.until),
+  })));
+  const by = Object.fromEntries(rows.map((r) => [r.id, r]));
+  assert.deepEqual(rows.map((r) => r.id), ['ny-insurance', 'chicago-auto', 'la-solar', 'london-debt', 'stjohns-backup', 'night-pool']);
+  assert.deepEqual(by['ny-insurance'], {
+    id: 'ny-insurance', eligible: 'false', local: '2026-11-22T10:00:00-05:00',
+    codes: ['closed'], reasons: ['closed'], untils: ['2026-11-23T14:00:00Z'],
+  });
+  assert.deepEqual(by['chicago-auto'].reasons, ['daily_cap 25/25']);
+  assert.deepEqual(by['chicago-auto'].untils, ['2026-11-23T06:00:00Z']);
+  assert.equal(by['la-solar'].eligible, 'true');
+  assert.equal(by['london-debt'].eligible, 'true');
+  assert.deepEqual(by['stjohns-backup'].codes, ['paused', 'total_cap']);
+  assert.equal(by['night-pool'].eligible, 'true');
+  assert.match(await page.textContent('#elig-summary'), /3 of 6 candidates eligible/);
+});
+
+test('the week slider moves the instant and the table follows', async () => {
+  // Monday 15:00 UTC = 10:00 in New York: the desk is open.
+  const monday15 = (24 + 15) * 60;
+  await page.fill('#week-slider', String(monday15));
+  await page.dispatchEvent('#week-slider', 'input');
+  await page.waitForFunction(() => document.querySelector('#elig-summary').textContent.includes('2026-11-23T15:00:00Z'));
+  assert.equal(await page.getAttribute('#eligibility-table tr[data-id="ny-insurance"]', 'data-eligible'), 'true');
+  assert.equal(await page.inputValue('#at-input'), '2026-11-23T15:00');
+  await setInstant('2026-11-22T15:00');
+  await page.waitForFunction(() => document.querySelector('#elig-summary').textContent.includes('2026-11-22T15:00:00Z'));
+});
+
+test('hours heatmap: 7×24 cells in both zones, Monday 09-17 New York = 14-22 UTC', async () => {
+  await page.selectOption('#hours-owner', 'ny-insurance');
+  const own = await page.$$eval('#heat-own rect.cell', (cs) => cs.map((c) => [+c.dataset.day, +c.dataset.hour, c.dataset.share]));
+  const viewer = await page.$$eval('#heat-viewer rect.cell', (cs) => cs.map((c) => [+c.dataset.day, +c.dataset.hour, c.dataset.share]));
+  assert.equal(own.length, 168);
+  assert.equal(viewer.length, 168);
+  const openHours = (cells, day) => cells.filter(([d, , s]) => d === day && s === '1').map(([, hr]) => hr);
+  assert.deepEqual(openHours(own, 1), [9, 10, 11, 12, 13, 14, 15, 16]);
+  assert.deepEqual(openHours(viewer, 1), [14, 15, 16, 17, 18, 19, 20, 21]);
+  assert.match(await page.textContent('#heat-own-cap'), /America\/New_York/);
+});
+
+test('route 1,000 calls: the bars match the engine and the weight shares', async () => {
+  await page.fill('#route-n', '1000');
+  await page.fill('#route-seed', '1');
+  await page.click('#route-run');
+  await page.waitForSelector('#route-chart rect.bar-observed');
+  const bars = await page.$$eval('#route-chart rect.bar-observed', (rs) => rs.map((r) => ({
+    id: r.dataset.id, count: +r.dataset.count, share: +r.dataset.share, width: +r.getAttribute('width'),
+  })));
+  const expected = await page.$$eval('#route-chart line.bar-expected', (ls) => Object.fromEntries(ls.map((l) => [l.dataset.id, +l.dataset.expected])));
+  // The same engine in node, same config, instant and seeds.
+  const engine = new wasm.Engine(require(join(root, 'examples', 'native.json')));
+  const want = engine.routeMany('2026-11-22T15:00:00Z', '1', 1000);
+  assert.deepEqual(Object.fromEntries(bars.map((b) => [b.id, b.count])), want.first);
+  assert.equal(bars.reduce((s, b) => s + b.count, 0), 1000);
+  // Eligible now: la-solar and london-debt (priority 2, weights 1:1) lead;
+  // night-pool (priority 3) is never first.
+  assert.deepEqual(expected, { 'la-solar': 0.5, 'london-debt': 0.5, 'night-pool': 0 });
+  const byId = Object.fromEntries(bars.map((b) => [b.id, b]));
+  assert.equal(byId['night-pool'].count, 0);
+  for (const id of ['la-solar', 'london-debt']) {
+    assert.ok(Math.abs(byId[id].share - 0.5) < 0.06, `${id} share ${byId[id].share}`);
+    assert.ok(byId[id].width > 100, `${id} bar drawn`);
+  }
+  assert.match(await page.textContent('#route-plan'), /Failover order for seed 1: .+ → /);
+});
+
+test('retreaver and ringba samples load and show their targets', async () => {
+  await page.click('[data-sample="retreaver"]');
+  await page.waitForFunction(() => document.querySelector('#config-status').textContent.includes('retreaver.json'));
+  const ids = await page.$$eval('#eligibility-table tbody tr', (trs) => trs.map((t) => t.dataset.id));
+  const engine = new wasm.Engine(require(join(root, 'examples', 'retreaver.json')));
+  assert.deepEqual(ids, engine.check('2026-11-22T15:00:00Z').candidates.map((c) => c.id));
+  await page.click('[data-sample="ringba"]');
+  await page.waitForFunction(() => document.querySelector('#config-status').textContent.includes('ringba.json'));
+  const rid = await page.$$eval('#eligibility-table tbody tr', (trs) => trs.map((t) => t.dataset.id));
+  const ringba = new wasm.Engine(require(join(root, 'examples', 'ringba.json')));
+  assert.deepEqual(rid, ringba.check('2026-11-22T15:00:00Z').candidates.map((c) => c.id));
+});
+
+test('a pasted config with an error shows it inline with its path', async () => {
+  await page.click('#paste-box summary');
+  await page.fill('#config-text', JSON.stringify({ targets: [{ id: 'a', hours: [{ day: 1, open: '18:00', close: '09:00' }] }] }, null, 2));
+  await page.click('#config-load');
+  await page.waitForSelector('#config-error:not([hidden])');
+  assert.equal(await page.textContent('#config-error code.path'), 'targets[0].hours[0].close');
+  assert.match(await page.textContent('#config-error'), /Cannot load this config/);
+  await page.fill('#config-text', '{"targets": [ {"id": "a",, } ]}');
+  await page.click('#config-load');
+  await page.waitForFunction(() => /^line 1 column/.test(document.querySelector('#config-error code.path')?.textContent ?? ''));
+  // A good paste clears the error.
+  await page.fill('#config-text', JSON.stringify({ targets: [{ id: 'solo', time_zone: 'Tokyo' }] }));
+  await page.click('#config-load');
+  await page.waitForSelector('#config-error', { state: 'hidden' });
+  assert.deepEqual(await page.$$eval('#eligibility-table tbody tr', (trs) => trs.map((t) => t.dataset.id)), ['solo']);
+});
+
+test('play a day: caps fill as calls connect; then a screenshot', async () => {
+  await page.click('[data-sample="native"]');
+  await page.waitForFunction(() => document.querySelector('#config-status').textContent.includes('native.json'));
+  await setInstant('2026-11-23T13:00');
+  await page.fill('#route-n', '1000');
+  await page.click('#route-run');
+  await page.waitForSelector('#route-chart rect.bar-observed');
+  await page.fill('#sim-rate', '120');
+  await page.selectOption('#sim-speed', '30');
+  await page.click('#sim-play');
+  await page.waitForFunction(() => /offered (\d+)/.test(document.querySelector('#sim-stats').textContent)
+    && Number(/connected (\d+)/.exec(document.querySelector('#sim-stats').textContent)[1]) > 20);
+  await page.click('#sim-stop');
+  const stats = await page.textContent('#sim-stats');
+  const offered = Number(/offered (\d+)/.exec(stats)[1]);
+  const connected = Number(/connected (\d+)/.exec(stats)[1]);
+  const missed = Number(/no target (\d+)/.exec(stats)[1]);
+  assert.equal(offered, connected + missed, stats);
+  const meters = await page.$$eval('#sim-caps .meter span', (ss) => ss.map((s) => s.textContent));
+  assert.ok(meters.length > 0 && meters.some((m) => !m.startsWith('0 ')), 'some usage shown');
+  await page.selectOption('#hours-owner', 'london-debt');
+  mkdirSync(results, { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  assert.ok(existsSync(SCREENSHOT));
+  assert.deepEqual(pageErrors, [], 'no errors in the page console');
+});
