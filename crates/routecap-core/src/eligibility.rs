@@ -159,7 +159,12 @@ pub fn candidate_report(
         }
         CandidateRef::Group(g) => {
             let group = config.groups.get(g)?;
+            // The group is the candidate here, not a containing group: its
+            // own reasons print without the `group_` prefix.
             group_reasons(config, state, g, at, &mut reasons);
+            for r in &mut reasons {
+                r.group = None;
+            }
             let mut scratch = Vec::new();
             for &m in &group.members {
                 scratch.clear();
@@ -171,7 +176,7 @@ pub fn candidate_report(
             if eligible_members.is_empty() {
                 reasons.push(Reason {
                     code: ReasonCode::NoEligibleMember,
-                    group: Some(g),
+                    group: None,
                     used: None,
                     limit: None,
                     until: None,

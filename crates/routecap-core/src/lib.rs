@@ -21,9 +21,12 @@
 //! - [`route`]: failover order by priority and weighted random draw.
 //! - [`formats`]: the native, Retreaver and Ringba config shapes.
 //! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
+//!
+//! Where the routing contract is silent, [`decisions`] says what routecap does and why.
 #![deny(missing_docs)]
 
 pub mod caps;
+pub mod decisions;
 pub mod eligibility;
 pub mod formats;
 pub mod hours;

@@ -355,7 +355,10 @@ fn simultaneous_group_candidate() {
     assert!(!r.eligible);
     assert!(r.eligible_members.is_empty());
     assert_eq!(codes(&r.reasons), ["no_eligible_member"]);
-    assert_eq!(r.reasons[0].group, Some(0));
+    assert_eq!(
+        r.reasons[0].group, None,
+        "the group is the candidate itself"
+    );
 }
 
 #[test]
@@ -368,7 +371,11 @@ fn simultaneous_group_own_cap_blocks_it_but_members_are_listed() {
     let st = State::new(&cfg);
     let r = &check(&cfg, &st, utc(2026, 4, 1, 12, 0))[0];
     assert!(!r.eligible);
-    assert_eq!(codes(&r.reasons), ["group_hourly_cap"]);
+    assert_eq!(
+        codes(&r.reasons),
+        ["hourly_cap"],
+        "the group's own reasons carry no group_ prefix: it is the candidate"
+    );
     assert_eq!(r.eligible_members, [0]);
 }
 

@@ -1,10 +1,10 @@
 //! Pieces shared by the three shapes: zones, triggers, weekly hours,
-//! concurrency matrices, and id bookkeeping.
+//! concurrency matrices, usage figures, and id bookkeeping.
 
 use std::collections::HashMap;
 
 use super::json::{Node, Res};
-use crate::caps::{ConcurrencyMatrix, Trigger};
+use crate::caps::{ConcurrencyMatrix, Trigger, Usage};
 use crate::hours::{DayHours, WeeklyHours};
 use crate::zone::{self, Zone, ZoneCache};
 
@@ -189,4 +189,36 @@ pub(crate) fn members(
         out.push(i);
     }
     Ok(out)
+}
+
+/// The keys of the nine usage figures of a format, in [`Usage`] field order:
+/// hourly, daily, monthly, total and live counts, then the hourly, daily,
+/// monthly and total revenue sums.
+pub(crate) type UsageKeys = [&'static str; 9];
+
+/// Usage figures of an object; absent or `null` figures are 0.
+pub(crate) fn usage(node: &Node<'_>, keys: &UsageKeys) -> Res<Usage> {
+    let count = |k: &str| {
+        node.get(k)
+            .map(|n| n.count())
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    let money = |k: &str| {
+        node.get(k)
+            .map(|n| n.money())
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    Ok(Usage {
+        hourly: count(keys[0])?,
+        daily: count(keys[1])?,
+        monthly: count(keys[2])?,
+        total: count(keys[3])?,
+        live: count(keys[4])?,
+        hourly_revenue: money(keys[5])?,
+        daily_revenue: money(keys[6])?,
+        monthly_revenue: money(keys[7])?,
+        total_revenue: money(keys[8])?,
+    })
 }

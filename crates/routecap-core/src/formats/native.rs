@@ -227,27 +227,18 @@ fn usage(node: Option<Node<'_>>) -> Res<Usage> {
         return Ok(Usage::default());
     };
     node.object("is not a usage object (hourly, daily, monthly, total, live, *_revenue)")?;
-    let count = |k: &str| {
-        node.get(k)
-            .map(|n| n.count())
-            .transpose()
-            .map(Option::unwrap_or_default)
-    };
-    let money = |k: &str| {
-        node.get(k)
-            .map(|n| n.money())
-            .transpose()
-            .map(Option::unwrap_or_default)
-    };
-    Ok(Usage {
-        hourly: count("hourly")?,
-        daily: count("daily")?,
-        monthly: count("monthly")?,
-        total: count("total")?,
-        live: count("live")?,
-        hourly_revenue: money("hourly_revenue")?,
-        daily_revenue: money("daily_revenue")?,
-        monthly_revenue: money("monthly_revenue")?,
-        total_revenue: money("total_revenue")?,
-    })
+    common::usage(
+        &node,
+        &[
+            "hourly",
+            "daily",
+            "monthly",
+            "total",
+            "live",
+            "hourly_revenue",
+            "daily_revenue",
+            "monthly_revenue",
+            "total_revenue",
+        ],
+    )
 }

@@ -100,29 +100,20 @@ fn usage(node: &Node<'_>) -> Res<Usage> {
     node.object(
         "is not a stats entry (currentHour, currentDay, currentMonth, total, currentLive, *Sum)",
     )?;
-    let count = |k: &str| {
-        node.get(k)
-            .map(|n| n.count())
-            .transpose()
-            .map(Option::unwrap_or_default)
-    };
-    let money = |k: &str| {
-        node.get(k)
-            .map(|n| n.money())
-            .transpose()
-            .map(Option::unwrap_or_default)
-    };
-    Ok(Usage {
-        hourly: count("currentHour")?,
-        daily: count("currentDay")?,
-        monthly: count("currentMonth")?,
-        total: count("total")?,
-        live: count("currentLive")?,
-        hourly_revenue: money("currentHourSum")?,
-        daily_revenue: money("currentDaySum")?,
-        monthly_revenue: money("currentMonthSum")?,
-        total_revenue: money("totalSum")?,
-    })
+    common::usage(
+        node,
+        &[
+            "currentHour",
+            "currentDay",
+            "currentMonth",
+            "total",
+            "currentLive",
+            "currentHourSum",
+            "currentDaySum",
+            "currentMonthSum",
+            "totalSum",
+        ],
+    )
 }
 
 /// A target, its id node, and its `targetGroupId` if any.

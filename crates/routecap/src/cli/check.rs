@@ -6,20 +6,17 @@ use routecap_core::render;
 use routecap_core::state::State;
 use routecap_core::zone::Instant;
 
-use super::common::{at_or_now, load, parse_format, table};
+use super::common::{at_or_now, table, ConfigArg};
 use super::{emit, json_text, Failure};
 
 /// Arguments of `routecap check`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Config file (routecap, Retreaver or Ringba JSON); `-` for standard input.
-    config: String,
+    #[command(flatten)]
+    input: ConfigArg,
     /// Decision instant, RFC 3339 (default: now).
     #[arg(long)]
     at: Option<String>,
-    /// Config shape, overriding auto-detection.
-    #[arg(long, value_parser = parse_format)]
-    format: Option<routecap_core::formats::Format>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -27,7 +24,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
-    let config = load(&args.config, args.format)?;
+    let config = args.input.load()?;
     let state = State::new(&config);
     let reports = eligibility::check(&config, &state, at);
     let text = if args.json {

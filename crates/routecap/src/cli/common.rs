@@ -57,6 +57,23 @@ pub fn parse_format(text: &str) -> Result<Format, String> {
         .map_err(|_| format!("{text:?} is not a config format (routecap, retreaver, ringba)"))
 }
 
+/// The config argument shared by every command that reads one.
+#[derive(clap::Args, Debug)]
+pub struct ConfigArg {
+    /// Config file (routecap, Retreaver or Ringba JSON); `-` for standard input.
+    pub config: String,
+    /// Config shape, overriding auto-detection.
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<Format>,
+}
+
+impl ConfigArg {
+    /// Load the config or fail with exit 2.
+    pub fn load(&self) -> Result<Config, Failure> {
+        load(&self.config, self.format)
+    }
+}
+
 /// Load a config or fail with exit 2.
 pub fn load(path: &str, format: Option<Format>) -> Result<Config, Failure> {
     crate_load(path, format).map_err(|e| Failure::input(e.to_string()))

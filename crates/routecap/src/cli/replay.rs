@@ -2,29 +2,26 @@
 
 use std::io::{self, BufReader, BufWriter};
 
-use super::common::{load, parse_format, seed_or_random};
+use super::common::{seed_or_random, ConfigArg};
 use super::Failure;
 
 /// Arguments of `routecap replay`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Config file (routecap, Retreaver or Ringba JSON); `-` for standard input.
-    config: String,
+    #[command(flatten)]
+    input: ConfigArg,
     /// JSON Lines of events in non-decreasing `at` order; `-` for standard input.
     events: String,
     /// Seed of the route events' random stream (default: drawn from the clock and printed on stderr).
     #[arg(long)]
     seed: Option<u64>,
-    /// Config shape, overriding auto-detection.
-    #[arg(long, value_parser = parse_format)]
-    format: Option<routecap_core::formats::Format>,
     /// Output is always JSON Lines; accepted for symmetry with the other commands.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: Args) -> Result<i32, Failure> {
-    if args.config == "-" && args.events == "-" {
+    if args.input.config == "-" && args.events == "-" {
         return Err(Failure::input(
             "CONFIG and EVENTS cannot both be standard input",
         ));
@@ -33,7 +30,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     if args.seed.is_none() {
         eprintln!("routecap: replay seed {seed}");
     }
-    let config = load(&args.config, args.format)?;
+    let config = args.input.load()?;
     let reader: Box<dyn io::BufRead> = if args.events == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {

@@ -8,23 +8,20 @@ use routecap_core::state::State;
 use routecap_core::zone::Instant;
 
 use super::check::{reason_text, until_text};
-use super::common::{at_or_now, load, parse_format, seed_or_random, table};
+use super::common::{at_or_now, seed_or_random, table, ConfigArg};
 use super::{emit, json_text, Failure};
 
 /// Arguments of `routecap route`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Config file (routecap, Retreaver or Ringba JSON); `-` for standard input.
-    config: String,
+    #[command(flatten)]
+    input: ConfigArg,
     /// Decision instant, RFC 3339 (default: now).
     #[arg(long)]
     at: Option<String>,
     /// Seed of the route's random order (default: drawn from the clock and printed).
     #[arg(long)]
     seed: Option<u64>,
-    /// Config shape, overriding auto-detection.
-    #[arg(long, value_parser = parse_format)]
-    format: Option<routecap_core::formats::Format>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -33,7 +30,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
     let seed = seed_or_random(args.seed);
-    let config = load(&args.config, args.format)?;
+    let config = args.input.load()?;
     let state = State::new_at(&config, at);
     let reports = eligibility::check(&config, &state, at);
     let mut rng = route::rng_from_seed(seed);

@@ -1,0 +1,90 @@
+//! # Where the SPEC is silent: what routecap decided, and why
+//!
+//! The routing contract (SPEC) leaves some questions open. Each answer below
+//! is what an operator of a pay-per-call network would expect; each is pinned
+//! by tests.
+//!
+//! ## Time
+//!
+//! - **Supported instants** are 1970-01-01T00:00:00Z up to, not including,
+//!   2100-01-01T00:00:00Z. Offsets come from chrono-tz; [`crate::zone`] turns
+//!   them into an explicit transition table over that range so windows and
+//!   hours can ask "when does the offset change next". Instants outside the
+//!   range are input errors, never panics.
+//! - **Zone names**: a missing, `null` or blank zone is `UTC`. When a name
+//!   exists in more than one scheme, Rails wins over Windows over IANA
+//!   (`UTC` is reported as a Rails name); all map to the same zone anyway.
+//! - **Hours**: `open == close` is closed all day, and *inverted*
+//!   `open == close` is therefore open all day (the complement of nothing).
+//!   `closed` beats `invert`. An empty hours list means open 24/7, like no
+//!   list. `next_open` searches up to 400 days ahead (enough for tables that
+//!   are only open inside a DST gap) and answers `None` beyond.
+//! - **Hourly windows** start whenever the local clock *shows* `HH:00:00`. A
+//!   transition that lands off the hour (Lord Howe's 30-minute shift) starts
+//!   no window, so the running hour lasts 30 minutes longer or shorter.
+//! - **Daily and monthly windows** start at the first instant whose local
+//!   time is at or after local midnight of the date (of day 1), so a
+//!   fall-back across midnight keeps the repeated hour in the new day.
+//!
+//! ## Caps and the call lifecycle
+//!
+//! - **Counters keep the current window only** (per period, keyed by window
+//!   start): no timers, no sweeping. A count at an instant in an older window
+//!   than the one already seen goes to the totals only.
+//! - **Imported usage without `as_of`** is anchored at the first accepted
+//!   lifecycle event; before that, checks read it as the usage of whichever
+//!   windows contain the instant checked ("default: the decision instant").
+//! - **Imported live calls** (`calls_in_progress`, `currentLive`) hold
+//!   concurrency until a restart with fresh usage: their end is never seen.
+//! - **Convert and revenue triggers** count when the conversion happens, so
+//!   calls connected before a cap was reached can push a count (or a revenue
+//!   sum) past it; eligibility then refuses new connects. This is what the
+//!   platforms do: a conversion is a fact, not a request.
+//! - **Reservations** hold one unit of concurrency and of every count cap,
+//!   whatever the trigger, until `at + ttl` (exclusive). `connect` on the
+//!   reserved target confirms it (counted in the connect instant's windows,
+//!   the held unit released); on another target it is an error. Ending or
+//!   converting a call that is only reserved is an error.
+//! - **Call ids are remembered** after they end, so a repeated `end`,
+//!   `convert` or `connect` is always an error, never a double count.
+//! - **A simultaneous group's own reasons** (it is the candidate) print
+//!   without the `group_` prefix; a *containing* group's reasons on a target
+//!   print with it and carry the group id. A blocked group still lists its
+//!   eligible members.
+//! - **Reason order**: the target's own reasons, then each containing
+//!   group's in config order; within one owner: paused, closed, count caps
+//!   (hour, day, month, total), revenue caps, concurrency.
+//! - **Money** is integer cents: at most two decimal places (more is an
+//!   error unless they are zeros); negative revenue is an error.
+//!
+//! ## Route order
+//!
+//! - The generator is ChaCha8 (`rand_chacha`), seeded with
+//!   `seed_from_u64`; the draw in `0..W` is our own unbiased rejection method
+//!   over `next_u64`, so plans are identical on every platform.
+//! - Ties within a tier are laid out in config order; weight-0 candidates
+//!   follow every positive weight of their tier, drawn as if each weighed 1.
+//! - When no `--seed` is given, the CLI draws one from the clock and prints
+//!   it, so every plan can be reproduced.
+//!
+//! ## Input formats
+//!
+//! - Unknown fields are ignored (real exports carry many); `null` counts as
+//!   absent. Floats where integers belong, integers beyond their type, and
+//!   money with more than two decimals are errors naming the JSON path.
+//! - Retreaver ids come from `id`, then `tid`, then `client_tid`;
+//!   `*_cap_attributes` override `caps` entries of the same kind; a group
+//!   member listed only in the group's embedded `targets` becomes a target.
+//! - Ringba `hoursOfOperation` is seven entries, Sunday first; `-1` is
+//!   unlimited; `targetGroupId` creates or extends a `separate` group with
+//!   that id; the get-target `caps` object repeats `schedule` and is ignored.
+//! - Shape detection: `as_of`/`groups` or native fields → routecap;
+//!   `stats`/`schedule`/`enabled`/`targetCallIncrement` → Ringba;
+//!   `target`/`target_group` wrappers, arrays, Retreaver fields → Retreaver;
+//!   `--format` overrides.
+//!
+//! ## Replay
+//!
+//! - Blank lines are skipped (no output line). Besides the listed event
+//!   types, `{"type": "reserve", "call", "target", "ttl": seconds}` is
+//!   accepted. A `convert` without `revenue` converts with 0.
