@@ -42,7 +42,9 @@ pub fn config_text(config: &JsValue) -> Result<String, JsValue> {
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| {
-            error("config must be a JSON string or a JSON-serialisable object (no BigInt, no cycles)")
+            error(
+                "config must be a JSON string or a JSON-serialisable object (no BigInt, no cycles)",
+            )
         })
 }
 
@@ -71,9 +73,11 @@ pub fn date(what: &str, text: &str) -> Result<NaiveDate, JsValue> {
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(d);
     }
-    instant(what, text)
-        .map(|t| t.date_naive())
-        .map_err(|_| error(&format!("{what} {text:?} is not a date (YYYY-MM-DD) or an RFC 3339 instant")))
+    instant(what, text).map(|t| t.date_naive()).map_err(|_| {
+        error(&format!(
+            "{what} {text:?} is not a date (YYYY-MM-DD) or an RFC 3339 instant"
+        ))
+    })
 }
 
 /// A non-negative integer from a JS number, BigInt or decimal string.

@@ -68,9 +68,11 @@ pub fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), Strin
     let is_target = |c: &Value| c.get("kind").and_then(Value::as_str) == Some("target");
     for c in list.iter().filter(|c| is_target(c)) {
         let w = field_u32(c, "weight")?.unwrap_or(DEFAULT_WEIGHT);
-        config
-            .targets
-            .push(target(&id_of(c)?, field_i32(c, "priority", DEFAULT_PRIORITY)?, w));
+        config.targets.push(target(
+            &id_of(c)?,
+            field_i32(c, "priority", DEFAULT_PRIORITY)?,
+            w,
+        ));
     }
     let mut reports = Vec::with_capacity(list.len());
     for c in list {
@@ -84,7 +86,9 @@ pub fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), Strin
             continue;
         }
         let index_of = |config: &mut Config, m: &Value| -> Result<usize, String> {
-            let m = m.as_str().ok_or_else(|| format!("member {m} is not a string"))?;
+            let m = m
+                .as_str()
+                .ok_or_else(|| format!("member {m} is not a string"))?;
             Ok(match config.target_index(m) {
                 Some(i) => i,
                 None => {
@@ -105,7 +109,11 @@ pub fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), Strin
         for m in names("eligible_members") {
             eligible_members.push(index_of(&mut config, m)?);
         }
-        let opt = |k: &str| c.get(k).filter(|v| !v.is_null()).map(|_| field_i32(c, k, 0));
+        let opt = |k: &str| {
+            c.get(k)
+                .filter(|v| !v.is_null())
+                .map(|_| field_i32(c, k, 0))
+        };
         let weight = field_u32(c, "weight")?;
         config.groups.push(Group {
             id,
@@ -130,7 +138,11 @@ pub fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), Strin
     Ok((config, reports))
 }
 
-fn report(candidate: CandidateRef, eligible: bool, eligible_members: Vec<usize>) -> CandidateReport {
+fn report(
+    candidate: CandidateRef,
+    eligible: bool,
+    eligible_members: Vec<usize>,
+) -> CandidateReport {
     CandidateReport {
         candidate,
         eligible,

@@ -224,9 +224,7 @@ impl Engine {
     #[wasm_bindgen(unchecked_return_type = "{ ok: true }")]
     pub fn end(&mut self, call: &str, at: &str) -> Result<JsValue, JsValue> {
         let at = instant("at", at)?;
-        self.state
-            .end(&self.config, call, at)
-            .map_err(lifecycle)?;
+        self.state.end(&self.config, call, at).map_err(lifecycle)?;
         to_js(&ok())
     }
 
@@ -244,9 +242,7 @@ impl Engine {
     #[wasm_bindgen(js_name = resetGroup, unchecked_return_type = "{ ok: true }")]
     pub fn reset_group(&mut self, id: &str) -> Result<JsValue, JsValue> {
         let g = self.group(id)?;
-        self.state
-            .reset_group(&self.config, g)
-            .map_err(lifecycle)?;
+        self.state.reset_group(&self.config, g).map_err(lifecycle)?;
         to_js(&ok())
     }
 
@@ -264,8 +260,8 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "Snapshot | string")] snapshot: JsValue,
     ) -> Result<(), JsValue> {
         let text = convert::config_text(&snapshot)?;
-        let snap: Snapshot = serde_json::from_str(&text)
-            .map_err(|e| error(&format!("snapshot: {e}")))?;
+        let snap: Snapshot =
+            serde_json::from_str(&text).map_err(|e| error(&format!("snapshot: {e}")))?;
         self.state = State::restore(&self.config, &snap).map_err(|e| error(&e.to_string()))?;
         Ok(())
     }
@@ -408,7 +404,10 @@ fn limits(l: &routecap_core::caps::Limits) -> Value {
         m.insert(k.into(), v.map_or(Value::Null, Value::from));
     };
     let money = |m: &mut Map<String, Value>, k: &str, v: Option<routecap_core::money::Money>| {
-        m.insert(k.into(), v.map_or(Value::Null, |x| Value::from(x.to_string())));
+        m.insert(
+            k.into(),
+            v.map_or(Value::Null, |x| Value::from(x.to_string())),
+        );
     };
     count(&mut m, "hourly", l.hourly);
     count(&mut m, "daily", l.daily);
@@ -437,7 +436,9 @@ pub fn zones(names: Vec<String>) -> Result<JsValue, JsValue> {
         let mut errors = Vec::new();
         for n in &names {
             match zone::resolve(n) {
-                Ok(r) => rows.push(json!({"input": n, "iana": r.tz.name(), "kind": r.kind.as_str()})),
+                Ok(r) => {
+                    rows.push(json!({"input": n, "iana": r.tz.name(), "kind": r.kind.as_str()}))
+                }
                 Err(e) => errors.push(e.to_string()),
             }
         }
@@ -475,7 +476,10 @@ pub fn golden_draws(
     let seed = convert::unsigned("seed", &seed)?;
     let bounds = bounds
         .iter()
-        .map(|b| b.parse::<u64>().map_err(|_| error(&format!("bound {b:?} is not a u64"))))
+        .map(|b| {
+            b.parse::<u64>()
+                .map_err(|_| error(&format!("bound {b:?} is not a u64")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     to_js(&golden::draws(seed, &bounds).map_err(|e| error(&e))?)
 }
