@@ -1,0 +1,63 @@
+// Compile-time check of the generated TypeScript declarations
+// (pkg/routecap_wasm.d.ts): `tsc --noEmit --strict` on this file fails when a
+// signature or a result type drifts from what the demo and users rely on.
+import init, {
+  Engine, zones, goldenPlan,
+  type CheckResult, type RouteResult, type Reason, type ConnectResult,
+  type HoursGrid, type TargetSummary, type UsageRow, type ZoneRow, type Snapshot,
+  type RouteManyResult, type ConfigError,
+} from '../pkg/routecap_wasm.js';
+
+export async function typed(config: object, text: string): Promise<void> {
+  await init();
+  const a = new Engine(config);
+  const b = new Engine(text, 'retreaver');
+  const at = '2026-11-22T15:00:00Z';
+  const check: CheckResult = a.check(at);
+  // @ts-expect-error seeds are numbers, BigInts or decimal strings, not objects
+  a.route(at, {});
+  const first = check.candidates[0];
+  const eligible: boolean = first.eligible;
+  const local: string = first.local_time;
+  const members: string[] | undefined = first.eligible_members;
+  const reason: Reason | undefined = first.reasons[0];
+  const until: string | null | undefined = reason?.until;
+  const text2: string = a.checkJson(at);
+  const route: RouteResult = b.route(at, 7n);
+  for (const step of route.plan) {
+    const who: string = 'target' in step ? step.target : `${step.group}:${step.targets.join('+')}`;
+    void who;
+  }
+  const many: RouteManyResult = a.routeMany(at, '1', 1000);
+  const counts: number[] = Object.values(many.first);
+  const c: ConnectResult = a.connect('c1', 't1', at);
+  if (!c.ok) {
+    const codes: string[] = c.reasons.map((r) => r.code);
+    void codes;
+  }
+  a.convert('c1', '12.50', at);
+  a.convert('c1', 12.5, at);
+  a.reserve('c2', 't1', 30, at);
+  a.end('c1', at);
+  a.resetTarget('t1');
+  a.resetGroup('g1');
+  const snap: Snapshot = a.snapshot();
+  a.restore(snap);
+  a.restore(JSON.stringify(snap));
+  const targets: TargetSummary[] = a.targets();
+  const daily: number | null = targets[0].limits.daily;
+  const usage: UsageRow[] = a.usage(at);
+  const grid: HoursGrid = a.hoursGrid('t1', '2026-11-22', 'Europe/Paris');
+  const share: number | null = grid.viewer.days[0].hours[0];
+  const z: ZoneRow[] = zones(['Arizona']);
+  const kind: 'rails' | 'windows' | 'iana' = z[0].kind;
+  goldenPlan([], 1);
+  try {
+    new Engine('{}');
+  } catch (e) {
+    const err = e as ConfigError;
+    const path: string = err.path;
+    void path;
+  }
+  void [eligible, local, members, until, text2, counts, daily, usage, share, kind];
+}
