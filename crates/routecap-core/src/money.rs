@@ -46,7 +46,9 @@ impl Money {
             || !frac_part.bytes().all(|b| b.is_ascii_digit())
             || (digits.contains('.') && frac_part.is_empty() && int_part.is_empty())
         {
-            return Err(MoneyError("is not a decimal amount (digits with an optional '.' and at most 2 decimals)"));
+            return Err(MoneyError(
+                "is not a decimal amount (digits with an optional '.' and at most 2 decimals)",
+            ));
         }
         let frac_trimmed = frac_part.trim_end_matches('0');
         if frac_trimmed.len() > 2 {

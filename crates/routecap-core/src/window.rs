@@ -180,28 +180,46 @@ mod tests {
         let z = Zone::new(chrono_tz::America::New_York);
         // 01:30 EDT = 05:30Z, 01:30 EST = 06:30Z
         let first = window(&z, Period::Hour, utc(2026, 11, 1, 5, 30));
-        assert_eq!((first.start, first.end), (utc(2026, 11, 1, 5, 0), utc(2026, 11, 1, 6, 0)));
+        assert_eq!(
+            (first.start, first.end),
+            (utc(2026, 11, 1, 5, 0), utc(2026, 11, 1, 6, 0))
+        );
         let second = window(&z, Period::Hour, utc(2026, 11, 1, 6, 30));
-        assert_eq!((second.start, second.end), (utc(2026, 11, 1, 6, 0), utc(2026, 11, 1, 7, 0)));
+        assert_eq!(
+            (second.start, second.end),
+            (utc(2026, 11, 1, 6, 0), utc(2026, 11, 1, 7, 0))
+        );
         let day = window(&z, Period::Day, utc(2026, 11, 1, 12, 0));
-        assert_eq!((day.start, day.end), (utc(2026, 11, 1, 4, 0), utc(2026, 11, 2, 5, 0)));
+        assert_eq!(
+            (day.start, day.end),
+            (utc(2026, 11, 1, 4, 0), utc(2026, 11, 2, 5, 0))
+        );
     }
 
     #[test]
     fn new_york_spring_forward_day_is_23_hours() {
         let z = Zone::new(chrono_tz::America::New_York);
         let day = window(&z, Period::Day, utc(2026, 3, 8, 12, 0));
-        assert_eq!((day.start, day.end), (utc(2026, 3, 8, 5, 0), utc(2026, 3, 9, 4, 0)));
+        assert_eq!(
+            (day.start, day.end),
+            (utc(2026, 3, 8, 5, 0), utc(2026, 3, 9, 4, 0))
+        );
         // 01:59 EST -> 03:00 EDT at 07:00Z: the 01:00 window ends at the jump
         let h = window(&z, Period::Hour, utc(2026, 3, 8, 6, 59));
-        assert_eq!((h.start, h.end), (utc(2026, 3, 8, 6, 0), utc(2026, 3, 8, 7, 0)));
+        assert_eq!(
+            (h.start, h.end),
+            (utc(2026, 3, 8, 6, 0), utc(2026, 3, 8, 7, 0))
+        );
     }
 
     #[test]
     fn india_rolls_over_at_half_past_utc() {
         let z = Zone::new(chrono_tz::Asia::Kolkata);
         let h = window(&z, Period::Hour, utc(2026, 6, 1, 10, 0));
-        assert_eq!((h.start, h.end), (utc(2026, 6, 1, 9, 30), utc(2026, 6, 1, 10, 30)));
+        assert_eq!(
+            (h.start, h.end),
+            (utc(2026, 6, 1, 9, 30), utc(2026, 6, 1, 10, 30))
+        );
     }
 
     #[test]
@@ -217,6 +235,9 @@ mod tests {
     fn month_window_in_local_time() {
         let z = Zone::new(chrono_tz::America::New_York);
         let m = window(&z, Period::Month, utc(2026, 11, 15, 0, 0));
-        assert_eq!((m.start, m.end), (utc(2026, 11, 1, 4, 0), utc(2026, 12, 1, 5, 0)));
+        assert_eq!(
+            (m.start, m.end),
+            (utc(2026, 11, 1, 4, 0), utc(2026, 12, 1, 5, 0))
+        );
     }
 }

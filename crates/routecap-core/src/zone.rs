@@ -416,7 +416,10 @@ impl ZoneCache {
 
     /// The zone for `tz`, built on first use.
     pub fn get(&mut self, tz: Tz) -> Zone {
-        self.zones.entry(tz).or_insert_with(|| Zone::new(tz)).clone()
+        self.zones
+            .entry(tz)
+            .or_insert_with(|| Zone::new(tz))
+            .clone()
     }
 }
 
@@ -427,7 +430,10 @@ mod tests {
     #[test]
     fn table_agrees_with_chrono_tz_hourly_for_new_york_2026() {
         let z = Zone::new(chrono_tz::America::New_York);
-        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap().timestamp();
+        let start = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp();
         for h in 0..(366 * 24) {
             let t = start + h * 3600 + 1799;
             assert_eq!(z.rules().offset_at(t), chrono_offset(z.tz(), t), "at {t}");
@@ -437,8 +443,14 @@ mod tests {
     #[test]
     fn new_york_2026_transitions_exact() {
         let z = Zone::new(chrono_tz::America::New_York);
-        let spring = Utc.with_ymd_and_hms(2026, 3, 8, 7, 0, 0).unwrap().timestamp();
-        let fall = Utc.with_ymd_and_hms(2026, 11, 1, 6, 0, 0).unwrap().timestamp();
+        let spring = Utc
+            .with_ymd_and_hms(2026, 3, 8, 7, 0, 0)
+            .unwrap()
+            .timestamp();
+        let fall = Utc
+            .with_ymd_and_hms(2026, 11, 1, 6, 0, 0)
+            .unwrap()
+            .timestamp();
         assert!(z.rules().transitions().contains(&(spring, -4 * 3600)));
         assert!(z.rules().transitions().contains(&(fall, -5 * 3600)));
         let span = z.span_at(spring + 10);
@@ -479,6 +491,8 @@ mod tests {
         let e = resolve("Eastern Time").unwrap_err();
         assert_eq!(e.input, "Eastern Time");
         assert!(!e.suggestions.is_empty() && e.suggestions.len() <= 3);
-        assert!(e.to_string().starts_with("unknown time zone \"Eastern Time\""));
+        assert!(e
+            .to_string()
+            .starts_with("unknown time zone \"Eastern Time\""));
     }
 }

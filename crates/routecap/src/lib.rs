@@ -9,5 +9,7 @@ pub use routecap_core as core;
 pub mod engine;
 pub mod load;
 pub mod replay;
+pub mod report_html;
+pub mod simulate;
 
 pub use engine::Engine;

@@ -8,6 +8,7 @@ mod check;
 mod common;
 mod replay;
 mod route;
+mod simulate;
 mod zones;
 
 /// Decide where a phone call may go: cap-and-schedule routing rules.
@@ -28,6 +29,8 @@ enum Command {
     Route(route::Args),
     /// Replay JSON Lines of call events (route/connect/reserve/convert/end/reset).
     Replay(replay::Args),
+    /// Synthetic traffic through the real engine: per-target counts, rejections, lost calls.
+    Simulate(simulate::Args),
 }
 
 /// A command failure: message for stderr and the exit status.
@@ -64,6 +67,7 @@ pub fn run() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Route(a) => route::run(a),
         Command::Replay(a) => replay::run(a),
+        Command::Simulate(a) => simulate::run(a),
     };
     match result {
         Ok(code) => code,
