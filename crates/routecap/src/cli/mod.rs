@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod common;
+mod hours;
 mod replay;
 mod route;
 mod simulate;
@@ -31,6 +32,8 @@ enum Command {
     Replay(replay::Args),
     /// Synthetic traffic through the real engine: per-target counts, rejections, lost calls.
     Simulate(simulate::Args),
+    /// A week grid of business hours per local hour, in the owner's zone or another.
+    Hours(hours::Args),
 }
 
 /// A command failure: message for stderr and the exit status.
@@ -68,6 +71,7 @@ pub fn run() -> i32 {
         Command::Route(a) => route::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Simulate(a) => simulate::run(a),
+        Command::Hours(a) => hours::run(a),
     };
     match result {
         Ok(code) => code,
