@@ -186,7 +186,7 @@ fn bar_chart(label: &str, labels: &[String], stacks: &[(&str, &str, Vec<u64>)]) 
     }
     let bw = (W - PAD_L) / n as f64;
     let label_every = n.div_ceil(24).max(1);
-    for i in 0..n {
+    for (i, label) in labels.iter().enumerate() {
         let x = PAD_L + bw * i as f64;
         let mut base = 0u64;
         for (name, col, vals) in stacks {
@@ -200,7 +200,7 @@ fn bar_chart(label: &str, labels: &[String], stacks: &[(&str, &str, Vec<u64>)]) 
                     x + bw * 0.1,
                     (bw * 0.8).max(0.5),
                     (y0 - y1).max(0.0),
-                    esc(&labels[i]),
+                    esc(label),
                     esc(name)
                 );
             }
@@ -211,7 +211,7 @@ fn bar_chart(label: &str, labels: &[String], stacks: &[(&str, &str, Vec<u64>)]) 
                 out,
                 r#"<text x="{x:.1}" y="{:.1}" font-size="10">{}</text>"#,
                 H - 8.0,
-                esc(&labels[i])
+                esc(label)
             );
         }
     }
