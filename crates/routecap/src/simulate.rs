@@ -82,6 +82,9 @@ pub const DEFAULT_REVENUE: Money = Money(2000);
 pub const DEFAULT_MEAN_DURATION_SECS: f64 = 180.0;
 /// Longest simulated span: ten years of hourly buckets stay small.
 pub const MAX_SPAN_DAYS: i64 = 3660;
+/// Most calls a run may expect (`calls_per_hour` × hours): the state keeps a
+/// record of every connected call (a few hundred bytes each).
+pub const MAX_EXPECTED_CALLS: f64 = 50_000_000.0;
 
 const HOUR_MS: i64 = 3_600_000;
 /// Arrivals between two progress reports.
@@ -176,6 +179,9 @@ impl Profile {
         if let Some(bad) = nums.iter().find(|w| !w.is_finite() || **w < 0.0) {
             return Err(format!("weight {bad} is not a finite number >= 0"));
         }
+        if !nums.iter().sum::<f64>().is_finite() {
+            return Err("the weights are too large to add up".into());
+        }
         if nums.iter().all(|w| *w == 0.0) {
             return Err("every weight is 0: no call would ever arrive".into());
         }
@@ -251,6 +257,14 @@ impl SimParams {
         }
         if !(self.calls_per_hour.is_finite() && self.calls_per_hour >= 0.0) {
             return Err("--calls-per-hour must be a finite number >= 0".into());
+        }
+        let hours = (self.to - self.from).num_seconds() as f64 / 3600.0;
+        if self.calls_per_hour * hours > MAX_EXPECTED_CALLS {
+            return Err(format!(
+                "--calls-per-hour {} over {hours:.0} hours is about {:.0} calls; a run takes at most {MAX_EXPECTED_CALLS:.0}",
+                self.calls_per_hour,
+                self.calls_per_hour * hours
+            ));
         }
         for (flag, p) in [
             ("--answer-rate", self.answer_rate),
@@ -1172,7 +1186,10 @@ pub fn report_json(config: &Config, report: &SimReport) -> serde_json::Value {
         "seed": p.seed,
         "params": {
             "calls_per_hour": p.calls_per_hour,
-            "profile": p.profile.as_ref().map(|pr| pr.zone.name()),
+            "profile": p.profile.as_ref().map(|pr| json!({
+                "time_zone": pr.zone.name(),
+                "weights": pr.weights.to_vec(),
+            })),
             "answer_rate": p.answer_rate,
             "convert_rate": p.convert_rate,
             "revenue": p.revenue.to_string(),

@@ -234,6 +234,8 @@ fn profile_parsing() {
     }
     let neg = format!("-1,{}", vec!["1"; 23].join(","));
     assert!(Profile::parse(&neg).is_err());
+    let huge = vec!["1e308"; 24].join(",");
+    assert!(Profile::parse(&huge).is_err());
     let err = Profile::parse(r#"{"time_zone": "Mars/Olympus", "weights": [1]}"#).unwrap_err();
     assert!(err.contains("unknown time zone"), "{err}");
 }
@@ -344,6 +346,10 @@ fn bad_parameters_are_errors() {
         },
         SimParams {
             revenue: Money(-1),
+            ..ok.clone()
+        },
+        SimParams {
+            calls_per_hour: 1e12,
             ..ok.clone()
         },
     ];
