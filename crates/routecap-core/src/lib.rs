@@ -23,6 +23,55 @@
 //! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
 //!
 //! Where the routing contract is silent, [`decisions`] says what routecap does and why.
+//!
+//! # Using the core directly
+//!
+//! The core works on a [`model::Config`] and a [`state::State`] that the
+//! caller owns (the `routecap` crate wraps them in a thread-safe `Engine`).
+//! Every call takes the instant of the event; nothing reads a clock.
+//!
+//! ```
+//! use routecap_core::{eligibility, formats, route, state::{ConnectOutcome, State}};
+//! use routecap_core::money::Money;
+//! use chrono::{DateTime, Utc};
+//!
+//! let config = formats::parse_config(br#"{
+//!   "targets": [
+//!     {"id": "a", "weight": 3, "caps": {"hourly": 1}},
+//!     {"id": "b", "weight": 1, "time_zone": "Europe/London",
+//!      "hours": [{"day": 0, "closed": true}]}
+//!   ]
+//! }"#, "config.json", None)?;
+//! let mut state = State::new(&config);
+//! // Sunday 2026-11-22, 15:00 UTC: "b" is closed on Sundays
+//! let at: DateTime<Utc> = "2026-11-22T15:00:00Z".parse()?;
+//!
+//! let reports = eligibility::check(&config, &state, at);
+//! assert!(reports[0].eligible);
+//! assert!(!reports[1].eligible);
+//! assert_eq!(reports[1].reasons[0].code_string(), "closed");
+//! // ...until Monday 00:00 in London
+//! assert_eq!(reports[1].reasons[0].until, Some("2026-11-23T00:00:00Z".parse()?));
+//!
+//! // failover order from a seed: only "a" is eligible
+//! let plan = route::plan(&config, &reports, &mut route::rng_from_seed(42));
+//! assert_eq!(plan, [route::Step::Target(0)]);
+//!
+//! // the lifecycle: connect (re-checked and counted), convert, end
+//! assert_eq!(state.connect(&config, "c1", 0, at)?, ConnectOutcome::Connected);
+//! state.convert(&config, "c1", Money(1250), at)?;
+//! state.end(&config, "c1", at)?;
+//! // "a" has used its hourly cap of 1
+//! let again = eligibility::check(&config, &state, at);
+//! assert_eq!(again[0].reasons[0].code_string(), "hourly_cap");
+//!
+//! // a JSON-friendly snapshot of every counter and call
+//! let snap = state.snapshot(&config);
+//! assert_eq!(snap.targets[0].hour.count, 1);
+//! assert_eq!(snap.calls[0].revenue.as_deref(), Some("12.50"));
+//! assert_eq!(State::restore(&config, &snap)?, state);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod caps;

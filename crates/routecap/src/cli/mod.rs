@@ -6,8 +6,10 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod common;
+mod hours;
 mod replay;
 mod route;
+mod simulate;
 mod zones;
 
 /// Decide where a phone call may go: cap-and-schedule routing rules.
@@ -28,6 +30,10 @@ enum Command {
     Route(route::Args),
     /// Replay JSON Lines of call events (route/connect/reserve/convert/end/reset).
     Replay(replay::Args),
+    /// Synthetic traffic through the real engine: per-target counts, rejections, lost calls.
+    Simulate(simulate::Args),
+    /// A week grid of business hours per local hour, in the owner's zone or another.
+    Hours(hours::Args),
 }
 
 /// A command failure: message for stderr and the exit status.
@@ -64,6 +70,8 @@ pub fn run() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Route(a) => route::run(a),
         Command::Replay(a) => replay::run(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Hours(a) => hours::run(a),
     };
     match result {
         Ok(code) => code,

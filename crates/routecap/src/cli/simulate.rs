@@ -1,0 +1,292 @@
+//! `routecap simulate CONFIG --from T --to T [...]`: synthetic traffic through
+//! the real engine (see `routecap::simulate` for the model).
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant as Clock};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use routecap::simulate::{
+    self, cap_fill, lost_by_hour_of_day, sorted_rejections, Profile, SimParams, SimReport,
+    DEFAULT_ANSWER_RATE, DEFAULT_CALLS_PER_HOUR, DEFAULT_CONVERT_RATE, DEFAULT_MEAN_DURATION_SECS,
+};
+use routecap_core::model::Config;
+use routecap_core::money::Money;
+use routecap_core::render;
+
+use super::common::{load, parse_format, parse_instant, seed_or_random, table};
+use super::{emit, json_text, Failure};
+
+/// Arguments of `routecap simulate`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Config file (routecap, Retreaver or Ringba JSON); `-` for standard input.
+    config: String,
+    /// First instant of the simulated traffic, RFC 3339.
+    #[arg(long)]
+    from: String,
+    /// End of the simulated traffic (exclusive), RFC 3339.
+    #[arg(long)]
+    to: String,
+    /// Average arrivals per hour (Poisson).
+    #[arg(long, default_value_t = DEFAULT_CALLS_PER_HOUR)]
+    calls_per_hour: f64,
+    /// Hour-of-week shape of the arrival rate: a JSON file, or 24 / 168
+    /// comma-separated weights (hour of day / of week from Sunday 00:00, UTC).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Probability that a rung target answers.
+    #[arg(long, default_value_t = DEFAULT_ANSWER_RATE)]
+    answer_rate: f64,
+    /// Probability that a connected call converts.
+    #[arg(long, default_value_t = DEFAULT_CONVERT_RATE)]
+    convert_rate: f64,
+    /// Revenue of each conversion (exact decimal).
+    #[arg(long, default_value = "20.00")]
+    revenue: String,
+    /// Mean call length in seconds (exponential).
+    #[arg(long, default_value_t = DEFAULT_MEAN_DURATION_SECS)]
+    mean_duration: f64,
+    /// Seed of every random draw (default: drawn from the clock and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Start from empty counters instead of the config's imported usage.
+    #[arg(long)]
+    fresh: bool,
+    /// Also write a self-contained HTML report (charts, no network) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Config shape, overriding auto-detection.
+    #[arg(long, value_parser = parse_format)]
+    format: Option<routecap_core::formats::Format>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn profile(arg: &str) -> Result<Profile, Failure> {
+    let looks_inline = arg.contains(',') && std::path::Path::new(arg).metadata().is_err();
+    let text = if looks_inline {
+        arg.to_string()
+    } else {
+        let (bytes, _) = routecap::load::read_input(arg)
+            .map_err(|e| Failure::input(format!("--profile {arg}: cannot be read: {e}")))?;
+        String::from_utf8(bytes)
+            .map_err(|_| Failure::input(format!("--profile {arg}: is not UTF-8 text")))?
+    };
+    Profile::parse(&text).map_err(|e| Failure::input(format!("--profile {arg}: {e}")))
+}
+
+pub fn run(args: Args) -> Result<i32, Failure> {
+    let from = parse_instant("--from", &args.from)?;
+    let to = parse_instant("--to", &args.to)?;
+    let revenue = Money::parse(&args.revenue)
+        .map_err(|e| Failure::input(format!("--revenue {:?} {e}", args.revenue)))?;
+    let profile = args.profile.as_deref().map(profile).transpose()?;
+    let config = load(&args.config, args.format)?;
+    let params = SimParams {
+        calls_per_hour: args.calls_per_hour,
+        profile,
+        answer_rate: args.answer_rate,
+        convert_rate: args.convert_rate,
+        revenue,
+        mean_duration_secs: args.mean_duration,
+        fresh: args.fresh,
+        ..SimParams::new(from, to, seed_or_random(args.seed))
+    };
+    let report = with_progress(args.quiet, |progress| {
+        simulate::simulate(&config, &params, progress)
+    })
+    .map_err(Failure::input)?;
+    if let Some(path) = &args.html {
+        let html = routecap::report_html::render(&config, &report);
+        std::fs::write(path, html)
+            .map_err(|e| Failure::input(format!("--html {path}: cannot be written: {e}")))?;
+    }
+    let text = if args.json {
+        json_text(&simulate::report_json(&config, &report))
+    } else {
+        human(&config, &report, args.html.as_deref())
+    };
+    emit(&text)?;
+    Ok(0)
+}
+
+/// Run `f` with a progress callback that shows a bar on stderr once the run
+/// has taken a second — never with `--quiet` or when stderr is not a terminal.
+fn with_progress<R>(quiet: bool, f: impl FnOnce(&mut dyn FnMut(simulate::Progress)) -> R) -> R {
+    let enabled = !quiet && std::io::stderr().is_terminal();
+    let started = Clock::now();
+    let mut bar: Option<ProgressBar> = None;
+    let mut cb = |p: simulate::Progress| {
+        if !enabled {
+            return;
+        }
+        if bar.is_none() && started.elapsed() >= Duration::from_secs(1) {
+            let b = ProgressBar::with_draw_target(
+                Some(p.total_ms.max(1)),
+                ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) = ProgressStyle::with_template(
+                "simulating {bar:40} {percent:>3}% of simulated time, eta {eta}",
+            ) {
+                b.set_style(style);
+            }
+            bar = Some(b);
+        }
+        if let Some(b) = &bar {
+            b.set_position(p.done_ms);
+        }
+    };
+    let out = f(&mut cb);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    out
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+fn amount(v: i64, money: bool) -> String {
+    if money {
+        Money(v).to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+fn human(config: &Config, r: &SimReport, html: Option<&str>) -> String {
+    let p = &r.params;
+    let mut out = format!(
+        "simulated {} .. {} (seed {}): {} calls at {} per hour{}, answer rate {}, convert rate {}, revenue {} per conversion, mean length {} s{}\n\n",
+        render::instant(p.from),
+        render::instant(p.to),
+        p.seed,
+        r.calls,
+        p.calls_per_hour,
+        if p.profile.is_some() { " (profiled)" } else { "" },
+        p.answer_rate,
+        p.convert_rate,
+        p.revenue,
+        p.mean_duration_secs,
+        if p.fresh { ", fresh counters" } else { "" },
+    );
+    out.push_str(&format!(
+        "routed     {:>10}  {}\nconnected  {:>10}  {}\nconverted  {:>10}  revenue {}\nlost       {:>10}  {} no eligible target, {} nobody answered\n\n",
+        r.routed,
+        pct(r.routed, r.calls),
+        r.connected,
+        pct(r.connected, r.calls),
+        r.converted,
+        r.revenue,
+        r.no_eligible + r.unanswered,
+        r.no_eligible,
+        r.unanswered,
+    ));
+    let owners = config
+        .targets
+        .iter()
+        .map(|t| t.id.as_str())
+        .zip(&r.targets)
+        .chain(config.groups.iter().map(|g| g.id.as_str()).zip(&r.groups));
+    let mut rows = Vec::new();
+    for (i, (id, st)) in owners.enumerate() {
+        let kind = if i < config.targets.len() {
+            "target"
+        } else {
+            "group"
+        };
+        let reasons = sorted_rejections(st)
+            .iter()
+            .take(3)
+            .map(|rj| {
+                let g = rj
+                    .group
+                    .and_then(|g| config.groups.get(g))
+                    .map_or(String::new(), |g| format!(" [{}]", g.id));
+                format!("{}{} {}", rj.code_string(), g, rj.calls)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        rows.push(vec![
+            id.to_string(),
+            kind.to_string(),
+            st.offered.to_string(),
+            st.answered.to_string(),
+            st.connected.to_string(),
+            st.refused.to_string(),
+            st.converted.to_string(),
+            st.revenue.to_string(),
+            st.ineligible.to_string(),
+            reasons,
+        ]);
+    }
+    out.push_str(&table(
+        &[
+            "ID",
+            "KIND",
+            "OFFERED",
+            "ANSWERED",
+            "CONNECTED",
+            "REFUSED",
+            "CONVERTED",
+            "REVENUE",
+            "INELIGIBLE",
+            "TOP REASONS (calls)",
+        ],
+        &rows,
+    ));
+    let mut caps = Vec::new();
+    let ids = config
+        .targets
+        .iter()
+        .map(|t| t.id.as_str())
+        .chain(config.groups.iter().map(|g| g.id.as_str()));
+    for (o, id) in ids.enumerate() {
+        for c in cap_fill(config, r, o) {
+            caps.push(vec![
+                id.to_string(),
+                c.cap.to_string(),
+                c.fixed_limit()
+                    .map_or("by hour".into(), |l| amount(l, c.money)),
+                amount(c.peak(), c.money),
+                c.hours_at_limit().to_string(),
+            ]);
+        }
+    }
+    if !caps.is_empty() {
+        out.push_str("\ncap fill (usage at the end of each hour; concurrency: peak live):\n");
+        out.push_str(&table(
+            &["OWNER", "CAP", "LIMIT", "PEAK", "HOURS AT LIMIT"],
+            &caps,
+        ));
+    }
+    let by_hod = lost_by_hour_of_day(r);
+    let max = by_hod.iter().map(|x| x.0 + x.1).max().unwrap_or(0);
+    if max > 0 {
+        out.push_str(
+            "\nlost calls by UTC hour of day (# no eligible target, + nobody answered):\n",
+        );
+        for (h, (ne, un)) in by_hod.iter().enumerate() {
+            let width = |n: u64| ((n * 50).div_ceil(max)) as usize;
+            out.push_str(&format!(
+                "{h:02}:00 {}{} {}\n",
+                "#".repeat(width(*ne)),
+                "+".repeat(width(*un)),
+                ne + un
+            ));
+        }
+    }
+    if let Some(path) = html {
+        out.push_str(&format!("\nHTML report written to {path}\n"));
+    }
+    out
+}
