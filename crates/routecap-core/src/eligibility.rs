@@ -12,6 +12,8 @@
 //! judged on their own reasons and their *other* containing groups.
 //! `eligible_members` is filled whatever the group's own verdict.
 
+mod checker;
+
 use chrono::{Datelike, Timelike};
 
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
@@ -21,6 +23,8 @@ use crate::money::Money;
 use crate::state::{Counters, State};
 use crate::window::{window, Window};
 use crate::zone::{Instant, Zone};
+
+pub use checker::Checker;
 
 /// Why a candidate is not eligible. Stable strings via [`ReasonCode::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -223,7 +227,6 @@ fn reasons_of(
     }
     let (counters, held) = state.counters(CandidateRef::Target(t), at);
     let owner = Owner {
-        zone: &target.zone,
         hours: target.hours.as_ref(),
         limits: &target.limits,
         matrix: target.concurrency_matrix.as_ref(),
@@ -231,7 +234,7 @@ fn reasons_of(
         held,
         group: None,
     };
-    owner.reasons(at, out);
+    owner.reasons(&mut Direct::new(&target.zone, at), out);
     for &g in state.groups_of(t) {
         if Some(g) != skip {
             group_reasons(config, state, g, at, out);
@@ -246,7 +249,6 @@ fn group_reasons(config: &Config, state: &State, g: usize, at: Instant, out: &mu
     };
     let (counters, held) = state.counters(CandidateRef::Group(g), at);
     Owner {
-        zone: &group.zone,
         hours: group.hours.as_ref(),
         limits: &group.limits,
         matrix: group.concurrency_matrix.as_ref(),
@@ -254,12 +256,61 @@ fn group_reasons(config: &Config, state: &State, g: usize, at: Instant, out: &mu
         held,
         group: Some(g),
     }
-    .reasons(at, out);
+    .reasons(&mut Direct::new(&group.zone, at), out);
+}
+
+/// The time-dependent facts eligibility needs about one owner at the
+/// decision instant. [`Direct`] computes them from the zone on demand;
+/// the [`Checker`]'s clock reads them from per-zone caches.
+trait Clock {
+    /// Whether `hours` are open at the instant.
+    fn is_open(&self, hours: &WeeklyHours) -> bool;
+    /// When `hours`, closed at the instant, open next.
+    fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant>;
+    /// The window of `Period::ALL[i]` containing the instant: its start
+    /// (Unix seconds, the counter key) and its end.
+    fn window(&mut self, i: usize) -> (i64, Instant);
+    /// Local (weekday from Sunday, hour) at the instant.
+    fn weekday_hour(&self) -> (u32, u32);
+}
+
+/// Computes everything from the zone, each window at most once.
+struct Direct<'a> {
+    zone: &'a Zone,
+    at: Instant,
+    windows: [Option<Window>; 3],
+}
+
+impl<'a> Direct<'a> {
+    fn new(zone: &'a Zone, at: Instant) -> Self {
+        Direct {
+            zone,
+            at,
+            windows: [None; 3],
+        }
+    }
+}
+
+impl Clock for Direct<'_> {
+    fn is_open(&self, hours: &WeeklyHours) -> bool {
+        hours.is_open(self.zone, self.at)
+    }
+    fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant> {
+        hours.next_open(self.zone, self.at)
+    }
+    fn window(&mut self, i: usize) -> (i64, Instant) {
+        let (zone, at) = (self.zone, self.at);
+        let w = *self.windows[i].get_or_insert_with(|| window(zone, Period::ALL[i], at));
+        (w.start.timestamp(), w.end)
+    }
+    fn weekday_hour(&self) -> (u32, u32) {
+        let local = self.zone.local(self.at);
+        (local.weekday().num_days_from_sunday(), local.hour())
+    }
 }
 
 /// What eligibility needs to know about one target or group.
 struct Owner<'a> {
-    zone: &'a Zone,
     hours: Option<&'a WeeklyHours>,
     limits: &'a Limits,
     matrix: Option<&'a ConcurrencyMatrix>,
@@ -297,33 +348,29 @@ impl Owner<'_> {
         }
     }
 
-    fn reasons(&self, at: Instant, out: &mut Vec<Reason>) {
+    fn reasons<C: Clock>(&self, clock: &mut C, out: &mut Vec<Reason>) {
         if let Some(h) = self.hours {
-            if !h.is_open(self.zone, at) {
+            if !clock.is_open(h) {
                 out.push(Reason {
                     code: ReasonCode::Closed,
                     group: self.group,
                     used: None,
                     limit: None,
-                    until: h.next_open(self.zone, at),
+                    until: clock.next_open(h),
                 });
             }
         }
-        // windows are computed at most once each, and only for set limits
-        let mut windows: [Option<Window>; 3] = [None; 3];
-        let mut win =
-            |i: usize| *windows[i].get_or_insert_with(|| window(self.zone, Period::ALL[i], at));
         let c = self.counters;
         for (i, p) in Period::ALL.into_iter().enumerate() {
             if let Some(lim) = self.limits.count(p) {
-                let w = win(i);
-                let used = c.count_in(p, w.start.timestamp()).saturating_add(self.held);
+                let (start, end) = clock.window(i);
+                let used = c.count_in(p, start).saturating_add(self.held);
                 if used >= lim {
                     out.push(self.reason(
                         COUNT_CODES[i],
                         Amount::Count(used),
                         Amount::Count(lim),
-                        Some(w.end),
+                        Some(end),
                     ));
                 }
             }
@@ -341,14 +388,14 @@ impl Owner<'_> {
         }
         for (i, p) in Period::ALL.into_iter().enumerate() {
             if let Some(lim) = self.limits.revenue(p) {
-                let w = win(i);
-                let used = c.revenue_in(p, w.start.timestamp());
+                let (start, end) = clock.window(i);
+                let used = c.revenue_in(p, start);
                 if used >= lim {
                     out.push(self.reason(
                         REVENUE_CODES[i],
                         Amount::Money(used),
                         Amount::Money(lim),
-                        Some(w.end),
+                        Some(end),
                     ));
                 }
             }
@@ -366,8 +413,8 @@ impl Owner<'_> {
         }
         let concurrency = match self.matrix {
             Some(m) => {
-                let local = self.zone.local(at);
-                m.limit(local.weekday().num_days_from_sunday(), local.hour())
+                let (day, hour) = clock.weekday_hour();
+                m.limit(day, hour)
             }
             None => self.limits.concurrency,
         };
