@@ -32,12 +32,11 @@ fn route(c: &mut Criterion) {
         let mut checker = Checker::new(&config);
         let mut planner = Planner::new();
         let mut rng = rng_from_seed(7);
-        let mut i = 0u64;
+        let mut instants = fixture::Instants::default();
         g.throughput(Throughput::Elements(1));
         g.bench_function(BenchmarkId::new("targets", n), |b| {
             b.iter(|| {
-                i += 1;
-                let at = fixture::instant(i);
+                let at = instants.next().unwrap_or_else(fixture::start);
                 let reports = checker.check(&config, &state, at);
                 let plan = planner.lazy(&config, reports, &mut rng);
                 let mut sum = 0usize;

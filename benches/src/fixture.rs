@@ -17,7 +17,7 @@
 //! This file has no dependency besides routecap-core, chrono and chrono-tz
 //! so that the wasm speed harness can include it as is.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeDelta, TimeZone, Utc};
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::model::{Config, Target};
@@ -223,8 +223,33 @@ pub const STEP_SECS: i64 = 1;
 /// Instants wrap after this many seconds (28 days) to keep runs comparable.
 pub const WRAP_SECS: i64 = 28 * 86_400;
 
-/// The decision instant of iteration `i`.
-pub fn instant(i: u64) -> Instant {
-    let off = (i as i64).wrapping_mul(STEP_SECS).rem_euclid(WRAP_SECS);
-    DateTime::from_timestamp(start().timestamp() + off, 0).unwrap_or(start())
+/// The decision instants of a bench run: [`start`], then every
+/// [`STEP_SECS`], back to [`start`] after [`WRAP_SECS`]. Stepping costs an
+/// addition, not a calendar conversion, so it stays out of the figures.
+#[derive(Clone, Debug)]
+pub struct Instants {
+    at: Instant,
+    left: i64,
+}
+
+impl Default for Instants {
+    fn default() -> Self {
+        Instants {
+            at: start(),
+            left: WRAP_SECS / STEP_SECS,
+        }
+    }
+}
+
+impl Iterator for Instants {
+    type Item = Instant;
+    fn next(&mut self) -> Option<Instant> {
+        if self.left == 0 {
+            *self = Instants::default();
+        }
+        self.left -= 1;
+        let at = self.at;
+        self.at += TimeDelta::seconds(STEP_SECS);
+        Some(at)
+    }
 }

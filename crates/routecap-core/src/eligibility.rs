@@ -228,7 +228,7 @@ fn reasons_of(
     let (counters, held) = state.counters(CandidateRef::Target(t), at);
     let owner = Owner {
         hours: target.hours.as_ref(),
-        limits: &target.limits,
+        caps: &Caps::of(&target.limits),
         matrix: target.concurrency_matrix.as_ref(),
         counters,
         held,
@@ -250,7 +250,7 @@ fn group_reasons(config: &Config, state: &State, g: usize, at: Instant, out: &mu
     let (counters, held) = state.counters(CandidateRef::Group(g), at);
     Owner {
         hours: group.hours.as_ref(),
-        limits: &group.limits,
+        caps: &Caps::of(&group.limits),
         matrix: group.concurrency_matrix.as_ref(),
         counters,
         held,
@@ -309,10 +309,76 @@ impl Clock for Direct<'_> {
     }
 }
 
+/// An owner's [`Limits`] in 80 bytes: what eligibility reads per owner per
+/// decision, kept compact so that the [`Checker`] can store it contiguously.
+#[derive(Clone, Copy, Debug)]
+struct Caps {
+    /// Bit `i` set: `counts[i]` is a limit (0..4), `revenue[i - 4]` (4..8),
+    /// `concurrency` (8).
+    set: u16,
+    /// Hourly, daily, monthly, total call counts.
+    counts: [u64; 4],
+    /// Hourly, daily, monthly, total revenue.
+    revenue: [Money; 4],
+    concurrency: u64,
+}
+
+impl Caps {
+    fn of(l: &Limits) -> Self {
+        let mut caps = Caps {
+            set: 0,
+            counts: [0; 4],
+            revenue: [Money::ZERO; 4],
+            concurrency: 0,
+        };
+        let counts = [l.hourly, l.daily, l.monthly, l.total];
+        let revenue = [
+            l.hourly_revenue,
+            l.daily_revenue,
+            l.monthly_revenue,
+            l.total_revenue,
+        ];
+        for (i, c) in counts.into_iter().enumerate() {
+            if let Some(c) = c {
+                caps.set |= 1 << i;
+                caps.counts[i] = c;
+            }
+        }
+        for (i, r) in revenue.into_iter().enumerate() {
+            if let Some(r) = r {
+                caps.set |= 1 << (4 + i);
+                caps.revenue[i] = r;
+            }
+        }
+        if let Some(c) = l.concurrency {
+            caps.set |= 1 << 8;
+            caps.concurrency = c;
+        }
+        caps
+    }
+
+    /// Count limit `i`: hourly, daily, monthly, total.
+    #[inline]
+    fn count(&self, i: usize) -> Option<u64> {
+        (self.set & (1 << i) != 0).then(|| self.counts[i])
+    }
+
+    /// Revenue limit `i`: hourly, daily, monthly, total.
+    #[inline]
+    fn revenue(&self, i: usize) -> Option<Money> {
+        (self.set & (1 << (4 + i)) != 0).then(|| self.revenue[i])
+    }
+
+    #[inline]
+    fn concurrency(&self) -> Option<u64> {
+        (self.set & (1 << 8) != 0).then_some(self.concurrency)
+    }
+}
+
 /// What eligibility needs to know about one target or group.
 struct Owner<'a> {
     hours: Option<&'a WeeklyHours>,
-    limits: &'a Limits,
+    caps: &'a Caps,
     matrix: Option<&'a ConcurrencyMatrix>,
     counters: &'a Counters,
     /// Units held by live reservations.
@@ -362,7 +428,7 @@ impl Owner<'_> {
         }
         let c = self.counters;
         for (i, p) in Period::ALL.into_iter().enumerate() {
-            if let Some(lim) = self.limits.count(p) {
+            if let Some(lim) = self.caps.count(i) {
                 let (start, end) = clock.window(i);
                 let used = c.count_in(p, start).saturating_add(self.held);
                 if used >= lim {
@@ -375,7 +441,7 @@ impl Owner<'_> {
                 }
             }
         }
-        if let Some(lim) = self.limits.total {
+        if let Some(lim) = self.caps.count(3) {
             let used = c.total().saturating_add(self.held);
             if used >= lim {
                 out.push(self.reason(
@@ -387,7 +453,7 @@ impl Owner<'_> {
             }
         }
         for (i, p) in Period::ALL.into_iter().enumerate() {
-            if let Some(lim) = self.limits.revenue(p) {
+            if let Some(lim) = self.caps.revenue(i) {
                 let (start, end) = clock.window(i);
                 let used = c.revenue_in(p, start);
                 if used >= lim {
@@ -400,7 +466,7 @@ impl Owner<'_> {
                 }
             }
         }
-        if let Some(lim) = self.limits.total_revenue {
+        if let Some(lim) = self.caps.revenue(3) {
             let used = c.total_revenue();
             if used >= lim {
                 out.push(self.reason(
@@ -416,7 +482,7 @@ impl Owner<'_> {
                 let (day, hour) = clock.weekday_hour();
                 m.limit(day, hour)
             }
-            None => self.limits.concurrency,
+            None => self.caps.concurrency(),
         };
         if let Some(lim) = concurrency {
             let used = c.live().saturating_add(self.held);

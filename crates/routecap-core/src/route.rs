@@ -54,8 +54,10 @@ use std::collections::BinaryHeap;
 
 use rand_core::{Rng, SeedableRng};
 
-use crate::eligibility::CandidateReport;
+use crate::eligibility::{self, CandidateReport};
 use crate::model::{CandidateRef, Config};
+use crate::state::State;
+use crate::zone::Instant;
 
 pub use draw::uniform_below;
 use fenwick::Fenwick;
@@ -150,6 +152,16 @@ impl Planner {
     }
 
     fn start(&mut self, config: &Config, reports: &[CandidateReport]) {
+        self.start_keyed(reports, |rep| step_key(config, rep));
+    }
+
+    /// [`Planner::start`] with the step keys given by `key` (the
+    /// [`Router`] reads them from its compact copy, not from the config).
+    fn start_keyed(
+        &mut self,
+        reports: &[CandidateReport],
+        key: impl Fn(&CandidateReport) -> Option<(i32, u32)>,
+    ) {
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
@@ -160,7 +172,7 @@ impl Planner {
             reports
                 .iter()
                 .enumerate()
-                .filter_map(|(i, rep)| step_key(config, rep).map(|(p, w)| Reverse((p, i, w)))),
+                .filter_map(|(i, rep)| key(rep).map(|(p, w)| Reverse((p, i, w)))),
         );
         self.remaining = pending.len();
         if let Some(min) = pending.iter().map(|&Reverse((p, _, _))| p).min() {
@@ -280,6 +292,50 @@ impl<'r, R: Rng + ?Sized> Iterator for LazyPlan<'_, 'r, R> {
 }
 
 impl<R: Rng + ?Sized> ExactSizeIterator for LazyPlan<'_, '_, R> {}
+
+/// The whole routing decision for one call, reusable call after call on
+/// one config: the eligibility of every default candidate at the instant
+/// (through an [`eligibility::Checker`]) and the failover plan, drawn
+/// lazily. Same reports and same steps as [`eligibility::check`] followed
+/// by [`Planner::lazy`] with the same generator; in steady state a decision
+/// does not allocate.
+#[derive(Debug, Default)]
+pub struct Router {
+    checker: eligibility::Checker,
+    planner: Planner,
+}
+
+impl Router {
+    /// A router for `config` (keep it with that config, see [`eligibility::Checker`]).
+    pub fn new(config: &Config) -> Self {
+        Router {
+            checker: eligibility::Checker::new(config),
+            planner: Planner::new(),
+        }
+    }
+
+    /// Decide at `at`: the reports of every default candidate and the
+    /// plan over them, each step drawn from `rng` when asked for.
+    pub fn route<'a, R: Rng + ?Sized>(
+        &'a mut self,
+        config: &Config,
+        state: &State,
+        at: Instant,
+        rng: &'a mut R,
+    ) -> (&'a [CandidateReport], LazyPlan<'a, 'a, R>) {
+        let Router { checker, planner } = self;
+        checker.check(config, state, at);
+        let checker = &*checker;
+        let reports = checker.reports();
+        planner.start_keyed(reports, |rep| checker.step_key(rep));
+        let plan = LazyPlan {
+            planner,
+            reports,
+            rng,
+        };
+        (reports, plan)
+    }
+}
 
 /// The whole plan at once (convenience over [`Planner::lazy`] with a fresh
 /// planner).

@@ -12,6 +12,7 @@ use routecap_core::eligibility::{check, check_candidates, Checker};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
 use routecap_core::money::Money;
+use routecap_core::route::{plan, rng_from_seed, Router};
 use routecap_core::state::State;
 use routecap_core::zone::{Instant, Zone};
 
@@ -97,8 +98,8 @@ fn target() -> impl Strategy<Value = Target> {
         |(z, hours, (limits, usage), concurrency_matrix, paused)| Target {
             id: String::new(),
             name: None,
-            priority: 1,
-            weight: 1,
+            priority: (z % 3) as i32 - 1,
+            weight: (z as u32 * 7) % 4,
             paused,
             zone: zones()[z].clone(),
             zone_name: String::new(),
@@ -128,8 +129,8 @@ fn group(n_targets: usize) -> impl Strategy<Value = Group> {
             } else {
                 GroupMode::Separate
             },
-            priority: None,
-            weight: None,
+            priority: (z % 2 == 0).then_some(z as i32 % 3),
+            weight: (z % 3 == 0).then_some(z as u32),
             zone: zones()[z].clone(),
             zone_name: String::new(),
             hours,
@@ -205,6 +206,7 @@ proptest! {
             .map(|(g, i)| if g { CandidateRef::Group(i) } else { CandidateRef::Target(i) })
             .collect();
         let mut checker = Checker::new(&config);
+        let mut router = Router::new(&config);
         let mut s = start;
         for step in steps {
             s = (s + step).clamp(0, 3 * 365 * 86_400);
@@ -215,6 +217,13 @@ proptest! {
                 &check_candidates(&config, &state, at, &cands)[..],
                 "candidates at {}", at
             );
+            let seed = s as u64;
+            let reports = check(&config, &state, at);
+            let expected = plan(&config, &reports, &mut rng_from_seed(seed));
+            let mut rng = rng_from_seed(seed);
+            let (got_reports, got_plan) = router.route(&config, &state, at, &mut rng);
+            prop_assert_eq!(got_reports, &reports[..]);
+            prop_assert_eq!(got_plan.collect::<Vec<_>>(), expected);
         }
     }
 }

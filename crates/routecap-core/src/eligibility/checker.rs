@@ -16,17 +16,24 @@
 //! instants may come in any order (time going backwards only costs a
 //! recomputation).
 
-use chrono::DateTime;
 use chrono_tz::Tz;
 use std::collections::HashMap;
+use std::hash::Hash;
 
-use super::{CandidateReport, Clock, Owner, Reason, ReasonCode};
+use super::{CandidateReport, Caps, Clock, Owner, Reason, ReasonCode};
 use crate::caps::Period;
 use crate::hours::{local_weekday_minute, WeeklyHours};
 use crate::model::{CandidateRef, Config};
 use crate::state::State;
 use crate::window::window;
 use crate::zone::{Instant, Zone};
+
+/// The decision instant, with its Unix second computed once.
+#[derive(Clone, Copy, Debug)]
+struct Now {
+    at: Instant,
+    s: i64,
+}
 
 /// Sentinel for "not computed for any instant".
 const NEVER: i64 = i64::MIN;
@@ -89,12 +96,26 @@ impl ZoneClock {
     }
 }
 
+/// When closed hours reopen: they are closed on `[from, until)` and open at
+/// `until` (`from > until`: nothing cached).
+#[derive(Clone, Copy, Debug)]
+struct Reopen {
+    from: i64,
+    until: i64,
+    at: Instant,
+}
+
+const NO_REOPEN: Reopen = Reopen {
+    from: 1,
+    until: 0,
+    at: Instant::MIN_UTC,
+};
+
 /// A [`Clock`] over a fresh [`ZoneClock`] and one owner's reopening cache.
 struct Cached<'a> {
     clock: &'a ZoneClock,
     at: Instant,
-    /// `(from, until)`: the hours are closed on `[from, until)` and open at `until`.
-    reopen: &'a mut (i64, i64),
+    reopen: &'a mut Reopen,
 }
 
 impl Clock for Cached<'_> {
@@ -105,13 +126,17 @@ impl Clock for Cached<'_> {
 
     fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant> {
         let s = self.clock.at;
-        if contains(*self.reopen, s) {
-            return DateTime::from_timestamp(self.reopen.1, 0);
+        if contains((self.reopen.from, self.reopen.until), s) {
+            return Some(self.reopen.at);
         }
         let next = hours.next_open(&self.clock.zone, self.at);
-        // closed now, so `next` is a later whole second (or None: not cached)
-        if let Some(v) = next.filter(|v| v.timestamp_subsec_nanos() == 0) {
-            *self.reopen = (s, v.timestamp());
+        // closed now, so `next` is later (or None: not cached)
+        if let Some(v) = next {
+            *self.reopen = Reopen {
+                from: s,
+                until: v.timestamp(),
+                at: v,
+            };
         }
         next
     }
@@ -126,53 +151,157 @@ impl Clock for Cached<'_> {
     }
 }
 
-/// Per-zone clocks and per-owner reopening caches of one config.
+/// What the checker reads about one owner (target or group) per decision,
+/// copied out of the config so that a pass over thousands of targets reads
+/// one compact array (the config's `Target` is about 3 KB).
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    caps: Caps,
+    /// Index into `Caches::schedules`, or [`NO_HOURS`] (open 24/7).
+    hours: u32,
+    /// Index into `Caches::clocks`.
+    clock: u16,
+    paused: bool,
+    /// Has a concurrency matrix (read from the config: rare, and large).
+    matrix: bool,
+    /// Route step key: priority and weight (effective ones for groups).
+    priority: i32,
+    weight: u32,
+}
+
+const NO_HOURS: u32 = u32::MAX;
+
+/// Per-zone clocks, per-owner hot data and reopening caches of one config.
 #[derive(Clone, Debug, Default)]
 struct Caches {
     clocks: Vec<ZoneClock>,
-    /// Clock index of each target, then of each group.
-    clock_of: Vec<u16>,
+    /// Distinct weekly tables: campaigns share a handful of schedules.
+    schedules: Vec<WeeklyHours>,
+    /// Each target, then each group.
+    hot: Vec<Hot>,
     /// Reopening cache of each target, then of each group.
-    reopen: Vec<(i64, i64)>,
+    reopen: Vec<Reopen>,
     targets: usize,
+}
+
+/// Index of `key` in `list`, appending it the first time it is seen.
+fn intern<K: Eq + Hash + Clone, V>(
+    index: &mut HashMap<K, u32>,
+    list: &mut Vec<V>,
+    key: &K,
+    make: impl FnOnce() -> V,
+) -> u32 {
+    if let Some(&i) = index.get(key) {
+        return i;
+    }
+    // fewer than 2^32 owners, so this fits
+    let i = u32::try_from(list.len()).unwrap_or(u32::MAX);
+    list.push(make());
+    index.insert(key.clone(), i);
+    i
 }
 
 impl Caches {
     fn new(config: &Config) -> Self {
-        let mut clocks = Vec::new();
-        let mut index: HashMap<Tz, u16> = HashMap::new();
-        let zones = config
+        let (mut clocks, mut zone_index) = (Vec::new(), HashMap::<Tz, u32>::new());
+        let (mut schedules, mut hours_index) = (Vec::new(), HashMap::<WeeklyHours, u32>::new());
+        let mut hot = |zone: &Zone, hours: Option<&WeeklyHours>, limits, paused, matrix, key| {
+            let clock = intern(&mut zone_index, &mut clocks, &zone.tz(), || {
+                ZoneClock::new(zone.clone())
+            });
+            let hours = hours.map_or(NO_HOURS, |h| {
+                intern(&mut hours_index, &mut schedules, h, || h.clone())
+            });
+            let (priority, weight) = key;
+            Hot {
+                caps: Caps::of(limits),
+                hours,
+                // fewer distinct zones than chrono-tz has, so this fits
+                clock: u16::try_from(clock).unwrap_or(u16::MAX),
+                paused,
+                matrix,
+                priority,
+                weight,
+            }
+        };
+        let mut hots: Vec<Hot> = config
             .targets
             .iter()
-            .map(|t| &t.zone)
-            .chain(config.groups.iter().map(|g| &g.zone));
-        let clock_of = zones
-            .map(|z: &Zone| {
-                *index.entry(z.tz()).or_insert_with(|| {
-                    clocks.push(ZoneClock::new(z.clone()));
-                    // fewer distinct zones than chrono-tz has, so this fits
-                    u16::try_from(clocks.len() - 1).unwrap_or(u16::MAX)
-                })
+            .map(|t| {
+                hot(
+                    &t.zone,
+                    t.hours.as_ref(),
+                    &t.limits,
+                    t.paused,
+                    t.concurrency_matrix.is_some(),
+                    (t.priority, t.weight),
+                )
             })
-            .collect::<Vec<_>>();
+            .collect();
+        hots.extend(config.groups.iter().map(|g| {
+            hot(
+                &g.zone,
+                g.hours.as_ref(),
+                &g.limits,
+                false,
+                g.concurrency_matrix.is_some(),
+                (g.effective_priority(), g.effective_weight()),
+            )
+        }));
         Caches {
             clocks,
-            reopen: vec![(0, 0); clock_of.len()],
-            clock_of,
+            schedules,
+            reopen: vec![NO_REOPEN; hots.len()],
+            hot: hots,
             targets: config.targets.len(),
         }
     }
 
-    /// Reasons of owner `k` (targets first, then groups) at `at`.
-    fn owner_reasons(&mut self, k: usize, owner: &Owner<'_>, at: Instant, out: &mut Vec<Reason>) {
-        let (Some(&c), Some(reopen)) = (self.clock_of.get(k), self.reopen.get_mut(k)) else {
+    /// Reasons of owner `k` (targets first, then groups) at `now`, except
+    /// `paused`.
+    #[inline]
+    fn owner_reasons(
+        &mut self,
+        k: usize,
+        config: &Config,
+        state: &State,
+        now: Now,
+        out: &mut Vec<Reason>,
+    ) {
+        let (Some(hot), Some(reopen)) = (self.hot.get(k), self.reopen.get_mut(k)) else {
             return;
         };
-        let Some(clock) = self.clocks.get_mut(usize::from(c)) else {
+        let Some(clock) = self.clocks.get_mut(usize::from(hot.clock)) else {
             return;
         };
-        clock.refresh(at, at.timestamp());
-        owner.reasons(&mut Cached { clock, at, reopen }, out);
+        clock.refresh(now.at, now.s);
+        let (owner, group) = if k < self.targets {
+            (CandidateRef::Target(k), None)
+        } else {
+            (CandidateRef::Group(k - self.targets), Some(k - self.targets))
+        };
+        let matrix = match (hot.matrix, group) {
+            (false, _) => None,
+            (true, None) => config.targets.get(k).and_then(|t| t.concurrency_matrix.as_ref()),
+            (true, Some(g)) => config.groups.get(g).and_then(|g| g.concurrency_matrix.as_ref()),
+        };
+        let (counters, held) = state.counters(owner, now.at);
+        Owner {
+            hours: self.schedules.get(hot.hours as usize),
+            caps: &hot.caps,
+            matrix,
+            counters,
+            held,
+            group,
+        }
+        .reasons(
+            &mut Cached {
+                clock,
+                at: now.at,
+                reopen,
+            },
+            out,
+        );
     }
 
     /// [`super::reasons_of`] through the caches.
@@ -182,13 +311,13 @@ impl Caches {
         state: &State,
         t: usize,
         skip: Option<usize>,
-        at: Instant,
+        now: Now,
         out: &mut Vec<Reason>,
     ) {
-        let Some(target) = config.targets.get(t) else {
+        if t >= self.targets {
             return;
-        };
-        if target.paused {
+        }
+        if self.hot.get(t).is_some_and(|h| h.paused) {
             out.push(Reason {
                 code: ReasonCode::Paused,
                 group: None,
@@ -197,19 +326,10 @@ impl Caches {
                 until: None,
             });
         }
-        let (counters, held) = state.counters(CandidateRef::Target(t), at);
-        let owner = Owner {
-            hours: target.hours.as_ref(),
-            limits: &target.limits,
-            matrix: target.concurrency_matrix.as_ref(),
-            counters,
-            held,
-            group: None,
-        };
-        self.owner_reasons(t, &owner, at, out);
+        self.owner_reasons(t, config, state, now, out);
         for &g in state.groups_of(t) {
             if Some(g) != skip {
-                self.group_reasons(config, state, g, at, out);
+                self.group_reasons(config, state, g, now, out);
             }
         }
     }
@@ -220,22 +340,26 @@ impl Caches {
         config: &Config,
         state: &State,
         g: usize,
-        at: Instant,
+        now: Now,
         out: &mut Vec<Reason>,
     ) {
-        let Some(group) = config.groups.get(g) else {
-            return;
+        if g < config.groups.len() {
+            self.owner_reasons(self.targets + g, config, state, now, out);
+        }
+    }
+
+    /// `(priority, weight)` of an eligible report's route step, as
+    /// [`crate::route`] reads them from the config.
+    fn step_key(&self, rep: &CandidateReport) -> Option<(i32, u32)> {
+        if !rep.eligible {
+            return None;
+        }
+        let k = match rep.candidate {
+            CandidateRef::Target(t) => t,
+            CandidateRef::Group(g) if !rep.eligible_members.is_empty() => self.targets + g,
+            CandidateRef::Group(_) => return None,
         };
-        let (counters, held) = state.counters(CandidateRef::Group(g), at);
-        let owner = Owner {
-            hours: group.hours.as_ref(),
-            limits: &group.limits,
-            matrix: group.concurrency_matrix.as_ref(),
-            counters,
-            held,
-            group: Some(g),
-        };
-        self.owner_reasons(self.targets + g, &owner, at, out);
+        self.hot.get(k).map(|h| (h.priority, h.weight))
     }
 }
 
@@ -297,6 +421,13 @@ impl Checker {
         self.reports()
     }
 
+    /// `(priority, weight)` of an eligible report's route step (`None` for
+    /// an ineligible one): what the route planner would read from the
+    /// config, from the checker's compact copy.
+    pub(crate) fn step_key(&self, rep: &CandidateReport) -> Option<(i32, u32)> {
+        self.caches.step_key(rep)
+    }
+
     /// The reports of the last call.
     pub fn reports(&self) -> &[CandidateReport] {
         self.reports.get(..self.len).unwrap_or(&[])
@@ -310,6 +441,10 @@ impl Checker {
     }
 
     fn run(&mut self, config: &Config, state: &State, at: Instant, cands: &[CandidateRef]) {
+        let now = Now {
+            at,
+            s: at.timestamp(),
+        };
         let mut n = 0;
         for &candidate in cands {
             let known = match candidate {
@@ -337,15 +472,15 @@ impl Checker {
             match candidate {
                 CandidateRef::Target(t) => {
                     self.caches
-                        .target_reasons(config, state, t, None, at, &mut rep.reasons);
+                        .target_reasons(config, state, t, None, now, &mut rep.reasons);
                 }
                 CandidateRef::Group(g) => {
-                    self.caches.group_reasons(config, state, g, at, &mut rep.reasons);
+                    self.caches.group_reasons(config, state, g, now, &mut rep.reasons);
                     let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
                     for &m in members {
                         self.scratch.clear();
                         self.caches
-                            .target_reasons(config, state, m, Some(g), at, &mut self.scratch);
+                            .target_reasons(config, state, m, Some(g), now, &mut self.scratch);
                         if self.scratch.is_empty() && m < config.targets.len() {
                             rep.eligible_members.push(m);
                         }
