@@ -14,7 +14,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use routecap_benches::{fixture, naive};
 use routecap_core::caps::Period;
 use routecap_core::eligibility::{self, Checker};
-use routecap_core::route::{rng_from_seed, Planner};
+use routecap_core::route::{rng_from_seed, Router};
 use routecap_core::state::State;
 use routecap_core::window::window_start;
 use routecap_core::zone::resolve;
@@ -29,16 +29,14 @@ fn route(c: &mut Criterion) {
     for n in [10usize, 100, 1000, 10_000] {
         let config = fixture::config(n, 42);
         let state = State::new(&config);
-        let mut checker = Checker::new(&config);
-        let mut planner = Planner::new();
+        let mut router = Router::new(&config);
         let mut rng = rng_from_seed(7);
         let mut instants = fixture::Instants::default();
         g.throughput(Throughput::Elements(1));
         g.bench_function(BenchmarkId::new("targets", n), |b| {
             b.iter(|| {
                 let at = instants.next().unwrap_or_else(fixture::start);
-                let reports = checker.check(&config, &state, at);
-                let plan = planner.lazy(&config, reports, &mut rng);
+                let (_, plan) = router.route(&config, &state, at, &mut rng);
                 let mut sum = 0usize;
                 for s in plan.take(PLAN_STEPS) {
                     if let routecap_core::route::Step::Target(t) = s {

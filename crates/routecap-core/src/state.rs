@@ -108,7 +108,7 @@ const EMPTY_SLOT: Slot = Slot {
 };
 
 /// The counters of one owner (target or group).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) struct Counters {
     slots: [Slot; 3],
     total: u64,
@@ -117,6 +117,31 @@ pub(crate) struct Counters {
     live: u64,
     /// Unconfirmed reservations, expired ones included until swept.
     held: u64,
+    /// Changes whenever the counters do (see [`fresh_stamp`]); not part of
+    /// the value, so it is left out of equality.
+    stamp: u64,
+}
+
+impl PartialEq for Counters {
+    fn eq(&self, o: &Self) -> bool {
+        (self.slots, self.total, self.total_revenue, self.live, self.held)
+            == (o.slots, o.total, o.total_revenue, o.live, o.held)
+    }
+}
+impl Eq for Counters {}
+
+/// A stamp never handed out before in this process (0 is never handed out).
+///
+/// Every change of a [`Counters`] gives it a fresh stamp, so "same stamp"
+/// means "same counters", even across clones of a [`State`]: an
+/// [`eligibility::Checker`] uses it to keep a target's report between
+/// decisions. A process-wide counter rather than a per-state one, because
+/// two clones of one state must never hand out the same stamp for different
+/// changes. It only keys caches, it never changes an answer.
+fn fresh_stamp() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 static NO_COUNTERS: Counters = Counters {
@@ -125,6 +150,7 @@ static NO_COUNTERS: Counters = Counters {
     total_revenue: Money::ZERO,
     live: 0,
     held: 0,
+    stamp: 0,
 };
 
 impl Counters {
@@ -145,7 +171,20 @@ impl Counters {
             total_revenue: u.total_revenue,
             live: u.live,
             held: 0,
+            stamp: fresh_stamp(),
         }
+    }
+
+    /// Record that the counters changed.
+    fn touch(&mut self) {
+        self.stamp = fresh_stamp();
+    }
+
+    /// The stamp of these counters when no reservation (live or expired)
+    /// is held on them, `None` otherwise: held units lapse with time, at
+    /// expiry instants the stamp does not see.
+    pub(crate) fn stable_stamp(&self) -> Option<u64> {
+        (self.held == 0 && self.stamp != 0).then_some(self.stamp)
     }
 
     fn slot_in(&self, p: Period, window_start: i64) -> Option<&Slot> {
@@ -177,6 +216,7 @@ impl Counters {
     }
 
     fn anchor(&mut self, zone: &Zone, at: Instant) {
+        self.touch();
         for p in Period::ALL {
             let s = &mut self.slots[period_index(p)];
             if s.start == ANY {
@@ -186,6 +226,7 @@ impl Counters {
     }
 
     fn add(&mut self, zone: &Zone, at: Instant, count: u64, revenue: Money) {
+        self.touch();
         for p in Period::ALL {
             let start = window_start(zone, p, at);
             let s = &mut self.slots[period_index(p)];
@@ -412,6 +453,12 @@ impl State {
         (c, c.held.saturating_sub(self.expired_holds(owner, at)))
     }
 
+    /// Stamp of target `t`'s counters when it holds no reservation (see
+    /// `Counters::stable_stamp`): while it is unchanged, so are its counters.
+    pub(crate) fn stable_stamp(&self, t: usize) -> Option<u64> {
+        self.targets.get(t).and_then(Counters::stable_stamp)
+    }
+
     /// Containing groups of target `t`.
     pub(crate) fn groups_of(&self, t: usize) -> &[usize] {
         self.target_groups.get(t).map_or(&[], |v| v.as_slice())
@@ -505,6 +552,7 @@ impl State {
     /// Take (`true`) or release one held unit on target `t` and its groups.
     fn change_held(&mut self, t: usize, take: bool) {
         let step = |c: &mut Counters| {
+            c.touch();
             c.held = if take {
                 c.held.saturating_add(1)
             } else {
@@ -524,6 +572,7 @@ impl State {
     /// One more (`true`) or one fewer live call on target `t` and its groups.
     fn change_live(&mut self, t: usize, up: bool) {
         let step = |c: &mut Counters| {
+            c.touch();
             c.live = if up {
                 c.live.saturating_add(1)
             } else {
@@ -741,6 +790,7 @@ impl State {
     pub fn reset_target(&mut self, config: &Config, t: usize) -> Result<(), LifecycleError> {
         self.check_target(config, t)?;
         if let Some(c) = self.targets.get_mut(t) {
+            c.touch();
             c.total = 0;
             c.total_revenue = Money::ZERO;
         }
@@ -753,6 +803,7 @@ impl State {
             return Err(LifecycleError::UnknownGroup(g));
         };
         let reset = |c: &mut Counters| {
+            c.touch();
             c.total = 0;
             c.total_revenue = Money::ZERO;
         };
@@ -908,6 +959,7 @@ fn restore_owner(o: &OwnerSnapshot) -> Result<Counters, SnapshotError> {
         total_revenue: parse_money(&o.total_revenue, &what("total_revenue"))?,
         live: o.live,
         held: 0,
+        stamp: fresh_stamp(),
     })
 }
 

@@ -166,10 +166,16 @@ fn config() -> impl Strategy<Value = Config> {
     })
 }
 
+/// A step landing exactly on the next quarter hour (every window and hours
+/// boundary of the test zones is on one), then walking off by a second.
+const TO_QUARTER: i64 = i64::MIN;
+
 /// Instants: a random walk over 2026 with small and large steps both ways.
 fn walk() -> impl Strategy<Value = Vec<i64>> {
     prop::collection::vec(
         prop_oneof![
+            3 => Just(TO_QUARTER),
+            2 => -1..=1i64,
             4 => 0..3_600i64,
             2 => -3_600..0i64,
             2 => 0..(40 * 86_400i64),
@@ -180,13 +186,14 @@ fn walk() -> impl Strategy<Value = Vec<i64>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn checker_reports_equal_check(
         config in config(),
         start in 0..(365 * 86_400i64),
         steps in walk(),
+        live in prop::collection::vec(prop::option::weighted(0.3, (0..6u8, 0..8usize, 1..5_000u64)), 40),
         events in prop::collection::vec((0..8usize, 0..3u8, 0..(2 * 86_400i64)), 0..6),
         cands in prop::collection::vec((any::<bool>(), 0..9usize), 0..8),
     ) {
@@ -208,9 +215,24 @@ proptest! {
         let mut checker = Checker::new(&config);
         let mut router = Router::new(&config);
         let mut s = start;
-        for step in steps {
-            s = (s + step).clamp(0, 3 * 365 * 86_400);
+        for (k, (step, event)) in steps.into_iter().zip(live).enumerate() {
+            s = if step == TO_QUARTER {
+                s - s.rem_euclid(900) + 900
+            } else {
+                (s + step).clamp(0, 3 * 365 * 86_400)
+            };
             let at = instant(s);
+            // lifecycle between decisions: kept reports must notice it
+            if let Some((kind, t, n)) = event {
+                let call = format!("p{}", n % 4);
+                let _ = match kind {
+                    0 | 1 => state.connect(&config, &call, t, at).map(|_| ()),
+                    2 => state.end(&config, &call, at),
+                    3 => state.reserve(&config, &format!("r{k}"), t, n, at).map(|_| ()),
+                    4 => state.convert(&config, &call, Money(n as i64), at),
+                    _ => state.reset_target(&config, t),
+                };
+            }
             prop_assert_eq!(checker.check(&config, &state, at), &check(&config, &state, at)[..], "at {}", at);
             prop_assert_eq!(
                 checker.check_candidates(&config, &state, at, &cands),
@@ -260,4 +282,55 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
     assert_eq!(checker.check(&big, &state, at), &check(&big, &state, at)[..]);
     assert_eq!(checker.reports().len(), 1);
     assert!(!checker.reports()[0].eligible);
+}
+
+/// A 24/7 target with only a concurrency cap of 1: nothing time-dependent
+/// bounds its kept report, so only the counters' stamp can refresh it.
+fn one_line_target() -> Config {
+    Config {
+        as_of: None,
+        targets: vec![Target {
+            id: "a".into(),
+            name: None,
+            priority: 1,
+            weight: 1,
+            paused: false,
+            zone: zones()[0].clone(),
+            zone_name: String::new(),
+            trigger: Trigger::Connect,
+            hours: None,
+            limits: Limits {
+                concurrency: Some(1),
+                ..Limits::default()
+            },
+            concurrency_matrix: None,
+            usage: Usage::default(),
+        }],
+        groups: vec![],
+    }
+}
+
+#[test]
+fn kept_reports_follow_connect_end_and_reservations() {
+    let config = one_line_target();
+    let mut state = State::new(&config);
+    let mut checker = Checker::new(&config);
+    let mut eligible_at = |state: &State, s: i64| {
+        let at = instant(s);
+        let got = checker.check(&config, state, at).to_vec();
+        assert_eq!(got, check(&config, state, at), "at {at}");
+        got[0].eligible
+    };
+    assert!(eligible_at(&state, 0));
+    state.connect(&config, "c1", 0, instant(10)).unwrap();
+    assert!(!eligible_at(&state, 20));
+    assert!(!eligible_at(&state, 30));
+    state.end(&config, "c1", instant(40)).unwrap();
+    assert!(eligible_at(&state, 50));
+    // a reservation holds the line until it expires at 60 + 30
+    state.reserve(&config, "r1", 0, 30, instant(60)).unwrap();
+    assert!(!eligible_at(&state, 70));
+    assert!(!eligible_at(&state, 89));
+    assert!(eligible_at(&state, 90));
+    assert!(!eligible_at(&state, 80), "backwards in time, the hold is live again");
 }

@@ -22,7 +22,7 @@ use std::hash::Hash;
 
 use super::{CandidateReport, Caps, Clock, Owner, Reason, ReasonCode};
 use crate::caps::Period;
-use crate::hours::{local_weekday_minute, WeeklyHours};
+use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
 use crate::model::{CandidateRef, Config};
 use crate::state::State;
 use crate::window::window;
@@ -94,6 +94,25 @@ impl ZoneClock {
         (self.weekday, self.minute) = local_weekday_minute(s, self.offset);
         self.at = s;
     }
+
+    /// The first instant after the current one at which `hours` may change
+    /// verdict: the next `open` / `close` minute of today's entry, or local
+    /// midnight, or the end of the offset span (a conservative bound).
+    fn hours_boundary(&self, hours: &WeeklyHours) -> i64 {
+        let s = self.at;
+        let second_of_day = (s + i64::from(self.offset)).rem_euclid(86_400);
+        let minute = self.minute;
+        let day = hours.days.get(self.weekday as usize).copied().flatten();
+        let next = match day {
+            Some(d) if !d.closed => [d.open, d.close]
+                .into_iter()
+                .filter(|&b| b > minute)
+                .min()
+                .unwrap_or(MINUTES_PER_DAY),
+            _ => MINUTES_PER_DAY,
+        };
+        (s - second_of_day + i64::from(next) * 60).min(self.span.1)
+    }
 }
 
 /// When closed hours reopen: they are closed on `[from, until)` and open at
@@ -164,6 +183,9 @@ struct Hot {
     paused: bool,
     /// Has a concurrency matrix (read from the config: rare, and large).
     matrix: bool,
+    /// A target in some group: its report depends on other owners too, so
+    /// it is never kept between decisions.
+    grouped: bool,
     /// Route step key: priority and weight (effective ones for groups).
     priority: i32,
     weight: u32,
@@ -205,7 +227,11 @@ impl Caches {
     fn new(config: &Config) -> Self {
         let (mut clocks, mut zone_index) = (Vec::new(), HashMap::<Tz, u32>::new());
         let (mut schedules, mut hours_index) = (Vec::new(), HashMap::<WeeklyHours, u32>::new());
-        let mut hot = |zone: &Zone, hours: Option<&WeeklyHours>, limits, paused, matrix, key| {
+        let mut hot = |zone: &Zone,
+                       hours: Option<&WeeklyHours>,
+                       limits,
+                       (paused, matrix, grouped),
+                       key| {
             let clock = intern(&mut zone_index, &mut clocks, &zone.tz(), || {
                 ZoneClock::new(zone.clone())
             });
@@ -220,6 +246,7 @@ impl Caches {
                 clock: u16::try_from(clock).unwrap_or(u16::MAX),
                 paused,
                 matrix,
+                grouped,
                 priority,
                 weight,
             }
@@ -227,13 +254,14 @@ impl Caches {
         let mut hots: Vec<Hot> = config
             .targets
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
+                let grouped = config.groups_of(i).next().is_some();
                 hot(
                     &t.zone,
                     t.hours.as_ref(),
                     &t.limits,
-                    t.paused,
-                    t.concurrency_matrix.is_some(),
+                    (t.paused, t.concurrency_matrix.is_some(), grouped),
                     (t.priority, t.weight),
                 )
             })
@@ -243,8 +271,7 @@ impl Caches {
                 &g.zone,
                 g.hours.as_ref(),
                 &g.limits,
-                false,
-                g.concurrency_matrix.is_some(),
+                (false, g.concurrency_matrix.is_some(), false),
                 (g.effective_priority(), g.effective_weight()),
             )
         }));
@@ -258,7 +285,8 @@ impl Caches {
     }
 
     /// Reasons of owner `k` (targets first, then groups) at `now`, except
-    /// `paused`.
+    /// `paused`. Returns until when (Unix seconds, exclusive) they stay the
+    /// same if the owner's counters do.
     #[inline]
     fn owner_reasons(
         &mut self,
@@ -267,12 +295,12 @@ impl Caches {
         state: &State,
         now: Now,
         out: &mut Vec<Reason>,
-    ) {
+    ) -> i64 {
         let (Some(hot), Some(reopen)) = (self.hot.get(k), self.reopen.get_mut(k)) else {
-            return;
+            return now.s;
         };
         let Some(clock) = self.clocks.get_mut(usize::from(hot.clock)) else {
-            return;
+            return now.s;
         };
         clock.refresh(now.at, now.s);
         let (owner, group) = if k < self.targets {
@@ -286,8 +314,9 @@ impl Caches {
             (true, Some(g)) => config.groups.get(g).and_then(|g| g.concurrency_matrix.as_ref()),
         };
         let (counters, held) = state.counters(owner, now.at);
+        let hours = self.schedules.get(hot.hours as usize);
         Owner {
-            hours: self.schedules.get(hot.hours as usize),
+            hours,
             caps: &hot.caps,
             matrix,
             counters,
@@ -302,9 +331,24 @@ impl Caches {
             },
             out,
         );
+        // what the reasons read: windows of set caps, hours, matrix cell
+        let mut until = i64::MAX;
+        for i in 0..3 {
+            if hot.caps.count(i).is_some() || hot.caps.revenue(i).is_some() {
+                until = until.min(clock.bounds[i].1);
+            }
+        }
+        if let Some(h) = hours {
+            until = until.min(clock.hours_boundary(h));
+        }
+        if hot.matrix {
+            until = until.min(clock.span.1).min(clock.bounds[0].1);
+        }
+        until
     }
 
-    /// [`super::reasons_of`] through the caches.
+    /// [`super::reasons_of`] through the caches; returns until when the
+    /// target's own reasons stay the same (see [`Caches::owner_reasons`]).
     fn target_reasons(
         &mut self,
         config: &Config,
@@ -313,9 +357,9 @@ impl Caches {
         skip: Option<usize>,
         now: Now,
         out: &mut Vec<Reason>,
-    ) {
+    ) -> i64 {
         if t >= self.targets {
-            return;
+            return now.s;
         }
         if self.hot.get(t).is_some_and(|h| h.paused) {
             out.push(Reason {
@@ -326,12 +370,13 @@ impl Caches {
                 until: None,
             });
         }
-        self.owner_reasons(t, config, state, now, out);
+        let until = self.owner_reasons(t, config, state, now, out);
         for &g in state.groups_of(t) {
             if Some(g) != skip {
                 self.group_reasons(config, state, g, now, out);
             }
         }
+        until
     }
 
     /// [`super::group_reasons`] through the caches.
@@ -363,6 +408,15 @@ impl Caches {
     }
 }
 
+/// A kept report: valid while its target's counters keep `stamp` and the
+/// instant stays in `[from, until)` (Unix seconds). `stamp` 0: not kept.
+#[derive(Clone, Copy, Debug, Default)]
+struct Memo {
+    stamp: u64,
+    from: i64,
+    until: i64,
+}
+
 /// A reusable eligibility checker for one [`Config`]: the reports of
 /// [`check`](super::check) / [`check_candidates`](super::check_candidates),
 /// equal field for field, from caches kept between calls and buffers it
@@ -380,6 +434,8 @@ pub struct Checker {
     /// are kept for their buffers.
     reports: Vec<CandidateReport>,
     len: usize,
+    /// One per report of the default candidates (see [`Memo`]).
+    memo: Vec<Memo>,
     scratch: Vec<Reason>,
     groups: usize,
 }
@@ -392,6 +448,7 @@ impl Checker {
             candidates: config.default_candidates(),
             reports: Vec::new(),
             len: 0,
+            memo: Vec::new(),
             scratch: Vec::new(),
             groups: config.groups.len(),
         }
@@ -402,7 +459,7 @@ impl Checker {
     pub fn check(&mut self, config: &Config, state: &State, at: Instant) -> &[CandidateReport] {
         self.fit(config);
         let cands = core::mem::take(&mut self.candidates);
-        self.run(config, state, at, &cands);
+        self.run(config, state, at, &cands, true);
         self.candidates = cands;
         self.reports()
     }
@@ -417,7 +474,9 @@ impl Checker {
         cands: &[CandidateRef],
     ) -> &[CandidateReport] {
         self.fit(config);
-        self.run(config, state, at, cands);
+        // reports are about to hold other candidates: forget what was kept
+        self.forget();
+        self.run(config, state, at, cands, false);
         self.reports()
     }
 
@@ -433,6 +492,13 @@ impl Checker {
         self.reports.get(..self.len).unwrap_or(&[])
     }
 
+    /// Forget the reports kept between decisions, so that the next one
+    /// evaluates every candidate (zone clocks and reopening times stay
+    /// cached). For benchmarks and tests; answers never depend on it.
+    pub fn forget(&mut self) {
+        self.memo.iter_mut().for_each(|m| m.stamp = 0);
+    }
+
     /// Rebuild for a config of another shape.
     fn fit(&mut self, config: &Config) {
         if self.caches.targets != config.targets.len() || self.groups != config.groups.len() {
@@ -440,11 +506,25 @@ impl Checker {
         }
     }
 
-    fn run(&mut self, config: &Config, state: &State, at: Instant, cands: &[CandidateRef]) {
+    /// Fill the reports of `cands`. With `keep` (the default candidates,
+    /// always the same list), a target's report is kept from the previous
+    /// decision when neither its counters nor anything its reasons read at
+    /// this instant changed.
+    fn run(
+        &mut self,
+        config: &Config,
+        state: &State,
+        at: Instant,
+        cands: &[CandidateRef],
+        keep: bool,
+    ) {
         let now = Now {
             at,
             s: at.timestamp(),
         };
+        if keep && self.memo.len() < cands.len() {
+            self.memo.resize(cands.len(), Memo::default());
+        }
         let mut n = 0;
         for &candidate in cands {
             let known = match candidate {
@@ -462,19 +542,46 @@ impl Checker {
                     eligible_members: Vec::new(),
                 });
             }
+            if keep {
+                if let (CandidateRef::Target(t), Some(m)) = (candidate, self.memo.get(n)) {
+                    let stamp = state.stable_stamp(t);
+                    if m.stamp != 0 && Some(m.stamp) == stamp && contains((m.from, m.until), now.s)
+                    {
+                        n += 1;
+                        continue;
+                    }
+                }
+            }
             let Some(rep) = self.reports.get_mut(n) else {
                 break;
             };
+            let memo = if keep { self.memo.get_mut(n) } else { None };
             n += 1;
             rep.candidate = candidate;
             rep.reasons.clear();
             rep.eligible_members.clear();
             match candidate {
                 CandidateRef::Target(t) => {
-                    self.caches
-                        .target_reasons(config, state, t, None, now, &mut rep.reasons);
+                    let until =
+                        self.caches
+                            .target_reasons(config, state, t, None, now, &mut rep.reasons);
+                    let grouped = self.caches.hot.get(t).is_none_or(|h| h.grouped);
+                    if let Some(m) = memo {
+                        *m = Memo {
+                            stamp: if grouped {
+                                0
+                            } else {
+                                state.stable_stamp(t).unwrap_or(0)
+                            },
+                            from: now.s,
+                            until,
+                        };
+                    }
                 }
                 CandidateRef::Group(g) => {
+                    if let Some(m) = memo {
+                        m.stamp = 0;
+                    }
                     self.caches.group_reasons(config, state, g, now, &mut rep.reasons);
                     let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
                     for &m in members {
