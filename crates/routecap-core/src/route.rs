@@ -107,8 +107,11 @@ enum Phase {
 /// planner kept across calls does not allocate per decision.
 #[derive(Debug, Default)]
 pub struct Planner {
-    /// Eligible candidates of later tiers (min-heap).
+    /// Eligible candidates of later tiers (min-heap), built from `later`
+    /// only when the plan gets past its first tier.
     rest: BinaryHeap<Reverse<Pending>>,
+    /// Eligible candidates of later tiers, not heapified yet.
+    later: Vec<Reverse<Pending>>,
     /// Current draw: `(report index, weight)` in report order.
     active: Vec<(usize, u64)>,
     /// Weight-0 members of the current tier, report order.
@@ -152,48 +155,47 @@ impl Planner {
     }
 
     fn start(&mut self, config: &Config, reports: &[CandidateReport]) {
-        self.start_keyed(reports, |rep| step_key(config, rep));
+        self.start_keyed(reports.len(), |i| {
+            reports.get(i).and_then(|rep| step_key(config, rep))
+        });
     }
 
-    /// [`Planner::start`] with the step keys given by `key` (the
-    /// [`Router`] reads them from its compact copy, not from the config).
-    fn start_keyed(
-        &mut self,
-        reports: &[CandidateReport],
-        key: impl Fn(&CandidateReport) -> Option<(i32, u32)>,
-    ) {
+    /// [`Planner::start`] over `n` reports whose step keys `key(i)` gives
+    /// (the [`Router`] reads them from its compact copy, not the config).
+    fn start_keyed(&mut self, n: usize, key: impl Fn(usize) -> Option<(i32, u32)>) {
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
-        self.work = reports.len() as u64;
-        let mut pending = core::mem::take(&mut self.rest).into_vec();
-        pending.clear();
-        pending.extend(
-            reports
-                .iter()
-                .enumerate()
-                .filter_map(|(i, rep)| key(rep).map(|(p, w)| Reverse((p, i, w)))),
-        );
-        self.remaining = pending.len();
-        if let Some(min) = pending.iter().map(|&Reverse((p, _, _))| p).min() {
-            self.work += pending.len() as u64;
+        self.work = n as u64;
+        // buffers circulate between `rest` and `later`: no allocation
+        let mut later = core::mem::take(&mut self.rest).into_vec();
+        if later.capacity() < self.later.capacity() {
+            later = core::mem::take(&mut self.later);
+        }
+        later.clear();
+        let (mut eligible, mut min) = (0usize, None::<i32>);
+        for i in 0..n {
+            if let Some((p, _)) = key(i) {
+                eligible += 1;
+                min = Some(min.map_or(p, |m| m.min(p)));
+            }
+        }
+        self.remaining = eligible;
+        if let Some(min) = min {
+            self.work += eligible as u64;
             // First tier straight into the wheel (report order kept), the
-            // rest heapified in O(n) for later tiers.
-            let (active, zeros) = (&mut self.active, &mut self.zeros);
-            pending.retain(|&Reverse((p, i, w))| {
-                if p != min {
-                    return true;
+            // rest kept for later tiers (heapified in O(n) when needed).
+            for i in 0..n {
+                match key(i) {
+                    Some((p, w)) if p == min && w > 0 => self.active.push((i, u64::from(w))),
+                    Some((p, _)) if p == min => self.zeros.push(i),
+                    Some((p, w)) => later.push(Reverse((p, i, w))),
+                    None => {}
                 }
-                if w > 0 {
-                    active.push((i, u64::from(w)));
-                } else {
-                    zeros.push(i);
-                }
-                false
-            });
+            }
             self.work += self.active.len() as u64;
         }
-        self.rest = BinaryHeap::from(pending);
+        self.later = later;
         self.wheel.rebuild(self.active.iter().map(|&(_, w)| w));
     }
 
@@ -224,6 +226,9 @@ impl Planner {
     /// Move the lowest remaining priority tier out of the heap; `false` when
     /// none is left.
     fn next_tier(&mut self) -> bool {
+        if !self.later.is_empty() {
+            self.rest = BinaryHeap::from(core::mem::take(&mut self.later));
+        }
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
@@ -314,6 +319,12 @@ impl Router {
         }
     }
 
+    /// Forget the reports kept between decisions (see
+    /// [`eligibility::Checker::forget`]).
+    pub fn forget(&mut self) {
+        self.checker.forget();
+    }
+
     /// Decide at `at`: the reports of every default candidate and the
     /// plan over them, each step drawn from `rng` when asked for.
     pub fn route<'a, R: Rng + ?Sized>(
@@ -327,7 +338,7 @@ impl Router {
         checker.check(config, state, at);
         let checker = &*checker;
         let reports = checker.reports();
-        planner.start_keyed(reports, |rep| checker.step_key(rep));
+        planner.start_keyed(reports.len(), |i| checker.step_key(i));
         let plan = LazyPlan {
             planner,
             reports,

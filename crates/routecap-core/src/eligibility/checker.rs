@@ -434,6 +434,8 @@ pub struct Checker {
     /// are kept for their buffers.
     reports: Vec<CandidateReport>,
     len: usize,
+    /// Route step key of each report (see [`Checker::step_key`]).
+    keys: Vec<Option<(i32, u32)>>,
     /// One per report of the default candidates (see [`Memo`]).
     memo: Vec<Memo>,
     scratch: Vec<Reason>,
@@ -448,6 +450,7 @@ impl Checker {
             candidates: config.default_candidates(),
             reports: Vec::new(),
             len: 0,
+            keys: Vec::new(),
             memo: Vec::new(),
             scratch: Vec::new(),
             groups: config.groups.len(),
@@ -480,11 +483,12 @@ impl Checker {
         self.reports()
     }
 
-    /// `(priority, weight)` of an eligible report's route step (`None` for
-    /// an ineligible one): what the route planner would read from the
-    /// config, from the checker's compact copy.
-    pub(crate) fn step_key(&self, rep: &CandidateReport) -> Option<(i32, u32)> {
-        self.caches.step_key(rep)
+    /// `(priority, weight)` of report `i`'s route step if it is eligible:
+    /// what the route planner would read from the config, kept in a
+    /// compact array next to the reports.
+    #[inline]
+    pub(crate) fn step_key(&self, i: usize) -> Option<(i32, u32)> {
+        self.keys.get(i).copied().flatten()
     }
 
     /// The reports of the last call.
@@ -604,6 +608,11 @@ impl Checker {
                 }
             }
             rep.eligible = rep.reasons.is_empty();
+            let key = self.caches.step_key(rep);
+            match self.keys.get_mut(n - 1) {
+                Some(k) => *k = key,
+                None => self.keys.push(key),
+            }
         }
         self.len = n;
     }
