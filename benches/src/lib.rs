@@ -1,5 +1,8 @@
-//! Benchmark support for routecap: the fixture generator and the naive peer.
-//! The benches themselves are in `benches/benches/`; see README "Performance".
+//! Benchmark support for routecap: the fixture generator, the naive peer
+//! and a counting allocator. The benches are in `benches/benches/`, the
+//! allocation and memory measurements in `benches/tests/`; see README
+//! "Performance".
 
+pub mod alloc_count;
 pub mod fixture;
 pub mod naive;
