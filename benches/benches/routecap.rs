@@ -112,56 +112,61 @@ fn check(c: &mut Criterion) {
     g.finish();
 }
 
-/// One connect and its end on the core [`State`] (what the native `Engine`
-/// does under its write lock), 1,000-target fixture, calls to eligible
-/// targets. Batches of 10,000 pairs on a fresh state (outside the timing)
-/// keep the call map from growing without bound.
+/// `iters` calls of `pair(i, call)` in batches of [`BATCH`] on a fresh
+/// `make()` each (built outside the timing): call records are kept after
+/// `end`, so batches keep the call map at a realistic size.
+fn batched<S>(
+    iters: u64,
+    calls: &[String],
+    make: impl Fn() -> S,
+    mut pair: impl FnMut(&mut S, usize, &str),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters as usize;
+    while left > 0 {
+        let k = left.min(calls.len());
+        let mut s = make();
+        let start = std::time::Instant::now();
+        for (i, call) in calls.iter().take(k).enumerate() {
+            pair(&mut s, i, call);
+        }
+        total += start.elapsed();
+        left -= k;
+        drop(black_box(s));
+    }
+    total
+}
+
+/// Calls per fresh state in the lifecycle benches.
+const BATCH: usize = 10_000;
+
+/// One connect and its end at the same instant, on the 1,000-target
+/// fixture, each call to the next eligible target in turn: on the core
+/// [`State`] (`connect_end`) and through the native `Engine` (write lock
+/// and id lookup included).
 fn lifecycle(c: &mut Criterion) {
     let mut g = group(c, "lifecycle");
-    let config = fixture::config(1000, 42);
+    let config = std::sync::Arc::new(fixture::config(1000, 42));
     let at = fixture::start();
     let fresh = State::new_at(&config, at);
-    let open: Vec<usize> = eligibility::check(&config, &fresh, at)
-        .iter()
-        .filter(|r| r.eligible)
-        .filter_map(|r| match r.candidate {
-            routecap_core::model::CandidateRef::Target(t) => Some(t),
-            _ => None,
-        })
-        .collect();
-    const BATCH: usize = 10_000;
+    let open = eligible_targets(&eligibility::check(&config, &fresh, at));
     let calls: Vec<String> = (0..BATCH).map(|i| format!("call-{i}")).collect();
     g.bench_function("connect_end", |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            let mut left = iters as usize;
-            while left > 0 {
-                let k = left.min(BATCH);
-                let mut state = fresh.clone();
-                let start = std::time::Instant::now();
-                for (i, call) in calls.iter().take(k).enumerate() {
-                    let t = open[i % open.len()];
-                    let _ = black_box(state.connect(&config, call, t, at));
-                    let _ = black_box(state.end(&config, call, at));
-                }
-                total += start.elapsed();
-                left -= k;
-                drop(black_box(state));
-            }
-            total
+            batched(iters, &calls, || fresh.clone(), |state, i, call| {
+                let t = open[i % open.len()];
+                let _ = black_box(state.connect(&config, call, t, at));
+                let _ = black_box(state.end(&config, call, at));
+            })
         })
     });
-    let engine = routecap::Engine::new(config.clone());
-    let _ = engine.connect("warm", &config.targets[open[0]].id, at);
     let ids: Vec<&str> = open.iter().map(|&t| config.targets[t].id.as_str()).collect();
-    let mut i = 0usize;
     g.bench_function("engine_connect_end", |b| {
-        b.iter(|| {
-            i += 1;
-            // ids of the first targets: Engine looks targets up by id
-            let call = &calls[i % BATCH];
-            let _ = black_box(engine.connect(call, ids[i % 8], at));
-            let _ = black_box(engine.end(call, at));
+        b.iter_custom(|iters| {
+            batched(iters, &calls, || routecap::Engine::new(config.clone()), |engine, i, call| {
+                let _ = black_box(engine.connect(call, ids[i % ids.len()], at));
+                let _ = black_box(engine.end(call, at));
+            })
         })
     });
     g.finish();

@@ -14,7 +14,7 @@
 
 mod checker;
 
-use chrono::{Datelike, Timelike};
+use chrono::{DateTime, Datelike, Timelike};
 
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
 use crate::hours::WeeklyHours;
@@ -234,7 +234,7 @@ fn reasons_of(
         held,
         group: None,
     };
-    owner.reasons(&mut Direct::new(&target.zone, at), out);
+    owner.reasons(&mut Direct::new(&target.zone, at, counters), out);
     for &g in state.groups_of(t) {
         if Some(g) != skip {
             group_reasons(config, state, g, at, out);
@@ -256,7 +256,7 @@ fn group_reasons(config: &Config, state: &State, g: usize, at: Instant, out: &mu
         held,
         group: Some(g),
     }
-    .reasons(&mut Direct::new(&group.zone, at), out);
+    .reasons(&mut Direct::new(&group.zone, at, counters), out);
 }
 
 /// The time-dependent facts eligibility needs about one owner at the
@@ -274,18 +274,22 @@ trait Clock {
     fn weekday_hour(&self) -> (u32, u32);
 }
 
-/// Computes everything from the zone, each window at most once.
+/// Computes everything from the zone, each window at most once, unless
+/// the owner's counters already know the window (the common case on the
+/// lifecycle path: the window of the last counted call).
 struct Direct<'a> {
     zone: &'a Zone,
     at: Instant,
+    counters: &'a Counters,
     windows: [Option<Window>; 3],
 }
 
 impl<'a> Direct<'a> {
-    fn new(zone: &'a Zone, at: Instant) -> Self {
+    fn new(zone: &'a Zone, at: Instant, counters: &'a Counters) -> Self {
         Direct {
             zone,
             at,
+            counters,
             windows: [None; 3],
         }
     }
@@ -300,6 +304,11 @@ impl Clock for Direct<'_> {
     }
     fn window(&mut self, i: usize) -> (i64, Instant) {
         let (zone, at) = (self.zone, self.at);
+        if let Some((start, end)) = self.counters.known_window(i, at.timestamp()) {
+            if let Some(end) = DateTime::from_timestamp(end, 0) {
+                return (start, end);
+            }
+        }
         let w = *self.windows[i].get_or_insert_with(|| window(zone, Period::ALL[i], at));
         (w.start.timestamp(), w.end)
     }

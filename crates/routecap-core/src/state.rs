@@ -78,7 +78,7 @@ use crate::caps::{Period, Trigger, Usage};
 use crate::eligibility::{self, Reason};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
-use crate::window::window_start;
+use crate::window::{window, window_start};
 use crate::zone::{is_supported, Instant, Zone};
 
 /// Slot key meaning "not anchored yet": matches whatever window is asked.
@@ -93,19 +93,44 @@ fn period_index(p: Period) -> usize {
 }
 
 /// Count and revenue of one window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 struct Slot {
     /// Window start (Unix seconds), or [`ANY`].
     start: i64,
     count: u64,
     revenue: Money,
+    /// Window end when known, else `start`: a cache that spares computing
+    /// the window again for every event in it (`start` alone identifies
+    /// the window, so it is not part of the value).
+    end: i64,
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, o: &Self) -> bool {
+        (self.start, self.count, self.revenue) == (o.start, o.count, o.revenue)
+    }
+}
+impl Eq for Slot {}
+
+impl Slot {
+    /// Whether Unix second `t` is known to lie in this slot's window.
+    fn holds(&self, t: i64) -> bool {
+        self.start <= t && t < self.end
+    }
 }
 
 const EMPTY_SLOT: Slot = Slot {
     start: ANY,
     count: 0,
     revenue: Money::ZERO,
+    end: ANY,
 };
+
+/// `(start, end)` in Unix seconds of the window of `p` containing `at`.
+fn window_secs(zone: &Zone, p: Period, at: Instant) -> (i64, i64) {
+    let w = window(zone, p, at);
+    (w.start.timestamp(), w.end.timestamp())
+}
 
 /// The counters of one owner (target or group).
 #[derive(Clone, Debug)]
@@ -155,11 +180,15 @@ static NO_COUNTERS: Counters = Counters {
 
 impl Counters {
     fn from_usage(u: &Usage, zone: &Zone, anchor: Option<Instant>) -> Self {
-        let start = |p| anchor.map_or(ANY, |a| window_start(zone, p, a));
-        let slot = |p, count, revenue| Slot {
-            start: start(p),
-            count,
-            revenue,
+        let bounds = |p| anchor.map_or((ANY, ANY), |a| window_secs(zone, p, a));
+        let slot = |p, count, revenue| {
+            let (start, end) = bounds(p);
+            Slot {
+                start,
+                count,
+                revenue,
+                end,
+            }
         };
         Counters {
             slots: [
@@ -185,6 +214,15 @@ impl Counters {
     /// expiry instants the stamp does not see.
     pub(crate) fn stable_stamp(&self) -> Option<u64> {
         (self.held == 0 && self.stamp != 0).then_some(self.stamp)
+    }
+
+    /// `(start, end)` of the window of `Period::ALL[i]` containing Unix
+    /// second `t`, if this owner's slot already knows it.
+    pub(crate) fn known_window(&self, i: usize, t: i64) -> Option<(i64, i64)> {
+        self.slots
+            .get(i)
+            .filter(|s| s.start != ANY && s.holds(t))
+            .map(|s| (s.start, s.end))
     }
 
     fn slot_in(&self, p: Period, window_start: i64) -> Option<&Slot> {
@@ -220,24 +258,31 @@ impl Counters {
         for p in Period::ALL {
             let s = &mut self.slots[period_index(p)];
             if s.start == ANY {
-                s.start = window_start(zone, p, at);
+                (s.start, s.end) = window_secs(zone, p, at);
             }
         }
     }
 
     fn add(&mut self, zone: &Zone, at: Instant, count: u64, revenue: Money) {
         self.touch();
+        let t = at.timestamp();
         for p in Period::ALL {
-            let start = window_start(zone, p, at);
             let s = &mut self.slots[period_index(p)];
+            let (start, end) = if s.holds(t) {
+                (s.start, s.end)
+            } else {
+                window_secs(zone, p, at)
+            };
             if s.start == start {
                 s.count = s.count.saturating_add(count);
                 s.revenue = s.revenue.saturating_add(revenue);
+                s.end = end;
             } else if s.start < start {
                 *s = Slot {
                     start,
                     count,
                     revenue,
+                    end,
                 };
             } // else: an older window, no longer tracked
         }
@@ -944,6 +989,7 @@ fn restore_slot(s: &SlotSnapshot, what: &str) -> Result<Slot, SnapshotError> {
         },
         count: s.count,
         revenue: parse_money(&s.revenue, what)?,
+        end: ANY,
     })
 }
 
