@@ -153,20 +153,33 @@ fn lifecycle(c: &mut Criterion) {
     let calls: Vec<String> = (0..BATCH).map(|i| format!("call-{i}")).collect();
     g.bench_function("connect_end", |b| {
         b.iter_custom(|iters| {
-            batched(iters, &calls, || fresh.clone(), |state, i, call| {
-                let t = open[i % open.len()];
-                let _ = black_box(state.connect(&config, call, t, at));
-                let _ = black_box(state.end(&config, call, at));
-            })
+            batched(
+                iters,
+                &calls,
+                || fresh.clone(),
+                |state, i, call| {
+                    let t = open[i % open.len()];
+                    let _ = black_box(state.connect(&config, call, t, at));
+                    let _ = black_box(state.end(&config, call, at));
+                },
+            )
         })
     });
-    let ids: Vec<&str> = open.iter().map(|&t| config.targets[t].id.as_str()).collect();
+    let ids: Vec<&str> = open
+        .iter()
+        .map(|&t| config.targets[t].id.as_str())
+        .collect();
     g.bench_function("engine_connect_end", |b| {
         b.iter_custom(|iters| {
-            batched(iters, &calls, || routecap::Engine::new(config.clone()), |engine, i, call| {
-                let _ = black_box(engine.connect(call, ids[i % ids.len()], at));
-                let _ = black_box(engine.end(call, at));
-            })
+            batched(
+                iters,
+                &calls,
+                || routecap::Engine::new(config.clone()),
+                |engine, i, call| {
+                    let _ = black_box(engine.connect(call, ids[i % ids.len()], at));
+                    let _ = black_box(engine.end(call, at));
+                },
+            )
         })
     });
     g.finish();
@@ -240,7 +253,10 @@ fn naive_peer(c: &mut Criterion) {
         let config = fixture::config(n, 42);
         let state = State::new(&config);
         // agreement, outside the timing: a day of instants, every 7 minutes
-        for at in fixture::Instants::default().step_by(7 * 60).take(24 * 60 / 7 * 7) {
+        for at in fixture::Instants::default()
+            .step_by(7 * 60)
+            .take(24 * 60 / 7 * 7)
+        {
             assert_eq!(
                 naive::eligible_set(&config, at),
                 eligible_targets(&eligibility::check(&config, &state, at)),

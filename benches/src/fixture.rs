@@ -63,7 +63,7 @@ impl Mix {
         Mix(seed)
     }
     /// Next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -72,7 +72,7 @@ impl Mix {
     }
     /// Uniform in `0..n` (n > 0; the modulo bias is irrelevant here).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
     /// True with probability `pct` %.
     pub fn pct(&mut self, pct: u64) -> bool {
@@ -131,22 +131,38 @@ fn caps(r: &mut Mix) -> (Limits, Usage) {
     if r.pct(70) {
         let cap = 5 + r.below(16);
         l.hourly = Some(cap);
-        u.hourly = if at_cap && which == 0 { cap } else { r.below(cap) };
+        u.hourly = if at_cap && which == 0 {
+            cap
+        } else {
+            r.below(cap)
+        };
     }
     if r.pct(80) {
         let cap = 50 + r.below(151);
         l.daily = Some(cap);
-        u.daily = if at_cap && which == 1 { cap } else { r.below(cap) };
+        u.daily = if at_cap && which == 1 {
+            cap
+        } else {
+            r.below(cap)
+        };
     }
     if r.pct(50) {
         let cap = 1000 + r.below(4001);
         l.monthly = Some(cap);
-        u.monthly = if at_cap && which == 2 { cap + 3 } else { r.below(cap) };
+        u.monthly = if at_cap && which == 2 {
+            cap + 3
+        } else {
+            r.below(cap)
+        };
     }
     if r.pct(20) {
         let cap = 10_000 + r.below(90_000);
         l.total = Some(cap);
-        u.total = if at_cap && which == 3 { cap } else { r.below(cap) };
+        u.total = if at_cap && which == 3 {
+            cap
+        } else {
+            r.below(cap)
+        };
     }
     if r.pct(30) {
         let cap = 50_000 + r.below(200_000) as i64; // cents

@@ -40,7 +40,8 @@ pub fn eligible(config: &Config, i: usize, at: Instant) -> bool {
     }
     let (l, u) = (&t.limits, &t.usage);
     let count_ok = |lim: Option<u64>, used: u64| lim.is_none_or(|lim| used < lim);
-    let money_ok = |lim: Option<routecap_core::money::Money>, used| lim.is_none_or(|lim| used < lim);
+    let money_ok =
+        |lim: Option<routecap_core::money::Money>, used| lim.is_none_or(|lim| used < lim);
     count_ok(l.hourly, u.hourly)
         && count_ok(l.daily, u.daily)
         && count_ok(l.monthly, u.monthly)
@@ -83,8 +84,8 @@ pub fn route<R: Rng>(config: &Config, at: Instant, steps: usize, rng: &mut R) ->
             .collect();
         for pool in [&mut positive, &mut zeros] {
             while !pool.is_empty() && plan.len() < steps {
-                let dist = WeightedIndex::new(pool.iter().map(|&(_, w)| w))
-                    .expect("positive weights");
+                let dist =
+                    WeightedIndex::new(pool.iter().map(|&(_, w)| w)).expect("positive weights");
                 let k = dist.sample(rng);
                 plan.push(pool.remove(k).0);
             }

@@ -51,6 +51,9 @@ fn steady_state_decisions_do_not_allocate() {
         let warm = week(both, &mut router, &mut checker, cold, 0);
         assert!(warm > 0, "the warm-up builds the buffers");
         let steady = week(both, &mut router, &mut checker, cold, 7 * 86_400);
-        assert_eq!(steady, 0, "allocations in a steady-state week (cold = {cold})");
+        assert_eq!(
+            steady, 0,
+            "allocations in a steady-state week (cold = {cold})"
+        );
     }
 }

@@ -33,7 +33,10 @@ fn bytes_per_target_with_a_million_targets() {
     let per = |from: isize, to: isize| (to - from) as f64 / TARGETS as f64;
     println!("targets: {TARGETS} ({eligible} eligible at {at}, {steps} steps)");
     println!("config: {:.0} B/target", per(base, after_config));
-    println!("  of which Target struct: {} B", std::mem::size_of::<routecap_core::model::Target>());
+    println!(
+        "  of which Target struct: {} B",
+        std::mem::size_of::<routecap_core::model::Target>()
+    );
     println!("state:  {:.0} B/target", per(after_config, after_state));
     println!("router: {:.0} B/target", per(after_state, after_router));
     println!("total:  {:.0} B/target", per(base, after_router));

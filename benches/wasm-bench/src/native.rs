@@ -11,7 +11,9 @@ fn main() {
     for n in sizes {
         let mut bench = Bench::new(n);
         let median = measure(|iters| bench.run(iters));
-        println!("{{\"bench\":\"route/targets/{n}\",\"side\":\"native\",\"median_ns\":{median:.1}}}");
+        println!(
+            "{{\"bench\":\"route/targets/{n}\",\"side\":\"native\",\"median_ns\":{median:.1}}}"
+        );
     }
 }
 

@@ -149,8 +149,13 @@ pub(crate) struct Counters {
 
 impl PartialEq for Counters {
     fn eq(&self, o: &Self) -> bool {
-        (self.slots, self.total, self.total_revenue, self.live, self.held)
-            == (o.slots, o.total, o.total_revenue, o.live, o.held)
+        (
+            self.slots,
+            self.total,
+            self.total_revenue,
+            self.live,
+            self.held,
+        ) == (o.slots, o.total, o.total_revenue, o.live, o.held)
     }
 }
 impl Eq for Counters {}
@@ -539,7 +544,11 @@ impl State {
     /// Reservations of `owner` that have expired at `at` but are not swept yet.
     fn expired_holds(&self, owner: CandidateRef, at: Instant) -> u64 {
         // the common case, checked first: nothing has expired yet
-        if self.reservations.first().is_none_or(|(expires, _)| *expires > at) {
+        if self
+            .reservations
+            .first()
+            .is_none_or(|(expires, _)| *expires > at)
+        {
             return 0;
         }
         let mut n = 0;

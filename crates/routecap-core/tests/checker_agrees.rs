@@ -54,62 +54,74 @@ fn limits() -> impl Strategy<Value = (Limits, Usage)> {
         (0..4u64, 0..4u64, 0..4u64, 0..4u64, 0..3u64),
         (0..400i64, 0..400i64),
     )
-        .prop_map(|((h, d, m, t, c), (hr, dr, mr, tr), (uh, ud, um, ut, ul), (r1, r2))| {
-            let limits = Limits {
-                hourly: h,
-                daily: d,
-                monthly: m,
-                total: t,
-                hourly_revenue: hr,
-                daily_revenue: dr,
-                monthly_revenue: mr,
-                total_revenue: tr,
-                concurrency: c,
-            };
-            let usage = Usage {
-                hourly: uh,
-                daily: ud,
-                monthly: um,
-                total: ut,
-                live: ul,
-                hourly_revenue: Money(r1),
-                daily_revenue: Money(r2),
-                monthly_revenue: Money(r2),
-                total_revenue: Money(r1 + r2),
-            };
-            (limits, usage)
-        })
+        .prop_map(
+            |((h, d, m, t, c), (hr, dr, mr, tr), (uh, ud, um, ut, ul), (r1, r2))| {
+                let limits = Limits {
+                    hourly: h,
+                    daily: d,
+                    monthly: m,
+                    total: t,
+                    hourly_revenue: hr,
+                    daily_revenue: dr,
+                    monthly_revenue: mr,
+                    total_revenue: tr,
+                    concurrency: c,
+                };
+                let usage = Usage {
+                    hourly: uh,
+                    daily: ud,
+                    monthly: um,
+                    total: ut,
+                    live: ul,
+                    hourly_revenue: Money(r1),
+                    daily_revenue: Money(r2),
+                    monthly_revenue: Money(r2),
+                    total_revenue: Money(r1 + r2),
+                };
+                (limits, usage)
+            },
+        )
 }
 
 fn matrix() -> impl Strategy<Value = Option<ConcurrencyMatrix>> {
-    prop::option::weighted(0.15, (0..3u64).prop_map(|v| {
-        let mut cells = [[None; 24]; 7];
-        for (d, row) in cells.iter_mut().enumerate() {
-            for (h, cell) in row.iter_mut().enumerate() {
-                *cell = ((d + h) % 3 != 0).then_some(v + (h as u64 % 2));
+    prop::option::weighted(
+        0.15,
+        (0..3u64).prop_map(|v| {
+            let mut cells = [[None; 24]; 7];
+            for (d, row) in cells.iter_mut().enumerate() {
+                for (h, cell) in row.iter_mut().enumerate() {
+                    *cell = ((d + h) % 3 != 0).then_some(v + (h as u64 % 2));
+                }
             }
-        }
-        ConcurrencyMatrix(cells)
-    }))
+            ConcurrencyMatrix(cells)
+        }),
+    )
 }
 
 fn target() -> impl Strategy<Value = Target> {
-    (0..7usize, hours(), limits(), matrix(), prop::bool::weighted(0.1)).prop_map(
-        |(z, hours, (limits, usage), concurrency_matrix, paused)| Target {
-            id: String::new(),
-            name: None,
-            priority: (z % 3) as i32 - 1,
-            weight: (z as u32 * 7) % 4,
-            paused,
-            zone: zones()[z].clone(),
-            zone_name: String::new(),
-            trigger: Trigger::Connect,
-            hours,
-            limits,
-            concurrency_matrix,
-            usage,
-        },
+    (
+        0..7usize,
+        hours(),
+        limits(),
+        matrix(),
+        prop::bool::weighted(0.1),
     )
+        .prop_map(
+            |(z, hours, (limits, usage), concurrency_matrix, paused)| Target {
+                id: String::new(),
+                name: None,
+                priority: (z % 3) as i32 - 1,
+                weight: (z as u32 * 7) % 4,
+                paused,
+                zone: zones()[z].clone(),
+                zone_name: String::new(),
+                trigger: Trigger::Connect,
+                hours,
+                limits,
+                concurrency_matrix,
+                usage,
+            },
+        )
 }
 
 fn group(n_targets: usize) -> impl Strategy<Value = Group> {
@@ -142,7 +154,10 @@ fn group(n_targets: usize) -> impl Strategy<Value = Group> {
 
 /// 2026-01-01 plus `s` seconds.
 fn instant(s: i64) -> Instant {
-    let base = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap().timestamp();
+    let base = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .unwrap()
+        .timestamp();
     DateTime::from_timestamp(base + s, 0).unwrap()
 }
 
@@ -279,7 +294,10 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
     };
     let state = State::new(&big);
     let at = instant(0);
-    assert_eq!(checker.check(&big, &state, at), &check(&big, &state, at)[..]);
+    assert_eq!(
+        checker.check(&big, &state, at),
+        &check(&big, &state, at)[..]
+    );
     assert_eq!(checker.reports().len(), 1);
     assert!(!checker.reports()[0].eligible);
 }
@@ -332,5 +350,8 @@ fn kept_reports_follow_connect_end_and_reservations() {
     assert!(!eligible_at(&state, 70));
     assert!(!eligible_at(&state, 89));
     assert!(eligible_at(&state, 90));
-    assert!(!eligible_at(&state, 80), "backwards in time, the hold is live again");
+    assert!(
+        !eligible_at(&state, 80),
+        "backwards in time, the hold is live again"
+    );
 }

@@ -227,30 +227,27 @@ impl Caches {
     fn new(config: &Config) -> Self {
         let (mut clocks, mut zone_index) = (Vec::new(), HashMap::<Tz, u32>::new());
         let (mut schedules, mut hours_index) = (Vec::new(), HashMap::<WeeklyHours, u32>::new());
-        let mut hot = |zone: &Zone,
-                       hours: Option<&WeeklyHours>,
-                       limits,
-                       (paused, matrix, grouped),
-                       key| {
-            let clock = intern(&mut zone_index, &mut clocks, &zone.tz(), || {
-                ZoneClock::new(zone.clone())
-            });
-            let hours = hours.map_or(NO_HOURS, |h| {
-                intern(&mut hours_index, &mut schedules, h, || h.clone())
-            });
-            let (priority, weight) = key;
-            Hot {
-                caps: Caps::of(limits),
-                hours,
-                // fewer distinct zones than chrono-tz has, so this fits
-                clock: u16::try_from(clock).unwrap_or(u16::MAX),
-                paused,
-                matrix,
-                grouped,
-                priority,
-                weight,
-            }
-        };
+        let mut hot =
+            |zone: &Zone, hours: Option<&WeeklyHours>, limits, (paused, matrix, grouped), key| {
+                let clock = intern(&mut zone_index, &mut clocks, &zone.tz(), || {
+                    ZoneClock::new(zone.clone())
+                });
+                let hours = hours.map_or(NO_HOURS, |h| {
+                    intern(&mut hours_index, &mut schedules, h, || h.clone())
+                });
+                let (priority, weight) = key;
+                Hot {
+                    caps: Caps::of(limits),
+                    hours,
+                    // fewer distinct zones than chrono-tz has, so this fits
+                    clock: u16::try_from(clock).unwrap_or(u16::MAX),
+                    paused,
+                    matrix,
+                    grouped,
+                    priority,
+                    weight,
+                }
+            };
         let mut hots: Vec<Hot> = config
             .targets
             .iter()
@@ -306,12 +303,21 @@ impl Caches {
         let (owner, group) = if k < self.targets {
             (CandidateRef::Target(k), None)
         } else {
-            (CandidateRef::Group(k - self.targets), Some(k - self.targets))
+            (
+                CandidateRef::Group(k - self.targets),
+                Some(k - self.targets),
+            )
         };
         let matrix = match (hot.matrix, group) {
             (false, _) => None,
-            (true, None) => config.targets.get(k).and_then(|t| t.concurrency_matrix.as_ref()),
-            (true, Some(g)) => config.groups.get(g).and_then(|g| g.concurrency_matrix.as_ref()),
+            (true, None) => config
+                .targets
+                .get(k)
+                .and_then(|t| t.concurrency_matrix.as_ref()),
+            (true, Some(g)) => config
+                .groups
+                .get(g)
+                .and_then(|g| g.concurrency_matrix.as_ref()),
         };
         let (counters, held) = state.counters(owner, now.at);
         let hours = self.schedules.get(hot.hours as usize);
@@ -586,12 +592,19 @@ impl Checker {
                     if let Some(m) = memo {
                         m.stamp = 0;
                     }
-                    self.caches.group_reasons(config, state, g, now, &mut rep.reasons);
+                    self.caches
+                        .group_reasons(config, state, g, now, &mut rep.reasons);
                     let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
                     for &m in members {
                         self.scratch.clear();
-                        self.caches
-                            .target_reasons(config, state, m, Some(g), now, &mut self.scratch);
+                        self.caches.target_reasons(
+                            config,
+                            state,
+                            m,
+                            Some(g),
+                            now,
+                            &mut self.scratch,
+                        );
                         if self.scratch.is_empty() && m < config.targets.len() {
                             rep.eligible_members.push(m);
                         }
