@@ -410,9 +410,13 @@ impl fmt::Display for LifecycleError {
 impl std::error::Error for LifecycleError {}
 
 /// Counters and calls of one config. See the module docs for the rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct State {
     targets: Vec<Counters>,
+    /// `Counters::stable_stamp` of each target (0 = none), kept dense so
+    /// that a checker can see which targets changed without reading every
+    /// target's counters. Not part of the value.
+    stable: Vec<u64>,
     groups: Vec<Counters>,
     /// Containing groups of each target (derived from the config).
     target_groups: Vec<Vec<usize>>,
@@ -422,6 +426,18 @@ pub struct State {
     /// Some slot is not anchored yet.
     pending: bool,
 }
+
+impl PartialEq for State {
+    fn eq(&self, o: &Self) -> bool {
+        self.targets == o.targets
+            && self.groups == o.groups
+            && self.target_groups == o.target_groups
+            && self.calls == o.calls
+            && self.reservations == o.reservations
+            && self.pending == o.pending
+    }
+}
+impl Eq for State {}
 
 fn check_instant(at: Instant) -> Result<(), LifecycleError> {
     if is_supported(at) {
@@ -446,8 +462,9 @@ impl State {
             .iter()
             .map(|g| Counters::from_usage(&g.usage, &g.zone, config.as_of))
             .collect();
-        State {
+        let mut state = State {
             targets,
+            stable: Vec::new(),
             groups,
             target_groups: (0..config.targets.len())
                 .map(|t| config.groups_of(t).collect())
@@ -455,6 +472,26 @@ impl State {
             calls: HashMap::new(),
             reservations: BTreeSet::new(),
             pending: config.as_of.is_none(),
+        };
+        state.sync_stable_all();
+        state
+    }
+
+    /// Recompute `stable` for every target.
+    fn sync_stable_all(&mut self) {
+        self.stable.clear();
+        self.stable.extend(
+            self.targets
+                .iter()
+                .map(|c| c.stable_stamp().unwrap_or(0)),
+        );
+    }
+
+    /// Change target `t`'s counters with `f`, keeping `stable` in step.
+    fn with_target(&mut self, t: usize, f: impl FnOnce(&mut Counters)) {
+        if let (Some(c), Some(s)) = (self.targets.get_mut(t), self.stable.get_mut(t)) {
+            f(c);
+            *s = c.stable_stamp().unwrap_or(0);
         }
     }
 
@@ -475,6 +512,7 @@ impl State {
         for (c, t) in self.targets.iter_mut().zip(&config.targets) {
             c.anchor(&t.zone, at);
         }
+        self.sync_stable_all();
         for (c, g) in self.groups.iter_mut().zip(&config.groups) {
             c.anchor(&g.zone, at);
         }
@@ -506,7 +544,7 @@ impl State {
     /// Stamp of target `t`'s counters when it holds no reservation (see
     /// `Counters::stable_stamp`): while it is unchanged, so are its counters.
     pub(crate) fn stable_stamp(&self, t: usize) -> Option<u64> {
-        self.targets.get(t).and_then(Counters::stable_stamp)
+        self.stable.get(t).copied().filter(|&s| s != 0)
     }
 
     /// Containing groups of target `t`.
@@ -613,9 +651,7 @@ impl State {
                 c.held.saturating_sub(1)
             }
         };
-        if let Some(c) = self.targets.get_mut(t) {
-            step(c);
-        }
+        self.with_target(t, step);
         for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
             if let Some(c) = self.groups.get_mut(g) {
                 step(c);
@@ -633,9 +669,7 @@ impl State {
                 c.live.saturating_sub(1)
             }
         };
-        if let Some(c) = self.targets.get_mut(t) {
-            step(c);
-        }
+        self.with_target(t, step);
         for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
             if let Some(c) = self.groups.get_mut(g) {
                 step(c);
@@ -645,8 +679,8 @@ impl State {
 
     /// Add `count` calls and `revenue` at `at` to target `t` and its groups.
     fn add(&mut self, config: &Config, t: usize, at: Instant, count: u64, revenue: Money) {
-        if let (Some(c), Some(target)) = (self.targets.get_mut(t), config.targets.get(t)) {
-            c.add(&target.zone, at, count, revenue);
+        if let Some(target) = config.targets.get(t) {
+            self.with_target(t, |c| c.add(&target.zone, at, count, revenue));
         }
         for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
             if let (Some(c), Some(group)) = (self.groups.get_mut(g), config.groups.get(g)) {
@@ -843,11 +877,11 @@ impl State {
     /// Reset the total (hard) count and total revenue of target `t`.
     pub fn reset_target(&mut self, config: &Config, t: usize) -> Result<(), LifecycleError> {
         self.check_target(config, t)?;
-        if let Some(c) = self.targets.get_mut(t) {
+        self.with_target(t, |c| {
             c.touch();
             c.total = 0;
             c.total_revenue = Money::ZERO;
-        }
+        });
         Ok(())
     }
 
@@ -865,9 +899,7 @@ impl State {
             reset(c);
         }
         for &m in &group.members {
-            if let Some(c) = self.targets.get_mut(m) {
-                reset(c);
-            }
+            self.with_target(m, reset);
         }
         Ok(())
     }
@@ -1149,6 +1181,7 @@ impl State {
                 return Err(SnapshotError(format!("call {:?} listed twice", c.call)));
             }
         }
+        state.sync_stable_all();
         state.pending = state
             .targets
             .iter()
