@@ -112,6 +112,10 @@ pub struct Planner {
     rest: BinaryHeap<Reverse<Pending>>,
     /// Eligible candidates of later tiers, not heapified yet.
     later: Vec<Reverse<Pending>>,
+    /// Later tiers are not collected yet: they are read from the plan's
+    /// step keys when the first tier (`first`) runs out.
+    deferred: bool,
+    first: i32,
     /// Current draw: `(report index, weight)` in report order.
     active: Vec<(usize, u64)>,
     /// Weight-0 members of the current tier, report order.
@@ -143,6 +147,7 @@ impl Planner {
         LazyPlan {
             planner: self,
             reports,
+            keys: &[],
             rng,
         }
     }
@@ -155,14 +160,18 @@ impl Planner {
     }
 
     fn start(&mut self, config: &Config, reports: &[CandidateReport]) {
-        self.start_keyed(reports.len(), |i| {
-            reports.get(i).and_then(|rep| step_key(config, rep))
-        });
+        self.start_keyed(
+            reports.len(),
+            |i| reports.get(i).and_then(|rep| step_key(config, rep)),
+            false,
+        );
     }
 
     /// [`Planner::start`] over `n` reports whose step keys `key(i)` gives
     /// (the [`Router`] reads them from its compact copy, not the config).
-    fn start_keyed(&mut self, n: usize, key: impl Fn(usize) -> Option<(i32, u32)>) {
+    /// With `defer`, later tiers are collected only if the plan reaches
+    /// them, from the keys the [`LazyPlan`] carries.
+    fn start_keyed(&mut self, n: usize, key: impl Fn(usize) -> Option<(i32, u32)>, defer: bool) {
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
@@ -189,19 +198,25 @@ impl Planner {
                 match key(i) {
                     Some((p, w)) if p == min && w > 0 => self.active.push((i, u64::from(w))),
                     Some((p, _)) if p == min => self.zeros.push(i),
-                    Some((p, w)) => later.push(Reverse((p, i, w))),
-                    None => {}
+                    Some((p, w)) if !defer => later.push(Reverse((p, i, w))),
+                    _ => {}
                 }
             }
             self.work += self.active.len() as u64;
+            self.first = min;
         }
+        self.deferred = defer && self.active.len() + self.zeros.len() < eligible;
         self.later = later;
         self.wheel.rebuild(self.active.iter().map(|&(_, w)| w));
     }
 
     /// Next report index of the plan, or `None` when every eligible
     /// candidate has been drawn.
-    fn next_index<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<usize> {
+    fn next_index<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        keys: &[Option<(i32, u32)>],
+    ) -> Option<usize> {
         loop {
             if let Some(total) = NonZeroU64::new(self.wheel.total()) {
                 let r = uniform_below(rng, total);
@@ -215,7 +230,7 @@ impl Planner {
                 self.phase = Phase::Zero;
                 self.active.clear();
                 self.active.extend(self.zeros.drain(..).map(|i| (i, 1)));
-            } else if !self.next_tier() {
+            } else if !self.next_tier(keys) {
                 return None;
             }
             self.work += self.active.len() as u64;
@@ -225,7 +240,14 @@ impl Planner {
 
     /// Move the lowest remaining priority tier out of the heap; `false` when
     /// none is left.
-    fn next_tier(&mut self) -> bool {
+    fn next_tier(&mut self, keys: &[Option<(i32, u32)>]) -> bool {
+        if self.deferred {
+            self.deferred = false;
+            let first = self.first;
+            self.later.extend(keys.iter().enumerate().filter_map(|(i, k)| {
+                k.filter(|&(p, _)| p != first).map(|(p, w)| Reverse((p, i, w)))
+            }));
+        }
         if !self.later.is_empty() {
             self.rest = BinaryHeap::from(core::mem::take(&mut self.later));
         }
@@ -273,6 +295,8 @@ fn step_key(config: &Config, rep: &CandidateReport) -> Option<(i32, u32)> {
 pub struct LazyPlan<'p, 'r, R: ?Sized> {
     planner: &'p mut Planner,
     reports: &'r [CandidateReport],
+    /// Step keys of `reports` when later tiers are deferred, else empty.
+    keys: &'r [Option<(i32, u32)>],
     rng: &'p mut R,
 }
 
@@ -280,7 +304,7 @@ impl<'r, R: Rng + ?Sized> Iterator for LazyPlan<'_, 'r, R> {
     type Item = Step<'r>;
 
     fn next(&mut self) -> Option<Step<'r>> {
-        let index = self.planner.next_index(self.rng)?;
+        let index = self.planner.next_index(self.rng, self.keys)?;
         let rep = self.reports.get(index)?;
         Some(match rep.candidate {
             CandidateRef::Target(t) => Step::Target(t),
@@ -337,11 +361,12 @@ impl Router {
         let Router { checker, planner } = self;
         checker.check(config, state, at);
         let checker = &*checker;
-        let reports = checker.reports();
-        planner.start_keyed(reports.len(), |i| checker.step_key(i));
+        let (reports, keys) = (checker.reports(), checker.step_keys());
+        planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), true);
         let plan = LazyPlan {
             planner,
             reports,
+            keys,
             rng,
         };
         (reports, plan)

@@ -489,12 +489,11 @@ impl Checker {
         self.reports()
     }
 
-    /// `(priority, weight)` of report `i`'s route step if it is eligible:
+    /// `(priority, weight)` of each report's route step if it is eligible:
     /// what the route planner would read from the config, kept in a
     /// compact array next to the reports.
-    #[inline]
-    pub(crate) fn step_key(&self, i: usize) -> Option<(i32, u32)> {
-        self.keys.get(i).copied().flatten()
+    pub(crate) fn step_keys(&self) -> &[Option<(i32, u32)>] {
+        self.keys.get(..self.len).unwrap_or(&[])
     }
 
     /// The reports of the last call.
