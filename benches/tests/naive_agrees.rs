@@ -12,7 +12,10 @@ fn naive_peer_agrees_on_eligibility() {
     let config = fixture::config(1000, 42);
     let state = State::new(&config);
     let mut some_closed = false;
-    for at in fixture::Instants::default().step_by(13 * 60).take(24 * 60 / 13 * 7) {
+    for at in fixture::Instants::default()
+        .step_by(13 * 60)
+        .take(24 * 60 / 13 * 7)
+    {
         let ours: Vec<usize> = check(&config, &state, at)
             .iter()
             .filter(|r| r.eligible)

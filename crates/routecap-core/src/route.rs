@@ -244,9 +244,11 @@ impl Planner {
         if self.deferred {
             self.deferred = false;
             let first = self.first;
-            self.later.extend(keys.iter().enumerate().filter_map(|(i, k)| {
-                k.filter(|&(p, _)| p != first).map(|(p, w)| Reverse((p, i, w)))
-            }));
+            self.later
+                .extend(keys.iter().enumerate().filter_map(|(i, k)| {
+                    k.filter(|&(p, _)| p != first)
+                        .map(|(p, w)| Reverse((p, i, w)))
+                }));
         }
         if !self.later.is_empty() {
             self.rest = BinaryHeap::from(core::mem::take(&mut self.later));

@@ -480,11 +480,8 @@ impl State {
     /// Recompute `stable` for every target.
     fn sync_stable_all(&mut self) {
         self.stable.clear();
-        self.stable.extend(
-            self.targets
-                .iter()
-                .map(|c| c.stable_stamp().unwrap_or(0)),
-        );
+        self.stable
+            .extend(self.targets.iter().map(|c| c.stable_stamp().unwrap_or(0)));
     }
 
     /// Change target `t`'s counters with `f`, keeping `stable` in step.
