@@ -41,6 +41,11 @@
 //! bounds without timing. A reused [`Planner`] keeps its buffers: steady-state
 //! planning does not allocate.
 //!
+//! [`Router`] plans from the step keys its checker keeps next to the reports
+//! and collects the later tiers only when the plan reaches them, so the
+//! usual 1–5 steps within the first tier cost two linear passes over a
+//! 12-byte-per-report array and no heap building.
+//!
 //! Defensive choices (SPEC is silent): a report whose target or group index is
 //! not in the config, or an "eligible" simultaneous group with no eligible
 //! member, is skipped rather than panicking or dialling nobody.

@@ -9,6 +9,14 @@
 //! - **Reopening times are cached per owner.** If hours closed at `t` next
 //!   open at `v`, they next open at `v` from every instant in `[t, v)` too,
 //!   so `until` of a `closed` reason is computed once per closed stretch.
+//! - **Hot data is compact.** Caps, interned hours, zone and route key of
+//!   every owner sit in one array; the config's `Target` is about 3 KB.
+//! - **Reports are kept.** A target's report is reused from the previous
+//!   decision while its counters keep their stamp (see `state.rs`) and the
+//!   instant has not crossed the next boundary its reasons read: the end of
+//!   a window of a set cap, the next open/close minute of today's hours, the
+//!   end of the offset span, or the local hour for a concurrency matrix.
+//!   Targets in groups, and reservation holders, are always re-evaluated.
 //! - **Buffers are reused.** Reports and their reason lists keep their
 //!   capacity between calls: in steady state a decision does not allocate.
 //!
@@ -440,7 +448,7 @@ pub struct Checker {
     /// are kept for their buffers.
     reports: Vec<CandidateReport>,
     len: usize,
-    /// Route step key of each report (see [`Checker::step_key`]).
+    /// Route step key of each report (see [`Checker::step_keys`]).
     keys: Vec<Option<(i32, u32)>>,
     /// One per report of the default candidates (see [`Memo`]).
     memo: Vec<Memo>,
