@@ -1,1 +1,8 @@
-//! Benchmark fixtures (filled by the performance issue).
+//! Benchmark support for routecap: the fixture generator, the naive peer
+//! and a counting allocator. The benches are in `benches/benches/`, the
+//! allocation and memory measurements in `benches/tests/`; see README
+//! "Performance".
+
+pub mod alloc_count;
+pub mod fixture;
+pub mod naive;

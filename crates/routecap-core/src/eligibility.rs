@@ -12,7 +12,9 @@
 //! judged on their own reasons and their *other* containing groups.
 //! `eligible_members` is filled whatever the group's own verdict.
 
-use chrono::{Datelike, Timelike};
+mod checker;
+
+use chrono::{DateTime, Datelike, Timelike};
 
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
 use crate::hours::WeeklyHours;
@@ -21,6 +23,8 @@ use crate::money::Money;
 use crate::state::{Counters, State};
 use crate::window::{window, Window};
 use crate::zone::{Instant, Zone};
+
+pub use checker::Checker;
 
 /// Why a candidate is not eligible. Stable strings via [`ReasonCode::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -228,15 +232,14 @@ fn reasons_of(
     }
     let (counters, held) = state.counters(CandidateRef::Target(t), at);
     let owner = Owner {
-        zone: &target.zone,
         hours: target.hours.as_ref(),
-        limits: &target.limits,
+        caps: &Caps::of(&target.limits),
         matrix: target.concurrency_matrix.as_ref(),
         counters,
         held,
         group: None,
     };
-    owner.reasons(at, out);
+    owner.reasons(&mut Direct::new(&target.zone, at, counters), out);
     for &g in state.groups_of(t) {
         if Some(g) != skip {
             group_reasons(config, state, g, at, out);
@@ -251,22 +254,145 @@ fn group_reasons(config: &Config, state: &State, g: usize, at: Instant, out: &mu
     };
     let (counters, held) = state.counters(CandidateRef::Group(g), at);
     Owner {
-        zone: &group.zone,
         hours: group.hours.as_ref(),
-        limits: &group.limits,
+        caps: &Caps::of(&group.limits),
         matrix: group.concurrency_matrix.as_ref(),
         counters,
         held,
         group: Some(g),
     }
-    .reasons(at, out);
+    .reasons(&mut Direct::new(&group.zone, at, counters), out);
+}
+
+/// The time-dependent facts eligibility needs about one owner at the
+/// decision instant. [`Direct`] computes them from the zone on demand;
+/// the [`Checker`]'s clock reads them from per-zone caches.
+trait Clock {
+    /// Whether `hours` are open at the instant.
+    fn is_open(&self, hours: &WeeklyHours) -> bool;
+    /// When `hours`, closed at the instant, open next.
+    fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant>;
+    /// The window of `Period::ALL[i]` containing the instant: its start
+    /// (Unix seconds, the counter key) and its end.
+    fn window(&mut self, i: usize) -> (i64, Instant);
+    /// Local (weekday from Sunday, hour) at the instant.
+    fn weekday_hour(&self) -> (u32, u32);
+}
+
+/// Computes everything from the zone, each window at most once, unless
+/// the owner's counters already know the window (the common case on the
+/// lifecycle path: the window of the last counted call).
+struct Direct<'a> {
+    zone: &'a Zone,
+    at: Instant,
+    counters: &'a Counters,
+    windows: [Option<Window>; 3],
+}
+
+impl<'a> Direct<'a> {
+    fn new(zone: &'a Zone, at: Instant, counters: &'a Counters) -> Self {
+        Direct {
+            zone,
+            at,
+            counters,
+            windows: [None; 3],
+        }
+    }
+}
+
+impl Clock for Direct<'_> {
+    fn is_open(&self, hours: &WeeklyHours) -> bool {
+        hours.is_open(self.zone, self.at)
+    }
+    fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant> {
+        hours.next_open(self.zone, self.at)
+    }
+    fn window(&mut self, i: usize) -> (i64, Instant) {
+        let (zone, at) = (self.zone, self.at);
+        if let Some((start, end)) = self.counters.known_window(i, at.timestamp()) {
+            if let Some(end) = DateTime::from_timestamp(end, 0) {
+                return (start, end);
+            }
+        }
+        let w = *self.windows[i].get_or_insert_with(|| window(zone, Period::ALL[i], at));
+        (w.start.timestamp(), w.end)
+    }
+    fn weekday_hour(&self) -> (u32, u32) {
+        let local = self.zone.local(self.at);
+        (local.weekday().num_days_from_sunday(), local.hour())
+    }
+}
+
+/// An owner's [`Limits`] in 80 bytes: what eligibility reads per owner per
+/// decision, kept compact so that the [`Checker`] can store it contiguously.
+#[derive(Clone, Copy, Debug)]
+struct Caps {
+    /// Bit `i` set: `counts[i]` is a limit (0..4), `revenue[i - 4]` (4..8),
+    /// `concurrency` (8).
+    set: u16,
+    /// Hourly, daily, monthly, total call counts.
+    counts: [u64; 4],
+    /// Hourly, daily, monthly, total revenue.
+    revenue: [Money; 4],
+    concurrency: u64,
+}
+
+impl Caps {
+    fn of(l: &Limits) -> Self {
+        let mut caps = Caps {
+            set: 0,
+            counts: [0; 4],
+            revenue: [Money::ZERO; 4],
+            concurrency: 0,
+        };
+        let counts = [l.hourly, l.daily, l.monthly, l.total];
+        let revenue = [
+            l.hourly_revenue,
+            l.daily_revenue,
+            l.monthly_revenue,
+            l.total_revenue,
+        ];
+        for (i, c) in counts.into_iter().enumerate() {
+            if let Some(c) = c {
+                caps.set |= 1 << i;
+                caps.counts[i] = c;
+            }
+        }
+        for (i, r) in revenue.into_iter().enumerate() {
+            if let Some(r) = r {
+                caps.set |= 1 << (4 + i);
+                caps.revenue[i] = r;
+            }
+        }
+        if let Some(c) = l.concurrency {
+            caps.set |= 1 << 8;
+            caps.concurrency = c;
+        }
+        caps
+    }
+
+    /// Count limit `i`: hourly, daily, monthly, total.
+    #[inline]
+    fn count(&self, i: usize) -> Option<u64> {
+        (self.set & (1 << i) != 0).then(|| self.counts[i])
+    }
+
+    /// Revenue limit `i`: hourly, daily, monthly, total.
+    #[inline]
+    fn revenue(&self, i: usize) -> Option<Money> {
+        (self.set & (1 << (4 + i)) != 0).then(|| self.revenue[i])
+    }
+
+    #[inline]
+    fn concurrency(&self) -> Option<u64> {
+        (self.set & (1 << 8) != 0).then_some(self.concurrency)
+    }
 }
 
 /// What eligibility needs to know about one target or group.
 struct Owner<'a> {
-    zone: &'a Zone,
     hours: Option<&'a WeeklyHours>,
-    limits: &'a Limits,
+    caps: &'a Caps,
     matrix: Option<&'a ConcurrencyMatrix>,
     counters: &'a Counters,
     /// Units held by live reservations.
@@ -302,38 +428,34 @@ impl Owner<'_> {
         }
     }
 
-    fn reasons(&self, at: Instant, out: &mut Vec<Reason>) {
+    fn reasons<C: Clock>(&self, clock: &mut C, out: &mut Vec<Reason>) {
         if let Some(h) = self.hours {
-            if !h.is_open(self.zone, at) {
+            if !clock.is_open(h) {
                 out.push(Reason {
                     code: ReasonCode::Closed,
                     group: self.group,
                     used: None,
                     limit: None,
-                    until: h.next_open(self.zone, at),
+                    until: clock.next_open(h),
                 });
             }
         }
-        // windows are computed at most once each, and only for set limits
-        let mut windows: [Option<Window>; 3] = [None; 3];
-        let mut win =
-            |i: usize| *windows[i].get_or_insert_with(|| window(self.zone, Period::ALL[i], at));
         let c = self.counters;
         for (i, p) in Period::ALL.into_iter().enumerate() {
-            if let Some(lim) = self.limits.count(p) {
-                let w = win(i);
-                let used = c.count_in(p, w.start.timestamp()).saturating_add(self.held);
+            if let Some(lim) = self.caps.count(i) {
+                let (start, end) = clock.window(i);
+                let used = c.count_in(p, start).saturating_add(self.held);
                 if used >= lim {
                     out.push(self.reason(
                         COUNT_CODES[i],
                         Amount::Count(used),
                         Amount::Count(lim),
-                        Some(w.end),
+                        Some(end),
                     ));
                 }
             }
         }
-        if let Some(lim) = self.limits.total {
+        if let Some(lim) = self.caps.count(3) {
             let used = c.total().saturating_add(self.held);
             if used >= lim {
                 out.push(self.reason(
@@ -345,20 +467,20 @@ impl Owner<'_> {
             }
         }
         for (i, p) in Period::ALL.into_iter().enumerate() {
-            if let Some(lim) = self.limits.revenue(p) {
-                let w = win(i);
-                let used = c.revenue_in(p, w.start.timestamp());
+            if let Some(lim) = self.caps.revenue(i) {
+                let (start, end) = clock.window(i);
+                let used = c.revenue_in(p, start);
                 if used >= lim {
                     out.push(self.reason(
                         REVENUE_CODES[i],
                         Amount::Money(used),
                         Amount::Money(lim),
-                        Some(w.end),
+                        Some(end),
                     ));
                 }
             }
         }
-        if let Some(lim) = self.limits.total_revenue {
+        if let Some(lim) = self.caps.revenue(3) {
             let used = c.total_revenue();
             if used >= lim {
                 out.push(self.reason(
@@ -371,10 +493,10 @@ impl Owner<'_> {
         }
         let concurrency = match self.matrix {
             Some(m) => {
-                let local = self.zone.local(at);
-                m.limit(local.weekday().num_days_from_sunday(), local.hour())
+                let (day, hour) = clock.weekday_hour();
+                m.limit(day, hour)
             }
-            None => self.limits.concurrency,
+            None => self.caps.concurrency(),
         };
         if let Some(lim) = concurrency {
             let used = c.live().saturating_add(self.held);

@@ -199,6 +199,13 @@ fn local_minute(s: i64, offset: i32) -> i64 {
     (s + offset as i64).div_euclid(60)
 }
 
+/// `(weekday 0 = Sunday, minute of day)` at Unix second `s` and UTC offset
+/// `offset`: what [`WeeklyHours::is_open`] judges, for callers that cache
+/// the offset.
+pub(crate) fn local_weekday_minute(s: i64, offset: i32) -> (u32, u16) {
+    split_minute(local_minute(s, offset))
+}
+
 /// `(weekday 0 = Sunday, minute of day)` of a local minute number.
 fn split_minute(m: i64) -> (u32, u16) {
     let per_day = MINUTES_PER_DAY as i64;

@@ -41,6 +41,11 @@
 //! bounds without timing. A reused [`Planner`] keeps its buffers: steady-state
 //! planning does not allocate.
 //!
+//! [`Router`] plans from the step keys its checker keeps next to the reports
+//! and collects the later tiers only when the plan reaches them, so the
+//! usual 1–5 steps within the first tier cost two linear passes over a
+//! 12-byte-per-report array and no heap building.
+//!
 //! Defensive choices (SPEC is silent): a report whose target or group index is
 //! not in the config, or an "eligible" simultaneous group with no eligible
 //! member, is skipped rather than panicking or dialling nobody.
@@ -54,8 +59,10 @@ use std::collections::BinaryHeap;
 
 use rand_core::{Rng, SeedableRng};
 
-use crate::eligibility::CandidateReport;
+use crate::eligibility::{self, CandidateReport};
 use crate::model::{CandidateRef, Config};
+use crate::state::State;
+use crate::zone::Instant;
 
 pub use draw::uniform_below;
 use fenwick::Fenwick;
@@ -105,8 +112,15 @@ enum Phase {
 /// planner kept across calls does not allocate per decision.
 #[derive(Debug, Default)]
 pub struct Planner {
-    /// Eligible candidates of later tiers (min-heap).
+    /// Eligible candidates of later tiers (min-heap), built from `later`
+    /// only when the plan gets past its first tier.
     rest: BinaryHeap<Reverse<Pending>>,
+    /// Eligible candidates of later tiers, not heapified yet.
+    later: Vec<Reverse<Pending>>,
+    /// Later tiers are not collected yet: they are read from the plan's
+    /// step keys when the first tier (`first`) runs out.
+    deferred: bool,
+    first: i32,
     /// Current draw: `(report index, weight)` in report order.
     active: Vec<(usize, u64)>,
     /// Weight-0 members of the current tier, report order.
@@ -138,6 +152,7 @@ impl Planner {
         LazyPlan {
             planner: self,
             reports,
+            keys: &[],
             rng,
         }
     }
@@ -150,44 +165,63 @@ impl Planner {
     }
 
     fn start(&mut self, config: &Config, reports: &[CandidateReport]) {
+        self.start_keyed(
+            reports.len(),
+            |i| reports.get(i).and_then(|rep| step_key(config, rep)),
+            false,
+        );
+    }
+
+    /// [`Planner::start`] over `n` reports whose step keys `key(i)` gives
+    /// (the [`Router`] reads them from its compact copy, not the config).
+    /// With `defer`, later tiers are collected only if the plan reaches
+    /// them, from the keys the [`LazyPlan`] carries.
+    fn start_keyed(&mut self, n: usize, key: impl Fn(usize) -> Option<(i32, u32)>, defer: bool) {
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
-        self.work = reports.len() as u64;
-        let mut pending = core::mem::take(&mut self.rest).into_vec();
-        pending.clear();
-        pending.extend(
-            reports
-                .iter()
-                .enumerate()
-                .filter_map(|(i, rep)| step_key(config, rep).map(|(p, w)| Reverse((p, i, w)))),
-        );
-        self.remaining = pending.len();
-        if let Some(min) = pending.iter().map(|&Reverse((p, _, _))| p).min() {
-            self.work += pending.len() as u64;
-            // First tier straight into the wheel (report order kept), the
-            // rest heapified in O(n) for later tiers.
-            let (active, zeros) = (&mut self.active, &mut self.zeros);
-            pending.retain(|&Reverse((p, i, w))| {
-                if p != min {
-                    return true;
-                }
-                if w > 0 {
-                    active.push((i, u64::from(w)));
-                } else {
-                    zeros.push(i);
-                }
-                false
-            });
-            self.work += self.active.len() as u64;
+        self.work = n as u64;
+        // buffers circulate between `rest` and `later`: no allocation
+        let mut later = core::mem::take(&mut self.rest).into_vec();
+        if later.capacity() < self.later.capacity() {
+            later = core::mem::take(&mut self.later);
         }
-        self.rest = BinaryHeap::from(pending);
+        later.clear();
+        let (mut eligible, mut min) = (0usize, None::<i32>);
+        for i in 0..n {
+            if let Some((p, _)) = key(i) {
+                eligible += 1;
+                min = Some(min.map_or(p, |m| m.min(p)));
+            }
+        }
+        self.remaining = eligible;
+        if let Some(min) = min {
+            self.work += eligible as u64;
+            // First tier straight into the wheel (report order kept), the
+            // rest kept for later tiers (heapified in O(n) when needed).
+            for i in 0..n {
+                match key(i) {
+                    Some((p, w)) if p == min && w > 0 => self.active.push((i, u64::from(w))),
+                    Some((p, _)) if p == min => self.zeros.push(i),
+                    Some((p, w)) if !defer => later.push(Reverse((p, i, w))),
+                    _ => {}
+                }
+            }
+            self.work += self.active.len() as u64;
+            self.first = min;
+        }
+        self.deferred = defer && self.active.len() + self.zeros.len() < eligible;
+        self.later = later;
         self.wheel.rebuild(self.active.iter().map(|&(_, w)| w));
     }
 
     /// Next report index of the plan, or `None` when every eligible
     /// candidate has been drawn.
-    fn next_index<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<usize> {
+    fn next_index<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        keys: &[Option<(i32, u32)>],
+    ) -> Option<usize> {
         loop {
             if let Some(total) = NonZeroU64::new(self.wheel.total()) {
                 let r = uniform_below(rng, total);
@@ -201,7 +235,7 @@ impl Planner {
                 self.phase = Phase::Zero;
                 self.active.clear();
                 self.active.extend(self.zeros.drain(..).map(|i| (i, 1)));
-            } else if !self.next_tier() {
+            } else if !self.next_tier(keys) {
                 return None;
             }
             self.work += self.active.len() as u64;
@@ -211,7 +245,19 @@ impl Planner {
 
     /// Move the lowest remaining priority tier out of the heap; `false` when
     /// none is left.
-    fn next_tier(&mut self) -> bool {
+    fn next_tier(&mut self, keys: &[Option<(i32, u32)>]) -> bool {
+        if self.deferred {
+            self.deferred = false;
+            let first = self.first;
+            self.later
+                .extend(keys.iter().enumerate().filter_map(|(i, k)| {
+                    k.filter(|&(p, _)| p != first)
+                        .map(|(p, w)| Reverse((p, i, w)))
+                }));
+        }
+        if !self.later.is_empty() {
+            self.rest = BinaryHeap::from(core::mem::take(&mut self.later));
+        }
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
@@ -256,6 +302,8 @@ fn step_key(config: &Config, rep: &CandidateReport) -> Option<(i32, u32)> {
 pub struct LazyPlan<'p, 'r, R: ?Sized> {
     planner: &'p mut Planner,
     reports: &'r [CandidateReport],
+    /// Step keys of `reports` when later tiers are deferred, else empty.
+    keys: &'r [Option<(i32, u32)>],
     rng: &'p mut R,
 }
 
@@ -263,7 +311,7 @@ impl<'r, R: Rng + ?Sized> Iterator for LazyPlan<'_, 'r, R> {
     type Item = Step<'r>;
 
     fn next(&mut self) -> Option<Step<'r>> {
-        let index = self.planner.next_index(self.rng)?;
+        let index = self.planner.next_index(self.rng, self.keys)?;
         let rep = self.reports.get(index)?;
         Some(match rep.candidate {
             CandidateRef::Target(t) => Step::Target(t),
@@ -280,6 +328,57 @@ impl<'r, R: Rng + ?Sized> Iterator for LazyPlan<'_, 'r, R> {
 }
 
 impl<R: Rng + ?Sized> ExactSizeIterator for LazyPlan<'_, '_, R> {}
+
+/// The whole routing decision for one call, reusable call after call on
+/// one config: the eligibility of every default candidate at the instant
+/// (through an [`eligibility::Checker`]) and the failover plan, drawn
+/// lazily. Same reports and same steps as [`eligibility::check`] followed
+/// by [`Planner::lazy`] with the same generator; in steady state a decision
+/// does not allocate.
+#[derive(Debug, Default)]
+pub struct Router {
+    checker: eligibility::Checker,
+    planner: Planner,
+}
+
+impl Router {
+    /// A router for `config` (keep it with that config, see [`eligibility::Checker`]).
+    pub fn new(config: &Config) -> Self {
+        Router {
+            checker: eligibility::Checker::new(config),
+            planner: Planner::new(),
+        }
+    }
+
+    /// Forget the reports kept between decisions (see
+    /// [`eligibility::Checker::forget`]).
+    pub fn forget(&mut self) {
+        self.checker.forget();
+    }
+
+    /// Decide at `at`: the reports of every default candidate and the
+    /// plan over them, each step drawn from `rng` when asked for.
+    pub fn route<'a, R: Rng + ?Sized>(
+        &'a mut self,
+        config: &Config,
+        state: &State,
+        at: Instant,
+        rng: &'a mut R,
+    ) -> (&'a [CandidateReport], LazyPlan<'a, 'a, R>) {
+        let Router { checker, planner } = self;
+        checker.check(config, state, at);
+        let checker = &*checker;
+        let (reports, keys) = (checker.reports(), checker.step_keys());
+        planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), true);
+        let plan = LazyPlan {
+            planner,
+            reports,
+            keys,
+            rng,
+        };
+        (reports, plan)
+    }
+}
 
 /// The whole plan at once (convenience over [`Planner::lazy`] with a fresh
 /// planner).

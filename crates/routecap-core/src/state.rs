@@ -78,7 +78,7 @@ use crate::caps::{Period, Trigger, Usage};
 use crate::eligibility::{self, Reason};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
-use crate::window::window_start;
+use crate::window::{window, window_start};
 use crate::zone::{is_supported, Instant, Zone};
 
 /// Slot key meaning "not anchored yet": matches whatever window is asked.
@@ -93,22 +93,47 @@ fn period_index(p: Period) -> usize {
 }
 
 /// Count and revenue of one window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 struct Slot {
     /// Window start (Unix seconds), or [`ANY`].
     start: i64,
     count: u64,
     revenue: Money,
+    /// Window end when known, else `start`: a cache that spares computing
+    /// the window again for every event in it (`start` alone identifies
+    /// the window, so it is not part of the value).
+    end: i64,
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, o: &Self) -> bool {
+        (self.start, self.count, self.revenue) == (o.start, o.count, o.revenue)
+    }
+}
+impl Eq for Slot {}
+
+impl Slot {
+    /// Whether Unix second `t` is known to lie in this slot's window.
+    fn holds(&self, t: i64) -> bool {
+        self.start <= t && t < self.end
+    }
 }
 
 const EMPTY_SLOT: Slot = Slot {
     start: ANY,
     count: 0,
     revenue: Money::ZERO,
+    end: ANY,
 };
 
+/// `(start, end)` in Unix seconds of the window of `p` containing `at`.
+fn window_secs(zone: &Zone, p: Period, at: Instant) -> (i64, i64) {
+    let w = window(zone, p, at);
+    (w.start.timestamp(), w.end.timestamp())
+}
+
 /// The counters of one owner (target or group).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) struct Counters {
     slots: [Slot; 3],
     total: u64,
@@ -117,6 +142,36 @@ pub(crate) struct Counters {
     live: u64,
     /// Unconfirmed reservations, expired ones included until swept.
     held: u64,
+    /// Changes whenever the counters do (see [`fresh_stamp`]); not part of
+    /// the value, so it is left out of equality.
+    stamp: u64,
+}
+
+impl PartialEq for Counters {
+    fn eq(&self, o: &Self) -> bool {
+        (
+            self.slots,
+            self.total,
+            self.total_revenue,
+            self.live,
+            self.held,
+        ) == (o.slots, o.total, o.total_revenue, o.live, o.held)
+    }
+}
+impl Eq for Counters {}
+
+/// A stamp never handed out before in this process (0 is never handed out).
+///
+/// Every change of a [`Counters`] gives it a fresh stamp, so "same stamp"
+/// means "same counters", even across clones of a [`State`]: an
+/// [`eligibility::Checker`] uses it to keep a target's report between
+/// decisions. A process-wide counter rather than a per-state one, because
+/// two clones of one state must never hand out the same stamp for different
+/// changes. It only keys caches, it never changes an answer.
+fn fresh_stamp() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 static NO_COUNTERS: Counters = Counters {
@@ -125,15 +180,20 @@ static NO_COUNTERS: Counters = Counters {
     total_revenue: Money::ZERO,
     live: 0,
     held: 0,
+    stamp: 0,
 };
 
 impl Counters {
     fn from_usage(u: &Usage, zone: &Zone, anchor: Option<Instant>) -> Self {
-        let start = |p| anchor.map_or(ANY, |a| window_start(zone, p, a));
-        let slot = |p, count, revenue| Slot {
-            start: start(p),
-            count,
-            revenue,
+        let bounds = |p| anchor.map_or((ANY, ANY), |a| window_secs(zone, p, a));
+        let slot = |p, count, revenue| {
+            let (start, end) = bounds(p);
+            Slot {
+                start,
+                count,
+                revenue,
+                end,
+            }
         };
         Counters {
             slots: [
@@ -145,7 +205,29 @@ impl Counters {
             total_revenue: u.total_revenue,
             live: u.live,
             held: 0,
+            stamp: fresh_stamp(),
         }
+    }
+
+    /// Record that the counters changed.
+    fn touch(&mut self) {
+        self.stamp = fresh_stamp();
+    }
+
+    /// The stamp of these counters when no reservation (live or expired)
+    /// is held on them, `None` otherwise: held units lapse with time, at
+    /// expiry instants the stamp does not see.
+    pub(crate) fn stable_stamp(&self) -> Option<u64> {
+        (self.held == 0 && self.stamp != 0).then_some(self.stamp)
+    }
+
+    /// `(start, end)` of the window of `Period::ALL[i]` containing Unix
+    /// second `t`, if this owner's slot already knows it.
+    pub(crate) fn known_window(&self, i: usize, t: i64) -> Option<(i64, i64)> {
+        self.slots
+            .get(i)
+            .filter(|s| s.start != ANY && s.holds(t))
+            .map(|s| (s.start, s.end))
     }
 
     fn slot_in(&self, p: Period, window_start: i64) -> Option<&Slot> {
@@ -177,26 +259,35 @@ impl Counters {
     }
 
     fn anchor(&mut self, zone: &Zone, at: Instant) {
+        self.touch();
         for p in Period::ALL {
             let s = &mut self.slots[period_index(p)];
             if s.start == ANY {
-                s.start = window_start(zone, p, at);
+                (s.start, s.end) = window_secs(zone, p, at);
             }
         }
     }
 
     fn add(&mut self, zone: &Zone, at: Instant, count: u64, revenue: Money) {
+        self.touch();
+        let t = at.timestamp();
         for p in Period::ALL {
-            let start = window_start(zone, p, at);
             let s = &mut self.slots[period_index(p)];
+            let (start, end) = if s.holds(t) {
+                (s.start, s.end)
+            } else {
+                window_secs(zone, p, at)
+            };
             if s.start == start {
                 s.count = s.count.saturating_add(count);
                 s.revenue = s.revenue.saturating_add(revenue);
+                s.end = end;
             } else if s.start < start {
                 *s = Slot {
                     start,
                     count,
                     revenue,
+                    end,
                 };
             } // else: an older window, no longer tracked
         }
@@ -319,9 +410,13 @@ impl fmt::Display for LifecycleError {
 impl std::error::Error for LifecycleError {}
 
 /// Counters and calls of one config. See the module docs for the rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct State {
     targets: Vec<Counters>,
+    /// `Counters::stable_stamp` of each target (0 = none), kept dense so
+    /// that a checker can see which targets changed without reading every
+    /// target's counters. Not part of the value.
+    stable: Vec<u64>,
     groups: Vec<Counters>,
     /// Containing groups of each target (derived from the config).
     target_groups: Vec<Vec<usize>>,
@@ -331,6 +426,18 @@ pub struct State {
     /// Some slot is not anchored yet.
     pending: bool,
 }
+
+impl PartialEq for State {
+    fn eq(&self, o: &Self) -> bool {
+        self.targets == o.targets
+            && self.groups == o.groups
+            && self.target_groups == o.target_groups
+            && self.calls == o.calls
+            && self.reservations == o.reservations
+            && self.pending == o.pending
+    }
+}
+impl Eq for State {}
 
 fn check_instant(at: Instant) -> Result<(), LifecycleError> {
     if is_supported(at) {
@@ -355,8 +462,9 @@ impl State {
             .iter()
             .map(|g| Counters::from_usage(&g.usage, &g.zone, config.as_of))
             .collect();
-        State {
+        let mut state = State {
             targets,
+            stable: Vec::new(),
             groups,
             target_groups: (0..config.targets.len())
                 .map(|t| config.groups_of(t).collect())
@@ -364,6 +472,23 @@ impl State {
             calls: HashMap::new(),
             reservations: BTreeSet::new(),
             pending: config.as_of.is_none(),
+        };
+        state.sync_stable_all();
+        state
+    }
+
+    /// Recompute `stable` for every target.
+    fn sync_stable_all(&mut self) {
+        self.stable.clear();
+        self.stable
+            .extend(self.targets.iter().map(|c| c.stable_stamp().unwrap_or(0)));
+    }
+
+    /// Change target `t`'s counters with `f`, keeping `stable` in step.
+    fn with_target(&mut self, t: usize, f: impl FnOnce(&mut Counters)) {
+        if let (Some(c), Some(s)) = (self.targets.get_mut(t), self.stable.get_mut(t)) {
+            f(c);
+            *s = c.stable_stamp().unwrap_or(0);
         }
     }
 
@@ -384,6 +509,7 @@ impl State {
         for (c, t) in self.targets.iter_mut().zip(&config.targets) {
             c.anchor(&t.zone, at);
         }
+        self.sync_stable_all();
         for (c, g) in self.groups.iter_mut().zip(&config.groups) {
             c.anchor(&g.zone, at);
         }
@@ -410,6 +536,12 @@ impl State {
         }
         .unwrap_or(&NO_COUNTERS);
         (c, c.held.saturating_sub(self.expired_holds(owner, at)))
+    }
+
+    /// Stamp of target `t`'s counters when it holds no reservation (see
+    /// `Counters::stable_stamp`): while it is unchanged, so are its counters.
+    pub(crate) fn stable_stamp(&self, t: usize) -> Option<u64> {
+        self.stable.get(t).copied().filter(|&s| s != 0)
     }
 
     /// Containing groups of target `t`.
@@ -446,6 +578,14 @@ impl State {
 
     /// Reservations of `owner` that have expired at `at` but are not swept yet.
     fn expired_holds(&self, owner: CandidateRef, at: Instant) -> u64 {
+        // the common case, checked first: nothing has expired yet
+        if self
+            .reservations
+            .first()
+            .is_none_or(|(expires, _)| *expires > at)
+        {
+            return 0;
+        }
         let mut n = 0;
         for (expires, id) in &self.reservations {
             if *expires > at {
@@ -501,15 +641,14 @@ impl State {
     /// Take (`true`) or release one held unit on target `t` and its groups.
     fn change_held(&mut self, t: usize, take: bool) {
         let step = |c: &mut Counters| {
+            c.touch();
             c.held = if take {
                 c.held.saturating_add(1)
             } else {
                 c.held.saturating_sub(1)
             }
         };
-        if let Some(c) = self.targets.get_mut(t) {
-            step(c);
-        }
+        self.with_target(t, step);
         for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
             if let Some(c) = self.groups.get_mut(g) {
                 step(c);
@@ -520,15 +659,14 @@ impl State {
     /// One more (`true`) or one fewer live call on target `t` and its groups.
     fn change_live(&mut self, t: usize, up: bool) {
         let step = |c: &mut Counters| {
+            c.touch();
             c.live = if up {
                 c.live.saturating_add(1)
             } else {
                 c.live.saturating_sub(1)
             }
         };
-        if let Some(c) = self.targets.get_mut(t) {
-            step(c);
-        }
+        self.with_target(t, step);
         for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
             if let Some(c) = self.groups.get_mut(g) {
                 step(c);
@@ -538,8 +676,8 @@ impl State {
 
     /// Add `count` calls and `revenue` at `at` to target `t` and its groups.
     fn add(&mut self, config: &Config, t: usize, at: Instant, count: u64, revenue: Money) {
-        if let (Some(c), Some(target)) = (self.targets.get_mut(t), config.targets.get(t)) {
-            c.add(&target.zone, at, count, revenue);
+        if let Some(target) = config.targets.get(t) {
+            self.with_target(t, |c| c.add(&target.zone, at, count, revenue));
         }
         for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
             if let (Some(c), Some(group)) = (self.groups.get_mut(g), config.groups.get(g)) {
@@ -736,10 +874,11 @@ impl State {
     /// Reset the total (hard) count and total revenue of target `t`.
     pub fn reset_target(&mut self, config: &Config, t: usize) -> Result<(), LifecycleError> {
         self.check_target(config, t)?;
-        if let Some(c) = self.targets.get_mut(t) {
+        self.with_target(t, |c| {
+            c.touch();
             c.total = 0;
             c.total_revenue = Money::ZERO;
-        }
+        });
         Ok(())
     }
 
@@ -749,6 +888,7 @@ impl State {
             return Err(LifecycleError::UnknownGroup(g));
         };
         let reset = |c: &mut Counters| {
+            c.touch();
             c.total = 0;
             c.total_revenue = Money::ZERO;
         };
@@ -756,9 +896,7 @@ impl State {
             reset(c);
         }
         for &m in &group.members {
-            if let Some(c) = self.targets.get_mut(m) {
-                reset(c);
-            }
+            self.with_target(m, reset);
         }
         Ok(())
     }
@@ -889,6 +1027,7 @@ fn restore_slot(s: &SlotSnapshot, what: &str) -> Result<Slot, SnapshotError> {
         },
         count: s.count,
         revenue: parse_money(&s.revenue, what)?,
+        end: ANY,
     })
 }
 
@@ -904,6 +1043,7 @@ fn restore_owner(o: &OwnerSnapshot) -> Result<Counters, SnapshotError> {
         total_revenue: parse_money(&o.total_revenue, &what("total_revenue"))?,
         live: o.live,
         held: 0,
+        stamp: fresh_stamp(),
     })
 }
 
@@ -1038,6 +1178,7 @@ impl State {
                 return Err(SnapshotError(format!("call {:?} listed twice", c.call)));
             }
         }
+        state.sync_stable_all();
         state.pending = state
             .targets
             .iter()

@@ -7,6 +7,7 @@
 //!
 //! Targets and groups are named by id here; the core works on indices.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -60,6 +61,18 @@ impl From<LifecycleError> for EngineError {
 pub struct Engine {
     config: Arc<Config>,
     state: RwLock<State>,
+    /// Target index by id: `Config::target_index` scans, this does not.
+    target_ids: HashMap<String, usize>,
+}
+
+/// Target index by id; the first of duplicate ids wins, like
+/// `Config::target_index`.
+fn target_ids(config: &Config) -> HashMap<String, usize> {
+    let mut ids = HashMap::with_capacity(config.targets.len());
+    for (i, t) in config.targets.iter().enumerate() {
+        ids.entry(t.id.clone()).or_insert(i);
+    }
+    ids
 }
 
 impl Engine {
@@ -67,7 +80,12 @@ impl Engine {
     pub fn new(config: impl Into<Arc<Config>>) -> Engine {
         let config = config.into();
         let state = RwLock::new(State::new(&config));
-        Engine { config, state }
+        let target_ids = target_ids(&config);
+        Engine {
+            config,
+            state,
+            target_ids,
+        }
     }
 
     /// An engine continuing from a snapshot taken with the same config.
@@ -78,6 +96,7 @@ impl Engine {
         let config = config.into();
         let state = State::restore(&config, snapshot).map_err(EngineError::Snapshot)?;
         Ok(Engine {
+            target_ids: target_ids(&config),
             config,
             state: RwLock::new(state),
         })
@@ -101,8 +120,9 @@ impl Engine {
     }
 
     fn target(&self, id: &str) -> Result<usize, EngineError> {
-        self.config
-            .target_index(id)
+        self.target_ids
+            .get(id)
+            .copied()
             .ok_or_else(|| EngineError::UnknownTarget(id.to_string()))
     }
 

@@ -1,0 +1,287 @@
+//! routecap benchmarks. Run them all with `scripts/bench` (see README
+//! "Performance" for what each measures and the figures of the last run).
+//!
+//! "route" is the full decision for one call: the eligibility of every
+//! candidate at the instant (every reason, with `until`) plus the first
+//! [`PLAN_STEPS`] steps of the failover plan, through one reused
+//! [`Router`]. Each iteration decides at the next instant of
+//! [`fixture::Instants`] (one call per second), so windows roll over and
+//! hours open and close during a run, as in production.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
+use rand::SeedableRng;
+use routecap_benches::{fixture, naive};
+use routecap_core::caps::Period;
+use routecap_core::eligibility::{self, CandidateReport, Checker};
+use routecap_core::route::{rng_from_seed, Router, Step};
+use routecap_core::state::State;
+use routecap_core::window::window_start;
+use routecap_core::zone::{resolve, ZoneCache};
+
+/// Plan steps drawn per decision: a call rarely fails over more than 5 times.
+pub const PLAN_STEPS: usize = 5;
+
+/// Short runs: the whole suite takes a few minutes.
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50);
+    g
+}
+
+/// Sum of the steps' target indices: keeps the plan observable.
+fn consume<'r>(plan: impl Iterator<Item = Step<'r>>) -> usize {
+    plan.take(PLAN_STEPS)
+        .map(|s| match s {
+            Step::Target(t) => t,
+            Step::Group { group, .. } => group,
+        })
+        .sum()
+}
+
+fn route(c: &mut Criterion) {
+    let mut g = group(c, "route");
+    for n in [10usize, 100, 1000, 10_000] {
+        let config = fixture::config(n, 42);
+        let state = State::new(&config);
+        let mut router = Router::new(&config);
+        let mut rng = rng_from_seed(7);
+        let mut instants = fixture::Instants::default();
+        g.bench_function(BenchmarkId::new("targets", n), |b| {
+            b.iter(|| {
+                let at = instants.next().unwrap_or_else(fixture::start);
+                let (_, plan) = router.route(&config, &state, at, &mut rng);
+                black_box(consume(plan))
+            })
+        });
+    }
+    g.finish();
+}
+
+/// The same decision with every kept report forgotten first: each
+/// candidate is evaluated (zone clocks and reopening times stay cached).
+/// What a decision costs right after every target's counters changed.
+fn route_cold(c: &mut Criterion) {
+    let mut g = group(c, "route_cold");
+    for n in [10usize, 1000, 10_000] {
+        let config = fixture::config(n, 42);
+        let state = State::new(&config);
+        let mut router = Router::new(&config);
+        let mut rng = rng_from_seed(7);
+        let mut instants = fixture::Instants::default();
+        g.bench_function(BenchmarkId::new("targets", n), |b| {
+            b.iter(|| {
+                let at = instants.next().unwrap_or_else(fixture::start);
+                router.forget();
+                let (_, plan) = router.route(&config, &state, at, &mut rng);
+                black_box(consume(plan))
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Eligibility only, through a reused [`Checker`]; and the one-shot
+/// [`eligibility::check`] (allocating, no caches) for comparison.
+fn check(c: &mut Criterion) {
+    let mut g = group(c, "check");
+    for n in [10usize, 1000] {
+        let config = fixture::config(n, 42);
+        let state = State::new(&config);
+        let mut checker = Checker::new(&config);
+        let mut instants = fixture::Instants::default();
+        g.bench_function(BenchmarkId::new("targets", n), |b| {
+            b.iter(|| {
+                let at = instants.next().unwrap_or_else(fixture::start);
+                black_box(checker.check(&config, &state, at).len())
+            })
+        });
+        let mut instants = fixture::Instants::default();
+        g.bench_function(BenchmarkId::new("oneshot/targets", n), |b| {
+            b.iter(|| {
+                let at = instants.next().unwrap_or_else(fixture::start);
+                black_box(eligibility::check(&config, &state, at).len())
+            })
+        });
+    }
+    g.finish();
+}
+
+/// `iters` calls of `pair(i, call)` in batches of [`BATCH`] on a fresh
+/// `make()` each (built outside the timing): call records are kept after
+/// `end`, so batches keep the call map at a realistic size.
+fn batched<S>(
+    iters: u64,
+    calls: &[String],
+    make: impl Fn() -> S,
+    mut pair: impl FnMut(&mut S, usize, &str),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters as usize;
+    while left > 0 {
+        let k = left.min(calls.len());
+        let mut s = make();
+        let start = std::time::Instant::now();
+        for (i, call) in calls.iter().take(k).enumerate() {
+            pair(&mut s, i, call);
+        }
+        total += start.elapsed();
+        left -= k;
+        drop(black_box(s));
+    }
+    total
+}
+
+/// Calls per fresh state in the lifecycle benches.
+const BATCH: usize = 10_000;
+
+/// One connect and its end at the same instant, on the 1,000-target
+/// fixture, each call to the next eligible target in turn: on the core
+/// [`State`] (`connect_end`) and through the native `Engine` (write lock
+/// and id lookup included).
+fn lifecycle(c: &mut Criterion) {
+    let mut g = group(c, "lifecycle");
+    let config = std::sync::Arc::new(fixture::config(1000, 42));
+    let at = fixture::start();
+    let fresh = State::new_at(&config, at);
+    let open = eligible_targets(&eligibility::check(&config, &fresh, at));
+    let calls: Vec<String> = (0..BATCH).map(|i| format!("call-{i}")).collect();
+    g.bench_function("connect_end", |b| {
+        b.iter_custom(|iters| {
+            batched(
+                iters,
+                &calls,
+                || fresh.clone(),
+                |state, i, call| {
+                    let t = open[i % open.len()];
+                    let _ = black_box(state.connect(&config, call, t, at));
+                    let _ = black_box(state.end(&config, call, at));
+                },
+            )
+        })
+    });
+    let ids: Vec<&str> = open
+        .iter()
+        .map(|&t| config.targets[t].id.as_str())
+        .collect();
+    g.bench_function("engine_connect_end", |b| {
+        b.iter_custom(|iters| {
+            batched(
+                iters,
+                &calls,
+                || routecap::Engine::new(config.clone()),
+                |engine, i, call| {
+                    let _ = black_box(engine.connect(call, ids[i % ids.len()], at));
+                    let _ = black_box(engine.end(call, at));
+                },
+            )
+        })
+    });
+    g.finish();
+}
+
+fn zone_hours_window(c: &mut Criterion) {
+    let mut g = group(c, "zone");
+    let mut k = 0usize;
+    g.bench_function("resolve", |b| {
+        b.iter(|| {
+            k = (k + 1) % fixture::ZONE_NAMES.len();
+            black_box(resolve(black_box(fixture::ZONE_NAMES[k])).is_ok())
+        })
+    });
+    g.bench_function("rules_new", |b| {
+        b.iter(|| black_box(routecap_core::zone::Zone::new(chrono_tz::America::New_York)))
+    });
+    g.finish();
+
+    let config = fixture::config(200, 42);
+    let with_hours: Vec<_> = config
+        .targets
+        .iter()
+        .filter_map(|t| t.hours.as_ref().map(|h| (h, &t.zone)))
+        .collect();
+    let mut g = group(c, "hours");
+    let mut instants = fixture::Instants::default();
+    let mut k = 0usize;
+    g.bench_function("is_open", |b| {
+        b.iter(|| {
+            k = (k + 1) % with_hours.len();
+            let (h, z) = with_hours[k];
+            let at = instants.next().unwrap_or_else(fixture::start);
+            black_box(h.is_open(z, at))
+        })
+    });
+    g.finish();
+
+    let mut zones = ZoneCache::new();
+    let zs: Vec<_> = fixture::ZONE_NAMES
+        .iter()
+        .filter_map(|n| resolve(n).ok().map(|r| zones.get(r.tz)))
+        .collect();
+    let mut g = group(c, "window");
+    let mut instants = fixture::Instants::default();
+    g.bench_function("daily_start", |b| {
+        b.iter(|| {
+            k = (k + 1) % zs.len();
+            let at = instants.next().unwrap_or_else(fixture::start);
+            black_box(window_start(&zs[k], Period::Day, at))
+        })
+    });
+    g.finish();
+}
+
+/// Which targets routecap finds eligible at `at`.
+fn eligible_targets(reports: &[CandidateReport]) -> Vec<usize> {
+    reports
+        .iter()
+        .filter(|r| r.eligible)
+        .filter_map(|r| match r.candidate {
+            routecap_core::model::CandidateRef::Target(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+fn naive_peer(c: &mut Criterion) {
+    let mut g = group(c, "naive/route");
+    for n in [10usize, 1000] {
+        let config = fixture::config(n, 42);
+        let state = State::new(&config);
+        // agreement, outside the timing: a day of instants, every 7 minutes
+        for at in fixture::Instants::default()
+            .step_by(7 * 60)
+            .take(24 * 60 / 7 * 7)
+        {
+            assert_eq!(
+                naive::eligible_set(&config, at),
+                eligible_targets(&eligibility::check(&config, &state, at)),
+                "naive peer and routecap disagree at {at}"
+            );
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut instants = fixture::Instants::default();
+        g.bench_function(BenchmarkId::new("targets", n), |b| {
+            b.iter(|| {
+                let at = instants.next().unwrap_or_else(fixture::start);
+                black_box(naive::route(&config, at, PLAN_STEPS, &mut rng))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    route,
+    naive_peer,
+    route_cold,
+    check,
+    lifecycle,
+    zone_hours_window
+);
+criterion_main!(benches);

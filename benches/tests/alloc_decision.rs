@@ -1,0 +1,59 @@
+//! No heap allocation per decision in steady state: after a warm-up week of
+//! decisions, a second week of decisions through the same `Router` (and
+//! through a `Checker`) allocates nothing — kept reports or not.
+
+use routecap_benches::alloc_count::{allocations, Counting};
+use routecap_benches::fixture;
+use routecap_core::eligibility::Checker;
+use routecap_core::model::Config;
+use routecap_core::route::{rng_from_seed, Router};
+use routecap_core::state::State;
+
+#[global_allocator]
+static A: Counting = Counting;
+
+/// Decisions every 97 s over a week starting `from` seconds after the
+/// fixture start; returns the allocations they made.
+fn week(
+    (config, state): (&Config, &State),
+    router: &mut Router,
+    checker: &mut Checker,
+    cold: bool,
+    from: i64,
+) -> u64 {
+    let mut rng = rng_from_seed(3);
+    let before = allocations();
+    let mut steps = 0usize;
+    for at in fixture::Instants::default()
+        .skip(from as usize)
+        .step_by(97)
+        .take(7 * 86_400 / 97)
+    {
+        if cold {
+            router.forget();
+        }
+        let (_, plan) = router.route(config, state, at, &mut rng);
+        steps += plan.take(5).count();
+        steps += checker.check(config, state, at).len();
+    }
+    assert!(steps > 0);
+    allocations() - before
+}
+
+#[test]
+fn steady_state_decisions_do_not_allocate() {
+    for cold in [false, true] {
+        let config = fixture::config(1000, 42);
+        let state = State::new(&config);
+        let mut router = Router::new(&config);
+        let mut checker = Checker::new(&config);
+        let both = (&config, &state);
+        let warm = week(both, &mut router, &mut checker, cold, 0);
+        assert!(warm > 0, "the warm-up builds the buffers");
+        let steady = week(both, &mut router, &mut checker, cold, 7 * 86_400);
+        assert_eq!(
+            steady, 0,
+            "allocations in a steady-state week (cold = {cold})"
+        );
+    }
+}

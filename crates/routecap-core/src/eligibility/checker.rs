@@ -1,0 +1,639 @@
+//! [`Checker`]: the same eligibility as [`check`](super::check), for a
+//! service that decides call after call on one config.
+//!
+//! What makes it fast, without changing any answer:
+//! - **One clock per distinct zone.** Targets share a few dozen zones at
+//!   most; each zone's offset span and its hour/day/month windows are
+//!   cached with the range of instants they hold for, and the local
+//!   weekday and minute are computed once per zone per decision.
+//! - **Reopening times are cached per owner.** If hours closed at `t` next
+//!   open at `v`, they next open at `v` from every instant in `[t, v)` too,
+//!   so `until` of a `closed` reason is computed once per closed stretch.
+//! - **Hot data is compact.** Caps, interned hours, zone and route key of
+//!   every owner sit in one array; the config's `Target` is about 3 KB.
+//! - **Reports are kept.** A target's report is reused from the previous
+//!   decision while its counters keep their stamp (see `state.rs`) and the
+//!   instant has not crossed the next boundary its reasons read: the end of
+//!   a window of a set cap, the next open/close minute of today's hours, the
+//!   end of the offset span, or the local hour for a concurrency matrix.
+//!   Targets in groups, and reservation holders, are always re-evaluated.
+//! - **Buffers are reused.** Reports and their reason lists keep their
+//!   capacity between calls: in steady state a decision does not allocate.
+//!
+//! Every cache entry is keyed by the range of instants it is valid for, so
+//! instants may come in any order (time going backwards only costs a
+//! recomputation).
+
+use chrono_tz::Tz;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use super::{CandidateReport, Caps, Clock, Owner, Reason, ReasonCode};
+use crate::caps::Period;
+use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
+use crate::model::{CandidateRef, Config};
+use crate::state::State;
+use crate::window::window;
+use crate::zone::{Instant, Zone};
+
+/// The decision instant, with its Unix second computed once.
+#[derive(Clone, Copy, Debug)]
+struct Now {
+    at: Instant,
+    s: i64,
+}
+
+/// Sentinel for "not computed for any instant".
+const NEVER: i64 = i64::MIN;
+
+/// The cached facts of one zone.
+#[derive(Clone, Debug)]
+struct ZoneClock {
+    zone: Zone,
+    /// Unix second the local fields were computed for, or [`NEVER`].
+    at: i64,
+    /// `[start, end)` of the offset span in force.
+    span: (i64, i64),
+    offset: i32,
+    /// `[start, end)` of the hour, day and month windows, Unix seconds.
+    bounds: [(i64, i64); 3],
+    /// The same windows' ends as instants (the `until` of cap reasons).
+    ends: [Instant; 3],
+    weekday: u32,
+    minute: u16,
+}
+
+fn contains((start, end): (i64, i64), s: i64) -> bool {
+    start <= s && s < end
+}
+
+impl ZoneClock {
+    fn new(zone: Zone) -> Self {
+        ZoneClock {
+            zone,
+            at: NEVER,
+            span: (0, 0),
+            offset: 0,
+            bounds: [(0, 0); 3],
+            ends: [Instant::MIN_UTC; 3],
+            weekday: 0,
+            minute: 0,
+        }
+    }
+
+    /// Make the local fields those of `at` (a no-op within the same second).
+    #[inline]
+    fn refresh(&mut self, at: Instant, s: i64) {
+        if self.at == s {
+            return;
+        }
+        if !contains(self.span, s) {
+            let span = self.zone.span_at(s);
+            self.span = (span.start.unwrap_or(i64::MIN), span.end.unwrap_or(i64::MAX));
+            self.offset = span.offset;
+        }
+        for (i, p) in Period::ALL.into_iter().enumerate() {
+            if !contains(self.bounds[i], s) {
+                let w = window(&self.zone, p, at);
+                self.bounds[i] = (w.start.timestamp(), w.end.timestamp());
+                self.ends[i] = w.end;
+            }
+        }
+        (self.weekday, self.minute) = local_weekday_minute(s, self.offset);
+        self.at = s;
+    }
+
+    /// The first instant after the current one at which `hours` may change
+    /// verdict: the next `open` / `close` minute of today's entry, or local
+    /// midnight, or the end of the offset span (a conservative bound).
+    fn hours_boundary(&self, hours: &WeeklyHours) -> i64 {
+        let s = self.at;
+        let second_of_day = (s + i64::from(self.offset)).rem_euclid(86_400);
+        let minute = self.minute;
+        let day = hours.days.get(self.weekday as usize).copied().flatten();
+        let next = match day {
+            Some(d) if !d.closed => [d.open, d.close]
+                .into_iter()
+                .filter(|&b| b > minute)
+                .min()
+                .unwrap_or(MINUTES_PER_DAY),
+            _ => MINUTES_PER_DAY,
+        };
+        (s - second_of_day + i64::from(next) * 60).min(self.span.1)
+    }
+}
+
+/// When closed hours reopen: they are closed on `[from, until)` and open at
+/// `until` (`from > until`: nothing cached).
+#[derive(Clone, Copy, Debug)]
+struct Reopen {
+    from: i64,
+    until: i64,
+    at: Instant,
+}
+
+const NO_REOPEN: Reopen = Reopen {
+    from: 1,
+    until: 0,
+    at: Instant::MIN_UTC,
+};
+
+/// A [`Clock`] over a fresh [`ZoneClock`] and one owner's reopening cache.
+struct Cached<'a> {
+    clock: &'a ZoneClock,
+    at: Instant,
+    reopen: &'a mut Reopen,
+}
+
+impl Clock for Cached<'_> {
+    #[inline]
+    fn is_open(&self, hours: &WeeklyHours) -> bool {
+        hours.is_open_local(self.clock.weekday, self.clock.minute)
+    }
+
+    fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant> {
+        let s = self.clock.at;
+        if contains((self.reopen.from, self.reopen.until), s) {
+            return Some(self.reopen.at);
+        }
+        let next = hours.next_open(&self.clock.zone, self.at);
+        // closed now, so `next` is later (or None: not cached)
+        if let Some(v) = next {
+            *self.reopen = Reopen {
+                from: s,
+                until: v.timestamp(),
+                at: v,
+            };
+        }
+        next
+    }
+
+    #[inline]
+    fn window(&mut self, i: usize) -> (i64, Instant) {
+        (self.clock.bounds[i].0, self.clock.ends[i])
+    }
+
+    fn weekday_hour(&self) -> (u32, u32) {
+        (self.clock.weekday, u32::from(self.clock.minute / 60))
+    }
+}
+
+/// What the checker reads about one owner (target or group) per decision,
+/// copied out of the config so that a pass over thousands of targets reads
+/// one compact array (the config's `Target` is about 3 KB).
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    caps: Caps,
+    /// Index into `Caches::schedules`, or [`NO_HOURS`] (open 24/7).
+    hours: u32,
+    /// Index into `Caches::clocks`.
+    clock: u16,
+    paused: bool,
+    /// Has a concurrency matrix (read from the config: rare, and large).
+    matrix: bool,
+    /// A target in some group: its report depends on other owners too, so
+    /// it is never kept between decisions.
+    grouped: bool,
+    /// Route step key: priority and weight (effective ones for groups).
+    priority: i32,
+    weight: u32,
+}
+
+const NO_HOURS: u32 = u32::MAX;
+
+/// Per-zone clocks, per-owner hot data and reopening caches of one config.
+#[derive(Clone, Debug, Default)]
+struct Caches {
+    clocks: Vec<ZoneClock>,
+    /// Distinct weekly tables: campaigns share a handful of schedules.
+    schedules: Vec<WeeklyHours>,
+    /// Each target, then each group.
+    hot: Vec<Hot>,
+    /// Reopening cache of each target, then of each group.
+    reopen: Vec<Reopen>,
+    targets: usize,
+}
+
+/// Index of `key` in `list`, appending it the first time it is seen.
+fn intern<K: Eq + Hash + Clone, V>(
+    index: &mut HashMap<K, u32>,
+    list: &mut Vec<V>,
+    key: &K,
+    make: impl FnOnce() -> V,
+) -> u32 {
+    if let Some(&i) = index.get(key) {
+        return i;
+    }
+    // fewer than 2^32 owners, so this fits
+    let i = u32::try_from(list.len()).unwrap_or(u32::MAX);
+    list.push(make());
+    index.insert(key.clone(), i);
+    i
+}
+
+impl Caches {
+    fn new(config: &Config) -> Self {
+        let (mut clocks, mut zone_index) = (Vec::new(), HashMap::<Tz, u32>::new());
+        let (mut schedules, mut hours_index) = (Vec::new(), HashMap::<WeeklyHours, u32>::new());
+        let mut hot =
+            |zone: &Zone, hours: Option<&WeeklyHours>, limits, (paused, matrix, grouped), key| {
+                let clock = intern(&mut zone_index, &mut clocks, &zone.tz(), || {
+                    ZoneClock::new(zone.clone())
+                });
+                let hours = hours.map_or(NO_HOURS, |h| {
+                    intern(&mut hours_index, &mut schedules, h, || h.clone())
+                });
+                let (priority, weight) = key;
+                Hot {
+                    caps: Caps::of(limits),
+                    hours,
+                    // fewer distinct zones than chrono-tz has, so this fits
+                    clock: u16::try_from(clock).unwrap_or(u16::MAX),
+                    paused,
+                    matrix,
+                    grouped,
+                    priority,
+                    weight,
+                }
+            };
+        let mut hots: Vec<Hot> = config
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let grouped = config.groups_of(i).next().is_some();
+                hot(
+                    &t.zone,
+                    t.hours.as_ref(),
+                    &t.limits,
+                    (t.paused, t.concurrency_matrix.is_some(), grouped),
+                    (t.priority, t.weight),
+                )
+            })
+            .collect();
+        hots.extend(config.groups.iter().map(|g| {
+            hot(
+                &g.zone,
+                g.hours.as_ref(),
+                &g.limits,
+                (false, g.concurrency_matrix.is_some(), false),
+                (g.effective_priority(), g.effective_weight()),
+            )
+        }));
+        Caches {
+            clocks,
+            schedules,
+            reopen: vec![NO_REOPEN; hots.len()],
+            hot: hots,
+            targets: config.targets.len(),
+        }
+    }
+
+    /// Reasons of owner `k` (targets first, then groups) at `now`, except
+    /// `paused`. Returns until when (Unix seconds, exclusive) they stay the
+    /// same if the owner's counters do.
+    #[inline]
+    fn owner_reasons(
+        &mut self,
+        k: usize,
+        config: &Config,
+        state: &State,
+        now: Now,
+        out: &mut Vec<Reason>,
+    ) -> i64 {
+        let (Some(hot), Some(reopen)) = (self.hot.get(k), self.reopen.get_mut(k)) else {
+            return now.s;
+        };
+        let Some(clock) = self.clocks.get_mut(usize::from(hot.clock)) else {
+            return now.s;
+        };
+        clock.refresh(now.at, now.s);
+        let (owner, group) = if k < self.targets {
+            (CandidateRef::Target(k), None)
+        } else {
+            (
+                CandidateRef::Group(k - self.targets),
+                Some(k - self.targets),
+            )
+        };
+        let matrix = match (hot.matrix, group) {
+            (false, _) => None,
+            (true, None) => config
+                .targets
+                .get(k)
+                .and_then(|t| t.concurrency_matrix.as_ref()),
+            (true, Some(g)) => config
+                .groups
+                .get(g)
+                .and_then(|g| g.concurrency_matrix.as_ref()),
+        };
+        let (counters, held) = state.counters(owner, now.at);
+        let hours = self.schedules.get(hot.hours as usize);
+        Owner {
+            hours,
+            caps: &hot.caps,
+            matrix,
+            counters,
+            held,
+            group,
+        }
+        .reasons(
+            &mut Cached {
+                clock,
+                at: now.at,
+                reopen,
+            },
+            out,
+        );
+        // what the reasons read: windows of set caps, hours, matrix cell
+        let mut until = i64::MAX;
+        for i in 0..3 {
+            if hot.caps.count(i).is_some() || hot.caps.revenue(i).is_some() {
+                until = until.min(clock.bounds[i].1);
+            }
+        }
+        if let Some(h) = hours {
+            until = until.min(clock.hours_boundary(h));
+        }
+        if hot.matrix {
+            until = until.min(clock.span.1).min(clock.bounds[0].1);
+        }
+        until
+    }
+
+    /// [`super::reasons_of`] through the caches; returns until when the
+    /// target's own reasons stay the same (see [`Caches::owner_reasons`]).
+    fn target_reasons(
+        &mut self,
+        config: &Config,
+        state: &State,
+        t: usize,
+        skip: Option<usize>,
+        now: Now,
+        out: &mut Vec<Reason>,
+    ) -> i64 {
+        if t >= self.targets {
+            return now.s;
+        }
+        if self.hot.get(t).is_some_and(|h| h.paused) {
+            out.push(Reason {
+                code: ReasonCode::Paused,
+                group: None,
+                used: None,
+                limit: None,
+                until: None,
+            });
+        }
+        let until = self.owner_reasons(t, config, state, now, out);
+        for &g in state.groups_of(t) {
+            if Some(g) != skip {
+                self.group_reasons(config, state, g, now, out);
+            }
+        }
+        until
+    }
+
+    /// [`super::group_reasons`] through the caches.
+    fn group_reasons(
+        &mut self,
+        config: &Config,
+        state: &State,
+        g: usize,
+        now: Now,
+        out: &mut Vec<Reason>,
+    ) {
+        if g < config.groups.len() {
+            self.owner_reasons(self.targets + g, config, state, now, out);
+        }
+    }
+
+    /// `(priority, weight)` of an eligible report's route step, as
+    /// [`crate::route`] reads them from the config.
+    fn step_key(&self, rep: &CandidateReport) -> Option<(i32, u32)> {
+        if !rep.eligible {
+            return None;
+        }
+        let k = match rep.candidate {
+            CandidateRef::Target(t) => t,
+            CandidateRef::Group(g) if !rep.eligible_members.is_empty() => self.targets + g,
+            CandidateRef::Group(_) => return None,
+        };
+        self.hot.get(k).map(|h| (h.priority, h.weight))
+    }
+}
+
+/// A kept report: valid while its target's counters keep `stamp` and the
+/// instant stays in `[from, until)` (Unix seconds). `stamp` 0: not kept.
+#[derive(Clone, Copy, Debug, Default)]
+struct Memo {
+    stamp: u64,
+    from: i64,
+    until: i64,
+}
+
+/// A reusable eligibility checker for one [`Config`]: the reports of
+/// [`check`](super::check) / [`check_candidates`](super::check_candidates),
+/// equal field for field, from caches kept between calls and buffers it
+/// owns. In steady state a call does not allocate.
+///
+/// Build one per config and keep it with that config (a checker handed a
+/// config of another shape rebuilds itself; one of the same shape but other
+/// zones would get wrong answers). Instants may come in any order.
+#[derive(Clone, Debug, Default)]
+pub struct Checker {
+    caches: Caches,
+    /// The config's default candidates.
+    candidates: Vec<CandidateRef>,
+    /// Reports; only the first `len` belong to the last call, the others
+    /// are kept for their buffers.
+    reports: Vec<CandidateReport>,
+    len: usize,
+    /// Route step key of each report (see [`Checker::step_keys`]).
+    keys: Vec<Option<(i32, u32)>>,
+    /// One per report of the default candidates (see [`Memo`]).
+    memo: Vec<Memo>,
+    scratch: Vec<Reason>,
+    groups: usize,
+}
+
+impl Checker {
+    /// A checker for `config`.
+    pub fn new(config: &Config) -> Self {
+        Checker {
+            caches: Caches::new(config),
+            candidates: config.default_candidates(),
+            reports: Vec::new(),
+            len: 0,
+            keys: Vec::new(),
+            memo: Vec::new(),
+            scratch: Vec::new(),
+            groups: config.groups.len(),
+        }
+    }
+
+    /// Eligibility of the config's default candidates at `at`, as
+    /// [`check`](super::check).
+    pub fn check(&mut self, config: &Config, state: &State, at: Instant) -> &[CandidateReport] {
+        self.fit(config);
+        let cands = core::mem::take(&mut self.candidates);
+        self.run(config, state, at, &cands, true);
+        self.candidates = cands;
+        self.reports()
+    }
+
+    /// Eligibility of `cands` at `at`, as [`check_candidates`](super::check_candidates)
+    /// (indices outside the config are skipped).
+    pub fn check_candidates(
+        &mut self,
+        config: &Config,
+        state: &State,
+        at: Instant,
+        cands: &[CandidateRef],
+    ) -> &[CandidateReport] {
+        self.fit(config);
+        // reports are about to hold other candidates: forget what was kept
+        self.forget();
+        self.run(config, state, at, cands, false);
+        self.reports()
+    }
+
+    /// `(priority, weight)` of each report's route step if it is eligible:
+    /// what the route planner would read from the config, kept in a
+    /// compact array next to the reports.
+    pub(crate) fn step_keys(&self) -> &[Option<(i32, u32)>] {
+        self.keys.get(..self.len).unwrap_or(&[])
+    }
+
+    /// The reports of the last call.
+    pub fn reports(&self) -> &[CandidateReport] {
+        self.reports.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Forget the reports kept between decisions, so that the next one
+    /// evaluates every candidate (zone clocks and reopening times stay
+    /// cached). For benchmarks and tests; answers never depend on it.
+    pub fn forget(&mut self) {
+        self.memo.iter_mut().for_each(|m| m.stamp = 0);
+    }
+
+    /// Rebuild for a config of another shape.
+    fn fit(&mut self, config: &Config) {
+        if self.caches.targets != config.targets.len() || self.groups != config.groups.len() {
+            *self = Checker::new(config);
+        }
+    }
+
+    /// Fill the reports of `cands`. With `keep` (the default candidates,
+    /// always the same list), a target's report is kept from the previous
+    /// decision when neither its counters nor anything its reasons read at
+    /// this instant changed.
+    fn run(
+        &mut self,
+        config: &Config,
+        state: &State,
+        at: Instant,
+        cands: &[CandidateRef],
+        keep: bool,
+    ) {
+        let now = Now {
+            at,
+            s: at.timestamp(),
+        };
+        if keep && self.memo.len() < cands.len() {
+            self.memo.resize(cands.len(), Memo::default());
+        }
+        let mut n = 0;
+        for &candidate in cands {
+            let known = match candidate {
+                CandidateRef::Target(t) => t < config.targets.len(),
+                CandidateRef::Group(g) => g < config.groups.len(),
+            };
+            if !known {
+                continue;
+            }
+            if n == self.reports.len() {
+                self.reports.push(CandidateReport {
+                    candidate,
+                    eligible: true,
+                    reasons: Vec::new(),
+                    eligible_members: Vec::new(),
+                });
+            }
+            if keep {
+                if let (CandidateRef::Target(t), Some(m)) = (candidate, self.memo.get(n)) {
+                    let stamp = state.stable_stamp(t);
+                    if m.stamp != 0 && Some(m.stamp) == stamp && contains((m.from, m.until), now.s)
+                    {
+                        n += 1;
+                        continue;
+                    }
+                }
+            }
+            let Some(rep) = self.reports.get_mut(n) else {
+                break;
+            };
+            let memo = if keep { self.memo.get_mut(n) } else { None };
+            n += 1;
+            rep.candidate = candidate;
+            rep.reasons.clear();
+            rep.eligible_members.clear();
+            match candidate {
+                CandidateRef::Target(t) => {
+                    let until =
+                        self.caches
+                            .target_reasons(config, state, t, None, now, &mut rep.reasons);
+                    let grouped = self.caches.hot.get(t).is_none_or(|h| h.grouped);
+                    if let Some(m) = memo {
+                        *m = Memo {
+                            stamp: if grouped {
+                                0
+                            } else {
+                                state.stable_stamp(t).unwrap_or(0)
+                            },
+                            from: now.s,
+                            until,
+                        };
+                    }
+                }
+                CandidateRef::Group(g) => {
+                    if let Some(m) = memo {
+                        m.stamp = 0;
+                    }
+                    self.caches
+                        .group_reasons(config, state, g, now, &mut rep.reasons);
+                    let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
+                    for &m in members {
+                        self.scratch.clear();
+                        self.caches.target_reasons(
+                            config,
+                            state,
+                            m,
+                            Some(g),
+                            now,
+                            &mut self.scratch,
+                        );
+                        if self.scratch.is_empty() && m < config.targets.len() {
+                            rep.eligible_members.push(m);
+                        }
+                    }
+                    if rep.eligible_members.is_empty() {
+                        rep.reasons.push(Reason {
+                            code: ReasonCode::NoEligibleMember,
+                            group: Some(g),
+                            used: None,
+                            limit: None,
+                            until: None,
+                        });
+                    }
+                }
+            }
+            rep.eligible = rep.reasons.is_empty();
+            let key = self.caches.step_key(rep);
+            match self.keys.get_mut(n - 1) {
+                Some(k) => *k = key,
+                None => self.keys.push(key),
+            }
+        }
+        self.len = n;
+    }
+}

@@ -1,0 +1,357 @@
+//! `eligibility::Checker` (cached, allocation-free) gives exactly the reports
+//! of `eligibility::check` / `check_candidates`: random configs with groups,
+//! DST zones, hours, caps, usage, live calls and reservations, decided at
+//! random instants in any order (forwards, backwards, around transitions).
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, TimeZone, Utc};
+use proptest::prelude::*;
+use routecap_core::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
+use routecap_core::eligibility::{check, check_candidates, Checker};
+use routecap_core::hours::{DayHours, WeeklyHours};
+use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
+use routecap_core::money::Money;
+use routecap_core::route::{plan, rng_from_seed, Router};
+use routecap_core::state::State;
+use routecap_core::zone::{Instant, Zone};
+
+fn zones() -> &'static [Zone] {
+    static Z: OnceLock<Vec<Zone>> = OnceLock::new();
+    Z.get_or_init(|| {
+        use chrono_tz::{America, Asia, Australia, Europe, UTC};
+        [
+            America::New_York,
+            America::Santiago,
+            America::St_Johns,
+            Australia::Lord_Howe,
+            Asia::Kathmandu,
+            Europe::London,
+            UTC,
+        ]
+        .into_iter()
+        .map(Zone::new)
+        .collect()
+    })
+}
+
+fn hours() -> impl Strategy<Value = Option<WeeklyHours>> {
+    let day = prop_oneof![
+        1 => Just(None),
+        4 => (0..=48u16, 0..=48u16, any::<bool>(), prop::bool::weighted(0.2)).prop_map(
+            |(a, b, invert, closed)| DayHours::new(a.min(b) * 30, a.max(b) * 30, invert, closed).ok()
+        ),
+    ];
+    prop_oneof![1 => Just(None), 3 => prop::array::uniform7(day).prop_map(|d| Some(WeeklyHours::new(d)))]
+}
+
+fn limits() -> impl Strategy<Value = (Limits, Usage)> {
+    let cap = || prop::option::weighted(0.4, 0..4u64);
+    let money = || prop::option::weighted(0.2, (0..400i64).prop_map(Money));
+    (
+        (cap(), cap(), cap(), cap(), cap()),
+        (money(), money(), money(), money()),
+        (0..4u64, 0..4u64, 0..4u64, 0..4u64, 0..3u64),
+        (0..400i64, 0..400i64),
+    )
+        .prop_map(
+            |((h, d, m, t, c), (hr, dr, mr, tr), (uh, ud, um, ut, ul), (r1, r2))| {
+                let limits = Limits {
+                    hourly: h,
+                    daily: d,
+                    monthly: m,
+                    total: t,
+                    hourly_revenue: hr,
+                    daily_revenue: dr,
+                    monthly_revenue: mr,
+                    total_revenue: tr,
+                    concurrency: c,
+                };
+                let usage = Usage {
+                    hourly: uh,
+                    daily: ud,
+                    monthly: um,
+                    total: ut,
+                    live: ul,
+                    hourly_revenue: Money(r1),
+                    daily_revenue: Money(r2),
+                    monthly_revenue: Money(r2),
+                    total_revenue: Money(r1 + r2),
+                };
+                (limits, usage)
+            },
+        )
+}
+
+fn matrix() -> impl Strategy<Value = Option<ConcurrencyMatrix>> {
+    prop::option::weighted(
+        0.15,
+        (0..3u64).prop_map(|v| {
+            let mut cells = [[None; 24]; 7];
+            for (d, row) in cells.iter_mut().enumerate() {
+                for (h, cell) in row.iter_mut().enumerate() {
+                    *cell = ((d + h) % 3 != 0).then_some(v + (h as u64 % 2));
+                }
+            }
+            ConcurrencyMatrix(cells)
+        }),
+    )
+}
+
+fn target() -> impl Strategy<Value = Target> {
+    (
+        0..7usize,
+        hours(),
+        limits(),
+        matrix(),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(z, hours, (limits, usage), concurrency_matrix, paused)| Target {
+                id: String::new(),
+                name: None,
+                priority: (z % 3) as i32 - 1,
+                weight: (z as u32 * 7) % 4,
+                paused,
+                zone: zones()[z].clone(),
+                zone_name: String::new(),
+                trigger: Trigger::Connect,
+                hours,
+                limits,
+                concurrency_matrix,
+                usage,
+            },
+        )
+}
+
+fn group(n_targets: usize) -> impl Strategy<Value = Group> {
+    (
+        prop::collection::btree_set(0..n_targets, 0..4),
+        any::<bool>(),
+        0..7usize,
+        hours(),
+        limits(),
+    )
+        .prop_map(|(members, simul, z, hours, (limits, usage))| Group {
+            id: String::new(),
+            name: None,
+            members: members.into_iter().collect(),
+            mode: if simul {
+                GroupMode::Simultaneous
+            } else {
+                GroupMode::Separate
+            },
+            priority: (z % 2 == 0).then_some(z as i32 % 3),
+            weight: (z % 3 == 0).then_some(z as u32),
+            zone: zones()[z].clone(),
+            zone_name: String::new(),
+            hours,
+            limits,
+            concurrency_matrix: None,
+            usage,
+        })
+}
+
+/// 2026-01-01 plus `s` seconds.
+fn instant(s: i64) -> Instant {
+    let base = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .unwrap()
+        .timestamp();
+    DateTime::from_timestamp(base + s, 0).unwrap()
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    (1..7usize).prop_flat_map(|n| {
+        (
+            prop::collection::vec(target(), n),
+            prop::collection::vec(group(n), 0..3),
+            prop::option::of(0..(365 * 86_400i64)),
+        )
+            .prop_map(|(mut targets, groups, as_of)| {
+                for (i, t) in targets.iter_mut().enumerate() {
+                    t.id = format!("t{i}");
+                }
+                Config {
+                    as_of: as_of.map(instant),
+                    targets,
+                    groups,
+                }
+            })
+    })
+}
+
+/// A step landing exactly on the next quarter hour (every window and hours
+/// boundary of the test zones is on one), then walking off by a second.
+const TO_QUARTER: i64 = i64::MIN;
+
+/// Instants: a random walk over 2026 with small and large steps both ways.
+fn walk() -> impl Strategy<Value = Vec<i64>> {
+    prop::collection::vec(
+        prop_oneof![
+            3 => Just(TO_QUARTER),
+            2 => -1..=1i64,
+            4 => 0..3_600i64,
+            2 => -3_600..0i64,
+            2 => 0..(40 * 86_400i64),
+            1 => -(40 * 86_400i64)..0,
+        ],
+        1..40,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn checker_reports_equal_check(
+        config in config(),
+        start in 0..(365 * 86_400i64),
+        steps in walk(),
+        live in prop::collection::vec(prop::option::weighted(0.3, (0..6u8, 0..8usize, 1..5_000u64)), 40),
+        events in prop::collection::vec((0..8usize, 0..3u8, 0..(2 * 86_400i64)), 0..6),
+        cands in prop::collection::vec((any::<bool>(), 0..9usize), 0..8),
+    ) {
+        let mut state = State::new(&config);
+        // some lifecycle: connects, reservations (some expiring during the walk)
+        for (k, (t, kind, dt)) in events.into_iter().enumerate() {
+            let at = instant(start + dt - 86_400);
+            let call = format!("c{k}");
+            let _ = match kind {
+                0 => state.connect(&config, &call, t, at).map(|_| ()),
+                1 => state.reserve(&config, &call, t, 1 + dt as u64 % 7_200, at).map(|_| ()),
+                _ => state.connect(&config, &call, t, at).and_then(|_| state.end(&config, &call, at)),
+            };
+        }
+        let cands: Vec<CandidateRef> = cands
+            .into_iter()
+            .map(|(g, i)| if g { CandidateRef::Group(i) } else { CandidateRef::Target(i) })
+            .collect();
+        let mut checker = Checker::new(&config);
+        let mut router = Router::new(&config);
+        let mut s = start;
+        for (k, (step, event)) in steps.into_iter().zip(live).enumerate() {
+            s = if step == TO_QUARTER {
+                s - s.rem_euclid(900) + 900
+            } else {
+                (s + step).clamp(0, 3 * 365 * 86_400)
+            };
+            let at = instant(s);
+            // lifecycle between decisions: kept reports must notice it
+            if let Some((kind, t, n)) = event {
+                let call = format!("p{}", n % 4);
+                let _ = match kind {
+                    0 | 1 => state.connect(&config, &call, t, at).map(|_| ()),
+                    2 => state.end(&config, &call, at),
+                    3 => state.reserve(&config, &format!("r{k}"), t, n, at).map(|_| ()),
+                    4 => state.convert(&config, &call, Money(n as i64), at),
+                    _ => state.reset_target(&config, t),
+                };
+            }
+            prop_assert_eq!(checker.check(&config, &state, at), &check(&config, &state, at)[..], "at {}", at);
+            prop_assert_eq!(
+                checker.check_candidates(&config, &state, at, &cands),
+                &check_candidates(&config, &state, at, &cands)[..],
+                "candidates at {}", at
+            );
+            let seed = s as u64;
+            let reports = check(&config, &state, at);
+            let expected = plan(&config, &reports, &mut rng_from_seed(seed));
+            let mut rng = rng_from_seed(seed);
+            let (got_reports, got_plan) = router.route(&config, &state, at, &mut rng);
+            prop_assert_eq!(got_reports, &reports[..]);
+            prop_assert_eq!(got_plan.collect::<Vec<_>>(), expected);
+        }
+    }
+}
+
+#[test]
+fn checker_rebuilds_for_a_config_of_another_shape() {
+    let small = Config {
+        as_of: None,
+        targets: vec![],
+        groups: vec![],
+    };
+    let mut checker = Checker::new(&small);
+    let t = Target {
+        id: "a".into(),
+        name: None,
+        priority: 1,
+        weight: 1,
+        paused: true,
+        zone: zones()[0].clone(),
+        zone_name: String::new(),
+        trigger: Trigger::Connect,
+        hours: None,
+        limits: Limits::default(),
+        concurrency_matrix: None,
+        usage: Usage::default(),
+    };
+    let big = Config {
+        as_of: None,
+        targets: vec![t],
+        groups: vec![],
+    };
+    let state = State::new(&big);
+    let at = instant(0);
+    assert_eq!(
+        checker.check(&big, &state, at),
+        &check(&big, &state, at)[..]
+    );
+    assert_eq!(checker.reports().len(), 1);
+    assert!(!checker.reports()[0].eligible);
+}
+
+/// A 24/7 target with only a concurrency cap of 1: nothing time-dependent
+/// bounds its kept report, so only the counters' stamp can refresh it.
+fn one_line_target() -> Config {
+    Config {
+        as_of: None,
+        targets: vec![Target {
+            id: "a".into(),
+            name: None,
+            priority: 1,
+            weight: 1,
+            paused: false,
+            zone: zones()[0].clone(),
+            zone_name: String::new(),
+            trigger: Trigger::Connect,
+            hours: None,
+            limits: Limits {
+                concurrency: Some(1),
+                ..Limits::default()
+            },
+            concurrency_matrix: None,
+            usage: Usage::default(),
+        }],
+        groups: vec![],
+    }
+}
+
+#[test]
+fn kept_reports_follow_connect_end_and_reservations() {
+    let config = one_line_target();
+    let mut state = State::new(&config);
+    let mut checker = Checker::new(&config);
+    let mut eligible_at = |state: &State, s: i64| {
+        let at = instant(s);
+        let got = checker.check(&config, state, at).to_vec();
+        assert_eq!(got, check(&config, state, at), "at {at}");
+        got[0].eligible
+    };
+    assert!(eligible_at(&state, 0));
+    state.connect(&config, "c1", 0, instant(10)).unwrap();
+    assert!(!eligible_at(&state, 20));
+    assert!(!eligible_at(&state, 30));
+    state.end(&config, "c1", instant(40)).unwrap();
+    assert!(eligible_at(&state, 50));
+    // a reservation holds the line until it expires at 60 + 30
+    state.reserve(&config, "r1", 0, 30, instant(60)).unwrap();
+    assert!(!eligible_at(&state, 70));
+    assert!(!eligible_at(&state, 89));
+    assert!(eligible_at(&state, 90));
+    assert!(
+        !eligible_at(&state, 80),
+        "backwards in time, the hold is live again"
+    );
+}
