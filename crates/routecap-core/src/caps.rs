@@ -72,9 +72,10 @@ impl Limits {
 
 /// Ringba's `callConcurrencyMatrix`: a concurrency limit per local
 /// (day of week, hour); day 0 = Sunday. Where given it replaces
-/// [`Limits::concurrency`] for its cell; `None` = unlimited.
+/// [`Limits::concurrency`] for its cell; `None` = unlimited. Boxed: it is
+/// 2.7 KB and most targets have none, so a `Target` stays small.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConcurrencyMatrix(pub [[Option<u64>; 24]; 7]);
+pub struct ConcurrencyMatrix(pub Box<[[Option<u64>; 24]; 7]>);
 
 impl ConcurrencyMatrix {
     /// The limit for a local weekday (0 = Sunday) and hour.

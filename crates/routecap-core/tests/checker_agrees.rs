@@ -93,7 +93,7 @@ fn matrix() -> impl Strategy<Value = Option<ConcurrencyMatrix>> {
                     *cell = ((d + h) % 3 != 0).then_some(v + (h as u64 % 2));
                 }
             }
-            ConcurrencyMatrix(cells)
+            ConcurrencyMatrix(Box::new(cells))
         }),
     )
 }

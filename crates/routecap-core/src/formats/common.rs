@@ -143,7 +143,7 @@ pub(crate) fn matrix(node: Option<Node<'_>>) -> Res<Option<ConcurrencyMatrix>> {
             out[d][h] = u64::try_from(n).ok();
         }
     }
-    Ok(Some(ConcurrencyMatrix(out)))
+    Ok(Some(ConcurrencyMatrix(Box::new(out))))
 }
 
 /// A ringba-style limit: `-1` (or null/absent) = unlimited, other negatives invalid.
