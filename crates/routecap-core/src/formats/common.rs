@@ -198,18 +198,8 @@ pub(crate) type UsageKeys = [&'static str; 9];
 
 /// Usage figures of an object; absent or `null` figures are 0.
 pub(crate) fn usage(node: &Node<'_>, keys: &UsageKeys) -> Res<Usage> {
-    let count = |k: &str| {
-        node.get(k)
-            .map(|n| n.count())
-            .transpose()
-            .map(Option::unwrap_or_default)
-    };
-    let money = |k: &str| {
-        node.get(k)
-            .map(|n| n.money())
-            .transpose()
-            .map(Option::unwrap_or_default)
-    };
+    let count = |k: &str| node.opt(k, Node::count).map(Option::unwrap_or_default);
+    let money = |k: &str| node.opt(k, Node::money).map(Option::unwrap_or_default);
     Ok(Usage {
         hourly: count(keys[0])?,
         daily: count(keys[1])?,

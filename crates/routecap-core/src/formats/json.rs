@@ -129,6 +129,12 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// Field `key` read with `read` when present: `Ok(None)` when absent or
+    /// null, the reader's error (with the field's path) when it is invalid.
+    pub fn opt<T>(&self, key: &str, read: impl FnOnce(&Node<'a>) -> Res<T>) -> Res<Option<T>> {
+        self.get(key).map(|n| read(&n)).transpose()
+    }
+
     /// Element `i` of an array node (callers iterate via [`Node::array`]).
     fn at(&self, i: usize, v: &'a Value) -> Node<'a> {
         Node {

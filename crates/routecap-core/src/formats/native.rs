@@ -86,20 +86,10 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
         id: required_id(node)?,
         name: name(node)?,
         priority: node
-            .get("priority")
-            .map(|n| n.priority())
-            .transpose()?
+            .opt("priority", Node::priority)?
             .unwrap_or(DEFAULT_PRIORITY),
-        weight: node
-            .get("weight")
-            .map(|n| n.weight())
-            .transpose()?
-            .unwrap_or(DEFAULT_WEIGHT),
-        paused: node
-            .get("paused")
-            .map(|n| n.bool())
-            .transpose()?
-            .unwrap_or(false),
+        weight: node.opt("weight", Node::weight)?.unwrap_or(DEFAULT_WEIGHT),
+        paused: node.opt("paused", Node::bool)?.unwrap_or(false),
         zone,
         zone_name,
         trigger: common::trigger(node.get("trigger"))?,
@@ -132,8 +122,8 @@ fn group(node: &Node<'_>, index: &HashMap<String, usize>, cache: &mut ZoneCache)
         name: name(node)?,
         members: common::members(&member_ids, index)?,
         mode,
-        priority: node.get("priority").map(|n| n.priority()).transpose()?,
-        weight: node.get("weight").map(|n| n.weight()).transpose()?,
+        priority: node.opt("priority", Node::priority)?,
+        weight: node.opt("weight", Node::weight)?,
         zone,
         zone_name,
         hours: hours(node.get("hours"))?,
@@ -176,16 +166,8 @@ fn hours(node: Option<Node<'_>>) -> Res<Option<WeeklyHours>> {
         let open = e.get("open").map(|n| clock(&n)).transpose()?.unwrap_or(0);
         let close_node = e.get("close");
         let close = close_node.as_ref().map(clock).transpose()?.unwrap_or(1440);
-        let invert = e
-            .get("invert")
-            .map(|n| n.bool())
-            .transpose()?
-            .unwrap_or(false);
-        let closed = e
-            .get("closed")
-            .map(|n| n.bool())
-            .transpose()?
-            .unwrap_or(false);
+        let invert = e.opt("invert", Node::bool)?.unwrap_or(false);
+        let closed = e.opt("closed", Node::bool)?.unwrap_or(false);
         let open_text = e
             .get("open")
             .map(|n| super::json::show(n.v))
@@ -207,8 +189,8 @@ fn limits(node: Option<Node<'_>>) -> Res<Limits> {
         return Ok(Limits::default());
     };
     node.object("is not a caps object (hourly, daily, monthly, total, concurrency, *_revenue)")?;
-    let count = |k: &str| node.get(k).map(|n| n.count()).transpose();
-    let money = |k: &str| node.get(k).map(|n| n.money()).transpose();
+    let count = |k: &str| node.opt(k, Node::count);
+    let money = |k: &str| node.opt(k, Node::money);
     Ok(Limits {
         hourly: count("hourly")?,
         daily: count("daily")?,

@@ -114,20 +114,10 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
         id: id_node.id()?,
         name: name(node)?,
         priority: node
-            .get("priority")
-            .map(|n| n.priority())
-            .transpose()?
+            .opt("priority", Node::priority)?
             .unwrap_or(DEFAULT_PRIORITY),
-        weight: node
-            .get("weight")
-            .map(|n| n.weight())
-            .transpose()?
-            .unwrap_or(DEFAULT_WEIGHT),
-        paused: node
-            .get("paused")
-            .map(|n| n.bool())
-            .transpose()?
-            .unwrap_or(false),
+        weight: node.opt("weight", Node::weight)?.unwrap_or(DEFAULT_WEIGHT),
+        paused: node.opt("paused", Node::bool)?.unwrap_or(false),
         zone,
         zone_name,
         trigger,
@@ -201,8 +191,8 @@ fn group<'a>(
         name: name(node)?,
         members: common::members(&member_ids, index)?,
         mode,
-        priority: node.get("priority").map(|n| n.priority()).transpose()?,
-        weight: node.get("weight").map(|n| n.weight()).transpose()?,
+        priority: node.opt("priority", Node::priority)?,
+        weight: node.opt("weight", Node::weight)?,
         zone,
         zone_name,
         hours: hours(node)?,
@@ -267,8 +257,8 @@ fn caps(node: &Node<'_>) -> Res<(Limits, Usage)> {
                 )));
             }
             seen.push((kind, type_node.path().to_string()));
-            let cap = c.get("cap").map(|n| n.count()).transpose()?;
-            let filled = c.get("filled").map(|n| n.count()).transpose()?.unwrap_or(0);
+            let cap = c.opt("cap", Node::count)?;
+            let filled = c.opt("filled", Node::count)?.unwrap_or(0);
             set(&mut limits, kind, cap);
             match kind {
                 Kind::Hourly => usage.hourly = filled,
@@ -281,19 +271,11 @@ fn caps(node: &Node<'_>) -> Res<(Limits, Usage)> {
     for (key, kind) in ATTRS {
         if let Some(a) = node.get(key) {
             a.object("is not a cap update (an object with \"cap\")")?;
-            set(
-                &mut limits,
-                kind,
-                a.get("cap").map(|n| n.count()).transpose()?,
-            );
+            set(&mut limits, kind, a.opt("cap", Node::count)?);
         }
     }
-    limits.concurrency = node.get("concurrency_cap").map(|n| n.count()).transpose()?;
-    usage.live = node
-        .get("calls_in_progress")
-        .map(|n| n.count())
-        .transpose()?
-        .unwrap_or(0);
+    limits.concurrency = node.opt("concurrency_cap", Node::count)?;
+    usage.live = node.opt("calls_in_progress", Node::count)?.unwrap_or(0);
     Ok((limits, usage))
 }
 
@@ -335,11 +317,7 @@ fn hours(node: &Node<'_>) -> Res<Option<WeeklyHours>> {
             .get("day_of_week")
             .ok_or_else(|| e.missing("day_of_week", "an integer 0..=6 (0 = Sunday)"))?;
         let day = day_node.int_in(0, 6, DAY)? as usize;
-        let work_day = e
-            .get("work_day")
-            .map(|n| n.bool())
-            .transpose()?
-            .unwrap_or(true);
+        let work_day = e.opt("work_day", Node::bool)?.unwrap_or(true);
         let open_node = e.get("time_open");
         let open = open_node.as_ref().map(hhmm).transpose()?.unwrap_or(0);
         let close_node = e.get("time_close");

@@ -133,11 +133,7 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
         Some(g) => Some(g.id()?),
         None => None,
     };
-    let enabled = node
-        .get("enabled")
-        .map(|n| n.bool())
-        .transpose()?
-        .unwrap_or(true);
+    let enabled = node.opt("enabled", Node::bool)?.unwrap_or(true);
     let t = Target {
         id: id_node.id()?,
         name: node
@@ -145,15 +141,9 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
             .map(|n| n.str("is not a name (a string)").map(str::to_string))
             .transpose()?,
         priority: node
-            .get("priority")
-            .map(|n| n.priority())
-            .transpose()?
+            .opt("priority", Node::priority)?
             .unwrap_or(DEFAULT_PRIORITY),
-        weight: node
-            .get("weight")
-            .map(|n| n.weight())
-            .transpose()?
-            .unwrap_or(DEFAULT_WEIGHT),
+        weight: node.opt("weight", Node::weight)?.unwrap_or(DEFAULT_WEIGHT),
         paused: !enabled,
         zone,
         zone_name,
@@ -232,16 +222,8 @@ fn hours(node: Option<Node<'_>>) -> Res<Option<WeeklyHours>> {
         let (open, open_text) = clock(e.get("openTime"), 0)?;
         let close_node = e.get("closeTime");
         let (close, _) = clock(close_node.clone(), 1440)?;
-        let invert = e
-            .get("inverted")
-            .map(|n| n.bool())
-            .transpose()?
-            .unwrap_or(false);
-        let closed = e
-            .get("isClosed")
-            .map(|n| n.bool())
-            .transpose()?
-            .unwrap_or(false);
+        let invert = e.opt("inverted", Node::bool)?.unwrap_or(false);
+        let closed = e.opt("isClosed", Node::bool)?.unwrap_or(false);
         let blame = close_node.unwrap_or_else(|| e.clone());
         let hours = common::day_hours(open, close, invert, closed, &blame, &open_text)?;
         entries.push(DayEntry {
