@@ -601,6 +601,10 @@ impl Checker {
                     }
                     self.caches
                         .group_reasons(config, state, g, now, &mut rep.reasons);
+                    // the group is the candidate: its own reasons carry no group
+                    for r in &mut rep.reasons {
+                        r.group = None;
+                    }
                     let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
                     for &m in members {
                         self.scratch.clear();
@@ -619,7 +623,7 @@ impl Checker {
                     if rep.eligible_members.is_empty() {
                         rep.reasons.push(Reason {
                             code: ReasonCode::NoEligibleMember,
-                            group: Some(g),
+                            group: None,
                             used: None,
                             limit: None,
                             until: None,
