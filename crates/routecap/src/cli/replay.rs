@@ -1,6 +1,9 @@
 //! `routecap replay CONFIG EVENTS [--seed N]`.
 
-use std::io::{self, BufReader, BufWriter};
+use std::io::{self, BufReader, BufWriter, IsTerminal};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::common::{seed_or_random, ConfigArg};
 use super::Failure;
@@ -31,17 +34,38 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         eprintln!("routecap: replay seed {seed}");
     }
     let config = args.input.load()?;
+    let mut bar = ProgressBar::hidden();
     let reader: Box<dyn io::BufRead> = if args.events == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {
         let f = std::fs::File::open(&args.events)
             .map_err(|e| Failure::input(format!("{}: cannot be read: {e}", args.events)))?;
-        Box::new(BufReader::new(f))
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        bar = progress(size);
+        Box::new(BufReader::new(bar.wrap_read(f)))
     };
     let out = BufWriter::new(io::stdout().lock());
-    match routecap::replay::replay(&config, reader, seed, out) {
+    let result = routecap::replay::replay(&config, reader, seed, out);
+    bar.finish_and_clear();
+    match result {
         Ok(s) => Ok(if s.errors > 0 { 1 } else { 0 }),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
         Err(e) => Err(Failure::input(format!("{}: {e}", args.events))),
     }
+}
+
+/// A byte progress bar on stderr for big event files; hidden when stderr is
+/// not a terminal (scripts and CI see nothing) or the file is small.
+fn progress(size: u64) -> ProgressBar {
+    if size < 4 << 20 || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("replay {bar:40} {bytes}/{total_bytes} ({eta} left)")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
 }
