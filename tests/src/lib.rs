@@ -1,1 +1,1 @@
-//! Cross-crate scenario tests live in tests/tests/.
+//! Cross-crate scenario tests live in `tests/tests/`; shared fixtures in `tests/fixtures/`.
