@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use routecap_core::eligibility::{self, CandidateReport};
 use routecap_core::model::Config;
 use routecap_core::money::Money;
+use routecap_core::route::{LazyPlan, Router};
 use routecap_core::state::{ConnectOutcome, LifecycleError, Snapshot, SnapshotError, State};
 use routecap_core::Instant;
 
@@ -129,6 +130,32 @@ impl Engine {
     /// Eligibility of the default candidates at `at`.
     pub fn check(&self, at: Instant) -> Vec<CandidateReport> {
         self.with_state(|c, s| eligibility::check(c, s, at))
+    }
+
+    /// A decision context for [`Engine::route_with`]. Keep one per worker
+    /// thread and reuse it: it caches per-zone clocks and reports between
+    /// decisions, so a steady-state decision does not allocate.
+    pub fn router(&self) -> Router {
+        Router::new(&self.config)
+    }
+
+    /// Route one call at `at` against a consistent view (under the read
+    /// lock): `f` gets the config, the report of every default candidate and
+    /// the failover plan, whose steps are drawn from `rng` only as `f` takes
+    /// them (callers usually take 1–5). The same reports and steps as
+    /// [`eligibility::check`] followed by `route::plan` with the same
+    /// generator. Then `connect` the step that answers: it re-checks, so a
+    /// race with another thread can never overbook.
+    pub fn route_with<T, R: rand_core::Rng + ?Sized>(
+        &self,
+        router: &mut Router,
+        at: Instant,
+        rng: &mut R,
+        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
+    ) -> T {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        let (reports, plan) = router.route(&self.config, &state, at, rng);
+        f(&self.config, reports, plan)
     }
 
     /// Re-check and, if eligible, connect and count — atomically.

@@ -62,6 +62,16 @@
 //! });
 //! assert_eq!(order, ["east", "backup"]);
 //!
+//! // on live traffic, keep one router per worker thread: same answer, but
+//! // per-zone clocks and reports are cached and nothing is allocated
+//! let mut router = engine.router();
+//! let first = engine.route_with(&mut router, at, &mut routecap::core::route::rng_from_seed(7),
+//!     |config, _reports, mut plan| match plan.next() {
+//!         Some(routecap::core::route::Step::Target(t)) => config.targets[t].id.clone(),
+//!         _ => String::new(),
+//!     });
+//! assert_eq!(first, "east");
+//!
 //! // "east" answers: connect re-checks and counts atomically
 //! assert_eq!(engine.connect("call-1", "east", at)?, ConnectOutcome::Connected);
 //! // a second live call would exceed its concurrency cap of 1: refused, nothing changes
