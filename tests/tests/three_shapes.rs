@@ -88,15 +88,16 @@ fn configs() -> Vec<(Format, Config)> {
     .collect()
 }
 
-/// Codes, used/limit and until of a report — everything but ids.
-fn summary(
-    r: &CandidateReport,
-) -> Vec<(
+/// One reason without ids: code, used, limit, until.
+type ReasonSummary = (
     ReasonCode,
     Option<Amount>,
     Option<Amount>,
     Option<DateTime<Utc>>,
-)> {
+);
+
+/// Codes, used/limit and until of a report — everything but ids.
+fn summary(r: &CandidateReport) -> Vec<ReasonSummary> {
     r.reasons
         .iter()
         .map(|x| (x.code, x.used, x.limit, x.until))
