@@ -49,7 +49,14 @@ fn encode(initial: i32, transitions: &[(i64, i32)]) -> Vec<u8> {
     let mut prev = zone_probe::MIN_SUPPORTED;
     for &(at, off) in transitions {
         let gap = (at - prev) as u64;
-        varint(&mut out, if gap % 60 == 0 { (gap / 60) << 1 } else { gap << 1 | 1 });
+        varint(
+            &mut out,
+            if gap % 60 == 0 {
+                (gap / 60) << 1
+            } else {
+                gap << 1 | 1
+            },
+        );
         out.push(idx(off));
         prev = at;
     }

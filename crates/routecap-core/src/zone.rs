@@ -19,9 +19,9 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
-pub use crate::zone_probe::{MAX_SUPPORTED, MIN_SUPPORTED};
 #[cfg(test)]
 use crate::zone_probe::chrono_offset;
+pub use crate::zone_probe::{MAX_SUPPORTED, MIN_SUPPORTED};
 #[cfg(test)]
 use chrono::TimeZone;
 
@@ -311,7 +311,11 @@ fn decode(tz: Tz) -> Option<(i32, Vec<(i64, i32)>)> {
     let mut at = MIN_SUPPORTED;
     for _ in 0..count {
         let gap = r.varint()?;
-        let secs = if gap & 1 == 0 { (gap >> 1) * 60 } else { gap >> 1 };
+        let secs = if gap & 1 == 0 {
+            (gap >> 1) * 60
+        } else {
+            gap >> 1
+        };
         at = at.checked_add(i64::try_from(secs).ok()?)?;
         transitions.push((at, *palette.get(usize::from(r.byte()?))?));
     }
@@ -523,7 +527,10 @@ mod tests {
             pos(chrono_tz::US::Eastern),
             pos(chrono_tz::America::New_York)
         );
-        assert_ne!(pos(chrono_tz::Europe::Paris), pos(chrono_tz::America::New_York));
+        assert_ne!(
+            pos(chrono_tz::Europe::Paris),
+            pos(chrono_tz::America::New_York)
+        );
     }
 
     #[test]
@@ -540,7 +547,9 @@ mod tests {
             assert!(!crate::zone_probe::probe(tz).1.is_empty());
         }
         let probe = t1.elapsed() / 2;
-        println!("ZoneRules::new: {per:?} per zone ({total} transitions in all); probing: {probe:?}");
+        println!(
+            "ZoneRules::new: {per:?} per zone ({total} transitions in all); probing: {probe:?}"
+        );
         assert!(total > 0);
     }
 
