@@ -1,0 +1,93 @@
+//! Generates `$OUT_DIR/zone_tables.bin`: the transition table of every IANA
+//! zone over the supported range, probed from chrono-tz here at build time
+//! (see `src/zone_probe.rs`) so the runtime only decodes a few hundred bytes
+//! per zone and never links chrono-tz's timespan tables.
+//!
+//! Layout (all integers LEB128 varints unless noted; offsets zigzag-coded):
+//! - `u32 LE` zone count `n`, then `n` × `u32 LE` byte position of the
+//!   table of the zone `Tz as usize` (identical tables, e.g. links, share one);
+//! - each table: palette length, palette offsets (seconds), palette index of
+//!   the initial offset (one byte), transition count, then per transition the
+//!   gap since the previous one (or since 1970), as `minutes << 1` or
+//!   `seconds << 1 | 1`, and the palette index of the new offset (one byte).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+#[allow(dead_code)]
+#[path = "src/zone_probe.rs"]
+mod zone_probe;
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn encode(initial: i32, transitions: &[(i64, i32)]) -> Vec<u8> {
+    let mut palette = vec![initial];
+    for &(_, off) in transitions {
+        if !palette.contains(&off) {
+            palette.push(off);
+        }
+    }
+    assert!(palette.len() < 256, "offset palette fits a byte");
+    let idx = |off: i32| palette.iter().position(|&p| p == off).unwrap_or(0) as u8;
+    let mut out = Vec::new();
+    varint(&mut out, palette.len() as u64);
+    for &p in &palette {
+        varint(&mut out, zigzag(p as i64));
+    }
+    out.push(idx(initial));
+    varint(&mut out, transitions.len() as u64);
+    let mut prev = zone_probe::MIN_SUPPORTED;
+    for &(at, off) in transitions {
+        let gap = (at - prev) as u64;
+        varint(
+            &mut out,
+            if gap % 60 == 0 {
+                (gap / 60) << 1
+            } else {
+                gap << 1 | 1
+            },
+        );
+        out.push(idx(off));
+        prev = at;
+    }
+    out
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/zone_probe.rs");
+    let zones = &chrono_tz::TZ_VARIANTS;
+    let n = zones.len();
+    let mut positions = vec![0u32; n];
+    let mut tables: Vec<u8> = Vec::new();
+    let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
+    let header = 4 + 4 * n;
+    for &tz in zones {
+        let (initial, transitions) = zone_probe::probe(tz);
+        let bytes = encode(initial, &transitions);
+        let pos = *seen.entry(bytes).or_insert_with_key(|b| {
+            let pos = (header + tables.len()) as u32;
+            tables.extend_from_slice(b);
+            pos
+        });
+        positions[tz as usize] = pos;
+    }
+    let mut out = Vec::with_capacity(header + tables.len());
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    for p in positions {
+        out.extend_from_slice(&p.to_le_bytes());
+    }
+    out.extend_from_slice(&tables);
+    let dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(dir.join("zone_tables.bin"), out).expect("write zone_tables.bin");
+}
