@@ -1,34 +1,12 @@
 //! `routecap check`, `route` and `replay` end to end on the bundled examples.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod cli_support;
 
+use cli_support::{json, run as routecap_stdin};
 use serde_json::Value;
-
-fn routecap_stdin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_routecap"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run routecap");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn routecap(args: &[&str]) -> (i32, String, String) {
     routecap_stdin(args, b"")
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
 const AT: &str = "2026-11-22T15:00:00Z";

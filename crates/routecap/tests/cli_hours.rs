@@ -1,28 +1,12 @@
 //! `routecap hours`: week grids of business hours, in the owner's zone and
 //! converted to another, across DST.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod cli_support;
 
 use serde_json::Value;
 
 fn routecap(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_routecap"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run routecap");
-    // the command may exit before reading (e.g. a usage error): ignore EPIPE
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::run(args, stdin.as_bytes())
 }
 
 /// A 09:00-17:00 Monday-Friday target in `zone`.

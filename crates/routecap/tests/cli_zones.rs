@@ -1,17 +1,9 @@
 //! `routecap zones`: JSON shape, kinds, unknown names, exit codes.
 
-use std::process::Command;
+mod cli_support;
 
 fn routecap(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_routecap"))
-        .args(args)
-        .output()
-        .expect("run routecap");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::run(args, b"")
 }
 
 #[test]

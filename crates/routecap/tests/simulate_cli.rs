@@ -1,31 +1,11 @@
 //! `routecap simulate` end to end: JSON numbers, the table, the HTML report.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod cli_support;
 
-use serde_json::Value;
+use cli_support::json;
 
 fn routecap(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_routecap"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run routecap");
-    // the command may exit before reading (e.g. a usage error): ignore EPIPE
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+    cli_support::run(args, stdin.as_bytes())
 }
 
 const CAPPED: &str = r#"{"targets": [{"id": "a", "caps": {"daily": 3}}]}"#;
