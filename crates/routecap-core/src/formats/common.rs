@@ -212,3 +212,14 @@ pub(crate) fn usage(node: &Node<'_>, keys: &UsageKeys) -> Res<Usage> {
         total_revenue: money(keys[8])?,
     })
 }
+
+/// A target's `priority` and `weight`, defaulting to 1 and 1 (SPEC §6):
+/// the same field names in all three shapes.
+pub(crate) fn target_rank(node: &Node<'_>) -> Res<(i32, u32)> {
+    Ok((
+        node.opt("priority", Node::priority)?
+            .unwrap_or(crate::model::DEFAULT_PRIORITY),
+        node.opt("weight", Node::weight)?
+            .unwrap_or(crate::model::DEFAULT_WEIGHT),
+    ))
+}

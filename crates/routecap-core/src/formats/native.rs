@@ -8,7 +8,7 @@ use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
-use crate::model::{Config, Group, GroupMode, Target, DEFAULT_PRIORITY, DEFAULT_WEIGHT};
+use crate::model::{Config, Group, GroupMode, Target};
 use crate::zone::{self, ZoneCache};
 
 const TOP: &str =
@@ -82,13 +82,12 @@ fn name(node: &Node<'_>) -> Res<Option<String>> {
 fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
     node.object("is not a target (an object)")?;
     let (zone, zone_name) = common::zone(node.get("time_zone"), cache)?;
+    let (priority, weight) = common::target_rank(node)?;
     Ok(Target {
         id: required_id(node)?,
         name: name(node)?,
-        priority: node
-            .opt("priority", Node::priority)?
-            .unwrap_or(DEFAULT_PRIORITY),
-        weight: node.opt("weight", Node::weight)?.unwrap_or(DEFAULT_WEIGHT),
+        priority,
+        weight,
         paused: node.opt("paused", Node::bool)?.unwrap_or(false),
         zone,
         zone_name,

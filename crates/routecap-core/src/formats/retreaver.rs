@@ -8,7 +8,7 @@ use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
-use crate::model::{Config, Group, GroupMode, Target, DEFAULT_PRIORITY, DEFAULT_WEIGHT};
+use crate::model::{Config, Group, GroupMode, Target};
 use crate::zone::ZoneCache;
 
 const TOP: &str = "is not a Retreaver export (a target object, {\"target\": {...}}, an array of those, or {\"targets\": [...], \"target_groups\": [...]})";
@@ -110,13 +110,12 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
     let (zone, zone_name) = common::zone(node.get("time_zone"), cache)?;
     let (limits, usage) = caps(node)?;
     let trigger = common::trigger(node.get("cap_trigger").or_else(|| node.get("trigger")))?;
+    let (priority, weight) = common::target_rank(node)?;
     let t = Target {
         id: id_node.id()?,
         name: name(node)?,
-        priority: node
-            .opt("priority", Node::priority)?
-            .unwrap_or(DEFAULT_PRIORITY),
-        weight: node.opt("weight", Node::weight)?.unwrap_or(DEFAULT_WEIGHT),
+        priority,
+        weight,
         paused: node.opt("paused", Node::bool)?.unwrap_or(false),
         zone,
         zone_name,

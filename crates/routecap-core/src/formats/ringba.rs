@@ -20,7 +20,7 @@ use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
-use crate::model::{Config, Group, GroupMode, Target, DEFAULT_PRIORITY, DEFAULT_WEIGHT};
+use crate::model::{Config, Group, GroupMode, Target};
 use crate::money::Money;
 use crate::zone::ZoneCache;
 
@@ -134,16 +134,15 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
         None => None,
     };
     let enabled = node.opt("enabled", Node::bool)?.unwrap_or(true);
+    let (priority, weight) = common::target_rank(node)?;
     let t = Target {
         id: id_node.id()?,
         name: node
             .get("name")
             .map(|n| n.str("is not a name (a string)").map(str::to_string))
             .transpose()?,
-        priority: node
-            .opt("priority", Node::priority)?
-            .unwrap_or(DEFAULT_PRIORITY),
-        weight: node.opt("weight", Node::weight)?.unwrap_or(DEFAULT_WEIGHT),
+        priority,
+        weight,
         paused: !enabled,
         zone,
         zone_name,
