@@ -1,4 +1,14 @@
-//! Weekly business hours on the owner's local wall clock (SPEC §3).
+//! Weekly business hours on the owner's local wall clock
+//! (`docs/semantics.md`, "Business hours").
+//!
+//! Hours are read off the wall clock at each instant
+//! ([`LocalTimePolicy::WALL_CLOCK`]): local times a DST change skips are
+//! never open, repeated ones are open on each occurrence; see
+//! [`Gap::Skipped`] and [`Fold::Twice`] for worked examples.
+//!
+//! [`LocalTimePolicy::WALL_CLOCK`]: crate::zone::LocalTimePolicy::WALL_CLOCK
+//! [`Gap::Skipped`]: crate::zone::Gap::Skipped
+//! [`Fold::Twice`]: crate::zone::Fold::Twice
 
 use chrono::DateTime;
 
@@ -128,7 +138,8 @@ impl WeeklyHours {
     /// itself if open now, `None` if never (within [`HORIZON_DAYS`]).
     ///
     /// Exact across DST: local wall times skipped by a spring-forward gap
-    /// never count, repeated fall-back times count on each occurrence.
+    /// never count, repeated fall-back times count on each occurrence
+    /// ([`LocalTimePolicy::WALL_CLOCK`](crate::zone::LocalTimePolicy::WALL_CLOCK)).
     pub fn next_open(&self, zone: &Zone, t: Instant) -> Option<Instant> {
         self.next_state(zone, t, true)
     }

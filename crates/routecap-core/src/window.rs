@@ -1,4 +1,5 @@
-//! Cap windows as half-open UTC instant ranges in the owner's zone (SPEC §4).
+//! Cap windows as half-open UTC instant ranges in the owner's zone
+//! (`docs/semantics.md`, "Caps and their windows").
 //!
 //! - **Hourly**: a window starts each time the local clock *shows* `HH:00:00`.
 //!   On a fall-back night the clock shows 01:00 twice, so there are two
@@ -14,6 +15,14 @@
 //! - **Monthly**: likewise from local day 1, 00:00.
 //!
 //! Windows tile time: consecutive windows of one kind share their boundary.
+//!
+//! In the terms of [`crate::zone::LocalTimePolicy`]: hourly windows follow
+//! the wall clock ([`LocalTimePolicy::WALL_CLOCK`]); daily and monthly
+//! windows start at a local midnight resolved as a boundary
+//! ([`LocalTimePolicy::BOUNDARY`], by [`first_at_or_after`]).
+//!
+//! [`LocalTimePolicy::WALL_CLOCK`]: crate::zone::LocalTimePolicy::WALL_CLOCK
+//! [`LocalTimePolicy::BOUNDARY`]: crate::zone::LocalTimePolicy::BOUNDARY
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Utc};
 
@@ -106,7 +115,27 @@ fn hour_end(zone: &Zone, t: i64) -> i64 {
     }
 }
 
-/// Earliest instant whose local wall time is at or after `local`.
+/// Earliest instant whose local wall time is at or after `local`: the
+/// instant a local date-time names, by routecap's boundary rule
+/// ([`LocalTimePolicy::BOUNDARY`](crate::zone::LocalTimePolicy::BOUNDARY)).
+///
+/// - a local time that occurs once is that instant;
+/// - a skipped one ([`Gap::Transition`](crate::zone::Gap::Transition)) is the
+///   instant the clock jumps past it: New York 2026-03-08 02:30 → 07:00Z;
+/// - a repeated one ([`Fold::Earlier`](crate::zone::Fold::Earlier)) is its
+///   first occurrence: New York 2026-11-01 01:30 → 05:30Z.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use routecap_core::{window::first_at_or_after, zone::{Instant, Zone}};
+///
+/// let new_york = Zone::new(chrono_tz::America::New_York);
+/// let local = |m, d, h, mi| NaiveDate::from_ymd_opt(2026, m, d).unwrap().and_hms_opt(h, mi, 0).unwrap();
+/// let t = |s: &str| s.parse::<Instant>().unwrap();
+/// assert_eq!(first_at_or_after(&new_york, local(6, 1, 9, 0)), t("2026-06-01T13:00:00Z"));
+/// assert_eq!(first_at_or_after(&new_york, local(3, 8, 2, 30)), t("2026-03-08T07:00:00Z"));
+/// assert_eq!(first_at_or_after(&new_york, local(11, 1, 1, 30)), t("2026-11-01T05:30:00Z"));
+/// ```
 pub fn first_at_or_after(zone: &Zone, local: NaiveDateTime) -> Instant {
     instant(first_at_or_after_secs(zone, local.and_utc().timestamp()))
 }

@@ -1,5 +1,8 @@
-//! Time zones: resolving Rails, Windows and IANA names (SPEC §2), and the
-//! offset rules of a zone as an explicit transition table.
+//! Time zones: resolving Rails, Windows and IANA names, the offset rules of
+//! a zone as an explicit transition table, and the named policies for local
+//! date-times that a DST change skips or repeats ([`Gap`], [`Fold`],
+//! [`LocalTimePolicy`]). The semantics are written out in `docs/semantics.md`
+//! ("Time zones" and "Daylight saving time").
 //!
 //! chrono-tz answers "what is the offset at instant t", but windows and
 //! business hours also need "when does the offset change next / last".
@@ -31,6 +34,199 @@ pub type Instant = DateTime<Utc>;
 /// Whether `t` lies in the supported range `[1970-01-01, 2100-01-01)`.
 pub fn is_supported(t: Instant) -> bool {
     (MIN_SUPPORTED..MAX_SUPPORTED).contains(&t.timestamp())
+}
+
+/// What a local date-time means when a DST change **skips** it (a
+/// spring-forward *gap*): the local wall clock never shows it.
+///
+/// routecap never rejects such a time and never invents an offset for it;
+/// which rule applies depends on whether the local time names one instant
+/// (a boundary) or is part of a wall-clock interval. [`LocalTimePolicy`]
+/// pairs each rule with its [`Fold`] counterpart.
+///
+/// Compare jiff's `tz::Disambiguation` or JavaScript's Temporal: their
+/// `compatible`/`later` reads New York's 02:30 on 2026-03-08 with the offset
+/// before the gap (07:30Z, shown as 03:30 EDT) and `earlier` with the offset
+/// after it (06:30Z, shown as 01:30 EST). routecap's boundary rule gives
+/// neither: it gives the instant of the jump, 07:00Z, so a day, week or hour
+/// that "starts at 02:30" starts as soon as the clock has passed 02:30.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Gap {
+    /// A skipped local date-time that names a **boundary** is the instant of
+    /// the transition: the first instant whose local time is at or after it.
+    /// Implemented by [`crate::window::first_at_or_after`]; used for the
+    /// start of daily and monthly cap windows and of local days, weeks and
+    /// hours in the hours grid.
+    ///
+    /// In New York on 2026-03-08 the clock jumps from 01:59:59 EST to
+    /// 03:00:00 EDT at 07:00Z, so 02:30 does not exist; it resolves to
+    /// 07:00Z (03:00 EDT):
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use routecap_core::{window::first_at_or_after, zone::{Instant, Zone}};
+    ///
+    /// let new_york = Zone::new(chrono_tz::America::New_York);
+    /// let skipped = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap().and_hms_opt(2, 30, 0).unwrap();
+    /// let at: Instant = "2026-03-08T07:00:00Z".parse()?;
+    /// assert_eq!(first_at_or_after(&new_york, skipped), at);
+    /// // not 06:30Z ("earlier") nor 07:30Z ("later" / "compatible")
+    /// # Ok::<(), chrono::ParseError>(())
+    /// ```
+    ///
+    /// In Santiago on 2026-09-06 the clock jumps from 23:59:59 -04 (on the
+    /// 5th) to 01:00:00 -03 at 04:00Z: midnight does not exist, and that
+    /// local day (its daily cap window) starts at 04:00Z and lasts 23 hours:
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use routecap_core::{caps::Period, window::{first_at_or_after, window}, zone::{Instant, Zone}};
+    ///
+    /// let santiago = Zone::new(chrono_tz::America::Santiago);
+    /// let midnight = NaiveDate::from_ymd_opt(2026, 9, 6).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    /// let day_start: Instant = "2026-09-06T04:00:00Z".parse()?;
+    /// assert_eq!(first_at_or_after(&santiago, midnight), day_start);
+    ///
+    /// let day = window(&santiago, Period::Day, "2026-09-06T15:00:00Z".parse()?);
+    /// assert_eq!(day.start, day_start);
+    /// assert_eq!(day.end, "2026-09-07T03:00:00Z".parse::<Instant>()?);
+    /// # Ok::<(), chrono::ParseError>(())
+    /// ```
+    Transition,
+    /// Local times inside a **wall-clock interval** (business hours, hourly
+    /// windows) that fall in a gap simply never happen: no instant is open
+    /// because of them, and an interval that lies wholly in the gap is never
+    /// open that day. Implemented by [`crate::hours::WeeklyHours::is_open`],
+    /// [`next_open`](crate::hours::WeeklyHours::next_open) and
+    /// [`next_close`](crate::hours::WeeklyHours::next_close) (and the hourly
+    /// windows of [`crate::window::window`]).
+    ///
+    /// New York, Sunday 2026-03-08: hours of 02:30–04:00 open at the jump,
+    /// 07:00Z (03:00 EDT), and stay open one hour; hours of 02:00–02:45 do
+    /// not open that Sunday at all, only the next one (02:00 EDT = 06:00Z).
+    /// The 01:00 hourly window ends at the jump, where the 03:00 one starts.
+    ///
+    /// ```
+    /// use routecap_core::caps::Period;
+    /// use routecap_core::hours::{DayHours, WeeklyHours};
+    /// use routecap_core::window::window;
+    /// use routecap_core::zone::{Instant, Zone};
+    ///
+    /// let new_york = Zone::new(chrono_tz::America::New_York);
+    /// let t = |s: &str| s.parse::<Instant>().unwrap();
+    /// let sunday_only = |open, close| {
+    ///     let mut days = [Some(DayHours::new(0, 0, false, false).unwrap()); 7];
+    ///     days[0] = Some(DayHours::new(open, close, false, false).unwrap());
+    ///     WeeklyHours::new(days)
+    /// };
+    /// let local_midnight = t("2026-03-08T05:00:00Z");
+    ///
+    /// let late = sunday_only(2 * 60 + 30, 4 * 60);
+    /// assert_eq!(late.next_open(&new_york, local_midnight), Some(t("2026-03-08T07:00:00Z")));
+    /// assert_eq!(late.next_close(&new_york, t("2026-03-08T07:00:00Z")), Some(t("2026-03-08T08:00:00Z")));
+    ///
+    /// let inside = sunday_only(2 * 60, 2 * 60 + 45);
+    /// assert_eq!(inside.next_open(&new_york, local_midnight), Some(t("2026-03-15T06:00:00Z")));
+    ///
+    /// let hour = window(&new_york, Period::Hour, t("2026-03-08T06:59:00Z"));
+    /// assert_eq!((hour.start, hour.end), (t("2026-03-08T06:00:00Z"), t("2026-03-08T07:00:00Z")));
+    /// let next = window(&new_york, Period::Hour, t("2026-03-08T07:00:00Z"));
+    /// assert_eq!((next.start, next.end), (t("2026-03-08T07:00:00Z"), t("2026-03-08T08:00:00Z")));
+    /// ```
+    Skipped,
+}
+
+/// What a local date-time means when a DST change **repeats** it (a
+/// fall-back *fold*): the local wall clock shows it twice, once per offset.
+///
+/// As with [`Gap`], the rule depends on whether the local time names one
+/// instant (a boundary) or is part of a wall-clock interval; see
+/// [`LocalTimePolicy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fold {
+    /// A repeated local date-time that names a **boundary** is its
+    /// **earlier** occurrence (the first instant whose local time is at or
+    /// after it). Implemented by [`crate::window::first_at_or_after`].
+    ///
+    /// In New York on 2026-11-01 the clock goes back from 01:59:59 EDT to
+    /// 01:00:00 EST at 06:00Z, so 01:30 happens at 05:30Z (EDT) and again at
+    /// 06:30Z (EST); it resolves to 05:30Z. That local day starts at 04:00Z
+    /// and lasts 25 hours:
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use routecap_core::{caps::Period, window::{first_at_or_after, window}, zone::{Instant, Zone}};
+    ///
+    /// let new_york = Zone::new(chrono_tz::America::New_York);
+    /// let repeated = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap().and_hms_opt(1, 30, 0).unwrap();
+    /// assert_eq!(first_at_or_after(&new_york, repeated), "2026-11-01T05:30:00Z".parse::<Instant>()?);
+    ///
+    /// let day = window(&new_york, Period::Day, "2026-11-01T12:00:00Z".parse()?);
+    /// assert_eq!(day.start, "2026-11-01T04:00:00Z".parse::<Instant>()?);
+    /// assert_eq!(day.end, "2026-11-02T05:00:00Z".parse::<Instant>()?);
+    /// # Ok::<(), chrono::ParseError>(())
+    /// ```
+    Earlier,
+    /// Repeated local times inside a **wall-clock interval** (business
+    /// hours, hourly windows) happen **twice**, and count each time: hours of
+    /// 01:00–02:00 on that Sunday are open for two hours, 05:00Z to 07:00Z,
+    /// and the night has two distinct 01:00 hourly cap windows.
+    ///
+    /// ```
+    /// use routecap_core::caps::Period;
+    /// use routecap_core::hours::{DayHours, WeeklyHours};
+    /// use routecap_core::window::window;
+    /// use routecap_core::zone::{Instant, Zone};
+    ///
+    /// let new_york = Zone::new(chrono_tz::America::New_York);
+    /// let t = |s: &str| s.parse::<Instant>().unwrap();
+    /// let mut days = [Some(DayHours::new(0, 0, false, false).unwrap()); 7];
+    /// days[0] = Some(DayHours::new(60, 120, false, false).unwrap()); // Sunday 01:00–02:00
+    /// let hours = WeeklyHours::new(days);
+    ///
+    /// assert!(hours.is_open(&new_york, t("2026-11-01T05:30:00Z"))); // 01:30 EDT
+    /// assert!(hours.is_open(&new_york, t("2026-11-01T06:30:00Z"))); // 01:30 EST
+    /// assert_eq!(hours.next_open(&new_york, t("2026-11-01T04:00:00Z")), Some(t("2026-11-01T05:00:00Z")));
+    /// assert_eq!(hours.next_close(&new_york, t("2026-11-01T05:00:00Z")), Some(t("2026-11-01T07:00:00Z")));
+    ///
+    /// let first = window(&new_york, Period::Hour, t("2026-11-01T05:30:00Z"));
+    /// let second = window(&new_york, Period::Hour, t("2026-11-01T06:30:00Z"));
+    /// assert_eq!((first.start, first.end), (t("2026-11-01T05:00:00Z"), t("2026-11-01T06:00:00Z")));
+    /// assert_eq!((second.start, second.end), (t("2026-11-01T06:00:00Z"), t("2026-11-01T07:00:00Z")));
+    /// ```
+    Twice,
+}
+
+/// The pair of DST rules routecap applies to a local date-time, by use.
+/// Nothing in routecap takes another pair: these constants name what the
+/// engine does, for its docs and for faces that convert local times (the
+/// hours grid, a demo's date-time picker) and must agree with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LocalTimePolicy {
+    /// A skipped local time.
+    pub gap: Gap,
+    /// A repeated local time.
+    pub fold: Fold,
+}
+
+impl LocalTimePolicy {
+    /// A local date-time that names **one instant** — the start of a local
+    /// day or month (daily and monthly cap windows), of a week or an hour of
+    /// the hours grid, a local date-time typed by a person: the first instant
+    /// whose local time is at or after it ([`Gap::Transition`],
+    /// [`Fold::Earlier`]), as computed by [`crate::window::first_at_or_after`].
+    pub const BOUNDARY: LocalTimePolicy = LocalTimePolicy {
+        gap: Gap::Transition,
+        fold: Fold::Earlier,
+    };
+
+    /// Local times read off the wall clock **at each instant** — business
+    /// hours and hourly cap windows: skipped times never happen, repeated
+    /// times happen twice ([`Gap::Skipped`], [`Fold::Twice`]).
+    pub const WALL_CLOCK: LocalTimePolicy = LocalTimePolicy {
+        gap: Gap::Skipped,
+        fold: Fold::Twice,
+    };
 }
 
 /// Which naming scheme a zone name came from.
@@ -158,7 +354,9 @@ pub fn known_names() -> &'static [KnownName] {
 }
 
 /// Resolve a zone name (Rails, Windows or IANA), ignoring ASCII case and
-/// surrounding whitespace. An empty or whitespace-only name is `UTC`.
+/// surrounding whitespace. An empty or whitespace-only name is `UTC`: a
+/// config's blank `time_zone` means UTC (see [`crate::decisions`]). Faces that
+/// resolve a name a person typed (`routecap zones`) refuse a blank one first.
 pub fn resolve(name: &str) -> Result<ResolvedZone, UnknownZone> {
     let trimmed = name.trim();
     if trimmed.is_empty() {

@@ -53,3 +53,39 @@ fn usage_error_exits_2() {
     assert_eq!(code, 2);
     assert!(out.is_empty());
 }
+
+#[test]
+fn empty_name_is_not_a_zone_name() {
+    for name in ["", "   ", "\t"] {
+        let (code, out, err) = routecap(&["zones", name]);
+        assert_eq!(code, 2, "{name:?}: {err}");
+        assert!(out.is_empty(), "{name:?}: {out}");
+        assert!(
+            err.contains(&format!("{name:?} is not a time zone name (empty)")),
+            "{name:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn empty_name_among_good_ones_fails_the_whole_command() {
+    let (code, out, err) = routecap(&["zones", "UTC", "", "Asia/Kolkata", "--json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("\"\" is not a time zone name (empty)"), "{err}");
+    assert!(!err.contains("unknown time zone"), "{err}");
+}
+
+#[test]
+fn empty_time_zone_in_a_config_is_still_utc() {
+    let config = br#"{"targets": [{"id": "a", "time_zone": ""}, {"id": "b", "time_zone": "  "}]}"#;
+    let (code, out, err) = cli_support::run(
+        &["check", "-", "--at", "2026-11-22T15:00:00Z", "--json"],
+        config,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for c in v["candidates"].as_array().unwrap() {
+        assert_eq!(c["local_time"], "2026-11-22T15:00:00+00:00", "{c}");
+    }
+}

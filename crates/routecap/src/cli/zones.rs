@@ -8,7 +8,8 @@ use super::{emit, json_text, Failure};
 /// Arguments of `routecap zones`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Names to resolve; none lists every accepted name.
+    /// Names to resolve; none lists every accepted name. An empty or blank
+    /// name is an error here (in a config, a blank `time_zone` means UTC).
     names: Vec<String>,
     /// Print JSON: `[{"input", "iana", "kind"}]`.
     #[arg(long)]
@@ -35,6 +36,12 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         let mut rows = Vec::with_capacity(args.names.len());
         let mut errors = Vec::new();
         for n in &args.names {
+            // `zone::resolve` reads a blank name as UTC, which is right for a
+            // config's missing `time_zone` but not for a name asked about.
+            if n.trim().is_empty() {
+                errors.push(format!("{n:?} is not a time zone name (empty)"));
+                continue;
+            }
             match zone::resolve(n) {
                 Ok(r) => rows.push(Row {
                     input: n.clone(),
