@@ -1,8 +1,10 @@
-//! # Where the SPEC is silent: what routecap decided, and why
+//! # Where the routing contract is silent: what routecap decided, and why
 //!
-//! The routing contract (SPEC) leaves some questions open. Each answer below
-//! is what an operator of a pay-per-call network would expect; each is pinned
-//! by tests.
+//! The platforms routecap imports from (Retreaver, Ringba) and the routing
+//! semantics it implements (written out in the repository's
+//! `docs/semantics.md`) leave some questions open. Each answer below is what
+//! an operator of a pay-per-call network would expect; each is pinned by
+//! tests.
 //!
 //! ## Time
 //!
@@ -11,9 +13,20 @@
 //!   them into an explicit transition table over that range so windows and
 //!   hours can ask "when does the offset change next". Instants outside the
 //!   range are input errors, never panics.
-//! - **Zone names**: a missing, `null` or blank zone is `UTC`. When a name
-//!   exists in more than one scheme, Rails wins over Windows over IANA
-//!   (`UTC` is reported as a Rails name); all map to the same zone anyway.
+//! - **Zone names**: in a config, a missing, `null`, empty or
+//!   whitespace-only `time_zone` is `UTC` (exports leave it blank for
+//!   "the account default", which is UTC). `routecap zones ""`, by contrast,
+//!   is an error (exit 2, `"" is not a time zone name (empty)`): a person
+//!   asking about no name has made a mistake. When a name exists in more
+//!   than one scheme, Rails wins over Windows over IANA (`UTC` is reported
+//!   as a Rails name); all map to the same zone anyway.
+//! - **DST**: a local date-time that names one instant (a day or month
+//!   start, a grid cell) is the first instant whose local time is at or
+//!   after it — a skipped time is the instant of the jump, a repeated one
+//!   its earlier occurrence; hours and hourly windows follow the wall clock,
+//!   skipped times never happening and repeated ones happening twice. Named
+//!   in [`crate::zone::LocalTimePolicy`] ([`crate::zone::Gap`],
+//!   [`crate::zone::Fold`]), with worked examples.
 //! - **Hours**: `open == close` is closed all day, and *inverted*
 //!   `open == close` is therefore open all day (the complement of nothing).
 //!   `closed` beats `invert`. An empty hours list means open 24/7, like no

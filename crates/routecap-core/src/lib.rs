@@ -22,7 +22,10 @@
 //! - [`formats`]: the native, Retreaver and Ringba config shapes.
 //! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
 //!
-//! Where the routing contract is silent, [`decisions`] says what routecap does and why.
+//! The routing semantics are written out in the repository's
+//! `docs/semantics.md`; where the routing contract is silent, [`decisions`]
+//! says what routecap does and why. The DST policies for local date-times are
+//! named in [`zone::LocalTimePolicy`].
 //!
 //! # Using the core directly
 //!
