@@ -72,7 +72,10 @@ fn empty_name_among_good_ones_fails_the_whole_command() {
     let (code, out, err) = routecap(&["zones", "UTC", "", "Asia/Kolkata", "--json"]);
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("\"\" is not a time zone name (empty)"), "{err}");
+    assert!(
+        err.contains("\"\" is not a time zone name (empty)"),
+        "{err}"
+    );
     assert!(!err.contains("unknown time zone"), "{err}");
 }
 
