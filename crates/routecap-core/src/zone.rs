@@ -198,9 +198,12 @@ pub enum Fold {
 }
 
 /// The pair of DST rules routecap applies to a local date-time, by use.
-/// Nothing in routecap takes another pair: these constants name what the
-/// engine does, for its docs and for faces that convert local times (the
-/// hours grid, a demo's date-time picker) and must agree with it.
+///
+/// routecap has exactly these two pairs and takes no other as an argument:
+/// the constants name what the engine does, for its docs and for faces that
+/// convert local times (the hours grid, a demo's date-time picker) and must
+/// agree with it. The worked examples are on the variants of [`Gap`] and
+/// [`Fold`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LocalTimePolicy {
     /// A skipped local time.
