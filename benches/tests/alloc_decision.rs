@@ -7,7 +7,7 @@ use routecap_benches::fixture;
 use routecap_core::eligibility::Checker;
 use routecap_core::model::Config;
 use routecap_core::route::{rng_from_seed, Router};
-use routecap_core::state::State;
+use routecap_core::lifecycle::State;
 
 #[global_allocator]
 static A: Counting = Counting;

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 use routecap_core::model::Config;
 use routecap_core::route::{rng_from_seed, RouteRng, Router, Step};
-use routecap_core::state::State;
+use routecap_core::lifecycle::State;
 
 #[path = "../../src/fixture.rs"]
 #[allow(dead_code)]

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use routecap_core::caps::{Limits, Usage};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::money::Money;
-use routecap_core::state::{ConnectOutcome, State};
+use routecap_core::lifecycle::{ConnectOutcome, State};
 use routecap_core::zone::Instant;
 
 fn small_caps() -> impl Strategy<Value = Limits> {

@@ -16,7 +16,7 @@ use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::render;
 use routecap_core::route::{self, Planner, RouteRng};
-use routecap_core::state::{ConnectOutcome, State};
+use routecap_core::lifecycle::{ConnectOutcome, State};
 use routecap_core::zone::{self, Instant};
 use serde_json::{json, Map, Value};
 

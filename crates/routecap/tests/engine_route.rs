@@ -5,7 +5,7 @@
 use routecap::core::eligibility;
 use routecap::core::formats::parse_config;
 use routecap::core::route::{self, Step};
-use routecap::core::state::ConnectOutcome;
+use routecap::core::lifecycle::ConnectOutcome;
 use routecap::Engine;
 
 fn example() -> Engine {

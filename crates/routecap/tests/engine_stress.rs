@@ -15,7 +15,8 @@ use engine_support::*;
 use routecap::core::caps::{Limits, Trigger};
 use routecap::core::model::{CandidateRef, Config};
 use routecap::core::money::Money;
-use routecap::core::state::{ConnectOutcome, Snapshot};
+use routecap::core::lifecycle::ConnectOutcome;
+use routecap::core::snapshot::Snapshot;
 use routecap::core::zone::{Instant, Zone};
 use routecap::Engine;
 

@@ -12,7 +12,7 @@
 //! - **Hot data is compact.** Caps, interned hours, zone and route key of
 //!   every owner sit in one array; the config's `Target` is about 3 KB.
 //! - **Reports are kept.** A target's report is reused from the previous
-//!   decision while its counters keep their stamp (see `state.rs`) and the
+//!   decision while its counters keep their stamp (see [`crate::counters`]) and the
 //!   instant has not crossed the next boundary its reasons read: the end of
 //!   a window of a set cap, the next open/close minute of today's hours, the
 //!   end of the offset span, or the local hour for a concurrency matrix.
@@ -28,11 +28,11 @@ use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use super::{CandidateReport, Caps, Clock, Owner, Reason, ReasonCode};
+use super::{fill_report, CandidateReport, Caps, Clock, Judge, Owner, Reason};
 use crate::caps::Period;
+use crate::counters::Ledger;
 use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
 use crate::model::{CandidateRef, Config};
-use crate::state::State;
 use crate::window::window;
 use crate::zone::{Instant, Zone};
 
@@ -256,28 +256,31 @@ impl Caches {
                     weight,
                 }
             };
-        let mut hots: Vec<Hot> = config
-            .targets
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let grouped = config.groups_of(i).next().is_some();
+        let mut grouped = vec![false; config.targets.len()];
+        for &m in config.groups.iter().flat_map(|g| &g.members) {
+            if let Some(x) = grouped.get_mut(m) {
+                *x = true;
+            }
+        }
+        let key = |c| config.step_key(c).unwrap_or_default();
+        let mut hots: Vec<Hot> = (config.targets.iter().zip(grouped).enumerate())
+            .map(|(i, (t, grouped))| {
                 hot(
                     &t.zone,
                     t.hours.as_ref(),
                     &t.limits,
                     (t.paused, t.concurrency_matrix.is_some(), grouped),
-                    (t.priority, t.weight),
+                    key(CandidateRef::Target(i)),
                 )
             })
             .collect();
-        hots.extend(config.groups.iter().map(|g| {
+        hots.extend(config.groups.iter().enumerate().map(|(i, g)| {
             hot(
                 &g.zone,
                 g.hours.as_ref(),
                 &g.limits,
                 (false, g.concurrency_matrix.is_some(), false),
-                (g.effective_priority(), g.effective_weight()),
+                key(CandidateRef::Group(i)),
             )
         }));
         Caches {
@@ -297,7 +300,7 @@ impl Caches {
         &mut self,
         k: usize,
         config: &Config,
-        state: &State,
+        ledger: &Ledger,
         now: Now,
         out: &mut Vec<Reason>,
     ) -> i64 {
@@ -327,7 +330,7 @@ impl Caches {
                 .get(g)
                 .and_then(|g| g.concurrency_matrix.as_ref()),
         };
-        let (counters, held) = state.counters(owner, now.at);
+        let (counters, held) = ledger.counters(owner, now.at);
         let hours = self.schedules.get(hot.hours as usize);
         Owner {
             hours,
@@ -361,64 +364,41 @@ impl Caches {
         until
     }
 
-    /// [`super::reasons_of`] through the caches; returns until when the
-    /// target's own reasons stay the same (see [`Caches::owner_reasons`]).
-    fn target_reasons(
-        &mut self,
-        config: &Config,
-        state: &State,
-        t: usize,
-        skip: Option<usize>,
-        now: Now,
-        out: &mut Vec<Reason>,
-    ) -> i64 {
-        if t >= self.targets {
-            return now.s;
-        }
-        if self.hot.get(t).is_some_and(|h| h.paused) {
-            out.push(Reason {
-                code: ReasonCode::Paused,
-                group: None,
-                used: None,
-                limit: None,
-                until: None,
-            });
-        }
-        let until = self.owner_reasons(t, config, state, now, out);
-        for &g in state.groups_of(t) {
-            if Some(g) != skip {
-                self.group_reasons(config, state, g, now, out);
-            }
-        }
-        until
-    }
-
-    /// [`super::group_reasons`] through the caches.
-    fn group_reasons(
-        &mut self,
-        config: &Config,
-        state: &State,
-        g: usize,
-        now: Now,
-        out: &mut Vec<Reason>,
-    ) {
-        if g < config.groups.len() {
-            self.owner_reasons(self.targets + g, config, state, now, out);
-        }
-    }
-
-    /// `(priority, weight)` of an eligible report's route step, as
-    /// [`crate::route`] reads them from the config.
+    /// `(priority, weight)` of a routable report's step: the
+    /// [`Config::step_key`] copied into the hot data.
     fn step_key(&self, rep: &CandidateReport) -> Option<(i32, u32)> {
-        if !rep.eligible {
+        if !rep.is_routable() {
             return None;
         }
         let k = match rep.candidate {
             CandidateRef::Target(t) => t,
-            CandidateRef::Group(g) if !rep.eligible_members.is_empty() => self.targets + g,
-            CandidateRef::Group(_) => return None,
+            CandidateRef::Group(g) => self.targets + g,
         };
         self.hot.get(k).map(|h| (h.priority, h.weight))
+    }
+}
+
+/// The shared reason builder's source of own reasons, through the caches.
+struct Fast<'a> {
+    caches: &'a mut Caches,
+    config: &'a Config,
+    ledger: &'a Ledger,
+    now: Now,
+}
+
+impl Judge for Fast<'_> {
+    fn paused(&self, t: usize) -> bool {
+        self.caches.hot.get(t).is_some_and(|h| h.paused)
+    }
+
+    fn own(&mut self, owner: CandidateRef, out: &mut Vec<Reason>) -> i64 {
+        let k = match owner {
+            CandidateRef::Target(t) if t < self.caches.targets => t,
+            CandidateRef::Group(g) if g < self.config.groups.len() => self.caches.targets + g,
+            _ => return i64::MIN,
+        };
+        self.caches
+            .owner_reasons(k, self.config, self.ledger, self.now, out)
     }
 }
 
@@ -473,7 +453,12 @@ impl Checker {
 
     /// Eligibility of the config's default candidates at `at`, as
     /// [`check`](super::check).
-    pub fn check(&mut self, config: &Config, state: &State, at: Instant) -> &[CandidateReport] {
+    pub fn check(
+        &mut self,
+        config: &Config,
+        state: &Ledger,
+        at: Instant,
+    ) -> &[CandidateReport] {
         self.fit(config);
         let cands = core::mem::take(&mut self.candidates);
         self.run(config, state, at, &cands, true);
@@ -486,7 +471,7 @@ impl Checker {
     pub fn check_candidates(
         &mut self,
         config: &Config,
-        state: &State,
+        state: &Ledger,
         at: Instant,
         cands: &[CandidateRef],
     ) -> &[CandidateReport] {
@@ -495,6 +480,28 @@ impl Checker {
         self.forget();
         self.run(config, state, at, cands, false);
         self.reports()
+    }
+
+    /// One decision with a fresh checker, its reports handed over: the
+    /// one-shot [`check`](super::check) (`cands` `None`: the default
+    /// candidates) and [`check_candidates`](super::check_candidates).
+    pub(crate) fn once(
+        config: &Config,
+        ledger: &Ledger,
+        at: Instant,
+        cands: Option<&[CandidateRef]>,
+    ) -> Vec<CandidateReport> {
+        let mut checker = Checker::new(config);
+        match cands {
+            Some(cands) => checker.run(config, ledger, at, cands, false),
+            None => {
+                let cands = core::mem::take(&mut checker.candidates);
+                checker.run(config, ledger, at, &cands, false);
+            }
+        }
+        let mut reports = checker.reports;
+        reports.truncate(checker.len);
+        reports
     }
 
     /// `(priority, weight)` of each report's route step if it is eligible:
@@ -530,7 +537,7 @@ impl Checker {
     fn run(
         &mut self,
         config: &Config,
-        state: &State,
+        ledger: &Ledger,
         at: Instant,
         cands: &[CandidateRef],
         keep: bool,
@@ -544,11 +551,7 @@ impl Checker {
         }
         let mut n = 0;
         for &candidate in cands {
-            let known = match candidate {
-                CandidateRef::Target(t) => t < config.targets.len(),
-                CandidateRef::Group(g) => g < config.groups.len(),
-            };
-            if !known {
+            if !super::known(config, candidate) {
                 continue;
             }
             if n == self.reports.len() {
@@ -561,7 +564,7 @@ impl Checker {
             }
             if keep {
                 if let (CandidateRef::Target(t), Some(m)) = (candidate, self.memo.get(n)) {
-                    let stamp = state.stable_stamp(t);
+                    let stamp = ledger.stable_stamp(t);
                     if m.stamp != 0 && Some(m.stamp) == stamp && contains((m.from, m.until), now.s)
                     {
                         n += 1;
@@ -574,64 +577,39 @@ impl Checker {
             };
             let memo = if keep { self.memo.get_mut(n) } else { None };
             n += 1;
-            rep.candidate = candidate;
-            rep.reasons.clear();
-            rep.eligible_members.clear();
-            match candidate {
-                CandidateRef::Target(t) => {
-                    let until =
-                        self.caches
-                            .target_reasons(config, state, t, None, now, &mut rep.reasons);
-                    let grouped = self.caches.hot.get(t).is_none_or(|h| h.grouped);
-                    if let Some(m) = memo {
-                        *m = Memo {
-                            stamp: if grouped {
-                                0
-                            } else {
-                                state.stable_stamp(t).unwrap_or(0)
-                            },
-                            from: now.s,
-                            until,
-                        };
-                    }
-                }
-                CandidateRef::Group(g) => {
-                    if let Some(m) = memo {
-                        m.stamp = 0;
-                    }
-                    self.caches
-                        .group_reasons(config, state, g, now, &mut rep.reasons);
-                    // the group is the candidate: its own reasons carry no group
-                    for r in &mut rep.reasons {
-                        r.group = None;
-                    }
-                    let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
-                    for &m in members {
-                        self.scratch.clear();
-                        self.caches.target_reasons(
-                            config,
-                            state,
-                            m,
-                            Some(g),
-                            now,
-                            &mut self.scratch,
-                        );
-                        if self.scratch.is_empty() && m < config.targets.len() {
-                            rep.eligible_members.push(m);
-                        }
-                    }
-                    if rep.eligible_members.is_empty() {
-                        rep.reasons.push(Reason {
-                            code: ReasonCode::NoEligibleMember,
-                            group: None,
-                            used: None,
-                            limit: None,
-                            until: None,
-                        });
-                    }
-                }
+            let mut judge = Fast {
+                caches: &mut self.caches,
+                config,
+                ledger,
+                now,
+            };
+            let until = fill_report(
+                &mut judge,
+                config,
+                ledger,
+                candidate,
+                rep,
+                &mut self.scratch,
+            );
+            if let Some(m) = memo {
+                // a group's report, or a grouped target's, reads other
+                // owners' counters too: never kept
+                let kept = match candidate {
+                    CandidateRef::Target(t) => self
+                        .caches
+                        .hot
+                        .get(t)
+                        .is_some_and(|h| !h.grouped)
+                        .then(|| ledger.stable_stamp(t))
+                        .flatten(),
+                    CandidateRef::Group(_) => None,
+                };
+                *m = Memo {
+                    stamp: kept.unwrap_or(0),
+                    from: now.s,
+                    until,
+                };
             }
-            rep.eligible = rep.reasons.is_empty();
             let key = self.caches.step_key(rep);
             match self.keys.get_mut(n - 1) {
                 Some(k) => *k = key,
