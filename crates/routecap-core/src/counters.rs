@@ -1,8 +1,8 @@
 //! Windowed counters: what each target and group has used, per cap window.
 //!
 //! This module is pure window arithmetic over counts and money. It knows
-//! nothing of eligibility or of calls: [`crate::eligibility`] reads a
-//! [`Ledger`], and [`crate::lifecycle`] changes it after checking.
+//! nothing of eligibility or of calls: the `eligibility` module reads a
+//! [`Ledger`], and the `lifecycle` module changes it after checking.
 //!
 //! # Windows
 //!
@@ -39,7 +39,7 @@
 //! # Stamps
 //!
 //! Every change of an owner's counters gives it a fresh stamp, so that the
-//! fast [`crate::eligibility::Checker`] can keep a target's report while its
+//! fast eligibility `Checker` can keep a target's report while its
 //! counters are unchanged. Stamps only key caches: they are not part of any
 //! value and never change an answer.
 
@@ -576,7 +576,14 @@ impl Ledger {
 
     /// Add `count` calls and `revenue` at `at` to target `t` and its groups,
     /// each in the windows of its own zone.
-    pub(crate) fn add(&mut self, config: &Config, t: usize, at: Instant, count: u64, revenue: Money) {
+    pub(crate) fn add(
+        &mut self,
+        config: &Config,
+        t: usize,
+        at: Instant,
+        count: u64,
+        revenue: Money,
+    ) {
         if let Some(target) = config.targets.get(t) {
             self.with_target(t, |c| c.add(&target.zone, at, count, revenue));
         }

@@ -28,10 +28,10 @@ mod checker;
 use chrono::{DateTime, Datelike, Timelike};
 
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
+use crate::counters::{Counters, Ledger};
 use crate::hours::WeeklyHours;
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
-use crate::counters::{Counters, Ledger};
 use crate::window::{window, Window};
 use crate::zone::{Instant, Zone};
 
@@ -154,11 +154,7 @@ impl CandidateReport {
 /// Eligibility of the config's default candidates at `at`: the fast path
 /// ([`Checker`]) run once. `state` is the counters: a [`Ledger`], or the
 /// lifecycle's `State`, which reads as one.
-pub fn check(
-    config: &Config,
-    state: &Ledger,
-    at: Instant,
-) -> Vec<CandidateReport> {
+pub fn check(config: &Config, state: &Ledger, at: Instant) -> Vec<CandidateReport> {
     Checker::once(config, state, at, None)
 }
 
@@ -191,7 +187,14 @@ pub fn candidate_report(
         eligible_members: Vec::new(),
     };
     let mut judge = Direct { config, ledger, at };
-    fill_report(&mut judge, config, ledger, candidate, &mut rep, &mut Vec::new());
+    fill_report(
+        &mut judge,
+        config,
+        ledger,
+        candidate,
+        &mut rep,
+        &mut Vec::new(),
+    );
     Some(rep)
 }
 
@@ -333,7 +336,13 @@ impl Judge for Direct<'_> {
                     return i64::MIN;
                 };
                 let z = &group.zone;
-                (z, &group.hours, &group.limits, &group.concurrency_matrix, Some(g))
+                (
+                    z,
+                    &group.hours,
+                    &group.limits,
+                    &group.concurrency_matrix,
+                    Some(g),
+                )
             }
         };
         let (counters, held) = self.ledger.counters(owner, self.at);

@@ -143,8 +143,8 @@ impl Config {
 
     /// `(priority, weight)` of a candidate as one route step: a target's
     /// own, a group's effective ones; `None` outside the config. The one
-    /// source of a step's key, for the planner, the fast checker and
-    /// [`crate::route::first_place_chances`].
+    /// source of a step's key, for the planner, the fast checker and the
+    /// first-place chances every face shows.
     pub fn step_key(&self, candidate: CandidateRef) -> Option<(i32, u32)> {
         match candidate {
             CandidateRef::Target(t) => self.targets.get(t).map(|t| (t.priority, t.weight)),

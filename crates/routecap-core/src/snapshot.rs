@@ -147,7 +147,9 @@ pub enum SnapshotError {
     #[error("invalid snapshot: call {0:?} converted_at: converted_at and revenue go together")]
     HalfConversion(String),
     /// A reservation that is ended, converted or counted.
-    #[error("invalid snapshot: call {0:?} phase: a reservation cannot be ended, converted or counted")]
+    #[error(
+        "invalid snapshot: call {0:?} phase: a reservation cannot be ended, converted or counted"
+    )]
     SettledReservation(String),
 }
 

@@ -433,7 +433,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
         let doc = open.repeat(100_000);
         let e = err_bytes(doc.as_bytes(), None);
         assert!(e.path().starts_with("line 1 column "), "{e}");
-        assert_eq!(e.expected(), "invalid JSON: recursion limit exceeded", "{e}");
+        assert_eq!(
+            e.expected(),
+            "invalid JSON: recursion limit exceeded",
+            "{e}"
+        );
     }
 }
 
@@ -476,7 +480,11 @@ fn long_values_are_truncated() {
     let name = "x".repeat(500);
     let e = err(json!({"targets": [{"id": "a", "time_zone": name}]}), None);
     assert_eq!(e.path(), "targets[0].time_zone");
-    assert_eq!(e.value().chars().count(), 61, "60 characters and an ellipsis");
+    assert_eq!(
+        e.value().chars().count(),
+        61,
+        "60 characters and an ellipsis"
+    );
     assert!(e.value().ends_with('…'));
 }
 

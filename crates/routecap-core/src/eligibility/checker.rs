@@ -453,12 +453,7 @@ impl Checker {
 
     /// Eligibility of the config's default candidates at `at`, as
     /// [`check`](super::check).
-    pub fn check(
-        &mut self,
-        config: &Config,
-        state: &Ledger,
-        at: Instant,
-    ) -> &[CandidateReport] {
+    pub fn check(&mut self, config: &Config, state: &Ledger, at: Instant) -> &[CandidateReport] {
         self.fit(config);
         let cands = core::mem::take(&mut self.candidates);
         self.run(config, state, at, &cands, true);

@@ -1,10 +1,10 @@
 //! `routecap route CONFIG [--at T] [--seed N] [--json]`.
 
 use routecap_core::eligibility::{self, CandidateReport};
+use routecap_core::lifecycle::State;
 use routecap_core::model::Config;
 use routecap_core::render;
 use routecap_core::route::{self, Step};
-use routecap_core::lifecycle::State;
 use routecap_core::zone::Instant;
 
 use super::check::{reason_text, until_text};
