@@ -310,6 +310,19 @@ pub fn step_key(config: &Config, step: &Step<'_>) -> (i32, u32) {
 /// weights of the lowest priority tier, uniform over that tier when it
 /// weighs 0, and 0 for every later tier. What a user compares first-place
 /// counts against; every face shows the same numbers.
+///
+/// ```
+/// use routecap_core::formats::parse_config;
+/// use routecap_core::route::{first_place_chances, step_key, Step};
+///
+/// let config = parse_config(br#"{"targets": [
+///   {"id": "a", "weight": 3}, {"id": "b", "weight": 1}, {"id": "c", "priority": 2}
+/// ]}"#, "c.json", None)?;
+/// let plan = [Step::Target(1), Step::Target(0), Step::Target(2)];
+/// assert_eq!(step_key(&config, &plan[2]), (2, 1));
+/// assert_eq!(first_place_chances(&config, &plan), [0.25, 0.75, 0.0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn first_place_chances(config: &Config, plan: &[Step<'_>]) -> Vec<f64> {
     let keys: Vec<(i32, u32)> = plan.iter().map(|s| step_key(config, s)).collect();
     let Some(top) = keys.iter().map(|&(p, _)| p).min() else {

@@ -26,7 +26,7 @@
 
 use chrono_tz::Tz;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::{fill_report, CandidateReport, Caps, Clock, Judge, Owner, Reason};
 use crate::caps::Period;
@@ -52,6 +52,8 @@ struct ZoneClock {
     zone: Zone,
     /// Unix second the local fields were computed for, or [`NEVER`].
     at: i64,
+    /// The same instant.
+    instant: Instant,
     /// `[start, end)` of the offset span in force.
     span: (i64, i64),
     offset: i32,
@@ -72,6 +74,7 @@ impl ZoneClock {
         ZoneClock {
             zone,
             at: NEVER,
+            instant: Instant::MIN_UTC,
             span: (0, 0),
             offset: 0,
             bounds: [(0, 0); 3],
@@ -92,15 +95,27 @@ impl ZoneClock {
             self.span = (span.start.unwrap_or(i64::MIN), span.end.unwrap_or(i64::MAX));
             self.offset = span.offset;
         }
-        for (i, p) in Period::ALL.into_iter().enumerate() {
-            if !contains(self.bounds[i], s) {
-                let w = window(&self.zone, p, at);
-                self.bounds[i] = (w.start.timestamp(), w.end.timestamp());
-                self.ends[i] = w.end;
-            }
-        }
         (self.weekday, self.minute) = local_weekday_minute(s, self.offset);
         self.at = s;
+        self.instant = at;
+    }
+
+    /// `[start, end)` of the window of `Period::ALL[i]` containing the
+    /// current instant, computed only when some owner of this zone has a
+    /// cap of that period and the instant has left the cached one.
+    #[inline]
+    fn bound(&mut self, i: usize) -> (i64, i64) {
+        let Some(&b) = self.bounds.get(i) else {
+            return (self.at, self.at);
+        };
+        if contains(b, self.at) {
+            return b;
+        }
+        let w = window(&self.zone, Period::ALL[i], self.instant);
+        let b = (w.start.timestamp(), w.end.timestamp());
+        self.bounds[i] = b;
+        self.ends[i] = w.end;
+        b
     }
 
     /// The first instant after the current one at which `hours` may change
@@ -140,7 +155,7 @@ const NO_REOPEN: Reopen = Reopen {
 
 /// A [`Clock`] over a fresh [`ZoneClock`] and one owner's reopening cache.
 struct Cached<'a> {
-    clock: &'a ZoneClock,
+    clock: &'a mut ZoneClock,
     at: Instant,
     reopen: &'a mut Reopen,
 }
@@ -170,7 +185,8 @@ impl Clock for Cached<'_> {
 
     #[inline]
     fn window(&mut self, i: usize) -> (i64, Instant) {
-        (self.clock.bounds[i].0, self.clock.ends[i])
+        let (start, _) = self.clock.bound(i);
+        (start, self.clock.ends[i])
     }
 
     fn weekday_hour(&self) -> (u32, u32) {
@@ -214,9 +230,53 @@ struct Caches {
     targets: usize,
 }
 
+/// A multiply-rotate hasher for interning zones and hours tables while a
+/// checker is built: SipHash made up a third of a one-shot check, and these
+/// keys are a config's own small values, hashed once per owner.
+#[derive(Clone, Copy, Debug, Default)]
+struct QuickHasher(u64);
+
+impl QuickHasher {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for QuickHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.add(u64::from(x));
+    }
+    fn write_u16(&mut self, x: u16) {
+        self.add(u64::from(x));
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.add(u64::from(x));
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.add(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Interning index: key → position in its list.
+type Interner<K> = HashMap<K, u32, BuildHasherDefault<QuickHasher>>;
+
 /// Index of `key` in `list`, appending it the first time it is seen.
 fn intern<K: Eq + Hash + Clone, V>(
-    index: &mut HashMap<K, u32>,
+    index: &mut Interner<K>,
     list: &mut Vec<V>,
     key: &K,
     make: impl FnOnce() -> V,
@@ -233,8 +293,8 @@ fn intern<K: Eq + Hash + Clone, V>(
 
 impl Caches {
     fn new(config: &Config) -> Self {
-        let (mut clocks, mut zone_index) = (Vec::new(), HashMap::<Tz, u32>::new());
-        let (mut schedules, mut hours_index) = (Vec::new(), HashMap::<WeeklyHours, u32>::new());
+        let (mut clocks, mut zone_index) = (Vec::new(), Interner::<Tz>::default());
+        let (mut schedules, mut hours_index) = (Vec::new(), Interner::<WeeklyHours>::default());
         let mut hot =
             |zone: &Zone, hours: Option<&WeeklyHours>, limits, (paused, matrix, grouped), key| {
                 let clock = intern(&mut zone_index, &mut clocks, &zone.tz(), || {
@@ -352,14 +412,14 @@ impl Caches {
         let mut until = i64::MAX;
         for i in 0..3 {
             if hot.caps.count(i).is_some() || hot.caps.revenue(i).is_some() {
-                until = until.min(clock.bounds[i].1);
+                until = until.min(clock.bound(i).1);
             }
         }
         if let Some(h) = hours {
             until = until.min(clock.hours_boundary(h));
         }
         if hot.matrix {
-            until = until.min(clock.span.1).min(clock.bounds[0].1);
+            until = until.min(clock.span.1).min(clock.bound(0).1);
         }
         until
     }
