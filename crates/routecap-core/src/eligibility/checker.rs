@@ -24,13 +24,14 @@
 //! instants may come in any order (time going backwards only costs a
 //! recomputation).
 
+use chrono::DateTime;
 use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::{fill_report, CandidateReport, Caps, Clock, Judge, Owner, Reason};
 use crate::caps::Period;
-use crate::counters::Ledger;
+use crate::counters::{Counters, Ledger};
 use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
 use crate::model::{CandidateRef, Config};
 use crate::window::window;
@@ -105,17 +106,32 @@ impl ZoneClock {
     /// cap of that period and the instant has left the cached one.
     #[inline]
     fn bound(&mut self, i: usize) -> (i64, i64) {
+        self.bound_or(i, None)
+    }
+
+    /// [`ZoneClock::bound`], taking the window from `known` (an owner's
+    /// counters that already hold it) rather than computing it.
+    #[inline]
+    fn bound_or(&mut self, i: usize, known: Option<&Counters>) -> (i64, i64) {
         let Some(&b) = self.bounds.get(i) else {
             return (self.at, self.at);
         };
         if contains(b, self.at) {
             return b;
         }
-        let w = window(&self.zone, Period::ALL[i], self.instant);
-        let b = (w.start.timestamp(), w.end.timestamp());
-        self.bounds[i] = b;
-        self.ends[i] = w.end;
-        b
+        let kept = known
+            .and_then(|c| c.known_window(i, self.at))
+            .and_then(|(start, end)| Some((start, end, DateTime::from_timestamp(end, 0)?)));
+        let (start, end, end_at) = match kept {
+            Some(k) => k,
+            None => {
+                let w = window(&self.zone, Period::ALL[i], self.instant);
+                (w.start.timestamp(), w.end.timestamp(), w.end)
+            }
+        };
+        self.bounds[i] = (start, end);
+        self.ends[i] = end_at;
+        (start, end)
     }
 
     /// The first instant after the current one at which `hours` may change
@@ -158,6 +174,8 @@ struct Cached<'a> {
     clock: &'a mut ZoneClock,
     at: Instant,
     reopen: &'a mut Reopen,
+    /// The owner's counters, which may already know a window.
+    counters: &'a Counters,
 }
 
 impl Clock for Cached<'_> {
@@ -185,7 +203,7 @@ impl Clock for Cached<'_> {
 
     #[inline]
     fn window(&mut self, i: usize) -> (i64, Instant) {
-        let (start, _) = self.clock.bound(i);
+        let (start, _) = self.clock.bound_or(i, Some(self.counters));
         (start, self.clock.ends[i])
     }
 
@@ -274,21 +292,36 @@ impl Hasher for QuickHasher {
 /// Interning index: key → position in its list.
 type Interner<K> = HashMap<K, u32, BuildHasherDefault<QuickHasher>>;
 
-/// Index of `key` in `list`, appending it the first time it is seen.
+/// Entries of an interned list found by a plain scan; only later ones go
+/// through the hash index (a handful of zones or schedules is the usual
+/// case, and scanning them beats hashing).
+const SCANNED: usize = 8;
+
+/// Index of `key` in `list` (`same` tells whether an entry is `key`'s),
+/// appending it the first time it is seen.
 fn intern<K: Eq + Hash + Clone, V>(
     index: &mut Interner<K>,
     list: &mut Vec<V>,
     key: &K,
+    same: impl Fn(&V) -> bool,
     make: impl FnOnce() -> V,
 ) -> u32 {
-    if let Some(&i) = index.get(key) {
-        return i;
+    // fewer than 2^32 owners, so positions fit
+    let pos = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    if let Some(i) = list.iter().take(SCANNED).position(same) {
+        return pos(i);
     }
-    // fewer than 2^32 owners, so this fits
-    let i = u32::try_from(list.len()).unwrap_or(u32::MAX);
+    if list.len() > SCANNED {
+        if let Some(&i) = index.get(key) {
+            return i;
+        }
+    }
+    let i = list.len();
     list.push(make());
-    index.insert(key.clone(), i);
-    i
+    if i >= SCANNED {
+        index.insert(key.clone(), pos(i));
+    }
+    pos(i)
 }
 
 impl Caches {
@@ -297,11 +330,19 @@ impl Caches {
         let (mut schedules, mut hours_index) = (Vec::new(), Interner::<WeeklyHours>::default());
         let mut hot =
             |zone: &Zone, hours: Option<&WeeklyHours>, limits, (paused, matrix, grouped), key| {
-                let clock = intern(&mut zone_index, &mut clocks, &zone.tz(), || {
+                let tz = zone.tz();
+                let same = |c: &ZoneClock| c.zone.tz() == tz;
+                let clock = intern(&mut zone_index, &mut clocks, &tz, same, || {
                     ZoneClock::new(zone.clone())
                 });
                 let hours = hours.map_or(NO_HOURS, |h| {
-                    intern(&mut hours_index, &mut schedules, h, || h.clone())
+                    intern(
+                        &mut hours_index,
+                        &mut schedules,
+                        h,
+                        |s| s == h,
+                        || h.clone(),
+                    )
                 });
                 let (priority, weight) = key;
                 Hot {
@@ -323,8 +364,9 @@ impl Caches {
             }
         }
         let key = |c| config.step_key(c).unwrap_or_default();
-        let mut hots: Vec<Hot> = (config.targets.iter().zip(grouped).enumerate())
-            .map(|(i, (t, grouped))| {
+        let mut hots: Vec<Hot> = Vec::with_capacity(config.targets.len() + config.groups.len());
+        hots.extend(
+            (config.targets.iter().zip(grouped).enumerate()).map(|(i, (t, grouped))| {
                 hot(
                     &t.zone,
                     t.hours.as_ref(),
@@ -332,8 +374,8 @@ impl Caches {
                     (t.paused, t.concurrency_matrix.is_some(), grouped),
                     key(CandidateRef::Target(i)),
                 )
-            })
-            .collect();
+            }),
+        );
         hots.extend(config.groups.iter().enumerate().map(|(i, g)| {
             hot(
                 &g.zone,
@@ -405,6 +447,7 @@ impl Caches {
                 clock,
                 at: now.at,
                 reopen,
+                counters,
             },
             out,
         );
@@ -547,6 +590,9 @@ impl Checker {
         cands: Option<&[CandidateRef]>,
     ) -> Vec<CandidateReport> {
         let mut checker = Checker::new(config);
+        let n = cands.map_or(checker.candidates.len(), <[_]>::len);
+        checker.reports.reserve_exact(n);
+        checker.keys.reserve_exact(n);
         match cands {
             Some(cands) => checker.run(config, ledger, at, cands, false),
             None => {
