@@ -18,10 +18,11 @@
 //! containing groups, a group as a candidate) are written once, over a
 //! source of each owner's own reasons. Two sources exist and differ only in
 //! how they read the clock: [`Checker`] caches per zone and per owner (what
-//! [`check`] and [`check_candidates`] use, so a one-shot check is the fast
-//! path run once), and a direct one that computes one owner's facts from
-//! its zone (what the lifecycle's re-check of a single target uses, where
-//! building caches for every target would cost more than it saves).
+//! [`check`] and [`check_candidates`] use on a config of some size, so a
+//! one-shot check is the fast path run once), and a direct one that
+//! computes one owner's facts from its zone (what the lifecycle's re-check
+//! of a single target and small configs use, where building caches for
+//! every owner would cost more than it saves).
 
 mod checker;
 
@@ -152,10 +153,11 @@ impl CandidateReport {
 }
 
 /// Eligibility of the config's default candidates at `at`: the fast path
-/// ([`Checker`]) run once. `state` is the counters: a [`Ledger`], or the
-/// lifecycle's `State`, which reads as one.
+/// ([`Checker`]) run once, or for a small config the same reason builder
+/// reading each zone directly. `state` is the
+/// counters: a [`Ledger`], or the lifecycle's `State`, which reads as one.
 pub fn check(config: &Config, state: &Ledger, at: Instant) -> Vec<CandidateReport> {
-    Checker::once(config, state, at, None)
+    once(config, state, at, None)
 }
 
 /// Eligibility of the given candidates at `at`, in their order. Indices
@@ -166,7 +168,56 @@ pub fn check_candidates(
     at: Instant,
     cands: &[CandidateRef],
 ) -> Vec<CandidateReport> {
-    Checker::once(config, state, at, Some(cands))
+    once(config, state, at, Some(cands))
+}
+
+/// Below this many owners (targets and groups), a one-shot check reads
+/// each owner's zone directly: the [`Checker`]'s caches pay for themselves
+/// only when owners share zones and schedules (at 10 targets in 10 zones
+/// building them cost more than they saved; at 1,000 the checker halves
+/// the time).
+const DIRECT_BELOW: usize = 32;
+
+/// One decision, handed over as owned reports (`cands` `None`: the
+/// default candidates).
+fn once(
+    config: &Config,
+    ledger: &Ledger,
+    at: Instant,
+    cands: Option<&[CandidateRef]>,
+) -> Vec<CandidateReport> {
+    if config.targets.len() + config.groups.len() >= DIRECT_BELOW {
+        return Checker::once(config, ledger, at, cands);
+    }
+    let default;
+    let cands = match cands {
+        Some(c) => c,
+        None => {
+            default = config.default_candidates();
+            &default
+        }
+    };
+    let mut judge = Direct { config, ledger, at };
+    let mut scratch = Vec::new();
+    let mut reports = Vec::with_capacity(cands.len());
+    for &candidate in cands.iter().filter(|&&c| known(config, c)) {
+        let mut rep = CandidateReport {
+            candidate,
+            eligible: true,
+            reasons: Vec::new(),
+            eligible_members: Vec::new(),
+        };
+        fill_report(
+            &mut judge,
+            config,
+            ledger,
+            candidate,
+            &mut rep,
+            &mut scratch,
+        );
+        reports.push(rep);
+    }
+    reports
 }
 
 /// The report of one candidate; `None` for an index outside the config.
