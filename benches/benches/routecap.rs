@@ -17,8 +17,8 @@ use rand::SeedableRng;
 use routecap_benches::{fixture, naive};
 use routecap_core::caps::Period;
 use routecap_core::eligibility::{self, CandidateReport, Checker};
+use routecap_core::lifecycle::State;
 use routecap_core::route::{rng_from_seed, Router, Step};
-use routecap_core::state::State;
 use routecap_core::window::window_start;
 use routecap_core::zone::{resolve, ZoneCache};
 

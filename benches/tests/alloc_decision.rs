@@ -5,9 +5,9 @@
 use routecap_benches::alloc_count::{allocations, Counting};
 use routecap_benches::fixture;
 use routecap_core::eligibility::Checker;
+use routecap_core::lifecycle::State;
 use routecap_core::model::Config;
 use routecap_core::route::{rng_from_seed, Router};
-use routecap_core::state::State;
 
 #[global_allocator]
 static A: Counting = Counting;

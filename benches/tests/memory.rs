@@ -7,8 +7,8 @@
 
 use routecap_benches::alloc_count::{live_bytes, Counting};
 use routecap_benches::fixture;
+use routecap_core::lifecycle::State;
 use routecap_core::route::{rng_from_seed, Router};
-use routecap_core::state::State;
 
 #[global_allocator]
 static A: Counting = Counting;

@@ -4,8 +4,8 @@
 
 use routecap_benches::{fixture, naive};
 use routecap_core::eligibility::check;
+use routecap_core::lifecycle::State;
 use routecap_core::model::CandidateRef;
-use routecap_core::state::State;
 
 #[test]
 fn naive_peer_agrees_on_eligibility() {

@@ -164,7 +164,7 @@ fn the_three_shapes_count_caps_identically() {
         assert!(
             matches!(
                 engine.connect("c1", &id, t1).unwrap(),
-                routecap_core::state::ConnectOutcome::Connected
+                routecap_core::lifecycle::ConnectOutcome::Connected
             ),
             "{f:?}"
         );

@@ -6,9 +6,9 @@
 
 use std::cell::RefCell;
 
+use routecap_core::lifecycle::State;
 use routecap_core::model::Config;
 use routecap_core::route::{rng_from_seed, RouteRng, Router, Step};
-use routecap_core::state::State;
 
 #[path = "../../src/fixture.rs"]
 #[allow(dead_code)]

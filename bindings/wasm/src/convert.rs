@@ -22,10 +22,10 @@ pub fn error(message: &str) -> JsValue {
 pub fn config_error(e: &ConfigError) -> JsValue {
     let err = Error::new(&e.to_string());
     for (k, v) in [
-        ("file", &e.file),
-        ("path", &e.path),
-        ("value", &e.value),
-        ("expected", &e.expected),
+        ("file", e.file()),
+        ("path", e.path()),
+        ("value", e.value()),
+        ("expected", e.expected()),
     ] {
         // Setting a property on a fresh Error cannot fail; ignore if it does.
         let _ = Reflect::set(&err, &JsValue::from_str(k), &JsValue::from_str(v));

@@ -19,10 +19,11 @@ mod grid;
 
 use routecap_core::eligibility::{self, CandidateReport};
 use routecap_core::formats::{self, Format};
+use routecap_core::lifecycle::{ConnectOutcome, LifecycleError, State};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::render;
 use routecap_core::route;
-use routecap_core::state::{ConnectOutcome, LifecycleError, Snapshot, State};
+use routecap_core::snapshot::Snapshot;
 use routecap_core::zone::{self, Instant, Zone};
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;

@@ -1,7 +1,7 @@
 //! Cap limits, imported usage and count triggers (SPEC §4).
 //!
-//! This module only describes *what* the limits are; [`crate::window`] says
-//! which instants share a window and [`crate::state`] keeps the counters.
+//! This module only describes *what* the limits are; the `window` module says
+//! which instants share a window and the `counters` module keeps the counters.
 
 use crate::money::Money;
 

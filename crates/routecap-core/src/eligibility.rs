@@ -3,7 +3,7 @@
 //!
 //! A target is eligible iff it is not paused, open by its hours, below every
 //! cap of its own, and every group containing it is open and below its caps.
-//! Usage includes the units held by live reservations (see [`crate::state`]).
+//! Usage includes the units held by live reservations (see [`crate::counters`]).
 //! Reasons come owner by owner (the target, then its groups in config order),
 //! each in [`ReasonCode`] order.
 //!
@@ -11,16 +11,28 @@
 //! and below its caps and at least one member is eligible, members being
 //! judged on their own reasons and their *other* containing groups.
 //! `eligible_members` is filled whatever the group's own verdict.
+//!
+//! # One implementation
+//!
+//! Every verdict is built by one reason builder: the rules above (paused,
+//! containing groups, a group as a candidate) are written once, over a
+//! source of each owner's own reasons. Two sources exist and differ only in
+//! how they read the clock: [`Checker`] caches per zone and per owner (what
+//! [`check`] and [`check_candidates`] use on a config of some size, so a
+//! one-shot check is the fast path run once), and a direct one that
+//! computes one owner's facts from its zone (what the lifecycle's re-check
+//! of a single target and small configs use, where building caches for
+//! every owner would cost more than it saves).
 
 mod checker;
 
 use chrono::{DateTime, Datelike, Timelike};
 
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
+use crate::counters::{Counters, Ledger};
 use crate::hours::WeeklyHours;
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
-use crate::state::{Counters, State};
 use crate::window::{window, Window};
 use crate::zone::{Instant, Zone};
 
@@ -128,72 +140,113 @@ pub struct CandidateReport {
     pub eligible_members: Vec<usize>,
 }
 
-/// Eligibility of the config's default candidates at `at`.
-pub fn check(config: &Config, state: &State, at: Instant) -> Vec<CandidateReport> {
-    check_candidates(config, state, at, &config.default_candidates())
+impl CandidateReport {
+    /// Whether this candidate is a step of a route plan: eligible, and for
+    /// a simultaneous group with at least one eligible member to ring.
+    pub fn is_routable(&self) -> bool {
+        self.eligible
+            && match self.candidate {
+                CandidateRef::Target(_) => true,
+                CandidateRef::Group(_) => !self.eligible_members.is_empty(),
+            }
+    }
+}
+
+/// Eligibility of the config's default candidates at `at`: the fast path
+/// ([`Checker`]) run once, or for a small config the same reason builder
+/// reading each zone directly. `state` is the
+/// counters: a [`Ledger`], or the lifecycle's `State`, which reads as one.
+pub fn check(config: &Config, state: &Ledger, at: Instant) -> Vec<CandidateReport> {
+    once(config, state, at, None)
 }
 
 /// Eligibility of the given candidates at `at`, in their order. Indices
 /// outside the config are skipped.
 pub fn check_candidates(
     config: &Config,
-    state: &State,
+    state: &Ledger,
     at: Instant,
     cands: &[CandidateRef],
 ) -> Vec<CandidateReport> {
-    cands
-        .iter()
-        .filter_map(|&c| candidate_report(config, state, at, c))
-        .collect()
+    once(config, state, at, Some(cands))
+}
+
+/// Below this many owners (targets and groups), a one-shot check reads
+/// each owner's zone directly: the [`Checker`]'s caches pay for themselves
+/// only when owners share zones and schedules (at 10 targets in 10 zones
+/// building them cost more than they saved; at 1,000 the checker halves
+/// the time).
+const DIRECT_BELOW: usize = 32;
+
+/// One decision, handed over as owned reports (`cands` `None`: the
+/// default candidates).
+fn once(
+    config: &Config,
+    ledger: &Ledger,
+    at: Instant,
+    cands: Option<&[CandidateRef]>,
+) -> Vec<CandidateReport> {
+    if config.targets.len() + config.groups.len() >= DIRECT_BELOW {
+        return Checker::once(config, ledger, at, cands);
+    }
+    let default;
+    let cands = match cands {
+        Some(c) => c,
+        None => {
+            default = config.default_candidates();
+            &default
+        }
+    };
+    let mut judge = Direct { config, ledger, at };
+    let mut scratch = Vec::new();
+    let mut reports = Vec::with_capacity(cands.len());
+    for &candidate in cands.iter().filter(|&&c| known(config, c)) {
+        let mut rep = CandidateReport {
+            candidate,
+            eligible: true,
+            reasons: Vec::new(),
+            eligible_members: Vec::new(),
+        };
+        fill_report(
+            &mut judge,
+            config,
+            ledger,
+            candidate,
+            &mut rep,
+            &mut scratch,
+        );
+        reports.push(rep);
+    }
+    reports
 }
 
 /// The report of one candidate; `None` for an index outside the config.
 pub fn candidate_report(
     config: &Config,
-    state: &State,
+    state: &Ledger,
     at: Instant,
     candidate: CandidateRef,
 ) -> Option<CandidateReport> {
-    let mut reasons = Vec::new();
-    let mut eligible_members = Vec::new();
-    match candidate {
-        CandidateRef::Target(t) => {
-            config.targets.get(t)?;
-            target_reasons(config, state, t, at, &mut reasons);
-        }
-        CandidateRef::Group(g) => {
-            let group = config.groups.get(g)?;
-            // The group is the candidate here, not a containing group: its
-            // own reasons print without the `group_` prefix.
-            group_reasons(config, state, g, at, &mut reasons);
-            for r in &mut reasons {
-                r.group = None;
-            }
-            let mut scratch = Vec::new();
-            for &m in &group.members {
-                scratch.clear();
-                reasons_of(config, state, m, Some(g), at, &mut scratch);
-                if scratch.is_empty() && config.targets.get(m).is_some() {
-                    eligible_members.push(m);
-                }
-            }
-            if eligible_members.is_empty() {
-                reasons.push(Reason {
-                    code: ReasonCode::NoEligibleMember,
-                    group: None,
-                    used: None,
-                    limit: None,
-                    until: None,
-                });
-            }
-        }
+    let ledger = state;
+    if !known(config, candidate) {
+        return None;
     }
-    Some(CandidateReport {
+    let mut rep = CandidateReport {
         candidate,
-        eligible: reasons.is_empty(),
-        reasons,
-        eligible_members,
-    })
+        eligible: true,
+        reasons: Vec::new(),
+        eligible_members: Vec::new(),
+    };
+    let mut judge = Direct { config, ledger, at };
+    fill_report(
+        &mut judge,
+        config,
+        ledger,
+        candidate,
+        &mut rep,
+        &mut Vec::new(),
+    );
+    Some(rep)
 }
 
 /// Append to `out` every reason target `t` is not eligible at `at`: its own,
@@ -201,71 +254,164 @@ pub fn candidate_report(
 /// appended when it is eligible (or when `t` is not in the config).
 pub fn target_reasons(
     config: &Config,
-    state: &State,
+    state: &Ledger,
     t: usize,
     at: Instant,
     out: &mut Vec<Reason>,
 ) {
-    reasons_of(config, state, t, None, at, out);
+    let ledger = state;
+    let mut judge = Direct { config, ledger, at };
+    target_into(&mut judge, config, ledger, t, None, out);
 }
 
-/// Reasons of target `t` and its containing groups other than `skip`.
-fn reasons_of(
+/// Whether a candidate's index is in the config.
+fn known(config: &Config, candidate: CandidateRef) -> bool {
+    match candidate {
+        CandidateRef::Target(t) => t < config.targets.len(),
+        CandidateRef::Group(g) => g < config.groups.len(),
+    }
+}
+
+/// A reason with no amounts and no end.
+fn bare(code: ReasonCode, group: Option<usize>) -> Reason {
+    Reason {
+        code,
+        group,
+        used: None,
+        limit: None,
+        until: None,
+    }
+}
+
+/// Where the reason builder gets each owner's own reasons from.
+trait Judge {
+    /// Whether target `t` is paused.
+    fn paused(&self, t: usize) -> bool;
+    /// Append the reasons of `owner` itself (hours and caps; not `paused`,
+    /// not its groups'), tagged with the group for a group. Returns until
+    /// when (Unix seconds, exclusive) they stay the same while the owner's
+    /// counters do; `i64::MIN` when the source does not know.
+    fn own(&mut self, owner: CandidateRef, out: &mut Vec<Reason>) -> i64;
+}
+
+/// Reasons of target `t`: `paused`, its own, then those of its containing
+/// groups other than `skip`. Returns the [`Judge::own`] bound of its own.
+fn target_into<J: Judge>(
+    judge: &mut J,
     config: &Config,
-    state: &State,
+    ledger: &Ledger,
     t: usize,
     skip: Option<usize>,
-    at: Instant,
     out: &mut Vec<Reason>,
-) {
-    let Some(target) = config.targets.get(t) else {
-        return;
-    };
-    if target.paused {
-        out.push(Reason {
-            code: ReasonCode::Paused,
-            group: None,
-            used: None,
-            limit: None,
-            until: None,
-        });
+) -> i64 {
+    if t >= config.targets.len() {
+        return i64::MIN;
     }
-    let (counters, held) = state.counters(CandidateRef::Target(t), at);
-    let owner = Owner {
-        hours: target.hours.as_ref(),
-        caps: &Caps::of(&target.limits),
-        matrix: target.concurrency_matrix.as_ref(),
-        counters,
-        held,
-        group: None,
-    };
-    owner.reasons(&mut Direct::new(&target.zone, at, counters), out);
-    for &g in state.groups_of(t) {
+    if judge.paused(t) {
+        out.push(bare(ReasonCode::Paused, None));
+    }
+    let until = judge.own(CandidateRef::Target(t), out);
+    for &g in ledger.groups_of(t) {
         if Some(g) != skip {
-            group_reasons(config, state, g, at, out);
+            judge.own(CandidateRef::Group(g), out);
         }
     }
+    until
 }
 
-/// Reasons of group `g` itself (hours and caps), tagged with the group.
-fn group_reasons(config: &Config, state: &State, g: usize, at: Instant, out: &mut Vec<Reason>) {
-    let Some(group) = config.groups.get(g) else {
-        return;
-    };
-    let (counters, held) = state.counters(CandidateRef::Group(g), at);
-    Owner {
-        hours: group.hours.as_ref(),
-        caps: &Caps::of(&group.limits),
-        matrix: group.concurrency_matrix.as_ref(),
-        counters,
-        held,
-        group: Some(g),
+/// Fill `rep` with the verdict on `candidate` (an index in the config).
+/// A group as the candidate: its own reasons carry no group tag, and its
+/// members are judged on their own reasons and their *other* groups.
+/// Returns, for a target, the [`Judge::own`] bound of its own reasons.
+fn fill_report<J: Judge>(
+    judge: &mut J,
+    config: &Config,
+    ledger: &Ledger,
+    candidate: CandidateRef,
+    rep: &mut CandidateReport,
+    scratch: &mut Vec<Reason>,
+) -> i64 {
+    rep.candidate = candidate;
+    rep.reasons.clear();
+    rep.eligible_members.clear();
+    let mut until = i64::MIN;
+    match candidate {
+        CandidateRef::Target(t) => {
+            until = target_into(judge, config, ledger, t, None, &mut rep.reasons);
+        }
+        CandidateRef::Group(g) => {
+            judge.own(candidate, &mut rep.reasons);
+            for r in &mut rep.reasons {
+                r.group = None;
+            }
+            let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
+            for &m in members {
+                scratch.clear();
+                target_into(judge, config, ledger, m, Some(g), scratch);
+                if scratch.is_empty() && m < config.targets.len() {
+                    rep.eligible_members.push(m);
+                }
+            }
+            if rep.eligible_members.is_empty() {
+                rep.reasons.push(bare(ReasonCode::NoEligibleMember, None));
+            }
+        }
     }
-    .reasons(&mut Direct::new(&group.zone, at, counters), out);
+    rep.eligible = rep.reasons.is_empty();
+    until
+}
+
+/// Computes each owner's facts from its zone at one instant: for a single
+/// target, cheaper than building a [`Checker`].
+struct Direct<'a> {
+    config: &'a Config,
+    ledger: &'a Ledger,
+    at: Instant,
+}
+
+impl Judge for Direct<'_> {
+    fn paused(&self, t: usize) -> bool {
+        self.config.targets.get(t).is_some_and(|t| t.paused)
+    }
+
+    fn own(&mut self, owner: CandidateRef, out: &mut Vec<Reason>) -> i64 {
+        let (zone, hours, limits, matrix, group) = match owner {
+            CandidateRef::Target(t) => {
+                let Some(t) = self.config.targets.get(t) else {
+                    return i64::MIN;
+                };
+                (&t.zone, &t.hours, &t.limits, &t.concurrency_matrix, None)
+            }
+            CandidateRef::Group(g) => {
+                let Some(group) = self.config.groups.get(g) else {
+                    return i64::MIN;
+                };
+                let z = &group.zone;
+                (
+                    z,
+                    &group.hours,
+                    &group.limits,
+                    &group.concurrency_matrix,
+                    Some(g),
+                )
+            }
+        };
+        let (counters, held) = self.ledger.counters(owner, self.at);
+        Owner {
+            hours: hours.as_ref(),
+            caps: &Caps::of(limits),
+            matrix: matrix.as_ref(),
+            counters,
+            held,
+            group,
+        }
+        .reasons(&mut ZoneClock::new(zone, self.at, counters), out);
+        i64::MIN
+    }
 }
 
 /// The time-dependent facts eligibility needs about one owner at the
-/// decision instant. [`Direct`] computes them from the zone on demand;
+/// decision instant. [`ZoneClock`] computes them from the zone on demand;
 /// the [`Checker`]'s clock reads them from per-zone caches.
 trait Clock {
     /// Whether `hours` are open at the instant.
@@ -282,16 +428,16 @@ trait Clock {
 /// Computes everything from the zone, each window at most once, unless
 /// the owner's counters already know the window (the common case on the
 /// lifecycle path: the window of the last counted call).
-struct Direct<'a> {
+struct ZoneClock<'a> {
     zone: &'a Zone,
     at: Instant,
     counters: &'a Counters,
     windows: [Option<Window>; 3],
 }
 
-impl<'a> Direct<'a> {
+impl<'a> ZoneClock<'a> {
     fn new(zone: &'a Zone, at: Instant, counters: &'a Counters) -> Self {
-        Direct {
+        ZoneClock {
             zone,
             at,
             counters,
@@ -300,7 +446,7 @@ impl<'a> Direct<'a> {
     }
 }
 
-impl Clock for Direct<'_> {
+impl Clock for ZoneClock<'_> {
     fn is_open(&self, hours: &WeeklyHours) -> bool {
         hours.is_open(self.zone, self.at)
     }

@@ -16,8 +16,10 @@
 //! - [`caps`]: cap limits, imported usage, count triggers.
 //! - [`money`]: exact money in integer minor units.
 //! - [`model`]: targets, groups, configs.
-//! - [`state`]: counters and the call lifecycle.
+//! - [`counters`]: usage per cap window, per target and group.
 //! - [`eligibility`]: who is eligible now, every reason why not, and until when.
+//! - [`lifecycle`]: connect, reserve, convert, end, resets — checked, then counted.
+//! - [`snapshot`]: the JSON-friendly copy of a lifecycle state, and restoring one.
 //! - [`route`]: failover order by priority and weighted random draw.
 //! - [`formats`]: the native, Retreaver and Ringba config shapes.
 //! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
@@ -29,12 +31,12 @@
 //!
 //! # Using the core directly
 //!
-//! The core works on a [`model::Config`] and a [`state::State`] that the
+//! The core works on a [`model::Config`] and a [`lifecycle::State`] that the
 //! caller owns (the `routecap` crate wraps them in a thread-safe `Engine`).
 //! Every call takes the instant of the event; nothing reads a clock.
 //!
 //! ```
-//! use routecap_core::{eligibility, formats, route, state::{ConnectOutcome, State}};
+//! use routecap_core::{eligibility, formats, route, lifecycle::{ConnectOutcome, State}};
 //! use routecap_core::money::Money;
 //! use chrono::{DateTime, Utc};
 //!
@@ -78,15 +80,17 @@
 #![deny(missing_docs)]
 
 pub mod caps;
+pub mod counters;
 pub mod decisions;
 pub mod eligibility;
 pub mod formats;
 pub mod hours;
+pub mod lifecycle;
 pub mod model;
 pub mod money;
 pub mod render;
 pub mod route;
-pub mod state;
+pub mod snapshot;
 pub mod window;
 pub mod zone;
 // The build-time zone prober; at runtime only its range constants are used.

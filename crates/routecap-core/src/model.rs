@@ -141,6 +141,20 @@ impl Config {
             .map(|(i, _)| i)
     }
 
+    /// `(priority, weight)` of a candidate as one route step: a target's
+    /// own, a group's effective ones; `None` outside the config. The one
+    /// source of a step's key, for the planner, the fast checker and the
+    /// first-place chances every face shows.
+    pub fn step_key(&self, candidate: CandidateRef) -> Option<(i32, u32)> {
+        match candidate {
+            CandidateRef::Target(t) => self.targets.get(t).map(|t| (t.priority, t.weight)),
+            CandidateRef::Group(g) => self
+                .groups
+                .get(g)
+                .map(|g| (g.effective_priority(), g.effective_weight())),
+        }
+    }
+
     /// SPEC §1 default candidate list: every target in no simultaneous group,
     /// then every simultaneous group, in config order.
     pub fn default_candidates(&self) -> Vec<CandidateRef> {

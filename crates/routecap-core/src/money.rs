@@ -9,14 +9,21 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(pub i64);
 
-/// Why a money text was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MoneyError(pub &'static str);
-
-impl fmt::Display for MoneyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
+/// Why a money text was refused; the text is phrased to follow the value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    /// No digits at all.
+    #[error("is not a decimal amount")]
+    Empty,
+    /// Something other than digits with an optional `.`.
+    #[error("is not a decimal amount (digits with an optional '.' and at most 2 decimals)")]
+    NotDecimal,
+    /// Non-zero digits past the cents.
+    #[error("has more than 2 decimal places")]
+    TooManyDecimals,
+    /// More than an `i64` of minor units.
+    #[error("is too large")]
+    TooLarge,
 }
 
 impl Money {
@@ -40,26 +47,24 @@ impl Money {
             None => (digits, ""),
         };
         if int_part.is_empty() && frac_part.is_empty() {
-            return Err(MoneyError("is not a decimal amount"));
+            return Err(MoneyError::Empty);
         }
         if !int_part.bytes().all(|b| b.is_ascii_digit())
             || !frac_part.bytes().all(|b| b.is_ascii_digit())
             || (digits.contains('.') && frac_part.is_empty() && int_part.is_empty())
         {
-            return Err(MoneyError(
-                "is not a decimal amount (digits with an optional '.' and at most 2 decimals)",
-            ));
+            return Err(MoneyError::NotDecimal);
         }
         let frac_trimmed = frac_part.trim_end_matches('0');
         if frac_trimmed.len() > 2 {
-            return Err(MoneyError("has more than 2 decimal places"));
+            return Err(MoneyError::TooManyDecimals);
         }
         let mut units: i64 = 0;
         for b in int_part.bytes() {
             units = units
                 .checked_mul(10)
                 .and_then(|u| u.checked_add((b - b'0') as i64))
-                .ok_or(MoneyError("is too large"))?;
+                .ok_or(MoneyError::TooLarge)?;
         }
         let mut cents: i64 = 0;
         let fb = frac_trimmed.as_bytes();
@@ -69,7 +74,7 @@ impl Money {
         let total = units
             .checked_mul(100)
             .and_then(|u| u.checked_add(cents))
-            .ok_or(MoneyError("is too large"))?;
+            .ok_or(MoneyError::TooLarge)?;
         Ok(Money(if neg { -total } else { total }))
     }
 

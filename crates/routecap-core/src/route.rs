@@ -59,9 +59,9 @@ use std::collections::BinaryHeap;
 
 use rand_core::{Rng, SeedableRng};
 
+use crate::counters::Ledger;
 use crate::eligibility::{self, CandidateReport};
 use crate::model::{CandidateRef, Config};
-use crate::state::State;
 use crate::zone::Instant;
 
 pub use draw::uniform_below;
@@ -167,7 +167,7 @@ impl Planner {
     fn start(&mut self, config: &Config, reports: &[CandidateReport]) {
         self.start_keyed(
             reports.len(),
-            |i| reports.get(i).and_then(|rep| step_key(config, rep)),
+            |i| reports.get(i).and_then(|rep| report_key(config, rep)),
             false,
         );
     }
@@ -281,19 +281,71 @@ impl Planner {
     }
 }
 
-/// `(priority, weight)` of an eligible candidate's step, `None` to drop it.
-fn step_key(config: &Config, rep: &CandidateReport) -> Option<(i32, u32)> {
-    if !rep.eligible {
-        return None;
+/// `(priority, weight)` of a report's step, `None` to drop it (not
+/// routable, or outside the config).
+fn report_key(config: &Config, rep: &CandidateReport) -> Option<(i32, u32)> {
+    rep.is_routable()
+        .then(|| config.step_key(rep.candidate))
+        .flatten()
+}
+
+impl Step<'_> {
+    /// The candidate this step rings.
+    pub fn candidate(&self) -> CandidateRef {
+        match *self {
+            Step::Target(t) => CandidateRef::Target(t),
+            Step::Group { group, .. } => CandidateRef::Group(group),
+        }
     }
-    match rep.candidate {
-        CandidateRef::Target(t) => config.targets.get(t).map(|t| (t.priority, t.weight)),
-        CandidateRef::Group(g) if !rep.eligible_members.is_empty() => config
-            .groups
-            .get(g)
-            .map(|g| (g.effective_priority(), g.effective_weight())),
-        CandidateRef::Group(_) => None,
+}
+
+/// `(priority, weight)` of a plan step: a target's own, a simultaneous
+/// group's effective ones ([`Config::step_key`]). A step outside the config
+/// (never produced by a plan over it) ranks last with weight 0.
+pub fn step_key(config: &Config, step: &Step<'_>) -> (i32, u32) {
+    config.step_key(step.candidate()).unwrap_or((i32::MAX, 0))
+}
+
+/// The chance of each step of `plan` being drawn first: `w / W` over the
+/// weights of the lowest priority tier, uniform over that tier when it
+/// weighs 0, and 0 for every later tier. What a user compares first-place
+/// counts against; every face shows the same numbers.
+///
+/// ```
+/// use routecap_core::formats::parse_config;
+/// use routecap_core::route::{first_place_chances, step_key, Step};
+///
+/// let config = parse_config(br#"{"targets": [
+///   {"id": "a", "weight": 3}, {"id": "b", "weight": 1}, {"id": "c", "priority": 2}
+/// ]}"#, "c.json", None)?;
+/// let plan = [Step::Target(1), Step::Target(0), Step::Target(2)];
+/// assert_eq!(step_key(&config, &plan[2]), (2, 1));
+/// assert_eq!(first_place_chances(&config, &plan), [0.25, 0.75, 0.0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn first_place_chances(config: &Config, plan: &[Step<'_>]) -> Vec<f64> {
+    let keys: Vec<(i32, u32)> = plan.iter().map(|s| step_key(config, s)).collect();
+    let Some(top) = keys.iter().map(|&(p, _)| p).min() else {
+        return Vec::new();
+    };
+    let (mut members, mut total) = (0usize, 0u64);
+    for &(p, w) in &keys {
+        if p == top {
+            members += 1;
+            total += u64::from(w);
+        }
     }
+    keys.iter()
+        .map(|&(p, w)| {
+            if p != top {
+                0.0
+            } else if total == 0 {
+                1.0 / members as f64
+            } else {
+                f64::from(w) / total as f64
+            }
+        })
+        .collect()
 }
 
 /// A route plan drawn on demand: each `next()` draws one step (`O(log n)`).
@@ -361,7 +413,7 @@ impl Router {
     pub fn route<'a, R: Rng + ?Sized>(
         &'a mut self,
         config: &Config,
-        state: &State,
+        state: &Ledger,
         at: Instant,
         rng: &'a mut R,
     ) -> (&'a [CandidateReport], LazyPlan<'a, 'a, R>) {

@@ -8,9 +8,9 @@ use caps_support::*;
 use chrono::TimeDelta;
 use proptest::prelude::*;
 use routecap_core::caps::{Limits, Usage};
+use routecap_core::lifecycle::{ConnectOutcome, State};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::money::Money;
-use routecap_core::state::{ConnectOutcome, State};
 use routecap_core::zone::Instant;
 
 fn small_caps() -> impl Strategy<Value = Limits> {

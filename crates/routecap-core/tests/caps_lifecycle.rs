@@ -5,9 +5,9 @@ mod caps_support;
 use caps_support::*;
 use routecap_core::caps::{ConcurrencyMatrix, Trigger, Usage};
 use routecap_core::eligibility::{check, target_reasons, Amount, Reason, ReasonCode};
+use routecap_core::lifecycle::{ConnectOutcome, LifecycleError, State};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::money::Money;
-use routecap_core::state::{ConnectOutcome, LifecycleError, State};
 use routecap_core::zone::Instant;
 
 fn reasons(cfg: &Config, st: &State, t: usize, at: Instant) -> Vec<Reason> {

@@ -8,9 +8,10 @@ use chrono::TimeDelta;
 use proptest::prelude::*;
 use routecap_core::caps::Trigger;
 use routecap_core::eligibility::check;
+use routecap_core::lifecycle::State;
 use routecap_core::model::{Config, GroupMode};
 use routecap_core::money::Money;
-use routecap_core::state::{Snapshot, State};
+use routecap_core::snapshot::Snapshot;
 use routecap_core::zone::Instant;
 
 fn sample_config(as_of: Option<Instant>) -> Config {

@@ -10,10 +10,10 @@ use proptest::prelude::*;
 use routecap_core::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
 use routecap_core::eligibility::{check, check_candidates, Checker};
 use routecap_core::hours::{DayHours, WeeklyHours};
+use routecap_core::lifecycle::State;
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
 use routecap_core::money::Money;
 use routecap_core::route::{plan, rng_from_seed, Router};
-use routecap_core::state::State;
 use routecap_core::zone::{Instant, Zone};
 
 fn zones() -> &'static [Zone] {

@@ -16,8 +16,8 @@ fn err(doc: serde_json::Value, format: Option<Format>) -> ConfigError {
 
 /// Assert the error's path and its whole message.
 fn check(e: &ConfigError, path: &str, message: &str) {
-    assert_eq!(e.file, "cfg.json");
-    assert_eq!(e.path, path, "{e}");
+    assert_eq!(e.file(), "cfg.json");
+    assert_eq!(e.path(), path, "{e}");
     assert_eq!(e.to_string(), message);
 }
 
@@ -209,8 +209,8 @@ fn unknown_zone_suggests_names() {
         json!({"targets": [{"id": "a", "time_zone": "Eastern Time"}]}),
         None,
     );
-    assert_eq!(e.path, "targets[0].time_zone");
-    assert_eq!(e.value, "\"Eastern Time\"");
+    assert_eq!(e.path(), "targets[0].time_zone");
+    assert_eq!(e.value(), "\"Eastern Time\"");
     let suggestions = routecap_core::zone::suggest("Eastern Time");
     let list: Vec<String> = suggestions.iter().map(|s| format!("{s:?}")).collect();
     assert!(
@@ -362,9 +362,9 @@ fn ringba_hours_shape() {
 fn matrix_shape() {
     let doc = json!({"targets": [{"id": "a", "concurrency_matrix": vec![vec![1; 24]; 6]}]});
     let e = err(doc, None);
-    assert_eq!(e.path, "targets[0].concurrency_matrix");
+    assert_eq!(e.path(), "targets[0].concurrency_matrix");
     assert!(
-        e.expected
+        e.expected()
             .starts_with("has 6 rows; expected 7 (Sunday first)"),
         "{e}"
     );
@@ -432,8 +432,12 @@ fn deep_nesting_is_an_error_not_a_crash() {
     for open in ["[", "{\"a\":"] {
         let doc = open.repeat(100_000);
         let e = err_bytes(doc.as_bytes(), None);
-        assert!(e.path.starts_with("line 1 column "), "{e}");
-        assert_eq!(e.expected, "invalid JSON: recursion limit exceeded", "{e}");
+        assert!(e.path().starts_with("line 1 column "), "{e}");
+        assert_eq!(
+            e.expected(),
+            "invalid JSON: recursion limit exceeded",
+            "{e}"
+        );
     }
 }
 
@@ -475,9 +479,13 @@ fn wrong_top_level_type_lists_accepted_shapes() {
 fn long_values_are_truncated() {
     let name = "x".repeat(500);
     let e = err(json!({"targets": [{"id": "a", "time_zone": name}]}), None);
-    assert_eq!(e.path, "targets[0].time_zone");
-    assert_eq!(e.value.chars().count(), 61, "60 characters and an ellipsis");
-    assert!(e.value.ends_with('…'));
+    assert_eq!(e.path(), "targets[0].time_zone");
+    assert_eq!(
+        e.value().chars().count(),
+        61,
+        "60 characters and an ellipsis"
+    );
+    assert!(e.value().ends_with('…'));
 }
 
 #[test]

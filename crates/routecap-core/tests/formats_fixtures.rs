@@ -143,8 +143,8 @@ fn retreaver_txt_hard_cap_request_has_no_id() {
         None,
     )
     .unwrap_err();
-    assert_eq!(e.path, "target.id");
-    assert_eq!(e.value, "");
+    assert_eq!(e.path(), "target.id");
+    assert_eq!(e.value(), "");
     assert_eq!(
         e.to_string(),
         "cap.json: target.id: is missing: a Retreaver target needs an \"id\" (or a \"tid\" / \"client_tid\")"

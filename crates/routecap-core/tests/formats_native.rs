@@ -160,8 +160,8 @@ fn money_is_exact_from_numbers_and_strings() {
     // `1e0` is refused: money is decimal text only.
     let doc = br#"{"targets": [{"id": "a", "usage": {"total_revenue": 1e0}}]}"#;
     let e = parse_config(doc, "t.json", None).unwrap_err();
-    assert_eq!(e.path, "targets[0].usage.total_revenue");
-    assert!(e.expected.starts_with("is not a decimal amount"), "{e}");
+    assert_eq!(e.path(), "targets[0].usage.total_revenue");
+    assert!(e.expected().starts_with("is not a decimal amount"), "{e}");
     let doc = json!({"targets": [{"id": "a",
         "caps": {"hourly_revenue": 0.1, "monthly_revenue": "12345678.9", "total_revenue": 99999999999u64},
         "usage": {"hourly_revenue": "0.07"}}]});

@@ -116,7 +116,7 @@ proptest! {
         for f in FORMATS {
             if let Err(e) = parse_config(&bytes, "r.json", f) {
                 prop_assert!(e.to_string().starts_with("r.json: "));
-                prop_assert!(!e.path.is_empty());
+                prop_assert!(!e.path().is_empty());
             }
         }
     }
@@ -126,8 +126,8 @@ proptest! {
         let _ = detect(&doc);
         for f in [Format::Routecap, Format::Retreaver, Format::Ringba] {
             if let Err(e) = parse_value(&doc, "r.json", f) {
-                prop_assert!(!e.path.is_empty());
-                prop_assert!(!e.expected.is_empty());
+                prop_assert!(!e.path().is_empty());
+                prop_assert!(!e.expected().is_empty());
             }
         }
         let text = doc.to_string();
@@ -173,7 +173,7 @@ proptest! {
         match n {
             -1 => prop_assert_eq!(r.unwrap().targets[0].limits.monthly, None),
             n if n >= 0 => prop_assert_eq!(r.unwrap().targets[0].limits.monthly, Some(n as u64)),
-            _ => prop_assert_eq!(r.unwrap_err().path, "schedule.monthlyCap"),
+            _ => prop_assert_eq!(r.unwrap_err().path().to_string(), "schedule.monthlyCap"),
         }
     }
 

@@ -14,10 +14,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use routecap_core::eligibility::{self, CandidateReport};
+use routecap_core::lifecycle::{ConnectOutcome, LifecycleError, State};
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::route::{LazyPlan, Router};
-use routecap_core::state::{ConnectOutcome, LifecycleError, Snapshot, SnapshotError, State};
+use routecap_core::snapshot::{Snapshot, SnapshotError};
 use routecap_core::Instant;
 
 /// The system clock as an instant (chrono's `clock` feature is off).

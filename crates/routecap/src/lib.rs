@@ -24,7 +24,7 @@
 //! ```
 //! use routecap::core::formats::parse_config;
 //! use routecap::core::money::Money;
-//! use routecap::core::state::ConnectOutcome;
+//! use routecap::core::lifecycle::ConnectOutcome;
 //! use routecap::Engine;
 //! use chrono::{DateTime, Utc};
 //!

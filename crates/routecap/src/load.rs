@@ -8,12 +8,8 @@ use routecap_core::model::Config;
 /// Read `path` (or standard input for `-`) and parse it as a config,
 /// auto-detecting the shape unless `format` is given.
 pub fn load_config(path: &str, format: Option<Format>) -> Result<Config, ConfigError> {
-    let (bytes, name) = read_input(path).map_err(|e| ConfigError {
-        file: display_name(path).to_string(),
-        path: "$".into(),
-        value: String::new(),
-        expected: format!("cannot be read: {e}"),
-    })?;
+    let (bytes, name) =
+        read_input(path).map_err(|e| ConfigError::unreadable(display_name(path), e))?;
     formats::parse_config(&bytes, name, format)
 }
 

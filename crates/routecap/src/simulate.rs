@@ -63,10 +63,10 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use rand_core::Rng;
 use routecap_core::caps::{Period, Usage};
 use routecap_core::eligibility::{self, Reason, ReasonCode};
+use routecap_core::lifecycle::{ConnectOutcome, State};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::money::Money;
 use routecap_core::route::{rng_from_seed, uniform_below, Planner, RouteRng, Step};
-use routecap_core::state::{ConnectOutcome, State};
 use routecap_core::window::window;
 use routecap_core::zone::{self, Instant, Zone};
 

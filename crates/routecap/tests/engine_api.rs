@@ -7,9 +7,9 @@ use std::time::Duration;
 use engine_support::*;
 use routecap::core::caps::Limits;
 use routecap::core::eligibility::ReasonCode;
+use routecap::core::lifecycle::{ConnectOutcome, LifecycleError};
 use routecap::core::model::CandidateRef;
 use routecap::core::money::Money;
-use routecap::core::state::{ConnectOutcome, LifecycleError};
 use routecap::core::zone::Zone;
 use routecap::engine::EngineError;
 use routecap::Engine;
@@ -118,7 +118,7 @@ fn now_variants_use_the_system_clock() {
     );
     assert_eq!(e.check_now().len(), 2);
     let connected_at = e.with_state(|_, s| match s.call("n1").map(|r| r.phase) {
-        Some(routecap::core::state::CallPhase::Connected { at }) => at,
+        Some(routecap::core::lifecycle::CallPhase::Connected { at }) => at,
         other => panic!("{other:?}"),
     });
     assert!(connected_at > utc(2025, 1, 1, 0, 0));

@@ -4,8 +4,8 @@
 
 use routecap::core::eligibility;
 use routecap::core::formats::parse_config;
+use routecap::core::lifecycle::ConnectOutcome;
 use routecap::core::route::{self, Step};
-use routecap::core::state::ConnectOutcome;
 use routecap::Engine;
 
 fn example() -> Engine {

@@ -13,9 +13,10 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use engine_support::*;
 use routecap::core::caps::{Limits, Trigger};
+use routecap::core::lifecycle::ConnectOutcome;
 use routecap::core::model::{CandidateRef, Config};
 use routecap::core::money::Money;
-use routecap::core::state::{ConnectOutcome, Snapshot};
+use routecap::core::snapshot::Snapshot;
 use routecap::core::zone::{Instant, Zone};
 use routecap::Engine;
 

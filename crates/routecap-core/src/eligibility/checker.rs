@@ -12,7 +12,7 @@
 //! - **Hot data is compact.** Caps, interned hours, zone and route key of
 //!   every owner sit in one array; the config's `Target` is about 3 KB.
 //! - **Reports are kept.** A target's report is reused from the previous
-//!   decision while its counters keep their stamp (see `state.rs`) and the
+//!   decision while its counters keep their stamp (see [`crate::counters`]) and the
 //!   instant has not crossed the next boundary its reasons read: the end of
 //!   a window of a set cap, the next open/close minute of today's hours, the
 //!   end of the offset span, or the local hour for a concurrency matrix.
@@ -24,15 +24,16 @@
 //! instants may come in any order (time going backwards only costs a
 //! recomputation).
 
+use chrono::DateTime;
 use chrono_tz::Tz;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use super::{CandidateReport, Caps, Clock, Owner, Reason, ReasonCode};
+use super::{fill_report, CandidateReport, Caps, Clock, Judge, Owner, Reason};
 use crate::caps::Period;
+use crate::counters::{Counters, Ledger};
 use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
 use crate::model::{CandidateRef, Config};
-use crate::state::State;
 use crate::window::window;
 use crate::zone::{Instant, Zone};
 
@@ -52,6 +53,8 @@ struct ZoneClock {
     zone: Zone,
     /// Unix second the local fields were computed for, or [`NEVER`].
     at: i64,
+    /// The same instant.
+    instant: Instant,
     /// `[start, end)` of the offset span in force.
     span: (i64, i64),
     offset: i32,
@@ -72,6 +75,7 @@ impl ZoneClock {
         ZoneClock {
             zone,
             at: NEVER,
+            instant: Instant::MIN_UTC,
             span: (0, 0),
             offset: 0,
             bounds: [(0, 0); 3],
@@ -92,15 +96,42 @@ impl ZoneClock {
             self.span = (span.start.unwrap_or(i64::MIN), span.end.unwrap_or(i64::MAX));
             self.offset = span.offset;
         }
-        for (i, p) in Period::ALL.into_iter().enumerate() {
-            if !contains(self.bounds[i], s) {
-                let w = window(&self.zone, p, at);
-                self.bounds[i] = (w.start.timestamp(), w.end.timestamp());
-                self.ends[i] = w.end;
-            }
-        }
         (self.weekday, self.minute) = local_weekday_minute(s, self.offset);
         self.at = s;
+        self.instant = at;
+    }
+
+    /// `[start, end)` of the window of `Period::ALL[i]` containing the
+    /// current instant, computed only when some owner of this zone has a
+    /// cap of that period and the instant has left the cached one.
+    #[inline]
+    fn bound(&mut self, i: usize) -> (i64, i64) {
+        self.bound_or(i, None)
+    }
+
+    /// [`ZoneClock::bound`], taking the window from `known` (an owner's
+    /// counters that already hold it) rather than computing it.
+    #[inline]
+    fn bound_or(&mut self, i: usize, known: Option<&Counters>) -> (i64, i64) {
+        let Some(&b) = self.bounds.get(i) else {
+            return (self.at, self.at);
+        };
+        if contains(b, self.at) {
+            return b;
+        }
+        let kept = known
+            .and_then(|c| c.known_window(i, self.at))
+            .and_then(|(start, end)| Some((start, end, DateTime::from_timestamp(end, 0)?)));
+        let (start, end, end_at) = match kept {
+            Some(k) => k,
+            None => {
+                let w = window(&self.zone, Period::ALL[i], self.instant);
+                (w.start.timestamp(), w.end.timestamp(), w.end)
+            }
+        };
+        self.bounds[i] = (start, end);
+        self.ends[i] = end_at;
+        (start, end)
     }
 
     /// The first instant after the current one at which `hours` may change
@@ -140,9 +171,11 @@ const NO_REOPEN: Reopen = Reopen {
 
 /// A [`Clock`] over a fresh [`ZoneClock`] and one owner's reopening cache.
 struct Cached<'a> {
-    clock: &'a ZoneClock,
+    clock: &'a mut ZoneClock,
     at: Instant,
     reopen: &'a mut Reopen,
+    /// The owner's counters, which may already know a window.
+    counters: &'a Counters,
 }
 
 impl Clock for Cached<'_> {
@@ -170,7 +203,8 @@ impl Clock for Cached<'_> {
 
     #[inline]
     fn window(&mut self, i: usize) -> (i64, Instant) {
-        (self.clock.bounds[i].0, self.clock.ends[i])
+        let (start, _) = self.clock.bound_or(i, Some(self.counters));
+        (start, self.clock.ends[i])
     }
 
     fn weekday_hour(&self) -> (u32, u32) {
@@ -214,34 +248,101 @@ struct Caches {
     targets: usize,
 }
 
-/// Index of `key` in `list`, appending it the first time it is seen.
+/// A multiply-rotate hasher for interning zones and hours tables while a
+/// checker is built: SipHash made up a third of a one-shot check, and these
+/// keys are a config's own small values, hashed once per owner.
+#[derive(Clone, Copy, Debug, Default)]
+struct QuickHasher(u64);
+
+impl QuickHasher {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for QuickHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.add(u64::from(x));
+    }
+    fn write_u16(&mut self, x: u16) {
+        self.add(u64::from(x));
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.add(u64::from(x));
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.add(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Interning index: key → position in its list.
+type Interner<K> = HashMap<K, u32, BuildHasherDefault<QuickHasher>>;
+
+/// Entries of an interned list found by a plain scan; only later ones go
+/// through the hash index (a handful of zones or schedules is the usual
+/// case, and scanning them beats hashing).
+const SCANNED: usize = 8;
+
+/// Index of `key` in `list` (`same` tells whether an entry is `key`'s),
+/// appending it the first time it is seen.
 fn intern<K: Eq + Hash + Clone, V>(
-    index: &mut HashMap<K, u32>,
+    index: &mut Interner<K>,
     list: &mut Vec<V>,
     key: &K,
+    same: impl Fn(&V) -> bool,
     make: impl FnOnce() -> V,
 ) -> u32 {
-    if let Some(&i) = index.get(key) {
-        return i;
+    // fewer than 2^32 owners, so positions fit
+    let pos = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    if let Some(i) = list.iter().take(SCANNED).position(same) {
+        return pos(i);
     }
-    // fewer than 2^32 owners, so this fits
-    let i = u32::try_from(list.len()).unwrap_or(u32::MAX);
+    if list.len() > SCANNED {
+        if let Some(&i) = index.get(key) {
+            return i;
+        }
+    }
+    let i = list.len();
     list.push(make());
-    index.insert(key.clone(), i);
-    i
+    if i >= SCANNED {
+        index.insert(key.clone(), pos(i));
+    }
+    pos(i)
 }
 
 impl Caches {
     fn new(config: &Config) -> Self {
-        let (mut clocks, mut zone_index) = (Vec::new(), HashMap::<Tz, u32>::new());
-        let (mut schedules, mut hours_index) = (Vec::new(), HashMap::<WeeklyHours, u32>::new());
+        let (mut clocks, mut zone_index) = (Vec::new(), Interner::<Tz>::default());
+        let (mut schedules, mut hours_index) = (Vec::new(), Interner::<WeeklyHours>::default());
         let mut hot =
             |zone: &Zone, hours: Option<&WeeklyHours>, limits, (paused, matrix, grouped), key| {
-                let clock = intern(&mut zone_index, &mut clocks, &zone.tz(), || {
+                let tz = zone.tz();
+                let same = |c: &ZoneClock| c.zone.tz() == tz;
+                let clock = intern(&mut zone_index, &mut clocks, &tz, same, || {
                     ZoneClock::new(zone.clone())
                 });
                 let hours = hours.map_or(NO_HOURS, |h| {
-                    intern(&mut hours_index, &mut schedules, h, || h.clone())
+                    intern(
+                        &mut hours_index,
+                        &mut schedules,
+                        h,
+                        |s| s == h,
+                        || h.clone(),
+                    )
                 });
                 let (priority, weight) = key;
                 Hot {
@@ -256,28 +357,32 @@ impl Caches {
                     weight,
                 }
             };
-        let mut hots: Vec<Hot> = config
-            .targets
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let grouped = config.groups_of(i).next().is_some();
+        let mut grouped = vec![false; config.targets.len()];
+        for &m in config.groups.iter().flat_map(|g| &g.members) {
+            if let Some(x) = grouped.get_mut(m) {
+                *x = true;
+            }
+        }
+        let key = |c| config.step_key(c).unwrap_or_default();
+        let mut hots: Vec<Hot> = Vec::with_capacity(config.targets.len() + config.groups.len());
+        hots.extend(
+            (config.targets.iter().zip(grouped).enumerate()).map(|(i, (t, grouped))| {
                 hot(
                     &t.zone,
                     t.hours.as_ref(),
                     &t.limits,
                     (t.paused, t.concurrency_matrix.is_some(), grouped),
-                    (t.priority, t.weight),
+                    key(CandidateRef::Target(i)),
                 )
-            })
-            .collect();
-        hots.extend(config.groups.iter().map(|g| {
+            }),
+        );
+        hots.extend(config.groups.iter().enumerate().map(|(i, g)| {
             hot(
                 &g.zone,
                 g.hours.as_ref(),
                 &g.limits,
                 (false, g.concurrency_matrix.is_some(), false),
-                (g.effective_priority(), g.effective_weight()),
+                key(CandidateRef::Group(i)),
             )
         }));
         Caches {
@@ -297,7 +402,7 @@ impl Caches {
         &mut self,
         k: usize,
         config: &Config,
-        state: &State,
+        ledger: &Ledger,
         now: Now,
         out: &mut Vec<Reason>,
     ) -> i64 {
@@ -327,7 +432,7 @@ impl Caches {
                 .get(g)
                 .and_then(|g| g.concurrency_matrix.as_ref()),
         };
-        let (counters, held) = state.counters(owner, now.at);
+        let (counters, held) = ledger.counters(owner, now.at);
         let hours = self.schedules.get(hot.hours as usize);
         Owner {
             hours,
@@ -342,6 +447,7 @@ impl Caches {
                 clock,
                 at: now.at,
                 reopen,
+                counters,
             },
             out,
         );
@@ -349,76 +455,53 @@ impl Caches {
         let mut until = i64::MAX;
         for i in 0..3 {
             if hot.caps.count(i).is_some() || hot.caps.revenue(i).is_some() {
-                until = until.min(clock.bounds[i].1);
+                until = until.min(clock.bound(i).1);
             }
         }
         if let Some(h) = hours {
             until = until.min(clock.hours_boundary(h));
         }
         if hot.matrix {
-            until = until.min(clock.span.1).min(clock.bounds[0].1);
+            until = until.min(clock.span.1).min(clock.bound(0).1);
         }
         until
     }
 
-    /// [`super::reasons_of`] through the caches; returns until when the
-    /// target's own reasons stay the same (see [`Caches::owner_reasons`]).
-    fn target_reasons(
-        &mut self,
-        config: &Config,
-        state: &State,
-        t: usize,
-        skip: Option<usize>,
-        now: Now,
-        out: &mut Vec<Reason>,
-    ) -> i64 {
-        if t >= self.targets {
-            return now.s;
-        }
-        if self.hot.get(t).is_some_and(|h| h.paused) {
-            out.push(Reason {
-                code: ReasonCode::Paused,
-                group: None,
-                used: None,
-                limit: None,
-                until: None,
-            });
-        }
-        let until = self.owner_reasons(t, config, state, now, out);
-        for &g in state.groups_of(t) {
-            if Some(g) != skip {
-                self.group_reasons(config, state, g, now, out);
-            }
-        }
-        until
-    }
-
-    /// [`super::group_reasons`] through the caches.
-    fn group_reasons(
-        &mut self,
-        config: &Config,
-        state: &State,
-        g: usize,
-        now: Now,
-        out: &mut Vec<Reason>,
-    ) {
-        if g < config.groups.len() {
-            self.owner_reasons(self.targets + g, config, state, now, out);
-        }
-    }
-
-    /// `(priority, weight)` of an eligible report's route step, as
-    /// [`crate::route`] reads them from the config.
+    /// `(priority, weight)` of a routable report's step: the
+    /// [`Config::step_key`] copied into the hot data.
     fn step_key(&self, rep: &CandidateReport) -> Option<(i32, u32)> {
-        if !rep.eligible {
+        if !rep.is_routable() {
             return None;
         }
         let k = match rep.candidate {
             CandidateRef::Target(t) => t,
-            CandidateRef::Group(g) if !rep.eligible_members.is_empty() => self.targets + g,
-            CandidateRef::Group(_) => return None,
+            CandidateRef::Group(g) => self.targets + g,
         };
         self.hot.get(k).map(|h| (h.priority, h.weight))
+    }
+}
+
+/// The shared reason builder's source of own reasons, through the caches.
+struct Fast<'a> {
+    caches: &'a mut Caches,
+    config: &'a Config,
+    ledger: &'a Ledger,
+    now: Now,
+}
+
+impl Judge for Fast<'_> {
+    fn paused(&self, t: usize) -> bool {
+        self.caches.hot.get(t).is_some_and(|h| h.paused)
+    }
+
+    fn own(&mut self, owner: CandidateRef, out: &mut Vec<Reason>) -> i64 {
+        let k = match owner {
+            CandidateRef::Target(t) if t < self.caches.targets => t,
+            CandidateRef::Group(g) if g < self.config.groups.len() => self.caches.targets + g,
+            _ => return i64::MIN,
+        };
+        self.caches
+            .owner_reasons(k, self.config, self.ledger, self.now, out)
     }
 }
 
@@ -473,7 +556,7 @@ impl Checker {
 
     /// Eligibility of the config's default candidates at `at`, as
     /// [`check`](super::check).
-    pub fn check(&mut self, config: &Config, state: &State, at: Instant) -> &[CandidateReport] {
+    pub fn check(&mut self, config: &Config, state: &Ledger, at: Instant) -> &[CandidateReport] {
         self.fit(config);
         let cands = core::mem::take(&mut self.candidates);
         self.run(config, state, at, &cands, true);
@@ -486,7 +569,7 @@ impl Checker {
     pub fn check_candidates(
         &mut self,
         config: &Config,
-        state: &State,
+        state: &Ledger,
         at: Instant,
         cands: &[CandidateRef],
     ) -> &[CandidateReport] {
@@ -495,6 +578,31 @@ impl Checker {
         self.forget();
         self.run(config, state, at, cands, false);
         self.reports()
+    }
+
+    /// One decision with a fresh checker, its reports handed over: the
+    /// one-shot [`check`](super::check) (`cands` `None`: the default
+    /// candidates) and [`check_candidates`](super::check_candidates).
+    pub(crate) fn once(
+        config: &Config,
+        ledger: &Ledger,
+        at: Instant,
+        cands: Option<&[CandidateRef]>,
+    ) -> Vec<CandidateReport> {
+        let mut checker = Checker::new(config);
+        let n = cands.map_or(checker.candidates.len(), <[_]>::len);
+        checker.reports.reserve_exact(n);
+        checker.keys.reserve_exact(n);
+        match cands {
+            Some(cands) => checker.run(config, ledger, at, cands, false),
+            None => {
+                let cands = core::mem::take(&mut checker.candidates);
+                checker.run(config, ledger, at, &cands, false);
+            }
+        }
+        let mut reports = checker.reports;
+        reports.truncate(checker.len);
+        reports
     }
 
     /// `(priority, weight)` of each report's route step if it is eligible:
@@ -530,7 +638,7 @@ impl Checker {
     fn run(
         &mut self,
         config: &Config,
-        state: &State,
+        ledger: &Ledger,
         at: Instant,
         cands: &[CandidateRef],
         keep: bool,
@@ -544,11 +652,7 @@ impl Checker {
         }
         let mut n = 0;
         for &candidate in cands {
-            let known = match candidate {
-                CandidateRef::Target(t) => t < config.targets.len(),
-                CandidateRef::Group(g) => g < config.groups.len(),
-            };
-            if !known {
+            if !super::known(config, candidate) {
                 continue;
             }
             if n == self.reports.len() {
@@ -561,7 +665,7 @@ impl Checker {
             }
             if keep {
                 if let (CandidateRef::Target(t), Some(m)) = (candidate, self.memo.get(n)) {
-                    let stamp = state.stable_stamp(t);
+                    let stamp = ledger.stable_stamp(t);
                     if m.stamp != 0 && Some(m.stamp) == stamp && contains((m.from, m.until), now.s)
                     {
                         n += 1;
@@ -574,64 +678,39 @@ impl Checker {
             };
             let memo = if keep { self.memo.get_mut(n) } else { None };
             n += 1;
-            rep.candidate = candidate;
-            rep.reasons.clear();
-            rep.eligible_members.clear();
-            match candidate {
-                CandidateRef::Target(t) => {
-                    let until =
-                        self.caches
-                            .target_reasons(config, state, t, None, now, &mut rep.reasons);
-                    let grouped = self.caches.hot.get(t).is_none_or(|h| h.grouped);
-                    if let Some(m) = memo {
-                        *m = Memo {
-                            stamp: if grouped {
-                                0
-                            } else {
-                                state.stable_stamp(t).unwrap_or(0)
-                            },
-                            from: now.s,
-                            until,
-                        };
-                    }
-                }
-                CandidateRef::Group(g) => {
-                    if let Some(m) = memo {
-                        m.stamp = 0;
-                    }
-                    self.caches
-                        .group_reasons(config, state, g, now, &mut rep.reasons);
-                    // the group is the candidate: its own reasons carry no group
-                    for r in &mut rep.reasons {
-                        r.group = None;
-                    }
-                    let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
-                    for &m in members {
-                        self.scratch.clear();
-                        self.caches.target_reasons(
-                            config,
-                            state,
-                            m,
-                            Some(g),
-                            now,
-                            &mut self.scratch,
-                        );
-                        if self.scratch.is_empty() && m < config.targets.len() {
-                            rep.eligible_members.push(m);
-                        }
-                    }
-                    if rep.eligible_members.is_empty() {
-                        rep.reasons.push(Reason {
-                            code: ReasonCode::NoEligibleMember,
-                            group: None,
-                            used: None,
-                            limit: None,
-                            until: None,
-                        });
-                    }
-                }
+            let mut judge = Fast {
+                caches: &mut self.caches,
+                config,
+                ledger,
+                now,
+            };
+            let until = fill_report(
+                &mut judge,
+                config,
+                ledger,
+                candidate,
+                rep,
+                &mut self.scratch,
+            );
+            if let Some(m) = memo {
+                // a group's report, or a grouped target's, reads other
+                // owners' counters too: never kept
+                let kept = match candidate {
+                    CandidateRef::Target(t) => self
+                        .caches
+                        .hot
+                        .get(t)
+                        .is_some_and(|h| !h.grouped)
+                        .then(|| ledger.stable_stamp(t))
+                        .flatten(),
+                    CandidateRef::Group(_) => None,
+                };
+                *m = Memo {
+                    stamp: kept.unwrap_or(0),
+                    from: now.s,
+                    until,
+                };
             }
-            rep.eligible = rep.reasons.is_empty();
             let key = self.caches.step_key(rep);
             match self.keys.get_mut(n - 1) {
                 Some(k) => *k = key,

@@ -69,8 +69,22 @@ impl fmt::Display for Format {
     }
 }
 
+/// A format name that is not one of the three shapes.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format {name:?}; expected routecap, retreaver or ringba")]
+pub struct UnknownFormat {
+    name: String,
+}
+
+impl UnknownFormat {
+    /// The name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 impl FromStr for Format {
-    type Err = String;
+    type Err = UnknownFormat;
 
     /// `routecap`, `retreaver` or `ringba` (ASCII case ignored).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -78,45 +92,74 @@ impl FromStr for Format {
             "routecap" => Ok(Format::Routecap),
             "retreaver" => Ok(Format::Retreaver),
             "ringba" => Ok(Format::Ringba),
-            _ => Err(format!(
-                "unknown format {s:?}; expected routecap, retreaver or ringba"
-            )),
+            _ => Err(UnknownFormat {
+                name: s.to_string(),
+            }),
         }
     }
 }
 
-/// Why a config was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why a config was refused: where (file and JSON path), the offending
+/// value and what is allowed, so a user can fix the file without guessing.
+/// Displayed as `{file}: {path}: {value} {expected}`, without the value
+/// when there is none.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {path}: {}{expected}", Spaced(value))]
 pub struct ConfigError {
+    file: String,
+    path: String,
+    value: String,
+    expected: String,
+}
+
+/// A value followed by a space, or nothing for an empty value.
+struct Spaced<'a>(&'a str);
+
+impl fmt::Display for Spaced<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, "{} ", self.0)
+        }
+    }
+}
+
+impl ConfigError {
+    /// A config file that could not be read at all (the whole document,
+    /// no value): `reason` is the I/O error.
+    pub fn unreadable(file: &str, reason: impl fmt::Display) -> Self {
+        ConfigError {
+            file: file.to_string(),
+            path: "$".to_string(),
+            value: String::new(),
+            expected: format!("cannot be read: {reason}"),
+        }
+    }
+
     /// The file name as given by the caller.
-    pub file: String,
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
     /// JSON path (`targets[0].hours[1].open`), `$` for the whole document,
     /// or `line L column C` / `byte N` before there is a JSON value.
-    pub path: String,
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// The offending value as JSON text (truncated when long); empty when
     /// there is none (missing field, unreadable file).
-    pub value: String,
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
     /// What is wrong and what is allowed, phrased to follow the value
     /// (`is not an HHMM time (0000–2400)`).
-    pub expected: String,
-}
-
-impl fmt::Display for ConfigError {
-    /// `{file}: {path}: {value} {expected}`, without the value when empty.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.value.is_empty() {
-            write!(f, "{}: {}: {}", self.file, self.path, self.expected)
-        } else {
-            write!(
-                f,
-                "{}: {}: {} {}",
-                self.file, self.path, self.value, self.expected
-            )
-        }
+    pub fn expected(&self) -> &str {
+        &self.expected
     }
 }
-
-impl std::error::Error for ConfigError {}
 
 const UNRECOGNISED: &str = "is not a config routecap recognises: expected a routecap config {\"targets\": [...]}, a Retreaver target / array of targets / {\"targets\": [...], \"target_groups\": [...]}, or a Ringba get-targets / get-target response (use --format to choose)";
 

@@ -1,9 +1,9 @@
 //! `routecap check CONFIG [--at T] [--json]`.
 
 use routecap_core::eligibility::{self, CandidateReport, Reason};
+use routecap_core::lifecycle::State;
 use routecap_core::model::Config;
 use routecap_core::render;
-use routecap_core::state::State;
 use routecap_core::zone::Instant;
 
 use super::common::{at_or_now, table, ConfigArg};

@@ -1,10 +1,10 @@
 //! `routecap route CONFIG [--at T] [--seed N] [--json]`.
 
 use routecap_core::eligibility::{self, CandidateReport};
+use routecap_core::lifecycle::State;
 use routecap_core::model::Config;
 use routecap_core::render;
 use routecap_core::route::{self, Step};
-use routecap_core::state::State;
 use routecap_core::zone::Instant;
 
 use super::check::{reason_text, until_text};
@@ -44,44 +44,6 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     Ok(0)
 }
 
-/// Priority and weight of a step.
-fn step_rank(config: &Config, s: &Step<'_>) -> (i32, u32) {
-    match *s {
-        Step::Target(t) => (config.targets[t].priority, config.targets[t].weight),
-        Step::Group { group, .. } => (
-            config.groups[group].effective_priority(),
-            config.groups[group].effective_weight(),
-        ),
-    }
-}
-
-/// Chance of each step being drawn first: `w / W` over the lowest tier's
-/// positive weights (uniform when that tier weighs 0), 0 for later tiers.
-fn first_chances(config: &Config, plan: &[Step<'_>]) -> Vec<f64> {
-    let Some(top) = plan.iter().map(|s| step_rank(config, s).0).min() else {
-        return Vec::new();
-    };
-    let tier: Vec<u32> = plan
-        .iter()
-        .map(|s| step_rank(config, s))
-        .filter(|(p, _)| *p == top)
-        .map(|(_, w)| w)
-        .collect();
-    let total: u64 = tier.iter().map(|&w| w as u64).sum();
-    plan.iter()
-        .map(|s| {
-            let (p, w) = step_rank(config, s);
-            if p != top {
-                0.0
-            } else if total == 0 {
-                1.0 / tier.len() as f64
-            } else {
-                w as f64 / total as f64
-            }
-        })
-        .collect()
-}
-
 fn human(
     config: &Config,
     at: Instant,
@@ -89,13 +51,13 @@ fn human(
     plan: &[Step<'_>],
     reports: &[CandidateReport],
 ) -> String {
-    let chances = first_chances(config, plan);
+    let chances = route::first_place_chances(config, plan);
     let rows: Vec<Vec<String>> = plan
         .iter()
         .zip(&chances)
         .enumerate()
         .map(|(i, (s, c))| {
-            let (p, w) = step_rank(config, s);
+            let (p, w) = route::step_key(config, s);
             let what = match *s {
                 Step::Target(t) => config.targets[t].id.clone(),
                 Step::Group { group, members } => format!(

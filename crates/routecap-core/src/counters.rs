@@ -1,0 +1,640 @@
+//! Windowed counters: what each target and group has used, per cap window.
+//!
+//! This module is pure window arithmetic over counts and money. It knows
+//! nothing of eligibility or of calls: the `eligibility` module reads a
+//! [`Ledger`], and the `lifecycle` module changes it after checking.
+//!
+//! # Windows
+//!
+//! Each target and each group keeps, per [`Period`], one counter slot keyed
+//! by the start of the window it belongs to (`window::window_start` in the
+//! owner's zone). A slot whose key is not the start of the window containing
+//! the instant asked about reads as 0 — nothing is swept, no timer runs.
+//!
+//! *Example* (target in `America/New_York`, daily cap 10): a call connected at
+//! 2026-11-22T15:00Z (10:00 local) lands in the 22 Nov window
+//! `[05:00Z, 23 Nov 05:00Z)`. At 2026-11-23T04:59Z the daily usage is 1; at
+//! 05:00Z it reads 0 again, while the total (hard) counter still says 1.
+//!
+//! A count lands in the windows that contain the instant of the *counting
+//! event*, not of the call's start. Only the latest window of each kind is
+//! kept: an event at an instant whose window is older than the slot's (time
+//! going backwards) still counts toward the totals but toward no periodic
+//! window.
+//!
+//! # Imported usage
+//!
+//! [`Usage`] from the config is the usage of the windows containing
+//! `Config::as_of`. With no `as_of` it is not anchored yet: until
+//! [`Ledger::anchor`], every read takes it as the usage of the windows
+//! containing the instant read (the decision instant).
+//!
+//! # Holds
+//!
+//! A reservation holds one unit of every count cap and of concurrency on
+//! its target and the target's groups until its expiry (exclusive). Reads
+//! at or after the expiry no longer see the unit, even before the
+//! reservation is swept.
+//!
+//! # Stamps
+//!
+//! Every change of an owner's counters gives it a fresh stamp, so that the
+//! fast eligibility `Checker` can keep a target's report while its
+//! counters are unchanged. Stamps only key caches: they are not part of any
+//! value and never change an answer.
+
+use std::collections::BTreeMap;
+
+use crate::caps::{Period, Usage};
+use crate::model::{CandidateRef, Config};
+use crate::money::Money;
+use crate::window::{window, window_start};
+use crate::zone::{Instant, Zone};
+
+/// Slot key meaning "not anchored yet": matches whatever window is asked.
+const ANY: i64 = i64::MIN;
+
+fn period_index(p: Period) -> usize {
+    match p {
+        Period::Hour => 0,
+        Period::Day => 1,
+        Period::Month => 2,
+    }
+}
+
+/// Count and revenue of one window.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    /// Window start (Unix seconds), or [`ANY`].
+    start: i64,
+    count: u64,
+    revenue: Money,
+    /// Window end when known, else `start`: a cache that spares computing
+    /// the window again for every event in it (`start` alone identifies
+    /// the window, so it is not part of the value).
+    end: i64,
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, o: &Self) -> bool {
+        (self.start, self.count, self.revenue) == (o.start, o.count, o.revenue)
+    }
+}
+impl Eq for Slot {}
+
+impl Slot {
+    /// Whether Unix second `t` is known to lie in this slot's window.
+    fn holds(&self, t: i64) -> bool {
+        self.start <= t && t < self.end
+    }
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    start: ANY,
+    count: 0,
+    revenue: Money::ZERO,
+    end: ANY,
+};
+
+/// `(start, end)` in Unix seconds of the window of `p` containing `at`.
+fn window_secs(zone: &Zone, p: Period, at: Instant) -> (i64, i64) {
+    let w = window(zone, p, at);
+    (w.start.timestamp(), w.end.timestamp())
+}
+
+/// One window's counters as plain data, for the snapshot format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotParts {
+    /// Window start, Unix seconds; `None` = not anchored yet.
+    pub start: Option<i64>,
+    pub count: u64,
+    pub revenue: Money,
+}
+
+/// An owner's counters as plain data, for the snapshot format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CounterParts {
+    /// Hour, day, month.
+    pub slots: [SlotParts; 3],
+    pub total: u64,
+    pub total_revenue: Money,
+    pub live: u64,
+}
+
+/// The counters of one owner (target or group).
+#[derive(Clone, Debug)]
+pub(crate) struct Counters {
+    slots: [Slot; 3],
+    total: u64,
+    total_revenue: Money,
+    /// Connected, not ended calls (plus imported live calls).
+    live: u64,
+    /// Unconfirmed reservations, expired ones included until swept.
+    held: u64,
+    /// Changes whenever the counters do (see [`fresh_stamp`]); not part of
+    /// the value, so it is left out of equality.
+    stamp: u64,
+}
+
+impl PartialEq for Counters {
+    fn eq(&self, o: &Self) -> bool {
+        (
+            self.slots,
+            self.total,
+            self.total_revenue,
+            self.live,
+            self.held,
+        ) == (o.slots, o.total, o.total_revenue, o.live, o.held)
+    }
+}
+impl Eq for Counters {}
+
+/// A stamp never handed out before in this process (0 is never handed out).
+///
+/// Process-wide rather than per ledger, because two clones of one ledger
+/// must never hand out the same stamp for different changes.
+fn fresh_stamp() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+static NO_COUNTERS: Counters = Counters {
+    slots: [EMPTY_SLOT; 3],
+    total: 0,
+    total_revenue: Money::ZERO,
+    live: 0,
+    held: 0,
+    stamp: 0,
+};
+
+impl Counters {
+    fn from_usage(u: &Usage, zone: &Zone, anchor: Option<Instant>) -> Self {
+        let bounds = |p| anchor.map_or((ANY, ANY), |a| window_secs(zone, p, a));
+        let slot = |p, count, revenue| {
+            let (start, end) = bounds(p);
+            Slot {
+                start,
+                count,
+                revenue,
+                end,
+            }
+        };
+        Counters {
+            slots: [
+                slot(Period::Hour, u.hourly, u.hourly_revenue),
+                slot(Period::Day, u.daily, u.daily_revenue),
+                slot(Period::Month, u.monthly, u.monthly_revenue),
+            ],
+            total: u.total,
+            total_revenue: u.total_revenue,
+            live: u.live,
+            held: 0,
+            stamp: fresh_stamp(),
+        }
+    }
+
+    /// Counters restored from plain data (no holds: reservations are
+    /// taken again by whoever restores them).
+    pub(crate) fn from_parts(p: &CounterParts) -> Self {
+        let slot = |s: &SlotParts| Slot {
+            start: s.start.unwrap_or(ANY),
+            count: s.count,
+            revenue: s.revenue,
+            end: ANY,
+        };
+        Counters {
+            slots: [slot(&p.slots[0]), slot(&p.slots[1]), slot(&p.slots[2])],
+            total: p.total,
+            total_revenue: p.total_revenue,
+            live: p.live,
+            held: 0,
+            stamp: fresh_stamp(),
+        }
+    }
+
+    /// These counters as plain data (holds left out).
+    pub(crate) fn parts(&self) -> CounterParts {
+        let slot = |s: &Slot| SlotParts {
+            start: (s.start != ANY).then_some(s.start),
+            count: s.count,
+            revenue: s.revenue,
+        };
+        CounterParts {
+            slots: [
+                slot(&self.slots[0]),
+                slot(&self.slots[1]),
+                slot(&self.slots[2]),
+            ],
+            total: self.total,
+            total_revenue: self.total_revenue,
+            live: self.live,
+        }
+    }
+
+    /// Record that the counters changed.
+    fn touch(&mut self) {
+        self.stamp = fresh_stamp();
+    }
+
+    /// The stamp of these counters when no reservation (live or expired)
+    /// is held on them, `None` otherwise: held units lapse with time, at
+    /// expiry instants the stamp does not see.
+    fn stable_stamp(&self) -> Option<u64> {
+        (self.held == 0 && self.stamp != 0).then_some(self.stamp)
+    }
+
+    /// `(start, end)` of the window of `Period::ALL[i]` containing Unix
+    /// second `t`, if this owner's slot already knows it.
+    pub(crate) fn known_window(&self, i: usize, t: i64) -> Option<(i64, i64)> {
+        self.slots
+            .get(i)
+            .filter(|s| s.start != ANY && s.holds(t))
+            .map(|s| (s.start, s.end))
+    }
+
+    fn slot_in(&self, p: Period, window_start: i64) -> Option<&Slot> {
+        let s = &self.slots[period_index(p)];
+        (s.start == window_start || s.start == ANY).then_some(s)
+    }
+
+    /// Calls counted in the window of `p` starting at `window_start`.
+    pub(crate) fn count_in(&self, p: Period, window_start: i64) -> u64 {
+        self.slot_in(p, window_start).map_or(0, |s| s.count)
+    }
+
+    /// Revenue in the window of `p` starting at `window_start`.
+    pub(crate) fn revenue_in(&self, p: Period, window_start: i64) -> Money {
+        self.slot_in(p, window_start)
+            .map_or(Money::ZERO, |s| s.revenue)
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
+    pub(crate) fn total_revenue(&self) -> Money {
+        self.total_revenue
+    }
+
+    pub(crate) fn live(&self) -> u64 {
+        self.live
+    }
+
+    fn is_pending(&self) -> bool {
+        self.slots.iter().any(|s| s.start == ANY)
+    }
+
+    fn anchor(&mut self, zone: &Zone, at: Instant) {
+        self.touch();
+        for p in Period::ALL {
+            let s = &mut self.slots[period_index(p)];
+            if s.start == ANY {
+                (s.start, s.end) = window_secs(zone, p, at);
+            }
+        }
+    }
+
+    fn add(&mut self, zone: &Zone, at: Instant, count: u64, revenue: Money) {
+        self.touch();
+        let t = at.timestamp();
+        for p in Period::ALL {
+            let s = &mut self.slots[period_index(p)];
+            let (start, end) = if s.holds(t) {
+                (s.start, s.end)
+            } else {
+                window_secs(zone, p, at)
+            };
+            if s.start == start {
+                s.count = s.count.saturating_add(count);
+                s.revenue = s.revenue.saturating_add(revenue);
+                s.end = end;
+            } else if s.start < start {
+                *s = Slot {
+                    start,
+                    count,
+                    revenue,
+                    end,
+                };
+            } // else: an older window, no longer tracked
+        }
+        self.total = self.total.saturating_add(count);
+        self.total_revenue = self.total_revenue.saturating_add(revenue);
+    }
+
+    fn step_held(&mut self, take: bool) {
+        self.touch();
+        self.held = if take {
+            self.held.saturating_add(1)
+        } else {
+            self.held.saturating_sub(1)
+        };
+    }
+
+    fn step_live(&mut self, up: bool) {
+        self.touch();
+        self.live = if up {
+            self.live.saturating_add(1)
+        } else {
+            self.live.saturating_sub(1)
+        };
+    }
+
+    fn reset_totals(&mut self) {
+        self.touch();
+        self.total = 0;
+        self.total_revenue = Money::ZERO;
+    }
+}
+
+/// The counters of every target and group of one config, with the
+/// reservation holds on them.
+///
+/// Eligibility reads a ledger (a lifecycle `State` reads as its ledger);
+/// only the lifecycle changes it, after checking, so that no change can
+/// overbook.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    targets: Vec<Counters>,
+    /// The stable stamp of each target (0 = none), kept dense so that a
+    /// checker sees which targets changed without reading their counters.
+    stable: Vec<u64>,
+    groups: Vec<Counters>,
+    /// Containing groups of each target (derived from the config).
+    target_groups: Vec<Vec<usize>>,
+    /// Unconfirmed reservations by expiry and call id, with their target.
+    holds: BTreeMap<(Instant, String), usize>,
+    /// Some slot is not anchored yet.
+    pending: bool,
+}
+
+impl PartialEq for Ledger {
+    fn eq(&self, o: &Self) -> bool {
+        self.targets == o.targets
+            && self.groups == o.groups
+            && self.target_groups == o.target_groups
+            && self.holds == o.holds
+            && self.pending == o.pending
+    }
+}
+impl Eq for Ledger {}
+
+impl Ledger {
+    /// The config's imported usage: anchored at `config.as_of`, or pending
+    /// until [`Ledger::anchor`] when the config has none.
+    pub fn new(config: &Config) -> Ledger {
+        let mut target_groups = vec![Vec::new(); config.targets.len()];
+        for (g, group) in config.groups.iter().enumerate() {
+            for &m in &group.members {
+                if let Some(v) = target_groups.get_mut(m) {
+                    if !v.contains(&g) {
+                        v.push(g);
+                    }
+                }
+            }
+        }
+        let mut ledger = Ledger {
+            targets: config
+                .targets
+                .iter()
+                .map(|t| Counters::from_usage(&t.usage, &t.zone, config.as_of))
+                .collect(),
+            stable: Vec::new(),
+            groups: config
+                .groups
+                .iter()
+                .map(|g| Counters::from_usage(&g.usage, &g.zone, config.as_of))
+                .collect(),
+            target_groups,
+            holds: BTreeMap::new(),
+            pending: config.as_of.is_none(),
+        };
+        ledger.sync_stable_all();
+        ledger
+    }
+
+    /// Recompute `stable` for every target.
+    fn sync_stable_all(&mut self) {
+        self.stable.clear();
+        self.stable
+            .extend(self.targets.iter().map(|c| c.stable_stamp().unwrap_or(0)));
+    }
+
+    /// Change target `t`'s counters with `f`, keeping `stable` in step.
+    fn with_target(&mut self, t: usize, f: impl FnOnce(&mut Counters)) {
+        if let (Some(c), Some(s)) = (self.targets.get_mut(t), self.stable.get_mut(t)) {
+            f(c);
+            *s = c.stable_stamp().unwrap_or(0);
+        }
+    }
+
+    /// Apply `f` to target `t` and each of its groups.
+    fn with_owners(&mut self, t: usize, f: impl Fn(&mut Counters)) {
+        self.with_target(t, &f);
+        for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
+            if let Some(c) = self.groups.get_mut(g) {
+                f(c);
+            }
+        }
+    }
+
+    /// Anchor imported usage not anchored yet to the windows containing
+    /// `at`; a no-op once anchored.
+    pub fn anchor(&mut self, config: &Config, at: Instant) {
+        if !self.pending {
+            return;
+        }
+        for (c, t) in self.targets.iter_mut().zip(&config.targets) {
+            c.anchor(&t.zone, at);
+        }
+        self.sync_stable_all();
+        for (c, g) in self.groups.iter_mut().zip(&config.groups) {
+            c.anchor(&g.zone, at);
+        }
+        self.pending = false;
+    }
+
+    /// The number of targets.
+    pub(crate) fn target_count(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// The number of groups.
+    pub(crate) fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The counters of an owner and how many live reservations it holds at
+    /// `at` (expired but unswept ones excluded). Unknown owners read as empty.
+    pub(crate) fn counters(&self, owner: CandidateRef, at: Instant) -> (&Counters, u64) {
+        let c = match owner {
+            CandidateRef::Target(t) => self.targets.get(t),
+            CandidateRef::Group(g) => self.groups.get(g),
+        }
+        .unwrap_or(&NO_COUNTERS);
+        (c, c.held.saturating_sub(self.expired_holds(owner, at)))
+    }
+
+    /// Stamp of target `t`'s counters when it holds no reservation: while
+    /// it is unchanged, so are its counters.
+    pub(crate) fn stable_stamp(&self, t: usize) -> Option<u64> {
+        self.stable.get(t).copied().filter(|&s| s != 0)
+    }
+
+    /// Containing groups of target `t`.
+    pub(crate) fn groups_of(&self, t: usize) -> &[usize] {
+        self.target_groups.get(t).map_or(&[], |v| v.as_slice())
+    }
+
+    /// Usage of an owner as caps see it at `at`: counts include the units
+    /// held by live reservations, `live` includes them too. Periodic values
+    /// are those of the windows containing `at`.
+    pub fn usage(&self, config: &Config, owner: CandidateRef, at: Instant) -> Usage {
+        let zone = match owner {
+            CandidateRef::Target(t) => config.targets.get(t).map(|t| &t.zone),
+            CandidateRef::Group(g) => config.groups.get(g).map(|g| &g.zone),
+        };
+        let (c, held) = self.counters(owner, at);
+        let Some(zone) = zone else {
+            return Usage::default();
+        };
+        let ws = |p| window_start(zone, p, at);
+        let (h, d, m) = (ws(Period::Hour), ws(Period::Day), ws(Period::Month));
+        Usage {
+            hourly: c.count_in(Period::Hour, h) + held,
+            daily: c.count_in(Period::Day, d) + held,
+            monthly: c.count_in(Period::Month, m) + held,
+            total: c.total + held,
+            live: c.live + held,
+            hourly_revenue: c.revenue_in(Period::Hour, h),
+            daily_revenue: c.revenue_in(Period::Day, d),
+            monthly_revenue: c.revenue_in(Period::Month, m),
+            total_revenue: c.total_revenue,
+        }
+    }
+
+    /// Holds of `owner` that have expired at `at` but are not swept yet.
+    fn expired_holds(&self, owner: CandidateRef, at: Instant) -> u64 {
+        // the common case, checked first: nothing has expired yet
+        if self
+            .holds
+            .first_key_value()
+            .is_none_or(|((expires, _), _)| *expires > at)
+        {
+            return 0;
+        }
+        let mut n = 0;
+        for (&(expires, _), &t) in &self.holds {
+            if expires > at {
+                break;
+            }
+            let hit = match owner {
+                CandidateRef::Target(o) => t == o,
+                CandidateRef::Group(g) => self.groups_of(t).contains(&g),
+            };
+            n += u64::from(hit);
+        }
+        n
+    }
+
+    /// Hold one unit on target `t` and its groups for `call` until `expires`.
+    pub(crate) fn hold(&mut self, call: &str, t: usize, expires: Instant) {
+        self.holds.insert((expires, call.to_string()), t);
+        self.change_held(t, true);
+    }
+
+    /// Drop the hold entry of `call` (expiring at `expires`) without
+    /// touching the held units: a confirmed reservation has already given
+    /// its unit back with [`Ledger::change_held`].
+    pub(crate) fn drop_hold(&mut self, call: &str, expires: Instant) {
+        self.holds.remove(&(expires, call.to_string()));
+    }
+
+    /// Take (`true`) or give back one held unit on target `t` and its
+    /// groups, leaving the hold list alone (a confirmation re-checks
+    /// without its own hold, then keeps or drops it).
+    pub(crate) fn change_held(&mut self, t: usize, take: bool) {
+        self.with_owners(t, |c| c.step_held(take));
+    }
+
+    /// Drop the first hold expired at `at`, releasing its unit: its call
+    /// id and target, or `None` when no hold has expired.
+    pub(crate) fn pop_expired(&mut self, at: Instant) -> Option<(String, usize)> {
+        let entry = self.holds.first_entry()?;
+        if entry.key().0 > at {
+            return None;
+        }
+        let ((_, call), t) = entry.remove_entry();
+        self.change_held(t, false);
+        Some((call, t))
+    }
+
+    /// One more (`true`) or one fewer live call on target `t` and its groups.
+    pub(crate) fn change_live(&mut self, t: usize, up: bool) {
+        self.with_owners(t, |c| c.step_live(up));
+    }
+
+    /// Add `count` calls and `revenue` at `at` to target `t` and its groups,
+    /// each in the windows of its own zone.
+    pub(crate) fn add(
+        &mut self,
+        config: &Config,
+        t: usize,
+        at: Instant,
+        count: u64,
+        revenue: Money,
+    ) {
+        if let Some(target) = config.targets.get(t) {
+            self.with_target(t, |c| c.add(&target.zone, at, count, revenue));
+        }
+        for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
+            if let (Some(c), Some(group)) = (self.groups.get_mut(g), config.groups.get(g)) {
+                c.add(&group.zone, at, count, revenue);
+            }
+        }
+    }
+
+    /// Reset the total count and revenue of target `t`.
+    pub(crate) fn reset_target(&mut self, t: usize) {
+        self.with_target(t, Counters::reset_totals);
+    }
+
+    /// Reset the total count and revenue of group `g` (members untouched).
+    pub(crate) fn reset_group(&mut self, g: usize) {
+        if let Some(c) = self.groups.get_mut(g) {
+            c.reset_totals();
+        }
+    }
+
+    /// The counters of target `t`, if any.
+    pub(crate) fn target(&self, t: usize) -> Option<&Counters> {
+        self.targets.get(t)
+    }
+
+    /// The counters of group `g`, if any.
+    pub(crate) fn group(&self, g: usize) -> Option<&Counters> {
+        self.groups.get(g)
+    }
+
+    /// Replace the counters of an owner (restoring a snapshot); call
+    /// [`Ledger::restored`] when done.
+    pub(crate) fn set(&mut self, owner: CandidateRef, c: Counters) {
+        let slot = match owner {
+            CandidateRef::Target(t) => self.targets.get_mut(t),
+            CandidateRef::Group(g) => self.groups.get_mut(g),
+        };
+        if let Some(s) = slot {
+            *s = c;
+        }
+    }
+
+    /// Finish a restore: stamps and the pending flag from the counters.
+    pub(crate) fn restored(&mut self) {
+        self.sync_stable_all();
+        self.pending = self
+            .targets
+            .iter()
+            .chain(&self.groups)
+            .any(Counters::is_pending);
+    }
+}
