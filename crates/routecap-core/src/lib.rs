@@ -21,6 +21,8 @@
 //! - [`route`]: failover order by priority and weighted random draw.
 //! - [`formats`]: the native, Retreaver and Ringba config shapes.
 //! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
+//! - [`grid`]: week grids of business hours, exact across DST.
+//! - [`engine`]: config + state + id index: every operation by id, for every face.
 //!
 //! Where the routing contract is silent, [`decisions`] says what routecap does and why.
 //!
@@ -77,7 +79,9 @@
 pub mod caps;
 pub mod decisions;
 pub mod eligibility;
+pub mod engine;
 pub mod formats;
+pub mod grid;
 pub mod hours;
 pub mod model;
 pub mod money;

@@ -389,3 +389,43 @@ pub fn plan<'r, R: Rng + ?Sized>(
 ) -> Vec<Step<'r>> {
     Planner::new().lazy(config, reports, rng).collect()
 }
+
+/// Priority and weight of a plan step.
+fn step_rank(config: &Config, s: &Step<'_>) -> (i32, u32) {
+    match *s {
+        Step::Target(t) => (config.targets[t].priority, config.targets[t].weight),
+        Step::Group { group, .. } => (
+            config.groups[group].effective_priority(),
+            config.groups[group].effective_weight(),
+        ),
+    }
+}
+
+/// Chance of each step of `plan` being drawn first: `w / W` over the
+/// positive weights of the lowest priority tier (uniform when that tier
+/// weighs 0), 0 for later tiers. The order of `plan` does not matter, so any
+/// seed's plan gives the same chances.
+pub fn first_place_chances(config: &Config, plan: &[Step<'_>]) -> Vec<f64> {
+    let Some(top) = plan.iter().map(|s| step_rank(config, s).0).min() else {
+        return Vec::new();
+    };
+    let tier: Vec<u32> = plan
+        .iter()
+        .map(|s| step_rank(config, s))
+        .filter(|(p, _)| *p == top)
+        .map(|(_, w)| w)
+        .collect();
+    let total: u64 = tier.iter().map(|&w| u64::from(w)).sum();
+    plan.iter()
+        .map(|s| {
+            let (p, w) = step_rank(config, s);
+            if p != top {
+                0.0
+            } else if total == 0 {
+                1.0 / tier.len() as f64
+            } else {
+                f64::from(w) / total as f64
+            }
+        })
+        .collect()
+}

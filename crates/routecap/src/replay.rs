@@ -112,9 +112,15 @@ impl<'c> Replayer<'c> {
                 }
                 out.insert(
                     "plan".into(),
-                    Value::Array(plan.iter().map(|s| render::step(self.config, s)).collect()),
+                    json!(plan
+                        .iter()
+                        .map(|s| render::step(self.config, s))
+                        .collect::<Vec<_>>()),
                 );
-                out.insert("rejected".into(), render::rejected(self.config, &reports));
+                out.insert(
+                    "rejected".into(),
+                    json!(render::rejected(self.config, &reports)),
+                );
             }
             "connect" | "reserve" => {
                 let call = str_field("call")?;
@@ -135,7 +141,10 @@ impl<'c> Replayer<'c> {
                     }
                     ConnectOutcome::Refused(reasons) => {
                         out.insert("ok".into(), json!(false));
-                        out.insert("reasons".into(), render::reasons(self.config, &reasons));
+                        out.insert(
+                            "reasons".into(),
+                            json!(render::reasons(self.config, &reasons)),
+                        );
                     }
                 }
             }

@@ -55,33 +55,6 @@ fn step_rank(config: &Config, s: &Step<'_>) -> (i32, u32) {
     }
 }
 
-/// Chance of each step being drawn first: `w / W` over the lowest tier's
-/// positive weights (uniform when that tier weighs 0), 0 for later tiers.
-fn first_chances(config: &Config, plan: &[Step<'_>]) -> Vec<f64> {
-    let Some(top) = plan.iter().map(|s| step_rank(config, s).0).min() else {
-        return Vec::new();
-    };
-    let tier: Vec<u32> = plan
-        .iter()
-        .map(|s| step_rank(config, s))
-        .filter(|(p, _)| *p == top)
-        .map(|(_, w)| w)
-        .collect();
-    let total: u64 = tier.iter().map(|&w| w as u64).sum();
-    plan.iter()
-        .map(|s| {
-            let (p, w) = step_rank(config, s);
-            if p != top {
-                0.0
-            } else if total == 0 {
-                1.0 / tier.len() as f64
-            } else {
-                w as f64 / total as f64
-            }
-        })
-        .collect()
-}
-
 fn human(
     config: &Config,
     at: Instant,
@@ -89,7 +62,7 @@ fn human(
     plan: &[Step<'_>],
     reports: &[CandidateReport],
 ) -> String {
-    let chances = first_chances(config, plan);
+    let chances = route::first_place_chances(config, plan);
     let rows: Vec<Vec<String>> = plan
         .iter()
         .zip(&chances)
