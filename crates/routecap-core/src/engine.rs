@@ -389,7 +389,9 @@ mod tests {
     fn unknown_ids_fail_with_the_cli_texts() {
         let mut e = engine();
         let t = at("2026-11-23T15:00:00Z");
-        let text = |r: Result<_, EngineError>| r.map(|_| ()).unwrap_err().to_string();
+        fn text<T: std::fmt::Debug>(r: Result<T, EngineError>) -> String {
+            r.unwrap_err().to_string()
+        }
         assert_eq!(text(e.connect("c", "x", t)), r#"unknown target "x""#);
         assert_eq!(text(e.reserve("c", "x", 5, t)), r#"unknown target "x""#);
         assert_eq!(text(e.reset_target("x")), r#"unknown target "x""#);
@@ -418,10 +420,11 @@ mod tests {
         assert_eq!(g.kind, "target");
         assert!(!g.always_open);
         assert_eq!(g.own.zone, "America/New_York");
-        // Monday 09:00-17:00 in New York is 14:00-22:00 UTC
+        // Monday 09:00-17:00 in New York is 14:00-22:00 UTC; Sunday has no
+        // entry, so it is open until Monday 00:00 there (05:00 UTC)
         let monday = &g.viewer.days[1].hours;
         let open: Vec<usize> = (0..24).filter(|&h| monday[h] == Some(1.0)).collect();
-        assert_eq!(open, (14..22).collect::<Vec<_>>());
+        assert_eq!(open, (0..5).chain(14..22).collect::<Vec<_>>());
         assert_eq!(e.hours_grid("g", day, &Zone::utc()).unwrap().kind, "group");
     }
 }
