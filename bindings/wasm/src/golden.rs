@@ -194,8 +194,13 @@ fn report(
 #[derive(Serialize)]
 #[serde(untagged)]
 enum GoldenStep<'c> {
-    Target { target: &'c str },
-    Group { group: &'c str, members: Vec<&'c str> },
+    Target {
+        target: &'c str,
+    },
+    Group {
+        group: &'c str,
+        members: Vec<&'c str>,
+    },
 }
 
 /// The plan for one seed in the goldens' step shape:

@@ -189,7 +189,12 @@ impl Engine {
         let mut first: Vec<(String, u64)> = reports
             .iter()
             .filter(|r| r.eligible)
-            .map(|r| (render::candidate_id(&self.config, r.candidate).to_string(), 0))
+            .map(|r| {
+                (
+                    render::candidate_id(&self.config, r.candidate).to_string(),
+                    0,
+                )
+            })
             .collect();
         let mut none = 0u64;
         let mut planner = Planner::new();
@@ -396,7 +401,10 @@ mod tests {
         assert_eq!(text(e.reserve("c", "x", 5, t)), r#"unknown target "x""#);
         assert_eq!(text(e.reset_target("x")), r#"unknown target "x""#);
         assert_eq!(text(e.reset_group("x")), r#"unknown group "x""#);
-        assert_eq!(e.reset_group("x"), Err(EngineError::UnknownGroup("x".into())));
+        assert_eq!(
+            e.reset_group("x"),
+            Err(EngineError::UnknownGroup("x".into()))
+        );
         let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
         assert_eq!(
             text(e.hours_grid("x", day, &Zone::utc())),
@@ -409,7 +417,10 @@ mod tests {
         );
         // lifecycle errors keep the core's words, unprefixed
         assert_eq!(text(e.end("ghost", t)), r#"call "ghost" never connected"#);
-        assert_eq!(text(e.convert("ghost", Money(1), t)), r#"call "ghost" never connected"#);
+        assert_eq!(
+            text(e.convert("ghost", Money(1), t)),
+            r#"call "ghost" never connected"#
+        );
     }
 
     #[test]
