@@ -321,3 +321,67 @@ pub fn heatmap(o: &Owner<'_>, viewer: &Zone, start: NaiveDate) -> Heatmap {
         viewer: heat_view(o, viewer, start),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hours::DayHours;
+
+    fn ny() -> Zone {
+        Zone::new(chrono_tz::America::New_York)
+    }
+
+    #[test]
+    fn dst_gap_and_fold_in_the_display_zone() {
+        // Sunday 2026-03-08: 02:00-03:00 does not occur in New York
+        let spring = week(
+            None,
+            &ny(),
+            &ny(),
+            NaiveDate::from_ymd_opt(2026, 3, 8).unwrap(),
+        );
+        assert_eq!(spring[0].cells[2], None);
+        assert_eq!(spring[0].cells.iter().filter(|c| c.is_none()).count(), 1);
+        assert_eq!(render::instant(spring[0].starts), "2026-03-08T05:00:00Z");
+        // Sunday 2026-11-01: 01:00-02:00 happens twice
+        let fall = week(
+            None,
+            &ny(),
+            &ny(),
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        );
+        let twice = fall[0].cells[1].unwrap();
+        assert_eq!(
+            (twice.length, twice.open, twice.state()),
+            (7200, 7200, "open")
+        );
+    }
+
+    #[test]
+    fn partial_hours_across_zones() {
+        // Mondays 09:00-17:30 in London, seen from Kolkata (+05:30)
+        let mut days = [None; 7];
+        days[1] = Some(DayHours::new(9 * 60, 17 * 60 + 30, false, false).unwrap());
+        let hours = WeeklyHours::new(days);
+        let london = Zone::new(chrono_tz::Europe::London);
+        let kolkata = Zone::new(chrono_tz::Asia::Kolkata);
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let own = week(Some(&hours), &london, &london, monday);
+        assert_eq!(own[0].cells[17].unwrap().share(), 0.5);
+        assert_eq!(own[0].cells[17].unwrap().state(), "partial");
+        assert_eq!(own[0].cells[8].unwrap().state(), "closed");
+        // 09:00 GMT is 14:30 IST: hour 14 is half open, hour 15 fully
+        let seen = week(Some(&hours), &london, &kolkata, monday);
+        assert_eq!(seen[0].cells[14].unwrap().share(), 0.5);
+        assert_eq!(seen[0].cells[15].unwrap().share(), 1.0);
+    }
+
+    #[test]
+    fn weeks_start_on_sunday_within_range() {
+        assert_eq!(
+            sunday_on_or_before(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).to_string(),
+            "2026-11-22"
+        );
+        assert!(!supported(NaiveDate::from_ymd_opt(2099, 1, 4).unwrap()));
+    }
+}
