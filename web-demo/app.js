@@ -203,20 +203,6 @@ function renderHours() {
 
 // ------------------------------------------------------------------- route
 
-function expectedShares(check) {
-  const info = (c) => (c.kind === 'group' ? app.groups : app.targets).find((x) => x.id === c.id);
-  const eligible = check.candidates.filter((c) => c.eligible).map((c) => ({ id: c.id, ...info(c) }));
-  if (!eligible.length) return {};
-  const top = Math.min(...eligible.map((c) => c.priority));
-  const tier = eligible.filter((c) => c.priority === top);
-  const total = tier.reduce((s, c) => s + c.weight, 0);
-  const out = {};
-  for (const c of eligible) {
-    out[c.id] = c.priority !== top ? 0 : total > 0 ? c.weight / total : 1 / tier.length;
-  }
-  return out;
-}
-
 function runRoute() {
   const n = Math.max(1, Math.min(1_000_000, Math.floor(Number($('#route-n').value) || 0)));
   const seedText = $('#route-seed').value.trim() || '0';
@@ -230,8 +216,7 @@ function runRoute() {
     return;
   }
   const ms = performance.now() - t0;
-  const check = app.engine.check(at);
-  const expected = expectedShares(check);
+  const expected = app.engine.firstPlaceChances(at);
   const rows = Object.entries(many.first).map(([id, count]) => ({
     id, label: id, count, share: count / n, expected: expected[id] ?? 0,
   }));

@@ -6,7 +6,7 @@ use js_sys::{BigInt, Error, Reflect, JSON};
 use routecap_core::formats::ConfigError;
 use routecap_core::money::Money;
 use routecap_core::zone::{self, Instant};
-use serde_json::Value;
+use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Largest integer a JS number holds exactly (2^53 - 1).
@@ -140,15 +140,15 @@ fn show(v: &JsValue) -> String {
         .unwrap_or_else(|| format!("{v:?}"))
 }
 
-/// A JSON value as a plain JS value (via `JSON.parse`, so numbers, nulls and
-/// key order come out as the JSON text has them).
-pub fn to_js(v: &Value) -> Result<JsValue, JsValue> {
+/// A typed view as a plain JS value (via JSON text and `JSON.parse`, so
+/// numbers, nulls and key order come out as the CLI prints them).
+pub fn to_js(v: &impl Serialize) -> Result<JsValue, JsValue> {
     let text = serde_json::to_string(v).map_err(|e| error(&e.to_string()))?;
     JSON::parse(&text)
 }
 
-/// The CLI's `--json` text for a value: pretty-printed, one trailing newline.
-pub fn cli_text(v: &Value) -> String {
+/// The CLI's `--json` text for a view: pretty-printed, one trailing newline.
+pub fn cli_text(v: &impl Serialize) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
     s.push('\n');
     s

@@ -1,4 +1,5 @@
-//! Replays of the core's route golden files
+//! Test-only hooks (cargo feature `test-hooks`, on in the node test build,
+//! off in the published package): replays of the core's route golden files
 //! (`crates/routecap-core/tests/golden/route_*.json`) inside the wasm build,
 //! so the node tests can prove that native and WebAssembly plan identically.
 //!
@@ -17,10 +18,48 @@ use routecap_core::model::{
 };
 use routecap_core::route::{plan, rng_from_seed, uniform_below, Step};
 use routecap_core::zone::Zone;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{self, error, to_js};
+
+/// Test hook for cross-platform determinism: the plan the core's planner
+/// gives for a route golden file's `candidates` and `seed`, in the golden's
+/// step shape. Used by the node tests to replay
+/// `crates/routecap-core/tests/golden/route_plan_*.json`.
+#[wasm_bindgen(js_name = goldenPlan, unchecked_return_type = "GoldenStep[]")]
+pub fn golden_plan(
+    #[wasm_bindgen(unchecked_param_type = "object[] | string")] candidates: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
+) -> Result<JsValue, JsValue> {
+    let text = convert::config_text(&candidates)?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| error(&e.to_string()))?;
+    let (config, reports) = build(&v).map_err(|e| error(&e))?;
+    let seed = convert::unsigned("seed", &seed)?;
+    to_js(&plan_steps(&config, &reports, seed))
+}
+
+/// Test hook replaying `route_draws.json`: the first four raw generator
+/// words for `seed`, then one unbiased draw per bound (decimal strings).
+#[wasm_bindgen(js_name = goldenDraws, unchecked_return_type = "{ raw_next_u64: string[]; values: string[] }")]
+pub fn golden_draws(
+    #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
+    bounds: Vec<String>,
+) -> Result<JsValue, JsValue> {
+    let seed = convert::unsigned("seed", &seed)?;
+    let bounds = bounds
+        .iter()
+        .map(|b| {
+            b.parse::<u64>()
+                .map_err(|_| error(&format!("bound {b:?} is not a u64")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    to_js(&draws(seed, &bounds).map_err(|e| error(&e))?)
+}
 
 /// A golden's `candidates` list, read leniently but without panicking.
-pub fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), String> {
+fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), String> {
     let list = candidates
         .as_array()
         .ok_or("candidates: expected an array")?;
@@ -151,27 +190,54 @@ fn report(
     }
 }
 
+/// A plan step in the goldens' shape.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum GoldenStep<'c> {
+    Target {
+        target: &'c str,
+    },
+    Group {
+        group: &'c str,
+        members: Vec<&'c str>,
+    },
+}
+
 /// The plan for one seed in the goldens' step shape:
 /// `[{"target": id} | {"group": id, "members": [ids]}]`.
-pub fn plan_json(config: &Config, reports: &[CandidateReport], seed: u64) -> Value {
+fn plan_steps<'c>(
+    config: &'c Config,
+    reports: &[CandidateReport],
+    seed: u64,
+) -> Vec<GoldenStep<'c>> {
     let steps = plan(config, reports, &mut rng_from_seed(seed));
-    Value::Array(
-        steps
-            .iter()
-            .map(|s| match *s {
-                Step::Target(t) => json!({ "target": config.targets[t].id }),
-                Step::Group { group, members } => json!({
-                    "group": config.groups[group].id,
-                    "members": members.iter().map(|&m| config.targets[m].id.as_str()).collect::<Vec<_>>(),
-                }),
-            })
-            .collect(),
-    )
+    steps
+        .iter()
+        .map(|s| match *s {
+            Step::Target(t) => GoldenStep::Target {
+                target: &config.targets[t].id,
+            },
+            Step::Group { group, members } => GoldenStep::Group {
+                group: &config.groups[group].id,
+                members: members
+                    .iter()
+                    .map(|&m| config.targets[m].id.as_str())
+                    .collect(),
+            },
+        })
+        .collect()
+}
+
+/// The generator's raw words and draws for `route_draws.json`.
+#[derive(Serialize)]
+struct Draws {
+    raw_next_u64: Vec<String>,
+    values: Vec<String>,
 }
 
 /// `route_draws.json` replay: the first four raw words of the generator for
 /// `seed`, then `uniform_below(bound)` for each bound, as decimal strings.
-pub fn draws(seed: u64, bounds: &[u64]) -> Result<Value, String> {
+fn draws(seed: u64, bounds: &[u64]) -> Result<Draws, String> {
     let mut rng = rng_from_seed(seed);
     let raw: Vec<String> = (0..4).map(|_| rng.next_u64().to_string()).collect();
     let mut values = Vec::with_capacity(bounds.len());
@@ -179,5 +245,8 @@ pub fn draws(seed: u64, bounds: &[u64]) -> Result<Value, String> {
         let bound = NonZeroU64::new(b).ok_or("bound 0 is not allowed")?;
         values.push(uniform_below(&mut rng, bound).to_string());
     }
-    Ok(json!({ "raw_next_u64": raw, "values": values }))
+    Ok(Draws {
+        raw_next_u64: raw,
+        values,
+    })
 }

@@ -1,7 +1,7 @@
 /** A count, or money as a decimal string with two decimals ("120.50"). */
 export type Amount = number | string;
 
-/** Why a candidate is not eligible (SPEC §5), as `routecap check --json`. */
+/** Why a candidate is not eligible, as `routecap check --json`. */
 export interface Reason {
   /** `closed`, `daily_cap`, `group_daily_cap`, `no_eligible_member`, … */
   code: string;
@@ -134,6 +134,7 @@ export interface Snapshot {
   calls: object[];
 }
 
+/** Step shape of the route golden files (test builds only). */
 export type GoldenStep = { target: string } | { group: string; members: string[] };
 
 /** Config errors carry where the problem is, as the CLI message does. */

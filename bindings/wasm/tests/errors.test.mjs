@@ -102,9 +102,13 @@ test('zones(): resolution as `routecap zones --json`, unknown names with suggest
 test('unknown ids in lifecycle calls and hoursGrid', () => {
   const engine = new Engine(readJson(examples[0].path));
   const at = '2026-11-25T14:05:00Z';
-  assert.equal(thrown(() => engine.connect('c1', 'nobody', at)).message, 'target: unknown target "nobody"');
-  assert.equal(thrown(() => engine.resetGroup('nogroup')).message, 'group: unknown group "nogroup"');
-  assert.equal(thrown(() => engine.hoursGrid('nobody', '2026-11-22')).message, 'unknown target or group "nobody"');
+  assert.equal(thrown(() => engine.connect('c1', 'nobody', at)).message, 'unknown target "nobody"');
+  assert.equal(thrown(() => engine.resetGroup('nogroup')).message, 'unknown group "nogroup"');
+  // As `routecap hours --target nobody` words it (minus the "routecap: " prefix).
+  const hours = cli(['hours', examples[0].path, '--target', 'nobody', '--week-of', '2026-11-22']);
+  assert.equal(hours.status, 2);
+  assert.equal(thrown(() => engine.hoursGrid('nobody', '2026-11-22')).message, hours.stderr.trim().replace(/^routecap: /, ''));
+  assert.match(thrown(() => engine.hoursGrid('nobody', '2026-11-22')).message, /^unknown target or group "nobody" \(known: /);
   assert.match(thrown(() => engine.hoursGrid('ny-insurance', '2026-11-22', 'Mars/Olympus')).message, /^unknown time zone "Mars\/Olympus"/);
   assert.match(thrown(() => engine.convert('c1', '1.234', at)).message, /^revenue: "1.234" has more than 2 decimal places/);
 });

@@ -2,7 +2,7 @@
 // (pkg/routecap_wasm.d.ts): `tsc --noEmit --strict` on this file fails when a
 // signature or a result type drifts from what the demo and users rely on.
 import init, {
-  Engine, zones, goldenPlan,
+  Engine, zones,
   type CheckResult, type RouteResult, type Reason, type ConnectResult,
   type HoursGrid, type TargetSummary, type UsageRow, type ZoneRow, type Snapshot,
   type RouteManyResult, type ConfigError,
@@ -51,7 +51,7 @@ export async function typed(config: object, text: string): Promise<void> {
   const share: number | null = grid.viewer.days[0].hours[0];
   const z: ZoneRow[] = zones(['Arizona']);
   const kind: 'rails' | 'windows' | 'iana' = z[0].kind;
-  goldenPlan([], 1);
+  const chances: Record<string, number> = a.firstPlaceChances(at);
   try {
     new Engine('{}');
   } catch (e) {
@@ -59,5 +59,5 @@ export async function typed(config: object, text: string): Promise<void> {
     const path: string = err.path;
     void path;
   }
-  void [eligible, local, members, until, text2, counts, daily, usage, share, kind];
+  void [eligible, local, members, until, text2, counts, daily, usage, share, kind, chances];
 }

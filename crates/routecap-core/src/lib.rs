@@ -23,6 +23,8 @@
 //! - [`route`]: failover order by priority and weighted random draw.
 //! - [`formats`]: the native, Retreaver and Ringba config shapes.
 //! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
+//! - [`grid`]: week grids of business hours, exact across DST.
+//! - [`engine`]: config + state + id index: every operation by id, for every face.
 //!
 //! The routing semantics are written out in the repository's
 //! `docs/semantics.md`; where the routing contract is silent, [`decisions`]
@@ -83,7 +85,9 @@ pub mod caps;
 pub mod counters;
 pub mod decisions;
 pub mod eligibility;
+pub mod engine;
 pub mod formats;
+pub mod grid;
 pub mod hours;
 pub mod lifecycle;
 pub mod model;

@@ -1,11 +1,18 @@
-//! JSON views of decisions in the shapes of INTERFACE.md, shared by the CLI
-//! and the WebAssembly face so both print byte-identical answers.
+//! JSON views of decisions, shared by the CLI and the WebAssembly face so
+//! both print byte-identical answers.
+//!
+//! Each view is a plain `Serialize` struct: field order is output order, and
+//! optional fields are left out rather than printed as `null` where the
+//! contract says so.
 
 use chrono::SecondsFormat;
-use serde_json::{json, Map, Value};
+use serde::{Serialize, Serializer};
 
+use crate::caps::{Limits, Usage};
 use crate::eligibility::{Amount, CandidateReport, Reason};
 use crate::model::{CandidateRef, Config};
+use crate::route::Step;
+use crate::lifecycle::ConnectOutcome;
 use crate::zone::{Instant, Zone};
 
 /// An instant as RFC 3339 UTC with a `Z` (sub-seconds only when present).
@@ -43,107 +50,433 @@ pub fn candidate_zone(config: &Config, c: CandidateRef) -> &Zone {
     }
 }
 
-fn amount(a: Amount) -> Value {
-    match a {
-        Amount::Count(n) => json!(n),
-        Amount::Money(m) => json!(m.to_string()),
+fn target_ids(config: &Config, ts: &[usize]) -> Vec<String> {
+    ts.iter().map(|&t| config.targets[t].id.clone()).collect()
+}
+
+/// A count as a number, money as a decimal string (`"120.50"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AmountView {
+    /// A number of calls.
+    Count(u64),
+    /// Money with two decimals.
+    Money(String),
+}
+
+impl From<Amount> for AmountView {
+    fn from(a: Amount) -> Self {
+        match a {
+            Amount::Count(n) => AmountView::Count(n),
+            Amount::Money(m) => AmountView::Money(m.to_string()),
+        }
     }
 }
 
 /// One reason: `{"code", "group"?, "used"?, "limit"?, "until"}`.
-pub fn reason(config: &Config, r: &Reason) -> Value {
-    let mut m = Map::new();
-    m.insert("code".into(), json!(r.code_string()));
-    if let Some(g) = r.group {
-        m.insert("group".into(), json!(config.groups[g].id));
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReasonView {
+    /// `closed`, `daily_cap`, `group_daily_cap`, …
+    pub code: String,
+    /// Id of the containing group the reason belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Usage in the current window, for caps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used: Option<AmountView>,
+    /// The limit, for caps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<AmountView>,
+    /// When the reason lifts (always printed, `null` when unknowable).
+    pub until: Option<String>,
+}
+
+/// One reason.
+pub fn reason(config: &Config, r: &Reason) -> ReasonView {
+    ReasonView {
+        code: r.code_string(),
+        group: r.group.map(|g| config.groups[g].id.clone()),
+        used: r.used.map(AmountView::from),
+        limit: r.limit.map(AmountView::from),
+        until: r.until.map(instant),
     }
-    if let Some(u) = r.used {
-        m.insert("used".into(), amount(u));
-    }
-    if let Some(l) = r.limit {
-        m.insert("limit".into(), amount(l));
-    }
-    m.insert(
-        "until".into(),
-        r.until.map(instant).map_or(Value::Null, Value::from),
-    );
-    Value::Object(m)
 }
 
 /// All reasons of a report.
-pub fn reasons(config: &Config, rs: &[Reason]) -> Value {
-    Value::Array(rs.iter().map(|r| reason(config, r)).collect())
+pub fn reasons(config: &Config, rs: &[Reason]) -> Vec<ReasonView> {
+    rs.iter().map(|r| reason(config, r)).collect()
 }
 
 /// One candidate of `check`.
-pub fn candidate(config: &Config, rep: &CandidateReport, at: Instant) -> Value {
-    let mut m = Map::new();
-    m.insert("id".into(), json!(candidate_id(config, rep.candidate)));
-    m.insert("kind".into(), json!(candidate_kind(rep.candidate)));
-    m.insert("eligible".into(), json!(rep.eligible));
-    m.insert(
-        "local_time".into(),
-        json!(local_time(candidate_zone(config, rep.candidate), at)),
-    );
-    if let CandidateRef::Group(_) = rep.candidate {
-        let members: Vec<&str> = rep
-            .eligible_members
-            .iter()
-            .map(|&t| config.targets[t].id.as_str())
-            .collect();
-        m.insert("eligible_members".into(), json!(members));
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CandidateView {
+    /// Target or group id.
+    pub id: String,
+    /// `"target"` or `"group"`.
+    pub kind: &'static str,
+    /// Eligible now.
+    pub eligible: bool,
+    /// The candidate's wall clock with its offset.
+    pub local_time: String,
+    /// Simultaneous groups only: the members that could take the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligible_members: Option<Vec<String>>,
+    /// Every reason it is not eligible.
+    pub reasons: Vec<ReasonView>,
+}
+
+/// One candidate of `check`.
+pub fn candidate(config: &Config, rep: &CandidateReport, at: Instant) -> CandidateView {
+    CandidateView {
+        id: candidate_id(config, rep.candidate).to_string(),
+        kind: candidate_kind(rep.candidate),
+        eligible: rep.eligible,
+        local_time: local_time(candidate_zone(config, rep.candidate), at),
+        eligible_members: matches!(rep.candidate, CandidateRef::Group(_))
+            .then(|| target_ids(config, &rep.eligible_members)),
+        reasons: reasons(config, &rep.reasons),
     }
-    m.insert("reasons".into(), reasons(config, &rep.reasons));
-    Value::Object(m)
 }
 
-/// The whole `check` answer: `{"at", "candidates": [...]}`.
-pub fn check(config: &Config, reports: &[CandidateReport], at: Instant) -> Value {
-    json!({
-        "at": instant(at),
-        "candidates": reports.iter().map(|r| candidate(config, r, at)).collect::<Vec<_>>(),
-    })
+/// The whole `check` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckView {
+    /// The decision instant.
+    pub at: String,
+    /// Every default candidate, in config order.
+    pub candidates: Vec<CandidateView>,
 }
 
-/// The `rejected` list of `route`: `[{"id", "reasons"}]` for ineligible candidates.
-pub fn rejected(config: &Config, reports: &[CandidateReport]) -> Value {
-    Value::Array(
-        reports
-            .iter()
-            .filter(|r| !r.eligible)
-            .map(|r| {
-                json!({
-                    "id": candidate_id(config, r.candidate),
-                    "reasons": reasons(config, &r.reasons),
-                })
-            })
-            .collect(),
-    )
+/// The whole `check` answer.
+pub fn check(config: &Config, reports: &[CandidateReport], at: Instant) -> CheckView {
+    CheckView {
+        at: instant(at),
+        candidates: reports.iter().map(|r| candidate(config, r, at)).collect(),
+    }
+}
+
+/// An ineligible candidate of `route`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RejectedView {
+    /// Target or group id.
+    pub id: String,
+    /// Why it is not in the plan.
+    pub reasons: Vec<ReasonView>,
+}
+
+/// The `rejected` list of `route`: the ineligible candidates.
+pub fn rejected(config: &Config, reports: &[CandidateReport]) -> Vec<RejectedView> {
+    reports
+        .iter()
+        .filter(|r| !r.eligible)
+        .map(|r| RejectedView {
+            id: candidate_id(config, r.candidate).to_string(),
+            reasons: reasons(config, &r.reasons),
+        })
+        .collect()
 }
 
 /// One plan step: `{"target": id}` or `{"group": id, "targets": [ids]}`.
-pub fn step(config: &Config, s: &crate::route::Step<'_>) -> Value {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum StepView {
+    /// Ring one target.
+    Target {
+        /// Its id.
+        target: String,
+    },
+    /// Ring a simultaneous group's eligible members at once.
+    Group {
+        /// The group id.
+        group: String,
+        /// Ids of the members rung.
+        targets: Vec<String>,
+    },
+}
+
+/// One plan step.
+pub fn step(config: &Config, s: &Step<'_>) -> StepView {
     match *s {
-        crate::route::Step::Target(t) => json!({"target": config.targets[t].id}),
-        crate::route::Step::Group { group, members } => json!({
-            "group": config.groups[group].id,
-            "targets": members.iter().map(|&t| config.targets[t].id.as_str()).collect::<Vec<_>>(),
-        }),
+        Step::Target(t) => StepView::Target {
+            target: config.targets[t].id.clone(),
+        },
+        Step::Group { group, members } => StepView::Group {
+            group: config.groups[group].id.clone(),
+            targets: target_ids(config, members),
+        },
     }
 }
 
-/// The whole `route` answer: `{"at", "seed", "plan", "rejected"}`.
+/// The whole `route` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouteView {
+    /// The decision instant.
+    pub at: String,
+    /// The seed the order was drawn from.
+    pub seed: u64,
+    /// Failover order.
+    pub plan: Vec<StepView>,
+    /// Ineligible candidates and why.
+    pub rejected: Vec<RejectedView>,
+}
+
+/// The whole `route` answer.
 pub fn route(
     config: &Config,
     at: Instant,
     seed: u64,
-    plan: &[crate::route::Step<'_>],
+    plan: &[Step<'_>],
     reports: &[CandidateReport],
-) -> Value {
-    json!({
-        "at": instant(at),
-        "seed": seed,
-        "plan": plan.iter().map(|s| step(config, s)).collect::<Vec<_>>(),
-        "rejected": rejected(config, reports),
-    })
+) -> RouteView {
+    RouteView {
+        at: instant(at),
+        seed,
+        plan: plan.iter().map(|s| step(config, s)).collect(),
+        rejected: rejected(config, reports),
+    }
+}
+
+/// The answer to `connect` / `reserve`, or `{"ok": true}` of the others.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OutcomeView {
+    /// Accepted.
+    pub ok: bool,
+    /// Why not, when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<ReasonView>>,
+}
+
+impl OutcomeView {
+    /// `{"ok": true}`.
+    pub const OK: OutcomeView = OutcomeView {
+        ok: true,
+        reasons: None,
+    };
+}
+
+/// A connect or reserve outcome.
+pub fn outcome(config: &Config, out: &ConnectOutcome) -> OutcomeView {
+    match out {
+        ConnectOutcome::Connected => OutcomeView::OK,
+        ConnectOutcome::Refused(rs) => OutcomeView {
+            ok: false,
+            reasons: Some(reasons(config, rs)),
+        },
+    }
+}
+
+/// Where the first step of many routed calls went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FirstCountsView {
+    /// Calls routed.
+    pub n: u32,
+    /// First-place counts per eligible candidate id, in candidate order.
+    #[serde(serialize_with = "ordered_map")]
+    pub first: Vec<(String, u64)>,
+    /// Calls with no eligible candidate at all.
+    pub none: u64,
+}
+
+/// Chance of each eligible candidate to be rung first, by id.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChancesView(#[serde(serialize_with = "ordered_map")] pub Vec<(String, f64)>);
+
+/// Pairs as a JSON object, keeping their order.
+fn ordered_map<S: Serializer, V: Serialize>(
+    pairs: &[(String, V)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+}
+
+/// Cap limits, `null` where unlimited; money as decimal strings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LimitsView {
+    /// Calls per hour.
+    pub hourly: Option<u64>,
+    /// Calls per day.
+    pub daily: Option<u64>,
+    /// Calls per month.
+    pub monthly: Option<u64>,
+    /// Calls ever (until reset).
+    pub total: Option<u64>,
+    /// Live calls at once.
+    pub concurrency: Option<u64>,
+    /// Revenue per hour.
+    pub hourly_revenue: Option<String>,
+    /// Revenue per day.
+    pub daily_revenue: Option<String>,
+    /// Revenue per month.
+    pub monthly_revenue: Option<String>,
+    /// Revenue ever (until reset).
+    pub total_revenue: Option<String>,
+}
+
+impl From<&Limits> for LimitsView {
+    fn from(l: &Limits) -> Self {
+        let money = |m: Option<crate::money::Money>| m.map(|m| m.to_string());
+        LimitsView {
+            hourly: l.hourly,
+            daily: l.daily,
+            monthly: l.monthly,
+            total: l.total,
+            concurrency: l.concurrency,
+            hourly_revenue: money(l.hourly_revenue),
+            daily_revenue: money(l.daily_revenue),
+            monthly_revenue: money(l.monthly_revenue),
+            total_revenue: money(l.total_revenue),
+        }
+    }
+}
+
+/// A target for display.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TargetSummary {
+    /// Its id.
+    pub id: String,
+    /// Its display name.
+    pub name: Option<String>,
+    /// The zone name as written in the config.
+    pub zone: String,
+    /// The IANA zone it resolved to.
+    pub iana: String,
+    /// Priority tier (lower rings first).
+    pub priority: i32,
+    /// Weight within its tier.
+    pub weight: u32,
+    /// Paused targets take no calls.
+    pub paused: bool,
+    /// What counts a call: `connect`, `convert` or `revenue`.
+    pub trigger: &'static str,
+    /// Whether it has business hours.
+    pub has_hours: bool,
+    /// Its caps.
+    pub limits: LimitsView,
+    /// Ids of the groups that contain it.
+    pub groups: Vec<String>,
+}
+
+/// Every target for display.
+pub fn targets(c: &Config) -> Vec<TargetSummary> {
+    c.targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| TargetSummary {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            zone: t.zone_name.clone(),
+            iana: t.zone.name().to_string(),
+            priority: t.priority,
+            weight: t.weight,
+            paused: t.paused,
+            trigger: t.trigger.as_str(),
+            has_hours: t.hours.is_some(),
+            limits: (&t.limits).into(),
+            groups: c.groups_of(i).map(|g| c.groups[g].id.clone()).collect(),
+        })
+        .collect()
+}
+
+/// A group for display.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GroupSummary {
+    /// Its id.
+    pub id: String,
+    /// Its display name.
+    pub name: Option<String>,
+    /// `separate` or `simultaneous`.
+    pub mode: &'static str,
+    /// Member target ids.
+    pub members: Vec<String>,
+    /// The zone name as written in the config.
+    pub zone: String,
+    /// The IANA zone it resolved to.
+    pub iana: String,
+    /// Priority as a route step.
+    pub priority: i32,
+    /// Weight as a route step.
+    pub weight: u32,
+    /// Whether it has business hours.
+    pub has_hours: bool,
+    /// Its caps.
+    pub limits: LimitsView,
+}
+
+/// Every group for display.
+pub fn groups(c: &Config) -> Vec<GroupSummary> {
+    c.groups
+        .iter()
+        .map(|g| GroupSummary {
+            id: g.id.clone(),
+            name: g.name.clone(),
+            mode: g.mode.as_str(),
+            members: g
+                .members
+                .iter()
+                .filter_map(|&m| c.targets.get(m))
+                .map(|t| t.id.clone())
+                .collect(),
+            zone: g.zone_name.clone(),
+            iana: g.zone.name().to_string(),
+            priority: g.effective_priority(),
+            weight: g.effective_weight(),
+            has_hours: g.hours.is_some(),
+            limits: (&g.limits).into(),
+        })
+        .collect()
+}
+
+/// Usage of one target or group as caps see it at an instant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageRow {
+    /// Target or group id.
+    pub id: String,
+    /// `"target"` or `"group"`.
+    pub kind: &'static str,
+    /// Calls this hour.
+    pub hourly: u64,
+    /// Calls today.
+    pub daily: u64,
+    /// Calls this month.
+    pub monthly: u64,
+    /// Calls since the last reset.
+    pub total: u64,
+    /// Live calls (reservations included).
+    pub live: u64,
+    /// Revenue this hour.
+    pub hourly_revenue: String,
+    /// Revenue today.
+    pub daily_revenue: String,
+    /// Revenue this month.
+    pub monthly_revenue: String,
+    /// Revenue since the last reset.
+    pub total_revenue: String,
+}
+
+/// One usage row.
+pub fn usage_row(config: &Config, owner: CandidateRef, u: &Usage) -> UsageRow {
+    UsageRow {
+        id: candidate_id(config, owner).to_string(),
+        kind: candidate_kind(owner),
+        hourly: u.hourly,
+        daily: u.daily,
+        monthly: u.monthly,
+        total: u.total,
+        live: u.live,
+        hourly_revenue: u.hourly_revenue.to_string(),
+        daily_revenue: u.daily_revenue.to_string(),
+        monthly_revenue: u.monthly_revenue.to_string(),
+        total_revenue: u.total_revenue.to_string(),
+    }
+}
+
+/// A resolved zone name, as `routecap zones --json` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ZoneRow {
+    /// The name as given.
+    pub input: String,
+    /// The IANA zone it names.
+    pub iana: String,
+    /// `rails`, `windows` or `iana`.
+    pub kind: &'static str,
 }

@@ -1,93 +1,43 @@
-//! A thread-safe [`Engine`]: one config and its [`State`] behind a lock.
+//! A thread-safe [`Engine`]: the core's [`routecap_core::engine::Engine`]
+//! behind a lock.
 //!
 //! Every lifecycle call takes the write lock once, so the eligibility
 //! re-check and the counting of a `connect` or `reserve` happen in one
 //! critical section: two concurrent calls can never both take the last unit
 //! of a cap. Checks take the read lock and run concurrently.
-//!
-//! Targets and groups are named by id here; the core works on indices.
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use routecap_core::eligibility::{self, CandidateReport};
-use routecap_core::lifecycle::{ConnectOutcome, LifecycleError, State};
+use routecap_core::eligibility::CandidateReport;
+use routecap_core::engine::Engine as Core;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::route::{LazyPlan, Router};
-use routecap_core::snapshot::{Snapshot, SnapshotError};
+use routecap_core::lifecycle::{ConnectOutcome, State};
+use routecap_core::snapshot::Snapshot;
 use routecap_core::Instant;
+
+pub use routecap_core::engine::EngineError;
 
 /// The system clock as an instant (chrono's `clock` feature is off).
 fn now() -> Instant {
     DateTime::<Utc>::from(std::time::SystemTime::now())
 }
 
-/// Why an engine call failed. The state is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EngineError {
-    /// No target with this id.
-    UnknownTarget(String),
-    /// No group with this id.
-    UnknownGroup(String),
-    /// The lifecycle rejected the event.
-    Lifecycle(LifecycleError),
-    /// A snapshot that does not fit the config.
-    Snapshot(SnapshotError),
-}
-
-impl fmt::Display for EngineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EngineError::UnknownTarget(id) => write!(f, "unknown target {id:?}"),
-            EngineError::UnknownGroup(id) => write!(f, "unknown group {id:?}"),
-            EngineError::Lifecycle(e) => e.fmt(f),
-            EngineError::Snapshot(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for EngineError {}
-
-impl From<LifecycleError> for EngineError {
-    fn from(e: LifecycleError) -> Self {
-        EngineError::Lifecycle(e)
-    }
-}
-
 /// A config and its live counters, shareable between threads (`Send + Sync`).
 #[derive(Debug)]
 pub struct Engine {
+    /// The same config as the core engine's, readable without the lock.
     config: Arc<Config>,
-    state: RwLock<State>,
-    /// Target index by id: `Config::target_index` scans, this does not.
-    target_ids: HashMap<String, usize>,
-}
-
-/// Target index by id; the first of duplicate ids wins, like
-/// `Config::target_index`.
-fn target_ids(config: &Config) -> HashMap<String, usize> {
-    let mut ids = HashMap::with_capacity(config.targets.len());
-    for (i, t) in config.targets.iter().enumerate() {
-        ids.entry(t.id.clone()).or_insert(i);
-    }
-    ids
+    core: RwLock<Core>,
 }
 
 impl Engine {
     /// An engine with the config's imported usage (see [`State::new`]).
     pub fn new(config: impl Into<Arc<Config>>) -> Engine {
-        let config = config.into();
-        let state = RwLock::new(State::new(&config));
-        let target_ids = target_ids(&config);
-        Engine {
-            config,
-            state,
-            target_ids,
-        }
+        Engine::wrap(Core::new(config))
     }
 
     /// An engine continuing from a snapshot taken with the same config.
@@ -95,13 +45,14 @@ impl Engine {
         config: impl Into<Arc<Config>>,
         snapshot: &Snapshot,
     ) -> Result<Engine, EngineError> {
-        let config = config.into();
-        let state = State::restore(&config, snapshot).map_err(EngineError::Snapshot)?;
-        Ok(Engine {
-            target_ids: target_ids(&config),
-            config,
-            state: RwLock::new(state),
-        })
+        Ok(Engine::wrap(Core::restore(config, snapshot)?))
+    }
+
+    fn wrap(core: Core) -> Engine {
+        Engine {
+            config: core.config().clone(),
+            core: RwLock::new(core),
+        }
     }
 
     /// The config.
@@ -109,28 +60,24 @@ impl Engine {
         &self.config
     }
 
+    fn read(&self) -> RwLockReadGuard<'_, Core> {
+        self.core.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Core> {
+        self.core.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Read access to config and state together (e.g. to plan a route
     /// against a consistent view). Holds the read lock while `f` runs.
     pub fn with_state<R>(&self, f: impl FnOnce(&Config, &State) -> R) -> R {
-        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
-        f(&self.config, &state)
-    }
-
-    fn write<R>(&self, f: impl FnOnce(&Config, &mut State) -> R) -> R {
-        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
-        f(&self.config, &mut state)
-    }
-
-    fn target(&self, id: &str) -> Result<usize, EngineError> {
-        self.target_ids
-            .get(id)
-            .copied()
-            .ok_or_else(|| EngineError::UnknownTarget(id.to_string()))
+        let core = self.read();
+        f(core.config(), core.state())
     }
 
     /// Eligibility of the default candidates at `at`.
     pub fn check(&self, at: Instant) -> Vec<CandidateReport> {
-        self.with_state(|c, s| eligibility::check(c, s, at))
+        self.read().check(at)
     }
 
     /// A decision context for [`Engine::route_with`]. Keep one per worker
@@ -144,9 +91,9 @@ impl Engine {
     /// lock): `f` gets the config, the report of every default candidate and
     /// the failover plan, whose steps are drawn from `rng` only as `f` takes
     /// them (callers usually take 1–5). The same reports and steps as
-    /// [`eligibility::check`] followed by `route::plan` with the same
-    /// generator. Then `connect` the step that answers: it re-checks, so a
-    /// race with another thread can never overbook.
+    /// [`routecap_core::eligibility::check`] followed by `route::plan` with
+    /// the same generator. Then `connect` the step that answers: it
+    /// re-checks, so a race with another thread can never overbook.
     pub fn route_with<T, R: rand_core::Rng + ?Sized>(
         &self,
         router: &mut Router,
@@ -154,9 +101,7 @@ impl Engine {
         rng: &mut R,
         f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
     ) -> T {
-        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
-        let (reports, plan) = router.route(&self.config, &state, at, rng);
-        f(&self.config, reports, plan)
+        self.read().route_with(router, at, rng, f)
     }
 
     /// Re-check and, if eligible, connect and count — atomically.
@@ -166,18 +111,17 @@ impl Engine {
         target_id: &str,
         at: Instant,
     ) -> Result<ConnectOutcome, EngineError> {
-        let t = self.target(target_id)?;
-        Ok(self.write(|c, s| s.connect(c, call, t, at))?)
+        self.write().connect(call, target_id, at)
     }
 
     /// Record a conversion (see [`State::convert`]).
     pub fn convert(&self, call: &str, revenue: Money, at: Instant) -> Result<(), EngineError> {
-        Ok(self.write(|c, s| s.convert(c, call, revenue, at))?)
+        self.write().convert(call, revenue, at)
     }
 
     /// End a call, releasing its concurrency.
     pub fn end(&self, call: &str, at: Instant) -> Result<(), EngineError> {
-        Ok(self.write(|c, s| s.end(c, call, at))?)
+        self.write().end(call, at)
     }
 
     /// Reserve capacity on a target for `ttl` (rounded up to whole seconds).
@@ -188,31 +132,25 @@ impl Engine {
         ttl: Duration,
         at: Instant,
     ) -> Result<ConnectOutcome, EngineError> {
-        let t = self.target(target_id)?;
         let secs = ttl
             .as_secs()
             .saturating_add(u64::from(ttl.subsec_nanos() > 0));
-        Ok(self.write(|c, s| s.reserve(c, call, t, secs, at))?)
+        self.write().reserve(call, target_id, secs, at)
     }
 
     /// Reset a target's total count and revenue.
     pub fn reset_target(&self, target_id: &str) -> Result<(), EngineError> {
-        let t = self.target(target_id)?;
-        Ok(self.write(|c, s| s.reset_target(c, t))?)
+        self.write().reset_target(target_id)
     }
 
     /// Reset a group's total counters and its members'.
     pub fn reset_group(&self, group_id: &str) -> Result<(), EngineError> {
-        let g = self
-            .config
-            .group_index(group_id)
-            .ok_or_else(|| EngineError::UnknownGroup(group_id.to_string()))?;
-        Ok(self.write(|c, s| s.reset_group(c, g))?)
+        self.write().reset_group(group_id)
     }
 
     /// A consistent snapshot of the state.
     pub fn snapshot(&self) -> Snapshot {
-        self.with_state(|c, s| s.snapshot(c))
+        self.read().snapshot()
     }
 
     /// [`Engine::check`] at the system clock.

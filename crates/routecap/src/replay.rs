@@ -11,12 +11,12 @@
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
-use routecap_core::eligibility;
-use routecap_core::lifecycle::{ConnectOutcome, State};
+use routecap_core::engine::{Engine, EngineError};
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::render;
 use routecap_core::route::{self, Planner, RouteRng};
+use routecap_core::lifecycle::State;
 use routecap_core::zone::{self, Instant};
 use serde_json::{json, Map, Value};
 
@@ -29,10 +29,10 @@ pub struct ReplaySummary {
     pub errors: u64,
 }
 
-/// A replay in progress: the config, its state, the route stream.
+/// A replay in progress: the engine (config and state), the route stream.
 pub struct Replayer<'c> {
     config: &'c Config,
-    state: State,
+    engine: Engine,
     rng: RouteRng,
     planner: Planner,
     last_at: Option<Instant>,
@@ -43,7 +43,7 @@ impl<'c> Replayer<'c> {
     pub fn new(config: &'c Config, seed: u64) -> Self {
         Replayer {
             config,
-            state: State::new(config),
+            engine: Engine::new(config.clone()),
             rng: route::rng_from_seed(seed),
             planner: Planner::new(),
             last_at: None,
@@ -52,7 +52,7 @@ impl<'c> Replayer<'c> {
 
     /// The state so far.
     pub fn state(&self) -> &State {
-        &self.state
+        self.engine.state()
     }
 
     /// Answer one event line (without its `line` field).
@@ -93,16 +93,11 @@ impl<'c> Replayer<'c> {
                 None => Err(format!("missing \"{name}\"")),
             }
         };
-        let target_index = |id: &str| {
-            self.config
-                .target_index(id)
-                .ok_or_else(|| format!("target: unknown target {id:?}"))
-        };
         let mut out = Map::new();
         match kind {
             "route" => {
-                self.state.anchor(self.config, at);
-                let reports = eligibility::check(self.config, &self.state, at);
+                self.engine.anchor(at);
+                let reports = self.engine.check(at);
                 let plan: Vec<_> = self
                     .planner
                     .lazy(self.config, &reports, &mut self.rng)
@@ -112,32 +107,31 @@ impl<'c> Replayer<'c> {
                 }
                 out.insert(
                     "plan".into(),
-                    Value::Array(plan.iter().map(|s| render::step(self.config, s)).collect()),
+                    json!(plan
+                        .iter()
+                        .map(|s| render::step(self.config, s))
+                        .collect::<Vec<_>>()),
                 );
-                out.insert("rejected".into(), render::rejected(self.config, &reports));
+                out.insert(
+                    "rejected".into(),
+                    json!(render::rejected(self.config, &reports)),
+                );
             }
             "connect" | "reserve" => {
                 let call = str_field("call")?;
-                let t = target_index(str_field("target")?)?;
+                let target = str_field("target")?;
+                self.engine.target_index(target).map_err(field_error)?;
                 let outcome = if kind == "connect" {
-                    self.state.connect(self.config, call, t, at)
+                    self.engine.connect(call, target, at)
                 } else {
                     let ttl = obj
                         .get("ttl")
                         .and_then(Value::as_u64)
                         .ok_or("reserve needs \"ttl\": whole seconds > 0")?;
-                    self.state.reserve(self.config, call, t, ttl, at)
+                    self.engine.reserve(call, target, ttl, at)
                 }
-                .map_err(|e| e.to_string())?;
-                match outcome {
-                    ConnectOutcome::Connected => {
-                        out.insert("ok".into(), json!(true));
-                    }
-                    ConnectOutcome::Refused(reasons) => {
-                        out.insert("ok".into(), json!(false));
-                        out.insert("reasons".into(), render::reasons(self.config, &reasons));
-                    }
-                }
+                .map_err(field_error)?;
+                out.extend(object(render::outcome(self.config, &outcome)));
             }
             "convert" => {
                 let call = str_field("call")?;
@@ -154,34 +148,24 @@ impl<'c> Replayer<'c> {
                         ))
                     }
                 };
-                self.state
-                    .convert(self.config, call, revenue, at)
-                    .map_err(|e| e.to_string())?;
+                self.engine
+                    .convert(call, revenue, at)
+                    .map_err(field_error)?;
                 out.insert("ok".into(), json!(true));
             }
             "end" => {
-                self.state
-                    .end(self.config, str_field("call")?, at)
-                    .map_err(|e| e.to_string())?;
+                self.engine
+                    .end(str_field("call")?, at)
+                    .map_err(field_error)?;
                 out.insert("ok".into(), json!(true));
             }
             "reset" => {
                 match (obj.get("target"), obj.get("group")) {
-                    (Some(_), None) => {
-                        let t = target_index(str_field("target")?)?;
-                        self.state.reset_target(self.config, t)
-                    }
-                    (None, Some(_)) => {
-                        let id = str_field("group")?;
-                        let g = self
-                            .config
-                            .group_index(id)
-                            .ok_or_else(|| format!("group: unknown group {id:?}"))?;
-                        self.state.reset_group(self.config, g)
-                    }
+                    (Some(_), None) => self.engine.reset_target(str_field("target")?),
+                    (None, Some(_)) => self.engine.reset_group(str_field("group")?),
                     _ => return Err("reset needs exactly one of \"target\" or \"group\"".into()),
                 }
-                .map_err(|e| e.to_string())?;
+                .map_err(field_error)?;
                 out.insert("ok".into(), json!(true));
             }
             other => {
@@ -192,6 +176,23 @@ impl<'c> Replayer<'c> {
         }
         self.last_at = Some(at);
         Ok(out)
+    }
+}
+
+/// An engine error as an event error; unknown ids name the event field.
+fn field_error(e: EngineError) -> String {
+    match e {
+        EngineError::UnknownTarget(_) => format!("target: {e}"),
+        EngineError::UnknownGroup(_) => format!("group: {e}"),
+        e => e.to_string(),
+    }
+}
+
+/// A view's fields, to add to an output line.
+fn object(v: impl serde::Serialize) -> Map<String, Value> {
+    match serde_json::to_value(v) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
     }
 }
 

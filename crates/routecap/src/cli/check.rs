@@ -1,7 +1,7 @@
 //! `routecap check CONFIG [--at T] [--json]`.
 
 use routecap_core::eligibility::{self, CandidateReport, Reason};
-use routecap_core::lifecycle::State;
+use routecap_core::engine::Engine;
 use routecap_core::model::Config;
 use routecap_core::render;
 use routecap_core::zone::Instant;
@@ -24,13 +24,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
-    let config = args.input.load()?;
-    let state = State::new(&config);
-    let reports = eligibility::check(&config, &state, at);
+    let engine = Engine::new(args.input.load()?);
+    let reports = engine.check(at);
     let text = if args.json {
-        json_text(&render::check(&config, &reports, at))
+        json_text(&render::check(engine.config(), &reports, at))
     } else {
-        human(&config, &reports, at)
+        human(engine.config(), &reports, at)
     };
     emit(&text)?;
     Ok(0)

@@ -93,7 +93,7 @@ pub fn emit(text: &str) -> Result<(), Failure> {
 }
 
 /// Pretty JSON with a trailing newline.
-pub fn json_text(v: &serde_json::Value) -> String {
+pub fn json_text(v: &impl serde::Serialize) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
     s.push('\n');
     s

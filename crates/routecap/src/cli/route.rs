@@ -1,7 +1,7 @@
 //! `routecap route CONFIG [--at T] [--seed N] [--json]`.
 
-use routecap_core::eligibility::{self, CandidateReport};
-use routecap_core::lifecycle::State;
+use routecap_core::eligibility::CandidateReport;
+use routecap_core::engine::Engine;
 use routecap_core::model::Config;
 use routecap_core::render;
 use routecap_core::route::{self, Step};
@@ -30,15 +30,16 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
     let seed = seed_or_random(args.seed);
-    let config = args.input.load()?;
-    let state = State::new_at(&config, at);
-    let reports = eligibility::check(&config, &state, at);
-    let mut rng = route::rng_from_seed(seed);
-    let plan = route::plan(&config, &reports, &mut rng);
+    let mut engine = Engine::new(args.input.load()?);
+    // the imported usage belongs to `as_of`, else to the decision instant
+    engine.anchor(at);
+    let reports = engine.check(at);
+    let config = engine.config();
+    let plan = route::plan(config, &reports, &mut route::rng_from_seed(seed));
     let text = if args.json {
-        json_text(&render::route(&config, at, seed, &plan, &reports))
+        json_text(&render::route(config, at, seed, &plan, &reports))
     } else {
-        human(&config, at, seed, &plan, &reports)
+        human(config, at, seed, &plan, &reports)
     };
     emit(&text)?;
     Ok(0)

@@ -1,0 +1,442 @@
+//! [`Engine`]: one config, its live counters and an id index, offering every
+//! operation by target or group id. The native thread-safe engine, the
+//! WebAssembly class and the CLI are thin faces over it, so they answer the
+//! same and fail with the same words.
+//!
+//! Pure like the rest of the core: every call takes the instant of the
+//! event and route order comes from a caller's generator or seed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rand_core::Rng;
+
+use crate::eligibility::{self, CandidateReport};
+use crate::grid::{self, Heatmap, UnknownOwner};
+use crate::model::{CandidateRef, Config};
+use crate::money::Money;
+use crate::render::{self, ChancesView, CheckView, FirstCountsView, RouteView, UsageRow};
+use crate::route::{self, LazyPlan, Planner, Router, Step};
+use crate::lifecycle::{ConnectOutcome, LifecycleError, State};
+use crate::snapshot::{Snapshot, SnapshotError};
+use crate::zone::{Instant, Zone};
+
+/// Why an engine operation failed. The state is unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// No target with this id.
+    #[error("unknown target {0:?}")]
+    UnknownTarget(String),
+    /// No group with this id.
+    #[error("unknown group {0:?}")]
+    UnknownGroup(String),
+    /// No target or group with this id (hours grids take either).
+    #[error(transparent)]
+    UnknownOwner(#[from] UnknownOwner),
+    /// A week too far from today's calendar to draw.
+    #[error("{0} is outside the supported range (1971..2098)")]
+    UnsupportedWeek(NaiveDate),
+    /// The lifecycle rejected the event.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// A snapshot that does not fit the config.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}
+
+/// A config and its live counters, operated on by id.
+#[derive(Debug)]
+pub struct Engine {
+    config: Arc<Config>,
+    state: State,
+    /// Target index by id: `Config::target_index` scans, this does not.
+    target_ids: HashMap<String, usize>,
+    /// Cached eligibility between the decisions of [`Engine::route`].
+    router: Router,
+}
+
+/// Target index by id; the first of duplicate ids wins, like
+/// `Config::target_index`.
+fn target_ids(config: &Config) -> HashMap<String, usize> {
+    let mut ids = HashMap::with_capacity(config.targets.len());
+    for (i, t) in config.targets.iter().enumerate() {
+        ids.entry(t.id.clone()).or_insert(i);
+    }
+    ids
+}
+
+impl Engine {
+    /// An engine with the config's imported usage (see [`State::new`]).
+    pub fn new(config: impl Into<Arc<Config>>) -> Engine {
+        let config = config.into();
+        let state = State::new(&config);
+        Engine::with(config, state)
+    }
+
+    /// An engine continuing from a snapshot taken with the same config.
+    pub fn restore(
+        config: impl Into<Arc<Config>>,
+        snapshot: &Snapshot,
+    ) -> Result<Engine, EngineError> {
+        let config = config.into();
+        let state = State::restore(&config, snapshot)?;
+        Ok(Engine::with(config, state))
+    }
+
+    fn with(config: Arc<Config>, state: State) -> Engine {
+        Engine {
+            target_ids: target_ids(&config),
+            router: Router::new(&config),
+            config,
+            state,
+        }
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// The counters and calls.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Index of the target with this id.
+    pub fn target_index(&self, id: &str) -> Result<usize, EngineError> {
+        self.target_ids
+            .get(id)
+            .copied()
+            .ok_or_else(|| EngineError::UnknownTarget(id.to_string()))
+    }
+
+    /// Index of the group with this id.
+    pub fn group_index(&self, id: &str) -> Result<usize, EngineError> {
+        self.config
+            .group_index(id)
+            .ok_or_else(|| EngineError::UnknownGroup(id.to_string()))
+    }
+
+    /// Anchor imported usage to the windows containing `at` (see [`State::anchor`]).
+    pub fn anchor(&mut self, at: Instant) {
+        self.state.anchor(&self.config, at);
+    }
+
+    /// Eligibility of the default candidates at `at`.
+    pub fn check(&self, at: Instant) -> Vec<CandidateReport> {
+        eligibility::check(&self.config, &self.state, at)
+    }
+
+    /// [`Engine::check`] as `routecap check --json` prints it.
+    pub fn check_view(&self, at: Instant) -> CheckView {
+        render::check(&self.config, &self.check(at), at)
+    }
+
+    /// Route one call at `at` with a caller's router (one per thread, reused:
+    /// steady-state decisions do not allocate): `f` gets the config, the
+    /// report of every default candidate and the failover plan, whose steps
+    /// are drawn from `rng` only as `f` takes them.
+    pub fn route_with<T, R: Rng + ?Sized>(
+        &self,
+        router: &mut Router,
+        at: Instant,
+        rng: &mut R,
+        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
+    ) -> T {
+        let (reports, plan) = router.route(&self.config, &self.state, at, rng);
+        f(&self.config, reports, plan)
+    }
+
+    /// [`Engine::route_with`] on the engine's own router.
+    pub fn route<T, R: Rng + ?Sized>(
+        &mut self,
+        at: Instant,
+        rng: &mut R,
+        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
+    ) -> T {
+        let (reports, plan) = self.router.route(&self.config, &self.state, at, rng);
+        f(&self.config, reports, plan)
+    }
+
+    /// The whole plan for seed `seed`, as `routecap route --json` prints it.
+    pub fn route_view(&mut self, at: Instant, seed: u64) -> RouteView {
+        let mut rng = route::rng_from_seed(seed);
+        self.route(at, &mut rng, |config, reports, plan| {
+            let steps: Vec<Step<'_>> = plan.collect();
+            render::route(config, at, seed, &steps, reports)
+        })
+    }
+
+    /// Chance of each eligible candidate at `at` to be rung first (see
+    /// [`route::first_place_chances`]), by id in plan order.
+    pub fn first_place_chances(&self, at: Instant) -> ChancesView {
+        let reports = self.check(at);
+        let steps = route::plan(&self.config, &reports, &mut route::rng_from_seed(0));
+        let chances = route::first_place_chances(&self.config, &steps);
+        ChancesView(
+            steps
+                .iter()
+                .zip(chances)
+                .map(|(s, c)| (step_id(&self.config, s).to_string(), c))
+                .collect(),
+        )
+    }
+
+    /// Route `n` calls at `at` with seeds `seed, seed+1, …` (wrapping) and
+    /// count where each would ring first; eligibility is checked once.
+    pub fn first_counts(&self, at: Instant, seed: u64, n: u32) -> FirstCountsView {
+        let reports = self.check(at);
+        let mut first: Vec<(String, u64)> = reports
+            .iter()
+            .filter(|r| r.eligible)
+            .map(|r| {
+                (
+                    render::candidate_id(&self.config, r.candidate).to_string(),
+                    0,
+                )
+            })
+            .collect();
+        let mut none = 0u64;
+        let mut planner = Planner::new();
+        for i in 0..u64::from(n) {
+            let mut rng = route::rng_from_seed(seed.wrapping_add(i));
+            let step = planner.lazy(&self.config, &reports, &mut rng).next();
+            let id = step.map(|s| step_id(&self.config, &s));
+            match id.and_then(|id| first.iter().position(|(x, _)| x == id)) {
+                Some(k) => first[k].1 += 1,
+                None => none += 1,
+            }
+        }
+        FirstCountsView { n, first, none }
+    }
+
+    /// Re-check target `target_id` at `at` and, if eligible, connect `call`
+    /// and count it; a refusal changes nothing.
+    pub fn connect(
+        &mut self,
+        call: &str,
+        target_id: &str,
+        at: Instant,
+    ) -> Result<ConnectOutcome, EngineError> {
+        let t = self.target_index(target_id)?;
+        Ok(self.state.connect(&self.config, call, t, at)?)
+    }
+
+    /// Hold capacity on a target for `call` for `ttl_secs` seconds.
+    pub fn reserve(
+        &mut self,
+        call: &str,
+        target_id: &str,
+        ttl_secs: u64,
+        at: Instant,
+    ) -> Result<ConnectOutcome, EngineError> {
+        let t = self.target_index(target_id)?;
+        Ok(self.state.reserve(&self.config, call, t, ttl_secs, at)?)
+    }
+
+    /// Record a conversion of `call` with `revenue`.
+    pub fn convert(&mut self, call: &str, revenue: Money, at: Instant) -> Result<(), EngineError> {
+        Ok(self.state.convert(&self.config, call, revenue, at)?)
+    }
+
+    /// End `call`, releasing its concurrency.
+    pub fn end(&mut self, call: &str, at: Instant) -> Result<(), EngineError> {
+        Ok(self.state.end(&self.config, call, at)?)
+    }
+
+    /// Reset a target's total count and revenue.
+    pub fn reset_target(&mut self, target_id: &str) -> Result<(), EngineError> {
+        let t = self.target_index(target_id)?;
+        Ok(self.state.reset_target(&self.config, t)?)
+    }
+
+    /// Reset a group's total counters and its members'.
+    pub fn reset_group(&mut self, group_id: &str) -> Result<(), EngineError> {
+        let g = self.group_index(group_id)?;
+        Ok(self.state.reset_group(&self.config, g)?)
+    }
+
+    /// A JSON-friendly copy of the counters and calls.
+    pub fn snapshot(&self) -> Snapshot {
+        self.state.snapshot(&self.config)
+    }
+
+    /// Replace the counters and calls with a snapshot of the same config;
+    /// on error nothing changes.
+    pub fn restore_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), EngineError> {
+        self.state = State::restore(&self.config, snapshot)?;
+        self.router.forget();
+        Ok(())
+    }
+
+    /// Usage of every target, then every group, as caps see it at `at`.
+    pub fn usage(&self, at: Instant) -> Vec<UsageRow> {
+        let c = &*self.config;
+        (0..c.targets.len())
+            .map(CandidateRef::Target)
+            .chain((0..c.groups.len()).map(CandidateRef::Group))
+            .map(|o| render::usage_row(c, o, &self.state.usage(c, o, at)))
+            .collect()
+    }
+
+    /// Every target for display.
+    pub fn targets(&self) -> Vec<render::TargetSummary> {
+        render::targets(&self.config)
+    }
+
+    /// Every group for display.
+    pub fn groups(&self) -> Vec<render::GroupSummary> {
+        render::groups(&self.config)
+    }
+
+    /// The hours of target (else group) `id` for the seven days from
+    /// `start`, in its own zone and in `viewer`'s.
+    pub fn hours_grid(
+        &self,
+        id: &str,
+        start: NaiveDate,
+        viewer: &Zone,
+    ) -> Result<Heatmap, EngineError> {
+        let owner = grid::owner(&self.config, id)?;
+        if !grid::supported(start) {
+            return Err(EngineError::UnsupportedWeek(start));
+        }
+        Ok(grid::heatmap(&owner, viewer, start))
+    }
+}
+
+/// The id of a step's target or group.
+fn step_id<'c>(config: &'c Config, s: &Step<'_>) -> &'c str {
+    match *s {
+        Step::Target(t) => &config.targets[t].id,
+        Step::Group { group, .. } => &config.groups[group].id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::parse_config;
+
+    fn engine() -> Engine {
+        let config = parse_config(
+            br#"{"targets": [
+                {"id": "a", "priority": 1, "weight": 3, "caps": {"concurrency": 1, "total": 5}},
+                {"id": "b", "priority": 1, "weight": 1},
+                {"id": "c", "priority": 2, "time_zone": "America/New_York",
+                 "hours": [{"day": 1, "open": "09:00", "close": "17:00"}]}
+             ],
+             "groups": [{"id": "g", "members": ["a", "b"], "caps": {"daily": 10}}]}"#,
+            "t.json",
+            None,
+        )
+        .unwrap();
+        Engine::new(config)
+    }
+
+    fn at(s: &str) -> Instant {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn operations_by_id() {
+        let mut e = engine();
+        let t = at("2026-11-23T15:00:00Z");
+        assert_eq!(e.connect("c1", "a", t), Ok(ConnectOutcome::Connected));
+        match e.connect("c2", "a", t).unwrap() {
+            ConnectOutcome::Refused(r) => assert_eq!(r[0].code_string(), "concurrency_cap"),
+            ConnectOutcome::Connected => panic!("concurrency 1 exceeded"),
+        }
+        e.convert("c1", Money(1250), t).unwrap();
+        e.end("c1", t).unwrap();
+        assert_eq!(e.reserve("r1", "b", 30, t), Ok(ConnectOutcome::Connected));
+        let usage = e.usage(t);
+        assert_eq!(usage[0].id, "a");
+        assert_eq!(usage[0].total, 1);
+        assert_eq!(usage[0].total_revenue, "12.50");
+        assert_eq!(usage.last().unwrap().id, "g");
+        assert_eq!(usage.last().unwrap().daily, 2);
+        e.reset_target("a").unwrap();
+        e.reset_group("g").unwrap();
+        assert_eq!(e.usage(t)[0].total, 0);
+
+        let snap = e.snapshot();
+        let again = Engine::restore(e.config().clone(), &snap).unwrap();
+        assert_eq!(again.state(), e.state());
+        e.restore_snapshot(&snap).unwrap();
+        assert_eq!(e.snapshot(), snap);
+    }
+
+    #[test]
+    fn views_and_chances() {
+        let mut e = engine();
+        let t = at("2026-11-23T15:00:00Z");
+        let check = e.check_view(t);
+        assert_eq!(check.candidates.len(), 3);
+        assert!(check.candidates.iter().all(|c| c.eligible));
+        let route = e.route_view(t, 7);
+        assert_eq!(route.plan.len(), 3);
+        // the engine's router gives what check + plan give
+        let reports = e.check(t);
+        let plan = route::plan(e.config(), &reports, &mut route::rng_from_seed(7));
+        assert_eq!(route, render::route(e.config(), t, 7, &plan, &reports));
+        let chances = e.first_place_chances(t).0;
+        let by_id = |id: &str| chances.iter().find(|(x, _)| x == id).unwrap().1;
+        assert_eq!((by_id("a"), by_id("b"), by_id("c")), (0.75, 0.25, 0.0));
+        let counts = e.first_counts(t, 1, 200);
+        assert_eq!(counts.first.iter().map(|(_, n)| n).sum::<u64>(), 200);
+        assert_eq!(counts.first[2], ("c".to_string(), 0));
+        let json = serde_json::to_string(&counts).unwrap();
+        assert!(json.starts_with(r#"{"n":200,"first":{"a":"#), "{json}");
+    }
+
+    #[test]
+    fn unknown_ids_fail_with_the_cli_texts() {
+        let mut e = engine();
+        let t = at("2026-11-23T15:00:00Z");
+        fn text<T: std::fmt::Debug>(r: Result<T, EngineError>) -> String {
+            r.unwrap_err().to_string()
+        }
+        assert_eq!(text(e.connect("c", "x", t)), r#"unknown target "x""#);
+        assert_eq!(text(e.reserve("c", "x", 5, t)), r#"unknown target "x""#);
+        assert_eq!(text(e.reset_target("x")), r#"unknown target "x""#);
+        assert_eq!(text(e.reset_group("x")), r#"unknown group "x""#);
+        assert_eq!(
+            e.reset_group("x"),
+            Err(EngineError::UnknownGroup("x".into()))
+        );
+        let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        assert_eq!(
+            text(e.hours_grid("x", day, &Zone::utc())),
+            r#"unknown target or group "x" (known: a, b, c, g)"#
+        );
+        let far = NaiveDate::from_ymd_opt(2150, 1, 1).unwrap();
+        assert_eq!(
+            text(e.hours_grid("a", far, &Zone::utc())),
+            "2150-01-01 is outside the supported range (1971..2098)"
+        );
+        // lifecycle errors keep the core's words, unprefixed
+        assert_eq!(text(e.end("ghost", t)), r#"call "ghost" never connected"#);
+        assert_eq!(
+            text(e.convert("ghost", Money(1), t)),
+            r#"call "ghost" never connected"#
+        );
+    }
+
+    #[test]
+    fn hours_grid_by_id() {
+        let e = engine();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let g = e.hours_grid("c", day, &Zone::utc()).unwrap();
+        assert_eq!(g.kind, "target");
+        assert!(!g.always_open);
+        assert_eq!(g.own.zone, "America/New_York");
+        // Monday 09:00-17:00 in New York is 14:00-22:00 UTC; Sunday has no
+        // entry, so it is open until Monday 00:00 there (05:00 UTC)
+        let monday = &g.viewer.days[1].hours;
+        let open: Vec<usize> = (0..24).filter(|&h| monday[h] == Some(1.0)).collect();
+        assert_eq!(open, (0..5).chain(14..22).collect::<Vec<_>>());
+        assert_eq!(e.hours_grid("g", day, &Zone::utc()).unwrap().kind, "group");
+    }
+}
