@@ -16,6 +16,8 @@
 mod convert;
 mod golden;
 mod grid;
+mod simulate;
+mod time;
 
 use routecap_core::eligibility::{self, CandidateReport};
 use routecap_core::formats::{self, Format};

@@ -21,6 +21,7 @@
 //! - [`route`]: failover order by priority and weighted random draw.
 //! - [`formats`]: the native, Retreaver and Ringba config shapes.
 //! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
+//! - [`simulate`]: synthetic traffic through the real state and router.
 //!
 //! Where the routing contract is silent, [`decisions`] says what routecap does and why.
 //!
@@ -83,6 +84,7 @@ pub mod model;
 pub mod money;
 pub mod render;
 pub mod route;
+pub mod simulate;
 pub mod state;
 pub mod window;
 pub mod zone;
