@@ -1,7 +1,6 @@
 // The web demo: wires the WebAssembly Engine to the page.
 import init, { Engine, zones } from '../bindings/wasm/pkg/routecap_wasm.js';
 import { heatmap, barChart } from './charts.js';
-import { simulate } from '../bindings/wasm/pkg/routecap_wasm.js';
 import * as time from './time.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -313,10 +312,28 @@ function stopSim() {
   $('#sim-stop').disabled = true;
 }
 
+/** The simulator's wasm module (a second one, loaded on first play). */
+let simModule = null;
+async function simulator() {
+  if (!simModule) {
+    const m = await import('../bindings/wasm/pkg/routecap_wasm_sim.js');
+    await m.default();
+    simModule = m;
+  }
+  return simModule.simulate;
+}
+
 /** Run the engine's simulator (the code of `routecap simulate`) for 24 h from
  * the instant, then play its hourly counts back. */
-function playSim() {
+async function playSim() {
   stopSim();
+  let simulate;
+  try {
+    simulate = await simulator();
+  } catch (err) {
+    $('#sim-stats').textContent = `Could not load the simulator: ${err.message}`;
+    return;
+  }
   const rate = Math.max(1, Number($('#sim-rate').value) || 40);
   const from = app.at.getTime();
   const options = {

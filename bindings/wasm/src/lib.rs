@@ -16,7 +16,6 @@
 mod convert;
 mod golden;
 mod grid;
-mod simulate;
 mod time;
 
 use routecap_core::eligibility::{self, CandidateReport};

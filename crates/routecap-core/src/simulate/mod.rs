@@ -5,9 +5,9 @@
 //! from the seed), so the CLI and the WebAssembly demo give the same report
 //! for the same seed. Progress goes to a caller's closure.
 //!
-//! Every decision goes through the same code as live traffic: [`State`] for
-//! counters and the lifecycle, [`eligibility::check`] for who may take each
-//! call, and a reused [`Planner`] for the failover order. Nothing about caps,
+//! Every decision goes through the same code as live traffic: [`State`](crate::state::State) for
+//! counters and the lifecycle, [`eligibility::check`](crate::eligibility::check) for who may take each
+//! call, and a reused [`Planner`](crate::route::Planner) for the failover order. Nothing about caps,
 //! hours or order is re-implemented here; the simulator only invents callers.
 //!
 //! # The model
@@ -40,7 +40,7 @@
 //! # Randomness
 //!
 //! Everything derives from `seed`, through four independent ChaCha8 streams
-//! ([`rng_from_seed`] then `set_stream`): 0 = route order (so the first call's
+//! ([`rng_from_seed`](crate::route::rng_from_seed) then `set_stream`): 0 = route order (so the first call's
 //! plan is the one `routecap route --seed N` prints), 1 = arrival times,
 //! 2 = answers and conversions, 3 = durations. Separate streams keep the
 //! arrivals identical when only the answer or convert rate changes, so two

@@ -1,5 +1,10 @@
+//! # routecap-wasm-sim
+//!
 //! `simulate(config, options)`: the core's simulator for JavaScript, so the
 //! demo's "Play a day" gives the same numbers as `routecap simulate --seed`.
+//! A module of its own (loaded when Play a day starts) because with the
+//! simulator the main `routecap-wasm` module would pass its 200 KB gzip
+//! budget.
 
 use chrono::{DateTime, Utc};
 use routecap_core::formats::{self, Format};
