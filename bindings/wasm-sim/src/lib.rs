@@ -161,8 +161,8 @@ pub fn simulate(
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        params.revenue = Money::parse(&text)
-            .map_err(|e| fail(&format!("--revenue {text:?} {e}")))?;
+        params.revenue =
+            Money::parse(&text).map_err(|e| fail(&format!("--revenue {text:?} {e}")))?;
     }
     if let Some(v) = &o.profile {
         let p = match v {

@@ -47,7 +47,11 @@ pub fn local_to_instant(local: &str, zone: &str) -> Result<String, JsValue> {
     let text = local.trim();
     let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
-        .map_err(|_| fail(&format!("{text:?} is not a local date-time YYYY-MM-DDTHH:MM")))?;
+        .map_err(|_| {
+            fail(&format!(
+                "{text:?} is not a local date-time YYYY-MM-DDTHH:MM"
+            ))
+        })?;
     if !(1970..2100).contains(&local.year()) {
         return Err(fail(&format!("{text:?} is outside 1970..2100")));
     }
@@ -59,7 +63,9 @@ pub fn local_to_instant(local: &str, zone: &str) -> Result<String, JsValue> {
 #[wasm_bindgen(js_name = dayStart)]
 pub fn day_start(at: &str, zone: &str) -> Result<String, JsValue> {
     let zone = zone_of(zone)?;
-    Ok(render::instant(window(&zone, Period::Day, instant(at)?).start))
+    Ok(render::instant(
+        window(&zone, Period::Day, instant(at)?).start,
+    ))
 }
 
 /// The local week (Sunday first) containing instant `at` in `zone`:

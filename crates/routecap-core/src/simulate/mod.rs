@@ -23,7 +23,7 @@
 //!   `answer_rate`. A simultaneous group step rings every eligible member; each
 //!   answers with `answer_rate`, and the step answers if any does, the
 //!   connecting member drawn uniformly among those that answered.
-//! - **Connect**: the answering target is `connect`ed through the [`State`].
+//! - **Connect**: the answering target is `connect`ed through the [`State`](crate::state::State).
 //!   A refused connect (the re-check found a cap reached) moves on to the next
 //!   answering member of a group step, then to the next step. In this
 //!   single-threaded simulation every step happens at the arrival instant, so
@@ -81,8 +81,8 @@ pub use options::{
 };
 pub use profile::{Profile, ProfileError};
 pub use report::{
-    cap_fill, lost_by_hour_of_day, report_json, sorted_rejections, CapFill, HourBucket,
-    OwnerStats, Rejection, ReportJson, SimReport,
+    cap_fill, lost_by_hour_of_day, report_json, sorted_rejections, CapFill, HourBucket, OwnerStats,
+    Rejection, ReportJson, SimReport,
 };
 
 /// Progress of a run, for a progress bar.

@@ -276,7 +276,6 @@ pub fn lost_by_hour_of_day(report: &SimReport) -> [(u64, u64); 24] {
     out
 }
 
-
 /// A cap amount: a count, or money as its exact decimal text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]

@@ -107,7 +107,10 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             .map_err(|e| Failure::input(format!("--html {path}: cannot be written: {e}")))?;
     }
     let text = if args.json {
-        json_text(&serde_json::to_value(simulate::report_json(&config, &report)).map_err(|e| Failure::input(e.to_string()))?)
+        json_text(
+            &serde_json::to_value(simulate::report_json(&config, &report))
+                .map_err(|e| Failure::input(e.to_string()))?,
+        )
     } else {
         human(&config, &report, args.html.as_deref())
     };
