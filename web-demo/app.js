@@ -282,13 +282,14 @@ function renderSim() {
   const last = hours[hours.length - 1];
   const owners = [...app.targets.map((t) => ({ ...t, kind: 'target' })), ...app.groups.map((g) => ({ ...g, kind: 'group' }))];
   const grid = h('div', { class: 'caps-grid' },
-    h('span', { class: 'head' }, 'target / group'),
+    h('span', { class: 'head' }, 'target / group'), h('span', { class: 'head' }, 'connected'),
     h('span', { class: 'head' }, 'hourly'), h('span', { class: 'head' }, 'daily'),
     h('span', { class: 'head' }, 'monthly'), h('span', { class: 'head' }, 'peak live'));
   owners.forEach((o, i) => {
     const u = last?.owners[i] ?? { hourly: 0, daily: 0, monthly: 0, peak_live: 0 };
     grid.append(
       h('span', { 'data-owner': o.id }, o.kind === 'group' ? `group ${o.id}` : o.id),
+      h('span', { class: 'connected' }, String(hours.reduce((n, x) => n + x.owners[i].connected, 0))),
       meter(u.hourly, o.limits.hourly, 'hourly'),
       meter(u.daily, o.limits.daily, 'daily'),
       meter(u.monthly, o.limits.monthly, 'monthly'),

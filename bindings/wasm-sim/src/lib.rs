@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use routecap_core::formats::{self, Format};
+use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::simulate::{self as sim, Profile, ReportJson, SimParams, SimReport};
 use routecap_core::zone::Instant;
@@ -46,6 +47,8 @@ struct Options {
 /// Usage of one owner at the end of an hour.
 #[derive(Serialize)]
 struct OwnerHour {
+    /// Calls connected to it (a group: to its members) during the hour.
+    connected: u64,
     hourly: u64,
     daily: u64,
     monthly: u64,
@@ -83,7 +86,8 @@ fn instant(flag: &str, text: &str) -> Result<Instant, JsValue> {
         })
 }
 
-fn hours(report: &SimReport) -> Vec<HourJson> {
+fn hours(config: &Config, report: &SimReport) -> Vec<HourJson> {
+    let nt = config.targets.len();
     report
         .hours
         .iter()
@@ -97,7 +101,17 @@ fn hours(report: &SimReport) -> Vec<HourJson> {
                 .usage
                 .iter()
                 .zip(h.peak_live.iter().chain(std::iter::repeat(&0)))
-                .map(|(u, &peak_live)| OwnerHour {
+                .enumerate()
+                .map(|(o, (u, &peak_live))| OwnerHour {
+                    connected: if o < nt {
+                        h.connected[o]
+                    } else {
+                        config.groups[o - nt]
+                            .members
+                            .iter()
+                            .map(|&m| h.connected[m])
+                            .sum()
+                    },
                     hourly: u.hourly,
                     daily: u.daily,
                     monthly: u.monthly,
@@ -175,7 +189,7 @@ pub fn simulate(
     let report = sim::simulate(&config, &params, &mut |_| {}).map_err(|e| fail(&e.to_string()))?;
     let answer = Answer {
         report: sim::report_json(&config, &report),
-        hours: o.hours.then(|| hours(&report)),
+        hours: o.hours.then(|| hours(&config, &report)),
     };
     let text = serde_json::to_string(&answer).map_err(|e| fail(&e.to_string()))?;
     js_sys::JSON::parse(&text)

@@ -75,6 +75,8 @@ test('simulate: hours: true adds per-hour counts that add up to the totals', () 
   assert.equal(sum('no_eligible'), report.no_eligible);
   assert.equal(sum('unanswered'), report.unanswered);
   assert.equal(hours[0].owners.length, report.targets.length + report.groups.length);
+  const owners = [...report.targets, ...report.groups];
+  owners.forEach((o, i) => assert.equal(hours.reduce((n, h) => n + h.owners[i].connected, 0), o.connected, o.id));
 });
 
 test('simulate: bad options throw the CLI message', () => {
