@@ -44,7 +44,12 @@ export function toLocalInput(date, tz) {
 /** Parse a datetime-local value as a wall time in `tz`; null if invalid. */
 export function fromLocalInput(value, tz) {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value ?? '');
-  return m ? zonedToUtc(+m[1], +m[2], +m[3], +m[4], +m[5], tz) : null;
+  if (!m) return null;
+  try {
+    return zonedToUtc(+m[1], +m[2], +m[3], +m[4], +m[5], tz);
+  } catch {
+    return null; // outside what the engine covers (1970..2100)
+  }
 }
 
 /** RFC 3339 UTC without milliseconds when they are zero (as the CLI prints). */
