@@ -1,7 +1,6 @@
 // The web demo: wires the WebAssembly Engine to the page.
 import init, { Engine, zones } from '../bindings/wasm/pkg/routecap_wasm.js';
 import { heatmap, barChart } from './charts.js';
-import { DaySim } from './sim.js';
 import * as time from './time.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -248,33 +247,48 @@ function meter(used, limit, label) {
   return cell;
 }
 
+const HOUR = 3_600_000;
+
+/** The `routecap simulate` command that gives the same report (config = the loaded one). */
+function simCommand(o) {
+  return ['routecap simulate CONFIG', `--from ${o.from}`, `--to ${o.to}`, `--calls-per-hour ${o.calls_per_hour}`,
+    `--seed ${o.seed}`, ...(o.fresh ? ['--fresh'] : []), ...(app.format ? [`--format ${app.format}`] : []), '--json'].join(' ');
+}
+
 function renderSim() {
   const sim = app.sim;
   if (!sim) return;
-  const at = sim.iso(sim.now);
-  const usage = sim.engine.usage(at);
-  const check = sim.engine.check(at);
-  const eligible = new Map(check.candidates.map((c) => [c.id, c.eligible]));
+  const { report } = sim;
+  const done = sim.now >= sim.end;
+  // hours fully played (all of them once done)
+  const played = done ? report.hours.length : Math.floor((sim.now - sim.start) / HOUR);
+  const hours = report.hours.slice(0, played);
+  const sum = (k) => hours.reduce((n, x) => n + x[k], 0);
+  const last = hours[hours.length - 1];
   const owners = [...app.targets.map((t) => ({ ...t, kind: 'target' })), ...app.groups.map((g) => ({ ...g, kind: 'group' }))];
   const grid = h('div', { class: 'caps-grid' },
-    h('span', { class: 'head' }, 'target / group'), h('span', { class: 'head' }, 'now'),
+    h('span', { class: 'head' }, 'target / group'), h('span', { class: 'head' }, 'connected'),
     h('span', { class: 'head' }, 'hourly'), h('span', { class: 'head' }, 'daily'),
-    h('span', { class: 'head' }, 'monthly'), h('span', { class: 'head' }, 'live calls'));
-  for (const o of owners) {
-    const u = usage.find((x) => x.id === o.id && x.kind === o.kind);
-    const el = eligible.get(o.id);
+    h('span', { class: 'head' }, 'monthly'), h('span', { class: 'head' }, 'peak live'));
+  owners.forEach((o, i) => {
+    const u = last?.owners[i] ?? { hourly: 0, daily: 0, monthly: 0, peak_live: 0 };
     grid.append(
       h('span', { 'data-owner': o.id }, o.kind === 'group' ? `group ${o.id}` : o.id),
-      h('span', {}, el === undefined ? '' : h('span', { class: `badge ${el ? 'yes' : 'no'}` }, el ? 'open' : 'blocked')),
+      h('span', { class: 'connected' }, String(hours.reduce((n, x) => n + x.owners[i].connected, 0))),
       meter(u.hourly, o.limits.hourly, 'hourly'),
       meter(u.daily, o.limits.daily, 'daily'),
       meter(u.monthly, o.limits.monthly, 'monthly'),
-      meter(u.live, o.limits.concurrency, 'concurrency'));
-  }
+      meter(u.peak_live, o.limits.concurrency, 'concurrency'));
+  });
   $('#sim-caps').replaceChildren(grid);
-  const s = sim.stats;
-  $('#sim-clock').textContent = `${time.shortLocal(new Date(sim.now), app.viewerTz)} (${app.viewerTz})`;
-  $('#sim-stats').textContent = `offered ${s.offered} · connected ${s.connected} · no target ${s.missed} · converted ${s.converted} · revenue ${(s.revenueCents / 100).toFixed(2)}`;
+  $('#sim-clock').textContent = `${time.shortLocal(new Date(Math.min(sim.now, sim.end)), app.viewerTz)} (${app.viewerTz})`;
+  const stats = $('#sim-stats');
+  stats.dataset.done = String(done);
+  if (done) {
+    stats.textContent = `calls ${report.calls} · connected ${report.connected} · no target ${report.no_eligible} · unanswered ${report.unanswered} · converted ${report.converted} · revenue ${report.revenue}`;
+  } else {
+    stats.textContent = `calls ${sum('calls')} · connected ${sum('connected')} · no target ${sum('no_eligible')} · unanswered ${sum('unanswered')} · converted … · revenue …`;
+  }
 }
 
 function stopSim() {
@@ -284,21 +298,60 @@ function stopSim() {
   $('#sim-stop').disabled = true;
 }
 
-function playSim() {
+/** The simulator's wasm module (a second one, loaded on first play). */
+let simModule = null;
+async function simulator() {
+  if (!simModule) {
+    const m = await import('../bindings/wasm/pkg/routecap_wasm_sim.js');
+    await m.default();
+    simModule = m;
+  }
+  return simModule.simulate;
+}
+
+/** Run the engine's simulator (the code of `routecap simulate`) for 24 h from
+ * the instant, then play its hourly counts back. */
+async function playSim() {
   stopSim();
+  let simulate;
+  try {
+    simulate = await simulator();
+  } catch (err) {
+    $('#sim-stats').textContent = `Could not load the simulator: ${err.message}`;
+    return;
+  }
   const rate = Math.max(1, Number($('#sim-rate').value) || 40);
-  const { text, format } = app;
-  const sim = new DaySim(() => new Engine(text, format || undefined), app.at, rate, Number($('#route-seed').value) || 1);
+  const from = app.at.getTime();
+  const options = {
+    from: time.iso(new Date(from)), to: time.iso(new Date(from + 24 * HOUR)),
+    calls_per_hour: rate, seed: Number($('#route-seed').value) || 1, format: app.format || undefined, hours: true,
+  };
+  let report;
+  try {
+    report = simulate(app.text, options);
+  } catch (err) {
+    if (!/as_of/.test(err.message)) {
+      $('#sim-stats').textContent = `Error: ${err.message}`;
+      return;
+    }
+    // an instant before the config's as_of: start from empty counters
+    options.fresh = true;
+    report = simulate(app.text, options);
+  }
+  $('#sim-cmd').textContent = simCommand(options);
+  $('#sim-cmd').dataset.options = JSON.stringify({ ...options, hours: undefined });
+  // the report's hours start at the UTC hour containing `from`
+  const start = Date.parse(report.hours[0].start);
+  const sim = { report, start, now: start, end: start + report.hours.length * HOUR, running: true };
   app.sim = sim;
-  sim.running = true;
   $('#sim-play').disabled = true;
   $('#sim-stop').disabled = false;
   const minutesPerFrame = Number($('#sim-speed').value);
   const step = () => {
     if (!sim.running) return;
-    const more = sim.advance(sim.now + minutesPerFrame * 60_000);
+    sim.now = Math.min(sim.end, sim.now + minutesPerFrame * 60_000);
     renderSim();
-    if (more) sim.frame = requestAnimationFrame(step);
+    if (sim.now < sim.end) sim.frame = requestAnimationFrame(step);
     else stopSim();
   };
   renderSim();

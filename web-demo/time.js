@@ -1,5 +1,8 @@
-// Wall-clock helpers on top of Intl: the engine works in UTC instants, the
-// page shows and reads times in the viewer's IANA zone.
+// Wall-clock helpers: the engine works in UTC instants, the page shows and
+// reads times in the viewer's IANA zone. Local time -> instant and week
+// starts come from the engine (wasm), so gaps and folds resolve as the
+// engine resolves them; Intl only formats an instant's local fields.
+import { localToInstant, weekStart as engineWeekStart } from '../bindings/wasm/pkg/routecap_wasm.js';
 
 const formatters = new Map();
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -24,19 +27,10 @@ export function localParts(date, tz) {
   return { y: +o.year, m: +o.month, d: +o.day, h: +o.hour % 24, min: +o.minute, s: +o.second, wd: WEEKDAYS.indexOf(o.weekday) };
 }
 
-/** UTC offset of `tz` at `date`, in milliseconds. */
-export function offsetMs(date, tz) {
-  const p = localParts(date, tz);
-  const whole = Math.floor(date.getTime() / 1000) * 1000;
-  return Date.UTC(p.y, p.m - 1, p.d, p.h, p.min, p.s) - whole;
-}
-
-/** The instant a local wall time occurs in `tz` (the later one across a gap). */
+/** The instant a local wall time occurs in `tz`, by the engine's rule (in a
+ * gap: the first instant after it; in a fold: the earlier one). */
 export function zonedToUtc(y, m, d, h, min, tz) {
-  const guess = Date.UTC(y, m - 1, d, h, min);
-  let t = guess - offsetMs(new Date(guess), tz);
-  t = guess - offsetMs(new Date(t), tz);
-  return new Date(t);
+  return new Date(localToInstant(`${pad(y, 4)}-${pad(m)}-${pad(d)}T${pad(h)}:${pad(min)}`, tz));
 }
 
 const pad = (n, w = 2) => String(n).padStart(w, '0');
@@ -50,7 +44,12 @@ export function toLocalInput(date, tz) {
 /** Parse a datetime-local value as a wall time in `tz`; null if invalid. */
 export function fromLocalInput(value, tz) {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value ?? '');
-  return m ? zonedToUtc(+m[1], +m[2], +m[3], +m[4], +m[5], tz) : null;
+  if (!m) return null;
+  try {
+    return zonedToUtc(+m[1], +m[2], +m[3], +m[4], +m[5], tz);
+  } catch {
+    return null; // outside what the engine covers (1970..2100)
+  }
 }
 
 /** RFC 3339 UTC without milliseconds when they are zero (as the CLI prints). */
@@ -58,12 +57,10 @@ export function iso(date) {
   return date.toISOString().replace('.000Z', 'Z');
 }
 
-/** Sunday 00:00 (in `tz`) of the week containing `date`: {start: Date, date: 'YYYY-MM-DD'}. */
+/** Start (in `tz`, by the engine) of the Sunday-first week containing `date`: {start: Date, date: 'YYYY-MM-DD'}. */
 export function weekStart(date, tz) {
-  const p = localParts(date, tz);
-  const sunday = new Date(Date.UTC(p.y, p.m - 1, p.d - p.wd));
-  const y = sunday.getUTCFullYear(), m = sunday.getUTCMonth() + 1, d = sunday.getUTCDate();
-  return { start: zonedToUtc(y, m, d, 0, 0, tz), date: `${pad(y, 4)}-${pad(m)}-${pad(d)}` };
+  const w = engineWeekStart(iso(date), tz);
+  return { start: new Date(w.start), date: w.date };
 }
 
 /** `Mon 14:00` style, in `tz`. */

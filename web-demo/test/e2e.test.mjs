@@ -2,11 +2,13 @@
 // driven by playwright-core. Loads the demo from a local server, loads a
 // sample, checks the eligibility table, routes 1,000 calls and checks the
 // chart's bars against the engine, pastes a bad config and checks the inline
-// error, plays a bit of a day, and saves a screenshot.
+// error, checks the engine's DST answers for local times, plays a day and
+// compares its numbers with the native CLI's, and saves a screenshot.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,7 +176,34 @@ test('a pasted config with an error shows it inline with its path', async () => 
   assert.deepEqual(await page.$$eval('#eligibility-table tbody tr', (trs) => trs.map((t) => t.dataset.id)), ['solo']);
 });
 
-test('play a day: caps fill as calls connect; then a screenshot', async () => {
+/** Set the viewer's zone as a user would. */
+async function setViewerZone(name) {
+  await page.fill('#viewer-zone', name);
+  await page.dispatchEvent('#viewer-zone', 'change');
+}
+
+test('zone math is the engine\'s: New York 2026-03-08 02:30 (a gap) is 07:00Z; the Santiago week of 2026-09-06 starts at 04:00Z', async () => {
+  await setViewerZone('America/New_York');
+  await setInstant('2026-03-08T02:30');
+  // the engine's gap rule: the first instant after the gap, 03:00 EDT
+  assert.equal(await page.textContent('#at-utc'), '= 2026-03-08T07:00:00Z');
+  await setViewerZone('America/Santiago');
+  await setInstant('2026-09-08T12:00');
+  // week slider at 0 = the start of the viewer's week: Sunday 2026-09-06,
+  // whose midnight is skipped, so it starts at 01:00 -03 = 04:00Z
+  await page.$eval('#week-slider', (e) => { e.value = '0'; e.dispatchEvent(new Event('input')); });
+  assert.equal(await page.textContent('#at-utc'), '= 2026-09-06T04:00:00Z');
+  const week = await page.evaluate(async () => {
+    const time = await import('./time.js');
+    const w = time.weekStart(new Date('2026-09-08T12:00:00Z'), 'America/Santiago');
+    return { start: w.start.toISOString(), date: w.date };
+  });
+  assert.deepEqual(week, { start: '2026-09-06T04:00:00.000Z', date: '2026-09-06' });
+  await setViewerZone('UTC');
+  assert.deepEqual(pageErrors, [], 'no errors in the page console');
+});
+
+test('play a day runs the engine\'s simulator: its numbers equal routecap simulate --seed; then a screenshot', async () => {
   await page.click('[data-sample="native"]');
   await page.waitForFunction(() => document.querySelector('#config-status').textContent.includes('native.json'));
   await setInstant('2026-11-23T13:00');
@@ -182,16 +211,27 @@ test('play a day: caps fill as calls connect; then a screenshot', async () => {
   await page.click('#route-run');
   await page.waitForSelector('#route-chart rect.bar-observed');
   await page.fill('#sim-rate', '120');
+  await page.fill('#route-seed', '7');
   await page.selectOption('#sim-speed', '30');
   await page.click('#sim-play');
-  await page.waitForFunction(() => /offered (\d+)/.test(document.querySelector('#sim-stats').textContent)
-    && Number(/connected (\d+)/.exec(document.querySelector('#sim-stats').textContent)[1]) > 20);
-  await page.click('#sim-stop');
+  await page.waitForSelector('#sim-stats[data-done="true"]', { timeout: 60_000 });
   const stats = await page.textContent('#sim-stats');
-  const offered = Number(/offered (\d+)/.exec(stats)[1]);
-  const connected = Number(/connected (\d+)/.exec(stats)[1]);
-  const missed = Number(/no target (\d+)/.exec(stats)[1]);
-  assert.equal(offered, connected + missed, stats);
+  const num = (label) => new RegExp(`${label} ([0-9.]+)`).exec(stats)?.[1] ?? null;
+  const options = JSON.parse(await page.getAttribute('#sim-cmd', 'data-options'));
+  assert.equal(options.seed, 7);
+  assert.equal(options.from, '2026-11-23T13:00:00Z');
+  // the same run by the native CLI
+  const bin = process.env.ROUTECAP_BIN || join(root, 'target', 'debug', 'routecap');
+  assert.ok(existsSync(bin), `native CLI missing at ${bin} (cargo build -p routecap)`);
+  const args = ['simulate', join(root, 'examples', 'native.json'), '--json', '--quiet', '--from', options.from, '--to', options.to,
+    '--calls-per-hour', String(options.calls_per_hour), '--seed', String(options.seed), ...(options.fresh ? ['--fresh'] : [])];
+  const cliReport = JSON.parse(execFileSync(bin, args, { encoding: 'utf8' }));
+  assert.ok(cliReport.calls > 1000, stats);
+  assert.deepEqual(
+    { calls: num('calls'), connected: num('connected'), no_eligible: num('no target'), unanswered: num('unanswered'), converted: num('converted'), revenue: num('revenue') },
+    { calls: String(cliReport.calls), connected: String(cliReport.connected), no_eligible: String(cliReport.no_eligible),
+      unanswered: String(cliReport.unanswered), converted: String(cliReport.converted), revenue: cliReport.revenue },
+    stats);
   const meters = await page.$$eval('#sim-caps .meter span', (ss) => ss.map((s) => s.textContent));
   assert.ok(meters.length > 0 && meters.some((m) => !m.startsWith('0 ')), 'some usage shown');
   await page.selectOption('#hours-owner', 'london-debt');

@@ -18,11 +18,12 @@
 mod convert;
 #[cfg(feature = "test-hooks")]
 mod golden;
+mod time;
 
 use routecap_core::engine::{Engine as Core, EngineError};
 use routecap_core::formats::{self, Format};
-use routecap_core::render::{self, OutcomeView, ZoneRow};
 use routecap_core::lifecycle::ConnectOutcome;
+use routecap_core::render::{self, OutcomeView, ZoneRow};
 use routecap_core::snapshot::Snapshot;
 use routecap_core::zone::{self, Zone};
 use wasm_bindgen::prelude::*;

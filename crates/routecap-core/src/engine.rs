@@ -14,11 +14,11 @@ use rand_core::Rng;
 
 use crate::eligibility::{self, CandidateReport};
 use crate::grid::{self, Heatmap, UnknownOwner};
+use crate::lifecycle::{ConnectOutcome, LifecycleError, State};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
 use crate::render::{self, ChancesView, CheckView, FirstCountsView, RouteView, UsageRow};
 use crate::route::{self, LazyPlan, Planner, Router, Step};
-use crate::lifecycle::{ConnectOutcome, LifecycleError, State};
 use crate::snapshot::{Snapshot, SnapshotError};
 use crate::zone::{Instant, Zone};
 

@@ -25,6 +25,7 @@
 //! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
 //! - [`grid`]: week grids of business hours, exact across DST.
 //! - [`engine`]: config + state + id index: every operation by id, for every face.
+//! - [`simulate`]: synthetic traffic through the real state and router.
 //!
 //! The routing semantics are written out in the repository's
 //! `docs/semantics.md`; where the routing contract is silent, [`decisions`]
@@ -94,6 +95,7 @@ pub mod model;
 pub mod money;
 pub mod render;
 pub mod route;
+pub mod simulate;
 pub mod snapshot;
 pub mod window;
 pub mod zone;

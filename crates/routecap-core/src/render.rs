@@ -10,9 +10,9 @@ use serde::{Serialize, Serializer};
 
 use crate::caps::{Limits, Usage};
 use crate::eligibility::{Amount, CandidateReport, Reason};
+use crate::lifecycle::ConnectOutcome;
 use crate::model::{CandidateRef, Config};
 use crate::route::Step;
-use crate::lifecycle::ConnectOutcome;
 use crate::zone::{Instant, Zone};
 
 /// An instant as RFC 3339 UTC with a `Z` (sub-seconds only when present).

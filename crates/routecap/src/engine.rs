@@ -12,10 +12,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::engine::Engine as Core;
+use routecap_core::lifecycle::{ConnectOutcome, State};
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::route::{LazyPlan, Router};
-use routecap_core::lifecycle::{ConnectOutcome, State};
 use routecap_core::snapshot::Snapshot;
 use routecap_core::Instant;
 

@@ -8,7 +8,7 @@
 //!   lifecycle call re-checks and counts atomically (no overbooking).
 //! - [`load`]: configs from files or standard input, any of the three shapes.
 //! - [`replay`]: JSON Lines of call events through a state.
-//! - [`simulate`]: synthetic traffic through the real engine.
+//! - [`simulate`]: synthetic traffic through the real engine (from the core).
 //! - [`report_html`]: the self-contained HTML report of a simulation.
 //! - [`core`]: the pure engine (zones, hours, caps, eligibility, route order).
 //!

@@ -12,11 +12,11 @@ use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
 use routecap_core::engine::{Engine, EngineError};
+use routecap_core::lifecycle::State;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::render;
 use routecap_core::route::{self, Planner, RouteRng};
-use routecap_core::lifecycle::State;
 use routecap_core::zone::{self, Instant};
 use serde_json::{json, Map, Value};
 

@@ -1,5 +1,6 @@
 //! `routecap simulate CONFIG --from T --to T [...]`: synthetic traffic through
-//! the real engine (see `routecap::simulate` for the model).
+//! the real engine (see `routecap_core::simulate` for the model). Only the
+//! face lives here: flags, the progress bar, the table and the HTML report.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant as Clock};
@@ -99,14 +100,17 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let report = with_progress(args.quiet, |progress| {
         simulate::simulate(&config, &params, progress)
     })
-    .map_err(Failure::input)?;
+    .map_err(|e| Failure::input(e.to_string()))?;
     if let Some(path) = &args.html {
         let html = routecap::report_html::render(&config, &report);
         std::fs::write(path, html)
             .map_err(|e| Failure::input(format!("--html {path}: cannot be written: {e}")))?;
     }
     let text = if args.json {
-        json_text(&simulate::report_json(&config, &report))
+        json_text(
+            &serde_json::to_value(simulate::report_json(&config, &report))
+                .map_err(|e| Failure::input(e.to_string()))?,
+        )
     } else {
         human(&config, &report, args.html.as_deref())
     };

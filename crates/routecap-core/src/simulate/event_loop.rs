@@ -1,0 +1,385 @@
+//! The run: arrivals and call ends in time order, each call checked,
+//! offered down its plan, connected, converted and ended through the real
+//! [`State`].
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt::Write as _;
+use std::num::NonZeroU64;
+
+use crate::eligibility::{self, Reason};
+use crate::lifecycle::{ConnectOutcome, State};
+use crate::model::{CandidateRef, Config};
+use crate::money::Money;
+use crate::route::{uniform_below, Planner, RouteRng, Step};
+use crate::zone::Instant;
+
+use super::draws::{at_ms, exp1, stream, Arrivals, Chance};
+use super::report::{HourBucket, OwnerStats, SimReport};
+use super::{Progress, SimParams};
+
+const HOUR_MS: i64 = 3_600_000;
+/// Arrivals between two progress reports.
+const PROGRESS_EVERY: u64 = 1 << 14;
+
+/// A connected call waiting for its end: `(end ms, call number, target, converts)`.
+type EndEvent = Reverse<(i64, u64, usize, bool)>;
+
+pub(super) struct Sim<'c> {
+    config: &'c Config,
+    params: &'c SimParams,
+    state: State,
+    nt: usize,
+    groups_of: Vec<Vec<usize>>,
+    act_rng: RouteRng,
+    dur_rng: RouteRng,
+    answer: Chance,
+    convert: Chance,
+    mean_duration_ms: f64,
+    ends: BinaryHeap<EndEvent>,
+    report: SimReport,
+    /// Taken out while a plan is being offered (it borrows them).
+    planner: Option<Planner>,
+    route_rng: Option<RouteRng>,
+    /// Live calls per owner (targets, then groups), imported ones included.
+    live: Vec<u64>,
+    /// Start of hour bucket 0 (ms) and the bucket events currently go to.
+    hours_start: i64,
+    bucket: usize,
+    /// Per-call scratch: reasons, answering members, "already counted" marks.
+    reasons: Vec<Reason>,
+    answering: Vec<usize>,
+    seen: Vec<u64>,
+    call_id: String,
+}
+
+impl<'c> Sim<'c> {
+    pub(super) fn new(config: &'c Config, params: &'c SimParams) -> Self {
+        let nt = config.targets.len();
+        let mut state = State::new(config);
+        state.anchor(config, params.from);
+        let owners: Vec<CandidateRef> = (0..nt)
+            .map(CandidateRef::Target)
+            .chain((0..config.groups.len()).map(CandidateRef::Group))
+            .collect();
+        let live = owners
+            .iter()
+            .map(|&o| state.usage(config, o, params.from).live)
+            .collect();
+        let from_ms = params.from.timestamp_millis();
+        let hours_start = from_ms.div_euclid(HOUR_MS) * HOUR_MS;
+        let to_ms = params.to.timestamp_millis();
+        let n_hours = ((to_ms - hours_start + HOUR_MS - 1) / HOUR_MS).max(1) as usize;
+        let hours = (0..n_hours)
+            .map(|i| HourBucket {
+                start: at_ms(hours_start + i as i64 * HOUR_MS),
+                calls: 0,
+                no_eligible: 0,
+                unanswered: 0,
+                connected: vec![0; nt],
+                usage: Vec::new(),
+                peak_live: Vec::new(),
+            })
+            .collect();
+        let mut sim = Sim {
+            config,
+            params,
+            state,
+            nt,
+            groups_of: (0..nt).map(|t| config.groups_of(t).collect()).collect(),
+            route_rng: Some(stream(params.seed, 0)),
+            planner: Some(Planner::new()),
+            act_rng: stream(params.seed, 2),
+            dur_rng: stream(params.seed, 3),
+            answer: Chance::new(params.answer_rate),
+            convert: Chance::new(params.convert_rate),
+            mean_duration_ms: params.mean_duration_secs * 1000.0,
+            ends: BinaryHeap::new(),
+            report: SimReport {
+                params: params.clone(),
+                calls: 0,
+                routed: 0,
+                connected: 0,
+                converted: 0,
+                revenue: Money::ZERO,
+                no_eligible: 0,
+                unanswered: 0,
+                targets: vec![OwnerStats::default(); nt],
+                groups: vec![OwnerStats::default(); config.groups.len()],
+                hours,
+            },
+            live,
+            hours_start,
+            bucket: 0,
+            reasons: Vec::new(),
+            answering: Vec::new(),
+            seen: vec![u64::MAX; nt],
+            call_id: String::new(),
+        };
+        if let Some(b) = sim.report.hours.first_mut() {
+            b.peak_live.clone_from(&sim.live);
+        }
+        sim
+    }
+
+    pub(super) fn run(mut self, progress: &mut dyn FnMut(Progress)) -> SimReport {
+        let p = self.params;
+        let (from, to) = (p.from.timestamp_millis(), p.to.timestamp_millis());
+        let total_ms = (to - from) as u64;
+        let mut arrivals = Arrivals {
+            rng: stream(p.seed, 1),
+            profile: p.profile.as_ref(),
+            base_per_ms: p.calls_per_hour / HOUR_MS as f64,
+            t: from as f64,
+            seg_end: from,
+            rate_per_ms: 0.0,
+            to,
+        };
+        arrivals.enter_segment(from);
+        progress(Progress {
+            done_ms: 0,
+            total_ms,
+        });
+        let mut next_arrival = arrivals.next();
+        let mut n: u64 = 0;
+        loop {
+            let next_end = self.ends.peek().map(|Reverse((t, ..))| *t);
+            match (next_arrival, next_end) {
+                (None, None) => break,
+                (Some(a), Some(e)) if e <= a => self.end_call(),
+                (None, Some(_)) => self.end_call(),
+                (Some(a), _) => {
+                    self.advance_to(a);
+                    self.arrive(n, a);
+                    n += 1;
+                    if n % PROGRESS_EVERY == 0 {
+                        progress(Progress {
+                            done_ms: (a - from) as u64,
+                            total_ms,
+                        });
+                    }
+                    next_arrival = arrivals.next();
+                }
+            }
+        }
+        self.advance_to(i64::MAX);
+        progress(Progress {
+            done_ms: total_ms,
+            total_ms,
+        });
+        self.report
+    }
+
+    /// Close every hour bucket that ends at or before `t` (sampling usage at
+    /// its last millisecond) and make the bucket containing `t` current.
+    fn advance_to(&mut self, t: i64) {
+        let last = self.report.hours.len();
+        while self.bucket < last {
+            let end = self.hours_start + (self.bucket as i64 + 1) * HOUR_MS;
+            if t < end {
+                return;
+            }
+            let at = at_ms(end - 1);
+            let usage = (0..self.nt)
+                .map(CandidateRef::Target)
+                .chain((0..self.config.groups.len()).map(CandidateRef::Group))
+                .map(|o| self.state.usage(self.config, o, at))
+                .collect();
+            self.report.hours[self.bucket].usage = usage;
+            self.bucket += 1;
+            if let Some(b) = self.report.hours.get_mut(self.bucket) {
+                b.peak_live.clone_from(&self.live);
+            }
+        }
+    }
+
+    fn bucket_mut(&mut self) -> Option<&mut HourBucket> {
+        self.report.hours.get_mut(self.bucket)
+    }
+
+    fn arrive(&mut self, n: u64, t_ms: i64) {
+        let at = at_ms(t_ms);
+        let config = self.config;
+        self.report.calls += 1;
+        if let Some(b) = self.bucket_mut() {
+            b.calls += 1;
+        }
+        let reports = eligibility::check(config, &self.state, at);
+        self.count_rejections(&reports, n, at);
+        if !reports.iter().any(|r| r.eligible) {
+            self.report.no_eligible += 1;
+            if let Some(b) = self.bucket_mut() {
+                b.no_eligible += 1;
+            }
+            return;
+        }
+        self.report.routed += 1;
+        self.call_id.clear();
+        let _ = write!(self.call_id, "c{n}");
+        let (Some(mut planner), Some(mut rng)) = (self.planner.take(), self.route_rng.take())
+        else {
+            return;
+        };
+        let mut connected = false;
+        for step in planner.lazy(config, &reports, &mut rng) {
+            if self.offer(step, t_ms) {
+                connected = true;
+                break;
+            }
+        }
+        self.planner = Some(planner);
+        self.route_rng = Some(rng);
+        if !connected {
+            self.report.unanswered += 1;
+            if let Some(b) = self.bucket_mut() {
+                b.unanswered += 1;
+            }
+        }
+    }
+
+    /// Count why each candidate (and each member of a simultaneous group
+    /// candidate, judged as a target) is ineligible for call `n`.
+    fn count_rejections(&mut self, reports: &[eligibility::CandidateReport], n: u64, at: Instant) {
+        let config = self.config;
+        for rep in reports {
+            match rep.candidate {
+                CandidateRef::Target(t) => {
+                    self.seen[t] = n;
+                    if !rep.eligible {
+                        let st = &mut self.report.targets[t];
+                        st.ineligible += 1;
+                        rep.reasons.iter().for_each(|r| st.reject(r));
+                    }
+                }
+                CandidateRef::Group(g) => {
+                    if !rep.eligible {
+                        let st = &mut self.report.groups[g];
+                        st.ineligible += 1;
+                        rep.reasons.iter().for_each(|r| st.reject(r));
+                    }
+                    for &m in &config.groups[g].members {
+                        if self.seen[m] == n || rep.eligible_members.contains(&m) && rep.eligible {
+                            self.seen[m] = n;
+                            continue;
+                        }
+                        self.seen[m] = n;
+                        self.reasons.clear();
+                        eligibility::target_reasons(config, &self.state, m, at, &mut self.reasons);
+                        if !self.reasons.is_empty() {
+                            let st = &mut self.report.targets[m];
+                            st.ineligible += 1;
+                            self.reasons.iter().for_each(|r| st.reject(r));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ring one plan step; `true` when the call connected.
+    fn offer(&mut self, step: Step<'_>, t_ms: i64) -> bool {
+        match step {
+            Step::Target(t) => {
+                self.report.targets[t].offered += 1;
+                if !self.answer.hit(&mut self.act_rng) {
+                    return false;
+                }
+                self.report.targets[t].answered += 1;
+                self.try_connect(t, t_ms)
+            }
+            Step::Group { group, members } => {
+                self.report.groups[group].offered += 1;
+                self.answering.clear();
+                for &m in members {
+                    self.report.targets[m].offered += 1;
+                    if self.answer.hit(&mut self.act_rng) {
+                        self.report.targets[m].answered += 1;
+                        self.answering.push(m);
+                    }
+                }
+                if !self.answering.is_empty() {
+                    self.report.groups[group].answered += 1;
+                }
+                // the connecting member: uniform among those that answered;
+                // a refused one is dropped and another drawn
+                while let Some(k) = NonZeroU64::new(self.answering.len() as u64) {
+                    let i = uniform_below(&mut self.act_rng, k) as usize;
+                    let m = self.answering.swap_remove(i);
+                    if self.try_connect(m, t_ms) {
+                        return true;
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    fn try_connect(&mut self, t: usize, t_ms: i64) -> bool {
+        let at = at_ms(t_ms);
+        match self.state.connect(self.config, &self.call_id, t, at) {
+            Ok(ConnectOutcome::Connected) => {}
+            Ok(ConnectOutcome::Refused(_)) | Err(_) => {
+                self.report.targets[t].refused += 1;
+                return false;
+            }
+        }
+        self.report.connected += 1;
+        self.report.targets[t].connected += 1;
+        let bucket = self.bucket;
+        let nt = self.nt;
+        self.live[t] += 1;
+        for &g in &self.groups_of[t] {
+            self.live[nt + g] += 1;
+            self.report.groups[g].connected += 1;
+        }
+        if let Some(b) = self.report.hours.get_mut(bucket) {
+            b.connected[t] += 1;
+            b.peak_live[t] = b.peak_live[t].max(self.live[t]);
+            for &g in &self.groups_of[t] {
+                b.peak_live[nt + g] = b.peak_live[nt + g].max(self.live[nt + g]);
+            }
+        }
+        let converts = self.convert.hit(&mut self.act_rng);
+        let dur = (exp1(&mut self.dur_rng) * self.mean_duration_ms).round() as i64;
+        let seq = self.report.calls - 1;
+        self.ends
+            .push(Reverse((t_ms.saturating_add(dur.max(1)), seq, t, converts)));
+        true
+    }
+
+    /// Settle the earliest live call: convert it (if it converts), then end it.
+    fn end_call(&mut self) {
+        let Some(Reverse((t_ms, seq, t, converts))) = self.ends.pop() else {
+            return;
+        };
+        self.advance_to(t_ms);
+        let at = at_ms(t_ms);
+        self.call_id.clear();
+        let _ = write!(self.call_id, "c{seq}");
+        let revenue = self.params.revenue;
+        if converts
+            && self
+                .state
+                .convert(self.config, &self.call_id, revenue, at)
+                .is_ok()
+        {
+            self.report.converted += 1;
+            self.report.revenue = self.report.revenue.saturating_add(revenue);
+            let st = &mut self.report.targets[t];
+            st.converted += 1;
+            st.revenue = st.revenue.saturating_add(revenue);
+            for &g in &self.groups_of[t] {
+                let gs = &mut self.report.groups[g];
+                gs.converted += 1;
+                gs.revenue = gs.revenue.saturating_add(revenue);
+            }
+        }
+        if self.state.end(self.config, &self.call_id, at).is_ok() {
+            self.live[t] = self.live[t].saturating_sub(1);
+            for &g in &self.groups_of[t] {
+                let o = self.nt + g;
+                self.live[o] = self.live[o].saturating_sub(1);
+            }
+        }
+    }
+}
