@@ -77,6 +77,7 @@
 pub mod caps;
 pub mod decisions;
 pub mod eligibility;
+pub mod filter;
 pub mod formats;
 pub mod hours;
 pub mod model;
