@@ -59,7 +59,12 @@ impl TagKeys {
         let rules = filter
             .any_of
             .iter()
-            .map(|rule| rule.all_of.iter().map(|c| self.compile_condition(c)).collect())
+            .map(|rule| {
+                rule.all_of
+                    .iter()
+                    .map(|c| self.compile_condition(c))
+                    .collect()
+            })
             .collect();
         CompiledFilter { rules }
     }
@@ -287,9 +292,9 @@ impl Compiled {
         let positive = match &self.test {
             Test::Never => false,
             Test::Exists => values.iter().any(|v| !v.folded.is_empty()),
-            Test::InText(set) => {
-                values.iter().any(|v| set.binary_search_by(|s| (**s).cmp(call.folded(v))).is_ok())
-            }
+            Test::InText(set) => values
+                .iter()
+                .any(|v| set.binary_search_by(|s| (**s).cmp(call.folded(v))).is_ok()),
             Test::InNumber(set) => values.iter().any(|v| {
                 call.number(v)
                     .is_some_and(|n| set.binary_search_by(|s| s.view().cmp(n)).is_ok())
@@ -302,7 +307,9 @@ impl Compiled {
                 let text = call.folded(v);
                 xs.iter().any(|x| text.starts_with(&**x))
             }),
-            Test::TextCmp(cmp, bound) => values.iter().any(|v| cmp.holds(call.folded(v).cmp(bound))),
+            Test::TextCmp(cmp, bound) => {
+                values.iter().any(|v| cmp.holds(call.folded(v).cmp(bound)))
+            }
             Test::NumberCmp(cmp, bound) => values.iter().any(|v| {
                 call.number(v)
                     .is_some_and(|n| cmp.holds(n.cmp(bound.view())))

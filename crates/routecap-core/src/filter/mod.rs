@@ -351,9 +351,9 @@ impl Condition {
     /// The exact negation: the `not_*` twin of the operator when it has
     /// one, else the same operator with `negate` flipped.
     pub fn negated(mut self) -> Self {
-        match (self.negate, self.op.twin()) {
-            (false, Some(twin)) => self.op = twin,
-            _ => self.negate = !self.negate,
+        match self.op.twin() {
+            Some(twin) => self.op = twin,
+            None => self.negate = !self.negate,
         }
         self
     }
@@ -447,7 +447,10 @@ impl Op {
 
     /// Whether this is a `not_*` operator.
     pub fn is_not(self) -> bool {
-        matches!(self, Op::NotIn | Op::NotContains | Op::NotStartsWith | Op::NotExists)
+        matches!(
+            self,
+            Op::NotIn | Op::NotContains | Op::NotStartsWith | Op::NotExists
+        )
     }
 
     /// The positive form (`not_in` → `in`; positive operators unchanged).

@@ -57,9 +57,12 @@ fn op_expected() -> String {
 /// A native `filter` object.
 pub(crate) fn native(node: &Node<'_>) -> Res<Filter> {
     node.object(FILTER)?;
-    let rules = node
-        .get("any_of")
-        .ok_or_else(|| node.missing("any_of", "a non-empty array of rules ({\"all_of\": [conditions]})"))?;
+    let rules = node.get("any_of").ok_or_else(|| {
+        node.missing(
+            "any_of",
+            "a non-empty array of rules ({\"all_of\": [conditions]})",
+        )
+    })?;
     let items = rules.array(RULES)?;
     if items.is_empty() {
         return Err(rules.err(RULES));
@@ -67,9 +70,9 @@ pub(crate) fn native(node: &Node<'_>) -> Res<Filter> {
     let mut any_of = Vec::with_capacity(items.len());
     for rule in items {
         rule.object(RULE)?;
-        let list = rule
-            .get("all_of")
-            .ok_or_else(|| rule.missing("all_of", "an array of conditions ([] matches every call)"))?;
+        let list = rule.get("all_of").ok_or_else(|| {
+            rule.missing("all_of", "an array of conditions ([] matches every call)")
+        })?;
         let mut all_of = Vec::new();
         for c in list.array(CONDITIONS)? {
             all_of.push(native_condition(&c)?);
@@ -143,7 +146,11 @@ fn native_condition(node: &Node<'_>) -> Res<Condition> {
 }
 
 fn op_names() -> String {
-    Op::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+    Op::ALL
+        .iter()
+        .map(|o| o.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn tag_key(node: &Node<'_>) -> Res<String> {
@@ -250,8 +257,10 @@ fn retreaver_rule(tags: Vec<(String, RetreaverOp, String)>) -> Option<Filter> {
     })
 }
 
-const TAG_VALUES: &str = "is not an array of Retreaver tag values ({\"key\", \"value\", \"operator\"})";
-const TAG_VALUE: &str = "is not a Retreaver tag value (an object {\"key\", \"value\", \"operator\"})";
+const TAG_VALUES: &str =
+    "is not an array of Retreaver tag values ({\"key\", \"value\", \"operator\"})";
+const TAG_VALUE: &str =
+    "is not a Retreaver tag value (an object {\"key\", \"value\", \"operator\"})";
 
 /// Retreaver `tag_values`: `[{"key", "value", "operator"}]` (other fields,
 /// such as `id`, ignored).
@@ -338,10 +347,7 @@ fn split_tag_list(text: &str) -> Result<Vec<&str>, String> {
     let mut rest = text.trim();
     while !rest.is_empty() {
         let Some(body) = rest.strip_prefix("<<<") else {
-            return Err(format!(
-                "item {} does not start with <<<",
-                items.len() + 1
-            ));
+            return Err(format!("item {} does not start with <<<", items.len() + 1));
         };
         let mut end = None;
         let mut from = 0;
@@ -406,10 +412,18 @@ fn ringba_condition(node: &Node<'_>) -> Res<Condition> {
             return Err(node.missing("tagName", "a tag name (or \"tagId\") is required"))
         }
     };
-    let cmp_node = node
-        .get("comparisonType")
-        .ok_or_else(|| node.missing("comparisonType", "EQUALS, CONTAINS, BEGINS_WITH, GREATER_THAN or LESS_THAN"))?;
-    let (positive, negative) = match cmp_node.str(COMPARISON)?.trim().to_ascii_uppercase().as_str() {
+    let cmp_node = node.get("comparisonType").ok_or_else(|| {
+        node.missing(
+            "comparisonType",
+            "EQUALS, CONTAINS, BEGINS_WITH, GREATER_THAN or LESS_THAN",
+        )
+    })?;
+    let (positive, negative) = match cmp_node
+        .str(COMPARISON)?
+        .trim()
+        .to_ascii_uppercase()
+        .as_str()
+    {
         "EQUALS" => (Op::In, Some(Op::NotIn)),
         "CONTAINS" => (Op::Contains, Some(Op::NotContains)),
         "BEGINS_WITH" => (Op::StartsWith, Some(Op::NotStartsWith)),
