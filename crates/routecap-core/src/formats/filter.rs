@@ -449,3 +449,405 @@ fn ringba_condition(node: &Node<'_>) -> Res<Condition> {
     };
     Ok(condition(&tag, op, vec![value], kind, negate))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::filter::{CallAttrs, TagKeys};
+
+    /// Parse `json`, walk `path` (field names and array indices) from the
+    /// root, and read that node with `read`.
+    fn at<T>(json: &str, path: &[&str], read: impl Fn(&Node<'_>) -> Res<T>) -> Result<T, String> {
+        let value: Value = serde_json::from_str(json).expect("test JSON");
+        let mut node = Node::root(&value);
+        for step in path {
+            node = match step.parse::<usize>() {
+                Ok(i) => node.array("array").unwrap().swap_remove(i),
+                Err(_) => node.get(step).expect("path exists"),
+            };
+        }
+        read(&node).map_err(|e| {
+            if e.value.is_empty() {
+                format!("{}: {}", e.path, e.expected)
+            } else {
+                format!("{}: {} {}", e.path, e.value, e.expected)
+            }
+        })
+    }
+
+    fn native_at(json: &str) -> Result<Filter, String> {
+        at(json, &["targets", "0", "filter"], native)
+    }
+
+    fn target_filter(filter: &str) -> String {
+        format!(r#"{{"targets": [{{"id": "a", "filter": {filter}}}]}}"#)
+    }
+
+    fn c(tag: &str, op: Op, values: &[&str]) -> Condition {
+        Condition::new(tag, op, values.iter().copied())
+    }
+
+    fn one_rule(all_of: Vec<Condition>) -> Filter {
+        Filter::any_of(vec![Rule::all_of(all_of)])
+    }
+
+    fn matches(filter: &Filter, call: &CallAttrs) -> bool {
+        let mut keys = TagKeys::new();
+        let f = keys.compile(filter);
+        f.is_match(&keys.prepare(call))
+    }
+
+    #[test]
+    fn native_interface_example() {
+        let f = native_at(&target_filter(
+            r#"{"any_of": [{"all_of": [
+                {"tag": "geo", "op": "in", "values": ["us-nc", "us-sc"]},
+                {"tag": "age", "op": "gte", "value": "65", "kind": "number"}]},
+               {"all_of": []}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            f,
+            Filter::any_of(vec![
+                Rule::all_of(vec![
+                    c("geo", Op::In, &["us-nc", "us-sc"]),
+                    c("age", Op::Gte, &["65"]).number(),
+                ]),
+                Rule::all_of(vec![]),
+            ])
+        );
+    }
+
+    #[test]
+    fn native_values_numbers_negate_and_geo() {
+        let f = native_at(&target_filter(
+            r#"{"any_of": [{"all_of": [
+                {"tag": "age", "op": " GT ", "value": 64.5, "kind": "Number", "negate": true},
+                {"tag": "zip", "op": "exists"},
+                {"tag": "geo", "op": "not_in", "value": "us-tx, us-ca"},
+                {"tag": "geo", "op": "contains", "value": "us-2,8"}]}]}"#,
+        ))
+        .unwrap();
+        let mut negated = c("age", Op::Gt, &["64.5"]).number();
+        negated.negate = true;
+        assert_eq!(
+            f,
+            one_rule(vec![
+                negated,
+                c("zip", Op::Exists, &[]),
+                c("geo", Op::NotIn, &["us-tx", " us-ca"]),
+                c("geo", Op::Contains, &["us-2,8"]),
+            ])
+        );
+    }
+
+    #[test]
+    fn native_errors_name_path_value_and_what_is_allowed() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "op": "in", "value": "x"}, {"tag": "b", "op": "eq", "value": "y"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[1].op: "eq" is not a filter operator (in, not_in, contains, not_contains, starts_with, not_starts_with, gt, gte, lt, lte, exists, not_exists)"#,
+            ),
+            (
+                r#"{"any_of": []}"#,
+                r#"targets[0].filter.any_of: [] is not a non-empty array of rules ({"all_of": [conditions]}); omit the filter to match every call"#,
+            ),
+            (
+                r#"{}"#,
+                r#"targets[0].filter.any_of: is missing: a non-empty array of rules ({"all_of": [conditions]})"#,
+            ),
+            (
+                r#"[{"tag": "a"}]"#,
+                r#"targets[0].filter: [{"tag":"a"}] is not a filter (an object {"any_of": [{"all_of": [conditions]}]})"#,
+            ),
+            (
+                r#"{"any_of": [{"tag": "a", "op": "exists"}]}"#,
+                r#"targets[0].filter.any_of[0].all_of: is missing: an array of conditions ([] matches every call)"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": {"tag": "a"}}]}"#,
+                r#"targets[0].filter.any_of[0].all_of: {"tag":"a"} is not an array of conditions ([] matches every call)"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"op": "exists"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].tag: is missing: the tag key the condition tests"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": " ", "op": "exists"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].tag: " " is not a tag key (a non-empty string)"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "value": "x"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].op: is missing: an operator (in, not_in, contains, not_contains, starts_with, not_starts_with, gt, gte, lt, lte, exists, not_exists)"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "op": "in"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].value: is missing: a value (or "values": [...]) is required for "in""#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "op": "in", "value": "x", "values": ["y"]}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].values: ["y"] is not allowed together with "value" (give one or the other)"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "op": "in", "values": []}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].values: [] is not a non-empty array of filter values (strings or numbers)"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "op": "in", "values": ["x", true]}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].values[1]: true is not a filter value (a string or number)"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "op": "exists", "value": "x"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].value: "x" is not allowed with "exists" (it takes no value)"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "op": "gt", "value": "1", "kind": "integer"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].kind: "integer" is not a filter kind ("string" or "number")"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "op": "contains", "value": "1", "kind": "number"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].kind: "number" is not a kind for "contains" (only in, not_in, gt, gte, lt, lte compare numbers)"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "age", "op": "in", "values": ["65", "old"], "kind": "number"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].values[1]: "old" is not a decimal number (kind "number": digits with an optional sign and decimal point, e.g. "65" or "-1.5")"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "age", "op": "gt", "value": "1e3", "kind": "number"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].value: "1e3" is not a decimal number (kind "number": digits with an optional sign and decimal point, e.g. "65" or "-1.5")"#,
+            ),
+            (
+                r#"{"any_of": [{"all_of": [{"tag": "a", "op": "in", "value": "x", "negate": "yes"}]}]}"#,
+                r#"targets[0].filter.any_of[0].all_of[0].negate: "yes" is not a boolean (true or false)"#,
+            ),
+        ];
+        for (filter, expected) in cases {
+            assert_eq!(
+                native_at(&target_filter(filter)).unwrap_err(),
+                *expected,
+                "{filter}"
+            );
+        }
+    }
+
+    #[test]
+    fn retreaver_tag_values_as_in_the_seeds() {
+        // the seed's target after tagging, plus a geo string, a != and numbers
+        let json = r#"{"target": {"id": 22592, "tag_values": [
+            {"key": "calling_about", "value": "support", "operator": "==", "id": 67589},
+            {"key": "geo", "value": "us-nc,us-sc", "operator": "==", "id": 1},
+            {"key": "calling_about", "value": "other", "operator": "==", "id": 67591},
+            {"key": "state", "value": "TX", "operator": "!=", "id": 2},
+            {"key": "age", "value": "64", "operator": ">", "id": 3},
+            {"key": "Geo", "value": "us-va", "id": 4},
+            {"key": "age", "value": 80, "operator": "<=", "id": 5},
+            {"key": "state", "value": "CA", "operator": "!=", "id": 6},
+            {"key": "score", "value": "0.5", "operator": ">=", "id": 7},
+            {"key": "score", "value": "1", "operator": "<", "id": 8}]}}"#;
+        let f = at(json, &["target", "tag_values"], retreaver_tag_values).unwrap();
+        assert_eq!(
+            f,
+            Some(one_rule(vec![
+                c("calling_about", Op::In, &["support", "other"]),
+                c("geo", Op::In, &["us-nc", "us-sc", "us-va"]),
+                c("state", Op::NotIn, &["TX", "CA"]),
+                c("age", Op::Gt, &["64"]).number(),
+                c("age", Op::Lte, &["80"]).number(),
+                c("score", Op::Gte, &["0.5"]).number(),
+                c("score", Op::Lt, &["1"]).number(),
+            ]))
+        );
+        let f = f.unwrap();
+        let call = CallAttrs::new()
+            .with_tag("calling_about", "Support")
+            .with_tag("geo", "301,us,us-28379,us-nc")
+            .with_tag("state", "nc")
+            .with_tag("age", "70")
+            .with_tag("score", "0.75");
+        assert!(matches(&f, &call));
+        assert!(!matches(&f, &call.clone().with_tag("state", "tx")));
+        let empty = at(
+            r#"{"tag_values": []}"#,
+            &["tag_values"],
+            retreaver_tag_values,
+        )
+        .unwrap();
+        assert_eq!(empty, None);
+    }
+
+    #[test]
+    fn retreaver_tag_list_items() {
+        let json = r#"{"target": {"tag_list": "<<<calling_about:support>>>,<<<calling_about:other>>>, <<<geo:us-28379,us-28380>>>,<<<state:!=TX>>>,<<<age:>=65>>>,<<<age:<80>>>,<<<note:a>b>>>,<<<topic:==Medicare: A>>>"}}"#;
+        let f = at(json, &["target", "tag_list"], retreaver_tag_list).unwrap();
+        assert_eq!(
+            f,
+            Some(one_rule(vec![
+                c("calling_about", Op::In, &["support", "other"]),
+                c("geo", Op::In, &["us-28379", "us-28380"]),
+                c("state", Op::NotIn, &["TX"]),
+                c("age", Op::Gte, &["65"]).number(),
+                c("age", Op::Lt, &["80"]).number(),
+                c("note", Op::In, &["a>b"]),
+                c("topic", Op::In, &["Medicare: A"]),
+            ]))
+        );
+        for blank in [r#"{"tag_list": ""}"#, r#"{"tag_list": "  "}"#] {
+            assert_eq!(at(blank, &["tag_list"], retreaver_tag_list).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn retreaver_errors() {
+        let tv =
+            |json: &str| at(json, &["target", "tag_values"], retreaver_tag_values).unwrap_err();
+        assert_eq!(
+            tv(
+                r#"{"target": {"tag_values": [{"key": "a", "value": "1"}, {"key": "a", "value": "1", "operator": "=~"}]}}"#
+            ),
+            r#"target.tag_values[1].operator: "=~" is not a Retreaver tag operator (==, !=, <, >, <=, >=)"#
+        );
+        assert_eq!(
+            tv(r#"{"target": {"tag_values": [{"key": "age", "value": "old", "operator": ">"}]}}"#),
+            r#"target.tag_values[0].value: "old" is not a decimal number (kind "number": digits with an optional sign and decimal point, e.g. "65" or "-1.5")"#
+        );
+        assert_eq!(
+            tv(r#"{"target": {"tag_values": [{"value": "x"}]}}"#),
+            "target.tag_values[0].key: is missing: the tag key"
+        );
+        assert_eq!(
+            tv(r#"{"target": {"tag_values": [{"key": "a"}]}}"#),
+            "target.tag_values[0].value: is missing: the tag value"
+        );
+        assert_eq!(
+            tv(r#"{"target": {"tag_values": "a"}}"#),
+            r#"target.tag_values: "a" is not an array of Retreaver tag values ({"key", "value", "operator"})"#
+        );
+        let tl = |list: &str| {
+            let json = serde_json::json!({ "tag_list": list }).to_string();
+            at(&json, &["tag_list"], retreaver_tag_list).unwrap_err()
+        };
+        let head = "is not a Retreaver tag list (\"<<<key:value>>>,<<<key:!=value>>>\"; operators ==, !=, <, >, <=, >=)";
+        assert_eq!(
+            tl("<<<a:1>>>,<<<b:2"),
+            format!(r#"tag_list: "<<<a:1>>>,<<<b:2" {head}: item 2 has no closing >>>"#)
+        );
+        assert_eq!(
+            tl("a:1"),
+            format!(r#"tag_list: "a:1" {head}: item 1 does not start with <<<"#)
+        );
+        assert_eq!(
+            tl("<<<a:1>>>,<<<b>>>"),
+            format!(r#"tag_list: "<<<a:1>>>,<<<b>>>" {head}: item 2 <<<b>>> has no "key:value""#)
+        );
+        assert_eq!(
+            tl("<<<a:=1>>>"),
+            format!(r#"tag_list: "<<<a:=1>>>" {head}: item 1 <<<a:=1>>> has an unknown operator"#)
+        );
+        assert_eq!(
+            tl("<<<:1>>>"),
+            format!(r#"tag_list: "<<<:1>>>" {head}: item 1 <<<:1>>> has an empty key"#)
+        );
+        assert_eq!(
+            tl("<<<a:!=>>>"),
+            format!(r#"tag_list: "<<<a:!=>>>" {head}: item 1 <<<a:!=>>> has an empty value"#)
+        );
+        assert_eq!(
+            tl("<<<age:>old>>>"),
+            format!(
+                r#"tag_list: "<<<age:>old>>>" {head}: item 1 <<<age:>old>>> compares with a value that is not a decimal number"#
+            )
+        );
+    }
+
+    #[test]
+    fn ringba_criteria_rule_for_rule() {
+        let json = r#"{"criteria": [
+            {"tagCriteria": [
+                {"tagName": "geo", "comparisonType": "EQUALS", "value": "us-nc,us-sc"},
+                {"tagName": "age", "comparisonType": "GREATER_THAN", "value": 64, "isNumber": true},
+                {"tagName": "age", "comparisonType": "LESS_THAN", "value": "80", "isNumber": true, "isNegativeMatch": true}]},
+            {"tagCriteria": [
+                {"tagId": "topic", "comparisonType": "contains", "value": "medicare", "isNegativeMatch": false},
+                {"tagName": "source", "comparisonType": "BEGINS_WITH", "value": "goog", "isNegativeMatch": true, "isNumber": true},
+                {"tagName": "state", "comparisonType": "EQUALS", "value": "TX", "isNegativeMatch": true},
+                {"tagName": "zip", "comparisonType": "GREATER_THAN", "value": "27", "isNegativeMatch": true},
+                {"tagName": "plan", "comparisonType": "CONTAINS", "value": "gold", "isNegativeMatch": true}]},
+            {"tagCriteria": []}]}"#;
+        let f = at(json, &["criteria"], ringba_criteria).unwrap().unwrap();
+        let mut not_lt = c("age", Op::Lt, &["80"]).number();
+        not_lt.negate = true;
+        let mut not_gt = c("zip", Op::Gt, &["27"]);
+        not_gt.negate = true;
+        assert_eq!(
+            f,
+            Filter::any_of(vec![
+                Rule::all_of(vec![
+                    c("geo", Op::In, &["us-nc", "us-sc"]),
+                    c("age", Op::Gt, &["64"]).number(),
+                    not_lt,
+                ]),
+                Rule::all_of(vec![
+                    c("topic", Op::Contains, &["medicare"]),
+                    c("source", Op::NotStartsWith, &["goog"]),
+                    c("state", Op::NotIn, &["TX"]),
+                    not_gt,
+                    c("plan", Op::NotContains, &["gold"]),
+                ]),
+                Rule::all_of(vec![]),
+            ])
+        );
+        let old_nc = CallAttrs::new()
+            .with_tag("geo", "301,us,us-28379,us-nc")
+            .with_tag("age", "85");
+        assert!(matches(&Filter::any_of(vec![f.any_of[0].clone()]), &old_nc));
+        let young = CallAttrs::new()
+            .with_tag("geo", "us-nc")
+            .with_tag("age", "70");
+        assert!(!matches(&Filter::any_of(vec![f.any_of[0].clone()]), &young));
+        assert_eq!(
+            at(r#"{"criteria": []}"#, &["criteria"], ringba_criteria).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn ringba_errors() {
+        let r = |json: &str| at(json, &["criteria"], ringba_criteria).unwrap_err();
+        assert_eq!(
+            r(
+                r#"{"criteria": [{"tagCriteria": [{"tagName": "a", "comparisonType": "EQUAL", "value": "1"}]}]}"#
+            ),
+            r#"criteria[0].tagCriteria[0].comparisonType: "EQUAL" is not a Ringba comparison type (EQUALS, CONTAINS, BEGINS_WITH, GREATER_THAN, LESS_THAN)"#
+        );
+        assert_eq!(
+            r(r#"{"criteria": [{"tagCriteria": [{"comparisonType": "EQUALS", "value": "1"}]}]}"#),
+            r#"criteria[0].tagCriteria[0].tagName: is missing: a tag name (or "tagId") is required"#
+        );
+        assert_eq!(
+            r(
+                r#"{"criteria": [{"tagCriteria": [{"tagName": "age", "comparisonType": "GREATER_THAN", "value": "old", "isNumber": true}]}]}"#
+            ),
+            r#"criteria[0].tagCriteria[0].value: "old" is not a decimal number (kind "number": digits with an optional sign and decimal point, e.g. "65" or "-1.5")"#
+        );
+        assert_eq!(
+            r(r#"{"criteria": [{"tagCriteria": [{"tagName": "a", "comparisonType": "EQUALS"}]}]}"#),
+            "criteria[0].tagCriteria[0].value: is missing: the value to compare with"
+        );
+        assert_eq!(
+            r(
+                r#"{"criteria": [{"tagCriteria": [{"tagName": "a", "comparisonType": "EQUALS", "value": "1", "isNegativeMatch": "no"}]}]}"#
+            ),
+            r#"criteria[0].tagCriteria[0].isNegativeMatch: "no" is not a boolean (true or false)"#
+        );
+        assert_eq!(
+            r(r#"{"criteria": [{"rules": []}]}"#),
+            "criteria[0].tagCriteria: is missing: an array of tag criteria"
+        );
+        assert_eq!(
+            r(r#"{"criteria": {"tagCriteria": []}}"#),
+            r#"criteria: {"tagCriteria":[]} is not an array of Ringba routing rules ({"tagCriteria": [...]})"#
+        );
+    }
+}
