@@ -387,7 +387,7 @@ fn op_names_round_trip() {
             format!(" {} ", op.as_str().to_uppercase()).parse::<Op>(),
             Ok(op)
         );
-        assert_eq!(op.positive().is_not(), false);
+        assert!(!op.positive().is_not());
         if let Some(twin) = op.twin() {
             assert_eq!(twin.twin(), Some(op));
             assert_ne!(twin.is_not(), op.is_not());
