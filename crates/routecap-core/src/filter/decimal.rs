@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use std::ops::Range;
 
 /// Where the parts of a parsed number lie in its text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Parts {
     /// Negative and not zero.
     pub neg: bool,
@@ -106,7 +106,7 @@ fn magnitude(a: View<'_>, b: View<'_>) -> Ordering {
 }
 
 /// An owned exact number, as a compiled condition keeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Decimal {
     text: Box<str>,
     parts: Parts,

@@ -19,9 +19,9 @@
 //! - the caller's number is visible to filters as the tag `caller`.
 //!
 //! A router evaluates every candidate's filter for every call, so filters
-//! are compiled once per config ([`TagKeys::compile`]: keys interned to small
+//! are compiled once per config ([`FilterTable::compile`]: keys interned to small
 //! integers, values pre-folded, numbers pre-parsed) and the call is prepared
-//! once per decision ([`TagKeys::prepare`]); [`CompiledFilter::matches`]
+//! once per decision ([`FilterTable::prepare`]); [`CompiledFilter::matches`]
 //! then allocates nothing and names the failed condition in a [`Mismatch`].
 //!
 //! Operators with several condition values (`contains`, `gt`, …) hold when
@@ -39,7 +39,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-pub use compiled::{CompiledFilter, Mismatch, PreparedCall, TagKeys};
+pub use compiled::{CompiledFilter, FilterTable, Mismatch, PreparedCall};
 
 /// The tag whose single string value is a comma-separated list of tokens.
 pub const GEO: &str = "geo";

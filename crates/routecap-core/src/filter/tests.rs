@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use super::*;
 
 fn run(filter: &Filter, call: &CallAttrs) -> Result<(), String> {
-    let mut keys = TagKeys::new();
+    let mut keys = FilterTable::new();
     let compiled = keys.compile(filter);
     let prepared = keys.prepare(call);
     compiled.matches(&prepared).map_err(|m| m.detail())
@@ -258,7 +258,7 @@ fn detail_names_the_first_failing_condition_of_the_first_rule() {
     let call = CallAttrs::new()
         .with_tag("topic", "medicare")
         .with_tag("geo", "301,us,us-28379,US-TX");
-    let mut keys = TagKeys::new();
+    let mut keys = FilterTable::new();
     let compiled = keys.compile(&f);
     let prepared = keys.prepare(&call);
     let m = compiled.matches(&prepared).unwrap_err();
@@ -330,15 +330,33 @@ fn detail_formats() {
 }
 
 #[test]
-fn keys_compiled_after_prepare_are_absent() {
-    let mut keys = TagKeys::new();
-    let first = keys.compile(&one(c("a", Op::Exists, &[])));
-    let call = keys.prepare(&CallAttrs::new().with_tag("a", "1").with_tag("b", "2"));
-    let later = keys.compile(&one(c("b", Op::Exists, &[])));
-    assert!(first.is_match(&call));
-    assert!(!later.is_match(&call));
-    assert!(!later.is_match(&PreparedCall::default()));
-    assert_eq!(keys.len(), 2);
+fn equal_conditions_and_filters_are_stored_once() {
+    let mut table = FilterTable::new();
+    let a = table.compile(&one(c("Geo", Op::In, &["US-NC", "us-sc"])));
+    let b = table.compile(&one(c(" geo", Op::In, &["us-sc", "us-nc", "us-nc"])));
+    let other = table.compile(&Filter::any_of(vec![Rule::all_of(vec![
+        c("geo", Op::In, &["us-nc", "us-sc"]),
+        c("age", Op::Gte, &["65"]).number(),
+    ])]));
+    assert_eq!(table.key_count(), 2);
+    assert_eq!(table.condition_count(), 2);
+    assert_eq!(table.filter_count(), 2);
+    let call = table.prepare(&CallAttrs::new().with_tag("geo", "us-nc"));
+    assert!(a.is_match(&call));
+    assert!(b.is_match(&call));
+    // shared memo, but each filter reports its own conditions as written
+    assert_eq!(
+        other.matches(&call).unwrap_err().detail(),
+        "age gte 65 (number): call has no age"
+    );
+    let none = table.prepare(&CallAttrs::default());
+    assert_eq!(
+        b.matches(&none).unwrap_err().detail(),
+        " geo in [us-sc, us-nc, us-nc]: call has no geo".trim_start()
+    );
+    // asking twice gives the same answer (memoized)
+    assert!(!a.is_match(&none));
+    assert!(a.matches(&none).is_err());
 }
 
 #[test]
@@ -527,7 +545,7 @@ proptest! {
 
     #[test]
     fn compiled_equals_reference(filter in filter(), call in call_attrs()) {
-        let mut keys = TagKeys::new();
+        let mut keys = FilterTable::new();
         let compiled = keys.compile(&filter);
         let prepared = keys.prepare(&call);
         let expected = reference(&filter, &call);
@@ -548,7 +566,7 @@ proptest! {
 
     #[test]
     fn keys_shared_across_filters(filters in prop::collection::vec(filter(), 1..5), call in call_attrs()) {
-        let mut keys = TagKeys::new();
+        let mut keys = FilterTable::new();
         let compiled: Vec<_> = filters.iter().map(|f| keys.compile(f)).collect();
         let prepared = keys.prepare(&call);
         for (f, cf) in filters.iter().zip(&compiled) {

@@ -455,7 +455,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::filter::{CallAttrs, TagKeys};
+    use crate::filter::{CallAttrs, FilterTable};
 
     /// Parse `json`, walk `path` (field names and array indices) from the
     /// root, and read that node with `read`.
@@ -494,7 +494,7 @@ mod tests {
     }
 
     fn matches(filter: &Filter, call: &CallAttrs) -> bool {
-        let mut keys = TagKeys::new();
+        let mut keys = FilterTable::new();
         let f = keys.compile(filter);
         f.is_match(&keys.prepare(call))
     }
