@@ -18,14 +18,36 @@
 //!   value that is not a number never satisfies a numeric comparison;
 //! - the caller's number is visible to filters as the tag `caller`.
 //!
-//! A router evaluates every candidate's filter for every call, so filters
-//! are compiled once per config ([`FilterTable::compile`]: keys interned to small
-//! integers, values pre-folded, numbers pre-parsed) and the call is prepared
-//! once per decision ([`FilterTable::prepare`]); [`CompiledFilter::matches`]
-//! then allocates nothing and names the failed condition in a [`Mismatch`].
+//! A router evaluates every candidate's filter for every call, so a config's
+//! filters are compiled once into a [`FilterTable`] (keys and `in` strings
+//! interned to small integers, values pre-folded, numbers pre-parsed, equal
+//! conditions and filters stored once), and the call is prepared once per
+//! decision ([`FilterTable::prepare`]). [`CompiledFilter::matches`] then
+//! allocates nothing, answers each distinct condition and filter once per
+//! call, and names the failed condition in a [`Mismatch`].
 //!
 //! Operators with several condition values (`contains`, `gt`, …) hold when
 //! some call value satisfies the operator against some condition value.
+//! Where the routing contract is silent, see `formats/filter.rs` (parsing)
+//! and the item docs here (semantics).
+//!
+//! ```
+//! use routecap_core::filter::{CallAttrs, Condition, Filter, FilterTable, Op, Rule};
+//!
+//! // once per config
+//! let medicare_nc = Filter::any_of(vec![Rule::all_of(vec![
+//!     Condition::new("geo", Op::In, ["us-nc", "us-sc"]),
+//!     Condition::new("age", Op::Gte, ["65"]).number(),
+//! ])]);
+//! let mut table = FilterTable::new();
+//! let buyer_a = table.compile(&medicare_nc);
+//!
+//! // once per decision, then once per target
+//! let call = CallAttrs::new().with_tag("geo", "301,us,us-28379,us-tx").with_tag("age", "70");
+//! let prepared = table.prepare(&call);
+//! let why = buyer_a.matches(&prepared).unwrap_err();
+//! assert_eq!(why.detail(), "geo in [us-nc, us-sc]: call has geo = [301, us, us-28379, us-tx]");
+//! ```
 
 mod compiled;
 mod decimal;
