@@ -26,10 +26,24 @@
 //! allocates nothing, answers each distinct condition and filter once per
 //! call, and names the failed condition in a [`Mismatch`].
 //!
-//! Operators with several condition values (`contains`, `gt`, …) hold when
-//! some call value satisfies the operator against some condition value.
-//! Where the routing contract is silent, see `formats/filter.rs` (parsing)
-//! and the item docs here (semantics).
+//! Where the routing contract is silent (parsing choices are listed in
+//! `formats/filter.rs`):
+//! - Operators with several condition values (`contains`, `gt`, …) hold
+//!   when some call value satisfies the operator against some condition
+//!   value (`gt [60, 80]` is `gt 60`).
+//! - `kind: number` makes `in` / `not_in` numeric equality (`65` = `65.0`);
+//!   `contains`, `starts_with` and `exists` always work on text.
+//! - Only ASCII letters are case-folded (`É` ≠ `é`); surrounding Unicode
+//!   whitespace is trimmed, inner whitespace counts.
+//! - An empty call value is a value (`in [""]` can match it) but does not
+//!   make the tag exist.
+//! - Only the `geo` tag is split on commas (Retreaver's other tags, such as
+//!   `request_id`, also hold commas but are single values).
+//! - A known caller is added to any `caller` tag the call also carries;
+//!   `anonymous` and `restricted` are recognised in any case.
+//! - A negated `gt` … `lte` (imported from Ringba) is kept as a negation, not
+//!   turned into the opposite comparison, so it stays exact for calls with
+//!   several values, none, or non-numbers.
 //!
 //! ```
 //! use routecap_core::filter::{CallAttrs, Condition, Filter, FilterTable, Op, Rule};
