@@ -182,6 +182,18 @@ impl CallAttrs {
         }
     }
 
+    /// Add a `KEY=VALUE` tag as the CLI's `--tag` gives it (split at the
+    /// first `=`; the value may be empty or hold more `=`).
+    pub fn add_tag_arg(&mut self, arg: &str) -> Result<(), String> {
+        match arg.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => {
+                self.add_tag(key, value);
+                Ok(())
+            }
+            _ => Err(format!("{arg:?} is not a tag KEY=VALUE (e.g. geo=us-nc)")),
+        }
+    }
+
     /// The known caller's number (`None` when unknown).
     pub fn caller(&self) -> Option<&str> {
         self.caller.as_deref()

@@ -398,6 +398,22 @@ fn call_attrs_from_and_to_json() {
 }
 
 #[test]
+fn tag_arguments() {
+    let mut call = CallAttrs::new();
+    call.add_tag_arg("geo=301,us,us-nc").unwrap();
+    call.add_tag_arg("q=a=b").unwrap();
+    call.add_tag_arg("Q=").unwrap();
+    assert_eq!(call.tag("geo"), ["301", "us", "us-nc"]);
+    assert_eq!(call.tag("q"), ["a=b", ""]);
+    for bad in ["geo", "=x", " =x", ""] {
+        assert_eq!(
+            call.add_tag_arg(bad),
+            Err(format!("{bad:?} is not a tag KEY=VALUE (e.g. geo=us-nc)"))
+        );
+    }
+}
+
+#[test]
 fn op_names_round_trip() {
     for op in Op::ALL {
         assert_eq!(op.as_str().parse::<Op>(), Ok(op));
