@@ -87,6 +87,7 @@ pub mod counters;
 pub mod decisions;
 pub mod eligibility;
 pub mod engine;
+pub mod filter;
 pub mod formats;
 pub mod grid;
 pub mod hours;

@@ -27,6 +27,7 @@
 //! - [`detect`] prefers native when a document fits several shapes.
 
 mod common;
+mod filter;
 mod json;
 mod native;
 mod retreaver;
