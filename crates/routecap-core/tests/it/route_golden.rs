@@ -6,7 +6,7 @@
 //! `ROUTECAP_BLESS=1 cargo test -p routecap-core --test route_golden`
 //! rewrites the expected outputs from the current code.
 
-mod route_util;
+use crate::route_util;
 
 use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};

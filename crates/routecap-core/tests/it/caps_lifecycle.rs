@@ -1,6 +1,6 @@
 //! Scenario tests for cap counters, triggers, windows and the call lifecycle.
 
-mod caps_support;
+use crate::caps_support;
 
 use caps_support::*;
 use routecap_core::caps::{ConcurrencyMatrix, Trigger, Usage};

@@ -2,7 +2,7 @@
 //! are never exceeded, errors change nothing, totals equal counted events,
 //! and ending every call brings live counts back to the imported ones.
 
-mod caps_support;
+use crate::caps_support;
 
 use caps_support::*;
 use chrono::TimeDelta;

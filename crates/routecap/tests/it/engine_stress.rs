@@ -3,7 +3,7 @@
 //! No cap may ever be exceeded, live counts return to 0, and totals equal
 //! the number of successful counting events.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;

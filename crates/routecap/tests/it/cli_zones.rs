@@ -1,6 +1,6 @@
 //! `routecap zones`: JSON shape, kinds, unknown names, exit codes.
 
-mod cli_support;
+use crate::cli_support;
 
 fn routecap(args: &[&str]) -> (i32, String, String) {
     cli_support::run(args, b"")

@@ -1,6 +1,6 @@
 //! The Engine's id-based API, errors, snapshots and thread-safety bounds.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::time::Duration;
 

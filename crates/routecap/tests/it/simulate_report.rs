@@ -115,7 +115,7 @@ fn closed_hours_lose_calls_exactly_in_those_hours() {
 
 #[test]
 fn same_seed_same_report_other_seed_other_report() {
-    let c = config(include_str!("../../../examples/native.json"));
+    let c = config(include_str!("../../../../examples/native.json"));
     let p = SimParams::new(t("2026-11-23T00:00:00Z"), t("2026-11-25T00:00:00Z"), 11);
     let a = run(&c, &p);
     let b = run(&c, &p);

@@ -8,8 +8,8 @@ use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use routecap_core::zone::{resolve, Zone, ZoneKind};
 
-const RAILS: &str = include_str!("../data/rails-time-zones.tsv");
-const WINDOWS: &str = include_str!("../data/windows-time-zones.tsv");
+const RAILS: &str = include_str!("../../data/rails-time-zones.tsv");
+const WINDOWS: &str = include_str!("../../data/windows-time-zones.tsv");
 
 /// `(name, iana)` rows of a table, parsed independently of the crate.
 fn rows(text: &'static str) -> Vec<(&'static str, &'static str)> {

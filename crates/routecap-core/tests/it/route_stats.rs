@@ -1,7 +1,7 @@
 //! Distribution of route plans (SPEC §6), χ² at p = 0.001 with fixed seeds:
 //! deterministic, but each would fail for a biased planner.
 
-mod route_util;
+use crate::route_util;
 
 use std::num::NonZeroU64;
 

@@ -1,6 +1,6 @@
 //! `routecap check`, `route` and `replay` end to end on the bundled examples.
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::{json, run as routecap_stdin};
 use serde_json::Value;

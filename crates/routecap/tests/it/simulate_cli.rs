@@ -1,6 +1,6 @@
 //! `routecap simulate` end to end: JSON numbers, the table, the HTML report.
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::json;
 

@@ -1,7 +1,7 @@
 //! Snapshot / restore: JSON shape and the law "a restored state behaves
 //! exactly like the original".
 
-mod caps_support;
+use crate::caps_support;
 
 use caps_support::*;
 use chrono::TimeDelta;

@@ -1,6 +1,6 @@
 //! Laws of route plans (SPEC §6), by proptest.
 
-mod route_util;
+use crate::route_util;
 
 use std::num::NonZeroU64;
 

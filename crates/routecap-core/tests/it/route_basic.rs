@@ -1,7 +1,7 @@
 //! Route plan scenarios (SPEC §6): dropping, tiers, group steps, defensive
 //! skipping, planner reuse, and complexity bounds via the work counter.
 
-mod route_util;
+use crate::route_util;
 
 use route_util::{group, report, step_priority, step_ref, target, targets};
 use routecap_core::model::{CandidateRef, Config};

@@ -1,7 +1,7 @@
 //! `routecap hours`: week grids of business hours, in the owner's zone and
 //! converted to another, across DST.
 
-mod cli_support;
+use crate::cli_support;
 
 use serde_json::Value;
 

@@ -1,0 +1,20 @@
+//! The integration tests of `routecap-core`, one binary with a module per area
+//! (one link instead of one per file).
+
+mod caps_laws;
+mod caps_lifecycle;
+mod caps_snapshot;
+mod caps_support;
+mod checker_agrees;
+mod formats_errors;
+mod formats_fixtures;
+mod formats_native;
+mod formats_props;
+mod hours_dst;
+mod route_basic;
+mod route_golden;
+mod route_props;
+mod route_stats;
+mod route_util;
+mod windows_dst;
+mod zones_table;

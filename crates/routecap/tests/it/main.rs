@@ -1,0 +1,13 @@
+//! The integration tests of `routecap`, one binary with a module per area
+//! (one link instead of one per file).
+
+mod cli_decisions;
+mod cli_hours;
+mod cli_support;
+mod cli_zones;
+mod engine_api;
+mod engine_route;
+mod engine_stress;
+mod engine_support;
+mod simulate_cli;
+mod simulate_report;
