@@ -10,7 +10,7 @@
 //! It does strictly less than routecap: no reasons, no `until`, no groups,
 //! no reservations, imported usage read as current (the fixture has no
 //! `as_of`). Weight-0 targets follow their tier's positive weights in random
-//! order, as SPEC §6 says.
+//! order, as docs/semantics.md describes.
 
 use chrono::{Datelike, Timelike};
 use rand::distr::weighted::WeightedIndex;

@@ -1,4 +1,4 @@
-//! Cap limits, imported usage and count triggers (SPEC §4).
+//! Cap limits, imported usage and count triggers.
 //!
 //! This module only describes *what* the limits are; the `window` module says
 //! which instants share a window and the `counters` module keeps the counters.

@@ -1,4 +1,4 @@
-//! Eligibility (SPEC §5): who may receive a call at an instant, every reason
+//! Eligibility: who may receive a call at an instant, every reason
 //! why not, and when each reason lifts.
 //!
 //! A target is eligible iff it is not paused, open by its hours, below every

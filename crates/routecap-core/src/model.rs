@@ -7,9 +7,9 @@ use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
 use crate::hours::WeeklyHours;
 use crate::zone::{Instant, Zone};
 
-/// Default priority (SPEC §6).
+/// Default priority.
 pub const DEFAULT_PRIORITY: i32 = 1;
-/// Default weight (SPEC §6).
+/// Default weight.
 pub const DEFAULT_WEIGHT: u32 = 1;
 
 /// A destination a call can be sent to.
@@ -155,7 +155,7 @@ impl Config {
         }
     }
 
-    /// SPEC §1 default candidate list: every target in no simultaneous group,
+    /// The default candidate list: every target in no simultaneous group,
     /// then every simultaneous group, in config order.
     pub fn default_candidates(&self) -> Vec<CandidateRef> {
         let mut in_simul = vec![false; self.targets.len()];

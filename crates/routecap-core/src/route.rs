@@ -1,4 +1,4 @@
-//! Route order (SPEC §6): the failover plan for one call, from the
+//! Route order: the failover plan for one call, from the
 //! eligibility reports of its candidates.
 //!
 //! 1. Ineligible candidates are dropped, so weights are renormalised over the
@@ -46,7 +46,7 @@
 //! usual 1–5 steps within the first tier cost two linear passes over a
 //! 12-byte-per-report array and no heap building.
 //!
-//! Defensive choices (SPEC is silent): a report whose target or group index is
+//! Defensive choices (the routing contract is silent): a report whose target or group index is
 //! not in the config, or an "eligible" simultaneous group with no eligible
 //! member, is skipped rather than panicking or dialling nobody.
 

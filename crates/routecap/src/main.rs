@@ -1,4 +1,4 @@
-//! The `routecap` command-line tool (INTERFACE.md "Commands").
+//! The `routecap` command-line tool.
 //!
 //! Exit status: 0 success; 1 when some replay lines were errors; 2 usage or
 //! input error (message on stderr, nothing on stdout). Never 101: a panic is

@@ -213,7 +213,7 @@ pub(crate) fn usage(node: &Node<'_>, keys: &UsageKeys) -> Res<Usage> {
     })
 }
 
-/// A target's `priority` and `weight`, defaulting to 1 and 1 (SPEC §6):
+/// A target's `priority` and `weight`, defaulting to 1 and 1:
 /// the same field names in all three shapes.
 pub(crate) fn target_rank(node: &Node<'_>) -> Res<(i32, u32)> {
     Ok((

@@ -1,4 +1,4 @@
-//! The three config shapes (INTERFACE.md "Configuration files"): native
+//! The three config shapes: native
 //! routecap, Retreaver and Ringba exports, parsed into a validated
 //! [`Config`].
 //!
@@ -45,7 +45,7 @@ use json::{error_at, show, Node};
 /// A config shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// The native shape (INTERFACE.md example).
+    /// The native shape (the README example).
     Routecap,
     /// Retreaver Core API targets and target groups.
     Retreaver,
@@ -203,7 +203,7 @@ fn classify_target(v: &Value) -> Option<Format> {
     }
 }
 
-/// Tell the shape of a document by its content (INTERFACE.md).
+/// Tell the shape of a document by its content.
 ///
 /// - native: top-level `as_of` or `groups`, or `targets` whose items use
 ///   native fields (`hours`, `usage`, `trigger`, a `caps` object);

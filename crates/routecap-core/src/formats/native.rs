@@ -1,4 +1,4 @@
-//! The native routecap shape (INTERFACE.md "Configuration files", 1).
+//! The native routecap shape.
 
 use std::collections::HashMap;
 

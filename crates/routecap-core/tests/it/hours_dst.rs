@@ -1,6 +1,6 @@
 //! Business hours across DST gaps and overlaps: laws of `next_open` /
 //! `next_close` over random tables, zones and instants, and scenario tests with
-//! exact expected UTC instants (SPEC §3).
+//! exact expected UTC instants.
 
 use std::sync::OnceLock;
 

@@ -1,4 +1,4 @@
-//! Route plan scenarios (SPEC §6): dropping, tiers, group steps, defensive
+//! Route plan scenarios: dropping, tiers, group steps, defensive
 //! skipping, planner reuse, and complexity bounds via the work counter.
 
 use crate::route_util;

@@ -1,4 +1,4 @@
-//! Laws of route plans (SPEC §6), by proptest.
+//! Laws of route plans, by proptest.
 
 use crate::route_util;
 

@@ -1,4 +1,4 @@
-//! Distribution of route plans (SPEC §6), χ² at p = 0.001 with fixed seeds:
+//! Distribution of route plans, χ² at p = 0.001 with fixed seeds:
 //! deterministic, but each would fail for a biased planner.
 
 use crate::route_util;

@@ -1,4 +1,4 @@
-//! Cap windows across DST (SPEC §4): laws over random zones and instants
+//! Cap windows across DST: laws over random zones and instants
 //! checked against minute-stepping references, and scenario tests with exact
 //! expected UTC instants.
 

@@ -1,4 +1,4 @@
-//! The embedded zone-name tables (SPEC §2): every Rails and Windows row
+//! The embedded zone-name tables: every Rails and Windows row
 //! resolves as listed, matching is case- and whitespace-insensitive, unknown
 //! names get suggestions, and the transition tables agree with chrono-tz.
 
