@@ -31,11 +31,13 @@ pub struct DayHours {
 }
 
 /// Why a day entry was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DayHoursError {
     /// `open` or `close` above 1440.
+    #[error("open and close must be minutes of the day (0-1440)")]
     OutOfRange,
     /// `open > close` (use `invert` for overnight shifts).
+    #[error("open is after close (use invert for overnight hours)")]
     OpenAfterClose,
 }
 

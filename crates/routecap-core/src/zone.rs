@@ -268,10 +268,20 @@ pub struct ResolvedZone {
 /// An unknown zone name, with up to three close known names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownZone {
+    input: String,
+    suggestions: Vec<&'static str>,
+}
+
+impl UnknownZone {
     /// The name as given.
-    pub input: String,
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
     /// Up to three closest known names, best first.
-    pub suggestions: Vec<&'static str>,
+    pub fn suggestions(&self) -> &[&'static str] {
+        &self.suggestions
+    }
 }
 
 impl fmt::Display for UnknownZone {

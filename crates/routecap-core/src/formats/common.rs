@@ -20,8 +20,8 @@ pub(crate) fn zone(node: Option<Node<'_>>, cache: &mut ZoneCache) -> Res<(Zone, 
         Err(e) => {
             let mut expected =
                 "is not a known time zone (a Rails, Windows or IANA name)".to_string();
-            if !e.suggestions.is_empty() {
-                let list: Vec<String> = e.suggestions.iter().map(|s| format!("{s:?}")).collect();
+            if !e.suggestions().is_empty() {
+                let list: Vec<String> = e.suggestions().iter().map(|s| format!("{s:?}")).collect();
                 expected.push_str(&format!("; did you mean {}?", list.join(", ")));
             }
             Err(node.err(expected))

@@ -171,23 +171,23 @@ fn unknown_names_get_at_most_three_known_suggestions() {
         "Eastern Time (US and Canada)",
     ] {
         let e = resolve(input).unwrap_err();
-        assert_eq!(e.input, input);
+        assert_eq!(e.input(), input);
         assert!(
-            !e.suggestions.is_empty() && e.suggestions.len() <= 3,
+            !e.suggestions().is_empty() && e.suggestions().len() <= 3,
             "{input}: {:?}",
-            e.suggestions
+            e.suggestions()
         );
         let distinct: HashSet<String> = e
-            .suggestions
+            .suggestions()
             .iter()
             .map(|s| s.to_ascii_lowercase())
             .collect();
         assert_eq!(
             distinct.len(),
-            e.suggestions.len(),
+            e.suggestions().len(),
             "{input}: duplicate suggestion"
         );
-        for s in &e.suggestions {
+        for s in e.suggestions() {
             assert!(resolve(s).is_ok(), "suggestion {s:?} resolves");
         }
         let msg = e.to_string();
@@ -198,12 +198,12 @@ fn unknown_names_get_at_most_three_known_suggestions() {
     }
     let e = resolve("Eastern Time").unwrap_err();
     assert!(
-        e.suggestions.contains(&"Eastern Time (US & Canada)"),
+        e.suggestions().contains(&"Eastern Time (US & Canada)"),
         "{:?}",
-        e.suggestions
+        e.suggestions()
     );
     let e = resolve("Eastern Time (US and Canada)").unwrap_err();
-    assert_eq!(e.suggestions.first(), Some(&"Eastern Time (US & Canada)"));
+    assert_eq!(e.suggestions().first(), Some(&"Eastern Time (US & Canada)"));
 }
 
 #[test]
