@@ -314,17 +314,25 @@ struct NameIndex {
     by_lower: HashMap<String, usize>,
 }
 
-fn parse_tsv(text: &'static str, kind: ZoneKind, out: &mut Vec<KnownName>) {
+/// Parses an embedded `name<TAB>iana` table; `iana` maps IANA names to zones
+/// (a plain map, not chrono-tz's `FromStr`, whose lookup tables would ship in
+/// the wasm build only for this).
+fn parse_tsv(
+    text: &'static str,
+    kind: ZoneKind,
+    iana: &HashMap<&'static str, Tz>,
+    out: &mut Vec<KnownName>,
+) {
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
         }
-        let (name, iana) = line
+        let (name, zone) = line
             .split_once('\t')
             .expect("embedded zone table: name<TAB>iana");
-        let tz: Tz = iana
-            .parse()
+        let tz = *iana
+            .get(zone)
             .expect("embedded zone table names a zone chrono-tz knows");
         out.push(KnownName { name, tz, kind });
     }
@@ -334,8 +342,12 @@ fn index() -> &'static NameIndex {
     static INDEX: OnceLock<NameIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut all = Vec::with_capacity(160 + 145 + chrono_tz::TZ_VARIANTS.len());
-        parse_tsv(RAILS_TSV, ZoneKind::Rails, &mut all);
-        parse_tsv(WINDOWS_TSV, ZoneKind::Windows, &mut all);
+        let iana: HashMap<&'static str, Tz> = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|&tz| (tz.name(), tz))
+            .collect();
+        parse_tsv(RAILS_TSV, ZoneKind::Rails, &iana, &mut all);
+        parse_tsv(WINDOWS_TSV, ZoneKind::Windows, &iana, &mut all);
         for tz in chrono_tz::TZ_VARIANTS {
             all.push(KnownName {
                 name: tz.name(),
