@@ -24,6 +24,7 @@ use chrono_tz::Tz;
 
 #[cfg(test)]
 use crate::zone_probe::chrono_offset;
+use crate::zone_probe::CYCLE;
 pub use crate::zone_probe::{MAX_SUPPORTED, MIN_SUPPORTED};
 #[cfg(test)]
 use chrono::TimeZone;
@@ -520,6 +521,7 @@ fn decode(tz: Tz) -> Option<(i32, Vec<(i64, i32)>)> {
     }
     let initial = *palette.get(usize::from(r.byte()?))?;
     let count = r.varint()? as usize;
+    let repeat = r.varint()? as usize;
     let mut transitions = Vec::with_capacity(count);
     let mut at = MIN_SUPPORTED;
     for _ in 0..count {
@@ -531,6 +533,14 @@ fn decode(tz: Tz) -> Option<(i32, Vec<(i64, i32)>)> {
         };
         at = at.checked_add(i64::try_from(secs).ok()?)?;
         transitions.push((at, *palette.get(usize::from(r.byte()?))?));
+    }
+    // the rest repeats every 28 years (layout in build.rs)
+    if repeat > 0 {
+        let mut j = transitions.len().checked_sub(repeat)?;
+        while transitions[j].0 + CYCLE < MAX_SUPPORTED {
+            transitions.push((transitions[j].0 + CYCLE, transitions[j].1));
+            j += 1;
+        }
     }
     Some((initial, transitions))
 }
