@@ -7,9 +7,13 @@
 //! - `u32 LE` zone count `n`, then `n` × `u32 LE` byte position of the
 //!   table of the zone `Tz as usize` (identical tables, e.g. links, share one);
 //! - each table: palette length, palette offsets (seconds), palette index of
-//!   the initial offset (one byte), transition count, then per transition the
-//!   gap since the previous one (or since 1970), as `minutes << 1` or
-//!   `seconds << 1 | 1`, and the palette index of the new offset (one byte).
+//!   the initial offset (one byte), count of stored transitions, count `k` of
+//!   repeated ones, then per stored transition the gap since the previous one
+//!   (or since 1970), as `minutes << 1` or `seconds << 1 | 1`, and the
+//!   palette index of the new offset (one byte). The rest of the table
+//!   repeats: each transition `k` before the end comes again
+//!   `zone_probe::CYCLE` (28 years) later, until `MAX_SUPPORTED` (`k = 0`:
+//!   nothing repeats).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -30,6 +34,36 @@ fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
+/// The transitions `repeat(stored, k)` regenerates (see the layout above).
+fn repeat(stored: &[(i64, i32)], k: usize) -> Vec<(i64, i32)> {
+    let mut all = stored.to_vec();
+    if k == 0 {
+        return all;
+    }
+    let mut j = all.len() - k;
+    while all[j].0 + zone_probe::CYCLE < zone_probe::MAX_SUPPORTED {
+        all.push((all[j].0 + zone_probe::CYCLE, all[j].1));
+        j += 1;
+    }
+    all
+}
+
+/// The shortest prefix of `transitions` and its repeat count `k` that
+/// regenerate all of them: from the first transition whose next 28 years
+/// repeat to the end.
+fn split(transitions: &[(i64, i32)]) -> (&[(i64, i32)], usize) {
+    for c in 0..transitions.len() {
+        let end = c + transitions[c..]
+            .iter()
+            .take_while(|&&(at, _)| at < transitions[c].0 + zone_probe::CYCLE)
+            .count();
+        if end < transitions.len() && repeat(&transitions[..end], end - c) == transitions {
+            return (&transitions[..end], end - c);
+        }
+    }
+    (transitions, 0)
+}
+
 fn encode(initial: i32, transitions: &[(i64, i32)]) -> Vec<u8> {
     let mut palette = vec![initial];
     for &(_, off) in transitions {
@@ -45,9 +79,16 @@ fn encode(initial: i32, transitions: &[(i64, i32)]) -> Vec<u8> {
         varint(&mut out, zigzag(p as i64));
     }
     out.push(idx(initial));
-    varint(&mut out, transitions.len() as u64);
+    let (stored, k) = split(transitions);
+    assert_eq!(
+        repeat(stored, k),
+        transitions,
+        "the repeat regenerates the table"
+    );
+    varint(&mut out, stored.len() as u64);
+    varint(&mut out, k as u64);
     let mut prev = zone_probe::MIN_SUPPORTED;
-    for &(at, off) in transitions {
+    for &(at, off) in stored {
         let gap = (at - prev) as u64;
         varint(
             &mut out,

@@ -3,7 +3,7 @@
 //! skips (a gap) or repeats (a fold), so the page never redoes zone math
 //! with the browser's `Intl` (which resolves gaps differently).
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use routecap_core::caps::Period;
 use routecap_core::render;
 use routecap_core::window::{first_at_or_after, window};
@@ -45,13 +45,11 @@ fn start_of(zone: &Zone, date: NaiveDate) -> Instant {
 pub fn local_to_instant(local: &str, zone: &str) -> Result<String, JsValue> {
     let zone = zone_of(zone)?;
     let text = local.trim();
-    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
-        .map_err(|_| {
-            fail(&format!(
-                "{text:?} is not a local date-time YYYY-MM-DDTHH:MM"
-            ))
-        })?;
+    let local = crate::convert::parse_local(text).ok_or_else(|| {
+        fail(&format!(
+            "{text:?} is not a local date-time YYYY-MM-DDTHH:MM"
+        ))
+    })?;
     if !(1970..2100).contains(&local.year()) {
         return Err(fail(&format!("{text:?} is outside 1970..2100")));
     }
@@ -78,6 +76,6 @@ pub fn week_start(at: &str, zone: &str) -> Result<JsValue, JsValue> {
     let out = js_sys::Object::new();
     let set = |k: &str, v: String| js_sys::Reflect::set(&out, &k.into(), &v.into());
     set("start", render::instant(start_of(&zone, sunday)))?;
-    set("date", sunday.format("%Y-%m-%d").to_string())?;
+    set("date", sunday.to_string())?; // YYYY-MM-DD
     Ok(out.into())
 }

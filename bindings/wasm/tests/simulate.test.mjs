@@ -90,7 +90,19 @@ test('simulate: bad options throw the CLI message', () => {
   assert.match(thrown(() => simulate(text, { ...early, colour: 'red' })).message, /unknown field `colour`/);
 });
 
-test('the main module stays within 200 KB gzipped (the simulator is the second module)', () => {
-  const gz = gzipSync(readFileSync(join(root, 'bindings', 'wasm', 'pkg', 'routecap_wasm_bg.wasm')), { level: 9 }).length;
-  assert.ok(gz <= 200 * 1024, `routecap_wasm_bg.wasm is ${gz} bytes gzipped`);
+// The size budget of the published main module (the web build in
+// bindings/wasm/pkg, after wasm-opt): its bytes gzipped by node's zlib at
+// level 9, which scripts/build-wasm prints too (`gzip -9` gives a few KB
+// less), at most 200 KiB = 204,800 bytes. The simulator is not counted: it is
+// the second module, which the demo loads only for Play a day.
+const MAX_GZIPPED = 200 * 1024;
+
+test('the main module stays within 200 KiB gzipped (node zlib level 9; the simulator is the second module)', () => {
+  const file = join(root, 'bindings', 'wasm', 'pkg', 'routecap_wasm_bg.wasm');
+  const raw = readFileSync(file);
+  const gz = gzipSync(raw, { level: 9 }).length;
+  assert.ok(
+    gz <= MAX_GZIPPED,
+    `${file}: ${gz} bytes gzipped (node zlib level 9; ${raw.length} raw) > ${MAX_GZIPPED} (200 KiB)`,
+  );
 });

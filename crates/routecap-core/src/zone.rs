@@ -24,6 +24,7 @@ use chrono_tz::Tz;
 
 #[cfg(test)]
 use crate::zone_probe::chrono_offset;
+use crate::zone_probe::CYCLE;
 pub use crate::zone_probe::{MAX_SUPPORTED, MIN_SUPPORTED};
 #[cfg(test)]
 use chrono::TimeZone;
@@ -324,17 +325,25 @@ struct NameIndex {
     by_lower: HashMap<String, usize>,
 }
 
-fn parse_tsv(text: &'static str, kind: ZoneKind, out: &mut Vec<KnownName>) {
+/// Parses an embedded `name<TAB>iana` table; `iana` maps IANA names to zones
+/// (a plain map, not chrono-tz's `FromStr`, whose lookup tables would ship in
+/// the wasm build only for this).
+fn parse_tsv(
+    text: &'static str,
+    kind: ZoneKind,
+    iana: &HashMap<&'static str, Tz>,
+    out: &mut Vec<KnownName>,
+) {
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
         }
-        let (name, iana) = line
+        let (name, zone) = line
             .split_once('\t')
             .expect("embedded zone table: name<TAB>iana");
-        let tz: Tz = iana
-            .parse()
+        let tz = *iana
+            .get(zone)
             .expect("embedded zone table names a zone chrono-tz knows");
         out.push(KnownName { name, tz, kind });
     }
@@ -344,8 +353,12 @@ fn index() -> &'static NameIndex {
     static INDEX: OnceLock<NameIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut all = Vec::with_capacity(160 + 145 + chrono_tz::TZ_VARIANTS.len());
-        parse_tsv(RAILS_TSV, ZoneKind::Rails, &mut all);
-        parse_tsv(WINDOWS_TSV, ZoneKind::Windows, &mut all);
+        let iana: HashMap<&'static str, Tz> = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|&tz| (tz.name(), tz))
+            .collect();
+        parse_tsv(RAILS_TSV, ZoneKind::Rails, &iana, &mut all);
+        parse_tsv(WINDOWS_TSV, ZoneKind::Windows, &iana, &mut all);
         for tz in chrono_tz::TZ_VARIANTS {
             all.push(KnownName {
                 name: tz.name(),
@@ -518,6 +531,7 @@ fn decode(tz: Tz) -> Option<(i32, Vec<(i64, i32)>)> {
     }
     let initial = *palette.get(usize::from(r.byte()?))?;
     let count = r.varint()? as usize;
+    let repeat = r.varint()? as usize;
     let mut transitions = Vec::with_capacity(count);
     let mut at = MIN_SUPPORTED;
     for _ in 0..count {
@@ -529,6 +543,14 @@ fn decode(tz: Tz) -> Option<(i32, Vec<(i64, i32)>)> {
         };
         at = at.checked_add(i64::try_from(secs).ok()?)?;
         transitions.push((at, *palette.get(usize::from(r.byte()?))?));
+    }
+    // the rest repeats every 28 years (layout in build.rs)
+    if repeat > 0 {
+        let mut j = transitions.len().checked_sub(repeat)?;
+        while transitions[j].0 + CYCLE < MAX_SUPPORTED {
+            transitions.push((transitions[j].0 + CYCLE, transitions[j].1));
+            j += 1;
+        }
     }
     Some((initial, transitions))
 }

@@ -16,6 +16,11 @@ pub const MIN_SUPPORTED: i64 = 0;
 /// First unsupported instant, 2100-01-01T00:00:00Z, as Unix seconds.
 pub const MAX_SUPPORTED: i64 = 4_102_444_800;
 
+/// 28 years in seconds: within the supported range (every fourth year a leap
+/// year) the calendar, weekdays included, repeats with this period, so a
+/// fixed yearly DST rule's transitions do too.
+pub const CYCLE: i64 = 883_612_800;
+
 const PROBE_STEP: i64 = 12 * 3600;
 
 /// `local - utc` in seconds at Unix second `t`, straight from chrono-tz.
