@@ -62,7 +62,6 @@
 //! they are not part of any value and never change an answer.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::TimeDelta;
 
@@ -432,7 +431,8 @@ pub struct Ledger {
     holds: BTreeMap<(Instant, String), usize>,
     /// Leases of connected calls not ended and not swept, by expiry and
     /// call id, with their target.
-    leases: BTreeMap<(Instant, Arc<str>), usize>,
+    /// (Keyed like `holds`: one map type for both keeps the wasm build small.)
+    leases: BTreeMap<(Instant, String), usize>,
     /// Some slot or imported live count is not anchored yet.
     pending: bool,
 }
@@ -681,25 +681,27 @@ impl Ledger {
 
     /// Make `call` a live call of target `t` and its groups, its lease
     /// running until `until` (exclusive).
-    pub(crate) fn lease(&mut self, call: Arc<str>, t: usize, until: Instant) {
-        self.leases.insert((until, call), t);
+    pub(crate) fn lease(&mut self, call: &str, t: usize, until: Instant) {
+        self.leases.insert((until, call.to_string()), t);
         self.change_live(t, true);
     }
 
     /// Move the lease of `call` from `old` to `new` (a touch): the live
     /// counts do not change, so neither do the stamps (a later expiry
     /// only makes [`Ledger::stable_until`] more conservative).
-    pub(crate) fn renew(&mut self, call: &Arc<str>, old: Instant, new: Instant) {
-        if let Some(t) = self.leases.remove(&(old, call.clone())) {
-            self.leases.insert((new, call.clone()), t);
+    pub(crate) fn renew(&mut self, call: &str, old: Instant, new: Instant) {
+        let mut key = (old, call.to_string());
+        if let Some(t) = self.leases.remove(&key) {
+            key.0 = new;
+            self.leases.insert(key, t);
         }
     }
 
     /// End the lease of `call` (expiring at `until`) before it ran out:
     /// one live call fewer on its target and groups. `false` when there
     /// was no such lease (already swept).
-    pub(crate) fn release(&mut self, call: &Arc<str>, until: Instant) -> bool {
-        match self.leases.remove(&(until, call.clone())) {
+    pub(crate) fn release(&mut self, call: &str, until: Instant) -> bool {
+        match self.leases.remove(&(until, call.to_string())) {
             Some(t) => {
                 self.change_live(t, false);
                 true
@@ -710,7 +712,7 @@ impl Ledger {
 
     /// Sweep the first lease run out at `at`, releasing its live call: its
     /// call id and expiry, or `None` when no lease has run out.
-    pub(crate) fn pop_lapsed(&mut self, at: Instant) -> Option<(Arc<str>, Instant)> {
+    pub(crate) fn pop_lapsed(&mut self, at: Instant) -> Option<(String, Instant)> {
         let entry = self.leases.first_entry()?;
         if entry.key().0 > at {
             return None;

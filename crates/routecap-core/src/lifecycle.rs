@@ -430,10 +430,15 @@ impl State {
             }
         }
         while let Some((id, until)) = self.ledger.pop_lapsed(at) {
-            if let Some(rec) = self.calls.get_mut(&id) {
-                rec.lapsed = true;
+            if let Some((key, rec)) = self.calls.get_key_value(id.as_str()) {
+                let key = key.clone();
+                if rec.lease_until == Some(until) {
+                    if let Some(rec) = self.calls.get_mut(&key) {
+                        rec.lapsed = true;
+                    }
+                    self.push_settled(until, key);
+                }
             }
-            self.push_settled(until, id);
         }
         let keep = config.call_retention();
         while let Some((settled, _)) = self.settled.front() {
@@ -517,7 +522,7 @@ impl State {
         }
         let id = self.key(call).unwrap_or_else(|| Arc::from(call));
         let until = after(at, config.call_lease());
-        self.ledger.lease(id.clone(), t, until);
+        self.ledger.lease(call, t, until);
         let counted = config.targets[t].trigger == Trigger::Connect;
         if counted {
             self.ledger.add(config, t, at, 1, Money::ZERO);

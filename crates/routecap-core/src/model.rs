@@ -12,9 +12,9 @@ use chrono::TimeDelta;
 pub const DEFAULT_PRIORITY: i32 = 1;
 /// Default weight (SPEC §6).
 pub const DEFAULT_WEIGHT: u32 = 1;
-/// Default [`Config::call_lease_seconds`]: 4 hours (SPEC §11).
+/// Default [`Config::call_lease_seconds`]: 4 hours (see docs/semantics.md, "Leases").
 pub const DEFAULT_CALL_LEASE_SECONDS: u64 = 14_400;
-/// Default [`Config::call_retention_seconds`]: 1 day (SPEC §11).
+/// Default [`Config::call_retention_seconds`]: 1 day.
 pub const DEFAULT_CALL_RETENTION_SECONDS: u64 = 86_400;
 /// Largest accepted lease or retention: 10 years (3,652.5 days), so that
 /// every expiry stays a plain instant far from chrono's limits.
@@ -129,10 +129,10 @@ pub struct Config {
     pub groups: Vec<Group>,
     /// How long a connected call holds concurrency without an `end`: from
     /// its connect, renewed from each `touch`; imported live calls hold for
-    /// this long after the import (SPEC §11). `1..=`[`MAX_CALL_SECONDS`].
+    /// this long after the import. `1..=`[`MAX_CALL_SECONDS`].
     pub call_lease_seconds: u64,
     /// How long a settled call (ended, or its lease run out) is remembered
-    /// (and may still convert) before it is forgotten (SPEC §11).
+    /// (and may still convert) before it is forgotten.
     /// `1..=`[`MAX_CALL_SECONDS`].
     pub call_retention_seconds: u64,
 }

@@ -416,7 +416,7 @@ impl State {
                 }
                 (CallPhase::Connected { .. }, Some(until)) => {
                     if rec.ended_at.is_none() && !rec.lapsed {
-                        state.ledger.lease(id.clone(), target, until);
+                        state.ledger.lease(&c.call, target, until);
                     }
                 }
                 (CallPhase::Connected { .. }, None) => {}

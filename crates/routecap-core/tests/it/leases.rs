@@ -1,4 +1,4 @@
-//! Leases, touch, cancel and forgetting (SPEC §11), with exact instants:
+//! Leases, touch, cancel and forgetting (docs/semantics.md), with exact instants:
 //! a call whose `end` never comes frees its slot at connect + lease (not a
 //! second before), `touch` renews it, a late `end` is accepted and frees
 //! nothing more, imported live calls free at `as_of` + lease, `cancel`
@@ -452,7 +452,7 @@ enum Rec {
     },
 }
 
-/// The semantics of SPEC §11 written plainly: no queues, no sweeping,
+/// The lease and forgetting rules written plainly: no queues, no sweeping,
 /// everything judged from the records at the instant asked.
 #[derive(Default)]
 struct Model {
