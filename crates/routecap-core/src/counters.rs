@@ -47,10 +47,10 @@
 //!   call, even before the lifecycle sweeps the entry (like holds); the
 //!   sweep, done by the next lifecycle event, releases the unit for good.
 //! - **Imported live calls** (`Usage::live`) are kept per owner as a count
-//!   and the instant they stop holding (exclusive): `as_of` + the lease,
-//!   or, while the imported usage is not anchored yet, the anchor instant
-//!   + the lease. [`Ledger::set_imported_live`] replaces both (a usage
-//!   import). Nothing sweeps them: reads compare the instant.
+//!   and the instant they stop holding (exclusive): `as_of` plus the
+//!   lease, or, while the imported usage is not anchored yet, the anchor
+//!   instant plus the lease. [`Ledger::set_imported_live`] replaces both
+//!   (a usage import). Nothing sweeps them: reads compare the instant.
 //!
 //! # Stamps
 //!
@@ -58,7 +58,8 @@
 //! fast eligibility `Checker` can keep a target's report while its
 //! counters are unchanged. Live calls also change by time alone (a lease
 //! or the imported live calls running out), so a stamp only vouches for
-//! the counters before [`Ledger::stable_until`]. Stamps only key caches:
+//! the counters before a bound the ledger computes (the earliest lease or
+//! imported expiry). Stamps only key caches:
 //! they are not part of any value and never change an answer.
 
 use std::collections::BTreeMap;

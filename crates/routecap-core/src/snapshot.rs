@@ -13,9 +13,9 @@
 //! `lease_until` and `lapsed`; an owner's `live` counts its own live calls
 //! only and must match the call records. Version 1 snapshots still
 //! restore, with defaults: a connected call's lease runs until its connect
-//! + the config's `call_lease_seconds`, and an owner's `live` beyond its
+//! plus the config's `call_lease_seconds`, and an owner's `live` beyond its
 //! live call records is imported live calls, held until the first
-//! lifecycle event after the restore + the lease.
+//! lifecycle event after the restore plus the lease.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
