@@ -221,6 +221,7 @@ pub fn config(n: usize, seed: u64) -> Config {
         as_of: None,
         targets,
         groups: Vec::new(),
+        ..Config::default()
     }
 }
 

@@ -166,10 +166,27 @@ impl Engine {
         ok(self.core.convert(call, revenue, instant("at", at)?))
     }
 
-    /// End `call`: releases its concurrency.
+    /// End `call`: releases its concurrency (nothing more once its lease
+    /// ran out: the end is still accepted).
     #[wasm_bindgen(unchecked_return_type = "{ ok: true }")]
     pub fn end(&mut self, call: &str, at: &str) -> Result<JsValue, JsValue> {
         ok(self.core.end(call, instant("at", at)?))
+    }
+
+    /// Heartbeat of connected `call`: it holds its concurrency slot until
+    /// `at` + the config's `call_lease_seconds`. Throws for an unknown,
+    /// reserved-only or ended call, and once the lease has run out
+    /// (`call "c1": lease expired at …`); nothing changes then.
+    #[wasm_bindgen(unchecked_return_type = "{ ok: true }")]
+    pub fn touch(&mut self, call: &str, at: &str) -> Result<JsValue, JsValue> {
+        ok(self.core.touch(call, instant("at", at)?))
+    }
+
+    /// Cancel the reservation of `call`: its capacity is freed at once.
+    /// Throws (changing nothing) for a connected or unknown call.
+    #[wasm_bindgen(unchecked_return_type = "{ ok: true }")]
+    pub fn cancel(&mut self, call: &str, at: &str) -> Result<JsValue, JsValue> {
+        ok(self.core.cancel(call, instant("at", at)?))
     }
 
     /// Reset the total (hard) counters of a target.

@@ -126,7 +126,12 @@ export interface ZoneRow {
   kind: "rails" | "windows" | "iana";
 }
 
-/** `State::snapshot`: counters per owner and every call, JSON-friendly. */
+/**
+ * `State::snapshot`: counters per owner and every call not forgotten,
+ * JSON-friendly. Version 2 (leases: owners' `imported_live` and
+ * `imported_live_until`, calls' `lease_until` and `lapsed`); version 1
+ * snapshots are still accepted by `restore`.
+ */
 export interface Snapshot {
   version: number;
   targets: object[];

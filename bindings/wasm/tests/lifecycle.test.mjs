@@ -47,7 +47,7 @@ test('a refused connect changes nothing', () => {
 
 test('misuse throws the core messages and changes nothing', () => {
   const e = new Engine(CONFIG);
-  assert.equal(thrown(() => e.end('ghost', at(0))).message, 'call "ghost" never connected');
+  assert.equal(thrown(() => e.end('ghost', at(0))).message, 'unknown call "ghost"');
   e.connect('c1', 'a', at(0));
   assert.equal(thrown(() => e.connect('c1', 'a', at(1))).message, 'call "c1" is already connected');
   e.end('c1', at(2));
@@ -118,7 +118,7 @@ test('snapshot → restore (object or text) reproduces checks and later events',
   e.connect('c2', 'b', at(1));
   e.convert('c2', '3.50', at(2));
   const snap = e.snapshot();
-  assert.equal(snap.version, 1);
+  assert.equal(snap.version, 2);
   const f = new Engine(CONFIG);
   f.restore(snap);
   const g = new Engine(CONFIG);
@@ -132,4 +132,33 @@ test('snapshot → restore (object or text) reproduces checks and later events',
   }
   assert.match(thrown(() => f.restore('{"version": 1}')).message, /^snapshot: /);
   assert.match(thrown(() => f.restore({ version: 1, targets: [], groups: [], calls: [{}] })).message, /snapshot/);
+});
+
+test('touch renews a lease; a call never ended frees its slot when the lease runs out', () => {
+  // lease of 10 minutes: "a" has concurrency 1
+  const e = new Engine({ ...CONFIG, call_lease_seconds: 600 });
+  assert.deepEqual(e.connect('c1', 'a', at(0)), { ok: true });
+  assert.equal(e.connect('c2', 'a', at(9)).ok, false, 'the lease holds until 10:10 exclusive');
+  assert.deepEqual(e.touch('c1', at(9)), { ok: true }, 'renewed until 10:19');
+  assert.equal(e.connect('c2', 'a', at(18)).ok, false);
+  assert.equal(e.usage(at(18)).find((x) => x.id === 'a').live, 1);
+  assert.equal(e.usage(at(19)).find((x) => x.id === 'a').live, 0, 'lapsed at touch + lease');
+  assert.match(thrown(() => e.touch('c1', at(19))).message, /^call "c1": lease expired at 2026-11-22T10:19:00Z$/);
+  assert.deepEqual(e.connect('c2', 'a', at(19)), { ok: true }, 'the slot is free again');
+  // the late end is accepted and frees nothing more: c2 still holds the slot
+  assert.deepEqual(e.end('c1', at(20)), { ok: true });
+  assert.equal(e.connect('c3', 'a', at(20)).ok, false);
+  assert.equal(thrown(() => e.touch('ghost', at(20))).message, 'unknown call "ghost"');
+});
+
+test('cancel frees a reservation at once; a connected call cannot be cancelled', () => {
+  const e = new Engine(CONFIG);
+  assert.deepEqual(e.reserve('r1', 'a', 300, at(0)), { ok: true });
+  assert.equal(e.connect('c1', 'a', at(1)).ok, false, 'the reservation holds the slot');
+  assert.deepEqual(e.cancel('r1', at(1)), { ok: true });
+  assert.deepEqual(e.connect('c1', 'a', at(1)), { ok: true }, 'freed at once');
+  const before = JSON.stringify(e.snapshot());
+  assert.equal(thrown(() => e.cancel('c1', at(2))).message, 'call "c1" is connected, not reserved: end it instead of cancelling');
+  assert.equal(thrown(() => e.cancel('r1', at(2))).message, 'unknown call "r1"');
+  assert.equal(JSON.stringify(e.snapshot()), before, 'errors change nothing');
 });

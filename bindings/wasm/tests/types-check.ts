@@ -38,6 +38,10 @@ export async function typed(config: object, text: string): Promise<void> {
   a.convert('c1', '12.50', at);
   a.convert('c1', 12.5, at);
   a.reserve('c2', 't1', 30, at);
+  const cancelled: { ok: true } = a.cancel('c2', at);
+  const touched: { ok: true } = a.touch('c1', at);
+  void cancelled;
+  void touched;
   a.end('c1', at);
   a.resetTarget('t1');
   a.resetGroup('g1');

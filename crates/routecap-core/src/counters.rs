@@ -36,14 +36,35 @@
 //! at or after the expiry no longer see the unit, even before the
 //! reservation is swept.
 //!
+//! # Live calls and leases
+//!
+//! Concurrency reads the live calls of an owner at an instant: its own
+//! connected calls whose lease has not run out, plus the imported live
+//! calls while they hold.
+//!
+//! - Each connected call has a **lease**: one entry (expiry, call id) in a
+//!   time-ordered index. Reads at or after the expiry no longer count the
+//!   call, even before the lifecycle sweeps the entry (like holds); the
+//!   sweep, done by the next lifecycle event, releases the unit for good.
+//! - **Imported live calls** (`Usage::live`) are kept per owner as a count
+//!   and the instant they stop holding (exclusive): `as_of` plus the
+//!   lease, or, while the imported usage is not anchored yet, the anchor
+//!   instant plus the lease. [`Ledger::set_imported_live`] replaces both
+//!   (a usage import). Nothing sweeps them: reads compare the instant.
+//!
 //! # Stamps
 //!
 //! Every change of an owner's counters gives it a fresh stamp, so that the
 //! fast eligibility `Checker` can keep a target's report while its
-//! counters are unchanged. Stamps only key caches: they are not part of any
-//! value and never change an answer.
+//! counters are unchanged. Live calls also change by time alone (a lease
+//! or the imported live calls running out), so a stamp only vouches for
+//! the counters before a bound the ledger computes (the earliest lease or
+//! imported expiry). Stamps only key caches:
+//! they are not part of any value and never change an answer.
 
 use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
 
 use crate::caps::{Period, Usage};
 use crate::model::{CandidateRef, Config};
@@ -118,7 +139,12 @@ pub(crate) struct CounterParts {
     pub slots: [SlotParts; 3],
     pub total: u64,
     pub total_revenue: Money,
+    /// Own connected calls whose lease is not swept yet.
     pub live: u64,
+    /// Imported live calls.
+    pub imported_live: u64,
+    /// Until when they hold (exclusive); `None` = until the anchor + lease.
+    pub imported_until: Option<Instant>,
 }
 
 /// The counters of one owner (target or group).
@@ -127,8 +153,14 @@ pub(crate) struct Counters {
     slots: [Slot; 3],
     total: u64,
     total_revenue: Money,
-    /// Connected, not ended calls (plus imported live calls).
+    /// Connected calls not ended and whose lease is not swept yet (lapsed
+    /// but unswept ones included: reads subtract them).
     live: u64,
+    /// Imported live calls: they hold until `imported_until`.
+    imported_live: u64,
+    /// First instant at which the imported live calls no longer hold;
+    /// `None` = not anchored yet (they hold until anchor + lease).
+    imported_until: Option<Instant>,
     /// Unconfirmed reservations, expired ones included until swept.
     held: u64,
     /// Changes whenever the counters do (see [`fresh_stamp`]); not part of
@@ -143,8 +175,18 @@ impl PartialEq for Counters {
             self.total,
             self.total_revenue,
             self.live,
+            self.imported_live,
+            self.imported_until,
             self.held,
-        ) == (o.slots, o.total, o.total_revenue, o.live, o.held)
+        ) == (
+            o.slots,
+            o.total,
+            o.total_revenue,
+            o.live,
+            o.imported_live,
+            o.imported_until,
+            o.held,
+        )
     }
 }
 impl Eq for Counters {}
@@ -164,12 +206,14 @@ static NO_COUNTERS: Counters = Counters {
     total: 0,
     total_revenue: Money::ZERO,
     live: 0,
+    imported_live: 0,
+    imported_until: None,
     held: 0,
     stamp: 0,
 };
 
 impl Counters {
-    fn from_usage(u: &Usage, zone: &Zone, anchor: Option<Instant>) -> Self {
+    fn from_usage(u: &Usage, zone: &Zone, anchor: Option<Instant>, lease: TimeDelta) -> Self {
         let bounds = |p| anchor.map_or((ANY, ANY), |a| window_secs(zone, p, a));
         let slot = |p, count, revenue| {
             let (start, end) = bounds(p);
@@ -188,7 +232,9 @@ impl Counters {
             ],
             total: u.total,
             total_revenue: u.total_revenue,
-            live: u.live,
+            live: 0,
+            imported_live: u.live,
+            imported_until: anchor.map(|a| after(a, lease)),
             held: 0,
             stamp: fresh_stamp(),
         }
@@ -208,6 +254,8 @@ impl Counters {
             total: p.total,
             total_revenue: p.total_revenue,
             live: p.live,
+            imported_live: p.imported_live,
+            imported_until: p.imported_until,
             held: 0,
             stamp: fresh_stamp(),
         }
@@ -229,6 +277,8 @@ impl Counters {
             total: self.total,
             total_revenue: self.total_revenue,
             live: self.live,
+            imported_live: self.imported_live,
+            imported_until: self.imported_until,
         }
     }
 
@@ -277,21 +327,37 @@ impl Counters {
         self.total_revenue
     }
 
-    pub(crate) fn live(&self) -> u64 {
-        self.live
+    /// Imported live calls holding at `at`.
+    pub(crate) fn imported_live_at(&self, at: Instant) -> u64 {
+        if self.imported_until.is_none_or(|u| at < u) {
+            self.imported_live
+        } else {
+            0
+        }
+    }
+
+    /// Replace the imported live calls: `count` holding until `until`
+    /// (exclusive; `None` = until the anchor + lease).
+    fn set_imported_live(&mut self, count: u64, until: Option<Instant>) {
+        self.touch();
+        self.imported_live = count;
+        self.imported_until = until;
     }
 
     fn is_pending(&self) -> bool {
-        self.slots.iter().any(|s| s.start == ANY)
+        self.slots.iter().any(|s| s.start == ANY) || self.imported_until.is_none()
     }
 
-    fn anchor(&mut self, zone: &Zone, at: Instant) {
+    fn anchor(&mut self, zone: &Zone, at: Instant, lease: TimeDelta) {
         self.touch();
         for p in Period::ALL {
             let s = &mut self.slots[period_index(p)];
             if s.start == ANY {
                 (s.start, s.end) = window_secs(zone, p, at);
             }
+        }
+        if self.imported_until.is_none() {
+            self.imported_until = Some(after(at, lease));
         }
     }
 
@@ -364,8 +430,18 @@ pub struct Ledger {
     target_groups: Vec<Vec<usize>>,
     /// Unconfirmed reservations by expiry and call id, with their target.
     holds: BTreeMap<(Instant, String), usize>,
-    /// Some slot is not anchored yet.
+    /// Leases of connected calls not ended and not swept, by expiry and
+    /// call id, with their target.
+    /// (Keyed like `holds`: one map type for both keeps the wasm build small.)
+    leases: BTreeMap<(Instant, String), usize>,
+    /// Some slot or imported live count is not anchored yet.
     pending: bool,
+}
+
+/// `at + d`, saturating at chrono's last instant (never reached with
+/// supported instants and durations of at most 10 years).
+pub(crate) fn after(at: Instant, d: TimeDelta) -> Instant {
+    at.checked_add_signed(d).unwrap_or(Instant::MAX_UTC)
 }
 
 impl PartialEq for Ledger {
@@ -374,6 +450,7 @@ impl PartialEq for Ledger {
             && self.groups == o.groups
             && self.target_groups == o.target_groups
             && self.holds == o.holds
+            && self.leases == o.leases
             && self.pending == o.pending
     }
 }
@@ -393,20 +470,22 @@ impl Ledger {
                 }
             }
         }
+        let lease = config.call_lease();
         let mut ledger = Ledger {
             targets: config
                 .targets
                 .iter()
-                .map(|t| Counters::from_usage(&t.usage, &t.zone, config.as_of))
+                .map(|t| Counters::from_usage(&t.usage, &t.zone, config.as_of, lease))
                 .collect(),
             stable: Vec::new(),
             groups: config
                 .groups
                 .iter()
-                .map(|g| Counters::from_usage(&g.usage, &g.zone, config.as_of))
+                .map(|g| Counters::from_usage(&g.usage, &g.zone, config.as_of, lease))
                 .collect(),
             target_groups,
             holds: BTreeMap::new(),
+            leases: BTreeMap::new(),
             pending: config.as_of.is_none(),
         };
         ledger.sync_stable_all();
@@ -444,12 +523,13 @@ impl Ledger {
         if !self.pending {
             return;
         }
+        let lease = config.call_lease();
         for (c, t) in self.targets.iter_mut().zip(&config.targets) {
-            c.anchor(&t.zone, at);
+            c.anchor(&t.zone, at, lease);
         }
         self.sync_stable_all();
         for (c, g) in self.groups.iter_mut().zip(&config.groups) {
-            c.anchor(&g.zone, at);
+            c.anchor(&g.zone, at, lease);
         }
         self.pending = false;
     }
@@ -464,21 +544,60 @@ impl Ledger {
         self.groups.len()
     }
 
-    /// The counters of an owner and how many live reservations it holds at
-    /// `at` (expired but unswept ones excluded). Unknown owners read as empty.
-    pub(crate) fn counters(&self, owner: CandidateRef, at: Instant) -> (&Counters, u64) {
-        let c = match owner {
+    /// The counters of an owner, how many live reservations it holds at
+    /// `at` (expired but unswept ones excluded) and how many live calls it
+    /// has at `at` (own calls whose lease holds, plus imported ones that
+    /// hold; reservations excluded). Unknown owners read as empty.
+    pub(crate) fn counters(&self, owner: CandidateRef, at: Instant) -> (&Counters, u64, u64) {
+        let c = self.owner(owner);
+        let held = c.held.saturating_sub(self.expired_holds(owner, at));
+        (c, held, self.live_of(c, owner, at))
+    }
+
+    fn owner(&self, owner: CandidateRef) -> &Counters {
+        match owner {
             CandidateRef::Target(t) => self.targets.get(t),
             CandidateRef::Group(g) => self.groups.get(g),
         }
-        .unwrap_or(&NO_COUNTERS);
-        (c, c.held.saturating_sub(self.expired_holds(owner, at)))
+        .unwrap_or(&NO_COUNTERS)
+    }
+
+    fn live_of(&self, c: &Counters, owner: CandidateRef, at: Instant) -> u64 {
+        c.live
+            .saturating_sub(self.lapsed_leases(owner, at))
+            .saturating_add(c.imported_live_at(at))
+    }
+
+    /// Live calls of an owner at `at`: its own connected calls whose lease
+    /// holds and the imported live calls that hold; reservations excluded.
+    pub fn live(&self, owner: CandidateRef, at: Instant) -> u64 {
+        self.live_of(self.owner(owner), owner, at)
     }
 
     /// Stamp of target `t`'s counters when it holds no reservation: while
-    /// it is unchanged, so are its counters.
+    /// it is unchanged, so are its counters, up to [`Ledger::stable_until`].
     pub(crate) fn stable_stamp(&self, t: usize) -> Option<u64> {
         self.stable.get(t).copied().filter(|&s| s != 0)
+    }
+
+    /// Unix second before which target `t`'s live calls cannot change by
+    /// time alone (a cache keyed by its stable stamp is valid before it):
+    /// the second of the earliest lease expiry of any call (a conservative
+    /// bound, cheap to read: calls are short, so it is hours away while
+    /// calls end normally) and of the instant its imported live calls stop
+    /// holding. `i64::MAX` when neither can happen.
+    pub(crate) fn stable_until(&self, t: usize) -> i64 {
+        let lease = self
+            .leases
+            .first_key_value()
+            .map_or(i64::MAX, |((until, _), _)| until.timestamp());
+        let imported = self
+            .targets
+            .get(t)
+            .filter(|c| c.imported_live > 0)
+            .and_then(|c| c.imported_until)
+            .map_or(i64::MAX, |u| u.timestamp());
+        lease.min(imported)
     }
 
     /// Containing groups of target `t`.
@@ -494,7 +613,7 @@ impl Ledger {
             CandidateRef::Target(t) => config.targets.get(t).map(|t| &t.zone),
             CandidateRef::Group(g) => config.groups.get(g).map(|g| &g.zone),
         };
-        let (c, held) = self.counters(owner, at);
+        let (c, held, _) = self.counters(owner, at);
         let Some(zone) = zone else {
             return Usage::default();
         };
@@ -505,7 +624,7 @@ impl Ledger {
             daily: c.count_in(Period::Day, d) + held,
             monthly: c.count_in(Period::Month, m) + held,
             total: c.total + held,
-            live: c.live + held,
+            live: self.live_of(c, owner, at) + held,
             hourly_revenue: c.revenue_in(Period::Hour, h),
             daily_revenue: c.revenue_in(Period::Day, d),
             monthly_revenue: c.revenue_in(Period::Month, m),
@@ -535,6 +654,111 @@ impl Ledger {
             n += u64::from(hit);
         }
         n
+    }
+
+    /// Leases of `owner` that have run out at `at` but are not swept yet.
+    fn lapsed_leases(&self, owner: CandidateRef, at: Instant) -> u64 {
+        // the common case, checked first: nothing has lapsed
+        if self
+            .leases
+            .first_key_value()
+            .is_none_or(|((until, _), _)| *until > at)
+        {
+            return 0;
+        }
+        let mut n = 0;
+        for (&(until, _), &t) in &self.leases {
+            if until > at {
+                break;
+            }
+            let hit = match owner {
+                CandidateRef::Target(o) => t == o,
+                CandidateRef::Group(g) => self.groups_of(t).contains(&g),
+            };
+            n += u64::from(hit);
+        }
+        n
+    }
+
+    /// Make `call` a live call of target `t` and its groups, its lease
+    /// running until `until` (exclusive).
+    pub(crate) fn lease(&mut self, call: &str, t: usize, until: Instant) {
+        self.leases.insert((until, call.to_string()), t);
+        self.change_live(t, true);
+    }
+
+    /// Move the lease of `call` from `old` to `new` (a touch): the live
+    /// counts do not change, so neither do the stamps (a later expiry
+    /// only makes [`Ledger::stable_until`] more conservative).
+    pub(crate) fn renew(&mut self, call: &str, old: Instant, new: Instant) {
+        let mut key = (old, call.to_string());
+        if let Some(t) = self.leases.remove(&key) {
+            key.0 = new;
+            self.leases.insert(key, t);
+        }
+    }
+
+    /// End the lease of `call` (expiring at `until`) before it ran out:
+    /// one live call fewer on its target and groups. `false` when there
+    /// was no such lease (already swept).
+    pub(crate) fn release(&mut self, call: &str, until: Instant) -> bool {
+        match self.leases.remove(&(until, call.to_string())) {
+            Some(t) => {
+                self.change_live(t, false);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sweep the first lease run out at `at`, releasing its live call: its
+    /// call id and expiry, or `None` when no lease has run out.
+    pub(crate) fn pop_lapsed(&mut self, at: Instant) -> Option<(String, Instant)> {
+        let entry = self.leases.first_entry()?;
+        if entry.key().0 > at {
+            return None;
+        }
+        let ((until, call), t) = entry.remove_entry();
+        self.change_live(t, false);
+        Some((call, until))
+    }
+
+    /// Own connected calls of an owner whose lease is not swept yet.
+    pub(crate) fn own_live(&self, owner: CandidateRef) -> u64 {
+        self.owner(owner).live
+    }
+
+    /// Leases not swept yet (live calls, and lapsed ones until swept).
+    pub fn lease_count(&self) -> usize {
+        self.leases.len()
+    }
+
+    /// Replace the imported live calls of an owner (a usage import): from
+    /// now on it has `count` of them, holding concurrency until `until`
+    /// (exclusive; `None` = until the imported usage is anchored, then for
+    /// the config's lease). Its own calls are untouched. Unknown owners
+    /// are ignored.
+    pub fn set_imported_live(&mut self, owner: CandidateRef, count: u64, until: Option<Instant>) {
+        match owner {
+            CandidateRef::Target(t) => {
+                self.with_target(t, |c| c.set_imported_live(count, until));
+            }
+            CandidateRef::Group(g) => {
+                if let Some(c) = self.groups.get_mut(g) {
+                    c.set_imported_live(count, until);
+                }
+            }
+        }
+        if until.is_none() {
+            self.pending = true;
+        }
+    }
+
+    /// Imported live calls of an owner and until when they hold (`None`:
+    /// until the anchor + lease).
+    pub fn imported_live(&self, owner: CandidateRef) -> (u64, Option<Instant>) {
+        let c = self.owner(owner);
+        (c.imported_live, c.imported_until)
     }
 
     /// Hold one unit on target `t` and its groups for `call` until `expires`.

@@ -48,7 +48,34 @@
 //!   lifecycle event; before that, checks read it as the usage of whichever
 //!   windows contain the instant checked ("default: the decision instant").
 //! - **Imported live calls** (`calls_in_progress`, `currentLive`) hold
-//!   concurrency until a restart with fresh usage: their end is never seen.
+//!   concurrency until `as_of + call_lease_seconds` (no `as_of`: the first
+//!   lifecycle event + the lease), or until a usage import replaces them:
+//!   their end is never seen. One count and one expiry per owner
+//!   ([`crate::counters::Ledger::set_imported_live`],
+//!   [`crate::lifecycle::State::import_live`]).
+//! - **Leases** hold on `[connect, until)`; a `touch` renews to
+//!   `touch + lease` and never shortens one. An `end` after the lease ran
+//!   out is accepted, recorded (a second `end` is still an error) and
+//!   releases nothing more; a `touch` then is `lease expired` (the holder
+//!   must learn it lost the slot); a `touch` of an ended call is
+//!   `already ended`, of a reserved-only one `never connected`.
+//! - **Unknown call**: an id with no record — never seen, forgotten after
+//!   its retention, or a reservation that expired — is `unknown call` for
+//!   `convert`, `end`, `touch` and `cancel` (it used to say "never
+//!   connected", which is kept for reserved-only calls). A `connect` of such
+//!   an id is a new call.
+//! - **Forgetting** starts at the settle instant: the end, or the lease
+//!   expiry when that came first (so a late `end` does not extend it). At
+//!   settle + retention, exactly, the call is gone for every event even
+//!   before a sweep; sweeps happen only in accepted lifecycle events (and
+//!   `State::advance`), never in checks or in refused/erroneous events.
+//! - **`cancel`** of an expired reservation is `unknown call`, like any
+//!   other event on it; of a connected call `not reserved`.
+//! - **Lease and retention** are config level, whole seconds in
+//!   `1..=315576000`; hand-built configs are clamped into that range.
+//! - **Simulations** touch calls every half lease, so a simulated call
+//!   never loses its slot to its lease; `MAX_EXPECTED_CALLS` (10¹²) only
+//!   guards against absurd inputs now that memory is bounded.
 //! - **Convert and revenue triggers** count when the conversion happens, so
 //!   calls connected before a cap was reached can push a count (or a revenue
 //!   sum) past it; eligibility then refuses new connects. This is what the
@@ -58,8 +85,10 @@
 //!   reserved target confirms it (counted in the connect instant's windows,
 //!   the held unit released); on another target it is an error. Ending or
 //!   converting a call that is only reserved is an error.
-//! - **Call ids are remembered** after they end, so a repeated `end`,
-//!   `convert` or `connect` is always an error, never a double count.
+//! - **Call ids are remembered** after they end, until forgotten
+//!   `call_retention_seconds` after they settle, so a repeated `end`,
+//!   `convert` or `connect` within that time is always an error, never a
+//!   double count.
 //! - **A simultaneous group's own reasons** (it is the candidate) print
 //!   without the `group_` prefix; a *containing* group's reasons on a target
 //!   print with it and carry the group id. A blocked group still lists its
@@ -101,3 +130,7 @@
 //! - Blank lines are skipped (no output line). Besides the listed event
 //!   types, `{"type": "reserve", "call", "target", "ttl": seconds}` is
 //!   accepted. A `convert` without `revenue` converts with 0.
+//! - `{"type": "touch", "call"}` and `{"type": "cancel", "call"}` answer
+//!   `{"ok": true}` or `{"error": "..."}` (the lifecycle's words, e.g.
+//!   `call "c1": lease expired at …`, `unknown call "c1"`); any error line
+//!   makes the exit status 1, as for the other events.

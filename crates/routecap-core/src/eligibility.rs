@@ -396,13 +396,14 @@ impl Judge for Direct<'_> {
                 )
             }
         };
-        let (counters, held) = self.ledger.counters(owner, self.at);
+        let (counters, held, live) = self.ledger.counters(owner, self.at);
         Owner {
             hours: hours.as_ref(),
             caps: &Caps::of(limits),
             matrix: matrix.as_ref(),
             counters,
             held,
+            live,
             group,
         }
         .reasons(&mut ZoneClock::new(zone, self.at, counters), out);
@@ -543,6 +544,8 @@ struct Owner<'a> {
     counters: &'a Counters,
     /// Units held by live reservations.
     held: u64,
+    /// Live calls at the instant (leases and imported calls that hold).
+    live: u64,
     group: Option<usize>,
 }
 
@@ -645,7 +648,7 @@ impl Owner<'_> {
             None => self.caps.concurrency(),
         };
         if let Some(lim) = concurrency {
-            let used = c.live().saturating_add(self.held);
+            let used = self.live.saturating_add(self.held);
             if used >= lim {
                 out.push(self.reason(
                     ReasonCode::ConcurrencyCap,

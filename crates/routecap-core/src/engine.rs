@@ -240,9 +240,28 @@ impl Engine {
         Ok(self.state.convert(&self.config, call, revenue, at)?)
     }
 
-    /// End `call`, releasing its concurrency.
+    /// End `call`, releasing its concurrency (nothing more once its lease
+    /// ran out; see [`State::end`]).
     pub fn end(&mut self, call: &str, at: Instant) -> Result<(), EngineError> {
         Ok(self.state.end(&self.config, call, at)?)
+    }
+
+    /// Renew the lease of connected `call` to `at + call_lease_seconds`
+    /// (see [`State::touch`]).
+    pub fn touch(&mut self, call: &str, at: Instant) -> Result<(), EngineError> {
+        Ok(self.state.touch(&self.config, call, at)?)
+    }
+
+    /// Cancel the reservation of `call`, freeing its capacity at once (see
+    /// [`State::cancel`]).
+    pub fn cancel(&mut self, call: &str, at: Instant) -> Result<(), EngineError> {
+        Ok(self.state.cancel(&self.config, call, at)?)
+    }
+
+    /// Sweep expired reservations, lapsed leases and forgotten calls up to
+    /// `at` (see [`State::advance`]); lifecycle events do it themselves.
+    pub fn advance(&mut self, at: Instant) {
+        self.state.advance(&self.config, at);
     }
 
     /// Reset a target's total count and revenue.
@@ -417,11 +436,28 @@ mod tests {
             "2150-01-01 is outside the supported range (1971..2098)"
         );
         // lifecycle errors keep the core's words, unprefixed
-        assert_eq!(text(e.end("ghost", t)), r#"call "ghost" never connected"#);
+        assert_eq!(text(e.end("ghost", t)), r#"unknown call "ghost""#);
         assert_eq!(
             text(e.convert("ghost", Money(1), t)),
-            r#"call "ghost" never connected"#
+            r#"unknown call "ghost""#
         );
+        assert_eq!(text(e.touch("ghost", t)), r#"unknown call "ghost""#);
+        assert_eq!(text(e.cancel("ghost", t)), r#"unknown call "ghost""#);
+        e.reserve("r", "b", 60, t).unwrap();
+        assert_eq!(text(e.end("r", t)), r#"call "r" never connected"#);
+        assert_eq!(text(e.touch("r", t)), r#"call "r" never connected"#);
+        e.connect("c", "b", t).unwrap();
+        assert_eq!(
+            text(e.cancel("c", t)),
+            r#"call "c" is connected, not reserved: end it instead of cancelling"#
+        );
+        let late = t + chrono::TimeDelta::hours(4);
+        assert_eq!(
+            text(e.touch("c", late)),
+            r#"call "c": lease expired at 2026-11-23T19:00:00Z"#
+        );
+        e.end("c", late).unwrap();
+        assert_eq!(text(e.touch("c", late)), r#"call "c" already ended"#);
     }
 
     #[test]

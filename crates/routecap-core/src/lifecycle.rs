@@ -28,38 +28,89 @@
 //! # Imported usage
 //!
 //! With no `Config::as_of`, imported usage is anchored to the instant of the
-//! first accepted lifecycle event (connect, reserve, convert, end), or of an
-//! explicit [`State::anchor`]; until then every check reads it as the usage
-//! of the windows containing the instant checked. Imported hourly usage at
-//! 10:30 reads 0 at 11:05; daily still counts. Imported live calls are never
-//! released: their end is never seen. The core accepts any instant; replay
-//! layers reject time going backwards.
+//! first accepted lifecycle event (connect, reserve, convert, end, touch,
+//! cancel), or of an explicit [`State::anchor`]; until then every check
+//! reads it as the usage of the windows containing the instant checked.
+//! Imported hourly usage at 10:30 reads 0 at 11:05; daily still counts.
+//! Imported live calls hold concurrency for `call_lease_seconds` after
+//! `as_of` (or after the anchor instant), then are released: their end is
+//! never seen ([`State::import_live`] replaces them). The core accepts any
+//! instant; replay layers reject time going backwards.
+//!
+//! # Leases
+//!
+//! A connected call holds concurrency until its `end`, or until its lease
+//! runs out: `call_lease_seconds` after the connect, renewed to
+//! `touch instant + call_lease_seconds` by each [`State::touch`] (a touch
+//! never shortens a lease). The lease holds on `[connect, until)`: checks
+//! at `until` and later see the slot free, even before the next lifecycle
+//! event sweeps it. An `end` at or after `until` is accepted and releases
+//! nothing more (it is recorded, so a second `end` is still an error); a
+//! `touch` at or after `until` is [`LifecycleError::LeaseExpired`]. A call
+//! whose lease ran out may still convert.
+//!
+//! *Example* (lease 14400 s): connect at 10:00 → the slot is taken until
+//! 14:00 exclusive; a touch at 13:00 moves that to 17:00; with no end, a
+//! check at 16:59:59 still counts the call and one at 17:00 does not.
+//!
+//! # Forgetting settled calls
+//!
+//! A call *settles* when it ends, or when its lease runs out if that comes
+//! first. It is forgotten `call_retention_seconds` after that instant
+//! (exclusive: an event at exactly settle + retention finds nothing); until
+//! then it may still convert, and a repeated `end` or `convert` is an
+//! error. After that, any event for its id is [`LifecycleError::UnknownCall`]
+//! and changes nothing, and a `connect` with the same id is a new call.
+//!
+//! Nothing runs in the background: each accepted lifecycle event first
+//! sweeps what has run out by its instant — expired reservations, lapsed
+//! leases, calls past retention — from time-ordered queues, so each call is
+//! swept once (amortised O(1) per event for forgetting, O(log live calls)
+//! for the lease index). Checks never sweep: they read lapsed leases and
+//! expired reservations as released at their instant, and every event
+//! treats a call past retention as forgotten even before it is swept. So
+//! the state holds the reserved and live calls plus the calls settled
+//! within the last `call_retention_seconds` (up to the last event).
 //!
 //! # Reservations
 //!
 //! `reserve(call, target, ttl)` checks eligibility like `connect` and, when
 //! eligible, holds one unit of concurrency and one unit of every count cap
 //! (hourly, daily, monthly, total — whatever the trigger) on the target and
-//! its groups, until confirmed by `connect` or until `at + ttl` (exclusive).
-//! Checks see a reservation as released from its expiry instant on; the
-//! record itself is dropped lazily by the next lifecycle event at or after
-//! the expiry. Confirming releases the held unit and then connects
-//! normally (re-check without its own hold, count at the connect instant's
-//! windows); a refused confirmation keeps the reservation.
+//! its groups, until confirmed by `connect`, cancelled by [`State::cancel`]
+//! (capacity freed at once) or until `at + ttl` (exclusive). Checks see a
+//! reservation as released from its expiry instant on; the record itself
+//! is dropped lazily by the next lifecycle event at or after the expiry.
+//! An expired reservation is as if it never existed: a `connect` is a
+//! fresh connect, `cancel` is [`LifecycleError::UnknownCall`]. Confirming
+//! releases the held unit and then connects normally (re-check without its
+//! own hold, count at the connect instant's windows); a refused
+//! confirmation keeps the reservation.
 //!
 //! # Errors
 //!
 //! Every lifecycle error and every refusal leaves the state unchanged (a
-//! refusal neither anchors imported usage nor sweeps reservations). Call records are kept
-//! after `end` and `convert` so that a repeated event is always an error,
-//! never a double count.
+//! refusal neither anchors imported usage nor sweeps). Call records are
+//! kept after `end` and `convert` (until forgotten) so that a repeated
+//! event is always an error, never a double count. By event:
+//!
+//! | event | no record (never seen, forgotten, expired reservation) | reserved | connected, live | lease ran out | ended |
+//! |---|---|---|---|---|---|
+//! | `connect` | connects | confirms (same target) | `AlreadyConnected` | `AlreadyConnected` | `AlreadyConnected` |
+//! | `convert` | `UnknownCall` | `NotConnected` | ok | ok | ok |
+//! | `end` | `UnknownCall` | `NotConnected` | ok, releases | ok, releases nothing | `AlreadyEnded` |
+//! | `touch` | `UnknownCall` | `NotConnected` | ok, renews | `LeaseExpired` | `AlreadyEnded` |
+//! | `cancel` | `UnknownCall` | ok, frees at once | `NotReserved` | `NotReserved` | `NotReserved` |
+//!
+//! (`convert` of an already converted call is `AlreadyConverted`.)
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use chrono::{SecondsFormat, TimeDelta};
 
 use crate::caps::{Trigger, Usage};
-use crate::counters::Ledger;
+use crate::counters::{after, Ledger};
 use crate::eligibility::{self, Reason};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
@@ -104,6 +155,41 @@ pub struct CallRecord {
     pub converted: Option<Conversion>,
     /// Whether the call was counted toward count caps (per its trigger).
     pub counted: bool,
+    /// Connected calls: the first instant at which the lease no longer
+    /// holds (connect + lease, renewed by touches); frozen at `end`.
+    /// `None` for reservations.
+    pub lease_until: Option<Instant>,
+    /// The lease ran out before any `end` and the state has released the
+    /// call's concurrency (set when the lapse is swept).
+    pub lapsed: bool,
+}
+
+impl CallRecord {
+    /// When the call settled, as far as the state has swept: its end if
+    /// that came before the lease ran out, else the lease expiry once
+    /// lapsed. `None` for reservations and live calls.
+    pub fn settled_at(&self) -> Option<Instant> {
+        let lease = self.lease_until?;
+        match self.ended_at {
+            Some(e) => Some(e.min(lease)),
+            None => self.lapsed.then_some(lease),
+        }
+    }
+
+    /// When the call settled as seen at `at`: as [`CallRecord::settled_at`],
+    /// counting a lease run out at `at` (swept or not).
+    pub fn settled_by(&self, at: Instant) -> Option<Instant> {
+        self.settled_at()
+            .or_else(|| self.lease_until.filter(|&u| u <= at))
+    }
+
+    /// Whether the call holds concurrency at `at` as a connected call:
+    /// connected, not ended, lease not run out.
+    pub fn is_live_at(&self, at: Instant) -> bool {
+        matches!(self.phase, CallPhase::Connected { .. })
+            && self.ended_at.is_none()
+            && self.lease_until.is_some_and(|u| at < u)
+    }
 }
 
 /// The answer to `connect` / `reserve`.
@@ -144,9 +230,26 @@ pub enum LifecycleError {
         /// Id of the target holding the reservation.
         reserved: String,
     },
-    /// `convert` / `end` of a call that never connected.
+    /// `convert`, `end` or `touch` of a call id the state does not know:
+    /// never seen, forgotten after its retention, or a reservation that
+    /// expired.
+    #[error("unknown call {0:?}")]
+    UnknownCall(String),
+    /// `convert`, `end` or `touch` of a call that is only reserved.
     #[error("call {0:?} never connected")]
     NotConnected(String),
+    /// `touch` of a call whose lease has run out (it no longer holds
+    /// concurrency; `end` is still accepted).
+    #[error("call {call:?}: lease expired at {}", fmt_instant(*.until))]
+    LeaseExpired {
+        /// The call.
+        call: String,
+        /// When the lease ran out.
+        until: Instant,
+    },
+    /// `cancel` of a call that connected (end it instead).
+    #[error("call {0:?} is connected, not reserved: end it instead of cancelling")]
+    NotReserved(String),
     /// A second `end`.
     #[error("call {0:?} already ended")]
     AlreadyEnded(String),
@@ -170,7 +273,13 @@ pub(crate) fn fmt_instant(t: Instant) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct State {
     pub(crate) ledger: Ledger,
-    pub(crate) calls: HashMap<String, CallRecord>,
+    /// Every call not forgotten: reserved, live and settled ones. The key
+    /// is shared with the ledger's lease index and `settled`.
+    pub(crate) calls: HashMap<Arc<str>, CallRecord>,
+    /// Settled calls by settle instant (then id), each once: forgotten at
+    /// settle + retention. Kept sorted (pushes come in time order, so an
+    /// insert is an append unless time went backwards).
+    pub(crate) settled: VecDeque<(Instant, Arc<str>)>,
 }
 
 /// A state reads as its counters, so eligibility and the router take a
@@ -199,6 +308,7 @@ impl State {
         State {
             ledger: Ledger::new(config),
             calls: HashMap::new(),
+            settled: VecDeque::new(),
         }
     }
 
@@ -221,15 +331,47 @@ impl State {
         &self.ledger
     }
 
-    /// The record of a call id (a reservation past its expiry may still be
-    /// listed until the next lifecycle event).
+    /// The record of a call id (a reservation past its expiry, or a call
+    /// past its retention, may still be listed until the next lifecycle
+    /// event).
     pub fn call(&self, id: &str) -> Option<&CallRecord> {
         self.calls.get(id)
     }
 
-    /// Number of call records (reserved, connected, ended).
+    /// Number of call records (reserved, connected, settled and not
+    /// forgotten yet).
     pub fn call_count(&self) -> usize {
         self.calls.len()
+    }
+
+    /// Live calls of an owner at `at` (own calls whose lease holds, and
+    /// imported ones while they hold; reservations excluded).
+    pub fn live(&self, owner: CandidateRef, at: Instant) -> u64 {
+        self.ledger.live(owner, at)
+    }
+
+    /// Replace the imported live calls of an owner with `count` calls
+    /// imported at `as_of` (a usage import): they hold concurrency until
+    /// `as_of + call_lease_seconds` (exclusive). The owner's own calls are
+    /// untouched. See [`Ledger::set_imported_live`] to set the expiry
+    /// directly.
+    pub fn import_live(
+        &mut self,
+        config: &Config,
+        owner: CandidateRef,
+        count: u64,
+        as_of: Instant,
+    ) {
+        let until = after(as_of, config.call_lease());
+        self.ledger.set_imported_live(owner, count, Some(until));
+    }
+
+    /// Sweep what has run out by `at`: expired reservations, lapsed
+    /// leases, calls past retention. Every accepted lifecycle event does
+    /// this first; call it to free memory while no event comes. Changes no
+    /// answer: reads and events already treat all of these as gone.
+    pub fn advance(&mut self, config: &Config, at: Instant) {
+        self.expire(config, at);
     }
 
     /// Usage of an owner as caps see it at `at`: counts include the units
@@ -239,12 +381,31 @@ impl State {
         self.ledger.usage(config, owner, at)
     }
 
-    /// The record of `call` unless it is a reservation expired at `at`.
-    fn live_record(&self, call: &str, at: Instant) -> Option<&CallRecord> {
+    /// The record of `call` as an event at `at` sees it: none for a
+    /// reservation expired at `at` or a call forgotten by `at`, swept or not.
+    fn record(&self, config: &Config, call: &str, at: Instant) -> Option<&CallRecord> {
         self.calls.get(call).filter(|r| match r.phase {
             CallPhase::Reserved { expires, .. } => expires > at,
-            CallPhase::Connected { .. } => true,
+            CallPhase::Connected { .. } => r
+                .settled_by(at)
+                .is_none_or(|s| after(s, config.call_retention()) > at),
         })
+    }
+
+    /// The shared key of a call record.
+    fn key(&self, call: &str) -> Option<Arc<str>> {
+        self.calls.get_key_value(call).map(|(k, _)| k.clone())
+    }
+
+    /// Queue `call`, settled at `at`, for forgetting.
+    pub(crate) fn push_settled(&mut self, at: Instant, call: Arc<str>) {
+        let entry = (at, call);
+        if self.settled.back().is_none_or(|b| *b <= entry) {
+            self.settled.push_back(entry);
+        } else {
+            let i = self.settled.partition_point(|e| *e <= entry);
+            self.settled.insert(i, entry);
+        }
     }
 
     fn check_target(&self, config: &Config, t: usize) -> Result<(), LifecycleError> {
@@ -255,13 +416,42 @@ impl State {
         }
     }
 
-    /// Drop reservations expired at `at`, releasing what they held.
-    fn expire(&mut self, at: Instant) {
+    /// Sweep what has run out by `at`: drop reservations expired at `at`
+    /// (releasing what they held), release lapsed leases (the calls
+    /// settle), then forget calls settled at least the retention ago.
+    fn expire(&mut self, config: &Config, at: Instant) {
         while let Some((id, _)) = self.ledger.pop_expired(at) {
             if self
                 .calls
-                .get(&id)
+                .get(id.as_str())
                 .is_some_and(|r| matches!(r.phase, CallPhase::Reserved { .. }))
+            {
+                self.calls.remove(id.as_str());
+            }
+        }
+        while let Some((id, until)) = self.ledger.pop_lapsed(at) {
+            if let Some((key, rec)) = self.calls.get_key_value(id.as_str()) {
+                let key = key.clone();
+                if rec.lease_until == Some(until) {
+                    if let Some(rec) = self.calls.get_mut(&key) {
+                        rec.lapsed = true;
+                    }
+                    self.push_settled(until, key);
+                }
+            }
+        }
+        let keep = config.call_retention();
+        while let Some((settled, _)) = self.settled.front() {
+            if after(*settled, keep) > at {
+                break;
+            }
+            let Some((settled, id)) = self.settled.pop_front() else {
+                break;
+            };
+            if self
+                .calls
+                .get(&id)
+                .is_some_and(|r| r.settled_at() == Some(settled))
             {
                 self.calls.remove(&id);
             }
@@ -288,7 +478,7 @@ impl State {
     ) -> Result<ConnectOutcome, LifecycleError> {
         self.check_target(config, t)?;
         check_instant(at)?;
-        let confirming = match self.live_record(call, at) {
+        let confirming = match self.record(config, call, at) {
             None => false,
             Some(rec) => match rec.phase {
                 CallPhase::Connected { .. } => {
@@ -318,7 +508,7 @@ impl State {
             }
             return Ok(ConnectOutcome::Refused(reasons));
         }
-        self.expire(at);
+        self.expire(config, at);
         self.anchor(config, at);
         if confirming {
             if let Some(CallRecord {
@@ -330,19 +520,23 @@ impl State {
                 self.ledger.drop_hold(call, expires);
             }
         }
-        self.ledger.change_live(t, true);
+        let id = self.key(call).unwrap_or_else(|| Arc::from(call));
+        let until = after(at, config.call_lease());
+        self.ledger.lease(call, t, until);
         let counted = config.targets[t].trigger == Trigger::Connect;
         if counted {
             self.ledger.add(config, t, at, 1, Money::ZERO);
         }
         self.calls.insert(
-            call.to_string(),
+            id,
             CallRecord {
                 target: t,
                 phase: CallPhase::Connected { at },
                 ended_at: None,
                 converted: None,
                 counted,
+                lease_until: Some(until),
+                lapsed: false,
             },
         );
         Ok(ConnectOutcome::Connected)
@@ -368,34 +562,42 @@ impl State {
             .and_then(|d| at.checked_add_signed(d))
             .filter(|&e| is_supported(e))
             .ok_or(LifecycleError::InvalidTtl(ttl_secs))?;
-        if self.live_record(call, at).is_some() {
+        if self.record(config, call, at).is_some() {
             return Err(LifecycleError::AlreadyExists(call.to_string()));
         }
         let reasons = self.refusal(config, t, at);
         if !reasons.is_empty() {
             return Ok(ConnectOutcome::Refused(reasons));
         }
-        self.expire(at);
+        self.expire(config, at);
         self.anchor(config, at);
         self.ledger.hold(call, t, expires);
         self.calls.insert(
-            call.to_string(),
+            Arc::from(call),
             CallRecord {
                 target: t,
                 phase: CallPhase::Reserved { at, expires },
                 ended_at: None,
                 converted: None,
                 counted: false,
+                lease_until: None,
+                lapsed: false,
             },
         );
         Ok(ConnectOutcome::Connected)
     }
 
     /// The connected record of `call`, or why there is none.
-    fn connected(&self, call: &str, at: Instant) -> Result<&CallRecord, LifecycleError> {
-        match self.live_record(call, at) {
+    fn connected(
+        &self,
+        config: &Config,
+        call: &str,
+        at: Instant,
+    ) -> Result<&CallRecord, LifecycleError> {
+        match self.record(config, call, at) {
             Some(rec) if matches!(rec.phase, CallPhase::Connected { .. }) => Ok(rec),
-            _ => Err(LifecycleError::NotConnected(call.to_string())),
+            Some(_) => Err(LifecycleError::NotConnected(call.to_string())),
+            None => Err(LifecycleError::UnknownCall(call.to_string())),
         }
     }
 
@@ -414,7 +616,7 @@ impl State {
         if revenue < Money::ZERO {
             return Err(LifecycleError::NegativeRevenue(revenue));
         }
-        let rec = self.connected(call, at)?;
+        let rec = self.connected(config, call, at)?;
         if rec.converted.is_some() {
             return Err(LifecycleError::AlreadyConverted(call.to_string()));
         }
@@ -425,7 +627,7 @@ impl State {
             Trigger::Convert => true,
             Trigger::Revenue => revenue > Money::ZERO,
         };
-        self.expire(at);
+        self.expire(config, at);
         self.anchor(config, at);
         self.ledger.add(config, t, at, u64::from(counts), revenue);
         if let Some(rec) = self.calls.get_mut(call) {
@@ -436,20 +638,94 @@ impl State {
     }
 
     /// End `call` at `at` (once): releases its concurrency on the target
-    /// and its groups.
+    /// and its groups. After its lease ran out (at or after its
+    /// `lease_until`) the end is accepted and recorded but releases
+    /// nothing more, and the call stays settled at its lease expiry.
     pub fn end(&mut self, config: &Config, call: &str, at: Instant) -> Result<(), LifecycleError> {
         check_instant(at)?;
-        let rec = self.connected(call, at)?;
+        let rec = self.connected(config, call, at)?;
         if rec.ended_at.is_some() {
             return Err(LifecycleError::AlreadyEnded(call.to_string()));
         }
-        let t = rec.target;
-        self.expire(at);
+        self.expire(config, at);
         self.anchor(config, at);
-        self.ledger.change_live(t, false);
-        if let Some(rec) = self.calls.get_mut(call) {
-            rec.ended_at = Some(at);
+        let Some(id) = self.key(call) else {
+            return Ok(());
+        };
+        let Some(rec) = self.calls.get_mut(&id) else {
+            return Ok(());
+        };
+        rec.ended_at = Some(at);
+        // a lapsed lease was released (and queued for forgetting) by the sweep
+        if !rec.lapsed {
+            let until = rec.lease_until.unwrap_or(at);
+            if self.ledger.release(&id, until) {
+                self.push_settled(at, id);
+            }
         }
+        Ok(())
+    }
+
+    /// Renew the lease of connected `call`: it holds concurrency until
+    /// `at + call_lease_seconds` (or its current expiry, if later).
+    /// Errors: [`LifecycleError::UnknownCall`], `NotConnected` (only
+    /// reserved), `AlreadyEnded`, and `LeaseExpired` once the lease ran out
+    /// (at or after its expiry).
+    pub fn touch(
+        &mut self,
+        config: &Config,
+        call: &str,
+        at: Instant,
+    ) -> Result<(), LifecycleError> {
+        check_instant(at)?;
+        let rec = self.connected(config, call, at)?;
+        if rec.ended_at.is_some() {
+            return Err(LifecycleError::AlreadyEnded(call.to_string()));
+        }
+        let until = rec.lease_until.unwrap_or(at);
+        if until <= at {
+            return Err(LifecycleError::LeaseExpired {
+                call: call.to_string(),
+                until,
+            });
+        }
+        self.expire(config, at);
+        self.anchor(config, at);
+        let renewed = after(at, config.call_lease());
+        if renewed > until {
+            if let Some(id) = self.key(call) {
+                self.ledger.renew(&id, until, renewed);
+                if let Some(rec) = self.calls.get_mut(&id) {
+                    rec.lease_until = Some(renewed);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancel the live reservation of `call`: its held capacity is freed at
+    /// once and the id forgotten. Errors, changing nothing:
+    /// [`LifecycleError::UnknownCall`] (no record, or the reservation
+    /// already expired), [`LifecycleError::NotReserved`] (it connected).
+    pub fn cancel(
+        &mut self,
+        config: &Config,
+        call: &str,
+        at: Instant,
+    ) -> Result<(), LifecycleError> {
+        check_instant(at)?;
+        let rec = self
+            .record(config, call, at)
+            .ok_or_else(|| LifecycleError::UnknownCall(call.to_string()))?;
+        let CallPhase::Reserved { expires, .. } = rec.phase else {
+            return Err(LifecycleError::NotReserved(call.to_string()));
+        };
+        let t = rec.target;
+        self.expire(config, at);
+        self.anchor(config, at);
+        self.ledger.drop_hold(call, expires);
+        self.ledger.change_held(t, false);
+        self.calls.remove(call);
         Ok(())
     }
 

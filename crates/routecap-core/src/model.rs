@@ -6,11 +6,19 @@
 use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
 use crate::hours::WeeklyHours;
 use crate::zone::{Instant, Zone};
+use chrono::TimeDelta;
 
 /// Default priority.
 pub const DEFAULT_PRIORITY: i32 = 1;
 /// Default weight.
 pub const DEFAULT_WEIGHT: u32 = 1;
+/// Default [`Config::call_lease_seconds`]: 4 hours (see docs/semantics.md, "Leases").
+pub const DEFAULT_CALL_LEASE_SECONDS: u64 = 14_400;
+/// Default [`Config::call_retention_seconds`]: 1 day.
+pub const DEFAULT_CALL_RETENTION_SECONDS: u64 = 86_400;
+/// Largest accepted lease or retention: 10 years (3,652.5 days), so that
+/// every expiry stays a plain instant far from chrono's limits.
+pub const MAX_CALL_SECONDS: u64 = 315_576_000;
 
 /// A destination a call can be sent to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +119,7 @@ pub enum CandidateRef {
 }
 
 /// A whole routing configuration.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// The instant the imported usage belongs to; `None` = the first decision instant.
     pub as_of: Option<Instant>,
@@ -119,9 +127,40 @@ pub struct Config {
     pub targets: Vec<Target>,
     /// Groups, ids unique.
     pub groups: Vec<Group>,
+    /// How long a connected call holds concurrency without an `end`: from
+    /// its connect, renewed from each `touch`; imported live calls hold for
+    /// this long after the import. `1..=`[`MAX_CALL_SECONDS`].
+    pub call_lease_seconds: u64,
+    /// How long a settled call (ended, or its lease run out) is remembered
+    /// (and may still convert) before it is forgotten.
+    /// `1..=`[`MAX_CALL_SECONDS`].
+    pub call_retention_seconds: u64,
+}
+
+impl Default for Config {
+    /// No targets, no groups, no `as_of`, default lease and retention.
+    fn default() -> Self {
+        Config {
+            as_of: None,
+            targets: Vec::new(),
+            groups: Vec::new(),
+            call_lease_seconds: DEFAULT_CALL_LEASE_SECONDS,
+            call_retention_seconds: DEFAULT_CALL_RETENTION_SECONDS,
+        }
+    }
 }
 
 impl Config {
+    /// [`Config::call_lease_seconds`] as a duration.
+    pub fn call_lease(&self) -> TimeDelta {
+        secs(self.call_lease_seconds)
+    }
+
+    /// [`Config::call_retention_seconds`] as a duration.
+    pub fn call_retention(&self) -> TimeDelta {
+        secs(self.call_retention_seconds)
+    }
+
     /// Index of the target with this id.
     pub fn target_index(&self, id: &str) -> Option<usize> {
         self.targets.iter().position(|t| t.id == id)
@@ -179,4 +218,12 @@ impl Config {
         );
         out
     }
+}
+
+/// Whole seconds as a duration, clamped to `1..=`[`MAX_CALL_SECONDS`]
+/// (parsed configs are always in that range; hand-built ones are clamped
+/// rather than overflowing or lapsing at the instant they start).
+fn secs(s: u64) -> TimeDelta {
+    let s = s.clamp(1, MAX_CALL_SECONDS) as i64;
+    TimeDelta::try_seconds(s).unwrap_or(TimeDelta::MAX)
 }

@@ -5,13 +5,25 @@
 //! A snapshot is taken against one config and restored against the same
 //! config (or one with the same ids), so a service can persist its counters
 //! and calls across restarts.
+//!
+//! # Versions
+//!
+//! Version 2 (written since leases) adds each owner's imported live calls
+//! (`imported_live`, `imported_live_until`) and each connected call's
+//! `lease_until` and `lapsed`; an owner's `live` counts its own live calls
+//! only and must match the call records. Version 1 snapshots still
+//! restore, with defaults: a connected call's lease runs until its connect
+//! plus the config's `call_lease_seconds`, and an owner's `live` beyond its
+//! live call records is imported live calls, held until the first
+//! lifecycle event after the restore plus the lease.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::counters::{CounterParts, Counters, SlotParts};
+use crate::counters::{after, CounterParts, Counters, SlotParts};
 use crate::lifecycle::{fmt_instant, CallPhase, CallRecord, Conversion, State};
 use crate::model::{CandidateRef, Config};
 use crate::money::{Money, MoneyError};
@@ -21,7 +33,7 @@ use crate::zone::Instant;
 /// instants, money as decimal strings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
-    /// Format version (1).
+    /// Format version: 2 (1 is still read, see the module docs).
     pub version: u32,
     /// Counters per target.
     pub targets: Vec<OwnerSnapshot>,
@@ -46,8 +58,16 @@ pub struct OwnerSnapshot {
     pub total: u64,
     /// Revenue since the last reset.
     pub total_revenue: String,
-    /// Live connected calls (imported ones included), reservations excluded.
+    /// Own connected calls not ended and not released by their lease
+    /// (version 1: imported live calls included); reservations excluded.
     pub live: u64,
+    /// Imported live calls (version 2).
+    #[serde(default)]
+    pub imported_live: u64,
+    /// When the imported live calls stop holding (exclusive); `null` =
+    /// not anchored yet (the anchor instant + the lease).
+    #[serde(default)]
+    pub imported_live_until: Option<String>,
 }
 
 /// One window's counters.
@@ -82,14 +102,34 @@ pub struct CallSnapshot {
     pub revenue: Option<String>,
     /// Counted toward count caps.
     pub counted: bool,
+    /// Connected calls: when the lease runs out (exclusive). Version 2.
+    #[serde(default)]
+    pub lease_until: Option<String>,
+    /// The lease ran out before any end and was released. Version 2.
+    #[serde(default)]
+    pub lapsed: bool,
 }
 
 /// Why a snapshot could not be restored.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SnapshotError {
-    /// A format version other than 1.
-    #[error("invalid snapshot: version {0} is not supported (expected 1)")]
+    /// A format version other than 1 or 2.
+    #[error("invalid snapshot: version {0} is not supported (expected 1 or 2)")]
     Version(u32),
+    /// A connected call without `lease_until` (version 2), or a
+    /// reservation with one.
+    #[error("invalid snapshot: call {0:?} lease_until: a connected call has one (version 2), a reservation none")]
+    BadLease(String),
+    /// An owner's `live` that does not match its live call records.
+    #[error("invalid snapshot: {id} live: {live} does not match its {calls} live call records")]
+    LiveMismatch {
+        /// Target or group id.
+        id: String,
+        /// The `live` found.
+        live: u64,
+        /// Connected calls not ended and not lapsed on it.
+        calls: u64,
+    },
     /// A target id the config does not have.
     #[error("invalid snapshot: unknown target {0:?}")]
     UnknownTarget(String),
@@ -146,9 +186,9 @@ pub enum SnapshotError {
     /// `converted_at` without `revenue`, or the reverse.
     #[error("invalid snapshot: call {0:?} converted_at: converted_at and revenue go together")]
     HalfConversion(String),
-    /// A reservation that is ended, converted or counted.
+    /// A reservation that is ended, converted, counted or lapsed.
     #[error(
-        "invalid snapshot: call {0:?} phase: a reservation cannot be ended, converted or counted"
+        "invalid snapshot: call {0:?} phase: a reservation cannot be ended, converted, counted or lapsed"
     )]
     SettledReservation(String),
 }
@@ -192,6 +232,8 @@ fn owner_snapshot(id: &str, c: &Counters) -> OwnerSnapshot {
         total: p.total,
         total_revenue: p.total_revenue.to_string(),
         live: p.live,
+        imported_live: p.imported_live,
+        imported_live_until: p.imported_until.map(fmt_instant),
     }
 }
 
@@ -206,8 +248,14 @@ fn restore_slot(s: &SlotSnapshot, field: &str) -> Result<SlotParts, SnapshotErro
     })
 }
 
-fn restore_owner(o: &OwnerSnapshot) -> Result<Counters, SnapshotError> {
+/// An owner's counters without its own live calls (the call records
+/// bring them back); a version 1 owner without imported live calls yet.
+fn restore_owner(o: &OwnerSnapshot, v1: bool) -> Result<Counters, SnapshotError> {
     let field = |k: &str| format!("{} {k}", o.id);
+    let imported_until = match (&o.imported_live_until, v1) {
+        (Some(t), false) => Some(parse_instant(t, &field("imported_live_until"))?),
+        _ => None,
+    };
     Ok(Counters::from_parts(&CounterParts {
         slots: [
             restore_slot(&o.hour, &field("hour"))?,
@@ -216,7 +264,9 @@ fn restore_owner(o: &OwnerSnapshot) -> Result<Counters, SnapshotError> {
         ],
         total: o.total,
         total_revenue: parse_money(&o.total_revenue, &field("total_revenue"))?,
-        live: o.live,
+        live: 0,
+        imported_live: if v1 { 0 } else { o.imported_live },
+        imported_until,
     }))
 }
 
@@ -232,7 +282,7 @@ impl State {
                     CallPhase::Connected { at } => ("connected", at, None),
                 };
                 CallSnapshot {
-                    call: id.clone(),
+                    call: id.to_string(),
                     target: config
                         .targets
                         .get(r.target)
@@ -244,13 +294,15 @@ impl State {
                     converted_at: r.converted.map(|c| fmt_instant(c.at)),
                     revenue: r.converted.map(|c| c.revenue.to_string()),
                     counted: r.counted,
+                    lease_until: r.lease_until.map(fmt_instant),
+                    lapsed: r.lapsed,
                 }
             })
             .collect();
         calls.sort_by(|a, b| a.call.cmp(&b.call));
         let ledger = &self.ledger;
         Snapshot {
-            version: 1,
+            version: 2,
             targets: (config.targets.iter().enumerate())
                 .filter_map(|(i, t)| Some(owner_snapshot(&t.id, ledger.target(i)?)))
                 .collect(),
@@ -265,11 +317,15 @@ impl State {
     /// with the same ids). Owners missing from the snapshot start from the
     /// config's imported usage; unknown ids are an error.
     pub fn restore(config: &Config, snap: &Snapshot) -> Result<State, SnapshotError> {
-        if snap.version != 1 {
-            return Err(SnapshotError::Version(snap.version));
-        }
+        let v1 = match snap.version {
+            1 => true,
+            2 => false,
+            v => return Err(SnapshotError::Version(v)),
+        };
         let mut state = State::new(config);
         let mut seen = BTreeSet::new();
+        // each listed owner's `live`, checked (or split, version 1) below
+        let mut stated = Vec::new();
         for o in &snap.targets {
             let i = config
                 .target_index(&o.id)
@@ -277,7 +333,10 @@ impl State {
             if !seen.insert(CandidateRef::Target(i)) {
                 return Err(SnapshotError::DuplicateTarget(o.id.clone()));
             }
-            state.ledger.set(CandidateRef::Target(i), restore_owner(o)?);
+            state
+                .ledger
+                .set(CandidateRef::Target(i), restore_owner(o, v1)?);
+            stated.push((CandidateRef::Target(i), &o.id, o.live));
         }
         for o in &snap.groups {
             let i = config
@@ -286,7 +345,10 @@ impl State {
             if !seen.insert(CandidateRef::Group(i)) {
                 return Err(SnapshotError::DuplicateGroup(o.id.clone()));
             }
-            state.ledger.set(CandidateRef::Group(i), restore_owner(o)?);
+            state
+                .ledger
+                .set(CandidateRef::Group(i), restore_owner(o, v1)?);
+            stated.push((CandidateRef::Group(i), &o.id, o.live));
         }
         for c in &snap.calls {
             let field = |k: &str| format!("call {:?} {k}", c.call);
@@ -322,21 +384,59 @@ impl State {
                 }),
                 _ => return Err(SnapshotError::HalfConversion(c.call.clone())),
             };
+            let lease_until = match (phase, opt(&c.lease_until, "lease_until")?) {
+                (CallPhase::Reserved { .. }, None) => None,
+                (CallPhase::Connected { .. }, Some(u)) => Some(u),
+                (CallPhase::Connected { at }, None) if v1 => Some(after(at, config.call_lease())),
+                _ => return Err(SnapshotError::BadLease(c.call.clone())),
+            };
             let rec = CallRecord {
                 target,
                 phase,
                 ended_at: opt(&c.ended_at, "ended_at")?,
                 converted,
                 counted: c.counted,
+                lease_until,
+                lapsed: c.lapsed,
             };
-            if let CallPhase::Reserved { expires, .. } = phase {
-                if rec.ended_at.is_some() || rec.converted.is_some() || rec.counted {
-                    return Err(SnapshotError::SettledReservation(c.call.clone()));
-                }
-                state.ledger.hold(&c.call, target, expires);
-            }
-            if state.calls.insert(c.call.clone(), rec).is_some() {
+            let id: Arc<str> = Arc::from(c.call.as_str());
+            if state.calls.contains_key(&id) {
                 return Err(SnapshotError::DuplicateCall(c.call.clone()));
+            }
+            match (phase, lease_until) {
+                (CallPhase::Reserved { expires, .. }, _) => {
+                    if rec.ended_at.is_some()
+                        || rec.converted.is_some()
+                        || rec.counted
+                        || rec.lapsed
+                    {
+                        return Err(SnapshotError::SettledReservation(c.call.clone()));
+                    }
+                    state.ledger.hold(&c.call, target, expires);
+                }
+                (CallPhase::Connected { .. }, Some(until)) => {
+                    if rec.ended_at.is_none() && !rec.lapsed {
+                        state.ledger.lease(&c.call, target, until);
+                    }
+                }
+                (CallPhase::Connected { .. }, None) => {}
+            }
+            if let Some(settled) = rec.settled_at() {
+                state.push_settled(settled, id.clone());
+            }
+            state.calls.insert(id, rec);
+        }
+        for (owner, id, live) in stated {
+            let calls = state.ledger.own_live(owner);
+            if v1 {
+                let imported = live.saturating_sub(calls);
+                state.ledger.set_imported_live(owner, imported, None);
+            } else if live != calls {
+                return Err(SnapshotError::LiveMismatch {
+                    id: id.clone(),
+                    live,
+                    calls,
+                });
             }
         }
         state.ledger.restored();

@@ -119,9 +119,31 @@ impl Engine {
         self.write().convert(call, revenue, at)
     }
 
-    /// End a call, releasing its concurrency.
+    /// End a call, releasing its concurrency (nothing more once its lease
+    /// ran out; see [`State::end`]).
     pub fn end(&self, call: &str, at: Instant) -> Result<(), EngineError> {
         self.write().end(call, at)
+    }
+
+    /// Heartbeat of a connected call: its lease (the concurrency it holds
+    /// without an `end`) runs until `at + call_lease_seconds`. See
+    /// [`State::touch`] for the errors (unknown, reserved-only or ended
+    /// call, lease already run out).
+    pub fn touch(&self, call: &str, at: Instant) -> Result<(), EngineError> {
+        self.write().touch(call, at)
+    }
+
+    /// Cancel a reservation: its capacity is freed at once. Cancelling a
+    /// connected or unknown call is an error that changes nothing.
+    pub fn cancel(&self, call: &str, at: Instant) -> Result<(), EngineError> {
+        self.write().cancel(call, at)
+    }
+
+    /// Sweep what has run out by `at` (expired reservations, lapsed
+    /// leases, calls past retention) without an event; see
+    /// [`State::advance`]. Answers never depend on it.
+    pub fn advance(&self, at: Instant) {
+        self.write().advance(at);
     }
 
     /// Reserve capacity on a target for `ttl` (rounded up to whole seconds).
@@ -171,6 +193,21 @@ impl Engine {
     /// [`Engine::end`] at the system clock.
     pub fn end_now(&self, call: &str) -> Result<(), EngineError> {
         self.end(call, now())
+    }
+
+    /// [`Engine::touch`] at the system clock.
+    pub fn touch_now(&self, call: &str) -> Result<(), EngineError> {
+        self.touch(call, now())
+    }
+
+    /// [`Engine::cancel`] at the system clock.
+    pub fn cancel_now(&self, call: &str) -> Result<(), EngineError> {
+        self.cancel(call, now())
+    }
+
+    /// [`Engine::advance`] at the system clock.
+    pub fn advance_now(&self) {
+        self.advance(now());
     }
 
     /// [`Engine::reserve`] at the system clock.

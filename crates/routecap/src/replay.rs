@@ -3,7 +3,8 @@
 //! One output line per event, with its 1-based `line`. A refused `connect` is
 //! a normal answer (`{"ok": false, "reasons": [...]}`); a malformed or
 //! impossible event (bad JSON, unknown type, call, target or group, time
-//! going backwards, a second `end`) answers `{"line": n, "error": "..."}` and
+//! going backwards, a second `end`, a `touch` after the lease ran out, a
+//! `cancel` of a connected call) answers `{"line": n, "error": "..."}` and
 //! the replay goes on. Blank lines are skipped. All `route` events draw from
 //! one random stream seeded once, so with seed N the first `route` event
 //! equals `routecap route --seed N` at that instant.
@@ -61,10 +62,9 @@ impl<'c> Replayer<'c> {
         let obj = v
             .as_object()
             .ok_or_else(|| format!("an event is a JSON object, not {}", short(&v)))?;
-        let kind = obj
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or("missing \"type\" (route, connect, reserve, convert, end, reset)")?;
+        let kind = obj.get("type").and_then(Value::as_str).ok_or(
+            "missing \"type\" (route, connect, reserve, convert, end, touch, cancel, reset)",
+        )?;
         let at_text = obj
             .get("at")
             .and_then(Value::as_str)
@@ -159,6 +159,18 @@ impl<'c> Replayer<'c> {
                     .map_err(field_error)?;
                 out.insert("ok".into(), json!(true));
             }
+            "touch" => {
+                self.engine
+                    .touch(str_field("call")?, at)
+                    .map_err(field_error)?;
+                out.insert("ok".into(), json!(true));
+            }
+            "cancel" => {
+                self.engine
+                    .cancel(str_field("call")?, at)
+                    .map_err(field_error)?;
+                out.insert("ok".into(), json!(true));
+            }
             "reset" => {
                 match (obj.get("target"), obj.get("group")) {
                     (Some(_), None) => self.engine.reset_target(str_field("target")?),
@@ -170,7 +182,7 @@ impl<'c> Replayer<'c> {
             }
             other => {
                 return Err(format!(
-                    "type: {other:?} is not an event type (route, connect, reserve, convert, end, reset)"
+                    "type: {other:?} is not an event type (route, connect, reserve, convert, end, touch, cancel, reset)"
                 ))
             }
         }

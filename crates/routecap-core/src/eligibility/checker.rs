@@ -15,8 +15,10 @@
 //!   decision while its counters keep their stamp (see [`crate::counters`]) and the
 //!   instant has not crossed the next boundary its reasons read: the end of
 //!   a window of a set cap, the next open/close minute of today's hours, the
-//!   end of the offset span, or the local hour for a concurrency matrix.
-//!   Targets in groups, and reservation holders, are always re-evaluated.
+//!   end of the offset span, or the local hour for a concurrency matrix,
+//!   and before any lease or its imported live calls can run out
+//!   ([`Ledger::stable_until`]). Targets in groups, and reservation
+//!   holders, are always re-evaluated.
 //! - **Buffers are reused.** Reports and their reason lists keep their
 //!   capacity between calls: in steady state a decision does not allocate.
 //!
@@ -432,7 +434,7 @@ impl Caches {
                 .get(g)
                 .and_then(|g| g.concurrency_matrix.as_ref()),
         };
-        let (counters, held) = ledger.counters(owner, now.at);
+        let (counters, held, live) = ledger.counters(owner, now.at);
         let hours = self.schedules.get(hot.hours as usize);
         Owner {
             hours,
@@ -440,6 +442,7 @@ impl Caches {
             matrix,
             counters,
             held,
+            live,
             group,
         }
         .reasons(
@@ -701,14 +704,17 @@ impl Checker {
                         .hot
                         .get(t)
                         .is_some_and(|h| !h.grouped)
-                        .then(|| ledger.stable_stamp(t))
+                        .then(|| ledger.stable_stamp(t).map(|s| (s, ledger.stable_until(t))))
                         .flatten(),
                     CandidateRef::Group(_) => None,
                 };
+                // live calls also change by time alone: a lease or the
+                // imported live calls running out
+                let (stamp, stable) = kept.unwrap_or((0, i64::MAX));
                 *m = Memo {
-                    stamp: kept.unwrap_or(0),
+                    stamp,
                     from: now.s,
-                    until,
+                    until: until.min(stable),
                 };
             }
             let key = self.caches.step_key(rep);

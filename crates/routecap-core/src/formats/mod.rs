@@ -223,6 +223,10 @@ pub fn detect(value: &Value) -> Option<Format> {
             if m.contains_key("as_of") || m.contains_key("groups") {
                 return Some(Format::Routecap);
             }
+            // config-level settings only the native shape has
+            if m.contains_key("call_lease_seconds") || m.contains_key("call_retention_seconds") {
+                return Some(Format::Routecap);
+            }
             if m.contains_key("stats") {
                 return Some(Format::Ringba);
             }

@@ -8,7 +8,10 @@ use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
-use crate::model::{Config, Group, GroupMode, Target};
+use crate::model::{
+    Config, Group, GroupMode, Target, DEFAULT_CALL_LEASE_SECONDS, DEFAULT_CALL_RETENTION_SECONDS,
+    MAX_CALL_SECONDS,
+};
 use crate::zone::{self, ZoneCache};
 
 const TOP: &str =
@@ -49,6 +52,21 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
         as_of,
         targets,
         groups,
+        call_lease_seconds: call_seconds(root, "call_lease_seconds")?
+            .unwrap_or(DEFAULT_CALL_LEASE_SECONDS),
+        call_retention_seconds: call_seconds(root, "call_retention_seconds")?
+            .unwrap_or(DEFAULT_CALL_RETENTION_SECONDS),
+    })
+}
+
+/// `call_lease_seconds` / `call_retention_seconds`: whole seconds, at
+/// least 1 and at most [`MAX_CALL_SECONDS`] (10 years).
+fn call_seconds(root: &Node<'_>, key: &str) -> Res<Option<u64>> {
+    const SECONDS: &str =
+        "is not a number of seconds (an integer from 1 to 315576000, i.e. 10 years)";
+    root.opt(key, |n| {
+        let v = n.int_in(1, i128::from(MAX_CALL_SECONDS), SECONDS)?;
+        u64::try_from(v).map_err(|_| n.err(SECONDS))
     })
 }
 

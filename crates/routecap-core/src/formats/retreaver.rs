@@ -60,10 +60,12 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
         gids.insert(&g.id, &id_node, "target group")?;
         groups.push(g);
     }
+    // no platform equivalent of the lease and retention: the defaults
     Ok(Config {
         as_of: None,
         targets,
         groups,
+        ..Config::default()
     })
 }
 

@@ -76,10 +76,12 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
             }
         }
     }
+    // no platform equivalent of the lease and retention: the defaults
     Ok(Config {
         as_of: None,
         targets,
         groups,
+        ..Config::default()
     })
 }
 

@@ -22,8 +22,10 @@ const HOUR_MS: i64 = 3_600_000;
 /// Arrivals between two progress reports.
 const PROGRESS_EVERY: u64 = 1 << 14;
 
-/// A connected call waiting for its end: `(end ms, call number, target, converts)`.
-type EndEvent = Reverse<(i64, u64, usize, bool)>;
+/// A connected call waiting for its next event: `(due ms, call number,
+/// target, converts, end ms)`; the event is its end when due == end, else
+/// a touch renewing its lease.
+type EndEvent = Reverse<(i64, u64, usize, bool, i64)>;
 
 pub(super) struct Sim<'c> {
     config: &'c Config,
@@ -36,13 +38,13 @@ pub(super) struct Sim<'c> {
     answer: Chance,
     convert: Chance,
     mean_duration_ms: f64,
+    /// Interval between touches of a long call: half the lease.
+    touch_every_ms: i64,
     ends: BinaryHeap<EndEvent>,
     report: SimReport,
     /// Taken out while a plan is being offered (it borrows them).
     planner: Option<Planner>,
     route_rng: Option<RouteRng>,
-    /// Live calls per owner (targets, then groups), imported ones included.
-    live: Vec<u64>,
     /// Start of hour bucket 0 (ms) and the bucket events currently go to.
     hours_start: i64,
     bucket: usize,
@@ -58,14 +60,6 @@ impl<'c> Sim<'c> {
         let nt = config.targets.len();
         let mut state = State::new(config);
         state.anchor(config, params.from);
-        let owners: Vec<CandidateRef> = (0..nt)
-            .map(CandidateRef::Target)
-            .chain((0..config.groups.len()).map(CandidateRef::Group))
-            .collect();
-        let live = owners
-            .iter()
-            .map(|&o| state.usage(config, o, params.from).live)
-            .collect();
         let from_ms = params.from.timestamp_millis();
         let hours_start = from_ms.div_euclid(HOUR_MS) * HOUR_MS;
         let to_ms = params.to.timestamp_millis();
@@ -94,6 +88,7 @@ impl<'c> Sim<'c> {
             answer: Chance::new(params.answer_rate),
             convert: Chance::new(params.convert_rate),
             mean_duration_ms: params.mean_duration_secs * 1000.0,
+            touch_every_ms: (config.call_lease().num_milliseconds() / 2).max(1),
             ends: BinaryHeap::new(),
             report: SimReport {
                 params: params.clone(),
@@ -107,8 +102,8 @@ impl<'c> Sim<'c> {
                 targets: vec![OwnerStats::default(); nt],
                 groups: vec![OwnerStats::default(); config.groups.len()],
                 hours,
+                peak_call_records: 0,
             },
-            live,
             hours_start,
             bucket: 0,
             reasons: Vec::new(),
@@ -116,10 +111,25 @@ impl<'c> Sim<'c> {
             seen: vec![u64::MAX; nt],
             call_id: String::new(),
         };
-        if let Some(b) = sim.report.hours.first_mut() {
-            b.peak_live.clone_from(&sim.live);
-        }
+        sim.start_bucket(params.from);
         sim
+    }
+
+    /// Live calls of every owner (targets, then groups) at `at`.
+    fn live_all(&self, at: Instant) -> Vec<u64> {
+        (0..self.nt)
+            .map(CandidateRef::Target)
+            .chain((0..self.config.groups.len()).map(CandidateRef::Group))
+            .map(|o| self.state.live(o, at))
+            .collect()
+    }
+
+    /// The current bucket's peaks start from the live calls at `at`.
+    fn start_bucket(&mut self, at: Instant) {
+        let live = self.live_all(at);
+        if let Some(b) = self.report.hours.get_mut(self.bucket) {
+            b.peak_live = live;
+        }
     }
 
     pub(super) fn run(mut self, progress: &mut dyn FnMut(Progress)) -> SimReport {
@@ -187,9 +197,7 @@ impl<'c> Sim<'c> {
                 .collect();
             self.report.hours[self.bucket].usage = usage;
             self.bucket += 1;
-            if let Some(b) = self.report.hours.get_mut(self.bucket) {
-                b.peak_live.clone_from(&self.live);
-            }
+            self.start_bucket(at_ms(end));
         }
     }
 
@@ -327,35 +335,44 @@ impl<'c> Sim<'c> {
         self.report.targets[t].connected += 1;
         let bucket = self.bucket;
         let nt = self.nt;
-        self.live[t] += 1;
         for &g in &self.groups_of[t] {
-            self.live[nt + g] += 1;
             self.report.groups[g].connected += 1;
         }
         if let Some(b) = self.report.hours.get_mut(bucket) {
             b.connected[t] += 1;
-            b.peak_live[t] = b.peak_live[t].max(self.live[t]);
+            let live = self.state.live(CandidateRef::Target(t), at);
+            b.peak_live[t] = b.peak_live[t].max(live);
             for &g in &self.groups_of[t] {
-                b.peak_live[nt + g] = b.peak_live[nt + g].max(self.live[nt + g]);
+                let live = self.state.live(CandidateRef::Group(g), at);
+                b.peak_live[nt + g] = b.peak_live[nt + g].max(live);
             }
         }
+        self.report.peak_call_records = self.report.peak_call_records.max(self.state.call_count());
         let converts = self.convert.hit(&mut self.act_rng);
         let dur = (exp1(&mut self.dur_rng) * self.mean_duration_ms).round() as i64;
         let seq = self.report.calls - 1;
-        self.ends
-            .push(Reverse((t_ms.saturating_add(dur.max(1)), seq, t, converts)));
+        let end = t_ms.saturating_add(dur.max(1));
+        let due = end.min(t_ms.saturating_add(self.touch_every_ms));
+        self.ends.push(Reverse((due, seq, t, converts, end)));
         true
     }
 
-    /// Settle the earliest live call: convert it (if it converts), then end it.
+    /// The earliest event of a live call: a touch renewing its lease, or
+    /// its end (converted first, if it converts).
     fn end_call(&mut self) {
-        let Some(Reverse((t_ms, seq, t, converts))) = self.ends.pop() else {
+        let Some(Reverse((t_ms, seq, t, converts, end))) = self.ends.pop() else {
             return;
         };
         self.advance_to(t_ms);
         let at = at_ms(t_ms);
         self.call_id.clear();
         let _ = write!(self.call_id, "c{seq}");
+        if t_ms < end {
+            let _ = self.state.touch(self.config, &self.call_id, at);
+            let due = end.min(t_ms.saturating_add(self.touch_every_ms));
+            self.ends.push(Reverse((due, seq, t, converts, end)));
+            return;
+        }
         let revenue = self.params.revenue;
         if converts
             && self
@@ -374,12 +391,6 @@ impl<'c> Sim<'c> {
                 gs.revenue = gs.revenue.saturating_add(revenue);
             }
         }
-        if self.state.end(self.config, &self.call_id, at).is_ok() {
-            self.live[t] = self.live[t].saturating_sub(1);
-            for &g in &self.groups_of[t] {
-                let o = self.nt + g;
-                self.live[o] = self.live[o].saturating_sub(1);
-            }
-        }
+        let _ = self.state.end(self.config, &self.call_id, at);
     }
 }

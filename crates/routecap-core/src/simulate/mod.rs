@@ -36,6 +36,15 @@
 //!   queue and processed in time order with arrivals; an end and an arrival at
 //!   the same millisecond: the end first. Calls still live at `to` are ended
 //!   (and converted) after it, so every connected call is settled.
+//! - **Leases**: the simulated service holds its calls the way a live one
+//!   should: a call still going after half of `call_lease_seconds` is
+//!   `touch`ed, and again every half lease, so no simulated call loses its
+//!   concurrency slot to its lease (with the default 4-hour lease and
+//!   3-minute calls this never happens anyway).
+//! - **Memory**: the [`State`](crate::lifecycle::State) forgets each call
+//!   `call_retention_seconds` after it settles, so a run holds the live
+//!   calls and those settled within the retention window — not every call
+//!   of the run — and its memory does not grow with the number of calls.
 //!
 //! # Randomness
 //!
@@ -54,9 +63,9 @@
 //!
 //! By default the run starts from the config's imported usage (what the
 //! engine would start with), which belongs to the windows containing
-//! `as_of`; `--from` must then not be before `as_of`. Imported live calls are
-//! never released (their end is never seen). [`SimParams::fresh`] starts from
-//! empty counters instead.
+//! `as_of`; `--from` must then not be before `as_of`. Imported live calls
+//! hold concurrency until `as_of + call_lease_seconds` (their end is never
+//! seen). [`SimParams::fresh`] starts from empty counters instead.
 //!
 //! # Layout
 //!

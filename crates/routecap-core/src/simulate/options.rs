@@ -20,9 +20,13 @@ pub const DEFAULT_REVENUE: Money = Money(2000);
 pub const DEFAULT_MEAN_DURATION_SECS: f64 = 180.0;
 /// Longest simulated span: ten years of hourly buckets stay small.
 pub const MAX_SPAN_DAYS: i64 = 3660;
-/// Most calls a run may expect (`calls_per_hour` × hours): the state keeps a
-/// record of every connected call (a few hundred bytes each).
-pub const MAX_EXPECTED_CALLS: f64 = 50_000_000.0;
+/// Most calls a run may expect (`calls_per_hour` × hours): a guard against
+/// absurd inputs only (a trillion calls is days of CPU, and every count
+/// stays far below `u64::MAX`). Memory does not grow with the number of
+/// calls: the state forgets settled calls after the config's
+/// `call_retention_seconds`, so a run holds the live calls plus those
+/// settled within the retention, whatever its length.
+pub const MAX_EXPECTED_CALLS: f64 = 1e12;
 
 /// Why [`simulate`](super::simulate) refused its parameters. The messages
 /// name the CLI flags, since the CLI prints them as they are.

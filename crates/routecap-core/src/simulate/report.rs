@@ -125,6 +125,10 @@ pub struct SimReport {
     /// One bucket per UTC hour from the hour containing `from` to the one
     /// containing the last instant before `to`.
     pub hours: Vec<HourBucket>,
+    /// Most call records the state held at once during the run (live calls
+    /// plus calls settled within `call_retention_seconds`): what bounds the
+    /// run's memory. Not part of the JSON report.
+    pub peak_call_records: usize,
 }
 
 /// How full one cap of one owner was, hour by hour.

@@ -385,10 +385,10 @@ fn errors_change_nothing() {
     let mut st = State::new(&cfg);
     let at = utc(2026, 5, 5, 5, 5);
     type E = LifecycleError;
-    assert_eq!(st.end(&cfg, "x", at), Err(E::NotConnected("x".into())));
+    assert_eq!(st.end(&cfg, "x", at), Err(E::UnknownCall("x".into())));
     assert_eq!(
         st.convert(&cfg, "x", Money(1), at),
-        Err(E::NotConnected("x".into()))
+        Err(E::UnknownCall("x".into()))
     );
     connected(&mut st, &cfg, "c", 0, at);
     let before = st.clone();
@@ -457,10 +457,10 @@ fn reservation_holds_capacity_until_expiry() {
     let exp = at + chrono::TimeDelta::seconds(30);
     assert!(reasons(&cfg, &st, 0, exp - chrono::TimeDelta::seconds(1)).len() == 1);
     assert!(reasons(&cfg, &st, 0, exp).is_empty());
-    // an expired reservation is not a connection
+    // an expired reservation is as if it never existed
     assert_eq!(
         st.end(&cfg, "r1", exp),
-        Err(LifecycleError::NotConnected("r1".into()))
+        Err(LifecycleError::UnknownCall("r1".into()))
     );
     connected(&mut st, &cfg, "r1", 0, exp); // a fresh connect of the same id
     assert!(st.call("r1").is_some());

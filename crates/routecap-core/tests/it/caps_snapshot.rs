@@ -44,6 +44,10 @@ fn sample_config(as_of: Option<Instant>) -> Config {
     g1.limits.hourly = Some(3);
     let mut cfg = config(vec![a, b, c], vec![g0, g1]);
     cfg.as_of = as_of;
+    // short enough for leases to run out and calls to be forgotten
+    // within a generated run
+    cfg.call_lease_seconds = 7200;
+    cfg.call_retention_seconds = 10_800;
     cfg
 }
 
@@ -53,6 +57,8 @@ enum Op {
     Reserve(u8, usize, u64),
     Convert(u8, i64),
     End(u8),
+    Touch(u8),
+    Cancel(u8),
     ResetTarget(usize),
     ResetGroup(usize),
 }
@@ -63,6 +69,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u8..12, 0usize..3, 1u64..3600).prop_map(|(c, t, s)| Op::Reserve(c, t, s)),
         3 => (0u8..12, -100i64..2000).prop_map(|(c, r)| Op::Convert(c, r)),
         3 => (0u8..12).prop_map(Op::End),
+        2 => (0u8..12).prop_map(Op::Touch),
+        1 => (0u8..12).prop_map(Op::Cancel),
         1 => (0usize..4).prop_map(Op::ResetTarget),
         1 => (0usize..3).prop_map(Op::ResetGroup),
     ]
@@ -81,6 +89,8 @@ fn apply(st: &mut State, cfg: &Config, op: &Op, at: Instant) -> String {
         Op::Reserve(c, t, s) => format!("{:?}", st.reserve(cfg, &call(c), *t, *s, at)),
         Op::Convert(c, r) => format!("{:?}", st.convert(cfg, &call(c), Money(*r), at)),
         Op::End(c) => format!("{:?}", st.end(cfg, &call(c), at)),
+        Op::Touch(c) => format!("{:?}", st.touch(cfg, &call(c), at)),
+        Op::Cancel(c) => format!("{:?}", st.cancel(cfg, &call(c), at)),
         Op::ResetTarget(t) => format!("{:?}", st.reset_target(cfg, *t)),
         Op::ResetGroup(g) => format!("{:?}", st.reset_group(cfg, *g)),
     }
@@ -133,7 +143,7 @@ fn snapshot_is_json_with_ids_instants_and_decimal_money() {
     st.convert(&cfg, "x", money("12.5"), at).unwrap();
     st.reserve(&cfg, "r", 1, 60, at).unwrap();
     let v = serde_json::to_value(st.snapshot(&cfg)).unwrap();
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(v["targets"][0]["id"], "a");
     assert_eq!(v["targets"][0]["day"]["start"], "2026-11-22T05:00:00Z");
     assert_eq!(v["targets"][0]["day"]["revenue"], "3.50");
@@ -145,6 +155,11 @@ fn snapshot_is_json_with_ids_instants_and_decimal_money() {
     assert_eq!(v["calls"][1]["target"], "c");
     assert_eq!(v["calls"][1]["revenue"], "12.50");
     assert_eq!(v["calls"][1]["counted"], true);
+    // version 2: leases and imported live calls
+    assert_eq!(v["calls"][0]["lease_until"], serde_json::Value::Null);
+    assert_eq!(v["calls"][1]["lease_until"], "2026-11-22T17:30:00Z");
+    assert_eq!(v["calls"][1]["lapsed"], false);
+    assert_eq!(v["targets"][2]["live"], 1);
 }
 
 #[test]
@@ -174,7 +189,63 @@ fn restore_rejects_bad_snapshots() {
         .unwrap_err()
         .to_string()
         .contains("twice"));
+    let mut bad = good.clone();
+    bad.calls[0].lease_until = None;
+    assert!(State::restore(&cfg, &bad)
+        .unwrap_err()
+        .to_string()
+        .contains("lease_until"));
+    let mut bad = good.clone();
+    bad.targets[2].live = 5;
+    assert_eq!(
+        State::restore(&cfg, &bad).unwrap_err().to_string(),
+        "invalid snapshot: c live: 5 does not match its 1 live call records"
+    );
     let mut bad = good;
-    bad.version = 2;
+    bad.version = 3;
     assert!(State::restore(&cfg, &bad).is_err());
+}
+
+#[test]
+fn version_1_snapshots_restore_with_default_leases() {
+    // a version 1 snapshot: no lease fields, `live` includes imported calls
+    let cfg = sample_config(None);
+    let v1 = serde_json::json!({
+        "version": 1,
+        "targets": [{
+            "id": "b", "total": 1, "total_revenue": "0.00", "live": 2,
+            "hour": {"start": "2026-01-01T12:00:00Z", "count": 1, "revenue": "0.00"},
+            "day": {"start": "2026-01-01T00:00:00Z", "count": 1, "revenue": "0.00"},
+            "month": {"start": "2026-01-01T00:00:00Z", "count": 1, "revenue": "0.00"}
+        }],
+        "groups": [],
+        "calls": [{"call": "x", "target": "b", "phase": "connected", "at": "2026-01-01T12:00:00Z",
+                   "expires": null, "ended_at": null, "converted_at": null, "revenue": null,
+                   "counted": true}]
+    });
+    let snap: Snapshot = serde_json::from_value(v1).unwrap();
+    let mut st = State::restore(&cfg, &snap).unwrap();
+    let b = routecap_core::model::CandidateRef::Target(1);
+    // x holds until its connect + the 2-hour lease
+    let x = st.call("x").unwrap();
+    assert_eq!(x.lease_until, Some(utc(2026, 1, 1, 14, 0)));
+    // the other live call is imported: held until the first event + lease
+    assert_eq!(st.live(b, utc(2026, 1, 1, 13, 0)), 2);
+    st.connect(&cfg, "y", 2, utc(2026, 1, 1, 13, 0)).unwrap();
+    assert_eq!(st.live(b, utc(2026, 1, 1, 13, 59)), 2);
+    assert_eq!(st.live(b, utc(2026, 1, 1, 14, 0)), 1, "x's lease ran out");
+    assert_eq!(
+        st.live(b, utc(2026, 1, 1, 15, 0)),
+        0,
+        "imported until 13:00 + 2 h"
+    );
+    // and it is written back as version 2
+    let again = st.snapshot(&cfg);
+    assert_eq!(again.version, 2);
+    assert_eq!(again.targets[1].imported_live, 1);
+    assert_eq!(
+        again.targets[1].imported_live_until.as_deref(),
+        Some("2026-01-01T15:00:00Z")
+    );
+    assert_eq!(State::restore(&cfg, &again).unwrap(), st);
 }

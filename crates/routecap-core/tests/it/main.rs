@@ -11,6 +11,7 @@ mod formats_fixtures;
 mod formats_native;
 mod formats_props;
 mod hours_dst;
+mod leases;
 mod route_basic;
 mod route_golden;
 mod route_props;

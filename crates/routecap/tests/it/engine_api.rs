@@ -117,9 +117,54 @@ fn now_variants_use_the_system_clock() {
         Ok(ConnectOutcome::Connected)
     );
     assert_eq!(e.check_now().len(), 2);
+    assert_eq!(e.cancel_now("n2"), Ok(()));
+    assert_eq!(e.connect_now("n3", "b"), Ok(ConnectOutcome::Connected));
+    assert_eq!(e.touch_now("n3"), Ok(()));
+    e.advance_now();
     let connected_at = e.with_state(|_, s| match s.call("n1").map(|r| r.phase) {
         Some(routecap::core::lifecycle::CallPhase::Connected { at }) => at,
         other => panic!("{other:?}"),
     });
     assert!(connected_at > utc(2025, 1, 1, 0, 0));
+}
+
+#[test]
+fn touch_and_cancel_by_id() {
+    let e = engine();
+    let at = utc(2026, 9, 1, 10, 0);
+    assert_eq!(
+        e.reserve("r1", "a", Duration::from_secs(600), at),
+        Ok(ConnectOutcome::Connected)
+    );
+    assert!(matches!(
+        e.connect("c1", "a", at),
+        Ok(ConnectOutcome::Refused(_))
+    ));
+    assert_eq!(e.cancel("r1", at), Ok(()));
+    assert_eq!(e.connect("c1", "a", at), Ok(ConnectOutcome::Connected));
+    assert_eq!(
+        e.cancel("c1", at),
+        Err(EngineError::Lifecycle(LifecycleError::NotReserved(
+            "c1".into()
+        )))
+    );
+    // the default 4-hour lease, renewed by a touch at 13:00 until 17:00
+    assert_eq!(e.touch("c1", utc(2026, 9, 1, 13, 0)), Ok(()));
+    let live = |h, m| e.with_state(|_, s| s.live(CandidateRef::Target(0), utc(2026, 9, 1, h, m)));
+    assert_eq!((live(16, 59), live(17, 0)), (1, 0));
+    assert_eq!(
+        e.touch("ghost", at),
+        Err(EngineError::Lifecycle(LifecycleError::UnknownCall(
+            "ghost".into()
+        )))
+    );
+    // a day after the lease ran out the call is forgotten: sweeping frees it
+    e.advance(utc(2026, 9, 2, 17, 0));
+    assert_eq!(e.with_state(|_, s| s.call_count()), 0);
+    assert_eq!(
+        e.end("c1", utc(2026, 9, 2, 17, 0)),
+        Err(EngineError::Lifecycle(LifecycleError::UnknownCall(
+            "c1".into()
+        )))
+    );
 }

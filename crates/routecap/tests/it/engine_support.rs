@@ -49,5 +49,6 @@ pub fn config(targets: Vec<Target>, groups: Vec<Group>) -> Config {
         as_of: None,
         targets,
         groups,
+        ..Config::default()
     }
 }

@@ -387,3 +387,60 @@ proptest! {
         prop_assert!((a - b).abs() <= 1e-15 * b.abs().max(1.0), "{u}: {a} vs {b}");
     }
 }
+
+#[test]
+fn a_long_run_holds_only_the_calls_of_the_retention_window() {
+    // 30 days at 2,000 calls an hour, all answered, 1-hour retention: the
+    // state never holds more than the live calls and about an hour of
+    // settled ones, however long the run (a state that never forgot would
+    // hold every one of the ~1.4 M calls)
+    let c = config(
+        r#"{"call_retention_seconds": 3600, "call_lease_seconds": 600,
+            "targets": [{"id": "a"}, {"id": "b", "caps": {"concurrency": 3}}]}"#,
+    );
+    let p = SimParams {
+        calls_per_hour: 2000.0,
+        answer_rate: 1.0,
+        mean_duration_secs: 120.0,
+        ..SimParams::new(t("2026-03-01T00:00:00Z"), t("2026-03-31T00:00:00Z"), 5)
+    };
+    let r = run(&c, &p);
+    assert_eq!(r.connected, r.calls);
+    assert!(r.connected > 1_400_000, "{}", r.connected);
+    // ~2,000 settled in the last hour + live ones (~70): a generous bound
+    // that a never-forgetting state would exceed 500 times over
+    assert!(
+        r.peak_call_records < 2_400,
+        "peak {} records",
+        r.peak_call_records
+    );
+    assert!(r.peak_call_records > 1_800, "it keeps the retention window");
+}
+
+#[test]
+fn simulated_calls_longer_than_the_lease_keep_their_slot() {
+    // calls of 10 minutes on average against a 5-minute lease: the
+    // simulated service touches them, so the run is the one a long lease
+    // gives (without touches, lapsed leases would free lines early and
+    // more calls would connect)
+    let json = |lease: u32| {
+        format!(
+            r#"{{"call_lease_seconds": {lease},
+                "targets": [{{"id": "a", "caps": {{"concurrency": 2}}}},
+                            {{"id": "b", "caps": {{"concurrency": 3}}}}]}}"#
+        )
+    };
+    let p = SimParams {
+        calls_per_hour: 60.0,
+        answer_rate: 1.0,
+        mean_duration_secs: 600.0,
+        ..SimParams::new(t("2026-03-01T00:00:00Z"), t("2026-03-04T00:00:00Z"), 9)
+    };
+    let short = run(&config(&json(300)), &p);
+    let long = run(&config(&json(86_400)), &p);
+    assert!(short.no_eligible > 0, "the lines do fill up");
+    assert_eq!(short.connected, long.connected);
+    assert_eq!(short.targets, long.targets);
+    let peak = |r: &SimReport, o: usize| r.hours.iter().map(|h| h.peak_live[o]).max();
+    assert_eq!((peak(&short, 0), peak(&short, 1)), (Some(2), Some(3)));
+}
