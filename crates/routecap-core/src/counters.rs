@@ -45,7 +45,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::caps::{Period, Usage};
+use crate::caps::{ImportedUsage, Period, Usage};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
 use crate::window::{window, window_start};
@@ -340,6 +340,62 @@ impl Counters {
         };
     }
 
+    /// These counters under a new config: same counts and windows, `live`
+    /// as given, no holds (reservations are held again by id).
+    pub(crate) fn carried(&self, live: u64) -> Counters {
+        Counters {
+            live,
+            held: 0,
+            stamp: fresh_stamp(),
+            ..self.clone()
+        }
+    }
+
+    /// Replace the counts of the windows containing `at` (and the totals
+    /// and live calls) with the ones an import names; kinds it leaves out
+    /// keep theirs. A slot of an older window is replaced by the import's
+    /// window (other kinds there read 0); a slot already past the import's
+    /// window keeps its counts (the import is older than what we know).
+    pub(crate) fn import(&mut self, zone: &Zone, at: Instant, u: &ImportedUsage, live: u64) {
+        self.touch();
+        let periodic = [
+            (u.hourly, u.hourly_revenue),
+            (u.daily, u.daily_revenue),
+            (u.monthly, u.monthly_revenue),
+        ];
+        for (p, (count, revenue)) in Period::ALL.into_iter().zip(periodic) {
+            if count.is_none() && revenue.is_none() {
+                continue;
+            }
+            let (start, end) = window_secs(zone, p, at);
+            let s = &mut self.slots[period_index(p)];
+            if s.start == ANY || s.start < start {
+                *s = Slot {
+                    start,
+                    count: 0,
+                    revenue: Money::ZERO,
+                    end,
+                };
+            }
+            if s.start == start {
+                s.end = end;
+                if let Some(c) = count {
+                    s.count = c;
+                }
+                if let Some(r) = revenue {
+                    s.revenue = r;
+                }
+            }
+        }
+        if let Some(c) = u.total {
+            self.total = c;
+        }
+        if let Some(r) = u.total_revenue {
+            self.total_revenue = r;
+        }
+        self.live = live;
+    }
+
     fn reset_totals(&mut self) {
         self.touch();
         self.total = 0;
@@ -625,6 +681,48 @@ impl Ledger {
         };
         if let Some(s) = slot {
             *s = c;
+        }
+    }
+
+    /// A ledger for `new` (imported usage for every owner) whose owners
+    /// listed in `kept` (new owner, old counters, live calls) continue
+    /// from the old counters; call [`Ledger::restored`] when done.
+    pub(crate) fn carried_over(new: &Config, kept: &[(CandidateRef, &Counters, u64)]) -> Ledger {
+        let mut ledger = Ledger::new(new);
+        for &(owner, c, live) in kept {
+            ledger.set(owner, c.carried(live));
+        }
+        ledger
+    }
+
+    /// The counters of an owner, if any.
+    pub(crate) fn owner(&self, owner: CandidateRef) -> Option<&Counters> {
+        match owner {
+            CandidateRef::Target(t) => self.targets.get(t),
+            CandidateRef::Group(g) => self.groups.get(g),
+        }
+    }
+
+    /// [`Counters::import`] on one owner, in its own zone.
+    pub(crate) fn import(
+        &mut self,
+        config: &Config,
+        owner: CandidateRef,
+        at: Instant,
+        u: &ImportedUsage,
+        live: u64,
+    ) {
+        match owner {
+            CandidateRef::Target(t) => {
+                if let Some(target) = config.targets.get(t) {
+                    self.with_target(t, |c| c.import(&target.zone, at, u, live));
+                }
+            }
+            CandidateRef::Group(g) => {
+                if let (Some(c), Some(group)) = (self.groups.get_mut(g), config.groups.get(g)) {
+                    c.import(&group.zone, at, u, live);
+                }
+            }
         }
     }
 

@@ -480,3 +480,178 @@ pub struct ZoneRow {
     /// `rails`, `windows` or `iana`.
     pub kind: &'static str,
 }
+
+/// An amount in a usage view: a count is a number, money a decimal string.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum UsageAmount {
+    /// Calls.
+    Count(u64),
+    /// Money, exact decimal text.
+    Money(String),
+}
+
+/// The fill of one cap, as `routecap usage --json` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CapUsage {
+    /// `hourly`, `daily`, `monthly`, `total`, the four `*_revenue`, `concurrency`.
+    pub cap: &'static str,
+    /// What counts against the cap now (reservations included; for
+    /// concurrency, live calls plus live reservations).
+    pub used: UsageAmount,
+    /// The limit in force at the instant (a concurrency matrix cell where
+    /// there is one).
+    pub limit: UsageAmount,
+    /// Start of the cap's window (periodic caps only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<String>,
+    /// End of the cap's window, exclusive (periodic caps only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<String>,
+}
+
+/// The usage of one target or group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OwnerUsage {
+    /// Target or group id.
+    pub id: String,
+    /// `"target"` or `"group"`.
+    pub kind: &'static str,
+    /// Live connected calls (imported ones included).
+    pub live: u64,
+    /// Live reservations.
+    pub reserved: u64,
+    /// Every cap that has a limit, eligible or not.
+    pub caps: Vec<CapUsage>,
+}
+
+/// `routecap usage --json`: every cap of every target, then every group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageView {
+    /// The instant the usage is read at.
+    pub at: String,
+    /// Targets in config order, then groups.
+    pub owners: Vec<OwnerUsage>,
+}
+
+/// The usage view of every owner at `at`.
+pub fn usage_view(config: &Config, ledger: &crate::counters::Ledger, at: Instant) -> UsageView {
+    use crate::caps::Period;
+    let owners = (0..config.targets.len())
+        .map(CandidateRef::Target)
+        .chain((0..config.groups.len()).map(CandidateRef::Group))
+        .map(|owner| {
+            let (limits, matrix, zone) = match owner {
+                CandidateRef::Target(t) => {
+                    let t = &config.targets[t];
+                    (&t.limits, &t.concurrency_matrix, &t.zone)
+                }
+                CandidateRef::Group(g) => {
+                    let g = &config.groups[g];
+                    (&g.limits, &g.concurrency_matrix, &g.zone)
+                }
+            };
+            let (counters, reserved) = ledger.counters(owner, at);
+            let live = counters.live();
+            let u = ledger.usage(config, owner, at);
+            let mut caps = Vec::new();
+            let bounds = |p: Period| {
+                let w = crate::window::window(zone, p, at);
+                (Some(instant(w.start)), Some(instant(w.end)))
+            };
+            let periods = [
+                (
+                    Period::Hour,
+                    "hourly",
+                    u.hourly,
+                    "hourly_revenue",
+                    u.hourly_revenue,
+                ),
+                (
+                    Period::Day,
+                    "daily",
+                    u.daily,
+                    "daily_revenue",
+                    u.daily_revenue,
+                ),
+                (
+                    Period::Month,
+                    "monthly",
+                    u.monthly,
+                    "monthly_revenue",
+                    u.monthly_revenue,
+                ),
+            ];
+            for &(p, name, used, _, _) in &periods {
+                if let Some(l) = limits.count(p) {
+                    let (window_start, window_end) = bounds(p);
+                    caps.push(CapUsage {
+                        cap: name,
+                        used: UsageAmount::Count(used),
+                        limit: UsageAmount::Count(l),
+                        window_start,
+                        window_end,
+                    });
+                }
+            }
+            if let Some(l) = limits.total {
+                caps.push(CapUsage {
+                    cap: "total",
+                    used: UsageAmount::Count(u.total),
+                    limit: UsageAmount::Count(l),
+                    window_start: None,
+                    window_end: None,
+                });
+            }
+            for &(p, _, _, name, used) in &periods {
+                if let Some(l) = limits.revenue(p) {
+                    let (window_start, window_end) = bounds(p);
+                    caps.push(CapUsage {
+                        cap: name,
+                        used: UsageAmount::Money(used.to_string()),
+                        limit: UsageAmount::Money(l.to_string()),
+                        window_start,
+                        window_end,
+                    });
+                }
+            }
+            if let Some(l) = limits.total_revenue {
+                caps.push(CapUsage {
+                    cap: "total_revenue",
+                    used: UsageAmount::Money(u.total_revenue.to_string()),
+                    limit: UsageAmount::Money(l.to_string()),
+                    window_start: None,
+                    window_end: None,
+                });
+            }
+            let concurrency = match matrix {
+                Some(m) => {
+                    use chrono::{Datelike, Timelike};
+                    let local = zone.local(at);
+                    m.limit(local.weekday().num_days_from_sunday(), local.hour())
+                }
+                None => limits.concurrency,
+            };
+            if let Some(l) = concurrency {
+                caps.push(CapUsage {
+                    cap: "concurrency",
+                    used: UsageAmount::Count(u.live),
+                    limit: UsageAmount::Count(l),
+                    window_start: None,
+                    window_end: None,
+                });
+            }
+            OwnerUsage {
+                id: candidate_id(config, owner).to_string(),
+                kind: candidate_kind(owner),
+                live,
+                reserved,
+                caps,
+            }
+        })
+        .collect();
+    UsageView {
+        at: instant(at),
+        owners,
+    }
+}
