@@ -18,3 +18,5 @@ mod route_stats;
 mod route_util;
 mod windows_dst;
 mod zones_table;
+mod live_config;
+mod live_usage;
