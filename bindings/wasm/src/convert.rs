@@ -55,7 +55,11 @@ pub fn json_value(what: &str, v: &JsValue) -> Result<serde_json::Value, JsValue>
         None => JSON::stringify(v)
             .ok()
             .and_then(|s| s.as_string())
-            .ok_or_else(|| error(&format!("{what} must be a JSON string or a JSON-serialisable object")))?,
+            .ok_or_else(|| {
+                error(&format!(
+                    "{what} must be a JSON string or a JSON-serialisable object"
+                ))
+            })?,
     };
     serde_json::from_str(&text).map_err(|e| error(&format!("{what}: invalid JSON: {e}")))
 }

@@ -49,7 +49,9 @@ fn owner_kind(kind: &str) -> Result<OwnerKind, JsValue> {
     match kind {
         "target" => Ok(OwnerKind::Target),
         "group" => Ok(OwnerKind::Group),
-        _ => Err(error(&format!("kind: {kind:?} is not \"target\" or \"group\""))),
+        _ => Err(error(&format!(
+            "kind: {kind:?} is not \"target\" or \"group\""
+        ))),
     }
 }
 
@@ -78,7 +80,8 @@ impl Engine {
         };
         let text = convert::config_text(&config)?;
         // the document is kept so that targets and groups can be patched
-        let core = Core::parse(text.as_bytes(), CONFIG_NAME, format).map_err(|e| config_error(&e))?;
+        let core =
+            Core::parse(text.as_bytes(), CONFIG_NAME, format).map_err(|e| config_error(&e))?;
         Ok(Engine { core })
     }
 
@@ -91,7 +94,12 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "object | string")] config: JsValue,
     ) -> Result<JsValue, JsValue> {
         let doc = convert::json_value("config", &config)?;
-        to_js(&self.core.update_document(&doc, CONFIG_NAME, None).map_err(fail)?)
+        to_js(
+            &self
+                .core
+                .update_document(&doc, CONFIG_NAME, None)
+                .map_err(fail)?,
+        )
     }
 
     /// Patch one target (`kind` = `"target"`) or group (`"group"`) in the
@@ -104,7 +112,12 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
     ) -> Result<JsValue, JsValue> {
         let doc = convert::json_value("patch", &patch)?;
-        to_js(&self.core.patch(owner_kind(kind)?, id, &doc, "patch").map_err(fail)?)
+        to_js(
+            &self
+                .core
+                .patch(owner_kind(kind)?, id, &doc, "patch")
+                .map_err(fail)?,
+        )
     }
 
     /// Merge a usage import taken at `at` (native `{"id": {"daily": 3}}`,

@@ -69,12 +69,25 @@ fn pause_mid_day_keeps_todays_counts_and_resume_restores_them() {
     let later = at("2026-11-23T16:00:00Z");
     assert!(!connects(&mut e, "c2", "a", later), "paused");
     assert_eq!(count(&e, later, "a", "daily"), 2, "pausing keeps the count");
-    assert_eq!(e.state().usage(e.config(), routecap_core::model::CandidateRef::Target(0), later).live, 1);
+    assert_eq!(
+        e.state()
+            .usage(
+                e.config(),
+                routecap_core::model::CandidateRef::Target(0),
+                later
+            )
+            .live,
+        1
+    );
     e.set_paused(OwnerKind::Target, "a", false).unwrap();
     assert_eq!(count(&e, later, "a", "daily"), 2, "resume: same counts");
     assert!(connects(&mut e, "c2", "a", later));
     assert_eq!(count(&e, later, "a", "daily"), 3);
-    assert_eq!(count(&e, later, "g", "daily"), 2, "the group counted both calls");
+    assert_eq!(
+        count(&e, later, "g", "daily"),
+        2,
+        "the group counted both calls"
+    );
 }
 
 #[test]
@@ -96,9 +109,17 @@ fn raising_a_daily_cap_reopens_at_once_and_lowering_it_closes() {
     let t = at(T0);
     assert!(connects(&mut e, "c1", "a", t));
     assert!(connects(&mut e, "c2", "a", t));
-    assert!(!connects(&mut e, "c3", "a", t), "daily 3 reached (1 imported + 2)");
-    e.patch(OwnerKind::Target, "a", &json!({"caps": {"daily": 4, "concurrency": 5}}), "p")
-        .unwrap();
+    assert!(
+        !connects(&mut e, "c3", "a", t),
+        "daily 3 reached (1 imported + 2)"
+    );
+    e.patch(
+        OwnerKind::Target,
+        "a",
+        &json!({"caps": {"daily": 4, "concurrency": 5}}),
+        "p",
+    )
+    .unwrap();
     assert_eq!(count(&e, t, "a", "daily"), 3, "counters kept");
     assert!(connects(&mut e, "c3", "a", t), "raised: open at once");
     assert!(!connects(&mut e, "c4", "a", t));
@@ -129,7 +150,11 @@ fn removing_and_readding_an_id_drops_its_state_and_restarts_from_imported_usage(
             calls: vec!["r1".into()]
         }
     );
-    assert_eq!(count(&e, t, "g", "daily"), 1, "group history stays (the hold went with r1)");
+    assert_eq!(
+        count(&e, t, "g", "daily"),
+        1,
+        "group history stays (the hold went with r1)"
+    );
     // the live call on the removed target may still end; it cannot convert
     assert!(matches!(
         e.convert("c1", routecap_core::money::Money(100), t),
@@ -151,10 +176,17 @@ fn a_group_membership_change_moves_live_calls_with_the_members() {
     let mut e = engine(doc.clone());
     let t = at(T0);
     assert!(connects(&mut e, "c1", "b", t));
-    assert!(!connects(&mut e, "c2", "a", t), "group concurrency 1 taken by b");
+    assert!(
+        !connects(&mut e, "c2", "a", t),
+        "group concurrency 1 taken by b"
+    );
     doc["groups"][0]["members"] = json!(["a"]);
     e.update_document(&doc, "new.json", None).unwrap();
-    assert_eq!(count(&e, t, "g", "concurrency"), 0, "b's live call left with b");
+    assert_eq!(
+        count(&e, t, "g", "concurrency"),
+        0,
+        "b's live call left with b"
+    );
     assert!(connects(&mut e, "c2", "a", t));
     // b's call ends: the group is untouched
     e.end("c1", t).unwrap();
@@ -179,7 +211,10 @@ fn failed_changes_change_nothing() {
         .patch(OwnerKind::Target, "a", &json!({"caps": {"daily": -2}}), "p")
         .unwrap_err()
         .to_string();
-    assert!(wrong.starts_with("p: targets[0].caps.daily: -2 "), "{wrong}");
+    assert!(
+        wrong.starts_with("p: targets[0].caps.daily: -2 "),
+        "{wrong}"
+    );
     assert_eq!(
         e.patch(OwnerKind::Target, "zz", &json!({"paused": true}), "p"),
         Err(EngineError::UnknownTarget("zz".into()))
@@ -202,7 +237,8 @@ fn failed_changes_change_nothing() {
 
 #[test]
 fn patching_an_engine_without_its_document_is_an_error() {
-    let config = routecap_core::formats::parse_config(base().to_string().as_bytes(), "t", None).unwrap();
+    let config =
+        routecap_core::formats::parse_config(base().to_string().as_bytes(), "t", None).unwrap();
     let mut e = Engine::new(config);
     assert_eq!(
         e.patch(OwnerKind::Target, "a", &json!({"paused": true}), "p"),
@@ -247,13 +283,23 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
     let mut e = engine(doc);
     let t = at(T0);
     assert!(!e.check(t)[0].eligible, "hard cap 1 filled");
-    e.patch(OwnerKind::Target, "22592", &json!({"target": {"hard_cap_attributes": {"cap": 100}}}), "p")
-        .unwrap();
+    e.patch(
+        OwnerKind::Target,
+        "22592",
+        &json!({"target": {"hard_cap_attributes": {"cap": 100}}}),
+        "p",
+    )
+    .unwrap();
     assert_eq!(e.config().targets[0].limits.total, Some(100));
     assert!(e.check(t)[0].eligible);
     assert_eq!(count(&e, t, "22592", "total"), 1);
-    e.patch(OwnerKind::Target, "support", &json!({"target": {"paused": true}}), "p")
-        .unwrap();
+    e.patch(
+        OwnerKind::Target,
+        "support",
+        &json!({"target": {"paused": true}}),
+        "p",
+    )
+    .unwrap();
     assert!(e.config().targets[0].paused);
     e.patch(
         OwnerKind::Target,
@@ -264,7 +310,10 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
     .unwrap();
     e.set_paused(OwnerKind::Target, "support", false).unwrap();
     assert!(!e.config().targets[0].paused);
-    assert!(connects(&mut e, "c1", "support", t), "events may name it by tid");
+    assert!(
+        connects(&mut e, "c1", "support", t),
+        "events may name it by tid"
+    );
     assert_eq!(e.state().call("c1").unwrap().target, 0);
     assert_eq!(e.resolve(OwnerKind::Target, "support").unwrap(), "22592");
 }
@@ -275,8 +324,13 @@ fn ringba_patches_merge_into_the_schedule() {
         {"id": "TA1", "enabled": true, "schedule": {"timeZoneId": "Eastern Standard Time", "dailyCap": 2, "hourlyCap": 9}}
     ]});
     let mut e = engine(doc);
-    e.patch(OwnerKind::Target, "TA1", &json!({"schedule": {"dailyCap": 5}}), "p")
-        .unwrap();
+    e.patch(
+        OwnerKind::Target,
+        "TA1",
+        &json!({"schedule": {"dailyCap": 5}}),
+        "p",
+    )
+    .unwrap();
     let t = &e.config().targets[0];
     assert_eq!((t.limits.daily, t.limits.hourly), (Some(5), Some(9)));
     assert_eq!(t.zone_name, "Eastern Standard Time");
@@ -286,4 +340,56 @@ fn ringba_patches_merge_into_the_schedule() {
         .patch(OwnerKind::Group, "G", &json!({"name": "x"}), "p")
         .unwrap_err();
     assert_eq!(group, EngineError::UnknownGroup("G".into()));
+}
+
+fn fixture(name: &str) -> serde_json::Value {
+    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_bare_array_of_ringba_targets_is_accepted() {
+    let list = fixture("ringba-get-targets.json")["targets"].clone();
+    assert!(list.is_array());
+    let bytes = list.to_string();
+    assert_eq!(
+        routecap_core::formats::detect(&list),
+        Some(routecap_core::formats::Format::Ringba)
+    );
+    let config = routecap_core::formats::parse_config(bytes.as_bytes(), "list.json", None).unwrap();
+    assert_eq!(config.targets[0].id, "TA2f6961e921ef4b92b7304dd76db8336f");
+}
+
+#[test]
+fn ringba_group_caps_come_from_the_group_caps_entry() {
+    let mut doc = fixture("ringba-get-target-with-stats.json");
+    // as the fixture: not a group entry, so the group has no caps
+    let config =
+        routecap_core::formats::parse_value(&doc, "t.json", routecap_core::formats::Format::Ringba)
+            .unwrap();
+    assert_eq!(config.groups.len(), 1);
+    assert!(config.groups[0].limits.is_unlimited());
+    // the same response for the group: its caps are the group's
+    doc["caps"] = json!({"hour": -1, "day": 40, "month": 900, "total": -1, "live": 3,
+                         "hourSum": -1, "daySum": "250.00", "monthSum": -1, "totalSum": -1, "isGroup": true});
+    let config =
+        routecap_core::formats::parse_value(&doc, "t.json", routecap_core::formats::Format::Ringba)
+            .unwrap();
+    let g = &config.groups[0];
+    assert_eq!(g.id, "TA234457e6f96945cfa312938d4e358015");
+    assert_eq!(
+        (
+            g.limits.daily,
+            g.limits.monthly,
+            g.limits.concurrency,
+            g.limits.hourly
+        ),
+        (Some(40), Some(900), Some(3), None)
+    );
+    assert_eq!(g.limits.daily_revenue.unwrap().to_string(), "250.00");
+    doc["caps"]["day"] = json!(-5);
+    let err =
+        routecap_core::formats::parse_value(&doc, "t.json", routecap_core::formats::Format::Ringba)
+            .unwrap_err();
+    assert_eq!(err.path(), "caps.day");
 }

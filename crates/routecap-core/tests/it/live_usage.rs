@@ -30,19 +30,32 @@ fn an_import_replaces_the_same_windows_counts_and_leaves_other_kinds() {
     for c in ["c1", "c2", "c3"] {
         assert_eq!(e.connect(c, "a", t), Ok(ConnectOutcome::Connected));
     }
-    e.convert("c1", routecap_core::money::Money(1250), t).unwrap();
+    e.convert("c1", routecap_core::money::Money(1250), t)
+        .unwrap();
     let t2 = at("2026-11-23T10:30:00Z");
     e.import_usage_json(t2, &json!({"a": {"daily": 7, "live": 1}}), "u")
         .unwrap();
-    assert_eq!(count(&e, t2, "a", "daily"), 7, "the platform's truth for today");
+    assert_eq!(
+        count(&e, t2, "a", "daily"),
+        7,
+        "the platform's truth for today"
+    );
     assert_eq!(count(&e, t2, "a", "hourly"), 3, "not imported: kept");
     assert_eq!(count(&e, t2, "a", "total"), 3);
-    assert_eq!(used(&e, t2, "a", "daily_revenue"), UsageAmount::Money("12.50".into()));
+    assert_eq!(
+        used(&e, t2, "a", "daily_revenue"),
+        UsageAmount::Money("12.50".into())
+    );
     // live = routecap's 3 connected calls + 1 imported
     assert_eq!(count(&e, t2, "a", "concurrency"), 4 - 1 + 1 - 0);
-    assert_eq!(count(&e, t2, "g", "daily"), 3, "the group keeps its own count");
+    assert_eq!(
+        count(&e, t2, "g", "daily"),
+        3,
+        "the group keeps its own count"
+    );
     // a later import replaces the imported live calls, not routecap's
-    e.import_usage_json(t2, &json!({"a": {"live": 0}}), "u").unwrap();
+    e.import_usage_json(t2, &json!({"a": {"live": 0}}), "u")
+        .unwrap();
     assert_eq!(count(&e, t2, "a", "concurrency"), 3);
     e.end("c1", t2).unwrap();
     assert_eq!(count(&e, t2, "a", "concurrency"), 2);
@@ -51,7 +64,8 @@ fn an_import_replaces_the_same_windows_counts_and_leaves_other_kinds() {
     assert_eq!(count(&e, t2, "a", "daily"), 8);
     // an import for the next day: today's slot is replaced by tomorrow's
     let t3 = at("2026-11-24T01:00:00Z");
-    e.import_usage_json(t3, &json!({"a": {"daily": 2}}), "u").unwrap();
+    e.import_usage_json(t3, &json!({"a": {"daily": 2}}), "u")
+        .unwrap();
     assert_eq!(count(&e, t3, "a", "daily"), 2);
     assert_eq!(count(&e, t3, "a", "hourly"), 0, "another hour");
 }
@@ -60,10 +74,17 @@ fn an_import_replaces_the_same_windows_counts_and_leaves_other_kinds() {
 fn group_usage_and_revenue_import() {
     let mut e = engine(doc());
     let t = at("2026-11-23T10:00:00Z");
-    e.import_usage_json(t, &json!({"g": {"daily": 19}, "a": {"daily_revenue": "49.99"}}), "u")
-        .unwrap();
+    e.import_usage_json(
+        t,
+        &json!({"g": {"daily": 19}, "a": {"daily_revenue": "49.99"}}),
+        "u",
+    )
+    .unwrap();
     assert_eq!(count(&e, t, "g", "daily"), 19);
-    assert_eq!(used(&e, t, "a", "daily_revenue"), UsageAmount::Money("49.99".into()));
+    assert_eq!(
+        used(&e, t, "a", "daily_revenue"),
+        UsageAmount::Money("49.99".into())
+    );
     assert_eq!(e.connect("c1", "b", t), Ok(ConnectOutcome::Connected));
     match e.connect("c2", "b", t).unwrap() {
         ConnectOutcome::Refused(r) => assert_eq!(r[0].code_string(), "group_daily_cap"),
@@ -92,7 +113,10 @@ fn ringba_counts_response_and_stats_by_lower_cased_id() {
          "schedule": {"monthlyCap": 100, "allTimeCap": 1000, "dailyCap": 50}}
     ]}));
     let t = at("2026-11-23T10:00:00Z");
-    assert_eq!(e.connect("c1", "TA2f6961e921ef4b92b7304dd76db8336f", t), Ok(ConnectOutcome::Connected));
+    assert_eq!(
+        e.connect("c1", "TA2f6961e921ef4b92b7304dd76db8336f", t),
+        Ok(ConnectOutcome::Connected)
+    );
     e.import_usage_json(t, &counts, "counts.json").unwrap();
     let id = "TA2f6961e921ef4b92b7304dd76db8336f";
     assert_eq!(count(&e, t, id, "total"), 10);
@@ -125,14 +149,20 @@ fn replay_style_config_event_takes_any_shape() {
     let mut e = engine(doc());
     let t = at("2026-11-23T10:00:00Z");
     assert_eq!(e.connect("c1", "a", t), Ok(ConnectOutcome::Connected));
-    let retreaver = json!({"targets": [{"target": {"id": "a", "caps": [{"type": "Daily", "cap": 1}]}}]});
+    let retreaver =
+        json!({"targets": [{"target": {"id": "a", "caps": [{"type": "Daily", "cap": 1}]}}]});
     let dropped = e.update_document(&retreaver, "config", None).unwrap();
     assert_eq!(dropped.targets, vec!["b".to_string()]);
     assert_eq!(count(&e, t, "a", "daily"), 1);
     assert!(!e.check(t)[0].eligible);
     // patches now follow the Retreaver shape
-    e.patch(OwnerKind::Target, "a", &json!({"target": {"daily_cap_attributes": {"cap": 2}}}), "p")
-        .unwrap();
+    e.patch(
+        OwnerKind::Target,
+        "a",
+        &json!({"target": {"daily_cap_attributes": {"cap": 2}}}),
+        "p",
+    )
+    .unwrap();
     assert!(e.check(t)[0].eligible);
 }
 
@@ -311,9 +341,11 @@ proptest! {
 
 #[test]
 fn an_engine_built_from_config_alone_still_imports_usage() {
-    let config = routecap_core::formats::parse_config(doc().to_string().as_bytes(), "t", None).unwrap();
+    let config =
+        routecap_core::formats::parse_config(doc().to_string().as_bytes(), "t", None).unwrap();
     let mut e = Engine::new(config);
     let t = at("2026-11-23T10:00:00Z");
-    e.import_usage_json(t, &json!({"b": {"daily": 5}}), "u").unwrap();
+    e.import_usage_json(t, &json!({"b": {"daily": 5}}), "u")
+        .unwrap();
     assert!(!e.check(t)[1].eligible);
 }

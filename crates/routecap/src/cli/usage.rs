@@ -88,7 +88,15 @@ fn human(view: &UsageView) -> String {
         "usage at {}\n\n{}",
         view.at,
         table(
-            &["OWNER", "KIND", "LIVE+RESERVED", "CAP", "USED", "LIMIT", "WINDOW"],
+            &[
+                "OWNER",
+                "KIND",
+                "LIVE+RESERVED",
+                "CAP",
+                "USED",
+                "LIMIT",
+                "WINDOW"
+            ],
             &rows
         )
     )

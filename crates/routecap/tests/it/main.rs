@@ -3,6 +3,7 @@
 
 mod cli_decisions;
 mod cli_hours;
+mod cli_live;
 mod cli_support;
 mod cli_zones;
 mod engine_api;
