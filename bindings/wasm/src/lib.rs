@@ -21,6 +21,7 @@ mod golden;
 mod time;
 
 use routecap_core::engine::{Engine as Core, EngineError};
+#[cfg(feature = "live")]
 use routecap_core::formats::live::OwnerKind;
 use routecap_core::formats::Format;
 use routecap_core::lifecycle::ConnectOutcome;
@@ -45,6 +46,7 @@ pub struct Engine {
 }
 
 /// `"target"` or `"group"`.
+#[cfg(feature = "live")]
 fn owner_kind(kind: &str) -> Result<OwnerKind, JsValue> {
     match kind {
         "target" => Ok(OwnerKind::Target),
@@ -79,12 +81,23 @@ impl Engine {
             })?),
         };
         let text = convert::config_text(&config)?;
-        // the document is kept so that targets and groups can be patched
-        let core =
-            Core::parse(text.as_bytes(), CONFIG_NAME, format).map_err(|e| config_error(&e))?;
-        Ok(Engine { core })
+        // with live changes, the document is kept so that targets and
+        // groups can be patched
+        #[cfg(feature = "live")]
+        let core = Core::parse(text.as_bytes(), CONFIG_NAME, format);
+        #[cfg(not(feature = "live"))]
+        let core = routecap_core::formats::parse_config(text.as_bytes(), CONFIG_NAME, format)
+            .map(Core::new);
+        Ok(Engine {
+            core: core.map_err(|e| config_error(&e))?,
+        })
     }
+}
 
+/// Live changes (feature `live`).
+#[cfg(feature = "live")]
+#[wasm_bindgen]
+impl Engine {
     /// Replace the whole config (any shape, JSON string or object),
     /// keeping counters, live calls and reservations by id: `{targets,
     /// groups, calls}` that were dropped. On error nothing changes.
@@ -133,7 +146,10 @@ impl Engine {
             .import_usage_json(instant("at", at)?, &doc, "usage")
             .map_err(fail)
     }
+}
 
+#[wasm_bindgen]
+impl Engine {
     /// Eligibility of every candidate at `at` (RFC 3339): `routecap check --json`.
     #[wasm_bindgen(unchecked_return_type = "CheckResult")]
     pub fn check(&self, at: &str) -> Result<JsValue, JsValue> {
