@@ -89,20 +89,6 @@ export interface GroupSummary {
   limits: Limits;
 }
 
-export interface UsageRow {
-  id: string;
-  kind: "target" | "group";
-  hourly: number;
-  daily: number;
-  monthly: number;
-  total: number;
-  live: number;
-  hourly_revenue: string;
-  daily_revenue: string;
-  monthly_revenue: string;
-  total_revenue: string;
-}
-
 /** An amount in a usage view: calls as a number, money as a decimal string. */
 export type UsageAmount = number | string;
 

@@ -393,3 +393,63 @@ fn ringba_group_caps_come_from_the_group_caps_entry() {
             .unwrap_err();
     assert_eq!(err.path(), "caps.day");
 }
+
+mod failed_changes {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Field names: known and unknown; values: right and wrong types.
+    fn field() -> impl Strategy<Value = (String, serde_json::Value)> {
+        let names = prop_oneof![
+            Just("caps"),
+            Just("paused"),
+            Just("hours"),
+            Just("priority"),
+            Just("weight"),
+            Just("time_zone"),
+            Just("trigger"),
+            Just("id"),
+            Just("usage"),
+            Just("colour")
+        ];
+        let values = prop_oneof![
+            Just(json!(true)),
+            Just(json!(-1)),
+            Just(json!(2)),
+            Just(json!("x")),
+            Just(json!({"daily": 1})),
+            Just(json!({"daily": "x"})),
+            Just(json!([{"day": 9}])),
+            Just(json!("America/New_York")),
+            Just(json!(null)),
+            Just(json!("convert"))
+        ];
+        (names, values).prop_map(|(n, v)| (n.to_string(), v))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Any patch either applies or leaves config and state as they were.
+        #[test]
+        fn a_failed_patch_changes_nothing(fields in proptest::collection::vec(field(), 0..4), target in 0usize..3) {
+            let mut e = engine(base());
+            let t = at(T0);
+            prop_assert!(connects(&mut e, "c1", "a", t));
+            prop_assert!(e.reserve("r1", "b", 60, t).is_ok());
+            let (snap, config) = (e.snapshot(), e.config().clone());
+            let patch: serde_json::Map<String, serde_json::Value> = fields.into_iter().collect();
+            let name = ["a", "b", "zz"][target];
+            match e.patch(OwnerKind::Target, name, &serde_json::Value::Object(patch), "p") {
+                Ok(dropped) => {
+                    prop_assert!(dropped.is_empty());
+                    prop_assert_eq!(e.state().call_count(), 2);
+                }
+                Err(_) => {
+                    prop_assert_eq!(e.snapshot(), snap);
+                    prop_assert_eq!(&**e.config(), &*config);
+                }
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod cli_live;
 mod cli_support;
 mod cli_zones;
 mod engine_api;
+mod engine_live;
 mod engine_route;
 mod engine_stress;
 mod engine_support;
