@@ -146,6 +146,12 @@ impl Engine {
             .import_usage_json(instant("at", at)?, &doc, "usage")
             .map_err(fail)
     }
+
+    /// The exact text `routecap usage CONFIG --at AT --json` prints.
+    #[wasm_bindgen(js_name = usageJson)]
+    pub fn usage_json(&self, at: &str) -> Result<String, JsValue> {
+        Ok(cli_text(&self.core.usage_view(instant("at", at)?)))
+    }
 }
 
 #[wasm_bindgen]
@@ -295,12 +301,6 @@ impl Engine {
     #[wasm_bindgen(unchecked_return_type = "UsageView")]
     pub fn usage(&self, at: &str) -> Result<JsValue, JsValue> {
         to_js(&self.core.usage_view(instant("at", at)?))
-    }
-
-    /// The exact text `routecap usage CONFIG --at AT --json` prints.
-    #[wasm_bindgen(js_name = usageJson)]
-    pub fn usage_json(&self, at: &str) -> Result<String, JsValue> {
-        Ok(cli_text(&self.core.usage_view(instant("at", at)?)))
     }
 
     /// Weekly hours heatmap of a target or group: 7 local days from

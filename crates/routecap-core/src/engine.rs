@@ -311,16 +311,13 @@ impl Engine {
         &self.state
     }
 
-    /// Index of the target with this id (for Retreaver, also its `tid`).
+    /// Index of the target with this id (see [`Engine::resolve`] for
+    /// other names of a target).
     pub fn target_index(&self, id: &str) -> Result<usize, EngineError> {
-        if let Some(&i) = self.target_ids.get(id) {
-            return Ok(i);
-        }
-        let id = self.resolve(OwnerKind::Target, id)?;
         self.target_ids
-            .get(&id)
+            .get(id)
             .copied()
-            .ok_or(EngineError::UnknownTarget(id))
+            .ok_or_else(|| EngineError::UnknownTarget(id.to_string()))
     }
 
     /// Index of the group with this id.

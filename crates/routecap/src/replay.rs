@@ -131,8 +131,11 @@ impl<'c> Replayer<'c> {
             }
             "connect" | "reserve" => {
                 let call = str_field("call")?;
-                let target = str_field("target")?;
-                self.engine.target_index(target).map_err(field_error)?;
+                // a Retreaver target may be named by its tid
+                let target = &self
+                    .engine
+                    .resolve(OwnerKind::Target, str_field("target")?)
+                    .map_err(field_error)?;
                 let outcome = if kind == "connect" {
                     self.engine.connect(call, target, at)
                 } else {
