@@ -537,119 +537,114 @@ pub struct UsageView {
 /// The usage view of every owner at `at`.
 pub fn usage_view(config: &Config, ledger: &crate::counters::Ledger, at: Instant) -> UsageView {
     use crate::caps::Period;
-    let owners = (0..config.targets.len())
+    let mut owners = Vec::with_capacity(config.targets.len() + config.groups.len());
+    let all = (0..config.targets.len())
         .map(CandidateRef::Target)
-        .chain((0..config.groups.len()).map(CandidateRef::Group))
-        .map(|owner| {
-            let (limits, matrix, zone) = match owner {
-                CandidateRef::Target(t) => {
-                    let t = &config.targets[t];
-                    (&t.limits, &t.concurrency_matrix, &t.zone)
-                }
-                CandidateRef::Group(g) => {
-                    let g = &config.groups[g];
-                    (&g.limits, &g.concurrency_matrix, &g.zone)
-                }
-            };
-            let (counters, reserved) = ledger.counters(owner, at);
-            let live = counters.live();
-            let u = ledger.usage(config, owner, at);
-            let mut caps = Vec::new();
-            let bounds = |p: Period| {
-                let w = crate::window::window(zone, p, at);
-                (Some(instant(w.start)), Some(instant(w.end)))
-            };
-            let periods = [
-                (
-                    Period::Hour,
-                    "hourly",
-                    u.hourly,
-                    "hourly_revenue",
-                    u.hourly_revenue,
-                ),
-                (
-                    Period::Day,
-                    "daily",
-                    u.daily,
-                    "daily_revenue",
-                    u.daily_revenue,
-                ),
-                (
-                    Period::Month,
-                    "monthly",
-                    u.monthly,
-                    "monthly_revenue",
-                    u.monthly_revenue,
-                ),
-            ];
-            for &(p, name, used, _, _) in &periods {
-                if let Some(l) = limits.count(p) {
-                    let (window_start, window_end) = bounds(p);
-                    caps.push(CapUsage {
-                        cap: name,
-                        used: UsageAmount::Count(used),
-                        limit: UsageAmount::Count(l),
-                        window_start,
-                        window_end,
-                    });
-                }
+        .chain((0..config.groups.len()).map(CandidateRef::Group));
+    for owner in all {
+        let (limits, matrix, zone) = match owner {
+            CandidateRef::Target(t) => {
+                let t = &config.targets[t];
+                (&t.limits, &t.concurrency_matrix, &t.zone)
             }
-            if let Some(l) = limits.total {
-                caps.push(CapUsage {
-                    cap: "total",
-                    used: UsageAmount::Count(u.total),
-                    limit: UsageAmount::Count(l),
-                    window_start: None,
-                    window_end: None,
-                });
+            CandidateRef::Group(g) => {
+                let g = &config.groups[g];
+                (&g.limits, &g.concurrency_matrix, &g.zone)
             }
-            for &(p, _, _, name, used) in &periods {
-                if let Some(l) = limits.revenue(p) {
-                    let (window_start, window_end) = bounds(p);
-                    caps.push(CapUsage {
-                        cap: name,
-                        used: UsageAmount::Money(used.to_string()),
-                        limit: UsageAmount::Money(l.to_string()),
-                        window_start,
-                        window_end,
-                    });
-                }
+        };
+        let (counters, reserved) = ledger.counters(owner, at);
+        let u = ledger.usage(config, owner, at);
+        let concurrency = match matrix {
+            Some(m) => {
+                use chrono::{Datelike, Timelike};
+                let local = zone.local(at);
+                m.limit(local.weekday().num_days_from_sunday(), local.hour())
             }
-            if let Some(l) = limits.total_revenue {
-                caps.push(CapUsage {
-                    cap: "total_revenue",
-                    used: UsageAmount::Money(u.total_revenue.to_string()),
-                    limit: UsageAmount::Money(l.to_string()),
-                    window_start: None,
-                    window_end: None,
-                });
-            }
-            let concurrency = match matrix {
-                Some(m) => {
-                    use chrono::{Datelike, Timelike};
-                    let local = zone.local(at);
-                    m.limit(local.weekday().num_days_from_sunday(), local.hour())
-                }
-                None => limits.concurrency,
-            };
-            if let Some(l) = concurrency {
-                caps.push(CapUsage {
-                    cap: "concurrency",
-                    used: UsageAmount::Count(u.live),
-                    limit: UsageAmount::Count(l),
-                    window_start: None,
-                    window_end: None,
-                });
-            }
-            OwnerUsage {
-                id: candidate_id(config, owner).to_string(),
-                kind: candidate_kind(owner),
-                live,
-                reserved,
-                caps,
-            }
-        })
-        .collect();
+            None => limits.concurrency,
+        };
+        let count = |n: Option<u64>| n.map(UsageAmount::Count);
+        let money = |m: Option<crate::money::Money>| m.map(|m| UsageAmount::Money(m.to_string()));
+        let rows: [(
+            &'static str,
+            Option<Period>,
+            UsageAmount,
+            Option<UsageAmount>,
+        ); 9] = [
+            (
+                "hourly",
+                Some(Period::Hour),
+                UsageAmount::Count(u.hourly),
+                count(limits.hourly),
+            ),
+            (
+                "daily",
+                Some(Period::Day),
+                UsageAmount::Count(u.daily),
+                count(limits.daily),
+            ),
+            (
+                "monthly",
+                Some(Period::Month),
+                UsageAmount::Count(u.monthly),
+                count(limits.monthly),
+            ),
+            (
+                "total",
+                None,
+                UsageAmount::Count(u.total),
+                count(limits.total),
+            ),
+            (
+                "hourly_revenue",
+                Some(Period::Hour),
+                UsageAmount::Money(u.hourly_revenue.to_string()),
+                money(limits.hourly_revenue),
+            ),
+            (
+                "daily_revenue",
+                Some(Period::Day),
+                UsageAmount::Money(u.daily_revenue.to_string()),
+                money(limits.daily_revenue),
+            ),
+            (
+                "monthly_revenue",
+                Some(Period::Month),
+                UsageAmount::Money(u.monthly_revenue.to_string()),
+                money(limits.monthly_revenue),
+            ),
+            (
+                "total_revenue",
+                None,
+                UsageAmount::Money(u.total_revenue.to_string()),
+                money(limits.total_revenue),
+            ),
+            (
+                "concurrency",
+                None,
+                UsageAmount::Count(u.live),
+                count(concurrency),
+            ),
+        ];
+        let mut caps = Vec::new();
+        for (cap, period, used, limit) in rows {
+            let Some(limit) = limit else { continue };
+            let w = period.map(|p| crate::window::window(zone, p, at));
+            caps.push(CapUsage {
+                cap,
+                used,
+                limit,
+                window_start: w.as_ref().map(|w| instant(w.start)),
+                window_end: w.as_ref().map(|w| instant(w.end)),
+            });
+        }
+        owners.push(OwnerUsage {
+            id: candidate_id(config, owner).to_string(),
+            kind: candidate_kind(owner),
+            live: counters.live(),
+            reserved,
+            caps,
+        });
+    }
     UsageView {
         at: instant(at),
         owners,

@@ -288,38 +288,31 @@ impl State {
         let mut dropped = Dropped::default();
         let mut state = State::new(config);
         let mut seen = BTreeSet::new();
-        let mut seen_ids = BTreeSet::new();
+        // duplicates of dropped ids are not checked: they are dropped anyway
         for o in &snap.targets {
-            if !seen_ids.insert(o.id.as_str()) {
-                return Err(SnapshotError::DuplicateTarget(o.id.clone()));
-            }
             let counters = restore_owner(o)?;
             let Some(i) = config.target_index(&o.id) else {
                 dropped.targets.push(o.id.clone());
                 continue;
             };
-            seen.insert(CandidateRef::Target(i));
+            if !seen.insert(CandidateRef::Target(i)) {
+                return Err(SnapshotError::DuplicateTarget(o.id.clone()));
+            }
             state.ledger.set(CandidateRef::Target(i), counters);
         }
-        seen_ids.clear();
         for o in &snap.groups {
-            if !seen_ids.insert(o.id.as_str()) {
-                return Err(SnapshotError::DuplicateGroup(o.id.clone()));
-            }
             let counters = restore_owner(o)?;
             let Some(i) = config.group_index(&o.id) else {
                 dropped.groups.push(o.id.clone());
                 continue;
             };
-            seen.insert(CandidateRef::Group(i));
+            if !seen.insert(CandidateRef::Group(i)) {
+                return Err(SnapshotError::DuplicateGroup(o.id.clone()));
+            }
             state.ledger.set(CandidateRef::Group(i), counters);
         }
-        let mut call_ids = BTreeSet::new();
         for c in &snap.calls {
             let field = |k: &str| format!("call {:?} {k}", c.call);
-            if !call_ids.insert(c.call.as_str()) {
-                return Err(SnapshotError::DuplicateCall(c.call.clone()));
-            }
             let Some(target) = config.target_index(&c.target) else {
                 dropped.calls.push(c.call.clone());
                 continue;
