@@ -50,6 +50,16 @@ impl Engine {
         Ok(Engine::wrap(Core::restore(config, snapshot)?))
     }
 
+    /// An engine continuing from a snapshot taken with this config or an
+    /// earlier one: what still has an id is restored, the rest reported.
+    pub fn restore_report(
+        config: impl Into<Arc<Config>>,
+        snapshot: &Snapshot,
+    ) -> Result<(Engine, Dropped), EngineError> {
+        let (core, dropped) = Core::restore_report(config, snapshot)?;
+        Ok((Engine::wrap(core), dropped))
+    }
+
     fn wrap(core: Core) -> Engine {
         Engine {
             core: RwLock::new(core),
