@@ -113,6 +113,9 @@
 //!   and reported (`dropped`). A call connected to a removed target stays
 //!   known: its `end` is accepted and releases nothing, its `convert` is an
 //!   error (`was on a target removed from the config`).
+//! - **Zones**: counters keep the windows they were counted in; a changed
+//!   time zone reads them in its own windows, so a count whose window no
+//!   longer lines up reads 0 there (totals and live calls are kept).
 //! - **Groups**: a group's live count is its imported live calls plus the
 //!   live calls of its current members, so a membership change moves live
 //!   calls with the members; its window and total counts are history and

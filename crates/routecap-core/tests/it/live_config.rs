@@ -453,3 +453,33 @@ mod failed_changes {
         }
     }
 }
+
+#[test]
+fn retreaver_group_patch_keeps_the_group_counters() {
+    let doc = json!({
+        "targets": [{"target": {"id": 1, "caps": []}}, {"target": {"id": 2}}],
+        "target_groups": [{"target_group": {"id": 9, "target_ids": [1, 2],
+            "caps": [{"type": "Daily", "cap": 1, "filled": 0}]}}]
+    });
+    let mut e = engine(doc);
+    let t = at(T0);
+    assert!(connects(&mut e, "c1", "1", t));
+    assert!(!connects(&mut e, "c2", "2", t), "group daily 1 reached");
+    e.patch(
+        OwnerKind::Group,
+        "9",
+        &json!({"target_group": {"daily_cap_attributes": {"cap": 2}}}),
+        "p",
+    )
+    .unwrap();
+    assert_eq!(count(&e, t, "9", "daily"), 1);
+    assert!(connects(&mut e, "c2", "2", t));
+    let err = e
+        .patch(OwnerKind::Group, "9", &json!({"paused": true}), "p")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is not a field a retreaver group patch can change"),
+        "{err}"
+    );
+}
