@@ -181,6 +181,27 @@ function renderEligibility() {
   return res;
 }
 
+// ------------------------------------------------------------------- usage
+
+// Every cap of every target and group at the instant (`routecap usage --json`).
+function renderUsage() {
+  const view = app.engine.usage(time.iso(app.at));
+  const rows = [];
+  for (const o of view.owners) {
+    o.caps.forEach((c, i) => {
+      const window = c.window_start ? `${c.window_start} .. ${c.window_end}` : '—';
+      rows.push(h('tr', { 'data-id': o.id, 'data-cap': c.cap },
+        h('td', { class: 'id' }, i === 0 ? o.id : ''),
+        h('td', {}, i === 0 ? o.kind : ''),
+        h('td', {}, c.cap),
+        h('td', { class: 'used' }, `${c.used} / ${c.limit}`),
+        h('td', { class: 'window' }, window)));
+    });
+  }
+  $('#usage-table tbody').replaceChildren(...rows);
+  $('#usage-summary').textContent = `at ${view.at}`;
+}
+
 // ------------------------------------------------------------------- hours
 
 function renderHours() {
@@ -364,6 +385,7 @@ function refresh() {
   if (!app.engine) return;
   try {
     renderEligibility();
+    renderUsage();
     renderHours();
   } catch (err) {
     $('#elig-summary').textContent = `Error: ${err.message}`;

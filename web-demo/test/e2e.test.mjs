@@ -104,8 +104,16 @@ test('the week slider moves the instant and the table follows', async () => {
   await page.waitForFunction(() => document.querySelector('#elig-summary').textContent.includes('2026-11-23T15:00:00Z'));
   assert.equal(await page.getAttribute('#eligibility-table tr[data-id="ny-insurance"]', 'data-eligible'), 'true');
   assert.equal(await page.inputValue('#at-input'), '2026-11-23T15:00');
+  // the usage table follows too: a new day in New York, its daily count is 0
+  const daily = '#usage-table tr[data-id="ny-insurance"][data-cap="daily"] td.used';
+  await page.waitForFunction(() => document.querySelector('#usage-summary').textContent.includes('2026-11-23T15:00:00Z'));
+  assert.equal(await page.textContent(daily), '0 / 40');
+  assert.equal(await page.textContent('#usage-table tr[data-id="ny-insurance"][data-cap="daily"] td.window'),
+    '2026-11-23T05:00:00Z .. 2026-11-24T05:00:00Z');
   await setInstant('2026-11-22T15:00');
   await page.waitForFunction(() => document.querySelector('#elig-summary').textContent.includes('2026-11-22T15:00:00Z'));
+  await page.waitForFunction(() => document.querySelector('#usage-summary').textContent.includes('2026-11-22T15:00:00Z'));
+  assert.equal(await page.textContent(daily), '12 / 40', 'the imported usage of 22 Nov');
 });
 
 test('hours heatmap: 7×24 cells in both zones, Monday 09-17 New York = 14-22 UTC', async () => {

@@ -49,6 +49,23 @@ pub fn config_text(config: &JsValue) -> Result<String, JsValue> {
         })
 }
 
+/// A JSON string or JS object as a JSON value; `what` names it in errors.
+#[cfg(feature = "live")]
+pub fn json_value(what: &str, v: &JsValue) -> Result<serde_json::Value, JsValue> {
+    let text = match v.as_string() {
+        Some(s) => s,
+        None => JSON::stringify(v)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| {
+                error(&format!(
+                    "{what} must be a JSON string or a JSON-serialisable object"
+                ))
+            })?,
+    };
+    serde_json::from_str(&text).map_err(|e| error(&format!("{what}: invalid JSON: {e}")))
+}
+
 /// Parse an RFC 3339 instant named `what` (`at`), refusing 1970..2100
 /// outsiders: the CLI's wording for `--at`.
 pub fn instant(what: &str, text: &str) -> Result<Instant, JsValue> {

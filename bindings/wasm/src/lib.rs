@@ -21,7 +21,9 @@ mod golden;
 mod time;
 
 use routecap_core::engine::{Engine as Core, EngineError};
-use routecap_core::formats::{self, Format};
+#[cfg(feature = "live")]
+use routecap_core::formats::live::OwnerKind;
+use routecap_core::formats::Format;
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::render::{self, OutcomeView, ZoneRow};
 use routecap_core::snapshot::Snapshot;
@@ -41,6 +43,18 @@ const TS_TYPES: &str = include_str!("types.d.ts");
 #[wasm_bindgen]
 pub struct Engine {
     core: Core,
+}
+
+/// `"target"` or `"group"`.
+#[cfg(feature = "live")]
+fn owner_kind(kind: &str) -> Result<OwnerKind, JsValue> {
+    match kind {
+        "target" => Ok(OwnerKind::Target),
+        "group" => Ok(OwnerKind::Group),
+        _ => Err(error(&format!(
+            "kind: {kind:?} is not \"target\" or \"group\""
+        ))),
+    }
 }
 
 /// An engine error as a JS `Error` with the CLI's message.
@@ -67,13 +81,81 @@ impl Engine {
             })?),
         };
         let text = convert::config_text(&config)?;
-        let config = formats::parse_config(text.as_bytes(), CONFIG_NAME, format)
-            .map_err(|e| config_error(&e))?;
+        // with live changes, the document is kept so that targets and
+        // groups can be patched
+        #[cfg(feature = "live")]
+        let core = Core::parse(text.as_bytes(), CONFIG_NAME, format);
+        #[cfg(not(feature = "live"))]
+        let core = routecap_core::formats::parse_config(text.as_bytes(), CONFIG_NAME, format)
+            .map(Core::new);
         Ok(Engine {
-            core: Core::new(config),
+            core: core.map_err(|e| config_error(&e))?,
         })
     }
+}
 
+/// Live changes (feature `live`).
+#[cfg(feature = "live")]
+#[wasm_bindgen]
+impl Engine {
+    /// Replace the whole config (any shape, JSON string or object),
+    /// keeping counters, live calls and reservations by id: `{targets,
+    /// groups, calls}` that were dropped. On error nothing changes.
+    #[wasm_bindgen(unchecked_return_type = "Dropped")]
+    pub fn update(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "object | string")] config: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let doc = convert::json_value("config", &config)?;
+        to_js(
+            &self
+                .core
+                .update_document(&doc, CONFIG_NAME, None)
+                .map_err(fail)?,
+        )
+    }
+
+    /// Patch one target (`kind` = `"target"`) or group (`"group"`) in the
+    /// config's own shape; what was dropped. On error nothing changes.
+    #[wasm_bindgen(unchecked_return_type = "Dropped")]
+    pub fn patch(
+        &mut self,
+        kind: &str,
+        id: &str,
+        #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let doc = convert::json_value("patch", &patch)?;
+        to_js(
+            &self
+                .core
+                .patch(owner_kind(kind)?, id, &doc, "patch")
+                .map_err(fail)?,
+        )
+    }
+
+    /// Merge a usage import taken at `at` (native `{"id": {"daily": 3}}`,
+    /// Retreaver targets or Ringba `stats`): all or nothing.
+    #[wasm_bindgen(js_name = importUsage)]
+    pub fn import_usage(
+        &mut self,
+        at: &str,
+        #[wasm_bindgen(unchecked_param_type = "object | string")] usage: JsValue,
+    ) -> Result<(), JsValue> {
+        let doc = convert::json_value("usage", &usage)?;
+        self.core
+            .import_usage_json(instant("at", at)?, &doc, "usage")
+            .map_err(fail)
+    }
+
+    /// The exact text `routecap usage CONFIG --at AT --json` prints.
+    #[wasm_bindgen(js_name = usageJson)]
+    pub fn usage_json(&self, at: &str) -> Result<String, JsValue> {
+        Ok(cli_text(&self.core.usage_view(instant("at", at)?)))
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
     /// Eligibility of every candidate at `at` (RFC 3339): `routecap check --json`.
     #[wasm_bindgen(unchecked_return_type = "CheckResult")]
     pub fn check(&self, at: &str) -> Result<JsValue, JsValue> {
@@ -231,11 +313,11 @@ impl Engine {
         to_js(&self.core.groups())
     }
 
-    /// Usage of every target and group as caps see it at `at` (counts,
-    /// live calls, revenue sums of the windows containing `at`).
-    #[wasm_bindgen(unchecked_return_type = "UsageRow[]")]
+    /// Every cap of every target and group at `at`, with window bounds:
+    /// `routecap usage --json`.
+    #[wasm_bindgen(unchecked_return_type = "UsageView")]
     pub fn usage(&self, at: &str) -> Result<JsValue, JsValue> {
-        to_js(&self.core.usage(instant("at", at)?))
+        to_js(&self.core.usage_view(instant("at", at)?))
     }
 
     /// Weekly hours heatmap of a target or group: 7 local days from

@@ -89,18 +89,36 @@ export interface GroupSummary {
   limits: Limits;
 }
 
-export interface UsageRow {
+/** An amount in a usage view: calls as a number, money as a decimal string. */
+export type UsageAmount = number | string;
+
+export interface CapUsage {
+  cap: "hourly" | "daily" | "monthly" | "total" | "hourly_revenue" | "daily_revenue" | "monthly_revenue" | "total_revenue" | "concurrency";
+  used: UsageAmount;
+  limit: UsageAmount;
+  window_start?: string;
+  window_end?: string;
+}
+
+export interface OwnerUsage {
   id: string;
   kind: "target" | "group";
-  hourly: number;
-  daily: number;
-  monthly: number;
-  total: number;
   live: number;
-  hourly_revenue: string;
-  daily_revenue: string;
-  monthly_revenue: string;
-  total_revenue: string;
+  reserved: number;
+  caps: CapUsage[];
+}
+
+/** `routecap usage --json`. */
+export interface UsageView {
+  at: string;
+  owners: OwnerUsage[];
+}
+
+/** What a config change dropped. */
+export interface Dropped {
+  targets: string[];
+  groups: string[];
+  calls: string[];
 }
 
 export interface HoursView {

@@ -17,6 +17,9 @@ const CONFIG = {
 };
 const T0 = '2026-11-22T10:00:00Z';
 const at = (min) => new Date(Date.parse(T0) + min * 60_000).toISOString().replace('.000Z', 'Z');
+// What counts against cap `cap` of owner `id` at `t` (`routecap usage --json`).
+const used = (engine, t, id, cap) =>
+  engine.usage(t).owners.find((o) => o.id === id).caps.find((c) => c.cap === cap).used;
 const reasonsOf = (engine, t, id) => engine.check(t).candidates.find((c) => c.id === id).reasons;
 
 test('connect counts, concurrency refuses with reasons, end releases, the hour rolls over', () => {
@@ -31,10 +34,11 @@ test('connect counts, concurrency refuses with reasons, end releases, the hour r
   // Two calls this hour: the hourly cap is reached until 11:00.
   assert.deepEqual(reasonsOf(e, at(5), 'a'), [{ code: 'hourly_cap', used: 2, limit: 2, until: '2026-11-22T11:00:00Z' }]);
   assert.deepEqual(reasonsOf(e, at(60), 'a'), []);
-  const u = e.usage(at(5)).find((r) => r.id === 'a');
-  assert.equal(u.hourly, 2);
-  assert.equal(u.total, 2);
-  assert.equal(e.usage(at(5)).find((r) => r.id === 'g').daily, 2, 'group counts its members');
+  assert.equal(used(e, at(5), 'a', 'hourly'), 2);
+  assert.equal(used(e, at(5), 'a', 'total'), 2);
+  assert.equal(used(e, at(5), 'g', 'daily'), 2, 'group counts its members');
+  const hourly = e.usage(at(5)).owners[0].caps[0];
+  assert.deepEqual(hourly, { cap: 'hourly', used: 2, limit: 2, window_start: '2026-11-22T10:00:00Z', window_end: '2026-11-22T11:00:00Z' });
 });
 
 test('a refused connect changes nothing', () => {
@@ -72,13 +76,12 @@ test('revenue trigger and exact revenue caps: 4.10 + 5.90 reaches 10.00 exactly'
   f.end('y', at(5));
   const r = reasonsOf(f, at(6), 'b');
   assert.deepEqual(r, [{ code: 'daily_revenue_cap', used: '10.00', limit: '10.00', until: '2026-11-23T00:00:00Z' }]);
-  const u = f.usage(at(6)).find((x) => x.id === 'b');
-  assert.equal(u.daily, 2, 'revenue > 0 counts each call');
-  assert.equal(u.daily_revenue, '10.00');
+  assert.equal(used(f, at(6), 'b', 'daily'), 2, 'revenue > 0 counts each call');
+  assert.equal(used(f, at(6), 'b', 'daily_revenue'), '10.00');
   // A zero-revenue conversion does not count under the revenue trigger.
   e.connect('z', 'b', at(0));
   e.convert('z', 0, at(1));
-  assert.equal(e.usage(at(2)).find((x) => x.id === 'b').daily, 0);
+  assert.equal(used(e, at(2), 'b', 'daily'), 0);
 });
 
 test('reserve holds capacity until it expires or is confirmed', () => {
@@ -90,7 +93,7 @@ test('reserve holds capacity until it expires or is confirmed', () => {
   const f = new Engine(CONFIG);
   f.reserve('r2', 'a', 300, at(0));
   assert.deepEqual(f.connect('r2', 'a', at(1)), { ok: true }, 'confirming its own reservation');
-  assert.equal(f.usage(at(1)).find((x) => x.id === 'a').hourly, 1, 'confirmed once, counted once');
+  assert.equal(used(f, at(1), 'a', 'hourly'), 1, 'confirmed once, counted once');
   assert.match(thrown(() => f.reserve('r3', 'a', 0, at(2))).message, /ttl of 0 s is invalid/);
 });
 
@@ -109,7 +112,7 @@ test('resetTarget clears the hard cap; resetGroup clears the group and its membe
     f.end(`c${i}`, at(i * 70 + 1));
   }
   assert.deepEqual(f.resetGroup('g'), { ok: true });
-  assert.equal(f.usage(at(300)).find((x) => x.id === 'a').total, 0);
+  assert.equal(used(f, at(300), 'a', 'total'), 0);
 });
 
 test('snapshot → restore (object or text) reproduces checks and later events', () => {
@@ -141,8 +144,8 @@ test('touch renews a lease; a call never ended frees its slot when the lease run
   assert.equal(e.connect('c2', 'a', at(9)).ok, false, 'the lease holds until 10:10 exclusive');
   assert.deepEqual(e.touch('c1', at(9)), { ok: true }, 'renewed until 10:19');
   assert.equal(e.connect('c2', 'a', at(18)).ok, false);
-  assert.equal(e.usage(at(18)).find((x) => x.id === 'a').live, 1);
-  assert.equal(e.usage(at(19)).find((x) => x.id === 'a').live, 0, 'lapsed at touch + lease');
+  assert.equal(e.usage(at(18)).owners.find((x) => x.id === 'a').live, 1);
+  assert.equal(e.usage(at(19)).owners.find((x) => x.id === 'a').live, 0, 'lapsed at touch + lease');
   assert.match(thrown(() => e.touch('c1', at(19))).message, /^call "c1": lease expired at 2026-11-22T10:19:00Z$/);
   assert.deepEqual(e.connect('c2', 'a', at(19)), { ok: true }, 'the slot is free again');
   // the late end is accepted and frees nothing more: c2 still holds the slot
@@ -161,4 +164,30 @@ test('cancel frees a reservation at once; a connected call cannot be cancelled',
   assert.equal(thrown(() => e.cancel('c1', at(2))).message, 'call "c1" is connected, not reserved: end it instead of cancelling');
   assert.equal(thrown(() => e.cancel('r1', at(2))).message, 'unknown call "r1"');
   assert.equal(JSON.stringify(e.snapshot()), before, 'errors change nothing');
+});
+
+test('live changes: patch a cap, pause, import usage, replace the config; usage matches the CLI', () => {
+  const e = new Engine(CONFIG);
+  e.connect('c1', 'a', at(0));
+  e.end('c1', at(1));
+  e.connect('c2', 'a', at(2));
+  e.end('c2', at(3));
+  assert.equal(e.connect('c3', 'a', at(4)).ok, false, 'hourly cap 2 reached');
+  // raising the hourly cap re-opens "a" at once, against the same counters
+  assert.deepEqual(e.patch('target', 'a', { caps: { hourly: 3, concurrency: 1, total: 3 } }), { targets: [], groups: [], calls: [] });
+  assert.equal(used(e, at(4), 'a', 'hourly'), 2);
+  assert.deepEqual(e.connect('c3', 'a', at(4)), { ok: true });
+  e.end('c3', at(5));
+  assert.match(thrown(() => e.patch('target', 'a', { colour: 'red' })).message, /patch\.colour: "red" is not a field/);
+  assert.match(thrown(() => e.patch('target', 'zz', { paused: true })).message, /unknown target "zz"/);
+  // a usage import replaces the hour's count
+  e.importUsage(at(6), { a: { hourly: 0 } });
+  assert.equal(used(e, at(6), 'a', 'hourly'), 0);
+  assert.equal(used(e, at(6), 'a', 'total'), 3, 'kinds not imported keep their counts');
+  assert.match(thrown(() => e.importUsage(at(6), { nobody: { daily: 1 } })).message, /unknown target or group "nobody"/);
+  // a whole new config: "b" is gone, "a" keeps its counters
+  const dropped = e.update({ targets: [{ id: 'a', caps: { total: 10 } }] });
+  assert.deepEqual(dropped, { targets: ['b'], groups: ['g'], calls: [] });
+  assert.equal(used(e, at(7), 'a', 'total'), 3);
+  assert.equal(e.usageJson(at(7)), JSON.stringify(e.usage(at(7)), null, 2) + '\n');
 });

@@ -4,7 +4,7 @@
 import init, {
   Engine, zones,
   type CheckResult, type RouteResult, type Reason, type ConnectResult,
-  type HoursGrid, type TargetSummary, type UsageRow, type ZoneRow, type Snapshot,
+  type HoursGrid, type TargetSummary, type UsageView, type ZoneRow, type Snapshot,
   type RouteManyResult, type ConfigError,
 } from '../pkg/routecap_wasm.js';
 
@@ -50,7 +50,8 @@ export async function typed(config: object, text: string): Promise<void> {
   a.restore(JSON.stringify(snap));
   const targets: TargetSummary[] = a.targets();
   const daily: number | null = targets[0].limits.daily;
-  const usage: UsageRow[] = a.usage(at);
+  const usage: UsageView = a.usage(at);
+  const firstCap: string | number | undefined = usage.owners[0]?.caps[0]?.used;
   const grid: HoursGrid = a.hoursGrid('t1', '2026-11-22', 'Europe/Paris');
   const share: number | null = grid.viewer.days[0].hours[0];
   const z: ZoneRow[] = zones(['Arizona']);
@@ -63,5 +64,5 @@ export async function typed(config: object, text: string): Promise<void> {
     const path: string = err.path;
     void path;
   }
-  void [eligible, local, members, until, text2, counts, daily, usage, share, kind, chances];
+  void [eligible, local, members, until, text2, counts, daily, usage, firstCap, share, kind, chances];
 }

@@ -107,6 +107,31 @@ pub struct Usage {
     pub total_revenue: Money,
 }
 
+/// A usage import for one owner: the platform's counts for the windows
+/// containing the import instant. `None` = the import does not mention that
+/// kind, which keeps routecap's own count.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportedUsage {
+    /// Calls in the current hour window.
+    pub hourly: Option<u64>,
+    /// Calls in the current day window.
+    pub daily: Option<u64>,
+    /// Calls in the current month window.
+    pub monthly: Option<u64>,
+    /// Calls since the last reset.
+    pub total: Option<u64>,
+    /// Live calls the platform sees now.
+    pub live: Option<u64>,
+    /// Revenue in the current hour window.
+    pub hourly_revenue: Option<Money>,
+    /// Revenue in the current day window.
+    pub daily_revenue: Option<Money>,
+    /// Revenue in the current month window.
+    pub monthly_revenue: Option<Money>,
+    /// Revenue since the last reset.
+    pub total_revenue: Option<Money>,
+}
+
 /// Which event counts a call toward count caps (Ringba `targetCallIncrement`,
 /// Retreaver cap trigger).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

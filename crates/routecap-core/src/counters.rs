@@ -66,7 +66,7 @@ use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
 
-use crate::caps::{Period, Usage};
+use crate::caps::{ImportedUsage, Period, Usage};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
 use crate::window::{window, window_start};
@@ -404,6 +404,73 @@ impl Counters {
         } else {
             self.live.saturating_sub(1)
         };
+    }
+
+    /// These counters under a new config: same counts, windows and imported
+    /// live calls; no own live calls and no holds (the new ledger leases and
+    /// holds them again by call id, so membership changes move them).
+    pub(crate) fn carried(&self) -> Counters {
+        Counters {
+            live: 0,
+            held: 0,
+            stamp: fresh_stamp(),
+            ..self.clone()
+        }
+    }
+
+    /// Replace the counts of the windows containing `at` (and the totals
+    /// and imported live calls, held until `live_until`) with the ones an
+    /// import names; kinds it leaves out keep theirs. A slot of an older
+    /// window is replaced by the import's window (other kinds there read 0);
+    /// a slot already past the import's window keeps its counts (the import
+    /// is older than what we know).
+    pub(crate) fn import(
+        &mut self,
+        zone: &Zone,
+        at: Instant,
+        u: &ImportedUsage,
+        live_until: Instant,
+    ) {
+        self.touch();
+        let periodic = [
+            (u.hourly, u.hourly_revenue),
+            (u.daily, u.daily_revenue),
+            (u.monthly, u.monthly_revenue),
+        ];
+        for (p, (count, revenue)) in Period::ALL.into_iter().zip(periodic) {
+            if count.is_none() && revenue.is_none() {
+                continue;
+            }
+            let (start, end) = window_secs(zone, p, at);
+            let s = &mut self.slots[period_index(p)];
+            if s.start == ANY || s.start < start {
+                *s = Slot {
+                    start,
+                    count: 0,
+                    revenue: Money::ZERO,
+                    end,
+                };
+            }
+            if s.start == start {
+                s.end = end;
+                if let Some(c) = count {
+                    s.count = c;
+                }
+                if let Some(r) = revenue {
+                    s.revenue = r;
+                }
+            }
+        }
+        if let Some(c) = u.total {
+            self.total = c;
+        }
+        if let Some(r) = u.total_revenue {
+            self.total_revenue = r;
+        }
+        if let Some(live) = u.live {
+            self.imported_live = live;
+            self.imported_until = Some(live_until);
+        }
     }
 
     fn reset_totals(&mut self) {
@@ -849,6 +916,47 @@ impl Ledger {
         };
         if let Some(s) = slot {
             *s = c;
+        }
+    }
+
+    /// A ledger for `new` (imported usage for every owner) whose owners
+    /// listed in `kept` (new owner, old counters, live calls) continue
+    /// from the old counters; call [`Ledger::restored`] when done.
+    pub(crate) fn carried_over(new: &Config, kept: &[(CandidateRef, &Counters)]) -> Ledger {
+        let mut ledger = Ledger::new(new);
+        for &(owner, c) in kept {
+            ledger.set(owner, c.carried());
+        }
+        ledger
+    }
+
+    /// Every lease not swept yet: expiry, call id and target index.
+    pub(crate) fn leases(&self) -> impl Iterator<Item = (Instant, &str, usize)> + '_ {
+        self.leases
+            .iter()
+            .map(|((until, call), &t)| (*until, call.as_str(), t))
+    }
+
+    /// [`Counters::import`] on one owner, in its own zone.
+    pub(crate) fn import(
+        &mut self,
+        config: &Config,
+        owner: CandidateRef,
+        at: Instant,
+        u: &ImportedUsage,
+    ) {
+        let until = after(at, config.call_lease());
+        match owner {
+            CandidateRef::Target(t) => {
+                if let Some(target) = config.targets.get(t) {
+                    self.with_target(t, |c| c.import(&target.zone, at, u, until));
+                }
+            }
+            CandidateRef::Group(g) => {
+                if let (Some(c), Some(group)) = (self.groups.get_mut(g), config.groups.get(g)) {
+                    c.import(&group.zone, at, u, until);
+                }
+            }
         }
     }
 

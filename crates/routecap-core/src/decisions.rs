@@ -119,7 +119,9 @@
 //!   member listed only in the group's embedded `targets` becomes a target.
 //! - Ringba `hoursOfOperation` is seven entries, Sunday first; `-1` is
 //!   unlimited; `targetGroupId` creates or extends a `separate` group with
-//!   that id; the get-target `caps` object repeats `schedule` and is ignored.
+//!   that id; the get-target `caps` object repeats `schedule` and is
+//!   ignored, unless it says `isGroup: true`: then it is the caps of the
+//!   target's group. A bare JSON array of Ringba targets is a Ringba export.
 //! - Shape detection: `as_of`/`groups` or native fields → routecap;
 //!   `stats`/`schedule`/`enabled`/`targetCallIncrement` → Ringba;
 //!   `target`/`target_group` wrappers, arrays, Retreaver fields → Retreaver;
@@ -134,3 +136,52 @@
 //!   `{"ok": true}` or `{"error": "..."}` (the lifecycle's words, e.g.
 //!   `call "c1": lease expired at …`, `unknown call "c1"`); any error line
 //!   makes the exit status 1, as for the other events.
+//!
+//! ## Live changes
+//!
+//! - **By id**: a config change (whole or a patch) keeps the counters,
+//!   live calls and reservations of every id still there; a new id starts
+//!   from its imported usage (at the new config's `as_of`, else anchored at
+//!   the next event); a removed id's counters and reservations are dropped
+//!   and reported (`dropped`). A call connected to a removed target stays
+//!   known: its `end` is accepted and releases nothing, its `convert` is an
+//!   error (`was on a target removed from the config`).
+//! - **Zones**: counters keep the windows they were counted in; a changed
+//!   time zone reads them in its own windows, so a count whose window no
+//!   longer lines up reads 0 there (totals and live calls are kept).
+//! - **Groups**: a group's live count is its imported live calls plus the
+//!   live calls of its current members, so a membership change moves live
+//!   calls with the members; its window and total counts are history and
+//!   stay as they are.
+//! - **Patches** are merged into the owner's object in the config's own
+//!   document and the whole document is parsed again, so every parsed field
+//!   is patchable and errors name the path (`update: targets[0].caps.daily`).
+//!   A patch may name only fields of that shape's target or group object
+//!   (an unknown one is an error listing the allowed ones); imported usage
+//!   (`usage`, `calls_in_progress`) is not patchable: use a usage import. A
+//!   patch cannot change an id. Retreaver `business_hours` and
+//!   `business_hours_attributes` replace each other, and a patched `caps`
+//!   list drops the `*_cap_attributes` the patch does not name. A Ringba
+//!   `schedule` patch replaces only the schedule fields it names. Ringba
+//!   groups come from their targets' `targetGroupId` and are not patchable.
+//! - **Pause a group**: groups have no pause of their own, so pausing or
+//!   resuming a group pauses or resumes every member (a member paused by
+//!   itself before is resumed too).
+//! - **Names**: events and patches may name a Retreaver target by `tid` as
+//!   well as by `id`; the engine keeps the parser's id (`id` first).
+//! - **Usage imports** are the platform's truth for the windows containing
+//!   the import instant: each kind an import names replaces routecap's count
+//!   of that window (and the totals), even counts routecap made itself;
+//!   kinds it does not name keep routecap's counts. A slot of an older
+//!   window is replaced by the import's window; an import older than the
+//!   latest window routecap knows leaves that window alone. Its `live`
+//!   replaces the owner's imported live calls; routecap's own connected calls
+//!   and live reservations stay on top. An import naming an unknown id is
+//!   refused whole. Ringba `stats` keys match ids ignoring case.
+//! - **Snapshots** restore against a changed config: owners and calls whose
+//!   id the config still has are restored, the rest dropped and reported;
+//!   calls of targets removed by a live change are left out of snapshots.
+//! - **`routecap usage`** lists, per owner, every cap with a limit: `used`
+//!   includes live reservations (as eligibility sees it); `concurrency`
+//!   uses the matrix cell in force at the instant; periodic caps carry their
+//!   window bounds. `--state` accepts only `memory` for now.

@@ -13,11 +13,16 @@ use chrono::NaiveDate;
 use rand_core::Rng;
 
 use crate::eligibility::{self, CandidateReport};
+use crate::formats::live::{parse_usage, OwnerKind, Source};
+use crate::formats::{ConfigError, Format};
 use crate::grid::{self, Heatmap, UnknownOwner};
 use crate::lifecycle::{ConnectOutcome, LifecycleError, State};
+use crate::live::{Dropped, UsageImport, UsageImportError};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
-use crate::render::{self, ChancesView, CheckView, FirstCountsView, RouteView, UsageRow};
+use crate::render::{
+    self, ChancesView, CheckView, FirstCountsView, RouteView, UsageRow, UsageView,
+};
 use crate::route::{self, LazyPlan, Planner, Router, Step};
 use crate::snapshot::{Snapshot, SnapshotError};
 use crate::zone::{Instant, Zone};
@@ -43,6 +48,16 @@ pub enum EngineError {
     /// A snapshot that does not fit the config.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    /// A config or patch that does not parse (file or request, JSON path,
+    /// value, what is allowed).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A usage import naming an id the config does not have.
+    #[error(transparent)]
+    Usage(#[from] UsageImportError),
+    /// A patch to an engine built from a config without its document.
+    #[error("this engine has no config document to patch (build it from the document, e.g. Engine::parse)")]
+    NoSource,
 }
 
 /// A config and its live counters, operated on by id.
@@ -54,6 +69,11 @@ pub struct Engine {
     target_ids: HashMap<String, usize>,
     /// Cached eligibility between the decisions of [`Engine::route`].
     router: Router,
+    /// The document the config was parsed from, for patches.
+    source: Option<Source>,
+    /// Bumped by every config change, so that callers' routers built for
+    /// an older config are rebuilt before they decide.
+    generation: u64,
 }
 
 /// Target index by id; the first of duplicate ids wins, like
@@ -90,7 +110,195 @@ impl Engine {
             router: Router::new(&config),
             config,
             state,
+            source: None,
+            generation: 0,
         }
+    }
+
+    /// An engine from a config document (any shape; `format` `None` =
+    /// detect), kept so that targets and groups can be patched in it.
+    pub fn parse(bytes: &[u8], file: &str, format: Option<Format>) -> Result<Engine, ConfigError> {
+        let (source, config) = Source::parse(bytes, file, format)?;
+        Ok(Engine::from_source(source, config))
+    }
+
+    /// An engine from a parsed document and its config (see [`Source`]).
+    pub fn from_source(source: Source, config: impl Into<Arc<Config>>) -> Engine {
+        let config = config.into();
+        let state = State::new(&config);
+        let mut e = Engine::with(config, state);
+        e.source = Some(source);
+        e
+    }
+
+    /// An engine continuing from a snapshot taken with this config or an
+    /// earlier one, and what of the snapshot no longer has an id.
+    pub fn restore_report(
+        config: impl Into<Arc<Config>>,
+        snapshot: &Snapshot,
+    ) -> Result<(Engine, Dropped), EngineError> {
+        let config = config.into();
+        let (state, dropped) = State::restore_report(&config, snapshot)?;
+        Ok((Engine::with(config, state), dropped))
+    }
+
+    /// The config document, when the engine was built from one.
+    pub fn source(&self) -> Option<&Source> {
+        self.source.as_ref()
+    }
+
+    /// Switch to a new config, carrying counters, live calls and
+    /// reservations over by id (see [`crate::live`]); what was dropped is
+    /// returned. The engine forgets its config document: patches need
+    /// [`Engine::update_source`]. Never fails: a `Config` is already valid.
+    pub fn update(&mut self, config: impl Into<Arc<Config>>) -> Dropped {
+        self.install(config.into(), None)
+    }
+
+    /// [`Engine::update`] with the config's document, so that later
+    /// patches apply to it.
+    pub fn update_source(&mut self, source: Source, config: impl Into<Arc<Config>>) -> Dropped {
+        self.install(config.into(), Some(source))
+    }
+
+    /// Parse a whole config document (any shape) and switch to it; on a
+    /// parse error nothing changes.
+    pub fn update_document(
+        &mut self,
+        doc: &serde_json::Value,
+        file: &str,
+        format: Option<Format>,
+    ) -> Result<Dropped, EngineError> {
+        let (source, config) = Source::from_value(doc.clone(), file, format)?;
+        Ok(self.update_source(source, config))
+    }
+
+    fn install(&mut self, config: Arc<Config>, source: Option<Source>) -> Dropped {
+        let (state, dropped) = self.state.carry_over(&self.config, &config);
+        self.target_ids = target_ids(&config);
+        self.router = Router::new(&config);
+        self.config = config;
+        self.state = state;
+        self.source = source;
+        self.generation += 1;
+        self.router.generation = self.generation;
+        dropped
+    }
+
+    /// The id the config gives the target (else group, per `kind`) named
+    /// `name`: its id, or for Retreaver also its `tid`.
+    pub fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, EngineError> {
+        let known = match kind {
+            OwnerKind::Target => self.target_ids.contains_key(name),
+            OwnerKind::Group => self.config.group_index(name).is_some(),
+        };
+        if known {
+            return Ok(name.to_string());
+        }
+        self.source
+            .as_ref()
+            .and_then(|s| s.resolve_id(kind, name))
+            .filter(|id| match kind {
+                OwnerKind::Target => self.target_ids.contains_key(id),
+                OwnerKind::Group => self.config.group_index(id).is_some(),
+            })
+            .ok_or_else(|| match kind {
+                OwnerKind::Target => EngineError::UnknownTarget(name.to_string()),
+                OwnerKind::Group => EngineError::UnknownGroup(name.to_string()),
+            })
+    }
+
+    /// Merge `patch` (a partial target or group object in the config's own
+    /// shape; Retreaver/Ringba `{"target": {...}}` payloads too) into the
+    /// owner named `name` and switch to the result; `request` names the
+    /// patch in errors. On any error nothing changes.
+    pub fn patch(
+        &mut self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+    ) -> Result<Dropped, EngineError> {
+        let id = self.resolve(kind, name)?;
+        let source = self.source.as_ref().ok_or(EngineError::NoSource)?;
+        let (source, config) = source.patch(kind, &id, patch, request)?;
+        Ok(self.update_source(source, config))
+    }
+
+    /// Pause (`true`) or resume a target, or every member of a group
+    /// (groups have no pause of their own). Counters are untouched.
+    pub fn set_paused(
+        &mut self,
+        kind: OwnerKind,
+        name: &str,
+        paused: bool,
+    ) -> Result<(), EngineError> {
+        let id = self.resolve(kind, name)?;
+        let members: Vec<String> = match kind {
+            OwnerKind::Target => vec![id],
+            OwnerKind::Group => {
+                let g = self.group_index(&id)?;
+                let c = &self.config;
+                c.groups[g]
+                    .members
+                    .iter()
+                    .filter_map(|&m| c.targets.get(m))
+                    .map(|t| t.id.clone())
+                    .collect()
+            }
+        };
+        match self.source.clone() {
+            Some(mut source) => {
+                let field = match source.format() {
+                    Format::Ringba => serde_json::json!({"enabled": !paused}),
+                    _ => serde_json::json!({"paused": paused}),
+                };
+                let mut config = None;
+                for m in &members {
+                    let (s, c) = source.patch(OwnerKind::Target, m, &field, "pause")?;
+                    source = s;
+                    config = Some(c);
+                }
+                if let Some(c) = config {
+                    self.update_source(source, c);
+                }
+            }
+            None => {
+                let mut config = (*self.config).clone();
+                for t in &mut config.targets {
+                    if members.contains(&t.id) {
+                        t.paused = paused;
+                    }
+                }
+                self.update(config);
+            }
+        }
+        Ok(())
+    }
+
+    /// Merge a usage import at `at` (see [`crate::live`]): all or nothing.
+    pub fn import_usage(&mut self, at: Instant, usage: &UsageImport) -> Result<(), EngineError> {
+        self.state.import_usage(&self.config, at, usage)?;
+        self.router.forget();
+        Ok(())
+    }
+
+    /// [`Engine::import_usage`] of a JSON document in any of the three
+    /// shapes (see [`parse_usage`]); `request` names it in errors.
+    pub fn import_usage_json(
+        &mut self,
+        at: Instant,
+        usage: &serde_json::Value,
+        request: &str,
+    ) -> Result<(), EngineError> {
+        let usage = parse_usage(usage, request)?;
+        self.import_usage(at, &usage)
+    }
+
+    /// Every cap of every target and group at `at`, as `routecap usage
+    /// --json` prints it.
+    pub fn usage_view(&self, at: Instant) -> UsageView {
+        render::usage_view(&self.config, &self.state, at)
     }
 
     /// The config.
@@ -103,7 +311,8 @@ impl Engine {
         &self.state
     }
 
-    /// Index of the target with this id.
+    /// Index of the target with this id (see [`Engine::resolve`] for
+    /// other names of a target).
     pub fn target_index(&self, id: &str) -> Result<usize, EngineError> {
         self.target_ids
             .get(id)
@@ -144,8 +353,19 @@ impl Engine {
         rng: &mut R,
         f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
     ) -> T {
+        if router.generation != self.generation {
+            *router = self.router();
+        }
         let (reports, plan) = router.route(&self.config, &self.state, at, rng);
         f(&self.config, reports, plan)
+    }
+
+    /// A router for [`Engine::route_with`] (one per thread) for the current
+    /// config; after a config change it is rebuilt on its next use.
+    pub fn router(&self) -> Router {
+        let mut r = Router::new(&self.config);
+        r.generation = self.generation;
+        r
     }
 
     /// [`Engine::route_with`] on the engine's own router.

@@ -92,6 +92,7 @@ pub mod formats;
 pub mod grid;
 pub mod hours;
 pub mod lifecycle;
+pub mod live;
 pub mod model;
 pub mod money;
 pub mod render;

@@ -259,6 +259,9 @@ pub enum LifecycleError {
     /// `convert` with revenue below zero.
     #[error("revenue {0} is negative")]
     NegativeRevenue(Money),
+    /// `convert` of a call whose target a config change removed.
+    #[error("call {0:?} was on a target removed from the config; it can only end")]
+    TargetRemoved(String),
     /// A zero TTL, or one whose expiry is past 2100.
     #[error("reservation ttl of {0} s is invalid (must be > 0 and expire before 2100)")]
     InvalidTtl(u64),
@@ -621,6 +624,9 @@ impl State {
             return Err(LifecycleError::AlreadyConverted(call.to_string()));
         }
         let t = rec.target;
+        if t == crate::live::REMOVED {
+            return Err(LifecycleError::TargetRemoved(call.to_string()));
+        }
         self.check_target(config, t)?;
         let counts = match config.targets[t].trigger {
             Trigger::Connect => false,

@@ -480,3 +480,173 @@ pub struct ZoneRow {
     /// `rails`, `windows` or `iana`.
     pub kind: &'static str,
 }
+
+/// An amount in a usage view: a count is a number, money a decimal string.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum UsageAmount {
+    /// Calls.
+    Count(u64),
+    /// Money, exact decimal text.
+    Money(String),
+}
+
+/// The fill of one cap, as `routecap usage --json` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CapUsage {
+    /// `hourly`, `daily`, `monthly`, `total`, the four `*_revenue`, `concurrency`.
+    pub cap: &'static str,
+    /// What counts against the cap now (reservations included; for
+    /// concurrency, live calls plus live reservations).
+    pub used: UsageAmount,
+    /// The limit in force at the instant (a concurrency matrix cell where
+    /// there is one).
+    pub limit: UsageAmount,
+    /// Start of the cap's window (periodic caps only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<String>,
+    /// End of the cap's window, exclusive (periodic caps only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<String>,
+}
+
+/// The usage of one target or group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OwnerUsage {
+    /// Target or group id.
+    pub id: String,
+    /// `"target"` or `"group"`.
+    pub kind: &'static str,
+    /// Live connected calls (imported ones included).
+    pub live: u64,
+    /// Live reservations.
+    pub reserved: u64,
+    /// Every cap that has a limit, eligible or not.
+    pub caps: Vec<CapUsage>,
+}
+
+/// `routecap usage --json`: every cap of every target, then every group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageView {
+    /// The instant the usage is read at.
+    pub at: String,
+    /// Targets in config order, then groups.
+    pub owners: Vec<OwnerUsage>,
+}
+
+/// The usage view of every owner at `at`.
+pub fn usage_view(config: &Config, ledger: &crate::counters::Ledger, at: Instant) -> UsageView {
+    use crate::caps::Period;
+    let mut owners = Vec::with_capacity(config.targets.len() + config.groups.len());
+    let all = (0..config.targets.len())
+        .map(CandidateRef::Target)
+        .chain((0..config.groups.len()).map(CandidateRef::Group));
+    for owner in all {
+        let (limits, matrix, zone) = match owner {
+            CandidateRef::Target(t) => {
+                let t = &config.targets[t];
+                (&t.limits, &t.concurrency_matrix, &t.zone)
+            }
+            CandidateRef::Group(g) => {
+                let g = &config.groups[g];
+                (&g.limits, &g.concurrency_matrix, &g.zone)
+            }
+        };
+        let (_, reserved, live) = ledger.counters(owner, at);
+        let u = ledger.usage(config, owner, at);
+        let concurrency = match matrix {
+            Some(m) => {
+                use chrono::{Datelike, Timelike};
+                let local = zone.local(at);
+                m.limit(local.weekday().num_days_from_sunday(), local.hour())
+            }
+            None => limits.concurrency,
+        };
+        let count = |n: Option<u64>| n.map(UsageAmount::Count);
+        let money = |m: Option<crate::money::Money>| m.map(|m| UsageAmount::Money(m.to_string()));
+        let rows: [(
+            &'static str,
+            Option<Period>,
+            UsageAmount,
+            Option<UsageAmount>,
+        ); 9] = [
+            (
+                "hourly",
+                Some(Period::Hour),
+                UsageAmount::Count(u.hourly),
+                count(limits.hourly),
+            ),
+            (
+                "daily",
+                Some(Period::Day),
+                UsageAmount::Count(u.daily),
+                count(limits.daily),
+            ),
+            (
+                "monthly",
+                Some(Period::Month),
+                UsageAmount::Count(u.monthly),
+                count(limits.monthly),
+            ),
+            (
+                "total",
+                None,
+                UsageAmount::Count(u.total),
+                count(limits.total),
+            ),
+            (
+                "hourly_revenue",
+                Some(Period::Hour),
+                UsageAmount::Money(u.hourly_revenue.to_string()),
+                money(limits.hourly_revenue),
+            ),
+            (
+                "daily_revenue",
+                Some(Period::Day),
+                UsageAmount::Money(u.daily_revenue.to_string()),
+                money(limits.daily_revenue),
+            ),
+            (
+                "monthly_revenue",
+                Some(Period::Month),
+                UsageAmount::Money(u.monthly_revenue.to_string()),
+                money(limits.monthly_revenue),
+            ),
+            (
+                "total_revenue",
+                None,
+                UsageAmount::Money(u.total_revenue.to_string()),
+                money(limits.total_revenue),
+            ),
+            (
+                "concurrency",
+                None,
+                UsageAmount::Count(u.live),
+                count(concurrency),
+            ),
+        ];
+        let mut caps = Vec::new();
+        for (cap, period, used, limit) in rows {
+            let Some(limit) = limit else { continue };
+            let w = period.map(|p| crate::window::window(zone, p, at));
+            caps.push(CapUsage {
+                cap,
+                used,
+                limit,
+                window_start: w.as_ref().map(|w| instant(w.start)),
+                window_end: w.as_ref().map(|w| instant(w.end)),
+            });
+        }
+        owners.push(OwnerUsage {
+            id: candidate_id(config, owner).to_string(),
+            kind: candidate_kind(owner),
+            live,
+            reserved,
+            caps,
+        });
+    }
+    UsageView {
+        at: instant(at),
+        owners,
+    }
+}

@@ -391,6 +391,9 @@ impl<R: Rng + ?Sized> ExactSizeIterator for LazyPlan<'_, '_, R> {}
 pub struct Router {
     checker: eligibility::Checker,
     planner: Planner,
+    /// The engine config generation this router was built for (see
+    /// `Engine::route_with`): a live config change rebuilds older routers.
+    pub(crate) generation: u64,
 }
 
 impl Router {
@@ -399,6 +402,7 @@ impl Router {
         Router {
             checker: eligibility::Checker::new(config),
             planner: Planner::new(),
+            generation: 0,
         }
     }
 
@@ -417,7 +421,9 @@ impl Router {
         at: Instant,
         rng: &'a mut R,
     ) -> (&'a [CandidateReport], LazyPlan<'a, 'a, R>) {
-        let Router { checker, planner } = self;
+        let Router {
+            checker, planner, ..
+        } = self;
         checker.check(config, state, at);
         let checker = &*checker;
         let (reports, keys) = (checker.reports(), checker.step_keys());

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::counters::{after, CounterParts, Counters, SlotParts};
 use crate::lifecycle::{fmt_instant, CallPhase, CallRecord, Conversion, State};
+use crate::live::Dropped;
 use crate::model::{CandidateRef, Config};
 use crate::money::{Money, MoneyError};
 use crate::zone::Instant;
@@ -276,6 +277,8 @@ impl State {
         let mut calls: Vec<CallSnapshot> = self
             .calls
             .iter()
+            // calls of a target removed by a config change: no id to name
+            .filter(|(_, r)| r.target < config.targets.len())
             .map(|(id, r)| {
                 let (phase, at, expires) = match r.phase {
                     CallPhase::Reserved { at, expires } => ("reserved", at, Some(expires)),
@@ -313,52 +316,65 @@ impl State {
         }
     }
 
-    /// Rebuild a state from a snapshot taken with the same config (or one
-    /// with the same ids). Owners missing from the snapshot start from the
-    /// config's imported usage; unknown ids are an error.
+    /// Rebuild a state from a snapshot, keeping what still has an id in
+    /// `config` (see [`State::restore_report`]; what was dropped is not
+    /// reported here).
     pub fn restore(config: &Config, snap: &Snapshot) -> Result<State, SnapshotError> {
+        State::restore_report(config, snap).map(|(s, _)| s)
+    }
+
+    /// Rebuild a state from a snapshot, taken with this config or an
+    /// earlier one: owners and calls whose id the config still has are
+    /// restored, the others are dropped and reported (a config changed
+    /// while the service was down is no reason to lose every counter).
+    /// Owners missing from the snapshot start from the config's imported
+    /// usage. A malformed snapshot (bad version, duplicate ids, bad
+    /// instants or money) is an error and restores nothing.
+    pub fn restore_report(
+        config: &Config,
+        snap: &Snapshot,
+    ) -> Result<(State, Dropped), SnapshotError> {
         let v1 = match snap.version {
             1 => true,
             2 => false,
             v => return Err(SnapshotError::Version(v)),
         };
+        let mut dropped = Dropped::default();
         let mut state = State::new(config);
         let mut seen = BTreeSet::new();
         // each listed owner's `live`, checked (or split, version 1) below
         let mut stated = Vec::new();
+        // duplicates of dropped ids are not checked: they are dropped anyway
         for o in &snap.targets {
-            let i = config
-                .target_index(&o.id)
-                .ok_or_else(|| SnapshotError::UnknownTarget(o.id.clone()))?;
+            let counters = restore_owner(o, v1)?;
+            let Some(i) = config.target_index(&o.id) else {
+                dropped.targets.push(o.id.clone());
+                continue;
+            };
             if !seen.insert(CandidateRef::Target(i)) {
                 return Err(SnapshotError::DuplicateTarget(o.id.clone()));
             }
-            state
-                .ledger
-                .set(CandidateRef::Target(i), restore_owner(o, v1)?);
+            state.ledger.set(CandidateRef::Target(i), counters);
             stated.push((CandidateRef::Target(i), &o.id, o.live));
         }
         for o in &snap.groups {
-            let i = config
-                .group_index(&o.id)
-                .ok_or_else(|| SnapshotError::UnknownGroup(o.id.clone()))?;
+            let counters = restore_owner(o, v1)?;
+            let Some(i) = config.group_index(&o.id) else {
+                dropped.groups.push(o.id.clone());
+                continue;
+            };
             if !seen.insert(CandidateRef::Group(i)) {
                 return Err(SnapshotError::DuplicateGroup(o.id.clone()));
             }
-            state
-                .ledger
-                .set(CandidateRef::Group(i), restore_owner(o, v1)?);
+            state.ledger.set(CandidateRef::Group(i), counters);
             stated.push((CandidateRef::Group(i), &o.id, o.live));
         }
         for c in &snap.calls {
             let field = |k: &str| format!("call {:?} {k}", c.call);
-            let target =
-                config
-                    .target_index(&c.target)
-                    .ok_or_else(|| SnapshotError::UnknownCallTarget {
-                        call: c.call.clone(),
-                        target: c.target.clone(),
-                    })?;
+            let Some(target) = config.target_index(&c.target) else {
+                dropped.calls.push(c.call.clone());
+                continue;
+            };
             let at = parse_instant(&c.at, &field("at"))?;
             let opt = |v: &Option<String>, k: &str| {
                 v.as_deref()
@@ -440,6 +456,6 @@ impl State {
             }
         }
         state.ledger.restored();
-        Ok(state)
+        Ok((state, dropped))
     }
 }

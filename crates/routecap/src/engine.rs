@@ -12,9 +12,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::engine::Engine as Core;
+use routecap_core::formats::live::{OwnerKind, Source};
+use routecap_core::formats::{ConfigError, Format};
 use routecap_core::lifecycle::{ConnectOutcome, State};
+use routecap_core::live::{Dropped, UsageImport};
 use routecap_core::model::Config;
 use routecap_core::money::Money;
+use routecap_core::render::UsageView;
 use routecap_core::route::{LazyPlan, Router};
 use routecap_core::snapshot::Snapshot;
 use routecap_core::Instant;
@@ -29,8 +33,6 @@ fn now() -> Instant {
 /// A config and its live counters, shareable between threads (`Send + Sync`).
 #[derive(Debug)]
 pub struct Engine {
-    /// The same config as the core engine's, readable without the lock.
-    config: Arc<Config>,
     core: RwLock<Core>,
 }
 
@@ -48,16 +50,79 @@ impl Engine {
         Ok(Engine::wrap(Core::restore(config, snapshot)?))
     }
 
+    /// An engine continuing from a snapshot taken with this config or an
+    /// earlier one: what still has an id is restored, the rest reported.
+    pub fn restore_report(
+        config: impl Into<Arc<Config>>,
+        snapshot: &Snapshot,
+    ) -> Result<(Engine, Dropped), EngineError> {
+        let (core, dropped) = Core::restore_report(config, snapshot)?;
+        Ok((Engine::wrap(core), dropped))
+    }
+
     fn wrap(core: Core) -> Engine {
         Engine {
-            config: core.config().clone(),
             core: RwLock::new(core),
         }
     }
 
-    /// The config.
-    pub fn config(&self) -> &Arc<Config> {
-        &self.config
+    /// The config in force now (a live change swaps it; this copy stays
+    /// the one it was).
+    pub fn config(&self) -> Arc<Config> {
+        self.read().config().clone()
+    }
+
+    /// An engine from a config document in any shape, kept so that
+    /// targets and groups can be patched.
+    pub fn parse(bytes: &[u8], file: &str, format: Option<Format>) -> Result<Engine, ConfigError> {
+        Ok(Engine::wrap(Core::parse(bytes, file, format)?))
+    }
+
+    /// Switch to a new config under the write lock: a decision sees the
+    /// old config or the new one, never a mix. Counters, live calls and
+    /// reservations are carried over by id; what was dropped is returned.
+    pub fn update(&self, config: impl Into<Arc<Config>>) -> Dropped {
+        self.write().update(config)
+    }
+
+    /// [`Engine::update`] from a whole config document (any shape);
+    /// nothing changes on a parse error.
+    pub fn update_document(
+        &self,
+        doc: &serde_json::Value,
+        file: &str,
+        format: Option<Format>,
+    ) -> Result<Dropped, EngineError> {
+        // parse outside the lock: decisions are not held up by parsing
+        let (source, config) = Source::from_value(doc.clone(), file, format)?;
+        Ok(self.write().update_source(source, config))
+    }
+
+    /// Patch one target or group in the config's own shape (see
+    /// [`Core::patch`]), atomically; nothing changes on error.
+    pub fn patch(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+    ) -> Result<Dropped, EngineError> {
+        self.write().patch(kind, name, patch, request)
+    }
+
+    /// Pause or resume a target (or every member of a group).
+    pub fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), EngineError> {
+        self.write().set_paused(kind, name, paused)
+    }
+
+    /// Merge a platform usage snapshot taken at `at` (all or nothing).
+    pub fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), EngineError> {
+        self.write().import_usage(at, usage)
+    }
+
+    /// Every cap of every target and group at `at`.
+    pub fn usage(&self, at: Instant) -> UsageView {
+        self.read().usage_view(at)
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Core> {
@@ -84,7 +149,7 @@ impl Engine {
     /// thread and reuse it: it caches per-zone clocks and reports between
     /// decisions, so a steady-state decision does not allocate.
     pub fn router(&self) -> Router {
-        Router::new(&self.config)
+        self.read().router()
     }
 
     /// Route one call at `at` against a consistent view (under the read

@@ -13,6 +13,17 @@ pub fn load_config(path: &str, format: Option<Format>) -> Result<Config, ConfigE
     formats::parse_config(&bytes, name, format)
 }
 
+/// Load a config document into an engine that keeps it for patches
+/// (`-` = standard input).
+pub fn load_engine(
+    path: &str,
+    format: Option<Format>,
+) -> Result<routecap_core::engine::Engine, ConfigError> {
+    let (bytes, name) =
+        read_input(path).map_err(|e| ConfigError::unreadable(display_name(path), e))?;
+    routecap_core::engine::Engine::parse(&bytes, name, format)
+}
+
 fn display_name(path: &str) -> &str {
     if path == "-" {
         "<stdin>"

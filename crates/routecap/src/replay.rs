@@ -13,7 +13,9 @@ use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
 use routecap_core::engine::{Engine, EngineError};
+use routecap_core::formats::live::OwnerKind;
 use routecap_core::lifecycle::State;
+use routecap_core::live::Dropped;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::render;
@@ -32,7 +34,9 @@ pub struct ReplaySummary {
 
 /// A replay in progress: the engine (config and state), the route stream.
 pub struct Replayer<'c> {
-    config: &'c Config,
+    /// Ties the replayer to the config it started from (live changes
+    /// replace the engine's own copy).
+    _config: std::marker::PhantomData<&'c Config>,
     engine: Engine,
     rng: RouteRng,
     planner: Planner,
@@ -42,9 +46,15 @@ pub struct Replayer<'c> {
 impl<'c> Replayer<'c> {
     /// Start a replay of `config` with route seed `seed`.
     pub fn new(config: &'c Config, seed: u64) -> Self {
+        Replayer::with_engine(Engine::new(config.clone()), seed)
+    }
+
+    /// Start a replay on an engine (built from a config document, so that
+    /// `update` events can patch it) with route seed `seed`.
+    pub fn with_engine(engine: Engine, seed: u64) -> Self {
         Replayer {
-            config,
-            engine: Engine::new(config.clone()),
+            _config: std::marker::PhantomData,
+            engine,
             rng: route::rng_from_seed(seed),
             planner: Planner::new(),
             last_at: None,
@@ -56,15 +66,22 @@ impl<'c> Replayer<'c> {
         self.engine.state()
     }
 
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Answer one event line (without its `line` field).
     pub fn event(&mut self, text: &str) -> Result<Map<String, Value>, String> {
         let v: Value = serde_json::from_str(text).map_err(|e| format!("not a JSON event: {e}"))?;
         let obj = v
             .as_object()
             .ok_or_else(|| format!("an event is a JSON object, not {}", short(&v)))?;
-        let kind = obj.get("type").and_then(Value::as_str).ok_or(
-            "missing \"type\" (route, connect, reserve, convert, end, touch, cancel, reset)",
-        )?;
+        let kind = obj.get("type").and_then(Value::as_str).ok_or(concat!(
+            "missing \"type\" (",
+            event_types!(),
+            ")"
+        ))?;
         let at_text = obj
             .get("at")
             .and_then(Value::as_str)
@@ -94,14 +111,13 @@ impl<'c> Replayer<'c> {
             }
         };
         let mut out = Map::new();
+        let config = self.engine.config().clone();
+        let config = &*config;
         match kind {
             "route" => {
                 self.engine.anchor(at);
                 let reports = self.engine.check(at);
-                let plan: Vec<_> = self
-                    .planner
-                    .lazy(self.config, &reports, &mut self.rng)
-                    .collect();
+                let plan: Vec<_> = self.planner.lazy(config, &reports, &mut self.rng).collect();
                 if let Some(call) = obj.get("call").and_then(Value::as_str) {
                     out.insert("call".into(), json!(call));
                 }
@@ -109,18 +125,18 @@ impl<'c> Replayer<'c> {
                     "plan".into(),
                     json!(plan
                         .iter()
-                        .map(|s| render::step(self.config, s))
+                        .map(|s| render::step(config, s))
                         .collect::<Vec<_>>()),
                 );
-                out.insert(
-                    "rejected".into(),
-                    json!(render::rejected(self.config, &reports)),
-                );
+                out.insert("rejected".into(), json!(render::rejected(config, &reports)));
             }
             "connect" | "reserve" => {
                 let call = str_field("call")?;
-                let target = str_field("target")?;
-                self.engine.target_index(target).map_err(field_error)?;
+                // a Retreaver target may be named by its tid
+                let target = &self
+                    .engine
+                    .resolve(OwnerKind::Target, str_field("target")?)
+                    .map_err(field_error)?;
                 let outcome = if kind == "connect" {
                     self.engine.connect(call, target, at)
                 } else {
@@ -131,16 +147,18 @@ impl<'c> Replayer<'c> {
                     self.engine.reserve(call, target, ttl, at)
                 }
                 .map_err(field_error)?;
-                out.extend(object(render::outcome(self.config, &outcome)));
+                out.extend(object(render::outcome(config, &outcome)));
             }
             "convert" => {
                 let call = str_field("call")?;
                 let revenue = match obj.get("revenue") {
                     None | Some(Value::Null) => Money::ZERO,
-                    Some(Value::String(s)) => Money::parse(s)
-                        .map_err(|e| format!("revenue: {s:?} {e}"))?,
-                    Some(Value::Number(n)) => Money::parse(&n.to_string())
-                        .map_err(|e| format!("revenue: {n} {e}"))?,
+                    Some(Value::String(s)) => {
+                        Money::parse(s).map_err(|e| format!("revenue: {s:?} {e}"))?
+                    }
+                    Some(Value::Number(n)) => {
+                        Money::parse(&n.to_string()).map_err(|e| format!("revenue: {n} {e}"))?
+                    }
                     Some(other) => {
                         return Err(format!(
                             "revenue: {} is not an amount (a decimal string or number)",
@@ -180,14 +198,89 @@ impl<'c> Replayer<'c> {
                 .map_err(field_error)?;
                 out.insert("ok".into(), json!(true));
             }
+            "pause" | "resume" => {
+                let (kind_of, name) = owner_field(obj, kind)?;
+                self.engine
+                    .set_paused(kind_of, name, kind == "pause")
+                    .map_err(field_error)?;
+                out.insert("ok".into(), json!(true));
+            }
+            "update" => {
+                let (kind_of, name) = owner_field(obj, kind)?;
+                let patch = obj
+                    .get("patch")
+                    .ok_or("update needs \"patch\": a partial target or group object")?;
+                let dropped = self
+                    .engine
+                    .patch(kind_of, name, patch, "update")
+                    .map_err(field_error)?;
+                out.insert("ok".into(), json!(true));
+                dropped_field(&mut out, &dropped);
+            }
+            "config" => {
+                let doc = obj
+                    .get("config")
+                    .ok_or("config needs \"config\": a whole config in any shape")?;
+                let dropped = self
+                    .engine
+                    .update_document(doc, "config", None)
+                    .map_err(field_error)?;
+                out.insert("ok".into(), json!(true));
+                dropped_field(&mut out, &dropped);
+            }
+            "usage" => {
+                let usage = obj
+                    .get("usage")
+                    .ok_or("usage needs \"usage\": {\"id\": {\"daily\": 3, \"live\": 0}} or a Retreaver/Ringba usage document")?;
+                self.engine
+                    .import_usage_json(at, usage, "usage")
+                    .map_err(field_error)?;
+                out.insert("ok".into(), json!(true));
+            }
             other => {
                 return Err(format!(
-                    "type: {other:?} is not an event type (route, connect, reserve, convert, end, touch, cancel, reset)"
+                    concat!("type: {:?} is not an event type (", event_types!(), ")"),
+                    other
                 ))
             }
         }
         self.last_at = Some(at);
         Ok(out)
+    }
+}
+
+/// The event types, for error messages.
+macro_rules! event_types {
+    () => {
+        "route, connect, reserve, convert, end, touch, cancel, reset, pause, resume, update, config, usage"
+    };
+}
+use event_types;
+
+/// The `"target"` or `"group"` an event names (exactly one).
+fn owner_field<'a>(
+    obj: &'a Map<String, Value>,
+    kind: &str,
+) -> Result<(OwnerKind, &'a str), String> {
+    let (k, key) = match (obj.get("target"), obj.get("group")) {
+        (Some(_), None) => (OwnerKind::Target, "target"),
+        (None, Some(_)) => (OwnerKind::Group, "group"),
+        _ => {
+            return Err(format!(
+                "{kind} needs exactly one of \"target\" or \"group\""
+            ))
+        }
+    };
+    match &obj[key] {
+        Value::String(s) => Ok((k, s.as_str())),
+        other => Err(format!("{key}: {} is not a string", short(other))),
+    }
+}
+
+/// Report the ids a config change dropped, when there are any.
+fn dropped_field(out: &mut Map<String, Value>, dropped: &Dropped) {
+    if !dropped.is_empty() {
+        out.insert("dropped".into(), json!(dropped));
     }
 }
 
@@ -223,9 +316,20 @@ pub fn replay(
     config: &Config,
     events: impl BufRead,
     seed: u64,
+    out: impl Write,
+) -> std::io::Result<ReplaySummary> {
+    replay_engine(Engine::new(config.clone()), events, seed, out)
+}
+
+/// [`replay`] on an engine (built from a config document, so that
+/// `update` events can patch it).
+pub fn replay_engine(
+    engine: Engine,
+    events: impl BufRead,
+    seed: u64,
     mut out: impl Write,
 ) -> std::io::Result<ReplaySummary> {
-    let mut r = Replayer::new(config, seed);
+    let mut r = Replayer::with_engine(engine, seed);
     let mut summary = ReplaySummary::default();
     for (i, line) in events.split(b'\n').enumerate() {
         let line = line?;

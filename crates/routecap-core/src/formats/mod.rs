@@ -29,6 +29,7 @@
 mod common;
 mod filter;
 mod json;
+pub mod live;
 mod native;
 mod retreaver;
 mod ringba;

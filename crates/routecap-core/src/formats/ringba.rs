@@ -8,11 +8,13 @@
 //! - `callConcurrencyMatrix` is 7 rows (Sunday first) of 24 hourly cells.
 //! - `-1` is unlimited for every cap and matrix cell; other negatives are invalid.
 //! - The get-target response's top-level `caps` object (`hour`, `day`, …,
-//!   `isGroup`) is ignored: it repeats the target's `schedule` caps, which
-//!   are read instead.
+//!   `isGroup`) repeats the target's `schedule` caps when `isGroup` is
+//!   false (ignored: `schedule` is read instead); with `isGroup: true` it
+//!   is the caps of the target's group, and gives that group its limits.
 //! - `targetGroupId` makes the target a member of a `separate` group with
-//!   that id (UTC, no hours, no caps of its own: the export does not carry
-//!   them); the group's usage comes from `stats` under its id.
+//!   that id (UTC, no hours; caps from an `isGroup` caps object, else none:
+//!   a get-targets export does not carry them); the group's usage comes
+//!   from `stats` under its id.
 
 use std::collections::HashMap;
 
@@ -24,12 +26,17 @@ use crate::model::{Config, Group, GroupMode, Target};
 use crate::money::Money;
 use crate::zone::ZoneCache;
 
-const TOP: &str = "is not a Ringba export (a get-targets response {\"targets\": [...], \"stats\": {...}}, a get-target response {\"target\": {...}, \"stats\": {...}}, or a target object)";
+const TOP: &str = "is not a Ringba export (a get-targets response {\"targets\": [...], \"stats\": {...}}, a get-target response {\"target\": {...}, \"stats\": {...}}, an array of targets, or a target object)";
 
 /// Parse a Ringba export.
 pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
-    root.object(TOP)?;
-    let target_nodes = if let Some(list) = root.get("targets") {
+    let target_nodes = if root.v.is_array() {
+        // a bare array of targets, as Ringba's list endpoints return
+        root.array(TOP)?
+    } else if let Some(list) = {
+        root.object(TOP)?;
+        root.get("targets")
+    } {
         list.array("is not an array of targets")?
     } else if let Some(t) = root.get("target") {
         vec![t]
@@ -77,11 +84,37 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
         }
     }
     // no platform equivalent of the lease and retention: the defaults
+    if let Some(caps) = root.get("caps") {
+        let is_group = caps.opt("isGroup", Node::bool)?.unwrap_or(false);
+        if is_group && target_nodes.len() == 1 {
+            if let Some(g) = groups.first_mut() {
+                g.limits = group_limits(&caps)?;
+            }
+        }
+    }
     Ok(Config {
         as_of: None,
         targets,
         groups,
         ..Config::default()
+    })
+}
+
+/// The limits of a get-target response's `caps` object (`-1` = unlimited).
+fn group_limits(caps: &Node<'_>) -> Res<Limits> {
+    caps.object("is not a caps object (hour, day, month, total, live, *Sum, isGroup)")?;
+    let count = |k: &str| common::limit_minus_one(caps.get(k));
+    let money = |k: &str| money_cap(caps.get(k));
+    Ok(Limits {
+        hourly: count("hour")?,
+        daily: count("day")?,
+        monthly: count("month")?,
+        total: count("total")?,
+        concurrency: count("live")?,
+        hourly_revenue: money("hourSum")?,
+        daily_revenue: money("daySum")?,
+        monthly_revenue: money("monthSum")?,
+        total_revenue: money("totalSum")?,
     })
 }
 

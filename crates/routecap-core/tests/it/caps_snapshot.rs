@@ -168,12 +168,11 @@ fn restore_rejects_bad_snapshots() {
     let mut st = State::new(&cfg);
     st.connect(&cfg, "x", 2, utc(2026, 1, 1, 12, 0)).unwrap();
     let good = st.snapshot(&cfg);
-    let mut bad = good.clone();
-    bad.targets[0].id = "nope".into();
-    assert!(State::restore(&cfg, &bad)
-        .unwrap_err()
-        .to_string()
-        .contains("unknown target \"nope\""));
+    // an unknown id is no longer an error: it is dropped and reported
+    let mut other = good.clone();
+    other.targets[0].id = "nope".into();
+    let (_, dropped) = State::restore_report(&cfg, &other).unwrap();
+    assert_eq!(dropped.targets, vec!["nope".to_string()]);
     let mut bad = good.clone();
     bad.calls[0].at = "yesterday".into();
     assert!(State::restore(&cfg, &bad)

@@ -12,6 +12,8 @@ mod formats_native;
 mod formats_props;
 mod hours_dst;
 mod leases;
+mod live_config;
+mod live_usage;
 mod route_basic;
 mod route_golden;
 mod route_props;

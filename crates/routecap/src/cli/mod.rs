@@ -10,6 +10,7 @@ mod hours;
 mod replay;
 mod route;
 mod simulate;
+mod usage;
 mod zones;
 
 /// Decide where a phone call may go: cap-and-schedule routing rules.
@@ -34,6 +35,8 @@ enum Command {
     Simulate(simulate::Args),
     /// A week grid of business hours per local hour, in the owner's zone or another.
     Hours(hours::Args),
+    /// Fill of every cap of every target and group at an instant, with window bounds.
+    Usage(usage::Args),
 }
 
 /// A command failure: message for stderr and the exit status.
@@ -72,6 +75,7 @@ pub fn run() -> i32 {
         Command::Replay(a) => replay::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Hours(a) => hours::run(a),
+        Command::Usage(a) => usage::run(a),
     };
     match result {
         Ok(code) => code,

@@ -33,7 +33,8 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     if args.seed.is_none() {
         eprintln!("routecap: replay seed {seed}");
     }
-    let config = args.input.load()?;
+    let engine = routecap::load::load_engine(&args.input.config, args.input.format)
+        .map_err(|e| Failure::input(e.to_string()))?;
     let mut bar = ProgressBar::hidden();
     let reader: Box<dyn io::BufRead> = if args.events == "-" {
         Box::new(BufReader::new(io::stdin()))
@@ -45,7 +46,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         Box::new(BufReader::new(bar.wrap_read(f)))
     };
     let out = BufWriter::new(io::stdout().lock());
-    let result = routecap::replay::replay(&config, reader, seed, out);
+    let result = routecap::replay::replay_engine(engine, reader, seed, out);
     bar.finish_and_clear();
     match result {
         Ok(s) => Ok(if s.errors > 0 { 1 } else { 0 }),

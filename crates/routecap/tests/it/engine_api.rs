@@ -98,8 +98,13 @@ fn snapshot_and_restore_continue_the_same_state() {
     assert_eq!(r.check(at), e.check(at));
     assert_eq!(r.end("c1", at), Ok(()));
     assert!(r.end("c1", at).is_err());
+    // an id the config no longer has is dropped and reported, not an error
+    let mut other = snap.clone();
+    other.groups[0].id = "zz".into();
+    let (_, dropped) = Engine::restore_report(e.config().clone(), &other).unwrap();
+    assert_eq!(dropped.groups, vec!["zz".to_string()]);
     let mut bad = snap;
-    bad.groups[0].id = "zz".into();
+    bad.version = 99;
     assert!(matches!(
         Engine::restore(e.config().clone(), &bad),
         Err(EngineError::Snapshot(_))

@@ -4,9 +4,11 @@
 mod cli_decisions;
 mod cli_hours;
 mod cli_leases;
+mod cli_live;
 mod cli_support;
 mod cli_zones;
 mod engine_api;
+mod engine_live;
 mod engine_route;
 mod engine_stress;
 mod engine_support;
