@@ -214,6 +214,8 @@ pub fn config(n: usize, seed: u64) -> Config {
                 limits,
                 concurrency_matrix: None,
                 usage,
+                filter: None,
+                timeout_seconds: None,
             }
         })
         .collect();
@@ -221,6 +223,7 @@ pub fn config(n: usize, seed: u64) -> Config {
         as_of: None,
         targets,
         groups: Vec::new(),
+        ..Config::default()
     }
 }
 

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use rand_core::Rng;
 
 use crate::eligibility::{self, CandidateReport};
+use crate::filter::CallAttrs;
 use crate::grid::{self, Heatmap, UnknownOwner};
 use crate::lifecycle::{ConnectOutcome, LifecycleError, State};
 use crate::model::{CandidateRef, Config};
@@ -128,9 +129,19 @@ impl Engine {
         eligibility::check(&self.config, &self.state, at)
     }
 
+    /// Eligibility of the default candidates at `at` for a call with `attrs`.
+    pub fn check_call(&self, at: Instant, attrs: &CallAttrs) -> Vec<CandidateReport> {
+        eligibility::check_call(&self.config, &self.state, at, attrs)
+    }
+
     /// [`Engine::check`] as `routecap check --json` prints it.
     pub fn check_view(&self, at: Instant) -> CheckView {
-        render::check(&self.config, &self.check(at), at)
+        self.check_view_call(at, &CallAttrs::new())
+    }
+
+    /// [`Engine::check_call`] as `routecap check --json` prints it.
+    pub fn check_view_call(&self, at: Instant, attrs: &CallAttrs) -> CheckView {
+        render::check(&self.config, &self.check_call(at, attrs), at)
     }
 
     /// Route one call at `at` with a caller's router (one per thread, reused:
@@ -148,6 +159,19 @@ impl Engine {
         f(&self.config, reports, plan)
     }
 
+    /// [`Engine::route_with`] for a call with `attrs`.
+    pub fn route_with_call<T, R: Rng + ?Sized>(
+        &self,
+        router: &mut Router,
+        at: Instant,
+        attrs: &CallAttrs,
+        rng: &mut R,
+        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
+    ) -> T {
+        let (reports, plan) = router.route_call(&self.config, &self.state, at, attrs, rng);
+        f(&self.config, reports, plan)
+    }
+
     /// [`Engine::route_with`] on the engine's own router.
     pub fn route<T, R: Rng + ?Sized>(
         &mut self,
@@ -159,10 +183,27 @@ impl Engine {
         f(&self.config, reports, plan)
     }
 
+    /// [`Engine::route`] for a call with `attrs`.
+    pub fn route_call<T, R: Rng + ?Sized>(
+        &mut self,
+        at: Instant,
+        attrs: &CallAttrs,
+        rng: &mut R,
+        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
+    ) -> T {
+        let (reports, plan) = (self.router).route_call(&self.config, &self.state, at, attrs, rng);
+        f(&self.config, reports, plan)
+    }
+
     /// The whole plan for seed `seed`, as `routecap route --json` prints it.
     pub fn route_view(&mut self, at: Instant, seed: u64) -> RouteView {
+        self.route_view_call(at, seed, &CallAttrs::new())
+    }
+
+    /// [`Engine::route_view`] for a call with `attrs`.
+    pub fn route_view_call(&mut self, at: Instant, seed: u64, attrs: &CallAttrs) -> RouteView {
         let mut rng = route::rng_from_seed(seed);
-        self.route(at, &mut rng, |config, reports, plan| {
+        self.route_call(at, attrs, &mut rng, |config, reports, plan| {
             let steps: Vec<Step<'_>> = plan.collect();
             render::route(config, at, seed, &steps, reports)
         })
@@ -219,8 +260,20 @@ impl Engine {
         target_id: &str,
         at: Instant,
     ) -> Result<ConnectOutcome, EngineError> {
+        self.connect_call(call, target_id, at, &CallAttrs::new())
+    }
+
+    /// [`Engine::connect`] for a call with `attrs` (the re-check applies
+    /// the target's and its groups' filters to them).
+    pub fn connect_call(
+        &mut self,
+        call: &str,
+        target_id: &str,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ConnectOutcome, EngineError> {
         let t = self.target_index(target_id)?;
-        Ok(self.state.connect(&self.config, call, t, at)?)
+        Ok(self.state.connect_call(&self.config, call, t, at, attrs)?)
     }
 
     /// Hold capacity on a target for `call` for `ttl_secs` seconds.

@@ -3,7 +3,10 @@
 //! Everything here is already validated: formats parse into these types and
 //! nothing downstream re-checks input.
 
+use std::sync::OnceLock;
+
 use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
+use crate::filter::{CompiledFilter, Filter, FilterTable};
 use crate::hours::WeeklyHours;
 use crate::zone::{Instant, Zone};
 
@@ -11,6 +14,8 @@ use crate::zone::{Instant, Zone};
 pub const DEFAULT_PRIORITY: i32 = 1;
 /// Default weight (SPEC §6).
 pub const DEFAULT_WEIGHT: u32 = 1;
+/// How long a step rings before failing over when no timeout is set.
+pub const DEFAULT_TIMEOUT_SECONDS: u32 = 30;
 
 /// A destination a call can be sent to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +44,17 @@ pub struct Target {
     pub concurrency_matrix: Option<ConcurrencyMatrix>,
     /// Usage at `Config::as_of`.
     pub usage: Usage,
+    /// Which calls it takes; `None` = every call.
+    pub filter: Option<Filter>,
+    /// How long to ring it before failing over; `None` = the default 30 s.
+    pub timeout_seconds: Option<u32>,
+}
+
+impl Target {
+    /// Ring timeout in seconds (default 30).
+    pub fn effective_timeout(&self) -> u32 {
+        self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+    }
 }
 
 /// How a group's members are dialled.
@@ -88,6 +104,11 @@ pub struct Group {
     pub concurrency_matrix: Option<ConcurrencyMatrix>,
     /// Usage at `Config::as_of`.
     pub usage: Usage,
+    /// Which calls its members take; `None` = every call.
+    pub filter: Option<Filter>,
+    /// Ring timeout of the group as one (simultaneous) step; `None` = the
+    /// largest of its rung members'.
+    pub timeout_seconds: Option<u32>,
 }
 
 impl Group {
@@ -119,9 +140,69 @@ pub struct Config {
     pub targets: Vec<Target>,
     /// Groups, ids unique.
     pub groups: Vec<Group>,
+    /// The filters above, compiled on first use (derived data: never
+    /// compared, and a clone compiles afresh so an edited copy is not stale).
+    pub compiled: CompiledCache,
 }
 
+/// Every filter of a config compiled into one table, so a decision prepares
+/// the call once and asks each candidate's filter in a lookup or two.
+#[derive(Debug, Default)]
+pub struct CompiledFilters {
+    /// The shared table (interned keys and values).
+    pub table: FilterTable,
+    /// Per target, its compiled filter.
+    pub targets: Vec<Option<CompiledFilter>>,
+    /// Per group, its compiled filter.
+    pub groups: Vec<Option<CompiledFilter>>,
+    /// Whether any target or group has a filter (else calls are not prepared).
+    pub any: bool,
+}
+
+impl CompiledFilters {
+    /// Compile every filter of `config` into one table.
+    pub fn new(config: &Config) -> Self {
+        let mut table = FilterTable::new();
+        let targets: Vec<_> = (config.targets.iter())
+            .map(|t| t.filter.as_ref().map(|f| table.compile(f)))
+            .collect();
+        let groups: Vec<_> = (config.groups.iter())
+            .map(|g| g.filter.as_ref().map(|f| table.compile(f)))
+            .collect();
+        let any = targets.iter().chain(&groups).any(Option::is_some);
+        CompiledFilters {
+            table,
+            targets,
+            groups,
+            any,
+        }
+    }
+}
+
+/// A config's [`CompiledFilters`], computed once on first use.
+#[derive(Debug, Default)]
+pub struct CompiledCache(OnceLock<CompiledFilters>);
+
+impl Clone for CompiledCache {
+    fn clone(&self) -> Self {
+        CompiledCache::default()
+    }
+}
+
+impl PartialEq for CompiledCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for CompiledCache {}
+
 impl Config {
+    /// Every filter of the config, compiled the first time it is asked.
+    pub fn filters(&self) -> &CompiledFilters {
+        self.compiled.0.get_or_init(|| CompiledFilters::new(self))
+    }
+
     /// Index of the target with this id.
     pub fn target_index(&self, id: &str) -> Option<usize> {
         self.targets.iter().position(|t| t.id == id)

@@ -89,6 +89,9 @@ pub struct ReasonView {
     pub limit: Option<AmountView>,
     /// When the reason lifts (always printed, `null` when unknowable).
     pub until: Option<String>,
+    /// Which filter condition failed, for a call-dependent reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// One reason.
@@ -99,6 +102,7 @@ pub fn reason(config: &Config, r: &Reason) -> ReasonView {
         used: r.used.map(AmountView::from),
         limit: r.limit.map(AmountView::from),
         until: r.until.map(instant),
+        detail: r.detail.clone(),
     }
 }
 
@@ -184,6 +188,8 @@ pub enum StepView {
     Target {
         /// Its id.
         target: String,
+        /// How long to ring it before failing over.
+        timeout_seconds: u32,
     },
     /// Ring a simultaneous group's eligible members at once.
     Group {
@@ -191,6 +197,8 @@ pub enum StepView {
         group: String,
         /// Ids of the members rung.
         targets: Vec<String>,
+        /// How long to ring them before failing over.
+        timeout_seconds: u32,
     },
 }
 
@@ -199,10 +207,12 @@ pub fn step(config: &Config, s: &Step<'_>) -> StepView {
     match *s {
         Step::Target(t) => StepView::Target {
             target: config.targets[t].id.clone(),
+            timeout_seconds: crate::route::step_timeout(config, s),
         },
         Step::Group { group, members } => StepView::Group {
             group: config.groups[group].id.clone(),
             targets: target_ids(config, members),
+            timeout_seconds: crate::route::step_timeout(config, s),
         },
     }
 }

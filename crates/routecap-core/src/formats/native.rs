@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::common::{self, DayEntry, UniqueIds};
+use super::filter;
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
@@ -49,6 +50,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
         as_of,
         targets,
         groups,
+        ..Config::default()
     })
 }
 
@@ -96,6 +98,8 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
         limits: limits(node.get("caps"))?,
         concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
         usage: usage(node.get("usage"))?,
+        filter: node.opt("filter", filter::native)?,
+        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
     })
 }
 
@@ -129,6 +133,8 @@ fn group(node: &Node<'_>, index: &HashMap<String, usize>, cache: &mut ZoneCache)
         limits: limits(node.get("caps"))?,
         concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
         usage: usage(node.get("usage"))?,
+        filter: node.opt("filter", filter::native)?,
+        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
     })
 }
 

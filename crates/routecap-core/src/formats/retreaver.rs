@@ -64,6 +64,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
         as_of: None,
         targets,
         groups,
+        ..Config::default()
     })
 }
 
@@ -124,6 +125,8 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
         limits,
         concurrency_matrix: None,
         usage,
+        filter: common::retreaver_filter(node)?,
+        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
     };
     Ok((t, id_node))
 }
@@ -198,6 +201,8 @@ fn group<'a>(
         limits,
         concurrency_matrix: None,
         usage,
+        filter: common::retreaver_filter(node)?,
+        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
     };
     Ok((g, id_node))
 }

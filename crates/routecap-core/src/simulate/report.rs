@@ -34,6 +34,7 @@ impl Rejection {
             used: None,
             limit: None,
             until: None,
+            detail: None,
         }
         .code_string()
     }

@@ -120,6 +120,8 @@ fn target() -> impl Strategy<Value = Target> {
                 limits,
                 concurrency_matrix,
                 usage,
+                filter: Default::default(),
+                timeout_seconds: Default::default(),
             },
         )
 }
@@ -149,6 +151,8 @@ fn group(n_targets: usize) -> impl Strategy<Value = Group> {
             limits,
             concurrency_matrix: None,
             usage,
+            filter: Default::default(),
+            timeout_seconds: Default::default(),
         })
 }
 
@@ -176,6 +180,7 @@ fn config() -> impl Strategy<Value = Config> {
                     as_of: as_of.map(instant),
                     targets,
                     groups,
+                    compiled: Default::default(),
                 }
             })
     })
@@ -271,6 +276,7 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         as_of: None,
         targets: vec![],
         groups: vec![],
+        compiled: Default::default(),
     };
     let mut checker = Checker::new(&small);
     let t = Target {
@@ -286,11 +292,14 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         limits: Limits::default(),
         concurrency_matrix: None,
         usage: Usage::default(),
+        filter: Default::default(),
+        timeout_seconds: Default::default(),
     };
     let big = Config {
         as_of: None,
         targets: vec![t],
         groups: vec![],
+        compiled: Default::default(),
     };
     let state = State::new(&big);
     let at = instant(0);
@@ -323,8 +332,11 @@ fn one_line_target() -> Config {
             },
             concurrency_matrix: None,
             usage: Usage::default(),
+            filter: Default::default(),
+            timeout_seconds: Default::default(),
         }],
         groups: vec![],
+        compiled: Default::default(),
     }
 }
 
