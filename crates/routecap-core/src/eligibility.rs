@@ -304,8 +304,36 @@ pub fn target_reasons_call(
 ) {
     let ledger = state;
     let mut judge = Direct { config, ledger, at };
-    let call = Call::new(config, attrs);
+    let mut call = Call::new(config, attrs);
+    call.details = true;
     target_into(&mut judge, config, ledger, &call, t, None, out);
+}
+
+/// Writes the `detail` of filter reasons for one call. Decisions over many
+/// candidates leave `detail` empty (formatting hundreds of them would cost
+/// more than the decision); views that show reasons ask this instead.
+pub struct Explainer<'a> {
+    call: Call<'a>,
+}
+
+impl<'a> Explainer<'a> {
+    /// Details for `attrs` judged by `config`'s filters.
+    pub fn new(config: &'a Config, attrs: &CallAttrs) -> Self {
+        Explainer {
+            call: Call::new(config, attrs),
+        }
+    }
+
+    /// The detail of `reason`, given in a report on `candidate`: its own
+    /// when set, else for `filter_mismatch` the failed condition of the
+    /// owner's filter (the containing group's when the reason names one).
+    pub fn detail(&self, candidate: CandidateRef, reason: &Reason) -> Option<String> {
+        if reason.detail.is_some() || reason.code != ReasonCode::FilterMismatch {
+            return reason.detail.clone();
+        }
+        let owner = reason.group.map_or(candidate, CandidateRef::Group);
+        self.call.mismatch(owner)
+    }
 }
 
 /// The call a decision is about, prepared once for the config's filters
@@ -313,6 +341,8 @@ pub fn target_reasons_call(
 pub(crate) struct Call<'a> {
     filters: &'a CompiledFilters,
     prepared: Option<PreparedCall<'a>>,
+    /// Write each filter reason's `detail` (one target's re-check).
+    details: bool,
 }
 
 impl<'a> Call<'a> {
@@ -320,7 +350,11 @@ impl<'a> Call<'a> {
     pub(crate) fn new(config: &'a Config, attrs: &CallAttrs) -> Self {
         let filters = config.filters();
         let prepared = filters.any.then(|| filters.table.prepare(attrs));
-        Call { filters, prepared }
+        Call {
+            filters,
+            prepared,
+            details: false,
+        }
     }
 
     /// A call without attributes (no tags, unknown caller).
@@ -331,6 +365,17 @@ impl<'a> Call<'a> {
     /// Whether some reason may depend on the call.
     pub(crate) fn active(&self) -> bool {
         self.prepared.is_some()
+    }
+
+    /// The detail of `owner`'s filter rejecting the call; `None` when it
+    /// has no filter or the filter matches.
+    fn mismatch(&self, owner: CandidateRef) -> Option<String> {
+        let call = self.prepared.as_ref()?;
+        let compiled = match owner {
+            CandidateRef::Target(t) => self.filters.targets.get(t),
+            CandidateRef::Group(g) => self.filters.groups.get(g),
+        };
+        compiled?.as_ref()?.matches(call).err().map(|m| m.detail())
     }
 
     /// Append `filter_mismatch` when `owner`'s filter rejects the call,
@@ -346,7 +391,7 @@ impl<'a> Call<'a> {
         if let Some(Some(f)) = compiled {
             if let Err(m) = f.matches(call) {
                 out.push(Reason {
-                    detail: Some(m.detail()),
+                    detail: self.details.then(|| m.detail()),
                     ..bare(ReasonCode::FilterMismatch, group)
                 });
             }

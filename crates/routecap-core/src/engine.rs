@@ -141,7 +141,7 @@ impl Engine {
 
     /// [`Engine::check_call`] as `routecap check --json` prints it.
     pub fn check_view_call(&self, at: Instant, attrs: &CallAttrs) -> CheckView {
-        render::check(&self.config, &self.check_call(at, attrs), at)
+        render::check_call(&self.config, &self.check_call(at, attrs), at, attrs)
     }
 
     /// Route one call at `at` with a caller's router (one per thread, reused:
@@ -205,7 +205,7 @@ impl Engine {
         let mut rng = route::rng_from_seed(seed);
         self.route_call(at, attrs, &mut rng, |config, reports, plan| {
             let steps: Vec<Step<'_>> = plan.collect();
-            render::route(config, at, seed, &steps, reports)
+            render::route_call(config, at, seed, &steps, reports, attrs)
         })
     }
 

@@ -9,7 +9,8 @@ use chrono::SecondsFormat;
 use serde::{Serialize, Serializer};
 
 use crate::caps::{Limits, Usage};
-use crate::eligibility::{Amount, CandidateReport, Reason};
+use crate::eligibility::{Amount, CandidateReport, Explainer, Reason};
+use crate::filter::CallAttrs;
 use crate::lifecycle::ConnectOutcome;
 use crate::model::{CandidateRef, Config};
 use crate::route::Step;
@@ -94,7 +95,7 @@ pub struct ReasonView {
     pub detail: Option<String>,
 }
 
-/// One reason.
+/// One reason (its own `detail` only).
 pub fn reason(config: &Config, r: &Reason) -> ReasonView {
     ReasonView {
         code: r.code_string(),
@@ -106,9 +107,24 @@ pub fn reason(config: &Config, r: &Reason) -> ReasonView {
     }
 }
 
-/// All reasons of a report.
+/// All reasons of a report (their own `detail` only).
 pub fn reasons(config: &Config, rs: &[Reason]) -> Vec<ReasonView> {
     rs.iter().map(|r| reason(config, r)).collect()
+}
+
+/// The reasons of a report on `candidate`, filter details written for the call.
+fn explained(
+    config: &Config,
+    ex: &Explainer<'_>,
+    candidate: CandidateRef,
+    rs: &[Reason],
+) -> Vec<ReasonView> {
+    rs.iter()
+        .map(|r| ReasonView {
+            detail: ex.detail(candidate, r),
+            ..reason(config, r)
+        })
+        .collect()
 }
 
 /// One candidate of `check`.
@@ -131,6 +147,15 @@ pub struct CandidateView {
 
 /// One candidate of `check`.
 pub fn candidate(config: &Config, rep: &CandidateReport, at: Instant) -> CandidateView {
+    candidate_explained(config, &Explainer::new(config, &CallAttrs::new()), rep, at)
+}
+
+fn candidate_explained(
+    config: &Config,
+    ex: &Explainer<'_>,
+    rep: &CandidateReport,
+    at: Instant,
+) -> CandidateView {
     CandidateView {
         id: candidate_id(config, rep.candidate).to_string(),
         kind: candidate_kind(rep.candidate),
@@ -138,7 +163,7 @@ pub fn candidate(config: &Config, rep: &CandidateReport, at: Instant) -> Candida
         local_time: local_time(candidate_zone(config, rep.candidate), at),
         eligible_members: matches!(rep.candidate, CandidateRef::Group(_))
             .then(|| target_ids(config, &rep.eligible_members)),
-        reasons: reasons(config, &rep.reasons),
+        reasons: explained(config, ex, rep.candidate, &rep.reasons),
     }
 }
 
@@ -153,9 +178,22 @@ pub struct CheckView {
 
 /// The whole `check` answer.
 pub fn check(config: &Config, reports: &[CandidateReport], at: Instant) -> CheckView {
+    check_call(config, reports, at, &CallAttrs::new())
+}
+
+/// The whole `check` answer for a call with `attrs` (filter details).
+pub fn check_call(
+    config: &Config,
+    reports: &[CandidateReport],
+    at: Instant,
+    attrs: &CallAttrs,
+) -> CheckView {
+    let ex = Explainer::new(config, attrs);
     CheckView {
         at: instant(at),
-        candidates: reports.iter().map(|r| candidate(config, r, at)).collect(),
+        candidates: (reports.iter())
+            .map(|r| candidate_explained(config, &ex, r, at))
+            .collect(),
     }
 }
 
@@ -170,12 +208,22 @@ pub struct RejectedView {
 
 /// The `rejected` list of `route`: the ineligible candidates.
 pub fn rejected(config: &Config, reports: &[CandidateReport]) -> Vec<RejectedView> {
+    rejected_call(config, reports, &CallAttrs::new())
+}
+
+/// The `rejected` list of `route` for a call with `attrs` (filter details).
+pub fn rejected_call(
+    config: &Config,
+    reports: &[CandidateReport],
+    attrs: &CallAttrs,
+) -> Vec<RejectedView> {
+    let ex = Explainer::new(config, attrs);
     reports
         .iter()
         .filter(|r| !r.eligible)
         .map(|r| RejectedView {
             id: candidate_id(config, r.candidate).to_string(),
-            reasons: reasons(config, &r.reasons),
+            reasons: explained(config, &ex, r.candidate, &r.reasons),
         })
         .collect()
 }
@@ -238,11 +286,23 @@ pub fn route(
     plan: &[Step<'_>],
     reports: &[CandidateReport],
 ) -> RouteView {
+    route_call(config, at, seed, plan, reports, &CallAttrs::new())
+}
+
+/// The whole `route` answer for a call with `attrs` (filter details).
+pub fn route_call(
+    config: &Config,
+    at: Instant,
+    seed: u64,
+    plan: &[Step<'_>],
+    reports: &[CandidateReport],
+    attrs: &CallAttrs,
+) -> RouteView {
     RouteView {
         at: instant(at),
         seed,
         plan: plan.iter().map(|s| step(config, s)).collect(),
-        rejected: rejected(config, reports),
+        rejected: rejected_call(config, reports, attrs),
     }
 }
 

@@ -2,7 +2,7 @@
 //! simultaneous groups, the cached checker agreeing with the one-shot
 //! check call after call, connect re-checks, and the imports of whole configs.
 
-use routecap_core::eligibility::{check, check_call, CandidateReport, Checker};
+use routecap_core::eligibility::{check, check_call, CandidateReport, Checker, Explainer};
 use routecap_core::engine::Engine;
 use routecap_core::filter::CallAttrs;
 use routecap_core::formats::{parse_config, Format};
@@ -27,6 +27,13 @@ fn native(doc: Value) -> Config {
 
 fn nc_only() -> Value {
     json!({"any_of": [{"all_of": [{"tag": "geo", "op": "in", "values": ["us-nc", "us-sc"]}]}]})
+}
+
+/// The detail a view shows for reason `i` of `rep` (decisions leave it
+/// unwritten; the one-target re-check of connect writes it).
+fn detail(config: &Config, call: &CallAttrs, rep: &CandidateReport, i: usize) -> Option<String> {
+    assert_eq!(rep.reasons[i].detail, None);
+    Explainer::new(config, call).detail(rep.candidate, &rep.reasons[i])
 }
 
 fn codes(rep: &CandidateReport) -> Vec<String> {
@@ -54,7 +61,7 @@ fn a_target_filter_rejects_with_a_detail_and_no_until() {
     assert!(!reps[0].eligible);
     assert_eq!(reps[0].reasons[0].until, None);
     assert_eq!(
-        reps[0].reasons[0].detail.as_deref(),
+        detail(&config, &tx_call(), &reps[0], 0).as_deref(),
         Some("geo in [us-nc, us-sc]: call has geo = [512, us, us-78701, us-tx]")
     );
     assert!(reps[1].eligible && reps[2].eligible);
@@ -63,7 +70,7 @@ fn a_target_filter_rejects_with_a_detail_and_no_until() {
     assert!(reps[0].eligible);
     assert_eq!(codes(&reps[1]), ["filter_mismatch"]);
     assert_eq!(
-        reps[1].reasons[0].detail.as_deref(),
+        detail(&config, &nc_call(), &reps[1], 0).as_deref(),
         Some("geo not_in [us-nc]: call has geo = [301, us, us-28379, us-nc]")
     );
 
@@ -71,7 +78,7 @@ fn a_target_filter_rejects_with_a_detail_and_no_until() {
     let reps = check(&config, engine.state(), at());
     assert_eq!(codes(&reps[0]), ["filter_mismatch"]);
     assert_eq!(
-        reps[0].reasons[0].detail.as_deref(),
+        detail(&config, &CallAttrs::new(), &reps[0], 0).as_deref(),
         Some("geo in [us-nc, us-sc]: call has no geo")
     );
     assert!(reps[1].eligible);
@@ -204,7 +211,13 @@ fn connect_rechecks_filters_on_the_call_attributes() {
     let config = native(json!({"targets": [{"id": "a", "filter": nc_only()}]}));
     let mut engine = Engine::new(config);
     match engine.connect_call("c1", "a", at(), &tx_call()).unwrap() {
-        ConnectOutcome::Refused(r) => assert_eq!(r[0].code_string(), "filter_mismatch"),
+        ConnectOutcome::Refused(r) => {
+            assert_eq!(r[0].code_string(), "filter_mismatch");
+            assert_eq!(
+                r[0].detail.as_deref(),
+                Some("geo in [us-nc, us-sc]: call has geo = [512, us, us-78701, us-tx]")
+            );
+        }
         ConnectOutcome::Connected => panic!("a Texas call took a North Carolina buyer"),
     }
     assert!(matches!(
@@ -238,13 +251,13 @@ fn retreaver_tag_values_and_tag_list_import_through_a_whole_config() {
     let reps = check_call(&config, engine.state(), at(), &call);
     assert!(reps[0].eligible, "{:?}", reps[0].reasons);
     assert_eq!(
-        reps[1].reasons[0].detail.as_deref(),
+        detail(&config, &call, &reps[1], 0).as_deref(),
         Some("calling_about in [support, other]: call has calling_about = [Sales]")
     );
     let call = call.with_tag("geo", "us-tx");
     let reps = check_call(&config, engine.state(), at(), &call);
     assert_eq!(
-        reps[0].reasons[0].detail.as_deref(),
+        detail(&config, &call, &reps[0], 0).as_deref(),
         Some("geo not_in [us-tx]: call has geo = [919, us, us-27601, us-nc, us-tx]")
     );
 }
@@ -270,7 +283,7 @@ fn ringba_criteria_import_through_a_whole_config() {
     let reps = check_call(&config, engine.state(), at(), &medicare);
     // first rule's first failing condition
     assert_eq!(
-        reps[0].reasons[0].detail.as_deref(),
+        detail(&config, &medicare, &reps[0], 0).as_deref(),
         Some("InboundNumber:State in [NC]: call has no InboundNumber:State")
     );
     let older = medicare
