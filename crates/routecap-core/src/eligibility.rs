@@ -309,6 +309,39 @@ pub fn target_reasons_call(
     target_into(&mut judge, config, ledger, &call, t, None, out);
 }
 
+/// Reasons target `t` is not eligible by its own state and its groups'
+/// (pause, hours, caps), whatever the call: how a campaign's fallback is
+/// judged, since filters and caller rules do not apply to it.
+pub fn target_state_reasons(
+    config: &Config,
+    state: &Ledger,
+    t: usize,
+    at: Instant,
+    out: &mut Vec<Reason>,
+) {
+    let ledger = state;
+    let mut judge = Direct { config, ledger, at };
+    let call = Call {
+        filters: config.filters(),
+        prepared: None,
+        details: false,
+    };
+    target_into(&mut judge, config, ledger, &call, t, None, out);
+}
+
+/// `filter_mismatch` (with its detail) when campaign `c`'s filter rejects
+/// the call; `None` when it takes it (or `c` is not in the config).
+pub fn campaign_reason(config: &Config, c: usize, attrs: &CallAttrs) -> Option<Reason> {
+    let filters = config.filters();
+    let compiled = filters.campaigns.get(c)?.as_ref()?;
+    let call = filters.table.prepare(attrs);
+    let detail = compiled.matches(&call).err()?.detail();
+    Some(Reason {
+        detail: Some(detail),
+        ..bare(ReasonCode::FilterMismatch, None)
+    })
+}
+
 /// Writes the `detail` of filter reasons for one call. Decisions over many
 /// candidates leave `detail` empty (formatting hundreds of them would cost
 /// more than the decision); views that show reasons ask this instead.

@@ -32,6 +32,9 @@ pub enum EngineError {
     /// No group with this id.
     #[error("unknown group {0:?}")]
     UnknownGroup(String),
+    /// No campaign with this id.
+    #[error("unknown campaign {0:?}")]
+    UnknownCampaign(String),
     /// No target or group with this id (hours grids take either).
     #[error(transparent)]
     UnknownOwner(#[from] UnknownOwner),
@@ -129,19 +132,85 @@ impl Engine {
         eligibility::check(&self.config, &self.state, at)
     }
 
-    /// Eligibility of the default candidates at `at` for a call with `attrs`.
-    pub fn check_call(&self, at: Instant, attrs: &CallAttrs) -> Vec<CandidateReport> {
-        eligibility::check_call(&self.config, &self.state, at, attrs)
+    /// The campaign a call names, if any; an unknown id is an error.
+    pub fn campaign(&self, attrs: &CallAttrs) -> Result<Option<usize>, EngineError> {
+        match attrs.campaign() {
+            None => Ok(None),
+            Some(id) => self
+                .config
+                .campaign_index(id)
+                .map(Some)
+                .ok_or_else(|| EngineError::UnknownCampaign(id.to_string())),
+        }
+    }
+
+    /// Eligibility at `at` for a call with `attrs`: of its campaign's
+    /// candidates when it names one, else of the default candidates.
+    pub fn check_call(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<Vec<CandidateReport>, EngineError> {
+        Ok(match self.campaign(attrs)? {
+            Some(c) => eligibility::check_candidates_call(
+                &self.config,
+                &self.state,
+                at,
+                &self.config.campaigns[c].candidates,
+                attrs,
+            ),
+            None => eligibility::check_call(&self.config, &self.state, at, attrs),
+        })
+    }
+
+    /// The campaign's verdict on a call: `(campaign, why it refuses it)`.
+    fn campaign_verdict(
+        &self,
+        attrs: &CallAttrs,
+    ) -> Result<Option<(usize, Option<eligibility::Reason>)>, EngineError> {
+        Ok(self
+            .campaign(attrs)?
+            .map(|c| (c, eligibility::campaign_reason(&self.config, c, attrs))))
+    }
+
+    /// Whether campaign `c`'s fallback is appended to `plan`: set, not in
+    /// the plan, and eligible by its own state (filters and caller rules
+    /// ignored).
+    fn fallback(&self, c: usize, plan: &[Step<'_>], at: Instant) -> Option<usize> {
+        let f = self.config.campaigns.get(c)?.fallback?;
+        let in_plan = plan.iter().any(|s| match *s {
+            Step::Target(t) => t == f,
+            Step::Group { members, .. } => members.contains(&f),
+        });
+        let mut reasons = Vec::new();
+        eligibility::target_state_reasons(&self.config, &self.state, f, at, &mut reasons);
+        (!in_plan && reasons.is_empty()).then_some(f)
     }
 
     /// [`Engine::check`] as `routecap check --json` prints it.
     pub fn check_view(&self, at: Instant) -> CheckView {
-        self.check_view_call(at, &CallAttrs::new())
+        render::check(&self.config, &self.check(at), at)
     }
 
-    /// [`Engine::check_call`] as `routecap check --json` prints it.
-    pub fn check_view_call(&self, at: Instant, attrs: &CallAttrs) -> CheckView {
-        render::check_call(&self.config, &self.check_call(at, attrs), at, attrs)
+    /// [`Engine::check_call`] as `routecap check --json` prints it, with
+    /// the campaign's verdict when the call names one.
+    pub fn check_view_call(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<CheckView, EngineError> {
+        let reports = self.check_call(at, attrs)?;
+        let mut view = render::check_call(&self.config, &reports, at, attrs);
+        if let Some((c, why)) = self.campaign_verdict(attrs)? {
+            let campaign = &self.config.campaigns[c];
+            view.campaign = Some(render::CampaignView {
+                id: campaign.id.clone(),
+                eligible: why.is_none(),
+                reasons: render::reasons(&self.config, why.as_slice()),
+                fallback: campaign.fallback.map(|f| self.config.targets[f].id.clone()),
+            });
+        }
+        Ok(view)
     }
 
     /// Route one call at `at` with a caller's router (one per thread, reused:
@@ -197,16 +266,62 @@ impl Engine {
 
     /// The whole plan for seed `seed`, as `routecap route --json` prints it.
     pub fn route_view(&mut self, at: Instant, seed: u64) -> RouteView {
-        self.route_view_call(at, seed, &CallAttrs::new())
+        let mut rng = route::rng_from_seed(seed);
+        let attrs = CallAttrs::new();
+        self.route_call(at, &attrs, &mut rng, |config, reports, plan| {
+            let steps: Vec<Step<'_>> = plan.collect();
+            render::route_call(config, at, seed, &steps, reports, &attrs)
+        })
     }
 
-    /// [`Engine::route_view`] for a call with `attrs`.
-    pub fn route_view_call(&mut self, at: Instant, seed: u64, attrs: &CallAttrs) -> RouteView {
-        let mut rng = route::rng_from_seed(seed);
-        self.route_call(at, attrs, &mut rng, |config, reports, plan| {
-            let steps: Vec<Step<'_>> = plan.collect();
-            render::route_call(config, at, seed, &steps, reports, attrs)
-        })
+    /// [`Engine::route_view`] for a call with `attrs`. Through a campaign:
+    /// its candidates only, an empty plan with the campaign in `rejected`
+    /// when its filter refuses the call, and its fallback as the last step.
+    pub fn route_view_call(
+        &mut self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+    ) -> Result<RouteView, EngineError> {
+        self.route_view_with(at, seed, attrs, &mut route::rng_from_seed(seed))
+    }
+
+    /// [`Engine::route_view_call`] drawing from `rng` (a replay's one
+    /// stream); `seed` is only printed.
+    pub fn route_view_with<R: Rng + ?Sized>(
+        &mut self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+        rng: &mut R,
+    ) -> Result<RouteView, EngineError> {
+        let Some((c, why)) = self.campaign_verdict(attrs)? else {
+            return Ok(self.route_call(at, attrs, rng, |config, reports, plan| {
+                let steps: Vec<Step<'_>> = plan.collect();
+                render::route_call(config, at, seed, &steps, reports, attrs)
+            }));
+        };
+        let config = &*self.config;
+        if let Some(why) = why {
+            let mut view = render::route(config, at, seed, &[], &[]);
+            view.rejected.push(render::RejectedView {
+                id: config.campaigns[c].id.clone(),
+                kind: Some("campaign"),
+                reasons: render::reasons(config, &[why]),
+            });
+            return Ok(view);
+        }
+        let reports = self.check_call(at, attrs)?;
+        let steps = route::plan(config, &reports, rng);
+        let mut view = render::route_call(config, at, seed, &steps, &reports, attrs);
+        if let Some(f) = self.fallback(c, &steps, at) {
+            view.plan.push(render::StepView::Target {
+                target: config.targets[f].id.clone(),
+                timeout_seconds: config.targets[f].effective_timeout(),
+                fallback: true,
+            });
+        }
+        Ok(view)
     }
 
     /// Chance of each eligible candidate at `at` to be rung first (see

@@ -131,6 +131,21 @@ pub enum CandidateRef {
     Group(usize),
 }
 
+/// A named entry point for calls: its own candidate list, a filter on the
+/// whole call and a last-resort target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Campaign {
+    /// Unique id among campaigns.
+    pub id: String,
+    /// Its candidates: targets, and simultaneous groups as one step (a
+    /// separate group listed here stands for its members).
+    pub candidates: Vec<CandidateRef>,
+    /// Target appended as the last step when eligible by its own state.
+    pub fallback: Option<usize>,
+    /// Which calls the campaign takes at all; `None` = every call.
+    pub filter: Option<Filter>,
+}
+
 /// A whole routing configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Config {
@@ -140,6 +155,8 @@ pub struct Config {
     pub targets: Vec<Target>,
     /// Groups, ids unique.
     pub groups: Vec<Group>,
+    /// Campaigns, ids unique; calls without one use the default candidates.
+    pub campaigns: Vec<Campaign>,
     /// The filters above, compiled on first use (derived data: never
     /// compared, and a clone compiles afresh so an edited copy is not stale).
     pub compiled: CompiledCache,
@@ -155,6 +172,8 @@ pub struct CompiledFilters {
     pub targets: Vec<Option<CompiledFilter>>,
     /// Per group, its compiled filter.
     pub groups: Vec<Option<CompiledFilter>>,
+    /// Per campaign, its compiled filter.
+    pub campaigns: Vec<Option<CompiledFilter>>,
     /// Whether any target or group has a filter (else calls are not prepared).
     pub any: bool,
 }
@@ -169,11 +188,15 @@ impl CompiledFilters {
         let groups: Vec<_> = (config.groups.iter())
             .map(|g| g.filter.as_ref().map(|f| table.compile(f)))
             .collect();
-        let any = targets.iter().chain(&groups).any(Option::is_some);
+        let campaigns: Vec<_> = (config.campaigns.iter())
+            .map(|c| c.filter.as_ref().map(|f| table.compile(f)))
+            .collect();
+        let any = (targets.iter().chain(&groups).chain(&campaigns)).any(Option::is_some);
         CompiledFilters {
             table,
             targets,
             groups,
+            campaigns,
             any,
         }
     }
@@ -206,6 +229,11 @@ impl Config {
     /// Index of the target with this id.
     pub fn target_index(&self, id: &str) -> Option<usize> {
         self.targets.iter().position(|t| t.id == id)
+    }
+
+    /// Index of the campaign with this id.
+    pub fn campaign_index(&self, id: &str) -> Option<usize> {
+        self.campaigns.iter().position(|c| c.id == id)
     }
 
     /// Index of the group with this id.

@@ -172,8 +172,24 @@ fn candidate_explained(
 pub struct CheckView {
     /// The decision instant.
     pub at: String,
-    /// Every default candidate, in config order.
+    /// The campaign the call came through, when it named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignView>,
+    /// Every default candidate (or the campaign's), in config order.
     pub candidates: Vec<CandidateView>,
+}
+
+/// The campaign of a `check`: whether it takes the call, and its fallback.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CampaignView {
+    /// Campaign id.
+    pub id: String,
+    /// Its filter takes the call.
+    pub eligible: bool,
+    /// Why not (its filter's `filter_mismatch`).
+    pub reasons: Vec<ReasonView>,
+    /// Its fallback target id.
+    pub fallback: Option<String>,
 }
 
 /// The whole `check` answer.
@@ -191,10 +207,15 @@ pub fn check_call(
     let ex = Explainer::new(config, attrs);
     CheckView {
         at: instant(at),
+        campaign: None,
         candidates: (reports.iter())
             .map(|r| candidate_explained(config, &ex, r, at))
             .collect(),
     }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// An ineligible candidate of `route`.
@@ -202,6 +223,10 @@ pub fn check_call(
 pub struct RejectedView {
     /// Target or group id.
     pub id: String,
+    /// `"campaign"` when the campaign itself refused the call; candidates
+    /// leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
     /// Why it is not in the plan.
     pub reasons: Vec<ReasonView>,
 }
@@ -223,6 +248,7 @@ pub fn rejected_call(
         .filter(|r| !r.eligible)
         .map(|r| RejectedView {
             id: candidate_id(config, r.candidate).to_string(),
+            kind: None,
             reasons: explained(config, &ex, r.candidate, &r.reasons),
         })
         .collect()
@@ -238,6 +264,9 @@ pub enum StepView {
         target: String,
         /// How long to ring it before failing over.
         timeout_seconds: u32,
+        /// The campaign's last resort, appended after the plan.
+        #[serde(skip_serializing_if = "is_false")]
+        fallback: bool,
     },
     /// Ring a simultaneous group's eligible members at once.
     Group {
@@ -256,6 +285,7 @@ pub fn step(config: &Config, s: &Step<'_>) -> StepView {
         Step::Target(t) => StepView::Target {
             target: config.targets[t].id.clone(),
             timeout_seconds: crate::route::step_timeout(config, s),
+            fallback: false,
         },
         Step::Group { group, members } => StepView::Group {
             group: config.groups[group].id.clone(),

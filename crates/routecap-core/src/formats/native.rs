@@ -9,7 +9,7 @@ use super::filter;
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
-use crate::model::{Config, Group, GroupMode, Target};
+use crate::model::{Campaign, CandidateRef, Config, Group, GroupMode, Target};
 use crate::zone::{self, ZoneCache};
 
 const TOP: &str =
@@ -46,11 +46,71 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
             groups.push(g);
         }
     }
+    let mut campaigns = Vec::new();
+    let mut cids = UniqueIds::default();
+    if let Some(list) = root.get("campaigns") {
+        for node in list.array("is not an array of campaigns")? {
+            let c = campaign(&node, &index, &groups)?;
+            if let Some(id_node) = node.get("id") {
+                cids.insert(&c.id, &id_node, "campaign")?;
+            }
+            campaigns.push(c);
+        }
+    }
     Ok(Config {
         as_of,
         targets,
         groups,
+        campaigns,
         ..Config::default()
+    })
+}
+
+const CANDIDATE: &str = "is not the id of any target or group in this config";
+
+/// A campaign: candidates by target or group id (a target id wins over a
+/// group id that is the same; a separate group stands for its members).
+fn campaign(node: &Node<'_>, index: &HashMap<String, usize>, groups: &[Group]) -> Res<Campaign> {
+    node.object("is not a campaign (an object with \"id\" and \"candidates\")")?;
+    let mut candidates = Vec::new();
+    let list = node
+        .get("candidates")
+        .ok_or_else(|| node.missing("candidates", "an array of target or group ids"))?;
+    for c in list.array("is not an array of target or group ids")? {
+        let id = c.id()?;
+        let found: Vec<CandidateRef> = match index.get(&id) {
+            Some(&t) => vec![CandidateRef::Target(t)],
+            None => match groups.iter().position(|g| g.id == id) {
+                Some(g) if groups[g].mode == GroupMode::Simultaneous => {
+                    vec![CandidateRef::Group(g)]
+                }
+                Some(g) => groups[g]
+                    .members
+                    .iter()
+                    .map(|&m| CandidateRef::Target(m))
+                    .collect(),
+                None => return Err(c.err(CANDIDATE)),
+            },
+        };
+        for f in found {
+            if !candidates.contains(&f) {
+                candidates.push(f);
+            }
+        }
+    }
+    let fallback = match node.get("fallback") {
+        None => None,
+        Some(f) => Some(
+            *index
+                .get(&f.id()?)
+                .ok_or_else(|| f.err("is not the id of any target in this config"))?,
+        ),
+    };
+    Ok(Campaign {
+        id: required_id(node)?,
+        candidates,
+        fallback,
+        filter: node.opt("filter", filter::native)?,
     })
 }
 

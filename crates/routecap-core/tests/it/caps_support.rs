@@ -73,6 +73,7 @@ pub fn config(targets: Vec<Target>, groups: Vec<Group>) -> Config {
         targets,
         groups,
         compiled: Default::default(),
+        campaigns: Default::default(),
     }
 }
 

@@ -181,6 +181,7 @@ fn config() -> impl Strategy<Value = Config> {
                     targets,
                     groups,
                     compiled: Default::default(),
+                    campaigns: Default::default(),
                 }
             })
     })
@@ -277,6 +278,7 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         targets: vec![],
         groups: vec![],
         compiled: Default::default(),
+        campaigns: Default::default(),
     };
     let mut checker = Checker::new(&small);
     let t = Target {
@@ -300,6 +302,7 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         targets: vec![t],
         groups: vec![],
         compiled: Default::default(),
+        campaigns: Default::default(),
     };
     let state = State::new(&big);
     let at = instant(0);
@@ -337,6 +340,7 @@ fn one_line_target() -> Config {
         }],
         groups: vec![],
         compiled: Default::default(),
+        campaigns: Default::default(),
     }
 }
 

@@ -109,7 +109,7 @@ fn a_containing_group_filter_gives_group_filter_mismatch_with_its_id() {
     let config = native(json!({"targets": [{"id": "a"}, {"id": "b"}],
         "groups": [{"id": "east", "members": ["a"], "filter": nc_only()}]}));
     let mut engine = Engine::new(config);
-    let view = engine.check_view_call(at(), &tx_call());
+    let view = engine.check_view_call(at(), &tx_call()).unwrap();
     let a = serde_json::to_value(&view.candidates[0]).unwrap();
     assert_eq!(
         a["reasons"],
@@ -117,14 +117,14 @@ fn a_containing_group_filter_gives_group_filter_mismatch_with_its_id() {
                 "detail": "geo in [us-nc, us-sc]: call has geo = [512, us, us-78701, us-tx]"}])
     );
     assert!(view.candidates[1].eligible);
-    let route = engine.route_view_call(at(), 3, &tx_call());
+    let route = engine.route_view_call(at(), 3, &tx_call()).unwrap();
     let json = serde_json::to_value(&route).unwrap();
     assert_eq!(
         json["plan"],
         json!([{"target": "b", "timeout_seconds": 30}])
     );
     assert_eq!(json["rejected"][0]["id"], "a");
-    let route = engine.route_view_call(at(), 3, &nc_call());
+    let route = engine.route_view_call(at(), 3, &nc_call()).unwrap();
     assert_eq!(route.plan.len(), 2);
 }
 
