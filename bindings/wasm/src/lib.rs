@@ -160,16 +160,33 @@ impl Engine {
         at: &str,
         #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
         n: u32,
+        #[wasm_bindgen(unchecked_param_type = "CallAttrs")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let seed = convert::unsigned("seed", &seed)?;
-        to_js(&self.core.first_counts(instant("at", at)?, seed, n))
+        let attrs = convert::attrs(&attrs)?;
+        let at = instant("at", at)?;
+        to_js(
+            &(self.core)
+                .first_counts_call(at, seed, n, &attrs)
+                .map_err(fail)?,
+        )
     }
 
     /// Chance of each eligible candidate at `at` to be rung first, by id:
     /// `w / W` within the lowest priority tier, 0 for later tiers.
     #[wasm_bindgen(js_name = firstPlaceChances, unchecked_return_type = "Record<string, number>")]
-    pub fn first_place_chances(&self, at: &str) -> Result<JsValue, JsValue> {
-        to_js(&self.core.first_place_chances(instant("at", at)?))
+    pub fn first_place_chances(
+        &self,
+        at: &str,
+        #[wasm_bindgen(unchecked_param_type = "CallAttrs")] attrs: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let attrs = convert::attrs(&attrs)?;
+        let at = instant("at", at)?;
+        to_js(
+            &(self.core)
+                .first_place_chances_call(at, &attrs)
+                .map_err(fail)?,
+        )
     }
 
     /// Connect `call` to target `target` at `at`: `{ok: true}`, or

@@ -327,8 +327,33 @@ impl Engine {
     /// Chance of each eligible candidate at `at` to be rung first (see
     /// [`route::first_place_chances`]), by id in plan order.
     pub fn first_place_chances(&self, at: Instant) -> ChancesView {
-        let reports = self.check(at);
-        let steps = route::plan(&self.config, &reports, &mut route::rng_from_seed(0));
+        self.chances_of(&self.check(at))
+    }
+
+    /// [`Engine::first_place_chances`] for a call with `attrs`.
+    pub fn first_place_chances_call(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ChancesView, EngineError> {
+        Ok(self.chances_of(&self.call_reports(at, attrs)?))
+    }
+
+    /// The reports a call's plan is drawn from: none when its campaign
+    /// refuses it (the fallback is not a first step: it is appended last).
+    fn call_reports(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<Vec<CandidateReport>, EngineError> {
+        match self.campaign_verdict(attrs)? {
+            Some((_, Some(_))) => Ok(Vec::new()),
+            _ => self.check_call(at, attrs),
+        }
+    }
+
+    fn chances_of(&self, reports: &[CandidateReport]) -> ChancesView {
+        let steps = route::plan(&self.config, reports, &mut route::rng_from_seed(0));
         let chances = route::first_place_chances(&self.config, &steps);
         ChancesView(
             steps
@@ -342,7 +367,21 @@ impl Engine {
     /// Route `n` calls at `at` with seeds `seed, seed+1, …` (wrapping) and
     /// count where each would ring first; eligibility is checked once.
     pub fn first_counts(&self, at: Instant, seed: u64, n: u32) -> FirstCountsView {
-        let reports = self.check(at);
+        self.counts_of(&self.check(at), seed, n)
+    }
+
+    /// [`Engine::first_counts`] for a call with `attrs`.
+    pub fn first_counts_call(
+        &self,
+        at: Instant,
+        seed: u64,
+        n: u32,
+        attrs: &CallAttrs,
+    ) -> Result<FirstCountsView, EngineError> {
+        Ok(self.counts_of(&self.call_reports(at, attrs)?, seed, n))
+    }
+
+    fn counts_of(&self, reports: &[CandidateReport], seed: u64, n: u32) -> FirstCountsView {
         let mut first: Vec<(String, u64)> = reports
             .iter()
             .filter(|r| r.eligible)
@@ -357,7 +396,7 @@ impl Engine {
         let mut planner = Planner::new();
         for i in 0..u64::from(n) {
             let mut rng = route::rng_from_seed(seed.wrapping_add(i));
-            let step = planner.lazy(&self.config, &reports, &mut rng).next();
+            let step = planner.lazy(&self.config, reports, &mut rng).next();
             let id = step.map(|s| step_id(&self.config, &s));
             match id.and_then(|id| first.iter().position(|(x, _)| x == id)) {
                 Some(k) => first[k].1 += 1,
