@@ -422,9 +422,15 @@ impl<'a> Call<'a> {
             CandidateRef::Group(g) => self.filters.groups.get(g),
         };
         if let Some(Some(f)) = compiled {
-            if let Err(m) = f.matches(call) {
+            // the mismatch itself is only built when its detail is wanted
+            if !f.is_match(call) {
+                let detail = if self.details {
+                    f.matches(call).err().map(|m| m.detail())
+                } else {
+                    None
+                };
                 out.push(Reason {
-                    detail: self.details.then(|| m.detail()),
+                    detail,
                     ..bare(ReasonCode::FilterMismatch, group)
                 });
             }
