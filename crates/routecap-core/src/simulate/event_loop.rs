@@ -1,9 +1,11 @@
-//! The run: arrivals and call ends in time order, each call checked,
+//! The run: arrivals, rings and call ends in time order, each call checked,
 //! offered down its plan, connected, converted and ended through the real
-//! [`State`].
+//! [`State`]. A step that does not answer costs its ring timeout before the
+//! next step rings (re-checked then), so calls arriving meanwhile see the
+//! counters of that moment.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt::Write as _;
 use std::num::NonZeroU64;
 
@@ -11,7 +13,7 @@ use crate::eligibility::{self, Reason};
 use crate::lifecycle::{ConnectOutcome, State};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
-use crate::route::{uniform_below, Planner, RouteRng, Step};
+use crate::route::{step_timeout, uniform_below, Planner, RouteRng, Step};
 use crate::zone::Instant;
 
 use super::draws::{at_ms, exp1, stream, Arrivals, Chance};
@@ -24,6 +26,43 @@ const PROGRESS_EVERY: u64 = 1 << 14;
 
 /// A connected call waiting for its end: `(end ms, call number, target, converts)`.
 type EndEvent = Reverse<(i64, u64, usize, bool)>;
+
+/// A call whose next step rings at a later instant: `(ring ms, call number)`.
+type RingEvent = Reverse<(i64, u64)>;
+
+/// A plan step owned past its decision.
+#[derive(Clone, Debug)]
+enum Ring {
+    Target(usize),
+    Group(usize, Vec<usize>),
+}
+
+impl Ring {
+    fn of(step: Step<'_>) -> Self {
+        match step {
+            Step::Target(t) => Ring::Target(t),
+            Step::Group { group, members } => Ring::Group(group, members.to_vec()),
+        }
+    }
+
+    fn step(&self) -> Step<'_> {
+        match self {
+            Ring::Target(t) => Step::Target(*t),
+            Ring::Group(group, members) => Step::Group {
+                group: *group,
+                members,
+            },
+        }
+    }
+}
+
+/// The rest of an unanswered call's plan.
+#[derive(Debug)]
+struct Pending {
+    steps: Vec<Ring>,
+    next: usize,
+    arrived_ms: i64,
+}
 
 pub(super) struct Sim<'c> {
     config: &'c Config,
@@ -51,6 +90,10 @@ pub(super) struct Sim<'c> {
     answering: Vec<usize>,
     seen: Vec<u64>,
     call_id: String,
+    /// The number of the call being offered.
+    call_n: u64,
+    rings: BinaryHeap<RingEvent>,
+    pending: HashMap<u64, Pending>,
 }
 
 impl<'c> Sim<'c> {
@@ -107,6 +150,7 @@ impl<'c> Sim<'c> {
                 targets: vec![OwnerStats::default(); nt],
                 groups: vec![OwnerStats::default(); config.groups.len()],
                 hours,
+                answer_secs: Vec::new(),
             },
             live,
             hours_start,
@@ -115,6 +159,9 @@ impl<'c> Sim<'c> {
             answering: Vec::new(),
             seen: vec![u64::MAX; nt],
             call_id: String::new(),
+            call_n: 0,
+            rings: BinaryHeap::new(),
+            pending: HashMap::new(),
         };
         if let Some(b) = sim.report.hours.first_mut() {
             b.peak_live.clone_from(&sim.live);
@@ -144,11 +191,17 @@ impl<'c> Sim<'c> {
         let mut n: u64 = 0;
         loop {
             let next_end = self.ends.peek().map(|Reverse((t, ..))| *t);
-            match (next_arrival, next_end) {
-                (None, None) => break,
-                (Some(a), Some(e)) if e <= a => self.end_call(),
-                (None, Some(_)) => self.end_call(),
-                (Some(a), _) => {
+            let next_ring = self.rings.peek().map(|Reverse((t, _))| *t);
+            // at one instant: ends, then rings, then arrivals
+            let first = [next_end, next_ring, next_arrival]
+                .into_iter()
+                .flatten()
+                .min();
+            match first {
+                None => break,
+                Some(t) if next_end == Some(t) => self.end_call(),
+                Some(t) if next_ring == Some(t) => self.ring(),
+                Some(a) => {
                     self.advance_to(a);
                     self.arrive(n, a);
                     n += 1;
@@ -216,24 +269,92 @@ impl<'c> Sim<'c> {
         self.report.routed += 1;
         self.call_id.clear();
         let _ = write!(self.call_id, "c{n}");
+        self.call_n = n;
         let (Some(mut planner), Some(mut rng)) = (self.planner.take(), self.route_rng.take())
         else {
             return;
         };
-        let mut connected = false;
-        for step in planner.lazy(config, &reports, &mut rng) {
+        let mut plan = planner.lazy(config, &reports, &mut rng);
+        let mut next = None;
+        let mut answered = false;
+        if let Some(step) = plan.next() {
+            let timeout = step_timeout(config, &step);
             if self.offer(step, t_ms) {
-                connected = true;
-                break;
+                self.answered_after(0);
+                answered = true;
+            } else {
+                let steps: Vec<Ring> = plan.map(Ring::of).collect();
+                next = Some((timeout, steps));
             }
         }
         self.planner = Some(planner);
         self.route_rng = Some(rng);
-        if !connected {
-            self.report.unanswered += 1;
-            if let Some(b) = self.bucket_mut() {
-                b.unanswered += 1;
+        match next {
+            Some((timeout, steps)) if !steps.is_empty() => {
+                let at = t_ms.saturating_add(i64::from(timeout) * 1000);
+                self.rings.push(Reverse((at, n)));
+                self.pending.insert(
+                    n,
+                    Pending {
+                        steps,
+                        next: 0,
+                        arrived_ms: t_ms,
+                    },
+                );
             }
+            _ if answered => {}
+            _ => self.lost_unanswered(),
+        }
+    }
+
+    /// Ring the next step of the earliest waiting call.
+    fn ring(&mut self) {
+        let Some(Reverse((t_ms, n))) = self.rings.pop() else {
+            return;
+        };
+        self.advance_to(t_ms);
+        let Some(mut p) = self.pending.remove(&n) else {
+            return;
+        };
+        self.call_id.clear();
+        let _ = write!(self.call_id, "c{n}");
+        self.call_n = n;
+        let Some(ring) = p.steps.get(p.next).cloned() else {
+            return;
+        };
+        let step = ring.step();
+        let timeout = step_timeout(self.config, &step);
+        if self.offer(step, t_ms) {
+            self.answered_after(t_ms - p.arrived_ms);
+            return;
+        }
+        p.next += 1;
+        if p.next < p.steps.len() {
+            let at = t_ms.saturating_add(i64::from(timeout) * 1000);
+            self.rings.push(Reverse((at, n)));
+            self.pending.insert(n, p);
+        } else {
+            self.lost_unanswered();
+        }
+    }
+
+    /// A call answered `ms` after it arrived.
+    fn answered_after(&mut self, ms: i64) {
+        let s = usize::try_from(ms.max(0) / 1000).unwrap_or(usize::MAX);
+        let hist = &mut self.report.answer_secs;
+        if hist.len() <= s {
+            hist.resize(s.saturating_add(1), 0);
+        }
+        if let Some(k) = hist.get_mut(s) {
+            *k += 1;
+        }
+    }
+
+    /// A call whose every step failed to answer.
+    fn lost_unanswered(&mut self) {
+        self.report.unanswered += 1;
+        if let Some(b) = self.bucket_mut() {
+            b.unanswered += 1;
         }
     }
 
@@ -341,7 +462,7 @@ impl<'c> Sim<'c> {
         }
         let converts = self.convert.hit(&mut self.act_rng);
         let dur = (exp1(&mut self.dur_rng) * self.mean_duration_ms).round() as i64;
-        let seq = self.report.calls - 1;
+        let seq = self.call_n;
         self.ends
             .push(Reverse((t_ms.saturating_add(dur.max(1)), seq, t, converts)));
         true

@@ -195,6 +195,11 @@ fn human(config: &Config, r: &SimReport, html: Option<&str>) -> String {
         r.no_eligible,
         r.unanswered,
     ));
+    out.push_str(&format!(
+        "answered after {:.1} s on average, 90 % within {} s (unanswered steps ring out their timeouts)\n\n",
+        r.mean_answer_secs(),
+        r.p90_answer_secs(),
+    ));
     let owners = config
         .targets
         .iter()
