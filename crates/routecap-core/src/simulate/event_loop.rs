@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::num::NonZeroU64;
 
 use crate::eligibility::{self, Reason};
+use crate::filter::CallAttrs;
 use crate::lifecycle::{ConnectOutcome, State};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
@@ -62,6 +63,7 @@ struct Pending {
     steps: Vec<Ring>,
     next: usize,
     arrived_ms: i64,
+    attrs: CallAttrs,
 }
 
 pub(super) struct Sim<'c> {
@@ -94,6 +96,12 @@ pub(super) struct Sim<'c> {
     call_n: u64,
     rings: BinaryHeap<RingEvent>,
     pending: HashMap<u64, Pending>,
+    /// The attributes of the call being offered.
+    attrs: CallAttrs,
+    /// Draws of the call mix (its own stream: runs without one draw nothing).
+    mix_rng: RouteRng,
+    /// Callers so far, for repeat callers.
+    callers: Vec<String>,
 }
 
 impl<'c> Sim<'c> {
@@ -162,6 +170,9 @@ impl<'c> Sim<'c> {
             call_n: 0,
             rings: BinaryHeap::new(),
             pending: HashMap::new(),
+            attrs: CallAttrs::new(),
+            mix_rng: stream(params.seed, 4),
+            callers: Vec::new(),
         };
         if let Some(b) = sim.report.hours.first_mut() {
             b.peak_live.clone_from(&sim.live);
@@ -257,7 +268,8 @@ impl<'c> Sim<'c> {
         if let Some(b) = self.bucket_mut() {
             b.calls += 1;
         }
-        let reports = eligibility::check(config, &self.state, at);
+        self.draw_attrs(n);
+        let reports = eligibility::check_call(config, &self.state, at, &self.attrs);
         self.count_rejections(&reports, n, at);
         if !reports.iter().any(|r| r.eligible) {
             self.report.no_eligible += 1;
@@ -299,6 +311,7 @@ impl<'c> Sim<'c> {
                         steps,
                         next: 0,
                         arrived_ms: t_ms,
+                        attrs: self.attrs.clone(),
                     },
                 );
             }
@@ -316,6 +329,7 @@ impl<'c> Sim<'c> {
         let Some(mut p) = self.pending.remove(&n) else {
             return;
         };
+        std::mem::swap(&mut self.attrs, &mut p.attrs);
         self.call_id.clear();
         let _ = write!(self.call_id, "c{n}");
         self.call_n = n;
@@ -328,6 +342,7 @@ impl<'c> Sim<'c> {
             self.answered_after(t_ms - p.arrived_ms);
             return;
         }
+        std::mem::swap(&mut self.attrs, &mut p.attrs);
         p.next += 1;
         if p.next < p.steps.len() {
             let at = t_ms.saturating_add(i64::from(timeout) * 1000);
@@ -336,6 +351,38 @@ impl<'c> Sim<'c> {
         } else {
             self.lost_unanswered();
         }
+    }
+
+    /// The attributes of call `n`: a set of the mix by weight, and a caller
+    /// (an earlier one with the repeat share, else a new number).
+    fn draw_attrs(&mut self, n: u64) {
+        let Some(mix) = &self.params.calls else {
+            return;
+        };
+        let total: u64 = mix.sets.iter().map(|(w, _)| *w).sum();
+        let Some(total) = NonZeroU64::new(total) else {
+            return;
+        };
+        let mut r = uniform_below(&mut self.mix_rng, total);
+        let mut chosen = &mix.sets[0].1;
+        for (w, set) in &mix.sets {
+            if r < *w {
+                chosen = set;
+                break;
+            }
+            r -= w;
+        }
+        let repeat = Chance::new(mix.repeat_share).hit(&mut self.mix_rng);
+        let caller = match NonZeroU64::new(self.callers.len() as u64) {
+            Some(k) if repeat => self.callers[uniform_below(&mut self.mix_rng, k) as usize].clone(),
+            _ => {
+                let fresh = format!("+1555{:07}", n % 10_000_000);
+                self.callers.push(fresh.clone());
+                fresh
+            }
+        };
+        self.attrs.clone_from(chosen);
+        self.attrs.set_caller(Some(&caller));
     }
 
     /// A call answered `ms` after it arrived.
@@ -385,7 +432,14 @@ impl<'c> Sim<'c> {
                         }
                         self.seen[m] = n;
                         self.reasons.clear();
-                        eligibility::target_reasons(config, &self.state, m, at, &mut self.reasons);
+                        eligibility::target_reasons_call(
+                            config,
+                            &self.state,
+                            m,
+                            at,
+                            &self.attrs,
+                            &mut self.reasons,
+                        );
                         if !self.reasons.is_empty() {
                             let st = &mut self.report.targets[m];
                             st.ineligible += 1;
@@ -437,7 +491,7 @@ impl<'c> Sim<'c> {
 
     fn try_connect(&mut self, t: usize, t_ms: i64) -> bool {
         let at = at_ms(t_ms);
-        match self.state.connect(self.config, &self.call_id, t, at) {
+        match (self.state).connect_call(self.config, &self.call_id, t, at, &self.attrs) {
             Ok(ConnectOutcome::Connected) => {}
             Ok(ConnectOutcome::Refused(_)) | Err(_) => {
                 self.report.targets[t].refused += 1;

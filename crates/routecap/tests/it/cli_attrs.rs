@@ -222,3 +222,42 @@ fn replay_events_carry_caller_tags_and_campaign() {
     ]);
     assert_eq!(lines[0]["plan"], alone["plan"]);
 }
+
+#[test]
+fn simulate_takes_a_call_mix_and_reports_time_to_answer() {
+    let args = [
+        "simulate",
+        CFG,
+        "--from",
+        "2026-11-23T00:00:00Z",
+        "--to",
+        "2026-11-23T06:00:00Z",
+        "--seed",
+        "3",
+        "--json",
+        "--quiet",
+        "--tags",
+        "examples/call-mix.json",
+    ];
+    let v = ok(&args);
+    assert_eq!(ok(&args), v, "same seed, same report");
+    let tta = &v["time_to_answer"];
+    assert!(tta["mean_seconds"].as_f64().unwrap() > 0.0, "{tta}");
+    assert!(tta["p90_seconds"].as_u64().is_some());
+    let nc = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "nc-medicare")
+        .unwrap();
+    assert!(
+        nc["rejections"].to_string().contains("filter_mismatch"),
+        "{nc}"
+    );
+    let (code, out, err) = run(
+        &[&args[..10], &["--tags", "examples/native.json"]].concat(),
+        b"",
+    );
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("--tags examples/native.json: sets"), "{err}");
+}

@@ -444,3 +444,38 @@ fn the_next_step_is_rechecked_when_it_rings() {
         .enumerate()
         .all(|(s, &k)| k == 0 || s == 0 || s == 30));
 }
+
+#[test]
+fn a_call_mix_drives_filters_and_repeats_its_callers() {
+    let c = config(
+        r#"{"targets": [{"id": "nc", "filter": {"any_of": [{"all_of": [
+            {"tag": "geo", "op": "in", "values": ["us-nc"]}]}]}}]}"#,
+    );
+    let mix = routecap_core::simulate::CallMix::parse(
+        r#"{"repeat_callers": 0.5, "sets": [
+            {"weight": 3, "tags": {"geo": "919,us,us-27601,us-nc"}},
+            {"weight": 1, "tags": {"geo": "us-tx"}}]}"#,
+    )
+    .unwrap();
+    let p = SimParams {
+        calls_per_hour: 1000.0,
+        answer_rate: 1.0,
+        calls: Some(mix),
+        ..SimParams::new(t("2026-03-02T00:00:00Z"), t("2026-03-03T00:00:00Z"), 4)
+    };
+    let r = run(&c, &p);
+    assert_eq!(r.connected + r.no_eligible, r.calls);
+    assert_eq!(rejections(&r, 0, ReasonCode::FilterMismatch), r.no_eligible);
+    let tx = r.no_eligible as f64 / r.calls as f64;
+    // 24000 draws at 1/4: sd ~0.003
+    assert!((tx - 0.25).abs() < 0.015, "{tx}");
+    assert_eq!(run(&c, &p), r, "same seed, same report");
+    assert!(routecap_core::simulate::CallMix::parse(r#"{"sets": []}"#)
+        .unwrap_err()
+        .contains("sets"));
+    assert!(
+        routecap_core::simulate::CallMix::parse(r#"{"sets": [{"weight": 0}]}"#)
+            .unwrap_err()
+            .starts_with("sets[0].weight")
+    );
+}
