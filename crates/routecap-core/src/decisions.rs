@@ -138,3 +138,18 @@
 //! - Retreaver campaign `dedupe_seconds` is not imported: it decides whether
 //!   a repeat call converts (pays), not where it routes. Repeat and
 //!   duplicate caller rules are not implemented yet.
+//!
+//! ## Simulate
+//!
+//! - A step is answered (or not) the instant it rings; one that does not
+//!   answer costs its whole timeout, then the next step rings and is
+//!   re-checked at that instant. Time to answer is whole seconds from the
+//!   arrival (the sum of the timeouts rung out before).
+//! - The plan's first step is drawn at arrival as before; the rest of the
+//!   plan is drawn right after a first step that does not answer, so runs
+//!   with the same seed are identical, but reports differ from before this
+//!   change wherever a first step did not answer.
+//! - `--tags`: each arrival draws a set by weight and a caller (an earlier
+//!   caller with the repeat share, else a new number) from a stream of its
+//!   own, so runs without `--tags` draw exactly as before. The sets'
+//!   `caller` and `campaign` are ignored; calls use the default candidates.
