@@ -13,10 +13,10 @@ use chrono::{DateTime, Utc};
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::engine::Engine as Core;
 use routecap_core::filter::CallAttrs;
-use routecap_core::render::RouteView;
 use routecap_core::lifecycle::{ConnectOutcome, State};
 use routecap_core::model::Config;
 use routecap_core::money::Money;
+use routecap_core::render::RouteView;
 use routecap_core::route::{LazyPlan, Router};
 use routecap_core::snapshot::Snapshot;
 use routecap_core::Instant;
@@ -156,6 +156,7 @@ impl Engine {
     }
 
     /// Re-check and, if eligible, connect and count — atomically.
+    pub fn connect(
         &self,
         call: &str,
         target_id: &str,
