@@ -110,7 +110,7 @@ impl Engine {
     pub fn check(
         &self,
         at: &str,
-        #[wasm_bindgen(unchecked_param_type = "CallAttrs")] attrs: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         to_js(&self.check_view(at, &attrs)?)
     }
@@ -120,7 +120,7 @@ impl Engine {
     pub fn check_json(
         &self,
         at: &str,
-        #[wasm_bindgen(unchecked_param_type = "CallAttrs")] attrs: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<String, JsValue> {
         Ok(cli_text(&self.check_view(at, &attrs)?))
     }
@@ -133,7 +133,7 @@ impl Engine {
         &mut self,
         at: &str,
         #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallAttrs")] attrs: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let seed = convert::unsigned("seed", &seed)?;
         to_js(&self.route_view(at, seed, &attrs)?)
@@ -145,7 +145,7 @@ impl Engine {
         &mut self,
         at: &str,
         #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallAttrs")] attrs: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<String, JsValue> {
         let seed = convert::unsigned("seed", &seed)?;
         Ok(cli_text(&self.route_view(at, seed, &attrs)?))
@@ -160,7 +160,7 @@ impl Engine {
         at: &str,
         #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
         n: u32,
-        #[wasm_bindgen(unchecked_param_type = "CallAttrs")] attrs: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let seed = convert::unsigned("seed", &seed)?;
         let attrs = convert::attrs(&attrs)?;
@@ -178,7 +178,7 @@ impl Engine {
     pub fn first_place_chances(
         &self,
         at: &str,
-        #[wasm_bindgen(unchecked_param_type = "CallAttrs")] attrs: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let attrs = convert::attrs(&attrs)?;
         let at = instant("at", at)?;
@@ -197,7 +197,7 @@ impl Engine {
         call: &str,
         target: &str,
         at: &str,
-        #[wasm_bindgen(unchecked_param_type = "CallAttrs")] attrs: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let attrs = convert::attrs(&attrs)?;
         let out = (self.core).connect_call(call, target, instant("at", at)?, &attrs);
