@@ -32,7 +32,8 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let text = if args.json {
         json_text(&engine.check_view_call(at, &attrs).map_err(input)?)
     } else {
-        let reports = engine.check_call(at, &attrs).map_err(input)?;
+        let mut reports = engine.check_call(at, &attrs).map_err(input)?;
+        explain(engine.config(), &attrs, &mut reports);
         human(engine.config(), &reports, at)
     };
     emit(&text)?;
@@ -48,7 +49,24 @@ pub fn reason_text(config: &Config, r: &Reason) -> String {
     if let Some(g) = r.group {
         s.push_str(&format!(" [{}]", config.groups[g].id));
     }
+    if let Some(d) = &r.detail {
+        s.push_str(&format!(" ({d})"));
+    }
     s
+}
+
+/// Write the `detail` of every filter reason for the call, for people.
+pub fn explain(
+    config: &Config,
+    attrs: &routecap_core::filter::CallAttrs,
+    reports: &mut [CandidateReport],
+) {
+    let ex = eligibility::Explainer::new(config, attrs);
+    for rep in reports {
+        for r in &mut rep.reasons {
+            r.detail = ex.detail(rep.candidate, r);
+        }
+    }
 }
 
 fn amount(a: eligibility::Amount) -> String {

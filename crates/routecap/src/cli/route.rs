@@ -7,7 +7,7 @@ use routecap_core::render;
 use routecap_core::route::{self, Step};
 use routecap_core::zone::Instant;
 
-use super::check::{reason_text, until_text};
+use super::check::{explain, reason_text, until_text};
 use super::common::{at_or_now, seed_or_random, table, CallArgs, ConfigArg};
 use super::{emit, json_text, Failure};
 
@@ -41,8 +41,9 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let text = if args.json {
         json_text(&view)
     } else {
-        let reports = engine.check_call(at, &attrs).map_err(input)?;
+        let mut reports = engine.check_call(at, &attrs).map_err(input)?;
         let config = engine.config();
+        explain(config, &attrs, &mut reports);
         let plan = route::plan(config, &reports, &mut route::rng_from_seed(seed));
         let refused = view.rejected.iter().any(|r| r.kind == Some("campaign"));
         let mut text = if refused {
