@@ -332,3 +332,29 @@ fn invalid_filters_name_their_config_path() {
     );
     assert_eq!(e.path(), "targets[0].timeout_seconds");
 }
+
+#[test]
+fn step_timeouts_default_to_30_and_groups_use_their_own_else_the_largest_member() {
+    let config = native(json!({"targets": [
+            {"id": "a", "timeout_seconds": 12}, {"id": "b", "timeout_seconds": 40},
+            {"id": "c"}, {"id": "d", "timeout_seconds": 50, "caps": {"total": 0}}],
+        "groups": [
+            {"id": "own", "members": ["a"], "mode": "simultaneous", "timeout_seconds": 25},
+            {"id": "largest", "members": ["b", "c", "d"], "mode": "simultaneous"}]}));
+    let mut engine = Engine::new(config);
+    let view = serde_json::to_value(engine.route_view(at(), 1)).unwrap();
+    let mut plan: Vec<Value> = view["plan"].as_array().unwrap().clone();
+    plan.sort_by_key(|s| s["group"].as_str().unwrap().to_string());
+    // `largest` rings b and c (d is capped): 40, not d's 50
+    assert_eq!(
+        plan,
+        [
+            json!({"group": "largest", "targets": ["b", "c"], "timeout_seconds": 40}),
+            json!({"group": "own", "targets": ["a"], "timeout_seconds": 25})
+        ]
+    );
+    let e = Engine::new(native(json!({"targets": [{"id": "x"}]})));
+    let reports = e.check(at());
+    let steps = route::plan(e.config(), &reports, &mut route::rng_from_seed(0));
+    assert_eq!(route::step_timeout(e.config(), &steps[0]), 30);
+}
