@@ -4,7 +4,12 @@ import { heatmap, barChart } from './charts.js';
 import * as time from './time.js';
 
 const $ = (sel) => document.querySelector(sel);
-const SAMPLES = { native: '../examples/native.json', retreaver: '../examples/retreaver.json', ringba: '../examples/ringba.json' };
+const SAMPLES = {
+  native: '../examples/native.json',
+  retreaver: '../examples/retreaver.json',
+  ringba: '../examples/ringba.json',
+  attributes: '../examples/attributes.json',
+};
 
 const app = {
   text: null, // config text of the loaded engine
@@ -138,7 +143,28 @@ function reasonText(r) {
   let s = r.code;
   if (r.used !== undefined && r.limit !== undefined) s += ` ${r.used}/${r.limit}`;
   if (r.group) s += ` [${r.group}]`;
+  if (r.detail) s += ` — ${r.detail}`;
   return s;
+}
+
+// The call form as engine attributes: `KEY=VALUE` pairs separated by spaces
+// or ';' (a repeated key adds a value; `geo` values split on commas in the engine).
+function callAttrs() {
+  const tags = {};
+  for (const pair of $('#call-tags').value.split(/[\s;]+/)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const k = pair.slice(0, eq);
+    (tags[k] ??= []).push(pair.slice(eq + 1));
+  }
+  const caller = $('#call-caller').value.trim();
+  const campaign = $('#call-campaign').value.trim();
+  return { caller: caller || null, tags, campaign: campaign || null };
+}
+
+function callChanged() {
+  refresh();
+  if ($('#route-chart').dataset.total) runRoute();
 }
 
 function untilCell(r) {
@@ -160,7 +186,7 @@ function localCell(text) {
 }
 
 function renderEligibility() {
-  const res = app.engine.check(time.iso(app.at));
+  const res = app.engine.check(time.iso(app.at), callAttrs());
   const rows = res.candidates.map((c) => {
     const name = nameOf(c.id, c.kind);
     const reasons = c.reasons.map((r) => h('span', { class: 'reason', 'data-code': r.code }, reasonText(r)));
@@ -177,7 +203,8 @@ function renderEligibility() {
   });
   $('#eligibility-table tbody').replaceChildren(...rows);
   const n = res.candidates.filter((c) => c.eligible).length;
-  $('#elig-summary').textContent = `at ${time.iso(app.at)} — ${n} of ${res.candidates.length} candidates eligible`;
+  const refused = res.campaign && !res.campaign.eligible ? ` — campaign ${res.campaign.id} refuses the call: ${res.campaign.reasons.map(reasonText).join('; ')}` : '';
+  $('#elig-summary').textContent = `at ${time.iso(app.at)} — ${n} of ${res.candidates.length} candidates eligible${refused}`;
   return res;
 }
 
@@ -230,21 +257,22 @@ function runRoute() {
   const t0 = performance.now();
   let many;
   try {
-    many = app.engine.routeMany(at, seedText, n);
+    many = app.engine.routeMany(at, seedText, n, callAttrs());
   } catch (err) {
     $('#route-summary').textContent = `Error: ${err.message}`;
     return;
   }
   const ms = performance.now() - t0;
-  const expected = app.engine.firstPlaceChances(at);
+  const expected = app.engine.firstPlaceChances(at, callAttrs());
   const rows = Object.entries(many.first).map(([id, count]) => ({
     id, label: id, count, share: count / n, expected: expected[id] ?? 0,
   }));
   if (many.none) rows.push({ id: '(none)', label: 'no eligible target', count: many.none, share: many.none / n, expected: rows.length ? 0 : 1 });
   barChart($('#route-chart'), rows, n);
-  const first = app.engine.route(at, seedText).plan;
+  const first = app.engine.route(at, seedText, callAttrs()).plan;
+  const stepText = (s) => (s.target ? `${s.target}${s.fallback ? ' (fallback)' : ''}` : `[${s.group}: ${s.targets.join(' + ')}]`) + ` ${s.timeout_seconds}s`;
   $('#route-plan').textContent = first.length
-    ? `Failover order for seed ${seedText}: ${first.map((s) => s.target ?? `[${s.group}: ${s.targets.join(' + ')}]`).join(' → ')}`
+    ? `Failover order for seed ${seedText}: ${first.map(stepText).join(' → ')}`
     : `Seed ${seedText}: no eligible candidate.`;
   $('#route-summary').textContent = `${n.toLocaleString('en-US')} calls at ${at}, seeds ${seedText}… (+${n - 1}); only the lowest eligible priority tier can come first.`;
   $('#route-time').textContent = `${ms.toFixed(0)} ms`;
@@ -415,6 +443,8 @@ async function main() {
   $('#viewer-zone').addEventListener('change', (e) => setViewerZone(e.target.value.trim()));
   $('#hours-owner').addEventListener('change', renderHours);
   $('#route-run').addEventListener('click', runRoute);
+  $('#call-form').addEventListener('submit', (e) => e.preventDefault());
+  for (const id of ['#call-caller', '#call-tags', '#call-campaign']) $(id).addEventListener('change', callChanged);
   $('#sim-play').addEventListener('click', playSim);
   $('#sim-stop').addEventListener('click', stopSim);
   setAt(new Date());

@@ -60,6 +60,23 @@ fn route(c: &mut Criterion) {
             })
         });
     }
+    // 1,000 targets each with a filter, a call with 10 tags: cycling over
+    // 64 calls so every decision judges a call the previous one did not
+    let config = fixture::filtered_config(1000, 42);
+    let calls = fixture::filtered_calls(64, 9);
+    let state = State::new(&config);
+    let mut router = Router::new(&config);
+    let mut rng = rng_from_seed(7);
+    let mut instants = fixture::Instants::default();
+    let mut k = 0usize;
+    g.bench_function(BenchmarkId::new("filtered/targets", 1000), |b| {
+        b.iter(|| {
+            let at = instants.next().unwrap_or_else(fixture::start);
+            k = (k + 1) % calls.len();
+            let (_, plan) = router.route_call(&config, &state, at, &calls[k], &mut rng);
+            black_box(consume(plan))
+        })
+    });
     g.finish();
 }
 

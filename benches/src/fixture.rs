@@ -214,6 +214,8 @@ pub fn config(n: usize, seed: u64) -> Config {
                 limits,
                 concurrency_matrix: None,
                 usage,
+                filter: None,
+                timeout_seconds: None,
             }
         })
         .collect();
@@ -269,4 +271,85 @@ impl Iterator for Instants {
         self.at += TimeDelta::seconds(STEP_SECS);
         Some(at)
     }
+}
+
+/// US states the filtered fixture's geo filters and calls draw from.
+const STATES: [&str; 12] = [
+    "us-nc", "us-sc", "us-tx", "us-ca", "us-fl", "us-ny", "us-ga", "us-oh", "us-pa", "us-az",
+    "us-wa", "us-il",
+];
+const TOPICS: [&str; 5] = ["medicare", "auto", "home", "debt", "solar"];
+
+/// [`config`] with a filter on every target, the way buyers write them:
+/// state lists (sometimes with an age bound), topics, a negated state,
+/// and two-rule filters over the topic prefix or the traffic source.
+pub fn filtered_config(n: usize, seed: u64) -> Config {
+    use routecap_core::filter::{Condition, Filter, Op, Rule};
+    let mut config = config(n, seed);
+    let mut r = Mix::new(seed ^ 0xf1f1);
+    let states = |r: &mut Mix, k: u64| -> Vec<String> {
+        (0..k)
+            .map(|_| STATES[r.below(STATES.len() as u64) as usize].to_string())
+            .collect()
+    };
+    for t in &mut config.targets {
+        let k = 2 + r.below(4);
+        let geo = Condition::new("geo", Op::In, states(&mut r, k));
+        let rules = match r.below(20) {
+            0..=7 => vec![Rule::all_of(vec![geo])],
+            8..=11 => vec![Rule::all_of(vec![
+                geo,
+                Condition::new("age", Op::Gte, [(60 + r.below(10)).to_string()]).number(),
+            ])],
+            12..=14 => {
+                let topic = TOPICS[r.below(TOPICS.len() as u64) as usize];
+                vec![Rule::all_of(vec![Condition::new(
+                    "calling_about",
+                    Op::In,
+                    [topic],
+                )])]
+            }
+            15..=16 => vec![Rule::all_of(vec![Condition::new(
+                "geo",
+                Op::NotIn,
+                states(&mut r, 1),
+            )])],
+            _ => vec![
+                Rule::all_of(vec![Condition::new(
+                    "calling_about",
+                    Op::StartsWith,
+                    ["medi"],
+                )]),
+                Rule::all_of(vec![Condition::new("source", Op::Contains, ["google"])]),
+            ],
+        };
+        t.filter = Some(Filter::any_of(rules));
+    }
+    config
+}
+
+/// `k` calls with 10 tags each (geo with its four tokens, age, topic,
+/// source and six more the filters do not read), drawn from `seed`.
+pub fn filtered_calls(k: usize, seed: u64) -> Vec<routecap_core::filter::CallAttrs> {
+    let mut r = Mix::new(seed);
+    (0..k)
+        .map(|i| {
+            let state = STATES[r.below(STATES.len() as u64) as usize];
+            routecap_core::filter::CallAttrs::new()
+                .with_caller(&format!("+1919555{:04}", i % 10_000))
+                .with_tag("geo", &format!("919,us,us-27601,{state}"))
+                .with_tag("age", &(40 + r.below(40)).to_string())
+                .with_tag(
+                    "calling_about",
+                    TOPICS[r.below(TOPICS.len() as u64) as usize],
+                )
+                .with_tag("source", if r.pct(50) { "google-ads" } else { "tv" })
+                .with_tag("device", "mobile")
+                .with_tag("language", "en")
+                .with_tag("request_id", &format!("req-{i}"))
+                .with_tag("publisher", "pub-7")
+                .with_tag("landing_page", "/medicare-plans")
+                .with_tag("time_of_day", "afternoon")
+        })
+        .collect()
 }

@@ -154,6 +154,42 @@ test('route 1,000 calls: the bars match the engine and the weight shares', async
   assert.match(await page.textContent('#route-plan'), /Failover order for seed 1: .+ → /);
 });
 
+test('the call form: a tag makes a target filter_mismatch, and the route chart follows', async () => {
+  await page.click('[data-sample="attributes"]');
+  await page.waitForFunction(() => document.querySelector('#config-status').textContent.includes('attributes.json'));
+  const setTags = async (text) => {
+    await page.fill('#call-tags', text);
+    await page.dispatchEvent('#call-tags', 'change');
+  };
+  const row = (id) => page.$eval(`#eligibility-table tbody tr[data-id="${id}"]`, (tr) => ({
+    eligible: tr.dataset.eligible,
+    codes: [...tr.querySelectorAll('.reason[data-code]')].map((s) => s.dataset.code),
+    text: tr.querySelector('td.reasons').textContent,
+  }));
+  await setTags('calling_about=medicare');
+  await page.waitForFunction(() => document.querySelector('#eligibility-table tr[data-id="any-medicare"]')?.dataset.eligible === 'true');
+  await page.fill('#route-n', '200');
+  await page.click('#route-run');
+  await page.waitForSelector('#route-chart rect.bar-observed[data-id="any-medicare"]');
+  await setTags('calling_about=auto geo=us-nc');
+  await page.waitForFunction(() => document.querySelector('#eligibility-table tr[data-id="any-medicare"]')?.dataset.eligible === 'false');
+  const r = await row('any-medicare');
+  assert.deepEqual(r.codes, ['filter_mismatch']);
+  assert.match(r.text, /calling_about in \[medicare\]: call has calling_about = \[auto\]/);
+  // the chart was redrawn for the new call: any-medicare never comes first
+  await page.waitForFunction(() => !document.querySelector('#route-chart rect.bar-observed[data-id="any-medicare"]'));
+  const engine = new wasm.Engine(require(join(root, 'examples', 'attributes.json')));
+  const want = engine.routeMany('2026-11-22T15:00:00Z', '1', 200, { tags: { calling_about: 'auto', geo: 'us-nc' } });
+  const bars = await page.$$eval('#route-chart rect.bar-observed', (rs) => Object.fromEntries(rs.map((b) => [b.dataset.id, +b.dataset.count])));
+  assert.deepEqual(bars, want.first);
+  // a campaign that refuses the call says so
+  await page.fill('#call-campaign', 'medicare');
+  await page.dispatchEvent('#call-campaign', 'change');
+  await page.waitForFunction(() => /campaign medicare refuses the call/.test(document.querySelector('#elig-summary').textContent));
+  await page.fill('#call-campaign', '');
+  await setTags('');
+});
+
 test('retreaver and ringba samples load and show their targets', async () => {
   await page.click('[data-sample="retreaver"]');
   await page.waitForFunction(() => document.querySelector('#config-status').textContent.includes('retreaver.json'));

@@ -66,6 +66,21 @@ pub fn json_value(what: &str, v: &JsValue) -> Result<serde_json::Value, JsValue>
     serde_json::from_str(&text).map_err(|e| error(&format!("{what}: invalid JSON: {e}")))
 }
 
+/// Call attributes from an optional JS object (`undefined` / `null` = none).
+pub fn attrs(v: &Option<JsValue>) -> Result<routecap_core::filter::CallAttrs, JsValue> {
+    match v {
+        None => Ok(Default::default()),
+        Some(v) if v.is_undefined() || v.is_null() => Ok(Default::default()),
+        Some(v) => {
+            let text = JSON::stringify(v)
+                .ok()
+                .and_then(|s| s.as_string())
+                .ok_or_else(|| error("attrs must be a JSON-serialisable object"))?;
+            serde_json::from_str(&text).map_err(|e| error(&format!("attrs: {e}")))
+        }
+    }
+}
+
 /// Parse an RFC 3339 instant named `what` (`at`), refusing 1970..2100
 /// outsiders: the CLI's wording for `--at`.
 pub fn instant(what: &str, text: &str) -> Result<Instant, JsValue> {

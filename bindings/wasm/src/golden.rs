@@ -93,6 +93,8 @@ fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), String> {
         limits: Limits::default(),
         concurrency_matrix: None,
         usage: Usage::default(),
+        filter: None,
+        timeout_seconds: None,
     };
     let field_u32 = |c: &Value, k: &str| -> Result<Option<u32>, String> {
         match c.get(k) {
@@ -167,6 +169,8 @@ fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), String> {
             limits: Limits::default(),
             concurrency_matrix: None,
             usage: Usage::default(),
+            filter: None,
+            timeout_seconds: None,
         });
         reports.push(report(
             CandidateRef::Group(config.groups.len() - 1),

@@ -57,6 +57,36 @@ fn owner_kind(kind: &str) -> Result<OwnerKind, JsValue> {
     }
 }
 
+impl Engine {
+    /// `check` for optional call attributes (a campaign's candidates when
+    /// they name one).
+    fn check_view(&self, at: &str, attrs: &Option<JsValue>) -> Result<render::CheckView, JsValue> {
+        let at = instant("at", at)?;
+        match attrs {
+            None => Ok(self.core.check_view(at)),
+            Some(_) => (self.core)
+                .check_view_call(at, &convert::attrs(attrs)?)
+                .map_err(fail),
+        }
+    }
+
+    /// `route` for optional call attributes.
+    fn route_view(
+        &mut self,
+        at: &str,
+        seed: u64,
+        attrs: &Option<JsValue>,
+    ) -> Result<render::RouteView, JsValue> {
+        let at = instant("at", at)?;
+        match attrs {
+            None => Ok(self.core.route_view(at, seed)),
+            Some(_) => (self.core)
+                .route_view_call(at, seed, &convert::attrs(attrs)?)
+                .map_err(fail),
+        }
+    }
+}
+
 /// An engine error as a JS `Error` with the CLI's message.
 fn fail(e: EngineError) -> JsValue {
     error(&e.to_string())
@@ -156,28 +186,39 @@ impl Engine {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Eligibility of every candidate at `at` (RFC 3339): `routecap check --json`.
+    /// Eligibility of every candidate at `at` (RFC 3339) for a call with
+    /// optional `attrs` (`{caller, tags, campaign}`): `routecap check --json`.
     #[wasm_bindgen(unchecked_return_type = "CheckResult")]
-    pub fn check(&self, at: &str) -> Result<JsValue, JsValue> {
-        to_js(&self.core.check_view(instant("at", at)?))
+    pub fn check(
+        &self,
+        at: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        to_js(&self.check_view(at, &attrs)?)
     }
 
     /// The exact text `routecap check CONFIG --at AT --json` prints.
     #[wasm_bindgen(js_name = checkJson)]
-    pub fn check_json(&self, at: &str) -> Result<String, JsValue> {
-        Ok(cli_text(&self.core.check_view(instant("at", at)?)))
+    pub fn check_json(
+        &self,
+        at: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
+    ) -> Result<String, JsValue> {
+        Ok(cli_text(&self.check_view(at, &attrs)?))
     }
 
     /// The failover plan for one call at `at` with `seed` (number, BigInt or
-    /// decimal string): `routecap route --json`. Changes no counter.
+    /// decimal string) and optional `attrs`: `routecap route --json`.
+    /// Changes no counter.
     #[wasm_bindgen(unchecked_return_type = "RouteResult")]
     pub fn route(
         &mut self,
         at: &str,
         #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let seed = convert::unsigned("seed", &seed)?;
-        to_js(&self.core.route_view(instant("at", at)?, seed))
+        to_js(&self.route_view(at, seed, &attrs)?)
     }
 
     /// The exact text `routecap route CONFIG --at AT --seed SEED --json` prints.
@@ -186,9 +227,10 @@ impl Engine {
         &mut self,
         at: &str,
         #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<String, JsValue> {
         let seed = convert::unsigned("seed", &seed)?;
-        Ok(cli_text(&self.core.route_view(instant("at", at)?, seed)))
+        Ok(cli_text(&self.route_view(at, seed, &attrs)?))
     }
 
     /// Route `n` calls at `at` with seeds `seed, seed+1, …` (wrapping) and
@@ -200,23 +242,47 @@ impl Engine {
         at: &str,
         #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
         n: u32,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let seed = convert::unsigned("seed", &seed)?;
-        to_js(&self.core.first_counts(instant("at", at)?, seed, n))
+        let attrs = convert::attrs(&attrs)?;
+        let at = instant("at", at)?;
+        to_js(
+            &(self.core)
+                .first_counts_call(at, seed, n, &attrs)
+                .map_err(fail)?,
+        )
     }
 
     /// Chance of each eligible candidate at `at` to be rung first, by id:
     /// `w / W` within the lowest priority tier, 0 for later tiers.
     #[wasm_bindgen(js_name = firstPlaceChances, unchecked_return_type = "Record<string, number>")]
-    pub fn first_place_chances(&self, at: &str) -> Result<JsValue, JsValue> {
-        to_js(&self.core.first_place_chances(instant("at", at)?))
+    pub fn first_place_chances(
+        &self,
+        at: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let attrs = convert::attrs(&attrs)?;
+        let at = instant("at", at)?;
+        to_js(
+            &(self.core)
+                .first_place_chances_call(at, &attrs)
+                .map_err(fail)?,
+        )
     }
 
     /// Connect `call` to target `target` at `at`: `{ok: true}`, or
     /// `{ok: false, reasons}` when the target is not eligible (nothing changes).
     #[wasm_bindgen(unchecked_return_type = "ConnectResult")]
-    pub fn connect(&mut self, call: &str, target: &str, at: &str) -> Result<JsValue, JsValue> {
-        let out = self.core.connect(call, target, instant("at", at)?);
+    pub fn connect(
+        &mut self,
+        call: &str,
+        target: &str,
+        at: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let attrs = convert::attrs(&attrs)?;
+        let out = (self.core).connect_call(call, target, instant("at", at)?, &attrs);
         self.outcome(out)
     }
 

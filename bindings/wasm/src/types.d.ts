@@ -11,6 +11,18 @@ export interface Reason {
   limit?: Amount;
   /** When the reason lifts (UTC `…Z`), or null when unknowable / never. */
   until: string | null;
+  /** `filter_mismatch`: the condition that failed and what the call had. */
+  detail?: string;
+}
+
+/** Who is calling: every field optional (`{}` = a call with no tags). */
+export interface CallAttrs {
+  /** E.164 number; `anonymous`, `restricted` or empty = unknown caller. */
+  caller?: string | null;
+  /** Tag values; a `geo` string splits on commas. */
+  tags?: Record<string, string | number | (string | number)[]>;
+  /** Route through this campaign (its candidates and fallback). */
+  campaign?: string | null;
 }
 
 export interface Candidate {
@@ -26,16 +38,21 @@ export interface Candidate {
 
 export interface CheckResult {
   at: string;
+  /** When the call named a campaign: whether its filter takes the call. */
+  campaign?: { id: string; eligible: boolean; reasons: Reason[]; fallback: string | null };
   candidates: Candidate[];
 }
 
-export type Step = { target: string } | { group: string; targets: string[] };
+export type Step =
+  | { target: string; timeout_seconds: number; fallback?: true }
+  | { group: string; targets: string[]; timeout_seconds: number };
 
 export interface RouteResult {
   at: string;
   seed: number;
   plan: Step[];
-  rejected: { id: string; reasons: Reason[] }[];
+  /** `kind: "campaign"` when the call's campaign refused it. */
+  rejected: { id: string; kind?: "campaign"; reasons: Reason[] }[];
 }
 
 export interface RouteManyResult {

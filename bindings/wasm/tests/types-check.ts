@@ -28,6 +28,14 @@ export async function typed(config: object, text: string): Promise<void> {
     const who: string = 'target' in step ? step.target : `${step.group}:${step.targets.join('+')}`;
     void who;
   }
+  const call = { caller: '+19195550100', tags: { geo: 'us-nc', age: [70] }, campaign: 'medicare' };
+  const filtered: RouteResult = a.route(at, 1, call);
+  const timeout: number = filtered.plan[0]?.timeout_seconds ?? 30;
+  const detail: string | undefined = a.check(at, call).candidates[0]?.reasons[0]?.detail;
+  void timeout;
+  void detail;
+  // @ts-expect-error tags are strings, numbers or lists of them
+  a.check(at, { tags: { geo: {} } });
   const many: RouteManyResult = a.routeMany(at, '1', 1000);
   const counts: number[] = Object.values(many.first);
   const c: ConnectResult = a.connect('c1', 't1', at);

@@ -185,3 +185,55 @@
 //!   includes live reservations (as eligibility sees it); `concurrency`
 //!   uses the matrix cell in force at the instant; periodic caps carry their
 //!   window bounds. `--state` accepts only `memory` for now.
+//!
+//! ## Call attributes, filters and campaigns
+//!
+//! - Call-dependent reasons (`filter_mismatch`, then `group_filter_mismatch`
+//!   per containing group in config order) come after every reason about the
+//!   owners' state (pause, hours, caps of the target and of its groups). A
+//!   simultaneous group's own filter is its `filter_mismatch` as a candidate;
+//!   its members are judged by their own filters and their *other* groups'.
+//! - Filters are compiled once per config, on first use (a clone of a config
+//!   compiles afresh). Decisions over many candidates do not format the
+//!   `detail` of filter reasons; the views (`check`, `route`, wasm, replay)
+//!   write it from the call, and a connect refusal carries it directly.
+//! - `connect` re-checks filters against the connect's own attributes (a
+//!   replay `connect` event without `tags` is a call with no tags).
+//! - Campaign candidates are target or group ids; a target id wins over a
+//!   group id that is the same; a simultaneous group is one step, a separate
+//!   group stands for its members; duplicates are dropped. The candidates
+//!   keep the campaign's order.
+//! - A campaign filter that refuses the call gives an empty plan and one
+//!   `rejected` entry `{"id": campaign, "kind": "campaign", "reasons":
+//!   [{"code": "filter_mismatch", "until": null, "detail": …}]}`; no
+//!   fallback then (the campaign does not take the call at all). `check`
+//!   with `--campaign` adds `"campaign": {"id", "eligible", "reasons",
+//!   "fallback"}` and lists the campaign's candidates.
+//! - The fallback is judged by pause, hours and caps of itself and of its
+//!   containing groups (filters ignored) and is left out when already a step
+//!   or a member rung by a simultaneous step. It is never a first step:
+//!   first-place chances and `routeMany` do not count it.
+//! - An unknown campaign id is an input error (`unknown campaign "x"`, exit 2).
+//! - A step's `timeout_seconds`: the target's own, else 30; a simultaneous
+//!   group's own, else the largest of the members it rings. Native and
+//!   Retreaver timeouts are whole seconds 1..=86400; Ringba's
+//!   `instructions.connectionTimeOut` of 0 or less means unset, above a day
+//!   is a day.
+//! - Retreaver campaign `dedupe_seconds` is not imported: it decides whether
+//!   a repeat call converts (pays), not where it routes. Repeat and
+//!   duplicate caller rules are not implemented yet.
+//!
+//! ## Simulate
+//!
+//! - A step is answered (or not) the instant it rings; one that does not
+//!   answer costs its whole timeout, then the next step rings and is
+//!   re-checked at that instant. Time to answer is whole seconds from the
+//!   arrival (the sum of the timeouts rung out before).
+//! - The plan's first step is drawn at arrival as before; the rest of the
+//!   plan is drawn right after a first step that does not answer, so runs
+//!   with the same seed are identical, but reports differ from before this
+//!   change wherever a first step did not answer.
+//! - `--tags`: each arrival draws a set by weight and a caller (an earlier
+//!   caller with the repeat share, else a new number) from a stream of its
+//!   own, so runs without `--tags` draw exactly as before. The sets'
+//!   `caller` and `campaign` are ignored; calls use the default candidates.

@@ -30,8 +30,9 @@ use chrono::{DateTime, Datelike, Timelike};
 
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
 use crate::counters::{Counters, Ledger};
+use crate::filter::{CallAttrs, PreparedCall};
 use crate::hours::WeeklyHours;
-use crate::model::{CandidateRef, Config};
+use crate::model::{CandidateRef, CompiledFilters, Config};
 use crate::money::Money;
 use crate::window::{window, Window};
 use crate::zone::{Instant, Zone};
@@ -65,6 +66,8 @@ pub enum ReasonCode {
     ConcurrencyCap,
     /// A simultaneous group with no eligible member.
     NoEligibleMember,
+    /// The owner's filter does not match the call's attributes.
+    FilterMismatch,
 }
 
 impl ReasonCode {
@@ -83,6 +86,7 @@ impl ReasonCode {
             ReasonCode::TotalRevenueCap => "total_revenue_cap",
             ReasonCode::ConcurrencyCap => "concurrency_cap",
             ReasonCode::NoEligibleMember => "no_eligible_member",
+            ReasonCode::FilterMismatch => "filter_mismatch",
         }
     }
 }
@@ -112,6 +116,9 @@ pub struct Reason {
     /// window end for periodic caps; `None` for total caps, concurrency,
     /// `paused`, and hours that never open.
     pub until: Option<Instant>,
+    /// For a call-dependent reason (`filter_mismatch`): which condition
+    /// failed and what the call had, for people.
+    pub detail: Option<String>,
 }
 
 impl Reason {
@@ -157,7 +164,17 @@ impl CandidateReport {
 /// reading each zone directly. `state` is the
 /// counters: a [`Ledger`], or the lifecycle's `State`, which reads as one.
 pub fn check(config: &Config, state: &Ledger, at: Instant) -> Vec<CandidateReport> {
-    once(config, state, at, None)
+    once(config, state, at, None, &Call::none(config))
+}
+
+/// [`check`] for a call with attributes: filters judge `attrs`.
+pub fn check_call(
+    config: &Config,
+    state: &Ledger,
+    at: Instant,
+    attrs: &CallAttrs,
+) -> Vec<CandidateReport> {
+    once(config, state, at, None, &Call::new(config, attrs))
 }
 
 /// Eligibility of the given candidates at `at`, in their order. Indices
@@ -168,7 +185,18 @@ pub fn check_candidates(
     at: Instant,
     cands: &[CandidateRef],
 ) -> Vec<CandidateReport> {
-    once(config, state, at, Some(cands))
+    once(config, state, at, Some(cands), &Call::none(config))
+}
+
+/// [`check_candidates`] for a call with attributes.
+pub fn check_candidates_call(
+    config: &Config,
+    state: &Ledger,
+    at: Instant,
+    cands: &[CandidateRef],
+    attrs: &CallAttrs,
+) -> Vec<CandidateReport> {
+    once(config, state, at, Some(cands), &Call::new(config, attrs))
 }
 
 /// Below this many owners (targets and groups), a one-shot check reads
@@ -185,9 +213,10 @@ fn once(
     ledger: &Ledger,
     at: Instant,
     cands: Option<&[CandidateRef]>,
+    call: &Call<'_>,
 ) -> Vec<CandidateReport> {
     if config.targets.len() + config.groups.len() >= DIRECT_BELOW {
-        return Checker::once(config, ledger, at, cands);
+        return Checker::once(config, ledger, at, cands, call);
     }
     let default;
     let cands = match cands {
@@ -211,6 +240,7 @@ fn once(
             &mut judge,
             config,
             ledger,
+            call,
             candidate,
             &mut rep,
             &mut scratch,
@@ -242,6 +272,7 @@ pub fn candidate_report(
         &mut judge,
         config,
         ledger,
+        &Call::none(config),
         candidate,
         &mut rep,
         &mut Vec::new(),
@@ -259,9 +290,166 @@ pub fn target_reasons(
     at: Instant,
     out: &mut Vec<Reason>,
 ) {
+    target_reasons_call(config, state, t, at, &CallAttrs::new(), out);
+}
+
+/// [`target_reasons`] for a call with attributes (the re-check of a connect).
+pub fn target_reasons_call(
+    config: &Config,
+    state: &Ledger,
+    t: usize,
+    at: Instant,
+    attrs: &CallAttrs,
+    out: &mut Vec<Reason>,
+) {
     let ledger = state;
     let mut judge = Direct { config, ledger, at };
-    target_into(&mut judge, config, ledger, t, None, out);
+    let mut call = Call::new(config, attrs);
+    call.details = true;
+    target_into(&mut judge, config, ledger, &call, t, None, out);
+}
+
+/// Reasons target `t` is not eligible by its own state and its groups'
+/// (pause, hours, caps), whatever the call: how a campaign's fallback is
+/// judged, since filters and caller rules do not apply to it.
+pub fn target_state_reasons(
+    config: &Config,
+    state: &Ledger,
+    t: usize,
+    at: Instant,
+    out: &mut Vec<Reason>,
+) {
+    let ledger = state;
+    let mut judge = Direct { config, ledger, at };
+    let call = Call {
+        filters: config.filters(),
+        prepared: None,
+        details: false,
+    };
+    target_into(&mut judge, config, ledger, &call, t, None, out);
+}
+
+/// `filter_mismatch` (with its detail) when campaign `c`'s filter rejects
+/// the call; `None` when it takes it (or `c` is not in the config).
+pub fn campaign_reason(config: &Config, c: usize, attrs: &CallAttrs) -> Option<Reason> {
+    let filters = config.filters();
+    let compiled = filters.campaigns.get(c)?.as_ref()?;
+    let call = filters.table.prepare(attrs);
+    let detail = compiled.matches(&call).err()?.detail();
+    Some(Reason {
+        detail: Some(detail),
+        ..bare(ReasonCode::FilterMismatch, None)
+    })
+}
+
+/// Writes the `detail` of filter reasons for one call. Decisions over many
+/// candidates leave `detail` empty (formatting hundreds of them would cost
+/// more than the decision); views that show reasons ask this instead.
+pub struct Explainer<'a> {
+    call: Call<'a>,
+}
+
+impl<'a> Explainer<'a> {
+    /// Details for `attrs` judged by `config`'s filters.
+    pub fn new(config: &'a Config, attrs: &CallAttrs) -> Self {
+        Explainer {
+            call: Call::new(config, attrs),
+        }
+    }
+
+    /// The detail of `reason`, given in a report on `candidate`: its own
+    /// when set, else for `filter_mismatch` the failed condition of the
+    /// owner's filter (the containing group's when the reason names one).
+    pub fn detail(&self, candidate: CandidateRef, reason: &Reason) -> Option<String> {
+        if reason.detail.is_some() || reason.code != ReasonCode::FilterMismatch {
+            return reason.detail.clone();
+        }
+        let owner = reason.group.map_or(candidate, CandidateRef::Group);
+        self.call.mismatch(owner)
+    }
+}
+
+/// The call a decision is about, prepared once for the config's filters
+/// (not at all when the config has none).
+pub(crate) struct Call<'a> {
+    filters: &'a CompiledFilters,
+    prepared: Option<PreparedCall<'a>>,
+    /// Write each filter reason's `detail` (one target's re-check).
+    details: bool,
+}
+
+impl<'a> Call<'a> {
+    /// `attrs` prepared for `config`'s filters.
+    pub(crate) fn new(config: &'a Config, attrs: &CallAttrs) -> Self {
+        let filters = config.filters();
+        let prepared = filters.any.then(|| filters.table.prepare(attrs));
+        Call {
+            filters,
+            prepared,
+            details: false,
+        }
+    }
+
+    /// A call without attributes (no tags, unknown caller).
+    pub(crate) fn none(config: &'a Config) -> Self {
+        Call::new(config, &CallAttrs::new())
+    }
+
+    /// Whether some reason may depend on the call.
+    pub(crate) fn active(&self) -> bool {
+        self.prepared.is_some()
+    }
+
+    /// The detail of `owner`'s filter rejecting the call; `None` when it
+    /// has no filter or the filter matches.
+    fn mismatch(&self, owner: CandidateRef) -> Option<String> {
+        let call = self.prepared.as_ref()?;
+        let compiled = match owner {
+            CandidateRef::Target(t) => self.filters.targets.get(t),
+            CandidateRef::Group(g) => self.filters.groups.get(g),
+        };
+        compiled?.as_ref()?.matches(call).err().map(|m| m.detail())
+    }
+
+    /// Append `filter_mismatch` when `owner`'s filter rejects the call,
+    /// tagged with `group` (a containing group's reason).
+    fn filter(&self, owner: CandidateRef, group: Option<usize>, out: &mut Vec<Reason>) {
+        let Some(call) = &self.prepared else {
+            return;
+        };
+        let compiled = match owner {
+            CandidateRef::Target(t) => self.filters.targets.get(t),
+            CandidateRef::Group(g) => self.filters.groups.get(g),
+        };
+        if let Some(Some(f)) = compiled {
+            // the mismatch itself is only built when its detail is wanted
+            if !f.is_match(call) {
+                let detail = if self.details {
+                    f.matches(call).err().map(|m| m.detail())
+                } else {
+                    None
+                };
+                out.push(Reason {
+                    detail,
+                    ..bare(ReasonCode::FilterMismatch, group)
+                });
+            }
+        }
+    }
+
+    /// Append the call-dependent reasons of target `t`: its filter's, then
+    /// those of its containing groups other than `skip`.
+    fn target(&self, ledger: &Ledger, t: usize, skip: Option<usize>, out: &mut Vec<Reason>) {
+        if !self.active() {
+            return;
+        }
+        self.filter(CandidateRef::Target(t), None, out);
+        for &g in ledger.groups_of(t) {
+            if Some(g) != skip {
+                self.filter(CandidateRef::Group(g), Some(g), out);
+            }
+        }
+    }
 }
 
 /// Whether a candidate's index is in the config.
@@ -280,6 +468,7 @@ fn bare(code: ReasonCode, group: Option<usize>) -> Reason {
         used: None,
         limit: None,
         until: None,
+        detail: None,
     }
 }
 
@@ -295,11 +484,13 @@ trait Judge {
 }
 
 /// Reasons of target `t`: `paused`, its own, then those of its containing
-/// groups other than `skip`. Returns the [`Judge::own`] bound of its own.
+/// groups other than `skip`, then the call-dependent ones (filters).
+/// Returns the [`Judge::own`] bound of its own.
 fn target_into<J: Judge>(
     judge: &mut J,
     config: &Config,
     ledger: &Ledger,
+    call: &Call<'_>,
     t: usize,
     skip: Option<usize>,
     out: &mut Vec<Reason>,
@@ -316,6 +507,7 @@ fn target_into<J: Judge>(
             judge.own(CandidateRef::Group(g), out);
         }
     }
+    call.target(ledger, t, skip, out);
     until
 }
 
@@ -327,6 +519,7 @@ fn fill_report<J: Judge>(
     judge: &mut J,
     config: &Config,
     ledger: &Ledger,
+    call: &Call<'_>,
     candidate: CandidateRef,
     rep: &mut CandidateReport,
     scratch: &mut Vec<Reason>,
@@ -337,17 +530,18 @@ fn fill_report<J: Judge>(
     let mut until = i64::MIN;
     match candidate {
         CandidateRef::Target(t) => {
-            until = target_into(judge, config, ledger, t, None, &mut rep.reasons);
+            until = target_into(judge, config, ledger, call, t, None, &mut rep.reasons);
         }
         CandidateRef::Group(g) => {
             judge.own(candidate, &mut rep.reasons);
             for r in &mut rep.reasons {
                 r.group = None;
             }
+            call.filter(candidate, None, &mut rep.reasons);
             let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
             for &m in members {
                 scratch.clear();
-                target_into(judge, config, ledger, m, Some(g), scratch);
+                target_into(judge, config, ledger, call, m, Some(g), scratch);
                 if scratch.is_empty() && m < config.targets.len() {
                     rep.eligible_members.push(m);
                 }
@@ -574,6 +768,7 @@ impl Owner<'_> {
             used: Some(used),
             limit: Some(limit),
             until,
+            detail: None,
         }
     }
 
@@ -586,6 +781,7 @@ impl Owner<'_> {
                     used: None,
                     limit: None,
                     until: clock.next_open(h),
+                    detail: None,
                 });
             }
         }

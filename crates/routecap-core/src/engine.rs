@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use rand_core::Rng;
 
 use crate::eligibility::{self, CandidateReport};
+use crate::filter::CallAttrs;
 use crate::formats::live::{parse_usage, OwnerKind, Source};
 use crate::formats::{ConfigError, Format};
 use crate::grid::{self, Heatmap, UnknownOwner};
@@ -36,6 +37,9 @@ pub enum EngineError {
     /// No group with this id.
     #[error("unknown group {0:?}")]
     UnknownGroup(String),
+    /// No campaign with this id.
+    #[error("unknown campaign {0:?}")]
+    UnknownCampaign(String),
     /// No target or group with this id (hours grids take either).
     #[error(transparent)]
     UnknownOwner(#[from] UnknownOwner),
@@ -337,9 +341,85 @@ impl Engine {
         eligibility::check(&self.config, &self.state, at)
     }
 
+    /// The campaign a call names, if any; an unknown id is an error.
+    pub fn campaign(&self, attrs: &CallAttrs) -> Result<Option<usize>, EngineError> {
+        match attrs.campaign() {
+            None => Ok(None),
+            Some(id) => self
+                .config
+                .campaign_index(id)
+                .map(Some)
+                .ok_or_else(|| EngineError::UnknownCampaign(id.to_string())),
+        }
+    }
+
+    /// Eligibility at `at` for a call with `attrs`: of its campaign's
+    /// candidates when it names one, else of the default candidates.
+    pub fn check_call(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<Vec<CandidateReport>, EngineError> {
+        Ok(match self.campaign(attrs)? {
+            Some(c) => eligibility::check_candidates_call(
+                &self.config,
+                &self.state,
+                at,
+                &self.config.campaigns[c].candidates,
+                attrs,
+            ),
+            None => eligibility::check_call(&self.config, &self.state, at, attrs),
+        })
+    }
+
+    /// The campaign's verdict on a call: `(campaign, why it refuses it)`.
+    fn campaign_verdict(
+        &self,
+        attrs: &CallAttrs,
+    ) -> Result<Option<(usize, Option<eligibility::Reason>)>, EngineError> {
+        Ok(self
+            .campaign(attrs)?
+            .map(|c| (c, eligibility::campaign_reason(&self.config, c, attrs))))
+    }
+
+    /// Whether campaign `c`'s fallback is appended to `plan`: set, not in
+    /// the plan, and eligible by its own state (filters and caller rules
+    /// ignored).
+    fn fallback(&self, c: usize, plan: &[Step<'_>], at: Instant) -> Option<usize> {
+        let f = self.config.campaigns.get(c)?.fallback?;
+        let in_plan = plan.iter().any(|s| match *s {
+            Step::Target(t) => t == f,
+            Step::Group { members, .. } => members.contains(&f),
+        });
+        let mut reasons = Vec::new();
+        eligibility::target_state_reasons(&self.config, &self.state, f, at, &mut reasons);
+        (!in_plan && reasons.is_empty()).then_some(f)
+    }
+
     /// [`Engine::check`] as `routecap check --json` prints it.
     pub fn check_view(&self, at: Instant) -> CheckView {
         render::check(&self.config, &self.check(at), at)
+    }
+
+    /// [`Engine::check_call`] as `routecap check --json` prints it, with
+    /// the campaign's verdict when the call names one.
+    pub fn check_view_call(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<CheckView, EngineError> {
+        let reports = self.check_call(at, attrs)?;
+        let mut view = render::check_call(&self.config, &reports, at, attrs);
+        if let Some((c, why)) = self.campaign_verdict(attrs)? {
+            let campaign = &self.config.campaigns[c];
+            view.campaign = Some(render::CampaignView {
+                id: campaign.id.clone(),
+                eligible: why.is_none(),
+                reasons: render::reasons(&self.config, why.as_slice()),
+                fallback: campaign.fallback.map(|f| self.config.targets[f].id.clone()),
+            });
+        }
+        Ok(view)
     }
 
     /// Route one call at `at` with a caller's router (one per thread, reused:
@@ -368,6 +448,22 @@ impl Engine {
         r
     }
 
+    /// [`Engine::route_with`] for a call with `attrs`.
+    pub fn route_with_call<T, R: Rng + ?Sized>(
+        &self,
+        router: &mut Router,
+        at: Instant,
+        attrs: &CallAttrs,
+        rng: &mut R,
+        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
+    ) -> T {
+        if router.generation != self.generation {
+            *router = self.router();
+        }
+        let (reports, plan) = router.route_call(&self.config, &self.state, at, attrs, rng);
+        f(&self.config, reports, plan)
+    }
+
     /// [`Engine::route_with`] on the engine's own router.
     pub fn route<T, R: Rng + ?Sized>(
         &mut self,
@@ -379,20 +475,108 @@ impl Engine {
         f(&self.config, reports, plan)
     }
 
+    /// [`Engine::route`] for a call with `attrs`.
+    pub fn route_call<T, R: Rng + ?Sized>(
+        &mut self,
+        at: Instant,
+        attrs: &CallAttrs,
+        rng: &mut R,
+        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
+    ) -> T {
+        let (reports, plan) = (self.router).route_call(&self.config, &self.state, at, attrs, rng);
+        f(&self.config, reports, plan)
+    }
+
     /// The whole plan for seed `seed`, as `routecap route --json` prints it.
     pub fn route_view(&mut self, at: Instant, seed: u64) -> RouteView {
         let mut rng = route::rng_from_seed(seed);
-        self.route(at, &mut rng, |config, reports, plan| {
+        let attrs = CallAttrs::new();
+        self.route_call(at, &attrs, &mut rng, |config, reports, plan| {
             let steps: Vec<Step<'_>> = plan.collect();
-            render::route(config, at, seed, &steps, reports)
+            render::route_call(config, at, seed, &steps, reports, &attrs)
         })
+    }
+
+    /// [`Engine::route_view`] for a call with `attrs`. Through a campaign:
+    /// its candidates only, an empty plan with the campaign in `rejected`
+    /// when its filter refuses the call, and its fallback as the last step.
+    pub fn route_view_call(
+        &mut self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+    ) -> Result<RouteView, EngineError> {
+        self.route_view_with(at, seed, attrs, &mut route::rng_from_seed(seed))
+    }
+
+    /// [`Engine::route_view_call`] drawing from `rng` (a replay's one
+    /// stream); `seed` is only printed.
+    pub fn route_view_with<R: Rng + ?Sized>(
+        &mut self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+        rng: &mut R,
+    ) -> Result<RouteView, EngineError> {
+        let Some((c, why)) = self.campaign_verdict(attrs)? else {
+            return Ok(self.route_call(at, attrs, rng, |config, reports, plan| {
+                let steps: Vec<Step<'_>> = plan.collect();
+                render::route_call(config, at, seed, &steps, reports, attrs)
+            }));
+        };
+        let config = &*self.config;
+        if let Some(why) = why {
+            let mut view = render::route(config, at, seed, &[], &[]);
+            view.rejected.push(render::RejectedView {
+                id: config.campaigns[c].id.clone(),
+                kind: Some("campaign"),
+                reasons: render::reasons(config, &[why]),
+            });
+            return Ok(view);
+        }
+        let reports = self.check_call(at, attrs)?;
+        let steps = route::plan(config, &reports, rng);
+        let mut view = render::route_call(config, at, seed, &steps, &reports, attrs);
+        if let Some(f) = self.fallback(c, &steps, at) {
+            view.plan.push(render::StepView::Target {
+                target: config.targets[f].id.clone(),
+                timeout_seconds: config.targets[f].effective_timeout(),
+                fallback: true,
+            });
+        }
+        Ok(view)
     }
 
     /// Chance of each eligible candidate at `at` to be rung first (see
     /// [`route::first_place_chances`]), by id in plan order.
     pub fn first_place_chances(&self, at: Instant) -> ChancesView {
-        let reports = self.check(at);
-        let steps = route::plan(&self.config, &reports, &mut route::rng_from_seed(0));
+        self.chances_of(&self.check(at))
+    }
+
+    /// [`Engine::first_place_chances`] for a call with `attrs`.
+    pub fn first_place_chances_call(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ChancesView, EngineError> {
+        Ok(self.chances_of(&self.call_reports(at, attrs)?))
+    }
+
+    /// The reports a call's plan is drawn from: none when its campaign
+    /// refuses it (the fallback is not a first step: it is appended last).
+    fn call_reports(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<Vec<CandidateReport>, EngineError> {
+        match self.campaign_verdict(attrs)? {
+            Some((_, Some(_))) => Ok(Vec::new()),
+            _ => self.check_call(at, attrs),
+        }
+    }
+
+    fn chances_of(&self, reports: &[CandidateReport]) -> ChancesView {
+        let steps = route::plan(&self.config, reports, &mut route::rng_from_seed(0));
         let chances = route::first_place_chances(&self.config, &steps);
         ChancesView(
             steps
@@ -406,7 +590,21 @@ impl Engine {
     /// Route `n` calls at `at` with seeds `seed, seed+1, …` (wrapping) and
     /// count where each would ring first; eligibility is checked once.
     pub fn first_counts(&self, at: Instant, seed: u64, n: u32) -> FirstCountsView {
-        let reports = self.check(at);
+        self.counts_of(&self.check(at), seed, n)
+    }
+
+    /// [`Engine::first_counts`] for a call with `attrs`.
+    pub fn first_counts_call(
+        &self,
+        at: Instant,
+        seed: u64,
+        n: u32,
+        attrs: &CallAttrs,
+    ) -> Result<FirstCountsView, EngineError> {
+        Ok(self.counts_of(&self.call_reports(at, attrs)?, seed, n))
+    }
+
+    fn counts_of(&self, reports: &[CandidateReport], seed: u64, n: u32) -> FirstCountsView {
         let mut first: Vec<(String, u64)> = reports
             .iter()
             .filter(|r| r.eligible)
@@ -421,7 +619,7 @@ impl Engine {
         let mut planner = Planner::new();
         for i in 0..u64::from(n) {
             let mut rng = route::rng_from_seed(seed.wrapping_add(i));
-            let step = planner.lazy(&self.config, &reports, &mut rng).next();
+            let step = planner.lazy(&self.config, reports, &mut rng).next();
             let id = step.map(|s| step_id(&self.config, &s));
             match id.and_then(|id| first.iter().position(|(x, _)| x == id)) {
                 Some(k) => first[k].1 += 1,
@@ -439,8 +637,20 @@ impl Engine {
         target_id: &str,
         at: Instant,
     ) -> Result<ConnectOutcome, EngineError> {
+        self.connect_call(call, target_id, at, &CallAttrs::new())
+    }
+
+    /// [`Engine::connect`] for a call with `attrs` (the re-check applies
+    /// the target's and its groups' filters to them).
+    pub fn connect_call(
+        &mut self,
+        call: &str,
+        target_id: &str,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ConnectOutcome, EngineError> {
         let t = self.target_index(target_id)?;
-        Ok(self.state.connect(&self.config, call, t, at)?)
+        Ok(self.state.connect_call(&self.config, call, t, at, attrs)?)
     }
 
     /// Hold capacity on a target for `call` for `ttl_secs` seconds.

@@ -112,6 +112,7 @@ use chrono::{SecondsFormat, TimeDelta};
 use crate::caps::{Trigger, Usage};
 use crate::counters::{after, Ledger};
 use crate::eligibility::{self, Reason};
+use crate::filter::CallAttrs;
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
 use crate::zone::{is_supported, Instant};
@@ -170,10 +171,12 @@ impl CallRecord {
     /// lapsed. `None` for reservations and live calls.
     pub fn settled_at(&self) -> Option<Instant> {
         let lease = self.lease_until?;
-        match self.ended_at {
-            Some(e) => Some(e.min(lease)),
-            None => self.lapsed.then_some(lease),
+        // a lapsed lease settled the call when it was swept, whatever `end`
+        // came later (even one stamped earlier, time going backwards)
+        if self.lapsed {
+            return Some(lease);
         }
+        self.ended_at.map(|e| e.min(lease))
     }
 
     /// When the call settled as seen at `at`: as [`CallRecord::settled_at`],
@@ -461,23 +464,36 @@ impl State {
         }
     }
 
-    /// Eligibility re-check of target `t` and the reasons it is refused.
-    fn refusal(&self, config: &Config, t: usize, at: Instant) -> Vec<Reason> {
+    /// Eligibility re-check of target `t` for a call with `attrs` and the
+    /// reasons it is refused.
+    fn refusal(&self, config: &Config, t: usize, at: Instant, attrs: &CallAttrs) -> Vec<Reason> {
         let mut reasons = Vec::new();
-        eligibility::target_reasons(config, self, t, at, &mut reasons);
+        eligibility::target_reasons_call(config, self, t, at, attrs, &mut reasons);
         reasons
     }
 
-    /// Connect `call` to target `t` at `at`: re-check eligibility (its
-    /// groups included) and, if eligible, make it live and count it when
-    /// the trigger is `connect`. Confirms a live reservation of `call` on
-    /// `t` (no double count).
+    /// [`State::connect_call`] for a call without attributes.
     pub fn connect(
         &mut self,
         config: &Config,
         call: &str,
         t: usize,
         at: Instant,
+    ) -> Result<ConnectOutcome, LifecycleError> {
+        self.connect_call(config, call, t, at, &CallAttrs::new())
+    }
+
+    /// Connect `call` to target `t` at `at`: re-check eligibility (its
+    /// groups included) and, if eligible, make it live and count it when
+    /// the trigger is `connect`. Confirms a live reservation of `call` on
+    /// `t` (no double count). Filters judge the call's `attrs`.
+    pub fn connect_call(
+        &mut self,
+        config: &Config,
+        call: &str,
+        t: usize,
+        at: Instant,
+        attrs: &CallAttrs,
     ) -> Result<ConnectOutcome, LifecycleError> {
         self.check_target(config, t)?;
         check_instant(at)?;
@@ -504,7 +520,7 @@ impl State {
         if confirming {
             self.ledger.change_held(t, false);
         }
-        let reasons = self.refusal(config, t, at);
+        let reasons = self.refusal(config, t, at, attrs);
         if !reasons.is_empty() {
             if confirming {
                 self.ledger.change_held(t, true);
@@ -568,7 +584,7 @@ impl State {
         if self.record(config, call, at).is_some() {
             return Err(LifecycleError::AlreadyExists(call.to_string()));
         }
-        let reasons = self.refusal(config, t, at);
+        let reasons = self.refusal(config, t, at, &CallAttrs::new());
         if !reasons.is_empty() {
             return Ok(ConnectOutcome::Refused(reasons));
         }

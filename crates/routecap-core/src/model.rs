@@ -3,7 +3,10 @@
 //! Everything here is already validated: formats parse into these types and
 //! nothing downstream re-checks input.
 
+use std::sync::OnceLock;
+
 use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
+use crate::filter::{CompiledFilter, Filter, FilterTable};
 use crate::hours::WeeklyHours;
 use crate::zone::{Instant, Zone};
 use chrono::TimeDelta;
@@ -19,6 +22,8 @@ pub const DEFAULT_CALL_RETENTION_SECONDS: u64 = 86_400;
 /// Largest accepted lease or retention: 10 years (3,652.5 days), so that
 /// every expiry stays a plain instant far from chrono's limits.
 pub const MAX_CALL_SECONDS: u64 = 315_576_000;
+/// How long a step rings before failing over when no timeout is set.
+pub const DEFAULT_TIMEOUT_SECONDS: u32 = 30;
 
 /// A destination a call can be sent to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +52,17 @@ pub struct Target {
     pub concurrency_matrix: Option<ConcurrencyMatrix>,
     /// Usage at `Config::as_of`.
     pub usage: Usage,
+    /// Which calls it takes; `None` = every call.
+    pub filter: Option<Filter>,
+    /// How long to ring it before failing over; `None` = the default 30 s.
+    pub timeout_seconds: Option<u32>,
+}
+
+impl Target {
+    /// Ring timeout in seconds (default 30).
+    pub fn effective_timeout(&self) -> u32 {
+        self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+    }
 }
 
 /// How a group's members are dialled.
@@ -96,6 +112,11 @@ pub struct Group {
     pub concurrency_matrix: Option<ConcurrencyMatrix>,
     /// Usage at `Config::as_of`.
     pub usage: Usage,
+    /// Which calls its members take; `None` = every call.
+    pub filter: Option<Filter>,
+    /// Ring timeout of the group as one (simultaneous) step; `None` = the
+    /// largest of its rung members'.
+    pub timeout_seconds: Option<u32>,
 }
 
 impl Group {
@@ -118,6 +139,21 @@ pub enum CandidateRef {
     Group(usize),
 }
 
+/// A named entry point for calls: its own candidate list, a filter on the
+/// whole call and a last-resort target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Campaign {
+    /// Unique id among campaigns.
+    pub id: String,
+    /// Its candidates: targets, and simultaneous groups as one step (a
+    /// separate group listed here stands for its members).
+    pub candidates: Vec<CandidateRef>,
+    /// Target appended as the last step when eligible by its own state.
+    pub fallback: Option<usize>,
+    /// Which calls the campaign takes at all; `None` = every call.
+    pub filter: Option<Filter>,
+}
+
 /// A whole routing configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -135,6 +171,11 @@ pub struct Config {
     /// (and may still convert) before it is forgotten.
     /// `1..=`[`MAX_CALL_SECONDS`].
     pub call_retention_seconds: u64,
+    /// Campaigns, ids unique; calls without one use the default candidates.
+    pub campaigns: Vec<Campaign>,
+    /// The filters above, compiled on first use (derived data: never
+    /// compared, and a clone compiles afresh so an edited copy is not stale).
+    pub compiled: CompiledCache,
 }
 
 impl Default for Config {
@@ -146,9 +187,69 @@ impl Default for Config {
             groups: Vec::new(),
             call_lease_seconds: DEFAULT_CALL_LEASE_SECONDS,
             call_retention_seconds: DEFAULT_CALL_RETENTION_SECONDS,
+            campaigns: Vec::new(),
+            compiled: CompiledCache::default(),
         }
     }
 }
+
+/// Every filter of a config compiled into one table, so a decision prepares
+/// the call once and asks each candidate's filter in a lookup or two.
+#[derive(Debug, Default)]
+pub struct CompiledFilters {
+    /// The shared table (interned keys and values).
+    pub table: FilterTable,
+    /// Per target, its compiled filter.
+    pub targets: Vec<Option<CompiledFilter>>,
+    /// Per group, its compiled filter.
+    pub groups: Vec<Option<CompiledFilter>>,
+    /// Per campaign, its compiled filter.
+    pub campaigns: Vec<Option<CompiledFilter>>,
+    /// Whether any target or group has a filter (else calls are not prepared).
+    pub any: bool,
+}
+
+impl CompiledFilters {
+    /// Compile every filter of `config` into one table.
+    pub fn new(config: &Config) -> Self {
+        let mut table = FilterTable::new();
+        let targets: Vec<_> = (config.targets.iter())
+            .map(|t| t.filter.as_ref().map(|f| table.compile(f)))
+            .collect();
+        let groups: Vec<_> = (config.groups.iter())
+            .map(|g| g.filter.as_ref().map(|f| table.compile(f)))
+            .collect();
+        let campaigns: Vec<_> = (config.campaigns.iter())
+            .map(|c| c.filter.as_ref().map(|f| table.compile(f)))
+            .collect();
+        let any = (targets.iter().chain(&groups).chain(&campaigns)).any(Option::is_some);
+        CompiledFilters {
+            table,
+            targets,
+            groups,
+            campaigns,
+            any,
+        }
+    }
+}
+
+/// A config's [`CompiledFilters`], computed once on first use.
+#[derive(Debug, Default)]
+pub struct CompiledCache(OnceLock<CompiledFilters>);
+
+impl Clone for CompiledCache {
+    fn clone(&self) -> Self {
+        CompiledCache::default()
+    }
+}
+
+impl PartialEq for CompiledCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for CompiledCache {}
 
 impl Config {
     /// [`Config::call_lease_seconds`] as a duration.
@@ -161,9 +262,19 @@ impl Config {
         secs(self.call_retention_seconds)
     }
 
+    /// Every filter of the config, compiled the first time it is asked.
+    pub fn filters(&self) -> &CompiledFilters {
+        self.compiled.0.get_or_init(|| CompiledFilters::new(self))
+    }
+
     /// Index of the target with this id.
     pub fn target_index(&self, id: &str) -> Option<usize> {
         self.targets.iter().position(|t| t.id == id)
+    }
+
+    /// Index of the campaign with this id.
+    pub fn campaign_index(&self, id: &str) -> Option<usize> {
+        self.campaigns.iter().position(|c| c.id == id)
     }
 
     /// Index of the group with this id.

@@ -9,7 +9,8 @@ use chrono::SecondsFormat;
 use serde::{Serialize, Serializer};
 
 use crate::caps::{Limits, Usage};
-use crate::eligibility::{Amount, CandidateReport, Reason};
+use crate::eligibility::{Amount, CandidateReport, Explainer, Reason};
+use crate::filter::CallAttrs;
 use crate::lifecycle::ConnectOutcome;
 use crate::model::{CandidateRef, Config};
 use crate::route::Step;
@@ -89,9 +90,12 @@ pub struct ReasonView {
     pub limit: Option<AmountView>,
     /// When the reason lifts (always printed, `null` when unknowable).
     pub until: Option<String>,
+    /// Which filter condition failed, for a call-dependent reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
-/// One reason.
+/// One reason (its own `detail` only).
 pub fn reason(config: &Config, r: &Reason) -> ReasonView {
     ReasonView {
         code: r.code_string(),
@@ -99,12 +103,28 @@ pub fn reason(config: &Config, r: &Reason) -> ReasonView {
         used: r.used.map(AmountView::from),
         limit: r.limit.map(AmountView::from),
         until: r.until.map(instant),
+        detail: r.detail.clone(),
     }
 }
 
-/// All reasons of a report.
+/// All reasons of a report (their own `detail` only).
 pub fn reasons(config: &Config, rs: &[Reason]) -> Vec<ReasonView> {
     rs.iter().map(|r| reason(config, r)).collect()
+}
+
+/// The reasons of a report on `candidate`, filter details written for the call.
+fn explained(
+    config: &Config,
+    ex: &Explainer<'_>,
+    candidate: CandidateRef,
+    rs: &[Reason],
+) -> Vec<ReasonView> {
+    rs.iter()
+        .map(|r| ReasonView {
+            detail: ex.detail(candidate, r),
+            ..reason(config, r)
+        })
+        .collect()
 }
 
 /// One candidate of `check`.
@@ -127,6 +147,15 @@ pub struct CandidateView {
 
 /// One candidate of `check`.
 pub fn candidate(config: &Config, rep: &CandidateReport, at: Instant) -> CandidateView {
+    candidate_explained(config, &Explainer::new(config, &CallAttrs::new()), rep, at)
+}
+
+fn candidate_explained(
+    config: &Config,
+    ex: &Explainer<'_>,
+    rep: &CandidateReport,
+    at: Instant,
+) -> CandidateView {
     CandidateView {
         id: candidate_id(config, rep.candidate).to_string(),
         kind: candidate_kind(rep.candidate),
@@ -134,7 +163,7 @@ pub fn candidate(config: &Config, rep: &CandidateReport, at: Instant) -> Candida
         local_time: local_time(candidate_zone(config, rep.candidate), at),
         eligible_members: matches!(rep.candidate, CandidateRef::Group(_))
             .then(|| target_ids(config, &rep.eligible_members)),
-        reasons: reasons(config, &rep.reasons),
+        reasons: explained(config, ex, rep.candidate, &rep.reasons),
     }
 }
 
@@ -143,16 +172,50 @@ pub fn candidate(config: &Config, rep: &CandidateReport, at: Instant) -> Candida
 pub struct CheckView {
     /// The decision instant.
     pub at: String,
-    /// Every default candidate, in config order.
+    /// The campaign the call came through, when it named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignView>,
+    /// Every default candidate (or the campaign's), in config order.
     pub candidates: Vec<CandidateView>,
+}
+
+/// The campaign of a `check`: whether it takes the call, and its fallback.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CampaignView {
+    /// Campaign id.
+    pub id: String,
+    /// Its filter takes the call.
+    pub eligible: bool,
+    /// Why not (its filter's `filter_mismatch`).
+    pub reasons: Vec<ReasonView>,
+    /// Its fallback target id.
+    pub fallback: Option<String>,
 }
 
 /// The whole `check` answer.
 pub fn check(config: &Config, reports: &[CandidateReport], at: Instant) -> CheckView {
+    check_call(config, reports, at, &CallAttrs::new())
+}
+
+/// The whole `check` answer for a call with `attrs` (filter details).
+pub fn check_call(
+    config: &Config,
+    reports: &[CandidateReport],
+    at: Instant,
+    attrs: &CallAttrs,
+) -> CheckView {
+    let ex = Explainer::new(config, attrs);
     CheckView {
         at: instant(at),
-        candidates: reports.iter().map(|r| candidate(config, r, at)).collect(),
+        campaign: None,
+        candidates: (reports.iter())
+            .map(|r| candidate_explained(config, &ex, r, at))
+            .collect(),
     }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// An ineligible candidate of `route`.
@@ -160,18 +223,33 @@ pub fn check(config: &Config, reports: &[CandidateReport], at: Instant) -> Check
 pub struct RejectedView {
     /// Target or group id.
     pub id: String,
+    /// `"campaign"` when the campaign itself refused the call; candidates
+    /// leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
     /// Why it is not in the plan.
     pub reasons: Vec<ReasonView>,
 }
 
 /// The `rejected` list of `route`: the ineligible candidates.
 pub fn rejected(config: &Config, reports: &[CandidateReport]) -> Vec<RejectedView> {
+    rejected_call(config, reports, &CallAttrs::new())
+}
+
+/// The `rejected` list of `route` for a call with `attrs` (filter details).
+pub fn rejected_call(
+    config: &Config,
+    reports: &[CandidateReport],
+    attrs: &CallAttrs,
+) -> Vec<RejectedView> {
+    let ex = Explainer::new(config, attrs);
     reports
         .iter()
         .filter(|r| !r.eligible)
         .map(|r| RejectedView {
             id: candidate_id(config, r.candidate).to_string(),
-            reasons: reasons(config, &r.reasons),
+            kind: None,
+            reasons: explained(config, &ex, r.candidate, &r.reasons),
         })
         .collect()
 }
@@ -184,6 +262,11 @@ pub enum StepView {
     Target {
         /// Its id.
         target: String,
+        /// How long to ring it before failing over.
+        timeout_seconds: u32,
+        /// The campaign's last resort, appended after the plan.
+        #[serde(skip_serializing_if = "is_false")]
+        fallback: bool,
     },
     /// Ring a simultaneous group's eligible members at once.
     Group {
@@ -191,6 +274,8 @@ pub enum StepView {
         group: String,
         /// Ids of the members rung.
         targets: Vec<String>,
+        /// How long to ring them before failing over.
+        timeout_seconds: u32,
     },
 }
 
@@ -199,10 +284,13 @@ pub fn step(config: &Config, s: &Step<'_>) -> StepView {
     match *s {
         Step::Target(t) => StepView::Target {
             target: config.targets[t].id.clone(),
+            timeout_seconds: crate::route::step_timeout(config, s),
+            fallback: false,
         },
         Step::Group { group, members } => StepView::Group {
             group: config.groups[group].id.clone(),
             targets: target_ids(config, members),
+            timeout_seconds: crate::route::step_timeout(config, s),
         },
     }
 }
@@ -228,11 +316,23 @@ pub fn route(
     plan: &[Step<'_>],
     reports: &[CandidateReport],
 ) -> RouteView {
+    route_call(config, at, seed, plan, reports, &CallAttrs::new())
+}
+
+/// The whole `route` answer for a call with `attrs` (filter details).
+pub fn route_call(
+    config: &Config,
+    at: Instant,
+    seed: u64,
+    plan: &[Step<'_>],
+    reports: &[CandidateReport],
+    attrs: &CallAttrs,
+) -> RouteView {
     RouteView {
         at: instant(at),
         seed,
         plan: plan.iter().map(|s| step(config, s)).collect(),
-        rejected: rejected(config, reports),
+        rejected: rejected_call(config, reports, attrs),
     }
 }
 

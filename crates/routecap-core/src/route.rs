@@ -61,6 +61,7 @@ use rand_core::{Rng, SeedableRng};
 
 use crate::counters::Ledger;
 use crate::eligibility::{self, CandidateReport};
+use crate::filter::CallAttrs;
 use crate::model::{CandidateRef, Config};
 use crate::zone::Instant;
 
@@ -421,10 +422,22 @@ impl Router {
         at: Instant,
         rng: &'a mut R,
     ) -> (&'a [CandidateReport], LazyPlan<'a, 'a, R>) {
+        self.route_call(config, state, at, &CallAttrs::new(), rng)
+    }
+
+    /// [`Router::route`] for a call with attributes (filters judge `attrs`).
+    pub fn route_call<'a, R: Rng + ?Sized>(
+        &'a mut self,
+        config: &Config,
+        state: &Ledger,
+        at: Instant,
+        attrs: &CallAttrs,
+        rng: &'a mut R,
+    ) -> (&'a [CandidateReport], LazyPlan<'a, 'a, R>) {
         let Router {
             checker, planner, ..
         } = self;
-        checker.check(config, state, at);
+        checker.check_call(config, state, at, attrs);
         let checker = &*checker;
         let (reports, keys) = (checker.reports(), checker.step_keys());
         planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), true);
@@ -435,6 +448,30 @@ impl Router {
             rng,
         };
         (reports, plan)
+    }
+}
+
+/// How long to ring a step before failing over: a target's own timeout;
+/// a group's own, else the largest of the members it rings (the default
+/// 30 s for whatever sets none).
+pub fn step_timeout(config: &Config, step: &Step<'_>) -> u32 {
+    match *step {
+        Step::Target(t) => config
+            .targets
+            .get(t)
+            .map_or(crate::model::DEFAULT_TIMEOUT_SECONDS, |t| {
+                t.effective_timeout()
+            }),
+        Step::Group { group, members } => {
+            let own = config.groups.get(group).and_then(|g| g.timeout_seconds);
+            own.unwrap_or_else(|| {
+                (members.iter())
+                    .filter_map(|&m| config.targets.get(m))
+                    .map(|t| t.effective_timeout())
+                    .max()
+                    .unwrap_or(crate::model::DEFAULT_TIMEOUT_SECONDS)
+            })
+        }
     }
 }
 

@@ -12,12 +12,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::engine::Engine as Core;
+use routecap_core::filter::CallAttrs;
 use routecap_core::formats::live::{OwnerKind, Source};
 use routecap_core::formats::{ConfigError, Format};
 use routecap_core::lifecycle::{ConnectOutcome, State};
 use routecap_core::live::{Dropped, UsageImport};
 use routecap_core::model::Config;
 use routecap_core::money::Money;
+use routecap_core::render::RouteView;
 use routecap_core::render::UsageView;
 use routecap_core::route::{LazyPlan, Router};
 use routecap_core::snapshot::Snapshot;
@@ -167,6 +169,55 @@ impl Engine {
         f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
     ) -> T {
         self.read().route_with(router, at, rng, f)
+    }
+
+    /// Eligibility at `at` for a call with `attrs` (its campaign's
+    /// candidates when it names one; an unknown campaign is an error).
+    pub fn check_call(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<Vec<CandidateReport>, EngineError> {
+        self.read().check_call(at, attrs)
+    }
+
+    /// [`Engine::route_with`] for a call with `attrs`: filters judge them.
+    /// The default candidates are routed (a campaign in `attrs` is not
+    /// applied here: [`Engine::route_view_call`] applies it); allocation-free
+    /// in steady state like [`Engine::route_with`] when the config has no
+    /// filters.
+    pub fn route_call<T, R: rand_core::Rng + ?Sized>(
+        &self,
+        router: &mut Router,
+        at: Instant,
+        attrs: &CallAttrs,
+        rng: &mut R,
+        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
+    ) -> T {
+        self.read().route_with_call(router, at, attrs, rng, f)
+    }
+
+    /// The whole plan for a call with `attrs` and seed `seed`, as `routecap
+    /// route --json` prints it: campaign scoping, refusal and fallback included.
+    pub fn route_view_call(
+        &self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+    ) -> Result<RouteView, EngineError> {
+        self.write().route_view_call(at, seed, attrs)
+    }
+
+    /// [`Engine::connect`] for a call with `attrs` (the re-check applies
+    /// the target's and its groups' filters to them).
+    pub fn connect_call(
+        &self,
+        call: &str,
+        target_id: &str,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ConnectOutcome, EngineError> {
+        self.write().connect_call(call, target_id, at, attrs)
     }
 
     /// Re-check and, if eligible, connect and count — atomically.

@@ -13,15 +13,23 @@ use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
 use routecap_core::engine::{Engine, EngineError};
+use routecap_core::filter::CallAttrs;
 use routecap_core::formats::live::OwnerKind;
 use routecap_core::lifecycle::State;
 use routecap_core::live::Dropped;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::render;
-use routecap_core::route::{self, Planner, RouteRng};
+use routecap_core::route::{self, RouteRng};
 use routecap_core::zone::{self, Instant};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
+
+/// The call attributes of a `route` / `connect` event: `caller`, `tags`
+/// (`{"k": "v" | ["v", …]}`) and `campaign`, all optional.
+fn attrs(event: &Value) -> Result<CallAttrs, String> {
+    CallAttrs::deserialize(event).map_err(|e| e.to_string())
+}
 
 /// Totals of a replay.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,7 +47,6 @@ pub struct Replayer<'c> {
     _config: std::marker::PhantomData<&'c Config>,
     engine: Engine,
     rng: RouteRng,
-    planner: Planner,
     last_at: Option<Instant>,
 }
 
@@ -56,7 +63,6 @@ impl<'c> Replayer<'c> {
             _config: std::marker::PhantomData,
             engine,
             rng: route::rng_from_seed(seed),
-            planner: Planner::new(),
             last_at: None,
         }
     }
@@ -115,20 +121,16 @@ impl<'c> Replayer<'c> {
         let config = &*config;
         match kind {
             "route" => {
+                let attrs = attrs(&v)?;
                 self.engine.anchor(at);
-                let reports = self.engine.check(at);
-                let plan: Vec<_> = self.planner.lazy(config, &reports, &mut self.rng).collect();
+                let view = (self.engine)
+                    .route_view_with(at, 0, &attrs, &mut self.rng)
+                    .map_err(field_error)?;
                 if let Some(call) = obj.get("call").and_then(Value::as_str) {
                     out.insert("call".into(), json!(call));
                 }
-                out.insert(
-                    "plan".into(),
-                    json!(plan
-                        .iter()
-                        .map(|s| render::step(config, s))
-                        .collect::<Vec<_>>()),
-                );
-                out.insert("rejected".into(), json!(render::rejected(config, &reports)));
+                out.insert("plan".into(), json!(view.plan));
+                out.insert("rejected".into(), json!(view.rejected));
             }
             "connect" | "reserve" => {
                 let call = str_field("call")?;
@@ -138,7 +140,7 @@ impl<'c> Replayer<'c> {
                     .resolve(OwnerKind::Target, str_field("target")?)
                     .map_err(field_error)?;
                 let outcome = if kind == "connect" {
-                    self.engine.connect(call, target, at)
+                    self.engine.connect_call(call, target, at, &attrs(&v)?)
                 } else {
                     let ttl = obj
                         .get("ttl")

@@ -31,9 +31,10 @@ use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use super::{fill_report, CandidateReport, Caps, Clock, Judge, Owner, Reason};
+use super::{fill_report, Call, CandidateReport, Caps, Clock, Judge, Owner, Reason, ReasonCode};
 use crate::caps::Period;
 use crate::counters::{Counters, Ledger};
+use crate::filter::CallAttrs;
 use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
 use crate::model::{CandidateRef, Config};
 use crate::window::window;
@@ -560,9 +561,21 @@ impl Checker {
     /// Eligibility of the config's default candidates at `at`, as
     /// [`check`](super::check).
     pub fn check(&mut self, config: &Config, state: &Ledger, at: Instant) -> &[CandidateReport] {
+        self.check_call(config, state, at, &CallAttrs::new())
+    }
+
+    /// [`Checker::check`] for a call with attributes, as
+    /// [`check_call`](super::check_call).
+    pub fn check_call(
+        &mut self,
+        config: &Config,
+        state: &Ledger,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> &[CandidateReport] {
         self.fit(config);
         let cands = core::mem::take(&mut self.candidates);
-        self.run(config, state, at, &cands, true);
+        self.run(config, state, at, &cands, true, &Call::new(config, attrs));
         self.candidates = cands;
         self.reports()
     }
@@ -576,10 +589,22 @@ impl Checker {
         at: Instant,
         cands: &[CandidateRef],
     ) -> &[CandidateReport] {
+        self.check_candidates_call(config, state, at, cands, &CallAttrs::new())
+    }
+
+    /// [`Checker::check_candidates`] for a call with attributes.
+    pub fn check_candidates_call(
+        &mut self,
+        config: &Config,
+        state: &Ledger,
+        at: Instant,
+        cands: &[CandidateRef],
+        attrs: &CallAttrs,
+    ) -> &[CandidateReport] {
         self.fit(config);
         // reports are about to hold other candidates: forget what was kept
         self.forget();
-        self.run(config, state, at, cands, false);
+        self.run(config, state, at, cands, false, &Call::new(config, attrs));
         self.reports()
     }
 
@@ -591,16 +616,17 @@ impl Checker {
         ledger: &Ledger,
         at: Instant,
         cands: Option<&[CandidateRef]>,
+        call: &Call<'_>,
     ) -> Vec<CandidateReport> {
         let mut checker = Checker::new(config);
         let n = cands.map_or(checker.candidates.len(), <[_]>::len);
         checker.reports.reserve_exact(n);
         checker.keys.reserve_exact(n);
         match cands {
-            Some(cands) => checker.run(config, ledger, at, cands, false),
+            Some(cands) => checker.run(config, ledger, at, cands, false, call),
             None => {
                 let cands = core::mem::take(&mut checker.candidates);
-                checker.run(config, ledger, at, &cands, false);
+                checker.run(config, ledger, at, &cands, false, call);
             }
         }
         let mut reports = checker.reports;
@@ -645,6 +671,7 @@ impl Checker {
         at: Instant,
         cands: &[CandidateRef],
         keep: bool,
+        call: &Call<'_>,
     ) {
         let now = Now {
             at,
@@ -671,6 +698,19 @@ impl Checker {
                     let stamp = ledger.stable_stamp(t);
                     if m.stamp != 0 && Some(m.stamp) == stamp && contains((m.from, m.until), now.s)
                     {
+                        // kept reports are of ungrouped targets: only
+                        // their own call-dependent reasons can differ
+                        if call.active() {
+                            if let Some(rep) = self.reports.get_mut(n) {
+                                rep.reasons.retain(|r| r.code != ReasonCode::FilterMismatch);
+                                call.target(ledger, t, None, &mut rep.reasons);
+                                rep.eligible = rep.reasons.is_empty();
+                                let key = self.caches.step_key(rep);
+                                if let Some(k) = self.keys.get_mut(n) {
+                                    *k = key;
+                                }
+                            }
+                        }
                         n += 1;
                         continue;
                     }
@@ -691,6 +731,7 @@ impl Checker {
                 &mut judge,
                 config,
                 ledger,
+                call,
                 candidate,
                 rep,
                 &mut self.scratch,

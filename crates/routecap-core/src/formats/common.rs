@@ -215,6 +215,27 @@ pub(crate) fn usage(node: &Node<'_>, keys: &UsageKeys) -> Res<Usage> {
 
 /// A target's `priority` and `weight`, defaulting to 1 and 1:
 /// the same field names in all three shapes.
+const TIMEOUT: &str = "is not a ring timeout (whole seconds, 1 to 86400)";
+
+/// A ring timeout in whole seconds.
+pub(crate) fn timeout(node: &Node<'_>) -> Res<u32> {
+    // 1..=86_400 fits in u32
+    Ok(node.int_in(1, 86_400, TIMEOUT)? as u32)
+}
+
+/// A target's or group's filter in the Retreaver shape: `tag_values` (as
+/// returned), else `tag_list` (as sent).
+pub(crate) fn retreaver_filter(node: &Node<'_>) -> Res<Option<crate::filter::Filter>> {
+    if let Some(f) = node.opt("tag_values", super::filter::retreaver_tag_values)? {
+        if f.is_some() {
+            return Ok(f);
+        }
+    }
+    Ok(node
+        .opt("tag_list", super::filter::retreaver_tag_list)?
+        .flatten())
+}
+
 pub(crate) fn target_rank(node: &Node<'_>) -> Res<(i32, u32)> {
     Ok((
         node.opt("priority", Node::priority)?

@@ -28,9 +28,6 @@
 //!   without conditions matches every call.
 //! - An empty `tag_values`, blank `tag_list` or empty `criteria` is no filter.
 
-// Wired into the target and group parsers by the eligibility work.
-#![allow(dead_code)]
-
 use serde_json::Value;
 
 use super::json::{Node, Res};

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::common::{self, DayEntry, UniqueIds};
+use super::filter;
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{
-    Config, Group, GroupMode, Target, DEFAULT_CALL_LEASE_SECONDS, DEFAULT_CALL_RETENTION_SECONDS,
-    MAX_CALL_SECONDS,
+    Campaign, CandidateRef, Config, Group, GroupMode, Target, DEFAULT_CALL_LEASE_SECONDS,
+    DEFAULT_CALL_RETENTION_SECONDS, MAX_CALL_SECONDS,
 };
 use crate::zone::{self, ZoneCache};
 
@@ -48,6 +49,17 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
             groups.push(g);
         }
     }
+    let mut campaigns = Vec::new();
+    let mut cids = UniqueIds::default();
+    if let Some(list) = root.get("campaigns") {
+        for node in list.array("is not an array of campaigns")? {
+            let c = campaign(&node, &index, &groups)?;
+            if let Some(id_node) = node.get("id") {
+                cids.insert(&c.id, &id_node, "campaign")?;
+            }
+            campaigns.push(c);
+        }
+    }
     Ok(Config {
         as_of,
         targets,
@@ -56,6 +68,8 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
             .unwrap_or(DEFAULT_CALL_LEASE_SECONDS),
         call_retention_seconds: call_seconds(root, "call_retention_seconds")?
             .unwrap_or(DEFAULT_CALL_RETENTION_SECONDS),
+        campaigns,
+        ..Config::default()
     })
 }
 
@@ -67,6 +81,54 @@ fn call_seconds(root: &Node<'_>, key: &str) -> Res<Option<u64>> {
     root.opt(key, |n| {
         let v = n.int_in(1, i128::from(MAX_CALL_SECONDS), SECONDS)?;
         u64::try_from(v).map_err(|_| n.err(SECONDS))
+    })
+}
+
+const CANDIDATE: &str = "is not the id of any target or group in this config";
+
+/// A campaign: candidates by target or group id (a target id wins over a
+/// group id that is the same; a separate group stands for its members).
+fn campaign(node: &Node<'_>, index: &HashMap<String, usize>, groups: &[Group]) -> Res<Campaign> {
+    node.object("is not a campaign (an object with \"id\" and \"candidates\")")?;
+    let mut candidates = Vec::new();
+    let list = node
+        .get("candidates")
+        .ok_or_else(|| node.missing("candidates", "an array of target or group ids"))?;
+    for c in list.array("is not an array of target or group ids")? {
+        let id = c.id()?;
+        let found: Vec<CandidateRef> = match index.get(&id) {
+            Some(&t) => vec![CandidateRef::Target(t)],
+            None => match groups.iter().position(|g| g.id == id) {
+                Some(g) if groups[g].mode == GroupMode::Simultaneous => {
+                    vec![CandidateRef::Group(g)]
+                }
+                Some(g) => groups[g]
+                    .members
+                    .iter()
+                    .map(|&m| CandidateRef::Target(m))
+                    .collect(),
+                None => return Err(c.err(CANDIDATE)),
+            },
+        };
+        for f in found {
+            if !candidates.contains(&f) {
+                candidates.push(f);
+            }
+        }
+    }
+    let fallback = match node.get("fallback") {
+        None => None,
+        Some(f) => Some(
+            *index
+                .get(&f.id()?)
+                .ok_or_else(|| f.err("is not the id of any target in this config"))?,
+        ),
+    };
+    Ok(Campaign {
+        id: required_id(node)?,
+        candidates,
+        fallback,
+        filter: node.opt("filter", filter::native)?,
     })
 }
 
@@ -114,6 +176,8 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
         limits: limits(node.get("caps"))?,
         concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
         usage: usage(node.get("usage"))?,
+        filter: node.opt("filter", filter::native)?,
+        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
     })
 }
 
@@ -147,6 +211,8 @@ fn group(node: &Node<'_>, index: &HashMap<String, usize>, cache: &mut ZoneCache)
         limits: limits(node.get("caps"))?,
         concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
         usage: usage(node.get("usage"))?,
+        filter: node.opt("filter", filter::native)?,
+        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
     })
 }
 

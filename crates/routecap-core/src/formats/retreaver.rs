@@ -126,6 +126,8 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
         limits,
         concurrency_matrix: None,
         usage,
+        filter: common::retreaver_filter(node)?,
+        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
     };
     Ok((t, id_node))
 }
@@ -200,6 +202,8 @@ fn group<'a>(
         limits,
         concurrency_matrix: None,
         usage,
+        filter: common::retreaver_filter(node)?,
+        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
     };
     Ok((g, id_node))
 }

@@ -79,6 +79,8 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
                     limits: Limits::default(),
                     concurrency_matrix: None,
                     usage,
+                    filter: None,
+                    timeout_seconds: None,
                 });
             }
         }
@@ -196,8 +198,26 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
         },
         concurrency_matrix: common::matrix(field("callConcurrencyMatrix"))?,
         usage: Usage::default(),
+        filter: node
+            .opt("criteria", super::filter::ringba_criteria)?
+            .flatten(),
+        timeout_seconds: connection_timeout(node)?,
     };
     Ok((t, id_node, group_id))
+}
+
+const TIMEOUT: &str = "is not a connection timeout (whole seconds; 0 or less = the default)";
+
+/// `instructions.connectionTimeOut` when above 0 (Ringba writes 0 for unset).
+fn connection_timeout(node: &Node<'_>) -> Res<Option<u32>> {
+    let Some(n) = node
+        .get("instructions")
+        .and_then(|i| i.get("connectionTimeOut"))
+    else {
+        return Ok(None);
+    };
+    let secs = n.integer(TIMEOUT)?;
+    Ok((secs > 0).then(|| u32::try_from(secs.min(86_400)).unwrap_or(86_400)))
 }
 
 /// A revenue cap: `-1` = unlimited, otherwise a non-negative amount.

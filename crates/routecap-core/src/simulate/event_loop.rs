@@ -1,17 +1,20 @@
-//! The run: arrivals and call ends in time order, each call checked,
+//! The run: arrivals, rings and call ends in time order, each call checked,
 //! offered down its plan, connected, converted and ended through the real
-//! [`State`].
+//! [`State`]. A step that does not answer costs its ring timeout before the
+//! next step rings (re-checked then), so calls arriving meanwhile see the
+//! counters of that moment.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt::Write as _;
 use std::num::NonZeroU64;
 
 use crate::eligibility::{self, Reason};
+use crate::filter::CallAttrs;
 use crate::lifecycle::{ConnectOutcome, State};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
-use crate::route::{uniform_below, Planner, RouteRng, Step};
+use crate::route::{step_timeout, uniform_below, Planner, RouteRng, Step};
 use crate::zone::Instant;
 
 use super::draws::{at_ms, exp1, stream, Arrivals, Chance};
@@ -26,6 +29,44 @@ const PROGRESS_EVERY: u64 = 1 << 14;
 /// target, converts, end ms)`; the event is its end when due == end, else
 /// a touch renewing its lease.
 type EndEvent = Reverse<(i64, u64, usize, bool, i64)>;
+
+/// A call whose next step rings at a later instant: `(ring ms, call number)`.
+type RingEvent = Reverse<(i64, u64)>;
+
+/// A plan step owned past its decision.
+#[derive(Clone, Debug)]
+enum Ring {
+    Target(usize),
+    Group(usize, Vec<usize>),
+}
+
+impl Ring {
+    fn of(step: Step<'_>) -> Self {
+        match step {
+            Step::Target(t) => Ring::Target(t),
+            Step::Group { group, members } => Ring::Group(group, members.to_vec()),
+        }
+    }
+
+    fn step(&self) -> Step<'_> {
+        match self {
+            Ring::Target(t) => Step::Target(*t),
+            Ring::Group(group, members) => Step::Group {
+                group: *group,
+                members,
+            },
+        }
+    }
+}
+
+/// The rest of an unanswered call's plan.
+#[derive(Debug)]
+struct Pending {
+    steps: Vec<Ring>,
+    next: usize,
+    arrived_ms: i64,
+    attrs: CallAttrs,
+}
 
 pub(super) struct Sim<'c> {
     config: &'c Config,
@@ -53,6 +94,16 @@ pub(super) struct Sim<'c> {
     answering: Vec<usize>,
     seen: Vec<u64>,
     call_id: String,
+    /// The number of the call being offered.
+    call_n: u64,
+    rings: BinaryHeap<RingEvent>,
+    pending: HashMap<u64, Pending>,
+    /// The attributes of the call being offered.
+    attrs: CallAttrs,
+    /// Draws of the call mix (its own stream: runs without one draw nothing).
+    mix_rng: RouteRng,
+    /// Callers so far, for repeat callers.
+    callers: Vec<String>,
 }
 
 impl<'c> Sim<'c> {
@@ -103,6 +154,7 @@ impl<'c> Sim<'c> {
                 groups: vec![OwnerStats::default(); config.groups.len()],
                 hours,
                 peak_call_records: 0,
+                answer_secs: Vec::new(),
             },
             hours_start,
             bucket: 0,
@@ -110,6 +162,12 @@ impl<'c> Sim<'c> {
             answering: Vec::new(),
             seen: vec![u64::MAX; nt],
             call_id: String::new(),
+            call_n: 0,
+            rings: BinaryHeap::new(),
+            pending: HashMap::new(),
+            attrs: CallAttrs::new(),
+            mix_rng: stream(params.seed, 4),
+            callers: Vec::new(),
         };
         sim.start_bucket(params.from);
         sim
@@ -154,11 +212,17 @@ impl<'c> Sim<'c> {
         let mut n: u64 = 0;
         loop {
             let next_end = self.ends.peek().map(|Reverse((t, ..))| *t);
-            match (next_arrival, next_end) {
-                (None, None) => break,
-                (Some(a), Some(e)) if e <= a => self.end_call(),
-                (None, Some(_)) => self.end_call(),
-                (Some(a), _) => {
+            let next_ring = self.rings.peek().map(|Reverse((t, _))| *t);
+            // at one instant: ends, then rings, then arrivals
+            let first = [next_end, next_ring, next_arrival]
+                .into_iter()
+                .flatten()
+                .min();
+            match first {
+                None => break,
+                Some(t) if next_end == Some(t) => self.end_call(),
+                Some(t) if next_ring == Some(t) => self.ring(),
+                Some(a) => {
                     self.advance_to(a);
                     self.arrive(n, a);
                     n += 1;
@@ -212,7 +276,8 @@ impl<'c> Sim<'c> {
         if let Some(b) = self.bucket_mut() {
             b.calls += 1;
         }
-        let reports = eligibility::check(config, &self.state, at);
+        self.draw_attrs(n);
+        let reports = eligibility::check_call(config, &self.state, at, &self.attrs);
         self.count_rejections(&reports, n, at);
         if !reports.iter().any(|r| r.eligible) {
             self.report.no_eligible += 1;
@@ -224,24 +289,127 @@ impl<'c> Sim<'c> {
         self.report.routed += 1;
         self.call_id.clear();
         let _ = write!(self.call_id, "c{n}");
+        self.call_n = n;
         let (Some(mut planner), Some(mut rng)) = (self.planner.take(), self.route_rng.take())
         else {
             return;
         };
-        let mut connected = false;
-        for step in planner.lazy(config, &reports, &mut rng) {
+        let mut plan = planner.lazy(config, &reports, &mut rng);
+        let mut next = None;
+        let mut answered = false;
+        if let Some(step) = plan.next() {
+            let timeout = step_timeout(config, &step);
             if self.offer(step, t_ms) {
-                connected = true;
-                break;
+                self.answered_after(0);
+                answered = true;
+            } else {
+                let steps: Vec<Ring> = plan.map(Ring::of).collect();
+                next = Some((timeout, steps));
             }
         }
         self.planner = Some(planner);
         self.route_rng = Some(rng);
-        if !connected {
-            self.report.unanswered += 1;
-            if let Some(b) = self.bucket_mut() {
-                b.unanswered += 1;
+        match next {
+            Some((timeout, steps)) if !steps.is_empty() => {
+                let at = t_ms.saturating_add(i64::from(timeout) * 1000);
+                self.rings.push(Reverse((at, n)));
+                self.pending.insert(
+                    n,
+                    Pending {
+                        steps,
+                        next: 0,
+                        arrived_ms: t_ms,
+                        attrs: self.attrs.clone(),
+                    },
+                );
             }
+            _ if answered => {}
+            _ => self.lost_unanswered(),
+        }
+    }
+
+    /// Ring the next step of the earliest waiting call.
+    fn ring(&mut self) {
+        let Some(Reverse((t_ms, n))) = self.rings.pop() else {
+            return;
+        };
+        self.advance_to(t_ms);
+        let Some(mut p) = self.pending.remove(&n) else {
+            return;
+        };
+        std::mem::swap(&mut self.attrs, &mut p.attrs);
+        self.call_id.clear();
+        let _ = write!(self.call_id, "c{n}");
+        self.call_n = n;
+        let Some(ring) = p.steps.get(p.next).cloned() else {
+            return;
+        };
+        let step = ring.step();
+        let timeout = step_timeout(self.config, &step);
+        if self.offer(step, t_ms) {
+            self.answered_after(t_ms - p.arrived_ms);
+            return;
+        }
+        std::mem::swap(&mut self.attrs, &mut p.attrs);
+        p.next += 1;
+        if p.next < p.steps.len() {
+            let at = t_ms.saturating_add(i64::from(timeout) * 1000);
+            self.rings.push(Reverse((at, n)));
+            self.pending.insert(n, p);
+        } else {
+            self.lost_unanswered();
+        }
+    }
+
+    /// The attributes of call `n`: a set of the mix by weight, and a caller
+    /// (an earlier one with the repeat share, else a new number).
+    fn draw_attrs(&mut self, n: u64) {
+        let Some(mix) = &self.params.calls else {
+            return;
+        };
+        let total: u64 = mix.sets.iter().map(|(w, _)| *w).sum();
+        let Some(total) = NonZeroU64::new(total) else {
+            return;
+        };
+        let mut r = uniform_below(&mut self.mix_rng, total);
+        let mut chosen = &mix.sets[0].1;
+        for (w, set) in &mix.sets {
+            if r < *w {
+                chosen = set;
+                break;
+            }
+            r -= w;
+        }
+        let repeat = Chance::new(mix.repeat_share).hit(&mut self.mix_rng);
+        let caller = match NonZeroU64::new(self.callers.len() as u64) {
+            Some(k) if repeat => self.callers[uniform_below(&mut self.mix_rng, k) as usize].clone(),
+            _ => {
+                let fresh = format!("+1555{:07}", n % 10_000_000);
+                self.callers.push(fresh.clone());
+                fresh
+            }
+        };
+        self.attrs.clone_from(chosen);
+        self.attrs.set_caller(Some(&caller));
+    }
+
+    /// A call answered `ms` after it arrived.
+    fn answered_after(&mut self, ms: i64) {
+        let s = usize::try_from(ms.max(0) / 1000).unwrap_or(usize::MAX);
+        let hist = &mut self.report.answer_secs;
+        if hist.len() <= s {
+            hist.resize(s.saturating_add(1), 0);
+        }
+        if let Some(k) = hist.get_mut(s) {
+            *k += 1;
+        }
+    }
+
+    /// A call whose every step failed to answer.
+    fn lost_unanswered(&mut self) {
+        self.report.unanswered += 1;
+        if let Some(b) = self.bucket_mut() {
+            b.unanswered += 1;
         }
     }
 
@@ -272,7 +440,14 @@ impl<'c> Sim<'c> {
                         }
                         self.seen[m] = n;
                         self.reasons.clear();
-                        eligibility::target_reasons(config, &self.state, m, at, &mut self.reasons);
+                        eligibility::target_reasons_call(
+                            config,
+                            &self.state,
+                            m,
+                            at,
+                            &self.attrs,
+                            &mut self.reasons,
+                        );
                         if !self.reasons.is_empty() {
                             let st = &mut self.report.targets[m];
                             st.ineligible += 1;
@@ -324,7 +499,7 @@ impl<'c> Sim<'c> {
 
     fn try_connect(&mut self, t: usize, t_ms: i64) -> bool {
         let at = at_ms(t_ms);
-        match self.state.connect(self.config, &self.call_id, t, at) {
+        match (self.state).connect_call(self.config, &self.call_id, t, at, &self.attrs) {
             Ok(ConnectOutcome::Connected) => {}
             Ok(ConnectOutcome::Refused(_)) | Err(_) => {
                 self.report.targets[t].refused += 1;
@@ -350,7 +525,7 @@ impl<'c> Sim<'c> {
         self.report.peak_call_records = self.report.peak_call_records.max(self.state.call_count());
         let converts = self.convert.hit(&mut self.act_rng);
         let dur = (exp1(&mut self.dur_rng) * self.mean_duration_ms).round() as i64;
-        let seq = self.report.calls - 1;
+        let seq = self.call_n;
         let end = t_ms.saturating_add(dur.max(1));
         let due = end.min(t_ms.saturating_add(self.touch_every_ms));
         self.ends.push(Reverse((due, seq, t, converts, end)));

@@ -85,8 +85,9 @@ use crate::model::Config;
 
 pub use draws::portable_ln;
 pub use options::{
-    SimError, SimParams, DEFAULT_ANSWER_RATE, DEFAULT_CALLS_PER_HOUR, DEFAULT_CONVERT_RATE,
-    DEFAULT_MEAN_DURATION_SECS, DEFAULT_REVENUE, MAX_EXPECTED_CALLS, MAX_SPAN_DAYS,
+    CallMix, SimError, SimParams, DEFAULT_ANSWER_RATE, DEFAULT_CALLS_PER_HOUR,
+    DEFAULT_CONVERT_RATE, DEFAULT_MEAN_DURATION_SECS, DEFAULT_REVENUE, MAX_EXPECTED_CALLS,
+    MAX_SPAN_DAYS,
 };
 pub use profile::{Profile, ProfileError};
 pub use report::{

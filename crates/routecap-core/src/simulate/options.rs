@@ -1,6 +1,7 @@
 //! What to simulate: [`SimParams`], its defaults, and why a run may refuse
 //! to start ([`SimError`]).
 
+use crate::filter::CallAttrs;
 use crate::model::Config;
 use crate::money::Money;
 use crate::render;
@@ -113,6 +114,67 @@ pub struct SimParams {
     pub seed: u64,
     /// Start from empty counters instead of the config's imported usage.
     pub fresh: bool,
+    /// Who calls: a weighted mix of attribute sets; `None` = calls without
+    /// attributes.
+    pub calls: Option<CallMix>,
+}
+
+/// A weighted mix of call attribute sets and the share of repeat callers
+/// (`simulate --tags FILE`).
+///
+/// File format (JSON): `{"repeat_callers": 0.2, "sets": [{"weight": 3,
+/// "tags": {"geo": "us-nc", "age": "70"}}, {"weight": 1, "tags": {...}}]}`.
+/// Each call draws a set with probability weight / total; its caller is,
+/// with probability `repeat_callers`, one who called before (uniformly),
+/// else a new number. A set's own `caller` and `campaign` are ignored.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CallMix {
+    /// `(weight, attributes)`; weights are positive.
+    pub sets: Vec<(u64, CallAttrs)>,
+    /// Probability that a call comes from an earlier caller, `0..=1`.
+    pub repeat_share: f64,
+}
+
+impl CallMix {
+    /// Parse the `--tags` file; the error names what is wrong and where.
+    pub fn parse(text: &str) -> Result<CallMix, String> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let repeat_share = match v.get("repeat_callers") {
+            None | Some(serde_json::Value::Null) => 0.0,
+            Some(x) => x
+                .as_f64()
+                .filter(|r| (0.0..=1.0).contains(r))
+                .ok_or_else(|| format!("repeat_callers: {x} is not a share between 0 and 1"))?,
+        };
+        let list = v
+            .get("sets")
+            .and_then(|s| s.as_array())
+            .filter(|s| !s.is_empty())
+            .ok_or("sets: a non-empty array of {\"weight\", \"tags\"} is required")?;
+        let mut sets = Vec::with_capacity(list.len());
+        for (i, set) in list.iter().enumerate() {
+            let weight = match set.get("weight") {
+                None => 1,
+                Some(w) => w
+                    .as_u64()
+                    .filter(|&w| w > 0 && w <= u64::from(u32::MAX))
+                    .ok_or_else(|| {
+                        format!("sets[{i}].weight: {w} is not a whole number 1..=4294967295")
+                    })?,
+            };
+            let attrs: CallAttrs =
+                serde_json::from_value(set.clone()).map_err(|e| format!("sets[{i}]: {e}"))?;
+            let mut only_tags = CallAttrs::new();
+            for (k, vals) in attrs.tags() {
+                for x in vals {
+                    only_tags.add_tag(k, x);
+                }
+            }
+            sets.push((weight, only_tags));
+        }
+        Ok(CallMix { sets, repeat_share })
+    }
 }
 
 impl SimParams {
@@ -129,6 +191,7 @@ impl SimParams {
             mean_duration_secs: DEFAULT_MEAN_DURATION_SECS,
             seed,
             fresh: false,
+            calls: None,
         }
     }
 

@@ -34,6 +34,7 @@ impl Rejection {
             used: None,
             limit: None,
             until: None,
+            detail: None,
         }
         .code_string()
     }
@@ -129,6 +130,36 @@ pub struct SimReport {
     /// plus calls settled within `call_retention_seconds`): what bounds the
     /// run's memory. Not part of the JSON report.
     pub peak_call_records: usize,
+    /// Connected calls by whole seconds from arrival to answer: each step
+    /// that did not answer cost its ring timeout first.
+    pub answer_secs: Vec<u64>,
+}
+
+impl SimReport {
+    /// Mean seconds from arrival to answer over connected calls (0 when none).
+    pub fn mean_answer_secs(&self) -> f64 {
+        let (n, total) = (self.answer_secs.iter().enumerate())
+            .fold((0u64, 0u64), |(n, t), (s, &k)| (n + k, t + s as u64 * k));
+        if n == 0 {
+            0.0
+        } else {
+            total as f64 / n as f64
+        }
+    }
+
+    /// The 90th percentile of seconds from arrival to answer: the least `s`
+    /// with at least 90 % of connected calls answered within `s` (0 when none).
+    pub fn p90_answer_secs(&self) -> u64 {
+        let n: u64 = self.answer_secs.iter().sum();
+        let mut seen = 0u64;
+        for (s, &k) in self.answer_secs.iter().enumerate() {
+            seen += k;
+            if seen * 10 >= n * 9 && n > 0 {
+                return s as u64;
+            }
+        }
+        0
+    }
 }
 
 /// How full one cap of one owner was, hour by hour.
@@ -405,6 +436,8 @@ pub struct LostByHourOfDay {
 /// decimal text, instants as RFC 3339. Serialised, it is exactly what
 /// `routecap simulate --json` prints and what the WebAssembly `simulate`
 /// returns, so the two can be compared for one seed.
+///
+/// (`time_to_answer`: see [`AnswerJson`].)
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReportJson {
     /// Start of the run.
@@ -429,6 +462,8 @@ pub struct ReportJson {
     pub no_eligible: u64,
     /// Calls nobody answered.
     pub unanswered: u64,
+    /// Seconds from arrival to answer of connected calls.
+    pub time_to_answer: AnswerJson,
     /// Per target, config order.
     pub targets: Vec<OwnerJson>,
     /// Per group, config order.
@@ -437,6 +472,15 @@ pub struct ReportJson {
     pub lost_by_hour: Vec<LostHour>,
     /// Lost calls per UTC hour of day.
     pub lost_by_hour_of_day: LostByHourOfDay,
+}
+
+/// Time to answer: a step that does not answer costs its ring timeout.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AnswerJson {
+    /// Mean seconds from arrival to answer.
+    pub mean_seconds: f64,
+    /// 90th percentile, whole seconds.
+    pub p90_seconds: u64,
 }
 
 fn owner_json(
@@ -534,6 +578,10 @@ pub fn report_json(config: &Config, report: &SimReport) -> ReportJson {
         revenue: report.revenue.to_string(),
         no_eligible: report.no_eligible,
         unanswered: report.unanswered,
+        time_to_answer: AnswerJson {
+            mean_seconds: report.mean_answer_secs(),
+            p90_seconds: report.p90_answer_secs(),
+        },
         targets,
         groups,
         lost_by_hour,

@@ -44,6 +44,7 @@ fn daily_cap_in_new_york_lifts_at_local_midnight() {
         used: Some(Amount::Count(2)),
         limit: Some(Amount::Count(2)),
         until: Some(utc(2026, 11, 23, 5, 0)),
+        detail: None,
     };
     assert_eq!(out, ConnectOutcome::Refused(vec![expected]));
     // 00:00 local = 05:00Z: a new day window

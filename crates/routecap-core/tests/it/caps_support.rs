@@ -43,6 +43,8 @@ pub fn target(id: &str) -> Target {
         limits: Limits::default(),
         concurrency_matrix: None,
         usage: Usage::default(),
+        filter: Default::default(),
+        timeout_seconds: Default::default(),
     }
 }
 
@@ -60,6 +62,8 @@ pub fn group(id: &str, members: &[usize]) -> Group {
         limits: Limits::default(),
         concurrency_matrix: None,
         usage: Usage::default(),
+        filter: Default::default(),
+        timeout_seconds: Default::default(),
     }
 }
 

@@ -120,6 +120,8 @@ fn target() -> impl Strategy<Value = Target> {
                 limits,
                 concurrency_matrix,
                 usage,
+                filter: Default::default(),
+                timeout_seconds: Default::default(),
             },
         )
 }
@@ -149,6 +151,8 @@ fn group(n_targets: usize) -> impl Strategy<Value = Group> {
             limits,
             concurrency_matrix: None,
             usage,
+            filter: Default::default(),
+            timeout_seconds: Default::default(),
         })
 }
 
@@ -180,6 +184,8 @@ fn config() -> impl Strategy<Value = Config> {
                     // during a walk, and kept reports must notice
                     call_lease_seconds: 1_800,
                     call_retention_seconds: 3_600,
+                    compiled: Default::default(),
+                    campaigns: Default::default(),
                 }
             })
     })
@@ -293,6 +299,8 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         limits: Limits::default(),
         concurrency_matrix: None,
         usage: Usage::default(),
+        filter: Default::default(),
+        timeout_seconds: Default::default(),
     };
     let big = Config {
         as_of: None,
@@ -331,6 +339,8 @@ fn one_line_target() -> Config {
             },
             concurrency_matrix: None,
             usage: Usage::default(),
+            filter: Default::default(),
+            timeout_seconds: Default::default(),
         }],
         groups: vec![],
         ..Config::default()

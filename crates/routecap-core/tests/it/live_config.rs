@@ -313,7 +313,14 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
     // lifecycle calls take the id; faces resolve a tid first (replay does)
     assert!(e.connect("c1", "support", t).is_err());
     let id = e.resolve(OwnerKind::Target, "support").unwrap();
-    assert!(connects(&mut e, "c1", &id, t));
+    // the patched tag_list is the target's filter now: a call must be about
+    // support or other
+    assert!(!connects(&mut e, "c1", &id, t));
+    let about = routecap_core::filter::CallAttrs::new().with_tag("calling_about", "support");
+    assert!(matches!(
+        e.connect_call("c1", &id, t, &about),
+        Ok(ConnectOutcome::Connected)
+    ));
     assert_eq!(e.state().call("c1").unwrap().target, 0);
     assert_eq!(e.resolve(OwnerKind::Target, "support").unwrap(), "22592");
 }

@@ -6,6 +6,7 @@ mod caps_lifecycle;
 mod caps_snapshot;
 mod caps_support;
 mod checker_agrees;
+mod filters_wired;
 mod formats_errors;
 mod formats_fixtures;
 mod formats_native;

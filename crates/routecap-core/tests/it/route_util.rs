@@ -29,6 +29,8 @@ pub fn target(id: &str, priority: i32, weight: u32) -> Target {
         limits: Limits::default(),
         concurrency_matrix: None,
         usage: Usage::default(),
+        filter: Default::default(),
+        timeout_seconds: Default::default(),
     }
 }
 
@@ -47,6 +49,8 @@ pub fn group(id: &str, members: Vec<usize>, priority: Option<i32>, weight: Optio
         limits: Limits::default(),
         concurrency_matrix: None,
         usage: Usage::default(),
+        filter: Default::default(),
+        timeout_seconds: Default::default(),
     }
 }
 

@@ -6,7 +6,7 @@ use routecap_core::model::Config;
 use routecap_core::render;
 use routecap_core::zone::Instant;
 
-use super::common::{at_or_now, table, ConfigArg};
+use super::common::{at_or_now, table, CallArgs, ConfigArg};
 use super::{emit, json_text, Failure};
 
 /// Arguments of `routecap check`.
@@ -17,6 +17,8 @@ pub struct Args {
     /// Decision instant, RFC 3339 (default: now).
     #[arg(long)]
     at: Option<String>,
+    #[command(flatten)]
+    call: CallArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -24,11 +26,14 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
+    let attrs = args.call.attrs()?;
     let engine = Engine::new(args.input.load()?);
-    let reports = engine.check(at);
+    let input = |e: routecap_core::engine::EngineError| Failure::input(e.to_string());
     let text = if args.json {
-        json_text(&render::check(engine.config(), &reports, at))
+        json_text(&engine.check_view_call(at, &attrs).map_err(input)?)
     } else {
+        let mut reports = engine.check_call(at, &attrs).map_err(input)?;
+        explain(engine.config(), &attrs, &mut reports);
         human(engine.config(), &reports, at)
     };
     emit(&text)?;
@@ -44,7 +49,24 @@ pub fn reason_text(config: &Config, r: &Reason) -> String {
     if let Some(g) = r.group {
         s.push_str(&format!(" [{}]", config.groups[g].id));
     }
+    if let Some(d) = &r.detail {
+        s.push_str(&format!(" ({d})"));
+    }
     s
+}
+
+/// Write the `detail` of every filter reason for the call, for people.
+pub fn explain(
+    config: &Config,
+    attrs: &routecap_core::filter::CallAttrs,
+    reports: &mut [CandidateReport],
+) {
+    let ex = eligibility::Explainer::new(config, attrs);
+    for rep in reports {
+        for r in &mut rep.reasons {
+            r.detail = ex.detail(rep.candidate, r);
+        }
+    }
 }
 
 fn amount(a: eligibility::Amount) -> String {

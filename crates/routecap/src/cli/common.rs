@@ -1,6 +1,7 @@
 //! Helpers shared by the commands: instants, seeds, config loading, tables.
 
 use chrono::{DateTime, Utc};
+use routecap_core::filter::CallAttrs;
 use routecap_core::formats::Format;
 use routecap_core::model::Config;
 use routecap_core::zone::{self, Instant};
@@ -27,6 +28,36 @@ pub fn check_supported(what: &str, text: &str, t: Instant) -> Result<Instant, Fa
         Err(Failure::input(format!(
             "{what} {text:?} is outside the supported range 1970-01-01T00:00:00Z .. 2100-01-01T00:00:00Z"
         )))
+    }
+}
+
+/// The call attributes of `check` and `route`.
+#[derive(clap::Args, Debug, Default)]
+pub struct CallArgs {
+    /// The caller's number (E.164; `anonymous`, `restricted` or empty = unknown).
+    #[arg(long)]
+    caller: Option<String>,
+    /// A call tag KEY=VALUE (repeatable; a repeated key adds a value; `geo`
+    /// splits on commas).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    tags: Vec<String>,
+    /// Route through this campaign's candidates (and its fallback).
+    #[arg(long)]
+    campaign: Option<String>,
+}
+
+impl CallArgs {
+    /// The attributes, or an input error naming the bad `--tag`.
+    pub fn attrs(&self) -> Result<CallAttrs, Failure> {
+        let mut attrs = CallAttrs::new();
+        attrs.set_caller(self.caller.as_deref());
+        attrs.set_campaign(self.campaign.as_deref());
+        for t in &self.tags {
+            attrs
+                .add_tag_arg(t)
+                .map_err(|e| Failure::input(format!("--tag {e}")))?;
+        }
+        Ok(attrs)
     }
 }
 

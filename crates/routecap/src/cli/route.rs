@@ -7,8 +7,8 @@ use routecap_core::render;
 use routecap_core::route::{self, Step};
 use routecap_core::zone::Instant;
 
-use super::check::{reason_text, until_text};
-use super::common::{at_or_now, seed_or_random, table, ConfigArg};
+use super::check::{explain, reason_text, until_text};
+use super::common::{at_or_now, seed_or_random, table, CallArgs, ConfigArg};
 use super::{emit, json_text, Failure};
 
 /// Arguments of `routecap route`.
@@ -22,6 +22,8 @@ pub struct Args {
     /// Seed of the route's random order (default: drawn from the clock and printed).
     #[arg(long)]
     seed: Option<u64>,
+    #[command(flatten)]
+    call: CallArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -30,16 +32,49 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
     let seed = seed_or_random(args.seed);
+    let attrs = args.call.attrs()?;
     let mut engine = Engine::new(args.input.load()?);
     // the imported usage belongs to `as_of`, else to the decision instant
     engine.anchor(at);
-    let reports = engine.check(at);
-    let config = engine.config();
-    let plan = route::plan(config, &reports, &mut route::rng_from_seed(seed));
+    let input = |e: routecap_core::engine::EngineError| Failure::input(e.to_string());
+    let view = engine.route_view_call(at, seed, &attrs).map_err(input)?;
     let text = if args.json {
-        json_text(&render::route(config, at, seed, &plan, &reports))
+        json_text(&view)
     } else {
-        human(config, at, seed, &plan, &reports)
+        let mut reports = engine.check_call(at, &attrs).map_err(input)?;
+        let config = engine.config();
+        explain(config, &attrs, &mut reports);
+        let plan = route::plan(config, &reports, &mut route::rng_from_seed(seed));
+        let refused = view.rejected.iter().any(|r| r.kind == Some("campaign"));
+        let mut text = if refused {
+            format!(
+                "route at {} (seed {seed}): 0 step(s)\n",
+                render::instant(at)
+            )
+        } else {
+            human(config, at, seed, &plan, &reports)
+        };
+        for s in &view.plan {
+            if let render::StepView::Target {
+                target,
+                fallback: true,
+                ..
+            } = s
+            {
+                text.push_str(&format!("\nfallback: {target} (last step)\n"));
+            }
+        }
+        for r in view.rejected.iter().filter(|r| r.kind == Some("campaign")) {
+            let codes: Vec<String> = (r.reasons.iter())
+                .map(|x| format!("{} ({})", x.code, x.detail.as_deref().unwrap_or("")))
+                .collect();
+            text.push_str(&format!(
+                "\ncampaign {} refuses the call: {}\n",
+                r.id,
+                codes.join(", ")
+            ));
+        }
+        text
     };
     emit(&text)?;
     Ok(0)

@@ -173,3 +173,53 @@ fn touch_and_cancel_by_id() {
         )))
     );
 }
+
+#[test]
+fn call_attributes_through_the_native_engine() {
+    use routecap::core::filter::CallAttrs;
+    use routecap::core::formats::parse_config;
+    use routecap::core::route::{rng_from_seed, Step};
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/attributes.json"
+    ))
+    .unwrap();
+    let e = Engine::new(parse_config(&text, "attributes.json", None).unwrap());
+    let at = utc(2026, 11, 23, 15, 0);
+    let tx = CallAttrs::new().with_tag("geo", "us-tx");
+    let reports = e.check_call(at, &tx).unwrap();
+    assert_eq!(reports[0].reasons[0].code, ReasonCode::FilterMismatch);
+    let mut router = e.router();
+    let first = e.route_call(
+        &mut router,
+        at,
+        &tx,
+        &mut rng_from_seed(1),
+        |c, _, mut plan| match plan.next() {
+            Some(Step::Group { group, .. }) => c.groups[group].id.clone(),
+            other => format!("{other:?}"),
+        },
+    );
+    assert_eq!(first, "sim");
+    let view = e
+        .route_view_call(at, 1, &tx.clone().with_campaign("medicare"))
+        .unwrap();
+    assert!(view.plan.is_empty());
+    assert_eq!(view.rejected[0].kind, Some("campaign"));
+    assert_eq!(
+        e.check_call(at, &CallAttrs::new().with_campaign("x"))
+            .unwrap_err(),
+        EngineError::UnknownCampaign("x".into())
+    );
+    let nc = CallAttrs::new()
+        .with_tag("geo", "us-nc")
+        .with_tag("age", "80");
+    assert!(matches!(
+        e.connect_call("c1", "nc-medicare", at, &tx),
+        Ok(ConnectOutcome::Refused(_))
+    ));
+    assert_eq!(
+        e.connect_call("c1", "nc-medicare", at, &nc),
+        Ok(ConnectOutcome::Connected)
+    );
+}

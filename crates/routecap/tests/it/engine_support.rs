@@ -24,6 +24,8 @@ pub fn target(id: &str, zone: &Zone, limits: Limits) -> Target {
         limits,
         concurrency_matrix: None,
         usage: Usage::default(),
+        filter: None,
+        timeout_seconds: None,
     }
 }
 
@@ -41,6 +43,8 @@ pub fn group(id: &str, members: &[usize], zone: &Zone, limits: Limits) -> Group 
         limits,
         concurrency_matrix: None,
         usage: Usage::default(),
+        filter: None,
+        timeout_seconds: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The integration tests of `routecap`, one binary with a module per area
 //! (one link instead of one per file).
 
+mod cli_attrs;
 mod cli_decisions;
 mod cli_hours;
 mod cli_leases;

@@ -444,3 +444,95 @@ fn simulated_calls_longer_than_the_lease_keep_their_slot() {
     let peak = |r: &SimReport, o: usize| r.hours.iter().map(|h| h.peak_live[o]).max();
     assert_eq!((peak(&short, 0), peak(&short, 1)), (Some(2), Some(3)));
 }
+
+#[test]
+fn unanswered_steps_cost_their_timeouts_before_the_next_rings() {
+    // a (20 s) then b (group-less, 45 s); half the rings answer
+    let c = config(
+        r#"{"targets": [{"id": "a", "priority": 1, "timeout_seconds": 20},
+                        {"id": "b", "priority": 2, "timeout_seconds": 45}]}"#,
+    );
+    let p = SimParams {
+        calls_per_hour: 600.0,
+        answer_rate: 0.5,
+        ..SimParams::new(t("2026-03-02T00:00:00Z"), t("2026-03-03T00:00:00Z"), 5)
+    };
+    let r = run(&c, &p);
+    // answered at a's ring (0 s) or at b's, one timeout of a later (20 s)
+    let at: Vec<usize> = (r.answer_secs.iter().enumerate())
+        .filter(|(_, &k)| k > 0)
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(at, [0, 20]);
+    assert_eq!(r.answer_secs.iter().sum::<u64>(), r.connected);
+    assert_eq!(r.connected + r.unanswered, r.calls);
+    // 2/3 of answers at 0 s: the mean near 6.7 s, 90 % within 20 s
+    assert!(
+        (r.mean_answer_secs() - 20.0 / 3.0).abs() < 0.6,
+        "{}",
+        r.mean_answer_secs()
+    );
+    assert_eq!(r.p90_answer_secs(), 20);
+    assert_eq!(r.targets[1].offered, r.calls - r.targets[0].connected);
+}
+
+#[test]
+fn the_next_step_is_rechecked_when_it_rings() {
+    // one line (concurrency 1) with long calls; when a's first ring fails,
+    // b is rung 30 s later and re-checked at that instant
+    let c = config(
+        r#"{"targets": [{"id": "a", "priority": 1},
+                        {"id": "b", "priority": 2, "caps": {"concurrency": 1}}]}"#,
+    );
+    let p = SimParams {
+        calls_per_hour: 120.0,
+        answer_rate: 0.5,
+        mean_duration_secs: 600.0,
+        ..SimParams::new(t("2026-03-02T00:00:00Z"), t("2026-03-02T12:00:00Z"), 11)
+    };
+    let r = run(&c, &p);
+    let b = &r.targets[1];
+    // b is rung only after a's timeout; a refusal at that instant is counted
+    assert!(b.offered > 0);
+    assert_eq!(b.answered, b.connected + b.refused);
+    assert!(r
+        .answer_secs
+        .iter()
+        .enumerate()
+        .all(|(s, &k)| k == 0 || s == 0 || s == 30));
+}
+
+#[test]
+fn a_call_mix_drives_filters_and_repeats_its_callers() {
+    let c = config(
+        r#"{"targets": [{"id": "nc", "filter": {"any_of": [{"all_of": [
+            {"tag": "geo", "op": "in", "values": ["us-nc"]}]}]}}]}"#,
+    );
+    let mix = routecap_core::simulate::CallMix::parse(
+        r#"{"repeat_callers": 0.5, "sets": [
+            {"weight": 3, "tags": {"geo": "919,us,us-27601,us-nc"}},
+            {"weight": 1, "tags": {"geo": "us-tx"}}]}"#,
+    )
+    .unwrap();
+    let p = SimParams {
+        calls_per_hour: 1000.0,
+        answer_rate: 1.0,
+        calls: Some(mix),
+        ..SimParams::new(t("2026-03-02T00:00:00Z"), t("2026-03-03T00:00:00Z"), 4)
+    };
+    let r = run(&c, &p);
+    assert_eq!(r.connected + r.no_eligible, r.calls);
+    assert_eq!(rejections(&r, 0, ReasonCode::FilterMismatch), r.no_eligible);
+    let tx = r.no_eligible as f64 / r.calls as f64;
+    // 24000 draws at 1/4: sd ~0.003
+    assert!((tx - 0.25).abs() < 0.015, "{tx}");
+    assert_eq!(run(&c, &p), r, "same seed, same report");
+    assert!(routecap_core::simulate::CallMix::parse(r#"{"sets": []}"#)
+        .unwrap_err()
+        .contains("sets"));
+    assert!(
+        routecap_core::simulate::CallMix::parse(r#"{"sets": [{"weight": 0}]}"#)
+            .unwrap_err()
+            .starts_with("sets[0].weight")
+    );
+}
