@@ -85,6 +85,7 @@
 pub mod caps;
 pub mod counters;
 pub mod decisions;
+pub mod effects;
 pub mod eligibility;
 pub mod engine;
 pub mod filter;

@@ -142,6 +142,12 @@ impl Engine {
         f(core.config(), core.state())
     }
 
+    /// Anchor imported usage not anchored yet to the windows containing
+    /// `at` (see [`State::anchor`]).
+    pub fn anchor(&self, at: Instant) {
+        self.write().anchor(at);
+    }
+
     /// Eligibility of the default candidates at `at`.
     pub fn check(&self, at: Instant) -> Vec<CandidateReport> {
         self.read().check(at)

@@ -122,5 +122,6 @@ pub mod load;
 pub mod replay;
 pub mod report_html;
 pub mod simulate;
+pub mod state;
 
 pub use engine::Engine;

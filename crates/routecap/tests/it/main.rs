@@ -13,5 +13,6 @@ mod engine_live;
 mod engine_route;
 mod engine_stress;
 mod engine_support;
+mod redis;
 mod simulate_cli;
 mod simulate_report;

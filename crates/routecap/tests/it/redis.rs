@@ -1,0 +1,1050 @@
+//! The Redis backend against a real server (`scripts/with-redis` starts
+//! one and exports `ROUTECAP_TEST_REDIS_URL`). Every test uses its own
+//! namespace; without a server each test prints a loud SKIPPING line.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use proptest::prelude::*;
+use routecap::core::engine::EngineError;
+use routecap::core::formats::parse_config;
+use routecap::core::lifecycle::{ConnectOutcome, LifecycleError};
+use routecap::core::model::Config;
+use routecap::core::money::Money;
+use routecap::core::zone::Instant;
+use routecap::state::redis::{new_op_id, RedisBackend, RedisOptions};
+use routecap::state::{Backend, MemoryBackend, StateError};
+
+/// The test server's URL, or `None` after a SKIPPING line.
+fn server(test: &str) -> Option<String> {
+    match std::env::var("ROUTECAP_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            // written to the stream itself: libtest captures eprintln!
+            let line = format!(
+                "!!!!!!!! SKIPPING {test}: ROUTECAP_TEST_REDIS_URL is unset (run under scripts/with-redis) !!!!!!!!\n"
+            );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+            None
+        }
+    }
+}
+
+fn namespace() -> String {
+    format!("test-{}", new_op_id())
+}
+
+fn opts(url: &str, ns: &str) -> RedisOptions {
+    let mut o = RedisOptions::new(url);
+    o.namespace = ns.to_string();
+    o
+}
+
+fn parse(json: &str) -> Arc<Config> {
+    Arc::new(parse_config(json.as_bytes(), "test.json", None).expect("valid config"))
+}
+
+/// `json` with a lease of `secs` seconds on connected calls.
+fn with_lease(json: &str, secs: u64) -> Arc<Config> {
+    let mut config = (*parse(json)).clone();
+    config.call_lease_seconds = secs;
+    Arc::new(config)
+}
+
+fn t(s: &str) -> Instant {
+    s.parse().expect("instant")
+}
+
+fn secs(at: Instant, s: i64) -> Instant {
+    at + TimeDelta::seconds(s)
+}
+
+/// An outcome as comparable text.
+fn show<T: std::fmt::Debug>(r: Result<T, StateError>) -> String {
+    match r {
+        Ok(v) => format!("ok {v:?}"),
+        Err(StateError::Engine(e)) => format!("error {e}"),
+        Err(e) => panic!("backend failure: {e}"),
+    }
+}
+
+fn usage_of(b: &dyn Backend, id: &str, at: Instant) -> routecap::core::render::UsageRow {
+    b.usage(at)
+        .expect("usage")
+        .into_iter()
+        .find(|r| r.id == id)
+        .expect("owner")
+}
+
+const EQUIV_CONFIG: &str = r#"{
+  "targets": [
+    {"id": "a", "time_zone": "America/New_York", "trigger": "connect",
+     "caps": {"hourly": 3, "daily": 5, "concurrency": 2, "daily_revenue": "30.00"},
+     "usage": {"daily": 1, "total": 2, "daily_revenue": "5.00"},
+     "hours": [{"day": 0, "open": "00:00", "close": "01:30"}]},
+    {"id": "b", "time_zone": "UTC", "trigger": "convert", "caps": {"total": 4, "concurrency": 3}},
+    {"id": "c", "time_zone": "Asia/Kolkata", "trigger": "revenue",
+     "caps": {"hourly": 2, "concurrency": 1, "total_revenue": "40.00"}}
+  ],
+  "groups": [
+    {"id": "g", "members": ["a", "b"], "time_zone": "Europe/London",
+     "caps": {"daily": 6, "concurrency": 3}, "usage": {"daily": 1}}
+  ]
+}"#;
+
+/// Imported usage anchored at `as_of`, a concurrency matrix (Sunday 01:00
+/// local allows 1, other hours 2), a paused target and imported live calls.
+fn equiv_config_as_of() -> String {
+    let row = |sunday: bool| {
+        let cells: Vec<String> = (0..24)
+            .map(|h| {
+                if sunday && h == 1 {
+                    "1".into()
+                } else {
+                    "2".to_string()
+                }
+            })
+            .collect();
+        format!("[{}]", cells.join(","))
+    };
+    let matrix: Vec<String> = (0..7).map(|d| row(d == 0)).collect();
+    format!(
+        r#"{{
+  "as_of": "2026-11-01T05:00:00Z",
+  "targets": [
+    {{"id": "a", "time_zone": "America/New_York", "caps": {{"hourly": 4, "total": 9}},
+     "concurrency_matrix": [{}],
+     "usage": {{"hourly": 2, "total": 3, "live": 1}}}},
+    {{"id": "b", "paused": true, "caps": {{"daily": 2}}, "usage": {{"daily": 2}}}},
+    {{"id": "c", "time_zone": "Australia/Lord_Howe", "trigger": "convert",
+     "caps": {{"daily": 3, "daily_revenue": "20.00"}}, "usage": {{"daily_revenue": "12.00"}}}}
+  ],
+  "groups": [
+    {{"id": "g", "members": ["a", "c"], "time_zone": "America/New_York",
+     "caps": {{"hourly": 5, "total_revenue": "60.00"}}, "usage": {{"total_revenue": "10.00", "live": 1}}}}
+  ]
+}}"#,
+        matrix.join(",")
+    )
+}
+
+/// One random event: (kind, call, target, seconds later, revenue cents).
+type Ev = (u8, u8, u8, u16, u16);
+
+fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
+    let config = parse(config);
+    let memory = MemoryBackend::new(config.clone());
+    let redis = RedisBackend::open(config.clone(), opts(url, &namespace())).expect("open");
+    let backends: [&dyn Backend; 2] = [&memory, &redis];
+    // New York falls back at 06:00Z on this day.
+    let mut at = t("2026-11-01T04:50:00Z");
+    let ids = ["a", "b", "c"];
+    for (i, &(kind, call, target, dt, cents)) in events.iter().enumerate() {
+        at = secs(at, i64::from(dt));
+        let call = format!("c{call}");
+        let target = ids[usize::from(target) % 3];
+        let out: Vec<String> = backends
+            .iter()
+            .map(|b| match kind % 9 {
+                0 | 1 => show(b.connect(&call, target, at)),
+                2 => show(b.convert(&call, Money(i64::from(cents)), at)),
+                3 | 4 => show(b.end(&call, at)),
+                5 => show(b.reserve(&call, target, u64::from(dt % 300) + 1, at)),
+                6 => show(b.touch(&call, at)),
+                7 if cents % 2 == 0 => show(b.reset_target(target)),
+                7 => show(b.reset_group("g")),
+                _ => show(b.route_view(at, u64::from(cents))),
+            })
+            .collect();
+        assert_eq!(out[0], out[1], "event {i} at {at}: {kind} {call} {target}");
+        let usage: Vec<_> = backends
+            .iter()
+            .map(|b| b.usage(at).expect("usage"))
+            .collect();
+        assert_eq!(usage[0], usage[1], "usage after event {i} at {at}");
+        let check: Vec<_> = backends
+            .iter()
+            .map(|b| b.check(at).expect("check"))
+            .collect();
+        assert_eq!(check[0], check[1], "check after event {i} at {at}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Random lifecycles across a DST change give the same answers, usage
+    /// and checks in memory and in Redis.
+    #[test]
+    fn memory_and_redis_agree(events in proptest::collection::vec(
+        (0u8..9, 0u8..6, 0u8..3, 0u16..480, 0u16..2000), 1..30)) {
+        let Some(url) = server("memory_and_redis_agree") else { return Ok(()) };
+        run_equivalence(&url, EQUIV_CONFIG, &events);
+    }
+
+    /// The same with usage imported at `as_of`, a concurrency matrix, a
+    /// paused target and a zone with a 30-minute DST shift.
+    #[test]
+    fn memory_and_redis_agree_with_imports(events in proptest::collection::vec(
+        (0u8..9, 0u8..6, 0u8..3, 0u16..480, 0u16..2000), 1..30)) {
+        let Some(url) = server("memory_and_redis_agree_with_imports") else { return Ok(()) };
+        run_equivalence(&url, &equiv_config_as_of(), &events);
+    }
+}
+
+#[test]
+fn equivalence_fixed_sequence() {
+    let Some(url) = server("equivalence_fixed_sequence") else {
+        return;
+    };
+    let events: Vec<Ev> = vec![
+        (0, 1, 0, 0, 0),
+        (0, 2, 0, 10, 0),
+        (0, 3, 0, 10, 0),
+        (2, 1, 0, 10, 1500),
+        (2, 2, 0, 10, 2000),
+        (3, 1, 0, 3000, 0),
+        (5, 4, 1, 10, 0),
+        (0, 4, 1, 10, 0),
+        (2, 4, 1, 10, 0),
+        (7, 0, 1, 10, 2),
+        (7, 0, 0, 10, 3),
+        (0, 5, 2, 10, 0),
+        (2, 5, 2, 10, 100),
+        (8, 0, 0, 3600, 7),
+    ];
+    run_equivalence(&url, EQUIV_CONFIG, &events);
+    run_equivalence(&url, &equiv_config_as_of(), &events);
+}
+
+/// Several connections hammer one target: never more accepted than the
+/// caps, and the counters equal what was accepted.
+#[test]
+fn concurrent_connects_never_exceed_caps() {
+    let Some(url) = server("concurrent_connects_never_exceed_caps") else {
+        return;
+    };
+    let config = parse(
+        r#"{"targets": [{"id": "a", "caps": {"daily": 6, "concurrency": 2}},
+                        {"id": "b", "caps": {"concurrency": 3}}],
+            "groups": [{"id": "g", "members": ["a", "b"], "caps": {"daily": 9}}]}"#,
+    );
+    let ns = namespace();
+    let at = t("2026-06-01T12:00:00Z");
+    let threads: Vec<_> = (0..6)
+        .map(|w| {
+            let (config, url, ns) = (config.clone(), url.clone(), ns.clone());
+            std::thread::spawn(move || {
+                let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+                let mut accepted = [0u64; 2];
+                for i in 0..12 {
+                    let (target, k) = if i % 2 == 0 { ("a", 0) } else { ("b", 1) };
+                    let call = format!("w{w}-{i}");
+                    if let ConnectOutcome::Connected =
+                        b.connect(&call, target, at).expect("connect")
+                    {
+                        accepted[k] += 1;
+                        if target == "a" {
+                            b.end(&call, at).expect("end");
+                        }
+                    }
+                }
+                accepted
+            })
+        })
+        .collect();
+    let mut accepted = [0u64; 2];
+    for th in threads {
+        let a = th.join().expect("worker");
+        accepted[0] += a[0];
+        accepted[1] += a[1];
+    }
+    let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+    let ua = usage_of(&b, "a", at);
+    let ub = usage_of(&b, "b", at);
+    let ug = usage_of(&b, "g", at);
+    assert!(accepted[0] <= 6, "a accepted {}", accepted[0]);
+    assert_eq!(accepted[1], 3, "b holds its concurrency cap exactly");
+    assert!(accepted[0] + accepted[1] <= 9);
+    assert_eq!(ua.daily, accepted[0]);
+    assert_eq!(ua.live, 0);
+    assert_eq!(ub.daily, accepted[1]);
+    assert_eq!(ub.live, 3);
+    assert_eq!(ug.daily, accepted[0] + accepted[1]);
+    assert_eq!(ug.live, 3);
+}
+
+const ONE_TARGET: &str = r#"{"targets": [{"id": "a", "caps": {"daily": 10, "concurrency": 1}}]}"#;
+
+/// The same operation retried answers the same and counts once; a plain
+/// repeat is the memory backend's error.
+#[test]
+fn retried_operations_count_once() {
+    let Some(url) = server("retried_operations_count_once") else {
+        return;
+    };
+    let b = RedisBackend::open(parse(ONE_TARGET), opts(&url, &namespace())).expect("open");
+    let at = t("2026-06-01T12:00:00Z");
+    let op = new_op_id();
+    assert_eq!(
+        b.connect_op(&op, "c1", "a", at).expect("connect"),
+        ConnectOutcome::Connected
+    );
+    assert_eq!(
+        b.connect_op(&op, "c1", "a", at).expect("retry"),
+        ConnectOutcome::Connected
+    );
+    assert!(matches!(
+        b.connect("c1", "a", at),
+        Err(StateError::Engine(_))
+    ));
+    let op = new_op_id();
+    b.convert_op(&op, "c1", Money(1250), at).expect("convert");
+    b.convert_op(&op, "c1", Money(1250), at)
+        .expect("convert retry");
+    let op = new_op_id();
+    b.end_op(&op, "c1", at).expect("end");
+    b.end_op(&op, "c1", at).expect("end retry");
+    assert!(matches!(b.end("c1", at), Err(StateError::Engine(_))));
+    let u = usage_of(&b, "a", at);
+    assert_eq!((u.daily, u.total, u.live), (1, 1, 0));
+    assert_eq!(u.daily_revenue, "12.50");
+}
+
+/// A write queued behind `CLIENT PAUSE` times out on the client, then
+/// applies on the server: the retry with the same operation id gets the
+/// first answer and nothing is counted twice.
+#[test]
+fn ambiguous_failure_then_retry_counts_once() {
+    let Some(url) = server("ambiguous_failure_then_retry_counts_once") else {
+        return;
+    };
+    let mut o = opts(&url, &namespace());
+    o.response_timeout = Duration::from_millis(300);
+    let b = RedisBackend::open(parse(ONE_TARGET), o).expect("open");
+    let at = t("2026-06-01T12:00:00Z");
+    // load the scripts first
+    b.connect("warm", "a", at).expect("warm");
+    b.end("warm", at).expect("warm end");
+    let admin = redis::Client::open(url.as_str()).expect("client");
+    let mut admin = admin.get_connection().expect("admin connection");
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(1200)
+        .arg("WRITE")
+        .query(&mut admin)
+        .expect("pause");
+    let op = new_op_id();
+    let first = b.connect_op(&op, "c1", "a", secs(at, 1));
+    assert!(
+        matches!(first, Err(StateError::Ambiguous { .. })),
+        "expected an ambiguous failure, got {first:?}"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let retry = b.connect_op(&op, "c1", "a", secs(at, 1)).expect("retry");
+    assert_eq!(retry, ConnectOutcome::Connected);
+    let u = usage_of(&b, "a", secs(at, 1));
+    assert_eq!((u.daily, u.live), (2, 1), "warm-up + c1, counted once");
+}
+
+/// A call never ended frees its concurrency when its lease runs out and
+/// not before; a touch renews the lease.
+#[test]
+fn lease_expiry_frees_concurrency() {
+    let Some(url) = server("lease_expiry_frees_concurrency") else {
+        return;
+    };
+    let o = opts(&url, &namespace());
+    let config = with_lease(
+        r#"{"targets": [{"id": "a", "caps": {"concurrency": 1}}, {"id": "b", "caps": {"concurrency": 1}}]}"#,
+        60,
+    );
+    let b = RedisBackend::open(config, o).expect("open");
+    let t0 = t("2026-06-01T12:00:00Z");
+    assert_eq!(
+        b.connect("c1", "a", t0).expect("c1"),
+        ConnectOutcome::Connected
+    );
+    assert!(matches!(
+        b.connect("c2", "a", secs(t0, 59)).expect("c2"),
+        ConnectOutcome::Refused(_)
+    ));
+    assert_eq!(
+        b.connect("c2", "a", secs(t0, 60)).expect("c2"),
+        ConnectOutcome::Connected
+    );
+    // an end after the lease ran out is accepted
+    b.end("c1", secs(t0, 61)).expect("late end");
+
+    assert_eq!(
+        b.connect("d1", "b", t0).expect("d1"),
+        ConnectOutcome::Connected
+    );
+    b.touch("d1", secs(t0, 50)).expect("touch");
+    assert!(matches!(
+        b.connect("d2", "b", secs(t0, 109)).expect("d2"),
+        ConnectOutcome::Refused(_)
+    ));
+    assert_eq!(
+        b.connect("d2", "b", secs(t0, 110)).expect("d2"),
+        ConnectOutcome::Connected
+    );
+}
+
+/// Reservations hold capacity and `cancel` frees it at once.
+#[test]
+fn cancel_frees_a_reservation() {
+    let Some(url) = server("cancel_frees_a_reservation") else {
+        return;
+    };
+    let b = RedisBackend::open(parse(ONE_TARGET), opts(&url, &namespace())).expect("open");
+    let at = t("2026-06-01T12:00:00Z");
+    assert_eq!(
+        b.reserve("r1", "a", 60, at).expect("reserve"),
+        ConnectOutcome::Connected
+    );
+    assert!(matches!(
+        b.connect("c1", "a", at).expect("c1"),
+        ConnectOutcome::Refused(_)
+    ));
+    b.cancel("r1", at).expect("cancel");
+    // as in memory: a cancelled reservation is forgotten
+    assert!(matches!(
+        b.cancel("r1", at),
+        Err(StateError::Engine(EngineError::Lifecycle(
+            LifecycleError::UnknownCall(_)
+        )))
+    ));
+    assert_eq!(
+        b.connect("c1", "a", at).expect("c1"),
+        ConnectOutcome::Connected
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn unavailable(r: Result<RedisBackend, StateError>) -> String {
+    match r {
+        Err(e @ StateError::Unavailable { .. }) => e.to_string(),
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
+
+#[test]
+fn unreachable_server_is_a_clear_error() {
+    let port = free_port();
+    let url = format!("redis://:hunter2@127.0.0.1:{port}");
+    let msg = unavailable(RedisBackend::open(parse(ONE_TARGET), opts(&url, "x")));
+    assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+}
+
+#[test]
+fn not_a_redis_server_is_a_clear_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let th = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for _ in 0..2 {
+            let Ok((mut s, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = [0u8; 256];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let url = format!("redis://127.0.0.1:{port}");
+    let msg = unavailable(RedisBackend::open(parse(ONE_TARGET), opts(&url, "x")));
+    assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+    drop(th);
+}
+
+/// A private server with a password, stopped on drop.
+struct PrivateServer {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn private_server(args: &[&str]) -> Option<PrivateServer> {
+    let bin = std::env::var("ROUTECAP_TEST_REDIS_SERVER").ok()?;
+    let dir = std::env::temp_dir().join(format!("routecap-test-{}", new_op_id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let port = free_port();
+    let child = std::process::Command::new(bin)
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+        ])
+        .args(["--dir", dir.to_str()?])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let server = PrivateServer { child, dir, port };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(server);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn wrong_password_is_a_clear_error() {
+    if server("wrong_password_is_a_clear_error").is_none() {
+        return;
+    }
+    let srv = private_server(&["--requirepass", "right-one"]).expect("private server");
+    let url = format!("redis://:wrong-one@127.0.0.1:{}", srv.port);
+    let msg = unavailable(RedisBackend::open(parse(ONE_TARGET), opts(&url, "x")));
+    assert!(msg.contains(&format!("127.0.0.1:{}", srv.port)), "{msg}");
+    assert!(!msg.contains("wrong-one"), "{msg}");
+    let ok = format!("redis://:right-one@127.0.0.1:{}", srv.port);
+    let b = RedisBackend::open(parse(ONE_TARGET), opts(&ok, "x")).expect("right password");
+    assert_eq!(
+        b.connect("c1", "a", t("2026-06-01T12:00:00Z"))
+            .expect("connect"),
+        ConnectOutcome::Connected
+    );
+}
+
+// ---- many processes: the test binary re-runs itself as a worker ----
+
+const STRESS_CONFIG: &str = r#"{
+  "targets": [
+    {"id": "a", "time_zone": "America/New_York", "caps": {"hourly": 10, "concurrency": 3}},
+    {"id": "b", "time_zone": "UTC", "caps": {"hourly": 8, "concurrency": 2}},
+    {"id": "c", "caps": {"concurrency": 2}}
+  ],
+  "groups": [{"id": "g", "members": ["a", "b"], "time_zone": "America/New_York",
+              "caps": {"hourly": 15, "concurrency": 4}}]
+}"#;
+
+/// New York springs forward at 07:00Z: the stress run crosses both an
+/// hour boundary and the DST change.
+const STRESS_BASE: &str = "2026-03-08T06:50:00Z";
+const STRESS_STEPS: i64 = 30;
+const WORKER_ENV: &str = "ROUTECAP_REDIS_WORKER";
+const CRASH_LEASE: u64 = 60;
+
+/// Not a test of its own: the body of a worker process when
+/// `ROUTECAP_REDIS_WORKER` is set (`stress:NS:ID` or `hold:NS`).
+#[test]
+fn redis_worker_process() {
+    let Ok(spec) = std::env::var(WORKER_ENV) else {
+        return;
+    };
+    let url = std::env::var("ROUTECAP_TEST_REDIS_URL").expect("worker needs the server URL");
+    let parts: Vec<&str> = spec.split(':').collect();
+    match parts.as_slice() {
+        ["stress", ns, id] => stress_worker(&url, ns, id),
+        ["hold", ns] => {
+            let o = opts(&url, ns);
+            let b = RedisBackend::open(with_lease(STRESS_CONFIG, CRASH_LEASE), o).expect("open");
+            let at = t(STRESS_BASE);
+            for call in ["h1", "h2"] {
+                assert_eq!(
+                    b.connect(call, "c", at).expect("hold"),
+                    ConnectOutcome::Connected
+                );
+            }
+            println!("READY");
+            use std::io::Write;
+            std::io::stdout().flush().expect("flush");
+            std::thread::sleep(Duration::from_secs(60));
+        }
+        _ => panic!("bad worker spec {spec:?}"),
+    }
+}
+
+fn stress_worker(url: &str, ns: &str, id: &str) {
+    let config = parse(STRESS_CONFIG);
+    let base = t(STRESS_BASE);
+    let threads: Vec<_> = (0..4)
+        .map(|th| {
+            let (config, url, ns, id) = (
+                config.clone(),
+                url.to_string(),
+                ns.to_string(),
+                id.to_string(),
+            );
+            std::thread::spawn(move || {
+                let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+                let mut open: Vec<(String, i64)> = Vec::new();
+                let mut lines = Vec::new();
+                for i in 0..STRESS_STEPS {
+                    let at = secs(base, i * 40 + th);
+                    // end calls connected two steps ago (the earliest first)
+                    while open.first().is_some_and(|(_, s)| *s <= i - 2) {
+                        let (call, _) = open.remove(0);
+                        b.end(&call, at).expect("end");
+                    }
+                    let target = if (i + th) % 2 == 0 { "a" } else { "b" };
+                    let call = format!("p{id}-t{th}-{i}");
+                    if i % 5 == 4 {
+                        if b.reserve(&call, target, 30, at).expect("reserve")
+                            == ConnectOutcome::Connected
+                        {
+                            b.cancel(&call, at).expect("cancel");
+                        }
+                        continue;
+                    }
+                    if b.connect(&call, target, at).expect("connect") == ConnectOutcome::Connected {
+                        lines.push(format!("ACC {target} {}", at.timestamp()));
+                        if i % 3 == 0 {
+                            b.convert(&call, Money(100), at).expect("convert");
+                        }
+                        open.push((call, i));
+                    }
+                }
+                let end = secs(base, STRESS_STEPS * 40 + 10);
+                for (call, _) in open {
+                    b.end(&call, end).expect("final end");
+                }
+                lines
+            })
+        })
+        .collect();
+    for th in threads {
+        for line in th.join().expect("worker thread") {
+            println!("{line}");
+        }
+    }
+}
+
+fn worker(spec: &str, url: &str) -> std::process::Child {
+    std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "redis::redis_worker_process",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(WORKER_ENV, spec)
+        .env("ROUTECAP_TEST_REDIS_URL", url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn worker")
+}
+
+/// 4 processes × 4 threads connect, convert, end, reserve and cancel on
+/// shared targets and a group with small caps, across an hour boundary
+/// and a DST change, while an observer samples usage: no cap is ever
+/// exceeded, counted usage equals accepted connects, live returns to 0.
+#[test]
+fn many_processes_never_exceed_caps() {
+    let Some(url) = server("many_processes_never_exceed_caps") else {
+        return;
+    };
+    let ns = namespace();
+    let children: Vec<_> = (0..4)
+        .map(|p| worker(&format!("stress:{ns}:{p}"), &url))
+        .collect();
+    let config = parse(STRESS_CONFIG);
+    let observer = RedisBackend::open(config.clone(), opts(&url, &ns)).expect("observer");
+    let base = t(STRESS_BASE);
+    let caps = [("a", 10, 3), ("b", 8, 2), ("g", 15, 4)];
+    let started = std::time::Instant::now();
+    let mut raw = redis::Client::open(url.as_str())
+        .expect("client")
+        .get_connection()
+        .expect("raw");
+    let mut samples = 0;
+    let mut outputs = Vec::new();
+    let mut children: Vec<Option<std::process::Child>> = children.into_iter().map(Some).collect();
+    while children.iter().any(Option::is_some) && started.elapsed() < Duration::from_secs(120) {
+        // Raw counters: a window's count and a live set's size never pass
+        // the cap, whatever order the workers' instants arrive in (usage
+        // at an instant also counts reservations live then, which calls
+        // at other instants never saw).
+        for (id, hourly, conc) in caps {
+            let prefix = format!("{{{ns}}}:{}:1:{id}", if id == "g" { "g" } else { "t" });
+            let zone = if id == "b" {
+                &config.targets[1].zone
+            } else {
+                &config.targets[0].zone
+            };
+            for k in [5, 15] {
+                let at = secs(base, k * 60);
+                let w =
+                    routecap::core::window::window(zone, routecap::core::caps::Period::Hour, at);
+                let n: Option<u64> = redis::cmd("GET")
+                    .arg(format!("{prefix}:n:h:{}", w.start.timestamp()))
+                    .query(&mut raw)
+                    .expect("GET");
+                assert!(
+                    n.unwrap_or(0) <= hourly,
+                    "{id} hourly {n:?} > {hourly} in {w:?}"
+                );
+            }
+            let live: u64 = redis::cmd("ZCARD")
+                .arg(format!("{prefix}:live"))
+                .query(&mut raw)
+                .expect("ZCARD");
+            assert!(live <= conc, "{id} live {live} > {conc}");
+            samples += 1;
+        }
+        for slot in children.iter_mut() {
+            if let Some(child) = slot {
+                if child.try_wait().expect("wait").is_some() {
+                    let child = slot.take().expect("child");
+                    let out = child.wait_with_output().expect("output");
+                    assert!(out.status.success(), "worker failed");
+                    outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        children.iter().all(Option::is_none),
+        "workers did not finish in time"
+    );
+    assert!(samples > 0);
+    // accepted connects per owner and hour window
+    let mut accepted: std::collections::BTreeMap<(String, i64), u64> = Default::default();
+    let mut total = std::collections::BTreeMap::<String, u64>::new();
+    for line in outputs.iter().flat_map(|o| o.lines()) {
+        // libtest may print its own text on the same line first
+        let Some(i) = line.find("ACC ") else {
+            continue;
+        };
+        let rest = &line[i + 4..];
+        let (target, ts) = rest.split_once(' ').expect("ACC line");
+        let at = chrono::DateTime::from_timestamp(ts.parse().expect("ts"), 0).expect("instant");
+        for owner in [target, "g"] {
+            let zone = if owner == "b" {
+                &config.targets[1].zone
+            } else {
+                &config.targets[0].zone
+            };
+            let w = routecap::core::window::window(zone, routecap::core::caps::Period::Hour, at);
+            *accepted
+                .entry((owner.to_string(), w.start.timestamp()))
+                .or_default() += 1;
+            *total.entry(owner.to_string()).or_default() += 1;
+        }
+    }
+    assert!(total.get("g").copied().unwrap_or(0) > 0, "nothing accepted");
+    let end = secs(base, STRESS_STEPS * 40 + 10);
+    for ((owner, start), n) in &accepted {
+        let at = chrono::DateTime::from_timestamp(*start, 0).expect("start");
+        let u = usage_of(&observer, owner, at);
+        let cap = caps.iter().find(|c| c.0 == owner).expect("cap").1;
+        assert_eq!(u.hourly, *n, "{owner} window {at}: counted = accepted");
+        assert!(*n <= cap, "{owner} window {at}: {n} > {cap}");
+    }
+    for (owner, n) in &total {
+        let u = usage_of(&observer, owner, end);
+        assert_eq!(u.total, *n, "{owner} total");
+        assert_eq!(u.live, 0, "{owner} live at the end");
+    }
+}
+
+/// A process killed with SIGKILL while holding calls: their concurrency
+/// comes back when their leases run out, and not before.
+#[test]
+fn killed_process_frees_calls_at_lease_end() {
+    let Some(url) = server("killed_process_frees_calls_at_lease_end") else {
+        return;
+    };
+    let ns = namespace();
+    let mut child = worker(&format!("hold:{ns}"), &url);
+    let stdout = child.stdout.take().expect("stdout");
+    // libtest prints its own lines first
+    let mut ready = false;
+    let mut reader = std::io::BufReader::new(stdout);
+    for _ in 0..20 {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut reader, &mut line).expect("read") == 0 {
+            break;
+        }
+        if line.contains("READY") {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready, "worker never got ready");
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    let o = opts(&url, &ns);
+    let b = RedisBackend::open(with_lease(STRESS_CONFIG, CRASH_LEASE), o).expect("open");
+    let at = t(STRESS_BASE);
+    let lease = i64::try_from(CRASH_LEASE).expect("lease");
+    assert!(matches!(
+        b.connect("n1", "c", secs(at, lease - 1)).expect("n1"),
+        ConnectOutcome::Refused(_)
+    ));
+    assert_eq!(usage_of(&b, "c", secs(at, lease - 1)).live, 2);
+    assert_eq!(
+        b.connect("n1", "c", secs(at, lease)).expect("n1"),
+        ConnectOutcome::Connected
+    );
+    assert_eq!(usage_of(&b, "c", secs(at, lease)).live, 1);
+}
+
+/// With `appendonly yes`, a server restart keeps counts, live calls and
+/// call records; scripts reload on their own.
+#[test]
+fn server_restart_keeps_state() {
+    if server("server_restart_keeps_state").is_none() {
+        return;
+    }
+    let aof = ["--appendonly", "yes", "--appendfsync", "always"];
+    let srv = private_server(&aof).expect("private server");
+    let (port, dir) = (srv.port, srv.dir.clone());
+    let url = format!("redis://127.0.0.1:{port}");
+    let b = RedisBackend::open(parse(ONE_TARGET), opts(&url, "restart")).expect("open");
+    let at = t("2026-06-01T12:00:00Z");
+    assert_eq!(
+        b.connect("c1", "a", at).expect("c1"),
+        ConnectOutcome::Connected
+    );
+    b.convert("c1", Money(700), at).expect("convert");
+    // restart on the same port and directory
+    let mut srv = srv;
+    let _ = srv.child.kill();
+    let _ = srv.child.wait();
+    let bin = std::env::var("ROUTECAP_TEST_REDIS_SERVER").expect("server binary");
+    srv.child = std::process::Command::new(bin)
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+        ])
+        .args(["--dir", dir.to_str().expect("dir")])
+        .args(aof)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("restart");
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(up, "server came back");
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query(
+            &mut redis::Client::open(url.as_str())
+                .expect("client")
+                .get_connection()
+                .expect("conn"),
+        )
+        .expect("flush scripts");
+    // the first call may find the old connection gone: an error, then a retry
+    let mut usage = None;
+    for _ in 0..20 {
+        if let Ok(u) = b.usage(at) {
+            usage = Some(u);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let u = usage
+        .expect("usage after restart")
+        .into_iter()
+        .find(|r| r.id == "a")
+        .expect("a");
+    assert_eq!((u.daily, u.live, u.daily_revenue.as_str()), (1, 1, "7.00"));
+    assert!(
+        matches!(b.connect("c1", "a", at), Err(StateError::Engine(_))),
+        "record kept"
+    );
+    b.end("c1", at)
+        .expect("end after restart (script reloaded)");
+    assert_eq!(usage_of(&b, "a", at).live, 0);
+    drop(srv);
+}
+
+// ---- the CLI: --state / --namespace ----
+
+/// Random-ish events over every target and group of a config.
+fn cli_events(config: &Config) -> String {
+    let mut out = String::new();
+    let mut at = t("2026-11-22T14:00:00Z");
+    let ids: Vec<&str> = config.targets.iter().map(|t| t.id.as_str()).collect();
+    let mut x: u64 = 12345;
+    for i in 0..120 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let r = (x >> 33) as usize;
+        at = secs(at, (r % 400) as i64);
+        let call = format!("c{}", r % 17);
+        let target = ids[r % ids.len()];
+        let ts = routecap::core::render::instant(at);
+        let line = match (r / 7) % 8 {
+            0 => format!(r#"{{"at": "{ts}", "type": "route", "call": "{call}"}}"#),
+            1 | 2 => format!(
+                r#"{{"at": "{ts}", "type": "connect", "call": "{call}", "target": "{target}"}}"#
+            ),
+            3 => format!(
+                r#"{{"at": "{ts}", "type": "convert", "call": "{call}", "revenue": "{}.{:02}"}}"#,
+                r % 40,
+                r % 100
+            ),
+            4 | 5 => format!(r#"{{"at": "{ts}", "type": "end", "call": "{call}"}}"#),
+            6 => format!(
+                r#"{{"at": "{ts}", "type": "reserve", "call": "{call}", "target": "{target}", "ttl": {}}}"#,
+                1 + r % 600
+            ),
+            _ if i % 2 == 0 && !config.groups.is_empty() => {
+                format!(
+                    r#"{{"at": "{ts}", "type": "reset", "group": "{}"}}"#,
+                    config.groups[r % config.groups.len()].id
+                )
+            }
+            _ => format!(r#"{{"at": "{ts}", "type": "reset", "target": "{target}"}}"#),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `replay`, `check` and `route` print byte-identical output with
+/// `--state redis://…` and with the memory backend, on every example config.
+#[test]
+#[ignore = "the CLI's --state/--namespace on check/route/replay is not ported to this main yet"]
+fn cli_output_is_identical_on_redis() {
+    let Some(url) = server("cli_output_is_identical_on_redis") else {
+        return;
+    };
+    for example in [
+        "examples/native.json",
+        "examples/retreaver.json",
+        "examples/ringba.json",
+    ] {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../");
+        let bytes = std::fs::read(format!("{path}{example}")).expect("example");
+        let config = parse_config(&bytes, example, None).expect("example config");
+        let events = cli_events(&config);
+        let ns = namespace();
+        let replay = |state: &[&str]| {
+            let mut args = vec!["replay", example, "-", "--seed", "7"];
+            args.extend_from_slice(state);
+            crate::cli_support::run(&args, events.as_bytes())
+        };
+        let memory = replay(&[]);
+        let redis = replay(&["--state", &url, "--namespace", &ns]);
+        assert_eq!(memory.0, redis.0, "{example}: exit status; {}", redis.2);
+        assert_eq!(memory.1, redis.1, "{example}: replay output");
+        assert!(memory.1.lines().count() == 120);
+        for cmd in ["check", "route"] {
+            let at = "2026-11-22T23:30:00Z";
+            let base = [cmd, example, "--at", at, "--seed", "3", "--json"];
+            let base: Vec<&str> = if cmd == "check" {
+                base.iter()
+                    .copied()
+                    .filter(|a| *a != "--seed" && *a != "3")
+                    .collect()
+            } else {
+                base.to_vec()
+            };
+            let m = crate::cli_support::run(&base, b"");
+            let mut with_state = base.clone();
+            with_state.extend_from_slice(&["--state", &url, "--namespace", &ns]);
+            let r = crate::cli_support::run(&with_state, b"");
+            assert_eq!(m.0, 0, "{example} {cmd}: {}", m.2);
+            assert_eq!(r.0, 0, "{example} {cmd}: {}", r.2);
+            // memory starts from the imported usage; the namespace holds
+            // the replay's counters: equal only where nothing was counted
+            let fresh = namespace();
+            let mut fresh_args = base.clone();
+            fresh_args.extend_from_slice(&["--state", &url, "--namespace", &fresh]);
+            let f = crate::cli_support::run(&fresh_args, b"");
+            assert_eq!(m.1, f.1, "{example} {cmd} on a fresh namespace");
+        }
+    }
+}
+
+/// A server that cannot be reached: exit 2, a message naming the URL
+/// without its password, nothing on stdout.
+#[test]
+#[ignore = "the CLI's --state/--namespace on check/route/replay is not ported to this main yet"]
+fn cli_unreachable_state_exits_2() {
+    let port = free_port();
+    let url = format!("redis://:sekrit@127.0.0.1:{port}");
+    let (code, out, err) = crate::cli_support::run(
+        &[
+            "check",
+            "examples/native.json",
+            "--at",
+            "2026-11-22T15:00:00Z",
+            "--state",
+            &url,
+        ],
+        b"",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains("sekrit"), "{err}");
+    let (code, _, err) = crate::cli_support::run(
+        &["check", "examples/native.json", "--state", "postgres://x"],
+        b"",
+    );
+    assert_eq!(code, 2, "{err}");
+}
+
+/// A process whose idea of a call's target is stale (the call was
+/// reconnected elsewhere by another process) still ends the right call.
+#[test]
+fn stale_target_hint_is_corrected() {
+    let Some(url) = server("stale_target_hint_is_corrected") else {
+        return;
+    };
+    let config = parse(r#"{"targets": [{"id": "a"}, {"id": "b", "caps": {"concurrency": 1}}]}"#);
+    let ns = namespace();
+    let p1 = RedisBackend::open(config.clone(), opts(&url, &ns)).expect("p1");
+    let p2 = RedisBackend::open(config, opts(&url, &ns)).expect("p2");
+    let at = t("2026-06-01T12:00:00Z");
+    // p1 reserves c on a; the reservation lapses; p2 connects c on b
+    assert_eq!(
+        p1.reserve("c", "a", 10, at).expect("reserve"),
+        ConnectOutcome::Connected
+    );
+    assert_eq!(
+        p2.connect("c", "b", secs(at, 20)).expect("connect"),
+        ConnectOutcome::Connected
+    );
+    p1.end("c", secs(at, 30)).expect("end through a stale hint");
+    let u = usage_of(&p2, "b", secs(at, 30));
+    assert_eq!((u.live, u.daily), (0, 1));
+    assert!(matches!(
+        p2.end("c", secs(at, 31)),
+        Err(StateError::Engine(_))
+    ));
+}
