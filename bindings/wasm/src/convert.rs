@@ -176,7 +176,9 @@ fn show(v: &JsValue) -> String {
 /// A typed view as a plain JS value (via JSON text and `JSON.parse`, so
 /// numbers, nulls and key order come out as the CLI prints them).
 pub fn to_js(v: &impl Serialize) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(v).map_err(|e| error(&e.to_string()))?;
+    // pretty, as cli_text: one serialiser instance per view type (JSON.parse
+    // ignores the whitespace)
+    let text = serde_json::to_string_pretty(v).map_err(|e| error(&e.to_string()))?;
     JSON::parse(&text)
 }
 

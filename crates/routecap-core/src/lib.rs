@@ -100,6 +100,7 @@ pub mod render;
 pub mod route;
 pub mod simulate;
 pub mod snapshot;
+mod sort;
 pub mod window;
 pub mod zone;
 // The build-time zone prober; at runtime only its range constants are used.

@@ -274,7 +274,7 @@ fn restore_owner(o: &OwnerSnapshot, v1: bool) -> Result<Counters, SnapshotError>
 impl State {
     /// A serialisable copy (calls sorted by id).
     pub fn snapshot(&self, config: &Config) -> Snapshot {
-        let mut calls: Vec<CallSnapshot> = self
+        let calls: Vec<CallSnapshot> = self
             .calls
             .iter()
             // calls of a target removed by a config change: no id to name
@@ -302,7 +302,7 @@ impl State {
                 }
             })
             .collect();
-        calls.sort_by(|a, b| a.call.cmp(&b.call));
+        let calls = crate::sort::sorted_by(calls, &|a, b| a.call.cmp(&b.call));
         let ledger = &self.ledger;
         Snapshot {
             version: 2,

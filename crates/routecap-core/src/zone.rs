@@ -421,7 +421,7 @@ pub fn suggest(input: &str) -> Vec<&'static str> {
             .collect()
     };
     let needle_words = words(&needle);
-    let mut scored: Vec<(usize, usize, &'static str)> = index()
+    let scored: Vec<(usize, usize, &'static str)> = index()
         .all
         .iter()
         .map(|k| {
@@ -436,7 +436,7 @@ pub fn suggest(input: &str) -> Vec<&'static str> {
             (rank, strsim::levenshtein(&needle, &hay), k.name)
         })
         .collect();
-    scored.sort();
+    let scored = crate::sort::sorted_by(scored, &|a, b| a.cmp(b));
     let mut out: Vec<&'static str> = Vec::with_capacity(3);
     for (_, _, name) in scored {
         if !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {

@@ -22,6 +22,7 @@ use std::ops::Range;
 
 use super::decimal::{self, Decimal, Parts, View};
 use super::{fold, CallAttrs, Condition, Filter, Kind, Op, CALLER};
+use crate::sort::{sort_ids, sorted_by};
 
 /// The compiled filters of one config: interned keys and `in` strings,
 /// distinct conditions and distinct filters.
@@ -120,7 +121,12 @@ impl FilterTable {
         let key = self.intern_key(&c.tag);
         let texts = || {
             let mut v: Vec<Box<str>> = c.values.iter().map(|v| fold(v).into()).collect();
-            v.sort_unstable();
+            let mut order: Vec<u32> = (0..small_id(v.len())).collect();
+            sort_ids(&mut order, &|a, b| v[a as usize].cmp(&v[b as usize]));
+            let mut v: Vec<Box<str>> = order
+                .iter()
+                .map(|&i| std::mem::take(&mut v[i as usize]))
+                .collect();
             v.dedup();
             v
         };
@@ -138,7 +144,7 @@ impl FilterTable {
             (Op::Exists, _) => Test::Exists,
             (Op::In, Kind::String) => {
                 let mut ids: Vec<u32> = texts().into_iter().map(|w| self.intern_word(w)).collect();
-                ids.sort_unstable();
+                sort_ids(&mut ids, &|a, b| a.cmp(&b));
                 nonempty(ids, |v| Test::InWords(v.into()))
             }
             (Op::In, Kind::Number) => nonempty(numbers(), |v| Test::InNumbers(v.into())),
@@ -203,7 +209,7 @@ impl FilterTable {
             entries.push((id, out.push_text(number)));
         }
         // Stable: a key's values keep their order, the caller last.
-        entries.sort_by_key(|(id, _)| *id);
+        let entries = sorted_by(entries, &|a, b| a.0.cmp(&b.0));
         out.slots = vec![0..0; self.keys.len()];
         let mut i = 0;
         while i < entries.len() {
