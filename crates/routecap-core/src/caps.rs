@@ -132,6 +132,24 @@ pub struct ImportedUsage {
     pub total_revenue: Option<Money>,
 }
 
+impl From<ImportedUsage> for Usage {
+    /// The usage an import states, a kind it does not mention being 0 (a
+    /// config's own usage: nothing counted before it).
+    fn from(u: ImportedUsage) -> Usage {
+        Usage {
+            hourly: u.hourly.unwrap_or_default(),
+            daily: u.daily.unwrap_or_default(),
+            monthly: u.monthly.unwrap_or_default(),
+            total: u.total.unwrap_or_default(),
+            live: u.live.unwrap_or_default(),
+            hourly_revenue: u.hourly_revenue.unwrap_or_default(),
+            daily_revenue: u.daily_revenue.unwrap_or_default(),
+            monthly_revenue: u.monthly_revenue.unwrap_or_default(),
+            total_revenue: u.total_revenue.unwrap_or_default(),
+        }
+    }
+}
+
 /// Which event counts a call toward count caps (Ringba `targetCallIncrement`,
 /// Retreaver cap trigger).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::json::{Node, Res};
-use crate::caps::{ConcurrencyMatrix, Trigger, Usage};
+use crate::caps::{ConcurrencyMatrix, ImportedUsage, Trigger, Usage};
 use crate::hours::{DayHours, WeeklyHours};
 use crate::zone::{self, Zone, ZoneCache};
 
@@ -198,9 +198,15 @@ pub(crate) type UsageKeys = [&'static str; 9];
 
 /// Usage figures of an object; absent or `null` figures are 0.
 pub(crate) fn usage(node: &Node<'_>, keys: &UsageKeys) -> Res<Usage> {
-    let count = |k: &str| node.opt(k, Node::count).map(Option::unwrap_or_default);
-    let money = |k: &str| node.opt(k, Node::money).map(Option::unwrap_or_default);
-    Ok(Usage {
+    imported_usage(node, keys).map(Usage::from)
+}
+
+/// The usage figures an object names under `keys` (`None` where absent or
+/// `null`): the one reader behind config usage and usage imports.
+pub(crate) fn imported_usage(node: &Node<'_>, keys: &UsageKeys) -> Res<ImportedUsage> {
+    let count = |k: &str| node.opt(k, Node::count);
+    let money = |k: &str| node.opt(k, Node::money);
+    Ok(ImportedUsage {
         hourly: count(keys[0])?,
         daily: count(keys[1])?,
         monthly: count(keys[2])?,

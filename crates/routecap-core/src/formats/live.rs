@@ -489,7 +489,7 @@ const RINGBA_USAGE_KEYS: [&str; 9] = [
 ];
 
 /// The kinds an object names, under `keys` (native or Ringba order).
-fn imported(node: &Node<'_>, keys: &[&str; 9], strict: bool) -> Res<ImportedUsage> {
+fn imported(node: &Node<'_>, keys: &super::common::UsageKeys, strict: bool) -> Res<ImportedUsage> {
     let m = node.object("is not a usage object")?;
     if strict {
         for (k, v) in m {
@@ -502,19 +502,7 @@ fn imported(node: &Node<'_>, keys: &[&str; 9], strict: bool) -> Res<ImportedUsag
             }
         }
     }
-    let count = |k: &str| node.opt(k, Node::count);
-    let money = |k: &str| node.opt(k, Node::money);
-    Ok(ImportedUsage {
-        hourly: count(keys[0])?,
-        daily: count(keys[1])?,
-        monthly: count(keys[2])?,
-        total: count(keys[3])?,
-        live: count(keys[4])?,
-        hourly_revenue: money(keys[5])?,
-        daily_revenue: money(keys[6])?,
-        monthly_revenue: money(keys[7])?,
-        total_revenue: money(keys[8])?,
-    })
+    super::common::imported_usage(node, keys)
 }
 
 const CAP_TYPE: &str = "is not a Retreaver cap type (Hourly, Daily, Monthly or Hard)";
