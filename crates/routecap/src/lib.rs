@@ -10,6 +10,7 @@
 //! - [`replay`]: JSON Lines of call events through a state.
 //! - [`simulate`]: synthetic traffic through the real engine (from the core).
 //! - [`report_html`]: the self-contained HTML report of a simulation.
+//! - [`serve`]: the engine as an HTTP service (`routecap serve`).
 //! - [`core`]: the pure engine (zones, hours, caps, eligibility, route order).
 //!
 //! # Embedding in a service
@@ -121,6 +122,7 @@ pub mod engine;
 pub mod load;
 pub mod replay;
 pub mod report_html;
+pub mod serve;
 pub mod simulate;
 pub mod state;
 

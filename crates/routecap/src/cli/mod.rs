@@ -9,6 +9,7 @@ mod common;
 mod hours;
 mod replay;
 mod route;
+mod serve;
 mod simulate;
 mod usage;
 mod zones;
@@ -37,6 +38,8 @@ enum Command {
     Hours(hours::Args),
     /// Fill of every cap of every target and group at an instant, with window bounds.
     Usage(usage::Args),
+    /// The engine as an HTTP/1.1 JSON service (memory, or Redis shared by many processes).
+    Serve(serve::Args),
 }
 
 /// A command failure: message for stderr and the exit status.
@@ -76,6 +79,7 @@ pub fn run() -> i32 {
         Command::Simulate(a) => simulate::run(a),
         Command::Hours(a) => hours::run(a),
         Command::Usage(a) => usage::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

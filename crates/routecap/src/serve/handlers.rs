@@ -1,0 +1,298 @@
+//! One handler per endpoint: read the request, ask the state, answer with
+//! the same JSON the CLI prints for the same decision.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use routecap_core::formats::live::OwnerKind;
+use routecap_core::live::Dropped;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::extract::{now, parse_json, query_at, query_attrs, query_pairs, Fields, JsonObject, RawBody};
+use super::state::refused_codes;
+use super::Service;
+use crate::state::redis::new_op_id;
+
+type Answer = Result<Json<Value>, ApiError>;
+
+/// The operation id of a write: the client's `Idempotency-Key` (a retry
+/// with the same key never applies twice on Redis), else a fresh one.
+fn op_id(headers: &HeaderMap) -> Result<String, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(new_op_id()),
+        Some(v) => match v.to_str() {
+            Ok(s) if !s.is_empty() && s.len() <= 200 => Ok(s.to_string()),
+            _ => Err(ApiError::bad(
+                "header.Idempotency-Key",
+                "Idempotency-Key must be 1..200 visible ASCII characters",
+            )),
+        },
+    }
+}
+
+/// A seed drawn from the clock when the request gives none (always in
+/// the answer, so any decision can be repeated).
+fn random_seed() -> u64 {
+    let nanos = now().timestamp_nanos_opt().unwrap_or(0) as u64;
+    // splitmix64 finaliser, as the CLI draws its seeds
+    let mut z = nanos.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) % 1_000_000
+}
+
+fn ok() -> Json<Value> {
+    Json(json!({"ok": true}))
+}
+
+/// `POST /v1/route`: the failover plan, as `routecap route --json`, plus `"call"`.
+pub async fn route(State(s): State<Arc<Service>>, JsonObject(body): JsonObject) -> Answer {
+    let f = Fields(&body);
+    let call = f.call()?;
+    let at = f.at()?;
+    let seed = f.opt_u64("seed")?.unwrap_or_else(random_seed);
+    let attrs = f.attrs()?;
+    let view = s.state.route_view(at, seed, &attrs).await?;
+    let outcome = if view.plan.is_empty() { "no_target" } else { "planned" };
+    s.metrics.decisions.with_label_values(&["route", outcome]).inc();
+    tracing::info!(call, steps = view.plan.len(), seed, "route");
+    let mut v = serde_json::to_value(&view)
+        .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    if let Value::Object(m) = &mut v {
+        m.insert("call".into(), json!(call));
+    }
+    Ok(Json(v))
+}
+
+/// `POST /v1/connect`: `{"ok": true}` or `{"ok": false, "reasons": [...]}`.
+pub async fn connect(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let f = Fields(&body);
+    let (call, target, at, attrs) = (f.call()?, f.str("target")?, f.at()?, f.attrs()?);
+    let op = op_id(&headers)?;
+    let out = s.state.connect(&op, call, target, at, &attrs).await?;
+    decided(&s, "connect", &out);
+    tracing::info!(call, target, ok = out.ok, "connect");
+    Ok(Json(json!(out)))
+}
+
+/// `POST /v1/reserve`: like connect, holding capacity for `ttl` seconds.
+pub async fn reserve(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let f = Fields(&body);
+    let (call, target, ttl, at) = (f.call()?, f.str("target")?, f.ttl()?, f.at()?);
+    let op = op_id(&headers)?;
+    let out = s.state.reserve(&op, call, target, ttl, at).await?;
+    decided(&s, "reserve", &out);
+    tracing::info!(call, target, ttl, ok = out.ok, "reserve");
+    Ok(Json(json!(out)))
+}
+
+fn decided(s: &Service, decision: &str, out: &routecap_core::render::OutcomeView) {
+    let outcome = if out.ok { "admitted" } else { "refused" };
+    s.metrics.decisions.with_label_values(&[decision, outcome]).inc();
+    for code in refused_codes(out) {
+        s.metrics.refusals.with_label_values(&[code]).inc();
+    }
+}
+
+/// `POST /v1/convert`.
+pub async fn convert(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let f = Fields(&body);
+    let (call, revenue, at) = (f.call()?, f.revenue()?, f.at()?);
+    let op = op_id(&headers)?;
+    s.state.convert(&op, call, revenue, at).await?;
+    tracing::info!(call, revenue = %revenue, "convert");
+    Ok(ok())
+}
+
+/// `POST /v1/end`.
+pub async fn end(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let f = Fields(&body);
+    let (call, at) = (f.call()?, f.at()?);
+    s.state.end(&op_id(&headers)?, call, at).await?;
+    tracing::info!(call, "end");
+    Ok(ok())
+}
+
+/// `POST /v1/touch`: a lease heartbeat.
+pub async fn touch(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let f = Fields(&body);
+    let (call, at) = (f.call()?, f.at()?);
+    s.state.touch(&op_id(&headers)?, call, at).await?;
+    tracing::info!(call, "touch");
+    Ok(ok())
+}
+
+/// `POST /v1/cancel`: drop a reservation.
+pub async fn cancel(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Answer {
+    let f = Fields(&body);
+    let (call, at) = (f.call()?, f.at()?);
+    s.state.cancel(&op_id(&headers)?, call, at).await?;
+    tracing::info!(call, "cancel");
+    Ok(ok())
+}
+
+/// `GET /v1/check?at=T&tag=k=v&caller=N&campaign=ID`: as `routecap check --json`.
+pub async fn check(State(s): State<Arc<Service>>, uri: Uri) -> Answer {
+    let pairs = query_pairs(uri.query(), &["at", "tag", "caller", "campaign"])?;
+    let (at, attrs) = (query_at(&pairs)?, query_attrs(&pairs)?);
+    let view = s.state.check_view(at, &attrs).await?;
+    Ok(Json(json!(view)))
+}
+
+/// `GET /v1/usage?at=T`: as `routecap usage --json`.
+pub async fn usage(State(s): State<Arc<Service>>, uri: Uri) -> Answer {
+    let pairs = query_pairs(uri.query(), &["at"])?;
+    let view = s.state.usage_view(query_at(&pairs)?).await?;
+    Ok(Json(json!(view)))
+}
+
+/// The answer to an accepted config change.
+fn changed(s: &Service, dropped: &Dropped) -> Json<Value> {
+    let version = s.bump_config_version();
+    let mut v = json!({"ok": true, "config_version": version});
+    if !dropped.is_empty() {
+        v["dropped"] = json!(dropped);
+    }
+    Json(v)
+}
+
+/// `PUT /v1/config`: a whole config in any shape; counters kept by id.
+pub async fn put_config(State(s): State<Arc<Service>>, RawBody(bytes): RawBody) -> Answer {
+    let doc = parse_json(&bytes)?;
+    let dropped = s.state.update_document(&doc, "PUT /v1/config", s.format).await?;
+    tracing::info!(dropped = ?dropped, "config replaced");
+    Ok(changed(&s, &dropped))
+}
+
+/// `PATCH /v1/targets/{id}` and `/v1/groups/{id}`: a partial owner object.
+async fn patch(s: Arc<Service>, kind: OwnerKind, id: String, bytes: &[u8]) -> Answer {
+    let doc = parse_json(bytes)?;
+    let request = format!("PATCH /v1/{}s/{id}", kind.as_str());
+    let dropped = s
+        .state
+        .patch(kind, &id, &doc, &request)
+        .await
+        .map_err(|e| ApiError::state(e))?;
+    tracing::info!(kind = kind.as_str(), id, "patched");
+    Ok(changed(&s, &dropped))
+}
+
+fn path_id(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    p.map(|Path(id)| id)
+        .map_err(|e| ApiError::bad("id", format!("the id in the path cannot be read: {e}")))
+}
+
+/// `PATCH /v1/targets/{id}`.
+pub async fn patch_target(
+    State(s): State<Arc<Service>>,
+    id: Result<Path<String>, PathRejection>,
+    RawBody(bytes): RawBody,
+) -> Answer {
+    patch(s, OwnerKind::Target, path_id(id)?, &bytes).await
+}
+
+/// `PATCH /v1/groups/{id}`.
+pub async fn patch_group(
+    State(s): State<Arc<Service>>,
+    id: Result<Path<String>, PathRejection>,
+    RawBody(bytes): RawBody,
+) -> Answer {
+    patch(s, OwnerKind::Group, path_id(id)?, &bytes).await
+}
+
+/// `GET /healthz`: the backend answers, the config version, the kind of state.
+pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
+    let config = s.state.config();
+    let mut v = json!({
+        "status": "ok",
+        "state": s.state.kind(),
+        "config_version": s.config_version(),
+        "targets": config.targets.len(),
+        "groups": config.groups.len(),
+    });
+    match s.state.location() {
+        None => {
+            v["shared"] = json!(false);
+            v["note"] = json!("single-process state: counters live in this process only and are lost when it exits; run several processes only with --state redis://…");
+        }
+        Some((url, namespace)) => {
+            v["shared"] = json!(true);
+            v["url"] = json!(url);
+            v["namespace"] = json!(namespace);
+        }
+    }
+    match s.state.ping().await {
+        Ok(()) => (StatusCode::OK, Json(v)).into_response(),
+        Err(e) => {
+            v["status"] = json!("unavailable");
+            v["error"] = json!(e.to_string());
+            (StatusCode::SERVICE_UNAVAILABLE, Json(v)).into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format; live calls read from the state.
+pub async fn metrics(State(s): State<Arc<Service>>) -> Response {
+    match s.state.usage_view(now()).await {
+        Ok(view) => {
+            let targets = view.owners.iter().filter(|o| o.kind == "target");
+            let (live, reserved) = targets.fold((0u64, 0u64), |(l, r), o| (l + o.live, r + o.reserved));
+            s.metrics.live.with_label_values(&["connected"]).set(live as i64);
+            s.metrics.live.with_label_values(&["reserved"]).set(reserved as i64);
+        }
+        Err(e) => {
+            s.metrics.backend_errors.with_label_values(&["GET /metrics"]).inc();
+            tracing::warn!(error = %e, "metrics: live calls not read");
+        }
+    }
+    s.metrics.config_version.set(s.config_version() as i64);
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Any other path or method: 404 (405 for a known path) in the error shape.
+pub async fn fallback(State(s): State<Arc<Service>>, method: Method, uri: Uri) -> Response {
+    s.metrics.requests.with_label_values(&["unmatched", "404"]).inc();
+    ApiError::no_route(method.as_str(), uri.path()).into_response()
+}
+
+/// A known path with a method it does not take.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    ApiError::status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} does not take {method}", uri.path()),
+    )
+    .into_response()
+}

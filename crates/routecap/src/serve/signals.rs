@@ -1,0 +1,72 @@
+//! Process signals: SIGTERM and SIGINT stop accepting, finish the requests
+//! in flight and exit 0; SIGHUP re-reads the config file (counters kept).
+
+use std::sync::Arc;
+
+use super::extract::parse_json;
+use super::Service;
+
+/// Resolves on the first SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM: finishing requests in flight"),
+                    _ = int.recv() => tracing::info!("SIGINT: finishing requests in flight"),
+                }
+            }
+            _ => {
+                tracing::warn!("signal handlers could not be installed; stop with SIGKILL");
+                std::future::pending::<()>().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Re-read the config file and switch to it. The outcome, for the log.
+pub async fn reload(service: &Service) -> Result<u64, String> {
+    let Some(path) = &service.config_file else {
+        return Err("the config came from standard input: nothing to re-read".into());
+    };
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot be read: {e}"))?;
+    let doc = parse_json(&bytes).map_err(|e| {
+        format!(
+            "{path}: {} ({})",
+            e.error,
+            e.path.unwrap_or_default()
+        )
+    })?;
+    service
+        .state
+        .update_document(&doc, path, service.format)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(service.bump_config_version())
+}
+
+/// Reload on every SIGHUP, for as long as the process runs.
+pub fn reload_on_hangup(service: Arc<Service>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("SIGHUP handler could not be installed; reload with PUT /v1/config");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match reload(&service).await {
+                Ok(v) => tracing::info!(config_version = v, "SIGHUP: config reloaded"),
+                Err(e) => tracing::error!(error = %e, "SIGHUP: config kept as it was"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = service;
+}
