@@ -214,6 +214,32 @@ impl Engine {
         self.write().route_view_call(at, seed, attrs)
     }
 
+    /// [`Engine::route_view_call`] drawing from `rng` (a replay's one
+    /// stream); `seed` is only printed.
+    pub fn route_view_with<R: rand_core::Rng + ?Sized>(
+        &self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+        rng: &mut R,
+    ) -> Result<RouteView, EngineError> {
+        self.write().route_view_with(at, seed, attrs, rng)
+    }
+
+    /// [`Engine::check_call`] as `routecap check --json` prints it.
+    pub fn check_view_call(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<routecap_core::render::CheckView, EngineError> {
+        self.read().check_view_call(at, attrs)
+    }
+
+    /// The id the config gives the target (else group) named `name`.
+    pub fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, EngineError> {
+        self.read().resolve(kind, name)
+    }
+
     /// [`Engine::connect`] for a call with `attrs` (the re-check applies
     /// the target's and its groups' filters to them).
     pub fn connect_call(

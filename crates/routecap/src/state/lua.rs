@@ -1,95 +1,126 @@
-//! The server-side scripts, one per lifecycle step, sharing one prelude.
+//! The server-side scripts: one per lifecycle step (sharing one prelude),
+//! plus anchoring, usage imports, config changes and the read.
 //!
 //! Layout of every step script:
-//! - `KEYS[1]` the anchor key, `KEYS[2]` the operation's reply key,
-//!   `KEYS[3]` the call's hash, then 11 keys per owner (see `owner_keys`).
+//! - `KEYS[1]` the namespace's config hash (`ver`, `anchor`, `pending`,
+//!   `doc`, …), `KEYS[2]` the operation's reply key, `KEYS[3]` the call's
+//!   hash, then 9 keys per owner (see `owner_keys`: 6 window counters, the
+//!   owner hash, live calls, reservations).
 //! - `ARGV[1]` the event instant (Unix seconds), `[2]` the retention of
 //!   replies and settled calls (seconds), `[3]` the lease (seconds), `[4]`
-//!   the anchor the caller expects (`-` fixed by the config, empty = none
-//!   yet, else Unix seconds), `[5]` the number of owners, `[6]` the call
-//!   id, `[7]` the target id, `[8]`/`[9]` step arguments, then 21 per
-//!   owner: 9 limits (empty = none), 3 window ends, 9 imported amounts.
+//!   the `ver:anchor` the caller believes in, `[5]` the number of owners,
+//!   `[6]` the call id, `[7]` the target id, `[8]`/`[9]` step arguments,
+//!   then 12 per owner: 9 limits (empty = none) and 3 window ends (`-` = a
+//!   window older than the anchor's: totals only, as memory keeps the
+//!   latest window only).
+//!
+//! Replies: `ok`, `refused`, `err:…` (a lifecycle error), `target:ID` (the
+//! call is on another target: ask again), `stale:VER:ANCHOR` (the config
+//! or the anchor moved: reload and ask again), `anchor` (the step would
+//! apply but some owner's imported usage is not anchored yet: anchor at
+//! this instant and ask again). Only `ok`, `refused` and `err:` are stored
+//! under the operation id.
 
 /// Shared by every step: argument access, idempotency, cap checks, writes.
 const PRELUDE: &str = r#"
 local at = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
-local expect = ARGV[4]
 local nown = tonumber(ARGV[5])
 local call = ARGV[6]
-local KB, AB, KN, AN = 3, 9, 11, 21
+local KB, AB, KN, AN = 3, 9, 9, 12
 local function k(o, i) return KEYS[KB + (o - 1) * KN + i] end
 local function a(o, i) return ARGV[AB + (o - 1) * AN + i] end
 local function num(v) return tonumber(v) or 0 end
--- expiries are relative to the event's instant, never the server clock:
--- a replay of past instants keeps its keys; an hour's grace covers skew
-local GRACE = 3600
-local function expire_after(key, instant) redis.call('EXPIRE', key, math.max(instant - at, 0) + GRACE) end
+-- window counters outlive their window by an hour: expiries are relative
+-- to the event's instant (the server clock never decides), so the grace
+-- covers clock skew between the callers and the server
+local function expire_window(key, wend) redis.call('EXPIRE', key, math.max(wend - at, 0) + 3600) end
 local function finish(reply)
   redis.call('SET', KEYS[2], reply, 'EX', ttl)
   return reply
 end
 local done = redis.call('GET', KEYS[2])
 if done then return done end
-local anchor = redis.call('GET', KEYS[1])
-if expect ~= '-' and (anchor or '') ~= expect then return 'anchor:' .. (anchor or '') end
-local function held_n(o) return redis.call('ZCOUNT', k(o, 10), '(' .. ARGV[1], '+inf') end
-local function live_n(o) return redis.call('ZCOUNT', k(o, 9), '(' .. ARGV[1], '+inf') + num(a(o, 21)) end
-local function fresh_totals(o) return redis.call('EXISTS', k(o, 11)) == 0 end
+local g = redis.call('HMGET', KEYS[1], 'ver', 'anchor', 'pending')
+local seen = (g[1] or '') .. ':' .. (g[2] or '')
+if ARGV[4] ~= seen then return 'stale:' .. seen end
+local pending = num(g[3]) > 0
+local metas = {}
+-- n, r: totals; il, ilu: imported live calls and until when they hold;
+-- p: imported usage not anchored yet, ph..prm its periodic amounts
+local function meta(o)
+  local m = metas[o]
+  if not m then
+    m = redis.call('HMGET', k(o, 7), 'n', 'r', 'il', 'ilu', 'p', 'ph', 'pd', 'pm', 'prh', 'prd', 'prm')
+    metas[o] = m
+  end
+  return m
+end
+local function win(o, i)
+  local m = meta(o)
+  if m[5] then return num(m[5 + i]) end
+  return num(redis.call('GET', k(o, i)))
+end
+local function live_n(o)
+  local m = meta(o)
+  local n = redis.call('ZCOUNT', k(o, 8), '(' .. ARGV[1], '+inf')
+  if m[3] and (not m[4] or num(m[4]) > at) then n = n + num(m[3]) end
+  return n
+end
 local function reached(o, own)
-  local held = held_n(o) - own
-  local fresh = fresh_totals(o)
+  local held = redis.call('ZCOUNT', k(o, 9), '(' .. ARGV[1], '+inf') - own
+  local m = meta(o)
   for i = 1, 3 do
     local lim = a(o, i)
-    if lim ~= '' and num(redis.call('GET', k(o, i))) + num(a(o, 12 + i)) + held >= tonumber(lim) then return true end
+    if lim ~= '' and win(o, i) + held >= tonumber(lim) then return true end
     lim = a(o, 4 + i)
-    if lim ~= '' and num(redis.call('GET', k(o, 4 + i))) + num(a(o, 16 + i)) >= tonumber(lim) then return true end
+    if lim ~= '' and win(o, 3 + i) >= tonumber(lim) then return true end
   end
   local lim = a(o, 4)
-  if lim ~= '' then
-    local t = num(redis.call('GET', k(o, 4))) + held
-    if fresh then t = t + num(a(o, 16)) end
-    if t >= tonumber(lim) then return true end
-  end
+  if lim ~= '' and num(m[1]) + held >= tonumber(lim) then return true end
   lim = a(o, 8)
-  if lim ~= '' then
-    local t = num(redis.call('GET', k(o, 8)))
-    if fresh then t = t + num(a(o, 20)) end
-    if t >= tonumber(lim) then return true end
-  end
+  if lim ~= '' and num(m[2]) >= tonumber(lim) then return true end
   lim = a(o, 9)
   if lim ~= '' and live_n(o) + held >= tonumber(lim) then return true end
   return false
 end
-local function anchor_now()
-  if expect == '' then redis.call('SET', KEYS[1], ARGV[1]) end
-end
 local function prune(o)
+  redis.call('ZREMRANGEBYSCORE', k(o, 8), '-inf', ARGV[1])
   redis.call('ZREMRANGEBYSCORE', k(o, 9), '-inf', ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', k(o, 10), '-inf', ARGV[1])
 end
 local function add(o, count, rev)
   for i = 1, 3 do
-    if a(o, 9 + i) == '-' then
-      -- a window older than the anchor's: totals only
-    elseif count > 0 then
-      redis.call('INCRBY', k(o, i), count)
-      expire_after(k(o, i), tonumber(a(o, 9 + i)))
-    end
-    if rev > 0 and a(o, 9 + i) ~= '-' then
-      redis.call('INCRBY', k(o, 4 + i), rev)
-      expire_after(k(o, 4 + i), tonumber(a(o, 9 + i)))
+    local wend = a(o, 9 + i)
+    if wend ~= '-' then
+      if count > 0 then
+        redis.call('INCRBY', k(o, i), count)
+        expire_window(k(o, i), tonumber(wend))
+      end
+      if rev > 0 then
+        redis.call('INCRBY', k(o, 3 + i), rev)
+        expire_window(k(o, 3 + i), tonumber(wend))
+      end
     end
   end
-  if count > 0 then redis.call('INCRBY', k(o, 4), count) end
-  if rev > 0 then redis.call('INCRBY', k(o, 8), rev) end
+  if count > 0 then redis.call('HINCRBY', k(o, 7), 'n', count) end
+  if rev > 0 then redis.call('HINCRBY', k(o, 7), 'r', rev) end
+end
+-- a call record is kept until `gone` (event time), then reads as absent;
+-- the server drops it then too (relative to the event's instant)
+local function record(f_gone)
+  return f_gone == false or num(f_gone) > at
+end
+local function keep_until(gone)
+  redis.call('HSET', KEYS[3], 'gone', gone)
+  redis.call('EXPIRE', KEYS[3], math.max(gone - at, 1))
 end
 "#;
 
 const CONNECT: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'exp')
+local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'exp', 'gone')
 local own = 0
+if not record(f[4]) then f = {} end
 if f[1] == 'c' then return finish('err:already_connected') end
 if f[1] == 'r' and num(f[3]) > at then
   if f[2] ~= ARGV[7] then return finish('err:reserved_other:' .. f[2]) end
@@ -98,45 +129,48 @@ end
 for o = 1, nown do
   if reached(o, own) then return finish('refused') end
 end
-anchor_now()
+if pending then return 'anchor' end
 local count = tonumber(ARGV[8])
 for o = 1, nown do
   prune(o)
-  redis.call('ZREM', k(o, 10), call)
-  redis.call('ZADD', k(o, 9), at + lease, call)
+  redis.call('ZREM', k(o, 9), call)
+  redis.call('ZADD', k(o, 8), at + lease, call)
   add(o, count, 0)
 end
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[3], 'phase', 'c', 'target', ARGV[7], 'at', ARGV[1], 'lease', at + lease, 'counted', count)
-expire_after(KEYS[3], at + lease + ttl)
+keep_until(at + lease + ttl)
 return finish('ok')
 "#;
 
 const RESERVE: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'exp')
+local f = redis.call('HMGET', KEYS[3], 'phase', 'exp', 'gone')
+if not record(f[3]) then f = {} end
 if f[1] == 'c' or (f[1] == 'r' and num(f[2]) > at) then return finish('err:already_exists') end
 for o = 1, nown do
   if reached(o, 0) then return finish('refused') end
 end
-anchor_now()
+if pending then return 'anchor' end
 local exp = tonumber(ARGV[8])
 for o = 1, nown do
   prune(o)
-  redis.call('ZADD', k(o, 10), exp, call)
+  redis.call('ZADD', k(o, 9), exp, call)
 end
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[3], 'phase', 'r', 'target', ARGV[7], 'at', ARGV[1], 'exp', ARGV[8])
-expire_after(KEYS[3], exp + ttl)
+keep_until(exp)
 return finish('ok')
 "#;
 
 const CONVERT: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'conv', 'exp')
+local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'conv', 'exp', 'gone')
+if not record(f[5]) then f = {} end
 if f[1] == 'r' and num(f[4]) > at then return finish('err:not_connected') end
 if f[1] ~= 'c' then return finish('err:unknown_call') end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
 if f[3] then return finish('err:already_converted') end
-anchor_now()
+if nown == 0 then return finish('err:target_removed') end
+if pending then return 'anchor' end
 local count, rev = tonumber(ARGV[8]), tonumber(ARGV[9])
 for o = 1, nown do
   prune(o)
@@ -148,44 +182,48 @@ return finish('ok')
 "#;
 
 const END: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'ended', 'exp')
+local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'ended', 'exp', 'gone', 'lease')
+if not record(f[5]) then f = {} end
 if f[1] == 'r' and num(f[4]) > at then return finish('err:not_connected') end
 if f[1] ~= 'c' then return finish('err:unknown_call') end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
 if f[3] then return finish('err:already_ended') end
-anchor_now()
+if pending and nown > 0 then return 'anchor' end
 for o = 1, nown do
   prune(o)
-  redis.call('ZREM', k(o, 9), call)
+  redis.call('ZREM', k(o, 8), call)
 end
 redis.call('HSET', KEYS[3], 'ended', ARGV[1])
-expire_after(KEYS[3], at + ttl)
+-- settled at the end, or earlier when the lease had run out
+keep_until(math.min(at, num(f[6])) + ttl)
 return finish('ok')
 "#;
 
 const TOUCH: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'ended', 'exp', 'lease')
+local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'ended', 'exp', 'lease', 'gone')
+if not record(f[6]) then f = {} end
 if f[1] == 'r' and num(f[4]) > at then return finish('err:not_connected') end
 if f[1] ~= 'c' then return finish('err:unknown_call') end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
 if f[3] then return finish('err:already_ended') end
 if num(f[5]) <= at then return finish('err:lease_expired:' .. f[5]) end
-anchor_now()
+if pending and nown > 0 then return 'anchor' end
 for o = 1, nown do
-  redis.call('ZADD', k(o, 9), 'XX', at + lease, call)
+  redis.call('ZADD', k(o, 8), 'XX', at + lease, call)
 end
 redis.call('HSET', KEYS[3], 'lease', at + lease)
-expire_after(KEYS[3], at + lease + ttl)
+keep_until(at + lease + ttl)
 return finish('ok')
 "#;
 
 const CANCEL: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'exp')
+local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'exp', 'gone')
+if not record(f[4]) then f = {} end
 if f[1] == 'c' then return finish('err:not_reserved') end
 if f[1] ~= 'r' or num(f[3]) <= at then return finish('err:unknown_call') end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
 for o = 1, nown do
-  redis.call('ZREM', k(o, 10), call)
+  redis.call('ZREM', k(o, 9), call)
 end
 redis.call('DEL', KEYS[3])
 return finish('ok')
@@ -193,30 +231,184 @@ return finish('ok')
 
 const RESET: &str = r#"
 for o = 1, nown do
-  redis.call('SET', k(o, 4), 0)
-  redis.call('SET', k(o, 8), 0)
-  redis.call('SET', k(o, 11), 1)
+  redis.call('HSET', k(o, 7), 'n', 0, 'r', 0)
 end
 return finish('ok')
 "#;
 
-/// Read-only: the anchor, then per owner its counters at the read
-/// instant, live calls, the reset flag, the earliest lease and its live
-/// reservations. `KEYS[1]` the anchor, then 11 keys per owner; `ARGV[1]`
-/// the instant, `ARGV[2]` the number of owners.
+/// Anchor imported usage not anchored yet to the windows of the instant:
+/// `KEYS[1]` the config hash, then 7 per owner (6 window counters of the
+/// instant, the owner hash); `ARGV[1]` the instant, `[2]` the lease,
+/// `[3]` the `ver` expected, `[4]` the number of owners, then 3 window
+/// ends per owner. A no-op when nothing is pending.
+pub(crate) const ANCHOR: &str = r#"
+local at = tonumber(ARGV[1])
+local g = redis.call('HMGET', KEYS[1], 'ver', 'pending', 'anchor')
+if (g[1] or '') ~= ARGV[3] then return 'stale:' .. (g[1] or '') .. ':' .. (g[3] or '') end
+if not g[3] then redis.call('HSET', KEYS[1], 'anchor', ARGV[1]) end
+if (tonumber(g[2]) or 0) == 0 then return 'ok' end
+local n = tonumber(ARGV[4])
+for o = 1, n do
+  local b = 1 + (o - 1) * 7
+  local m = redis.call('HMGET', KEYS[b + 7], 'p', 'ph', 'pd', 'pm', 'prh', 'prd', 'prm', 'ilu')
+  if m[1] then
+    for i = 1, 6 do
+      local v = tonumber(m[1 + i]) or 0
+      if v ~= 0 then
+        local key = KEYS[b + i]
+        redis.call('INCRBY', key, v)
+        local wend = tonumber(ARGV[4 + (o - 1) * 3 + ((i - 1) % 3) + 1])
+        redis.call('EXPIRE', key, math.max(wend - at, 0) + 3600)
+      end
+    end
+    redis.call('HDEL', KEYS[b + 7], 'p', 'ph', 'pd', 'pm', 'prh', 'prd', 'prm')
+    if not m[8] then redis.call('HSET', KEYS[b + 7], 'ilu', at + tonumber(ARGV[2])) end
+  end
+end
+redis.call('HSET', KEYS[1], 'pending', 0)
+return 'ok'
+"#;
+
+/// A usage import at an instant: `KEYS[1]` the config hash, then 7 per
+/// owner (6 window counters of the instant, the owner hash); `ARGV[1]` the
+/// instant, `[2]` until when imported live calls hold, `[3]` the `ver`
+/// expected, `[4]` the number of owners, then 12 per owner: 9 amounts
+/// (hourly, daily, monthly counts, the same revenues, total, total
+/// revenue, live; empty = not named) and 3 window ends. Each named amount
+/// replaces what the state holds for that window.
+pub(crate) const IMPORT: &str = r#"
+local at = tonumber(ARGV[1])
+local g = redis.call('HMGET', KEYS[1], 'ver', 'anchor')
+if (g[1] or '') ~= ARGV[3] then return 'stale:' .. (g[1] or '') .. ':' .. (g[2] or '') end
+local n = tonumber(ARGV[4])
+for o = 1, n do
+  local b = 1 + (o - 1) * 7
+  local ab = 4 + (o - 1) * 12
+  for i = 1, 6 do
+    local v = ARGV[ab + i]
+    if v ~= '' then
+      local key = KEYS[b + i]
+      redis.call('SET', key, v)
+      local wend = tonumber(ARGV[ab + 9 + ((i - 1) % 3) + 1])
+      redis.call('EXPIRE', key, math.max(wend - at, 0) + 3600)
+    end
+  end
+  if ARGV[ab + 7] ~= '' then redis.call('HSET', KEYS[b + 7], 'n', ARGV[ab + 7]) end
+  if ARGV[ab + 8] ~= '' then redis.call('HSET', KEYS[b + 7], 'r', ARGV[ab + 8]) end
+  if ARGV[ab + 9] ~= '' then redis.call('HSET', KEYS[b + 7], 'il', ARGV[ab + 9], 'ilu', ARGV[2]) end
+end
+return 'ok'
+"#;
+
+/// A config change, atomically: owners the server does not hold yet are
+/// born with their imported usage, removed ones die (with their
+/// reservations), every group's live calls and reservations become the
+/// union of its members', and the new document and version are stored.
+///
+/// `KEYS[1]` the config hash; then 7 per owner of the new config (6
+/// window counters of `as_of`, the owner hash); 3 per removed owner (owner
+/// hash, live, held); per group of the new config its live and held sets
+/// then each member's live and held sets.
+/// `ARGV[1]` the `ver` expected (`*` = any), `[2]` `bump` or `keep` (the
+/// version and document), `[3]` document, `[4]` format, `[5]` file, `[6]`
+/// owners, `[7]` removed owners, `[8]` groups, `[9]` call key prefix,
+/// `[10]` `1` when the config has `as_of` (births are anchored there),
+/// `[11]` the as_of instant; then 13 per owner (9 amounts, 3 window ends,
+/// imported live until); 1 per removed owner (`t` or `g`); 1 per group
+/// (its member count). Replies the dropped reservations' call ids.
+pub(crate) const CONFIG: &str = r#"
+local g = redis.call('HMGET', KEYS[1], 'ver', 'pending')
+if ARGV[1] ~= '*' and (g[1] or '') ~= ARGV[1] then return {'stale', g[1] or ''} end
+local pending = tonumber(g[2]) or 0
+local nb, nd, ng = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local anchored = ARGV[10] == '1'
+local kb, ab = 1, 11
+for o = 1, nb do
+  local h = KEYS[kb + 7]
+  if redis.call('EXISTS', h) == 0 then
+    local v = function(i) return ARGV[ab + i] end
+    redis.call('HSET', h, 'n', v(7), 'r', v(8), 'il', v(9))
+    if anchored then
+      -- no expiry here (no event instant to count from): the next step
+      -- counting in the window sets it
+      for i = 1, 6 do
+        if v(i) ~= '0' then redis.call('INCRBY', KEYS[kb + i], v(i)) end
+      end
+      redis.call('HSET', h, 'ilu', v(13))
+    else
+      redis.call('HSET', h, 'p', 1, 'ph', v(1), 'pd', v(2), 'pm', v(3), 'prh', v(4), 'prd', v(5), 'prm', v(6))
+      pending = pending + 1
+    end
+  end
+  kb = kb + 7
+  ab = ab + 13
+end
+local dropped = {}
+for o = 1, nd do
+  local h, live, held = KEYS[kb + 1], KEYS[kb + 2], KEYS[kb + 3]
+  if redis.call('HEXISTS', h, 'p') == 1 then pending = pending - 1 end
+  if ARGV[ab + 1] == 't' then
+    for _, c in ipairs(redis.call('ZRANGE', held, 0, -1)) do
+      dropped[#dropped + 1] = c
+      redis.call('DEL', ARGV[9] .. string.len(c) .. ':' .. c)
+    end
+  end
+  redis.call('DEL', h, live, held)
+  kb = kb + 3
+  ab = ab + 1
+end
+for o = 1, ng do
+  local m = tonumber(ARGV[ab + 1])
+  local live, held = KEYS[kb + 1], KEYS[kb + 2]
+  redis.call('DEL', live, held)
+  if m > 0 then
+    local lives, helds = {}, {}
+    for i = 1, m do
+      lives[i] = KEYS[kb + 2 + (i - 1) * 2 + 1]
+      helds[i] = KEYS[kb + 2 + (i - 1) * 2 + 2]
+    end
+    redis.call('ZUNIONSTORE', live, m, unpack(lives))
+    redis.call('ZUNIONSTORE', held, m, unpack(helds))
+  end
+  kb = kb + 2 + 2 * m
+  ab = ab + 1
+end
+redis.call('HSET', KEYS[1], 'pending', math.max(pending, 0))
+if ARGV[2] == 'bump' then
+  redis.call('HSET', KEYS[1], 'ver', (tonumber(g[1]) or 0) + 1, 'doc', ARGV[3], 'format', ARGV[4], 'file', ARGV[5])
+elseif not g[1] then
+  redis.call('HSET', KEYS[1], 'ver', 1)
+end
+return {'ok', redis.call('HGET', KEYS[1], 'ver'), unpack(dropped)}
+"#;
+
+/// Read-only: `ver`, `anchor`, then per owner its counters at the read
+/// instant. `KEYS[1]` the config hash, then 9 keys per owner; `ARGV[1]`
+/// the instant, `ARGV[2]` the number of owners. Each owner row: 6 window
+/// amounts (the pending ones when not anchored), total, total revenue,
+/// own live calls, imported live calls, until when they hold, `1` when
+/// pending, the earliest lease, then the live reservations (call, expiry).
 pub(crate) const READ: &str = r#"#!lua flags=no-writes
 local n = tonumber(ARGV[2])
-local out = { { redis.call('GET', KEYS[1]) or '' } }
+local g = redis.call('HMGET', KEYS[1], 'ver', 'anchor')
+local out = { { g[1] or '', g[2] or '' } }
 for o = 1, n do
-  local b = 1 + (o - 1) * 11
+  local b = 1 + (o - 1) * 9
+  local m = redis.call('HMGET', KEYS[b + 7], 'n', 'r', 'il', 'ilu', 'p', 'ph', 'pd', 'pm', 'prh', 'prd', 'prm')
   local row = {}
-  for i = 1, 8 do row[i] = redis.call('GET', KEYS[b + i]) or '0' end
-  row[9] = tostring(redis.call('ZCOUNT', KEYS[b + 9], '(' .. ARGV[1], '+inf'))
-  row[10] = tostring(redis.call('EXISTS', KEYS[b + 11]))
-  local first = redis.call('ZRANGEBYSCORE', KEYS[b + 9], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-  row[11] = first[2] or ''
-  local holds = redis.call('ZRANGEBYSCORE', KEYS[b + 10], '(' .. ARGV[1], '+inf', 'WITHSCORES')
-  for i = 1, #holds do row[11 + i] = holds[i] end
+  for i = 1, 6 do
+    if m[5] then row[i] = m[5 + i] or '0' else row[i] = redis.call('GET', KEYS[b + i]) or '0' end
+  end
+  row[7] = m[1] or '0'
+  row[8] = m[2] or '0'
+  row[9] = tostring(redis.call('ZCOUNT', KEYS[b + 8], '(' .. ARGV[1], '+inf'))
+  row[10] = m[3] or '0'
+  row[11] = m[4] or ''
+  row[12] = m[5] and '1' or '0'
+  local first = redis.call('ZRANGEBYSCORE', KEYS[b + 8], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  row[13] = first[2] or ''
+  local holds = redis.call('ZRANGEBYSCORE', KEYS[b + 9], '(' .. ARGV[1], '+inf', 'WITHSCORES')
+  for i = 1, #holds do row[13 + i] = holds[i] end
   out[o + 1] = row
 end
 return out

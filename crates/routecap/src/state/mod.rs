@@ -17,11 +17,14 @@ use std::sync::Arc;
 
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::engine::EngineError;
+use routecap_core::filter::CallAttrs;
+use routecap_core::formats::live::{parse_usage, OwnerKind};
 use routecap_core::lifecycle::ConnectOutcome;
+use routecap_core::live::{Dropped, UsageImport};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::money::Money;
-use routecap_core::render::{self, RouteView, UsageRow};
-use routecap_core::route::{self, Step};
+use routecap_core::render::{self, CheckView, RouteView, UsageRow, UsageView};
+use routecap_core::route::{self, RouteRng};
 use routecap_core::Instant;
 
 use crate::Engine;
@@ -60,15 +63,30 @@ pub enum StateError {
 }
 
 /// One set of counters and calls that lifecycle events change and checks
-/// read. Every method takes the event's instant; none reads a clock.
+/// read, and the config they run under. Every method takes the event's
+/// instant; none reads a clock. The CLI and replay use only this, so both
+/// backends take one code path.
 pub trait Backend: Send + Sync {
-    /// The config the state belongs to.
-    fn config(&self) -> &Arc<Config>;
+    /// The config in force (a config change swaps it).
+    fn config(&self) -> Arc<Config>;
+    /// The id the config gives the target (else group) named `name`
+    /// (Retreaver targets may be named by `tid`).
+    fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, StateError>;
     /// Anchor imported usage not anchored yet to the windows containing
     /// `at` (a no-op once anchored), as a route decision does.
     fn anchor(&self, at: Instant) -> Result<(), StateError>;
     /// Re-check and, if eligible, connect and count — atomically.
-    fn connect(&self, call: &str, target: &str, at: Instant) -> Result<ConnectOutcome, StateError>;
+    fn connect(&self, call: &str, target: &str, at: Instant) -> Result<ConnectOutcome, StateError> {
+        self.connect_call(call, target, at, &CallAttrs::new())
+    }
+    /// [`Backend::connect`] for a call with attributes (filters judge them).
+    fn connect_call(
+        &self,
+        call: &str,
+        target: &str,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ConnectOutcome, StateError>;
     /// Hold capacity on `target` for `ttl_secs` seconds.
     fn reserve(
         &self,
@@ -91,44 +109,85 @@ pub trait Backend: Send + Sync {
     fn reset_group(&self, group: &str) -> Result<(), StateError>;
     /// Eligibility of the default candidates at `at`.
     fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError>;
-    /// The whole failover plan at `at` for `seed`.
-    fn route_view(&self, at: Instant, seed: u64) -> Result<RouteView, StateError>;
+    /// Eligibility for a call with `attrs`, as `routecap check --json`
+    /// prints it.
+    fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError>;
+    /// The whole failover plan at `at` for `seed` (anchors first).
+    fn route_view(
+        &self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+    ) -> Result<RouteView, StateError> {
+        self.route_view_rng(at, seed, attrs, &mut route::rng_from_seed(seed))
+    }
+    /// [`Backend::route_view`] drawing from `rng` (`seed` only printed).
+    fn route_view_rng(
+        &self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+        rng: &mut RouteRng,
+    ) -> Result<RouteView, StateError>;
     /// Usage of every target, then every group, at `at`.
     fn usage(&self, at: Instant) -> Result<Vec<UsageRow>, StateError>;
+    /// Every cap of every owner at `at`, as `routecap usage --json` prints
+    /// it (imported usage not anchored yet reads as anchored at `at`).
+    fn usage_view(&self, at: Instant) -> Result<UsageView, StateError>;
+    /// Replace the whole config (a document in any shape), keeping
+    /// counters, live calls and reservations by id.
+    fn update_value(&self, doc: &serde_json::Value, file: &str) -> Result<Dropped, StateError>;
+    /// Patch one target or group in the config's own shape; `request`
+    /// names the patch in errors.
+    fn patch_value(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+    ) -> Result<Dropped, StateError>;
+    /// Pause (`true`) or resume a target, or every member of a group.
+    fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), StateError>;
+    /// Merge a platform usage snapshot taken at `at` (all or nothing).
+    fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError>;
+    /// [`Backend::import_usage`] of a JSON document in any of the three
+    /// shapes; `request` names it in errors.
+    fn import_usage_json(
+        &self,
+        at: Instant,
+        usage: &serde_json::Value,
+        request: &str,
+    ) -> Result<(), StateError> {
+        let usage = parse_usage(usage, request).map_err(|e| StateError::Engine(e.into()))?;
+        self.import_usage(at, &usage)
+    }
 }
 
 /// The in-process backend: a [`crate::Engine`].
 #[derive(Debug)]
 pub struct MemoryBackend {
-    config: Arc<Config>,
     engine: Engine,
 }
 
 impl MemoryBackend {
-    /// A fresh state with the config's imported usage.
+    /// A fresh state with the config's imported usage (no document:
+    /// patches are refused; see [`MemoryBackend::from_engine`]).
     pub fn new(config: impl Into<Arc<Config>>) -> MemoryBackend {
-        let config = config.into();
         MemoryBackend {
-            engine: Engine::new(config.clone()),
-            config,
+            engine: Engine::new(config),
         }
     }
 
-    /// The engine underneath. [`Backend::config`] stays the config the
-    /// backend was made with: change the config through a new backend.
+    /// A backend over an engine (e.g. [`Engine::parse`]d from a document,
+    /// so that patches work).
+    pub fn from_engine(engine: Engine) -> MemoryBackend {
+        MemoryBackend { engine }
+    }
+
+    /// The engine underneath.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
-}
-
-/// The plan of a route as `routecap route --json` prints it, from a state.
-pub(crate) fn route_view_of(engine: &Engine, at: Instant, seed: u64) -> RouteView {
-    let mut rng = route::rng_from_seed(seed);
-    let mut router = engine.router();
-    engine.route_with(&mut router, at, &mut rng, |config, reports, plan| {
-        let steps: Vec<Step<'_>> = plan.collect();
-        render::route(config, at, seed, &steps, reports)
-    })
 }
 
 /// Usage rows of every owner, from a state.
@@ -143,8 +202,12 @@ pub(crate) fn usage_of(engine: &Engine, at: Instant) -> Vec<UsageRow> {
 }
 
 impl Backend for MemoryBackend {
-    fn config(&self) -> &Arc<Config> {
-        &self.config
+    fn config(&self) -> Arc<Config> {
+        self.engine.config()
+    }
+
+    fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, StateError> {
+        Ok(self.engine.resolve(kind, name)?)
     }
 
     fn anchor(&self, at: Instant) -> Result<(), StateError> {
@@ -152,8 +215,14 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    fn connect(&self, call: &str, target: &str, at: Instant) -> Result<ConnectOutcome, StateError> {
-        Ok(self.engine.connect(call, target, at)?)
+    fn connect_call(
+        &self,
+        call: &str,
+        target: &str,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ConnectOutcome, StateError> {
+        Ok(self.engine.connect_call(call, target, at, attrs)?)
     }
 
     fn reserve(
@@ -195,11 +264,49 @@ impl Backend for MemoryBackend {
         Ok(self.engine.check(at))
     }
 
-    fn route_view(&self, at: Instant, seed: u64) -> Result<RouteView, StateError> {
-        Ok(route_view_of(&self.engine, at, seed))
+    fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError> {
+        Ok(self.engine.check_view_call(at, attrs)?)
+    }
+
+    fn route_view_rng(
+        &self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+        rng: &mut RouteRng,
+    ) -> Result<RouteView, StateError> {
+        self.engine.anchor(at);
+        Ok(self.engine.route_view_with(at, seed, attrs, rng)?)
     }
 
     fn usage(&self, at: Instant) -> Result<Vec<UsageRow>, StateError> {
         Ok(usage_of(&self.engine, at))
+    }
+
+    fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
+        self.engine.anchor(at);
+        Ok(self.engine.usage(at))
+    }
+
+    fn update_value(&self, doc: &serde_json::Value, file: &str) -> Result<Dropped, StateError> {
+        Ok(self.engine.update_document(doc, file, None)?)
+    }
+
+    fn patch_value(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+    ) -> Result<Dropped, StateError> {
+        Ok(self.engine.patch(kind, name, patch, request)?)
+    }
+
+    fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), StateError> {
+        Ok(self.engine.set_paused(kind, name, paused)?)
+    }
+
+    fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
+        Ok(self.engine.import_usage(at, usage)?)
     }
 }

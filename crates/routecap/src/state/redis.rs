@@ -83,26 +83,32 @@
 //! synchronous callers such as the CLI. Do not call [`RedisBackend`] from
 //! inside an async task: use [`RedisState`] there.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::DateTime;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, Script};
-use routecap_core::caps::{Period, Trigger};
+use routecap_core::caps::{ImportedUsage, Period, Trigger, Usage};
 use routecap_core::effects::{self, OwnerEffect};
-use routecap_core::eligibility::{self, CandidateReport};
+use routecap_core::eligibility::{self, CandidateReport, ReasonCode};
 use routecap_core::engine::EngineError;
-use routecap_core::lifecycle::{ConnectOutcome, LifecycleError};
+use routecap_core::filter::CallAttrs;
+use routecap_core::formats::live::{parse_usage, OwnerKind, Source};
+use routecap_core::formats::Format;
+use routecap_core::lifecycle::{ConnectOutcome, LifecycleError, State};
+use routecap_core::live::{Dropped, UsageImport, UsageImportError};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::money::Money;
-use routecap_core::render::{RouteView, UsageRow};
+use routecap_core::render::{CheckView, RouteView, UsageView};
+use routecap_core::route::RouteRng;
 use routecap_core::snapshot::{CallSnapshot, OwnerSnapshot, SlotSnapshot, Snapshot};
 use routecap_core::window::window_start;
 use routecap_core::Instant;
 
-use super::{lua, route_view_of, usage_of, Backend, StateError};
+use super::{lua, usage_of, Backend, StateError};
 use crate::Engine;
 
 /// How to reach the server and how the state behaves.
@@ -170,30 +176,64 @@ pub fn new_op_id() -> String {
 /// The counters of every owner at one instant, rebuilt as a core engine.
 struct Cached {
     fetched: std::time::Instant,
+    ver: String,
     at: i64,
     valid_until: i64,
     engine: Arc<Engine>,
 }
 
+/// The config in force, as this process knows it.
+struct Loaded {
+    config: Arc<Config>,
+    /// The document, when the namespace holds one (patches need it).
+    source: Option<Source>,
+    /// The namespace's config version this is (`""`: none yet).
+    ver: String,
+    /// The config's own usage with nothing counted: filters are judged
+    /// against it before a connect (only their reasons are read).
+    blank: State,
+}
+
+impl Loaded {
+    fn new(config: Arc<Config>, source: Option<Source>, ver: String) -> Arc<Loaded> {
+        let blank = State::new(&config);
+        Arc::new(Loaded {
+            config,
+            source,
+            ver,
+            blank,
+        })
+    }
+}
+
 /// The async Redis state. See the module docs.
 pub struct RedisState {
-    config: Arc<Config>,
     opts: RedisOptions,
     shown_url: String,
     conn: ConnectionManager,
     steps: Vec<(&'static str, Script)>,
     read: Script,
+    anchor_script: Script,
+    import_script: Script,
+    config_script: Script,
+    /// Swapped whole by a config change: a decision sees one config.
+    loaded: RwLock<Arc<Loaded>>,
     /// The anchor the server holds, as far as we know (`None`: not yet).
     anchor: Mutex<Option<i64>>,
+    /// Whether some owner's imported usage may still be unanchored.
+    maybe_pending: AtomicBool,
     cache: Mutex<Option<Cached>>,
-    /// Target of calls this process connected or reserved: spares reading
-    /// the call record before `end`/`convert`/`touch`/`cancel` (the script
-    /// still checks it and asks again when it is wrong).
-    hints: Mutex<std::collections::HashMap<String, usize>>,
+    /// Target id of calls this process connected or reserved: spares
+    /// reading the call record before `end`/`convert`/`touch`/`cancel`
+    /// (the script still checks it and names the right one when wrong).
+    hints: Mutex<HashMap<String, String>>,
 }
 
 /// Most call-target hints kept; past it they are all dropped.
 const MAX_HINTS: usize = 100_000;
+
+/// How often a step is retried when the config or the anchor moved.
+const RETRIES: usize = 8;
 
 impl std::fmt::Debug for RedisState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -230,6 +270,16 @@ impl Step {
     }
 }
 
+/// What a step script answered, once the retries are sorted out.
+enum Reply {
+    /// `ok`, `refused` or `err:…`.
+    Done(String),
+    /// The call is on this other target: ask again there.
+    OtherTarget(String),
+    /// The config or anchor moved (already reloaded): ask again.
+    Again,
+}
+
 fn lifecycle(e: LifecycleError) -> StateError {
     StateError::Engine(EngineError::Lifecycle(e))
 }
@@ -239,11 +289,75 @@ fn lim<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(String::new, |v| v.to_string())
 }
 
+fn owners_of(c: &Config) -> Vec<CandidateRef> {
+    (0..c.targets.len())
+        .map(CandidateRef::Target)
+        .chain((0..c.groups.len()).map(CandidateRef::Group))
+        .collect()
+}
+
+fn owner_zone(c: &Config, owner: CandidateRef) -> &routecap_core::zone::Zone {
+    match owner {
+        CandidateRef::Target(t) => &c.targets[t].zone,
+        CandidateRef::Group(g) => &c.groups[g].zone,
+    }
+}
+
+fn owner_usage(c: &Config, owner: CandidateRef) -> &Usage {
+    match owner {
+        CandidateRef::Target(t) => &c.targets[t].usage,
+        CandidateRef::Group(g) => &c.groups[g].usage,
+    }
+}
+
+fn owner_id(c: &Config, owner: CandidateRef) -> &str {
+    match owner {
+        CandidateRef::Target(t) => &c.targets[t].id,
+        CandidateRef::Group(g) => &c.groups[g].id,
+    }
+}
+
+fn ts(t: i64) -> Option<Instant> {
+    DateTime::from_timestamp(t, 0)
+}
+
 impl RedisState {
-    /// Connect to the server, check it answers as Redis, and load nothing
-    /// yet (scripts load on first use and reload after a restart).
+    /// Connect, check the server answers as Redis, and join the namespace
+    /// with `config` (no document: patches are refused). An empty
+    /// namespace stores the config's imported usage; otherwise owners the
+    /// server does not hold yet are added with theirs, and a document the
+    /// namespace holds is adopted. Scripts load on first use and reload
+    /// after a server restart.
     pub async fn open(
         config: impl Into<Arc<Config>>,
+        opts: RedisOptions,
+    ) -> Result<RedisState, StateError> {
+        let state = RedisState::connect(config.into(), None, opts).await?;
+        state.join(false).await?;
+        Ok(state)
+    }
+
+    /// [`RedisState::open`] with the config's document (`bytes` in any
+    /// shape, `file` naming it in errors), so that patches work and every
+    /// process sharing the namespace runs the same config: a namespace
+    /// holding another document switches to this one (a config change,
+    /// counters kept by id).
+    pub async fn open_document(
+        bytes: &[u8],
+        file: &str,
+        format: Option<Format>,
+        opts: RedisOptions,
+    ) -> Result<RedisState, StateError> {
+        let (source, config) =
+            Source::parse(bytes, file, format).map_err(|e| StateError::Engine(e.into()))?;
+        let state = RedisState::connect(Arc::new(config), Some(source), opts).await?;
+        state.join(true).await?;
+        Ok(state)
+    }
+
+    async fn connect(
+        config: Arc<Config>,
+        source: Option<Source>,
         opts: RedisOptions,
     ) -> Result<RedisState, StateError> {
         let shown_url = redact_url(&opts.url);
@@ -285,21 +399,93 @@ impl RedisState {
             .map(|(name, body)| (*name, Script::new(&lua::step(body))))
             .collect();
         Ok(RedisState {
-            config: config.into(),
             opts,
             shown_url,
             conn,
             steps,
             read: Script::new(lua::READ),
+            anchor_script: Script::new(lua::ANCHOR),
+            import_script: Script::new(lua::IMPORT),
+            config_script: Script::new(lua::CONFIG),
+            loaded: RwLock::new(Loaded::new(config, source, String::new())),
             anchor: Mutex::new(None),
+            maybe_pending: AtomicBool::new(true),
             cache: Mutex::new(None),
-            hints: Mutex::new(std::collections::HashMap::new()),
+            hints: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The config.
-    pub fn config(&self) -> &Arc<Config> {
-        &self.config
+    /// Join the namespace: store or adopt the config (see `open*`).
+    async fn join(&self, with_document: bool) -> Result<(), StateError> {
+        for _ in 0..RETRIES {
+            let stored = self.stored_config().await?;
+            let mine = self.loaded();
+            match (&stored, with_document) {
+                // the namespace runs a document and we bring none: adopt it
+                (Some((ver, Some(_))), false) => {
+                    self.reload_from(stored.clone()).await?;
+                    let _ = ver;
+                    return self.refresh_anchor().await;
+                }
+                // the same document: continue with it
+                (Some((ver, Some(src))), true)
+                    if mine.source.as_ref().map(Source::document) == Some(src.document()) =>
+                {
+                    self.set_loaded(Loaded::new(
+                        mine.config.clone(),
+                        mine.source.clone(),
+                        ver.clone(),
+                    ));
+                    return self.refresh_anchor().await;
+                }
+                _ => {}
+            }
+            let expected = stored.as_ref().map_or(String::new(), |(v, _)| v.clone());
+            let old = match &stored {
+                Some((_, Some(src))) => {
+                    Source::from_value(src.document().clone(), "stored", Some(src.format()))
+                        .ok()
+                        .map(|(_, c)| c)
+                }
+                _ => None,
+            };
+            let bump = with_document || stored.is_none();
+            match self
+                .apply_config(
+                    &mine.config,
+                    mine.source.as_ref(),
+                    old.as_ref(),
+                    &expected,
+                    bump,
+                )
+                .await?
+            {
+                Some((ver, _)) => {
+                    self.set_loaded(Loaded::new(mine.config.clone(), mine.source.clone(), ver));
+                    return self.refresh_anchor().await;
+                }
+                None => continue,
+            }
+        }
+        Err(self.unavailable("the namespace's config kept changing".to_string()))
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> Arc<Config> {
+        self.loaded().config.clone()
+    }
+
+    fn loaded(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_loaded(&self, l: Arc<Loaded>) {
+        *self.loaded.write().unwrap_or_else(PoisonError::into_inner) = l;
+        self.maybe_pending.store(true, Ordering::Relaxed);
+        self.invalidate();
     }
 
     /// The options.
@@ -311,192 +497,641 @@ impl RedisState {
         &self.opts.namespace
     }
 
-    fn owner_prefix(&self, owner: CandidateRef) -> String {
-        let (kind, id) = match owner {
-            CandidateRef::Target(t) => ("t", self.config.targets[t].id.as_str()),
-            CandidateRef::Group(g) => ("g", self.config.groups[g].id.as_str()),
-        };
+    fn unavailable(&self, message: String) -> StateError {
+        StateError::Unavailable {
+            url: self.shown_url.clone(),
+            message,
+        }
+    }
+
+    fn io(&self, e: &RedisError) -> StateError {
+        self.unavailable(describe(e))
+    }
+
+    fn owner_prefix(&self, kind: &str, id: &str) -> String {
         format!("{{{}}}:{kind}:{}:{id}", self.ns(), id.len())
     }
 
-    /// The 11 keys of an owner for windows starting at `starts`.
-    fn owner_keys(&self, owner: CandidateRef, starts: [i64; 3]) -> [String; 11] {
-        let p = self.owner_prefix(owner);
+    fn prefix_of(&self, c: &Config, owner: CandidateRef) -> String {
+        match owner {
+            CandidateRef::Target(t) => self.owner_prefix("t", &c.targets[t].id),
+            CandidateRef::Group(g) => self.owner_prefix("g", &c.groups[g].id),
+        }
+    }
+
+    /// The 9 keys of an owner for windows starting at `starts`: counts
+    /// (hour, day, month), revenues (same), the owner hash, live, held.
+    fn owner_keys(&self, p: &str, starts: [i64; 3]) -> [String; 9] {
         [
             format!("{p}:n:h:{}", starts[0]),
             format!("{p}:n:d:{}", starts[1]),
             format!("{p}:n:m:{}", starts[2]),
-            format!("{p}:n:tot"),
             format!("{p}:r:h:{}", starts[0]),
             format!("{p}:r:d:{}", starts[1]),
             format!("{p}:r:m:{}", starts[2]),
-            format!("{p}:r:tot"),
+            format!("{p}:o"),
             format!("{p}:live"),
             format!("{p}:held"),
-            format!("{p}:ri"),
         ]
     }
 
-    fn anchor_key(&self) -> String {
-        format!("{{{}}}:anchor", self.ns())
+    fn config_key(&self) -> String {
+        format!("{{{}}}:config", self.ns())
+    }
+
+    fn call_prefix(&self) -> String {
+        format!("{{{}}}:call:", self.ns())
     }
 
     fn call_key(&self, call: &str) -> String {
-        format!("{{{}}}:call:{}:{call}", self.ns(), call.len())
+        format!("{}{}:{call}", self.call_prefix(), call.len())
     }
 
     fn op_key(&self, op: &str) -> String {
         format!("{{{}}}:op:{op}", self.ns())
     }
 
-    /// The anchor to expect, as a script argument, and as an instant.
-    fn expected_anchor(&self) -> (String, Option<i64>) {
-        if let Some(a) = self.config.as_of {
-            return ("-".to_string(), Some(a.timestamp()));
-        }
-        match *self.anchor.lock().unwrap_or_else(PoisonError::into_inner) {
-            Some(a) => (a.to_string(), Some(a)),
-            None => (String::new(), None),
-        }
+    fn known_anchor(&self) -> Option<i64> {
+        *self.anchor.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn set_anchor(&self, a: Option<i64>) {
         *self.anchor.lock().unwrap_or_else(PoisonError::into_inner) = a;
     }
 
+    /// The instant the windows of imported usage are anchored to.
+    fn anchor_of(&self, c: &Config) -> Option<i64> {
+        c.as_of
+            .map(|a| a.timestamp())
+            .or_else(|| self.known_anchor())
+    }
+
     fn invalidate(&self) {
         *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    fn owner_zone(&self, owner: CandidateRef) -> &routecap_core::zone::Zone {
-        match owner {
-            CandidateRef::Target(t) => &self.config.targets[t].zone,
-            CandidateRef::Group(g) => &self.config.groups[g].zone,
+    /// The namespace's version and document (`None`: an empty namespace;
+    /// an inner `None`: a namespace without a document).
+    async fn stored_config(&self) -> Result<Option<(String, Option<Source>)>, StateError> {
+        let mut conn = self.conn.clone();
+        let (ver, doc, format, file): (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = redis::cmd("HMGET")
+            .arg(self.config_key())
+            .arg("ver")
+            .arg("doc")
+            .arg("format")
+            .arg("file")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.io(&e))?;
+        let Some(ver) = ver else { return Ok(None) };
+        let source = match doc.filter(|d| !d.is_empty()) {
+            None => None,
+            Some(doc) => {
+                let bad = |m: String| self.unavailable(format!("stored config document: {m}"));
+                let value: serde_json::Value =
+                    serde_json::from_str(&doc).map_err(|e| bad(e.to_string()))?;
+                let format = format.and_then(|f| f.parse::<Format>().ok());
+                let file = file.unwrap_or_else(|| "config".to_string());
+                let (source, _) =
+                    Source::from_value(value, &file, format).map_err(|e| bad(e.to_string()))?;
+                Some(source)
+            }
+        };
+        Ok(Some((ver, source)))
+    }
+
+    /// Switch to the config the namespace holds now.
+    async fn reload(&self) -> Result<(), StateError> {
+        let stored = self.stored_config().await?;
+        self.reload_from(stored).await
+    }
+
+    async fn reload_from(
+        &self,
+        stored: Option<(String, Option<Source>)>,
+    ) -> Result<(), StateError> {
+        let mine = self.loaded();
+        match stored {
+            None => Err(self.unavailable(format!(
+                "namespace {:?} was emptied while in use (FLUSHDB?)",
+                self.ns()
+            ))),
+            Some((ver, None)) => {
+                self.set_loaded(Loaded::new(mine.config.clone(), None, ver));
+                Ok(())
+            }
+            Some((ver, Some(source))) => {
+                let (source, config) =
+                    Source::from_value(source.document().clone(), "stored", Some(source.format()))
+                        .map_err(|e| self.unavailable(format!("stored config document: {e}")))?;
+                self.set_loaded(Loaded::new(Arc::new(config), Some(source), ver));
+                Ok(())
+            }
         }
     }
 
-    fn owner_usage(&self, owner: CandidateRef) -> &routecap_core::caps::Usage {
-        match owner {
-            CandidateRef::Target(t) => &self.config.targets[t].usage,
-            CandidateRef::Group(g) => &self.config.groups[g].usage,
+    async fn refresh_anchor(&self) -> Result<(), StateError> {
+        let mut conn = self.conn.clone();
+        let a: Option<i64> = redis::cmd("HGET")
+            .arg(self.config_key())
+            .arg("anchor")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.io(&e))?;
+        self.set_anchor(a);
+        Ok(())
+    }
+
+    /// The `ver:anchor` a script expects.
+    fn expect(&self, l: &Loaded) -> String {
+        let a = self.known_anchor().map_or(String::new(), |a| a.to_string());
+        format!("{}:{a}", l.ver)
+    }
+
+    /// After a `stale:VER:ANCHOR` reply: reload what moved.
+    async fn on_stale(&self, l: &Loaded, seen: &str) -> Result<(), StateError> {
+        let (ver, anchor) = seen.split_once(':').unwrap_or((seen, ""));
+        self.set_anchor(anchor.parse().ok());
+        if ver != l.ver {
+            self.reload().await?;
         }
+        self.invalidate();
+        Ok(())
     }
 
-    /// Imported amounts that count in the windows of `at`, given the
-    /// anchor (`None`: the event itself anchors).
-    /// The lease of a connected call, in seconds.
-    fn lease_secs(&self) -> i64 {
-        i64::try_from(self.config.call_lease_seconds).unwrap_or(i64::MAX)
-    }
-
-    fn imported(&self, owner: CandidateRef, at: Instant, anchor: Option<i64>) -> [String; 9] {
-        let u = self.owner_usage(owner);
-        let zone = self.owner_zone(owner);
-        let same = |p: Period| match anchor.and_then(|a| DateTime::from_timestamp(a, 0)) {
-            None => true,
-            Some(a) => window_start(zone, p, a) == window_start(zone, p, at),
-        };
-        let c = |p, v: u64| {
-            if same(p) {
-                v.to_string()
-            } else {
-                "0".to_string()
-            }
-        };
-        let r = |p, v: Money| {
-            if same(p) {
-                v.minor().to_string()
-            } else {
-                "0".to_string()
-            }
-        };
+    /// The amounts of an owner's imported usage as script arguments:
+    /// hourly, daily, monthly counts and revenues, total, total revenue,
+    /// live.
+    fn usage_args(u: &Usage) -> [String; 9] {
         [
-            c(Period::Hour, u.hourly),
-            c(Period::Day, u.daily),
-            c(Period::Month, u.monthly),
+            u.hourly.to_string(),
+            u.daily.to_string(),
+            u.monthly.to_string(),
+            u.hourly_revenue.minor().to_string(),
+            u.daily_revenue.minor().to_string(),
+            u.monthly_revenue.minor().to_string(),
             u.total.to_string(),
-            r(Period::Hour, u.hourly_revenue),
-            r(Period::Day, u.daily_revenue),
-            r(Period::Month, u.monthly_revenue),
             u.total_revenue.minor().to_string(),
-            // imported live calls hold until the anchor plus the lease
-            match anchor {
-                Some(a) if at.timestamp() >= a.saturating_add(self.lease_secs()) => "0".to_string(),
-                _ => u.live.to_string(),
-            },
+            u.live.to_string(),
         ]
     }
 
-    /// Run step `step` for `call` on target `t`, retrying when the anchor
-    /// changed under us. The raw reply (`ok`, `refused`, `err:…`, `target:…`).
+    /// Run the config script: births of `new`'s owners the server lacks,
+    /// deaths of `old`'s owners `new` lacks, group unions, and (with
+    /// `bump`) the new document and version. `None` when the namespace's
+    /// version was not `expected` (nothing changed).
+    async fn apply_config(
+        &self,
+        new: &Config,
+        source: Option<&Source>,
+        old: Option<&Config>,
+        expected: &str,
+        bump: bool,
+    ) -> Result<Option<(String, Dropped)>, StateError> {
+        let mut inv = self.config_script.prepare_invoke();
+        inv.key(self.config_key());
+        let (doc, format, file) = match source {
+            Some(s) => (
+                s.document().to_string(),
+                s.format().to_string(),
+                "config".to_string(),
+            ),
+            None => (String::new(), String::new(), String::new()),
+        };
+        let owners = owners_of(new);
+        let as_of = new.as_of;
+        let mut removed = Vec::new();
+        let mut dropped = Dropped::default();
+        if let Some(old) = old {
+            for t in &old.targets {
+                if new.target_index(&t.id).is_none() && !removed.contains(&("t", t.id.clone())) {
+                    removed.push(("t", t.id.clone()));
+                    dropped.targets.push(t.id.clone());
+                }
+            }
+            for g in &old.groups {
+                if new.group_index(&g.id).is_none() && !removed.contains(&("g", g.id.clone())) {
+                    removed.push(("g", g.id.clone()));
+                    dropped.groups.push(g.id.clone());
+                }
+            }
+        }
+        inv.arg(if expected.is_empty() && old.is_none() && bump {
+            "*"
+        } else {
+            expected
+        });
+        inv.arg(if bump { "bump" } else { "keep" })
+            .arg(&doc)
+            .arg(&format)
+            .arg(&file)
+            .arg(owners.len())
+            .arg(removed.len())
+            .arg(new.groups.len())
+            .arg(self.call_prefix())
+            .arg(if as_of.is_some() { "1" } else { "0" })
+            .arg(as_of.map_or(0, |a| a.timestamp()));
+        let lease = i64::try_from(new.call_lease_seconds).unwrap_or(i64::MAX);
+        for &o in &owners {
+            let zone = owner_zone(new, o);
+            let p = self.prefix_of(new, o);
+            let starts = as_of.map_or([0; 3], |a| {
+                Period::ALL.map(|per| window_start(zone, per, a))
+            });
+            for k in self.owner_keys(&p, starts).iter().take(7) {
+                inv.key(k);
+            }
+            for v in Self::usage_args(owner_usage(new, o)) {
+                inv.arg(v);
+            }
+            for per in Period::ALL {
+                let end = as_of.map_or(0, |a| {
+                    routecap_core::window::window(zone, per, a).end.timestamp()
+                });
+                inv.arg(end);
+            }
+            inv.arg(as_of.map_or(0, |a| a.timestamp().saturating_add(lease)));
+        }
+        for (kind, id) in &removed {
+            let p = self.owner_prefix(kind, id);
+            inv.key(format!("{p}:o"))
+                .key(format!("{p}:live"))
+                .key(format!("{p}:held"));
+            inv.arg(*kind);
+        }
+        for (g, group) in new.groups.iter().enumerate() {
+            let p = self.prefix_of(new, CandidateRef::Group(g));
+            inv.key(format!("{p}:live")).key(format!("{p}:held"));
+            let members: Vec<usize> = {
+                let mut m = group.members.clone();
+                m.sort_unstable();
+                m.dedup();
+                m
+            };
+            for &m in &members {
+                let mp = self.prefix_of(new, CandidateRef::Target(m));
+                inv.key(format!("{mp}:live")).key(format!("{mp}:held"));
+            }
+            inv.arg(members.len());
+        }
+        let mut conn = self.conn.clone();
+        let reply: Vec<String> = inv
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| self.classify("config", &e))?;
+        self.invalidate();
+        self.maybe_pending.store(true, Ordering::Relaxed);
+        match reply.first().map(String::as_str) {
+            Some("ok") => {
+                let ver = reply.get(1).cloned().unwrap_or_default();
+                dropped.calls = reply[2..].to_vec();
+                dropped.calls.sort();
+                Ok(Some((ver, dropped)))
+            }
+            Some("stale") => Ok(None),
+            _ => Err(self.unavailable(format!("unexpected config script reply {reply:?}"))),
+        }
+    }
+
+    /// Switch every process of the namespace to the config `change` makes
+    /// of the one in force (retried on the config the namespace holds when
+    /// another process changed it meanwhile).
+    async fn change_config(
+        &self,
+        change: impl Fn(&Loaded) -> Result<(Source, Config), StateError>,
+    ) -> Result<Dropped, StateError> {
+        for _ in 0..RETRIES {
+            let l = self.loaded();
+            let (source, config) = change(&l)?;
+            match self
+                .apply_config(&config, Some(&source), Some(&l.config), &l.ver, true)
+                .await?
+            {
+                Some((ver, dropped)) => {
+                    self.set_loaded(Loaded::new(Arc::new(config), Some(source), ver));
+                    return Ok(dropped);
+                }
+                None => self.reload().await?,
+            }
+        }
+        Err(self.unavailable("the namespace's config kept changing".to_string()))
+    }
+
+    /// Replace the whole config (a document in any shape; `file` names it
+    /// in errors) for every process of the namespace: counters, live calls
+    /// and reservations are kept by id (SPEC §12). What was dropped is
+    /// returned.
+    pub async fn update_document(&self, bytes: &[u8], file: &str) -> Result<Dropped, StateError> {
+        let (source, config) =
+            Source::parse(bytes, file, None).map_err(|e| StateError::Engine(e.into()))?;
+        self.change_config(|_| Ok((source.clone(), config.clone())))
+            .await
+    }
+
+    /// [`RedisState::update_document`] of an already-decoded document.
+    pub async fn update_value(
+        &self,
+        doc: &serde_json::Value,
+        file: &str,
+    ) -> Result<Dropped, StateError> {
+        let (source, config) = Source::from_value(doc.clone(), file, None)
+            .map_err(|e| StateError::Engine(e.into()))?;
+        self.change_config(|_| Ok((source.clone(), config.clone())))
+            .await
+    }
+
+    /// The id of the target (or group) named `name` (Retreaver targets
+    /// may be named by `tid`).
+    pub fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, StateError> {
+        resolve_in(&self.loaded(), kind, name)
+    }
+
+    /// Patch one target or group (a partial object in the config's own
+    /// shape, JSON bytes) for every process of the namespace (SPEC §12).
+    pub async fn patch(
+        &self,
+        kind: OwnerKind,
+        id: &str,
+        patch: &[u8],
+    ) -> Result<Dropped, StateError> {
+        let value: serde_json::Value = serde_json::from_slice(patch).map_err(|e| {
+            StateError::Engine(EngineError::Config(
+                routecap_core::formats::ConfigError::unreadable("patch", format!("not JSON: {e}")),
+            ))
+        })?;
+        self.patch_value(kind, id, &value, "patch").await
+    }
+
+    /// [`RedisState::patch`] of a decoded patch; `request` names it in errors.
+    pub async fn patch_value(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+    ) -> Result<Dropped, StateError> {
+        self.change_config(|l| {
+            let id = resolve_in(l, kind, name)?;
+            let source = l
+                .source
+                .as_ref()
+                .ok_or(StateError::Engine(EngineError::NoSource))?;
+            source
+                .patch(kind, &id, patch, request)
+                .map_err(|e| StateError::Engine(e.into()))
+        })
+        .await
+    }
+
+    /// Pause (`true`) or resume a target, or every member of a group, for
+    /// every process of the namespace.
+    pub async fn set_paused(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        paused: bool,
+    ) -> Result<(), StateError> {
+        self.change_config(|l| {
+            let id = resolve_in(l, kind, name)?;
+            let c = &l.config;
+            let members: Vec<String> = match kind {
+                OwnerKind::Target => vec![id],
+                OwnerKind::Group => {
+                    let g = c
+                        .group_index(&id)
+                        .ok_or_else(|| StateError::Engine(EngineError::UnknownGroup(id.clone())))?;
+                    c.groups[g]
+                        .members
+                        .iter()
+                        .filter_map(|&m| c.targets.get(m))
+                        .map(|t| t.id.clone())
+                        .collect()
+                }
+            };
+            let mut source = l
+                .source
+                .clone()
+                .ok_or(StateError::Engine(EngineError::NoSource))?;
+            let field = match source.format() {
+                Format::Ringba => serde_json::json!({"enabled": !paused}),
+                _ => serde_json::json!({"paused": paused}),
+            };
+            let mut config = (*l.config).clone();
+            for m in &members {
+                let (s, c) = source
+                    .patch(OwnerKind::Target, m, &field, "pause")
+                    .map_err(|e| StateError::Engine(e.into()))?;
+                source = s;
+                config = c;
+            }
+            Ok((source, config))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Anchor imported usage not anchored yet to the windows containing
+    /// `at`, for every process (a no-op once anchored).
+    pub async fn anchor(&self, at: Instant) -> Result<(), StateError> {
+        if !self.maybe_pending.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        for _ in 0..RETRIES {
+            let l = self.loaded();
+            let c = &*l.config;
+            let mut inv = self.anchor_script.prepare_invoke();
+            inv.key(self.config_key());
+            let owners = owners_of(c);
+            inv.arg(at.timestamp())
+                .arg(c.call_lease_seconds)
+                .arg(&l.ver)
+                .arg(owners.len());
+            for &o in &owners {
+                let zone = owner_zone(c, o);
+                let p = self.prefix_of(c, o);
+                let starts = Period::ALL.map(|per| window_start(zone, per, at));
+                for k in self.owner_keys(&p, starts).iter().take(7) {
+                    inv.key(k);
+                }
+                for per in Period::ALL {
+                    inv.arg(routecap_core::window::window(zone, per, at).end.timestamp());
+                }
+            }
+            let mut conn = self.conn.clone();
+            let reply: String = inv
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| self.classify("anchor", &e))?;
+            self.invalidate();
+            if let Some(seen) = reply.strip_prefix("stale:") {
+                self.on_stale(&l, seen).await?;
+                continue;
+            }
+            if self.known_anchor().is_none() {
+                self.refresh_anchor().await?;
+            }
+            self.maybe_pending.store(false, Ordering::Relaxed);
+            return Ok(());
+        }
+        Err(self.unavailable("the namespace's config kept changing".to_string()))
+    }
+
+    /// Merge a platform usage snapshot taken at `at` for every process of
+    /// the namespace, in one atomic script: each kind it names replaces
+    /// what the state holds for the window containing `at` (SPEC §11/§12);
+    /// an id the config lacks refuses the whole import.
+    pub async fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
+        Self::check_instant(at)?;
+        for _ in 0..RETRIES {
+            let l = self.loaded();
+            let c = &*l.config;
+            let mut resolved = Vec::with_capacity(usage.owners.len());
+            for (id, u) in &usage.owners {
+                let owner = resolve_usage_owner(c, id, usage.ignore_case).ok_or_else(|| {
+                    StateError::Engine(EngineError::Usage(UsageImportError::UnknownOwner(
+                        id.clone(),
+                    )))
+                })?;
+                resolved.push((owner, u));
+            }
+            self.maybe_pending.store(true, Ordering::Relaxed);
+            self.anchor(at).await?;
+            let lease = i64::try_from(c.call_lease_seconds).unwrap_or(i64::MAX);
+            let mut inv = self.import_script.prepare_invoke();
+            inv.key(self.config_key());
+            inv.arg(at.timestamp())
+                .arg(at.timestamp().saturating_add(lease))
+                .arg(&l.ver)
+                .arg(resolved.len());
+            for (o, u) in &resolved {
+                let zone = owner_zone(c, *o);
+                let p = self.prefix_of(c, *o);
+                let starts = Period::ALL.map(|per| window_start(zone, per, at));
+                for k in self.owner_keys(&p, starts).iter().take(7) {
+                    inv.key(k);
+                }
+                for v in imported_args(u) {
+                    inv.arg(v);
+                }
+                for per in Period::ALL {
+                    inv.arg(routecap_core::window::window(zone, per, at).end.timestamp());
+                }
+            }
+            let mut conn = self.conn.clone();
+            let reply: String = inv
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| self.classify("usage import", &e))?;
+            self.invalidate();
+            if let Some(seen) = reply.strip_prefix("stale:") {
+                self.on_stale(&l, seen).await?;
+                continue;
+            }
+            return Ok(());
+        }
+        Err(self.unavailable("the namespace's config kept changing".to_string()))
+    }
+
+    /// [`RedisState::import_usage`] of a JSON document in any of the three
+    /// shapes; `request` names it in errors.
+    pub async fn import_usage_json(
+        &self,
+        at: Instant,
+        usage: &serde_json::Value,
+        request: &str,
+    ) -> Result<(), StateError> {
+        let usage = parse_usage(usage, request).map_err(|e| StateError::Engine(e.into()))?;
+        self.import_usage(at, &usage).await
+    }
+
+    /// Whether the server answers (for health checks).
+    pub async fn ping(&self) -> Result<(), StateError> {
+        let mut conn = self.conn.clone();
+        let pong: String = redis::cmd("PING")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.io(&e))?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(self.unavailable(format!("PING answered {pong:?}")))
+        }
+    }
+
+    /// Run step `step` for `call` on target `target` (index `t` in `l`'s
+    /// config; `None`: a target the config no longer has).
     #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
+        l: &Loaded,
         step: Step,
         op: &str,
         call: &str,
-        t: usize,
+        target: &str,
+        t: Option<usize>,
         at: Instant,
-        a8: String,
-        a9: String,
-    ) -> Result<String, StateError> {
+        a8: &str,
+        a9: &str,
+    ) -> Result<Reply, StateError> {
         let script = &self
             .steps
             .iter()
             .find(|(n, _)| *n == step.name())
             .expect("every step has a script")
             .1;
-        let effects = effects::owners(&self.config, t, at);
-        for _ in 0..4 {
-            let (expect, anchor) = if step == Step::Reset {
-                ("-".to_string(), None)
-            } else {
-                self.expected_anchor()
-            };
-            let mut inv = script.prepare_invoke();
-            inv.key(self.anchor_key())
-                .key(self.op_key(op))
-                .key(self.call_key(call));
-            inv.arg(at.timestamp())
-                .arg(self.config.call_retention_seconds)
-                .arg(self.config.call_lease_seconds)
-                .arg(&expect)
-                .arg(effects.len())
-                .arg(call)
-                .arg(&self.config.targets[t].id)
-                .arg(&a8)
-                .arg(&a9);
-            for e in &effects {
-                self.push_owner(&mut inv, e, at, anchor);
-            }
-            let mut conn = self.conn.clone();
-            let reply: Result<String, RedisError> = inv.invoke_async(&mut conn).await;
-            let reply = reply.map_err(|e| self.classify(op, &e))?;
-            if let Some(a) = reply.strip_prefix("anchor:") {
-                self.set_anchor(a.parse().ok());
-                continue;
-            }
-            if expect.is_empty() && step != Step::Reset && reply == "ok" {
-                self.set_anchor(Some(at.timestamp()));
-            }
-            self.invalidate();
-            return Ok(reply);
+        let c = &*l.config;
+        let effects = t.map_or_else(Vec::new, |t| effects::owners(c, t, at));
+        let mut inv = script.prepare_invoke();
+        inv.key(self.config_key())
+            .key(self.op_key(op))
+            .key(self.call_key(call));
+        inv.arg(at.timestamp())
+            .arg(c.call_retention_seconds)
+            .arg(c.call_lease_seconds)
+            .arg(self.expect(l))
+            .arg(effects.len())
+            .arg(call)
+            .arg(target)
+            .arg(a8)
+            .arg(a9);
+        let anchor = self.anchor_of(c);
+        for e in &effects {
+            self.push_owner(c, &mut inv, e, anchor);
         }
-        Err(StateError::Unavailable {
-            url: self.shown_url.clone(),
-            message: "the imported-usage anchor kept changing".to_string(),
-        })
+        let mut conn = self.conn.clone();
+        let reply: Result<String, RedisError> = inv.invoke_async(&mut conn).await;
+        let reply = reply.map_err(|e| self.classify(op, &e))?;
+        if let Some(seen) = reply.strip_prefix("stale:") {
+            self.on_stale(l, seen).await?;
+            return Ok(Reply::Again);
+        }
+        if reply == "anchor" {
+            self.maybe_pending.store(true, Ordering::Relaxed);
+            self.anchor(at).await?;
+            return Ok(Reply::Again);
+        }
+        self.invalidate();
+        if let Some(other) = reply.strip_prefix("target:") {
+            return Ok(Reply::OtherTarget(other.to_string()));
+        }
+        Ok(Reply::Done(reply))
     }
 
     fn push_owner(
         &self,
+        c: &Config,
         inv: &mut redis::ScriptInvocation<'_>,
         e: &OwnerEffect,
-        at: Instant,
         anchor: Option<i64>,
     ) {
         let starts = e.windows.map(|w| w.start.timestamp());
-        for k in self.owner_keys(e.owner, starts) {
+        let p = self.prefix_of(c, e.owner);
+        for k in self.owner_keys(&p, starts) {
             inv.key(k);
         }
         let l = &e.limits;
@@ -511,16 +1146,13 @@ impl RedisState {
             .arg(lim(e.concurrency));
         // memory keeps the latest window only: an event in a window older
         // than the anchor's counts toward totals, not that period ("-")
-        let zone = self.owner_zone(e.owner);
-        let anchor_at = anchor.and_then(|a| DateTime::from_timestamp(a, 0));
+        let zone = owner_zone(c, e.owner);
+        let anchor_at = anchor.and_then(ts);
         for (p, w) in Period::ALL.into_iter().zip(e.windows) {
             match anchor_at {
                 Some(a) if window_start(zone, p, a) > w.start.timestamp() => inv.arg("-"),
                 _ => inv.arg(w.end.timestamp()),
             };
-        }
-        for v in self.imported(e.owner, at, anchor) {
-            inv.arg(v);
         }
     }
 
@@ -537,15 +1169,12 @@ impl RedisState {
                 message: describe(e),
             }
         } else {
-            StateError::Unavailable {
-                url: self.shown_url.clone(),
-                message: describe(e),
-            }
+            self.io(e)
         }
     }
 
-    fn target(&self, id: &str) -> Result<usize, StateError> {
-        self.config
+    fn target_in(l: &Loaded, id: &str) -> Result<usize, StateError> {
+        l.config
             .target_index(id)
             .ok_or_else(|| StateError::Engine(EngineError::UnknownTarget(id.to_string())))
     }
@@ -558,36 +1187,26 @@ impl RedisState {
         }
     }
 
-    /// Read (`set` = `None`), drop (`Some(None)`) or set a call's target hint.
-    fn hint(&self, call: &str, set: Option<Option<usize>>) -> Option<usize> {
+    fn hint(&self, call: &str) -> Option<String> {
+        self.hints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(call)
+            .cloned()
+    }
+
+    fn set_hint(&self, call: &str, target: Option<&str>) {
         let mut hints = self.hints.lock().unwrap_or_else(PoisonError::into_inner);
-        match set {
-            None => hints.get(call).copied(),
-            Some(None) => hints.remove(call),
-            Some(Some(t)) => {
+        match target {
+            None => {
+                hints.remove(call);
+            }
+            Some(t) => {
                 if hints.len() >= MAX_HINTS {
                     hints.clear();
                 }
-                hints.insert(call.to_string(), t)
+                hints.insert(call.to_string(), t.to_string());
             }
-        }
-    }
-
-    /// Map a reply to an outcome of connect/reserve.
-    async fn outcome(
-        &self,
-        reply: &str,
-        call: &str,
-        t: usize,
-        at: Instant,
-    ) -> Result<ConnectOutcome, StateError> {
-        match reply {
-            "ok" => {
-                self.hint(call, Some(Some(t)));
-                Ok(ConnectOutcome::Connected)
-            }
-            "refused" => self.refusal(t, at, Some(call)).await,
-            other => Err(self.error_reply(other, call)),
         }
     }
 
@@ -598,33 +1217,39 @@ impl RedisState {
         t: usize,
         at: Instant,
         skip: Option<&str>,
+        attrs: &CallAttrs,
     ) -> Result<ConnectOutcome, StateError> {
         let engine = self.fetch_skipping(at, skip).await?;
         let mut reasons = Vec::new();
-        engine.with_state(|c, s| eligibility::target_reasons(c, s, t, at, &mut reasons));
+        engine.with_state(|c, s| {
+            if c.targets.get(t).is_some() {
+                eligibility::target_reasons_call(c, s, t, at, attrs, &mut reasons)
+            }
+        });
         Ok(ConnectOutcome::Refused(reasons))
     }
 
-    /// The phase (`c`/`r`) and target of `call` unless it is absent or an
-    /// expired reservation.
+    /// The phase (`c`/`r`) and target of `call` unless it is absent, an
+    /// expired reservation or forgotten.
     async fn live_phase(
         &self,
         call: &str,
         at: Instant,
     ) -> Result<Option<(String, String)>, StateError> {
         let mut conn = self.conn.clone();
-        let (phase, target, exp): (Option<String>, Option<String>, Option<i64>) =
+        let (phase, target, exp, gone): (Option<String>, Option<String>, Option<i64>, Option<i64>) =
             redis::cmd("HMGET")
                 .arg(self.call_key(call))
                 .arg("phase")
                 .arg("target")
                 .arg("exp")
+                .arg("gone")
                 .query_async(&mut conn)
                 .await
-                .map_err(|e| StateError::Unavailable {
-                    url: self.shown_url.clone(),
-                    message: describe(&e),
-                })?;
+                .map_err(|e| self.io(&e))?;
+        if gone.is_some_and(|g| g <= at.timestamp()) {
+            return Ok(None);
+        }
         Ok(match (phase, target) {
             (Some(p), Some(t)) if p == "c" || exp.is_some_and(|e| e > at.timestamp()) => {
                 Some((p, t))
@@ -643,6 +1268,7 @@ impl RedisState {
             "err:already_converted" => lifecycle(LifecycleError::AlreadyConverted(call)),
             "err:not_reserved" => lifecycle(LifecycleError::NotReserved(call)),
             "err:unknown_call" => lifecycle(LifecycleError::UnknownCall(call)),
+            "err:target_removed" => lifecycle(LifecycleError::TargetRemoved(call)),
             r => {
                 if let Some(reserved) = r.strip_prefix("err:reserved_other:") {
                     return lifecycle(LifecycleError::ReservedForOtherTarget {
@@ -653,16 +1279,24 @@ impl RedisState {
                 let until = r
                     .strip_prefix("err:lease_expired:")
                     .and_then(|s| s.parse::<i64>().ok())
-                    .and_then(|s| DateTime::from_timestamp(s, 0));
+                    .and_then(ts);
                 match until {
                     Some(until) => lifecycle(LifecycleError::LeaseExpired { call, until }),
-                    None => StateError::Unavailable {
-                        url: self.shown_url.clone(),
-                        message: format!("unexpected script reply {r:?}"),
-                    },
+                    None => self.unavailable(format!("unexpected script reply {r:?}")),
                 }
             }
         }
+    }
+
+    /// Whether the target's or its groups' filters refuse a call with
+    /// `attrs` (pure config: judged against a blank state).
+    fn filters_refuse(l: &Loaded, t: usize, at: Instant, attrs: &CallAttrs) -> bool {
+        if attrs.is_empty() {
+            return false;
+        }
+        let mut reasons = Vec::new();
+        eligibility::target_reasons_call(&l.config, &l.blank, t, at, attrs, &mut reasons);
+        reasons.iter().any(|r| r.code == ReasonCode::FilterMismatch)
     }
 
     /// [`Backend::connect`] with a caller-chosen operation id: retrying with
@@ -674,42 +1308,80 @@ impl RedisState {
         target: &str,
         at: Instant,
     ) -> Result<ConnectOutcome, StateError> {
-        let t = self.target(target)?;
+        self.connect_call_op(op, call, target, at, &CallAttrs::new())
+            .await
+    }
+
+    /// [`RedisState::connect_op`] for a call with attributes: the target's
+    /// and its groups' filters judge them first (pure config), then the
+    /// script checks every cap and counts.
+    // TODO(caller history, SPEC §9): duplicate/repeat caller rules need the
+    // caller history the core is getting; check and record it in the
+    // connect script once the core exposes its effects.
+    pub async fn connect_call_op(
+        &self,
+        op: &str,
+        call: &str,
+        target: &str,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ConnectOutcome, StateError> {
         Self::check_instant(at)?;
-        if effects::locally_refused(&self.config, t, at) {
-            // memory reports a lifecycle conflict before any refusal
-            let mut confirming = false;
-            match self.live_phase(call, at).await? {
-                None => {}
-                Some((p, _)) if p == "c" => {
-                    return Err(lifecycle(LifecycleError::AlreadyConnected(
-                        call.to_string(),
-                    )))
+        for _ in 0..RETRIES {
+            let l = self.loaded();
+            let t = Self::target_in(&l, target)?;
+            if effects::locally_refused(&l.config, t, at) || Self::filters_refuse(&l, t, at, attrs)
+            {
+                // memory reports a lifecycle conflict before any refusal
+                let mut confirming = false;
+                match self.live_phase(call, at).await? {
+                    None => {}
+                    Some((p, _)) if p == "c" => {
+                        return Err(lifecycle(LifecycleError::AlreadyConnected(
+                            call.to_string(),
+                        )))
+                    }
+                    Some((_, reserved)) if reserved != target => {
+                        return Err(lifecycle(LifecycleError::ReservedForOtherTarget {
+                            call: call.to_string(),
+                            reserved,
+                        }))
+                    }
+                    Some(_) => confirming = true,
                 }
-                Some((_, reserved)) if reserved != target => {
-                    return Err(lifecycle(LifecycleError::ReservedForOtherTarget {
-                        call: call.to_string(),
-                        reserved,
-                    }))
-                }
-                Some(_) => confirming = true,
+                let skip = confirming.then_some(call);
+                return self.refusal(t, at, skip, attrs).await;
             }
-            let skip = confirming.then_some(call);
-            return self.refusal(t, at, skip).await;
+            let count = u8::from(l.config.targets[t].trigger == Trigger::Connect).to_string();
+            match self
+                .run(&l, Step::Connect, op, call, target, Some(t), at, &count, "")
+                .await?
+            {
+                Reply::Again | Reply::OtherTarget(_) => continue,
+                Reply::Done(r) => return self.outcome(&r, call, target, t, at, attrs).await,
+            }
         }
-        let count = u8::from(self.config.targets[t].trigger == Trigger::Connect);
-        let reply = self
-            .run(
-                Step::Connect,
-                op,
-                call,
-                t,
-                at,
-                count.to_string(),
-                String::new(),
-            )
-            .await?;
-        self.outcome(&reply, call, t, at).await
+        Err(self.unavailable("the namespace's config kept changing".to_string()))
+    }
+
+    /// Map a reply to an outcome of connect/reserve.
+    async fn outcome(
+        &self,
+        reply: &str,
+        call: &str,
+        target: &str,
+        t: usize,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ConnectOutcome, StateError> {
+        match reply {
+            "ok" => {
+                self.set_hint(call, Some(target));
+                Ok(ConnectOutcome::Connected)
+            }
+            "refused" => self.refusal(t, at, Some(call), attrs).await,
+            other => Err(self.error_reply(other, call)),
+        }
     }
 
     /// [`Backend::reserve`] with a caller-chosen operation id.
@@ -721,7 +1393,6 @@ impl RedisState {
         ttl_secs: u64,
         at: Instant,
     ) -> Result<ConnectOutcome, StateError> {
-        let t = self.target(target)?;
         Self::check_instant(at)?;
         let expires = i64::try_from(ttl_secs)
             .ok()
@@ -730,82 +1401,84 @@ impl RedisState {
             .and_then(|d| at.checked_add_signed(d))
             .filter(|&e| routecap_core::zone::is_supported(e))
             .ok_or_else(|| lifecycle(LifecycleError::InvalidTtl(ttl_secs)))?;
-        if effects::locally_refused(&self.config, t, at) {
-            // memory reports an existing call before any refusal
-            if self.live_phase(call, at).await?.is_some() {
-                return Err(lifecycle(LifecycleError::AlreadyExists(call.to_string())));
+        let none = CallAttrs::new();
+        for _ in 0..RETRIES {
+            let l = self.loaded();
+            let t = Self::target_in(&l, target)?;
+            if effects::locally_refused(&l.config, t, at) {
+                // memory reports an existing call before any refusal
+                if self.live_phase(call, at).await?.is_some() {
+                    return Err(lifecycle(LifecycleError::AlreadyExists(call.to_string())));
+                }
+                return self.refusal(t, at, Some(call), &none).await;
             }
-            return self.outcome("refused", call, t, at).await;
+            let exp = expires.timestamp().to_string();
+            match self
+                .run(&l, Step::Reserve, op, call, target, Some(t), at, &exp, "")
+                .await?
+            {
+                Reply::Again | Reply::OtherTarget(_) => continue,
+                Reply::Done(r) => return self.outcome(&r, call, target, t, at, &none).await,
+            }
         }
-        let reply = self
-            .run(
-                Step::Reserve,
-                op,
-                call,
-                t,
-                at,
-                expires.timestamp().to_string(),
-                String::new(),
-            )
-            .await?;
-        self.outcome(&reply, call, t, at).await
+        Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
-    async fn call_field(&self, call: &str, field: &str) -> Result<Option<String>, StateError> {
+    async fn call_target(&self, call: &str, at: Instant) -> Result<Option<String>, StateError> {
         let mut conn = self.conn.clone();
-        redis::cmd("HGET")
+        let (target, gone): (Option<String>, Option<i64>) = redis::cmd("HMGET")
             .arg(self.call_key(call))
-            .arg(field)
+            .arg("target")
+            .arg("gone")
             .query_async(&mut conn)
             .await
-            .map_err(|e| StateError::Unavailable {
-                url: self.shown_url.clone(),
-                message: describe(&e),
-            })
+            .map_err(|e| self.io(&e))?;
+        Ok(target.filter(|_| gone.is_none_or(|g| g > at.timestamp())))
     }
 
-    /// Run a step on an existing call: its target is read first, and the
-    /// script refuses (and we retry) if it changed meanwhile.
+    /// Run a step on an existing call: its target comes from the hint or
+    /// the call record, and the script names the right one when it moved.
     async fn on_call(
         &self,
         step: Step,
         op: &str,
         call: &str,
         at: Instant,
-        args: impl Fn(usize) -> (String, String),
+        args: impl Fn(&Config, Option<usize>) -> (String, String),
     ) -> Result<(), StateError> {
         Self::check_instant(at)?;
-        let mut hint = self.hint(call, None);
-        for _ in 0..4 {
-            let not_found = || lifecycle(LifecycleError::UnknownCall(call.to_string()));
-            let t = match hint.take() {
+        let mut target = self.hint(call);
+        for _ in 0..RETRIES {
+            let target_id = match target.take() {
                 Some(t) => t,
-                None => {
-                    let target: Option<String> = self.call_field(call, "target").await?;
-                    let Some(target) = target else {
-                        return Err(not_found());
-                    };
-                    let Some(t) = self.config.target_index(&target) else {
-                        return Err(not_found());
-                    };
-                    t
-                }
+                None => match self.call_target(call, at).await? {
+                    Some(t) => t,
+                    None => return Err(lifecycle(LifecycleError::UnknownCall(call.to_string()))),
+                },
             };
-            let (a8, a9) = args(t);
-            let reply = self.run(step, op, call, t, at, a8, a9).await?;
-            if reply == "ok" {
-                if matches!(step, Step::End | Step::Cancel) {
-                    self.hint(call, Some(None));
+            let l = self.loaded();
+            // a target the config no longer has: the call holds nothing
+            let t = l.config.target_index(&target_id);
+            let (a8, a9) = args(&l.config, t);
+            match self
+                .run(&l, step, op, call, &target_id, t, at, &a8, &a9)
+                .await?
+            {
+                Reply::Again => target = Some(target_id),
+                Reply::OtherTarget(other) => {
+                    self.set_hint(call, None);
+                    target = Some(other);
                 }
-                return Ok(());
+                Reply::Done(r) if r == "ok" => {
+                    if matches!(step, Step::End | Step::Cancel) {
+                        self.set_hint(call, None);
+                    }
+                    return Ok(());
+                }
+                Reply::Done(r) => return Err(self.error_reply(&r, call)),
             }
-            if reply.starts_with("target:") {
-                self.hint(call, Some(None));
-                continue;
-            }
-            return Err(self.error_reply(&reply, call));
         }
-        Err(lifecycle(LifecycleError::NotConnected(call.to_string())))
+        Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
     /// [`Backend::convert`] with a caller-chosen operation id.
@@ -819,9 +1492,8 @@ impl RedisState {
         if revenue < Money::ZERO {
             return Err(lifecycle(LifecycleError::NegativeRevenue(revenue)));
         }
-        let config = self.config.clone();
-        self.on_call(Step::Convert, op, call, at, |t| {
-            let counts = effects::convert_counts(config.targets[t].trigger, revenue);
+        self.on_call(Step::Convert, op, call, at, |c, t| {
+            let counts = t.is_some_and(|t| effects::convert_counts(c.targets[t].trigger, revenue));
             (u8::from(counts).to_string(), revenue.minor().to_string())
         })
         .await
@@ -829,108 +1501,95 @@ impl RedisState {
 
     /// [`Backend::end`] with a caller-chosen operation id.
     pub async fn end_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.on_call(Step::End, op, call, at, |_| Default::default())
+        self.on_call(Step::End, op, call, at, |_, _| Default::default())
             .await
     }
 
     /// [`Backend::touch`] with a caller-chosen operation id.
     pub async fn touch_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.on_call(Step::Touch, op, call, at, |_| Default::default())
+        self.on_call(Step::Touch, op, call, at, |_, _| Default::default())
             .await
     }
 
     /// [`Backend::cancel`] with a caller-chosen operation id.
     pub async fn cancel_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.on_call(Step::Cancel, op, call, at, |_| Default::default())
+        self.on_call(Step::Cancel, op, call, at, |_, _| Default::default())
             .await
     }
 
     /// Reset the totals of some owners (a target; a group and its members).
-    async fn reset(&self, owners: Vec<CandidateRef>) -> Result<(), StateError> {
+    async fn reset(
+        &self,
+        owners: impl Fn(&Config) -> Result<Vec<CandidateRef>, StateError>,
+    ) -> Result<(), StateError> {
         let script = &self
             .steps
             .iter()
-            .find(|(n, _)| *n == "reset")
+            .find(|(n, _)| *n == Step::Reset.name())
             .expect("reset script")
             .1;
         let op = new_op_id();
-        let mut inv = script.prepare_invoke();
-        inv.key(self.anchor_key())
-            .key(self.op_key(&op))
-            .key(self.call_key(""));
-        inv.arg(0)
-            .arg(self.config.call_retention_seconds)
-            .arg(0)
-            .arg("-")
-            .arg(owners.len())
-            .arg("")
-            .arg("")
-            .arg("")
-            .arg("");
-        for o in owners {
-            for k in self.owner_keys(o, [0; 3]) {
-                inv.key(k);
+        for _ in 0..RETRIES {
+            let l = self.loaded();
+            let c = &*l.config;
+            let owners = owners(c)?;
+            let mut inv = script.prepare_invoke();
+            inv.key(self.config_key())
+                .key(self.op_key(&op))
+                .key(self.call_key(""));
+            inv.arg(0)
+                .arg(c.call_retention_seconds)
+                .arg(0)
+                .arg(self.expect(&l))
+                .arg(owners.len())
+                .arg("")
+                .arg("")
+                .arg("")
+                .arg("");
+            for o in owners {
+                for k in self.owner_keys(&self.prefix_of(c, o), [0; 3]) {
+                    inv.key(k);
+                }
             }
+            let mut conn = self.conn.clone();
+            let reply: String = inv
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| self.classify(&op, &e))?;
+            self.invalidate();
+            if let Some(seen) = reply.strip_prefix("stale:") {
+                self.on_stale(&l, seen).await?;
+                continue;
+            }
+            return match reply.as_str() {
+                "ok" => Ok(()),
+                r => Err(self.error_reply(r, "")),
+            };
         }
-        let mut conn = self.conn.clone();
-        let reply: String = inv
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| self.classify(&op, &e))?;
-        self.invalidate();
-        match reply.as_str() {
-            "ok" => Ok(()),
-            r => Err(self.error_reply(r, "")),
-        }
+        Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
     /// [`Backend::reset_target`].
     pub async fn reset_target(&self, target: &str) -> Result<(), StateError> {
-        let t = self.target(target)?;
-        self.reset(vec![CandidateRef::Target(t)]).await
+        self.reset(|c| {
+            c.target_index(target)
+                .map(|t| vec![CandidateRef::Target(t)])
+                .ok_or_else(|| StateError::Engine(EngineError::UnknownTarget(target.to_string())))
+        })
+        .await
     }
 
     /// [`Backend::reset_group`].
     pub async fn reset_group(&self, group: &str) -> Result<(), StateError> {
-        let g = self
-            .config
-            .group_index(group)
-            .ok_or_else(|| StateError::Engine(EngineError::UnknownGroup(group.to_string())))?;
-        let mut owners = vec![CandidateRef::Group(g)];
-        owners.extend(
-            self.config.groups[g]
-                .members
-                .iter()
-                .map(|&m| CandidateRef::Target(m)),
-        );
-        self.reset(owners).await
-    }
-
-    /// [`Backend::anchor`]: the first anchor wins (`SET NX`).
-    pub async fn anchor(&self, at: Instant) -> Result<(), StateError> {
-        if self.config.as_of.is_some() || self.expected_anchor().1.is_some() {
-            return Ok(());
-        }
-        let mut conn = self.conn.clone();
-        let unavailable = |e: RedisError| StateError::Unavailable {
-            url: self.shown_url.clone(),
-            message: describe(&e),
-        };
-        let _: Option<String> = redis::cmd("SET")
-            .arg(self.anchor_key())
-            .arg(at.timestamp())
-            .arg("NX")
-            .query_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        let held: Option<i64> = redis::cmd("GET")
-            .arg(self.anchor_key())
-            .query_async(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        self.set_anchor(held);
-        self.invalidate();
-        Ok(())
+        self.reset(|c| {
+            let g = c
+                .group_index(group)
+                .ok_or_else(|| StateError::Engine(EngineError::UnknownGroup(group.to_string())))?;
+            let mut owners = vec![CandidateRef::Group(g)];
+            owners.extend(c.groups[g].members.iter().map(|&m| CandidateRef::Target(m)));
+            Ok(owners)
+        })
+        .await
     }
 
     /// Every owner's counters at `at`, read from the server in one
@@ -946,47 +1605,47 @@ impl RedisState {
         at: Instant,
         skip: Option<&str>,
     ) -> Result<Arc<Engine>, StateError> {
-        let c = &*self.config;
-        let owners: Vec<CandidateRef> = (0..c.targets.len())
-            .map(CandidateRef::Target)
-            .chain((0..c.groups.len()).map(CandidateRef::Group))
-            .collect();
+        for _ in 0..RETRIES {
+            let l = self.loaded();
+            if let Some(engine) = self.fetch_once(&l, at, skip).await? {
+                return Ok(engine);
+            }
+        }
+        Err(self.unavailable("the namespace's config kept changing".to_string()))
+    }
+
+    /// One read; `None` when the namespace's config moved (reloaded).
+    async fn fetch_once(
+        &self,
+        l: &Loaded,
+        at: Instant,
+        skip: Option<&str>,
+    ) -> Result<Option<Arc<Engine>>, StateError> {
+        let c = &*l.config;
+        let owners = owners_of(c);
         let mut inv = self.read.prepare_invoke();
-        inv.key(self.anchor_key());
+        inv.key(self.config_key());
         inv.arg(at.timestamp()).arg(owners.len());
         let mut starts_of = Vec::with_capacity(owners.len());
         for &o in &owners {
-            let zone = self.owner_zone(o);
+            let zone = owner_zone(c, o);
             let starts = Period::ALL.map(|p| window_start(zone, p, at));
-            for k in self.owner_keys(o, starts) {
+            for k in self.owner_keys(&self.prefix_of(c, o), starts) {
                 inv.key(k);
             }
             starts_of.push(starts);
         }
         let mut conn = self.conn.clone();
-        let rows: Vec<Vec<String>> =
-            inv.invoke_async(&mut conn)
-                .await
-                .map_err(|e| StateError::Unavailable {
-                    url: self.shown_url.clone(),
-                    message: describe(&e),
-                })?;
-        let bad = |what: &str| StateError::Unavailable {
-            url: self.shown_url.clone(),
-            message: format!("unexpected read reply: {what}"),
-        };
-        let anchor: Option<i64> = match self.config.as_of {
-            Some(a) => Some(a.timestamp()),
-            None => rows
-                .first()
-                .and_then(|r| r.first())
-                .filter(|s| !s.is_empty())
-                .map(|s| s.parse().map_err(|_| bad("anchor")))
-                .transpose()?,
-        };
-        if self.config.as_of.is_none() {
-            self.set_anchor(anchor);
+        let rows: Vec<Vec<String>> = inv.invoke_async(&mut conn).await.map_err(|e| self.io(&e))?;
+        let bad = |what: &str| self.unavailable(format!("unexpected read reply: {what}"));
+        let head = rows.first().ok_or_else(|| bad("empty"))?;
+        let ver = head.first().cloned().unwrap_or_default();
+        if ver != l.ver {
+            self.reload().await?;
+            return Ok(None);
         }
+        let anchor: Option<i64> = head.get(1).and_then(|s| s.parse().ok());
+        self.set_anchor(anchor);
         let mut snap = Snapshot {
             version: 1,
             targets: Vec::new(),
@@ -994,69 +1653,61 @@ impl RedisState {
             calls: Vec::new(),
         };
         let mut valid_until = i64::MAX;
-        let ts = at.timestamp();
+        let now = at.timestamp();
+        let fmt = |s: i64| ts(s).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+        let mut any_pending = false;
         for (i, &o) in owners.iter().enumerate() {
             let row = rows.get(i + 1).ok_or_else(|| bad("missing owner"))?;
-            if row.len() < 11 {
+            if row.len() < 13 {
                 return Err(bad("short owner row"));
             }
             let n = |j: usize| row[j].parse::<i64>().map_err(|_| bad("number"));
-            let imported = self.imported(o, at, anchor.or(Some(ts)));
-            let imp = |j: usize| imported[j].parse::<i64>().unwrap_or(0);
-            let reset = row[9] == "1";
-            let fmt = |s: i64| {
-                DateTime::from_timestamp(s, 0)
-                    .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-            };
+            let pending = row[11] == "1";
+            any_pending |= pending;
             let slot = |j: usize| -> Result<SlotSnapshot, StateError> {
-                let count = u64::try_from(n(j)? + imp(j)).unwrap_or(0);
-                let revenue = Money(n(j + 4)? + imp(j + 4));
                 Ok(SlotSnapshot {
-                    start: if anchor.is_some() {
-                        fmt(starts_of[i][j])
-                    } else {
-                        None
-                    },
-                    count,
-                    revenue: revenue.to_string(),
+                    start: if pending { None } else { fmt(starts_of[i][j]) },
+                    count: u64::try_from(n(j)?).unwrap_or(0),
+                    revenue: Money(n(j + 3)?).to_string(),
                 })
             };
-            let total = n(3)? + if reset { 0 } else { imp(3) };
-            let total_rev = n(7)? + if reset { 0 } else { imp(7) };
-            let live = n(8)? + imp(8);
-            if let Some(a) = anchor {
-                // the imported live calls stop holding then
-                let until = a.saturating_add(self.lease_secs());
-                if until > ts {
-                    valid_until = valid_until.min(until);
+            let il = n(9)?;
+            let ilu: Option<i64> = row[10].parse().ok();
+            // imported live calls hold until `ilu` (pending: until anchored)
+            let imported_holds = il > 0 && ilu.is_none_or(|u| u > now);
+            if imported_holds {
+                if let Some(u) = ilu {
+                    valid_until = valid_until.min(u);
                 }
             }
-            if let Ok(first) = row[10].parse::<f64>() {
+            let live = n(8)? + if imported_holds { il } else { 0 };
+            if let Ok(first) = row[12].parse::<f64>() {
                 valid_until = valid_until.min(first as i64);
             }
-            let zone = self.owner_zone(o);
+            let zone = owner_zone(c, o);
             for p in Period::ALL {
                 let w = routecap_core::window::window(zone, p, at);
                 valid_until = valid_until.min(w.end.timestamp());
             }
-            let (id, list) = match o {
-                CandidateRef::Target(t) => (c.targets[t].id.clone(), &mut snap.targets),
-                CandidateRef::Group(g) => (c.groups[g].id.clone(), &mut snap.groups),
+            let id = owner_id(c, o).to_string();
+            let list = match o {
+                CandidateRef::Target(_) => &mut snap.targets,
+                CandidateRef::Group(_) => &mut snap.groups,
             };
             list.push(OwnerSnapshot {
                 id: id.clone(),
                 hour: slot(0)?,
                 day: slot(1)?,
                 month: slot(2)?,
-                total: u64::try_from(total).unwrap_or(0),
-                total_revenue: Money(total_rev).to_string(),
+                total: u64::try_from(n(6)?).unwrap_or(0),
+                total_revenue: Money(n(7)?).to_string(),
                 live: u64::try_from(live).unwrap_or(0),
                 // version 1: `live` beyond the call records is imported
                 imported_live: 0,
                 imported_live_until: None,
             });
             if let CandidateRef::Target(_) = o {
-                for pair in row[11..].chunks(2) {
+                for pair in row[13..].chunks(2) {
                     let [call, exp] = pair else { continue };
                     if Some(call.as_str()) == skip {
                         continue;
@@ -1080,32 +1731,151 @@ impl RedisState {
                 }
             }
         }
-        let engine =
-            Arc::new(Engine::restore(self.config.clone(), &snap).map_err(|e| bad(&e.to_string()))?);
-        if skip.is_some() {
-            return Ok(engine);
+        if !any_pending {
+            self.maybe_pending.store(false, Ordering::Relaxed);
         }
-        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(Cached {
-            fetched: std::time::Instant::now(),
-            at: ts,
-            valid_until,
-            engine: engine.clone(),
-        });
-        Ok(engine)
+        let engine =
+            Arc::new(Engine::restore(l.config.clone(), &snap).map_err(|e| bad(&e.to_string()))?);
+        if skip.is_none() {
+            *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(Cached {
+                fetched: std::time::Instant::now(),
+                ver,
+                at: now,
+                valid_until,
+                engine: engine.clone(),
+            });
+        }
+        Ok(Some(engine))
     }
 
     /// Counters for `check`/`route` at `at`: from the local cache when it
     /// is at most `refresh` old and `at` lies where it stays true, else
     /// fetched.
     pub async fn view(&self, at: Instant) -> Result<Arc<Engine>, StateError> {
-        let ts = at.timestamp();
+        let t = at.timestamp();
+        let ver = self.loaded().ver.clone();
         if let Some(c) = &*self.cache.lock().unwrap_or_else(PoisonError::into_inner) {
-            if c.fetched.elapsed() <= self.opts.refresh && c.at <= ts && ts < c.valid_until {
+            if c.ver == ver
+                && c.fetched.elapsed() <= self.opts.refresh
+                && c.at <= t
+                && t < c.valid_until
+            {
                 return Ok(c.engine.clone());
             }
         }
         self.fetch(at).await
     }
+
+    /// Eligibility of every candidate for a call with `attrs` at `at`, as
+    /// `routecap check --json` prints it (from the cache; see `view`).
+    pub async fn check_view(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<CheckView, StateError> {
+        Ok(self.view(at).await?.check_view_call(at, attrs)?)
+    }
+
+    /// Eligibility reports of the default candidates at `at`.
+    pub async fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError> {
+        Ok(self.view(at).await?.check(at))
+    }
+
+    /// The whole plan for a call with `attrs` and seed `seed` at `at`, as
+    /// `routecap route --json` prints it. Anchors imported usage first, as
+    /// a memory route decision does.
+    pub async fn route_view(
+        &self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+    ) -> Result<RouteView, StateError> {
+        let mut rng = routecap_core::route::rng_from_seed(seed);
+        self.route_view_rng(at, seed, attrs, &mut rng).await
+    }
+
+    /// [`RedisState::route_view`] drawing from `rng` (a replay's stream).
+    pub async fn route_view_rng(
+        &self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+        rng: &mut RouteRng,
+    ) -> Result<RouteView, StateError> {
+        Self::check_instant(at)?;
+        self.anchor(at).await?;
+        Ok(self.view(at).await?.route_view_with(at, seed, attrs, rng)?)
+    }
+
+    /// Every cap of every target and group at `at`, as `routecap usage
+    /// --json` prints it (authoritative; imported usage not anchored yet
+    /// reads as anchored at `at`, without writing the anchor).
+    pub async fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
+        let engine = self.fetch_skipping(at, Some("")).await?;
+        engine.anchor(at);
+        Ok(engine.usage(at))
+    }
+}
+
+/// The id the config gives the target (else group) named `name`.
+fn resolve_in(l: &Loaded, kind: OwnerKind, name: &str) -> Result<String, StateError> {
+    let c = &l.config;
+    let known = |id: &str| match kind {
+        OwnerKind::Target => c.target_index(id).is_some(),
+        OwnerKind::Group => c.group_index(id).is_some(),
+    };
+    if known(name) {
+        return Ok(name.to_string());
+    }
+    l.source
+        .as_ref()
+        .and_then(|s| s.resolve_id(kind, name))
+        .filter(|id| known(id))
+        .ok_or_else(|| {
+            StateError::Engine(match kind {
+                OwnerKind::Target => EngineError::UnknownTarget(name.to_string()),
+                OwnerKind::Group => EngineError::UnknownGroup(name.to_string()),
+            })
+        })
+}
+
+/// The owner a usage import names (targets first, as memory resolves it).
+fn resolve_usage_owner(c: &Config, id: &str, ignore_case: bool) -> Option<CandidateRef> {
+    let eq = |x: &str| {
+        if ignore_case {
+            x.eq_ignore_ascii_case(id)
+        } else {
+            x == id
+        }
+    };
+    c.targets
+        .iter()
+        .position(|t| eq(&t.id))
+        .map(CandidateRef::Target)
+        .or_else(|| {
+            c.groups
+                .iter()
+                .position(|g| eq(&g.id))
+                .map(CandidateRef::Group)
+        })
+}
+
+/// An import's amounts as script arguments (empty = not named), in the
+/// order of [`RedisState::usage_args`].
+fn imported_args(u: &ImportedUsage) -> [String; 9] {
+    let c = |v: Option<u64>| v.map_or_else(String::new, |v| v.to_string());
+    let r = |v: Option<Money>| v.map_or_else(String::new, |v| v.minor().to_string());
+    [
+        c(u.hourly),
+        c(u.daily),
+        c(u.monthly),
+        r(u.hourly_revenue),
+        r(u.daily_revenue),
+        r(u.monthly_revenue),
+        c(u.total),
+        r(u.total_revenue),
+        c(u.live),
+    ]
 }
 
 /// A readable message for a client error (never containing the password:
@@ -1133,22 +1903,38 @@ impl std::fmt::Debug for RedisBackend {
     }
 }
 
+fn runtime(url: &str) -> Result<tokio::runtime::Runtime, StateError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| StateError::Unavailable {
+            url: redact_url(url),
+            message: format!("cannot start the I/O runtime: {e}"),
+        })
+}
+
 impl RedisBackend {
     /// Connect (see [`RedisState::open`]).
     pub fn open(
         config: impl Into<Arc<Config>>,
         opts: RedisOptions,
     ) -> Result<RedisBackend, StateError> {
-        let url = redact_url(&opts.url);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(|e| StateError::Unavailable {
-                url,
-                message: format!("cannot start the I/O runtime: {e}"),
-            })?;
+        let rt = runtime(&opts.url)?;
         let state = rt.block_on(RedisState::open(config, opts))?;
+        Ok(RedisBackend { rt, state })
+    }
+
+    /// Connect with the config's document (see
+    /// [`RedisState::open_document`]).
+    pub fn open_document(
+        bytes: &[u8],
+        file: &str,
+        format: Option<Format>,
+        opts: RedisOptions,
+    ) -> Result<RedisBackend, StateError> {
+        let rt = runtime(&opts.url)?;
+        let state = rt.block_on(RedisState::open_document(bytes, file, format, opts))?;
         Ok(RedisBackend { rt, state })
     }
 
@@ -1193,16 +1979,29 @@ impl RedisBackend {
 }
 
 impl Backend for RedisBackend {
-    fn config(&self) -> &Arc<Config> {
+    fn config(&self) -> Arc<Config> {
         self.state.config()
+    }
+
+    fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, StateError> {
+        self.state.resolve(kind, name)
     }
 
     fn anchor(&self, at: Instant) -> Result<(), StateError> {
         self.rt.block_on(self.state.anchor(at))
     }
 
-    fn connect(&self, call: &str, target: &str, at: Instant) -> Result<ConnectOutcome, StateError> {
-        self.connect_op(&new_op_id(), call, target, at)
+    fn connect_call(
+        &self,
+        call: &str,
+        target: &str,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<ConnectOutcome, StateError> {
+        self.rt.block_on(
+            self.state
+                .connect_call_op(&new_op_id(), call, target, at, attrs),
+        )
     }
 
     fn reserve(
@@ -1245,16 +2044,53 @@ impl Backend for RedisBackend {
     }
 
     fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError> {
-        Ok(self.rt.block_on(self.state.view(at))?.check(at))
+        self.rt.block_on(self.state.check(at))
     }
 
-    fn route_view(&self, at: Instant, seed: u64) -> Result<RouteView, StateError> {
-        let engine = self.rt.block_on(self.state.view(at))?;
-        Ok(route_view_of(&engine, at, seed))
+    fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError> {
+        self.rt.block_on(self.state.check_view(at, attrs))
     }
 
-    fn usage(&self, at: Instant) -> Result<Vec<UsageRow>, StateError> {
-        let engine = self.rt.block_on(self.state.fetch(at))?;
+    fn route_view_rng(
+        &self,
+        at: Instant,
+        seed: u64,
+        attrs: &CallAttrs,
+        rng: &mut RouteRng,
+    ) -> Result<RouteView, StateError> {
+        self.rt
+            .block_on(self.state.route_view_rng(at, seed, attrs, rng))
+    }
+
+    fn usage(&self, at: Instant) -> Result<Vec<routecap_core::render::UsageRow>, StateError> {
+        let engine = self.rt.block_on(self.state.fetch_skipping(at, Some("")))?;
         Ok(usage_of(&engine, at))
+    }
+
+    fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
+        self.rt.block_on(self.state.usage_view(at))
+    }
+
+    fn update_value(&self, doc: &serde_json::Value, file: &str) -> Result<Dropped, StateError> {
+        self.rt.block_on(self.state.update_value(doc, file))
+    }
+
+    fn patch_value(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+    ) -> Result<Dropped, StateError> {
+        self.rt
+            .block_on(self.state.patch_value(kind, name, patch, request))
+    }
+
+    fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), StateError> {
+        self.rt.block_on(self.state.set_paused(kind, name, paused))
+    }
+
+    fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
+        self.rt.block_on(self.state.import_usage(at, usage))
     }
 }

@@ -155,7 +155,7 @@ fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
                 6 => show(b.touch(&call, at)),
                 7 if cents % 2 == 0 => show(b.reset_target(target)),
                 7 => show(b.reset_group("g")),
-                _ => show(b.route_view(at, u64::from(cents))),
+                _ => show(b.route_view(at, u64::from(cents), &Default::default())),
             })
             .collect();
         assert_eq!(out[0], out[1], "event {i} at {at}: {kind} {call} {target}");
