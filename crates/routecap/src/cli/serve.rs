@@ -72,11 +72,14 @@ async fn serve_until_signal(args: Args) -> Result<i32, Failure> {
             .map_err(|e| Failure::input(e.to_string()))?;
         ServiceState::Memory(engine)
     } else {
-        let config = args.input.load()?;
+        let (bytes, name) = routecap::load::read_input(path)
+            .map_err(|e| Failure::input(format!("{path}: cannot be read: {e}")))?;
         let mut opts = RedisOptions::new(args.state.clone());
         opts.namespace = args.namespace.clone();
         opts.response_timeout = options.backend_timeout;
-        let state = RedisState::open(config, opts)
+        // with its document, so that patches work and every process of
+        // the namespace runs the same config
+        let state = RedisState::open_document(&bytes, name, args.input.format, opts)
             .await
             .map_err(|e| Failure::input(e.to_string()))?;
         ServiceState::Redis {

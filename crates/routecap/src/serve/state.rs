@@ -69,7 +69,7 @@ impl ServiceState {
     pub fn config(&self) -> Arc<Config> {
         match self {
             ServiceState::Memory(e) => e.config(),
-            ServiceState::Redis { state, .. } => state.config().clone(),
+            ServiceState::Redis { state, .. } => state.config(),
         }
     }
 
@@ -94,10 +94,7 @@ impl ServiceState {
     pub async fn ping(&self) -> Result<(), StateError> {
         match self {
             ServiceState::Memory(_) => Ok(()),
-            ServiceState::Redis { state, .. } => {
-                self.timed(async { state.fetch(crate::serve::extract::now()).await.map(drop) })
-                    .await
-            }
+            ServiceState::Redis { state, .. } => self.timed(state.ping()).await,
         }
     }
 
@@ -108,13 +105,7 @@ impl ServiceState {
                 e.anchor(at);
                 Ok(e.check_view_call(at, attrs)?)
             }
-            ServiceState::Redis { state, .. } => {
-                self.timed(async {
-                    state.anchor(at).await?;
-                    Ok(state.view(at).await?.check_view_call(at, attrs)?)
-                })
-                .await
-            }
+            ServiceState::Redis { state, .. } => self.timed(state.check_view(at, attrs)).await,
         }
     }
 
@@ -132,11 +123,7 @@ impl ServiceState {
                 Ok(e.route_view_call(at, seed, attrs)?)
             }
             ServiceState::Redis { state, .. } => {
-                self.timed(async {
-                    state.anchor(at).await?;
-                    Ok(state.view(at).await?.route_view_call(at, seed, attrs)?)
-                })
-                .await
+                self.timed(state.route_view(at, seed, attrs)).await
             }
         }
     }
@@ -148,13 +135,7 @@ impl ServiceState {
                 e.anchor(at);
                 Ok(e.usage(at))
             }
-            ServiceState::Redis { state, .. } => {
-                self.timed(async {
-                    state.anchor(at).await?;
-                    Ok(state.fetch(at).await?.usage(at))
-                })
-                .await
-            }
+            ServiceState::Redis { state, .. } => self.timed(state.usage_view(at)).await,
         }
     }
 
@@ -174,8 +155,11 @@ impl ServiceState {
                 Ok(render::outcome(&e.config(), &out))
             }
             ServiceState::Redis { state, .. } => {
-                let out = self.timed(state.connect_op(op, call, target, at)).await?;
-                Ok(render::outcome(state.config(), &out))
+                let target = state.resolve(OwnerKind::Target, target)?;
+                let out = self
+                    .timed(state.connect_call_op(op, call, &target, at, attrs))
+                    .await?;
+                Ok(render::outcome(&state.config(), &out))
             }
         }
     }
@@ -196,10 +180,11 @@ impl ServiceState {
                 Ok(render::outcome(&e.config(), &out))
             }
             ServiceState::Redis { state, .. } => {
+                let target = state.resolve(OwnerKind::Target, target)?;
                 let out = self
-                    .timed(state.reserve_op(op, call, target, ttl, at))
+                    .timed(state.reserve_op(op, call, &target, ttl, at))
                     .await?;
-                Ok(render::outcome(state.config(), &out))
+                Ok(render::outcome(&state.config(), &out))
             }
         }
     }
@@ -253,10 +238,9 @@ impl ServiceState {
     ) -> Result<Dropped, StateError> {
         match self {
             ServiceState::Memory(e) => Ok(e.update_document(doc, file, format)?),
-            ServiceState::Redis { .. } => Err(StateError::Unsupported(
-                "changing the config of a running service",
-                "redis",
-            )),
+            // a Redis namespace holds one document for every process:
+            // `--format` is for reading the file at start only
+            ServiceState::Redis { state, .. } => self.timed(state.update_value(doc, file)).await,
         }
     }
 
@@ -270,10 +254,9 @@ impl ServiceState {
     ) -> Result<Dropped, StateError> {
         match self {
             ServiceState::Memory(e) => Ok(e.patch(kind, id, patch, request)?),
-            ServiceState::Redis { .. } => Err(StateError::Unsupported(
-                "patching a target or group of a running service",
-                "redis",
-            )),
+            ServiceState::Redis { state, .. } => {
+                self.timed(state.patch_value(kind, id, patch, request)).await
+            }
         }
     }
 }

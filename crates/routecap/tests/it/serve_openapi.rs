@@ -59,7 +59,7 @@ fn every_endpoint_answers_as_the_openapi_document_says() {
     let agent = agent();
     let mut c = Checker { doc: doc.clone(), seen: BTreeSet::new() };
     let url = |p: &str| format!("{}{p}", server.base);
-    let mut call = |c: &mut Checker, method: &str, doc_path: &str, path: &str, body: Option<Value>, want: u16| {
+    let call = |c: &mut Checker, method: &str, doc_path: &str, path: &str, body: Option<Value>, want: u16| {
         let text_body = body.map(|b| b.to_string());
         let (s, t) = send(&agent, method, &url(path), text_body.as_deref());
         assert_eq!(s, want, "{method} {path}: {t}");

@@ -54,8 +54,7 @@ impl TestServer {
 
     /// Over a Redis state at `url`, namespace `ns`.
     pub fn redis(config: &str, url: &str, ns: &str, options: ServeOptions) -> TestServer {
-        let config = routecap::core::formats::parse_config(config.as_bytes(), "test.json", None)
-            .expect("test config");
+        let config = config.as_bytes().to_vec();
         let (url, ns) = (url.to_string(), ns.to_string());
         let timeout = options.backend_timeout;
         Self::start(
@@ -64,7 +63,9 @@ impl TestServer {
                 o.namespace = ns;
                 o.response_timeout = timeout;
                 o.connect_timeout = timeout;
-                let state = rt.block_on(RedisState::open(config, o)).expect("redis opens");
+                let state = rt
+                    .block_on(RedisState::open_document(&config, "test.json", None, o))
+                    .expect("redis opens");
                 ServiceState::Redis {
                     state: Box::new(state),
                     timeout,
