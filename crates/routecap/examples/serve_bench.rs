@@ -89,7 +89,11 @@ fn timed(agent: &ureq::Agent, url: &str, body: Option<&Value>) -> (u32, Value) {
     .expect("request");
     let text = resp.body_mut().read_to_string().unwrap_or_default();
     let us = t.elapsed().as_micros().min(u32::MAX as u128) as u32;
-    assert!(resp.status().is_success(), "{url}: {} {text}", resp.status());
+    assert!(
+        resp.status().is_success(),
+        "{url}: {} {text}",
+        resp.status()
+    );
     (us, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
@@ -111,13 +115,27 @@ fn cycles(label: &str, bases: &[String], conns: usize, seconds: u64) {
                     let call = format!("{}-{c}-{i}", std::process::id());
                     i += 1;
                     let t = Instant::now();
-                    let (us, plan) = timed(&agent, &format!("{base}/v1/route"), Some(&json!({"call": call})));
+                    let (us, plan) = timed(
+                        &agent,
+                        &format!("{base}/v1/route"),
+                        Some(&json!({"call": call})),
+                    );
                     s.route.push(us);
-                    let Some(target) = plan["plan"][0]["target"].as_str() else { continue };
-                    let (us, ok) = timed(&agent, &format!("{base}/v1/connect"), Some(&json!({"call": call, "target": target})));
+                    let Some(target) = plan["plan"][0]["target"].as_str() else {
+                        continue;
+                    };
+                    let (us, ok) = timed(
+                        &agent,
+                        &format!("{base}/v1/connect"),
+                        Some(&json!({"call": call, "target": target})),
+                    );
                     s.connect.push(us);
                     if ok["ok"] == true {
-                        let (us, _) = timed(&agent, &format!("{base}/v1/end"), Some(&json!({"call": call})));
+                        let (us, _) = timed(
+                            &agent,
+                            &format!("{base}/v1/end"),
+                            Some(&json!({"call": call})),
+                        );
                         s.end.push(us);
                     }
                     s.cycle.push(t.elapsed().as_micros() as u32);
@@ -169,7 +187,10 @@ fn anchor(base: &str, conns: usize, seconds: u64) {
         .collect();
     std::thread::sleep(Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
-    let mut all: Vec<u32> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut all: Vec<u32> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{:<28} {:>8.0} req/s                 | p50/p99 ms: {:.2}/{:.2}",
@@ -185,7 +206,11 @@ fn main() {
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
     let conns: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(16);
     let exe = std::env::current_exe().expect("own path");
-    let bin = exe.parent().and_then(|p| p.parent()).expect("target dir").join("routecap");
+    let bin = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target dir")
+        .join("routecap");
     let dir = std::env::temp_dir().join(format!("routecap-serve-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let config = dir.join("config.json");
@@ -194,7 +219,12 @@ fn main() {
     println!("routecap serve bench: {seconds} s per run, {conns} keep-alive connections, 20 uncapped targets");
     let mem = start(&bin, config, &[]);
     anchor(&mem.1, conns, seconds);
-    cycles("memory, 1 process", std::slice::from_ref(&mem.1), conns, seconds);
+    cycles(
+        "memory, 1 process",
+        std::slice::from_ref(&mem.1),
+        conns,
+        seconds,
+    );
     drop(mem);
     match std::env::var("ROUTECAP_TEST_REDIS_URL") {
         Ok(url) if !url.is_empty() => {

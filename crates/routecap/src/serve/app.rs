@@ -42,13 +42,15 @@ pub fn router(service: Arc<Service>) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            ApiError::status(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error (this is a bug; please report it with the request)",
-            )
-            .into_response()
-        }))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::status(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error (this is a bug; please report it with the request)",
+                )
+                .into_response()
+            },
+        ))
         .with_state(service)
 }
 
@@ -83,9 +85,19 @@ async fn observe(
             .inc();
     }
     if status.is_server_error() {
-        tracing::warn!(endpoint, status = status.as_u16(), micros = elapsed.as_micros() as u64, "request failed");
+        tracing::warn!(
+            endpoint,
+            status = status.as_u16(),
+            micros = elapsed.as_micros() as u64,
+            "request failed"
+        );
     } else {
-        tracing::debug!(endpoint, status = status.as_u16(), micros = elapsed.as_micros() as u64, "request");
+        tracing::debug!(
+            endpoint,
+            status = status.as_u16(),
+            micros = elapsed.as_micros() as u64,
+            "request"
+        );
     }
     response
 }

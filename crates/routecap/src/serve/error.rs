@@ -97,7 +97,9 @@ impl ApiError {
     pub fn state(e: StateError) -> ApiError {
         match e {
             StateError::Engine(e) => ApiError::engine(e),
-            StateError::Unsupported(..) => ApiError::status(StatusCode::NOT_IMPLEMENTED, e.to_string()),
+            StateError::Unsupported(..) => {
+                ApiError::status(StatusCode::NOT_IMPLEMENTED, e.to_string())
+            }
             StateError::Unavailable { .. } | StateError::Ambiguous { .. } => {
                 ApiError::status(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
             }

@@ -36,7 +36,10 @@ impl FromRequest<Arc<Service>> for RawBody {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("request body is larger than the limit of {limit} bytes"),
             )),
-            Err(e) => Err(ApiError::bad("$", format!("request body could not be read: {e}"))),
+            Err(e) => Err(ApiError::bad(
+                "$",
+                format!("request body could not be read: {e}"),
+            )),
         }
     }
 }
@@ -63,7 +66,10 @@ impl FromRequest<Arc<Service>> for JsonObject {
 /// Any JSON value; a syntax error names its line and column.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad("$", "the body is empty; a JSON object is expected"));
+        return Err(ApiError::bad(
+            "$",
+            "the body is empty; a JSON object is expected",
+        ));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad(
@@ -150,10 +156,7 @@ impl Fields<'_> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-                ApiError::bad(
-                    name,
-                    format!("{} is not a whole number 0..2^64", short(v)),
-                )
+                ApiError::bad(name, format!("{} is not a whole number 0..2^64", short(v)))
             }),
         }
     }
@@ -220,7 +223,10 @@ pub fn query_pairs(
         if !allowed.contains(&k.as_str()) {
             return Err(ApiError::bad(
                 format!("query.{k}"),
-                format!("unknown query parameter {k:?} (allowed: {})", allowed.join(", ")),
+                format!(
+                    "unknown query parameter {k:?} (allowed: {})",
+                    allowed.join(", ")
+                ),
             ));
         }
     }

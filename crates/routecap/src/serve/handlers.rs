@@ -13,7 +13,9 @@ use routecap_core::live::Dropped;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::extract::{now, parse_json, query_at, query_attrs, query_pairs, Fields, JsonObject, RawBody};
+use super::extract::{
+    now, parse_json, query_at, query_attrs, query_pairs, Fields, JsonObject, RawBody,
+};
 use super::state::refused_codes;
 use super::Service;
 use crate::state::redis::new_op_id;
@@ -58,8 +60,15 @@ pub async fn route(State(s): State<Arc<Service>>, JsonObject(body): JsonObject) 
     let seed = f.opt_u64("seed")?.unwrap_or_else(random_seed);
     let attrs = f.attrs()?;
     let view = s.state.route_view(at, seed, &attrs).await?;
-    let outcome = if view.plan.is_empty() { "no_target" } else { "planned" };
-    s.metrics.decisions.with_label_values(&["route", outcome]).inc();
+    let outcome = if view.plan.is_empty() {
+        "no_target"
+    } else {
+        "planned"
+    };
+    s.metrics
+        .decisions
+        .with_label_values(&["route", outcome])
+        .inc();
     tracing::info!(call, steps = view.plan.len(), seed, "route");
     let mut v = serde_json::to_value(&view)
         .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
@@ -101,7 +110,10 @@ pub async fn reserve(
 
 fn decided(s: &Service, decision: &str, out: &routecap_core::render::OutcomeView) {
     let outcome = if out.ok { "admitted" } else { "refused" };
-    s.metrics.decisions.with_label_values(&[decision, outcome]).inc();
+    s.metrics
+        .decisions
+        .with_label_values(&[decision, outcome])
+        .inc();
     for code in refused_codes(out) {
         s.metrics.refusals.with_label_values(&[code]).inc();
     }
@@ -188,7 +200,10 @@ fn changed(s: &Service, dropped: &Dropped) -> Json<Value> {
 /// `PUT /v1/config`: a whole config in any shape; counters kept by id.
 pub async fn put_config(State(s): State<Arc<Service>>, RawBody(bytes): RawBody) -> Answer {
     let doc = parse_json(&bytes)?;
-    let dropped = s.state.update_document(&doc, "PUT /v1/config", s.format).await?;
+    let dropped = s
+        .state
+        .update_document(&doc, "PUT /v1/config", s.format)
+        .await?;
     tracing::info!(dropped = ?dropped, "config replaced");
     Ok(changed(&s, &dropped))
 }
@@ -265,18 +280,31 @@ pub async fn metrics(State(s): State<Arc<Service>>) -> Response {
     match s.state.usage_view(now()).await {
         Ok(view) => {
             let targets = view.owners.iter().filter(|o| o.kind == "target");
-            let (live, reserved) = targets.fold((0u64, 0u64), |(l, r), o| (l + o.live, r + o.reserved));
-            s.metrics.live.with_label_values(&["connected"]).set(live as i64);
-            s.metrics.live.with_label_values(&["reserved"]).set(reserved as i64);
+            let (live, reserved) =
+                targets.fold((0u64, 0u64), |(l, r), o| (l + o.live, r + o.reserved));
+            s.metrics
+                .live
+                .with_label_values(&["connected"])
+                .set(live as i64);
+            s.metrics
+                .live
+                .with_label_values(&["reserved"])
+                .set(reserved as i64);
         }
         Err(e) => {
-            s.metrics.backend_errors.with_label_values(&["GET /metrics"]).inc();
+            s.metrics
+                .backend_errors
+                .with_label_values(&["GET /metrics"])
+                .inc();
             tracing::warn!(error = %e, "metrics: live calls not read");
         }
     }
     s.metrics.config_version.set(s.config_version() as i64);
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         s.metrics.render(),
     )
         .into_response()
@@ -284,7 +312,10 @@ pub async fn metrics(State(s): State<Arc<Service>>) -> Response {
 
 /// Any other path or method: 404 (405 for a known path) in the error shape.
 pub async fn fallback(State(s): State<Arc<Service>>, method: Method, uri: Uri) -> Response {
-    s.metrics.requests.with_label_values(&["unmatched", "404"]).inc();
+    s.metrics
+        .requests
+        .with_label_values(&["unmatched", "404"])
+        .inc();
     ApiError::no_route(method.as_str(), uri.path()).into_response()
 }
 

@@ -53,7 +53,10 @@ impl Metrics {
         )
         .expect("valid metric");
         let decisions = IntCounterVec::new(
-            Opts::new("routecap_decisions_total", "Routing and lifecycle decisions"),
+            Opts::new(
+                "routecap_decisions_total",
+                "Routing and lifecycle decisions",
+            ),
             &["decision", "outcome"],
         )
         .expect("valid metric");

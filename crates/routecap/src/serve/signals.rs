@@ -11,7 +11,10 @@ pub async fn shutdown() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
             (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
                     _ = term.recv() => tracing::info!("SIGTERM: finishing requests in flight"),
@@ -36,13 +39,8 @@ pub async fn reload(service: &Service) -> Result<u64, String> {
         return Err("the config came from standard input: nothing to re-read".into());
     };
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot be read: {e}"))?;
-    let doc = parse_json(&bytes).map_err(|e| {
-        format!(
-            "{path}: {} ({})",
-            e.error,
-            e.path.unwrap_or_default()
-        )
-    })?;
+    let doc = parse_json(&bytes)
+        .map_err(|e| format!("{path}: {} ({})", e.error, e.path.unwrap_or_default()))?;
     service
         .state
         .update_document(&doc, path, service.format)

@@ -99,7 +99,11 @@ impl ServiceState {
     }
 
     /// Eligibility of every candidate for a call, as `routecap check --json`.
-    pub async fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError> {
+    pub async fn check_view(
+        &self,
+        at: Instant,
+        attrs: &CallAttrs,
+    ) -> Result<CheckView, StateError> {
         match self {
             ServiceState::Memory(e) => {
                 e.anchor(at);
@@ -255,7 +259,8 @@ impl ServiceState {
         match self {
             ServiceState::Memory(e) => Ok(e.patch(kind, id, patch, request)?),
             ServiceState::Redis { state, .. } => {
-                self.timed(state.patch_value(kind, id, patch, request)).await
+                self.timed(state.patch_value(kind, id, patch, request))
+                    .await
             }
         }
     }

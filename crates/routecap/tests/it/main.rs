@@ -18,6 +18,7 @@ mod serve_api;
 mod serve_fuzz;
 mod serve_load;
 mod serve_openapi;
+mod serve_redis;
 mod serve_support;
 mod simulate_cli;
 mod simulate_report;

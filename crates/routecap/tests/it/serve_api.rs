@@ -14,7 +14,11 @@ fn route_answer_equals_the_cli_json_plus_the_call() {
     let path = path.to_str().unwrap();
     let server = TestServer::memory(CONFIG);
     let agent = agent();
-    for (seed, tags) in [(7u64, vec![]), (8, vec!["geo=us-nc"]), (123_456, vec!["geo=us-sc"])] {
+    for (seed, tags) in [
+        (7u64, vec![]),
+        (8, vec!["geo=us-nc"]),
+        (123_456, vec!["geo=us-sc"]),
+    ] {
         let mut args = vec!["route", path, "--at", AT, "--json"];
         let seed_text = seed.to_string();
         args.extend(["--seed", &seed_text]);
@@ -49,7 +53,10 @@ fn check_and_usage_answers_equal_the_cli_json() {
     let path = path.to_str().unwrap();
     let server = TestServer::memory(CONFIG);
     let agent = agent();
-    let (_, out, err) = run(&["check", path, "--at", AT, "--tag", "geo=us-nc", "--json"], b"");
+    let (_, out, err) = run(
+        &["check", path, "--at", AT, "--tag", "geo=us-nc", "--json"],
+        b"",
+    );
     let cli: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
     let (status, http) = get(
         &agent,
@@ -104,31 +111,62 @@ fn lifecycle_connect_refuse_convert_end_and_conflicts() {
     let agent = agent();
     let url = |p: &str| format!("{}{p}", server.base);
     let at = |m: u32| format!("2026-11-23T15:{m:02}:00Z");
-    let (s, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c1", "target": "a", "at": at(0)}));
+    let (s, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c1", "target": "a", "at": at(0)}),
+    );
     assert_eq!((s, v), (200, json!({"ok": true})));
     // concurrency 1 on "a": a second live call is refused, with the reason
-    let (s, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c2", "target": "a", "at": at(1)}));
+    let (s, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c2", "target": "a", "at": at(1)}),
+    );
     assert_eq!(s, 200);
     assert_eq!(v["ok"], false);
     assert_eq!(v["reasons"][0]["code"], "concurrency_cap", "{v}");
     // connecting c1 again is a lifecycle conflict
-    let (s, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c1", "target": "a", "at": at(2)}));
+    let (s, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c1", "target": "a", "at": at(2)}),
+    );
     assert_eq!(s, 409, "{v}");
     assert_eq!(v["path"], "call");
-    let (s, v) = post(&agent, &url("/v1/convert"), &json!({"call": "c1", "revenue": "12.50", "at": at(3)}));
+    let (s, v) = post(
+        &agent,
+        &url("/v1/convert"),
+        &json!({"call": "c1", "revenue": "12.50", "at": at(3)}),
+    );
     assert_eq!((s, v), (200, json!({"ok": true})));
-    let (s, _) = post(&agent, &url("/v1/touch"), &json!({"call": "c1", "at": at(4)}));
+    let (s, _) = post(
+        &agent,
+        &url("/v1/touch"),
+        &json!({"call": "c1", "at": at(4)}),
+    );
     assert_eq!(s, 200);
     let (s, _) = post(&agent, &url("/v1/end"), &json!({"call": "c1", "at": at(5)}));
     assert_eq!(s, 200);
     // ending twice: 409, and the counts are unchanged
     let (s, v) = post(&agent, &url("/v1/end"), &json!({"call": "c1", "at": at(6)}));
     assert_eq!(s, 409, "{v}");
-    assert!(v["error"].as_str().unwrap().contains("already ended"), "{v}");
-    let (s, v) = post(&agent, &url("/v1/end"), &json!({"call": "never", "at": at(6)}));
+    assert!(
+        v["error"].as_str().unwrap().contains("already ended"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &agent,
+        &url("/v1/end"),
+        &json!({"call": "never", "at": at(6)}),
+    );
     assert_eq!(s, 404, "{v}");
     assert_eq!(v["path"], "call");
-    let (s, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c9", "target": "zz", "at": at(6)}));
+    let (s, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c9", "target": "zz", "at": at(6)}),
+    );
     assert_eq!(s, 404, "{v}");
     assert_eq!(v["path"], "target");
     let (_, usage) = get(&agent, &url(&format!("/v1/usage?at={}", at(7))));
@@ -136,17 +174,41 @@ fn lifecycle_connect_refuse_convert_end_and_conflicts() {
     assert_eq!(daily_used(&usage, "g"), 1);
     assert_eq!(live(&usage, "a"), 0);
     // reserve, cancel; then the capacity is free again
-    let (s, v) = post(&agent, &url("/v1/reserve"), &json!({"call": "r1", "target": "a", "ttl": 600, "at": at(8)}));
+    let (s, v) = post(
+        &agent,
+        &url("/v1/reserve"),
+        &json!({"call": "r1", "target": "a", "ttl": 600, "at": at(8)}),
+    );
     assert_eq!((s, v), (200, json!({"ok": true})));
-    let (s, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c3", "target": "a", "at": at(9)}));
+    let (s, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c3", "target": "a", "at": at(9)}),
+    );
     assert_eq!(v["ok"], false, "{s} {v}");
-    let (s, _) = post(&agent, &url("/v1/cancel"), &json!({"call": "r1", "at": at(10)}));
+    let (s, _) = post(
+        &agent,
+        &url("/v1/cancel"),
+        &json!({"call": "r1", "at": at(10)}),
+    );
     assert_eq!(s, 200);
-    let (_, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c3", "target": "a", "at": at(11)}));
+    let (_, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c3", "target": "a", "at": at(11)}),
+    );
     assert_eq!(v, json!({"ok": true}));
     // the daily cap of 2 is now full: refused with daily_cap
-    post(&agent, &url("/v1/end"), &json!({"call": "c3", "at": at(12)}));
-    let (_, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c4", "target": "a", "at": at(13)}));
+    post(
+        &agent,
+        &url("/v1/end"),
+        &json!({"call": "c3", "at": at(12)}),
+    );
+    let (_, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c4", "target": "a", "at": at(13)}),
+    );
     assert_eq!(v["ok"], false);
     assert!(has_reason(&v, "daily_cap"), "{v}");
 }
@@ -161,17 +223,47 @@ fn bad_input_answers_400_with_the_path() {
         ("POST", "/v1/connect", "", "$"),
         ("POST", "/v1/connect", "[1]", "$"),
         ("POST", "/v1/connect", r#"{"target": "a"}"#, "call"),
-        ("POST", "/v1/connect", r#"{"call": 5, "target": "a"}"#, "call"),
-        ("POST", "/v1/connect", r#"{"call": "x", "target": "a", "at": "yesterday"}"#, "at"),
-        ("POST", "/v1/connect", r#"{"call": "x", "target": "a", "at": "2200-01-01T00:00:00Z"}"#, "at"),
+        (
+            "POST",
+            "/v1/connect",
+            r#"{"call": 5, "target": "a"}"#,
+            "call",
+        ),
+        (
+            "POST",
+            "/v1/connect",
+            r#"{"call": "x", "target": "a", "at": "yesterday"}"#,
+            "at",
+        ),
+        (
+            "POST",
+            "/v1/connect",
+            r#"{"call": "x", "target": "a", "at": "2200-01-01T00:00:00Z"}"#,
+            "at",
+        ),
         ("POST", "/v1/route", r#"{"call": "x", "seed": -1}"#, "seed"),
         ("POST", "/v1/route", r#"{"call": "x", "tags": 3}"#, "tags"),
-        ("POST", "/v1/convert", r#"{"call": "x", "revenue": "ten"}"#, "revenue"),
-        ("POST", "/v1/reserve", r#"{"call": "x", "target": "a", "ttl": 0}"#, "ttl"),
+        (
+            "POST",
+            "/v1/convert",
+            r#"{"call": "x", "revenue": "ten"}"#,
+            "revenue",
+        ),
+        (
+            "POST",
+            "/v1/reserve",
+            r#"{"call": "x", "target": "a", "ttl": 0}"#,
+            "ttl",
+        ),
         ("GET", "/v1/check?at=nope", "", "query.at"),
         ("GET", "/v1/check?colour=red", "", "query.colour"),
         ("GET", "/v1/check?tag=novalue", "", "query.tag"),
-        ("PUT", "/v1/config", r#"{"targets": [{"id": "a", "caps": {"daily": "many"}}]}"#, "targets[0].caps.daily"),
+        (
+            "PUT",
+            "/v1/config",
+            r#"{"targets": [{"id": "a", "caps": {"daily": "many"}}]}"#,
+            "targets[0].caps.daily",
+        ),
     ];
     for (method, path, body, want_path) in cases {
         let body = (*method != "GET").then_some(*body);
@@ -198,8 +290,16 @@ fn oversized_bodies_answer_413_and_the_server_goes_on() {
     };
     let server = TestServer::memory_with(CONFIG, options);
     let agent = agent();
-    let big = format!(r#"{{"call": "x", "target": "a", "pad": "{}"}}"#, "x".repeat(2000));
-    let (s, t) = send(&agent, "POST", &format!("{}/v1/connect", server.base), Some(&big));
+    let big = format!(
+        r#"{{"call": "x", "target": "a", "pad": "{}"}}"#,
+        "x".repeat(2000)
+    );
+    let (s, t) = send(
+        &agent,
+        "POST",
+        &format!("{}/v1/connect", server.base),
+        Some(&big),
+    );
     assert_eq!(s, 413, "{t}");
     assert!(parse(&t)["error"].as_str().unwrap().contains("1024"));
     let (s, _) = get(&agent, &format!("{}/healthz", server.base));
@@ -211,30 +311,58 @@ fn config_changes_keep_counters_by_id() {
     let server = TestServer::memory(CONFIG);
     let agent = agent();
     let url = |p: &str| format!("{}{p}", server.base);
-    post(&agent, &url("/v1/connect"), &json!({"call": "c1", "target": "a", "at": AT}));
+    post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c1", "target": "a", "at": AT}),
+    );
     // raise a's concurrency cap by a patch: the live call stays counted
-    let (s, v) = send(&agent, "PATCH", &url("/v1/targets/a"), Some(r#"{"caps": {"daily": 2, "concurrency": 2}}"#));
+    let (s, v) = send(
+        &agent,
+        "PATCH",
+        &url("/v1/targets/a"),
+        Some(r#"{"caps": {"daily": 2, "concurrency": 2}}"#),
+    );
     assert_eq!(s, 200, "{v}");
     assert_eq!(parse(&v)["config_version"], 2);
-    let (_, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c2", "target": "a", "at": AT}));
+    let (_, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c2", "target": "a", "at": AT}),
+    );
     assert_eq!(v, json!({"ok": true}));
     // the daily cap of 2 holds across the change
-    let (_, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c3", "target": "a", "at": AT}));
+    let (_, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c3", "target": "a", "at": AT}),
+    );
     assert!(has_reason(&v, "daily_cap"), "{v}");
     // pause the group's members through a group patch? groups have no pause:
     // patch the group cap instead, then replace the whole config
-    let (s, v) = send(&agent, "PATCH", &url("/v1/groups/g"), Some(r#"{"caps": {"daily": 1}}"#));
+    let (s, v) = send(
+        &agent,
+        "PATCH",
+        &url("/v1/groups/g"),
+        Some(r#"{"caps": {"daily": 1}}"#),
+    );
     assert_eq!(s, 200, "{v}");
-    let (s, v) = send(&agent, "PATCH", &url("/v1/targets/nope"), Some(r#"{"paused": true}"#));
+    let (s, v) = send(
+        &agent,
+        "PATCH",
+        &url("/v1/targets/nope"),
+        Some(r#"{"paused": true}"#),
+    );
     assert_eq!(s, 404, "{v}");
     let (s, v) = send(&agent, "PATCH", &url("/v1/groups/nope"), Some(r#"{}"#));
     assert_eq!(s, 404, "{v}");
-    let without_b = CONFIG.replace(
-        r#"{"id": "b", "priority": 1, "weight": 1, "caps": {"daily": 5},
+    let without_b = CONFIG
+        .replace(
+            r#"{"id": "b", "priority": 1, "weight": 1, "caps": {"daily": 5},
      "filter": {"any_of": [{"all_of": [{"tag": "geo", "op": "in", "values": ["us-nc"]}]}]}},"#,
-        "",
-    )
-    .replace(r#""members": ["a", "b"]"#, r#""members": ["a"]"#);
+            "",
+        )
+        .replace(r#""members": ["a", "b"]"#, r#""members": ["a"]"#);
     assert_ne!(without_b, CONFIG);
     let (s, v) = send(&agent, "PUT", &url("/v1/config"), Some(&without_b));
     assert_eq!(s, 200, "{v}");
@@ -244,7 +372,11 @@ fn config_changes_keep_counters_by_id() {
     let (_, usage) = get(&agent, &url(&format!("/v1/usage?at={AT}")));
     assert_eq!(daily_used(&usage, "a"), 2);
     assert_eq!(live(&usage, "a"), 2);
-    assert!(usage["owners"].as_array().unwrap().iter().all(|o| o["id"] != "b"));
+    assert!(usage["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["id"] != "b"));
     let (_, h) = get(&agent, &url("/healthz"));
     assert_eq!(h["config_version"], 4);
 }
@@ -259,9 +391,21 @@ fn healthz_says_single_process_and_metrics_count_requests_and_refusals() {
     assert_eq!(h["state"], "memory");
     assert_eq!(h["shared"], false);
     assert!(h["note"].as_str().unwrap().contains("single-process"));
-    post(&agent, &url("/v1/connect"), &json!({"call": "c1", "target": "a", "at": AT}));
-    post(&agent, &url("/v1/connect"), &json!({"call": "c2", "target": "a", "at": AT}));
-    post(&agent, &url("/v1/route"), &json!({"call": "c3", "at": AT, "seed": 1}));
+    post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c1", "target": "a", "at": AT}),
+    );
+    post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c2", "target": "a", "at": AT}),
+    );
+    post(
+        &agent,
+        &url("/v1/route"),
+        &json!({"call": "c3", "at": AT, "seed": 1}),
+    );
     let (s, text) = send(&agent, "GET", &url("/metrics"), None);
     assert_eq!(s, 200);
     for want in [
@@ -278,7 +422,10 @@ fn healthz_says_single_process_and_metrics_count_requests_and_refusals() {
     // live calls are read from the state at scrape time, on the server clock:
     // c1 connected at AT (in the past) still holds its 4-hour lease only if
     // the clock is near AT, so only assert the gauge is there
-    assert!(text.contains("routecap_live_calls{phase=\"connected\"}"), "{text}");
+    assert!(
+        text.contains("routecap_live_calls{phase=\"connected\"}"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -286,11 +433,18 @@ fn at_defaults_to_the_server_clock() {
     let server = TestServer::memory(r#"{"targets": [{"id": "x"}]}"#);
     let agent = agent();
     let before = chrono::Utc::now();
-    let (s, v) = post(&agent, &format!("{}/v1/route", server.base), &json!({"call": "c"}));
+    let (s, v) = post(
+        &agent,
+        &format!("{}/v1/route", server.base),
+        &json!({"call": "c"}),
+    );
     let after = chrono::Utc::now();
     assert_eq!(s, 200);
     let at: chrono::DateTime<chrono::Utc> = v["at"].as_str().unwrap().parse().unwrap();
-    assert!(before - chrono::TimeDelta::seconds(1) <= at && at <= after, "{at}");
+    assert!(
+        before - chrono::TimeDelta::seconds(1) <= at && at <= after,
+        "{at}"
+    );
     assert!(v["seed"].is_u64());
 }
 
@@ -300,10 +454,18 @@ fn the_binary_serves_reloads_on_sighup_and_exits_0_on_sigterm() {
     let mut p = ServeProcess::start(path.to_str().unwrap(), &[]);
     let agent = agent();
     let url = |q: &str| format!("{}{q}", p.base);
-    let (s, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c1", "target": "a", "at": AT}));
+    let (s, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c1", "target": "a", "at": AT}),
+    );
     assert_eq!((s, v), (200, json!({"ok": true})));
     // SIGHUP: re-read the file (a's concurrency raised), counters kept
-    std::fs::write(&path, CONFIG.replace(r#""concurrency": 1"#, r#""concurrency": 3"#)).unwrap();
+    std::fs::write(
+        &path,
+        CONFIG.replace(r#""concurrency": 1"#, r#""concurrency": 3"#),
+    )
+    .unwrap();
     p.signal("HUP");
     let mut version = json!(1);
     for _ in 0..100 {
@@ -316,7 +478,11 @@ fn the_binary_serves_reloads_on_sighup_and_exits_0_on_sigterm() {
     assert_eq!(version, 2, "SIGHUP did not reload");
     let (_, usage) = get(&agent, &url(&format!("/v1/usage?at={AT}")));
     assert_eq!(daily_used(&usage, "a"), 1);
-    let (_, v) = post(&agent, &url("/v1/connect"), &json!({"call": "c2", "target": "a", "at": AT}));
+    let (_, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c2", "target": "a", "at": AT}),
+    );
     assert_eq!(v, json!({"ok": true}));
     // a bad file on SIGHUP keeps the config
     std::fs::write(&path, "{ not json").unwrap();
@@ -349,7 +515,10 @@ fn sigterm_finishes_requests_in_flight() {
     std::thread::sleep(Duration::from_millis(200));
     p.signal("TERM");
     std::thread::sleep(Duration::from_millis(200));
-    assert!(p.child.try_wait().unwrap().is_none(), "exited with a request in flight");
+    assert!(
+        p.child.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
     conn.write_all(body[10..].as_bytes()).unwrap();
     let mut answer = String::new();
     conn.read_to_string(&mut answer).unwrap();
@@ -360,16 +529,39 @@ fn sigterm_finishes_requests_in_flight() {
 
 #[test]
 fn bad_command_lines_exit_2() {
-    let (code, out, err) = run(&["serve", "/nonexistent/config.json", "--listen", "127.0.0.1:0"], b"");
+    let (code, out, err) = run(
+        &[
+            "serve",
+            "/nonexistent/config.json",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        b"",
+    );
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty());
     assert!(err.contains("/nonexistent/config.json"), "{err}");
     let path = config_file(CONFIG);
-    let (code, _, err) = run(&["serve", path.to_str().unwrap(), "--listen", "not-an-address"], b"");
+    let (code, _, err) = run(
+        &[
+            "serve",
+            path.to_str().unwrap(),
+            "--listen",
+            "not-an-address",
+        ],
+        b"",
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not-an-address"), "{err}");
     let (code, _, err) = run(
-        &["serve", path.to_str().unwrap(), "--listen", "127.0.0.1:0", "--state", "redis://127.0.0.1:1"],
+        &[
+            "serve",
+            path.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--state",
+            "redis://127.0.0.1:1",
+        ],
         b"",
     );
     assert_eq!(code, 2, "{err}");

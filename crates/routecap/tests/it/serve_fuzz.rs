@@ -17,13 +17,16 @@ use super::serve_support::*;
 /// without a status line) and the body.
 fn exchange(addr: &str, method: &str, target: &str, body: &[u8]) -> (u16, String) {
     let mut conn = TcpStream::connect(addr).expect("connect");
-    conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let head = format!(
         "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     // the server may answer (and close) before reading a bad request's body
-    let _ = conn.write_all(head.as_bytes()).and_then(|_| conn.write_all(body));
+    let _ = conn
+        .write_all(head.as_bytes())
+        .and_then(|_| conn.write_all(body));
     let mut answer = Vec::new();
     let _ = conn.read_to_end(&mut answer);
     let text = String::from_utf8_lossy(&answer).into_owned();
@@ -32,7 +35,10 @@ fn exchange(addr: &str, method: &str, target: &str, body: &[u8]) -> (u16, String
         .and_then(|r| r.get(..3))
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
     (status, body)
 }
 
@@ -44,9 +50,26 @@ fn scalar() -> impl Strategy<Value = Value> {
         any::<u64>().prop_map(|n| json!(n)),
         (-1e12f64..1e12).prop_map(|f| json!(f)),
         prop::sample::select(vec![
-            "a", "b", "c", "g", "zz", "", "c1", "c2", "2026-11-23T15:00:00Z",
-            "2026-11-23T16:30:00-05:00", "1969-12-31T23:59:59Z", "2100-01-01T00:00:00Z",
-            "12.50", "-3", "1e3", "us-nc", "geo=us-nc", "\u{0}", "é", "{\"x\":1}",
+            "a",
+            "b",
+            "c",
+            "g",
+            "zz",
+            "",
+            "c1",
+            "c2",
+            "2026-11-23T15:00:00Z",
+            "2026-11-23T16:30:00-05:00",
+            "1969-12-31T23:59:59Z",
+            "2100-01-01T00:00:00Z",
+            "12.50",
+            "-3",
+            "1e3",
+            "us-nc",
+            "geo=us-nc",
+            "\u{0}",
+            "é",
+            "{\"x\":1}",
         ])
         .prop_map(|s| json!(s)),
         "\\PC{0,12}".prop_map(Value::String),
@@ -89,17 +112,41 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 
 fn target() -> impl Strategy<Value = String> {
     let path = prop::sample::select(vec![
-        "/v1/route", "/v1/connect", "/v1/convert", "/v1/end", "/v1/reserve", "/v1/cancel",
-        "/v1/touch", "/v1/check", "/v1/usage", "/v1/config", "/v1/targets/a", "/v1/targets/zz",
-        "/v1/groups/g", "/v1/groups/%FF", "/v1/targets/", "/healthz", "/metrics", "/", "/v1",
-        "/v1/route/x", "//v1/route", "/v1/targets/a%20b",
+        "/v1/route",
+        "/v1/connect",
+        "/v1/convert",
+        "/v1/end",
+        "/v1/reserve",
+        "/v1/cancel",
+        "/v1/touch",
+        "/v1/check",
+        "/v1/usage",
+        "/v1/config",
+        "/v1/targets/a",
+        "/v1/targets/zz",
+        "/v1/groups/g",
+        "/v1/groups/%FF",
+        "/v1/targets/",
+        "/healthz",
+        "/metrics",
+        "/",
+        "/v1",
+        "/v1/route/x",
+        "//v1/route",
+        "/v1/targets/a%20b",
     ]);
     let query = prop_oneof![
         Just(String::new()),
         "[a-z=&%0-9A-F:+\\-TZ.]{0,30}".prop_map(|q| format!("?{q}")),
         prop::sample::select(vec![
-            "?at=2026-11-23T15:00:00Z", "?at=", "?at=%ZZ", "?tag=geo=us-nc&tag=x", "?tag==",
-            "?caller=&campaign=", "?campaign=nope", "?at=2026-11-23T15:00:00Z&at=bad",
+            "?at=2026-11-23T15:00:00Z",
+            "?at=",
+            "?at=%ZZ",
+            "?tag=geo=us-nc&tag=x",
+            "?tag==",
+            "?caller=&campaign=",
+            "?campaign=nope",
+            "?at=2026-11-23T15:00:00Z&at=bad",
         ])
         .prop_map(str::to_string),
     ];
@@ -107,7 +154,9 @@ fn target() -> impl Strategy<Value = String> {
 }
 
 fn method() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "POST", "POST"])
+    prop::sample::select(vec![
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "POST", "POST",
+    ])
 }
 
 #[test]
@@ -129,7 +178,9 @@ fn random_requests_never_get_a_5xx_and_the_server_goes_on() {
             );
             if status >= 400 && method != "HEAD" {
                 let v: Value = serde_json::from_str(&text).map_err(|e| {
-                    TestCaseError::fail(format!("{method} {target}: {status} not JSON ({e}): {text}"))
+                    TestCaseError::fail(format!(
+                        "{method} {target}: {status} not JSON ({e}): {text}"
+                    ))
                 })?;
                 prop_assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{text}");
             }

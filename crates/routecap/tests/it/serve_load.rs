@@ -31,15 +31,18 @@ const LOAD_CONFIG: &str = r#"{
 
 const T0: &str = "2026-11-23T15:00:00Z";
 const T1: &str = "2026-11-23T16:00:00Z";
-const WORKERS: usize = 24;
-const CYCLES: usize = 30;
+const WORKERS: usize = 32;
+const CYCLES: usize = 40;
 
 fn caps_of(usage: &Value) -> HashMap<(String, String), (u64, u64)> {
     let mut out = HashMap::new();
     for o in usage["owners"].as_array().unwrap() {
         for c in o["caps"].as_array().unwrap() {
             out.insert(
-                (o["id"].as_str().unwrap().to_string(), c["cap"].as_str().unwrap().to_string()),
+                (
+                    o["id"].as_str().unwrap().to_string(),
+                    c["cap"].as_str().unwrap().to_string(),
+                ),
                 (c["used"].as_u64().unwrap(), c["limit"].as_u64().unwrap()),
             );
         }
@@ -53,7 +56,9 @@ fn limit_of(caps: &HashMap<(String, String), (u64, u64)>, id: &str, cap: &str) -
 
 #[test]
 fn three_processes_on_one_redis_never_exceed_a_cap_and_survive_kill_9() {
-    let Some(url) = redis_url("serve_load") else { return };
+    let Some(url) = redis_url("serve_load") else {
+        return;
+    };
     let ns = namespace();
     let path = config_file(LOAD_CONFIG);
     let path = path.to_str().unwrap().to_string();
@@ -71,17 +76,32 @@ fn three_processes_on_one_redis_never_exceed_a_cap_and_survive_kill_9() {
 
     // --- concurrent connect/end traffic through all three processes
     let targets = ["t1", "t2", "t3", "t4"];
-    let holding: Arc<HashMap<&str, AtomicI64>> =
-        Arc::new(targets.iter().map(|t| (*t, AtomicI64::new(0))).chain([("g12", AtomicI64::new(0))]).collect());
-    let most: Arc<HashMap<&str, AtomicI64>> =
-        Arc::new(targets.iter().map(|t| (*t, AtomicI64::new(0))).chain([("g12", AtomicI64::new(0))]).collect());
+    let holding: Arc<HashMap<&str, AtomicI64>> = Arc::new(
+        targets
+            .iter()
+            .map(|t| (*t, AtomicI64::new(0)))
+            .chain([("g12", AtomicI64::new(0))])
+            .collect(),
+    );
+    let most: Arc<HashMap<&str, AtomicI64>> = Arc::new(
+        targets
+            .iter()
+            .map(|t| (*t, AtomicI64::new(0)))
+            .chain([("g12", AtomicI64::new(0))])
+            .collect(),
+    );
     let admitted: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
     let requests = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(90);
     let workers: Vec<_> = (0..WORKERS)
         .map(|w| {
-            let (bases, holding, most, admitted, requests) =
-                (bases.clone(), holding.clone(), most.clone(), admitted.clone(), requests.clone());
+            let (bases, holding, most, admitted, requests) = (
+                bases.clone(),
+                holding.clone(),
+                most.clone(),
+                admitted.clone(),
+                requests.clone(),
+            );
             std::thread::spawn(move || {
                 let agent = agent();
                 for i in 0..CYCLES {
@@ -91,13 +111,21 @@ fn three_processes_on_one_redis_never_exceed_a_cap_and_survive_kill_9() {
                     let target = targets[(w + i) % targets.len()];
                     let call = format!("w{w}-c{i}");
                     let via = &bases[(w + i) % 3];
-                    let (s, v) = post(&agent, &format!("{via}/v1/connect"), &json!({"call": call, "target": target, "at": T0}));
+                    let (s, v) = post(
+                        &agent,
+                        &format!("{via}/v1/connect"),
+                        &json!({"call": call, "target": target, "at": T0}),
+                    );
                     requests.fetch_add(1, Ordering::Relaxed);
                     assert_eq!(s, 200, "connect {call}: {v}");
                     if v["ok"] != true {
                         continue;
                     }
-                    *admitted.lock().unwrap().entry(target.to_string()).or_default() += 1;
+                    *admitted
+                        .lock()
+                        .unwrap()
+                        .entry(target.to_string())
+                        .or_default() += 1;
                     // a lower bound of the server's live count: raised after
                     // the admit arrives, lowered before the end is sent
                     let mut owners = vec![target];
@@ -114,7 +142,11 @@ fn three_processes_on_one_redis_never_exceed_a_cap_and_survive_kill_9() {
                     }
                     // end through another process than the connect
                     let end_via = &bases[(w + i + 1) % 3];
-                    let (s, v) = post(&agent, &format!("{end_via}/v1/end"), &json!({"call": call, "at": T0}));
+                    let (s, v) = post(
+                        &agent,
+                        &format!("{end_via}/v1/end"),
+                        &json!({"call": call, "at": T0}),
+                    );
                     requests.fetch_add(1, Ordering::Relaxed);
                     assert_eq!(s, 200, "end {call}: {v}");
                 }
@@ -127,7 +159,10 @@ fn three_processes_on_one_redis_never_exceed_a_cap_and_survive_kill_9() {
     assert!(Instant::now() <= deadline, "traffic did not finish in time");
     let admitted = admitted.lock().unwrap().clone();
     let total_admitted: u64 = admitted.values().sum();
-    eprintln!("serve_load: {} requests, admitted {admitted:?}", requests.load(Ordering::Relaxed));
+    eprintln!(
+        "serve_load: {} requests, admitted {admitted:?}",
+        requests.load(Ordering::Relaxed)
+    );
 
     let (_, usage) = get(&agent(), &format!("{}/v1/usage?at={T0}", bases[1]));
     let after = caps_of(&usage);
@@ -135,15 +170,34 @@ fn three_processes_on_one_redis_never_exceed_a_cap_and_survive_kill_9() {
         assert!(used <= limit, "{id} {cap}: {used} > {limit}");
     }
     for t in targets {
-        let counted = if t == "t4" { after[&(t.to_string(), "hourly".to_string())].0 } else { after[&(t.to_string(), "daily".to_string())].0 };
-        assert_eq!(counted, admitted.get(t).copied().unwrap_or(0), "{t}: counted vs admitted");
+        let counted = if t == "t4" {
+            after[&(t.to_string(), "hourly".to_string())].0
+        } else {
+            after[&(t.to_string(), "daily".to_string())].0
+        };
+        assert_eq!(
+            counted,
+            admitted.get(t).copied().unwrap_or(0),
+            "{t}: counted vs admitted"
+        );
         let conc = limit_of(&caps, t, "concurrency") as i64;
-        assert!(most[t].load(Ordering::SeqCst) <= conc, "{t}: {} live at once > {conc}", most[t].load(Ordering::SeqCst));
-        assert_eq!(after[&(t.to_string(), "concurrency".to_string())].0, 0, "{t}: calls still live");
+        assert!(
+            most[t].load(Ordering::SeqCst) <= conc,
+            "{t}: {} live at once > {conc}",
+            most[t].load(Ordering::SeqCst)
+        );
+        assert_eq!(
+            after[&(t.to_string(), "concurrency".to_string())].0,
+            0,
+            "{t}: calls still live"
+        );
     }
     assert!(most["g12"].load(Ordering::SeqCst) <= limit_of(&caps, "g12", "concurrency") as i64);
     let g = after[&("g12".to_string(), "daily".to_string())].0;
-    assert_eq!(g, admitted.get("t1").copied().unwrap_or(0) + admitted.get("t2").copied().unwrap_or(0));
+    assert_eq!(
+        g,
+        admitted.get("t1").copied().unwrap_or(0) + admitted.get("t2").copied().unwrap_or(0)
+    );
     // the caps were reached: the traffic really competed for the last units
     assert_eq!(g, 40, "group daily cap not reached: {admitted:?}");
     assert_eq!(after[&("t3".to_string(), "daily".to_string())].0, 20);
@@ -153,20 +207,39 @@ fn three_processes_on_one_redis_never_exceed_a_cap_and_survive_kill_9() {
     // --- kill -9 a process holding live calls; usage survives its restart
     let a = agent();
     for call in ["h1", "h2"] {
-        let (s, v) = post(&a, &format!("{}/v1/connect", bases[0]), &json!({"call": call, "target": "hold", "at": T1}));
+        let (s, v) = post(
+            &a,
+            &format!("{}/v1/connect", bases[0]),
+            &json!({"call": call, "target": "hold", "at": T1}),
+        );
         assert_eq!((s, v), (200, json!({"ok": true})));
     }
-    let (_, v) = post(&a, &format!("{}/v1/connect", bases[2]), &json!({"call": "h3", "target": "hold", "at": T1}));
+    let (_, v) = post(
+        &a,
+        &format!("{}/v1/connect", bases[2]),
+        &json!({"call": "h3", "target": "hold", "at": T1}),
+    );
     assert_eq!(v["reasons"][0]["code"], "concurrency_cap", "{v}");
     let (_, before) = get(&a, &format!("{}/v1/usage?at={T1}", bases[1]));
     procs[0].signal("KILL");
-    assert_eq!(procs[0].wait_exit(Duration::from_secs(10)), None, "SIGKILL has no exit code");
+    assert_eq!(
+        procs[0].wait_exit(Duration::from_secs(10)),
+        None,
+        "SIGKILL has no exit code"
+    );
     procs[0] = ServeProcess::start(&path, &args);
     let restarted = procs[0].base.clone();
     let (_, again) = get(&a, &format!("{restarted}/v1/usage?at={T1}"));
     assert_eq!(again, before, "usage changed across kill -9 and restart");
     let hold_live = |u: &Value| {
-        u["owners"].as_array().unwrap().iter().find(|o| o["id"] == "hold").unwrap()["live"].as_u64().unwrap()
+        u["owners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == "hold")
+            .unwrap()["live"]
+            .as_u64()
+            .unwrap()
     };
     assert_eq!(hold_live(&again), 2);
 
@@ -175,14 +248,26 @@ fn three_processes_on_one_redis_never_exceed_a_cap_and_survive_kill_9() {
     let on_time = "2026-11-23T16:10:00Z";
     let (_, u) = get(&a, &format!("{restarted}/v1/usage?at={just_before}"));
     assert_eq!(hold_live(&u), 2, "{u}");
-    let (_, v) = post(&a, &format!("{}/v1/connect", bases[1]), &json!({"call": "h4", "target": "hold", "at": just_before}));
+    let (_, v) = post(
+        &a,
+        &format!("{}/v1/connect", bases[1]),
+        &json!({"call": "h4", "target": "hold", "at": just_before}),
+    );
     assert_eq!(v["ok"], false, "{v}");
     let (_, u) = get(&a, &format!("{}/v1/usage?at={on_time}", bases[2]));
     assert_eq!(hold_live(&u), 0, "{u}");
-    let (_, v) = post(&a, &format!("{restarted}/v1/connect", ), &json!({"call": "h5", "target": "hold", "at": on_time}));
+    let (_, v) = post(
+        &a,
+        &format!("{restarted}/v1/connect",),
+        &json!({"call": "h5", "target": "hold", "at": on_time}),
+    );
     assert_eq!(v, json!({"ok": true}));
     // an end after the lease ran out is accepted and changes nothing more
-    let (s, _) = post(&a, &format!("{}/v1/end", bases[1]), &json!({"call": "h1", "at": on_time}));
+    let (s, _) = post(
+        &a,
+        &format!("{}/v1/end", bases[1]),
+        &json!({"call": "h1", "at": on_time}),
+    );
     assert_eq!(s, 200);
     let (_, u) = get(&a, &format!("{}/v1/usage?at={on_time}", bases[1]));
     assert_eq!(hold_live(&u), 1, "{u}");

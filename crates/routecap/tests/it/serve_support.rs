@@ -128,12 +128,7 @@ pub fn agent() -> ureq::Agent {
 }
 
 /// Status and body text of a request.
-pub fn send(
-    agent: &ureq::Agent,
-    method: &str,
-    url: &str,
-    body: Option<&str>,
-) -> (u16, String) {
+pub fn send(agent: &ureq::Agent, method: &str, url: &str, body: Option<&str>) -> (u16, String) {
     let req = ureq::http::Request::builder()
         .method(method)
         .uri(url)
@@ -257,4 +252,64 @@ pub fn config_file(text: &str) -> std::path::PathBuf {
     let path = dir.join("config.json");
     std::fs::write(&path, text).expect("write config");
     path
+}
+
+/// A private redis-server on a free loopback port, killed on drop.
+pub struct PrivateRedis {
+    child: Child,
+    dir: std::path::PathBuf,
+    /// `redis://127.0.0.1:PORT`
+    pub url: String,
+}
+
+impl PrivateRedis {
+    /// Start one (`ROUTECAP_TEST_REDIS_SERVER` names the binary), or `None`.
+    pub fn start() -> Option<PrivateRedis> {
+        let bin = std::env::var("ROUTECAP_TEST_REDIS_SERVER").ok()?;
+        let dir = std::env::temp_dir().join(format!("routecap-serve-redis-{}", new_op_id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = Command::new(bin)
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+            ])
+            .args(["--dir", dir.to_str()?])
+            .stdout(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = PrivateRedis {
+            child,
+            dir,
+            url: format!("redis://127.0.0.1:{port}"),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Kill it (the state server is gone).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -1,0 +1,285 @@
+//! `serve` over Redis: the same answers as over memory, config changes seen
+//! by every process of the namespace, 503 (never 500) when the server is gone.
+
+use std::time::Duration;
+
+use routecap::serve::ServeOptions;
+use serde_json::{json, Value};
+
+use super::serve_support::*;
+
+/// Requests of a whole call flow, answered in order.
+fn flow() -> Vec<(&'static str, String, Option<Value>)> {
+    let at = |m: u32| format!("2026-11-23T15:{m:02}:00Z");
+    vec![
+        ("GET", format!("/v1/check?at={}", at(0)), None),
+        (
+            "POST",
+            "/v1/route".into(),
+            Some(json!({"call": "c1", "at": at(0), "seed": 11})),
+        ),
+        (
+            "POST",
+            "/v1/route".into(),
+            Some(json!({"call": "c1", "at": at(0), "seed": 12, "tags": {"geo": "us-nc"}})),
+        ),
+        (
+            "POST",
+            "/v1/connect".into(),
+            Some(json!({"call": "c1", "target": "a", "at": at(1)})),
+        ),
+        (
+            "POST",
+            "/v1/connect".into(),
+            Some(json!({"call": "c2", "target": "a", "at": at(2)})),
+        ),
+        (
+            "POST",
+            "/v1/connect".into(),
+            Some(json!({"call": "c2", "target": "b", "at": at(2), "tags": {"geo": "us-sc"}})),
+        ),
+        (
+            "POST",
+            "/v1/connect".into(),
+            Some(json!({"call": "c2", "target": "b", "at": at(2), "tags": {"geo": "us-nc"}})),
+        ),
+        (
+            "POST",
+            "/v1/connect".into(),
+            Some(json!({"call": "c1", "target": "a", "at": at(3)})),
+        ),
+        (
+            "POST",
+            "/v1/reserve".into(),
+            Some(json!({"call": "r1", "target": "c", "ttl": 120, "at": at(3)})),
+        ),
+        (
+            "POST",
+            "/v1/convert".into(),
+            Some(json!({"call": "c1", "revenue": "7.25", "at": at(4)})),
+        ),
+        (
+            "POST",
+            "/v1/touch".into(),
+            Some(json!({"call": "c1", "at": at(5)})),
+        ),
+        (
+            "POST",
+            "/v1/end".into(),
+            Some(json!({"call": "c1", "at": at(6)})),
+        ),
+        (
+            "POST",
+            "/v1/end".into(),
+            Some(json!({"call": "c1", "at": at(7)})),
+        ),
+        (
+            "POST",
+            "/v1/end".into(),
+            Some(json!({"call": "nope", "at": at(7)})),
+        ),
+        (
+            "POST",
+            "/v1/cancel".into(),
+            Some(json!({"call": "r1", "at": at(8)})),
+        ),
+        (
+            "POST",
+            "/v1/route".into(),
+            Some(json!({"call": "c3", "at": at(9), "seed": 5})),
+        ),
+        ("GET", format!("/v1/usage?at={}", at(9)), None),
+        (
+            "GET",
+            format!("/v1/check?at={}&tag=geo%3Dus-nc", at(9)),
+            None,
+        ),
+        (
+            "PATCH",
+            "/v1/targets/a".into(),
+            Some(json!({"paused": true})),
+        ),
+        ("GET", format!("/v1/check?at={}", at(10)), None),
+        (
+            "POST",
+            "/v1/connect".into(),
+            Some(json!({"call": "c4", "target": "a", "at": at(10)})),
+        ),
+        (
+            "PUT",
+            "/v1/config".into(),
+            Some(serde_json::from_str::<Value>(CONFIG).unwrap()),
+        ),
+        (
+            "POST",
+            "/v1/connect".into(),
+            Some(json!({"call": "c4", "target": "a", "at": at(11)})),
+        ),
+        ("GET", format!("/v1/usage?at={}", at(12)), None),
+    ]
+}
+
+#[test]
+fn redis_answers_equal_memory_answers_for_a_whole_flow() {
+    let Some(url) = redis_url("serve_redis::equal") else {
+        return;
+    };
+    let mem = TestServer::memory(CONFIG);
+    let red = TestServer::redis(CONFIG, &url, &namespace(), ServeOptions::default());
+    let agent = agent();
+    for (method, path, body) in flow() {
+        let body = body.map(|b| b.to_string());
+        let (sm, tm) = send(
+            &agent,
+            method,
+            &format!("{}{path}", mem.base),
+            body.as_deref(),
+        );
+        let (sr, tr) = send(
+            &agent,
+            method,
+            &format!("{}{path}", red.base),
+            body.as_deref(),
+        );
+        assert_eq!(
+            (sr, parse(&tr)),
+            (sm, parse(&tm)),
+            "{method} {path} {body:?}"
+        );
+    }
+}
+
+#[test]
+fn a_config_change_through_one_process_is_seen_by_the_others() {
+    let Some(url) = redis_url("serve_redis::config_change") else {
+        return;
+    };
+    let ns = namespace();
+    let one = TestServer::redis(CONFIG, &url, &ns, ServeOptions::default());
+    let two = TestServer::redis(CONFIG, &url, &ns, ServeOptions::default());
+    let agent = agent();
+    let (s, v) = send(
+        &agent,
+        "PATCH",
+        &format!("{}/v1/targets/a", one.base),
+        Some(r#"{"paused": true}"#),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (_, v) = post(
+        &agent,
+        &format!("{}/v1/connect", two.base),
+        &json!({"call": "c1", "target": "a", "at": AT}),
+    );
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["reasons"][0]["code"], "paused", "{v}");
+    let (s, v) = send(
+        &agent,
+        "PUT",
+        &format!("{}/v1/config", two.base),
+        Some(CONFIG),
+    );
+    assert_eq!(s, 200, "{v}");
+    // a read through the first process sees the resumed target...
+    let (_, v) = get(&agent, &format!("{}/v1/check?at={AT}", one.base));
+    let a = &v["candidates"][0];
+    assert_eq!(
+        (a["id"].clone(), a["eligible"].clone()),
+        (json!("a"), json!(true)),
+        "{v}"
+    );
+    // ...and so does its connect
+    let (_, v) = post(
+        &agent,
+        &format!("{}/v1/connect", one.base),
+        &json!({"call": "c1", "target": "a", "at": AT}),
+    );
+    assert_eq!(v, json!({"ok": true}));
+    let (_, h) = get(&agent, &format!("{}/healthz", one.base));
+    assert_eq!(
+        (h["state"].clone(), h["shared"].clone()),
+        (json!("redis"), json!(true))
+    );
+    assert!(h["url"].as_str().unwrap().starts_with("redis://"), "{h}");
+}
+
+#[test]
+fn a_lost_state_server_is_a_503_with_the_error_shape() {
+    if redis_url("serve_redis::lost_server").is_none() {
+        return;
+    }
+    let mut redis = PrivateRedis::start().expect("private redis-server");
+    let options = ServeOptions {
+        backend_timeout: Duration::from_millis(500),
+        ..ServeOptions::default()
+    };
+    let server = TestServer::redis(CONFIG, &redis.url, "lost", options);
+    let agent = agent();
+    let (s, _) = get(&agent, &format!("{}/healthz", server.base));
+    assert_eq!(s, 200);
+    redis.kill();
+    for (method, path, body) in flow() {
+        let body = body.map(|b| b.to_string());
+        let (s, t) = send(
+            &agent,
+            method,
+            &format!("{}{path}", server.base),
+            body.as_deref(),
+        );
+        let v = parse(&t);
+        // bad input is still judged first where no state is needed
+        assert!(
+            s == 503 || (400..500).contains(&s),
+            "{method} {path}: {s} {t}"
+        );
+        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{t}");
+        if s == 503 {
+            assert!(v["error"].as_str().unwrap().contains(&redis.url), "{t}");
+        }
+    }
+    let (s, h) = get(&agent, &format!("{}/healthz", server.base));
+    assert_eq!(s, 503, "{h}");
+    assert_eq!(h["status"], "unavailable");
+    let (s, m) = send(&agent, "GET", &format!("{}/metrics", server.base), None);
+    assert_eq!(s, 200);
+    assert!(
+        m.contains(r#"routecap_backend_errors_total{endpoint="POST /v1/connect"}"#),
+        "{m}"
+    );
+}
+
+/// Known bug of the Redis state (owned by the Redis work, `state/redis.rs`):
+/// a process that paused a target refuses a `connect` to it from its own
+/// stale config after another process resumed it, answering
+/// `{"ok": false, "reasons": []}` (`connect_call_op` refuses locally
+/// before checking the namespace's config version). Un-ignore when fixed.
+#[test]
+#[ignore = "RedisState::connect_call_op refuses from a stale local config (see the doc comment)"]
+fn a_connect_right_after_another_process_resumed_a_target_is_admitted() {
+    let Some(url) = redis_url("serve_redis::stale_local_refusal") else {
+        return;
+    };
+    let ns = namespace();
+    let one = TestServer::redis(CONFIG, &url, &ns, ServeOptions::default());
+    let two = TestServer::redis(CONFIG, &url, &ns, ServeOptions::default());
+    let agent = agent();
+    let (s, _) = send(
+        &agent,
+        "PATCH",
+        &format!("{}/v1/targets/a", one.base),
+        Some(r#"{"paused": true}"#),
+    );
+    assert_eq!(s, 200);
+    let (s, _) = send(
+        &agent,
+        "PATCH",
+        &format!("{}/v1/targets/a", two.base),
+        Some(r#"{"paused": false}"#),
+    );
+    assert_eq!(s, 200);
+    let (_, v) = post(
+        &agent,
+        &format!("{}/v1/connect", one.base),
+        &json!({"call": "c1", "target": "a", "at": AT}),
+    );
+    assert_eq!(v, json!({"ok": true}));
+}
