@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 /// Twenty uncapped targets in two tiers: every connect is admitted, so the
 /// figures are the service's cost, not refusals.
-fn config() -> String {
+fn bench_config() -> String {
     let targets: Vec<Value> = (0..20)
         .map(|i| json!({"id": format!("t{i}"), "priority": 1 + i / 10, "weight": 1 + i % 3}))
         .collect();
@@ -214,7 +214,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("routecap-serve-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let config = dir.join("config.json");
-    std::fs::write(&config, config()).expect("config");
+    std::fs::write(&config, bench_config()).expect("config");
     let config = config.to_str().unwrap();
     println!("routecap serve bench: {seconds} s per run, {conns} keep-alive connections, 20 uncapped targets");
     let mem = start(&bin, config, &[]);

@@ -83,7 +83,7 @@ async fn serve_until_signal(args: Args) -> Result<i32, Failure> {
             .await
             .map_err(|e| Failure::input(e.to_string()))?;
         ServiceState::Redis {
-            state: Box::new(state),
+            state,
             timeout: options.backend_timeout,
         }
     };

@@ -216,7 +216,7 @@ async fn patch(s: Arc<Service>, kind: OwnerKind, id: String, bytes: &[u8]) -> An
         .state
         .patch(kind, &id, &doc, &request)
         .await
-        .map_err(|e| ApiError::state(e))?;
+        .map_err(ApiError::state)?;
     tracing::info!(kind = kind.as_str(), id, "patched");
     Ok(changed(&s, &dropped))
 }

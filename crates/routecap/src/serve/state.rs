@@ -23,6 +23,8 @@ use crate::state::StateError;
 use crate::Engine;
 
 /// The state behind the service.
+// one value per process, behind an `Arc`: the size of a variant costs nothing
+#[allow(clippy::large_enum_variant)]
 pub enum ServiceState {
     /// In this process only: counters are lost on exit and not shared.
     Memory(Engine),
@@ -30,7 +32,7 @@ pub enum ServiceState {
     /// engine, and the counters survive restarts.
     Redis {
         /// The state.
-        state: Box<RedisState>,
+        state: RedisState,
         /// Longest wait for one backend call.
         timeout: Duration,
     },

@@ -519,7 +519,7 @@ fn sigterm_finishes_requests_in_flight() {
         p.child.try_wait().unwrap().is_none(),
         "exited with a request in flight"
     );
-    conn.write_all(body[10..].as_bytes()).unwrap();
+    conn.write_all(&body.as_bytes()[10..]).unwrap();
     let mut answer = String::new();
     conn.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

@@ -66,10 +66,7 @@ impl TestServer {
                 let state = rt
                     .block_on(RedisState::open_document(&config, "test.json", None, o))
                     .expect("redis opens");
-                ServiceState::Redis {
-                    state: Box::new(state),
-                    timeout,
-                }
+                ServiceState::Redis { state, timeout }
             },
             options,
         )
