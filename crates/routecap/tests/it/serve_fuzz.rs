@@ -190,3 +190,36 @@ fn random_requests_never_get_a_5xx_and_the_server_goes_on() {
     let (status, _) = exchange(&addr, "GET", "/healthz", b"");
     assert_eq!(status, 200);
 }
+
+#[test]
+fn with_the_state_server_gone_random_requests_get_503_at_worst() {
+    if redis_url("serve_fuzz::redis_gone").is_none() {
+        return;
+    }
+    let mut redis = PrivateRedis::start().expect("private redis-server");
+    let options = routecap::serve::ServeOptions {
+        backend_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let server = TestServer::redis(CONFIG, &redis.url, "gone", options);
+    redis.kill();
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&(method(), target(), body()), |(method, target, body)| {
+            let (status, text) = exchange(&addr, method, &target, &body);
+            prop_assert!(
+                (200..500).contains(&status) || status == 503,
+                "{method} {target} {:?} -> {status} {text}",
+                String::from_utf8_lossy(&body)
+            );
+            Ok(())
+        })
+        .unwrap();
+    let (status, _) = exchange(&addr, "GET", "/healthz", b"");
+    assert_eq!(status, 503);
+}

@@ -283,3 +283,51 @@ fn a_connect_right_after_another_process_resumed_a_target_is_admitted() {
     );
     assert_eq!(v, json!({"ok": true}));
 }
+
+#[test]
+fn a_retry_with_the_same_idempotency_key_never_counts_twice() {
+    let Some(url) = redis_url("serve_redis::idempotency") else {
+        return;
+    };
+    let ns = namespace();
+    let one = TestServer::redis(CONFIG, &url, &ns, ServeOptions::default());
+    let two = TestServer::redis(CONFIG, &url, &ns, ServeOptions::default());
+    let agent = agent();
+    let body = json!({"call": "c1", "target": "a", "at": AT}).to_string();
+    let connect = |base: &str, key: &str| {
+        let mut resp = agent
+            .post(format!("{base}/v1/connect"))
+            .header("content-type", "application/json")
+            .header("Idempotency-Key", key)
+            .send(body.as_str())
+            .expect("connect");
+        (
+            resp.status().as_u16(),
+            parse(&resp.body_mut().read_to_string().unwrap()),
+        )
+    };
+    assert_eq!(connect(&one.base, "op-1"), (200, json!({"ok": true})));
+    // the reply was lost: the client retries through another process
+    assert_eq!(connect(&two.base, "op-1"), (200, json!({"ok": true})));
+    // a new key for the same call is a new operation: a lifecycle conflict
+    let (s, v) = connect(&two.base, "op-2");
+    assert_eq!(s, 409, "{v}");
+    let (_, usage) = get(&agent, &format!("{}/v1/usage?at={AT}", one.base));
+    let a = usage["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "a")
+        .unwrap();
+    let daily = a["caps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cap"] == "daily")
+        .unwrap();
+    assert_eq!(
+        (daily["used"].clone(), a["live"].clone()),
+        (json!(1), json!(1)),
+        "{usage}"
+    );
+}
