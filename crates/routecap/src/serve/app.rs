@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use super::error::ApiError;
 use super::handlers as h;
@@ -19,7 +18,6 @@ use super::Service;
 
 /// Every endpoint of the API over `service`.
 pub fn router(service: Arc<Service>) -> Router {
-    let timeout = service.options.request_timeout;
     Router::new()
         .route("/v1/route", post(h::route))
         .route("/v1/connect", post(h::connect))
@@ -38,10 +36,6 @@ pub fn router(service: Arc<Service>) -> Router {
         .route_layer(middleware::from_fn_with_state(service.clone(), observe))
         .fallback(h::fallback)
         .method_not_allowed_fallback(h::method_not_allowed)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::status(
@@ -54,7 +48,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
-/// Count, time and log every request of a known endpoint.
+/// Count, time and log every request of a known endpoint; answer 503 in
+/// the error shape when it takes longer than the request timeout.
 async fn observe(
     State(s): State<Arc<Service>>,
     matched: Option<MatchedPath>,
@@ -67,7 +62,15 @@ async fn observe(
         matched.as_ref().map_or("unmatched", |m| m.as_str())
     );
     let start = Clock::now();
-    let response = next.run(req).await;
+    let limit = s.options.request_timeout;
+    let response = match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("no answer within {} ms", limit.as_millis()),
+        )
+        .into_response(),
+    };
     let elapsed = start.elapsed();
     let status = response.status();
     s.metrics
