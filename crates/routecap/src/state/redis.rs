@@ -2047,6 +2047,10 @@ impl Backend for RedisBackend {
         self.rt.block_on(self.state.check(at))
     }
 
+    fn view(&self, at: Instant) -> Result<Arc<Engine>, StateError> {
+        self.rt.block_on(self.state.view(at))
+    }
+
     fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError> {
         self.rt.block_on(self.state.check_view(at, attrs))
     }

@@ -937,7 +937,6 @@ fn cli_events(config: &Config) -> String {
 /// `replay`, `check` and `route` print byte-identical output with
 /// `--state redis://…` and with the memory backend, on every example config.
 #[test]
-#[ignore = "the CLI's --state/--namespace on check/route/replay is not ported to this main yet"]
 fn cli_output_is_identical_on_redis() {
     let Some(url) = server("cli_output_is_identical_on_redis") else {
         return;
@@ -993,7 +992,6 @@ fn cli_output_is_identical_on_redis() {
 /// A server that cannot be reached: exit 2, a message naming the URL
 /// without its password, nothing on stdout.
 #[test]
-#[ignore = "the CLI's --state/--namespace on check/route/replay is not ported to this main yet"]
 fn cli_unreachable_state_exits_2() {
     let port = free_port();
     let url = format!("redis://:sekrit@127.0.0.1:{port}");
