@@ -5,9 +5,13 @@
 //! scripts/with-redis cargo run --release -p routecap --example redis_bench
 //! ```
 //!
-//! Every loop is bounded in count and in time. Anchors: a raw `EVALSHA`
-//! round trip of a script of the same size (through the same client), and
-//! a route decision from the memory backend.
+//! Every loop is bounded in count and in time. Anchors, measured in the
+//! same run against the same server:
+//! - `redis-benchmark -c 1` and `-c 32` of `EVALSHA` of a script as large
+//!   as the connect script (found beside `ROUTECAP_TEST_REDIS_SERVER`, else
+//!   on `PATH`; skipped with a note when missing);
+//! - the same raw `EVALSHA` through redis-rs from this process;
+//! - a route decision from the memory backend.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant as Clock};
@@ -15,11 +19,33 @@ use std::time::{Duration, Instant as Clock};
 use chrono::TimeDelta;
 use routecap::core::formats::parse_config;
 use routecap::core::lifecycle::ConnectOutcome;
-use routecap::state::redis::{new_op_id, RedisBackend, RedisOptions};
+use routecap::state::redis::{connect_script_len, new_op_id, RedisBackend, RedisOptions};
 use routecap::state::{Backend, MemoryBackend};
 
-const PAIRS: usize = 2000;
+const PAIRS: usize = 4000;
 const LIMIT: Duration = Duration::from_secs(20);
+
+/// `redis-benchmark` requests per second for `EVALSHA sha` with `clients`.
+fn redis_benchmark(url: &str, sha: &str, clients: usize) -> Option<f64> {
+    let bin = std::env::var("ROUTECAP_TEST_REDIS_SERVER")
+        .ok()
+        .map(|s| std::path::PathBuf::from(s).with_file_name("redis-benchmark"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "redis-benchmark".into());
+    let hostport = url.trim_start_matches("redis://");
+    let (host, port) = hostport.rsplit_once(':')?;
+    let out = std::process::Command::new(bin)
+        .args(["-h", host, "-p", port.trim_end_matches('/')])
+        .args(["-c", &clients.to_string(), "-n", "40000", "--csv"])
+        .args(["EVALSHA", sha, "1", "{bench}:k", "1"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "test","rps",...: the second field of the data line
+    text.lines()
+        .filter(|l| !l.starts_with("\"test\""))
+        .find_map(|l| l.split(',').nth(1)?.trim_matches('"').parse().ok())
+}
 
 fn main() {
     let Ok(url) = std::env::var("ROUTECAP_TEST_REDIS_URL") else {
@@ -47,9 +73,27 @@ fn main() {
     // anchor: a raw EVALSHA of a script as large as the connect script
     let client = redis::Client::open(url.as_str()).expect("client");
     let mut raw = client.get_connection().expect("connection");
-    let body = format!("-- {}\nreturn 'ok'", "x".repeat(4000));
+    let pad = connect_script_len().saturating_sub(20);
+    let body = format!("-- {}\nreturn 'ok'", "x".repeat(pad));
     let script = redis::Script::new(&body);
     let _: String = script.invoke(&mut raw).expect("load");
+    println!(
+        "script size: {} bytes (connect script: {})",
+        body.len(),
+        connect_script_len()
+    );
+    let rb1 = redis_benchmark(&url, script.get_hash(), 1);
+    let rb32 = redis_benchmark(&url, script.get_hash(), 32);
+    match (rb1, rb32) {
+        (Some(a), Some(b)) => {
+            println!(
+                "redis-benchmark -c 1  EVALSHA:          {a:8.0} req/s  ({:6.1} us/req)",
+                1e6 / a
+            );
+            println!("redis-benchmark -c 32 EVALSHA:          {b:8.0} req/s");
+        }
+        _ => println!("redis-benchmark: not found or failed (anchor skipped)"),
+    }
     let start = Clock::now();
     let mut n = 0;
     while n < PAIRS * 2 && start.elapsed() < LIMIT {
@@ -62,35 +106,47 @@ fn main() {
         n += 1;
     }
     let raw_us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
-    println!("raw EVALSHA round trip (1 client):        {raw_us:8.1} us");
+    println!("raw EVALSHA round trip, redis-rs (1 client): {raw_us:8.1} us");
+    let anchor_us = rb1.map_or(raw_us, |r| 1e6 / r);
 
     // single client connect / end
     let b = open(&format!("bench-{}", new_op_id()));
+    let mut lat = Vec::with_capacity(PAIRS);
     let start = Clock::now();
     let mut done = 0;
     while done < PAIRS && start.elapsed() < LIMIT {
         let call = format!("c{done}");
         let t = at + TimeDelta::milliseconds(done as i64);
+        let t0 = Clock::now();
         assert_eq!(
             b.connect(&call, "a", t).expect("connect"),
             ConnectOutcome::Connected
         );
+        lat.push(t0.elapsed());
         b.end(&call, t).expect("end");
         done += 1;
     }
     let per_pair = start.elapsed().as_secs_f64() * 1e6 / done as f64;
+    lat.sort();
+    let connect_us = lat[lat.len() / 2].as_secs_f64() * 1e6;
     println!(
-        "connect+end pair (1 client):               {per_pair:8.1} us  (≈ {:.2}× two raw round trips)",
-        per_pair / 2.0 / raw_us
+        "connect (1 client, median):            {connect_us:8.1} us  ({:.2}× the redis-benchmark -c 1 round trip)",
+        connect_us / anchor_us
+    );
+    println!(
+        "connect+end pair (1 client):           {per_pair:8.1} us  ({:.2}× two round trips)",
+        per_pair / 2.0 / anchor_us
     );
 
     for clients in [1usize, 8, 32] {
         let ns = format!("bench-{}", new_op_id());
-        let start = Clock::now();
         let per = PAIRS * 2 / clients;
-        let handles: Vec<_> = (0..clients)
-            .map(|c| {
-                let b = open(&ns);
+        let backends: Vec<RedisBackend> = (0..clients).map(|_| open(&ns)).collect();
+        let start = Clock::now();
+        let handles: Vec<_> = backends
+            .into_iter()
+            .enumerate()
+            .map(|(c, b)| {
                 std::thread::spawn(move || {
                     let mut lat = Vec::with_capacity(per);
                     let begin = Clock::now();
@@ -147,7 +203,10 @@ fn main() {
     o.namespace = format!("bench-{}", new_op_id());
     o.refresh = Duration::from_secs(3600);
     let redis_b = RedisBackend::open(big, o).expect("open");
-    redis_b.route_view(at, 1).expect("warm");
+    let none = routecap::core::filter::CallAttrs::new();
+    redis_b.route_view(at, 1, &none).expect("warm");
+    memory.route_view(at, 1, &none).expect("warm");
+    let mut per = Vec::new();
     for (name, b) in [
         ("memory", &memory as &dyn Backend),
         ("redis (cached)", &redis_b),
@@ -155,12 +214,12 @@ fn main() {
         let start = Clock::now();
         let mut n = 0u64;
         while n < 300 && start.elapsed() < LIMIT {
-            std::hint::black_box(b.route_view(at, n).expect("route"));
+            std::hint::black_box(b.route_view(at, n, &none).expect("route"));
             n += 1;
         }
-        println!(
-            "route decision over 1,000 targets, {name:15}: {:8.1} us",
-            start.elapsed().as_secs_f64() * 1e6 / n as f64
-        );
+        let us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
+        per.push(us);
+        println!("route decision over 1,000 targets, {name:15}: {us:8.1} us");
     }
+    println!("cached route / memory route: {:.2}×", per[1] / per[0]);
 }

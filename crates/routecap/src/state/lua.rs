@@ -429,3 +429,8 @@ pub(crate) const STEPS: [(&str, &str); 7] = [
     ("cancel", CANCEL),
     ("reset", RESET),
 ];
+
+/// The size in bytes of the connect script (for the benchmark's anchor).
+pub(crate) fn connect_script_len() -> usize {
+    step(CONNECT).len()
+}

@@ -2098,3 +2098,9 @@ impl Backend for RedisBackend {
         self.rt.block_on(self.state.import_usage(at, usage))
     }
 }
+
+/// The size in bytes of the connect script: the benchmark's raw `EVALSHA`
+/// anchor runs a script of this size.
+pub fn connect_script_len() -> usize {
+    lua::connect_script_len()
+}
