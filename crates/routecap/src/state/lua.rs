@@ -93,12 +93,11 @@ local function add(o, count, rev)
   for i = 1, 3 do
     local wend = a(o, 9 + i)
     if wend ~= '-' then
-      if count > 0 then
-        redis.call('INCRBY', k(o, i), count)
+      -- the expiry is set once, when the window's counter is created
+      if count > 0 and redis.call('INCRBY', k(o, i), count) == count then
         expire_window(k(o, i), tonumber(wend))
       end
-      if rev > 0 then
-        redis.call('INCRBY', k(o, 3 + i), rev)
+      if rev > 0 and redis.call('INCRBY', k(o, 3 + i), rev) == rev then
         expire_window(k(o, 3 + i), tonumber(wend))
       end
     end
@@ -133,12 +132,12 @@ if pending then return 'anchor' end
 local count = tonumber(ARGV[8])
 for o = 1, nown do
   prune(o)
-  redis.call('ZREM', k(o, 9), call)
+  if own == 1 then redis.call('ZREM', k(o, 9), call) end
   redis.call('ZADD', k(o, 8), at + lease, call)
   add(o, count, 0)
 end
-redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], 'phase', 'c', 'target', ARGV[7], 'at', ARGV[1], 'lease', at + lease, 'counted', count)
+if f[1] then redis.call('DEL', KEYS[3]) end
+redis.call('HSET', KEYS[3], 'phase', 'c', 'target', ARGV[7], 'lease', at + lease)
 keep_until(at + lease + ttl)
 return finish('ok')
 "#;
@@ -156,8 +155,8 @@ for o = 1, nown do
   prune(o)
   redis.call('ZADD', k(o, 9), exp, call)
 end
-redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], 'phase', 'r', 'target', ARGV[7], 'at', ARGV[1], 'exp', ARGV[8])
+if f[1] then redis.call('DEL', KEYS[3]) end
+redis.call('HSET', KEYS[3], 'phase', 'r', 'target', ARGV[7], 'exp', ARGV[8])
 keep_until(exp)
 return finish('ok')
 "#;
@@ -173,11 +172,9 @@ if nown == 0 then return finish('err:target_removed') end
 if pending then return 'anchor' end
 local count, rev = tonumber(ARGV[8]), tonumber(ARGV[9])
 for o = 1, nown do
-  prune(o)
   add(o, count, rev)
 end
-redis.call('HSET', KEYS[3], 'conv', ARGV[1], 'revenue', ARGV[9])
-if count > 0 then redis.call('HSET', KEYS[3], 'counted', 1) end
+redis.call('HSET', KEYS[3], 'conv', ARGV[1])
 return finish('ok')
 "#;
 
@@ -189,8 +186,9 @@ if f[1] ~= 'c' then return finish('err:unknown_call') end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
 if f[3] then return finish('err:already_ended') end
 if pending and nown > 0 then return 'anchor' end
+-- ended calls leave the live set here; lapsed ones are pruned by the
+-- next connect or reserve (reads count by score, so they never hold)
 for o = 1, nown do
-  prune(o)
   redis.call('ZREM', k(o, 8), call)
 end
 redis.call('HSET', KEYS[3], 'ended', ARGV[1])
