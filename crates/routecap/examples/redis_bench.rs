@@ -19,7 +19,9 @@ use std::time::{Duration, Instant as Clock};
 use chrono::TimeDelta;
 use routecap::core::formats::parse_config;
 use routecap::core::lifecycle::ConnectOutcome;
-use routecap::state::redis::{connect_script_len, new_op_id, RedisBackend, RedisOptions};
+use routecap::state::redis::{
+    connect_script_len, new_op_id, RedisBackend, RedisOptions, RedisState,
+};
 use routecap::state::{Backend, MemoryBackend};
 
 const PAIRS: usize = 4000;
@@ -137,6 +139,52 @@ fn main() {
         "connect+end pair (1 client):           {per_pair:8.1} us  ({:.2}× two round trips)",
         per_pair / 2.0 / anchor_us
     );
+
+    // the async API driven by the caller's own current-thread runtime
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut o = RedisOptions::new(url.clone());
+    o.namespace = format!("bench-{}", new_op_id());
+    let state = rt
+        .block_on(RedisState::open(config.clone(), o))
+        .expect("open");
+    let mut lat = Vec::with_capacity(PAIRS);
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut raw)
+        .expect("resetstat");
+    let start = Clock::now();
+    let mut done = 0;
+    while done < PAIRS && start.elapsed() < LIMIT {
+        let call = format!("c{done}");
+        let t0 = Clock::now();
+        rt.block_on(async {
+            state
+                .connect_op(&new_op_id(), &call, "a", at)
+                .await
+                .expect("connect");
+            lat.push(t0.elapsed());
+            state.end_op(&new_op_id(), &call, at).await.expect("end");
+        });
+        done += 1;
+    }
+    let per_pair = start.elapsed().as_secs_f64() * 1e6 / done as f64;
+    lat.sort();
+    let connect_us = lat[lat.len() / 2].as_secs_f64() * 1e6;
+    println!(
+        "async RedisState, current-thread runtime: connect median {connect_us:8.1} us ({:.2}×), pair mean {per_pair:8.1} us",
+        connect_us / anchor_us
+    );
+    // server time per step script (connect and end alike), from the server
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut raw)
+        .expect("info");
+    if let Some(line) = stats.lines().find(|l| l.starts_with("cmdstat_evalsha:")) {
+        println!("server-side per step script: {line}");
+    }
 
     for clients in [1usize, 8, 32] {
         let ns = format!("bench-{}", new_op_id());
