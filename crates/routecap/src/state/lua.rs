@@ -18,8 +18,9 @@
 //! call is on another target: ask again), `stale:VER:ANCHOR` (the config
 //! or the anchor moved: reload and ask again), `anchor` (the step would
 //! apply but some owner's imported usage is not anchored yet: anchor at
-//! this instant and ask again). Only `ok`, `refused` and `err:` are stored
-//! under the operation id.
+//! this instant and ask again). An applied step keeps its operation id and
+//! `ok` in the call record, so a retry answers `ok` again; anything else
+//! changed nothing, so a retry simply asks again.
 
 /// Shared by every step: argument access, idempotency, cap checks, writes.
 const PRELUDE: &str = r#"
@@ -36,12 +37,25 @@ local function num(v) return tonumber(v) or 0 end
 -- to the event's instant (the server clock never decides), so the grace
 -- covers clock skew between the callers and the server
 local function expire_window(key, wend) redis.call('EXPIRE', key, math.max(wend - at, 0) + 3600) end
-local function finish(reply)
-  redis.call('SET', KEYS[2], reply, 'EX', ttl)
-  return reply
+-- the call record: the last applied operation (`op`, its reply `rep`)
+-- makes a retry answer the same without applying again; a record past
+-- `gone` (event time) reads as absent
+local function load(...)
+  local r = redis.call('HMGET', KEYS[3], 'op', 'rep', 'gone', ...)
+  if r[1] == KEYS[2] then return nil, r[2] end
+  local f = {}
+  if r[3] == false or num(r[3]) > at then
+    for i = 4, #r do f[i - 3] = r[i] end
+  end
+  return f
 end
-local done = redis.call('GET', KEYS[2])
-if done then return done end
+-- write the record's fields with the operation and its reply, kept
+-- until `gone` (the server drops it then too, relative to the event)
+local function save(gone, ...)
+  redis.call('HSET', KEYS[3], 'op', KEYS[2], 'rep', 'ok', 'gone', gone, ...)
+  redis.call('EXPIRE', KEYS[3], math.max(gone - at, 1))
+  return 'ok'
+end
 local g = redis.call('HMGET', KEYS[1], 'ver', 'anchor', 'pending')
 local seen = (g[1] or '') .. ':' .. (g[2] or '')
 if ARGV[4] ~= seen then return 'stale:' .. seen end
@@ -58,6 +72,8 @@ local function meta(o)
   return m
 end
 local function win(o, i)
+  -- only owners with pending usage have `p`: none when nothing is pending
+  if not pending then return num(redis.call('GET', k(o, i))) end
   local m = meta(o)
   if m[5] then return num(m[5 + i]) end
   return num(redis.call('GET', k(o, i)))
@@ -85,10 +101,6 @@ local function reached(o, own)
   if lim ~= '' and live_n(o) + held >= tonumber(lim) then return true end
   return false
 end
-local function prune(o)
-  redis.call('ZREMRANGEBYSCORE', k(o, 8), '-inf', ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', k(o, 9), '-inf', ARGV[1])
-end
 local function add(o, count, rev)
   for i = 1, 3 do
     local wend = a(o, 9 + i)
@@ -105,133 +117,119 @@ local function add(o, count, rev)
   if count > 0 then redis.call('HINCRBY', k(o, 7), 'n', count) end
   if rev > 0 then redis.call('HINCRBY', k(o, 7), 'r', rev) end
 end
--- a call record is kept until `gone` (event time), then reads as absent;
--- the server drops it then too (relative to the event's instant)
-local function record(f_gone)
-  return f_gone == false or num(f_gone) > at
-end
-local function keep_until(gone)
-  redis.call('HSET', KEYS[3], 'gone', gone)
-  redis.call('EXPIRE', KEYS[3], math.max(gone - at, 1))
-end
 "#;
 
 const CONNECT: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'exp', 'gone')
+local f, done = load('phase', 'target', 'exp')
+if done then return done end
 local own = 0
-if not record(f[4]) then f = {} end
-if f[1] == 'c' then return finish('err:already_connected') end
+if f[1] == 'c' then return 'err:already_connected' end
 if f[1] == 'r' and num(f[3]) > at then
-  if f[2] ~= ARGV[7] then return finish('err:reserved_other:' .. f[2]) end
+  if f[2] ~= ARGV[7] then return 'err:reserved_other:' .. f[2] end
   own = 1
 end
 for o = 1, nown do
-  if reached(o, own) then return finish('refused') end
+  if reached(o, own) then return 'refused' end
 end
 if pending then return 'anchor' end
 local count = tonumber(ARGV[8])
 for o = 1, nown do
-  prune(o)
+  redis.call('ZREMRANGEBYSCORE', k(o, 8), '-inf', ARGV[1])
   if own == 1 then redis.call('ZREM', k(o, 9), call) end
   redis.call('ZADD', k(o, 8), at + lease, call)
   add(o, count, 0)
 end
 if f[1] then redis.call('DEL', KEYS[3]) end
-redis.call('HSET', KEYS[3], 'phase', 'c', 'target', ARGV[7], 'lease', at + lease)
-keep_until(at + lease + ttl)
-return finish('ok')
+return save(at + lease + ttl, 'phase', 'c', 'target', ARGV[7], 'lease', at + lease)
 "#;
 
 const RESERVE: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'exp', 'gone')
-if not record(f[3]) then f = {} end
-if f[1] == 'c' or (f[1] == 'r' and num(f[2]) > at) then return finish('err:already_exists') end
+local f, done = load('phase', 'exp')
+if done then return done end
+if f[1] == 'c' or (f[1] == 'r' and num(f[2]) > at) then return 'err:already_exists' end
 for o = 1, nown do
-  if reached(o, 0) then return finish('refused') end
+  if reached(o, 0) then return 'refused' end
 end
 if pending then return 'anchor' end
 local exp = tonumber(ARGV[8])
 for o = 1, nown do
-  prune(o)
+  redis.call('ZREMRANGEBYSCORE', k(o, 9), '-inf', ARGV[1])
   redis.call('ZADD', k(o, 9), exp, call)
 end
 if f[1] then redis.call('DEL', KEYS[3]) end
-redis.call('HSET', KEYS[3], 'phase', 'r', 'target', ARGV[7], 'exp', ARGV[8])
-keep_until(exp)
-return finish('ok')
+return save(exp, 'phase', 'r', 'target', ARGV[7], 'exp', ARGV[8])
 "#;
 
 const CONVERT: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'conv', 'exp', 'gone')
-if not record(f[5]) then f = {} end
-if f[1] == 'r' and num(f[4]) > at then return finish('err:not_connected') end
-if f[1] ~= 'c' then return finish('err:unknown_call') end
+local f, done = load('phase', 'target', 'conv', 'exp', 'gone')
+if done then return done end
+if f[1] == 'r' and num(f[4]) > at then return 'err:not_connected' end
+if f[1] ~= 'c' then return 'err:unknown_call' end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
-if f[3] then return finish('err:already_converted') end
-if nown == 0 then return finish('err:target_removed') end
+if f[3] then return 'err:already_converted' end
+if nown == 0 then return 'err:target_removed' end
 if pending then return 'anchor' end
 local count, rev = tonumber(ARGV[8]), tonumber(ARGV[9])
 for o = 1, nown do
   add(o, count, rev)
 end
-redis.call('HSET', KEYS[3], 'conv', ARGV[1])
-return finish('ok')
+return save(tonumber(f[5]) or at + ttl, 'conv', ARGV[1])
 "#;
 
 const END: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'ended', 'exp', 'gone', 'lease')
-if not record(f[5]) then f = {} end
-if f[1] == 'r' and num(f[4]) > at then return finish('err:not_connected') end
-if f[1] ~= 'c' then return finish('err:unknown_call') end
+local f, done = load('phase', 'target', 'ended', 'exp', 'lease')
+if done then return done end
+if f[1] == 'r' and num(f[4]) > at then return 'err:not_connected' end
+if f[1] ~= 'c' then return 'err:unknown_call' end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
-if f[3] then return finish('err:already_ended') end
+if f[3] then return 'err:already_ended' end
 if pending and nown > 0 then return 'anchor' end
 -- ended calls leave the live set here; lapsed ones are pruned by the
--- next connect or reserve (reads count by score, so they never hold)
+-- next connect (reads count by score, so they never hold)
 for o = 1, nown do
   redis.call('ZREM', k(o, 8), call)
 end
-redis.call('HSET', KEYS[3], 'ended', ARGV[1])
 -- settled at the end, or earlier when the lease had run out
-keep_until(math.min(at, num(f[6])) + ttl)
-return finish('ok')
+return save(math.min(at, num(f[5])) + ttl, 'ended', ARGV[1])
 "#;
 
 const TOUCH: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'ended', 'exp', 'lease', 'gone')
-if not record(f[6]) then f = {} end
-if f[1] == 'r' and num(f[4]) > at then return finish('err:not_connected') end
-if f[1] ~= 'c' then return finish('err:unknown_call') end
+local f, done = load('phase', 'target', 'ended', 'exp', 'lease')
+if done then return done end
+if f[1] == 'r' and num(f[4]) > at then return 'err:not_connected' end
+if f[1] ~= 'c' then return 'err:unknown_call' end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
-if f[3] then return finish('err:already_ended') end
-if num(f[5]) <= at then return finish('err:lease_expired:' .. f[5]) end
+if f[3] then return 'err:already_ended' end
+if num(f[5]) <= at then return 'err:lease_expired:' .. f[5] end
 if pending and nown > 0 then return 'anchor' end
 for o = 1, nown do
   redis.call('ZADD', k(o, 8), 'XX', at + lease, call)
 end
-redis.call('HSET', KEYS[3], 'lease', at + lease)
-keep_until(at + lease + ttl)
-return finish('ok')
+return save(at + lease + ttl, 'lease', at + lease)
 "#;
 
 const CANCEL: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'exp', 'gone')
-if not record(f[4]) then f = {} end
-if f[1] == 'c' then return finish('err:not_reserved') end
-if f[1] ~= 'r' or num(f[3]) <= at then return finish('err:unknown_call') end
+local f, done = load('phase', 'target', 'exp')
+if done then return done end
+if f[1] == 'c' then return 'err:not_reserved' end
+if f[1] ~= 'r' or num(f[3]) <= at then return 'err:unknown_call' end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
 for o = 1, nown do
   redis.call('ZREM', k(o, 9), call)
 end
-redis.call('DEL', KEYS[3])
-return finish('ok')
+-- kept (as cancelled, phase `x`) so that a retry answers the same
+return save(at + ttl, 'phase', 'x')
 "#;
 
+/// No call record: the reply is stored under the operation's own key.
 const RESET: &str = r#"
+local done = redis.call('GET', KEYS[2])
+if done then return done end
 for o = 1, nown do
   redis.call('HSET', k(o, 7), 'n', 0, 'r', 0)
 end
-return finish('ok')
+redis.call('SET', KEYS[2], 'ok', 'EX', ttl)
+return 'ok'
 "#;
 
 /// Anchor imported usage not anchored yet to the windows of the instant:

@@ -34,8 +34,8 @@
 //! decisions equal the memory backend's (the CLI tests check this byte for
 //! byte under `scripts/with-redis`).
 //!
-//! Every write carries an operation id; its reply is stored under that id
-//! for `call_retention_seconds`. Retrying an operation after an ambiguous
+//! Every write carries an operation id; the call record keeps the last
+//! operation applied to it and its reply, in the same write. Retrying an operation after an ambiguous
 //! failure ([`StateError::Ambiguous`]) with the same id returns the first
 //! answer and never applies twice. A connection failure is never read as
 //! success or failure; an unreachable server is an error, never an admit.
@@ -55,8 +55,8 @@
 //! | `OWNER:o` | hash | `n`, `r`: total count and revenue since the last reset; `il`, `ilu`: imported live calls and until when they hold (absent: until anchored + lease); `p`, `ph`…`prm`: imported periodic usage not anchored yet |
 //! | `OWNER:live` | sorted set | connected calls scored by lease expiry |
 //! | `OWNER:held` | sorted set | reservations scored by expiry |
-//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r`/`c`), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten) |
-//! | `{NS}:op:<op>` | string | reply of an applied operation, for `call_retention_seconds` |
+//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `op`/`rep` (the last operation applied to it and its reply) |
+//! | `{NS}:op:<op>` | string | reply of an applied reset, for `call_retention_seconds` |
 //!
 //! Window counters expire an hour after their window ends: the expiry is
 //! set once, when the counter is created, relative to the event's instant
@@ -1308,7 +1308,9 @@ impl RedisState {
             return Ok(None);
         }
         Ok(match (phase, target) {
-            (Some(p), Some(t)) if p == "c" || exp.is_some_and(|e| e > at.timestamp()) => {
+            (Some(p), Some(t))
+                if p == "c" || (p == "r" && exp.is_some_and(|e| e > at.timestamp())) =>
+            {
                 Some((p, t))
             }
             _ => None,
