@@ -151,6 +151,7 @@ fn main() {
         .block_on(RedisState::open(config.clone(), o))
         .expect("open");
     let mut lat = Vec::with_capacity(PAIRS);
+    let mut end_lat = Vec::with_capacity(PAIRS);
     let _: () = redis::cmd("CONFIG")
         .arg("RESETSTAT")
         .query(&mut raw)
@@ -166,13 +167,20 @@ fn main() {
                 .await
                 .expect("connect");
             lat.push(t0.elapsed());
+            let t1 = Clock::now();
             state.end_op(&new_op_id(), &call, at).await.expect("end");
+            end_lat.push(t1.elapsed());
         });
         done += 1;
     }
     let per_pair = start.elapsed().as_secs_f64() * 1e6 / done as f64;
     lat.sort();
     let connect_us = lat[lat.len() / 2].as_secs_f64() * 1e6;
+    end_lat.sort();
+    println!(
+        "async RedisState, end median {:8.1} us",
+        end_lat[end_lat.len() / 2].as_secs_f64() * 1e6
+    );
     println!(
         "async RedisState, current-thread runtime: connect median {connect_us:8.1} us ({:.2}×), pair mean {per_pair:8.1} us",
         connect_us / anchor_us
@@ -182,8 +190,8 @@ fn main() {
         .arg("commandstats")
         .query(&mut raw)
         .expect("info");
-    if let Some(line) = stats.lines().find(|l| l.starts_with("cmdstat_evalsha:")) {
-        println!("server-side per step script: {line}");
+    for line in stats.lines().filter(|l| l.starts_with("cmdstat_")) {
+        println!("server-side, the async loop above: {line}");
     }
 
     for clients in [1usize, 8, 32] {

@@ -5,7 +5,8 @@
 //! - `KEYS[1]` the namespace's config hash (`ver`, `anchor`, `pending`,
 //!   `doc`, …), `KEYS[2]` the operation's reply key, `KEYS[3]` the call's
 //!   hash, then 9 keys per owner (see `owner_keys`: 6 window counters, the
-//!   owner hash, live calls, reservations).
+//!   owner hash, live calls, reservations); end, touch and cancel get only
+//!   2 per owner (live calls, reservations) and no per-owner arguments.
 //! - `ARGV[1]` the event instant (Unix seconds), `[2]` the retention of
 //!   replies and settled calls (seconds), `[3]` the lease (seconds), `[4]`
 //!   the `ver:anchor` the caller believes in, `[5]` the number of owners,
@@ -30,6 +31,10 @@ local lease = tonumber(ARGV[3])
 local nown = tonumber(ARGV[5])
 local call = ARGV[6]
 local KB, AB, KN, AN = 3, 9, 9, 12
+-- end, touch and cancel get only each owner's live and held sets (fewer
+-- KEYS and ARGV: building them is a good part of a script's cost)
+local LIVE, HELD = 8, 9
+if nown > 0 and #KEYS - 3 == 2 * nown then KN, LIVE, HELD = 2, 1, 2 end
 local function k(o, i) return KEYS[KB + (o - 1) * KN + i] end
 local function a(o, i) return ARGV[AB + (o - 1) * AN + i] end
 local function num(v) return tonumber(v) or 0 end
@@ -80,12 +85,12 @@ local function win(o, i)
 end
 local function live_n(o)
   local m = meta(o)
-  local n = redis.call('ZCOUNT', k(o, 8), '(' .. ARGV[1], '+inf')
+  local n = redis.call('ZCOUNT', k(o, LIVE), '(' .. ARGV[1], '+inf')
   if m[3] and (not m[4] or num(m[4]) > at) then n = n + num(m[3]) end
   return n
 end
 local function reached(o, own)
-  local held = redis.call('ZCOUNT', k(o, 9), '(' .. ARGV[1], '+inf') - own
+  local held = redis.call('ZCOUNT', k(o, HELD), '(' .. ARGV[1], '+inf') - own
   local m = meta(o)
   for i = 1, 3 do
     local lim = a(o, i)
@@ -134,9 +139,9 @@ end
 if pending then return 'anchor' end
 local count = tonumber(ARGV[8])
 for o = 1, nown do
-  redis.call('ZREMRANGEBYSCORE', k(o, 8), '-inf', ARGV[1])
-  if own == 1 then redis.call('ZREM', k(o, 9), call) end
-  redis.call('ZADD', k(o, 8), at + lease, call)
+  redis.call('ZREMRANGEBYSCORE', k(o, LIVE), '-inf', ARGV[1])
+  if own == 1 then redis.call('ZREM', k(o, HELD), call) end
+  redis.call('ZADD', k(o, LIVE), at + lease, call)
   add(o, count, 0)
 end
 if f[1] then redis.call('DEL', KEYS[3]) end
@@ -153,8 +158,8 @@ end
 if pending then return 'anchor' end
 local exp = tonumber(ARGV[8])
 for o = 1, nown do
-  redis.call('ZREMRANGEBYSCORE', k(o, 9), '-inf', ARGV[1])
-  redis.call('ZADD', k(o, 9), exp, call)
+  redis.call('ZREMRANGEBYSCORE', k(o, HELD), '-inf', ARGV[1])
+  redis.call('ZADD', k(o, HELD), exp, call)
 end
 if f[1] then redis.call('DEL', KEYS[3]) end
 return save(exp, 'phase', 'r', 'target', ARGV[7], 'exp', ARGV[8])
@@ -187,7 +192,7 @@ if pending and nown > 0 then return 'anchor' end
 -- ended calls leave the live set here; lapsed ones are pruned by the
 -- next connect (reads count by score, so they never hold)
 for o = 1, nown do
-  redis.call('ZREM', k(o, 8), call)
+  redis.call('ZREM', k(o, LIVE), call)
 end
 -- settled at the end, or earlier when the lease had run out
 return save(math.min(at, num(f[5])) + ttl, 'ended', ARGV[1])
@@ -203,7 +208,7 @@ if f[3] then return 'err:already_ended' end
 if num(f[5]) <= at then return 'err:lease_expired:' .. f[5] end
 if pending and nown > 0 then return 'anchor' end
 for o = 1, nown do
-  redis.call('ZADD', k(o, 8), 'XX', at + lease, call)
+  redis.call('ZADD', k(o, LIVE), 'XX', at + lease, call)
 end
 return save(at + lease + ttl, 'lease', at + lease)
 "#;
@@ -215,7 +220,7 @@ if f[1] == 'c' then return 'err:not_reserved' end
 if f[1] ~= 'r' or num(f[3]) <= at then return 'err:unknown_call' end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
 for o = 1, nown do
-  redis.call('ZREM', k(o, 9), call)
+  redis.call('ZREM', k(o, HELD), call)
 end
 -- kept (as cancelled, phase `x`) so that a retry answers the same
 return save(at + ttl, 'phase', 'x')
@@ -363,6 +368,10 @@ for o = 1, ng do
       lives[i] = KEYS[kb + 2 + (i - 1) * 2 + 1]
       helds[i] = KEYS[kb + 2 + (i - 1) * 2 + 2]
     end
+    -- a call is in one member's sets only, except a stale entry left by
+    -- an earlier life of the call id: the latest expiry wins, never a sum
+    lives[#lives + 1] = 'AGGREGATE'; lives[#lives + 1] = 'MAX'
+    helds[#helds + 1] = 'AGGREGATE'; helds[#helds + 1] = 'MAX'
     redis.call('ZUNIONSTORE', live, m, unpack(lives))
     redis.call('ZUNIONSTORE', held, m, unpack(helds))
   end

@@ -1157,8 +1157,16 @@ impl RedisState {
             .arg(a8)
             .arg(a9);
         let anchor = self.anchor_of(c);
-        for e in &effects {
-            self.push_owner(c, &mut inv, e, anchor);
+        if matches!(step, Step::End | Step::Touch | Step::Cancel) {
+            // these only move calls in and out of live and held sets
+            for e in &effects {
+                let p = self.prefix_of(c, e.owner);
+                inv.key(format!("{p}:live")).key(format!("{p}:held"));
+            }
+        } else {
+            for e in &effects {
+                self.push_owner(c, &mut inv, e, anchor);
+            }
         }
         let mut conn = self.conn.clone();
         let reply: Result<String, RedisError> = inv.invoke_async(&mut conn).await;
