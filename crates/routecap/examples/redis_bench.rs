@@ -111,33 +111,68 @@ fn main() {
     println!("raw EVALSHA round trip, redis-rs (1 client): {raw_us:8.1} us");
     let anchor_us = rb1.map_or(raw_us, |r| 1e6 / r);
 
-    // single client connect / end
+    // single client, interleaved with the raw anchor so that both see the
+    // same machine noise: raw EVALSHA, connect, end, raw, connect, …
     let b = open(&format!("bench-{}", new_op_id()));
-    let mut lat = Vec::with_capacity(PAIRS);
+    let (mut raw_lat, mut con_lat, mut end_lat, mut pair_lat) = (
+        Vec::with_capacity(PAIRS),
+        Vec::with_capacity(PAIRS),
+        Vec::with_capacity(PAIRS),
+        Vec::with_capacity(PAIRS),
+    );
     let start = Clock::now();
     let mut done = 0;
     while done < PAIRS && start.elapsed() < LIMIT {
         let call = format!("c{done}");
         let t = at + TimeDelta::milliseconds(done as i64);
         let t0 = Clock::now();
+        let _: String = script
+            .prepare_invoke()
+            .key("{bench}:k")
+            .arg(1)
+            .invoke(&mut raw)
+            .expect("evalsha");
+        let t1 = Clock::now();
         assert_eq!(
             b.connect(&call, "a", t).expect("connect"),
             ConnectOutcome::Connected
         );
-        lat.push(t0.elapsed());
+        let t2 = Clock::now();
         b.end(&call, t).expect("end");
+        let t3 = Clock::now();
+        raw_lat.push(t1 - t0);
+        con_lat.push(t2 - t1);
+        end_lat.push(t3 - t2);
+        pair_lat.push(t3 - t1);
         done += 1;
     }
-    let per_pair = start.elapsed().as_secs_f64() * 1e6 / done as f64;
-    lat.sort();
-    let connect_us = lat[lat.len() / 2].as_secs_f64() * 1e6;
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e6
+    };
+    let (raw_m, con_m, end_m, pair_m) = (
+        median(&mut raw_lat),
+        median(&mut con_lat),
+        median(&mut end_lat),
+        median(&mut pair_lat),
+    );
+    println!("interleaved, 1 client, medians of {done}:");
+    println!("  raw EVALSHA (same-size script):      {raw_m:8.1} us");
     println!(
-        "connect (1 client, median):            {connect_us:8.1} us  ({:.2}× the redis-benchmark -c 1 round trip)",
-        connect_us / anchor_us
+        "  connect:                             {con_m:8.1} us  ({:.2}× raw)",
+        con_m / raw_m
     );
     println!(
-        "connect+end pair (1 client):           {per_pair:8.1} us  ({:.2}× two round trips)",
-        per_pair / 2.0 / anchor_us
+        "  end:                                 {end_m:8.1} us  ({:.2}× raw)",
+        end_m / raw_m
+    );
+    println!(
+        "  connect+end pair:                    {pair_m:8.1} us  ({:.2}× two raw)",
+        pair_m / 2.0 / raw_m
+    );
+    println!(
+        "  connect vs redis-benchmark -c 1:     {:.2}×",
+        con_m / anchor_us
     );
 
     // the async API driven by the caller's own current-thread runtime
