@@ -5,9 +5,13 @@
 //! scripts/with-redis cargo run --release -p routecap --example redis_bench
 //! ```
 //!
-//! Every loop is bounded in count and in time. Anchors: a raw `EVALSHA`
-//! round trip of a script of the same size (through the same client), and
-//! a route decision from the memory backend.
+//! Every loop is bounded in count and in time. Anchors, measured in the
+//! same run against the same server:
+//! - `redis-benchmark -c 1` and `-c 32` of `EVALSHA` of a script as large
+//!   as the connect script (found beside `ROUTECAP_TEST_REDIS_SERVER`, else
+//!   on `PATH`; skipped with a note when missing);
+//! - the same raw `EVALSHA` through redis-rs from this process;
+//! - a route decision from the memory backend.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant as Clock};
@@ -15,11 +19,35 @@ use std::time::{Duration, Instant as Clock};
 use chrono::TimeDelta;
 use routecap::core::formats::parse_config;
 use routecap::core::lifecycle::ConnectOutcome;
-use routecap::state::redis::{new_op_id, RedisBackend, RedisOptions};
+use routecap::state::redis::{
+    connect_script_len, new_op_id, RedisBackend, RedisOptions, RedisState,
+};
 use routecap::state::{Backend, MemoryBackend};
 
-const PAIRS: usize = 2000;
+const PAIRS: usize = 4000;
 const LIMIT: Duration = Duration::from_secs(20);
+
+/// `redis-benchmark` requests per second for `EVALSHA sha` with `clients`.
+fn redis_benchmark(url: &str, sha: &str, clients: usize) -> Option<f64> {
+    let bin = std::env::var("ROUTECAP_TEST_REDIS_SERVER")
+        .ok()
+        .map(|s| std::path::PathBuf::from(s).with_file_name("redis-benchmark"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "redis-benchmark".into());
+    let hostport = url.trim_start_matches("redis://");
+    let (host, port) = hostport.rsplit_once(':')?;
+    let out = std::process::Command::new(bin)
+        .args(["-h", host, "-p", port.trim_end_matches('/')])
+        .args(["-c", &clients.to_string(), "-n", "40000", "--csv"])
+        .args(["EVALSHA", sha, "1", "{bench}:k", "1"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "test","rps",...: the second field of the data line
+    text.lines()
+        .filter(|l| !l.starts_with("\"test\""))
+        .find_map(|l| l.split(',').nth(1)?.trim_matches('"').parse().ok())
+}
 
 fn main() {
     let Ok(url) = std::env::var("ROUTECAP_TEST_REDIS_URL") else {
@@ -47,9 +75,27 @@ fn main() {
     // anchor: a raw EVALSHA of a script as large as the connect script
     let client = redis::Client::open(url.as_str()).expect("client");
     let mut raw = client.get_connection().expect("connection");
-    let body = format!("-- {}\nreturn 'ok'", "x".repeat(4000));
+    let pad = connect_script_len().saturating_sub(20);
+    let body = format!("-- {}\nreturn 'ok'", "x".repeat(pad));
     let script = redis::Script::new(&body);
     let _: String = script.invoke(&mut raw).expect("load");
+    println!(
+        "script size: {} bytes (connect script: {})",
+        body.len(),
+        connect_script_len()
+    );
+    let rb1 = redis_benchmark(&url, script.get_hash(), 1);
+    let rb32 = redis_benchmark(&url, script.get_hash(), 32);
+    match (rb1, rb32) {
+        (Some(a), Some(b)) => {
+            println!(
+                "redis-benchmark -c 1  EVALSHA:          {a:8.0} req/s  ({:6.1} us/req)",
+                1e6 / a
+            );
+            println!("redis-benchmark -c 32 EVALSHA:          {b:8.0} req/s");
+        }
+        _ => println!("redis-benchmark: not found or failed (anchor skipped)"),
+    }
     let start = Clock::now();
     let mut n = 0;
     while n < PAIRS * 2 && start.elapsed() < LIMIT {
@@ -62,35 +108,136 @@ fn main() {
         n += 1;
     }
     let raw_us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
-    println!("raw EVALSHA round trip (1 client):        {raw_us:8.1} us");
+    println!("raw EVALSHA round trip, redis-rs (1 client): {raw_us:8.1} us");
+    let anchor_us = rb1.map_or(raw_us, |r| 1e6 / r);
 
-    // single client connect / end
+    // single client, interleaved with the raw anchor so that both see the
+    // same machine noise: raw EVALSHA, connect, end, raw, connect, …
     let b = open(&format!("bench-{}", new_op_id()));
+    let (mut raw_lat, mut con_lat, mut end_lat, mut pair_lat) = (
+        Vec::with_capacity(PAIRS),
+        Vec::with_capacity(PAIRS),
+        Vec::with_capacity(PAIRS),
+        Vec::with_capacity(PAIRS),
+    );
     let start = Clock::now();
     let mut done = 0;
     while done < PAIRS && start.elapsed() < LIMIT {
         let call = format!("c{done}");
         let t = at + TimeDelta::milliseconds(done as i64);
+        let t0 = Clock::now();
+        let _: String = script
+            .prepare_invoke()
+            .key("{bench}:k")
+            .arg(1)
+            .invoke(&mut raw)
+            .expect("evalsha");
+        let t1 = Clock::now();
         assert_eq!(
             b.connect(&call, "a", t).expect("connect"),
             ConnectOutcome::Connected
         );
+        let t2 = Clock::now();
         b.end(&call, t).expect("end");
+        let t3 = Clock::now();
+        raw_lat.push(t1 - t0);
+        con_lat.push(t2 - t1);
+        end_lat.push(t3 - t2);
+        pair_lat.push(t3 - t1);
+        done += 1;
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e6
+    };
+    let (raw_m, con_m, end_m, pair_m) = (
+        median(&mut raw_lat),
+        median(&mut con_lat),
+        median(&mut end_lat),
+        median(&mut pair_lat),
+    );
+    println!("interleaved, 1 client, medians of {done}:");
+    println!("  raw EVALSHA (same-size script):      {raw_m:8.1} us");
+    println!(
+        "  connect:                             {con_m:8.1} us  ({:.2}× raw)",
+        con_m / raw_m
+    );
+    println!(
+        "  end:                                 {end_m:8.1} us  ({:.2}× raw)",
+        end_m / raw_m
+    );
+    println!(
+        "  connect+end pair:                    {pair_m:8.1} us  ({:.2}× two raw)",
+        pair_m / 2.0 / raw_m
+    );
+    println!(
+        "  connect vs redis-benchmark -c 1:     {:.2}×",
+        con_m / anchor_us
+    );
+
+    // the async API driven by the caller's own current-thread runtime
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut o = RedisOptions::new(url.clone());
+    o.namespace = format!("bench-{}", new_op_id());
+    let state = rt
+        .block_on(RedisState::open(config.clone(), o))
+        .expect("open");
+    let mut lat = Vec::with_capacity(PAIRS);
+    let mut end_lat = Vec::with_capacity(PAIRS);
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut raw)
+        .expect("resetstat");
+    let start = Clock::now();
+    let mut done = 0;
+    while done < PAIRS && start.elapsed() < LIMIT {
+        let call = format!("c{done}");
+        let t0 = Clock::now();
+        rt.block_on(async {
+            state
+                .connect_op(&new_op_id(), &call, "a", at)
+                .await
+                .expect("connect");
+            lat.push(t0.elapsed());
+            let t1 = Clock::now();
+            state.end_op(&new_op_id(), &call, at).await.expect("end");
+            end_lat.push(t1.elapsed());
+        });
         done += 1;
     }
     let per_pair = start.elapsed().as_secs_f64() * 1e6 / done as f64;
+    lat.sort();
+    let connect_us = lat[lat.len() / 2].as_secs_f64() * 1e6;
+    end_lat.sort();
     println!(
-        "connect+end pair (1 client):               {per_pair:8.1} us  (≈ {:.2}× two raw round trips)",
-        per_pair / 2.0 / raw_us
+        "async RedisState, end median {:8.1} us",
+        end_lat[end_lat.len() / 2].as_secs_f64() * 1e6
     );
+    println!(
+        "async RedisState, current-thread runtime: connect median {connect_us:8.1} us ({:.2}×), pair mean {per_pair:8.1} us",
+        connect_us / anchor_us
+    );
+    // server time per step script (connect and end alike), from the server
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut raw)
+        .expect("info");
+    for line in stats.lines().filter(|l| l.starts_with("cmdstat_")) {
+        println!("server-side, the async loop above: {line}");
+    }
 
     for clients in [1usize, 8, 32] {
         let ns = format!("bench-{}", new_op_id());
-        let start = Clock::now();
         let per = PAIRS * 2 / clients;
-        let handles: Vec<_> = (0..clients)
-            .map(|c| {
-                let b = open(&ns);
+        let backends: Vec<RedisBackend> = (0..clients).map(|_| open(&ns)).collect();
+        let start = Clock::now();
+        let handles: Vec<_> = backends
+            .into_iter()
+            .enumerate()
+            .map(|(c, b)| {
                 std::thread::spawn(move || {
                     let mut lat = Vec::with_capacity(per);
                     let begin = Clock::now();
@@ -147,7 +294,10 @@ fn main() {
     o.namespace = format!("bench-{}", new_op_id());
     o.refresh = Duration::from_secs(3600);
     let redis_b = RedisBackend::open(big, o).expect("open");
-    redis_b.route_view(at, 1).expect("warm");
+    let none = routecap::core::filter::CallAttrs::new();
+    redis_b.route_view(at, 1, &none).expect("warm");
+    memory.route_view(at, 1, &none).expect("warm");
+    let mut per = Vec::new();
     for (name, b) in [
         ("memory", &memory as &dyn Backend),
         ("redis (cached)", &redis_b),
@@ -155,12 +305,12 @@ fn main() {
         let start = Clock::now();
         let mut n = 0u64;
         while n < 300 && start.elapsed() < LIMIT {
-            std::hint::black_box(b.route_view(at, n).expect("route"));
+            std::hint::black_box(b.route_view(at, n, &none).expect("route"));
             n += 1;
         }
-        println!(
-            "route decision over 1,000 targets, {name:15}: {:8.1} us",
-            start.elapsed().as_secs_f64() * 1e6 / n as f64
-        );
+        let us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
+        per.push(us);
+        println!("route decision over 1,000 targets, {name:15}: {us:8.1} us");
     }
+    println!("cached route / memory route: {:.2}×", per[1] / per[0]);
 }

@@ -62,6 +62,11 @@ impl Engine {
         Ok((Engine::wrap(core), dropped))
     }
 
+    /// A thread-safe face over a core engine.
+    pub fn from_core(core: Core) -> Engine {
+        Engine::wrap(core)
+    }
+
     fn wrap(core: Core) -> Engine {
         Engine {
             core: RwLock::new(core),

@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 use routecap_core::engine::{Engine, EngineError};
 use routecap_core::filter::CallAttrs;
 use routecap_core::formats::live::OwnerKind;
-use routecap_core::lifecycle::State;
 use routecap_core::live::Dropped;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
@@ -23,6 +22,8 @@ use routecap_core::render;
 use routecap_core::route::{self, RouteRng};
 use routecap_core::zone::{self, Instant};
 use serde::Deserialize;
+
+use crate::state::{Backend, MemoryBackend, StateError};
 use serde_json::{json, Map, Value};
 
 /// The call attributes of a `route` / `connect` event: `caller`, `tags`
@@ -40,41 +41,59 @@ pub struct ReplaySummary {
     pub errors: u64,
 }
 
-/// A replay in progress: the engine (config and state), the route stream.
-pub struct Replayer<'c> {
-    /// Ties the replayer to the config it started from (live changes
-    /// replace the engine's own copy).
-    _config: std::marker::PhantomData<&'c Config>,
-    engine: Engine,
-    rng: RouteRng,
-    last_at: Option<Instant>,
+/// Why a replay stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// Reading the events or writing the answers failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The state server failed (unreachable, misbehaving, or a write that
+    /// may or may not have applied): the replay cannot go on.
+    #[error(transparent)]
+    State(StateError),
 }
 
-impl<'c> Replayer<'c> {
-    /// Start a replay of `config` with route seed `seed`.
-    pub fn new(config: &'c Config, seed: u64) -> Self {
-        Replayer::with_engine(Engine::new(config.clone()), seed)
-    }
+/// A replay in progress: the state (config and counters), the route stream.
+pub struct Replayer<'b> {
+    backend: &'b dyn Backend,
+    rng: RouteRng,
+    last_at: Option<Instant>,
+    /// A state-server failure met by the last event (ends the replay).
+    fatal: Option<StateError>,
+}
 
-    /// Start a replay on an engine (built from a config document, so that
-    /// `update` events can patch it) with route seed `seed`.
-    pub fn with_engine(engine: Engine, seed: u64) -> Self {
+impl<'b> Replayer<'b> {
+    /// Start a replay on a state (memory or Redis) with route seed `seed`.
+    pub fn new(backend: &'b dyn Backend, seed: u64) -> Self {
         Replayer {
-            _config: std::marker::PhantomData,
-            engine,
+            backend,
             rng: route::rng_from_seed(seed),
             last_at: None,
+            fatal: None,
         }
     }
 
-    /// The state so far.
-    pub fn state(&self) -> &State {
-        self.engine.state()
+    /// The state.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend
     }
 
-    /// The engine.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The state-server failure that stopped the replay, if any.
+    pub fn take_fatal(&mut self) -> Option<StateError> {
+        self.fatal.take()
+    }
+
+    /// An error of the state as an event error; a server failure is kept
+    /// to end the replay.
+    fn state_error(&mut self, e: StateError) -> String {
+        match e {
+            StateError::Engine(e) => field_error(e),
+            e => {
+                let text = e.to_string();
+                self.fatal = Some(e);
+                text
+            }
+        }
     }
 
     /// Answer one event line (without its `line` field).
@@ -117,15 +136,15 @@ impl<'c> Replayer<'c> {
             }
         };
         let mut out = Map::new();
-        let config = self.engine.config().clone();
+        let config = self.backend.config();
         let config = &*config;
+        let b = self.backend;
         match kind {
             "route" => {
                 let attrs = attrs(&v)?;
-                self.engine.anchor(at);
-                let view = (self.engine)
-                    .route_view_with(at, 0, &attrs, &mut self.rng)
-                    .map_err(field_error)?;
+                let view = b
+                    .route_view_rng(at, 0, &attrs, &mut self.rng)
+                    .map_err(|e| self.state_error(e))?;
                 if let Some(call) = obj.get("call").and_then(Value::as_str) {
                     out.insert("call".into(), json!(call));
                 }
@@ -135,20 +154,19 @@ impl<'c> Replayer<'c> {
             "connect" | "reserve" => {
                 let call = str_field("call")?;
                 // a Retreaver target may be named by its tid
-                let target = &self
-                    .engine
+                let target = &b
                     .resolve(OwnerKind::Target, str_field("target")?)
-                    .map_err(field_error)?;
+                    .map_err(|e| self.state_error(e))?;
                 let outcome = if kind == "connect" {
-                    self.engine.connect_call(call, target, at, &attrs(&v)?)
+                    b.connect_call(call, target, at, &attrs(&v)?)
                 } else {
                     let ttl = obj
                         .get("ttl")
                         .and_then(Value::as_u64)
                         .ok_or("reserve needs \"ttl\": whole seconds > 0")?;
-                    self.engine.reserve(call, target, ttl, at)
+                    b.reserve(call, target, ttl, at)
                 }
-                .map_err(field_error)?;
+                .map_err(|e| self.state_error(e))?;
                 out.extend(object(render::outcome(config, &outcome)));
             }
             "convert" => {
@@ -168,43 +186,38 @@ impl<'c> Replayer<'c> {
                         ))
                     }
                 };
-                self.engine
-                    .convert(call, revenue, at)
-                    .map_err(field_error)?;
+                b.convert(call, revenue, at)
+                    .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
             "end" => {
-                self.engine
-                    .end(str_field("call")?, at)
-                    .map_err(field_error)?;
+                b.end(str_field("call")?, at)
+                    .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
             "touch" => {
-                self.engine
-                    .touch(str_field("call")?, at)
-                    .map_err(field_error)?;
+                b.touch(str_field("call")?, at)
+                    .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
             "cancel" => {
-                self.engine
-                    .cancel(str_field("call")?, at)
-                    .map_err(field_error)?;
+                b.cancel(str_field("call")?, at)
+                    .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
             "reset" => {
                 match (obj.get("target"), obj.get("group")) {
-                    (Some(_), None) => self.engine.reset_target(str_field("target")?),
-                    (None, Some(_)) => self.engine.reset_group(str_field("group")?),
+                    (Some(_), None) => b.reset_target(str_field("target")?),
+                    (None, Some(_)) => b.reset_group(str_field("group")?),
                     _ => return Err("reset needs exactly one of \"target\" or \"group\"".into()),
                 }
-                .map_err(field_error)?;
+                .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
             "pause" | "resume" => {
                 let (kind_of, name) = owner_field(obj, kind)?;
-                self.engine
-                    .set_paused(kind_of, name, kind == "pause")
-                    .map_err(field_error)?;
+                b.set_paused(kind_of, name, kind == "pause")
+                    .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
             "update" => {
@@ -212,10 +225,9 @@ impl<'c> Replayer<'c> {
                 let patch = obj
                     .get("patch")
                     .ok_or("update needs \"patch\": a partial target or group object")?;
-                let dropped = self
-                    .engine
-                    .patch(kind_of, name, patch, "update")
-                    .map_err(field_error)?;
+                let dropped = b
+                    .patch_value(kind_of, name, patch, "update")
+                    .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
                 dropped_field(&mut out, &dropped);
             }
@@ -223,10 +235,9 @@ impl<'c> Replayer<'c> {
                 let doc = obj
                     .get("config")
                     .ok_or("config needs \"config\": a whole config in any shape")?;
-                let dropped = self
-                    .engine
-                    .update_document(doc, "config", None)
-                    .map_err(field_error)?;
+                let dropped = b
+                    .update_value(doc, "config")
+                    .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
                 dropped_field(&mut out, &dropped);
             }
@@ -234,9 +245,8 @@ impl<'c> Replayer<'c> {
                 let usage = obj
                     .get("usage")
                     .ok_or("usage needs \"usage\": {\"id\": {\"daily\": 3, \"live\": 0}} or a Retreaver/Ringba usage document")?;
-                self.engine
-                    .import_usage_json(at, usage, "usage")
-                    .map_err(field_error)?;
+                b.import_usage_json(at, usage, "usage")
+                    .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
             other => {
@@ -312,8 +322,8 @@ fn short(v: &Value) -> String {
     }
 }
 
-/// Replay every line of `events` through `config`, writing one JSON line per
-/// event to `out`.
+/// Replay every line of `events` through `config` in memory, writing one
+/// JSON line per event to `out`.
 pub fn replay(
     config: &Config,
     events: impl BufRead,
@@ -329,9 +339,24 @@ pub fn replay_engine(
     engine: Engine,
     events: impl BufRead,
     seed: u64,
-    mut out: impl Write,
+    out: impl Write,
 ) -> std::io::Result<ReplaySummary> {
-    let mut r = Replayer::with_engine(engine, seed);
+    let backend = MemoryBackend::from_engine(crate::Engine::from_core(engine));
+    replay_backend(&backend, events, seed, out).map_err(|e| match e {
+        ReplayError::Io(e) => e,
+        ReplayError::State(e) => std::io::Error::other(e.to_string()),
+    })
+}
+
+/// [`replay`] through a state (memory or Redis): the answers are the same.
+/// A state-server failure ends the replay after writing its event's line.
+pub fn replay_backend(
+    backend: &dyn Backend,
+    events: impl BufRead,
+    seed: u64,
+    mut out: impl Write,
+) -> Result<ReplaySummary, ReplayError> {
+    let mut r = Replayer::new(backend, seed);
     let mut summary = ReplaySummary::default();
     for (i, line) in events.split(b'\n').enumerate() {
         let line = line?;
@@ -355,8 +380,12 @@ pub fn replay_engine(
                 }
             },
         }
-        serde_json::to_writer(&mut out, &Value::Object(obj))?;
+        serde_json::to_writer(&mut out, &Value::Object(obj)).map_err(std::io::Error::from)?;
         out.write_all(b"\n")?;
+        if let Some(e) = r.take_fatal() {
+            out.flush()?;
+            return Err(ReplayError::State(e));
+        }
     }
     out.flush()?;
     Ok(summary)

@@ -1,12 +1,11 @@
 //! `routecap check CONFIG [--at T] [--json]`.
 
 use routecap_core::eligibility::{self, CandidateReport, Reason};
-use routecap_core::engine::Engine;
 use routecap_core::model::Config;
 use routecap_core::render;
 use routecap_core::zone::Instant;
 
-use super::common::{at_or_now, table, CallArgs, ConfigArg};
+use super::common::{at_or_now, state_failure, table, CallArgs, ConfigArg, StateArgs};
 use super::{emit, json_text, Failure};
 
 /// Arguments of `routecap check`.
@@ -19,6 +18,8 @@ pub struct Args {
     at: Option<String>,
     #[command(flatten)]
     call: CallArgs,
+    #[command(flatten)]
+    state: StateArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -27,14 +28,20 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
     let attrs = args.call.attrs()?;
-    let engine = Engine::new(args.input.load()?);
+    let backend = args.state.open(&args.input)?;
     let input = |e: routecap_core::engine::EngineError| Failure::input(e.to_string());
     let text = if args.json {
-        json_text(&engine.check_view_call(at, &attrs).map_err(input)?)
+        json_text(
+            &backend
+                .check_view(at, &attrs)
+                .map_err(|e| state_failure(&e))?,
+        )
     } else {
+        let engine = backend.view(at).map_err(|e| state_failure(&e))?;
+        let config = engine.config();
         let mut reports = engine.check_call(at, &attrs).map_err(input)?;
-        explain(engine.config(), &attrs, &mut reports);
-        human(engine.config(), &reports, at)
+        explain(&config, &attrs, &mut reports);
+        human(&config, &reports, at)
     };
     emit(&text)?;
     Ok(0)

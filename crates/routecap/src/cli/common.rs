@@ -6,6 +6,9 @@ use routecap_core::formats::Format;
 use routecap_core::model::Config;
 use routecap_core::zone::{self, Instant};
 
+use routecap::state::redis::{redact_url, RedisBackend, RedisOptions};
+use routecap::state::{Backend, MemoryBackend, StateError};
+
 use super::Failure;
 
 /// Parse an RFC 3339 instant given on the command line.
@@ -98,11 +101,58 @@ pub struct ConfigArg {
     pub format: Option<Format>,
 }
 
-impl ConfigArg {
-    /// Load the config or fail with exit 2.
-    pub fn load(&self) -> Result<Config, Failure> {
-        load(&self.config, self.format)
+/// Where the counters live: `--state` and `--namespace`.
+#[derive(clap::Args, Debug)]
+pub struct StateArgs {
+    /// Where the state lives: `memory` (this run only) or a Redis-compatible
+    /// server, `redis://[:PASSWORD@]HOST:PORT[/DB]`, `rediss://…` or `unix://PATH`.
+    #[arg(long, default_value = "memory", value_name = "memory|URL")]
+    pub state: String,
+    /// Name of the state inside a state server (unused with `memory`).
+    #[arg(long, default_value = "routecap", value_name = "NS")]
+    pub namespace: String,
+}
+
+impl StateArgs {
+    /// The state for `input`'s config, or exit 2 (bad config, bad URL,
+    /// unreachable or misbehaving server — named without its password).
+    pub fn open(&self, input: &ConfigArg) -> Result<Box<dyn Backend>, Failure> {
+        if self.state == "memory" {
+            let engine = routecap::load::load_engine(&input.config, input.format)
+                .map_err(|e| Failure::input(e.to_string()))?;
+            return Ok(Box::new(MemoryBackend::from_engine(
+                routecap::Engine::from_core(engine),
+            )));
+        }
+        let scheme = self.state.split_once("://").map(|(s, _)| s);
+        if !matches!(scheme, Some("redis" | "rediss" | "unix" | "redis+unix")) {
+            return Err(Failure::input(format!(
+                "--state {:?}: expected memory or a redis://, rediss:// or unix:// URL",
+                redact_url(&self.state)
+            )));
+        }
+        let (bytes, name) = routecap::load::read_input(&input.config).map_err(|e| {
+            let name = if input.config == "-" {
+                "<stdin>"
+            } else {
+                &input.config
+            };
+            Failure::input(routecap_core::formats::ConfigError::unreadable(name, e).to_string())
+        })?;
+        // a bad config is reported before any connection is tried
+        routecap_core::formats::parse_config(&bytes, name, input.format)
+            .map_err(|e| Failure::input(e.to_string()))?;
+        let mut opts = RedisOptions::new(self.state.clone());
+        opts.namespace = self.namespace.clone();
+        let backend = RedisBackend::open_document(&bytes, name, input.format, opts)
+            .map_err(|e| state_failure(&e))?;
+        Ok(Box::new(backend))
     }
+}
+
+/// A state error as an exit-2 failure.
+pub fn state_failure(e: &StateError) -> Failure {
+    Failure::input(e.to_string())
 }
 
 /// Load a config or fail with exit 2.

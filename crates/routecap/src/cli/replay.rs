@@ -3,9 +3,11 @@
 use std::io::{self, BufReader, BufWriter, IsTerminal};
 use std::time::Duration;
 
+use routecap::replay::ReplayError;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::common::{seed_or_random, ConfigArg};
+use super::common::{seed_or_random, state_failure, ConfigArg, StateArgs};
 use super::Failure;
 
 /// Arguments of `routecap replay`.
@@ -18,6 +20,8 @@ pub struct Args {
     /// Seed of the route events' random stream (default: drawn from the clock and printed on stderr).
     #[arg(long)]
     seed: Option<u64>,
+    #[command(flatten)]
+    state: StateArgs,
     /// Output is always JSON Lines; accepted for symmetry with the other commands.
     #[arg(long)]
     json: bool,
@@ -33,8 +37,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     if args.seed.is_none() {
         eprintln!("routecap: replay seed {seed}");
     }
-    let engine = routecap::load::load_engine(&args.input.config, args.input.format)
-        .map_err(|e| Failure::input(e.to_string()))?;
+    let backend = args.state.open(&args.input)?;
     let mut bar = ProgressBar::hidden();
     let reader: Box<dyn io::BufRead> = if args.events == "-" {
         Box::new(BufReader::new(io::stdin()))
@@ -46,12 +49,13 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         Box::new(BufReader::new(bar.wrap_read(f)))
     };
     let out = BufWriter::new(io::stdout().lock());
-    let result = routecap::replay::replay_engine(engine, reader, seed, out);
+    let result = routecap::replay::replay_backend(&*backend, reader, seed, out);
     bar.finish_and_clear();
     match result {
         Ok(s) => Ok(if s.errors > 0 { 1 } else { 0 }),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(Failure::input(format!("{}: {e}", args.events))),
+        Err(ReplayError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        Err(ReplayError::Io(e)) => Err(Failure::input(format!("{}: {e}", args.events))),
+        Err(ReplayError::State(e)) => Err(state_failure(&e)),
     }
 }
 

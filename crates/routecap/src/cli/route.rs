@@ -1,14 +1,15 @@
 //! `routecap route CONFIG [--at T] [--seed N] [--json]`.
 
 use routecap_core::eligibility::CandidateReport;
-use routecap_core::engine::Engine;
 use routecap_core::model::Config;
 use routecap_core::render;
 use routecap_core::route::{self, Step};
 use routecap_core::zone::Instant;
 
 use super::check::{explain, reason_text, until_text};
-use super::common::{at_or_now, seed_or_random, table, CallArgs, ConfigArg};
+use super::common::{
+    at_or_now, seed_or_random, state_failure, table, CallArgs, ConfigArg, StateArgs,
+};
 use super::{emit, json_text, Failure};
 
 /// Arguments of `routecap route`.
@@ -24,6 +25,8 @@ pub struct Args {
     seed: Option<u64>,
     #[command(flatten)]
     call: CallArgs,
+    #[command(flatten)]
+    state: StateArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -33,16 +36,19 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
     let seed = seed_or_random(args.seed);
     let attrs = args.call.attrs()?;
-    let mut engine = Engine::new(args.input.load()?);
-    // the imported usage belongs to `as_of`, else to the decision instant
-    engine.anchor(at);
+    let backend = args.state.open(&args.input)?;
     let input = |e: routecap_core::engine::EngineError| Failure::input(e.to_string());
-    let view = engine.route_view_call(at, seed, &attrs).map_err(input)?;
+    // the imported usage belongs to `as_of`, else to the decision instant
+    // (route anchors it)
+    let view = backend
+        .route_view(at, seed, &attrs)
+        .map_err(|e| state_failure(&e))?;
     let text = if args.json {
         json_text(&view)
     } else {
+        let engine = backend.view(at).map_err(|e| state_failure(&e))?;
         let mut reports = engine.check_call(at, &attrs).map_err(input)?;
-        let config = engine.config();
+        let config = &*engine.config();
         explain(config, &attrs, &mut reports);
         let plan = route::plan(config, &reports, &mut route::rng_from_seed(seed));
         let refused = view.rejected.iter().any(|r| r.kind == Some("campaign"));

@@ -1,9 +1,8 @@
 //! `routecap usage CONFIG [--at T] [--json]`.
 
-use routecap_core::engine::Engine;
 use routecap_core::render::{UsageAmount, UsageView};
 
-use super::common::{at_or_now, table, ConfigArg};
+use super::common::{at_or_now, state_failure, table, ConfigArg, StateArgs};
 use super::{emit, json_text, Failure};
 
 /// Arguments of `routecap usage`.
@@ -14,30 +13,18 @@ pub struct Args {
     /// Instant to read the usage at, RFC 3339 (default: now).
     #[arg(long)]
     at: Option<String>,
-    /// Where the state lives: only `memory` (the config's imported usage) for now.
-    #[arg(long, default_value = "memory")]
-    state: String,
-    /// Name of the state inside a state server (unused with `memory`).
-    #[arg(long, default_value = "routecap")]
-    namespace: String,
+    #[command(flatten)]
+    state: StateArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: Args) -> Result<i32, Failure> {
-    if args.state != "memory" {
-        return Err(Failure::input(format!(
-            "--state {:?} is not supported by this build (only \"memory\")",
-            args.state
-        )));
-    }
-    let _ = &args.namespace;
     let at = at_or_now(&args.at)?;
-    let mut engine = Engine::new(args.input.load()?);
+    let backend = args.state.open(&args.input)?;
     // the imported usage belongs to `as_of`, else to the instant read
-    engine.anchor(at);
-    let view = engine.usage_view(at);
+    let view = backend.usage_view(at).map_err(|e| state_failure(&e))?;
     let text = if args.json {
         json_text(&view)
     } else {

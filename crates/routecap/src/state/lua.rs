@@ -5,7 +5,8 @@
 //! - `KEYS[1]` the namespace's config hash (`ver`, `anchor`, `pending`,
 //!   `doc`, …), `KEYS[2]` the operation's reply key, `KEYS[3]` the call's
 //!   hash, then 9 keys per owner (see `owner_keys`: 6 window counters, the
-//!   owner hash, live calls, reservations).
+//!   owner hash, live calls, reservations); end, touch and cancel get only
+//!   2 per owner (live calls, reservations) and no per-owner arguments.
 //! - `ARGV[1]` the event instant (Unix seconds), `[2]` the retention of
 //!   replies and settled calls (seconds), `[3]` the lease (seconds), `[4]`
 //!   the `ver:anchor` the caller believes in, `[5]` the number of owners,
@@ -18,8 +19,9 @@
 //! call is on another target: ask again), `stale:VER:ANCHOR` (the config
 //! or the anchor moved: reload and ask again), `anchor` (the step would
 //! apply but some owner's imported usage is not anchored yet: anchor at
-//! this instant and ask again). Only `ok`, `refused` and `err:` are stored
-//! under the operation id.
+//! this instant and ask again). An applied step keeps its operation id and
+//! `ok` in the call record, so a retry answers `ok` again; anything else
+//! changed nothing, so a retry simply asks again.
 
 /// Shared by every step: argument access, idempotency, cap checks, writes.
 const PRELUDE: &str = r#"
@@ -29,6 +31,10 @@ local lease = tonumber(ARGV[3])
 local nown = tonumber(ARGV[5])
 local call = ARGV[6]
 local KB, AB, KN, AN = 3, 9, 9, 12
+-- end, touch and cancel get only each owner's live and held sets (fewer
+-- KEYS and ARGV: building them is a good part of a script's cost)
+local LIVE, HELD = 8, 9
+if nown > 0 and #KEYS - 3 == 2 * nown then KN, LIVE, HELD = 2, 1, 2 end
 local function k(o, i) return KEYS[KB + (o - 1) * KN + i] end
 local function a(o, i) return ARGV[AB + (o - 1) * AN + i] end
 local function num(v) return tonumber(v) or 0 end
@@ -36,12 +42,25 @@ local function num(v) return tonumber(v) or 0 end
 -- to the event's instant (the server clock never decides), so the grace
 -- covers clock skew between the callers and the server
 local function expire_window(key, wend) redis.call('EXPIRE', key, math.max(wend - at, 0) + 3600) end
-local function finish(reply)
-  redis.call('SET', KEYS[2], reply, 'EX', ttl)
-  return reply
+-- the call record: the last applied operation (`op`, its reply `rep`)
+-- makes a retry answer the same without applying again; a record past
+-- `gone` (event time) reads as absent
+local function load(...)
+  local r = redis.call('HMGET', KEYS[3], 'op', 'rep', 'gone', ...)
+  if r[1] == KEYS[2] then return nil, r[2] end
+  local f = {}
+  if r[3] == false or num(r[3]) > at then
+    for i = 4, #r do f[i - 3] = r[i] end
+  end
+  return f
 end
-local done = redis.call('GET', KEYS[2])
-if done then return done end
+-- write the record's fields with the operation and its reply, kept
+-- until `gone` (the server drops it then too, relative to the event)
+local function save(gone, ...)
+  redis.call('HSET', KEYS[3], 'op', KEYS[2], 'rep', 'ok', 'gone', gone, ...)
+  redis.call('EXPIRE', KEYS[3], math.max(gone - at, 1))
+  return 'ok'
+end
 local g = redis.call('HMGET', KEYS[1], 'ver', 'anchor', 'pending')
 local seen = (g[1] or '') .. ':' .. (g[2] or '')
 if ARGV[4] ~= seen then return 'stale:' .. seen end
@@ -58,18 +77,20 @@ local function meta(o)
   return m
 end
 local function win(o, i)
+  -- only owners with pending usage have `p`: none when nothing is pending
+  if not pending then return num(redis.call('GET', k(o, i))) end
   local m = meta(o)
   if m[5] then return num(m[5 + i]) end
   return num(redis.call('GET', k(o, i)))
 end
 local function live_n(o)
   local m = meta(o)
-  local n = redis.call('ZCOUNT', k(o, 8), '(' .. ARGV[1], '+inf')
+  local n = redis.call('ZCOUNT', k(o, LIVE), '(' .. ARGV[1], '+inf')
   if m[3] and (not m[4] or num(m[4]) > at) then n = n + num(m[3]) end
   return n
 end
 local function reached(o, own)
-  local held = redis.call('ZCOUNT', k(o, 9), '(' .. ARGV[1], '+inf') - own
+  local held = redis.call('ZCOUNT', k(o, HELD), '(' .. ARGV[1], '+inf') - own
   local m = meta(o)
   for i = 1, 3 do
     local lim = a(o, i)
@@ -85,20 +106,15 @@ local function reached(o, own)
   if lim ~= '' and live_n(o) + held >= tonumber(lim) then return true end
   return false
 end
-local function prune(o)
-  redis.call('ZREMRANGEBYSCORE', k(o, 8), '-inf', ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', k(o, 9), '-inf', ARGV[1])
-end
 local function add(o, count, rev)
   for i = 1, 3 do
     local wend = a(o, 9 + i)
     if wend ~= '-' then
-      if count > 0 then
-        redis.call('INCRBY', k(o, i), count)
+      -- the expiry is set once, when the window's counter is created
+      if count > 0 and redis.call('INCRBY', k(o, i), count) == count then
         expire_window(k(o, i), tonumber(wend))
       end
-      if rev > 0 then
-        redis.call('INCRBY', k(o, 3 + i), rev)
+      if rev > 0 and redis.call('INCRBY', k(o, 3 + i), rev) == rev then
         expire_window(k(o, 3 + i), tonumber(wend))
       end
     end
@@ -106,134 +122,119 @@ local function add(o, count, rev)
   if count > 0 then redis.call('HINCRBY', k(o, 7), 'n', count) end
   if rev > 0 then redis.call('HINCRBY', k(o, 7), 'r', rev) end
 end
--- a call record is kept until `gone` (event time), then reads as absent;
--- the server drops it then too (relative to the event's instant)
-local function record(f_gone)
-  return f_gone == false or num(f_gone) > at
-end
-local function keep_until(gone)
-  redis.call('HSET', KEYS[3], 'gone', gone)
-  redis.call('EXPIRE', KEYS[3], math.max(gone - at, 1))
-end
 "#;
 
 const CONNECT: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'exp', 'gone')
+local f, done = load('phase', 'target', 'exp')
+if done then return done end
 local own = 0
-if not record(f[4]) then f = {} end
-if f[1] == 'c' then return finish('err:already_connected') end
+if f[1] == 'c' then return 'err:already_connected' end
 if f[1] == 'r' and num(f[3]) > at then
-  if f[2] ~= ARGV[7] then return finish('err:reserved_other:' .. f[2]) end
+  if f[2] ~= ARGV[7] then return 'err:reserved_other:' .. f[2] end
   own = 1
 end
 for o = 1, nown do
-  if reached(o, own) then return finish('refused') end
+  if reached(o, own) then return 'refused' end
 end
 if pending then return 'anchor' end
 local count = tonumber(ARGV[8])
 for o = 1, nown do
-  prune(o)
-  redis.call('ZREM', k(o, 9), call)
-  redis.call('ZADD', k(o, 8), at + lease, call)
+  redis.call('ZREMRANGEBYSCORE', k(o, LIVE), '-inf', ARGV[1])
+  if own == 1 then redis.call('ZREM', k(o, HELD), call) end
+  redis.call('ZADD', k(o, LIVE), at + lease, call)
   add(o, count, 0)
 end
-redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], 'phase', 'c', 'target', ARGV[7], 'at', ARGV[1], 'lease', at + lease, 'counted', count)
-keep_until(at + lease + ttl)
-return finish('ok')
+if f[1] then redis.call('DEL', KEYS[3]) end
+return save(at + lease + ttl, 'phase', 'c', 'target', ARGV[7], 'lease', at + lease)
 "#;
 
 const RESERVE: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'exp', 'gone')
-if not record(f[3]) then f = {} end
-if f[1] == 'c' or (f[1] == 'r' and num(f[2]) > at) then return finish('err:already_exists') end
+local f, done = load('phase', 'exp')
+if done then return done end
+if f[1] == 'c' or (f[1] == 'r' and num(f[2]) > at) then return 'err:already_exists' end
 for o = 1, nown do
-  if reached(o, 0) then return finish('refused') end
+  if reached(o, 0) then return 'refused' end
 end
 if pending then return 'anchor' end
 local exp = tonumber(ARGV[8])
 for o = 1, nown do
-  prune(o)
-  redis.call('ZADD', k(o, 9), exp, call)
+  redis.call('ZREMRANGEBYSCORE', k(o, HELD), '-inf', ARGV[1])
+  redis.call('ZADD', k(o, HELD), exp, call)
 end
-redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], 'phase', 'r', 'target', ARGV[7], 'at', ARGV[1], 'exp', ARGV[8])
-keep_until(exp)
-return finish('ok')
+if f[1] then redis.call('DEL', KEYS[3]) end
+return save(exp, 'phase', 'r', 'target', ARGV[7], 'exp', ARGV[8])
 "#;
 
 const CONVERT: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'conv', 'exp', 'gone')
-if not record(f[5]) then f = {} end
-if f[1] == 'r' and num(f[4]) > at then return finish('err:not_connected') end
-if f[1] ~= 'c' then return finish('err:unknown_call') end
+local f, done = load('phase', 'target', 'conv', 'exp', 'gone')
+if done then return done end
+if f[1] == 'r' and num(f[4]) > at then return 'err:not_connected' end
+if f[1] ~= 'c' then return 'err:unknown_call' end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
-if f[3] then return finish('err:already_converted') end
-if nown == 0 then return finish('err:target_removed') end
+if f[3] then return 'err:already_converted' end
+if nown == 0 then return 'err:target_removed' end
 if pending then return 'anchor' end
 local count, rev = tonumber(ARGV[8]), tonumber(ARGV[9])
 for o = 1, nown do
-  prune(o)
   add(o, count, rev)
 end
-redis.call('HSET', KEYS[3], 'conv', ARGV[1], 'revenue', ARGV[9])
-if count > 0 then redis.call('HSET', KEYS[3], 'counted', 1) end
-return finish('ok')
+return save(tonumber(f[5]) or at + ttl, 'conv', ARGV[1])
 "#;
 
 const END: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'ended', 'exp', 'gone', 'lease')
-if not record(f[5]) then f = {} end
-if f[1] == 'r' and num(f[4]) > at then return finish('err:not_connected') end
-if f[1] ~= 'c' then return finish('err:unknown_call') end
+local f, done = load('phase', 'target', 'ended', 'exp', 'lease')
+if done then return done end
+if f[1] == 'r' and num(f[4]) > at then return 'err:not_connected' end
+if f[1] ~= 'c' then return 'err:unknown_call' end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
-if f[3] then return finish('err:already_ended') end
+if f[3] then return 'err:already_ended' end
 if pending and nown > 0 then return 'anchor' end
+-- ended calls leave the live set here; lapsed ones are pruned by the
+-- next connect (reads count by score, so they never hold)
 for o = 1, nown do
-  prune(o)
-  redis.call('ZREM', k(o, 8), call)
+  redis.call('ZREM', k(o, LIVE), call)
 end
-redis.call('HSET', KEYS[3], 'ended', ARGV[1])
 -- settled at the end, or earlier when the lease had run out
-keep_until(math.min(at, num(f[6])) + ttl)
-return finish('ok')
+return save(math.min(at, num(f[5])) + ttl, 'ended', ARGV[1])
 "#;
 
 const TOUCH: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'ended', 'exp', 'lease', 'gone')
-if not record(f[6]) then f = {} end
-if f[1] == 'r' and num(f[4]) > at then return finish('err:not_connected') end
-if f[1] ~= 'c' then return finish('err:unknown_call') end
+local f, done = load('phase', 'target', 'ended', 'exp', 'lease')
+if done then return done end
+if f[1] == 'r' and num(f[4]) > at then return 'err:not_connected' end
+if f[1] ~= 'c' then return 'err:unknown_call' end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
-if f[3] then return finish('err:already_ended') end
-if num(f[5]) <= at then return finish('err:lease_expired:' .. f[5]) end
+if f[3] then return 'err:already_ended' end
+if num(f[5]) <= at then return 'err:lease_expired:' .. f[5] end
 if pending and nown > 0 then return 'anchor' end
 for o = 1, nown do
-  redis.call('ZADD', k(o, 8), 'XX', at + lease, call)
+  redis.call('ZADD', k(o, LIVE), 'XX', at + lease, call)
 end
-redis.call('HSET', KEYS[3], 'lease', at + lease)
-keep_until(at + lease + ttl)
-return finish('ok')
+return save(at + lease + ttl, 'lease', at + lease)
 "#;
 
 const CANCEL: &str = r#"
-local f = redis.call('HMGET', KEYS[3], 'phase', 'target', 'exp', 'gone')
-if not record(f[4]) then f = {} end
-if f[1] == 'c' then return finish('err:not_reserved') end
-if f[1] ~= 'r' or num(f[3]) <= at then return finish('err:unknown_call') end
+local f, done = load('phase', 'target', 'exp')
+if done then return done end
+if f[1] == 'c' then return 'err:not_reserved' end
+if f[1] ~= 'r' or num(f[3]) <= at then return 'err:unknown_call' end
 if f[2] ~= ARGV[7] then return 'target:' .. f[2] end
 for o = 1, nown do
-  redis.call('ZREM', k(o, 9), call)
+  redis.call('ZREM', k(o, HELD), call)
 end
-redis.call('DEL', KEYS[3])
-return finish('ok')
+-- kept (as cancelled, phase `x`) so that a retry answers the same
+return save(at + ttl, 'phase', 'x')
 "#;
 
+/// No call record: the reply is stored under the operation's own key.
 const RESET: &str = r#"
+local done = redis.call('GET', KEYS[2])
+if done then return done end
 for o = 1, nown do
   redis.call('HSET', k(o, 7), 'n', 0, 'r', 0)
 end
-return finish('ok')
+redis.call('SET', KEYS[2], 'ok', 'EX', ttl)
+return 'ok'
 "#;
 
 /// Anchor imported usage not anchored yet to the windows of the instant:
@@ -367,6 +368,10 @@ for o = 1, ng do
       lives[i] = KEYS[kb + 2 + (i - 1) * 2 + 1]
       helds[i] = KEYS[kb + 2 + (i - 1) * 2 + 2]
     end
+    -- a call is in one member's sets only, except a stale entry left by
+    -- an earlier life of the call id: the latest expiry wins, never a sum
+    lives[#lives + 1] = 'AGGREGATE'; lives[#lives + 1] = 'MAX'
+    helds[#helds + 1] = 'AGGREGATE'; helds[#helds + 1] = 'MAX'
     redis.call('ZUNIONSTORE', live, m, unpack(lives))
     redis.call('ZUNIONSTORE', held, m, unpack(helds))
   end
@@ -429,3 +434,8 @@ pub(crate) const STEPS: [(&str, &str); 7] = [
     ("cancel", CANCEL),
     ("reset", RESET),
 ];
+
+/// The size in bytes of the connect script (for the benchmark's anchor).
+pub(crate) fn connect_script_len() -> usize {
+    step(CONNECT).len()
+}

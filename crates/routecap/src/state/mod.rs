@@ -109,6 +109,9 @@ pub trait Backend: Send + Sync {
     fn reset_group(&self, group: &str) -> Result<(), StateError>;
     /// Eligibility of the default candidates at `at`.
     fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError>;
+    /// A read-only engine holding the counters at `at` (for callers that
+    /// need more than the views, e.g. the CLI's tables); memory's is live.
+    fn view(&self, at: Instant) -> Result<Arc<Engine>, StateError>;
     /// Eligibility for a call with `attrs`, as `routecap check --json`
     /// prints it.
     fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError>;
@@ -166,22 +169,22 @@ pub trait Backend: Send + Sync {
 /// The in-process backend: a [`crate::Engine`].
 #[derive(Debug)]
 pub struct MemoryBackend {
-    engine: Engine,
+    engine: Arc<Engine>,
 }
 
 impl MemoryBackend {
     /// A fresh state with the config's imported usage (no document:
     /// patches are refused; see [`MemoryBackend::from_engine`]).
     pub fn new(config: impl Into<Arc<Config>>) -> MemoryBackend {
-        MemoryBackend {
-            engine: Engine::new(config),
-        }
+        MemoryBackend::from_engine(Engine::new(config))
     }
 
     /// A backend over an engine (e.g. [`Engine::parse`]d from a document,
     /// so that patches work).
     pub fn from_engine(engine: Engine) -> MemoryBackend {
-        MemoryBackend { engine }
+        MemoryBackend {
+            engine: Arc::new(engine),
+        }
     }
 
     /// The engine underneath.
@@ -262,6 +265,10 @@ impl Backend for MemoryBackend {
 
     fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError> {
         Ok(self.engine.check(at))
+    }
+
+    fn view(&self, _at: Instant) -> Result<Arc<Engine>, StateError> {
+        Ok(self.engine.clone())
     }
 
     fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError> {

@@ -1,19 +1,41 @@
-//! The Redis backend: counters, live calls, reservations and call records
-//! in a Redis-compatible server (Redis ≥ 7, Valkey), shared by every
-//! process of a service.
+//! The Redis backend: counters, live calls, reservations, call records
+//! and the config itself in a Redis-compatible server (Redis ≥ 7, Valkey),
+//! shared by every process of a service.
+//!
+//! ```no_run
+//! # async fn service() -> Result<(), routecap::state::StateError> {
+//! use routecap::core::filter::CallAttrs;
+//! use routecap::state::redis::{RedisOptions, RedisState};
+//!
+//! let doc = std::fs::read("buyers.json").expect("config");
+//! let mut opts = RedisOptions::new("redis://127.0.0.1:6379");
+//! opts.namespace = "acme-prod".to_string();
+//! // every process of the service opens the same namespace
+//! let state = RedisState::open_document(&doc, "buyers.json", None, opts).await?;
+//! let at = "2026-11-23T15:00:00Z".parse().expect("instant");
+//! let plan = state.route_view(at, 7, &CallAttrs::new()).await?;
+//! let op = routecap::state::redis::new_op_id(); // keep it to retry safely
+//! let _outcome = state.connect_op(&op, "call-1", "east", at).await?;
+//! # let _ = plan; Ok(()) }
+//! ```
+//!
+//! On the command line: `routecap replay CONFIG EVENTS --state
+//! redis://HOST:PORT --namespace NS` (also `check`, `route`, `usage`).
 //!
 //! # Guarantees
 //!
-//! Each lifecycle step runs as one server-side Lua script that checks
-//! every cap of the target and of every group containing it and then
-//! writes: no two processes can both take the last unit of a cap, and no
-//! step is ever half-applied. Windows, effective limits and imported usage
-//! are computed by the caller ([`routecap_core::effects`]) from the event's
-//! instant, never from the server clock, so replays are deterministic and
-//! decisions equal the memory backend's.
+//! Each lifecycle step runs as one server-side Lua script (one `EVALSHA`,
+//! reloaded on `NOSCRIPT`) that checks every cap of the target and of
+//! every group containing it and then writes: no two processes can both
+//! take the last unit of a cap, and no step is ever half-applied. Windows
+//! and effective limits are computed by the caller
+//! ([`routecap_core::effects`]) from the event's instant in each owner's
+//! zone, never from the server clock, so replays are deterministic and
+//! decisions equal the memory backend's (the CLI tests check this byte for
+//! byte under `scripts/with-redis`).
 //!
-//! Every write carries an operation id; its reply is stored under that id
-//! for `call_retention_seconds`. Retrying an operation after an ambiguous
+//! Every write carries an operation id; the call record keeps the last
+//! operation applied to it and its reply, in the same write. Retrying an operation after an ambiguous
 //! failure ([`StateError::Ambiguous`]) with the same id returns the first
 //! answer and never applies twice. A connection failure is never read as
 //! success or failure; an unreachable server is an error, never an admit.
@@ -27,22 +49,61 @@
 //!
 //! | key | type | content |
 //! |---|---|---|
-//! | `{NS}:anchor` | string | instant imported usage is anchored to (absent: none yet) |
-//! | `OWNER:n:h:<start>` (`d`, `m`) | integer | calls counted in the window starting at `<start>` (Unix s); expires an hour after the window ends |
+//! | `{NS}:config` | hash | `ver` (config version), `doc`/`format`/`file` (the config document; empty for a state opened from a bare `Config`), `anchor` (first instant imported usage was anchored to), `pending` (owners whose imported usage is not anchored yet) |
+//! | `OWNER:n:h:<start>` (`d`, `m`) | integer | calls counted in the window starting at `<start>` (Unix s) |
 //! | `OWNER:r:h:<start>` (`d`, `m`) | integer | revenue in minor units, same windows |
-//! | `OWNER:n:tot`, `OWNER:r:tot` | integer | total count / revenue since the last reset (added to the imported totals until a reset) |
-//! | `OWNER:ri` | string | set by a reset: imported totals no longer apply |
+//! | `OWNER:o` | hash | `n`, `r`: total count and revenue since the last reset; `il`, `ilu`: imported live calls and until when they hold (absent: until anchored + lease); `p`, `ph`…`prm`: imported periodic usage not anchored yet |
 //! | `OWNER:live` | sorted set | connected calls scored by lease expiry |
 //! | `OWNER:held` | sorted set | reservations scored by expiry |
-//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r`/`c`), `target`, `at`, `exp`, `lease`, `ended`, `conv`, `revenue`, `counted`; expires `call_retention_seconds` after its end (or lease, or reservation expiry) |
-//! | `{NS}:op:<op>` | string | reply of an applied operation, for `call_retention_seconds` |
+//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `op`/`rep` (the last operation applied to it and its reply) |
+//! | `{NS}:op:<op>` | string | reply of an applied reset, for `call_retention_seconds` |
 //!
-//! Expiries are set relative to the event's instant (`EXPIRE` of window
-//! end − event instant + one hour), not with `EXPIREAT`: the server clock
-//! never decides, and a replay of past instants keeps its keys while it
-//! runs. Sorted sets are pruned by score inside the scripts: a call whose
+//! Window counters expire an hour after their window ends: the expiry is
+//! set once, when the counter is created, relative to the event's instant
+//! (`EXPIRE`, not `EXPIREAT`), so the server clock never decides and a
+//! replay of past instants keeps its keys while it runs; the hour covers
+//! clock skew between callers and the server (a counter must never vanish
+//! while its window is still open for some caller). A call record is
+//! forgotten exactly `call_retention_seconds` after it settles (its end,
+//! or its lease running out; a reservation at its expiry): `gone` is
+//! compared with event instants, so answers never depend on when the
+//! server drops the key (it drops it then too, relative to the event).
+//! Sorted sets are pruned by score inside the scripts: a call whose
 //! process died frees its concurrency when its lease (`call_lease_seconds`
 //! after connect or last touch) runs out.
+//!
+//! # Imported usage and usage imports
+//!
+//! A namespace's first use stores every owner's imported usage in its
+//! `OWNER:o` hash (totals and live calls at once; periodic amounts as
+//! pending until anchored, or in the `as_of` windows when the config has
+//! `as_of`). As in memory, pending usage is anchored to the windows of the
+//! first accepted event or route decision: a step that would apply while
+//! anything is pending answers `anchor`, the client runs the anchor script
+//! at that instant for every owner, and the step runs again. A refusal
+//! anchors nothing, as in memory.
+//!
+//! A usage import ([`RedisState::import_usage`]) is one atomic script: it
+//! anchors first (as memory does), then each kind it names replaces the
+//! counter of the window containing its instant (and the totals, and the
+//! imported live calls, held until the import + lease). Every process sees
+//! it at its next step or read: nothing of the import lives in a process.
+//!
+//! # Config changes
+//!
+//! The namespace holds the config document and its version. Every step
+//! and read sends the version it runs; a script seeing another answers
+//! `stale`, the process reloads the document (one `HMGET`) and asks again,
+//! so every process switches at its next step, and a decision runs
+//! against one config, never a mix. A change ([`RedisState::update_document`],
+//! [`RedisState::patch`], [`RedisState::set_paused`]) is one script that
+//! checks the version it was computed from (retried on a race), adds the
+//! owners the server does not hold yet with their imported usage, deletes
+//! the removed ones with their reservations (reported as dropped), and
+//! rebuilds each group's live calls and reservations as the union of its
+//! current members' (SPEC §12: they move with members; counts stay). A
+//! process opened with a document that differs from the namespace's makes
+//! that change; one opened from a bare `Config` adopts the namespace's.
 //!
 //! # Limits
 //!
@@ -58,15 +119,11 @@
 //! - An event whose instant lies in an older window than a later event's
 //!   lands in that older window (memory drops it from the periodic counts);
 //!   events of one call are expected in time order.
-//!
-//! # Imported usage
-//!
-//! The config's imported usage is never written to the server: every step
-//! adds it to the server's counters of the windows containing the anchor
-//! (`as_of`, else the instant stored in `{NS}:anchor` by the first
-//! accepted event or route decision), exactly as memory anchors it. So
-//! every process must run with the same imported usage; replacing it
-//! (usage imports, config changes) is not handled yet.
+//! - A target removed and re-added within the same hour, day or month
+//!   finds its old window counters (memory starts it from its imported
+//!   usage); totals and live calls do start afresh.
+//! - Caller history (SPEC §9, duplicate and repeat callers) is not kept
+//!   in the server yet.
 //!
 //! # Reads
 //!
@@ -1100,8 +1157,16 @@ impl RedisState {
             .arg(a8)
             .arg(a9);
         let anchor = self.anchor_of(c);
-        for e in &effects {
-            self.push_owner(c, &mut inv, e, anchor);
+        if matches!(step, Step::End | Step::Touch | Step::Cancel) {
+            // these only move calls in and out of live and held sets
+            for e in &effects {
+                let p = self.prefix_of(c, e.owner);
+                inv.key(format!("{p}:live")).key(format!("{p}:held"));
+            }
+        } else {
+            for e in &effects {
+                self.push_owner(c, &mut inv, e, anchor);
+            }
         }
         let mut conn = self.conn.clone();
         let reply: Result<String, RedisError> = inv.invoke_async(&mut conn).await;
@@ -1251,7 +1316,9 @@ impl RedisState {
             return Ok(None);
         }
         Ok(match (phase, target) {
-            (Some(p), Some(t)) if p == "c" || exp.is_some_and(|e| e > at.timestamp()) => {
+            (Some(p), Some(t))
+                if p == "c" || (p == "r" && exp.is_some_and(|e| e > at.timestamp())) =>
+            {
                 Some((p, t))
             }
             _ => None,
@@ -1891,7 +1958,8 @@ fn describe(e: &RedisError) -> String {
     }
 }
 
-/// [`RedisState`] for synchronous callers: owns a one-worker tokio runtime.
+/// [`RedisState`] for synchronous callers: owns a current-thread tokio
+/// runtime, driven by whichever calling thread waits on it.
 pub struct RedisBackend {
     rt: tokio::runtime::Runtime,
     state: RedisState,
@@ -1904,8 +1972,9 @@ impl std::fmt::Debug for RedisBackend {
 }
 
 fn runtime(url: &str) -> Result<tokio::runtime::Runtime, StateError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // current-thread: each calling thread drives the connection while it
+    // waits, with no hop to a worker thread and back (half the latency)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| StateError::Unavailable {
@@ -2047,6 +2116,10 @@ impl Backend for RedisBackend {
         self.rt.block_on(self.state.check(at))
     }
 
+    fn view(&self, at: Instant) -> Result<Arc<Engine>, StateError> {
+        self.rt.block_on(self.state.view(at))
+    }
+
     fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError> {
         self.rt.block_on(self.state.check_view(at, attrs))
     }
@@ -2093,4 +2166,10 @@ impl Backend for RedisBackend {
     fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
         self.rt.block_on(self.state.import_usage(at, usage))
     }
+}
+
+/// The size in bytes of the connect script: the benchmark's raw `EVALSHA`
+/// anchor runs a script of this size.
+pub fn connect_script_len() -> usize {
+    lua::connect_script_len()
 }

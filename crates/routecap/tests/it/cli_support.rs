@@ -8,7 +8,53 @@ use serde_json::Value;
 
 /// Run `routecap ARGS` from the repository root with `stdin`; returns the
 /// exit status, stdout and stderr.
+///
+/// Under `scripts/with-redis` (`ROUTECAP_TEST_REDIS_URL` set), every
+/// deterministic `replay`, `check`, `route` and `usage` run (explicit
+/// `--seed`/`--at`, no `--state` of its own) runs a second time with
+/// `--state URL --namespace <fresh>`, and its stdout and exit status must
+/// equal the memory backend's: every CLI test is also a test that the Redis
+/// backend answers byte for byte the same.
 pub fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    let memory = run_once(args, stdin);
+    if let Some(url) = mirror_url(args) {
+        let ns = format!(
+            "mirror-{}-{}",
+            std::process::id(),
+            MIRRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let mut with_state: Vec<&str> = args.to_vec();
+        with_state.extend_from_slice(&["--state", &url, "--namespace", &ns]);
+        let redis = run_once(&with_state, stdin);
+        assert_eq!(
+            (memory.0, &memory.1),
+            (redis.0, &redis.1),
+            "routecap {} differs with --state redis (status, stdout); redis stderr: {}",
+            args.join(" "),
+            redis.2
+        );
+    }
+    memory
+}
+
+static MIRRORS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The Redis URL to mirror `args` on, when they are deterministic.
+fn mirror_url(args: &[&str]) -> Option<String> {
+    let url = std::env::var("ROUTECAP_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let has = |flag: &str| args.contains(&flag);
+    let deterministic = match args.first().copied()? {
+        "replay" => has("--seed"),
+        "route" => has("--seed") && has("--at"),
+        "check" | "usage" => has("--at"),
+        _ => false,
+    };
+    (deterministic && !has("--state") && !args.contains(&"--help")).then_some(url)
+}
+
+fn run_once(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_routecap"))
         .args(args)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

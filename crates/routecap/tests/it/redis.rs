@@ -172,8 +172,71 @@ fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
     }
 }
 
+/// [`run_equivalence`] with live changes too: cancels, pauses and
+/// resumes, usage imports and cap patches, comparing the JSON views.
+fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
+    use routecap::core::formats::live::OwnerKind;
+    let core =
+        routecap::core::engine::Engine::parse(config.as_bytes(), "c.json", None).expect("config");
+    let memory = MemoryBackend::from_engine(routecap::Engine::from_core(core));
+    let redis =
+        RedisBackend::open_document(config.as_bytes(), "c.json", None, opts(url, &namespace()))
+            .expect("open");
+    let backends: [&dyn Backend; 2] = [&memory, &redis];
+    let mut at = t("2026-11-01T04:50:00Z");
+    let ids = ["a", "b", "c"];
+    let none = routecap::core::filter::CallAttrs::new();
+    for (i, &(kind, call, target, dt, cents)) in events.iter().enumerate() {
+        at = secs(at, i64::from(dt));
+        let call = format!("c{call}");
+        let target = ids[usize::from(target) % 3];
+        let usage = serde_json::json!({ target: {"daily": cents % 4, "live": cents % 2} });
+        let patch =
+            serde_json::json!({"caps": {"daily": 2 + cents % 4, "concurrency": 1 + cents % 3}});
+        let out: Vec<String> = backends
+            .iter()
+            .map(|b| match kind % 13 {
+                0 | 1 => show(b.connect(&call, target, at)),
+                2 => show(b.convert(&call, Money(i64::from(cents)), at)),
+                3 | 4 => show(b.end(&call, at)),
+                5 => show(b.reserve(&call, target, u64::from(dt % 300) + 1, at)),
+                6 => show(b.touch(&call, at)),
+                7 => show(b.cancel(&call, at)),
+                8 => show(b.set_paused(OwnerKind::Target, target, cents % 2 == 0)),
+                9 => show(b.import_usage_json(at, &usage, "usage")),
+                10 => show(b.patch_value(OwnerKind::Target, target, &patch, "update")),
+                11 => show(b.reset_group("g")),
+                _ => show(b.route_view(at, u64::from(cents), &none)),
+            })
+            .collect();
+        assert_eq!(out[0], out[1], "event {i} at {at}: {kind} {call} {target}");
+        let views: Vec<String> = backends
+            .iter()
+            .map(|b| {
+                let u = serde_json::to_string(&b.usage(at).expect("usage")).expect("json");
+                let c =
+                    serde_json::to_string(&b.check_view(at, &none).expect("check")).expect("json");
+                format!("{u}\n{c}")
+            })
+            .collect();
+        assert_eq!(
+            views[0], views[1],
+            "usage and check after event {i} at {at}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Random lifecycles mixed with live changes (pause, resume, usage
+    /// imports, cap patches, cancels) agree between memory and Redis.
+    #[test]
+    fn memory_and_redis_agree_with_live_changes(events in proptest::collection::vec(
+        (0u8..13, 0u8..6, 0u8..3, 0u16..480, 0u16..2000), 1..30)) {
+        let Some(url) = server("memory_and_redis_agree_with_live_changes") else { return Ok(()) };
+        run_live_equivalence(&url, EQUIV_CONFIG, &events);
+    }
 
     /// Random lifecycles across a DST change give the same answers, usage
     /// and checks in memory and in Redis.
@@ -937,7 +1000,6 @@ fn cli_events(config: &Config) -> String {
 /// `replay`, `check` and `route` print byte-identical output with
 /// `--state redis://…` and with the memory backend, on every example config.
 #[test]
-#[ignore = "the CLI's --state/--namespace on check/route/replay is not ported to this main yet"]
 fn cli_output_is_identical_on_redis() {
     let Some(url) = server("cli_output_is_identical_on_redis") else {
         return;
@@ -993,7 +1055,6 @@ fn cli_output_is_identical_on_redis() {
 /// A server that cannot be reached: exit 2, a message naming the URL
 /// without its password, nothing on stdout.
 #[test]
-#[ignore = "the CLI's --state/--namespace on check/route/replay is not ported to this main yet"]
 fn cli_unreachable_state_exits_2() {
     let port = free_port();
     let url = format!("redis://:sekrit@127.0.0.1:{port}");
@@ -1047,4 +1108,212 @@ fn stale_target_hint_is_corrected() {
         p2.end("c", secs(at, 31)),
         Err(StateError::Engine(_))
     ));
+}
+
+/// Wrong password and a port answering garbage: exit 2 from the CLI,
+/// the URL named without the password, nothing on stdout, no panic.
+#[test]
+fn cli_wrong_password_and_not_redis_exit_2() {
+    if server("cli_wrong_password_and_not_redis_exit_2").is_none() {
+        return;
+    }
+    let srv = private_server(&["--requirepass", "right-one"]).expect("private server");
+    let url = format!("redis://:wrong-one@127.0.0.1:{}", srv.port);
+    for cmd in ["check", "usage"] {
+        let (code, out, err) = crate::cli_support::run(
+            &[
+                cmd,
+                "examples/native.json",
+                "--at",
+                "2026-11-22T15:00:00Z",
+                "--state",
+                &url,
+            ],
+            b"",
+        );
+        assert_eq!(code, 2, "{cmd}: {err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(err.contains(&format!("127.0.0.1:{}", srv.port)), "{err}");
+        assert!(err.contains("authentication failed"), "{err}");
+        assert!(
+            !err.contains("wrong-one") && !err.contains("panicked"),
+            "{err}"
+        );
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            let mut buf = [0u8; 256];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let url = format!("redis://:pw@127.0.0.1:{port}");
+    let events = b"{\"at\": \"2026-11-22T15:00:00Z\", \"type\": \"end\", \"call\": \"x\"}\n";
+    let (code, out, err) = crate::cli_support::run(
+        &[
+            "replay",
+            "examples/native.json",
+            "-",
+            "--seed",
+            "1",
+            "--state",
+            &url,
+        ],
+        events,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains(":pw@") && !err.contains("panicked"), "{err}");
+}
+
+/// A second process continues from what the first left in the namespace:
+/// the counts, the live call (ended by the second) and its cap.
+#[test]
+fn cli_second_process_continues_the_namespace() {
+    let Some(url) = server("cli_second_process_continues_the_namespace") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("routecap-cont-{}", new_op_id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cfg = dir.join("c.json");
+    std::fs::write(
+        &cfg,
+        r#"{"targets": [{"id": "a", "caps": {"daily": 2, "concurrency": 1}}, {"id": "b"}]}"#,
+    )
+    .expect("config");
+    let cfg = cfg.to_str().expect("utf-8 path");
+    let ns = namespace();
+    let state = ["--state", url.as_str(), "--namespace", ns.as_str()];
+    let replay = |events: &str| {
+        let mut args = vec!["replay", cfg, "-", "--seed", "1"];
+        args.extend_from_slice(&state);
+        crate::cli_support::run(&args, events.as_bytes())
+    };
+    let first = replay(concat!(
+        "{\"at\": \"2026-06-01T12:00:00Z\", \"type\": \"connect\", \"call\": \"c1\", \"target\": \"a\"}\n",
+        "{\"at\": \"2026-06-01T12:01:00Z\", \"type\": \"connect\", \"call\": \"c2\", \"target\": \"a\"}\n",
+    ));
+    assert_eq!(first.0, 0, "{}", first.2);
+    assert!(
+        first
+            .1
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .contains("concurrency_cap"),
+        "{}",
+        first.1
+    );
+    // a new process: c1 is still live there, and ends; c2 then connects
+    // and reaches the daily cap of 2
+    let second = replay(concat!(
+        "{\"at\": \"2026-06-01T12:02:00Z\", \"type\": \"end\", \"call\": \"c1\"}\n",
+        "{\"at\": \"2026-06-01T12:03:00Z\", \"type\": \"connect\", \"call\": \"c2\", \"target\": \"a\"}\n",
+        "{\"at\": \"2026-06-01T12:04:00Z\", \"type\": \"end\", \"call\": \"c2\"}\n",
+        "{\"at\": \"2026-06-01T12:05:00Z\", \"type\": \"connect\", \"call\": \"c3\", \"target\": \"a\"}\n",
+    ));
+    assert_eq!(second.0, 0, "{}", second.2);
+    let lines: Vec<serde_json::Value> = second
+        .1
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines[0]["ok"], true, "{}", second.1);
+    assert_eq!(lines[1]["ok"], true, "{}", second.1);
+    assert_eq!(lines[3]["ok"], false, "{}", second.1);
+    assert_eq!(lines[3]["reasons"][0]["code"], "daily_cap", "{}", second.1);
+    let mut args = vec!["usage", cfg, "--at", "2026-06-01T12:06:00Z", "--json"];
+    args.extend_from_slice(&state);
+    let (code, out, err) = crate::cli_support::run(&args, b"");
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let a = &v["owners"][0];
+    assert_eq!(
+        (a["id"].as_str(), a["live"].as_u64()),
+        (Some("a"), Some(0)),
+        "{out}"
+    );
+    assert_eq!(a["caps"][0]["used"], 2, "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A config change made by one process (a pause, then a whole new config
+/// with a lower cap) is seen by another at its next decision; counters
+/// stay by id.
+#[test]
+fn config_changes_reach_every_process() {
+    let Some(url) = server("config_changes_reach_every_process") else {
+        return;
+    };
+    use routecap::core::formats::live::OwnerKind;
+    use routecap::state::redis::RedisState;
+    let doc = br#"{"targets": [{"id": "a", "caps": {"daily": 5}}, {"id": "b"}]}"#;
+    let ns = namespace();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let p1 = RedisState::open_document(doc, "c.json", None, opts(&url, &ns))
+            .await
+            .expect("p1");
+        let p2 = RedisState::open_document(doc, "c.json", None, opts(&url, &ns))
+            .await
+            .expect("p2");
+        let at = t("2026-06-01T12:00:00Z");
+        for i in 0..2 {
+            let call = format!("c{i}");
+            assert_eq!(
+                p1.connect_op(&new_op_id(), &call, "a", at)
+                    .await
+                    .expect("connect"),
+                ConnectOutcome::Connected
+            );
+            p1.end_op(&new_op_id(), &call, at).await.expect("end");
+        }
+        p1.set_paused(OwnerKind::Target, "a", true)
+            .await
+            .expect("pause");
+        let none = routecap::core::filter::CallAttrs::new();
+        let view = p2.check_view(secs(at, 1), &none).await.expect("check");
+        let a = serde_json::to_value(&view).expect("json");
+        assert_eq!(a["candidates"][0]["reasons"][0]["code"], "paused", "{a}");
+        match p2
+            .connect_op(&new_op_id(), "c9", "a", secs(at, 1))
+            .await
+            .expect("connect")
+        {
+            ConnectOutcome::Refused(r) => assert_eq!(r[0].code_string(), "paused"),
+            other => panic!("{other:?}"),
+        }
+        // a whole new config from p2: cap 2, and "b" removed
+        let dropped = p2
+            .update_document(
+                br#"{"targets": [{"id": "a", "caps": {"daily": 2}}]}"#,
+                "new.json",
+            )
+            .await
+            .expect("update");
+        assert_eq!(dropped.targets, ["b"]);
+        assert_eq!(p1.config().targets.len(), 2, "p1 has not read since");
+        match p1
+            .connect_op(&new_op_id(), "c3", "a", secs(at, 2))
+            .await
+            .expect("connect")
+        {
+            ConnectOutcome::Refused(r) => {
+                assert_eq!(r[0].code_string(), "daily_cap");
+                assert_eq!(r[0].used.map(|u| format!("{u:?}")), Some("Count(2)".into()));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(p1.config().targets.len(), 1, "p1 reloaded the config");
+        assert!(p1.ping().await.is_ok());
+    });
 }
