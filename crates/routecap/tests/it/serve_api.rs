@@ -567,3 +567,51 @@ fn bad_command_lines_exit_2() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("redis://127.0.0.1:1"), "{err}");
 }
+
+#[test]
+fn leases_run_out_on_time_and_touch_renews_them() {
+    // call_lease_seconds 600: connect at 15:00:00, touch at 15:05:00 → the
+    // call holds concurrency until 15:15:00 exactly
+    let config =
+        r#"{"call_lease_seconds": 600, "targets": [{"id": "x", "caps": {"concurrency": 1}}]}"#;
+    let server = TestServer::memory(config);
+    let agent = agent();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let connect = |call: &str, at: &str| {
+        post(
+            &agent,
+            &url("/v1/connect"),
+            &json!({"call": call, "target": "x", "at": at}),
+        )
+        .1
+    };
+    let live_at = |at: &str| live(&get(&agent, &url(&format!("/v1/usage?at={at}"))).1, "x");
+    assert_eq!(connect("c1", "2026-11-23T15:00:00Z"), json!({"ok": true}));
+    let (s, _) = post(
+        &agent,
+        &url("/v1/touch"),
+        &json!({"call": "c1", "at": "2026-11-23T15:05:00Z"}),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(live_at("2026-11-23T15:14:59Z"), 1);
+    assert!(has_reason(
+        &connect("c2", "2026-11-23T15:14:59Z"),
+        "concurrency_cap"
+    ));
+    assert_eq!(live_at("2026-11-23T15:15:00Z"), 0);
+    // a touch after the lease ran out is a conflict; the end is accepted
+    let (s, v) = post(
+        &agent,
+        &url("/v1/touch"),
+        &json!({"call": "c1", "at": "2026-11-23T15:15:00Z"}),
+    );
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(connect("c2", "2026-11-23T15:15:00Z"), json!({"ok": true}));
+    let (s, _) = post(
+        &agent,
+        &url("/v1/end"),
+        &json!({"call": "c1", "at": "2026-11-23T15:16:00Z"}),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(live_at("2026-11-23T15:16:00Z"), 1);
+}
