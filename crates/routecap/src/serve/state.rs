@@ -107,10 +107,9 @@ impl ServiceState {
         attrs: &CallAttrs,
     ) -> Result<CheckView, StateError> {
         match self {
-            ServiceState::Memory(e) => {
-                e.anchor(at);
-                Ok(e.check_view_call(at, attrs)?)
-            }
+            // reads never anchor imported usage (not anchored yet, it
+            // reads as anchored at `at`): only decisions and events do
+            ServiceState::Memory(e) => Ok(e.check_view_call(at, attrs)?),
             ServiceState::Redis { state, .. } => self.timed(state.check_view(at, attrs)).await,
         }
     }
@@ -137,10 +136,7 @@ impl ServiceState {
     /// Every cap of every owner, as `routecap usage --json`.
     pub async fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
         match self {
-            ServiceState::Memory(e) => {
-                e.anchor(at);
-                Ok(e.usage(at))
-            }
+            ServiceState::Memory(e) => Ok(e.usage(at)),
             ServiceState::Redis { state, .. } => self.timed(state.usage_view(at)).await,
         }
     }

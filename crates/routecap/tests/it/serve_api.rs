@@ -615,3 +615,39 @@ fn leases_run_out_on_time_and_touch_renews_them() {
     assert_eq!(s, 200);
     assert_eq!(live_at("2026-11-23T15:16:00Z"), 1);
 }
+
+#[test]
+fn imported_usage_is_anchored_by_the_first_decision_not_by_reads() {
+    // no as_of: the config's usage belongs to the first decision's windows;
+    // reads before it (usage, check, a metrics scrape) must not anchor it
+    let config = r#"{"targets": [{"id": "u", "time_zone": "UTC",
+        "caps": {"hourly": 5, "daily": 10, "concurrency": 3},
+        "usage": {"hourly": 2, "daily": 4, "live": 1}}]}"#;
+    let server = TestServer::memory(config);
+    let agent = agent();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let hourly = |u: &Value| {
+        u["owners"][0]["caps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cap"] == "hourly")
+            .unwrap()["used"]
+            .clone()
+    };
+    let (_, early) = get(&agent, &url("/v1/usage?at=2026-11-23T09:30:00Z"));
+    assert_eq!(hourly(&early), 2);
+    get(&agent, &url("/v1/check?at=2026-11-23T09:30:00Z"));
+    send(&agent, "GET", &url("/metrics"), None);
+    // the first decision, an hour later, takes the imported usage
+    let (_, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c1", "target": "u", "at": "2026-11-23T10:30:00Z"}),
+    );
+    assert_eq!(v, json!({"ok": true}));
+    let (_, u) = get(&agent, &url("/v1/usage?at=2026-11-23T10:45:00Z"));
+    assert_eq!(hourly(&u), 3, "{u}");
+    let (_, u) = get(&agent, &url("/v1/usage?at=2026-11-23T11:00:00Z"));
+    assert_eq!(hourly(&u), 0, "{u}");
+}
