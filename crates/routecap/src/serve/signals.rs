@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use super::extract::parse_json;
 use super::Service;
 
 /// Resolves on the first SIGTERM or SIGINT (Ctrl-C).
@@ -39,8 +38,8 @@ pub async fn reload(service: &Service) -> Result<u64, String> {
         return Err("the config came from standard input: nothing to re-read".into());
     };
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot be read: {e}"))?;
-    let doc = parse_json(&bytes)
-        .map_err(|e| format!("{path}: {} ({})", e.error, e.path.unwrap_or_default()))?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{path}: not valid JSON: {e}"))?;
     service
         .state
         .update_document(&doc, path, service.format)
