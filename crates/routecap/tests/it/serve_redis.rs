@@ -331,3 +331,45 @@ fn a_retry_with_the_same_idempotency_key_never_counts_twice() {
         "{usage}"
     );
 }
+
+#[test]
+fn a_frozen_state_server_is_a_503_after_the_backend_timeout_then_recovers() {
+    if redis_url("serve_redis::frozen_server").is_none() {
+        return;
+    }
+    let redis = PrivateRedis::start().expect("private redis-server");
+    let options = ServeOptions {
+        backend_timeout: Duration::from_millis(300),
+        ..ServeOptions::default()
+    };
+    let server = TestServer::redis(CONFIG, &redis.url, "frozen", options);
+    let agent = agent();
+    // target "c" has no caps: whether the frozen connect applied after
+    // the thaw or not, the later ones are admitted
+    let connect = |call: &str| {
+        let start = std::time::Instant::now();
+        let (s, v) = post(
+            &agent,
+            &format!("{}/v1/connect", server.base),
+            &json!({"call": call, "target": "c", "at": AT}),
+        );
+        (s, v, start.elapsed())
+    };
+    redis.signal("STOP");
+    let (s, v, took) = connect("c1");
+    redis.signal("CONT");
+    assert_eq!(s, 503, "{v}");
+    assert!(v["error"].as_str().unwrap().contains(&redis.url), "{v}");
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    // the server answers again: the service recovers without a restart
+    let mut last = (0, Value::Null);
+    for i in 0..50 {
+        let (s, v, _) = connect(&format!("c{}", i + 2));
+        last = (s, v);
+        if s == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(last, (200, json!({"ok": true})));
+}

@@ -297,6 +297,17 @@ impl PrivateRedis {
         None
     }
 
+    /// Send a signal (`STOP` freezes it: a server that accepts and never
+    /// answers; `CONT` thaws it).
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "kill -{sig} redis-server failed");
+    }
+
     /// Kill it (the state server is gone).
     pub fn kill(&mut self) {
         let _ = self.child.kill();
