@@ -412,6 +412,18 @@ impl RedisState {
         Ok(state)
     }
 
+    /// [`RedisState::open_document`] with a document already parsed (e.g.
+    /// `routecap_core::engine::Engine::source`) and its config.
+    pub async fn open_source(
+        source: Source,
+        config: impl Into<Arc<Config>>,
+        opts: RedisOptions,
+    ) -> Result<RedisState, StateError> {
+        let state = RedisState::connect(config.into(), Some(source), opts).await?;
+        state.join(true).await?;
+        Ok(state)
+    }
+
     async fn connect(
         config: Arc<Config>,
         source: Option<Source>,
@@ -910,18 +922,16 @@ impl RedisState {
 
     /// Patch one target or group (a partial object in the config's own
     /// shape, JSON bytes) for every process of the namespace (SPEC §12).
-    pub async fn patch(
-        &self,
-        kind: OwnerKind,
-        id: &str,
-        patch: &[u8],
-    ) -> Result<Dropped, StateError> {
+    /// [`RedisState::patch_value`] reports what was dropped.
+    pub async fn patch(&self, kind: OwnerKind, id: &str, patch: &[u8]) -> Result<(), StateError> {
         let value: serde_json::Value = serde_json::from_slice(patch).map_err(|e| {
             StateError::Engine(EngineError::Config(
                 routecap_core::formats::ConfigError::unreadable("patch", format!("not JSON: {e}")),
             ))
         })?;
-        self.patch_value(kind, id, &value, "patch").await
+        self.patch_value(kind, id, &value, "patch")
+            .await
+            .map(|_| ())
     }
 
     /// [`RedisState::patch`] of a decoded patch; `request` names it in errors.
