@@ -1358,3 +1358,34 @@ fn one_backend_shared_by_threads() {
     let u = usage_of(&*b, "a", at);
     assert_eq!((u.total, u.live), (total, 0));
 }
+
+/// Every async method's future is `Send` (a service spawns them on a
+/// multi-thread runtime) and the state is `Send + Sync`: checked at
+/// compile time, nothing to run.
+#[allow(dead_code, clippy::diverging_sub_expression, unreachable_code)]
+fn async_api_is_send(s: &routecap::state::redis::RedisState) {
+    use routecap::core::formats::live::OwnerKind;
+    fn send<T: Send>(_: T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<routecap::state::redis::RedisState>();
+    let at = t("2026-06-01T12:00:00Z");
+    let attrs = routecap::core::filter::CallAttrs::new();
+    let usage = routecap::core::live::UsageImport::default();
+    send(s.check_view(at, &attrs));
+    send(s.route_view(at, 1, &attrs));
+    send(s.usage_view(at));
+    send(s.update_document(b"{}", "c.json"));
+    send(s.patch(OwnerKind::Target, "a", b"{}"));
+    send(s.set_paused(OwnerKind::Group, "g", true));
+    send(s.import_usage(at, &usage));
+    send(s.ping());
+    send(s.connect_op("op", "c", "a", at));
+    send(s.connect_call_op("op", "c", "a", at, &attrs));
+    send(s.reserve_op("op", "c", "a", 60, at));
+    send(s.convert_op("op", "c", Money(1), at));
+    send(s.end_op("op", "c", at));
+    send(s.touch_op("op", "c", at));
+    send(s.cancel_op("op", "c", at));
+    send(s.reset_target("a"));
+    send(s.reset_group("g"));
+}
