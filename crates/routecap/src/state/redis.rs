@@ -639,6 +639,19 @@ impl RedisState {
         *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
+    /// Apply a step the server just applied to the cached state too (the
+    /// same rules as memory), so reads see this process's own writes at
+    /// once; `apply` answers whether the cache took it the same way, else
+    /// the cache is dropped (e.g. a call it never saw).
+    fn cache_apply(&self, apply: impl FnOnce(&Engine) -> bool) {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = &*cache {
+            if !apply(&c.engine) {
+                *cache = None;
+            }
+        }
+    }
+
     /// The namespace's version and document (`None`: an empty namespace;
     /// an inner `None`: a namespace without a document).
     async fn stored_config(&self) -> Result<Option<(String, Option<Source>)>, StateError> {
@@ -1180,7 +1193,11 @@ impl RedisState {
         }
         let mut conn = self.conn.clone();
         let reply: Result<String, RedisError> = inv.invoke_async(&mut conn).await;
-        let reply = reply.map_err(|e| self.classify(op, &e))?;
+        let reply = reply.map_err(|e| {
+            // it may have applied: the cache cannot tell
+            self.invalidate();
+            self.classify(op, &e)
+        })?;
         if let Some(seen) = reply.strip_prefix("stale:") {
             self.on_stale(l, seen).await?;
             return Ok(Reply::Again);
@@ -1190,7 +1207,6 @@ impl RedisState {
             self.anchor(at).await?;
             return Ok(Reply::Again);
         }
-        self.invalidate();
         if let Some(other) = reply.strip_prefix("target:") {
             return Ok(Reply::OtherTarget(other.to_string()));
         }
@@ -1435,7 +1451,17 @@ impl RedisState {
                 .await?
             {
                 Reply::Again | Reply::OtherTarget(_) => continue,
-                Reply::Done(r) => return self.outcome(&r, call, target, t, at, attrs).await,
+                Reply::Done(r) => {
+                    if r == "ok" {
+                        self.cache_apply(|e| {
+                            matches!(
+                                e.connect_call(call, target, at, attrs),
+                                Ok(ConnectOutcome::Connected)
+                            )
+                        });
+                    }
+                    return self.outcome(&r, call, target, t, at, attrs).await;
+                }
             }
         }
         Err(self.unavailable("the namespace's config kept changing".to_string()))
@@ -1495,7 +1521,18 @@ impl RedisState {
                 .await?
             {
                 Reply::Again | Reply::OtherTarget(_) => continue,
-                Reply::Done(r) => return self.outcome(&r, call, target, t, at, &none).await,
+                Reply::Done(r) => {
+                    if r == "ok" {
+                        let ttl = std::time::Duration::from_secs(ttl_secs);
+                        self.cache_apply(|e| {
+                            matches!(
+                                e.reserve(call, target, ttl, at),
+                                Ok(ConnectOutcome::Connected)
+                            )
+                        });
+                    }
+                    return self.outcome(&r, call, target, t, at, &none).await;
+                }
             }
         }
         Err(self.unavailable("the namespace's config kept changing".to_string()))
@@ -1521,6 +1558,7 @@ impl RedisState {
         op: &str,
         call: &str,
         at: Instant,
+        revenue: Money,
         args: impl Fn(&Config, Option<usize>) -> (String, String),
     ) -> Result<(), StateError> {
         Self::check_instant(at)?;
@@ -1550,6 +1588,13 @@ impl RedisState {
                     if matches!(step, Step::End | Step::Cancel) {
                         self.set_hint(call, None);
                     }
+                    self.cache_apply(|e| match step {
+                        Step::Convert => e.convert(call, revenue, at).is_ok(),
+                        Step::End => e.end(call, at).is_ok(),
+                        Step::Touch => e.touch(call, at).is_ok(),
+                        Step::Cancel => e.cancel(call, at).is_ok(),
+                        _ => false,
+                    });
                     return Ok(());
                 }
                 Reply::Done(r) => return Err(self.error_reply(&r, call)),
@@ -1569,7 +1614,7 @@ impl RedisState {
         if revenue < Money::ZERO {
             return Err(lifecycle(LifecycleError::NegativeRevenue(revenue)));
         }
-        self.on_call(Step::Convert, op, call, at, |c, t| {
+        self.on_call(Step::Convert, op, call, at, revenue, |c, t| {
             let counts = t.is_some_and(|t| effects::convert_counts(c.targets[t].trigger, revenue));
             (u8::from(counts).to_string(), revenue.minor().to_string())
         })
@@ -1578,20 +1623,26 @@ impl RedisState {
 
     /// [`Backend::end`] with a caller-chosen operation id.
     pub async fn end_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.on_call(Step::End, op, call, at, |_, _| Default::default())
-            .await
+        self.on_call(Step::End, op, call, at, Money::ZERO, |_, _| {
+            Default::default()
+        })
+        .await
     }
 
     /// [`Backend::touch`] with a caller-chosen operation id.
     pub async fn touch_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.on_call(Step::Touch, op, call, at, |_, _| Default::default())
-            .await
+        self.on_call(Step::Touch, op, call, at, Money::ZERO, |_, _| {
+            Default::default()
+        })
+        .await
     }
 
     /// [`Backend::cancel`] with a caller-chosen operation id.
     pub async fn cancel_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.on_call(Step::Cancel, op, call, at, |_, _| Default::default())
-            .await
+        self.on_call(Step::Cancel, op, call, at, Money::ZERO, |_, _| {
+            Default::default()
+        })
+        .await
     }
 
     /// Reset the totals of some owners (a target; a group and its members).
