@@ -129,9 +129,12 @@
 //!
 //! `check` and `route` read a core state rebuilt from one read-only
 //! script, cached for at most `refresh` and only while no window, lease
-//! or reservation it saw has ended; every write through this state drops
-//! the cache. `connect` and `reserve` never read it; a refusal reads the
-//! server again to list every reason.
+//! or reservation it saw has ended. A step this process applies is applied
+//! to the cache too, by memory's own rules, so reads see the process's
+//! own writes at once (other processes' within `refresh`); when the cache
+//! disagrees (a call it never saw, a refusal the server did not make) or a
+//! write is ambiguous, it is dropped. `connect` and `reserve` never read
+//! it; a refusal reads the server again to list every reason.
 //!
 //! # Sync and async
 //!
