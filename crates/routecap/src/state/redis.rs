@@ -494,9 +494,8 @@ impl RedisState {
             let mine = self.loaded();
             match (&stored, with_document) {
                 // the namespace runs a document and we bring none: adopt it
-                (Some((ver, Some(_))), false) => {
+                (Some((_, Some(_))), false) => {
                     self.reload_from(stored.clone()).await?;
-                    let _ = ver;
                     return self.refresh_anchor().await;
                 }
                 // the same document: continue with it
@@ -1942,6 +1941,8 @@ impl RedisState {
     /// --json` prints it (authoritative; imported usage not anchored yet
     /// reads as anchored at `at`, without writing the anchor).
     pub async fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
+        // a fresh read, never cached: anchoring it below must not reach
+        // the shared cache (skipping the empty call id skips nothing)
         let engine = self.fetch_skipping(at, Some("")).await?;
         engine.anchor(at);
         Ok(engine.usage(at))
@@ -2200,6 +2201,7 @@ impl Backend for RedisBackend {
     }
 
     fn usage(&self, at: Instant) -> Result<Vec<routecap_core::render::UsageRow>, StateError> {
+        // a fresh authoritative read, not cached
         let engine = self.rt.block_on(self.state.fetch_skipping(at, Some("")))?;
         Ok(usage_of(&engine, at))
     }
