@@ -168,8 +168,11 @@ use routecap_core::snapshot::{CallSnapshot, OwnerSnapshot, SlotSnapshot, Snapsho
 use routecap_core::window::window_start;
 use routecap_core::Instant;
 
-use super::{lua, usage_of, Backend, StateError};
+use super::{lua, StateError};
+
+mod backend;
 use crate::Engine;
+pub use backend::RedisBackend;
 
 /// How to reach the server and how the state behaves.
 #[derive(Clone, Debug)]
@@ -1394,7 +1397,7 @@ impl RedisState {
         reasons.iter().any(|r| r.code == ReasonCode::FilterMismatch)
     }
 
-    /// [`Backend::connect`] with a caller-chosen operation id: retrying with
+    /// [`Backend::connect`](super::Backend::connect) with a caller-chosen operation id: retrying with
     /// the same `op` after [`StateError::Ambiguous`] is safe.
     pub async fn connect_op(
         &self,
@@ -1489,7 +1492,7 @@ impl RedisState {
         }
     }
 
-    /// [`Backend::reserve`] with a caller-chosen operation id.
+    /// [`Backend::reserve`](super::Backend::reserve) with a caller-chosen operation id.
     pub async fn reserve_op(
         &self,
         op: &str,
@@ -1605,7 +1608,7 @@ impl RedisState {
         Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
-    /// [`Backend::convert`] with a caller-chosen operation id.
+    /// [`Backend::convert`](super::Backend::convert) with a caller-chosen operation id.
     pub async fn convert_op(
         &self,
         op: &str,
@@ -1623,7 +1626,7 @@ impl RedisState {
         .await
     }
 
-    /// [`Backend::end`] with a caller-chosen operation id.
+    /// [`Backend::end`](super::Backend::end) with a caller-chosen operation id.
     pub async fn end_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
         self.on_call(Step::End, op, call, at, Money::ZERO, |_, _| {
             Default::default()
@@ -1631,7 +1634,7 @@ impl RedisState {
         .await
     }
 
-    /// [`Backend::touch`] with a caller-chosen operation id.
+    /// [`Backend::touch`](super::Backend::touch) with a caller-chosen operation id.
     pub async fn touch_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
         self.on_call(Step::Touch, op, call, at, Money::ZERO, |_, _| {
             Default::default()
@@ -1639,7 +1642,7 @@ impl RedisState {
         .await
     }
 
-    /// [`Backend::cancel`] with a caller-chosen operation id.
+    /// [`Backend::cancel`](super::Backend::cancel) with a caller-chosen operation id.
     pub async fn cancel_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
         self.on_call(Step::Cancel, op, call, at, Money::ZERO, |_, _| {
             Default::default()
@@ -1699,7 +1702,7 @@ impl RedisState {
         Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
-    /// [`Backend::reset_target`].
+    /// [`Backend::reset_target`](super::Backend::reset_target).
     pub async fn reset_target(&self, target: &str) -> Result<(), StateError> {
         self.reset(|c| {
             c.target_index(target)
@@ -1709,7 +1712,7 @@ impl RedisState {
         .await
     }
 
-    /// [`Backend::reset_group`].
+    /// [`Backend::reset_group`](super::Backend::reset_group).
     pub async fn reset_group(&self, group: &str) -> Result<(), StateError> {
         self.reset(|c| {
             let g = c
@@ -2020,217 +2023,6 @@ fn describe(e: &RedisError) -> String {
             format!("not a Redis server, or an unexpected reply: {e}")
         }
         _ => e.to_string(),
-    }
-}
-
-/// [`RedisState`] for synchronous callers: owns a current-thread tokio
-/// runtime, driven by whichever calling thread waits on it.
-pub struct RedisBackend {
-    rt: tokio::runtime::Runtime,
-    state: RedisState,
-}
-
-impl std::fmt::Debug for RedisBackend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.state.fmt(f)
-    }
-}
-
-fn runtime(url: &str) -> Result<tokio::runtime::Runtime, StateError> {
-    // current-thread: each calling thread drives the connection while it
-    // waits, with no hop to a worker thread and back (half the latency)
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| StateError::Unavailable {
-            url: redact_url(url),
-            message: format!("cannot start the I/O runtime: {e}"),
-        })
-}
-
-impl RedisBackend {
-    /// Connect (see [`RedisState::open`]).
-    pub fn open(
-        config: impl Into<Arc<Config>>,
-        opts: RedisOptions,
-    ) -> Result<RedisBackend, StateError> {
-        let rt = runtime(&opts.url)?;
-        let state = rt.block_on(RedisState::open(config, opts))?;
-        Ok(RedisBackend { rt, state })
-    }
-
-    /// Connect with the config's document (see
-    /// [`RedisState::open_document`]).
-    pub fn open_document(
-        bytes: &[u8],
-        file: &str,
-        format: Option<Format>,
-        opts: RedisOptions,
-    ) -> Result<RedisBackend, StateError> {
-        let rt = runtime(&opts.url)?;
-        let state = rt.block_on(RedisState::open_document(bytes, file, format, opts))?;
-        Ok(RedisBackend { rt, state })
-    }
-
-    /// The async state underneath.
-    pub fn state(&self) -> &RedisState {
-        &self.state
-    }
-
-    /// [`RedisState::connect_op`].
-    pub fn connect_op(
-        &self,
-        op: &str,
-        call: &str,
-        target: &str,
-        at: Instant,
-    ) -> Result<ConnectOutcome, StateError> {
-        self.rt
-            .block_on(self.state.connect_op(op, call, target, at))
-    }
-
-    /// [`RedisState::convert_op`].
-    pub fn convert_op(
-        &self,
-        op: &str,
-        call: &str,
-        revenue: Money,
-        at: Instant,
-    ) -> Result<(), StateError> {
-        self.rt
-            .block_on(self.state.convert_op(op, call, revenue, at))
-    }
-
-    /// [`RedisState::end_op`].
-    pub fn end_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.rt.block_on(self.state.end_op(op, call, at))
-    }
-
-    /// [`RedisState::fetch`]: authoritative counters at `at`.
-    pub fn fetch(&self, at: Instant) -> Result<Arc<Engine>, StateError> {
-        self.rt.block_on(self.state.fetch(at))
-    }
-}
-
-impl Backend for RedisBackend {
-    fn config(&self) -> Arc<Config> {
-        self.state.config()
-    }
-
-    fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, StateError> {
-        self.state.resolve(kind, name)
-    }
-
-    fn anchor(&self, at: Instant) -> Result<(), StateError> {
-        self.rt.block_on(self.state.anchor(at))
-    }
-
-    fn connect_call(
-        &self,
-        call: &str,
-        target: &str,
-        at: Instant,
-        attrs: &CallAttrs,
-    ) -> Result<ConnectOutcome, StateError> {
-        self.rt.block_on(
-            self.state
-                .connect_call_op(&new_op_id(), call, target, at, attrs),
-        )
-    }
-
-    fn reserve(
-        &self,
-        call: &str,
-        target: &str,
-        ttl_secs: u64,
-        at: Instant,
-    ) -> Result<ConnectOutcome, StateError> {
-        self.rt.block_on(
-            self.state
-                .reserve_op(&new_op_id(), call, target, ttl_secs, at),
-        )
-    }
-
-    fn convert(&self, call: &str, revenue: Money, at: Instant) -> Result<(), StateError> {
-        self.convert_op(&new_op_id(), call, revenue, at)
-    }
-
-    fn end(&self, call: &str, at: Instant) -> Result<(), StateError> {
-        self.end_op(&new_op_id(), call, at)
-    }
-
-    fn touch(&self, call: &str, at: Instant) -> Result<(), StateError> {
-        self.rt
-            .block_on(self.state.touch_op(&new_op_id(), call, at))
-    }
-
-    fn cancel(&self, call: &str, at: Instant) -> Result<(), StateError> {
-        self.rt
-            .block_on(self.state.cancel_op(&new_op_id(), call, at))
-    }
-
-    fn reset_target(&self, target: &str) -> Result<(), StateError> {
-        self.rt.block_on(self.state.reset_target(target))
-    }
-
-    fn reset_group(&self, group: &str) -> Result<(), StateError> {
-        self.rt.block_on(self.state.reset_group(group))
-    }
-
-    fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError> {
-        self.rt.block_on(self.state.check(at))
-    }
-
-    fn view(&self, at: Instant) -> Result<Arc<Engine>, StateError> {
-        self.rt.block_on(self.state.view(at))
-    }
-
-    fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError> {
-        self.rt.block_on(self.state.check_view(at, attrs))
-    }
-
-    fn route_view_rng(
-        &self,
-        at: Instant,
-        seed: u64,
-        attrs: &CallAttrs,
-        rng: &mut RouteRng,
-    ) -> Result<RouteView, StateError> {
-        self.rt
-            .block_on(self.state.route_view_rng(at, seed, attrs, rng))
-    }
-
-    fn usage(&self, at: Instant) -> Result<Vec<routecap_core::render::UsageRow>, StateError> {
-        // a fresh authoritative read, not cached
-        let engine = self.rt.block_on(self.state.fetch_skipping(at, Some("")))?;
-        Ok(usage_of(&engine, at))
-    }
-
-    fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
-        self.rt.block_on(self.state.usage_view(at))
-    }
-
-    fn update_value(&self, doc: &serde_json::Value, file: &str) -> Result<Dropped, StateError> {
-        self.rt.block_on(self.state.update_value(doc, file))
-    }
-
-    fn patch_value(
-        &self,
-        kind: OwnerKind,
-        name: &str,
-        patch: &serde_json::Value,
-        request: &str,
-    ) -> Result<Dropped, StateError> {
-        self.rt
-            .block_on(self.state.patch_value(kind, name, patch, request))
-    }
-
-    fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), StateError> {
-        self.rt.block_on(self.state.set_paused(kind, name, paused))
-    }
-
-    fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
-        self.rt.block_on(self.state.import_usage(at, usage))
     }
 }
 
