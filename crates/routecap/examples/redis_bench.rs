@@ -270,6 +270,53 @@ fn main() {
         );
     }
 
+    // one RedisState (one multiplexed connection) shared by concurrent
+    // tasks, as a service runs it: requests pipeline on the connection
+    for tasks in [8usize, 32] {
+        let mut o = RedisOptions::new(url.clone());
+        o.namespace = format!("bench-{}", new_op_id());
+        let state = Arc::new(
+            rt.block_on(RedisState::open(config.clone(), o))
+                .expect("open"),
+        );
+        let per = PAIRS * 2 / tasks;
+        let start = Clock::now();
+        let mut lat: Vec<Duration> = rt.block_on(async {
+            let mut set = tokio::task::JoinSet::new();
+            for c in 0..tasks {
+                let state = state.clone();
+                set.spawn(async move {
+                    let mut lat = Vec::with_capacity(per);
+                    for i in 0..per {
+                        let call = format!("c{c}-{i}");
+                        let t0 = Clock::now();
+                        state
+                            .connect_op(&new_op_id(), &call, "a", at)
+                            .await
+                            .expect("connect");
+                        lat.push(t0.elapsed());
+                        state.end_op(&new_op_id(), &call, at).await.expect("end");
+                    }
+                    lat
+                });
+            }
+            let mut all = Vec::new();
+            while let Some(r) = set.join_next().await {
+                all.extend(r.expect("task"));
+            }
+            all
+        });
+        let secs = start.elapsed().as_secs_f64();
+        lat.sort();
+        let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+        println!(
+            "{tasks:2} tasks on one RedisState: {:8.0} connect+end pairs/s; connect p50 {:?} p99 {:?}",
+            lat.len() as f64 / secs,
+            q(0.50),
+            q(0.99)
+        );
+    }
+
     // a route decision over 1,000 targets: cached Redis view vs memory
     let big: String = (0..1000)
         .map(|i| {

@@ -1317,3 +1317,75 @@ fn config_changes_reach_every_process() {
         assert!(p1.ping().await.is_ok());
     });
 }
+
+/// One `RedisBackend` shared by 8 threads (its runtime is driven by
+/// whichever thread waits): every call completes, none is lost, and the
+/// concurrency cap holds.
+#[test]
+fn one_backend_shared_by_threads() {
+    let Some(url) = server("one_backend_shared_by_threads") else {
+        return;
+    };
+    let config = parse(r#"{"targets": [{"id": "a", "caps": {"concurrency": 3}}]}"#);
+    let b = Arc::new(RedisBackend::open(config, opts(&url, &namespace())).expect("open"));
+    let at = t("2026-06-01T12:00:00Z");
+    let (tx, rx) = std::sync::mpsc::channel();
+    for th in 0..8 {
+        let b = b.clone();
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut connected = 0u64;
+            for i in 0..50 {
+                let call = format!("t{th}-{i}");
+                if b.connect(&call, "a", at).expect("connect") == ConnectOutcome::Connected {
+                    connected += 1;
+                    let live = usage_of(&*b, "a", at).live;
+                    assert!(live <= 3, "live {live} > 3");
+                    b.end(&call, at).expect("end");
+                }
+            }
+            tx.send(connected).expect("send");
+        });
+    }
+    drop(tx);
+    let mut total = 0;
+    for _ in 0..8 {
+        total += rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("every thread finishes");
+    }
+    assert!(total > 0);
+    let u = usage_of(&*b, "a", at);
+    assert_eq!((u.total, u.live), (total, 0));
+}
+
+/// Every async method's future is `Send` (a service spawns them on a
+/// multi-thread runtime) and the state is `Send + Sync`: checked at
+/// compile time, nothing to run.
+#[allow(dead_code, clippy::diverging_sub_expression, unreachable_code)]
+fn async_api_is_send(s: &routecap::state::redis::RedisState) {
+    use routecap::core::formats::live::OwnerKind;
+    fn send<T: Send>(_: T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<routecap::state::redis::RedisState>();
+    let at = t("2026-06-01T12:00:00Z");
+    let attrs = routecap::core::filter::CallAttrs::new();
+    let usage = routecap::core::live::UsageImport::default();
+    send(s.check_view(at, &attrs));
+    send(s.route_view(at, 1, &attrs));
+    send(s.usage_view(at));
+    send(s.update_document(b"{}", "c.json"));
+    send(s.patch(OwnerKind::Target, "a", b"{}"));
+    send(s.set_paused(OwnerKind::Group, "g", true));
+    send(s.import_usage(at, &usage));
+    send(s.ping());
+    send(s.connect_op("op", "c", "a", at));
+    send(s.connect_call_op("op", "c", "a", at, &attrs));
+    send(s.reserve_op("op", "c", "a", 60, at));
+    send(s.convert_op("op", "c", Money(1), at));
+    send(s.end_op("op", "c", at));
+    send(s.touch_op("op", "c", at));
+    send(s.cancel_op("op", "c", at));
+    send(s.reset_target("a"));
+    send(s.reset_group("g"));
+}

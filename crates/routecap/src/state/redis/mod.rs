@@ -129,9 +129,12 @@
 //!
 //! `check` and `route` read a core state rebuilt from one read-only
 //! script, cached for at most `refresh` and only while no window, lease
-//! or reservation it saw has ended; every write through this state drops
-//! the cache. `connect` and `reserve` never read it; a refusal reads the
-//! server again to list every reason.
+//! or reservation it saw has ended. A step this process applies is applied
+//! to the cache too, by memory's own rules, so reads see the process's
+//! own writes at once (other processes' within `refresh`); when the cache
+//! disagrees (a call it never saw, a refusal the server did not make) or a
+//! write is ambiguous, it is dropped. `connect` and `reserve` never read
+//! it; a refusal reads the server again to list every reason.
 //!
 //! # Sync and async
 //!
@@ -165,8 +168,11 @@ use routecap_core::snapshot::{CallSnapshot, OwnerSnapshot, SlotSnapshot, Snapsho
 use routecap_core::window::window_start;
 use routecap_core::Instant;
 
-use super::{lua, usage_of, Backend, StateError};
+use super::{lua, StateError};
+
+mod backend;
 use crate::Engine;
+pub use backend::RedisBackend;
 
 /// How to reach the server and how the state behaves.
 #[derive(Clone, Debug)]
@@ -412,6 +418,18 @@ impl RedisState {
         Ok(state)
     }
 
+    /// [`RedisState::open_document`] with a document already parsed (e.g.
+    /// `routecap_core::engine::Engine::source`) and its config.
+    pub async fn open_source(
+        source: Source,
+        config: impl Into<Arc<Config>>,
+        opts: RedisOptions,
+    ) -> Result<RedisState, StateError> {
+        let state = RedisState::connect(config.into(), Some(source), opts).await?;
+        state.join(true).await?;
+        Ok(state)
+    }
+
     async fn connect(
         config: Arc<Config>,
         source: Option<Source>,
@@ -479,9 +497,8 @@ impl RedisState {
             let mine = self.loaded();
             match (&stored, with_document) {
                 // the namespace runs a document and we bring none: adopt it
-                (Some((ver, Some(_))), false) => {
+                (Some((_, Some(_))), false) => {
                     self.reload_from(stored.clone()).await?;
-                    let _ = ver;
                     return self.refresh_anchor().await;
                 }
                 // the same document: continue with it
@@ -625,6 +642,19 @@ impl RedisState {
 
     fn invalidate(&self) {
         *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Apply a step the server just applied to the cached state too (the
+    /// same rules as memory), so reads see this process's own writes at
+    /// once; `apply` answers whether the cache took it the same way, else
+    /// the cache is dropped (e.g. a call it never saw).
+    fn cache_apply(&self, apply: impl FnOnce(&Engine) -> bool) {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = &*cache {
+            if !apply(&c.engine) {
+                *cache = None;
+            }
+        }
     }
 
     /// The namespace's version and document (`None`: an empty namespace;
@@ -910,18 +940,16 @@ impl RedisState {
 
     /// Patch one target or group (a partial object in the config's own
     /// shape, JSON bytes) for every process of the namespace (SPEC §12).
-    pub async fn patch(
-        &self,
-        kind: OwnerKind,
-        id: &str,
-        patch: &[u8],
-    ) -> Result<Dropped, StateError> {
+    /// [`RedisState::patch_value`] reports what was dropped.
+    pub async fn patch(&self, kind: OwnerKind, id: &str, patch: &[u8]) -> Result<(), StateError> {
         let value: serde_json::Value = serde_json::from_slice(patch).map_err(|e| {
             StateError::Engine(EngineError::Config(
                 routecap_core::formats::ConfigError::unreadable("patch", format!("not JSON: {e}")),
             ))
         })?;
-        self.patch_value(kind, id, &value, "patch").await
+        self.patch_value(kind, id, &value, "patch")
+            .await
+            .map(|_| ())
     }
 
     /// [`RedisState::patch`] of a decoded patch; `request` names it in errors.
@@ -1170,7 +1198,11 @@ impl RedisState {
         }
         let mut conn = self.conn.clone();
         let reply: Result<String, RedisError> = inv.invoke_async(&mut conn).await;
-        let reply = reply.map_err(|e| self.classify(op, &e))?;
+        let reply = reply.map_err(|e| {
+            // it may have applied: the cache cannot tell
+            self.invalidate();
+            self.classify(op, &e)
+        })?;
         if let Some(seen) = reply.strip_prefix("stale:") {
             self.on_stale(l, seen).await?;
             return Ok(Reply::Again);
@@ -1180,7 +1212,6 @@ impl RedisState {
             self.anchor(at).await?;
             return Ok(Reply::Again);
         }
-        self.invalidate();
         if let Some(other) = reply.strip_prefix("target:") {
             return Ok(Reply::OtherTarget(other.to_string()));
         }
@@ -1366,7 +1397,7 @@ impl RedisState {
         reasons.iter().any(|r| r.code == ReasonCode::FilterMismatch)
     }
 
-    /// [`Backend::connect`] with a caller-chosen operation id: retrying with
+    /// [`Backend::connect`](super::Backend::connect) with a caller-chosen operation id: retrying with
     /// the same `op` after [`StateError::Ambiguous`] is safe.
     pub async fn connect_op(
         &self,
@@ -1425,7 +1456,17 @@ impl RedisState {
                 .await?
             {
                 Reply::Again | Reply::OtherTarget(_) => continue,
-                Reply::Done(r) => return self.outcome(&r, call, target, t, at, attrs).await,
+                Reply::Done(r) => {
+                    if r == "ok" {
+                        self.cache_apply(|e| {
+                            matches!(
+                                e.connect_call(call, target, at, attrs),
+                                Ok(ConnectOutcome::Connected)
+                            )
+                        });
+                    }
+                    return self.outcome(&r, call, target, t, at, attrs).await;
+                }
             }
         }
         Err(self.unavailable("the namespace's config kept changing".to_string()))
@@ -1451,7 +1492,7 @@ impl RedisState {
         }
     }
 
-    /// [`Backend::reserve`] with a caller-chosen operation id.
+    /// [`Backend::reserve`](super::Backend::reserve) with a caller-chosen operation id.
     pub async fn reserve_op(
         &self,
         op: &str,
@@ -1485,7 +1526,18 @@ impl RedisState {
                 .await?
             {
                 Reply::Again | Reply::OtherTarget(_) => continue,
-                Reply::Done(r) => return self.outcome(&r, call, target, t, at, &none).await,
+                Reply::Done(r) => {
+                    if r == "ok" {
+                        let ttl = std::time::Duration::from_secs(ttl_secs);
+                        self.cache_apply(|e| {
+                            matches!(
+                                e.reserve(call, target, ttl, at),
+                                Ok(ConnectOutcome::Connected)
+                            )
+                        });
+                    }
+                    return self.outcome(&r, call, target, t, at, &none).await;
+                }
             }
         }
         Err(self.unavailable("the namespace's config kept changing".to_string()))
@@ -1511,6 +1563,7 @@ impl RedisState {
         op: &str,
         call: &str,
         at: Instant,
+        revenue: Money,
         args: impl Fn(&Config, Option<usize>) -> (String, String),
     ) -> Result<(), StateError> {
         Self::check_instant(at)?;
@@ -1540,6 +1593,13 @@ impl RedisState {
                     if matches!(step, Step::End | Step::Cancel) {
                         self.set_hint(call, None);
                     }
+                    self.cache_apply(|e| match step {
+                        Step::Convert => e.convert(call, revenue, at).is_ok(),
+                        Step::End => e.end(call, at).is_ok(),
+                        Step::Touch => e.touch(call, at).is_ok(),
+                        Step::Cancel => e.cancel(call, at).is_ok(),
+                        _ => false,
+                    });
                     return Ok(());
                 }
                 Reply::Done(r) => return Err(self.error_reply(&r, call)),
@@ -1548,7 +1608,7 @@ impl RedisState {
         Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
-    /// [`Backend::convert`] with a caller-chosen operation id.
+    /// [`Backend::convert`](super::Backend::convert) with a caller-chosen operation id.
     pub async fn convert_op(
         &self,
         op: &str,
@@ -1559,29 +1619,35 @@ impl RedisState {
         if revenue < Money::ZERO {
             return Err(lifecycle(LifecycleError::NegativeRevenue(revenue)));
         }
-        self.on_call(Step::Convert, op, call, at, |c, t| {
+        self.on_call(Step::Convert, op, call, at, revenue, |c, t| {
             let counts = t.is_some_and(|t| effects::convert_counts(c.targets[t].trigger, revenue));
             (u8::from(counts).to_string(), revenue.minor().to_string())
         })
         .await
     }
 
-    /// [`Backend::end`] with a caller-chosen operation id.
+    /// [`Backend::end`](super::Backend::end) with a caller-chosen operation id.
     pub async fn end_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.on_call(Step::End, op, call, at, |_, _| Default::default())
-            .await
+        self.on_call(Step::End, op, call, at, Money::ZERO, |_, _| {
+            Default::default()
+        })
+        .await
     }
 
-    /// [`Backend::touch`] with a caller-chosen operation id.
+    /// [`Backend::touch`](super::Backend::touch) with a caller-chosen operation id.
     pub async fn touch_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.on_call(Step::Touch, op, call, at, |_, _| Default::default())
-            .await
+        self.on_call(Step::Touch, op, call, at, Money::ZERO, |_, _| {
+            Default::default()
+        })
+        .await
     }
 
-    /// [`Backend::cancel`] with a caller-chosen operation id.
+    /// [`Backend::cancel`](super::Backend::cancel) with a caller-chosen operation id.
     pub async fn cancel_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.on_call(Step::Cancel, op, call, at, |_, _| Default::default())
-            .await
+        self.on_call(Step::Cancel, op, call, at, Money::ZERO, |_, _| {
+            Default::default()
+        })
+        .await
     }
 
     /// Reset the totals of some owners (a target; a group and its members).
@@ -1636,7 +1702,7 @@ impl RedisState {
         Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
-    /// [`Backend::reset_target`].
+    /// [`Backend::reset_target`](super::Backend::reset_target).
     pub async fn reset_target(&self, target: &str) -> Result<(), StateError> {
         self.reset(|c| {
             c.target_index(target)
@@ -1646,7 +1712,7 @@ impl RedisState {
         .await
     }
 
-    /// [`Backend::reset_group`].
+    /// [`Backend::reset_group`](super::Backend::reset_group).
     pub async fn reset_group(&self, group: &str) -> Result<(), StateError> {
         self.reset(|c| {
             let g = c
@@ -1878,6 +1944,8 @@ impl RedisState {
     /// --json` prints it (authoritative; imported usage not anchored yet
     /// reads as anchored at `at`, without writing the anchor).
     pub async fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
+        // a fresh read, never cached: anchoring it below must not reach
+        // the shared cache (skipping the empty call id skips nothing)
         let engine = self.fetch_skipping(at, Some("")).await?;
         engine.anchor(at);
         Ok(engine.usage(at))
@@ -1955,216 +2023,6 @@ fn describe(e: &RedisError) -> String {
             format!("not a Redis server, or an unexpected reply: {e}")
         }
         _ => e.to_string(),
-    }
-}
-
-/// [`RedisState`] for synchronous callers: owns a current-thread tokio
-/// runtime, driven by whichever calling thread waits on it.
-pub struct RedisBackend {
-    rt: tokio::runtime::Runtime,
-    state: RedisState,
-}
-
-impl std::fmt::Debug for RedisBackend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.state.fmt(f)
-    }
-}
-
-fn runtime(url: &str) -> Result<tokio::runtime::Runtime, StateError> {
-    // current-thread: each calling thread drives the connection while it
-    // waits, with no hop to a worker thread and back (half the latency)
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| StateError::Unavailable {
-            url: redact_url(url),
-            message: format!("cannot start the I/O runtime: {e}"),
-        })
-}
-
-impl RedisBackend {
-    /// Connect (see [`RedisState::open`]).
-    pub fn open(
-        config: impl Into<Arc<Config>>,
-        opts: RedisOptions,
-    ) -> Result<RedisBackend, StateError> {
-        let rt = runtime(&opts.url)?;
-        let state = rt.block_on(RedisState::open(config, opts))?;
-        Ok(RedisBackend { rt, state })
-    }
-
-    /// Connect with the config's document (see
-    /// [`RedisState::open_document`]).
-    pub fn open_document(
-        bytes: &[u8],
-        file: &str,
-        format: Option<Format>,
-        opts: RedisOptions,
-    ) -> Result<RedisBackend, StateError> {
-        let rt = runtime(&opts.url)?;
-        let state = rt.block_on(RedisState::open_document(bytes, file, format, opts))?;
-        Ok(RedisBackend { rt, state })
-    }
-
-    /// The async state underneath.
-    pub fn state(&self) -> &RedisState {
-        &self.state
-    }
-
-    /// [`RedisState::connect_op`].
-    pub fn connect_op(
-        &self,
-        op: &str,
-        call: &str,
-        target: &str,
-        at: Instant,
-    ) -> Result<ConnectOutcome, StateError> {
-        self.rt
-            .block_on(self.state.connect_op(op, call, target, at))
-    }
-
-    /// [`RedisState::convert_op`].
-    pub fn convert_op(
-        &self,
-        op: &str,
-        call: &str,
-        revenue: Money,
-        at: Instant,
-    ) -> Result<(), StateError> {
-        self.rt
-            .block_on(self.state.convert_op(op, call, revenue, at))
-    }
-
-    /// [`RedisState::end_op`].
-    pub fn end_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        self.rt.block_on(self.state.end_op(op, call, at))
-    }
-
-    /// [`RedisState::fetch`]: authoritative counters at `at`.
-    pub fn fetch(&self, at: Instant) -> Result<Arc<Engine>, StateError> {
-        self.rt.block_on(self.state.fetch(at))
-    }
-}
-
-impl Backend for RedisBackend {
-    fn config(&self) -> Arc<Config> {
-        self.state.config()
-    }
-
-    fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, StateError> {
-        self.state.resolve(kind, name)
-    }
-
-    fn anchor(&self, at: Instant) -> Result<(), StateError> {
-        self.rt.block_on(self.state.anchor(at))
-    }
-
-    fn connect_call(
-        &self,
-        call: &str,
-        target: &str,
-        at: Instant,
-        attrs: &CallAttrs,
-    ) -> Result<ConnectOutcome, StateError> {
-        self.rt.block_on(
-            self.state
-                .connect_call_op(&new_op_id(), call, target, at, attrs),
-        )
-    }
-
-    fn reserve(
-        &self,
-        call: &str,
-        target: &str,
-        ttl_secs: u64,
-        at: Instant,
-    ) -> Result<ConnectOutcome, StateError> {
-        self.rt.block_on(
-            self.state
-                .reserve_op(&new_op_id(), call, target, ttl_secs, at),
-        )
-    }
-
-    fn convert(&self, call: &str, revenue: Money, at: Instant) -> Result<(), StateError> {
-        self.convert_op(&new_op_id(), call, revenue, at)
-    }
-
-    fn end(&self, call: &str, at: Instant) -> Result<(), StateError> {
-        self.end_op(&new_op_id(), call, at)
-    }
-
-    fn touch(&self, call: &str, at: Instant) -> Result<(), StateError> {
-        self.rt
-            .block_on(self.state.touch_op(&new_op_id(), call, at))
-    }
-
-    fn cancel(&self, call: &str, at: Instant) -> Result<(), StateError> {
-        self.rt
-            .block_on(self.state.cancel_op(&new_op_id(), call, at))
-    }
-
-    fn reset_target(&self, target: &str) -> Result<(), StateError> {
-        self.rt.block_on(self.state.reset_target(target))
-    }
-
-    fn reset_group(&self, group: &str) -> Result<(), StateError> {
-        self.rt.block_on(self.state.reset_group(group))
-    }
-
-    fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError> {
-        self.rt.block_on(self.state.check(at))
-    }
-
-    fn view(&self, at: Instant) -> Result<Arc<Engine>, StateError> {
-        self.rt.block_on(self.state.view(at))
-    }
-
-    fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError> {
-        self.rt.block_on(self.state.check_view(at, attrs))
-    }
-
-    fn route_view_rng(
-        &self,
-        at: Instant,
-        seed: u64,
-        attrs: &CallAttrs,
-        rng: &mut RouteRng,
-    ) -> Result<RouteView, StateError> {
-        self.rt
-            .block_on(self.state.route_view_rng(at, seed, attrs, rng))
-    }
-
-    fn usage(&self, at: Instant) -> Result<Vec<routecap_core::render::UsageRow>, StateError> {
-        let engine = self.rt.block_on(self.state.fetch_skipping(at, Some("")))?;
-        Ok(usage_of(&engine, at))
-    }
-
-    fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
-        self.rt.block_on(self.state.usage_view(at))
-    }
-
-    fn update_value(&self, doc: &serde_json::Value, file: &str) -> Result<Dropped, StateError> {
-        self.rt.block_on(self.state.update_value(doc, file))
-    }
-
-    fn patch_value(
-        &self,
-        kind: OwnerKind,
-        name: &str,
-        patch: &serde_json::Value,
-        request: &str,
-    ) -> Result<Dropped, StateError> {
-        self.rt
-            .block_on(self.state.patch_value(kind, name, patch, request))
-    }
-
-    fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), StateError> {
-        self.rt.block_on(self.state.set_paused(kind, name, paused))
-    }
-
-    fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
-        self.rt.block_on(self.state.import_usage(at, usage))
     }
 }
 
