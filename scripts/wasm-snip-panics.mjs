@@ -41,7 +41,10 @@ if (!input || !output) {
   process.exit(2);
 }
 const module = binaryen.readBinary(readFileSync(input));
-module.setFeatures(binaryen.Features.All);
+// the features scripts/build-wasm gives wasm-opt (what rustc emits for
+// wasm32-unknown-unknown); more would let binaryen write newer encodings
+const F = binaryen.Features;
+module.setFeatures(F.MVP | F.BulkMemory | F.BulkMemoryOpt | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals | F.ReferenceTypes | F.Multivalue);
 const snipped = [];
 for (let i = 0; i < module.getNumFunctions(); i++) {
   const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
