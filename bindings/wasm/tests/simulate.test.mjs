@@ -98,8 +98,11 @@ test('simulate: bad options throw the CLI message', () => {
 //
 // The goal is 200 KiB. The refactor met it (192,177 bytes), but wiring in
 // call-attribute filters, campaigns, leases and usage views grew the module
-// to 230,255 bytes. Until that is cut back (see README, "WebAssembly
-// size"), this test holds the line at 235 KiB so nothing grows unnoticed.
+// to 230,255 bytes, and live changes (update, patch, importUsage), now always
+// in the package, to 247,337. Snipping the panic runtime and wasm-opt flags
+// brought it to 239,523 (README, "WebAssembly size", per lever). Until the
+// rest is cut back this test holds the line at 235 KiB so nothing grows
+// unnoticed.
 const GOAL_GZIPPED = 200 * 1024;
 const MAX_GZIPPED = 235 * 1024;
 
