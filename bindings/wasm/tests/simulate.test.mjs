@@ -118,3 +118,14 @@ test('the main module stays within its size budget (node zlib level 9; the simul
     console.log(`# wasm size: ${gz} bytes gzipped, ${gz - GOAL_GZIPPED} over the 200 KiB goal`);
   }
 });
+
+test('the published module (the web build, measured above) has the live changes: update, patch, importUsage', () => {
+  const dts = readFileSync(join(root, 'bindings', 'wasm', 'pkg', 'routecap_wasm.d.ts'), 'utf8');
+  for (const method of ['update(config', 'patch(kind', 'importUsage(at']) {
+    assert.ok(dts.includes(method), `bindings/wasm/pkg/routecap_wasm.d.ts declares no ${method}…)`);
+  }
+  const exports = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(root, 'bindings', 'wasm', 'pkg', 'routecap_wasm_bg.wasm'))));
+  for (const name of ['engine_update', 'engine_patch', 'engine_importUsage']) {
+    assert.ok(exports.some((e) => e.name === name), `routecap_wasm_bg.wasm exports no ${name}`);
+  }
+});
