@@ -50,7 +50,6 @@ pub fn config_text(config: &JsValue) -> Result<String, JsValue> {
 }
 
 /// A JSON string or JS object as a JSON value; `what` names it in errors.
-#[cfg(feature = "live")]
 pub fn json_value(what: &str, v: &JsValue) -> Result<serde_json::Value, JsValue> {
     let text = match v.as_string() {
         Some(s) => s,

@@ -21,7 +21,6 @@ mod golden;
 mod time;
 
 use routecap_core::engine::{Engine as Core, EngineError};
-#[cfg(feature = "live")]
 use routecap_core::formats::live::OwnerKind;
 use routecap_core::formats::Format;
 use routecap_core::lifecycle::ConnectOutcome;
@@ -46,7 +45,6 @@ pub struct Engine {
 }
 
 /// `"target"` or `"group"`.
-#[cfg(feature = "live")]
 fn owner_kind(kind: &str) -> Result<OwnerKind, JsValue> {
     match kind {
         "target" => Ok(OwnerKind::Target),
@@ -111,21 +109,15 @@ impl Engine {
             })?),
         };
         let text = convert::config_text(&config)?;
-        // with live changes, the document is kept so that targets and
-        // groups can be patched
-        #[cfg(feature = "live")]
+        // the document is kept so that targets and groups can be patched
         let core = Core::parse(text.as_bytes(), CONFIG_NAME, format);
-        #[cfg(not(feature = "live"))]
-        let core = routecap_core::formats::parse_config(text.as_bytes(), CONFIG_NAME, format)
-            .map(Core::new);
         Ok(Engine {
             core: core.map_err(|e| config_error(&e))?,
         })
     }
 }
 
-/// Live changes (feature `live`).
-#[cfg(feature = "live")]
+/// Live changes.
 #[wasm_bindgen]
 impl Engine {
     /// Replace the whole config (any shape, JSON string or object),

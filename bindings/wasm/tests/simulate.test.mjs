@@ -98,8 +98,11 @@ test('simulate: bad options throw the CLI message', () => {
 //
 // The goal is 200 KiB. The refactor met it (192,177 bytes), but wiring in
 // call-attribute filters, campaigns, leases and usage views grew the module
-// to 230,255 bytes. Until that is cut back (see README, "WebAssembly
-// size"), this test holds the line at 235 KiB so nothing grows unnoticed.
+// to 230,255 bytes, and live changes (update, patch, importUsage), now always
+// in the package, to 247,337. Snipping the panic runtime and wasm-opt flags
+// brought it to 238,977 (README, "WebAssembly size", per lever). Until the
+// rest is cut back this test holds the line at 235 KiB so nothing grows
+// unnoticed.
 const GOAL_GZIPPED = 200 * 1024;
 const MAX_GZIPPED = 235 * 1024;
 
@@ -113,5 +116,16 @@ test('the main module stays within its size budget (node zlib level 9; the simul
   );
   if (gz > GOAL_GZIPPED) {
     console.log(`# wasm size: ${gz} bytes gzipped, ${gz - GOAL_GZIPPED} over the 200 KiB goal`);
+  }
+});
+
+test('the published module (the web build, measured above) has the live changes: update, patch, importUsage', () => {
+  const dts = readFileSync(join(root, 'bindings', 'wasm', 'pkg', 'routecap_wasm.d.ts'), 'utf8');
+  for (const method of ['update(config', 'patch(kind', 'importUsage(at']) {
+    assert.ok(dts.includes(method), `bindings/wasm/pkg/routecap_wasm.d.ts declares no ${method}…)`);
+  }
+  const exports = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(root, 'bindings', 'wasm', 'pkg', 'routecap_wasm_bg.wasm'))));
+  for (const name of ['engine_update', 'engine_patch', 'engine_importUsage']) {
+    assert.ok(exports.some((e) => e.name === name), `routecap_wasm_bg.wasm exports no ${name}`);
   }
 });

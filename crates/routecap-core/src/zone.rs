@@ -542,7 +542,11 @@ fn decode(tz: Tz) -> Option<(i32, Vec<(i64, i32)>)> {
             gap >> 1
         };
         at = at.checked_add(i64::try_from(secs).ok()?)?;
-        transitions.push((at, *palette.get(usize::from(r.byte()?))?));
+        transitions.push((at, 0));
+    }
+    // the offsets' column follows the gaps' (layout in build.rs)
+    for t in &mut transitions {
+        t.1 = *palette.get(usize::from(r.byte()?))?;
     }
     // the rest repeats every 28 years (layout in build.rs)
     if repeat > 0 {

@@ -259,8 +259,11 @@ impl Source {
     ) -> Result<(Source, Config), ConfigError> {
         let config = super::parse_config(bytes, file, format)?;
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        // parse_config succeeded, so this is valid JSON
-        let doc: Value = serde_json::from_slice(bytes)
+        // parse_config succeeded, so this is valid UTF-8 JSON; read as text
+        // like parse_config does (one serde_json reader in the wasm build)
+        let doc: Value = std::str::from_utf8(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
             .map_err(|e| error_at("", String::new(), format!("invalid JSON: {e}")))?;
         let format = match format.or_else(|| super::detect(&doc)) {
             Some(f) => f,
