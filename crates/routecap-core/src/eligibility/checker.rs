@@ -17,7 +17,7 @@
 //!   a window of a set cap, the next open/close minute of today's hours, the
 //!   end of the offset span, or the local hour for a concurrency matrix,
 //!   and before any lease or its imported live calls can run out
-//!   ([`Ledger::stable_until`]). Targets in groups, and reservation
+//!   ([`Ledger::lease_bound`]). Targets in groups, and reservation
 //!   holders, are always re-evaluated.
 //! - **Buffers are reused.** Reports and their reason lists keep their
 //!   capacity between calls: in steady state a decision does not allocate.
@@ -238,6 +238,30 @@ struct Hot {
 
 const NO_HOURS: u32 = u32::MAX;
 
+/// A target's hours verdict, `open`, holds from when it was computed until
+/// `until` (Unix seconds, exclusive; [`NEVER`]: not computed). Time going
+/// backwards resets every entry (see [`Checker::run`]).
+#[derive(Clone, Copy, Debug)]
+struct HoursMemo {
+    until: i64,
+    open: bool,
+}
+
+const NO_HOURS_MEMO: HoursMemo = HoursMemo {
+    until: NEVER,
+    open: false,
+};
+
+/// What a decision reads once for all targets.
+#[derive(Clone, Copy, Debug)]
+struct Shared {
+    now: Now,
+    /// No hold expired and no lease ran out at `now` ([`Ledger::quiet_at`]).
+    quiet: bool,
+    /// [`Ledger::lease_bound`].
+    lease_bound: i64,
+}
+
 /// Per-zone clocks, per-owner hot data and reopening caches of one config.
 #[derive(Clone, Debug, Default)]
 struct Caches {
@@ -248,6 +272,8 @@ struct Caches {
     hot: Vec<Hot>,
     /// Reopening cache of each target, then of each group.
     reopen: Vec<Reopen>,
+    /// Hours verdict of each target.
+    hours_memo: Vec<HoursMemo>,
     targets: usize,
 }
 
@@ -392,6 +418,7 @@ impl Caches {
             clocks,
             schedules,
             reopen: vec![NO_REOPEN; hots.len()],
+            hours_memo: vec![NO_HOURS_MEMO; config.targets.len()],
             hot: hots,
             targets: config.targets.len(),
         }
@@ -471,6 +498,88 @@ impl Caches {
         until
     }
 
+    /// The reasons of target `t` when they are its own alone (in no group,
+    /// no concurrency matrix, no hold expired nor lease lapsed at the
+    /// instant): `paused`, then [`Owner::reasons`], appended to `out`;
+    /// returns until when (Unix seconds, exclusive) its own reasons stay
+    /// the same while its counters do. `None`: not such a target, left to
+    /// the reason builder. The verdict is decided from per-zone windows
+    /// and a per-target hours memo first; reasons (and their `until`) are
+    /// only built for a target that has some.
+    #[inline]
+    fn simple(
+        &mut self,
+        t: usize,
+        ledger: &Ledger,
+        shared: &Shared,
+        out: &mut Vec<Reason>,
+    ) -> Option<i64> {
+        let hot = self.hot.get(t)?;
+        if hot.matrix || hot.grouped || !shared.quiet {
+            return None;
+        }
+        let clock = self.clocks.get_mut(usize::from(hot.clock))?;
+        let now = shared.now;
+        clock.refresh(now.at, now.s);
+        let mut until = i64::MAX;
+        let mut ok = !hot.paused;
+        let hours = self.schedules.get(hot.hours as usize);
+        if let Some(h) = hours {
+            let memo = self.hours_memo.get_mut(t)?;
+            if now.s >= memo.until {
+                memo.open = h.is_open_local(clock.weekday, clock.minute);
+                memo.until = clock.hours_boundary(h);
+            }
+            ok &= memo.open;
+            until = memo.until;
+        }
+        let c = ledger.target(t)?;
+        let held = c.held_units();
+        let caps = &hot.caps;
+        for (i, p) in Period::ALL.into_iter().enumerate() {
+            let (count, revenue) = (caps.count(i), caps.revenue(i));
+            if count.is_none() && revenue.is_none() {
+                continue;
+            }
+            let (start, end) = clock.bound_or(i, Some(c));
+            until = until.min(end);
+            ok &= !count.is_some_and(|lim| c.count_in(p, start).saturating_add(held) >= lim);
+            ok &= !revenue.is_some_and(|lim| c.revenue_in(p, start) >= lim);
+        }
+        let live = c.live_quiet(now.at);
+        ok &= !(caps
+            .count(3)
+            .is_some_and(|lim| c.total().saturating_add(held) >= lim)
+            || caps.revenue(3).is_some_and(|lim| c.total_revenue() >= lim)
+            || (caps.concurrency()).is_some_and(|lim| live.saturating_add(held) >= lim));
+        if ok {
+            return Some(until);
+        }
+        if hot.paused {
+            out.push(super::bare(ReasonCode::Paused, None));
+        }
+        let reopen = self.reopen.get_mut(t)?;
+        Owner {
+            hours,
+            caps,
+            matrix: None,
+            counters: c,
+            held,
+            live,
+            group: None,
+        }
+        .reasons(
+            &mut Cached {
+                clock,
+                at: now.at,
+                reopen,
+                counters: c,
+            },
+            out,
+        );
+        Some(until)
+    }
+
     /// `(priority, weight)` of a routable report's step: the
     /// [`Config::step_key`] copied into the hot data.
     fn step_key(&self, rep: &CandidateReport) -> Option<(i32, u32)> {
@@ -510,11 +619,12 @@ impl Judge for Fast<'_> {
 }
 
 /// A kept report: valid while its target's counters keep `stamp` and the
-/// instant stays in `[from, until)` (Unix seconds). `stamp` 0: not kept.
+/// instant stays before `until` (Unix seconds; it was made at an instant
+/// no later than the current one, see [`Checker::latest`]). `stamp` 0:
+/// not kept.
 #[derive(Clone, Copy, Debug, Default)]
 struct Memo {
     stamp: u64,
-    from: i64,
     until: i64,
 }
 
@@ -539,8 +649,16 @@ pub struct Checker {
     keys: Vec<Option<(i32, u32)>>,
     /// One per report of the default candidates (see [`Memo`]).
     memo: Vec<Memo>,
+    /// Per report: `t + 1` when it is target `t`'s eligible report with
+    /// no reason (and its step key), so an unchanged verdict is not
+    /// written again; 0 otherwise.
+    clean: Vec<u32>,
     scratch: Vec<Reason>,
     groups: usize,
+    /// The latest instant decided (Unix seconds): memos are valid from
+    /// the instant they were made, so time going back before it forgets
+    /// them all.
+    latest: i64,
 }
 
 impl Checker {
@@ -553,8 +671,10 @@ impl Checker {
             len: 0,
             keys: Vec::new(),
             memo: Vec::new(),
+            clean: Vec::new(),
             scratch: Vec::new(),
             groups: config.groups.len(),
+            latest: NEVER,
         }
     }
 
@@ -677,6 +797,17 @@ impl Checker {
             at,
             s: at.timestamp(),
         };
+        if now.s < self.latest {
+            // memos hold from the instant they were made on
+            self.forget();
+            self.caches.hours_memo.fill(NO_HOURS_MEMO);
+        }
+        self.latest = now.s;
+        let shared = Shared {
+            now,
+            quiet: ledger.quiet_at(at),
+            lease_bound: ledger.lease_bound(),
+        };
         if keep && self.memo.len() < cands.len() {
             self.memo.resize(cands.len(), Memo::default());
         }
@@ -692,76 +823,100 @@ impl Checker {
                     reasons: Vec::new(),
                     eligible_members: Vec::new(),
                 });
+                self.keys.push(None);
+                self.clean.push(0);
             }
-            if keep {
-                if let (CandidateRef::Target(t), Some(m)) = (candidate, self.memo.get(n)) {
-                    let stamp = ledger.stable_stamp(t);
-                    if m.stamp != 0 && Some(m.stamp) == stamp && contains((m.from, m.until), now.s)
-                    {
-                        // kept reports are of ungrouped targets: only
-                        // their own call-dependent reasons can differ
-                        if call.active() {
-                            if let Some(rep) = self.reports.get_mut(n) {
-                                rep.reasons.retain(|r| r.code != ReasonCode::FilterMismatch);
-                                call.target(ledger, t, None, &mut rep.reasons);
-                                rep.eligible = rep.reasons.is_empty();
-                                let key = self.caches.step_key(rep);
-                                if let Some(k) = self.keys.get_mut(n) {
-                                    *k = key;
-                                }
-                            }
-                        }
-                        n += 1;
-                        continue;
-                    }
-                }
-            }
-            let Some(rep) = self.reports.get_mut(n) else {
+            let (Some(rep), Some(key), Some(clean)) = (
+                self.reports.get_mut(n),
+                self.keys.get_mut(n),
+                self.clean.get_mut(n),
+            ) else {
                 break;
             };
             let memo = if keep { self.memo.get_mut(n) } else { None };
             n += 1;
-            let mut judge = Fast {
-                caches: &mut self.caches,
-                config,
-                ledger,
-                now,
+            let target = match candidate {
+                CandidateRef::Target(t) => Some(t),
+                CandidateRef::Group(_) => None,
             };
-            let until = fill_report(
-                &mut judge,
-                config,
-                ledger,
-                call,
-                candidate,
-                rep,
-                &mut self.scratch,
-            );
+            if let (Some(t), Some(m)) = (target, memo.as_deref()) {
+                let stamp = ledger.stable_stamp(t);
+                if m.stamp != 0 && Some(m.stamp) == stamp && now.s < m.until {
+                    // kept reports are of ungrouped targets: only
+                    // their own call-dependent reasons can differ
+                    if call.active() {
+                        rep.reasons.retain(|r| r.code != ReasonCode::FilterMismatch);
+                        call.target(ledger, t, None, &mut rep.reasons);
+                        rep.eligible = rep.reasons.is_empty();
+                        *key = self.caches.step_key(rep);
+                        *clean = 0;
+                    }
+                    continue;
+                }
+            }
+            let clean_mark = target.map_or(0, |t| u32::try_from(t + 1).unwrap_or(0));
+            let until = match target {
+                Some(t) => {
+                    // a clean report has no reason to clear
+                    let was_clean = clean_mark != 0 && *clean == clean_mark;
+                    if !was_clean {
+                        rep.reasons.clear();
+                    }
+                    match self.caches.simple(t, ledger, &shared, &mut rep.reasons) {
+                        Some(until) if was_clean && rep.reasons.is_empty() && !call.active() => {
+                            // eligible, as the report already says
+                            Some(until)
+                        }
+                        Some(until) => {
+                            rep.candidate = candidate;
+                            rep.eligible_members.clear();
+                            call.target(ledger, t, None, &mut rep.reasons);
+                            rep.eligible = rep.reasons.is_empty();
+                            *key = self.caches.step_key(rep);
+                            *clean = if rep.eligible { clean_mark } else { 0 };
+                            Some(until)
+                        }
+                        None => None,
+                    }
+                }
+                None => None,
+            };
+            let until = match until {
+                Some(u) => u,
+                None => {
+                    let mut judge = Fast {
+                        caches: &mut self.caches,
+                        config,
+                        ledger,
+                        now,
+                    };
+                    let u = fill_report(
+                        &mut judge,
+                        config,
+                        ledger,
+                        call,
+                        candidate,
+                        rep,
+                        &mut self.scratch,
+                    );
+                    *key = self.caches.step_key(rep);
+                    *clean = 0;
+                    u
+                }
+            };
             if let Some(m) = memo {
                 // a group's report, or a grouped target's, reads other
                 // owners' counters too: never kept
-                let kept = match candidate {
-                    CandidateRef::Target(t) => self
-                        .caches
-                        .hot
-                        .get(t)
-                        .is_some_and(|h| !h.grouped)
-                        .then(|| ledger.stable_stamp(t).map(|s| (s, ledger.stable_until(t))))
-                        .flatten(),
-                    CandidateRef::Group(_) => None,
-                };
+                let kept = target.filter(|&t| self.caches.hot.get(t).is_some_and(|h| !h.grouped));
                 // live calls also change by time alone: a lease or the
                 // imported live calls running out
-                let (stamp, stable) = kept.unwrap_or((0, i64::MAX));
-                *m = Memo {
-                    stamp,
-                    from: now.s,
-                    until: until.min(stable),
+                *m = match kept.and_then(|t| Some((ledger.stable_stamp(t)?, ledger.target(t)?))) {
+                    Some((stamp, c)) => Memo {
+                        stamp,
+                        until: until.min(shared.lease_bound).min(c.imported_bound()),
+                    },
+                    None => Memo::default(),
                 };
-            }
-            let key = self.caches.step_key(rep);
-            match self.keys.get_mut(n - 1) {
-                Some(k) => *k = key,
-                None => self.keys.push(key),
             }
         }
         self.len = n;
