@@ -852,7 +852,8 @@ impl Checker {
                     // their own call-dependent reasons can differ
                     if call.active() {
                         rep.reasons.retain(|r| r.code != ReasonCode::FilterMismatch);
-                        call.target(ledger, t, None, &mut rep.reasons);
+                        // in no group: its own filter is its only call-dependent reason
+                        call.filter(candidate, None, &mut rep.reasons);
                         rep.eligible = rep.reasons.is_empty();
                         *key = self.caches.step_key(rep);
                         *clean = 0;
@@ -876,7 +877,8 @@ impl Checker {
                         Some(until) => {
                             rep.candidate = candidate;
                             rep.eligible_members.clear();
-                            call.target(ledger, t, None, &mut rep.reasons);
+                            // in no group (see `simple`): only its own filter
+                            call.filter(candidate, None, &mut rep.reasons);
                             rep.eligible = rep.reasons.is_empty();
                             *key = self.caches.step_key(rep);
                             *clean = if rep.eligible { clean_mark } else { 0 };

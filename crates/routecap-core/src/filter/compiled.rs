@@ -48,10 +48,18 @@ pub struct FilterTable {
     filter_starts: Vec<u32>,
     rule_starts: Vec<u32>,
     rule_conds: Vec<u32>,
-    /// Per condition: for an `in` over strings whose interned words all
-    /// have ids below 64, the set as a bit mask (tested against the call's
-    /// words under the key in one `and`); 0 otherwise.
-    word_masks: Vec<u64>,
+    /// Per condition, its [`WordTest`] (mask 0: none).
+    word_tests: Vec<WordTest>,
+}
+
+/// An `in` over strings whose interned words all have ids below 64: the
+/// set as a bit mask, tested against the call's words under `key` in one
+/// `and`, without reading the condition itself.
+#[derive(Clone, Copy, Debug, Default)]
+struct WordTest {
+    mask: u64,
+    key: u32,
+    invert: bool,
 }
 
 type Rules = Box<[Box<[u32]>]>;
@@ -106,7 +114,11 @@ impl FilterTable {
                         let next = small_id(self.conds.len());
                         let id = *self.cond_ids.entry(cond.clone()).or_insert(next);
                         if id == next {
-                            self.word_masks.push(cond.word_mask());
+                            self.word_tests.push(WordTest {
+                                mask: cond.word_mask(),
+                                key: cond.key,
+                                invert: cond.invert,
+                            });
                             self.conds.push(cond);
                         }
                         id
@@ -309,7 +321,7 @@ pub struct PreparedCall<'t> {
     cond_memo: Vec<Cell<u8>>,
     filter_memo: Vec<Cell<u64>>,
     /// Per key id, bit `w` set when a value under it is interned word `w`
-    /// (ids below 64; see [`FilterTable::word_masks`]).
+    /// (ids below 64; see [`WordTest`]).
     words: Vec<u64>,
 }
 
@@ -365,12 +377,15 @@ impl PreparedCall<'_> {
     /// Condition `id`, memoized (a word-set condition is one `and`).
     #[inline]
     fn condition(&self, id: u32) -> bool {
-        let mask = self.table.word_masks.get(id as usize).copied().unwrap_or(0);
-        if mask != 0 {
-            if let Some(c) = self.table.conds.get(id as usize) {
-                let bits = self.words.get(c.key as usize).copied().unwrap_or(0);
-                return (bits & mask != 0) != c.invert;
-            }
+        let test = self
+            .table
+            .word_tests
+            .get(id as usize)
+            .copied()
+            .unwrap_or_default();
+        if test.mask != 0 {
+            let bits = self.words.get(test.key as usize).copied().unwrap_or(0);
+            return (bits & test.mask != 0) != test.invert;
         }
         let memo = &self.cond_memo[id as usize];
         match memo.get() {
