@@ -50,6 +50,10 @@ pub struct FilterTable {
     rule_conds: Vec<u32>,
     /// Per condition, its [`WordTest`] (mask 0: none).
     word_tests: Vec<WordTest>,
+    /// Per filter: when it is one rule of one condition with a
+    /// [`WordTest`] (the usual state or topic list), that test; mask 0
+    /// otherwise.
+    filter_tests: Vec<WordTest>,
 }
 
 /// An `in` over strings whose interned words all have ids below 64: the
@@ -148,6 +152,14 @@ impl FilterTable {
             self.filter_starts.push(0);
             self.rule_starts.push(0);
         }
+        let single = match &rules[..] {
+            [rule] => match &rule[..] {
+                [c] => self.word_tests.get(*c as usize).copied(),
+                _ => None,
+            },
+            _ => None,
+        };
+        self.filter_tests.push(single.unwrap_or_default());
         for rule in rules.iter() {
             self.rule_conds.extend_from_slice(rule);
             self.rule_starts.push(small_id(self.rule_conds.len()));
@@ -401,6 +413,16 @@ impl PreparedCall<'_> {
 
     /// Filter `id`'s memo state (never `UNKNOWN`).
     fn filter(&self, id: u32) -> u64 {
+        let test = self.table.filter_tests.get(id as usize).copied().unwrap_or_default();
+        if test.mask != 0 {
+            let bits = self.words.get(test.key as usize).copied().unwrap_or(0);
+            // its first (only) condition of its first rule, as below
+            return if (bits & test.mask != 0) != test.invert {
+                MATCH
+            } else {
+                FIRST_FAIL
+            };
+        }
         let memo = &self.filter_memo[id as usize];
         let known = memo.get();
         if known != UNKNOWN as u64 {
