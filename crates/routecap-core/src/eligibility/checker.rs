@@ -158,19 +158,15 @@ impl ZoneClock {
 }
 
 /// When closed hours reopen: they are closed on `[from, until)` and open at
-/// `until` (`from > until`: nothing cached).
+/// `until` (`from > until`: nothing cached). Reopening instants are whole
+/// seconds (minute boundaries or offset changes), so `until` is the instant.
 #[derive(Clone, Copy, Debug)]
 struct Reopen {
     from: i64,
     until: i64,
-    at: Instant,
 }
 
-const NO_REOPEN: Reopen = Reopen {
-    from: 1,
-    until: 0,
-    at: Instant::MIN_UTC,
-};
+const NO_REOPEN: Reopen = Reopen { from: 1, until: 0 };
 
 /// A [`Clock`] over a fresh [`ZoneClock`] and one owner's reopening cache.
 struct Cached<'a> {
@@ -190,15 +186,17 @@ impl Clock for Cached<'_> {
     fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant> {
         let s = self.clock.at;
         if contains((self.reopen.from, self.reopen.until), s) {
-            return Some(self.reopen.at);
+            if let Some(at) = DateTime::from_timestamp(self.reopen.until, 0) {
+                return Some(at);
+            }
         }
         let next = hours.next_open(&self.clock.zone, self.at);
-        // closed now, so `next` is later (or None: not cached)
-        if let Some(v) = next {
+        // closed now, so `next` is later (or None: not cached); only a
+        // whole second is cached, so that it is the instant itself
+        if let Some(v) = next.filter(|v| v.timestamp_subsec_nanos() == 0) {
             *self.reopen = Reopen {
                 from: s,
                 until: v.timestamp(),
-                at: v,
             };
         }
         next
@@ -554,6 +552,11 @@ impl Caches {
             || (caps.concurrency()).is_some_and(|lim| live.saturating_add(held) >= lim));
         if ok {
             return Some(until);
+        }
+        // most reports have one reason: room for one, not the four a
+        // first push makes room for (88 bytes each), at a million targets
+        if out.capacity() == 0 {
+            out.reserve_exact(1);
         }
         if hot.paused {
             out.push(super::bare(ReasonCode::Paused, None));

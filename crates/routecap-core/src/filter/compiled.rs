@@ -413,7 +413,12 @@ impl PreparedCall<'_> {
 
     /// Filter `id`'s memo state (never `UNKNOWN`).
     fn filter(&self, id: u32) -> u64 {
-        let test = self.table.filter_tests.get(id as usize).copied().unwrap_or_default();
+        let test = self
+            .table
+            .filter_tests
+            .get(id as usize)
+            .copied()
+            .unwrap_or_default();
         if test.mask != 0 {
             let bits = self.words.get(test.key as usize).copied().unwrap_or(0);
             // its first (only) condition of its first rule, as below
