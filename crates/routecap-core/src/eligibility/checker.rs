@@ -250,6 +250,44 @@ const NO_HOURS_MEMO: HoursMemo = HoursMemo {
     open: false,
 };
 
+/// A target's report whose reasons are at most `paused` then `closed`
+/// (until `reopen`), as a value: a report already holding it is not
+/// written again. `target` is the index plus one; 0 marks no such report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Plain {
+    target: u32,
+    paused: bool,
+    closed: bool,
+    reopen: Option<Instant>,
+}
+
+impl Plain {
+    /// Its own reasons, in [`ReasonCode`] order.
+    fn write(&self, out: &mut Vec<Reason>) {
+        if self.paused || self.closed {
+            out.reserve_exact(usize::from(self.paused) + usize::from(self.closed));
+        }
+        if self.paused {
+            out.push(super::bare(ReasonCode::Paused, None));
+        }
+        if self.closed {
+            out.push(Reason {
+                until: self.reopen,
+                ..super::bare(ReasonCode::Closed, None)
+            });
+        }
+    }
+}
+
+/// What [`Caches::simple`] found, with until when (Unix seconds,
+/// exclusive) the target's own reasons stay the same while its counters do.
+enum Simple {
+    /// No cap reached: these reasons (none when eligible).
+    Plain(Plain, i64),
+    /// Some cap reached: the reasons are built.
+    Built(i64),
+}
+
 /// What a decision reads once for all targets.
 #[derive(Clone, Copy, Debug)]
 struct Shared {
@@ -496,14 +534,13 @@ impl Caches {
         until
     }
 
-    /// The reasons of target `t` when they are its own alone (in no group,
-    /// no concurrency matrix, no hold expired nor lease lapsed at the
-    /// instant): `paused`, then [`Owner::reasons`], appended to `out`;
-    /// returns until when (Unix seconds, exclusive) its own reasons stay
-    /// the same while its counters do. `None`: not such a target, left to
-    /// the reason builder. The verdict is decided from per-zone windows
-    /// and a per-target hours memo first; reasons (and their `until`) are
-    /// only built for a target that has some.
+    /// The verdict on target `t` when its reasons are its own alone (in no
+    /// group, no concurrency matrix, no hold expired nor lease lapsed at
+    /// the instant); `None` otherwise, left to the reason builder. It is
+    /// decided from per-zone windows and a per-target hours memo first:
+    /// with no cap reached the reasons are at most `paused` and `closed`
+    /// ([`Simple::Plain`], nothing built); otherwise `out` is cleared and
+    /// gets `paused`, then [`Owner::reasons`] ([`Simple::Built`]).
     #[inline]
     fn simple(
         &mut self,
@@ -511,7 +548,7 @@ impl Caches {
         ledger: &Ledger,
         shared: &Shared,
         out: &mut Vec<Reason>,
-    ) -> Option<i64> {
+    ) -> Option<Simple> {
         let hot = self.hot.get(t)?;
         if hot.matrix || hot.grouped || !shared.quiet {
             return None;
@@ -520,7 +557,7 @@ impl Caches {
         let now = shared.now;
         clock.refresh(now.at, now.s);
         let mut until = i64::MAX;
-        let mut ok = !hot.paused;
+        let mut open = true;
         let hours = self.schedules.get(hot.hours as usize);
         if let Some(h) = hours {
             let memo = self.hours_memo.get_mut(t)?;
@@ -528,12 +565,13 @@ impl Caches {
                 memo.open = h.is_open_local(clock.weekday, clock.minute);
                 memo.until = clock.hours_boundary(h);
             }
-            ok &= memo.open;
+            open = memo.open;
             until = memo.until;
         }
         let c = ledger.target(t)?;
         let held = c.held_units();
         let caps = &hot.caps;
+        let mut below = true;
         for (i, p) in Period::ALL.into_iter().enumerate() {
             let (count, revenue) = (caps.count(i), caps.revenue(i));
             if count.is_none() && revenue.is_none() {
@@ -541,18 +579,36 @@ impl Caches {
             }
             let (start, end) = clock.bound_or(i, Some(c));
             until = until.min(end);
-            ok &= !count.is_some_and(|lim| c.count_in(p, start).saturating_add(held) >= lim);
-            ok &= !revenue.is_some_and(|lim| c.revenue_in(p, start) >= lim);
+            below &= !count.is_some_and(|lim| c.count_in(p, start).saturating_add(held) >= lim);
+            below &= !revenue.is_some_and(|lim| c.revenue_in(p, start) >= lim);
         }
         let live = c.live_quiet(now.at);
-        ok &= !(caps
+        below &= !(caps
             .count(3)
             .is_some_and(|lim| c.total().saturating_add(held) >= lim)
             || caps.revenue(3).is_some_and(|lim| c.total_revenue() >= lim)
             || (caps.concurrency()).is_some_and(|lim| live.saturating_add(held) >= lim));
-        if ok {
-            return Some(until);
+        let reopen = self.reopen.get_mut(t)?;
+        let mut clock = Cached {
+            clock,
+            at: now.at,
+            reopen,
+            counters: c,
+        };
+        if below {
+            let reopen = match hours {
+                Some(h) if !open => clock.next_open(h),
+                _ => None,
+            };
+            let plain = Plain {
+                target: u32::try_from(t).ok()?.checked_add(1)?,
+                paused: hot.paused,
+                closed: !open,
+                reopen,
+            };
+            return Some(Simple::Plain(plain, until));
         }
+        out.clear();
         // most reports have one reason: room for one, not the four a
         // first push makes room for (88 bytes each), at a million targets
         if out.capacity() == 0 {
@@ -561,7 +617,6 @@ impl Caches {
         if hot.paused {
             out.push(super::bare(ReasonCode::Paused, None));
         }
-        let reopen = self.reopen.get_mut(t)?;
         Owner {
             hours,
             caps,
@@ -571,16 +626,8 @@ impl Caches {
             live,
             group: None,
         }
-        .reasons(
-            &mut Cached {
-                clock,
-                at: now.at,
-                reopen,
-                counters: c,
-            },
-            out,
-        );
-        Some(until)
+        .reasons(&mut clock, out);
+        Some(Simple::Built(until))
     }
 
     /// `(priority, weight)` of a routable report's step: the
@@ -652,10 +699,10 @@ pub struct Checker {
     keys: Vec<Option<(i32, u32)>>,
     /// One per report of the default candidates (see [`Memo`]).
     memo: Vec<Memo>,
-    /// Per report: `t + 1` when it is target `t`'s eligible report with
-    /// no reason (and its step key), so an unchanged verdict is not
-    /// written again; 0 otherwise.
-    clean: Vec<u32>,
+    /// Per report: what it holds when it is a [`Plain`] report of an
+    /// ungrouped target for a call without filter reasons (with its step
+    /// key), so that an unchanged verdict is not written again.
+    written: Vec<Plain>,
     scratch: Vec<Reason>,
     groups: usize,
     /// The latest instant decided (Unix seconds): memos are valid from
@@ -674,7 +721,7 @@ impl Checker {
             len: 0,
             keys: Vec::new(),
             memo: Vec::new(),
-            clean: Vec::new(),
+            written: Vec::new(),
             scratch: Vec::new(),
             groups: config.groups.len(),
             latest: NEVER,
@@ -837,12 +884,12 @@ impl Checker {
                     eligible_members: Vec::new(),
                 });
                 self.keys.push(None);
-                self.clean.push(0);
+                self.written.push(Plain::default());
             }
-            let (Some(rep), Some(key), Some(clean)) = (
+            let (Some(rep), Some(key), Some(written)) = (
                 self.reports.get_mut(n),
                 self.keys.get_mut(n),
-                self.clean.get_mut(n),
+                self.written.get_mut(n),
             ) else {
                 break;
             };
@@ -859,37 +906,42 @@ impl Checker {
                         call.filter(candidate, None, &mut rep.reasons);
                         rep.eligible = rep.reasons.is_empty();
                         *key = self.caches.step_key(rep);
-                        *clean = 0;
+                        *written = Plain::default();
                     }
                     continue;
                 }
             }
-            let clean_mark = target.map_or(0, |t| u32::try_from(t + 1).unwrap_or(0));
             let until = match target {
-                Some(t) => {
-                    // a clean report has no reason to clear
-                    let was_clean = clean_mark != 0 && *clean == clean_mark;
-                    if !was_clean {
-                        rep.reasons.clear();
-                    }
-                    match self.caches.simple(t, ledger, &shared, &mut rep.reasons) {
-                        Some(until) if was_clean && rep.reasons.is_empty() && !call.active() => {
-                            // eligible, as the report already says
-                            Some(until)
-                        }
-                        Some(until) => {
+                Some(t) => match self.caches.simple(t, ledger, &shared, &mut rep.reasons) {
+                    Some(Simple::Plain(plain, until)) => {
+                        if call.active() || *written != plain {
                             rep.candidate = candidate;
                             rep.eligible_members.clear();
-                            // in no group (see `simple`): only its own filter
+                            rep.reasons.clear();
+                            plain.write(&mut rep.reasons);
+                            // in no group: only its own filter
                             call.filter(candidate, None, &mut rep.reasons);
                             rep.eligible = rep.reasons.is_empty();
                             *key = self.caches.step_key(rep);
-                            *clean = if rep.eligible { clean_mark } else { 0 };
-                            Some(until)
+                            *written = if call.active() {
+                                Plain::default()
+                            } else {
+                                plain
+                            };
                         }
-                        None => None,
+                        Some(until)
                     }
-                }
+                    Some(Simple::Built(until)) => {
+                        rep.candidate = candidate;
+                        rep.eligible_members.clear();
+                        call.filter(candidate, None, &mut rep.reasons);
+                        rep.eligible = rep.reasons.is_empty();
+                        *key = self.caches.step_key(rep);
+                        *written = Plain::default();
+                        Some(until)
+                    }
+                    None => None,
+                },
                 None => None,
             };
             let until = match until {
@@ -911,7 +963,7 @@ impl Checker {
                         &mut self.scratch,
                     );
                     *key = self.caches.step_key(rep);
-                    *clean = 0;
+                    *written = Plain::default();
                     u
                 }
             };
