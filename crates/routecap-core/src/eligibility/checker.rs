@@ -177,6 +177,32 @@ struct Cached<'a> {
     counters: &'a Counters,
 }
 
+impl Cached<'_> {
+    /// When `hours`, closed at the instant, open next, as Unix seconds
+    /// (`Some(None)`: never), through the owner's reopening cache; `None`
+    /// when that instant is not a whole second (not cached; reopening
+    /// instants are minute boundaries or offset changes, so in practice
+    /// never).
+    fn next_open_secs(&mut self, hours: &WeeklyHours) -> Option<Option<i64>> {
+        let s = self.clock.at;
+        if contains((self.reopen.from, self.reopen.until), s) {
+            return Some(Some(self.reopen.until));
+        }
+        // closed now, so the next opening is later
+        match hours.next_open(&self.clock.zone, self.at) {
+            None => Some(None),
+            Some(v) if v.timestamp_subsec_nanos() == 0 => {
+                *self.reopen = Reopen {
+                    from: s,
+                    until: v.timestamp(),
+                };
+                Some(Some(v.timestamp()))
+            }
+            Some(_) => None,
+        }
+    }
+}
+
 impl Clock for Cached<'_> {
     #[inline]
     fn is_open(&self, hours: &WeeklyHours) -> bool {
@@ -184,22 +210,10 @@ impl Clock for Cached<'_> {
     }
 
     fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant> {
-        let s = self.clock.at;
-        if contains((self.reopen.from, self.reopen.until), s) {
-            if let Some(at) = DateTime::from_timestamp(self.reopen.until, 0) {
-                return Some(at);
-            }
+        match self.next_open_secs(hours) {
+            Some(secs) => secs.and_then(|s| DateTime::from_timestamp(s, 0)),
+            None => hours.next_open(&self.clock.zone, self.at),
         }
-        let next = hours.next_open(&self.clock.zone, self.at);
-        // closed now, so `next` is later (or None: not cached); only a
-        // whole second is cached, so that it is the instant itself
-        if let Some(v) = next.filter(|v| v.timestamp_subsec_nanos() == 0) {
-            *self.reopen = Reopen {
-                from: s,
-                until: v.timestamp(),
-            };
-        }
-        next
     }
 
     #[inline]
@@ -251,14 +265,15 @@ const NO_HOURS_MEMO: HoursMemo = HoursMemo {
 };
 
 /// A target's report whose reasons are at most `paused` then `closed`
-/// (until `reopen`), as a value: a report already holding it is not
-/// written again. `target` is the index plus one; 0 marks no such report.
+/// (until `reopen`, Unix seconds), as a value: a report already holding it
+/// is not written again. `target` is the index plus one; 0 marks no such
+/// report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Plain {
     target: u32,
     paused: bool,
     closed: bool,
-    reopen: Option<Instant>,
+    reopen: Option<i64>,
 }
 
 impl Plain {
@@ -272,7 +287,7 @@ impl Plain {
         }
         if self.closed {
             out.push(Reason {
-                until: self.reopen,
+                until: self.reopen.and_then(|s| DateTime::from_timestamp(s, 0)),
                 ..super::bare(ReasonCode::Closed, None)
             });
         }
@@ -595,11 +610,11 @@ impl Caches {
             reopen,
             counters: c,
         };
-        if below {
-            let reopen = match hours {
-                Some(h) if !open => clock.next_open(h),
-                _ => None,
-            };
+        let reopen = match hours {
+            Some(h) if below && !open => clock.next_open_secs(h),
+            _ => Some(None),
+        };
+        if let (true, Some(reopen)) = (below, reopen) {
             let plain = Plain {
                 target: u32::try_from(t).ok()?.checked_add(1)?,
                 paused: hot.paused,
