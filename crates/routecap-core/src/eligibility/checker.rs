@@ -116,12 +116,16 @@ impl ZoneClock {
     /// counters that already hold it) rather than computing it.
     #[inline]
     fn bound_or(&mut self, i: usize, known: Option<&Counters>) -> (i64, i64) {
-        let Some(&b) = self.bounds.get(i) else {
-            return (self.at, self.at);
-        };
-        if contains(b, self.at) {
-            return b;
+        match self.bounds.get(i) {
+            Some(&b) if contains(b, self.at) => b,
+            Some(_) => self.bound_new(i, known),
+            None => (self.at, self.at),
         }
+    }
+
+    /// [`ZoneClock::bound_or`] once the instant has left the cached window.
+    #[inline(never)]
+    fn bound_new(&mut self, i: usize, known: Option<&Counters>) -> (i64, i64) {
         let kept = known
             .and_then(|c| c.known_window(i, self.at))
             .and_then(|(start, end)| Some((start, end, DateTime::from_timestamp(end, 0)?)));
