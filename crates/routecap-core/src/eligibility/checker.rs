@@ -598,8 +598,8 @@ impl Caches {
             }
             let (start, end) = clock.bound_or(i, Some(c));
             until = until.min(end);
-            below &= !count.is_some_and(|lim| c.count_in(p, start).saturating_add(held) >= lim);
-            below &= !revenue.is_some_and(|lim| c.revenue_in(p, start) >= lim);
+            below &= count.is_none_or(|lim| c.count_in(p, start).saturating_add(held) < lim);
+            below &= revenue.is_none_or(|lim| c.revenue_in(p, start) < lim);
         }
         let live = c.live_quiet(now.at);
         below &= !(caps
