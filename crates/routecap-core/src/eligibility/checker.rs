@@ -19,6 +19,11 @@
 //!   and before any lease or its imported live calls can run out
 //!   ([`Ledger::lease_bound`]). Targets in groups, and reservation
 //!   holders, are always re-evaluated.
+//! - **Simple targets are decided before any reason is built.** A target
+//!   in no group and without a concurrency matrix is judged from its zone's
+//!   cached windows and its hours memo; with no cap reached its report is
+//!   a [`Plain`] value (paused? closed until when?), written only when it
+//!   differs from what the report holds.
 //! - **Buffers are reused.** Reports and their reason lists keep their
 //!   capacity between calls: in steady state a decision does not allocate.
 //!
