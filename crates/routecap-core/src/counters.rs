@@ -110,13 +110,6 @@ impl Slot {
     }
 }
 
-const EMPTY_SLOT: Slot = Slot {
-    start: ANY,
-    count: 0,
-    revenue: Money::ZERO,
-    end: ANY,
-};
-
 /// `(start, end)` in Unix seconds of the window of `p` containing `at`.
 fn window_secs(zone: &Zone, p: Period, at: Instant) -> (i64, i64) {
     let w = window(zone, p, at);
@@ -147,12 +140,20 @@ pub(crate) struct CounterParts {
     pub imported_until: Option<Instant>,
 }
 
-/// The counters of one owner (target or group).
+/// The counters of one owner (target or group), laid out for the
+/// eligibility pass: the first cache line holds what a verdict on count
+/// caps reads (window starts and counts, held units, own live calls), the
+/// second the rest of the values, the third the window-end caches and the
+/// stamp. Slots are columns (`starts`, `counts`, … indexed hour, day,
+/// month), read and written as [`Slot`] values.
 #[derive(Clone, Debug)]
+#[repr(C, align(64))]
 pub(crate) struct Counters {
-    slots: [Slot; 3],
-    total: u64,
-    total_revenue: Money,
+    /// Window start of each slot (Unix seconds), or [`ANY`].
+    starts: [i64; 3],
+    counts: [u64; 3],
+    /// Unconfirmed reservations, expired ones included until swept.
+    held: u64,
     /// Connected calls not ended and whose lease is not swept yet (lapsed
     /// but unswept ones included: reads subtract them).
     live: u64,
@@ -161,8 +162,11 @@ pub(crate) struct Counters {
     /// First instant at which the imported live calls no longer hold;
     /// `None` = not anchored yet (they hold until anchor + lease).
     imported_until: Option<Instant>,
-    /// Unconfirmed reservations, expired ones included until swept.
-    held: u64,
+    total: u64,
+    total_revenue: Money,
+    revenues: [Money; 3],
+    /// Window end of each slot when known, else its start (see [`Slot`]).
+    ends: [i64; 3],
     /// Changes whenever the counters do (see [`fresh_stamp`]); not part of
     /// the value, so it is left out of equality.
     stamp: u64,
@@ -171,7 +175,7 @@ pub(crate) struct Counters {
 impl PartialEq for Counters {
     fn eq(&self, o: &Self) -> bool {
         (
-            self.slots,
+            self.slots(),
             self.total,
             self.total_revenue,
             self.live,
@@ -179,7 +183,7 @@ impl PartialEq for Counters {
             self.imported_until,
             self.held,
         ) == (
-            o.slots,
+            o.slots(),
             o.total,
             o.total_revenue,
             o.live,
@@ -202,7 +206,10 @@ fn fresh_stamp() -> u64 {
 }
 
 static NO_COUNTERS: Counters = Counters {
-    slots: [EMPTY_SLOT; 3],
+    starts: [ANY; 3],
+    counts: [0; 3],
+    revenues: [Money::ZERO; 3],
+    ends: [ANY; 3],
     total: 0,
     total_revenue: Money::ZERO,
     live: 0,
@@ -213,6 +220,40 @@ static NO_COUNTERS: Counters = Counters {
 };
 
 impl Counters {
+    /// An owner's counters with these slots and everything else zero.
+    fn with_slots(slots: [Slot; 3]) -> Self {
+        let mut c = Counters {
+            stamp: fresh_stamp(),
+            ..NO_COUNTERS.clone()
+        };
+        for (i, s) in slots.into_iter().enumerate() {
+            c.set_slot(i, s);
+        }
+        c
+    }
+
+    /// Slot `i` (hour, day, month) as a value.
+    #[inline]
+    fn slot(&self, i: usize) -> Slot {
+        Slot {
+            start: self.starts[i],
+            count: self.counts[i],
+            revenue: self.revenues[i],
+            end: self.ends[i],
+        }
+    }
+
+    fn set_slot(&mut self, i: usize, s: Slot) {
+        self.starts[i] = s.start;
+        self.counts[i] = s.count;
+        self.revenues[i] = s.revenue;
+        self.ends[i] = s.end;
+    }
+
+    fn slots(&self) -> [Slot; 3] {
+        [self.slot(0), self.slot(1), self.slot(2)]
+    }
+
     fn from_usage(u: &Usage, zone: &Zone, anchor: Option<Instant>, lease: TimeDelta) -> Self {
         let bounds = |p| anchor.map_or((ANY, ANY), |a| window_secs(zone, p, a));
         let slot = |p, count, revenue| {
@@ -225,18 +266,15 @@ impl Counters {
             }
         };
         Counters {
-            slots: [
+            total: u.total,
+            total_revenue: u.total_revenue,
+            imported_live: u.live,
+            imported_until: anchor.map(|a| after(a, lease)),
+            ..Counters::with_slots([
                 slot(Period::Hour, u.hourly, u.hourly_revenue),
                 slot(Period::Day, u.daily, u.daily_revenue),
                 slot(Period::Month, u.monthly, u.monthly_revenue),
-            ],
-            total: u.total,
-            total_revenue: u.total_revenue,
-            live: 0,
-            imported_live: u.live,
-            imported_until: anchor.map(|a| after(a, lease)),
-            held: 0,
-            stamp: fresh_stamp(),
+            ])
         }
     }
 
@@ -250,14 +288,12 @@ impl Counters {
             end: ANY,
         };
         Counters {
-            slots: [slot(&p.slots[0]), slot(&p.slots[1]), slot(&p.slots[2])],
             total: p.total,
             total_revenue: p.total_revenue,
             live: p.live,
             imported_live: p.imported_live,
             imported_until: p.imported_until,
-            held: 0,
-            stamp: fresh_stamp(),
+            ..Counters::with_slots([slot(&p.slots[0]), slot(&p.slots[1]), slot(&p.slots[2])])
         }
     }
 
@@ -270,9 +306,9 @@ impl Counters {
         };
         CounterParts {
             slots: [
-                slot(&self.slots[0]),
-                slot(&self.slots[1]),
-                slot(&self.slots[2]),
+                slot(&self.slot(0)),
+                slot(&self.slot(1)),
+                slot(&self.slot(2)),
             ],
             total: self.total,
             total_revenue: self.total_revenue,
@@ -297,30 +333,65 @@ impl Counters {
     /// `(start, end)` of the window of `Period::ALL[i]` containing Unix
     /// second `t`, if this owner's slot already knows it.
     pub(crate) fn known_window(&self, i: usize, t: i64) -> Option<(i64, i64)> {
-        self.slots
-            .get(i)
-            .filter(|s| s.start != ANY && s.holds(t))
-            .map(|s| (s.start, s.end))
+        let (start, end) = (*self.starts.get(i)?, *self.ends.get(i)?);
+        (start != ANY && start <= t && t < end).then_some((start, end))
     }
 
-    fn slot_in(&self, p: Period, window_start: i64) -> Option<&Slot> {
-        let s = &self.slots[period_index(p)];
-        (s.start == window_start || s.start == ANY).then_some(s)
+    /// Whether slot `i` counts for the window starting at `window_start`.
+    #[inline]
+    fn slot_in(&self, i: usize, window_start: i64) -> bool {
+        let s = self.starts[i];
+        s == window_start || s == ANY
     }
 
     /// Calls counted in the window of `p` starting at `window_start`.
+    #[inline]
     pub(crate) fn count_in(&self, p: Period, window_start: i64) -> u64 {
-        self.slot_in(p, window_start).map_or(0, |s| s.count)
+        let i = period_index(p);
+        if self.slot_in(i, window_start) {
+            self.counts[i]
+        } else {
+            0
+        }
     }
 
     /// Revenue in the window of `p` starting at `window_start`.
+    #[inline]
     pub(crate) fn revenue_in(&self, p: Period, window_start: i64) -> Money {
-        self.slot_in(p, window_start)
-            .map_or(Money::ZERO, |s| s.revenue)
+        let i = period_index(p);
+        if self.slot_in(i, window_start) {
+            self.revenues[i]
+        } else {
+            Money::ZERO
+        }
     }
 
     pub(crate) fn total(&self) -> u64 {
         self.total
+    }
+
+    /// Units held by reservations, expired but unswept ones included: the
+    /// held units at an instant when [`Ledger::quiet_at`] says none expired.
+    #[inline]
+    pub(crate) fn held_units(&self) -> u64 {
+        self.held
+    }
+
+    /// Live calls at `at` when [`Ledger::quiet_at`] says no lease lapsed:
+    /// own connected calls plus the imported ones that hold.
+    #[inline]
+    pub(crate) fn live_quiet(&self, at: Instant) -> u64 {
+        self.live.saturating_add(self.imported_live_at(at))
+    }
+
+    /// Unix second before which the imported live calls cannot stop
+    /// holding (`i64::MAX`: none, or not anchored yet).
+    #[inline]
+    pub(crate) fn imported_bound(&self) -> i64 {
+        match self.imported_until {
+            Some(u) if self.imported_live > 0 => u.timestamp(),
+            _ => i64::MAX,
+        }
     }
 
     pub(crate) fn total_revenue(&self) -> Money {
@@ -345,15 +416,15 @@ impl Counters {
     }
 
     fn is_pending(&self) -> bool {
-        self.slots.iter().any(|s| s.start == ANY) || self.imported_until.is_none()
+        self.starts.contains(&ANY) || self.imported_until.is_none()
     }
 
     fn anchor(&mut self, zone: &Zone, at: Instant, lease: TimeDelta) {
         self.touch();
         for p in Period::ALL {
-            let s = &mut self.slots[period_index(p)];
-            if s.start == ANY {
-                (s.start, s.end) = window_secs(zone, p, at);
+            let i = period_index(p);
+            if self.starts[i] == ANY {
+                (self.starts[i], self.ends[i]) = window_secs(zone, p, at);
             }
         }
         if self.imported_until.is_none() {
@@ -365,7 +436,8 @@ impl Counters {
         self.touch();
         let t = at.timestamp();
         for p in Period::ALL {
-            let s = &mut self.slots[period_index(p)];
+            let i = period_index(p);
+            let s = &mut self.slot(i);
             let (start, end) = if s.holds(t) {
                 (s.start, s.end)
             } else {
@@ -383,6 +455,7 @@ impl Counters {
                     end,
                 };
             } // else: an older window, no longer tracked
+            self.set_slot(i, *s);
         }
         self.total = self.total.saturating_add(count);
         self.total_revenue = self.total_revenue.saturating_add(revenue);
@@ -442,7 +515,8 @@ impl Counters {
                 continue;
             }
             let (start, end) = window_secs(zone, p, at);
-            let s = &mut self.slots[period_index(p)];
+            let i = period_index(p);
+            let s = &mut self.slot(i);
             if s.start == ANY || s.start < start {
                 *s = Slot {
                     start,
@@ -460,6 +534,7 @@ impl Counters {
                     s.revenue = r;
                 }
             }
+            self.set_slot(i, *s);
         }
         if let Some(c) = u.total {
             self.total = c;
@@ -642,29 +717,32 @@ impl Ledger {
     }
 
     /// Stamp of target `t`'s counters when it holds no reservation: while
-    /// it is unchanged, so are its counters, up to [`Ledger::stable_until`].
+    /// it is unchanged, so are its counters, up to [`Ledger::lease_bound`] and [`Counters::imported_bound`].
     pub(crate) fn stable_stamp(&self, t: usize) -> Option<u64> {
         self.stable.get(t).copied().filter(|&s| s != 0)
     }
 
-    /// Unix second before which target `t`'s live calls cannot change by
-    /// time alone (a cache keyed by its stable stamp is valid before it):
-    /// the second of the earliest lease expiry of any call (a conservative
-    /// bound, cheap to read: calls are short, so it is hours away while
-    /// calls end normally) and of the instant its imported live calls stop
-    /// holding. `i64::MAX` when neither can happen.
-    pub(crate) fn stable_until(&self, t: usize) -> i64 {
-        let lease = self
-            .leases
+    /// Whether no hold has expired and no lease has run out at `at`: then
+    /// every owner's held units and live calls are its raw counts
+    /// ([`Counters::held_units`], [`Counters::live_quiet`]). Checked once
+    /// per decision rather than per owner.
+    pub(crate) fn quiet_at(&self, at: Instant) -> bool {
+        let after = |m: &BTreeMap<(Instant, String), usize>| {
+            m.first_key_value().is_none_or(|((t, _), _)| *t > at)
+        };
+        after(&self.holds) && after(&self.leases)
+    }
+
+    /// Unix second before which no owner's live calls can change by time
+    /// alone through a lease (a cache keyed by a stable stamp is valid
+    /// before it, and before [`Counters::imported_bound`]): the second of
+    /// the earliest lease expiry of any call, `i64::MAX` when none — a
+    /// conservative bound, cheap to read (calls are short, so it is hours
+    /// away while calls end normally).
+    pub(crate) fn lease_bound(&self) -> i64 {
+        self.leases
             .first_key_value()
-            .map_or(i64::MAX, |((until, _), _)| until.timestamp());
-        let imported = self
-            .targets
-            .get(t)
-            .filter(|c| c.imported_live > 0)
-            .and_then(|c| c.imported_until)
-            .map_or(i64::MAX, |u| u.timestamp());
-        lease.min(imported)
+            .map_or(i64::MAX, |((until, _), _)| until.timestamp())
     }
 
     /// Containing groups of target `t`.
@@ -756,7 +834,7 @@ impl Ledger {
 
     /// Move the lease of `call` from `old` to `new` (a touch): the live
     /// counts do not change, so neither do the stamps (a later expiry
-    /// only makes [`Ledger::stable_until`] more conservative).
+    /// only makes [`Ledger::lease_bound`] more conservative).
     pub(crate) fn renew(&mut self, call: &str, old: Instant, new: Instant) {
         let mut key = (old, call.to_string());
         if let Some(t) = self.leases.remove(&key) {

@@ -188,27 +188,37 @@ impl Planner {
             later = core::mem::take(&mut self.later);
         }
         later.clear();
-        let (mut eligible, mut min) = (0usize, None::<i32>);
+        // One pass: the lowest tier so far goes straight into the wheel
+        // (report order kept; a lower one found later starts it over), the
+        // rest is kept for later tiers (heapified in O(n) when needed).
+        let (mut eligible, mut min) = (0usize, i32::MAX);
         for i in 0..n {
-            if let Some((p, _)) = key(i) {
-                eligible += 1;
-                min = Some(min.map_or(p, |m| m.min(p)));
+            let Some((p, w)) = key(i) else { continue };
+            eligible += 1;
+            if p < min || eligible == 1 {
+                if !defer {
+                    let (active, zeros) = (&self.active, &self.zeros);
+                    let tier = active
+                        .iter()
+                        .map(|&(j, w)| (j, w as u32))
+                        .chain(zeros.iter().map(|&j| (j, 0)));
+                    later.extend(tier.map(|(j, w)| Reverse((min, j, w))));
+                }
+                self.active.clear();
+                self.zeros.clear();
+                min = p;
+            }
+            if p == min && w > 0 {
+                self.active.push((i, u64::from(w)));
+            } else if p == min {
+                self.zeros.push(i);
+            } else if !defer {
+                later.push(Reverse((p, i, w)));
             }
         }
         self.remaining = eligible;
-        if let Some(min) = min {
-            self.work += eligible as u64;
-            // First tier straight into the wheel (report order kept), the
-            // rest kept for later tiers (heapified in O(n) when needed).
-            for i in 0..n {
-                match key(i) {
-                    Some((p, w)) if p == min && w > 0 => self.active.push((i, u64::from(w))),
-                    Some((p, _)) if p == min => self.zeros.push(i),
-                    Some((p, w)) if !defer => later.push(Reverse((p, i, w))),
-                    _ => {}
-                }
-            }
-            self.work += self.active.len() as u64;
+        if eligible > 0 {
+            self.work += eligible as u64 + self.active.len() as u64;
             self.first = min;
         }
         self.deferred = defer && self.active.len() + self.zeros.len() < eligible;

@@ -17,8 +17,13 @@
 //!   a window of a set cap, the next open/close minute of today's hours, the
 //!   end of the offset span, or the local hour for a concurrency matrix,
 //!   and before any lease or its imported live calls can run out
-//!   ([`Ledger::stable_until`]). Targets in groups, and reservation
+//!   ([`Ledger::lease_bound`]). Targets in groups, and reservation
 //!   holders, are always re-evaluated.
+//! - **Simple targets are decided before any reason is built.** A target
+//!   in no group and without a concurrency matrix is judged from its zone's
+//!   cached windows and its hours memo; with no cap reached its report is
+//!   a [`Plain`] value (paused? closed until when?), written only when it
+//!   differs from what the report holds.
 //! - **Buffers are reused.** Reports and their reason lists keep their
 //!   capacity between calls: in steady state a decision does not allocate.
 //!
@@ -116,12 +121,16 @@ impl ZoneClock {
     /// counters that already hold it) rather than computing it.
     #[inline]
     fn bound_or(&mut self, i: usize, known: Option<&Counters>) -> (i64, i64) {
-        let Some(&b) = self.bounds.get(i) else {
-            return (self.at, self.at);
-        };
-        if contains(b, self.at) {
-            return b;
+        match self.bounds.get(i) {
+            Some(&b) if contains(b, self.at) => b,
+            Some(_) => self.bound_new(i, known),
+            None => (self.at, self.at),
         }
+    }
+
+    /// [`ZoneClock::bound_or`] once the instant has left the cached window.
+    #[inline(never)]
+    fn bound_new(&mut self, i: usize, known: Option<&Counters>) -> (i64, i64) {
         let kept = known
             .and_then(|c| c.known_window(i, self.at))
             .and_then(|(start, end)| Some((start, end, DateTime::from_timestamp(end, 0)?)));
@@ -158,19 +167,15 @@ impl ZoneClock {
 }
 
 /// When closed hours reopen: they are closed on `[from, until)` and open at
-/// `until` (`from > until`: nothing cached).
+/// `until` (`from > until`: nothing cached). Reopening instants are whole
+/// seconds (minute boundaries or offset changes), so `until` is the instant.
 #[derive(Clone, Copy, Debug)]
 struct Reopen {
     from: i64,
     until: i64,
-    at: Instant,
 }
 
-const NO_REOPEN: Reopen = Reopen {
-    from: 1,
-    until: 0,
-    at: Instant::MIN_UTC,
-};
+const NO_REOPEN: Reopen = Reopen { from: 1, until: 0 };
 
 /// A [`Clock`] over a fresh [`ZoneClock`] and one owner's reopening cache.
 struct Cached<'a> {
@@ -181,6 +186,32 @@ struct Cached<'a> {
     counters: &'a Counters,
 }
 
+impl Cached<'_> {
+    /// When `hours`, closed at the instant, open next, as Unix seconds
+    /// (`Some(None)`: never), through the owner's reopening cache; `None`
+    /// when that instant is not a whole second (not cached; reopening
+    /// instants are minute boundaries or offset changes, so in practice
+    /// never).
+    fn next_open_secs(&mut self, hours: &WeeklyHours) -> Option<Option<i64>> {
+        let s = self.clock.at;
+        if contains((self.reopen.from, self.reopen.until), s) {
+            return Some(Some(self.reopen.until));
+        }
+        // closed now, so the next opening is later
+        match hours.next_open(&self.clock.zone, self.at) {
+            None => Some(None),
+            Some(v) if v.timestamp_subsec_nanos() == 0 => {
+                *self.reopen = Reopen {
+                    from: s,
+                    until: v.timestamp(),
+                };
+                Some(Some(v.timestamp()))
+            }
+            Some(_) => None,
+        }
+    }
+}
+
 impl Clock for Cached<'_> {
     #[inline]
     fn is_open(&self, hours: &WeeklyHours) -> bool {
@@ -188,20 +219,10 @@ impl Clock for Cached<'_> {
     }
 
     fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant> {
-        let s = self.clock.at;
-        if contains((self.reopen.from, self.reopen.until), s) {
-            return Some(self.reopen.at);
+        match self.next_open_secs(hours) {
+            Some(secs) => secs.and_then(|s| DateTime::from_timestamp(s, 0)),
+            None => hours.next_open(&self.clock.zone, self.at),
         }
-        let next = hours.next_open(&self.clock.zone, self.at);
-        // closed now, so `next` is later (or None: not cached)
-        if let Some(v) = next {
-            *self.reopen = Reopen {
-                from: s,
-                until: v.timestamp(),
-                at: v,
-            };
-        }
-        next
     }
 
     #[inline]
@@ -238,6 +259,69 @@ struct Hot {
 
 const NO_HOURS: u32 = u32::MAX;
 
+/// A target's hours verdict, `open`, holds from when it was computed until
+/// `until` (Unix seconds, exclusive; [`NEVER`]: not computed). Time going
+/// backwards resets every entry (see [`Checker::run`]).
+#[derive(Clone, Copy, Debug)]
+struct HoursMemo {
+    until: i64,
+    open: bool,
+}
+
+const NO_HOURS_MEMO: HoursMemo = HoursMemo {
+    until: NEVER,
+    open: false,
+};
+
+/// A target's report whose reasons are at most `paused` then `closed`
+/// (until `reopen`, Unix seconds), as a value: a report already holding it
+/// is not written again. `target` is the index plus one; 0 marks no such
+/// report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Plain {
+    target: u32,
+    paused: bool,
+    closed: bool,
+    reopen: Option<i64>,
+}
+
+impl Plain {
+    /// Its own reasons, in [`ReasonCode`] order.
+    fn write(&self, out: &mut Vec<Reason>) {
+        if self.paused || self.closed {
+            out.reserve_exact(usize::from(self.paused) + usize::from(self.closed));
+        }
+        if self.paused {
+            out.push(super::bare(ReasonCode::Paused, None));
+        }
+        if self.closed {
+            out.push(Reason {
+                until: self.reopen.and_then(|s| DateTime::from_timestamp(s, 0)),
+                ..super::bare(ReasonCode::Closed, None)
+            });
+        }
+    }
+}
+
+/// What [`Caches::simple`] found, with until when (Unix seconds,
+/// exclusive) the target's own reasons stay the same while its counters do.
+enum Simple {
+    /// No cap reached: these reasons (none when eligible).
+    Plain(Plain, i64),
+    /// Some cap reached: the reasons are built.
+    Built(i64),
+}
+
+/// What a decision reads once for all targets.
+#[derive(Clone, Copy, Debug)]
+struct Shared {
+    now: Now,
+    /// No hold expired and no lease ran out at `now` ([`Ledger::quiet_at`]).
+    quiet: bool,
+    /// [`Ledger::lease_bound`].
+    lease_bound: i64,
+}
+
 /// Per-zone clocks, per-owner hot data and reopening caches of one config.
 #[derive(Clone, Debug, Default)]
 struct Caches {
@@ -248,6 +332,8 @@ struct Caches {
     hot: Vec<Hot>,
     /// Reopening cache of each target, then of each group.
     reopen: Vec<Reopen>,
+    /// Hours verdict of each target.
+    hours_memo: Vec<HoursMemo>,
     targets: usize,
 }
 
@@ -392,6 +478,7 @@ impl Caches {
             clocks,
             schedules,
             reopen: vec![NO_REOPEN; hots.len()],
+            hours_memo: vec![NO_HOURS_MEMO; config.targets.len()],
             hot: hots,
             targets: config.targets.len(),
         }
@@ -471,6 +558,102 @@ impl Caches {
         until
     }
 
+    /// The verdict on target `t` when its reasons are its own alone (in no
+    /// group, no concurrency matrix, no hold expired nor lease lapsed at
+    /// the instant); `None` otherwise, left to the reason builder. It is
+    /// decided from per-zone windows and a per-target hours memo first:
+    /// with no cap reached the reasons are at most `paused` and `closed`
+    /// ([`Simple::Plain`], nothing built); otherwise `out` is cleared and
+    /// gets `paused`, then [`Owner::reasons`] ([`Simple::Built`]).
+    #[inline]
+    fn simple(
+        &mut self,
+        t: usize,
+        ledger: &Ledger,
+        shared: &Shared,
+        out: &mut Vec<Reason>,
+    ) -> Option<Simple> {
+        let hot = self.hot.get(t)?;
+        if hot.matrix || hot.grouped || !shared.quiet {
+            return None;
+        }
+        let clock = self.clocks.get_mut(usize::from(hot.clock))?;
+        let now = shared.now;
+        clock.refresh(now.at, now.s);
+        let mut until = i64::MAX;
+        let mut open = true;
+        let hours = self.schedules.get(hot.hours as usize);
+        if let Some(h) = hours {
+            let memo = self.hours_memo.get_mut(t)?;
+            if now.s >= memo.until {
+                memo.open = h.is_open_local(clock.weekday, clock.minute);
+                memo.until = clock.hours_boundary(h);
+            }
+            open = memo.open;
+            until = memo.until;
+        }
+        let c = ledger.target(t)?;
+        let held = c.held_units();
+        let caps = &hot.caps;
+        let mut below = true;
+        for (i, p) in Period::ALL.into_iter().enumerate() {
+            let (count, revenue) = (caps.count(i), caps.revenue(i));
+            if count.is_none() && revenue.is_none() {
+                continue;
+            }
+            let (start, end) = clock.bound_or(i, Some(c));
+            until = until.min(end);
+            below &= count.is_none_or(|lim| c.count_in(p, start).saturating_add(held) < lim);
+            below &= revenue.is_none_or(|lim| c.revenue_in(p, start) < lim);
+        }
+        let live = c.live_quiet(now.at);
+        below &= !(caps
+            .count(3)
+            .is_some_and(|lim| c.total().saturating_add(held) >= lim)
+            || caps.revenue(3).is_some_and(|lim| c.total_revenue() >= lim)
+            || (caps.concurrency()).is_some_and(|lim| live.saturating_add(held) >= lim));
+        let reopen = self.reopen.get_mut(t)?;
+        let mut clock = Cached {
+            clock,
+            at: now.at,
+            reopen,
+            counters: c,
+        };
+        let reopen = match hours {
+            Some(h) if below && !open => clock.next_open_secs(h),
+            _ => Some(None),
+        };
+        if let (true, Some(reopen)) = (below, reopen) {
+            let plain = Plain {
+                target: u32::try_from(t).ok()?.checked_add(1)?,
+                paused: hot.paused,
+                closed: !open,
+                reopen,
+            };
+            return Some(Simple::Plain(plain, until));
+        }
+        out.clear();
+        // most reports have one reason: room for one, not the four a
+        // first push makes room for (88 bytes each), at a million targets
+        if out.capacity() == 0 {
+            out.reserve_exact(1);
+        }
+        if hot.paused {
+            out.push(super::bare(ReasonCode::Paused, None));
+        }
+        Owner {
+            hours,
+            caps,
+            matrix: None,
+            counters: c,
+            held,
+            live,
+            group: None,
+        }
+        .reasons(&mut clock, out);
+        Some(Simple::Built(until))
+    }
+
     /// `(priority, weight)` of a routable report's step: the
     /// [`Config::step_key`] copied into the hot data.
     fn step_key(&self, rep: &CandidateReport) -> Option<(i32, u32)> {
@@ -510,11 +693,12 @@ impl Judge for Fast<'_> {
 }
 
 /// A kept report: valid while its target's counters keep `stamp` and the
-/// instant stays in `[from, until)` (Unix seconds). `stamp` 0: not kept.
+/// instant stays before `until` (Unix seconds; it was made at an instant
+/// no later than the current one, see [`Checker::latest`]). `stamp` 0:
+/// not kept.
 #[derive(Clone, Copy, Debug, Default)]
 struct Memo {
     stamp: u64,
-    from: i64,
     until: i64,
 }
 
@@ -539,8 +723,16 @@ pub struct Checker {
     keys: Vec<Option<(i32, u32)>>,
     /// One per report of the default candidates (see [`Memo`]).
     memo: Vec<Memo>,
+    /// Per report: what it holds when it is a [`Plain`] report of an
+    /// ungrouped target for a call without filter reasons (with its step
+    /// key), so that an unchanged verdict is not written again.
+    written: Vec<Plain>,
     scratch: Vec<Reason>,
     groups: usize,
+    /// The latest instant decided (Unix seconds): memos are valid from
+    /// the instant they were made, so time going back before it forgets
+    /// them all.
+    latest: i64,
 }
 
 impl Checker {
@@ -553,8 +745,10 @@ impl Checker {
             len: 0,
             keys: Vec::new(),
             memo: Vec::new(),
+            written: Vec::new(),
             scratch: Vec::new(),
             groups: config.groups.len(),
+            latest: NEVER,
         }
     }
 
@@ -677,13 +871,34 @@ impl Checker {
             at,
             s: at.timestamp(),
         };
+        if now.s < self.latest {
+            // memos hold from the instant they were made on
+            self.forget();
+            self.caches.hours_memo.fill(NO_HOURS_MEMO);
+        }
+        self.latest = now.s;
+        let shared = Shared {
+            now,
+            quiet: ledger.quiet_at(at),
+            lease_bound: ledger.lease_bound(),
+        };
         if keep && self.memo.len() < cands.len() {
             self.memo.resize(cands.len(), Memo::default());
         }
+        let (targets, groups) = (config.targets.len(), config.groups.len());
         let mut n = 0;
         for &candidate in cands {
-            if !super::known(config, candidate) {
-                continue;
+            let target = match candidate {
+                CandidateRef::Target(t) if t < targets => Some(t),
+                CandidateRef::Group(g) if g < groups => None,
+                _ => continue,
+            };
+            // the warm path: a kept report, nothing else read
+            if let (Some(t), true, Some(m)) = (target, keep && !call.active(), self.memo.get(n)) {
+                if m.stamp != 0 && now.s < m.until && ledger.stable_stamp(t) == Some(m.stamp) {
+                    n += 1;
+                    continue;
+                }
             }
             if n == self.reports.len() {
                 self.reports.push(CandidateReport {
@@ -692,76 +907,103 @@ impl Checker {
                     reasons: Vec::new(),
                     eligible_members: Vec::new(),
                 });
+                self.keys.push(None);
+                self.written.push(Plain::default());
             }
-            if keep {
-                if let (CandidateRef::Target(t), Some(m)) = (candidate, self.memo.get(n)) {
-                    let stamp = ledger.stable_stamp(t);
-                    if m.stamp != 0 && Some(m.stamp) == stamp && contains((m.from, m.until), now.s)
-                    {
-                        // kept reports are of ungrouped targets: only
-                        // their own call-dependent reasons can differ
-                        if call.active() {
-                            if let Some(rep) = self.reports.get_mut(n) {
-                                rep.reasons.retain(|r| r.code != ReasonCode::FilterMismatch);
-                                call.target(ledger, t, None, &mut rep.reasons);
-                                rep.eligible = rep.reasons.is_empty();
-                                let key = self.caches.step_key(rep);
-                                if let Some(k) = self.keys.get_mut(n) {
-                                    *k = key;
-                                }
-                            }
-                        }
-                        n += 1;
-                        continue;
-                    }
-                }
-            }
-            let Some(rep) = self.reports.get_mut(n) else {
+            let (Some(rep), Some(key), Some(written)) = (
+                self.reports.get_mut(n),
+                self.keys.get_mut(n),
+                self.written.get_mut(n),
+            ) else {
                 break;
             };
             let memo = if keep { self.memo.get_mut(n) } else { None };
             n += 1;
-            let mut judge = Fast {
-                caches: &mut self.caches,
-                config,
-                ledger,
-                now,
+            if let (Some(t), Some(m)) = (target, memo.as_deref()) {
+                let stamp = ledger.stable_stamp(t);
+                if m.stamp != 0 && Some(m.stamp) == stamp && now.s < m.until {
+                    // kept reports are of ungrouped targets: only
+                    // their own call-dependent reasons can differ
+                    if call.active() {
+                        rep.reasons.retain(|r| r.code != ReasonCode::FilterMismatch);
+                        // in no group: its own filter is its only call-dependent reason
+                        call.filter(candidate, None, &mut rep.reasons);
+                        rep.eligible = rep.reasons.is_empty();
+                        *key = self.caches.step_key(rep);
+                        *written = Plain::default();
+                    }
+                    continue;
+                }
+            }
+            let until = match target {
+                Some(t) => match self.caches.simple(t, ledger, &shared, &mut rep.reasons) {
+                    Some(Simple::Plain(plain, until)) => {
+                        if call.active() || *written != plain {
+                            rep.candidate = candidate;
+                            rep.eligible_members.clear();
+                            rep.reasons.clear();
+                            plain.write(&mut rep.reasons);
+                            // in no group: only its own filter
+                            call.filter(candidate, None, &mut rep.reasons);
+                            rep.eligible = rep.reasons.is_empty();
+                            *key = self.caches.step_key(rep);
+                            *written = if call.active() {
+                                Plain::default()
+                            } else {
+                                plain
+                            };
+                        }
+                        Some(until)
+                    }
+                    Some(Simple::Built(until)) => {
+                        rep.candidate = candidate;
+                        rep.eligible_members.clear();
+                        call.filter(candidate, None, &mut rep.reasons);
+                        rep.eligible = rep.reasons.is_empty();
+                        *key = self.caches.step_key(rep);
+                        *written = Plain::default();
+                        Some(until)
+                    }
+                    None => None,
+                },
+                None => None,
             };
-            let until = fill_report(
-                &mut judge,
-                config,
-                ledger,
-                call,
-                candidate,
-                rep,
-                &mut self.scratch,
-            );
+            let until = match until {
+                Some(u) => u,
+                None => {
+                    let mut judge = Fast {
+                        caches: &mut self.caches,
+                        config,
+                        ledger,
+                        now,
+                    };
+                    let u = fill_report(
+                        &mut judge,
+                        config,
+                        ledger,
+                        call,
+                        candidate,
+                        rep,
+                        &mut self.scratch,
+                    );
+                    *key = self.caches.step_key(rep);
+                    *written = Plain::default();
+                    u
+                }
+            };
             if let Some(m) = memo {
                 // a group's report, or a grouped target's, reads other
                 // owners' counters too: never kept
-                let kept = match candidate {
-                    CandidateRef::Target(t) => self
-                        .caches
-                        .hot
-                        .get(t)
-                        .is_some_and(|h| !h.grouped)
-                        .then(|| ledger.stable_stamp(t).map(|s| (s, ledger.stable_until(t))))
-                        .flatten(),
-                    CandidateRef::Group(_) => None,
-                };
+                let kept = target.filter(|&t| self.caches.hot.get(t).is_some_and(|h| !h.grouped));
                 // live calls also change by time alone: a lease or the
                 // imported live calls running out
-                let (stamp, stable) = kept.unwrap_or((0, i64::MAX));
-                *m = Memo {
-                    stamp,
-                    from: now.s,
-                    until: until.min(stable),
+                *m = match kept.and_then(|t| Some((ledger.stable_stamp(t)?, ledger.target(t)?))) {
+                    Some((stamp, c)) => Memo {
+                        stamp,
+                        until: until.min(shared.lease_bound).min(c.imported_bound()),
+                    },
+                    None => Memo::default(),
                 };
-            }
-            let key = self.caches.step_key(rep);
-            match self.keys.get_mut(n - 1) {
-                Some(k) => *k = key,
-                None => self.keys.push(key),
             }
         }
         self.len = n;

@@ -41,6 +41,29 @@ pub struct FilterTable {
     /// Distinct filters: rules of condition ids.
     filters: Vec<Rules>,
     filter_ids: HashMap<Rules, u32>,
+    /// The same filters flat, for evaluation without pointer chasing:
+    /// filter `f`'s rules are `rule_starts[filter_starts[f]..filter_starts[f + 1]]`,
+    /// rule `r`'s conditions `rule_conds[rule_starts[r]..rule_starts[r + 1]]`
+    /// (each list ends where the next begins; a final entry closes it).
+    filter_starts: Vec<u32>,
+    rule_starts: Vec<u32>,
+    rule_conds: Vec<u32>,
+    /// Per condition, its [`WordTest`] (mask 0: none).
+    word_tests: Vec<WordTest>,
+    /// Per filter: when it is one rule of one condition with a
+    /// [`WordTest`] (the usual state or topic list), that test; mask 0
+    /// otherwise.
+    filter_tests: Vec<WordTest>,
+}
+
+/// An `in` over strings whose interned words all have ids below 64: the
+/// set as a bit mask, tested against the call's words under `key` in one
+/// `and`, without reading the condition itself.
+#[derive(Clone, Copy, Debug, Default)]
+struct WordTest {
+    mask: u64,
+    key: u32,
+    invert: bool,
 }
 
 type Rules = Box<[Box<[u32]>]>;
@@ -95,6 +118,11 @@ impl FilterTable {
                         let next = small_id(self.conds.len());
                         let id = *self.cond_ids.entry(cond.clone()).or_insert(next);
                         if id == next {
+                            self.word_tests.push(WordTest {
+                                mask: cond.word_mask(),
+                                key: cond.key,
+                                invert: cond.invert,
+                            });
                             self.conds.push(cond);
                         }
                         id
@@ -105,6 +133,7 @@ impl FilterTable {
         let next = small_id(self.filters.len());
         let id = *self.filter_ids.entry(rules.clone()).or_insert(next);
         if id == next {
+            self.push_flat(&rules);
             self.filters.push(rules);
         }
         CompiledFilter {
@@ -115,6 +144,45 @@ impl FilterTable {
                 .map(|r| r.all_of.clone().into_boxed_slice())
                 .collect(),
         }
+    }
+
+    /// Append a new distinct filter to the flat arrays.
+    fn push_flat(&mut self, rules: &Rules) {
+        if self.filter_starts.is_empty() {
+            self.filter_starts.push(0);
+            self.rule_starts.push(0);
+        }
+        let single = match &rules[..] {
+            [rule] => match &rule[..] {
+                [c] => self.word_tests.get(*c as usize).copied(),
+                _ => None,
+            },
+            _ => None,
+        };
+        self.filter_tests.push(single.unwrap_or_default());
+        for rule in rules.iter() {
+            self.rule_conds.extend_from_slice(rule);
+            self.rule_starts.push(small_id(self.rule_conds.len()));
+        }
+        // rule_starts holds one closing entry more than there are rules
+        self.filter_starts
+            .push(small_id(self.rule_starts.len().saturating_sub(1)));
+    }
+
+    /// Condition ids of each rule of filter `id`.
+    #[inline]
+    fn flat_rules(&self, id: u32) -> impl Iterator<Item = &[u32]> + '_ {
+        let f = id as usize;
+        let (from, to) = match (self.filter_starts.get(f), self.filter_starts.get(f + 1)) {
+            (Some(&a), Some(&b)) => (a as usize, b as usize),
+            _ => (0, 0),
+        };
+        (from..to).map(
+            move |r| match (self.rule_starts.get(r), self.rule_starts.get(r + 1)) {
+                (Some(&a), Some(&b)) => self.rule_conds.get(a as usize..b as usize).unwrap_or(&[]),
+                _ => &[],
+            },
+        )
     }
 
     fn compile_condition(&mut self, c: &Condition) -> Cond {
@@ -193,6 +261,7 @@ impl FilterTable {
             slots: Vec::new(),
             cond_memo: vec![Cell::new(UNKNOWN); self.conds.len()],
             filter_memo: vec![Cell::new(UNKNOWN as u64); self.filters.len()],
+            words: Vec::new(),
         };
         if self.keys.is_empty() {
             return out;
@@ -219,6 +288,12 @@ impl FilterTable {
                 i += 1;
             }
             out.slots[id as usize] = small_id(start)..small_id(i);
+        }
+        out.words = vec![0; self.keys.len()];
+        for (key, v) in &entries {
+            if let (Some(bits), true) = (out.words.get_mut(*key as usize), v.word < 64) {
+                *bits |= 1 << v.word;
+            }
         }
         out.values = entries.into_iter().map(|(_, v)| v).collect();
         out
@@ -257,6 +332,9 @@ pub struct PreparedCall<'t> {
     slots: Vec<Range<u32>>,
     cond_memo: Vec<Cell<u8>>,
     filter_memo: Vec<Cell<u64>>,
+    /// Per key id, bit `w` set when a value under it is interned word `w`
+    /// (ids below 64; see [`WordTest`]).
+    words: Vec<u64>,
 }
 
 /// One call value: where its texts lie in [`PreparedCall::text`], its
@@ -308,8 +386,19 @@ impl PreparedCall<'_> {
         v.number.as_ref().map(|p| View::of(&self.text, p))
     }
 
-    /// Condition `id`, memoized.
+    /// Condition `id`, memoized (a word-set condition is one `and`).
+    #[inline]
     fn condition(&self, id: u32) -> bool {
+        let test = self
+            .table
+            .word_tests
+            .get(id as usize)
+            .copied()
+            .unwrap_or_default();
+        if test.mask != 0 {
+            let bits = self.words.get(test.key as usize).copied().unwrap_or(0);
+            return (bits & test.mask != 0) != test.invert;
+        }
         let memo = &self.cond_memo[id as usize];
         match memo.get() {
             FALSE => false,
@@ -324,14 +413,31 @@ impl PreparedCall<'_> {
 
     /// Filter `id`'s memo state (never `UNKNOWN`).
     fn filter(&self, id: u32) -> u64 {
+        let test = self
+            .table
+            .filter_tests
+            .get(id as usize)
+            .copied()
+            .unwrap_or_default();
+        if test.mask != 0 {
+            let bits = self.words.get(test.key as usize).copied().unwrap_or(0);
+            // its first (only) condition of its first rule, as below
+            return if (bits & test.mask != 0) != test.invert {
+                MATCH
+            } else {
+                FIRST_FAIL
+            };
+        }
         let memo = &self.filter_memo[id as usize];
         let known = memo.get();
         if known != UNKNOWN as u64 {
             return known;
         }
-        let rules = &self.table.filters[id as usize];
-        let mut state = if rules.is_empty() { NO_RULES } else { MATCH };
-        for (r, rule) in rules.iter().enumerate() {
+        let mut state = NO_RULES;
+        for (r, rule) in self.table.flat_rules(id).enumerate() {
+            if r == 0 {
+                state = MATCH;
+            }
             match rule.iter().position(|&c| !self.condition(c)) {
                 None => {
                     state = MATCH;
@@ -400,6 +506,17 @@ enum Test {
 }
 
 impl Cond {
+    /// The set of an `in` over words as a bit mask, when every id is
+    /// below 64 (0: no mask; an empty set never gets here, it is `Never`).
+    fn word_mask(&self) -> u64 {
+        match &self.test {
+            Test::InWords(set) if set.iter().all(|&w| w < 64) => {
+                set.iter().fold(0, |m, &w| m | 1 << w)
+            }
+            _ => 0,
+        }
+    }
+
     fn holds(&self, call: &PreparedCall<'_>) -> bool {
         let values = call.values(self.key);
         let positive = match &self.test {

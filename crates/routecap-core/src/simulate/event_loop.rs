@@ -9,7 +9,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::fmt::Write as _;
 use std::num::NonZeroU64;
 
-use crate::eligibility::{self, Reason};
+use crate::eligibility::{self, Checker, Reason};
 use crate::filter::CallAttrs;
 use crate::lifecycle::{ConnectOutcome, State};
 use crate::model::{CandidateRef, Config};
@@ -83,7 +83,10 @@ pub(super) struct Sim<'c> {
     touch_every_ms: i64,
     ends: BinaryHeap<EndEvent>,
     report: SimReport,
-    /// Taken out while a plan is being offered (it borrows them).
+    /// Taken out while a plan is being offered (it borrows them). The
+    /// checker keeps per-zone clocks and reports from call to call: the
+    /// config is the same for the whole run.
+    checker: Option<Checker>,
     planner: Option<Planner>,
     route_rng: Option<RouteRng>,
     /// Start of hour bucket 0 (ms) and the bucket events currently go to.
@@ -133,6 +136,7 @@ impl<'c> Sim<'c> {
             nt,
             groups_of: (0..nt).map(|t| config.groups_of(t).collect()).collect(),
             route_rng: Some(stream(params.seed, 0)),
+            checker: Some(Checker::new(config)),
             planner: Some(Planner::new()),
             act_rng: stream(params.seed, 2),
             dur_rng: stream(params.seed, 3),
@@ -271,14 +275,23 @@ impl<'c> Sim<'c> {
 
     fn arrive(&mut self, n: u64, t_ms: i64) {
         let at = at_ms(t_ms);
-        let config = self.config;
         self.report.calls += 1;
         if let Some(b) = self.bucket_mut() {
             b.calls += 1;
         }
         self.draw_attrs(n);
-        let reports = eligibility::check_call(config, &self.state, at, &self.attrs);
-        self.count_rejections(&reports, n, at);
+        let Some(mut checker) = self.checker.take() else {
+            return;
+        };
+        self.offer_checked(&mut checker, n, t_ms, at);
+        self.checker = Some(checker);
+    }
+
+    /// [`Sim::arrive`] with the checker taken out.
+    fn offer_checked(&mut self, checker: &mut Checker, n: u64, t_ms: i64, at: Instant) {
+        let config = self.config;
+        let reports = checker.check_call(config, &self.state, at, &self.attrs);
+        self.count_rejections(reports, n, at);
         if !reports.iter().any(|r| r.eligible) {
             self.report.no_eligible += 1;
             if let Some(b) = self.bucket_mut() {
@@ -294,7 +307,7 @@ impl<'c> Sim<'c> {
         else {
             return;
         };
-        let mut plan = planner.lazy(config, &reports, &mut rng);
+        let mut plan = planner.lazy(config, reports, &mut rng);
         let mut next = None;
         let mut answered = false;
         if let Some(step) = plan.next() {
