@@ -393,12 +393,6 @@ impl<R: ?Sized> LazyPlan<'_, '_, R> {
     pub fn fallback(&self) -> Option<usize> {
         self.tail
     }
-
-    /// End the plan with target `t` (a campaign's fallback).
-    pub(crate) fn with_tail(mut self, t: Option<usize>) -> Self {
-        self.tail = t;
-        self
-    }
 }
 
 impl<'r, R: Rng + ?Sized> Iterator for LazyPlan<'_, 'r, R> {

@@ -992,6 +992,7 @@ impl RedisState {
             targets: Vec::new(),
             groups: Vec::new(),
             calls: Vec::new(),
+            callers: Vec::new(),
         };
         let mut valid_until = i64::MAX;
         let ts = at.timestamp();
@@ -1076,6 +1077,7 @@ impl RedisState {
                         counted: false,
                         lease_until: None,
                         lapsed: false,
+                        caller: None,
                     });
                 }
             }
