@@ -296,7 +296,11 @@ pub fn longest_window(config: &Config) -> u64 {
     let targets = (config.targets.iter())
         .filter_map(|t| t.duplicates.map(|d| d.window))
         .max();
-    let campaigns = config.campaigns.iter().map(|c| repeat(&c.repeat_callers)).max();
+    let campaigns = config
+        .campaigns
+        .iter()
+        .map(|c| repeat(&c.repeat_callers))
+        .max();
     (targets.into_iter())
         .chain(campaigns)
         .chain([repeat(&config.repeat_callers)])

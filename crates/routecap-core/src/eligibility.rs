@@ -205,7 +205,13 @@ pub fn check_seen(
     attrs: &CallAttrs,
     history: &CallerHistory,
 ) -> Vec<CandidateReport> {
-    once(config, state, at, cands, &Call::seen(config, attrs, history, at))
+    once(
+        config,
+        state,
+        at,
+        cands,
+        &Call::seen(config, attrs, history, at),
+    )
 }
 
 /// Eligibility of the given candidates at `at`, in their order. Indices
@@ -374,6 +380,7 @@ pub fn target_state_reasons(
         filters: config.filters(),
         prepared: None,
         caller: None,
+        caller_rules: false,
         details: false,
     };
     target_into(&mut judge, config, ledger, &call, t, None, out);
@@ -426,6 +433,9 @@ pub(crate) struct Call<'a> {
     prepared: Option<PreparedCall<'a>>,
     /// The caller's history, when some caller rule can match.
     caller: Option<CallerView<'a>>,
+    /// The config has caller rules: reasons kept from another call's
+    /// decision may hold that caller's, so they are judged again.
+    caller_rules: bool,
     /// Write each filter reason's `detail` (one target's re-check).
     details: bool,
 }
@@ -439,6 +449,7 @@ impl<'a> Call<'a> {
             filters,
             prepared,
             caller: None,
+            caller_rules: config.caller_window() > 0,
             details: false,
         }
     }
@@ -463,7 +474,7 @@ impl<'a> Call<'a> {
 
     /// Whether some reason may depend on the call.
     pub(crate) fn active(&self) -> bool {
-        self.prepared.is_some() || self.caller.is_some()
+        self.prepared.is_some() || self.caller_rules
     }
 
     /// The detail of `owner`'s filter rejecting the call; `None` when it

@@ -382,7 +382,6 @@ impl Engine {
             .map(|c| (c, eligibility::campaign_reason(&self.config, c, attrs))))
     }
 
-
     /// [`Engine::check`] as `routecap check --json` prints it.
     pub fn check_view(&self, at: Instant) -> CheckView {
         render::check(&self.config, &self.check(at), at)
@@ -488,7 +487,8 @@ impl Engine {
     pub fn route_view(&mut self, at: Instant, seed: u64) -> RouteView {
         let mut rng = route::rng_from_seed(seed);
         let attrs = CallAttrs::new();
-        let (reports, plan) = (self.router).route_call(&self.config, &self.state, at, &attrs, &mut rng);
+        let (reports, plan) =
+            (self.router).route_call(&self.config, &self.state, at, &attrs, &mut rng);
         let steps: Vec<Step<'_>> = plan.collect();
         render::route_call(&self.config, at, seed, &steps, reports, &attrs)
     }
@@ -526,7 +526,8 @@ impl Engine {
             return Ok(view);
         }
         let history = self.state.callers();
-        let (reports, plan) = (self.router).route_seen(config, &self.state, at, attrs, history, rng);
+        let (reports, plan) =
+            (self.router).route_seen(config, &self.state, at, attrs, history, rng);
         let fallback = plan.fallback();
         let mut steps: Vec<Step<'_>> = plan.collect();
         if fallback.is_some() {
@@ -578,11 +579,19 @@ impl Engine {
 
     fn chances_of(&self, call: &CallReports) -> ChancesView {
         let config = &*self.config;
-        let steps = route::plan_first(config, &call.reports, call.first, &mut route::rng_from_seed(0));
+        let steps = route::plan_first(
+            config,
+            &call.reports,
+            call.first,
+            &mut route::rng_from_seed(0),
+        );
         let mut chances = route::first_place_chances(config, &steps);
         if call.first.is_some() {
             // rung first whatever the draw
-            chances.iter_mut().enumerate().for_each(|(i, c)| *c = f64::from(u8::from(i == 0)));
+            chances
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, c)| *c = f64::from(u8::from(i == 0)));
         }
         let mut out: Vec<(String, f64)> = (steps.iter().zip(chances))
             .map(|(s, c)| (step_id(config, s).to_string(), c))
@@ -630,8 +639,10 @@ impl Engine {
         let mut planner = Planner::new();
         for i in 0..u64::from(n) {
             let mut rng = route::rng_from_seed(seed.wrapping_add(i));
-            let step = (planner.lazy_first(&self.config, reports, call.first, &mut rng).next())
-                .or(call.fallback.map(Step::Target));
+            let step = (planner
+                .lazy_first(&self.config, reports, call.first, &mut rng)
+                .next())
+            .or(call.fallback.map(Step::Target));
             let id = step.map(|s| step_id(&self.config, &s));
             match id.and_then(|id| first.iter().position(|(x, _)| x == id)) {
                 Some(k) => first[k].1 += 1,

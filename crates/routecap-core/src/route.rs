@@ -166,7 +166,11 @@ impl Planner {
         first: Option<usize>,
         rng: &'p mut R,
     ) -> LazyPlan<'p, 'r, R> {
-        let first = first.filter(|&i| reports.get(i).is_some_and(|r| report_key(config, r).is_some()));
+        let first = first.filter(|&i| {
+            reports
+                .get(i)
+                .is_some_and(|r| report_key(config, r).is_some())
+        });
         self.skip = first;
         self.start(config, reports);
         LazyPlan {
@@ -518,7 +522,8 @@ impl Router {
             checker, planner, ..
         } = self;
         let campaign = attrs.campaign().and_then(|c| config.campaign_index(c));
-        let refused = campaign.is_some_and(|c| eligibility::campaign_reason(config, c, attrs).is_some());
+        let refused =
+            campaign.is_some_and(|c| eligibility::campaign_reason(config, c, attrs).is_some());
         let cands = match campaign.and_then(|c| config.campaigns.get(c)) {
             _ if refused => Some(&[][..]),
             Some(c) => Some(&c.candidates[..]),
@@ -604,7 +609,9 @@ pub fn plan_first<'r, R: Rng + ?Sized>(
     first: Option<usize>,
     rng: &mut R,
 ) -> Vec<Step<'r>> {
-    Planner::new().lazy_first(config, reports, first, rng).collect()
+    Planner::new()
+        .lazy_first(config, reports, first, rng)
+        .collect()
 }
 
 /// The whole plan at once (convenience over [`Planner::lazy`] with a fresh

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::common::{self, DayEntry, UniqueIds};
 use super::filter;
-use crate::callers::{Basis, DuplicateRule, RepeatMode, RepeatRule};
 use super::json::{Node, Res};
+use crate::callers::{Basis, DuplicateRule, RepeatMode, RepeatRule};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{
