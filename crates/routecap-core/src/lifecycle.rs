@@ -72,6 +72,15 @@
 //! the state holds the reserved and live calls plus the calls settled
 //! within the last `call_retention_seconds` (up to the last event).
 //!
+//! # Callers
+//!
+//! A `connect` with a known caller is recorded in the caller history
+//! ([`crate::callers`]) when some rule of the config reads it, and its
+//! call keeps the caller so that a later `convert` is recorded as that
+//! caller's conversion. The re-check of a `connect` applies the target's
+//! `duplicates` and the call's `repeat_callers: different`. The history is
+//! swept with the other queues.
+//!
 //! # Reservations
 //!
 //! `reserve(call, target, ttl)` checks eligibility like `connect` and, when
