@@ -17,14 +17,14 @@ const EVENTS: &str = "examples/callers-events.jsonl";
 /// acme refuses a caller it connected within 1 hour, bolt one it
 /// converted within 30 days):
 /// 1. nothing known of X yet: priority order;
-/// 2–3. X connects to acme at 10:00, ends;
+/// 2. and 3. X connects to acme at 10:00, ends;
 /// 4. 10:30: acme refuses X until 11:00; `original` would ring acme but
 ///    it is not eligible, so the usual order;
 /// 5. through `fresh`: acme also refuses X as a repeat caller until the
 ///    next day 10:00; spare is not a candidate, so it comes as fallback;
 /// 6. 11:00: the duplicate window is over, and `original` rings acme first;
 /// 7. Y has no history: priority order;
-/// 8–9. X connects to bolt at 11:00 and converts at 11:05;
+/// 8. and 9. X connects to bolt at 11:00 and converts at 11:05;
 /// 10. 12:00: bolt refuses X until 11:05 thirty days later; X's last
 ///     connect (bolt) is not eligible, so the usual order;
 /// 11. connect re-checks: refused with the same reason;
