@@ -167,11 +167,6 @@ impl CallerHistory {
         self.callers.get(caller).map_or(&[], Vec::as_slice)
     }
 
-    /// The visits of the caller of `attrs` (empty when unknown).
-    pub fn of(&self, attrs: &CallAttrs) -> &[Visit] {
-        attrs.caller().map_or(&[], |c| self.visits(c))
-    }
-
     /// Number of callers remembered.
     pub fn callers(&self) -> usize {
         self.callers.len()
