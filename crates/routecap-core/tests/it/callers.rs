@@ -570,3 +570,58 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    /// The reused router (kept reports, fast checker) and the one-shot
+    /// check agree on every call, whoever calls in whatever order, and the
+    /// plan is the one-shot plan with the original target first.
+    #[test]
+    fn the_router_agrees_with_the_one_shot_check(
+        n in prop_oneof![Just(6usize), Just(40usize)],
+        mode in prop_oneof![Just("original"), Just("different"), Just("normal")],
+        evs in prop::collection::vec((0usize..3, 0usize..6, 0u32..900), 1..25),
+        asks in prop::collection::vec((0usize..4, 0u32..900, 0u64..1000), 1..25),
+    ) {
+        let targets: Vec<Value> = (0..n)
+            .map(|i| {
+                let mut t = json!({"id": format!("t{i}"), "priority": i % 3});
+                if i % 2 == 0 {
+                    t["duplicates"] = json!({"basis": "connect", "window": 1800});
+                }
+                t
+            })
+            .collect();
+        let config = native(json!({
+            "repeat_callers": {"mode": mode, "window": 3600},
+            "targets": targets
+        }));
+        let callers = ["+1", "+2", "+3", "anonymous"];
+        let mut e = Engine::new(config.clone());
+        let mut now = t("00:00:00");
+        for (i, &(c, tg, dt)) in evs.iter().enumerate() {
+            now += chrono::TimeDelta::seconds(i64::from(dt));
+            e.connect_call(&format!("c{i}"), &format!("t{tg}"), now, &call(callers[c])).unwrap();
+        }
+        let mut router = e.router();
+        for &(c, dt, seed) in &asks {
+            now += chrono::TimeDelta::seconds(i64::from(dt));
+            let attrs = call(callers[c]);
+            let (fast, plan) = e
+                .route_with_call(&mut router, now, &attrs, &mut route::rng_from_seed(seed), |_, reports, plan| {
+                    (reports.to_vec(), plan.map(|s| s.candidate()).collect::<Vec<_>>())
+                })
+                .unwrap();
+            let history = e.state().callers();
+            let once = routecap_core::eligibility::check_seen(&config, e.state(), now, None, &attrs, history);
+            prop_assert_eq!(&fast, &once);
+            let first = routecap_core::callers::original_report(&config, history, &attrs, now, &once);
+            let want: Vec<_> = route::plan_first(&config, &once, first, &mut route::rng_from_seed(seed))
+                .iter()
+                .map(|s| s.candidate())
+                .collect();
+            prop_assert_eq!(plan, want);
+        }
+    }
+}
