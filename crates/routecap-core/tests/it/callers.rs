@@ -372,6 +372,28 @@ fn a_config_change_keeps_history_by_target_id() {
     let mut e = Engine::parse(doc.to_string().as_bytes(), "cfg.json", None).unwrap();
     connect(&mut e, "c1", "a", X, t("10:00:00"));
     connect(&mut e, "c2", "b", X, t("10:00:00"));
+    // a patch shortens a's window: the history is kept, the new window reads it
+    let patch = json!({"duplicates": {"basis": "connect", "window": 600}});
+    e.patch(
+        routecap_core::formats::live::OwnerKind::Target,
+        "a",
+        &patch,
+        "patch",
+    )
+    .unwrap();
+    assert_eq!(
+        reasons(&e, X, t("10:09:59"))["a"][0]["until"],
+        "2026-11-23T10:10:00Z"
+    );
+    assert_eq!(reasons(&e, X, t("10:10:00"))["a"], json!([]));
+    let patch = json!({"duplicates": {"basis": "connect", "window": 3600}});
+    e.patch(
+        routecap_core::formats::live::OwnerKind::Target,
+        "a",
+        &patch,
+        "patch",
+    )
+    .unwrap();
     // b is removed, a moves to index 1 behind a new target
     let next = native(json!({"targets": [
         {"id": "z"},
