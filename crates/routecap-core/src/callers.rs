@@ -349,6 +349,11 @@ impl<'a> CallerView<'a> {
         })
     }
 
+    /// Whether the caller's history names target `t`.
+    pub(crate) fn knows(&self, t: usize) -> bool {
+        self.visits.iter().any(|v| v.target == t)
+    }
+
     /// Append `duplicate_caller` and `repeat_caller` for target `t`.
     pub(crate) fn reasons(&self, t: usize, out: &mut Vec<Reason>) {
         let Some(visit) = self.visits.iter().find(|v| v.target == t) else {

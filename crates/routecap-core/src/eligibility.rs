@@ -477,6 +477,17 @@ impl<'a> Call<'a> {
         self.prepared.is_some() || self.caller_rules
     }
 
+    /// Whether a report of ungrouped target `t` kept from another call
+    /// (with `reasons`) must be judged again for this one: always with
+    /// filters; with caller rules only when it holds a call-dependent
+    /// reason or this caller's history names `t`.
+    pub(crate) fn rejudge(&self, t: usize, reasons: &[Reason]) -> bool {
+        self.prepared.is_some()
+            || (self.caller_rules
+                && (self.caller.as_ref().is_some_and(|c| c.knows(t))
+                    || reasons.iter().any(|r| r.code.is_call_dependent())))
+    }
+
     /// The detail of `owner`'s filter rejecting the call; `None` when it
     /// has no filter or the filter matches.
     fn mismatch(&self, owner: CandidateRef) -> Option<String> {

@@ -729,7 +729,9 @@ impl Checker {
                         // kept reports are of ungrouped targets: only
                         // their own call-dependent reasons can differ
                         if call.active() {
-                            if let Some(rep) = self.reports.get_mut(n) {
+                            if let Some(rep) = (self.reports.get_mut(n))
+                                .filter(|rep| call.rejudge(t, &rep.reasons))
+                            {
                                 rep.reasons.retain(|r| !r.code.is_call_dependent());
                                 call.target(ledger, t, None, &mut rep.reasons);
                                 rep.eligible = rep.reasons.is_empty();
