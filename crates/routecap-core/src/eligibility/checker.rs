@@ -37,6 +37,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::{fill_report, Call, CandidateReport, Caps, Clock, Judge, Owner, Reason, ReasonCode};
+use crate::callers::CallerHistory;
 use crate::caps::Period;
 use crate::counters::{Counters, Ledger};
 use crate::filter::CallAttrs;
@@ -774,6 +775,33 @@ impl Checker {
         self.reports()
     }
 
+    /// Eligibility of `cands` (`None`: the default candidates) for a call
+    /// judged against its caller's `history`, as [`check_seen`](super::check_seen).
+    pub fn check_seen(
+        &mut self,
+        config: &Config,
+        state: &Ledger,
+        at: Instant,
+        cands: Option<&[CandidateRef]>,
+        attrs: &CallAttrs,
+        history: &CallerHistory,
+    ) -> &[CandidateReport] {
+        self.fit(config);
+        let call = Call::seen(config, attrs, history, at);
+        match cands {
+            None => {
+                let cands = core::mem::take(&mut self.candidates);
+                self.run(config, state, at, &cands, true, &call);
+                self.candidates = cands;
+            }
+            Some(cands) => {
+                self.forget();
+                self.run(config, state, at, cands, false, &call);
+            }
+        }
+        self.reports()
+    }
+
     /// Eligibility of `cands` at `at`, as [`check_candidates`](super::check_candidates)
     /// (indices outside the config are skipped).
     pub fn check_candidates(
@@ -925,12 +953,7 @@ impl Checker {
                     // kept reports are of ungrouped targets: only
                     // their own call-dependent reasons can differ
                     if call.active() {
-                        rep.reasons.retain(|r| r.code != ReasonCode::FilterMismatch);
-                        // in no group: its own filter is its only call-dependent reason
-                        call.filter(candidate, None, &mut rep.reasons);
-                        rep.eligible = rep.reasons.is_empty();
-                        *key = self.caches.step_key(rep);
-                        *written = Plain::default();
+                        rejudge_kept(&mut self.caches, rep, key, written, t, ledger, call);
                     }
                     continue;
                 }
@@ -943,8 +966,8 @@ impl Checker {
                             rep.eligible_members.clear();
                             rep.reasons.clear();
                             plain.write(&mut rep.reasons);
-                            // in no group: only its own filter
-                            call.filter(candidate, None, &mut rep.reasons);
+                            // in no group: only its own call-dependent reasons
+                            call.target(ledger, t, None, &mut rep.reasons);
                             rep.eligible = rep.reasons.is_empty();
                             *key = self.caches.step_key(rep);
                             *written = if call.active() {
@@ -958,7 +981,7 @@ impl Checker {
                     Some(Simple::Built(until)) => {
                         rep.candidate = candidate;
                         rep.eligible_members.clear();
-                        call.filter(candidate, None, &mut rep.reasons);
+                        call.target(ledger, t, None, &mut rep.reasons);
                         rep.eligible = rep.reasons.is_empty();
                         *key = self.caches.step_key(rep);
                         *written = Plain::default();
@@ -1008,4 +1031,28 @@ impl Checker {
         }
         self.len = n;
     }
+}
+
+/// Judge the call-dependent reasons of kept report `rep` (ungrouped target
+/// `t`: its own filter and the caller's history) again for `call`. Out of
+/// line: inlined, it slowed the loop of [`Checker::run`] by a fifth even
+/// for calls that never come here.
+#[inline(never)]
+fn rejudge_kept(
+    caches: &mut Caches,
+    rep: &mut CandidateReport,
+    key: &mut Option<(i32, u32)>,
+    written: &mut Plain,
+    t: usize,
+    ledger: &Ledger,
+    call: &Call<'_>,
+) {
+    if !call.rejudge(t, &rep.reasons) {
+        return;
+    }
+    rep.reasons.retain(|r| !r.code.is_call_dependent());
+    call.target(ledger, t, None, &mut rep.reasons);
+    rep.eligible = rep.reasons.is_empty();
+    *key = caches.step_key(rep);
+    *written = Plain::default();
 }

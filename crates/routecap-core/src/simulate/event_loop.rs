@@ -290,7 +290,10 @@ impl<'c> Sim<'c> {
     /// [`Sim::arrive`] with the checker taken out.
     fn offer_checked(&mut self, checker: &mut Checker, n: u64, t_ms: i64, at: Instant) {
         let config = self.config;
-        let reports = checker.check_call(config, &self.state, at, &self.attrs);
+        // repeat callers meet their history: duplicates, repeat_callers
+        let history = self.state.callers();
+        let reports = checker.check_seen(config, &self.state, at, None, &self.attrs, history);
+        let first = crate::callers::original_report(config, history, &self.attrs, at, reports);
         self.count_rejections(reports, n, at);
         if !reports.iter().any(|r| r.eligible) {
             self.report.no_eligible += 1;
@@ -307,7 +310,7 @@ impl<'c> Sim<'c> {
         else {
             return;
         };
-        let mut plan = planner.lazy(config, reports, &mut rng);
+        let mut plan = planner.lazy_first(config, reports, first, &mut rng);
         let mut next = None;
         let mut answered = false;
         if let Some(step) = plan.next() {
@@ -453,12 +456,13 @@ impl<'c> Sim<'c> {
                         }
                         self.seen[m] = n;
                         self.reasons.clear();
-                        eligibility::target_reasons_call(
+                        eligibility::target_reasons_seen(
                             config,
                             &self.state,
                             m,
                             at,
                             &self.attrs,
+                            self.state.callers(),
                             &mut self.reasons,
                         );
                         if !self.reasons.is_empty() {
