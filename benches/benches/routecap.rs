@@ -80,6 +80,84 @@ fn route(c: &mut Criterion) {
     g.finish();
 }
 
+/// 1,000 targets that each refuse a caller they took within 30 days, a
+/// config whose repeat callers go to `different` targets, and a history of
+/// 10,000 callers who reached 3 targets each: the decision for a call from
+/// a known caller (every other call) or an unknown one, through
+/// `Router::route_seen`. Anchor: `route/targets/1000` (the same config
+/// without caller rules) in the same run.
+fn route_callers(c: &mut Criterion) {
+    use routecap_core::callers::{Basis, DuplicateRule, RepeatMode, RepeatRule};
+    use routecap_core::filter::CallAttrs;
+    use routecap_core::snapshot::{CallerSnapshot, Snapshot};
+    let mut g = group(c, "route");
+    let window = 30 * 86_400;
+    let mut config = fixture::config(1000, 42);
+    for t in &mut config.targets {
+        t.duplicates = Some(DuplicateRule {
+            basis: Basis::Connect,
+            window,
+        });
+    }
+    config.repeat_callers = Some(RepeatRule {
+        mode: RepeatMode::Different,
+        window,
+    });
+    let before = (fixture::start() - chrono::TimeDelta::hours(1)).to_rfc3339();
+    let number = |i: usize| format!("+1555{i:07}");
+    let callers = (0..10_000usize)
+        .flat_map(|i| (0..3).map(move |k| (i, k)))
+        .map(|(i, k)| CallerSnapshot {
+            caller: number(i),
+            target: config.targets[(i * 7 + k * 131) % 1000].id.clone(),
+            connected_at: Some(before.clone()),
+            converted_at: None,
+        })
+        .collect();
+    let snap = Snapshot {
+        version: 3,
+        targets: Vec::new(),
+        groups: Vec::new(),
+        calls: Vec::new(),
+        callers,
+    };
+    let state = State::restore(&config, &snap).expect("a valid snapshot");
+    assert_eq!(state.callers().len(), 30_000);
+    let calls: Vec<CallAttrs> = (0..64)
+        .map(|i| match i % 2 {
+            0 => CallAttrs::new().with_caller(&number(i * 150)),
+            _ => CallAttrs::new().with_caller(&format!("+1666{i:07}")),
+        })
+        .collect();
+    let mut router = Router::new(&config);
+    let mut rng = rng_from_seed(7);
+    // the rules are in force: a known caller's 3 targets refuse it twice
+    let (reports, _) = router.route_seen(
+        &config,
+        &state,
+        fixture::start(),
+        &calls[0],
+        state.callers(),
+        &mut rng,
+    );
+    let refusals = (reports.iter().flat_map(|r| &r.reasons))
+        .filter(|r| r.code.is_call_dependent())
+        .count();
+    assert_eq!(refusals, 6);
+    let mut instants = fixture::Instants::default();
+    let mut k = 0usize;
+    g.bench_function(BenchmarkId::new("callers/targets", 1000), |b| {
+        b.iter(|| {
+            let at = instants.next().unwrap_or_else(fixture::start);
+            k = (k + 1) % calls.len();
+            let history = state.callers();
+            let (_, plan) = router.route_seen(&config, &state, at, &calls[k], history, &mut rng);
+            black_box(consume(plan))
+        })
+    });
+    g.finish();
+}
+
 /// The same decision with every kept report forgotten first: each
 /// candidate is evaluated (zone clocks and reopening times stay cached).
 /// What a decision costs right after every target's counters changed.
@@ -295,6 +373,7 @@ fn naive_peer(c: &mut Criterion) {
 criterion_group!(
     benches,
     route,
+    route_callers,
     naive_peer,
     route_cold,
     check,

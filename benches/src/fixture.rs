@@ -216,6 +216,7 @@ pub fn config(n: usize, seed: u64) -> Config {
                 usage,
                 filter: None,
                 timeout_seconds: None,
+                duplicates: None,
             }
         })
         .collect();

@@ -95,6 +95,7 @@ fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), String> {
         usage: Usage::default(),
         filter: None,
         timeout_seconds: None,
+        duplicates: None,
     };
     let field_u32 = |c: &Value, k: &str| -> Result<Option<u32>, String> {
         match c.get(k) {

@@ -11,7 +11,8 @@ export interface Reason {
   limit?: Amount;
   /** When the reason lifts (UTC `…Z`), or null when unknowable / never. */
   until: string | null;
-  /** `filter_mismatch`: the condition that failed and what the call had. */
+  /** `filter_mismatch`: the condition that failed and what the call had;
+   * `duplicate_caller` / `repeat_caller`: the caller and the event. */
   detail?: string;
 }
 
@@ -172,6 +173,8 @@ export interface Snapshot {
   targets: object[];
   groups: object[];
   calls: object[];
+  /** Caller history (version 3): `{caller, target, connected_at, converted_at}`. */
+  callers?: object[];
 }
 
 /** Step shape of the route golden files (test builds only). */

@@ -121,7 +121,7 @@ test('snapshot → restore (object or text) reproduces checks and later events',
   e.connect('c2', 'b', at(1));
   e.convert('c2', '3.50', at(2));
   const snap = e.snapshot();
-  assert.equal(snap.version, 2);
+  assert.equal(snap.version, 3);
   const f = new Engine(CONFIG);
   f.restore(snap);
   const g = new Engine(CONFIG);

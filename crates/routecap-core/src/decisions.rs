@@ -211,8 +211,14 @@
 //!   "fallback"}` and lists the campaign's candidates.
 //! - The fallback is judged by pause, hours and caps of itself and of its
 //!   containing groups (filters ignored) and is left out when already a step
-//!   or a member rung by a simultaneous step. It is never a first step:
-//!   first-place chances and `routeMany` do not count it.
+//!   or a member rung by a simultaneous step. It is rung first only when
+//!   the plan has nothing else: first-place chances and `routeMany` then
+//!   count it (chance 1), and otherwise give it 0.
+//! - Every routing path applies the campaign the same way: `check`,
+//!   `route`, replay, `serve`, the wasm methods (`routeMany` and
+//!   `firstPlaceChances` included) and the library's closure routing
+//!   (`Engine::route_with_call`, `Router::route_seen`), which ends the lazy
+//!   plan with the fallback and names it (`LazyPlan::fallback`).
 //! - An unknown campaign id is an input error (`unknown campaign "x"`, exit 2).
 //! - A step's `timeout_seconds`: the target's own, else 30; a simultaneous
 //!   group's own, else the largest of the members it rings. Native and
@@ -220,8 +226,36 @@
 //!   `instructions.connectionTimeOut` of 0 or less means unset, above a day
 //!   is a day.
 //! - Retreaver campaign `dedupe_seconds` is not imported: it decides whether
-//!   a repeat call converts (pays), not where it routes. Repeat and
-//!   duplicate caller rules are not implemented yet.
+//!   a repeat call converts (pays), not where it routes.
+//!
+//! ## Repeat and duplicate callers
+//!
+//! - Windows are half-open, `(t - window, t]` seen from a decision at `t`:
+//!   a rule lifts exactly at event + window, its `until`.
+//! - A campaign's own `repeat_callers` replaces the config's for its calls
+//!   (so a campaign can say `normal` under a `different` config); without
+//!   one the config's applies. `window` is required except for `normal`;
+//!   `duplicates.basis` defaults to `connect`.
+//! - `original` promotes the latest connect within the window; if that
+//!   target is not eligible for this call the plan is the usual one (the
+//!   next-latest target is not tried: the caller's "original" buyer is the
+//!   last one). A target reached only through a simultaneous group
+//!   promotes that group's step. The promoted step takes no random draw, so
+//!   the rest of the plan is what the same seed draws without it.
+//! - `duplicate_caller` and `repeat_caller` carry a `detail` naming the
+//!   caller, the event and the window, and `until`. Both can hold at once
+//!   (both are listed, duplicates first).
+//! - The conversion side of `duplicates` (`basis: convert`) is keyed by the
+//!   call: a `convert` records the caller its `connect` named. A caller
+//!   given only on `convert` is not read (replay `convert` events carry no
+//!   attributes).
+//! - Nothing is recorded for a config without caller rules; turning a rule
+//!   on later starts from an empty history (windows only see connects made
+//!   while some rule was on). Reservations carry no caller.
+//! - A campaign's fallback ignores caller rules when it is placed in the
+//!   plan (SPEC §10), but `connect` to it re-checks them like any connect:
+//!   a duplicate caller is refused there too (no rule is ever bypassed by
+//!   a connect).
 //!
 //! ## Simulate
 //!

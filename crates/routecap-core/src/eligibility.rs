@@ -28,6 +28,7 @@ mod checker;
 
 use chrono::{DateTime, Datelike, Timelike};
 
+use crate::callers::{CallerHistory, CallerView};
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
 use crate::counters::{Counters, Ledger};
 use crate::filter::{CallAttrs, PreparedCall};
@@ -68,6 +69,10 @@ pub enum ReasonCode {
     NoEligibleMember,
     /// The owner's filter does not match the call's attributes.
     FilterMismatch,
+    /// The target took this caller within its `duplicates` window.
+    DuplicateCaller,
+    /// `repeat_callers: different`: the caller connected here within the window.
+    RepeatCaller,
 }
 
 impl ReasonCode {
@@ -87,7 +92,18 @@ impl ReasonCode {
             ReasonCode::ConcurrencyCap => "concurrency_cap",
             ReasonCode::NoEligibleMember => "no_eligible_member",
             ReasonCode::FilterMismatch => "filter_mismatch",
+            ReasonCode::DuplicateCaller => "duplicate_caller",
+            ReasonCode::RepeatCaller => "repeat_caller",
         }
+    }
+
+    /// Whether the reason depends on the call (its attributes or its
+    /// caller's history) rather than on the candidate's state alone.
+    pub fn is_call_dependent(self) -> bool {
+        matches!(
+            self,
+            ReasonCode::FilterMismatch | ReasonCode::DuplicateCaller | ReasonCode::RepeatCaller
+        )
     }
 }
 
@@ -175,6 +191,27 @@ pub fn check_call(
     attrs: &CallAttrs,
 ) -> Vec<CandidateReport> {
     once(config, state, at, None, &Call::new(config, attrs))
+}
+
+/// [`check_call`] (`cands` `None`: the default candidates) or
+/// [`check_candidates_call`] that also judges the caller's `history`:
+/// targets' `duplicates` and the call's `repeat_callers: different` rule
+/// (see [`crate::callers`]).
+pub fn check_seen(
+    config: &Config,
+    state: &Ledger,
+    at: Instant,
+    cands: Option<&[CandidateRef]>,
+    attrs: &CallAttrs,
+    history: &CallerHistory,
+) -> Vec<CandidateReport> {
+    once(
+        config,
+        state,
+        at,
+        cands,
+        &Call::seen(config, attrs, history, at),
+    )
 }
 
 /// Eligibility of the given candidates at `at`, in their order. Indices
@@ -309,6 +346,24 @@ pub fn target_reasons_call(
     target_into(&mut judge, config, ledger, &call, t, None, out);
 }
 
+/// [`target_reasons_call`] that also judges the caller's `history` (the
+/// re-check of a connect).
+pub fn target_reasons_seen(
+    config: &Config,
+    state: &Ledger,
+    t: usize,
+    at: Instant,
+    attrs: &CallAttrs,
+    history: &CallerHistory,
+    out: &mut Vec<Reason>,
+) {
+    let ledger = state;
+    let mut judge = Direct { config, ledger, at };
+    let mut call = Call::seen(config, attrs, history, at);
+    call.details = true;
+    target_into(&mut judge, config, ledger, &call, t, None, out);
+}
+
 /// Reasons target `t` is not eligible by its own state and its groups'
 /// (pause, hours, caps), whatever the call: how a campaign's fallback is
 /// judged, since filters and caller rules do not apply to it.
@@ -324,6 +379,8 @@ pub fn target_state_reasons(
     let call = Call {
         filters: config.filters(),
         prepared: None,
+        caller: None,
+        caller_rules: false,
         details: false,
     };
     target_into(&mut judge, config, ledger, &call, t, None, out);
@@ -374,6 +431,11 @@ impl<'a> Explainer<'a> {
 pub(crate) struct Call<'a> {
     filters: &'a CompiledFilters,
     prepared: Option<PreparedCall<'a>>,
+    /// The caller's history, when some caller rule can match.
+    caller: Option<CallerView<'a>>,
+    /// The config has caller rules: reasons kept from another call's
+    /// decision may hold that caller's, so they are judged again.
+    caller_rules: bool,
     /// Write each filter reason's `detail` (one target's re-check).
     details: bool,
 }
@@ -386,7 +448,22 @@ impl<'a> Call<'a> {
         Call {
             filters,
             prepared,
+            caller: None,
+            caller_rules: config.caller_window() > 0,
             details: false,
+        }
+    }
+
+    /// [`Call::new`] judged against the caller's `history` at `at`.
+    pub(crate) fn seen(
+        config: &'a Config,
+        attrs: &'a CallAttrs,
+        history: &'a CallerHistory,
+        at: Instant,
+    ) -> Self {
+        Call {
+            caller: CallerView::new(config, history, attrs, at),
+            ..Call::new(config, attrs)
         }
     }
 
@@ -397,7 +474,18 @@ impl<'a> Call<'a> {
 
     /// Whether some reason may depend on the call.
     pub(crate) fn active(&self) -> bool {
+        self.prepared.is_some() || self.caller_rules
+    }
+
+    /// Whether a report of ungrouped target `t` kept from another call
+    /// (with `reasons`) must be judged again for this one: always with
+    /// filters; with caller rules only when it holds a call-dependent
+    /// reason or this caller's history names `t`.
+    pub(crate) fn rejudge(&self, t: usize, reasons: &[Reason]) -> bool {
         self.prepared.is_some()
+            || (self.caller_rules
+                && (self.caller.as_ref().is_some_and(|c| c.knows(t))
+                    || reasons.iter().any(|r| r.code.is_call_dependent())))
     }
 
     /// The detail of `owner`'s filter rejecting the call; `None` when it
@@ -448,6 +536,9 @@ impl<'a> Call<'a> {
             if Some(g) != skip {
                 self.filter(CandidateRef::Group(g), Some(g), out);
             }
+        }
+        if let Some(caller) = &self.caller {
+            caller.reasons(t, out);
         }
     }
 }

@@ -354,22 +354,22 @@ impl Engine {
     }
 
     /// Eligibility at `at` for a call with `attrs`: of its campaign's
-    /// candidates when it names one, else of the default candidates.
+    /// candidates when it names one, else of the default candidates;
+    /// filters judge its tags, caller rules its caller's history.
     pub fn check_call(
         &self,
         at: Instant,
         attrs: &CallAttrs,
     ) -> Result<Vec<CandidateReport>, EngineError> {
-        Ok(match self.campaign(attrs)? {
-            Some(c) => eligibility::check_candidates_call(
-                &self.config,
-                &self.state,
-                at,
-                &self.config.campaigns[c].candidates,
-                attrs,
-            ),
-            None => eligibility::check_call(&self.config, &self.state, at, attrs),
-        })
+        let cands = (self.campaign(attrs)?).map(|c| &self.config.campaigns[c].candidates[..]);
+        Ok(eligibility::check_seen(
+            &self.config,
+            &self.state,
+            at,
+            cands,
+            attrs,
+            self.state.callers(),
+        ))
     }
 
     /// The campaign's verdict on a call: `(campaign, why it refuses it)`.
@@ -380,20 +380,6 @@ impl Engine {
         Ok(self
             .campaign(attrs)?
             .map(|c| (c, eligibility::campaign_reason(&self.config, c, attrs))))
-    }
-
-    /// Whether campaign `c`'s fallback is appended to `plan`: set, not in
-    /// the plan, and eligible by its own state (filters and caller rules
-    /// ignored).
-    fn fallback(&self, c: usize, plan: &[Step<'_>], at: Instant) -> Option<usize> {
-        let f = self.config.campaigns.get(c)?.fallback?;
-        let in_plan = plan.iter().any(|s| match *s {
-            Step::Target(t) => t == f,
-            Step::Group { members, .. } => members.contains(&f),
-        });
-        let mut reasons = Vec::new();
-        eligibility::target_state_reasons(&self.config, &self.state, f, at, &mut reasons);
-        (!in_plan && reasons.is_empty()).then_some(f)
     }
 
     /// [`Engine::check`] as `routecap check --json` prints it.
@@ -448,7 +434,12 @@ impl Engine {
         r
     }
 
-    /// [`Engine::route_with`] for a call with `attrs`.
+    /// [`Engine::route_with`] for a call with `attrs`, routed as every
+    /// face routes it (see [`Router::route_seen`]): its campaign's
+    /// candidates (none when the campaign's filter refuses the call),
+    /// filters and caller rules, a repeat caller's original target first,
+    /// the campaign's fallback last ([`LazyPlan::fallback`]). An unknown
+    /// campaign is an error.
     pub fn route_with_call<T, R: Rng + ?Sized>(
         &self,
         router: &mut Router,
@@ -456,12 +447,14 @@ impl Engine {
         attrs: &CallAttrs,
         rng: &mut R,
         f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
-    ) -> T {
+    ) -> Result<T, EngineError> {
+        self.campaign(attrs)?;
         if router.generation != self.generation {
             *router = self.router();
         }
-        let (reports, plan) = router.route_call(&self.config, &self.state, at, attrs, rng);
-        f(&self.config, reports, plan)
+        let history = self.state.callers();
+        let (reports, plan) = router.route_seen(&self.config, &self.state, at, attrs, history, rng);
+        Ok(f(&self.config, reports, plan))
     }
 
     /// [`Engine::route_with`] on the engine's own router.
@@ -475,26 +468,29 @@ impl Engine {
         f(&self.config, reports, plan)
     }
 
-    /// [`Engine::route`] for a call with `attrs`.
+    /// [`Engine::route_with_call`] on the engine's own router.
     pub fn route_call<T, R: Rng + ?Sized>(
         &mut self,
         at: Instant,
         attrs: &CallAttrs,
         rng: &mut R,
         f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
-    ) -> T {
-        let (reports, plan) = (self.router).route_call(&self.config, &self.state, at, attrs, rng);
-        f(&self.config, reports, plan)
+    ) -> Result<T, EngineError> {
+        self.campaign(attrs)?;
+        let history = self.state.callers();
+        let (reports, plan) =
+            (self.router).route_seen(&self.config, &self.state, at, attrs, history, rng);
+        Ok(f(&self.config, reports, plan))
     }
 
     /// The whole plan for seed `seed`, as `routecap route --json` prints it.
     pub fn route_view(&mut self, at: Instant, seed: u64) -> RouteView {
         let mut rng = route::rng_from_seed(seed);
         let attrs = CallAttrs::new();
-        self.route_call(at, &attrs, &mut rng, |config, reports, plan| {
-            let steps: Vec<Step<'_>> = plan.collect();
-            render::route_call(config, at, seed, &steps, reports, &attrs)
-        })
+        let (reports, plan) =
+            (self.router).route_call(&self.config, &self.state, at, &attrs, &mut rng);
+        let steps: Vec<Step<'_>> = plan.collect();
+        render::route_call(&self.config, at, seed, &steps, reports, &attrs)
     }
 
     /// [`Engine::route_view`] for a call with `attrs`. Through a campaign:
@@ -518,14 +514,9 @@ impl Engine {
         attrs: &CallAttrs,
         rng: &mut R,
     ) -> Result<RouteView, EngineError> {
-        let Some((c, why)) = self.campaign_verdict(attrs)? else {
-            return Ok(self.route_call(at, attrs, rng, |config, reports, plan| {
-                let steps: Vec<Step<'_>> = plan.collect();
-                render::route_call(config, at, seed, &steps, reports, attrs)
-            }));
-        };
+        let verdict = self.campaign_verdict(attrs)?;
         let config = &*self.config;
-        if let Some(why) = why {
+        if let Some((c, Some(why))) = verdict {
             let mut view = render::route(config, at, seed, &[], &[]);
             view.rejected.push(render::RejectedView {
                 id: config.campaigns[c].id.clone(),
@@ -534,10 +525,16 @@ impl Engine {
             });
             return Ok(view);
         }
-        let reports = self.check_call(at, attrs)?;
-        let steps = route::plan(config, &reports, rng);
-        let mut view = render::route_call(config, at, seed, &steps, &reports, attrs);
-        if let Some(f) = self.fallback(c, &steps, at) {
+        let history = self.state.callers();
+        let (reports, plan) =
+            (self.router).route_seen(config, &self.state, at, attrs, history, rng);
+        let fallback = plan.fallback();
+        let mut steps: Vec<Step<'_>> = plan.collect();
+        if fallback.is_some() {
+            steps.pop();
+        }
+        let mut view = render::route_call(config, at, seed, &steps, reports, attrs);
+        if let Some(f) = fallback {
             view.plan.push(render::StepView::Target {
                 target: config.targets[f].id.clone(),
                 timeout_seconds: config.targets[f].effective_timeout(),
@@ -550,7 +547,7 @@ impl Engine {
     /// Chance of each eligible candidate at `at` to be rung first (see
     /// [`route::first_place_chances`]), by id in plan order.
     pub fn first_place_chances(&self, at: Instant) -> ChancesView {
-        self.chances_of(&self.check(at))
+        self.chances_of(&CallReports::plain(self.check(at)))
     }
 
     /// [`Engine::first_place_chances`] for a call with `attrs`.
@@ -562,35 +559,54 @@ impl Engine {
         Ok(self.chances_of(&self.call_reports(at, attrs)?))
     }
 
-    /// The reports a call's plan is drawn from: none when its campaign
-    /// refuses it (the fallback is not a first step: it is appended last).
-    fn call_reports(
-        &self,
-        at: Instant,
-        attrs: &CallAttrs,
-    ) -> Result<Vec<CandidateReport>, EngineError> {
-        match self.campaign_verdict(attrs)? {
-            Some((_, Some(_))) => Ok(Vec::new()),
-            _ => self.check_call(at, attrs),
-        }
+    /// The reports a call's plan is drawn from (none when its campaign
+    /// refuses the call), the report its repeat rule rings first, and the
+    /// campaign fallback that ends the plan.
+    fn call_reports(&self, at: Instant, attrs: &CallAttrs) -> Result<CallReports, EngineError> {
+        let c = match self.campaign_verdict(attrs)? {
+            Some((_, Some(_))) => return Ok(CallReports::plain(Vec::new())),
+            Some((c, None)) => Some(c),
+            None => None,
+        };
+        let reports = self.check_call(at, attrs)?;
+        let (config, history) = (&*self.config, self.state.callers());
+        Ok(CallReports {
+            first: crate::callers::original_report(config, history, attrs, at, &reports),
+            fallback: c.and_then(|c| route::fallback(config, &self.state, c, &reports, at)),
+            reports,
+        })
     }
 
-    fn chances_of(&self, reports: &[CandidateReport]) -> ChancesView {
-        let steps = route::plan(&self.config, reports, &mut route::rng_from_seed(0));
-        let chances = route::first_place_chances(&self.config, &steps);
-        ChancesView(
-            steps
-                .iter()
-                .zip(chances)
-                .map(|(s, c)| (step_id(&self.config, s).to_string(), c))
-                .collect(),
-        )
+    fn chances_of(&self, call: &CallReports) -> ChancesView {
+        let config = &*self.config;
+        let steps = route::plan_first(
+            config,
+            &call.reports,
+            call.first,
+            &mut route::rng_from_seed(0),
+        );
+        let mut chances = route::first_place_chances(config, &steps);
+        if call.first.is_some() {
+            // rung first whatever the draw
+            chances
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, c)| *c = f64::from(u8::from(i == 0)));
+        }
+        let mut out: Vec<(String, f64)> = (steps.iter().zip(chances))
+            .map(|(s, c)| (step_id(config, s).to_string(), c))
+            .collect();
+        if let Some(f) = call.fallback {
+            let only = if steps.is_empty() { 1.0 } else { 0.0 };
+            out.push((config.targets[f].id.clone(), only));
+        }
+        ChancesView(out)
     }
 
     /// Route `n` calls at `at` with seeds `seed, seed+1, …` (wrapping) and
     /// count where each would ring first; eligibility is checked once.
     pub fn first_counts(&self, at: Instant, seed: u64, n: u32) -> FirstCountsView {
-        self.counts_of(&self.check(at), seed, n)
+        self.counts_of(&CallReports::plain(self.check(at)), seed, n)
     }
 
     /// [`Engine::first_counts`] for a call with `attrs`.
@@ -604,7 +620,8 @@ impl Engine {
         Ok(self.counts_of(&self.call_reports(at, attrs)?, seed, n))
     }
 
-    fn counts_of(&self, reports: &[CandidateReport], seed: u64, n: u32) -> FirstCountsView {
+    fn counts_of(&self, call: &CallReports, seed: u64, n: u32) -> FirstCountsView {
+        let reports = &call.reports[..];
         let mut first: Vec<(String, u64)> = reports
             .iter()
             .filter(|r| r.eligible)
@@ -615,11 +632,17 @@ impl Engine {
                 )
             })
             .collect();
+        if let Some(f) = call.fallback {
+            first.push((self.config.targets[f].id.clone(), 0));
+        }
         let mut none = 0u64;
         let mut planner = Planner::new();
         for i in 0..u64::from(n) {
             let mut rng = route::rng_from_seed(seed.wrapping_add(i));
-            let step = planner.lazy(&self.config, reports, &mut rng).next();
+            let step = (planner
+                .lazy_first(&self.config, reports, call.first, &mut rng)
+                .next())
+            .or(call.fallback.map(Step::Target));
             let id = step.map(|s| step_id(&self.config, &s));
             match id.and_then(|id| first.iter().position(|(x, _)| x == id)) {
                 Some(k) => first[k].1 += 1,
@@ -752,6 +775,25 @@ impl Engine {
             return Err(EngineError::UnsupportedWeek(start));
         }
         Ok(grid::heatmap(&owner, viewer, start))
+    }
+}
+
+/// A call's reports with what its plan adds to the draw: the report rung
+/// first (a repeat caller's original target) and the fallback rung last.
+struct CallReports {
+    reports: Vec<CandidateReport>,
+    first: Option<usize>,
+    fallback: Option<usize>,
+}
+
+impl CallReports {
+    /// Reports of a call without campaign or caller rules.
+    fn plain(reports: Vec<CandidateReport>) -> Self {
+        CallReports {
+            reports,
+            first: None,
+            fallback: None,
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 //! - [`caps`]: cap limits, imported usage, count triggers.
 //! - [`money`]: exact money in integer minor units.
 //! - [`model`]: targets, groups, configs.
+//! - [`callers`]: repeat and duplicate callers: who called whom, and when.
 //! - [`counters`]: usage per cap window, per target and group.
 //! - [`eligibility`]: who is eligible now, every reason why not, and until when.
 //! - [`lifecycle`]: connect, reserve, convert, end, resets — checked, then counted.
@@ -82,6 +83,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod callers;
 pub mod caps;
 pub mod counters;
 pub mod decisions;

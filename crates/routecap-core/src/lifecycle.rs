@@ -72,6 +72,15 @@
 //! the state holds the reserved and live calls plus the calls settled
 //! within the last `call_retention_seconds` (up to the last event).
 //!
+//! # Callers
+//!
+//! A `connect` with a known caller is recorded in the caller history
+//! ([`crate::callers`]) when some rule of the config reads it, and its
+//! call keeps the caller so that a later `convert` is recorded as that
+//! caller's conversion. The re-check of a `connect` applies the target's
+//! `duplicates` and the call's `repeat_callers: different`. The history is
+//! swept with the other queues.
+//!
 //! # Reservations
 //!
 //! `reserve(call, target, ttl)` checks eligibility like `connect` and, when
@@ -109,6 +118,7 @@ use std::sync::Arc;
 
 use chrono::{SecondsFormat, TimeDelta};
 
+use crate::callers::CallerHistory;
 use crate::caps::{Trigger, Usage};
 use crate::counters::{after, Ledger};
 use crate::eligibility::{self, Reason};
@@ -163,6 +173,9 @@ pub struct CallRecord {
     /// The lease ran out before any `end` and the state has released the
     /// call's concurrency (set when the lapse is swept).
     pub lapsed: bool,
+    /// The caller's number when known (connected calls), so that its
+    /// conversion lands in the caller history.
+    pub caller: Option<Arc<str>>,
 }
 
 impl CallRecord {
@@ -286,6 +299,8 @@ pub struct State {
     /// settle + retention. Kept sorted (pushes come in time order, so an
     /// insert is an append unless time went backwards).
     pub(crate) settled: VecDeque<(Instant, Arc<str>)>,
+    /// Who called whom: read by `duplicates` and `repeat_callers`.
+    pub(crate) callers: CallerHistory,
 }
 
 /// A state reads as its counters, so eligibility and the router take a
@@ -315,6 +330,7 @@ impl State {
             ledger: Ledger::new(config),
             calls: HashMap::new(),
             settled: VecDeque::new(),
+            callers: CallerHistory::new(),
         }
     }
 
@@ -335,6 +351,11 @@ impl State {
     /// The counters eligibility reads.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+
+    /// The caller history (see [`crate::callers`]).
+    pub fn callers(&self) -> &CallerHistory {
+        &self.callers
     }
 
     /// The record of a call id (a reservation past its expiry, or a call
@@ -426,6 +447,7 @@ impl State {
     /// (releasing what they held), release lapsed leases (the calls
     /// settle), then forget calls settled at least the retention ago.
     fn expire(&mut self, config: &Config, at: Instant) {
+        self.callers.sweep(at, config.caller_window());
         while let Some((id, _)) = self.ledger.pop_expired(at) {
             if self
                 .calls
@@ -468,7 +490,7 @@ impl State {
     /// reasons it is refused.
     fn refusal(&self, config: &Config, t: usize, at: Instant, attrs: &CallAttrs) -> Vec<Reason> {
         let mut reasons = Vec::new();
-        eligibility::target_reasons_call(config, self, t, at, attrs, &mut reasons);
+        eligibility::target_reasons_seen(config, self, t, at, attrs, &self.callers, &mut reasons);
         reasons
     }
 
@@ -486,7 +508,9 @@ impl State {
     /// Connect `call` to target `t` at `at`: re-check eligibility (its
     /// groups included) and, if eligible, make it live and count it when
     /// the trigger is `connect`. Confirms a live reservation of `call` on
-    /// `t` (no double count). Filters judge the call's `attrs`.
+    /// `t` (no double count). Filters judge the call's `attrs`, caller
+    /// rules its caller's history; a connect of a known caller is recorded
+    /// in that history when some rule of the config reads it.
     pub fn connect_call(
         &mut self,
         config: &Config,
@@ -546,6 +570,10 @@ impl State {
         if counted {
             self.ledger.add(config, t, at, 1, Money::ZERO);
         }
+        let caller = attrs.caller().map(Arc::<str>::from);
+        if let (Some(c), true) = (&caller, config.caller_window() > 0) {
+            self.callers.connected(c, t, at);
+        }
         self.calls.insert(
             id,
             CallRecord {
@@ -556,6 +584,7 @@ impl State {
                 counted,
                 lease_until: Some(until),
                 lapsed: false,
+                caller,
             },
         );
         Ok(ConnectOutcome::Connected)
@@ -601,6 +630,7 @@ impl State {
                 counted: false,
                 lease_until: None,
                 lapsed: false,
+                caller: None,
             },
         );
         Ok(ConnectOutcome::Connected)
@@ -655,6 +685,9 @@ impl State {
         if let Some(rec) = self.calls.get_mut(call) {
             rec.converted = Some(Conversion { at, revenue });
             rec.counted |= counts;
+            if let (Some(c), true) = (&rec.caller, config.caller_window() > 0) {
+                self.callers.converted(c, t, at);
+            }
         }
         Ok(())
     }

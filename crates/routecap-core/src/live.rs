@@ -142,6 +142,7 @@ impl State {
                 ledger,
                 calls,
                 settled,
+                callers: self.callers.remap(remap),
             },
             dropped,
         )

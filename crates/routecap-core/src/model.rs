@@ -5,6 +5,7 @@
 
 use std::sync::OnceLock;
 
+use crate::callers::{DuplicateRule, RepeatRule};
 use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
 use crate::filter::{CompiledFilter, Filter, FilterTable};
 use crate::hours::WeeklyHours;
@@ -56,6 +57,8 @@ pub struct Target {
     pub filter: Option<Filter>,
     /// How long to ring it before failing over; `None` = the default 30 s.
     pub timeout_seconds: Option<u32>,
+    /// Refuse callers it connected (or converted) recently; `None` = never.
+    pub duplicates: Option<DuplicateRule>,
 }
 
 impl Target {
@@ -152,6 +155,8 @@ pub struct Campaign {
     pub fallback: Option<usize>,
     /// Which calls the campaign takes at all; `None` = every call.
     pub filter: Option<Filter>,
+    /// Repeat-caller rule of its calls; `None` = the config's.
+    pub repeat_callers: Option<RepeatRule>,
 }
 
 /// A whole routing configuration.
@@ -173,6 +178,8 @@ pub struct Config {
     pub call_retention_seconds: u64,
     /// Campaigns, ids unique; calls without one use the default candidates.
     pub campaigns: Vec<Campaign>,
+    /// Repeat-caller rule of calls whose campaign sets none; `None` = normal.
+    pub repeat_callers: Option<RepeatRule>,
     /// The filters above, compiled on first use (derived data: never
     /// compared, and a clone compiles afresh so an edited copy is not stale).
     pub compiled: CompiledCache,
@@ -188,6 +195,7 @@ impl Default for Config {
             call_lease_seconds: DEFAULT_CALL_LEASE_SECONDS,
             call_retention_seconds: DEFAULT_CALL_RETENTION_SECONDS,
             campaigns: Vec::new(),
+            repeat_callers: None,
             compiled: CompiledCache::default(),
         }
     }
@@ -233,9 +241,10 @@ impl CompiledFilters {
     }
 }
 
-/// A config's [`CompiledFilters`], computed once on first use.
+/// What a config derives from its own fields, computed once on first use:
+/// its [`CompiledFilters`] and its longest caller-history window.
 #[derive(Debug, Default)]
-pub struct CompiledCache(OnceLock<CompiledFilters>);
+pub struct CompiledCache(OnceLock<CompiledFilters>, OnceLock<u64>);
 
 impl Clone for CompiledCache {
     fn clone(&self) -> Self {
@@ -265,6 +274,12 @@ impl Config {
     /// Every filter of the config, compiled the first time it is asked.
     pub fn filters(&self) -> &CompiledFilters {
         self.compiled.0.get_or_init(|| CompiledFilters::new(self))
+    }
+
+    /// The longest window any caller rule reads, in seconds (0: no rule
+    /// needs caller history); see [`crate::callers::longest_window`].
+    pub fn caller_window(&self) -> u64 {
+        *(self.compiled.1).get_or_init(|| crate::callers::longest_window(self))
     }
 
     /// Index of the target with this id.

@@ -59,6 +59,7 @@ use std::collections::BinaryHeap;
 
 use rand_core::{Rng, SeedableRng};
 
+use crate::callers::CallerHistory;
 use crate::counters::Ledger;
 use crate::eligibility::{self, CandidateReport};
 use crate::filter::CallAttrs;
@@ -133,6 +134,9 @@ pub struct Planner {
     remaining: usize,
     /// Elementary operations since the last [`Planner::lazy`].
     work: u64,
+    /// Report index rung first, ahead of every tier (a repeat caller's
+    /// original target), so left out of the draws.
+    skip: Option<usize>,
 }
 
 impl Planner {
@@ -149,12 +153,33 @@ impl Planner {
         reports: &'r [CandidateReport],
         rng: &'p mut R,
     ) -> LazyPlan<'p, 'r, R> {
+        self.lazy_first(config, reports, None, rng)
+    }
+
+    /// [`Planner::lazy`] with report `first` (when routable) rung first,
+    /// ahead of every priority tier, and the others drawn as usual: a
+    /// repeat caller's original target (see [`crate::callers`]).
+    pub fn lazy_first<'p, 'r, R: Rng + ?Sized>(
+        &'p mut self,
+        config: &Config,
+        reports: &'r [CandidateReport],
+        first: Option<usize>,
+        rng: &'p mut R,
+    ) -> LazyPlan<'p, 'r, R> {
+        let first = first.filter(|&i| {
+            reports
+                .get(i)
+                .is_some_and(|r| report_key(config, r).is_some())
+        });
+        self.skip = first;
         self.start(config, reports);
         LazyPlan {
             planner: self,
             reports,
             keys: &[],
             rng,
+            first,
+            tail: None,
         }
     }
 
@@ -178,6 +203,8 @@ impl Planner {
     /// With `defer`, later tiers are collected only if the plan reaches
     /// them, from the keys the [`LazyPlan`] carries.
     fn start_keyed(&mut self, n: usize, key: impl Fn(usize) -> Option<(i32, u32)>, defer: bool) {
+        let skip = self.skip;
+        let key = |i: usize| if Some(i) == skip { None } else { key(i) };
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
@@ -249,10 +276,10 @@ impl Planner {
     fn next_tier(&mut self, keys: &[Option<(i32, u32)>]) -> bool {
         if self.deferred {
             self.deferred = false;
-            let first = self.first;
+            let (first, skip) = (self.first, self.skip);
             self.later
                 .extend(keys.iter().enumerate().filter_map(|(i, k)| {
-                    k.filter(|&(p, _)| p != first)
+                    k.filter(|&(p, _)| p != first && Some(i) != skip)
                         .map(|(p, w)| Reverse((p, i, w)))
                 }));
         }
@@ -358,13 +385,31 @@ pub struct LazyPlan<'p, 'r, R: ?Sized> {
     /// Step keys of `reports` when later tiers are deferred, else empty.
     keys: &'r [Option<(i32, u32)>],
     rng: &'p mut R,
+    /// Report index rung before any draw.
+    first: Option<usize>,
+    /// Target rung after every drawn step: a campaign's fallback.
+    tail: Option<usize>,
+}
+
+impl<R: ?Sized> LazyPlan<'_, '_, R> {
+    /// The campaign fallback target this plan ends with, if any (its last
+    /// step is then `Step::Target` of it).
+    pub fn fallback(&self) -> Option<usize> {
+        self.tail
+    }
 }
 
 impl<'r, R: Rng + ?Sized> Iterator for LazyPlan<'_, 'r, R> {
     type Item = Step<'r>;
 
     fn next(&mut self) -> Option<Step<'r>> {
-        let index = self.planner.next_index(self.rng, self.keys)?;
+        let index = match self.first.take() {
+            Some(i) => i,
+            None => match self.planner.next_index(self.rng, self.keys) {
+                Some(i) => i,
+                None => return self.tail.take().map(Step::Target),
+            },
+        };
         let rep = self.reports.get(index)?;
         Some(match rep.candidate {
             CandidateRef::Target(t) => Step::Target(t),
@@ -376,7 +421,10 @@ impl<'r, R: Rng + ?Sized> Iterator for LazyPlan<'_, 'r, R> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.planner.remaining, Some(self.planner.remaining))
+        let n = self.planner.remaining
+            + usize::from(self.first.is_some())
+            + usize::from(self.tail.is_some());
+        (n, Some(n))
     }
 }
 
@@ -440,15 +488,94 @@ impl Router {
         checker.check_call(config, state, at, attrs);
         let checker = &*checker;
         let (reports, keys) = (checker.reports(), checker.step_keys());
+        planner.skip = None;
         planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), true);
         let plan = LazyPlan {
             planner,
             reports,
             keys,
             rng,
+            first: None,
+            tail: None,
         };
         (reports, plan)
     }
+
+    /// The whole decision for a call, as every face routes it: the
+    /// candidates of the campaign `attrs` names (none when its filter
+    /// refuses the call; an unknown campaign id routes the default
+    /// candidates — the engine refuses it before), judged with the
+    /// caller's `history` (`duplicates`, `repeat_callers`); a repeat
+    /// caller's original target first under `original`; the campaign's
+    /// fallback last when eligible by its own state and not in the plan
+    /// ([`LazyPlan::fallback`]).
+    pub fn route_seen<'a, R: Rng + ?Sized>(
+        &'a mut self,
+        config: &Config,
+        state: &Ledger,
+        at: Instant,
+        attrs: &CallAttrs,
+        history: &CallerHistory,
+        rng: &'a mut R,
+    ) -> (&'a [CandidateReport], LazyPlan<'a, 'a, R>) {
+        let Router {
+            checker, planner, ..
+        } = self;
+        let campaign = attrs.campaign().and_then(|c| config.campaign_index(c));
+        let refused =
+            campaign.is_some_and(|c| eligibility::campaign_reason(config, c, attrs).is_some());
+        let cands = match campaign.and_then(|c| config.campaigns.get(c)) {
+            _ if refused => Some(&[][..]),
+            Some(c) => Some(&c.candidates[..]),
+            None => None,
+        };
+        checker.check_seen(config, state, at, cands, attrs, history);
+        let checker = &*checker;
+        let (reports, keys) = (checker.reports(), checker.step_keys());
+        let first = crate::callers::original_report(config, history, attrs, at, reports);
+        planner.skip = first;
+        planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), true);
+        let tail = match campaign {
+            Some(c) if !refused => fallback(config, state, c, reports, at),
+            _ => None,
+        };
+        let plan = LazyPlan {
+            planner,
+            reports,
+            keys,
+            rng,
+            first,
+            tail,
+        };
+        (reports, plan)
+    }
+}
+
+/// Campaign `c`'s fallback target when it ends a plan over `reports`: set,
+/// not a step of the plan already (a routable target, or an eligible
+/// member of a routable group), and eligible by its own pause, hours and
+/// caps (filters and caller rules ignored).
+pub fn fallback(
+    config: &Config,
+    state: &Ledger,
+    c: usize,
+    reports: &[CandidateReport],
+    at: Instant,
+) -> Option<usize> {
+    let f = config.campaigns.get(c)?.fallback?;
+    let in_plan = reports.iter().any(|r| {
+        r.is_routable()
+            && match r.candidate {
+                CandidateRef::Target(t) => t == f,
+                CandidateRef::Group(_) => r.eligible_members.contains(&f),
+            }
+    });
+    if in_plan {
+        return None;
+    }
+    let mut reasons = Vec::new();
+    eligibility::target_state_reasons(config, state, f, at, &mut reasons);
+    reasons.is_empty().then_some(f)
 }
 
 /// How long to ring a step before failing over: a target's own timeout;
@@ -473,6 +600,18 @@ pub fn step_timeout(config: &Config, step: &Step<'_>) -> u32 {
             })
         }
     }
+}
+
+/// [`plan`] with report `first` rung first (see [`Planner::lazy_first`]).
+pub fn plan_first<'r, R: Rng + ?Sized>(
+    config: &Config,
+    reports: &'r [CandidateReport],
+    first: Option<usize>,
+    rng: &mut R,
+) -> Vec<Step<'r>> {
+    Planner::new()
+        .lazy_first(config, reports, first, rng)
+        .collect()
 }
 
 /// The whole plan at once (convenience over [`Planner::lazy`] with a fresh

@@ -16,6 +16,12 @@
 //! plus the config's `call_lease_seconds`, and an owner's `live` beyond its
 //! live call records is imported live calls, held until the first
 //! lifecycle event after the restore plus the lease.
+//!
+//! Version 3 (written since caller rules) adds the caller history
+//! (`callers`: per caller and target, the last connect and conversion)
+//! and each connected call's `caller`. Versions 1 and 2 restore with an
+//! empty history and calls without callers (their later conversions are
+//! not recorded as a caller's).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -23,6 +29,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::callers::Visit;
 use crate::counters::{after, CounterParts, Counters, SlotParts};
 use crate::lifecycle::{fmt_instant, CallPhase, CallRecord, Conversion, State};
 use crate::live::Dropped;
@@ -34,7 +41,7 @@ use crate::zone::Instant;
 /// instants, money as decimal strings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
-    /// Format version: 2 (1 is still read, see the module docs).
+    /// Format version: 3 (1 and 2 are still read, see the module docs).
     pub version: u32,
     /// Counters per target.
     pub targets: Vec<OwnerSnapshot>,
@@ -42,6 +49,22 @@ pub struct Snapshot {
     pub groups: Vec<OwnerSnapshot>,
     /// Every call record, by call id.
     pub calls: Vec<CallSnapshot>,
+    /// The caller history, by caller then target id (version 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callers: Vec<CallerSnapshot>,
+}
+
+/// One caller's history with one target.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerSnapshot {
+    /// The caller's number.
+    pub caller: String,
+    /// Target id.
+    pub target: String,
+    /// The caller's last connect there.
+    pub connected_at: Option<String>,
+    /// The caller's last conversion there.
+    pub converted_at: Option<String>,
 }
 
 /// The counters of one target or group.
@@ -109,13 +132,16 @@ pub struct CallSnapshot {
     /// The lease ran out before any end and was released. Version 2.
     #[serde(default)]
     pub lapsed: bool,
+    /// The caller's number, when known. Version 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
 }
 
 /// Why a snapshot could not be restored.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SnapshotError {
-    /// A format version other than 1 or 2.
-    #[error("invalid snapshot: version {0} is not supported (expected 1 or 2)")]
+    /// A format version other than 1, 2 or 3.
+    #[error("invalid snapshot: version {0} is not supported (expected 1, 2 or 3)")]
     Version(u32),
     /// A connected call without `lease_until` (version 2), or a
     /// reservation with one.
@@ -299,13 +325,27 @@ impl State {
                     counted: r.counted,
                     lease_until: r.lease_until.map(fmt_instant),
                     lapsed: r.lapsed,
+                    caller: r.caller.as_deref().map(str::to_string),
                 }
             })
             .collect();
         let calls = crate::sort::sorted_by(calls, &|a, b| a.call.cmp(&b.call));
+        let callers: Vec<CallerSnapshot> = (self.callers.iter())
+            .filter_map(|(caller, v)| {
+                Some(CallerSnapshot {
+                    caller: caller.to_string(),
+                    target: config.targets.get(v.target)?.id.clone(),
+                    connected_at: v.connected.map(fmt_instant),
+                    converted_at: v.converted.map(fmt_instant),
+                })
+            })
+            .collect();
+        let callers = crate::sort::sorted_by(callers, &|a, b| {
+            (&a.caller, &a.target).cmp(&(&b.caller, &b.target))
+        });
         let ledger = &self.ledger;
         Snapshot {
-            version: 2,
+            version: 3,
             targets: (config.targets.iter().enumerate())
                 .filter_map(|(i, t)| Some(owner_snapshot(&t.id, ledger.target(i)?)))
                 .collect(),
@@ -313,6 +353,7 @@ impl State {
                 .filter_map(|(i, g)| Some(owner_snapshot(&g.id, ledger.group(i)?)))
                 .collect(),
             calls,
+            callers,
         }
     }
 
@@ -336,7 +377,7 @@ impl State {
     ) -> Result<(State, Dropped), SnapshotError> {
         let v1 = match snap.version {
             1 => true,
-            2 => false,
+            2 | 3 => false,
             v => return Err(SnapshotError::Version(v)),
         };
         let mut dropped = Dropped::default();
@@ -414,6 +455,7 @@ impl State {
                 counted: c.counted,
                 lease_until,
                 lapsed: c.lapsed,
+                caller: c.caller.as_deref().map(Arc::from),
             };
             let id: Arc<str> = Arc::from(c.call.as_str());
             if state.calls.contains_key(&id) {
@@ -441,6 +483,23 @@ impl State {
                 state.push_settled(settled, id.clone());
             }
             state.calls.insert(id, rec);
+        }
+        for c in &snap.callers {
+            let Some(target) = config.target_index(&c.target) else {
+                continue;
+            };
+            let field = |k: &str| format!("caller {:?} target {:?} {k}", c.caller, c.target);
+            let opt = |v: &Option<String>, k: &str| {
+                v.as_deref()
+                    .map(|s| parse_instant(s, &field(k)))
+                    .transpose()
+            };
+            let visit = Visit {
+                target,
+                connected: opt(&c.connected_at, "connected_at")?,
+                converted: opt(&c.converted_at, "converted_at")?,
+            };
+            state.callers.restore(&c.caller, visit);
         }
         for (owner, id, live) in stated {
             let calls = state.ledger.own_live(owner);

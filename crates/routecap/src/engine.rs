@@ -192,11 +192,13 @@ impl Engine {
         self.read().check_call(at, attrs)
     }
 
-    /// [`Engine::route_with`] for a call with `attrs`: filters judge them.
-    /// The default candidates are routed (a campaign in `attrs` is not
-    /// applied here: [`Engine::route_view_call`] applies it); allocation-free
-    /// in steady state like [`Engine::route_with`] when the config has no
-    /// filters.
+    /// [`Engine::route_with`] for a call with `attrs`, routed as every face
+    /// routes it: its campaign's candidates (none when the campaign's
+    /// filter refuses the call; an unknown campaign is an error), filters
+    /// and caller rules, a repeat caller's original target first, the
+    /// campaign's fallback as the last step (`plan.fallback()` names it).
+    /// Allocation-free in steady state like [`Engine::route_with`] for calls
+    /// without a campaign when the config has no filters.
     pub fn route_call<T, R: rand_core::Rng + ?Sized>(
         &self,
         router: &mut Router,
@@ -204,7 +206,7 @@ impl Engine {
         attrs: &CallAttrs,
         rng: &mut R,
         f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
-    ) -> T {
+    ) -> Result<T, EngineError> {
         self.read().route_with_call(router, at, attrs, rng, f)
     }
 

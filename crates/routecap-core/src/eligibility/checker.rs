@@ -31,7 +31,8 @@ use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use super::{fill_report, Call, CandidateReport, Caps, Clock, Judge, Owner, Reason, ReasonCode};
+use super::{fill_report, Call, CandidateReport, Caps, Clock, Judge, Owner, Reason};
+use crate::callers::CallerHistory;
 use crate::caps::Period;
 use crate::counters::{Counters, Ledger};
 use crate::filter::CallAttrs;
@@ -580,6 +581,33 @@ impl Checker {
         self.reports()
     }
 
+    /// Eligibility of `cands` (`None`: the default candidates) for a call
+    /// judged against its caller's `history`, as [`check_seen`](super::check_seen).
+    pub fn check_seen(
+        &mut self,
+        config: &Config,
+        state: &Ledger,
+        at: Instant,
+        cands: Option<&[CandidateRef]>,
+        attrs: &CallAttrs,
+        history: &CallerHistory,
+    ) -> &[CandidateReport] {
+        self.fit(config);
+        let call = Call::seen(config, attrs, history, at);
+        match cands {
+            None => {
+                let cands = core::mem::take(&mut self.candidates);
+                self.run(config, state, at, &cands, true, &call);
+                self.candidates = cands;
+            }
+            Some(cands) => {
+                self.forget();
+                self.run(config, state, at, cands, false, &call);
+            }
+        }
+        self.reports()
+    }
+
     /// Eligibility of `cands` at `at`, as [`check_candidates`](super::check_candidates)
     /// (indices outside the config are skipped).
     pub fn check_candidates(
@@ -701,8 +729,10 @@ impl Checker {
                         // kept reports are of ungrouped targets: only
                         // their own call-dependent reasons can differ
                         if call.active() {
-                            if let Some(rep) = self.reports.get_mut(n) {
-                                rep.reasons.retain(|r| r.code != ReasonCode::FilterMismatch);
+                            if let Some(rep) = (self.reports.get_mut(n))
+                                .filter(|rep| call.rejudge(t, &rep.reasons))
+                            {
+                                rep.reasons.retain(|r| !r.code.is_call_dependent());
                                 call.target(ledger, t, None, &mut rep.reasons);
                                 rep.eligible = rep.reasons.is_empty();
                                 let key = self.caches.step_key(rep);

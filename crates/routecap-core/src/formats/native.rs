@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::common::{self, DayEntry, UniqueIds};
 use super::filter;
 use super::json::{Node, Res};
+use crate::callers::{Basis, DuplicateRule, RepeatMode, RepeatRule};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{
@@ -69,8 +70,67 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
         call_retention_seconds: call_seconds(root, "call_retention_seconds")?
             .unwrap_or(DEFAULT_CALL_RETENTION_SECONDS),
         campaigns,
+        repeat_callers: root.opt("repeat_callers", repeat_callers)?,
         ..Config::default()
     })
+}
+
+const WINDOW: &str = "is not a window (whole seconds, an integer from 1 to 315576000)";
+const BASIS: &str = "is not a duplicate basis (\"connect\" or \"convert\")";
+const REPEAT_MODE: &str = "is not a repeat-caller mode (\"normal\", \"original\" or \"different\")";
+
+/// A caller-rule window in whole seconds (at most 10 years, like leases).
+fn window(node: &Node<'_>) -> Res<u64> {
+    let v = node.int_in(1, i128::from(MAX_CALL_SECONDS), WINDOW)?;
+    u64::try_from(v).map_err(|_| node.err(WINDOW))
+}
+
+/// A target's `duplicates`: `{"basis": "connect" | "convert", "window": s}`
+/// (basis defaults to `connect`).
+fn duplicates(node: &Node<'_>) -> Res<DuplicateRule> {
+    node.object(
+        "is not a duplicates rule (an object {\"basis\": \"connect\" | \"convert\", \"window\": seconds})",
+    )?;
+    let basis = match node.get("basis") {
+        None => Basis::Connect,
+        Some(b) => match b.str(BASIS)? {
+            "connect" => Basis::Connect,
+            "convert" => Basis::Convert,
+            _ => return Err(b.err(BASIS)),
+        },
+    };
+    let w = node
+        .get("window")
+        .ok_or_else(|| node.missing("window", "whole seconds, an integer from 1 to 315576000"))?;
+    Ok(DuplicateRule {
+        basis,
+        window: window(&w)?,
+    })
+}
+
+/// `repeat_callers`: `{"mode": "normal" | "original" | "different",
+/// "window": s}` (the window may be left out for `normal`).
+fn repeat_callers(node: &Node<'_>) -> Res<RepeatRule> {
+    node.object(
+        "is not a repeat-callers rule (an object {\"mode\": \"normal\" | \"original\" | \"different\", \"window\": seconds})",
+    )?;
+    let m = node
+        .get("mode")
+        .ok_or_else(|| node.missing("mode", "\"normal\", \"original\" or \"different\""))?;
+    let mode = match m.str(REPEAT_MODE)? {
+        "normal" => RepeatMode::Normal,
+        "original" => RepeatMode::Original,
+        "different" => RepeatMode::Different,
+        _ => return Err(m.err(REPEAT_MODE)),
+    };
+    let window = match (node.get("window"), mode) {
+        (Some(w), _) => window(&w)?,
+        (None, RepeatMode::Normal) => 0,
+        (None, _) => {
+            return Err(node.missing("window", "whole seconds, an integer from 1 to 315576000"))
+        }
+    };
+    Ok(RepeatRule { mode, window })
 }
 
 /// `call_lease_seconds` / `call_retention_seconds`: whole seconds, at
@@ -129,6 +189,7 @@ fn campaign(node: &Node<'_>, index: &HashMap<String, usize>, groups: &[Group]) -
         candidates,
         fallback,
         filter: node.opt("filter", filter::native)?,
+        repeat_callers: node.opt("repeat_callers", repeat_callers)?,
     })
 }
 
@@ -178,6 +239,7 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
         usage: usage(node.get("usage"))?,
         filter: node.opt("filter", filter::native)?,
         timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
+        duplicates: node.opt("duplicates", duplicates)?,
     })
 }
 

@@ -128,6 +128,7 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
         usage,
         filter: common::retreaver_filter(node)?,
         timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
+        duplicates: None,
     };
     Ok((t, id_node))
 }

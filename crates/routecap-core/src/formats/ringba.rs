@@ -202,6 +202,7 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
             .opt("criteria", super::filter::ringba_criteria)?
             .flatten(),
         timeout_seconds: connection_timeout(node)?,
+        duplicates: None,
     };
     Ok((t, id_node, group_id))
 }

@@ -277,7 +277,10 @@ impl<'c> Sim<'c> {
             b.calls += 1;
         }
         self.draw_attrs(n);
-        let reports = eligibility::check_call(config, &self.state, at, &self.attrs);
+        // repeat callers meet their history: duplicates, repeat_callers
+        let history = self.state.callers();
+        let reports = eligibility::check_seen(config, &self.state, at, None, &self.attrs, history);
+        let first = crate::callers::original_report(config, history, &self.attrs, at, &reports);
         self.count_rejections(&reports, n, at);
         if !reports.iter().any(|r| r.eligible) {
             self.report.no_eligible += 1;
@@ -294,7 +297,7 @@ impl<'c> Sim<'c> {
         else {
             return;
         };
-        let mut plan = planner.lazy(config, &reports, &mut rng);
+        let mut plan = planner.lazy_first(config, &reports, first, &mut rng);
         let mut next = None;
         let mut answered = false;
         if let Some(step) = plan.next() {
@@ -440,12 +443,13 @@ impl<'c> Sim<'c> {
                         }
                         self.seen[m] = n;
                         self.reasons.clear();
-                        eligibility::target_reasons_call(
+                        eligibility::target_reasons_seen(
                             config,
                             &self.state,
                             m,
                             at,
                             &self.attrs,
+                            self.state.callers(),
                             &mut self.reasons,
                         );
                         if !self.reasons.is_empty() {

@@ -143,7 +143,7 @@ fn snapshot_is_json_with_ids_instants_and_decimal_money() {
     st.convert(&cfg, "x", money("12.5"), at).unwrap();
     st.reserve(&cfg, "r", 1, 60, at).unwrap();
     let v = serde_json::to_value(st.snapshot(&cfg)).unwrap();
-    assert_eq!(v["version"], 2);
+    assert_eq!(v["version"], 3);
     assert_eq!(v["targets"][0]["id"], "a");
     assert_eq!(v["targets"][0]["day"]["start"], "2026-11-22T05:00:00Z");
     assert_eq!(v["targets"][0]["day"]["revenue"], "3.50");
@@ -201,8 +201,11 @@ fn restore_rejects_bad_snapshots() {
         "invalid snapshot: c live: 5 does not match its 1 live call records"
     );
     let mut bad = good;
-    bad.version = 3;
-    assert!(State::restore(&cfg, &bad).is_err());
+    bad.version = 4;
+    assert_eq!(
+        State::restore(&cfg, &bad).unwrap_err().to_string(),
+        "invalid snapshot: version 4 is not supported (expected 1, 2 or 3)"
+    );
 }
 
 #[test]
@@ -238,9 +241,9 @@ fn version_1_snapshots_restore_with_default_leases() {
         0,
         "imported until 13:00 + 2 h"
     );
-    // and it is written back as version 2
+    // and it is written back as version 3
     let again = st.snapshot(&cfg);
-    assert_eq!(again.version, 2);
+    assert_eq!(again.version, 3);
     assert_eq!(again.targets[1].imported_live, 1);
     assert_eq!(
         again.targets[1].imported_live_until.as_deref(),

@@ -45,6 +45,7 @@ pub fn target(id: &str) -> Target {
         usage: Usage::default(),
         filter: Default::default(),
         timeout_seconds: Default::default(),
+        duplicates: None,
     }
 }
 

@@ -122,6 +122,7 @@ fn target() -> impl Strategy<Value = Target> {
                 usage,
                 filter: Default::default(),
                 timeout_seconds: Default::default(),
+                duplicates: None,
             },
         )
 }
@@ -185,6 +186,7 @@ fn config() -> impl Strategy<Value = Config> {
                     call_lease_seconds: 1_800,
                     call_retention_seconds: 3_600,
                     compiled: Default::default(),
+                    repeat_callers: None,
                     campaigns: Default::default(),
                 }
             })
@@ -301,6 +303,7 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         usage: Usage::default(),
         filter: Default::default(),
         timeout_seconds: Default::default(),
+        duplicates: None,
     };
     let big = Config {
         as_of: None,
@@ -341,6 +344,7 @@ fn one_line_target() -> Config {
             usage: Usage::default(),
             filter: Default::default(),
             timeout_seconds: Default::default(),
+            duplicates: None,
         }],
         groups: vec![],
         ..Config::default()

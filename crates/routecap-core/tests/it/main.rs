@@ -1,6 +1,7 @@
 //! The integration tests of `routecap-core`, one binary with a module per area
 //! (one link instead of one per file).
 
+mod callers;
 mod caps_laws;
 mod caps_lifecycle;
 mod caps_snapshot;

@@ -31,6 +31,7 @@ pub fn target(id: &str, priority: i32, weight: u32) -> Target {
         usage: Usage::default(),
         filter: Default::default(),
         timeout_seconds: Default::default(),
+        duplicates: None,
     }
 }
 

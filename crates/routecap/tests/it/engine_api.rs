@@ -200,7 +200,7 @@ fn call_attributes_through_the_native_engine() {
             other => format!("{other:?}"),
         },
     );
-    assert_eq!(first, "sim");
+    assert_eq!(first.unwrap(), "sim");
     let view = e
         .route_view_call(at, 1, &tx.clone().with_campaign("medicare"))
         .unwrap();

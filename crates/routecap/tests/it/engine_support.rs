@@ -26,6 +26,7 @@ pub fn target(id: &str, zone: &Zone, limits: Limits) -> Target {
         usage: Usage::default(),
         filter: None,
         timeout_seconds: None,
+        duplicates: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! (one link instead of one per file).
 
 mod cli_attrs;
+mod cli_callers;
 mod cli_decisions;
 mod cli_hours;
 mod cli_leases;

@@ -536,3 +536,39 @@ fn a_call_mix_drives_filters_and_repeats_its_callers() {
             .starts_with("sets[0].weight")
     );
 }
+
+#[test]
+fn repeat_callers_of_a_call_mix_meet_their_history() {
+    // one target that refuses a caller it connected within a day; every
+    // call after the first comes back from the only caller known so far
+    let c = config(
+        r#"{"targets": [{"id": "a", "duplicates": {"basis": "connect", "window": 86400}}]}"#,
+    );
+    let mix = |share: &str| {
+        routecap_core::simulate::CallMix::parse(&format!(
+            r#"{{"repeat_callers": {share}, "sets": [{{"weight": 1, "tags": {{}}}}]}}"#
+        ))
+        .unwrap()
+    };
+    let p = SimParams {
+        calls_per_hour: 100.0,
+        answer_rate: 1.0,
+        calls: Some(mix("1")),
+        ..SimParams::new(t("2026-03-02T00:00:00Z"), t("2026-03-02T06:00:00Z"), 4)
+    };
+    let r = run(&c, &p);
+    assert!(r.calls > 100, "{}", r.calls);
+    assert_eq!(r.connected, 1);
+    assert_eq!(r.no_eligible, r.calls - 1);
+    assert_eq!(rejections(&r, 0, ReasonCode::DuplicateCaller), r.calls - 1);
+    // no repeat callers: nobody is a duplicate
+    let r = run(
+        &c,
+        &SimParams {
+            calls: Some(mix("0")),
+            ..p
+        },
+    );
+    assert_eq!(r.connected, r.calls);
+    assert_eq!(rejections(&r, 0, ReasonCode::DuplicateCaller), 0);
+}
