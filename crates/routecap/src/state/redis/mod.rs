@@ -1784,6 +1784,7 @@ impl RedisState {
             targets: Vec::new(),
             groups: Vec::new(),
             calls: Vec::new(),
+            callers: Vec::new(),
         };
         let mut valid_until = i64::MAX;
         let now = at.timestamp();
@@ -1860,6 +1861,7 @@ impl RedisState {
                         counted: false,
                         lease_until: None,
                         lapsed: false,
+                        caller: None,
                     });
                 }
             }
