@@ -247,13 +247,11 @@ fn a_lost_state_server_is_a_503_with_the_error_shape() {
     );
 }
 
-/// Known bug of the Redis state (owned by the Redis work, `state/redis.rs`):
-/// a process that paused a target refuses a `connect` to it from its own
-/// stale config after another process resumed it, answering
-/// `{"ok": false, "reasons": []}` (`connect_call_op` refuses locally
-/// before checking the namespace's config version). Un-ignore when fixed.
+/// A process that paused a target must not refuse a `connect` to it from
+/// its own stale config after another process resumed it (it once
+/// answered `{"ok": false, "reasons": []}`): a refusal judged in the
+/// process stands only under the namespace's current config.
 #[test]
-#[ignore = "RedisState::connect_call_op refuses from a stale local config (see the doc comment)"]
 fn a_connect_right_after_another_process_resumed_a_target_is_admitted() {
     let Some(url) = redis_url("serve_redis::stale_local_refusal") else {
         return;

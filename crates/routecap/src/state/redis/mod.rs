@@ -1308,21 +1308,29 @@ impl RedisState {
 
     /// A refusal with every reason, read from the server. A reservation of
     /// `skip` is left out, as memory re-checks a confirmation without it.
+    /// `None` when the refusal does not stand: the namespace's config moved
+    /// since `l` (another process resumed or changed the target: decide
+    /// again under the new one), or the server state lists no reason any
+    /// more (a call ended meanwhile: ask again).
     async fn refusal(
         &self,
+        l: &Loaded,
         t: usize,
         at: Instant,
         skip: Option<&str>,
         attrs: &CallAttrs,
-    ) -> Result<ConnectOutcome, StateError> {
+    ) -> Result<Option<ConnectOutcome>, StateError> {
         let engine = self.fetch_skipping(at, skip).await?;
+        if self.loaded().ver != l.ver {
+            return Ok(None);
+        }
         let mut reasons = Vec::new();
         engine.with_state(|c, s| {
             if c.targets.get(t).is_some() {
                 eligibility::target_reasons_call(c, s, t, at, attrs, &mut reasons)
             }
         });
-        Ok(ConnectOutcome::Refused(reasons))
+        Ok((!reasons.is_empty()).then_some(ConnectOutcome::Refused(reasons)))
     }
 
     /// The phase (`c`/`r`) and target of `call` unless it is absent, an
@@ -1448,7 +1456,10 @@ impl RedisState {
                     Some(_) => confirming = true,
                 }
                 let skip = confirming.then_some(call);
-                return self.refusal(t, at, skip, attrs).await;
+                match self.refusal(&l, t, at, skip, attrs).await? {
+                    Some(refused) => return Ok(refused),
+                    None => continue,
+                }
             }
             let count = u8::from(l.config.targets[t].trigger == Trigger::Connect).to_string();
             match self
@@ -1465,29 +1476,35 @@ impl RedisState {
                             )
                         });
                     }
-                    return self.outcome(&r, call, target, t, at, attrs).await;
+                    match self.outcome(&l, &r, call, target, t, at, attrs).await? {
+                        Some(outcome) => return Ok(outcome),
+                        None => continue,
+                    }
                 }
             }
         }
         Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
-    /// Map a reply to an outcome of connect/reserve.
+    /// Map a reply to an outcome of connect/reserve (`None`: ask again,
+    /// see [`RedisState::refusal`]).
+    #[allow(clippy::too_many_arguments)]
     async fn outcome(
         &self,
+        l: &Loaded,
         reply: &str,
         call: &str,
         target: &str,
         t: usize,
         at: Instant,
         attrs: &CallAttrs,
-    ) -> Result<ConnectOutcome, StateError> {
+    ) -> Result<Option<ConnectOutcome>, StateError> {
         match reply {
             "ok" => {
                 self.set_hint(call, Some(target));
-                Ok(ConnectOutcome::Connected)
+                Ok(Some(ConnectOutcome::Connected))
             }
-            "refused" => self.refusal(t, at, Some(call), attrs).await,
+            "refused" => self.refusal(l, t, at, Some(call), attrs).await,
             other => Err(self.error_reply(other, call)),
         }
     }
@@ -1518,7 +1535,10 @@ impl RedisState {
                 if self.live_phase(call, at).await?.is_some() {
                     return Err(lifecycle(LifecycleError::AlreadyExists(call.to_string())));
                 }
-                return self.refusal(t, at, Some(call), &none).await;
+                match self.refusal(&l, t, at, Some(call), &none).await? {
+                    Some(refused) => return Ok(refused),
+                    None => continue,
+                }
             }
             let exp = expires.timestamp().to_string();
             match self
@@ -1536,7 +1556,10 @@ impl RedisState {
                             )
                         });
                     }
-                    return self.outcome(&r, call, target, t, at, &none).await;
+                    match self.outcome(&l, &r, call, target, t, at, &none).await? {
+                        Some(outcome) => return Ok(outcome),
+                        None => continue,
+                    }
                 }
             }
         }
