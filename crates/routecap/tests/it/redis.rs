@@ -1411,6 +1411,12 @@ const CALLERS_CONFIG: &str = r#"{
 /// Two known callers and an unknown one.
 const CALLERS: [&str; 3] = ["+19195550100", "+19195550101", "anonymous"];
 
+/// The attributes an event's `cents` picks: caller `cents % 3`, the
+/// campaign when `cents % 6 < 3`.
+fn event_attrs(cents: u16) -> routecap::core::filter::CallAttrs {
+    caller_attrs(usize::from(cents % 3), cents % 6 < 3)
+}
+
 fn caller_attrs(caller: usize, campaign: bool) -> routecap::core::filter::CallAttrs {
     let mut attrs = routecap::core::filter::CallAttrs::new();
     attrs.set_caller(Some(CALLERS[caller % CALLERS.len()]));
@@ -1423,7 +1429,8 @@ fn caller_attrs(caller: usize, campaign: bool) -> routecap::core::filter::CallAt
 /// Random calls of a few callers (with and without the campaign), their
 /// conversions and ends, plans and checks, and patches of a duplicate
 /// window: every answer, and every caller's check, equal memory's.
-fn run_caller_equivalence(url: &str, events: &[Ev]) {
+/// Returns how many answers named `duplicate_caller` and `repeat_caller`.
+fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
     use routecap::core::formats::live::OwnerKind;
     let core = routecap::core::engine::Engine::parse(CALLERS_CONFIG.as_bytes(), "c.json", None)
         .expect("config");
@@ -1438,11 +1445,12 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) {
     let backends: [&dyn Backend; 2] = [&memory, &redis];
     let mut at = t("2026-11-23T10:00:00Z");
     let ids = ["a", "b", "c"];
+    let mut seen = (0, 0);
     for (i, &(kind, call, target, dt, cents)) in events.iter().enumerate() {
         at = secs(at, i64::from(dt));
         let call = format!("c{call}");
         let target = ids[usize::from(target) % 3];
-        let attrs = caller_attrs(usize::from(cents), cents % 4 < 2);
+        let attrs = event_attrs(cents);
         // never beyond the longest window (1800 s): a longer one would see
         // history memory may already have swept (see the module docs)
         let patch =
@@ -1461,6 +1469,9 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) {
             out[0], out[1],
             "event {i} at {at}: {kind} {call} {target} {attrs:?}"
         );
+        seen.0 +=
+            out[0].matches("DuplicateCaller").count() + out[0].matches("duplicate_caller").count();
+        seen.1 += out[0].matches("RepeatCaller").count() + out[0].matches("repeat_caller").count();
         for caller in 0..CALLERS.len() {
             for campaign in [false, true] {
                 let attrs = caller_attrs(caller, campaign);
@@ -1478,6 +1489,7 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) {
             }
         }
     }
+    seen
 }
 
 proptest! {
@@ -1501,21 +1513,25 @@ fn callers_fixed_sequence() {
     let Some(url) = server("callers_fixed_sequence") else {
         return;
     };
+    // (kind, call, target, seconds later, cents): cents 3 = caller 0,
+    // cents 4 = caller 1, cents 0 = caller 0 in campaign `fresh`
     let events: Vec<Ev> = vec![
-        (0, 1, 0, 0, 0),    // caller 0 connects to a (campaign)
+        (0, 1, 0, 0, 3),    // T: caller 0 connects to a
         (4, 1, 0, 60, 0),   // ends
-        (0, 2, 0, 60, 4),   // again on a: duplicate (connect, 600 s)
-        (0, 2, 1, 0, 1),    // b, caller 1
-        (3, 2, 1, 30, 3),   // converts (caller 1 on b)
-        (0, 3, 1, 30, 7),   // caller 1 on b again: duplicate (convert)
-        (6, 0, 0, 0, 4),    // route: original puts a first for caller 0
-        (6, 0, 0, 0, 0),    // route with the campaign: different
-        (0, 4, 0, 480, 0),  // at +600 s: the duplicate window closed
-        (0, 5, 2, 479, 3),  // c
-        (5, 0, 0, 0, 1000), // patch a's window
-        (0, 5, 0, 1, 2),    // caller 0 on a under the new window
+        (0, 2, 0, 60, 3),   // T+120 on a again: duplicate (connect, 600 s)
+        (0, 2, 1, 0, 4),    // caller 1 on b
+        (3, 2, 1, 30, 0),   // converts at T+150
+        (0, 3, 1, 30, 4),   // caller 1 on b again: duplicate (convert)
+        (6, 0, 0, 0, 3),    // plan for caller 0 (original)
+        (6, 0, 0, 0, 0),    // plan in the campaign: different refuses a
+        (0, 4, 0, 480, 3),  // T+660: a's window closed at T+600
+        (0, 5, 2, 479, 0),  // T+1139: c in the campaign
+        (5, 0, 0, 0, 1000), // a's window becomes 1060 s
+        (0, 0, 0, 1, 3),    // T+1140 on a: within 1060 s of T+660
     ];
-    run_caller_equivalence(&url, &events);
+    let (duplicates, repeats) = run_caller_equivalence(&url, &events);
+    assert!(duplicates >= 3, "{duplicates} duplicate_caller answers");
+    assert!(repeats >= 1, "{repeats} repeat_caller answers");
 }
 
 /// Many processes connect one caller to one target at the same instant
