@@ -55,7 +55,8 @@
 //! | `OWNER:o` | hash | `n`, `r`: total count and revenue since the last reset; `il`, `ilu`: imported live calls and until when they hold (absent: until anchored + lease); `p`, `ph`…`prm`: imported periodic usage not anchored yet |
 //! | `OWNER:live` | sorted set | connected calls scored by lease expiry |
 //! | `OWNER:held` | sorted set | reservations scored by expiry |
-//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `op`/`rep` (the last operation applied to it and its reply) |
+//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `caller` (a known caller's number), `op`/`rep` (the last operation applied to it and its reply) |
+//! | `{NS}:caller:<len>:<number>` | hash | a known caller's history (SPEC §9): `c:<target>` / `v:<target>` the last connect / conversion there (Unix s), `last` the latest of them |
 //! | `{NS}:op:<op>` | string | reply of an applied reset, for `call_retention_seconds` |
 //!
 //! Window counters expire an hour after their window ends: the expiry is
@@ -68,6 +69,8 @@
 //! or its lease running out; a reservation at its expiry): `gone` is
 //! compared with event instants, so answers never depend on when the
 //! server drops the key (it drops it then too, relative to the event).
+//! A caller's history lives until its `last` event + the config's longest
+//! caller-rule window + the same hour, relative to the event instant.
 //! Sorted sets are pruned by score inside the scripts: a call whose
 //! process died frees its concurrency when its lease (`call_lease_seconds`
 //! after connect or last touch) runs out.
@@ -122,8 +125,30 @@
 //! - A target removed and re-added within the same hour, day or month
 //!   finds its old window counters (memory starts it from its imported
 //!   usage); totals and live calls do start afresh.
-//! - Caller history (SPEC §9, duplicate and repeat callers) is not kept
-//!   in the server yet.
+//! - Caller history: a window lengthened by a config change beyond the
+//!   config's former longest window may see events memory has already
+//!   swept (memory's sweep depends on when events came; the server keeps
+//!   a caller's fields until the key expires). Two `original` connects at
+//!   the same instant tie by the order the server's hash lists targets. A
+//!   target removed and re-added finds its callers' history (memory
+//!   forgets it).
+//!
+//! # Caller history (SPEC §9)
+//!
+//! When some rule of the config reads history (a target's `duplicates`, a
+//! `repeat_callers` mode other than `normal`), a connect of a known caller
+//! passes the caller's hash to the connect script, which refuses a
+//! duplicate (the target's basis and window) or a `different` repeat (the
+//! call's campaign's rule, else the config's) and records the connect in
+//! the same script: of two concurrent connects of one caller to one
+//! target under such a rule, at most one is admitted. The call record
+//! keeps the caller, so the convert script records the conversion in the
+//! caller's hash (built inside the script from the record: same hash tag,
+//! same slot). `check` and `route` for a known caller read that caller's
+//! hash in the same read script, and the cache serves them only when it
+//! was read with that caller. Reasons (`duplicate_caller`,
+//! `repeat_caller`, their `until` and detail) come from the core judging
+//! the rebuilt history, as memory's.
 //!
 //! # Reads
 //!
@@ -1492,10 +1517,8 @@ impl RedisState {
 
     /// [`RedisState::connect_op`] for a call with attributes: the target's
     /// and its groups' filters judge them first (pure config), then the
-    /// script checks every cap and counts.
-    // TODO(caller history, SPEC §9): duplicate/repeat caller rules need the
-    // caller history the core is getting; check and record it in the
-    // connect script once the core exposes its effects.
+    /// script checks every cap and the caller's history, counts and
+    /// records the caller.
     pub async fn connect_call_op(
         &self,
         op: &str,
