@@ -1593,3 +1593,98 @@ fn concurrent_duplicate_callers_admit_one() {
         ConnectOutcome::Connected
     );
 }
+
+/// The caller's hash holds the last connect and conversion per target and
+/// lives until its latest event + the longest rule window + an hour,
+/// counted from the event instant; the call record keeps the caller.
+#[test]
+fn caller_history_keys_and_their_expiry() {
+    let Some(url) = server("caller_history_keys_and_their_expiry") else {
+        return;
+    };
+    let ns = namespace();
+    let b = RedisBackend::open(parse(CALLERS_CONFIG), opts(&url, &ns)).expect("open");
+    let mut raw = redis::Client::open(url.as_str())
+        .expect("client")
+        .get_connection()
+        .expect("connection");
+    let caller = CALLERS[0];
+    let key = format!("{{{ns}}}:caller:{}:{caller}", caller.len());
+    let ttl = |raw: &mut redis::Connection| -> i64 {
+        redis::cmd("TTL").arg(&key).query(raw).expect("ttl")
+    };
+    let fields = |raw: &mut redis::Connection| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> =
+            redis::cmd("HGETALL").arg(&key).query(raw).expect("hgetall");
+        v.sort();
+        v
+    };
+    let at = t("2026-11-23T10:00:00Z");
+    let s = at.timestamp();
+    let keep = 1800; // the longest window of CALLERS_CONFIG (repeat_callers)
+    assert_eq!(
+        b.connect_call("c1", "b", at, &caller_attrs(0, false))
+            .expect("connect"),
+        ConnectOutcome::Connected
+    );
+    let caller_of: Option<String> = redis::cmd("HGET")
+        .arg(format!("{{{ns}}}:call:2:c1"))
+        .arg("caller")
+        .query(&mut raw)
+        .expect("hget");
+    assert_eq!(caller_of.as_deref(), Some(caller));
+    assert_eq!(
+        fields(&mut raw),
+        [
+            ("c:b".to_string(), s.to_string()),
+            ("last".to_string(), s.to_string())
+        ]
+    );
+    let left = ttl(&mut raw);
+    assert!(
+        (keep + 3600 - 5..=keep + 3600).contains(&left),
+        "ttl {left}"
+    );
+    // a conversion 100 s later: recorded, the key lives from it
+    b.convert("c1", Money(500), secs(at, 100)).expect("convert");
+    let left = ttl(&mut raw);
+    assert!(
+        (keep + 3600 - 5..=keep + 3600).contains(&left),
+        "ttl {left}"
+    );
+    // an older connect elsewhere: the latest event still decides the expiry
+    assert_eq!(
+        b.connect_call("c2", "c", secs(at, -1000), &caller_attrs(0, false))
+            .expect("connect"),
+        ConnectOutcome::Connected
+    );
+    let left = ttl(&mut raw);
+    let want = 1100 + keep + 3600;
+    assert!((want - 5..=want).contains(&left), "ttl {left}");
+    assert_eq!(
+        fields(&mut raw),
+        [
+            ("c:b".to_string(), s.to_string()),
+            ("c:c".to_string(), (s - 1000).to_string()),
+            ("last".to_string(), (s + 100).to_string()),
+            ("v:b".to_string(), (s + 100).to_string()),
+        ]
+    );
+    // an unknown caller and a config without rules leave no history
+    let mut anonymous = routecap::core::filter::CallAttrs::new();
+    anonymous.set_caller(Some("anonymous"));
+    b.connect_call("c3", "c", at, &anonymous).expect("connect");
+    let plain_ns = namespace();
+    let plain = RedisBackend::open(parse(ONE_TARGET), opts(&url, &plain_ns)).expect("open");
+    plain
+        .connect_call("c4", "a", at, &caller_attrs(1, false))
+        .expect("connect");
+    let mut keys = |ns: &str| -> Vec<String> {
+        redis::cmd("KEYS")
+            .arg(format!("{{{ns}}}:caller:*"))
+            .query(&mut raw)
+            .expect("keys")
+    };
+    assert_eq!(keys(&ns), [key.clone()]);
+    assert!(keys(&plain_ns).is_empty());
+}
