@@ -1685,6 +1685,6 @@ fn caller_history_keys_and_their_expiry() {
             .query(&mut raw)
             .expect("keys")
     };
-    assert_eq!(keys(&ns), [key.clone()]);
+    assert_eq!(keys(&ns), [key]);
     assert!(keys(&plain_ns).is_empty());
 }
