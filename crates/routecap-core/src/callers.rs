@@ -355,6 +355,8 @@ impl<'a> CallerView<'a> {
     }
 
     /// Append `duplicate_caller` and `repeat_caller` for target `t`.
+    /// Kept out of line: the hot loops of the checker inline their callers.
+    #[inline(never)]
     pub(crate) fn reasons(&self, t: usize, out: &mut Vec<Reason>) {
         let Some(visit) = self.visits.iter().find(|v| v.target == t) else {
             return;

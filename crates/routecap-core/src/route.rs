@@ -203,8 +203,6 @@ impl Planner {
     /// With `defer`, later tiers are collected only if the plan reaches
     /// them, from the keys the [`LazyPlan`] carries.
     fn start_keyed(&mut self, n: usize, key: impl Fn(usize) -> Option<(i32, u32)>, defer: bool) {
-        let skip = self.skip;
-        let key = |i: usize| if Some(i) == skip { None } else { key(i) };
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
@@ -237,6 +235,15 @@ impl Planner {
             }
             self.work += self.active.len() as u64;
             self.first = min;
+        }
+        // the report rung first takes no draw (removed here rather than
+        // tested in the loops above: most plans have none)
+        if let Some(s) = self.skip.filter(|&s| key(s).is_some()) {
+            eligible -= 1;
+            self.remaining = eligible;
+            self.active.retain(|&(i, _)| i != s);
+            self.zeros.retain(|&i| i != s);
+            later.retain(|&Reverse((_, i, _))| i != s);
         }
         self.deferred = defer && self.active.len() + self.zeros.len() < eligible;
         self.later = later;
