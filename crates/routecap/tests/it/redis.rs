@@ -1427,8 +1427,9 @@ fn caller_attrs(caller: usize, campaign: bool) -> routecap::core::filter::CallAt
 }
 
 /// Random calls of a few callers (with and without the campaign), their
-/// conversions and ends, plans and checks, and patches of a duplicate
-/// window: every answer, and every caller's check, equal memory's.
+/// reservations, conversions and ends, plans and checks, and patches of a
+/// duplicate window: every answer, and every caller's check, equal
+/// memory's.
 /// Returns how many answers named `duplicate_caller` and `repeat_caller`.
 fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
     use routecap::core::formats::live::OwnerKind;
@@ -1457,8 +1458,10 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
             serde_json::json!({"duplicates": {"basis": "connect", "window": 60 + cents % 1700}});
         let out: Vec<String> = backends
             .iter()
-            .map(|b| match kind % 8 {
+            .map(|b| match kind % 9 {
                 0..=2 => show(b.connect_call(&call, target, at, &attrs)),
+                // a reservation confirmed by a connect with a caller
+                8 => show(b.reserve(&call, target, u64::from(dt % 300) + 1, at)),
                 3 => show(b.convert(&call, Money(i64::from(cents)), at)),
                 4 => show(b.end(&call, at)),
                 5 => show(b.patch_value(OwnerKind::Target, target, &patch, "update")),
@@ -1499,7 +1502,7 @@ proptest! {
     /// agree between memory and Redis.
     #[test]
     fn memory_and_redis_agree_with_callers(events in proptest::collection::vec(
-        (0u8..8, 0u8..6, 0u8..3, 0u16..480, 0u16..2000), 1..30)) {
+        (0u8..9, 0u8..6, 0u8..3, 0u16..480, 0u16..2000), 1..30)) {
         let Some(url) = server("memory_and_redis_agree_with_callers") else { return Ok(()) };
         run_caller_equivalence(&url, &events);
     }
