@@ -175,6 +175,70 @@ fn main() {
         con_m / anchor_us
     );
 
+    // caller rules (SPEC §9), interleaved with the same raw anchor: a
+    // connect of a fresh known caller under a duplicates and a `different`
+    // rule (the script reads and writes the caller's hash), its end, and a
+    // check for that caller (an uncached read of its hash)
+    let callers_config = Arc::new(
+        parse_config(
+            br#"{"repeat_callers": {"mode": "different", "window": 86400},
+                 "targets": [{"id": "a", "caps": {"daily": 100000000, "concurrency": 1000},
+                              "duplicates": {"basis": "connect", "window": 3600}}],
+                 "groups": [{"id": "g", "members": ["a"], "caps": {"hourly": 100000000}}]}"#,
+            "bench-callers.json",
+            None,
+        )
+        .expect("config"),
+    );
+    let mut o = RedisOptions::new(url.clone());
+    o.namespace = format!("bench-{}", new_op_id());
+    let cb = RedisBackend::open(callers_config, o).expect("open");
+    let (mut raw_lat, mut con_lat, mut chk_lat) = (Vec::new(), Vec::new(), Vec::new());
+    let start = Clock::now();
+    let mut done = 0;
+    while done < PAIRS && start.elapsed() < LIMIT {
+        let call = format!("c{done}");
+        let mut attrs = routecap::core::filter::CallAttrs::new();
+        attrs.set_caller(Some(&format!("+1919{done:07}")));
+        let t0 = Clock::now();
+        let _: String = script
+            .prepare_invoke()
+            .key("{bench}:k")
+            .arg(1)
+            .invoke(&mut raw)
+            .expect("evalsha");
+        let t1 = Clock::now();
+        assert_eq!(
+            cb.connect_call(&call, "a", at, &attrs).expect("connect"),
+            ConnectOutcome::Connected
+        );
+        let t2 = Clock::now();
+        cb.end(&call, at).expect("end");
+        let t3 = Clock::now();
+        cb.check_view(at, &attrs).expect("check");
+        let t4 = Clock::now();
+        raw_lat.push(t1 - t0);
+        con_lat.push(t2 - t1);
+        chk_lat.push(t4 - t3);
+        done += 1;
+    }
+    let (raw_c, con_c, chk_c) = (
+        median(&mut raw_lat),
+        median(&mut con_lat),
+        median(&mut chk_lat),
+    );
+    println!("caller rules, interleaved, 1 client, medians of {done}:");
+    println!("  raw EVALSHA (same-size script):      {raw_c:8.1} us");
+    println!(
+        "  connect, known caller, rules:        {con_c:8.1} us  ({:.2}× raw; without rules above: {:.2}×)",
+        con_c / raw_c,
+        con_m / raw_m
+    );
+    println!(
+        "  check for that caller (fresh read):  {chk_c:8.1} us  ({:.2}× raw)",
+        chk_c / raw_c
+    );
+
     // the async API driven by the caller's own current-thread runtime
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

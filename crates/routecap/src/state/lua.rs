@@ -14,6 +14,12 @@
 //!   then 12 per owner: 9 limits (empty = none) and 3 window ends (`-` = a
 //!   window older than the anchor's: totals only, as memory keeps the
 //!   latest window only).
+//! - Caller rules (SPEC §9): `connect` may take one more key after the
+//!   owners', the caller's history hash, and 5 more arguments: the caller
+//!   (also without the key, kept in the call record), the longest rule
+//!   window, the target's duplicate basis (`c`/`v`/empty) and window, and
+//!   the `different` window (empty: none); `convert` takes 2: the longest
+//!   window (0: record nothing) and the caller key prefix.
 //!
 //! Replies: `ok`, `refused`, `err:…` (a lifecycle error), `target:ID` (the
 //! call is on another target: ask again), `stale:VER:ANCHOR` (the config
@@ -106,6 +112,23 @@ local function reached(o, own)
   if lim ~= '' and live_n(o) + held >= tonumber(lim) then return true end
   return false
 end
+-- the caller history (SPEC §9): `c:<target>`/`v:<target>` hold the
+-- caller's last connect/conversion there, `last` the latest of them; the
+-- hash lives until `last` + the longest rule window (`keep`) + the hour
+-- of grace, relative to the event instant like the window counters
+local function within(e, w)
+  e = tonumber(e)
+  return e ~= nil and w ~= nil and e <= at and at < e + w
+end
+local function record_caller(key, field, keep)
+  local old = tonumber(redis.call('HGET', key, field))
+  if not old or at > old then redis.call('HSET', key, field, ARGV[1]) end
+  local last = math.max(num(redis.call('HGET', key, 'last')), at)
+  redis.call('HSET', key, 'last', last)
+  redis.call('EXPIRE', key, last - at + keep + 3600)
+end
+-- the arguments after the owners' (caller rules)
+local CB = AB + nown * AN
 local function add(o, count, rev)
   for i = 1, 3 do
     local wend = a(o, 9 + i)
@@ -136,6 +159,15 @@ end
 for o = 1, nown do
   if reached(o, own) then return 'refused' end
 end
+-- caller rules: the caller's history key follows the owners' keys
+local caller, ckey = ARGV[CB + 1] or '', KEYS[KB + nown * KN + 1]
+if ckey then
+  local h = redis.call('HMGET', ckey, 'c:' .. ARGV[7], 'v:' .. ARGV[7])
+  local basis, dw, rw = ARGV[CB + 3], tonumber(ARGV[CB + 4]), tonumber(ARGV[CB + 5])
+  if basis == 'c' and within(h[1], dw) then return 'refused' end
+  if basis == 'v' and within(h[2], dw) then return 'refused' end
+  if within(h[1], rw) then return 'refused' end
+end
 if pending then return 'anchor' end
 local count = tonumber(ARGV[8])
 for o = 1, nown do
@@ -144,7 +176,11 @@ for o = 1, nown do
   redis.call('ZADD', k(o, LIVE), at + lease, call)
   add(o, count, 0)
 end
+if ckey then record_caller(ckey, 'c:' .. ARGV[7], tonumber(ARGV[CB + 2])) end
 if f[1] then redis.call('DEL', KEYS[3]) end
+if caller ~= '' then
+  return save(at + lease + ttl, 'phase', 'c', 'target', ARGV[7], 'lease', at + lease, 'caller', caller)
+end
 return save(at + lease + ttl, 'phase', 'c', 'target', ARGV[7], 'lease', at + lease)
 "#;
 
@@ -166,7 +202,7 @@ return save(exp, 'phase', 'r', 'target', ARGV[7], 'exp', ARGV[8])
 "#;
 
 const CONVERT: &str = r#"
-local f, done = load('phase', 'target', 'conv', 'exp', 'gone')
+local f, done = load('phase', 'target', 'conv', 'exp', 'gone', 'caller')
 if done then return done end
 if f[1] == 'r' and num(f[4]) > at then return 'err:not_connected' end
 if f[1] ~= 'c' then return 'err:unknown_call' end
@@ -177,6 +213,12 @@ if pending then return 'anchor' end
 local count, rev = tonumber(ARGV[8]), tonumber(ARGV[9])
 for o = 1, nown do
   add(o, count, rev)
+end
+-- a known caller's conversion, when some rule reads it: the key is built
+-- here from the record (same hash tag, so the same slot)
+local keep = num(ARGV[CB + 1])
+if keep > 0 and f[6] then
+  record_caller(ARGV[CB + 2] .. string.len(f[6]) .. ':' .. f[6], 'v:' .. ARGV[7], keep)
 end
 return save(tonumber(f[5]) or at + ttl, 'conv', ARGV[1])
 "#;
@@ -393,6 +435,8 @@ return {'ok', redis.call('HGET', KEYS[1], 'ver'), unpack(dropped)}
 /// amounts (the pending ones when not anchored), total, total revenue,
 /// own live calls, imported live calls, until when they hold, `1` when
 /// pending, the earliest lease, then the live reservations (call, expiry).
+/// An optional last key, a caller's history hash, adds a last row: its
+/// fields and values.
 pub(crate) const READ: &str = r#"#!lua flags=no-writes
 local n = tonumber(ARGV[2])
 local g = redis.call('HMGET', KEYS[1], 'ver', 'anchor')
@@ -416,6 +460,8 @@ for o = 1, n do
   for i = 1, #holds do row[13 + i] = holds[i] end
   out[o + 1] = row
 end
+-- the caller's history, when asked: its key follows the owners'
+if KEYS[2 + n * 9] then out[n + 2] = redis.call('HGETALL', KEYS[2 + n * 9]) end
 return out
 "#;
 

@@ -1389,3 +1389,305 @@ fn async_api_is_send(s: &routecap::state::redis::RedisState) {
     send(s.reset_target("a"));
     send(s.reset_group("g"));
 }
+
+/// Caller rules (SPEC §9): duplicates by connect (`a`) and by conversion
+/// (`b`), `original` for the config, `different` for campaign `fresh`.
+/// Windows stay within the test's hours so that they open and close.
+const CALLERS_CONFIG: &str = r#"{
+  "repeat_callers": {"mode": "original", "window": 1800},
+  "targets": [
+    {"id": "a", "priority": 1, "caps": {"concurrency": 2},
+     "duplicates": {"basis": "connect", "window": 600}},
+    {"id": "b", "priority": 2, "trigger": "convert",
+     "duplicates": {"basis": "convert", "window": 1200}},
+    {"id": "c", "priority": 3}
+  ],
+  "campaigns": [
+    {"id": "fresh", "candidates": ["a", "b", "c"],
+     "repeat_callers": {"mode": "different", "window": 900}}
+  ]
+}"#;
+
+/// Two known callers and an unknown one.
+const CALLERS: [&str; 3] = ["+19195550100", "+19195550101", "anonymous"];
+
+/// The attributes an event's `cents` picks: caller `cents % 3`, the
+/// campaign when `cents % 6 < 3`.
+fn event_attrs(cents: u16) -> routecap::core::filter::CallAttrs {
+    caller_attrs(usize::from(cents % 3), cents % 6 < 3)
+}
+
+fn caller_attrs(caller: usize, campaign: bool) -> routecap::core::filter::CallAttrs {
+    let mut attrs = routecap::core::filter::CallAttrs::new();
+    attrs.set_caller(Some(CALLERS[caller % CALLERS.len()]));
+    if campaign {
+        attrs.set_campaign(Some("fresh"));
+    }
+    attrs
+}
+
+/// Random calls of a few callers (with and without the campaign), their
+/// reservations, conversions and ends, plans and checks, and patches of a
+/// duplicate window: every answer, and every caller's check, equal
+/// memory's.
+/// Returns how many answers named `duplicate_caller` and `repeat_caller`.
+fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
+    use routecap::core::formats::live::OwnerKind;
+    let core = routecap::core::engine::Engine::parse(CALLERS_CONFIG.as_bytes(), "c.json", None)
+        .expect("config");
+    let memory = MemoryBackend::from_engine(routecap::Engine::from_core(core));
+    let redis = RedisBackend::open_document(
+        CALLERS_CONFIG.as_bytes(),
+        "c.json",
+        None,
+        opts(url, &namespace()),
+    )
+    .expect("open");
+    let backends: [&dyn Backend; 2] = [&memory, &redis];
+    let mut at = t("2026-11-23T10:00:00Z");
+    let ids = ["a", "b", "c"];
+    let mut seen = (0, 0);
+    for (i, &(kind, call, target, dt, cents)) in events.iter().enumerate() {
+        at = secs(at, i64::from(dt));
+        let call = format!("c{call}");
+        let target = ids[usize::from(target) % 3];
+        let attrs = event_attrs(cents);
+        // never beyond the longest window (1800 s): a longer one would see
+        // history memory may already have swept (see the module docs)
+        let patch =
+            serde_json::json!({"duplicates": {"basis": "connect", "window": 60 + cents % 1700}});
+        let out: Vec<String> = backends
+            .iter()
+            .map(|b| match kind % 9 {
+                0..=2 => show(b.connect_call(&call, target, at, &attrs)),
+                // a reservation confirmed by a connect with a caller
+                8 => show(b.reserve(&call, target, u64::from(dt % 300) + 1, at)),
+                3 => show(b.convert(&call, Money(i64::from(cents)), at)),
+                4 => show(b.end(&call, at)),
+                5 => show(b.patch_value(OwnerKind::Target, target, &patch, "update")),
+                _ => show(b.route_view(at, u64::from(cents), &attrs)),
+            })
+            .collect();
+        assert_eq!(
+            out[0], out[1],
+            "event {i} at {at}: {kind} {call} {target} {attrs:?}"
+        );
+        seen.0 +=
+            out[0].matches("DuplicateCaller").count() + out[0].matches("duplicate_caller").count();
+        seen.1 += out[0].matches("RepeatCaller").count() + out[0].matches("repeat_caller").count();
+        for caller in 0..CALLERS.len() {
+            for campaign in [false, true] {
+                let attrs = caller_attrs(caller, campaign);
+                let views: Vec<String> = backends
+                    .iter()
+                    .map(|b| {
+                        serde_json::to_string(&b.check_view(at, &attrs).expect("check"))
+                            .expect("json")
+                    })
+                    .collect();
+                assert_eq!(
+                    views[0], views[1],
+                    "check after event {i} at {at}: {attrs:?}"
+                );
+            }
+        }
+    }
+    seen
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Random calls of repeat callers under duplicate and repeat rules
+    /// agree between memory and Redis.
+    #[test]
+    fn memory_and_redis_agree_with_callers(events in proptest::collection::vec(
+        (0u8..9, 0u8..6, 0u8..3, 0u16..480, 0u16..2000), 1..30)) {
+        let Some(url) = server("memory_and_redis_agree_with_callers") else { return Ok(()) };
+        run_caller_equivalence(&url, &events);
+    }
+}
+
+/// A fixed story: a duplicate by connect, a conversion making a
+/// duplicate by conversion, `different` refusing the original target,
+/// `original` putting it first, windows closing at their exact instants.
+#[test]
+fn callers_fixed_sequence() {
+    let Some(url) = server("callers_fixed_sequence") else {
+        return;
+    };
+    // (kind, call, target, seconds later, cents): cents 3 = caller 0,
+    // cents 4 = caller 1, cents 0 = caller 0 in campaign `fresh`
+    let events: Vec<Ev> = vec![
+        (0, 1, 0, 0, 3),    // T: caller 0 connects to a
+        (4, 1, 0, 60, 0),   // ends
+        (0, 2, 0, 60, 3),   // T+120 on a again: duplicate (connect, 600 s)
+        (0, 2, 1, 0, 4),    // caller 1 on b
+        (3, 2, 1, 30, 0),   // converts at T+150
+        (0, 3, 1, 30, 4),   // caller 1 on b again: duplicate (convert)
+        (6, 0, 0, 0, 3),    // plan for caller 0 (original)
+        (6, 0, 0, 0, 0),    // plan in the campaign: different refuses a
+        (0, 4, 0, 480, 3),  // T+660: a's window closed at T+600
+        (0, 5, 2, 479, 0),  // T+1139: c in the campaign
+        (5, 0, 0, 0, 1000), // a's window becomes 1060 s
+        (0, 0, 0, 1, 3),    // T+1140 on a: within 1060 s of T+660
+    ];
+    let (duplicates, repeats) = run_caller_equivalence(&url, &events);
+    assert!(duplicates >= 3, "{duplicates} duplicate_caller answers");
+    assert!(repeats >= 1, "{repeats} repeat_caller answers");
+}
+
+/// Many processes connect one caller to one target at the same instant
+/// under a duplicate rule: exactly one is admitted, the others are
+/// refused for `duplicate_caller`, and the target counted one call.
+#[test]
+fn concurrent_duplicate_callers_admit_one() {
+    let Some(url) = server("concurrent_duplicate_callers_admit_one") else {
+        return;
+    };
+    let config = parse(
+        r#"{"targets": [{"id": "a", "duplicates": {"basis": "connect", "window": 3600}},
+                        {"id": "b"}]}"#,
+    );
+    let ns = namespace();
+    let at = t("2026-06-01T12:00:00Z");
+    let threads: Vec<_> = (0..6)
+        .map(|w| {
+            let (config, url, ns) = (config.clone(), url.clone(), ns.clone());
+            std::thread::spawn(move || {
+                let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+                let attrs = caller_attrs(0, false);
+                let mut outcomes = Vec::new();
+                for i in 0..4 {
+                    let call = format!("w{w}-{i}");
+                    outcomes.push(b.connect_call(&call, "a", at, &attrs).expect("connect"));
+                }
+                outcomes
+            })
+        })
+        .collect();
+    let outcomes: Vec<ConnectOutcome> = threads
+        .into_iter()
+        .flat_map(|th| th.join().expect("worker"))
+        .collect();
+    let admitted = outcomes
+        .iter()
+        .filter(|o| matches!(o, ConnectOutcome::Connected))
+        .count();
+    assert_eq!(admitted, 1, "{outcomes:?}");
+    for o in &outcomes {
+        if let ConnectOutcome::Refused(reasons) = o {
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+            assert_eq!(codes, ["duplicate_caller"], "{o:?}");
+        }
+    }
+    let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+    let ua = usage_of(&b, "a", at);
+    assert_eq!((ua.daily, ua.live), (1, 1));
+    // another caller, and the same caller on another target, are admitted
+    let other = caller_attrs(1, false);
+    assert_eq!(
+        b.connect_call("x1", "a", at, &other).expect("connect"),
+        ConnectOutcome::Connected
+    );
+    assert_eq!(
+        b.connect_call("x2", "b", at, &caller_attrs(0, false))
+            .expect("connect"),
+        ConnectOutcome::Connected
+    );
+}
+
+/// The caller's hash holds the last connect and conversion per target and
+/// lives until its latest event + the longest rule window + an hour,
+/// counted from the event instant; the call record keeps the caller.
+#[test]
+fn caller_history_keys_and_their_expiry() {
+    let Some(url) = server("caller_history_keys_and_their_expiry") else {
+        return;
+    };
+    let ns = namespace();
+    let b = RedisBackend::open(parse(CALLERS_CONFIG), opts(&url, &ns)).expect("open");
+    let mut raw = redis::Client::open(url.as_str())
+        .expect("client")
+        .get_connection()
+        .expect("connection");
+    let caller = CALLERS[0];
+    let key = format!("{{{ns}}}:caller:{}:{caller}", caller.len());
+    let ttl = |raw: &mut redis::Connection| -> i64 {
+        redis::cmd("TTL").arg(&key).query(raw).expect("ttl")
+    };
+    let fields = |raw: &mut redis::Connection| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> =
+            redis::cmd("HGETALL").arg(&key).query(raw).expect("hgetall");
+        v.sort();
+        v
+    };
+    let at = t("2026-11-23T10:00:00Z");
+    let s = at.timestamp();
+    let keep = 1800; // the longest window of CALLERS_CONFIG (repeat_callers)
+    assert_eq!(
+        b.connect_call("c1", "b", at, &caller_attrs(0, false))
+            .expect("connect"),
+        ConnectOutcome::Connected
+    );
+    let caller_of: Option<String> = redis::cmd("HGET")
+        .arg(format!("{{{ns}}}:call:2:c1"))
+        .arg("caller")
+        .query(&mut raw)
+        .expect("hget");
+    assert_eq!(caller_of.as_deref(), Some(caller));
+    assert_eq!(
+        fields(&mut raw),
+        [
+            ("c:b".to_string(), s.to_string()),
+            ("last".to_string(), s.to_string())
+        ]
+    );
+    let left = ttl(&mut raw);
+    assert!(
+        (keep + 3600 - 5..=keep + 3600).contains(&left),
+        "ttl {left}"
+    );
+    // a conversion 100 s later: recorded, the key lives from it
+    b.convert("c1", Money(500), secs(at, 100)).expect("convert");
+    let left = ttl(&mut raw);
+    assert!(
+        (keep + 3600 - 5..=keep + 3600).contains(&left),
+        "ttl {left}"
+    );
+    // an older connect elsewhere: the latest event still decides the expiry
+    assert_eq!(
+        b.connect_call("c2", "c", secs(at, -1000), &caller_attrs(0, false))
+            .expect("connect"),
+        ConnectOutcome::Connected
+    );
+    let left = ttl(&mut raw);
+    let want = 1100 + keep + 3600;
+    assert!((want - 5..=want).contains(&left), "ttl {left}");
+    assert_eq!(
+        fields(&mut raw),
+        [
+            ("c:b".to_string(), s.to_string()),
+            ("c:c".to_string(), (s - 1000).to_string()),
+            ("last".to_string(), (s + 100).to_string()),
+            ("v:b".to_string(), (s + 100).to_string()),
+        ]
+    );
+    // an unknown caller and a config without rules leave no history
+    let mut anonymous = routecap::core::filter::CallAttrs::new();
+    anonymous.set_caller(Some("anonymous"));
+    b.connect_call("c3", "c", at, &anonymous).expect("connect");
+    let plain_ns = namespace();
+    let plain = RedisBackend::open(parse(ONE_TARGET), opts(&url, &plain_ns)).expect("open");
+    plain
+        .connect_call("c4", "a", at, &caller_attrs(1, false))
+        .expect("connect");
+    let mut keys = |ns: &str| -> Vec<String> {
+        redis::cmd("KEYS")
+            .arg(format!("{{{ns}}}:caller:*"))
+            .query(&mut raw)
+            .expect("keys")
+    };
+    assert_eq!(keys(&ns), [key]);
+    assert!(keys(&plain_ns).is_empty());
+}

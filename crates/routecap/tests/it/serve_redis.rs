@@ -247,13 +247,11 @@ fn a_lost_state_server_is_a_503_with_the_error_shape() {
     );
 }
 
-/// Known bug of the Redis state (owned by the Redis work, `state/redis.rs`):
-/// a process that paused a target refuses a `connect` to it from its own
-/// stale config after another process resumed it, answering
-/// `{"ok": false, "reasons": []}` (`connect_call_op` refuses locally
-/// before checking the namespace's config version). Un-ignore when fixed.
+/// A process that paused a target must not refuse a `connect` to it from
+/// its own stale config after another process resumed it (it once
+/// answered `{"ok": false, "reasons": []}`): a refusal judged in the
+/// process stands only under the namespace's current config.
 #[test]
-#[ignore = "RedisState::connect_call_op refuses from a stale local config (see the doc comment)"]
 fn a_connect_right_after_another_process_resumed_a_target_is_admitted() {
     let Some(url) = redis_url("serve_redis::stale_local_refusal") else {
         return;
@@ -372,4 +370,85 @@ fn a_frozen_state_server_is_a_503_after_the_backend_timeout_then_recovers() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(last, (200, json!({"ok": true})));
+}
+
+/// A caller's history is the namespace's: a duplicate connect or a
+/// duplicate after a conversion is refused through another process, and
+/// its checks and plans see it.
+#[test]
+fn a_duplicate_caller_is_refused_through_a_second_process() {
+    let Some(url) = redis_url("serve_redis::duplicate_caller") else {
+        return;
+    };
+    let config = r#"{
+      "targets": [
+        {"id": "a", "priority": 1, "duplicates": {"basis": "connect", "window": 3600}},
+        {"id": "b", "priority": 2, "duplicates": {"basis": "convert", "window": 86400}}
+      ]
+    }"#;
+    let ns = namespace();
+    let one = TestServer::redis(config, &url, &ns, ServeOptions::default());
+    let two = TestServer::redis(config, &url, &ns, ServeOptions::default());
+    let agent = agent();
+    let caller = "+19195550100";
+    let connect = |base: &str, call: &str, target: &str, at: &str| {
+        post(
+            &agent,
+            &format!("{base}/v1/connect"),
+            &json!({"call": call, "target": target, "at": at, "caller": caller}),
+        )
+    };
+    assert_eq!(
+        connect(&one.base, "c1", "a", "2026-11-23T15:00:00Z"),
+        (200, json!({"ok": true}))
+    );
+    let (s, v) = connect(&two.base, "c2", "a", "2026-11-23T15:10:00Z");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v,
+        json!({"ok": false, "reasons": [{
+            "code": "duplicate_caller",
+            "until": "2026-11-23T16:00:00Z",
+            "detail": "caller +19195550100 connected at 2026-11-23T15:00:00Z (window 3600 s)"
+        }]})
+    );
+    // another caller is welcome; the window closes at its `until`
+    let (_, v) = post(
+        &agent,
+        &format!("{}/v1/connect", two.base),
+        &json!({"call": "c3", "target": "a", "at": "2026-11-23T15:10:00Z", "caller": "+19195550199"}),
+    );
+    assert_eq!(v, json!({"ok": true}));
+    assert_eq!(
+        connect(&two.base, "c4", "a", "2026-11-23T16:00:00Z"),
+        (200, json!({"ok": true}))
+    );
+    // a conversion through one process makes a duplicate for the other
+    assert_eq!(
+        connect(&one.base, "c5", "b", "2026-11-23T16:05:00Z"),
+        (200, json!({"ok": true}))
+    );
+    let (s, v) = post(
+        &agent,
+        &format!("{}/v1/convert", two.base),
+        &json!({"call": "c5", "revenue": "12.00", "at": "2026-11-23T16:06:00Z"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (_, check) = get(
+        &agent,
+        &format!(
+            "{}/v1/check?at=2026-11-23T16:07:00Z&caller=%2B19195550100",
+            one.base
+        ),
+    );
+    let b = check["candidates"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "b"))
+        .unwrap_or_else(|| panic!("b in {check}"));
+    assert_eq!(b["eligible"], json!(false), "{check}");
+    assert_eq!(b["reasons"][0]["code"], "duplicate_caller", "{check}");
+    assert_eq!(b["reasons"][0]["until"], "2026-11-24T16:06:00Z", "{check}");
+    let (_, v) = connect(&one.base, "c6", "b", "2026-11-23T16:08:00Z");
+    assert_eq!(v["ok"], json!(false), "{v}");
+    assert_eq!(v["reasons"][0]["code"], "duplicate_caller", "{v}");
 }

@@ -198,7 +198,9 @@ impl Backend for RedisBackend {
 
     fn usage(&self, at: Instant) -> Result<Vec<routecap_core::render::UsageRow>, StateError> {
         // a fresh authoritative read, not cached
-        let engine = self.rt.block_on(self.state.fetch_skipping(at, Some("")))?;
+        let engine = self
+            .rt
+            .block_on(self.state.fetch_skipping(at, Some(""), None))?;
         Ok(usage_of(&engine, at))
     }
 

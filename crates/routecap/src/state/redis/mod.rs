@@ -55,7 +55,8 @@
 //! | `OWNER:o` | hash | `n`, `r`: total count and revenue since the last reset; `il`, `ilu`: imported live calls and until when they hold (absent: until anchored + lease); `p`, `ph`…`prm`: imported periodic usage not anchored yet |
 //! | `OWNER:live` | sorted set | connected calls scored by lease expiry |
 //! | `OWNER:held` | sorted set | reservations scored by expiry |
-//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `op`/`rep` (the last operation applied to it and its reply) |
+//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `caller` (a known caller's number), `op`/`rep` (the last operation applied to it and its reply) |
+//! | `{NS}:caller:<len>:<number>` | hash | a known caller's history (SPEC §9): `c:<target>` / `v:<target>` the last connect / conversion there (Unix s), `last` the latest of them |
 //! | `{NS}:op:<op>` | string | reply of an applied reset, for `call_retention_seconds` |
 //!
 //! Window counters expire an hour after their window ends: the expiry is
@@ -68,6 +69,8 @@
 //! or its lease running out; a reservation at its expiry): `gone` is
 //! compared with event instants, so answers never depend on when the
 //! server drops the key (it drops it then too, relative to the event).
+//! A caller's history lives until its `last` event + the config's longest
+//! caller-rule window + the same hour, relative to the event instant.
 //! Sorted sets are pruned by score inside the scripts: a call whose
 //! process died frees its concurrency when its lease (`call_lease_seconds`
 //! after connect or last touch) runs out.
@@ -122,8 +125,30 @@
 //! - A target removed and re-added within the same hour, day or month
 //!   finds its old window counters (memory starts it from its imported
 //!   usage); totals and live calls do start afresh.
-//! - Caller history (SPEC §9, duplicate and repeat callers) is not kept
-//!   in the server yet.
+//! - Caller history: a window lengthened by a config change beyond the
+//!   config's former longest window may see events memory has already
+//!   swept (memory's sweep depends on when events came; the server keeps
+//!   a caller's fields until the key expires). Two `original` connects at
+//!   the same instant tie by the order the server's hash lists targets. A
+//!   target removed and re-added finds its callers' history (memory
+//!   forgets it).
+//!
+//! # Caller history (SPEC §9)
+//!
+//! When some rule of the config reads history (a target's `duplicates`, a
+//! `repeat_callers` mode other than `normal`), a connect of a known caller
+//! passes the caller's hash to the connect script, which refuses a
+//! duplicate (the target's basis and window) or a `different` repeat (the
+//! call's campaign's rule, else the config's) and records the connect in
+//! the same script: of two concurrent connects of one caller to one
+//! target under such a rule, at most one is admitted. The call record
+//! keeps the caller, so the convert script records the conversion in the
+//! caller's hash (built inside the script from the record: same hash tag,
+//! same slot). `check` and `route` for a known caller read that caller's
+//! hash in the same read script, and the cache serves them only when it
+//! was read with that caller. Reasons (`duplicate_caller`,
+//! `repeat_caller`, their `until` and detail) come from the core judging
+//! the rebuilt history, as memory's.
 //!
 //! # Reads
 //!
@@ -151,6 +176,7 @@ use std::time::Duration;
 use chrono::DateTime;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, Script};
+use routecap_core::callers::{self, Basis, RepeatMode};
 use routecap_core::caps::{ImportedUsage, Period, Trigger, Usage};
 use routecap_core::effects::{self, OwnerEffect};
 use routecap_core::eligibility::{self, CandidateReport, ReasonCode};
@@ -164,7 +190,9 @@ use routecap_core::model::{CandidateRef, Config};
 use routecap_core::money::Money;
 use routecap_core::render::{CheckView, RouteView, UsageView};
 use routecap_core::route::RouteRng;
-use routecap_core::snapshot::{CallSnapshot, OwnerSnapshot, SlotSnapshot, Snapshot};
+use routecap_core::snapshot::{
+    CallSnapshot, CallerSnapshot, OwnerSnapshot, SlotSnapshot, Snapshot,
+};
 use routecap_core::window::window_start;
 use routecap_core::Instant;
 
@@ -240,6 +268,9 @@ pub fn new_op_id() -> String {
 struct Cached {
     fetched: std::time::Instant,
     ver: String,
+    /// The caller whose whole history was read with it (others' history
+    /// in it may be partial: this process's own writes only).
+    caller: Option<String>,
     at: i64,
     valid_until: i64,
     engine: Arc<Engine>,
@@ -341,6 +372,15 @@ enum Reply {
     OtherTarget(String),
     /// The config or anchor moved (already reloaded): ask again.
     Again,
+}
+
+/// The caller-rule part of a step script's call (see `lua.rs`): the
+/// caller's history key, when the script reads or writes it, and the
+/// arguments after the owners'.
+#[derive(Default)]
+struct CallerArgs {
+    key: Option<String>,
+    args: Vec<String>,
 }
 
 fn lifecycle(e: LifecycleError) -> StateError {
@@ -619,6 +659,54 @@ impl RedisState {
 
     fn call_key(&self, call: &str) -> String {
         format!("{}{}:{call}", self.call_prefix(), call.len())
+    }
+
+    fn caller_prefix(&self) -> String {
+        format!("{{{}}}:caller:", self.ns())
+    }
+
+    /// The hash of a known caller's history (SPEC §9).
+    fn caller_key(&self, caller: &str) -> String {
+        format!("{}{}:{caller}", self.caller_prefix(), caller.len())
+    }
+
+    /// The caller part of a connect to target `t`: the caller is kept in
+    /// the call record; its history is read and written only when some
+    /// rule of the config reads it.
+    fn connect_callers(&self, c: &Config, t: usize, attrs: &CallAttrs) -> CallerArgs {
+        let Some(caller) = attrs.caller() else {
+            return CallerArgs::default();
+        };
+        let keep = c.caller_window();
+        if keep == 0 {
+            return CallerArgs {
+                key: None,
+                args: vec![caller.to_string()],
+            };
+        }
+        let (basis, dw) = match c.targets[t].duplicates {
+            Some(d) => (
+                match d.basis {
+                    Basis::Connect => "c",
+                    Basis::Convert => "v",
+                },
+                d.window.to_string(),
+            ),
+            None => ("", String::new()),
+        };
+        let different = callers::repeat_rule(c, attrs)
+            .filter(|r| r.mode == RepeatMode::Different)
+            .map_or_else(String::new, |r| r.window.to_string());
+        CallerArgs {
+            key: Some(self.caller_key(caller)),
+            args: vec![
+                caller.to_string(),
+                keep.to_string(),
+                basis.to_string(),
+                dw,
+                different,
+            ],
+        }
     }
 
     fn op_key(&self, op: &str) -> String {
@@ -1162,6 +1250,7 @@ impl RedisState {
         at: Instant,
         a8: &str,
         a9: &str,
+        callers: &CallerArgs,
     ) -> Result<Reply, StateError> {
         let script = &self
             .steps
@@ -1195,6 +1284,12 @@ impl RedisState {
             for e in &effects {
                 self.push_owner(c, &mut inv, e, anchor);
             }
+        }
+        if let Some(key) = &callers.key {
+            inv.key(key);
+        }
+        for a in &callers.args {
+            inv.arg(a);
         }
         let mut conn = self.conn.clone();
         let reply: Result<String, RedisError> = inv.invoke_async(&mut conn).await;
@@ -1308,21 +1403,31 @@ impl RedisState {
 
     /// A refusal with every reason, read from the server. A reservation of
     /// `skip` is left out, as memory re-checks a confirmation without it.
+    /// `None` when the refusal does not stand: the namespace's config moved
+    /// since `l` (another process resumed or changed the target: decide
+    /// again under the new one), or the server state lists no reason any
+    /// more (a call ended meanwhile: ask again).
     async fn refusal(
         &self,
+        l: &Loaded,
         t: usize,
         at: Instant,
         skip: Option<&str>,
         attrs: &CallAttrs,
-    ) -> Result<ConnectOutcome, StateError> {
-        let engine = self.fetch_skipping(at, skip).await?;
+    ) -> Result<Option<ConnectOutcome>, StateError> {
+        let engine = self
+            .fetch_skipping(at, skip, history_of(&l.config, attrs))
+            .await?;
+        if self.loaded().ver != l.ver {
+            return Ok(None);
+        }
         let mut reasons = Vec::new();
         engine.with_state(|c, s| {
             if c.targets.get(t).is_some() {
-                eligibility::target_reasons_call(c, s, t, at, attrs, &mut reasons)
+                eligibility::target_reasons_seen(c, s, t, at, attrs, s.callers(), &mut reasons)
             }
         });
-        Ok(ConnectOutcome::Refused(reasons))
+        Ok((!reasons.is_empty()).then_some(ConnectOutcome::Refused(reasons)))
     }
 
     /// The phase (`c`/`r`) and target of `call` unless it is absent, an
@@ -1412,10 +1517,8 @@ impl RedisState {
 
     /// [`RedisState::connect_op`] for a call with attributes: the target's
     /// and its groups' filters judge them first (pure config), then the
-    /// script checks every cap and counts.
-    // TODO(caller history, SPEC §9): duplicate/repeat caller rules need the
-    // caller history the core is getting; check and record it in the
-    // connect script once the core exposes its effects.
+    /// script checks every cap and the caller's history, counts and
+    /// records the caller.
     pub async fn connect_call_op(
         &self,
         op: &str,
@@ -1448,11 +1551,26 @@ impl RedisState {
                     Some(_) => confirming = true,
                 }
                 let skip = confirming.then_some(call);
-                return self.refusal(t, at, skip, attrs).await;
+                match self.refusal(&l, t, at, skip, attrs).await? {
+                    Some(refused) => return Ok(refused),
+                    None => continue,
+                }
             }
             let count = u8::from(l.config.targets[t].trigger == Trigger::Connect).to_string();
+            let callers = self.connect_callers(&l.config, t, attrs);
             match self
-                .run(&l, Step::Connect, op, call, target, Some(t), at, &count, "")
+                .run(
+                    &l,
+                    Step::Connect,
+                    op,
+                    call,
+                    target,
+                    Some(t),
+                    at,
+                    &count,
+                    "",
+                    &callers,
+                )
                 .await?
             {
                 Reply::Again | Reply::OtherTarget(_) => continue,
@@ -1465,29 +1583,35 @@ impl RedisState {
                             )
                         });
                     }
-                    return self.outcome(&r, call, target, t, at, attrs).await;
+                    match self.outcome(&l, &r, call, target, t, at, attrs).await? {
+                        Some(outcome) => return Ok(outcome),
+                        None => continue,
+                    }
                 }
             }
         }
         Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
-    /// Map a reply to an outcome of connect/reserve.
+    /// Map a reply to an outcome of connect/reserve (`None`: ask again,
+    /// see [`RedisState::refusal`]).
+    #[allow(clippy::too_many_arguments)]
     async fn outcome(
         &self,
+        l: &Loaded,
         reply: &str,
         call: &str,
         target: &str,
         t: usize,
         at: Instant,
         attrs: &CallAttrs,
-    ) -> Result<ConnectOutcome, StateError> {
+    ) -> Result<Option<ConnectOutcome>, StateError> {
         match reply {
             "ok" => {
                 self.set_hint(call, Some(target));
-                Ok(ConnectOutcome::Connected)
+                Ok(Some(ConnectOutcome::Connected))
             }
-            "refused" => self.refusal(t, at, Some(call), attrs).await,
+            "refused" => self.refusal(l, t, at, Some(call), attrs).await,
             other => Err(self.error_reply(other, call)),
         }
     }
@@ -1518,11 +1642,25 @@ impl RedisState {
                 if self.live_phase(call, at).await?.is_some() {
                     return Err(lifecycle(LifecycleError::AlreadyExists(call.to_string())));
                 }
-                return self.refusal(t, at, Some(call), &none).await;
+                match self.refusal(&l, t, at, Some(call), &none).await? {
+                    Some(refused) => return Ok(refused),
+                    None => continue,
+                }
             }
             let exp = expires.timestamp().to_string();
             match self
-                .run(&l, Step::Reserve, op, call, target, Some(t), at, &exp, "")
+                .run(
+                    &l,
+                    Step::Reserve,
+                    op,
+                    call,
+                    target,
+                    Some(t),
+                    at,
+                    &exp,
+                    "",
+                    &CallerArgs::default(),
+                )
                 .await?
             {
                 Reply::Again | Reply::OtherTarget(_) => continue,
@@ -1536,7 +1674,10 @@ impl RedisState {
                             )
                         });
                     }
-                    return self.outcome(&r, call, target, t, at, &none).await;
+                    match self.outcome(&l, &r, call, target, t, at, &none).await? {
+                        Some(outcome) => return Ok(outcome),
+                        None => continue,
+                    }
                 }
             }
         }
@@ -1580,8 +1721,15 @@ impl RedisState {
             // a target the config no longer has: the call holds nothing
             let t = l.config.target_index(&target_id);
             let (a8, a9) = args(&l.config, t);
+            let callers = match step {
+                Step::Convert => CallerArgs {
+                    key: None,
+                    args: vec![l.config.caller_window().to_string(), self.caller_prefix()],
+                },
+                _ => CallerArgs::default(),
+            };
             match self
-                .run(&l, step, op, call, &target_id, t, at, &a8, &a9)
+                .run(&l, step, op, call, &target_id, t, at, &a8, &a9, &callers)
                 .await?
             {
                 Reply::Again => target = Some(target_id),
@@ -1728,19 +1876,20 @@ impl RedisState {
     /// Every owner's counters at `at`, read from the server in one
     /// read-only script and rebuilt as a core engine (authoritative).
     pub async fn fetch(&self, at: Instant) -> Result<Arc<Engine>, StateError> {
-        self.fetch_skipping(at, None).await
+        self.fetch_skipping(at, None, None).await
     }
 
     /// [`RedisState::fetch`] leaving out the reservation of `skip` (then
-    /// the cache is left alone).
+    /// the cache is left alone), with `caller`'s history.
     async fn fetch_skipping(
         &self,
         at: Instant,
         skip: Option<&str>,
+        caller: Option<&str>,
     ) -> Result<Arc<Engine>, StateError> {
         for _ in 0..RETRIES {
             let l = self.loaded();
-            if let Some(engine) = self.fetch_once(&l, at, skip).await? {
+            if let Some(engine) = self.fetch_once(&l, at, skip, caller).await? {
                 return Ok(engine);
             }
         }
@@ -1753,6 +1902,7 @@ impl RedisState {
         l: &Loaded,
         at: Instant,
         skip: Option<&str>,
+        caller: Option<&str>,
     ) -> Result<Option<Arc<Engine>>, StateError> {
         let c = &*l.config;
         let owners = owners_of(c);
@@ -1767,6 +1917,9 @@ impl RedisState {
                 inv.key(k);
             }
             starts_of.push(starts);
+        }
+        if let Some(caller) = caller {
+            inv.key(self.caller_key(caller));
         }
         let mut conn = self.conn.clone();
         let rows: Vec<Vec<String>> = inv.invoke_async(&mut conn).await.map_err(|e| self.io(&e))?;
@@ -1784,6 +1937,7 @@ impl RedisState {
             targets: Vec::new(),
             groups: Vec::new(),
             calls: Vec::new(),
+            callers: Vec::new(),
         };
         let mut valid_until = i64::MAX;
         let now = at.timestamp();
@@ -1860,9 +2014,14 @@ impl RedisState {
                         counted: false,
                         lease_until: None,
                         lapsed: false,
+                        caller: None,
                     });
                 }
             }
+        }
+        if let Some(caller) = caller {
+            let fields = rows.get(owners.len() + 1).map_or(&[][..], Vec::as_slice);
+            snap.callers = history_rows(caller, fields, &fmt);
         }
         if !any_pending {
             self.maybe_pending.store(false, Ordering::Relaxed);
@@ -1873,6 +2032,7 @@ impl RedisState {
             *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(Cached {
                 fetched: std::time::Instant::now(),
                 ver,
+                caller: caller.map(str::to_string),
                 at: now,
                 valid_until,
                 engine: engine.clone(),
@@ -1885,10 +2045,19 @@ impl RedisState {
     /// is at most `refresh` old and `at` lies where it stays true, else
     /// fetched.
     pub async fn view(&self, at: Instant) -> Result<Arc<Engine>, StateError> {
+        self.view_for(at, &CallAttrs::new()).await
+    }
+
+    /// [`RedisState::view`] for a call with `attrs`: with its caller's
+    /// whole history when some rule reads it.
+    async fn view_for(&self, at: Instant, attrs: &CallAttrs) -> Result<Arc<Engine>, StateError> {
         let t = at.timestamp();
-        let ver = self.loaded().ver.clone();
+        let l = self.loaded();
+        let ver = l.ver.clone();
+        let caller = history_of(&l.config, attrs);
         if let Some(c) = &*self.cache.lock().unwrap_or_else(PoisonError::into_inner) {
             if c.ver == ver
+                && (caller.is_none() || c.caller.as_deref() == caller)
                 && c.fetched.elapsed() <= self.opts.refresh
                 && c.at <= t
                 && t < c.valid_until
@@ -1896,7 +2065,7 @@ impl RedisState {
                 return Ok(c.engine.clone());
             }
         }
-        self.fetch(at).await
+        self.fetch_skipping(at, None, caller).await
     }
 
     /// Eligibility of every candidate for a call with `attrs` at `at`, as
@@ -1906,7 +2075,7 @@ impl RedisState {
         at: Instant,
         attrs: &CallAttrs,
     ) -> Result<CheckView, StateError> {
-        Ok(self.view(at).await?.check_view_call(at, attrs)?)
+        Ok(self.view_for(at, attrs).await?.check_view_call(at, attrs)?)
     }
 
     /// Eligibility reports of the default candidates at `at`.
@@ -1937,7 +2106,10 @@ impl RedisState {
     ) -> Result<RouteView, StateError> {
         Self::check_instant(at)?;
         self.anchor(at).await?;
-        Ok(self.view(at).await?.route_view_with(at, seed, attrs, rng)?)
+        Ok(self
+            .view_for(at, attrs)
+            .await?
+            .route_view_with(at, seed, attrs, rng)?)
     }
 
     /// Every cap of every target and group at `at`, as `routecap usage
@@ -1946,7 +2118,7 @@ impl RedisState {
     pub async fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
         // a fresh read, never cached: anchoring it below must not reach
         // the shared cache (skipping the empty call id skips nothing)
-        let engine = self.fetch_skipping(at, Some("")).await?;
+        let engine = self.fetch_skipping(at, Some(""), None).await?;
         engine.anchor(at);
         Ok(engine.usage(at))
     }
@@ -1993,6 +2165,49 @@ fn resolve_usage_owner(c: &Config, id: &str, ignore_case: bool) -> Option<Candid
                 .position(|g| eq(&g.id))
                 .map(CandidateRef::Group)
         })
+}
+
+/// The caller whose history a decision for `attrs` reads: a known caller
+/// when some rule of `c` reads history.
+fn history_of<'a>(c: &Config, attrs: &'a CallAttrs) -> Option<&'a str> {
+    attrs.caller().filter(|_| c.caller_window() > 0)
+}
+
+/// A caller's history hash (`c:<target>`/`v:<target>` → Unix seconds, as
+/// `HGETALL` lists it) as snapshot rows, by target id.
+fn history_rows(
+    caller: &str,
+    fields: &[String],
+    fmt: &dyn Fn(i64) -> Option<String>,
+) -> Vec<CallerSnapshot> {
+    let mut rows: Vec<CallerSnapshot> = Vec::new();
+    for pair in fields.chunks(2) {
+        let [field, value] = pair else { continue };
+        let Some((kind, target)) = field.split_once(':') else {
+            continue;
+        };
+        let Some(at) = value.parse::<f64>().ok().and_then(|v| fmt(v as i64)) else {
+            continue;
+        };
+        let i = match rows.iter().position(|r| r.target == target) {
+            Some(i) => i,
+            None => {
+                rows.push(CallerSnapshot {
+                    caller: caller.to_string(),
+                    target: target.to_string(),
+                    connected_at: None,
+                    converted_at: None,
+                });
+                rows.len() - 1
+            }
+        };
+        match kind {
+            "c" => rows[i].connected_at = Some(at),
+            "v" => rows[i].converted_at = Some(at),
+            _ => {}
+        }
+    }
+    rows
 }
 
 /// An import's amounts as script arguments (empty = not named), in the
