@@ -199,6 +199,39 @@ fn owners_of(t: usize) -> Vec<&'static str> {
     out
 }
 
+/// The zone of owner `id` (targets, then groups, as in `Setup::zones`).
+fn zone_of(s: &Setup, id: &str) -> chrono_tz::Tz {
+    let i = TARGETS
+        .iter()
+        .chain(GROUPS.iter())
+        .position(|x| *x == id)
+        .unwrap();
+    ZONES[s.zones[i]].parse().unwrap()
+}
+
+/// The first instant of local `date` in `zone` (none of `ZONES` skips a
+/// midnight), computed here with chrono-tz rather than by the engine.
+fn local_midnight(zone: chrono_tz::Tz, date: chrono::NaiveDate) -> Instant {
+    use chrono::TimeZone;
+    zone.from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// The daily and monthly windows of `zone` containing `now`.
+fn expected_window(zone: chrono_tz::Tz, cap: &str, now: Instant) -> (Instant, Instant) {
+    use chrono::Datelike;
+    let day = now.with_timezone(&zone).date_naive();
+    let (start, end) = if cap == "daily" || cap == "daily_revenue" {
+        (day, day.succ_opt().unwrap())
+    } else {
+        let first = day.with_day(1).unwrap();
+        (first, first + chrono::Months::new(1))
+    };
+    (local_midnight(zone, start), local_midnight(zone, end))
+}
+
 /// Apply `op` at `now`; the result in words (equal results, equal words).
 fn apply(e: &mut Engine, s: &Setup, op: &Op, now: Instant) -> String {
     let call = |c: &u8| format!("c{c}");
@@ -251,6 +284,8 @@ proptest! {
         // (or ttl) + retention
         let mut last: BTreeMap<u8, Instant> = BTreeMap::new();
         let horizon = TimeDelta::seconds(s.lease.max(MAX_TTL) + s.retention);
+        // instants of the counting events (connects and reserves) per target
+        let mut counted: [Vec<Instant>; 3] = Default::default();
         for op in &ops {
             if let Op::Advance(secs) = op {
                 now += TimeDelta::seconds(*secs);
@@ -327,7 +362,8 @@ proptest! {
                         }
                         last.insert(*c, now);
                     }
-                    if got == "connected" && confirming {
+                    if got == "connected" {
+                        counted[*t].push(now);
                         last.insert(*c, now);
                     }
                 }
@@ -357,6 +393,30 @@ proptest! {
                     }
                 }
                 _ => {}
+            }
+            // windows: daily and monthly ones start at local midnight (23 or
+            // 25 hours on DST days); a window no counting event fell in
+            // counts only the units held by live reservations
+            for o in &after.owners {
+                let zone = zone_of(&s, &o.id);
+                let targets: Vec<usize> = match TARGETS.iter().position(|x| *x == o.id) {
+                    Some(t) => vec![t],
+                    None => MEMBERS[GROUPS.iter().position(|x| *x == o.id).unwrap()].to_vec(),
+                };
+                for c in &o.caps {
+                    let (Some(ws), Some(we)) = (&c.window_start, &c.window_end) else {
+                        continue;
+                    };
+                    let (ws, we) = (at(ws), at(we));
+                    prop_assert!(ws <= now && now < we, "{} {} window {}..{} at {}", o.id, c.cap, ws, we, now);
+                    if !c.cap.starts_with("hourly") {
+                        prop_assert_eq!((ws, we), expected_window(zone, c.cap, now), "{} {} at {}", o.id, c.cap, now);
+                    }
+                    let fresh = targets.iter().all(|&t| counted[t].iter().all(|&i| i < ws));
+                    if fresh && !c.cap.ends_with("_revenue") {
+                        prop_assert_eq!(&c.used, &UsageAmount::Count(o.reserved), "{} {} at {}", o.id, c.cap, now);
+                    }
+                }
             }
             // bounded memory: a call is gone once its last event is a
             // lease (or ttl) and a retention behind
