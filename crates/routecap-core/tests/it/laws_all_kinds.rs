@@ -56,6 +56,8 @@ const REVENUE_KINDS: [&str; 4] = [
     "total_revenue",
 ];
 const MAX_TTL: i64 = 1200;
+/// Which event counts a call toward count caps (SPEC §4).
+const TRIGGERS: [&str; 3] = ["connect", "convert", "revenue"];
 
 /// Limits of one owner: counts, then revenue caps in minor units.
 #[derive(Clone, Debug)]
@@ -94,6 +96,7 @@ struct Setup {
     lease: i64,
     retention: i64,
     zones: [usize; 5],
+    triggers: [usize; 3],
     caps: Vec<Caps>,
 }
 
@@ -103,13 +106,15 @@ fn setup() -> impl Strategy<Value = Setup> {
         600i64..3600,
         600i64..7200,
         [0..4usize, 0..4usize, 0..4usize, 0..4usize, 0..4usize],
+        [0..3usize, 0..3usize, 0..3usize],
         prop::collection::vec(caps(), 5),
     )
-        .prop_map(|(start, lease, retention, zones, caps)| Setup {
+        .prop_map(|(start, lease, retention, zones, triggers, caps)| Setup {
             start,
             lease,
             retention,
             zones,
+            triggers,
             caps,
         })
 }
@@ -148,7 +153,10 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn document(s: &Setup, caps: &[Caps]) -> Value {
     let targets: Vec<Value> = (0..3)
-        .map(|i| json!({"id": TARGETS[i], "time_zone": ZONES[s.zones[i]], "caps": caps[i].json()}))
+        .map(|i| {
+            json!({"id": TARGETS[i], "time_zone": ZONES[s.zones[i]],
+                         "trigger": TRIGGERS[s.triggers[i]], "caps": caps[i].json()})
+        })
         .collect();
     let groups: Vec<Value> = (0..2)
         .map(|g| {
@@ -322,7 +330,10 @@ proptest! {
             for (key, (used, limit)) in &ra {
                 // a row new by a config change had no limit, so no cap, before
                 let was = rb.get(key).map_or(*used, |r| r.0);
-                if *used > was && !key.1.ends_with("_revenue") {
+                // (a conversion counts a call whatever the caps: only its
+                // connect was checked)
+                let converting = matches!(op, Op::Convert(..)) && key.1 != "concurrency";
+                if *used > was && !key.1.ends_with("_revenue") && !converting {
                     prop_assert!(used <= limit, "{:?} grew to {} over {} by {:?}", key, used, limit, op);
                 }
             }
@@ -352,10 +363,14 @@ proptest! {
                             prop_assert!(!k.1.ends_with("_revenue"), "{:?} moved", k);
                             prop_assert_eq!(*d, 1, "{:?} by {:?}", k, op);
                         }
+                        // a reservation holds a unit of every count cap; a
+                        // connect counts one when the trigger is `connect`
+                        let counts = matches!(op, Op::Reserve(..)) || s.triggers[*t] == 0;
                         for o in owners_of(*t) {
                             for kind in COUNT_KINDS {
+                                let step = i64::from(counts || kind == "concurrency");
                                 if let Some((u, _)) = ra.get(&(o.to_string(), kind)) {
-                                    prop_assert_eq!(*u, rb[&(o.to_string(), kind)].0 + 1, "{} {}", o, kind);
+                                    prop_assert_eq!(*u, rb[&(o.to_string(), kind)].0 + step, "{} {}", o, kind);
                                 }
                             }
                         }
@@ -368,10 +383,18 @@ proptest! {
                 }
                 Op::Convert(c, r) if got == "ok" => {
                     let t = record.as_ref().unwrap().target;
+                    let first = record.as_ref().unwrap().converted.is_none();
+                    let counts = first && (s.triggers[t] == 1 || (s.triggers[t] == 2 && *r > 0));
+                    if counts {
+                        counted[t].push(now);
+                    }
                     for (k, (u, _)) in &ra {
                         let d = u - rb[k].0;
-                        if k.1.ends_with("_revenue") && owners_of(t).contains(&k.0.as_str()) {
+                        let mine = owners_of(t).contains(&k.0.as_str());
+                        if k.1.ends_with("_revenue") && mine {
                             prop_assert_eq!(d, *r, "{:?}", k);
+                        } else if mine && counts && k.1 != "concurrency" {
+                            prop_assert_eq!(d, 1, "{:?} counted once by {:?}", k, op);
                         } else {
                             prop_assert_eq!(d, 0, "{:?} moved by a conversion", k);
                         }
