@@ -143,7 +143,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0u8..10).prop_map(Op::End),
         1 => (0u8..10).prop_map(Op::Touch),
         1 => (0u8..10).prop_map(Op::Cancel),
-        3 => (0u8..10, 0i64..900).prop_map(|(c, r)| Op::Convert(c, r)),
+        3 => (0u8..10, prop_oneof![1 => Just(0i64), 3 => 1i64..900]).prop_map(|(c, r)| Op::Convert(c, r)),
         4 => prop_oneof![3 => 0i64..1800, 1 => 1800i64..14_400].prop_map(Op::Advance),
         1 => (0usize..5, caps()).prop_map(|(o, c)| Op::Patch(o, c)),
         1 => prop::collection::vec(caps(), 5).prop_map(Op::Update),
