@@ -6,7 +6,10 @@
 //!
 //! - an event never grows a count past its cap, a connect or reserve is
 //!   accepted exactly when every cap of the target and its groups has room,
-//!   and counts once on each of them; a conversion adds its revenue exactly;
+//!   and counts once on each of them; a conversion adds its revenue exactly
+//!   (and counts once under the `convert`/`revenue` triggers);
+//! - daily and monthly windows start at local midnight as chrono-tz says,
+//!   and a window no counting event fell in counts only held units;
 //! - a refused or failed event changes nothing;
 //! - live + reserved return to 0 once every lease and reservation ended or
 //!   lapsed, and settled calls are forgotten within the retention;
