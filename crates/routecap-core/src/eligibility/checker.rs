@@ -914,6 +914,7 @@ impl Checker {
             self.memo.resize(cands.len(), Memo::default());
         }
         let (targets, groups) = (config.targets.len(), config.groups.len());
+        let (active, filters_only) = (call.active(), call.filters_only());
         let mut n = 0;
         for &candidate in cands {
             let target = match candidate {
@@ -921,9 +922,22 @@ impl Checker {
                 CandidateRef::Group(g) if g < groups => None,
                 _ => continue,
             };
-            // the warm path: a kept report, nothing else read
-            if let (Some(t), true, Some(m)) = (target, keep && !call.active(), self.memo.get(n)) {
+            // the warm path: a kept report, nothing else read but, for a
+            // call judged by filters alone, the target's own filter
+            if let (Some(t), true, Some(m)) =
+                (target, keep && (!active || filters_only), self.memo.get(n))
+            {
                 if m.stamp != 0 && now.s < m.until && ledger.stable_stamp(t) == Some(m.stamp) {
+                    if active {
+                        if let (Some(rep), Some(key), Some(written)) = (
+                            self.reports.get_mut(n),
+                            self.keys.get_mut(n),
+                            self.written.get_mut(n),
+                        ) {
+                            let refused = call.refuses(t);
+                            set_filter_reason(&self.caches, rep, key, written, refused);
+                        }
+                    }
                     n += 1;
                     continue;
                 }
@@ -1031,6 +1045,36 @@ impl Checker {
         }
         self.len = n;
     }
+}
+
+/// Make kept report `rep` (of an ungrouped target, for a call judged by
+/// filters alone: its only call-dependent reason is its own filter's,
+/// last) hold `filter_mismatch` exactly when `refused`. Reasons and step
+/// key are written only when the verdict differs from the last call's.
+#[inline]
+fn set_filter_reason(
+    caches: &Caches,
+    rep: &mut CandidateReport,
+    key: &mut Option<(i32, u32)>,
+    written: &mut Plain,
+    refused: bool,
+) {
+    let holds = rep
+        .reasons
+        .last()
+        .is_some_and(|r| r.code == ReasonCode::FilterMismatch);
+    if holds == refused {
+        return;
+    }
+    if refused {
+        rep.reasons
+            .push(super::bare(ReasonCode::FilterMismatch, None));
+    } else {
+        rep.reasons.pop();
+    }
+    rep.eligible = rep.reasons.is_empty();
+    *key = caches.step_key(rep);
+    *written = Plain::default();
 }
 
 /// Judge the call-dependent reasons of kept report `rep` (ungrouped target
