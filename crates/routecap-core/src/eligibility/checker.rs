@@ -728,6 +728,10 @@ pub struct Checker {
     /// ungrouped target for a call without filter reasons (with its step
     /// key), so that an unchanged verdict is not written again.
     written: Vec<Plain>,
+    /// Per report, whether it ends with its target's own `filter_mismatch`
+    /// as [`set_filter_reason`] left it (see [`FilterHeld`]), so a kept
+    /// report's reasons are not read to find out.
+    filter_held: Vec<FilterHeld>,
     scratch: Vec<Reason>,
     groups: usize,
     /// The latest instant decided (Unix seconds): memos are valid from
@@ -747,6 +751,7 @@ impl Checker {
             keys: Vec::new(),
             memo: Vec::new(),
             written: Vec::new(),
+            filter_held: Vec::new(),
             scratch: Vec::new(),
             groups: config.groups.len(),
             latest: NEVER,
@@ -929,13 +934,14 @@ impl Checker {
             {
                 if m.stamp != 0 && now.s < m.until && ledger.stable_stamp(t) == Some(m.stamp) {
                     if active {
-                        if let (Some(rep), Some(key), Some(written)) = (
+                        if let (Some(rep), Some(key), Some(written), Some(held)) = (
                             self.reports.get_mut(n),
                             self.keys.get_mut(n),
                             self.written.get_mut(n),
+                            self.filter_held.get_mut(n),
                         ) {
                             let refused = call.refuses(t);
-                            set_filter_reason(&self.caches, rep, key, written, refused);
+                            set_filter_reason(&self.caches, rep, key, written, held, refused);
                         }
                     }
                     n += 1;
@@ -951,6 +957,11 @@ impl Checker {
                 });
                 self.keys.push(None);
                 self.written.push(Plain::default());
+                self.filter_held.push(FilterHeld::Unknown);
+            }
+            if let Some(held) = self.filter_held.get_mut(n) {
+                // the report is written below
+                *held = FilterHeld::Unknown;
             }
             let (Some(rep), Some(key), Some(written)) = (
                 self.reports.get_mut(n),
@@ -1047,6 +1058,15 @@ impl Checker {
     }
 }
 
+/// Whether a report ends with its target's own `filter_mismatch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FilterHeld {
+    /// Written since: read its reasons.
+    Unknown,
+    Yes,
+    No,
+}
+
 /// Make kept report `rep` (of an ungrouped target, for a call judged by
 /// filters alone: its only call-dependent reason is its own filter's,
 /// last) hold `filter_mismatch` exactly when `refused`. Reasons and step
@@ -1057,12 +1077,22 @@ fn set_filter_reason(
     rep: &mut CandidateReport,
     key: &mut Option<(i32, u32)>,
     written: &mut Plain,
+    held: &mut FilterHeld,
     refused: bool,
 ) {
-    let holds = rep
-        .reasons
-        .last()
-        .is_some_and(|r| r.code == ReasonCode::FilterMismatch);
+    let holds = match *held {
+        FilterHeld::Yes => true,
+        FilterHeld::No => false,
+        FilterHeld::Unknown => rep
+            .reasons
+            .last()
+            .is_some_and(|r| r.code == ReasonCode::FilterMismatch),
+    };
+    *held = if refused {
+        FilterHeld::Yes
+    } else {
+        FilterHeld::No
+    };
     if holds == refused {
         return;
     }
