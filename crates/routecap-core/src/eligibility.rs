@@ -477,6 +477,23 @@ impl<'a> Call<'a> {
         self.prepared.is_some() || self.caller_rules
     }
 
+    /// Whether the only call-dependent reason an ungrouped target can have
+    /// is its own filter's (no caller rules, no details written): a kept
+    /// report then needs only that one reason set or cleared.
+    pub(crate) fn filters_only(&self) -> bool {
+        self.prepared.is_some() && self.caller.is_none() && !self.caller_rules && !self.details
+    }
+
+    /// Whether target `t`'s own filter refuses the call (`false`: no
+    /// filter, or it matches).
+    #[inline]
+    pub(crate) fn refuses(&self, t: usize) -> bool {
+        match (&self.prepared, self.filters.targets.get(t)) {
+            (Some(call), Some(Some(f))) => !f.is_match(call),
+            _ => false,
+        }
+    }
+
     /// Whether a report of ungrouped target `t` kept from another call
     /// (with `reasons`) must be judged again for this one: always with
     /// filters; with caller rules only when it holds a call-dependent

@@ -728,6 +728,10 @@ pub struct Checker {
     /// ungrouped target for a call without filter reasons (with its step
     /// key), so that an unchanged verdict is not written again.
     written: Vec<Plain>,
+    /// Per report, whether it ends with its target's own `filter_mismatch`
+    /// as [`set_filter_reason`] left it (see [`FilterHeld`]), so a kept
+    /// report's reasons are not read to find out.
+    filter_held: Vec<FilterHeld>,
     scratch: Vec<Reason>,
     groups: usize,
     /// The latest instant decided (Unix seconds): memos are valid from
@@ -747,6 +751,7 @@ impl Checker {
             keys: Vec::new(),
             memo: Vec::new(),
             written: Vec::new(),
+            filter_held: Vec::new(),
             scratch: Vec::new(),
             groups: config.groups.len(),
             latest: NEVER,
@@ -914,6 +919,7 @@ impl Checker {
             self.memo.resize(cands.len(), Memo::default());
         }
         let (targets, groups) = (config.targets.len(), config.groups.len());
+        let (active, filters_only) = (call.active(), call.filters_only());
         let mut n = 0;
         for &candidate in cands {
             let target = match candidate {
@@ -921,9 +927,23 @@ impl Checker {
                 CandidateRef::Group(g) if g < groups => None,
                 _ => continue,
             };
-            // the warm path: a kept report, nothing else read
-            if let (Some(t), true, Some(m)) = (target, keep && !call.active(), self.memo.get(n)) {
+            // the warm path: a kept report, nothing else read but, for a
+            // call judged by filters alone, the target's own filter
+            if let (Some(t), true, Some(m)) =
+                (target, keep && (!active || filters_only), self.memo.get(n))
+            {
                 if m.stamp != 0 && now.s < m.until && ledger.stable_stamp(t) == Some(m.stamp) {
+                    if active {
+                        if let (Some(rep), Some(key), Some(written), Some(held)) = (
+                            self.reports.get_mut(n),
+                            self.keys.get_mut(n),
+                            self.written.get_mut(n),
+                            self.filter_held.get_mut(n),
+                        ) {
+                            let refused = call.refuses(t);
+                            set_filter_reason(&self.caches, rep, key, written, held, refused);
+                        }
+                    }
                     n += 1;
                     continue;
                 }
@@ -937,6 +957,11 @@ impl Checker {
                 });
                 self.keys.push(None);
                 self.written.push(Plain::default());
+                self.filter_held.push(FilterHeld::Unknown);
+            }
+            if let Some(held) = self.filter_held.get_mut(n) {
+                // the report is written below
+                *held = FilterHeld::Unknown;
             }
             let (Some(rep), Some(key), Some(written)) = (
                 self.reports.get_mut(n),
@@ -1031,6 +1056,55 @@ impl Checker {
         }
         self.len = n;
     }
+}
+
+/// Whether a report ends with its target's own `filter_mismatch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FilterHeld {
+    /// Written since: read its reasons.
+    Unknown,
+    Yes,
+    No,
+}
+
+/// Make kept report `rep` (of an ungrouped target, for a call judged by
+/// filters alone: its only call-dependent reason is its own filter's,
+/// last) hold `filter_mismatch` exactly when `refused`. Reasons and step
+/// key are written only when the verdict differs from the last call's.
+#[inline]
+fn set_filter_reason(
+    caches: &Caches,
+    rep: &mut CandidateReport,
+    key: &mut Option<(i32, u32)>,
+    written: &mut Plain,
+    held: &mut FilterHeld,
+    refused: bool,
+) {
+    let holds = match *held {
+        FilterHeld::Yes => true,
+        FilterHeld::No => false,
+        FilterHeld::Unknown => rep
+            .reasons
+            .last()
+            .is_some_and(|r| r.code == ReasonCode::FilterMismatch),
+    };
+    *held = if refused {
+        FilterHeld::Yes
+    } else {
+        FilterHeld::No
+    };
+    if holds == refused {
+        return;
+    }
+    if refused {
+        rep.reasons
+            .push(super::bare(ReasonCode::FilterMismatch, None));
+    } else {
+        rep.reasons.pop();
+    }
+    rep.eligible = rep.reasons.is_empty();
+    *key = caches.step_key(rep);
+    *written = Plain::default();
 }
 
 /// Judge the call-dependent reasons of kept report `rep` (ungrouped target

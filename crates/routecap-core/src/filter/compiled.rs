@@ -411,7 +411,9 @@ impl PreparedCall<'_> {
         }
     }
 
-    /// Filter `id`'s memo state (never `UNKNOWN`).
+    /// Filter `id`'s memo state (never `UNKNOWN`). The one-`and` word
+    /// test is inlined into the caller; anything else is out of line.
+    #[inline]
     fn filter(&self, id: u32) -> u64 {
         let test = self
             .table
@@ -428,6 +430,12 @@ impl PreparedCall<'_> {
                 FIRST_FAIL
             };
         }
+        self.filter_rules(id)
+    }
+
+    /// [`PreparedCall::filter`] of a filter that is not one word test.
+    #[inline(never)]
+    fn filter_rules(&self, id: u32) -> u64 {
         let memo = &self.filter_memo[id as usize];
         let known = memo.get();
         if known != UNKNOWN as u64 {
@@ -586,6 +594,7 @@ impl CompiledFilter {
     }
 
     /// Whether `call` matches (see [`CompiledFilter::matches`]).
+    #[inline]
     pub fn is_match(&self, call: &PreparedCall<'_>) -> bool {
         call.filter(self.id) == MATCH
     }

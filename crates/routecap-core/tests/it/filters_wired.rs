@@ -358,3 +358,71 @@ fn step_timeouts_default_to_30_and_groups_use_their_own_else_the_largest_member(
     let steps = route::plan(e.config(), &reports, &mut route::rng_from_seed(0));
     assert_eq!(route::step_timeout(e.config(), &steps[0]), 30);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 80, ..Default::default() })]
+
+    /// Kept reports of ungrouped targets (capped, paused, with hours or
+    /// not) only get the new call's filter verdict set or cleared: a
+    /// reused router and checker agree with the one-shot check for any
+    /// sequence of calls, connects and instants (time may go back).
+    #[test]
+    fn kept_reports_follow_each_calls_filters(
+        steps in proptest::collection::vec((0usize..5, 0usize..12, -600i64..3600, proptest::bool::ANY), 1..30),
+    ) {
+        let states = ["us-nc", "us-sc", "us-tx"];
+        let targets: Vec<Value> = (0..12)
+            .map(|i| {
+                let mut t = json!({"id": format!("t{i}"), "priority": i % 2, "weight": 1 + i});
+                match i % 4 {
+                    0 => t["filter"] = json!({"any_of": [{"all_of": [
+                        {"tag": "geo", "op": "in", "values": [states[i % 3]]}]}]}),
+                    1 => t["filter"] = json!({"any_of": [
+                        {"all_of": [{"tag": "age", "op": "gte", "values": ["65"], "kind": "number"}]},
+                        {"all_of": [{"tag": "source", "op": "contains", "values": ["google"]}]}]}),
+                    2 => t["filter"] = json!({"any_of": [{"all_of": [
+                        {"tag": "geo", "op": "not_in", "values": ["us-tx"]}]}]}),
+                    _ => {}
+                }
+                if i % 3 == 0 {
+                    t["caps"] = json!({"hourly": 2});
+                }
+                if i == 7 {
+                    t["paused"] = json!(true);
+                }
+                if i % 5 == 1 {
+                    t["hours"] = json!([{"day": 1, "open": "09:00", "close": "17:00"},
+                        {"day": 2, "open": "15:10", "close": "16:30"}]);
+                }
+                t
+            })
+            .collect();
+        let config = native(json!({"targets": targets}));
+        let calls = [
+            nc_call(),
+            tx_call(),
+            CallAttrs::new(),
+            nc_call().with_tag("age", "70"),
+            tx_call().with_tag("source", "google-ads"),
+        ];
+        let mut engine = Engine::new(config.clone());
+        let mut router = Router::new(&config);
+        let mut checker = Checker::new(&config);
+        let mut now = at();
+        for (k, &(c, tg, dt, connect)) in steps.iter().enumerate() {
+            now += chrono::TimeDelta::seconds(dt);
+            let call = &calls[c];
+            if connect {
+                let _ = engine.connect_call(&format!("c{k}"), &format!("t{tg}"), now, call).unwrap();
+            }
+            let want = check_call(&config, engine.state(), now, call);
+            proptest::prop_assert_eq!(checker.check_call(&config, engine.state(), now, call), &want[..]);
+            let mut rng = route::rng_from_seed(k as u64);
+            let (reports, plan) = router.route_call(&config, engine.state(), now, call, &mut rng);
+            proptest::prop_assert_eq!(reports, &want[..]);
+            let steps: Vec<_> = plan.collect();
+            let expected = route::plan(&config, &want, &mut route::rng_from_seed(k as u64));
+            proptest::prop_assert_eq!(steps, expected);
+        }
+    }
+}
