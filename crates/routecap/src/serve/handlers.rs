@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::extract::{
     now, parse_json, query_at, query_attrs, query_pairs, Fields, JsonObject, RawBody,
 };
-use super::state::refused_codes;
+use super::state::{refused_codes, CallStep};
 use super::Service;
 use crate::state::redis::new_op_id;
 
@@ -134,41 +134,31 @@ pub async fn convert(
 }
 
 /// `POST /v1/end`.
-pub async fn end(
-    State(s): State<Arc<Service>>,
-    headers: HeaderMap,
-    JsonObject(body): JsonObject,
-) -> Answer {
-    let f = Fields(&body);
-    let (call, at) = (f.call()?, f.at()?);
-    s.state.end(&op_id(&headers)?, call, at).await?;
-    tracing::info!(call, "end");
-    Ok(ok())
+pub async fn end(s: State<Arc<Service>>, headers: HeaderMap, body: JsonObject) -> Answer {
+    call_step(s, headers, body, CallStep::End).await
 }
 
 /// `POST /v1/touch`: a lease heartbeat.
-pub async fn touch(
-    State(s): State<Arc<Service>>,
-    headers: HeaderMap,
-    JsonObject(body): JsonObject,
-) -> Answer {
-    let f = Fields(&body);
-    let (call, at) = (f.call()?, f.at()?);
-    s.state.touch(&op_id(&headers)?, call, at).await?;
-    tracing::info!(call, "touch");
-    Ok(ok())
+pub async fn touch(s: State<Arc<Service>>, headers: HeaderMap, body: JsonObject) -> Answer {
+    call_step(s, headers, body, CallStep::Touch).await
 }
 
 /// `POST /v1/cancel`: drop a reservation.
-pub async fn cancel(
+pub async fn cancel(s: State<Arc<Service>>, headers: HeaderMap, body: JsonObject) -> Answer {
+    call_step(s, headers, body, CallStep::Cancel).await
+}
+
+/// The endpoints whose body is `{"call", "at"?}`.
+async fn call_step(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
     JsonObject(body): JsonObject,
+    step: CallStep,
 ) -> Answer {
     let f = Fields(&body);
     let (call, at) = (f.call()?, f.at()?);
-    s.state.cancel(&op_id(&headers)?, call, at).await?;
-    tracing::info!(call, "cancel");
+    s.state.call_step(step, &op_id(&headers)?, call, at).await?;
+    tracing::info!(call, "{}", step.name());
     Ok(ok())
 }
 

@@ -207,27 +207,25 @@ impl ServiceState {
         }
     }
 
-    /// End a call.
-    pub async fn end(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
+    /// Apply a step that names only a call (end, touch, cancel).
+    pub async fn call_step(
+        &self,
+        step: CallStep,
+        op: &str,
+        call: &str,
+        at: Instant,
+    ) -> Result<(), StateError> {
         match self {
-            ServiceState::Memory(e) => Ok(e.end(call, at)?),
-            ServiceState::Redis { state, .. } => self.timed(state.end_op(op, call, at)).await,
-        }
-    }
-
-    /// Renew a connected call's lease.
-    pub async fn touch(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        match self {
-            ServiceState::Memory(e) => Ok(e.touch(call, at)?),
-            ServiceState::Redis { state, .. } => self.timed(state.touch_op(op, call, at)).await,
-        }
-    }
-
-    /// Drop a reservation.
-    pub async fn cancel(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
-        match self {
-            ServiceState::Memory(e) => Ok(e.cancel(call, at)?),
-            ServiceState::Redis { state, .. } => self.timed(state.cancel_op(op, call, at)).await,
+            ServiceState::Memory(e) => Ok(match step {
+                CallStep::End => e.end(call, at),
+                CallStep::Touch => e.touch(call, at),
+                CallStep::Cancel => e.cancel(call, at),
+            }?),
+            ServiceState::Redis { state, .. } => match step {
+                CallStep::End => self.timed(state.end_op(op, call, at)).await,
+                CallStep::Touch => self.timed(state.touch_op(op, call, at)).await,
+                CallStep::Cancel => self.timed(state.cancel_op(op, call, at)).await,
+            },
         }
     }
 
@@ -267,4 +265,26 @@ impl ServiceState {
 /// The reason codes of a refused connect or reserve (none when admitted).
 pub fn refused_codes(out: &OutcomeView) -> impl Iterator<Item = &str> {
     out.reasons.iter().flatten().map(|r| r.code.as_str())
+}
+
+/// A lifecycle step that names only a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallStep {
+    /// End a call, releasing its concurrency.
+    End,
+    /// Renew a connected call's lease (a heartbeat).
+    Touch,
+    /// Drop a reservation.
+    Cancel,
+}
+
+impl CallStep {
+    /// The step's name in logs: `end`, `touch`, `cancel`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallStep::End => "end",
+            CallStep::Touch => "touch",
+            CallStep::Cancel => "cancel",
+        }
+    }
 }
