@@ -649,6 +649,33 @@ impl RedisState {
         ]
     }
 
+    /// Pass owner `o`'s first 7 keys (counts and revenues of the windows
+    /// containing `at`, the owner hash) as `KEYS`; returns the ends of those
+    /// hour, day and month windows (Unix s) for `ARGV`. Without an instant,
+    /// windows starting and ending at 0 (nothing to anchor).
+    fn window_keys(
+        &self,
+        inv: &mut redis::ScriptInvocation<'_>,
+        c: &Config,
+        o: CandidateRef,
+        at: Option<Instant>,
+    ) -> [i64; 3] {
+        let zone = owner_zone(c, o);
+        let starts = at.map_or([0; 3], |a| {
+            Period::ALL.map(|per| window_start(zone, per, a))
+        });
+        for k in self
+            .owner_keys(&self.prefix_of(c, o), starts)
+            .iter()
+            .take(7)
+        {
+            inv.key(k);
+        }
+        at.map_or([0; 3], |a| {
+            Period::ALL.map(|per| routecap_core::window::window(zone, per, a).end.timestamp())
+        })
+    }
+
     fn config_key(&self) -> String {
         format!("{{{}}}:config", self.ns())
     }
@@ -913,21 +940,11 @@ impl RedisState {
             .arg(as_of.map_or(0, |a| a.timestamp()));
         let lease = i64::try_from(new.call_lease_seconds).unwrap_or(i64::MAX);
         for &o in &owners {
-            let zone = owner_zone(new, o);
-            let p = self.prefix_of(new, o);
-            let starts = as_of.map_or([0; 3], |a| {
-                Period::ALL.map(|per| window_start(zone, per, a))
-            });
-            for k in self.owner_keys(&p, starts).iter().take(7) {
-                inv.key(k);
-            }
+            let ends = self.window_keys(&mut inv, new, o, as_of);
             for v in Self::usage_args(owner_usage(new, o)) {
                 inv.arg(v);
             }
-            for per in Period::ALL {
-                let end = as_of.map_or(0, |a| {
-                    routecap_core::window::window(zone, per, a).end.timestamp()
-                });
+            for end in ends {
                 inv.arg(end);
             }
             inv.arg(as_of.map_or(0, |a| a.timestamp().saturating_add(lease)));
@@ -1125,14 +1142,8 @@ impl RedisState {
                 .arg(&l.ver)
                 .arg(owners.len());
             for &o in &owners {
-                let zone = owner_zone(c, o);
-                let p = self.prefix_of(c, o);
-                let starts = Period::ALL.map(|per| window_start(zone, per, at));
-                for k in self.owner_keys(&p, starts).iter().take(7) {
-                    inv.key(k);
-                }
-                for per in Period::ALL {
-                    inv.arg(routecap_core::window::window(zone, per, at).end.timestamp());
+                for end in self.window_keys(&mut inv, c, o, Some(at)) {
+                    inv.arg(end);
                 }
             }
             let mut conn = self.conn.clone();
@@ -1182,17 +1193,12 @@ impl RedisState {
                 .arg(&l.ver)
                 .arg(resolved.len());
             for (o, u) in &resolved {
-                let zone = owner_zone(c, *o);
-                let p = self.prefix_of(c, *o);
-                let starts = Period::ALL.map(|per| window_start(zone, per, at));
-                for k in self.owner_keys(&p, starts).iter().take(7) {
-                    inv.key(k);
-                }
+                let ends = self.window_keys(&mut inv, c, *o, Some(at));
                 for v in imported_args(u) {
                     inv.arg(v);
                 }
-                for per in Period::ALL {
-                    inv.arg(routecap_core::window::window(zone, per, at).end.timestamp());
+                for end in ends {
+                    inv.arg(end);
                 }
             }
             let mut conn = self.conn.clone();
