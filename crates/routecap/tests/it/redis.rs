@@ -19,17 +19,7 @@ use routecap::state::{Backend, MemoryBackend, StateError};
 
 /// The test server's URL, or `None` after a SKIPPING line.
 fn server(test: &str) -> Option<String> {
-    match std::env::var("ROUTECAP_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            // written to the stream itself: libtest captures eprintln!
-            let line = format!(
-                "!!!!!!!! SKIPPING {test}: ROUTECAP_TEST_REDIS_URL is unset (run under scripts/with-redis) !!!!!!!!\n"
-            );
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
-            None
-        }
-    }
+    crate::serve_support::redis_url(test)
 }
 
 fn namespace() -> String {
