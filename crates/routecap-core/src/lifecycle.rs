@@ -738,7 +738,10 @@ impl State {
             return Err(LifecycleError::AlreadyEnded(call.to_string()));
         }
         let until = rec.lease_until.unwrap_or(at);
-        if until <= at {
+        // a lease already swept as lapsed stays lapsed even when this touch
+        // is stamped before its expiry (events out of order): its
+        // concurrency was released and it is queued for forgetting
+        if until <= at || rec.lapsed {
             return Err(LifecycleError::LeaseExpired {
                 call: call.to_string(),
                 until,

@@ -167,6 +167,35 @@ fn an_end_after_the_lease_ran_out_is_ok_and_changes_nothing_more() {
 }
 
 #[test]
+fn a_touch_stamped_before_a_swept_lapse_cannot_revive_the_call() {
+    // events out of order: c1's lease runs out at 12:00 and the connect of
+    // c2 at 12:00 sweeps it; a touch stamped 11:59:58 arrives afterwards.
+    // The state already released c1's slot and queued it for forgetting at
+    // 12:00, so the touch is refused and changes nothing (found by the
+    // snapshot law: renewing it made the forgetting instant depend on
+    // whether the state had been restored in between).
+    let mut cfg = one_line();
+    cfg.call_lease_seconds = 7200;
+    let mut st = State::new(&cfg);
+    let lapse = utc(2026, 11, 22, 12, 0);
+    connected(&mut st, &cfg, "c1", 0, utc(2026, 11, 22, 10, 0));
+    connected(&mut st, &cfg, "c2", 0, lapse);
+    assert!(st.call("c1").unwrap().lapsed);
+    let before = st.clone();
+    assert_eq!(
+        st.touch(&cfg, "c1", lapse - secs(2)),
+        Err(E::LeaseExpired {
+            call: "c1".into(),
+            until: lapse
+        })
+    );
+    assert_eq!(st, before);
+    assert_eq!(st.call("c1").unwrap().settled_at(), Some(lapse));
+    // c2 still holds the only slot
+    refused(&mut st, &cfg, "c3", 0, lapse + secs(1));
+}
+
+#[test]
 fn a_late_end_unswept_releases_nothing_either() {
     // no event between the lapse and the end: the end's own sweep releases
     // the lease first, so the end does not release a second time
