@@ -5,6 +5,7 @@ use chrono::format::{ParseResult, Parsed};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use js_sys::{BigInt, Error, Reflect, JSON};
 use routecap_core::formats::ConfigError;
+#[cfg(feature = "full")]
 use routecap_core::money::Money;
 use routecap_core::zone::{self, Instant};
 use serde::Serialize;
@@ -50,6 +51,7 @@ pub fn config_text(config: &JsValue) -> Result<String, JsValue> {
 }
 
 /// A JSON string or JS object as a JSON value; `what` names it in errors.
+#[cfg(feature = "full")]
 pub fn json_value(what: &str, v: &JsValue) -> Result<serde_json::Value, JsValue> {
     let text = match v.as_string() {
         Some(s) => s,
@@ -144,6 +146,7 @@ pub fn unsigned(what: &str, v: &JsValue) -> Result<u64, JsValue> {
 
 /// Money from a decimal string or a JS number (its shortest round-trip
 /// decimal text, so `12.5` is 12.50 exactly).
+#[cfg(feature = "full")]
 pub fn money(what: &str, v: &JsValue) -> Result<Money, JsValue> {
     let text = if let Some(s) = v.as_string() {
         s

@@ -1,16 +1,21 @@
 // Compile-time check of the generated TypeScript declarations
-// (pkg/routecap_wasm.d.ts): `tsc --noEmit --strict` on this file fails when a
-// signature or a result type drifts from what the demo and users rely on.
+// (pkg/routecap_wasm.d.ts, and pkg/routecap_wasm_full.d.ts for the stateful
+// methods): `tsc --noEmit --strict` on this file fails when a signature or a
+// result type drifts from what the demo and users rely on.
 import init, {
   Engine, zones,
   type CheckResult, type RouteResult, type Reason, type ConnectResult,
   type HoursGrid, type TargetSummary, type UsageView, type ZoneRow, type Snapshot,
   type RouteManyResult, type ConfigError,
 } from '../pkg/routecap_wasm.js';
+import initFull, { Engine as FullEngine } from '../pkg/routecap_wasm_full.js';
 
 export async function typed(config: object, text: string): Promise<void> {
   await init();
-  const a = new Engine(config);
+  await initFull();
+  const a = new FullEngine(config);
+  // @ts-expect-error the main module's Engine evaluates only: no lifecycle
+  new Engine(config).connect('c1', 't1', '2026-11-22T15:00:00Z');
   const b = new Engine(text, 'retreaver');
   const at = '2026-11-22T15:00:00Z';
   const check: CheckResult = a.check(at);
