@@ -81,7 +81,7 @@ test('the main module answers exactly as routecap_wasm_full (the build the other
   for (const { name, path } of examples) {
     const config = readJson(path);
     const a = new main.Engine(config);
-    const b = new wasm.Engine(JSON.stringify(config), name);
+    const b = new wasm.Engine(JSON.stringify(config));
     for (const at of instants) {
       assert.deepEqual(a.check(at), b.check(at), `${name} check ${at}`);
       assert.equal(a.checkJson(at), b.checkJson(at), `${name} checkJson ${at}`);
