@@ -42,8 +42,9 @@ const CONFIG_NAME: &str = "config";
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = include_str!("types.d.ts");
 
-/// One config and its counters: eligibility, route plans and the call
-/// lifecycle, as in `routecap check/route/replay`.
+/// One config and its counters: eligibility and route plans, as in
+/// `routecap check/route`; with the `full` feature also the call lifecycle,
+/// live changes and snapshots (`full.rs`), as in `routecap replay`.
 #[wasm_bindgen]
 pub struct Engine {
     core: Core,
