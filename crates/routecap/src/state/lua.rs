@@ -14,7 +14,9 @@
 //!   `[6]` the call id, `[7]` the target id, `[8]`/`[9]` step arguments,
 //!   then 12 per owner: the starts of the hour, day and month windows
 //!   containing the instant (Unix s, computed in the owner's zone by the
-//!   caller) and 9 limits (empty = none).
+//!   caller; `-` = a window older than the anchor's: totals only, as
+//!   memory keeps no window before the one imported usage anchors to) and
+//!   9 limits (empty = none).
 //! - Caller rules (SPEC §9): `connect` may take one more key after the
 //!   owners', the caller's history hash, and 5 more arguments: the caller
 //!   (also without the key, kept in the call record), the longest rule
@@ -80,10 +82,13 @@ local pending = num(g[3]) > 0
 -- anchored yet, [16..21] its periodic amounts (read only when pending)
 local FIELDS = {'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'n', 'r', 'il', 'ilu', 'hx'}
 local SLOT, CNT, REV = {'h', 'd', 'm'}, {'nh', 'nd', 'nm'}, {'rh', 'rd', 'rm'}
+-- the previous window of each period, where an event of a node running
+-- a little behind still counts against its window's caps
+local PREV = {'h0', 'd0', 'm0', 'nh0', 'nd0', 'nm0', 'rh0', 'rd0', 'rm0'}
 if pending then
   for _, f in ipairs({'p', 'ph', 'pd', 'pm', 'prh', 'prd', 'prm'}) do FIELDS[#FIELDS + 1] = f end
 end
-local metas = {}
+local metas, prevs = {}, {}
 local function meta(o)
   local m = metas[o]
   if not m then
@@ -92,13 +97,27 @@ local function meta(o)
   end
   return m
 end
+-- the previous slots, read only for an event older than the latest slot
+local function prev(o)
+  local m = prevs[o]
+  if not m then
+    m = redis.call('HMGET', k(o, O), unpack(PREV))
+    prevs[o] = m
+  end
+  return m
+end
 -- count (i = 1..3) or revenue (4..6) in the window of the instant: a slot
--- counts for its own window only (memory's rule)
+-- counts for its own window only
 local function win(o, i)
   local m = meta(o)
   if m[15] then return num(m[15 + i]) end
   local p = (i - 1) % 3 + 1
-  if m[p] == a(o, p) then return num(m[3 + i]) end
+  local s = a(o, p)
+  if m[p] == s then return num(m[3 + i]) end
+  if m[p] and s ~= '-' and tonumber(s) < tonumber(m[p]) then
+    local q = prev(o)
+    if q[p] == s then return num(q[3 + i]) end
+  end
   return 0
 end
 local function live_n(o)
@@ -153,8 +172,9 @@ end
 -- the arguments after the owners' (caller rules)
 local CB = AB + nown * AN
 -- count in the windows of the instant and the totals, one write per
--- owner (memory's rule: a slot of an older window moves to this one, an
--- event of an older window than the slot's counts in the totals only)
+-- owner: a later window takes the latest slot (the former one becomes the
+-- previous slot); an event of the previous window counts there; one of
+-- an older window counts in the totals only (memory's rule)
 local function add(o, count, rev)
   if count == 0 and rev == 0 then return end
   local m = meta(o)
@@ -162,11 +182,24 @@ local function add(o, count, rev)
   local function put(f, v) set[#set + 1] = f; set[#set + 1] = v end
   for p = 1, 3 do
     local s = a(o, p)
-    if m[p] == s then
+    if s == '-' then
+      -- a window older than the anchor's: totals only
+    elseif m[p] == s then
       if count > 0 then put(CNT[p], int(num(m[3 + p]) + count)) end
       if rev > 0 then put(REV[p], int(num(m[6 + p]) + rev)) end
     elseif not m[p] or tonumber(m[p]) < tonumber(s) then
+      if m[p] then
+        put(PREV[p], m[p]); put(PREV[3 + p], m[3 + p] or '0'); put(PREV[6 + p], m[6 + p] or '0')
+      end
       put(SLOT[p], s); put(CNT[p], int(count)); put(REV[p], int(rev))
+    else
+      local q = prev(o)
+      if q[p] == s then
+        if count > 0 then put(PREV[3 + p], int(num(q[3 + p]) + count)) end
+        if rev > 0 then put(PREV[6 + p], int(num(q[6 + p]) + rev)) end
+      elseif not q[p] or tonumber(q[p]) < tonumber(s) then
+        put(PREV[p], s); put(PREV[3 + p], int(count)); put(PREV[6 + p], int(rev))
+      end
     end
   end
   if count > 0 then put('n', int(num(m[10]) + count)) end
@@ -366,10 +399,11 @@ local g = redis.call('HMGET', KEYS[1], 'ver', 'anchor')
 if (g[1] or '') ~= ARGV[3] then return 'stale:' .. (g[1] or '') .. ':' .. (g[2] or '') end
 local n = tonumber(ARGV[4])
 local SLOT, CNT, REV = {'h', 'd', 'm'}, {'nh', 'nd', 'nm'}, {'rh', 'rd', 'rm'}
+local PREV = {'h0', 'd0', 'm0', 'nh0', 'nd0', 'nm0', 'rh0', 'rd0', 'rm0'}
 for o = 1, n do
   local key = KEYS[1 + o]
   local ab = 4 + (o - 1) * 12
-  local m = redis.call('HMGET', key, 'h', 'd', 'm')
+  local m = redis.call('HMGET', key, 'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm')
   local set = {}
   local function put(f, v) set[#set + 1] = f; set[#set + 1] = v end
   for p = 1, 3 do
@@ -377,6 +411,10 @@ for o = 1, n do
     if c ~= '' or r ~= '' then
       local cur = m[p]
       if not cur or tonumber(cur) < tonumber(s) then
+        -- the former window stays as the previous slot
+        if cur then
+          put(PREV[p], cur); put(PREV[3 + p], m[3 + p] or '0'); put(PREV[6 + p], m[6 + p] or '0')
+        end
         put(SLOT[p], s); put(CNT[p], 0); put(REV[p], 0)
         cur = s
       end
@@ -494,14 +532,17 @@ local out = { { g[1] or '', g[2] or '' } }
 for o = 1, n do
   local b = 1 + (o - 1) * 3
   local m = redis.call('HMGET', KEYS[b + 1], 'n', 'r', 'il', 'ilu', 'p', 'ph', 'pd', 'pm', 'prh', 'prd', 'prm',
-    'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm')
+    'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'h0', 'd0', 'm0', 'nh0', 'nd0', 'nm0', 'rh0', 'rd0', 'rm0')
   local row = {}
   for i = 1, 6 do
     local p = (i - 1) % 3 + 1
+    local s = ARGV[2 + (o - 1) * 3 + p]
     if m[5] then
       row[i] = m[5 + i] or '0'
-    elseif m[11 + p] == ARGV[2 + (o - 1) * 3 + p] then
+    elseif m[11 + p] == s then
       row[i] = m[14 + i] or '0'
+    elseif m[20 + p] == s then
+      row[i] = m[23 + i] or '0'
     else
       row[i] = '0'
     end

@@ -50,7 +50,7 @@
 //! | key | type | content |
 //! |---|---|---|
 //! | `{NS}:config` | hash | `ver` (config version), `doc`/`format`/`file` (the config document; empty for a state opened from a bare `Config`), `anchor` (first instant imported usage was anchored to), `pending` (owners whose imported usage is not anchored yet) |
-//! | `OWNER:o` | hash | `h`, `d`, `m`: start (Unix s) of the latest hour, day and month window counted, with `nh`, `nd`, `nm` its calls and `rh`, `rd`, `rm` its revenue in minor units (one slot per period, as memory keeps them); `n`, `r`: total count and revenue since the last reset; `il`, `ilu`: imported live calls and until when they hold (absent: until anchored + lease); `hx`: the latest expiry of its reservations (absent: unknown); `p`, `ph`…`prm`: imported periodic usage not anchored yet |
+//! | `OWNER:o` | hash | `h`, `d`, `m`: start (Unix s) of the latest hour, day and month window counted, with `nh`, `nd`, `nm` its calls and `rh`, `rd`, `rm` its revenue in minor units (one slot per period, as memory keeps them); `h0`…`rm0`: the same for the window before (an event of a node running a little behind still counts against its window's caps there); `n`, `r`: total count and revenue since the last reset; `il`, `ilu`: imported live calls and until when they hold (absent: until anchored + lease); `hx`: the latest expiry of its reservations (absent: unknown); `p`, `ph`…`prm`: imported periodic usage not anchored yet |
 //! | `OWNER:live` | sorted set | connected calls scored by lease expiry |
 //! | `OWNER:held` | sorted set | reservations scored by expiry |
 //! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `caller` (a known caller's number), `op`/`rep` (the last operation applied to it and its reply) |
@@ -63,8 +63,8 @@
 //! start is that window's, so a window stops counting exactly when the
 //! event instant leaves it (the server clock never decides, and a replay
 //! of past instants reads what it wrote). A count in a later window
-//! replaces the slot (memory's rule), so an owner holds three slots
-//! whatever the time span, with no key and no `EXPIRE` per window: one
+//! takes the slot, the former one staying as the previous window's, so an
+//! owner holds six slots whatever the time span, with no key and no `EXPIRE` per window: one
 //! hash read and one hash write per owner and step (the server's cost is
 //! per command). A call record is
 //! forgotten exactly `call_retention_seconds` after it settles (its end,
@@ -122,9 +122,11 @@
 //!   everyone; one running behind counts in a window that already closed
 //!   until some node counts in the next one, and then in the totals only.
 //! - Money and counts must stay below 2^53 (Lua numbers).
-//! - An event whose instant lies in an older window than the owner's latest
-//!   counted window counts in the totals only, as in memory; events of one
-//!   call are expected in time order.
+//! - An event whose instant lies in the window before the owner's latest
+//!   counted one counts there (memory drops it from the periodic counts:
+//!   a slower node must not escape its window's caps); one of an older
+//!   window counts in the totals only, as in memory. Events of one call
+//!   are expected in time order.
 //! - Caller history: a window lengthened by a config change beyond the
 //!   config's former longest window may see events memory has already
 //!   swept (memory's sweep depends on when events came; the server keeps
@@ -548,12 +550,7 @@ impl RedisState {
             .iter()
             .map(|(name, body)| (*name, Script::new(&lua::step(body))))
             .collect();
-        let loaded = RwLock::new(Loaded::new(
-            config,
-            source,
-            String::new(),
-            &opts.namespace,
-        ));
+        let loaded = RwLock::new(Loaded::new(config, source, String::new(), &opts.namespace));
         Ok(RedisState {
             opts,
             shown_url,
@@ -1310,8 +1307,13 @@ impl RedisState {
                 inv.key(live).key(held);
             }
         } else {
+            let anchor = c
+                .as_of
+                .map(|a| a.timestamp())
+                .or_else(|| self.known_anchor())
+                .and_then(ts);
             for e in &effects {
-                Self::push_owner(l, &mut inv, e);
+                Self::push_owner(l, &mut inv, e, anchor);
             }
         }
         if let Some(key) = &callers.key {
@@ -1343,12 +1345,24 @@ impl RedisState {
     }
 
     /// An owner's 3 keys and 12 arguments (window starts, then limits).
-    fn push_owner(l: &Loaded, inv: &mut redis::ScriptInvocation<'_>, e: &OwnerEffect) {
+    fn push_owner(
+        l: &Loaded,
+        inv: &mut redis::ScriptInvocation<'_>,
+        e: &OwnerEffect,
+        anchor: Option<Instant>,
+    ) {
         for k in l.keys_of(e.owner) {
             inv.key(k);
         }
-        for w in &e.windows {
-            inv.arg(w.start.timestamp());
+        // memory keeps no window before the one imported usage anchors
+        // to: an event in an older window counts in the totals only ("-")
+        let zone = owner_zone(&l.config, e.owner);
+        for (p, w) in Period::ALL.into_iter().zip(&e.windows) {
+            let start = w.start.timestamp();
+            match anchor {
+                Some(a) if window_start(zone, p, a) > start => inv.arg("-"),
+                _ => inv.arg(start),
+            };
         }
         let lim_ = &e.limits;
         inv.arg(lim(lim_.hourly))
