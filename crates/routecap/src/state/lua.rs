@@ -78,7 +78,7 @@ local pending = num(g[3]) > 0
 -- the owner hash, one read: [1..3] the hour/day/month slot starts, [4..6]
 -- their counts, [7..9] their revenues, [10] n, [11] r totals, [12] il,
 -- [13] ilu imported live calls and until when they hold, [14] hx the
--- latest reservation expiry (absent: unknown), [15] p: imported usage not
+-- latest reservation expiry (absent: none), [15] p: imported usage not
 -- anchored yet, [16..21] its periodic amounts (read only when pending)
 local FIELDS = {'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'n', 'r', 'il', 'ilu', 'hx'}
 local SLOT, CNT, REV = {'h', 'd', 'm'}, {'nh', 'nd', 'nm'}, {'rh', 'rd', 'rm'}
@@ -127,10 +127,9 @@ local function live_n(o)
   return n
 end
 -- live reservations, less the call's own; none when the latest expiry
--- the owner hash knows has passed (spares the sorted set)
+-- the owner hash knows has passed or it knows none (spares the set)
 local function held_n(o, own)
-  local hx = tonumber(meta(o)[14])
-  if hx and hx <= at then return 0 end
+  if num(meta(o)[14]) <= at then return 0 end
   return redis.call('ZCOUNT', k(o, HELD), '(' .. ARGV[1], '+inf') - own
 end
 local function reached(o, own)
@@ -258,11 +257,7 @@ for o = 1, nown do
   redis.call('ZREMRANGEBYSCORE', k(o, HELD), '-inf', ARGV[1])
   redis.call('ZADD', k(o, HELD), exp, call)
   -- the latest expiry, so that connects skip the set once it passed
-  local hx = tonumber(meta(o)[14])
-  if not hx then
-    hx = tonumber(redis.call('ZRANGE', k(o, HELD), -1, -1, 'WITHSCORES')[2])
-  end
-  redis.call('HSET', k(o, O), 'hx', int(math.max(hx or exp, exp)))
+  redis.call('HSET', k(o, O), 'hx', int(math.max(num(meta(o)[14]), exp)))
 end
 if f[1] then redis.call('DEL', KEYS[3]) end
 return save(exp, 'phase', 'r', 'target', ARGV[7], 'exp', ARGV[8])
@@ -490,8 +485,6 @@ for o = 1, ng do
   local m = tonumber(ARGV[ab + 1])
   local h, live, held = KEYS[kb + 1], KEYS[kb + 2], KEYS[kb + 3]
   redis.call('DEL', live, held)
-  -- the reservations change: the latest expiry is unknown again
-  redis.call('HDEL', h, 'hx')
   if m > 0 then
     local lives, helds = {}, {}
     for i = 1, m do
@@ -505,6 +498,9 @@ for o = 1, ng do
     redis.call('ZUNIONSTORE', live, m, unpack(lives))
     redis.call('ZUNIONSTORE', held, m, unpack(helds))
   end
+  -- the group's reservations changed: its latest expiry is theirs
+  local top = redis.call('ZRANGE', held, -1, -1, 'WITHSCORES')
+  if top[2] then redis.call('HSET', h, 'hx', top[2]) else redis.call('HDEL', h, 'hx') end
   kb = kb + 3 + 2 * m
   ab = ab + 1
 end
