@@ -38,15 +38,8 @@
 
 /// Shared by every step: argument access, idempotency, cap checks, writes.
 const PRELUDE: &str = r#"
-local at = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
-local lease = tonumber(ARGV[3])
-local nown = tonumber(ARGV[5])
-local call = ARGV[6]
-local KB, AB, KN, AN = 3, 9, 3, 12
--- end, touch and cancel get only each owner's live and held sets
-local O, LIVE, HELD = 1, 2, 3
-if nown > 0 and #KEYS - 3 == 2 * nown then KN, O, LIVE, HELD = 2, 0, 1, 2 end
+-- per call, set by `setup` (Redis runs one function at a time)
+local KEYS, ARGV, at, ttl, lease, nown, call, KB, AB, KN, AN, O, LIVE, HELD, pending, FIELDS, metas, prevs, CB
 local function k(o, i) return KEYS[KB + (o - 1) * KN + i] end
 local function a(o, i) return ARGV[AB + (o - 1) * AN + i] end
 local function num(v) return tonumber(v) or 0 end
@@ -71,24 +64,18 @@ local function save(gone, ...)
   redis.call('EXPIRE', KEYS[3], math.max(gone - at, 1))
   return 'ok'
 end
-local g = redis.call('HMGET', KEYS[1], 'ver', 'anchor', 'pending')
-local seen = (g[1] or '') .. ':' .. (g[2] or '')
-if ARGV[4] ~= seen then return 'stale:' .. seen end
-local pending = num(g[3]) > 0
 -- the owner hash, one read: [1..3] the hour/day/month slot starts, [4..6]
 -- their counts, [7..9] their revenues, [10] n, [11] r totals, [12] il,
 -- [13] ilu imported live calls and until when they hold, [14] hx the
 -- latest reservation expiry (absent: none), [15] p: imported usage not
 -- anchored yet, [16..21] its periodic amounts (read only when pending)
-local FIELDS = {'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'n', 'r', 'il', 'ilu', 'hx'}
+local BASE = {'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'n', 'r', 'il', 'ilu', 'hx'}
+local WITHP = {'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'n', 'r', 'il', 'ilu', 'hx',
+  'p', 'ph', 'pd', 'pm', 'prh', 'prd', 'prm'}
 local SLOT, CNT, REV = {'h', 'd', 'm'}, {'nh', 'nd', 'nm'}, {'rh', 'rd', 'rm'}
 -- the previous window of each period, where an event of a node running
 -- a little behind still counts against its window's caps
 local PREV = {'h0', 'd0', 'm0', 'nh0', 'nd0', 'nm0', 'rh0', 'rd0', 'rm0'}
-if pending then
-  for _, f in ipairs({'p', 'ph', 'pd', 'pm', 'prh', 'prd', 'prm'}) do FIELDS[#FIELDS + 1] = f end
-end
-local metas, prevs = {}, {}
 local function meta(o)
   local m = metas[o]
   if not m then
@@ -168,8 +155,6 @@ local function record_caller(key, field, keep)
   redis.call('HSET', key, 'last', last)
   redis.call('EXPIRE', key, last - at + keep + 3600)
 end
--- the arguments after the owners' (caller rules)
-local CB = AB + nown * AN
 -- count in the windows of the instant and the totals, one write per
 -- owner: a later window takes the latest slot (the former one becomes the
 -- previous slot); an event of the previous window counts there; one of
@@ -204,6 +189,29 @@ local function add(o, count, rev)
   if count > 0 then put('n', int(num(m[10]) + count)) end
   if rev > 0 then put('r', int(num(m[11]) + rev)) end
   redis.call('HSET', k(o, O), unpack(set))
+end
+-- one step's call: its keys and arguments, checked against the config
+-- version; answers `stale:…` when the caller runs another config
+local function setup(keys, args)
+  KEYS, ARGV = keys, args
+  at = tonumber(ARGV[1])
+  ttl = tonumber(ARGV[2])
+  lease = tonumber(ARGV[3])
+  nown = tonumber(ARGV[5])
+  call = ARGV[6]
+  KB, AB, KN, AN = 3, 9, 3, 12
+  -- end, touch and cancel get only each owner's live and held sets
+  O, LIVE, HELD = 1, 2, 3
+  if nown > 0 and #KEYS - 3 == 2 * nown then KN, O, LIVE, HELD = 2, 0, 1, 2 end
+  local g = redis.call('HMGET', KEYS[1], 'ver', 'anchor', 'pending')
+  local seen = (g[1] or '') .. ':' .. (g[2] or '')
+  if ARGV[4] ~= seen then return 'stale:' .. seen end
+  pending = num(g[3]) > 0
+  FIELDS = pending and WITHP or BASE
+  metas, prevs = {}, {}
+  -- the arguments after the owners' (caller rules)
+  CB = AB + nown * AN
+  return nil
 end
 "#;
 
@@ -560,11 +568,6 @@ if KEYS[2 + n * 3] then out[n + 2] = redis.call('HGETALL', KEYS[2 + n * 3]) end
 return out
 "#;
 
-/// The source of each step script.
-pub(crate) fn step(body: &str) -> String {
-    format!("{PRELUDE}{body}")
-}
-
 /// Step bodies by name.
 pub(crate) const STEPS: [(&str, &str); 7] = [
     ("connect", CONNECT),
@@ -576,7 +579,36 @@ pub(crate) const STEPS: [(&str, &str); 7] = [
     ("reset", RESET),
 ];
 
-/// The size in bytes of the connect script (for the benchmark's anchor).
+/// The step scripts as one Redis Functions library: the prelude's helpers
+/// and constant tables are built once, at `FUNCTION LOAD`, instead of by
+/// every `EVALSHA` (a good part of a step's server time). Library and
+/// function names carry a hash of the source, so processes of two
+/// routecap versions sharing a server never call each other's steps.
+/// Returns the library source and the prefix of its function names
+/// (`<prefix><step>`).
+pub(crate) fn library() -> (String, String) {
+    let mut body = String::from(PRELUDE);
+    for (name, step) in STEPS {
+        body.push_str(&format!(
+            "redis.register_function('@@{name}', function(keys, args)\n\
+             local stale = setup(keys, args)\n\
+             if stale then return stale end\n{step}\nend)\n"
+        ));
+    }
+    // FNV-1a: stable across builds and platforms
+    let hash = body.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let prefix = format!("routecap_{hash:016x}_");
+    let source = format!(
+        "#!lua name=routecap_{hash:016x}\n{}",
+        body.replace("'@@", &format!("'{prefix}"))
+    );
+    (source, prefix)
+}
+
+/// The size in bytes of the connect step (prelude and body; for the
+/// benchmark's anchor, a raw `EVALSHA` of a script this large).
 pub(crate) fn connect_script_len() -> usize {
-    step(CONNECT).len()
+    PRELUDE.len() + CONNECT.len()
 }

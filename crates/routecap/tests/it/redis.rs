@@ -921,6 +921,16 @@ fn server_restart_keeps_state() {
                 .expect("conn"),
         )
         .expect("flush scripts");
+    // and the step functions: the next step loads them again
+    let _: () = redis::cmd("FUNCTION")
+        .arg("FLUSH")
+        .query(
+            &mut redis::Client::open(url.as_str())
+                .expect("client")
+                .get_connection()
+                .expect("conn"),
+        )
+        .expect("flush functions");
     // the first call may find the old connection gone: an error, then a retry
     let mut usage = None;
     for _ in 0..20 {

@@ -342,7 +342,10 @@ pub struct RedisState {
     opts: RedisOptions,
     shown_url: String,
     conn: ConnectionManager,
-    steps: Vec<(&'static str, Script)>,
+    /// The step functions' library (see `lua::library`) and the prefix
+    /// of their names.
+    library: String,
+    fn_prefix: String,
     read: Script,
     anchor_script: Script,
     import_script: Script,
@@ -409,6 +412,25 @@ enum Reply {
     OtherTarget(String),
     /// The config or anchor moved (already reloaded): ask again.
     Again,
+}
+
+/// The keys and arguments of one step function call (`FCALL`).
+#[derive(Default)]
+struct StepCall {
+    keys: Vec<String>,
+    args: Vec<String>,
+}
+
+impl StepCall {
+    fn key(&mut self, k: impl ToString) -> &mut Self {
+        self.keys.push(k.to_string());
+        self
+    }
+
+    fn arg(&mut self, a: impl ToString) -> &mut Self {
+        self.args.push(a.to_string());
+        self
+    }
 }
 
 /// The caller-rule part of a step script's call (see `lua.rs`): the
@@ -546,16 +568,14 @@ impl RedisState {
                 "not a Redis server (PING answered {pong:?})"
             )));
         }
-        let steps = lua::STEPS
-            .iter()
-            .map(|(name, body)| (*name, Script::new(&lua::step(body))))
-            .collect();
+        let (library, fn_prefix) = lua::library();
         let loaded = RwLock::new(Loaded::new(config, source, String::new(), &opts.namespace));
         Ok(RedisState {
             opts,
             shown_url,
             conn,
-            steps,
+            library,
+            fn_prefix,
             read: Script::new(lua::READ),
             anchor_script: Script::new(lua::ANCHOR),
             import_script: Script::new(lua::IMPORT),
@@ -1268,12 +1288,6 @@ impl RedisState {
         a9: &str,
         callers: &CallerArgs,
     ) -> Result<Reply, StateError> {
-        let script = &self
-            .steps
-            .iter()
-            .find(|(n, _)| *n == step.name())
-            .expect("every step has a script")
-            .1;
         let c = &*l.config;
         // end, touch and cancel only move calls in and out of live and
         // held sets: their owners, without windows or limits
@@ -1288,7 +1302,7 @@ impl RedisState {
                 .collect(),
             _ => effects.iter().map(|e| e.owner).collect(),
         };
-        let mut inv = script.prepare_invoke();
+        let mut inv = StepCall::default();
         inv.key(self.config_key())
             .key(self.op_key(op))
             .key(self.call_key(call));
@@ -1322,9 +1336,7 @@ impl RedisState {
         for a in &callers.args {
             inv.arg(a);
         }
-        let mut conn = self.conn.clone();
-        let reply: Result<String, RedisError> = inv.invoke_async(&mut conn).await;
-        let reply = reply.map_err(|e| {
+        let reply = self.fcall(step, &inv).await.map_err(|e| {
             // it may have applied: the cache cannot tell
             self.invalidate();
             self.classify(op, &e)
@@ -1345,12 +1357,7 @@ impl RedisState {
     }
 
     /// An owner's 3 keys and 12 arguments (window starts, then limits).
-    fn push_owner(
-        l: &Loaded,
-        inv: &mut redis::ScriptInvocation<'_>,
-        e: &OwnerEffect,
-        anchor: Option<Instant>,
-    ) {
+    fn push_owner(l: &Loaded, inv: &mut StepCall, e: &OwnerEffect, anchor: Option<Instant>) {
         for k in l.keys_of(e.owner) {
             inv.key(k);
         }
@@ -1374,6 +1381,36 @@ impl RedisState {
             .arg(lim(lim_.monthly_revenue.map(Money::minor)))
             .arg(lim(lim_.total_revenue.map(Money::minor)))
             .arg(lim(e.concurrency));
+    }
+
+    /// Call step `step`'s function; a server that lacks the library (a
+    /// first use, a restart without persistence, `FUNCTION FLUSH`) gets
+    /// it loaded and the call is made again (nothing ran the first time).
+    async fn fcall(&self, step: Step, call: &StepCall) -> Result<String, RedisError> {
+        let name = format!("{}{}", self.fn_prefix, step.name());
+        let mut conn = self.conn.clone();
+        let mut loaded = false;
+        loop {
+            let reply = redis::cmd("FCALL")
+                .arg(&name)
+                .arg(call.keys.len())
+                .arg(&call.keys)
+                .arg(&call.args)
+                .query_async::<String>(&mut conn)
+                .await;
+            match reply {
+                Err(e) if !loaded && e.to_string().contains("Function not found") => {
+                    let _: String = redis::cmd("FUNCTION")
+                        .arg("LOAD")
+                        .arg("REPLACE")
+                        .arg(&self.library)
+                        .query_async(&mut conn)
+                        .await?;
+                    loaded = true;
+                }
+                r => return r,
+            }
+        }
     }
 
     /// An error of a call that may have reached the server.
@@ -1832,18 +1869,12 @@ impl RedisState {
         &self,
         owners: impl Fn(&Config) -> Result<Vec<CandidateRef>, StateError>,
     ) -> Result<(), StateError> {
-        let script = &self
-            .steps
-            .iter()
-            .find(|(n, _)| *n == Step::Reset.name())
-            .expect("reset script")
-            .1;
         let op = new_op_id();
         for _ in 0..RETRIES {
             let l = self.loaded();
             let c = &*l.config;
             let owners = owners(c)?;
-            let mut inv = script.prepare_invoke();
+            let mut inv = StepCall::default();
             inv.key(self.config_key())
                 .key(self.op_key(&op))
                 .key(self.call_key(""));
@@ -1861,9 +1892,8 @@ impl RedisState {
                     inv.key(k);
                 }
             }
-            let mut conn = self.conn.clone();
-            let reply: String = inv
-                .invoke_async(&mut conn)
+            let reply = self
+                .fcall(Step::Reset, &inv)
                 .await
                 .map_err(|e| self.classify(&op, &e))?;
             self.invalidate();
