@@ -294,14 +294,15 @@ fn main() {
     }
     // server time of each script alone: 900 connects (the target's
     // concurrency cap is 1,000), then their ends
-    let evalsha_us = |raw: &mut redis::Connection| -> f64 {
+    // steps run as FCALL (a Functions library), the anchor as EVALSHA
+    let server_us = |raw: &mut redis::Connection, cmd: &str| -> f64 {
         let stats: String = redis::cmd("INFO")
             .arg("commandstats")
             .query(raw)
             .expect("info");
         stats
             .lines()
-            .find(|l| l.starts_with("cmdstat_evalsha:"))
+            .find(|l| l.starts_with(&format!("cmdstat_{cmd}:")))
             .and_then(|l| l.split("usec_per_call=").nth(1))
             .and_then(|v| v.split(',').next())
             .and_then(|v| v.parse().ok())
@@ -320,13 +321,13 @@ fn main() {
             .expect("connect");
         assert_eq!(outcome, ConnectOutcome::Connected);
     }
-    let connect_server = evalsha_us(&mut raw);
+    let connect_server = server_us(&mut raw, "fcall");
     resetstat(&mut raw);
     for i in 0..900 {
         rt.block_on(state.end_op(&new_op_id(), &format!("s{i}"), at))
             .expect("end");
     }
-    let end_server = evalsha_us(&mut raw);
+    let end_server = server_us(&mut raw, "fcall");
     resetstat(&mut raw);
     for _ in 0..900 {
         let _: String = script
@@ -336,7 +337,7 @@ fn main() {
             .invoke(&mut raw)
             .expect("evalsha");
     }
-    let raw_server = evalsha_us(&mut raw);
+    let raw_server = server_us(&mut raw, "evalsha");
     println!(
         "server time per script (INFO commandstats, 900 each): connect {connect_server:.2} us, end {end_server:.2} us, raw same-size EVALSHA {raw_server:.2} us"
     );

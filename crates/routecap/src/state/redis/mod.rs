@@ -24,8 +24,10 @@
 //!
 //! # Guarantees
 //!
-//! Each lifecycle step runs as one server-side Lua script (one `EVALSHA`,
-//! reloaded on `NOSCRIPT`) that checks every cap of the target and of
+//! Each lifecycle step runs as one server-side Lua function (one `FCALL`
+//! of routecap's library, named after a hash of its source, loaded whenever
+//! the server lacks it: first use, a restart without persistence,
+//! `FUNCTION FLUSH`) that checks every cap of the target and of
 //! every group containing it and then writes: no two processes can both
 //! take the last unit of a cap, and no step is ever half-applied. Windows
 //! and effective limits are computed by the caller
