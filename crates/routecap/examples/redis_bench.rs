@@ -292,6 +292,55 @@ fn main() {
     for line in stats.lines().filter(|l| l.starts_with("cmdstat_")) {
         println!("server-side, the async loop above: {line}");
     }
+    // server time of each script alone: 900 connects (the target's
+    // concurrency cap is 1,000), then their ends
+    // steps run as FCALL (a Functions library), the anchor as EVALSHA
+    let server_us = |raw: &mut redis::Connection, cmd: &str| -> f64 {
+        let stats: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(raw)
+            .expect("info");
+        stats
+            .lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{cmd}:")))
+            .and_then(|l| l.split("usec_per_call=").nth(1))
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let resetstat = |raw: &mut redis::Connection| {
+        let _: () = redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .query(raw)
+            .expect("resetstat");
+    };
+    resetstat(&mut raw);
+    for i in 0..900 {
+        let outcome = rt
+            .block_on(state.connect_op(&new_op_id(), &format!("s{i}"), "a", at))
+            .expect("connect");
+        assert_eq!(outcome, ConnectOutcome::Connected);
+    }
+    let connect_server = server_us(&mut raw, "fcall");
+    resetstat(&mut raw);
+    for i in 0..900 {
+        rt.block_on(state.end_op(&new_op_id(), &format!("s{i}"), at))
+            .expect("end");
+    }
+    let end_server = server_us(&mut raw, "fcall");
+    resetstat(&mut raw);
+    for _ in 0..900 {
+        let _: String = script
+            .prepare_invoke()
+            .key("{bench}:k")
+            .arg(1)
+            .invoke(&mut raw)
+            .expect("evalsha");
+    }
+    let raw_server = server_us(&mut raw, "evalsha");
+    println!(
+        "server time per script (INFO commandstats, 900 each): connect {connect_server:.2} us, end {end_server:.2} us, raw same-size EVALSHA {raw_server:.2} us"
+    );
 
     for clients in [1usize, 8, 32] {
         let ns = format!("bench-{}", new_op_id());
@@ -334,9 +383,50 @@ fn main() {
         );
     }
 
+    // one RedisBackend shared by threads: one multiplexed connection,
+    // requests from every thread pipelined on it
+    for clients in [8usize, 32] {
+        let shared = Arc::new(open(&format!("bench-{}", new_op_id())));
+        let per = PAIRS * 2 / clients;
+        let start = Clock::now();
+        let handles: Vec<_> = (0..clients)
+            .map(|c| {
+                let b = shared.clone();
+                std::thread::spawn(move || {
+                    let mut lat = Vec::with_capacity(per);
+                    let begin = Clock::now();
+                    for i in 0..per {
+                        if begin.elapsed() > LIMIT {
+                            break;
+                        }
+                        let call = format!("c{c}-{i}");
+                        let t0 = Clock::now();
+                        b.connect(&call, "a", at).expect("connect");
+                        lat.push(t0.elapsed());
+                        b.end(&call, at).expect("end");
+                    }
+                    lat
+                })
+            })
+            .collect();
+        let mut lat: Vec<Duration> = handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("client"))
+            .collect();
+        let secs = start.elapsed().as_secs_f64();
+        lat.sort();
+        let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+        println!(
+            "{clients:2} threads, one shared RedisBackend: {:8.0} connect+end pairs/s; connect p50 {:?} p99 {:?}",
+            lat.len() as f64 / secs,
+            q(0.50),
+            q(0.99)
+        );
+    }
+
     // one RedisState (one multiplexed connection) shared by concurrent
     // tasks, as a service runs it: requests pipeline on the connection
-    for tasks in [8usize, 32] {
+    for tasks in [1usize, 8, 32] {
         let mut o = RedisOptions::new(url.clone());
         o.namespace = format!("bench-{}", new_op_id());
         let state = Arc::new(

@@ -24,8 +24,10 @@
 //!
 //! # Guarantees
 //!
-//! Each lifecycle step runs as one server-side Lua script (one `EVALSHA`,
-//! reloaded on `NOSCRIPT`) that checks every cap of the target and of
+//! Each lifecycle step runs as one server-side Lua function (one `FCALL`
+//! of routecap's library, named after a hash of its source, loaded whenever
+//! the server lacks it: first use, a restart without persistence,
+//! `FUNCTION FLUSH`) that checks every cap of the target and of
 //! every group containing it and then writes: no two processes can both
 //! take the last unit of a cap, and no step is ever half-applied. Windows
 //! and effective limits are computed by the caller
@@ -50,21 +52,23 @@
 //! | key | type | content |
 //! |---|---|---|
 //! | `{NS}:config` | hash | `ver` (config version), `doc`/`format`/`file` (the config document; empty for a state opened from a bare `Config`), `anchor` (first instant imported usage was anchored to), `pending` (owners whose imported usage is not anchored yet) |
-//! | `OWNER:n:h:<start>` (`d`, `m`) | integer | calls counted in the window starting at `<start>` (Unix s) |
-//! | `OWNER:r:h:<start>` (`d`, `m`) | integer | revenue in minor units, same windows |
-//! | `OWNER:o` | hash | `n`, `r`: total count and revenue since the last reset; `il`, `ilu`: imported live calls and until when they hold (absent: until anchored + lease); `p`, `ph`…`prm`: imported periodic usage not anchored yet |
+//! | `OWNER:o` | hash | `h`, `d`, `m`: start (Unix s) of the latest hour, day and month window counted, with `nh`, `nd`, `nm` its calls and `rh`, `rd`, `rm` its revenue in minor units (one slot per period, as memory keeps them); `h0`…`rm0`: the same for the window before (an event of a node running a little behind still counts against its window's caps there); `n`, `r`: total count and revenue since the last reset; `il`, `ilu`: imported live calls and until when they hold (absent: until anchored + lease); `hx`: the latest expiry of its reservations (absent: none; connects skip the held set once it has passed); `p`, `ph`…`prm`: imported periodic usage not anchored yet |
 //! | `OWNER:live` | sorted set | connected calls scored by lease expiry |
 //! | `OWNER:held` | sorted set | reservations scored by expiry |
 //! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `caller` (a known caller's number), `op`/`rep` (the last operation applied to it and its reply) |
 //! | `{NS}:caller:<len>:<number>` | hash | a known caller's history (SPEC §9): `c:<target>` / `v:<target>` the last connect / conversion there (Unix s), `last` the latest of them |
 //! | `{NS}:op:<op>` | string | reply of an applied reset, for `call_retention_seconds` |
 //!
-//! Window counters expire an hour after their window ends: the expiry is
-//! set once, when the counter is created, relative to the event's instant
-//! (`EXPIRE`, not `EXPIREAT`), so the server clock never decides and a
-//! replay of past instants keeps its keys while it runs; the hour covers
-//! clock skew between callers and the server (a counter must never vanish
-//! while its window is still open for some caller). A call record is
+//! Window counters are slots of the owner hash, keyed by their window's
+//! start: the caller sends the starts of the windows containing the
+//! event's instant (in the owner's zone), and a slot counts only when its
+//! start is that window's, so a window stops counting exactly when the
+//! event instant leaves it (the server clock never decides, and a replay
+//! of past instants reads what it wrote). A count in a later window
+//! takes the slot, the former one staying as the previous window's, so an
+//! owner holds six slots whatever the time span, with no key and no `EXPIRE` per window: one
+//! hash read and one hash write per owner and step (the server's cost is
+//! per command). A call record is
 //! forgotten exactly `call_retention_seconds` after it settles (its end,
 //! or its lease running out; a reservation at its expiry): `gone` is
 //! compared with event instants, so answers never depend on when the
@@ -117,14 +121,14 @@
 //!   `WAIT 1 0` after a step narrows this at a latency cost.
 //! - Instants come from the callers: keep the clocks of every node in step
 //!   (NTP). A node running ahead prunes leases and reservations early for
-//!   everyone; one running behind counts in windows that already closed.
+//!   everyone; one running behind counts in a window that already closed
+//!   until some node counts in the next one, and then in the totals only.
 //! - Money and counts must stay below 2^53 (Lua numbers).
-//! - An event whose instant lies in an older window than a later event's
-//!   lands in that older window (memory drops it from the periodic counts);
-//!   events of one call are expected in time order.
-//! - A target removed and re-added within the same hour, day or month
-//!   finds its old window counters (memory starts it from its imported
-//!   usage); totals and live calls do start afresh.
+//! - An event whose instant lies in the window before the owner's latest
+//!   counted one counts there (memory drops it from the periodic counts:
+//!   a slower node must not escape its window's caps); one of an older
+//!   window counts in the totals only, as in memory. Events of one call
+//!   are expected in time order.
 //! - Caller history: a window lengthened by a config change beyond the
 //!   config's former longest window may see events memory has already
 //!   swept (memory's sweep depends on when events came; the server keeps
@@ -286,18 +290,53 @@ struct Loaded {
     /// The config's own usage with nothing counted: filters are judged
     /// against it before a connect (only their reasons are read).
     blank: State,
+    /// Each owner's keys (hash, live, held), targets then groups in
+    /// config order: built once per config, not per step.
+    keys: Vec<[String; 3]>,
 }
 
 impl Loaded {
-    fn new(config: Arc<Config>, source: Option<Source>, ver: String) -> Arc<Loaded> {
+    fn new(config: Arc<Config>, source: Option<Source>, ver: String, ns: &str) -> Arc<Loaded> {
         let blank = State::new(&config);
+        let keys = owners_of(&config)
+            .into_iter()
+            .map(|o| owner_keys(&prefix_in(ns, &config, o)))
+            .collect();
         Arc::new(Loaded {
             config,
             source,
             ver,
             blank,
+            keys,
         })
     }
+
+    /// The keys of `owner` (hash, live, held).
+    fn keys_of(&self, owner: CandidateRef) -> &[String; 3] {
+        let i = match owner {
+            CandidateRef::Target(t) => t,
+            CandidateRef::Group(g) => self.config.targets.len() + g,
+        };
+        &self.keys[i]
+    }
+}
+
+/// The key prefix of an owner: `{NS}:t:<len>:<id>` or `{NS}:g:<len>:<id>`.
+fn owner_prefix_in(ns: &str, kind: &str, id: &str) -> String {
+    format!("{{{ns}}}:{kind}:{}:{id}", id.len())
+}
+
+fn prefix_in(ns: &str, c: &Config, owner: CandidateRef) -> String {
+    match owner {
+        CandidateRef::Target(t) => owner_prefix_in(ns, "t", &c.targets[t].id),
+        CandidateRef::Group(g) => owner_prefix_in(ns, "g", &c.groups[g].id),
+    }
+}
+
+/// The 3 keys of an owner with prefix `p`: its hash (totals, window
+/// slots, imported usage), live calls, reservations.
+fn owner_keys(p: &str) -> [String; 3] {
+    [format!("{p}:o"), format!("{p}:live"), format!("{p}:held")]
 }
 
 /// The async Redis state. See the module docs.
@@ -305,7 +344,10 @@ pub struct RedisState {
     opts: RedisOptions,
     shown_url: String,
     conn: ConnectionManager,
-    steps: Vec<(&'static str, Script)>,
+    /// The step functions' library (see `lua::library`) and the prefix
+    /// of their names.
+    library: String,
+    fn_prefix: String,
     read: Script,
     anchor_script: Script,
     import_script: Script,
@@ -372,6 +414,25 @@ enum Reply {
     OtherTarget(String),
     /// The config or anchor moved (already reloaded): ask again.
     Again,
+}
+
+/// The keys and arguments of one step function call (`FCALL`).
+#[derive(Default)]
+struct StepCall {
+    keys: Vec<String>,
+    args: Vec<String>,
+}
+
+impl StepCall {
+    fn key(&mut self, k: impl ToString) -> &mut Self {
+        self.keys.push(k.to_string());
+        self
+    }
+
+    fn arg(&mut self, a: impl ToString) -> &mut Self {
+        self.args.push(a.to_string());
+        self
+    }
 }
 
 /// The caller-rule part of a step script's call (see `lua.rs`): the
@@ -509,20 +570,19 @@ impl RedisState {
                 "not a Redis server (PING answered {pong:?})"
             )));
         }
-        let steps = lua::STEPS
-            .iter()
-            .map(|(name, body)| (*name, Script::new(&lua::step(body))))
-            .collect();
+        let (library, fn_prefix) = lua::library();
+        let loaded = RwLock::new(Loaded::new(config, source, String::new(), &opts.namespace));
         Ok(RedisState {
             opts,
             shown_url,
             conn,
-            steps,
+            library,
+            fn_prefix,
             read: Script::new(lua::READ),
             anchor_script: Script::new(lua::ANCHOR),
             import_script: Script::new(lua::IMPORT),
             config_script: Script::new(lua::CONFIG),
-            loaded: RwLock::new(Loaded::new(config, source, String::new())),
+            loaded,
             anchor: Mutex::new(None),
             maybe_pending: AtomicBool::new(true),
             cache: Mutex::new(None),
@@ -549,6 +609,7 @@ impl RedisState {
                         mine.config.clone(),
                         mine.source.clone(),
                         ver.clone(),
+                        self.ns(),
                     ));
                     return self.refresh_anchor().await;
                 }
@@ -575,7 +636,12 @@ impl RedisState {
                 .await?
             {
                 Some((ver, _)) => {
-                    self.set_loaded(Loaded::new(mine.config.clone(), mine.source.clone(), ver));
+                    self.set_loaded(Loaded::new(
+                        mine.config.clone(),
+                        mine.source.clone(),
+                        ver,
+                        self.ns(),
+                    ));
                     return self.refresh_anchor().await;
                 }
                 None => continue,
@@ -623,36 +689,16 @@ impl RedisState {
     }
 
     fn owner_prefix(&self, kind: &str, id: &str) -> String {
-        format!("{{{}}}:{kind}:{}:{id}", self.ns(), id.len())
+        owner_prefix_in(self.ns(), kind, id)
     }
 
     fn prefix_of(&self, c: &Config, owner: CandidateRef) -> String {
-        match owner {
-            CandidateRef::Target(t) => self.owner_prefix("t", &c.targets[t].id),
-            CandidateRef::Group(g) => self.owner_prefix("g", &c.groups[g].id),
-        }
+        prefix_in(self.ns(), c, owner)
     }
 
-    /// The 9 keys of an owner for windows starting at `starts`: counts
-    /// (hour, day, month), revenues (same), the owner hash, live, held.
-    fn owner_keys(&self, p: &str, starts: [i64; 3]) -> [String; 9] {
-        [
-            format!("{p}:n:h:{}", starts[0]),
-            format!("{p}:n:d:{}", starts[1]),
-            format!("{p}:n:m:{}", starts[2]),
-            format!("{p}:r:h:{}", starts[0]),
-            format!("{p}:r:d:{}", starts[1]),
-            format!("{p}:r:m:{}", starts[2]),
-            format!("{p}:o"),
-            format!("{p}:live"),
-            format!("{p}:held"),
-        ]
-    }
-
-    /// Pass owner `o`'s first 7 keys (counts and revenues of the windows
-    /// containing `at`, the owner hash) as `KEYS`; returns the ends of those
-    /// hour, day and month windows (Unix s) for `ARGV`. Without an instant,
-    /// windows starting and ending at 0 (nothing to anchor).
+    /// Pass owner `o`'s hash as a key; returns the starts of the hour, day
+    /// and month windows containing `at` (Unix s) for `ARGV`. Without an
+    /// instant, 0 (nothing to anchor).
     fn window_keys(
         &self,
         inv: &mut redis::ScriptInvocation<'_>,
@@ -660,19 +706,10 @@ impl RedisState {
         o: CandidateRef,
         at: Option<Instant>,
     ) -> [i64; 3] {
+        inv.key(format!("{}:o", self.prefix_of(c, o)));
         let zone = owner_zone(c, o);
-        let starts = at.map_or([0; 3], |a| {
-            Period::ALL.map(|per| window_start(zone, per, a))
-        });
-        for k in self
-            .owner_keys(&self.prefix_of(c, o), starts)
-            .iter()
-            .take(7)
-        {
-            inv.key(k);
-        }
         at.map_or([0; 3], |a| {
-            Period::ALL.map(|per| routecap_core::window::window(zone, per, a).end.timestamp())
+            Period::ALL.map(|per| window_start(zone, per, a))
         })
     }
 
@@ -748,13 +785,6 @@ impl RedisState {
         *self.anchor.lock().unwrap_or_else(PoisonError::into_inner) = a;
     }
 
-    /// The instant the windows of imported usage are anchored to.
-    fn anchor_of(&self, c: &Config) -> Option<i64> {
-        c.as_of
-            .map(|a| a.timestamp())
-            .or_else(|| self.known_anchor())
-    }
-
     fn invalidate(&self) {
         *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
@@ -824,14 +854,14 @@ impl RedisState {
                 self.ns()
             ))),
             Some((ver, None)) => {
-                self.set_loaded(Loaded::new(mine.config.clone(), None, ver));
+                self.set_loaded(Loaded::new(mine.config.clone(), None, ver, self.ns()));
                 Ok(())
             }
             Some((ver, Some(source))) => {
                 let (source, config) =
                     Source::from_value(source.document().clone(), "stored", Some(source.format()))
                         .map_err(|e| self.unavailable(format!("stored config document: {e}")))?;
-                self.set_loaded(Loaded::new(Arc::new(config), Some(source), ver));
+                self.set_loaded(Loaded::new(Arc::new(config), Some(source), ver, self.ns()));
                 Ok(())
             }
         }
@@ -940,12 +970,12 @@ impl RedisState {
             .arg(as_of.map_or(0, |a| a.timestamp()));
         let lease = i64::try_from(new.call_lease_seconds).unwrap_or(i64::MAX);
         for &o in &owners {
-            let ends = self.window_keys(&mut inv, new, o, as_of);
+            let starts = self.window_keys(&mut inv, new, o, as_of);
             for v in Self::usage_args(owner_usage(new, o)) {
                 inv.arg(v);
             }
-            for end in ends {
-                inv.arg(end);
+            for start in starts {
+                inv.arg(start);
             }
             inv.arg(as_of.map_or(0, |a| a.timestamp().saturating_add(lease)));
         }
@@ -958,7 +988,9 @@ impl RedisState {
         }
         for (g, group) in new.groups.iter().enumerate() {
             let p = self.prefix_of(new, CandidateRef::Group(g));
-            inv.key(format!("{p}:live")).key(format!("{p}:held"));
+            inv.key(format!("{p}:o"))
+                .key(format!("{p}:live"))
+                .key(format!("{p}:held"));
             let members: Vec<usize> = {
                 let mut m = group.members.clone();
                 m.sort_unstable();
@@ -1005,7 +1037,7 @@ impl RedisState {
                 .await?
             {
                 Some((ver, dropped)) => {
-                    self.set_loaded(Loaded::new(Arc::new(config), Some(source), ver));
+                    self.set_loaded(Loaded::new(Arc::new(config), Some(source), ver, self.ns()));
                     return Ok(dropped);
                 }
                 None => self.reload().await?,
@@ -1142,8 +1174,8 @@ impl RedisState {
                 .arg(&l.ver)
                 .arg(owners.len());
             for &o in &owners {
-                for end in self.window_keys(&mut inv, c, o, Some(at)) {
-                    inv.arg(end);
+                for start in self.window_keys(&mut inv, c, o, Some(at)) {
+                    inv.arg(start);
                 }
             }
             let mut conn = self.conn.clone();
@@ -1193,12 +1225,12 @@ impl RedisState {
                 .arg(&l.ver)
                 .arg(resolved.len());
             for (o, u) in &resolved {
-                let ends = self.window_keys(&mut inv, c, *o, Some(at));
+                let starts = self.window_keys(&mut inv, c, *o, Some(at));
                 for v in imported_args(u) {
                     inv.arg(v);
                 }
-                for end in ends {
-                    inv.arg(end);
+                for start in starts {
+                    inv.arg(start);
                 }
             }
             let mut conn = self.conn.clone();
@@ -1258,15 +1290,21 @@ impl RedisState {
         a9: &str,
         callers: &CallerArgs,
     ) -> Result<Reply, StateError> {
-        let script = &self
-            .steps
-            .iter()
-            .find(|(n, _)| *n == step.name())
-            .expect("every step has a script")
-            .1;
         let c = &*l.config;
-        let effects = t.map_or_else(Vec::new, |t| effects::owners(c, t, at));
-        let mut inv = script.prepare_invoke();
+        // end, touch and cancel only move calls in and out of live and
+        // held sets: their owners, without windows or limits
+        let moves = matches!(step, Step::End | Step::Touch | Step::Cancel);
+        let effects = match t {
+            Some(t) if !moves => effects::owners(c, t, at),
+            _ => Vec::new(),
+        };
+        let owners: Vec<CandidateRef> = match t {
+            Some(t) if moves => std::iter::once(CandidateRef::Target(t))
+                .chain(c.groups_of(t).map(CandidateRef::Group))
+                .collect(),
+            _ => effects.iter().map(|e| e.owner).collect(),
+        };
+        let mut inv = StepCall::default();
         inv.key(self.config_key())
             .key(self.op_key(op))
             .key(self.call_key(call));
@@ -1274,21 +1312,24 @@ impl RedisState {
             .arg(c.call_retention_seconds)
             .arg(c.call_lease_seconds)
             .arg(self.expect(l))
-            .arg(effects.len())
+            .arg(owners.len())
             .arg(call)
             .arg(target)
             .arg(a8)
             .arg(a9);
-        let anchor = self.anchor_of(c);
-        if matches!(step, Step::End | Step::Touch | Step::Cancel) {
-            // these only move calls in and out of live and held sets
-            for e in &effects {
-                let p = self.prefix_of(c, e.owner);
-                inv.key(format!("{p}:live")).key(format!("{p}:held"));
+        if moves {
+            for &o in &owners {
+                let [_, live, held] = l.keys_of(o);
+                inv.key(live).key(held);
             }
         } else {
+            let anchor = c
+                .as_of
+                .map(|a| a.timestamp())
+                .or_else(|| self.known_anchor())
+                .and_then(ts);
             for e in &effects {
-                self.push_owner(c, &mut inv, e, anchor);
+                Self::push_owner(l, &mut inv, e, anchor);
             }
         }
         if let Some(key) = &callers.key {
@@ -1297,9 +1338,7 @@ impl RedisState {
         for a in &callers.args {
             inv.arg(a);
         }
-        let mut conn = self.conn.clone();
-        let reply: Result<String, RedisError> = inv.invoke_async(&mut conn).await;
-        let reply = reply.map_err(|e| {
+        let reply = self.fcall(step, &inv).await.map_err(|e| {
             // it may have applied: the cache cannot tell
             self.invalidate();
             self.classify(op, &e)
@@ -1319,37 +1358,60 @@ impl RedisState {
         Ok(Reply::Done(reply))
     }
 
-    fn push_owner(
-        &self,
-        c: &Config,
-        inv: &mut redis::ScriptInvocation<'_>,
-        e: &OwnerEffect,
-        anchor: Option<i64>,
-    ) {
-        let starts = e.windows.map(|w| w.start.timestamp());
-        let p = self.prefix_of(c, e.owner);
-        for k in self.owner_keys(&p, starts) {
+    /// An owner's 3 keys and 12 arguments (window starts, then limits).
+    fn push_owner(l: &Loaded, inv: &mut StepCall, e: &OwnerEffect, anchor: Option<Instant>) {
+        for k in l.keys_of(e.owner) {
             inv.key(k);
         }
-        let l = &e.limits;
-        inv.arg(lim(l.hourly))
-            .arg(lim(l.daily))
-            .arg(lim(l.monthly))
-            .arg(lim(l.total))
-            .arg(lim(l.hourly_revenue.map(Money::minor)))
-            .arg(lim(l.daily_revenue.map(Money::minor)))
-            .arg(lim(l.monthly_revenue.map(Money::minor)))
-            .arg(lim(l.total_revenue.map(Money::minor)))
-            .arg(lim(e.concurrency));
-        // memory keeps the latest window only: an event in a window older
-        // than the anchor's counts toward totals, not that period ("-")
-        let zone = owner_zone(c, e.owner);
-        let anchor_at = anchor.and_then(ts);
-        for (p, w) in Period::ALL.into_iter().zip(e.windows) {
-            match anchor_at {
-                Some(a) if window_start(zone, p, a) > w.start.timestamp() => inv.arg("-"),
-                _ => inv.arg(w.end.timestamp()),
+        // memory keeps no window before the one imported usage anchors
+        // to: an event in an older window counts in the totals only ("-")
+        let zone = owner_zone(&l.config, e.owner);
+        for (p, w) in Period::ALL.into_iter().zip(&e.windows) {
+            let start = w.start.timestamp();
+            match anchor {
+                Some(a) if window_start(zone, p, a) > start => inv.arg("-"),
+                _ => inv.arg(start),
             };
+        }
+        let lim_ = &e.limits;
+        inv.arg(lim(lim_.hourly))
+            .arg(lim(lim_.daily))
+            .arg(lim(lim_.monthly))
+            .arg(lim(lim_.total))
+            .arg(lim(lim_.hourly_revenue.map(Money::minor)))
+            .arg(lim(lim_.daily_revenue.map(Money::minor)))
+            .arg(lim(lim_.monthly_revenue.map(Money::minor)))
+            .arg(lim(lim_.total_revenue.map(Money::minor)))
+            .arg(lim(e.concurrency));
+    }
+
+    /// Call step `step`'s function; a server that lacks the library (a
+    /// first use, a restart without persistence, `FUNCTION FLUSH`) gets
+    /// it loaded and the call is made again (nothing ran the first time).
+    async fn fcall(&self, step: Step, call: &StepCall) -> Result<String, RedisError> {
+        let name = format!("{}{}", self.fn_prefix, step.name());
+        let mut conn = self.conn.clone();
+        let mut loaded = false;
+        loop {
+            let reply = redis::cmd("FCALL")
+                .arg(&name)
+                .arg(call.keys.len())
+                .arg(&call.keys)
+                .arg(&call.args)
+                .query_async::<String>(&mut conn)
+                .await;
+            match reply {
+                Err(e) if !loaded && e.to_string().contains("Function not found") => {
+                    let _: String = redis::cmd("FUNCTION")
+                        .arg("LOAD")
+                        .arg("REPLACE")
+                        .arg(&self.library)
+                        .query_async(&mut conn)
+                        .await?;
+                    loaded = true;
+                }
+                r => return r,
+            }
         }
     }
 
@@ -1809,18 +1871,12 @@ impl RedisState {
         &self,
         owners: impl Fn(&Config) -> Result<Vec<CandidateRef>, StateError>,
     ) -> Result<(), StateError> {
-        let script = &self
-            .steps
-            .iter()
-            .find(|(n, _)| *n == Step::Reset.name())
-            .expect("reset script")
-            .1;
         let op = new_op_id();
         for _ in 0..RETRIES {
             let l = self.loaded();
             let c = &*l.config;
             let owners = owners(c)?;
-            let mut inv = script.prepare_invoke();
+            let mut inv = StepCall::default();
             inv.key(self.config_key())
                 .key(self.op_key(&op))
                 .key(self.call_key(""));
@@ -1834,13 +1890,12 @@ impl RedisState {
                 .arg("")
                 .arg("");
             for o in owners {
-                for k in self.owner_keys(&self.prefix_of(c, o), [0; 3]) {
+                for k in l.keys_of(o) {
                     inv.key(k);
                 }
             }
-            let mut conn = self.conn.clone();
-            let reply: String = inv
-                .invoke_async(&mut conn)
+            let reply = self
+                .fcall(Step::Reset, &inv)
                 .await
                 .map_err(|e| self.classify(&op, &e))?;
             self.invalidate();
@@ -1919,8 +1974,11 @@ impl RedisState {
         for &o in &owners {
             let zone = owner_zone(c, o);
             let starts = Period::ALL.map(|p| window_start(zone, p, at));
-            for k in self.owner_keys(&self.prefix_of(c, o), starts) {
+            for k in l.keys_of(o) {
                 inv.key(k);
+            }
+            for s in starts {
+                inv.arg(s);
             }
             starts_of.push(starts);
         }
