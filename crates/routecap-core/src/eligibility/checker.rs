@@ -1194,10 +1194,13 @@ impl Checker {
         let mut changed = false;
         // reports kept for a call without attributes are skipped in runs,
         // found by a branch-free scan, while report `n` is target `n`
-        let runs = keep && !active;
-        if runs && shared.quiet {
+        if keep && !active && shared.quiet {
             self.verdict_pass(ledger, &shared, &mut changed);
         }
+        if keep && filters_only {
+            self.filter_pass(ledger, now.s, call, &mut changed);
+        }
+        let runs = keep && (!active || filters_only);
         let mut next = 0;
         while let Some(&candidate) = cands.get(next) {
             if runs && next == n && n < self.identity {
@@ -1209,7 +1212,7 @@ impl Checker {
                 }
                 // report `n` is of target `n`, not kept: judged from its
                 // verdict record when below every cap or at an unchanged cap
-                if self.quick_report(n, ledger, &shared, &mut changed) {
+                if !active && self.quick_report(n, ledger, &shared, &mut changed) {
                     (n, next) = (n + 1, n + 1);
                     continue;
                 }
@@ -1509,6 +1512,42 @@ impl Checker {
                     until: until.min(lease_bound).min(c.imported_bound()),
                 },
             };
+        }
+    }
+
+    /// For a call judged by filters alone: every kept report of targets
+    /// `0, 1, …` (see [`Checker::identity`]) gets its target's own filter
+    /// verdict, and is written only when it differs from the one it holds
+    /// (see [`set_filter_reason`]). The general path then skips them.
+    fn filter_pass(&mut self, ledger: &Ledger, now: i64, call: &Call<'_>, changed: &mut bool) {
+        let Checker {
+            caches,
+            reports,
+            keys,
+            memo,
+            written,
+            filter_held,
+            identity,
+            ..
+        } = self;
+        let rows = (memo.iter().zip(ledger.stable_stamps()))
+            .zip(reports.iter_mut().zip(keys.iter_mut()))
+            .zip(written.iter_mut().zip(filter_held.iter_mut()))
+            .take(*identity)
+            .enumerate();
+        for (t, (((m, &stamp), (rep, key)), (written, held))) in rows {
+            if m.stamp == 0 || now >= m.until || stamp != m.stamp {
+                continue;
+            }
+            let refused = call.refuses(t);
+            let same = match *held {
+                FilterHeld::Yes => refused,
+                FilterHeld::No => !refused,
+                FilterHeld::Unknown => false,
+            };
+            if !same {
+                set_filter_reason(caches, (rep, key, written, held), refused, changed);
+            }
         }
     }
 
