@@ -113,6 +113,13 @@ impl ZoneClock {
     #[inline(never)]
     fn prepare(&mut self, now: Now) {
         self.refresh(now.at, now.s);
+        let same = (self.bounds.iter().zip(&self.starts))
+            .all(|(&b, &start)| contains(b, now.s) && b.0 == start);
+        if self.prepared != NEVER && same {
+            // the windows `starts` and `ends_min` were made from
+            self.prepared = now.s;
+            return;
+        }
         let mut ends = [0; 3];
         for (i, end) in ends.iter_mut().enumerate() {
             let (start, e) = self.bound(i);
