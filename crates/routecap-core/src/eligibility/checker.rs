@@ -1436,15 +1436,23 @@ impl Checker {
         } = caches;
         let now = shared.now;
         let lease_bound = shared.lease_bound;
-        let rows = (memo.iter_mut().zip(ledger.stable_stamps()))
-            .zip(quick.iter_mut().zip(ledger.target_counters()))
-            .zip(written.iter_mut().zip(reopen.iter_mut()))
-            .take((*identity).min(reports.len()))
-            .enumerate();
-        for (t, (((memo, &stamp), (q, c)), (written, reopen))) in rows {
-            if memo.stamp != 0 && now.s < memo.until && stamp == memo.stamp {
-                continue;
-            }
+        let (stable, counters) = (ledger.stable_stamps(), ledger.target_counters());
+        let end = (*identity).min(reports.len()).min(memo.len());
+        let mut next = 0;
+        loop {
+            // kept reports are skipped eight at a time
+            let t = first_stale(memo.get(..end).unwrap_or(&[]), stable, next, now.s);
+            next = t + 1;
+            let (Some(memo), Some(&stamp), Some(q), Some(c), Some(written), Some(reopen)) = (
+                memo.get_mut(t).filter(|_| t < end),
+                stable.get(t),
+                quick.get_mut(t),
+                counters.get(t),
+                written.get_mut(t),
+                reopen.get_mut(t),
+            ) else {
+                break;
+            };
             let Some(clock) = clocks.get_mut(usize::from(q.clock)).filter(|_| q.on) else {
                 continue;
             };
