@@ -1640,6 +1640,10 @@ fn first_stale(memo: &[Memo], stable: &[u64], from: usize, now: i64) -> usize {
     };
     let n = memo.len().min(stable.len());
     let stale = |m: &Memo, &s: &u64| (m.stamp == 0) | (now >= m.until) | (s != m.stamp);
+    // after a change most reports are stale: the first one answers
+    if memo.first().zip(stable.first()).is_some_and(|(m, s)| stale(m, s)) {
+        return from;
+    }
     let mut i = 0;
     for (m, s) in memo.chunks_exact(W).zip(stable.chunks_exact(W)) {
         if m.iter().zip(s).fold(false, |any, (m, s)| any | stale(m, s)) {
