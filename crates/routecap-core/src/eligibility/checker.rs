@@ -674,7 +674,11 @@ impl Caches {
             schedules,
             reopen: vec![NO_REOPEN; hots.len()],
             hours_memo: vec![NO_HOURS_MEMO; config.targets.len()],
-            quick: hots.iter().take(config.targets.len()).map(Quick::of).collect(),
+            quick: hots
+                .iter()
+                .take(config.targets.len())
+                .map(Quick::of)
+                .collect(),
             hot: hots,
             targets: config.targets.len(),
         }
@@ -1179,7 +1183,10 @@ impl Checker {
             // memos hold from the instant they were made on
             self.forget();
             self.caches.hours_memo.fill(NO_HOURS_MEMO);
-            self.caches.quick.iter_mut().for_each(|q| q.memo = NO_HOURS_MEMO);
+            self.caches
+                .quick
+                .iter_mut()
+                .for_each(|q| q.memo = NO_HOURS_MEMO);
             for w in &mut self.written {
                 if matches!(w, Written::Capped { .. }) {
                     *w = Written::Unknown;
@@ -1641,7 +1648,11 @@ fn first_stale(memo: &[Memo], stable: &[u64], from: usize, now: i64) -> usize {
     let n = memo.len().min(stable.len());
     let stale = |m: &Memo, &s: &u64| (m.stamp == 0) | (now >= m.until) | (s != m.stamp);
     // after a change most reports are stale: the first one answers
-    if memo.first().zip(stable.first()).is_some_and(|(m, s)| stale(m, s)) {
+    if memo
+        .first()
+        .zip(stable.first())
+        .is_some_and(|(m, s)| stale(m, s))
+    {
         return from;
     }
     let mut i = 0;
