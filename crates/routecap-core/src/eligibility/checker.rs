@@ -305,12 +305,11 @@ struct Hot {
 const NO_HOURS: u32 = u32::MAX;
 
 /// What the verdict on a target in no group and without a concurrency
-/// matrix reads from the config, with its hours memo, in one cache line
-/// (the general [`Hot`] takes 96 bytes): its limits as plain numbers next
-/// to a bit set of the ones set, so that a verdict is a few compares
-/// without branches.
+/// matrix reads from the config, with its hours memo, in 48 bytes (the
+/// general [`Hot`] takes 96): its limits as plain numbers next to a bit
+/// set of the ones set, so that a verdict is a few compares without
+/// branches. Every target has one; its memo serves [`Caches::simple`] too.
 #[derive(Clone, Copy, Debug)]
-#[repr(align(64))]
 struct Quick {
     /// Count limits: hour, day, month, total, concurrency.
     counts: [u32; 5],
@@ -525,9 +524,7 @@ struct Caches {
     hot: Vec<Hot>,
     /// Reopening cache of each target, then of each group.
     reopen: Vec<Reopen>,
-    /// Hours verdict of each target.
-    hours_memo: Vec<HoursMemo>,
-    /// Each target's verdict record.
+    /// Each target's verdict record, with its hours memo.
     quick: Vec<Quick>,
     targets: usize,
 }
@@ -673,7 +670,6 @@ impl Caches {
             clocks,
             schedules,
             reopen: vec![NO_REOPEN; hots.len()],
-            hours_memo: vec![NO_HOURS_MEMO; config.targets.len()],
             quick: hots
                 .iter()
                 .take(config.targets.len())
@@ -843,7 +839,7 @@ impl Caches {
         let mut open = true;
         let hours = self.schedules.get(hot.hours as usize);
         if let Some(h) = hours {
-            let memo = self.hours_memo.get_mut(t)?;
+            let memo = &mut self.quick.get_mut(t)?.memo;
             if now.s >= memo.until {
                 memo.open = h.is_open_local(clock.weekday, clock.minute);
                 memo.until = clock.hours_boundary(h);
@@ -1182,7 +1178,6 @@ impl Checker {
         if now.s < self.latest {
             // memos hold from the instant they were made on
             self.forget();
-            self.caches.hours_memo.fill(NO_HOURS_MEMO);
             self.caches
                 .quick
                 .iter_mut()
