@@ -24,6 +24,16 @@
 //!   cached windows and its hours memo; with no cap reached its report is
 //!   a [`Plain`] value (paused? closed until when?), written only when it
 //!   differs from what the report holds.
+//! - **Cold decisions are one verdict pass.** For a call without
+//!   attributes, every target whose kept report lapsed is judged from its
+//!   48-byte [`Quick`] record, its zone's prepared window starts and its
+//!   counters read in one go, in step over the arrays; a report is written
+//!   only when its verdict changed. A report at a cap stands while the
+//!   same caps are reached with the same use ([`same_caps`]), even after
+//!   its counters were re-stamped.
+//! - **Warm decisions are a scan.** Kept reports are skipped eight at a
+//!   time ([`first_stale`]), and the route planner keeps its first tier
+//!   while [`Checker::keys_version`] says the step keys did not change.
 //! - **Buffers are reused.** Reports and their reason lists keep their
 //!   capacity between calls: in steady state a decision does not allocate.
 //!
