@@ -199,7 +199,7 @@ impl Eq for Counters {}
 ///
 /// Process-wide rather than per ledger, because two clones of one ledger
 /// must never hand out the same stamp for different changes.
-fn fresh_stamp() -> u64 {
+pub(crate) fn fresh_stamp() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
@@ -364,6 +364,31 @@ impl Counters {
         } else {
             Money::ZERO
         }
+    }
+
+    /// What every cap of an owner reads at `at`, when [`Ledger::quiet_at`]
+    /// says no hold expired and no lease lapsed, in one branch-light read:
+    /// counts with the held units added (hour, day, month in the windows
+    /// starting at `starts`, total, live calls) and revenue (hour, day,
+    /// month, total). The checker compares them with the limits.
+    #[inline]
+    pub(crate) fn use_quiet(&self, starts: &[i64; 3], at: Instant) -> ([u64; 5], [Money; 4]) {
+        let held = self.held;
+        let mut counts = [0u64; 5];
+        let mut revenue = [self.total_revenue; 4];
+        for i in 0..3 {
+            let s = self.starts[i];
+            let current = (s == starts[i]) | (s == ANY);
+            counts[i] = if current { self.counts[i] } else { 0 }.saturating_add(held);
+            revenue[i] = if current {
+                self.revenues[i]
+            } else {
+                Money::ZERO
+            };
+        }
+        counts[3] = self.total.saturating_add(held);
+        counts[4] = self.live_quiet(at).saturating_add(held);
+        (counts, revenue)
     }
 
     pub(crate) fn total(&self) -> u64 {
@@ -716,8 +741,20 @@ impl Ledger {
         self.live_of(self.owner(owner), owner, at)
     }
 
-    /// Stamp of target `t`'s counters when it holds no reservation: while
-    /// it is unchanged, so are its counters, up to [`Ledger::lease_bound`] and [`Counters::imported_bound`].
+    /// Every target's counters, in config order.
+    pub(crate) fn target_counters(&self) -> &[Counters] {
+        &self.targets
+    }
+
+    /// Stamp of each target's counters when it holds no reservation, 0
+    /// otherwise: while it is unchanged, so are its counters, up to
+    /// [`Ledger::lease_bound`] and [`Counters::imported_bound`].
+    pub(crate) fn stable_stamps(&self) -> &[u64] {
+        &self.stable
+    }
+
+    /// Stamp of target `t`'s counters when it holds no reservation (see
+    /// [`Ledger::stable_stamps`]).
     pub(crate) fn stable_stamp(&self, t: usize) -> Option<u64> {
         self.stable.get(t).copied().filter(|&s| s != 0)
     }

@@ -137,6 +137,24 @@ pub struct Planner {
     /// Report index rung first, ahead of every tier (a repeat caller's
     /// original target), so left out of the draws.
     skip: Option<usize>,
+    /// The first tier found by the last deferred pass over step keys, kept
+    /// while the keys are the same (see [`FirstTier`]).
+    tier: FirstTier,
+}
+
+/// What a deferred pass over `n` step keys of version `version` (see
+/// `Checker::keys_version`) found: the first tier's positive-weight and
+/// weight-0 members, how many keys are eligible and the tier's priority.
+/// A decision whose keys did not change starts its plan from it instead
+/// of reading every key again.
+#[derive(Debug, Default)]
+struct FirstTier {
+    version: u64,
+    n: usize,
+    active: Vec<(usize, u64)>,
+    zeros: Vec<usize>,
+    eligible: usize,
+    min: i32,
 }
 
 impl Planner {
@@ -194,15 +212,22 @@ impl Planner {
         self.start_keyed(
             reports.len(),
             |i| reports.get(i).and_then(|rep| report_key(config, rep)),
-            false,
+            None,
         );
     }
 
     /// [`Planner::start`] over `n` reports whose step keys `key(i)` gives
     /// (the [`Router`] reads them from its compact copy, not the config).
-    /// With `defer`, later tiers are collected only if the plan reaches
-    /// them, from the keys the [`LazyPlan`] carries.
-    fn start_keyed(&mut self, n: usize, key: impl Fn(usize) -> Option<(i32, u32)>, defer: bool) {
+    /// With `version` (of the keys, see [`FirstTier`]), later tiers are
+    /// collected only if the plan reaches them, from the keys the
+    /// [`LazyPlan`] carries, and the first tier is kept for the next plan.
+    fn start_keyed(
+        &mut self,
+        n: usize,
+        key: impl Fn(usize) -> Option<(i32, u32)>,
+        version: Option<u64>,
+    ) {
+        let defer = version.is_some();
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
@@ -217,7 +242,14 @@ impl Planner {
         // (report order kept; a lower one found later starts it over), the
         // rest is kept for later tiers (heapified in O(n) when needed).
         let (mut eligible, mut min) = (0usize, i32::MAX);
-        for i in 0..n {
+        let kept = version.filter(|&v| v == self.tier.version && n == self.tier.n);
+        if kept.is_some() {
+            self.active.clone_from(&self.tier.active);
+            self.zeros.clone_from(&self.tier.zeros);
+            (eligible, min) = (self.tier.eligible, self.tier.min);
+        }
+        let pass = if kept.is_some() { 0..0 } else { 0..n };
+        for i in pass {
             let Some((p, w)) = key(i) else { continue };
             eligible += 1;
             if p < min || eligible == 1 {
@@ -240,6 +272,12 @@ impl Planner {
             } else if !defer {
                 later.push(Reverse((p, i, w)));
             }
+        }
+        if let (Some(v), None) = (version, kept) {
+            self.tier.active.clone_from(&self.active);
+            self.tier.zeros.clone_from(&self.zeros);
+            (self.tier.version, self.tier.n) = (v, n);
+            (self.tier.eligible, self.tier.min) = (eligible, min);
         }
         self.remaining = eligible;
         if eligible > 0 {
@@ -506,7 +544,8 @@ impl Router {
         let checker = &*checker;
         let (reports, keys) = (checker.reports(), checker.step_keys());
         planner.skip = None;
-        planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), true);
+        let version = Some(checker.keys_version());
+        planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), version);
         let plan = LazyPlan {
             planner,
             reports,
@@ -551,7 +590,8 @@ impl Router {
         let (reports, keys) = (checker.reports(), checker.step_keys());
         let first = crate::callers::original_report(config, history, attrs, at, reports);
         planner.skip = first;
-        planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), true);
+        let version = Some(checker.keys_version());
+        planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), version);
         let tail = match campaign {
             Some(c) if !refused => fallback(config, state, c, reports, at),
             _ => None,

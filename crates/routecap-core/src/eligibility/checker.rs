@@ -24,6 +24,16 @@
 //!   cached windows and its hours memo; with no cap reached its report is
 //!   a [`Plain`] value (paused? closed until when?), written only when it
 //!   differs from what the report holds.
+//! - **Cold decisions are one verdict pass.** For a call without
+//!   attributes, every target whose kept report lapsed is judged from its
+//!   48-byte [`Quick`] record, its zone's prepared window starts and its
+//!   counters read in one go, in step over the arrays; a report is written
+//!   only when its verdict changed. A report at a cap stands while the
+//!   same caps are reached with the same use ([`same_caps`]), even after
+//!   its counters were re-stamped.
+//! - **Warm decisions are a scan.** Kept reports are skipped eight at a
+//!   time ([`first_stale`]), and the route planner keeps its first tier
+//!   while [`Checker::keys_version`] says the step keys did not change.
 //! - **Buffers are reused.** Reports and their reason lists keep their
 //!   capacity between calls: in steady state a decision does not allocate.
 //!
@@ -36,13 +46,16 @@ use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use super::{fill_report, Call, CandidateReport, Caps, Clock, Judge, Owner, Reason, ReasonCode};
+use super::{
+    fill_report, Amount, Call, CandidateReport, Caps, Clock, Judge, Owner, Reason, ReasonCode,
+};
 use crate::callers::CallerHistory;
 use crate::caps::Period;
-use crate::counters::{Counters, Ledger};
+use crate::counters::{fresh_stamp, Counters, Ledger};
 use crate::filter::CallAttrs;
 use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
 use crate::model::{CandidateRef, Config};
+use crate::money::Money;
 use crate::window::window;
 use crate::zone::{Instant, Zone};
 
@@ -73,6 +86,14 @@ struct ZoneClock {
     ends: [Instant; 3],
     weekday: u32,
     minute: u16,
+    /// Unix second [`ZoneClock::prepare`] last ran for, or [`NEVER`].
+    prepared: i64,
+    /// Start of the hour, day and month windows at `prepared`.
+    starts: [i64; 3],
+    /// Earliest end among the windows of each set of periods (bit `i`:
+    /// `Period::ALL[i]`) at `prepared`: until when a verdict reading those
+    /// windows holds.
+    ends_min: [i64; 8],
 }
 
 fn contains((start, end): (i64, i64), s: i64) -> bool {
@@ -91,7 +112,40 @@ impl ZoneClock {
             ends: [Instant::MIN_UTC; 3],
             weekday: 0,
             minute: 0,
+            prepared: NEVER,
+            starts: [0; 3],
+            ends_min: [i64::MAX; 8],
         }
+    }
+
+    /// Local fields and all three windows of `now`, once per decision for
+    /// every target of the zone.
+    #[inline(never)]
+    fn prepare(&mut self, now: Now) {
+        self.refresh(now.at, now.s);
+        let same = (self.bounds.iter().zip(&self.starts))
+            .all(|(&b, &start)| contains(b, now.s) && b.0 == start);
+        if self.prepared != NEVER && same {
+            // the windows `starts` and `ends_min` were made from
+            self.prepared = now.s;
+            return;
+        }
+        let mut ends = [0; 3];
+        for (i, end) in ends.iter_mut().enumerate() {
+            let (start, e) = self.bound(i);
+            if let Some(s) = self.starts.get_mut(i) {
+                *s = start;
+            }
+            *end = e;
+        }
+        for (mask, min) in self.ends_min.iter_mut().enumerate() {
+            *min = (0..3)
+                .filter(|i| mask & (1 << i) != 0)
+                .filter_map(|i| ends.get(i).copied())
+                .min()
+                .unwrap_or(i64::MAX);
+        }
+        self.prepared = now.s;
     }
 
     /// Make the local fields those of `at` (a no-op within the same second).
@@ -260,6 +314,87 @@ struct Hot {
 
 const NO_HOURS: u32 = u32::MAX;
 
+/// What the verdict on a target in no group and without a concurrency
+/// matrix reads from the config, with its hours memo, in 48 bytes (the
+/// general [`Hot`] takes 96): its limits as plain numbers next to a bit
+/// set of the ones set, so that a verdict is a few compares without
+/// branches. Every target has one; its memo serves [`Caches::simple`] too.
+#[derive(Clone, Copy, Debug)]
+struct Quick {
+    /// Count limits: hour, day, month, total, concurrency.
+    counts: [u32; 5],
+    /// The one revenue limit (see `rev`).
+    revenue: Money,
+    /// Index into `Caches::schedules`, or [`NO_HOURS`].
+    hours: u32,
+    /// Index into `Caches::clocks`.
+    clock: u16,
+    /// Bits 0–4: count limits set (as in `counts`); bit 5: revenue limit.
+    set: u8,
+    /// Which revenue `revenue` limits: hour, day, month, total.
+    rev: u8,
+    /// Periods whose window ends bound the verdict (bit `i`:
+    /// `Period::ALL[i]`): those with a set count or revenue limit.
+    periods: u8,
+    paused: bool,
+    /// Judged by [`Caches::quick`]: in no group, no concurrency matrix, at
+    /// most one revenue limit, count limits below 2^32.
+    on: bool,
+    /// The verdict of `hours`.
+    memo: HoursMemo,
+}
+
+impl Quick {
+    /// The set limits `use_` reaches (bits as in `set`).
+    #[inline]
+    fn reached(&self, use_: &CapUse) -> u8 {
+        let mut reached = 0u8;
+        for (i, (&used, &lim)) in use_.used.iter().zip(&self.counts).enumerate() {
+            reached |= u8::from(used >= u64::from(lim)) << i;
+        }
+        reached |= u8::from(use_.revenue >= self.revenue) << 5;
+        reached & self.set
+    }
+
+    fn of(hot: &Hot) -> Self {
+        let caps = &hot.caps;
+        let mut q = Quick {
+            counts: [0; 5],
+            revenue: Money::ZERO,
+            hours: hot.hours,
+            clock: hot.clock,
+            set: 0,
+            rev: 0,
+            periods: 0,
+            paused: hot.paused,
+            on: !hot.grouped && !hot.matrix,
+            memo: NO_HOURS_MEMO,
+        };
+        let limits = [caps.count(0), caps.count(1), caps.count(2), caps.count(3)];
+        for (i, lim) in limits.into_iter().chain([caps.concurrency()]).enumerate() {
+            if let (Some(lim), Some(slot)) = (lim, q.counts.get_mut(i)) {
+                match u32::try_from(lim) {
+                    Ok(lim) => *slot = lim,
+                    Err(_) => q.on = false,
+                }
+                q.set |= 1 << i;
+            }
+        }
+        let mut revenues = (0..4u8).filter_map(|i| Some((i, caps.revenue(usize::from(i))?)));
+        if let Some((i, lim)) = revenues.next() {
+            (q.rev, q.revenue) = (i, lim);
+            q.set |= 1 << 5;
+        }
+        q.on &= revenues.next().is_none();
+        for i in 0..3 {
+            if caps.count(i).is_some() || caps.revenue(i).is_some() {
+                q.periods |= 1 << i;
+            }
+        }
+        q
+    }
+}
+
 /// A target's hours verdict, `open`, holds from when it was computed until
 /// `until` (Unix seconds, exclusive; [`NEVER`]: not computed). Time going
 /// backwards resets every entry (see [`Checker::run`]).
@@ -304,6 +439,68 @@ impl Plain {
     }
 }
 
+/// What [`Caches::quick`] found.
+enum Verdict {
+    /// Below every cap: its report, and until when (Unix seconds,
+    /// exclusive) it holds while the counters do.
+    Below(Plain, i64),
+    /// Some caps reached (bits as in [`Quick::set`]), with what the caps
+    /// read.
+    Reached(u8, CapUse),
+}
+
+/// What the caps of a [`Quick`] target read at an instant: counts with
+/// held units (hour, day, month, total, live calls) and its one revenue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct CapUse {
+    used: [u64; 5],
+    revenue: Money,
+}
+
+/// What a report holds, as a value compared before writing it again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Written {
+    /// Unknown: write it.
+    #[default]
+    Unknown,
+    /// The reasons of a target below every cap, for a call without
+    /// attributes.
+    Plain(Plain),
+    /// The reasons built for target `target - 1` at a cap, for a call
+    /// without attributes, from the instant they were built (time going
+    /// back forgets them) until `until`: pause, hours and windows are the
+    /// same meanwhile, so while the same caps are reached with the same
+    /// use ([`same_caps`]) they are the reasons to build.
+    Capped { target: u32, until: i64 },
+}
+
+/// Whether `reasons`, built for a [`Quick`] target at a cap (pause, hours
+/// and windows unchanged since, see [`Written::Capped`]), name exactly the
+/// caps `reached` (bits as in [`Quick::set`]) with the use in `use_`.
+fn same_caps(reasons: &[Reason], reached: u8, use_: &CapUse) -> bool {
+    let mut seen = 0u8;
+    for r in reasons {
+        let count = |i: usize| (i, use_.used.get(i).map(|&u| Amount::Count(u)));
+        let (bit, used) = match r.code {
+            ReasonCode::HourlyCap => count(0),
+            ReasonCode::DailyCap => count(1),
+            ReasonCode::MonthlyCap => count(2),
+            ReasonCode::TotalCap => count(3),
+            ReasonCode::ConcurrencyCap => count(4),
+            ReasonCode::HourlyRevenueCap
+            | ReasonCode::DailyRevenueCap
+            | ReasonCode::MonthlyRevenueCap
+            | ReasonCode::TotalRevenueCap => (5, Some(Amount::Money(use_.revenue))),
+            _ => continue,
+        };
+        if r.used != used || r.group.is_some() {
+            return false;
+        }
+        seen |= 1 << bit;
+    }
+    seen == reached
+}
+
 /// What [`Caches::simple`] found, with until when (Unix seconds,
 /// exclusive) the target's own reasons stay the same while its counters do.
 enum Simple {
@@ -311,6 +508,10 @@ enum Simple {
     Plain(Plain, i64),
     /// Some cap reached: the reasons are built.
     Built(i64),
+    /// [`Simple::Built`] for target `.0 - 1` of a [`Quick`] record.
+    Capped(u32, i64),
+    /// The report already holds these reasons (see [`Written::Capped`]).
+    Kept(i64),
 }
 
 /// What a decision reads once for all targets.
@@ -333,8 +534,8 @@ struct Caches {
     hot: Vec<Hot>,
     /// Reopening cache of each target, then of each group.
     reopen: Vec<Reopen>,
-    /// Hours verdict of each target.
-    hours_memo: Vec<HoursMemo>,
+    /// Each target's verdict record, with its hours memo.
+    quick: Vec<Quick>,
     targets: usize,
 }
 
@@ -479,7 +680,11 @@ impl Caches {
             clocks,
             schedules,
             reopen: vec![NO_REOPEN; hots.len()],
-            hours_memo: vec![NO_HOURS_MEMO; config.targets.len()],
+            quick: hots
+                .iter()
+                .take(config.targets.len())
+                .map(Quick::of)
+                .collect(),
             hot: hots,
             targets: config.targets.len(),
         }
@@ -559,6 +764,65 @@ impl Caches {
         until
     }
 
+    /// The verdict on target `t` from its [`Quick`] record, its zone's
+    /// prepared windows, its hours memo and one read of its counters.
+    /// `None`: left to [`Caches::simple`] (a hold expired or a lease lapsed
+    /// at the instant, grouped, a matrix, or reopening at no whole second).
+    #[inline]
+    fn quick(&mut self, t: usize, ledger: &Ledger, shared: &Shared) -> Option<Verdict> {
+        let q = self.quick.get_mut(t)?;
+        if !q.on || !shared.quiet {
+            return None;
+        }
+        let now = shared.now;
+        let clock = self.clocks.get_mut(usize::from(q.clock))?;
+        if clock.prepared != now.s {
+            clock.prepare(now);
+        }
+        let (open, until) = match self.schedules.get(q.hours as usize) {
+            Some(h) => {
+                let memo = &mut q.memo;
+                if now.s >= memo.until {
+                    memo.open = h.is_open_local(clock.weekday, clock.minute);
+                    memo.until = clock.hours_boundary(h);
+                }
+                (memo.open, memo.until)
+            }
+            None => (true, i64::MAX),
+        };
+        let until = until.min(*clock.ends_min.get(usize::from(q.periods & 7))?);
+        let c = ledger.target(t)?;
+        let (used, revenue) = c.use_quiet(&clock.starts, now.at);
+        let use_ = CapUse {
+            used,
+            revenue: *revenue.get(usize::from(q.rev & 3))?,
+        };
+        let reached = q.reached(&use_);
+        if reached != 0 {
+            return Some(Verdict::Reached(reached, use_));
+        }
+        let reopen = match self.schedules.get(q.hours as usize) {
+            Some(h) if !open => {
+                let reopen = self.reopen.get_mut(t)?;
+                let mut cached = Cached {
+                    clock,
+                    at: now.at,
+                    reopen,
+                    counters: c,
+                };
+                cached.next_open_secs(h)?
+            }
+            _ => None,
+        };
+        let plain = Plain {
+            target: u32::try_from(t).ok()?.checked_add(1)?,
+            paused: q.paused,
+            closed: !open,
+            reopen,
+        };
+        Some(Verdict::Below(plain, until))
+    }
+
     /// The verdict on target `t` when its reasons are its own alone (in no
     /// group, no concurrency matrix, no hold expired nor lease lapsed at
     /// the instant); `None` otherwise, left to the reason builder. It is
@@ -585,7 +849,7 @@ impl Caches {
         let mut open = true;
         let hours = self.schedules.get(hot.hours as usize);
         if let Some(h) = hours {
-            let memo = self.hours_memo.get_mut(t)?;
+            let memo = &mut self.quick.get_mut(t)?.memo;
             if now.s >= memo.until {
                 memo.open = h.is_open_local(clock.weekday, clock.minute);
                 memo.until = clock.hours_boundary(h);
@@ -727,13 +991,19 @@ pub struct Checker {
     /// Per report: what it holds when it is a [`Plain`] report of an
     /// ungrouped target for a call without filter reasons (with its step
     /// key), so that an unchanged verdict is not written again.
-    written: Vec<Plain>,
+    written: Vec<Written>,
     /// Per report, whether it ends with its target's own `filter_mismatch`
     /// as [`set_filter_reason`] left it (see [`FilterHeld`]), so a kept
     /// report's reasons are not read to find out.
     filter_held: Vec<FilterHeld>,
     scratch: Vec<Reason>,
     groups: usize,
+    /// Changes whenever some step key or the number of reports does (see
+    /// [`Checker::keys_version`]).
+    keys_version: u64,
+    /// How many of the default candidates are targets `0, 1, …` in order
+    /// (every one, in a config without groups).
+    identity: usize,
     /// The latest instant decided (Unix seconds): memos are valid from
     /// the instant they were made, so time going back before it forgets
     /// them all.
@@ -754,6 +1024,10 @@ impl Checker {
             filter_held: Vec::new(),
             scratch: Vec::new(),
             groups: config.groups.len(),
+            keys_version: fresh_stamp(),
+            identity: (config.default_candidates().iter().enumerate())
+                .take_while(|&(i, c)| *c == CandidateRef::Target(i))
+                .count(),
             latest: NEVER,
         }
     }
@@ -868,6 +1142,13 @@ impl Checker {
         self.keys.get(..self.len).unwrap_or(&[])
     }
 
+    /// A value that changes whenever [`Checker::step_keys`] does, unique
+    /// across checkers: a route planner keeps what it derived from the
+    /// keys while it stays the same.
+    pub(crate) fn keys_version(&self) -> u64 {
+        self.keys_version
+    }
+
     /// The reports of the last call.
     pub fn reports(&self) -> &[CandidateReport] {
         self.reports.get(..self.len).unwrap_or(&[])
@@ -907,7 +1188,15 @@ impl Checker {
         if now.s < self.latest {
             // memos hold from the instant they were made on
             self.forget();
-            self.caches.hours_memo.fill(NO_HOURS_MEMO);
+            self.caches
+                .quick
+                .iter_mut()
+                .for_each(|q| q.memo = NO_HOURS_MEMO);
+            for w in &mut self.written {
+                if matches!(w, Written::Capped { .. }) {
+                    *w = Written::Unknown;
+                }
+            }
         }
         self.latest = now.s;
         let shared = Shared {
@@ -921,7 +1210,33 @@ impl Checker {
         let (targets, groups) = (config.targets.len(), config.groups.len());
         let (active, filters_only) = (call.active(), call.filters_only());
         let mut n = 0;
-        for &candidate in cands {
+        let mut changed = false;
+        // reports kept for a call without attributes are skipped in runs,
+        // found by a branch-free scan, while report `n` is target `n`
+        if keep && !active && shared.quiet {
+            self.verdict_pass(ledger, &shared, &mut changed);
+        }
+        if keep && filters_only {
+            self.filter_pass(ledger, now.s, call, &mut changed);
+        }
+        let runs = keep && (!active || filters_only);
+        let mut next = 0;
+        while let Some(&candidate) = cands.get(next) {
+            if runs && next == n && n < self.identity {
+                let memo = self.memo.get(..self.identity).unwrap_or(&[]);
+                let stale = first_stale(memo, ledger.stable_stamps(), n, now.s);
+                if stale > n {
+                    (n, next) = (stale, stale);
+                    continue;
+                }
+                // report `n` is of target `n`, not kept: judged from its
+                // verdict record when below every cap or at an unchanged cap
+                if !active && self.quick_report(n, ledger, &shared, &mut changed) {
+                    (n, next) = (n + 1, n + 1);
+                    continue;
+                }
+            }
+            next += 1;
             let target = match candidate {
                 CandidateRef::Target(t) if t < targets => Some(t),
                 CandidateRef::Group(g) if g < groups => None,
@@ -941,7 +1256,8 @@ impl Checker {
                             self.filter_held.get_mut(n),
                         ) {
                             let refused = call.refuses(t);
-                            set_filter_reason(&self.caches, rep, key, written, held, refused);
+                            let k = (rep, key, written, held);
+                            set_filter_reason(&self.caches, k, refused, &mut changed);
                         }
                     }
                     n += 1;
@@ -956,7 +1272,7 @@ impl Checker {
                     eligible_members: Vec::new(),
                 });
                 self.keys.push(None);
-                self.written.push(Plain::default());
+                self.written.push(Written::Unknown);
                 self.filter_held.push(FilterHeld::Unknown);
             }
             if let Some(held) = self.filter_held.get_mut(n) {
@@ -978,15 +1294,42 @@ impl Checker {
                     // kept reports are of ungrouped targets: only
                     // their own call-dependent reasons can differ
                     if call.active() {
-                        rejudge_kept(&mut self.caches, rep, key, written, t, ledger, call);
+                        let k = (rep, key, written);
+                        rejudge_kept(&mut self.caches, k, t, ledger, call, &mut changed);
                     }
                     continue;
                 }
             }
+            let simple = match target {
+                Some(t) => match self.caches.quick(t, ledger, &shared) {
+                    Some(Verdict::Below(plain, until)) => Some(Simple::Plain(plain, until)),
+                    Some(Verdict::Reached(reached, use_)) => match *written {
+                        // the same cap use while the windows and hours
+                        // hold: the report built from it stands
+                        Written::Capped { target, until }
+                            if !active
+                                && now.s < until
+                                && usize::try_from(target) == Ok(t + 1)
+                                && same_caps(&rep.reasons, reached, &use_) =>
+                        {
+                            Some(Simple::Kept(until))
+                        }
+                        _ => match self.caches.simple(t, ledger, &shared, &mut rep.reasons) {
+                            Some(Simple::Built(until)) => {
+                                let target = u32::try_from(t + 1).unwrap_or(0);
+                                Some(Simple::Capped(target, until))
+                            }
+                            other => other,
+                        },
+                    },
+                    None => self.caches.simple(t, ledger, &shared, &mut rep.reasons),
+                },
+                None => None,
+            };
             let until = match target {
-                Some(t) => match self.caches.simple(t, ledger, &shared, &mut rep.reasons) {
+                Some(t) => match simple {
                     Some(Simple::Plain(plain, until)) => {
-                        if call.active() || *written != plain {
+                        if active || *written != Written::Plain(plain) {
                             rep.candidate = candidate;
                             rep.eligible_members.clear();
                             rep.reasons.clear();
@@ -994,11 +1337,11 @@ impl Checker {
                             // in no group: only its own call-dependent reasons
                             call.target(ledger, t, None, &mut rep.reasons);
                             rep.eligible = rep.reasons.is_empty();
-                            *key = self.caches.step_key(rep);
-                            *written = if call.active() {
-                                Plain::default()
+                            set_key(key, self.caches.step_key(rep), &mut changed);
+                            *written = if active {
+                                Written::Unknown
                             } else {
-                                plain
+                                Written::Plain(plain)
                             };
                         }
                         Some(until)
@@ -1008,10 +1351,23 @@ impl Checker {
                         rep.eligible_members.clear();
                         call.target(ledger, t, None, &mut rep.reasons);
                         rep.eligible = rep.reasons.is_empty();
-                        *key = self.caches.step_key(rep);
-                        *written = Plain::default();
+                        set_key(key, self.caches.step_key(rep), &mut changed);
+                        *written = Written::Unknown;
                         Some(until)
                     }
+                    Some(Simple::Capped(target, until)) => {
+                        rep.candidate = candidate;
+                        rep.eligible_members.clear();
+                        call.target(ledger, t, None, &mut rep.reasons);
+                        rep.eligible = rep.reasons.is_empty();
+                        set_key(key, self.caches.step_key(rep), &mut changed);
+                        *written = match active {
+                            false if target != 0 => Written::Capped { target, until },
+                            _ => Written::Unknown,
+                        };
+                        Some(until)
+                    }
+                    Some(Simple::Kept(until)) => Some(until),
                     None => None,
                 },
                 None => None,
@@ -1034,8 +1390,8 @@ impl Checker {
                         rep,
                         &mut self.scratch,
                     );
-                    *key = self.caches.step_key(rep);
-                    *written = Plain::default();
+                    set_key(key, self.caches.step_key(rep), &mut changed);
+                    *written = Written::Unknown;
                     u
                 }
             };
@@ -1054,8 +1410,265 @@ impl Checker {
                 };
             }
         }
+        if changed || n != self.len {
+            self.keys_version = fresh_stamp();
+        }
         self.len = n;
     }
+}
+
+impl Checker {
+    /// One pass over the reports of targets `0, 1, …` (the default
+    /// candidates' first ones, see [`Checker::identity`]) for a call
+    /// without attributes, at an instant where no hold expired nor lease
+    /// lapsed: each report not kept gets its [`Quick`] verdict from its
+    /// record, its zone's prepared windows and its counters, read in step
+    /// (no index lookups); a report whose verdict did not change is not
+    /// touched, and its memo is set. What this pass cannot settle (a cap
+    /// reached with another use, a reopening not cached, no record) keeps
+    /// a stale memo and is left to the general path after it.
+    fn verdict_pass(&mut self, ledger: &Ledger, shared: &Shared, changed: &mut bool) {
+        let Checker {
+            caches,
+            reports,
+            keys,
+            memo,
+            written,
+            filter_held,
+            identity,
+            ..
+        } = self;
+        let Caches {
+            clocks,
+            schedules,
+            hot,
+            reopen,
+            quick,
+            ..
+        } = caches;
+        let now = shared.now;
+        let lease_bound = shared.lease_bound;
+        let (stable, counters) = (ledger.stable_stamps(), ledger.target_counters());
+        let end = (*identity).min(reports.len()).min(memo.len());
+        let mut next = 0;
+        loop {
+            // kept reports are skipped eight at a time
+            let t = first_stale(memo.get(..end).unwrap_or(&[]), stable, next, now.s);
+            next = t + 1;
+            let (Some(memo), Some(&stamp), Some(q), Some(c), Some(written), Some(reopen)) = (
+                memo.get_mut(t).filter(|_| t < end),
+                stable.get(t),
+                quick.get_mut(t),
+                counters.get(t),
+                written.get_mut(t),
+                reopen.get_mut(t),
+            ) else {
+                break;
+            };
+            let Some(clock) = clocks.get_mut(usize::from(q.clock)).filter(|_| q.on) else {
+                continue;
+            };
+            if clock.prepared != now.s {
+                clock.prepare(now);
+            }
+            let (open, mut until) = match schedules.get(q.hours as usize) {
+                Some(h) => {
+                    if now.s >= q.memo.until {
+                        q.memo.open = h.is_open_local(clock.weekday, clock.minute);
+                        q.memo.until = clock.hours_boundary(h);
+                    }
+                    (q.memo.open, q.memo.until)
+                }
+                None => (true, i64::MAX),
+            };
+            let ends = clock.ends_min.get(usize::from(q.periods & 7));
+            until = until.min(ends.copied().unwrap_or(i64::MIN));
+            let (used, revenue) = c.use_quiet(&clock.starts, now.at);
+            let revenue = revenue.get(usize::from(q.rev & 3)).copied();
+            let use_ = CapUse {
+                used,
+                revenue: revenue.unwrap_or(Money::ZERO),
+            };
+            let reached = q.reached(&use_);
+            if reached != 0 {
+                // kept while the same caps are reached with the same use
+                let same = |rep: &CandidateReport| same_caps(&rep.reasons, reached, &use_);
+                match *written {
+                    Written::Capped { target, until: u }
+                        if now.s < u
+                            && usize::try_from(target) == Ok(t + 1)
+                            && reports.get(t).is_some_and(same) =>
+                    {
+                        until = u;
+                    }
+                    _ => continue,
+                }
+            } else {
+                let reopen = match open {
+                    true => None,
+                    false if contains((reopen.from, reopen.until), now.s) => Some(reopen.until),
+                    false => continue,
+                };
+                let plain = Plain {
+                    target: u32::try_from(t + 1).unwrap_or(0),
+                    paused: q.paused,
+                    closed: !open,
+                    reopen,
+                };
+                if *written != Written::Plain(plain) {
+                    let (Some(rep), Some(key), Some(held)) =
+                        (reports.get_mut(t), keys.get_mut(t), filter_held.get_mut(t))
+                    else {
+                        continue;
+                    };
+                    rep.candidate = CandidateRef::Target(t);
+                    rep.eligible_members.clear();
+                    rep.reasons.clear();
+                    plain.write(&mut rep.reasons);
+                    rep.eligible = rep.reasons.is_empty();
+                    let step = rep.is_routable().then(|| hot.get(t)).flatten();
+                    set_key(key, step.map(|h| (h.priority, h.weight)), changed);
+                    *written = Written::Plain(plain);
+                    *held = FilterHeld::Unknown;
+                }
+            }
+            *memo = match stamp {
+                0 => Memo::default(),
+                stamp => Memo {
+                    stamp,
+                    until: until.min(lease_bound).min(c.imported_bound()),
+                },
+            };
+        }
+    }
+
+    /// For a call judged by filters alone: every kept report of targets
+    /// `0, 1, …` (see [`Checker::identity`]) gets its target's own filter
+    /// verdict, and is written only when it differs from the one it holds
+    /// (see [`set_filter_reason`]). The general path then skips them.
+    fn filter_pass(&mut self, ledger: &Ledger, now: i64, call: &Call<'_>, changed: &mut bool) {
+        let Checker {
+            caches,
+            reports,
+            keys,
+            memo,
+            written,
+            filter_held,
+            identity,
+            ..
+        } = self;
+        let rows = (memo.iter().zip(ledger.stable_stamps()))
+            .zip(reports.iter_mut().zip(keys.iter_mut()))
+            .zip(written.iter_mut().zip(filter_held.iter_mut()))
+            .take(*identity)
+            .enumerate();
+        for (t, (((m, &stamp), (rep, key)), (written, held))) in rows {
+            if m.stamp == 0 || now >= m.until || stamp != m.stamp {
+                continue;
+            }
+            let refused = call.refuses(t);
+            let same = match *held {
+                FilterHeld::Yes => refused,
+                FilterHeld::No => !refused,
+                FilterHeld::Unknown => false,
+            };
+            if !same {
+                set_filter_reason(caches, (rep, key, written, held), refused, changed);
+            }
+        }
+    }
+
+    /// Report `n`, of target `n` (kept reports, a call without attributes),
+    /// judged by [`Caches::quick`]: written only when its verdict differs
+    /// from what it holds, kept as is at an unchanged cap use, and its
+    /// memo set. `false`: nothing done, left to the general path (not a
+    /// [`Quick`] target, or a cap reached with another use: reasons built).
+    #[inline]
+    fn quick_report(
+        &mut self,
+        n: usize,
+        ledger: &Ledger,
+        shared: &Shared,
+        changed: &mut bool,
+    ) -> bool {
+        let (Some(rep), Some(key), Some(written), Some(memo), Some(held)) = (
+            self.reports.get_mut(n),
+            self.keys.get_mut(n),
+            self.written.get_mut(n),
+            self.memo.get_mut(n),
+            self.filter_held.get_mut(n),
+        ) else {
+            return false;
+        };
+        let until = match self.caches.quick(n, ledger, shared) {
+            Some(Verdict::Below(plain, until)) => {
+                if *written != Written::Plain(plain) {
+                    rep.candidate = CandidateRef::Target(n);
+                    rep.eligible_members.clear();
+                    rep.reasons.clear();
+                    plain.write(&mut rep.reasons);
+                    rep.eligible = rep.reasons.is_empty();
+                    set_key(key, self.caches.step_key(rep), changed);
+                    *written = Written::Plain(plain);
+                    *held = FilterHeld::Unknown;
+                }
+                until
+            }
+            Some(Verdict::Reached(reached, use_)) => match *written {
+                Written::Capped { target, until }
+                    if shared.now.s < until
+                        && usize::try_from(target) == Ok(n + 1)
+                        && same_caps(&rep.reasons, reached, &use_) =>
+                {
+                    until
+                }
+                _ => return false,
+            },
+            None => return false,
+        };
+        let Some(c) = ledger.target(n) else {
+            return false;
+        };
+        *memo = match ledger.stable_stamp(n) {
+            Some(stamp) => Memo {
+                stamp,
+                until: until.min(shared.lease_bound).min(c.imported_bound()),
+            },
+            None => Memo::default(),
+        };
+        true
+    }
+}
+
+/// The first report index at or after `from` whose kept report does not
+/// hold at `now` (see [`Memo`]), report `i` being of target `i` with
+/// stable stamp `stable[i]`; the end of `memo` or `stable` when all hold.
+/// Eight reports at a time without branches: a warm decision is this scan.
+#[inline]
+fn first_stale(memo: &[Memo], stable: &[u64], from: usize, now: i64) -> usize {
+    const W: usize = 8;
+    let (Some(memo), Some(stable)) = (memo.get(from..), stable.get(from..)) else {
+        return from;
+    };
+    let n = memo.len().min(stable.len());
+    let stale = |m: &Memo, &s: &u64| (m.stamp == 0) | (now >= m.until) | (s != m.stamp);
+    // after a change most reports are stale: the first one answers
+    if memo
+        .first()
+        .zip(stable.first())
+        .is_some_and(|(m, s)| stale(m, s))
+    {
+        return from;
+    }
+    let mut i = 0;
+    for (m, s) in memo.chunks_exact(W).zip(stable.chunks_exact(W)) {
+        if m.iter().zip(s).fold(false, |any, (m, s)| any | stale(m, s)) {
+            break;
+        }
+        i += W;
+    }
+    let rest = memo.iter().zip(stable).skip(i);
+    from + i + rest.take_while(|(m, s)| !stale(m, s)).count().min(n - i)
 }
 
 /// Whether a report ends with its target's own `filter_mismatch`.
@@ -1074,11 +1687,14 @@ enum FilterHeld {
 #[inline]
 fn set_filter_reason(
     caches: &Caches,
-    rep: &mut CandidateReport,
-    key: &mut Option<(i32, u32)>,
-    written: &mut Plain,
-    held: &mut FilterHeld,
+    (rep, key, written, held): (
+        &mut CandidateReport,
+        &mut Option<(i32, u32)>,
+        &mut Written,
+        &mut FilterHeld,
+    ),
     refused: bool,
+    changed: &mut bool,
 ) {
     let holds = match *held {
         FilterHeld::Yes => true,
@@ -1103,8 +1719,18 @@ fn set_filter_reason(
         rep.reasons.pop();
     }
     rep.eligible = rep.reasons.is_empty();
-    *key = caches.step_key(rep);
-    *written = Plain::default();
+    set_key(key, caches.step_key(rep), changed);
+    *written = Written::Unknown;
+}
+
+/// Set a report's step key, noting whether it changed (see
+/// [`Checker::keys_version`]).
+#[inline]
+fn set_key(slot: &mut Option<(i32, u32)>, key: Option<(i32, u32)>, changed: &mut bool) {
+    if *slot != key {
+        *slot = key;
+        *changed = true;
+    }
 }
 
 /// Judge the call-dependent reasons of kept report `rep` (ungrouped target
@@ -1114,12 +1740,11 @@ fn set_filter_reason(
 #[inline(never)]
 fn rejudge_kept(
     caches: &mut Caches,
-    rep: &mut CandidateReport,
-    key: &mut Option<(i32, u32)>,
-    written: &mut Plain,
+    (rep, key, written): (&mut CandidateReport, &mut Option<(i32, u32)>, &mut Written),
     t: usize,
     ledger: &Ledger,
     call: &Call<'_>,
+    changed: &mut bool,
 ) {
     if !call.rejudge(t, &rep.reasons) {
         return;
@@ -1127,6 +1752,6 @@ fn rejudge_kept(
     rep.reasons.retain(|r| !r.code.is_call_dependent());
     call.target(ledger, t, None, &mut rep.reasons);
     rep.eligible = rep.reasons.is_empty();
-    *key = caches.step_key(rep);
-    *written = Plain::default();
+    set_key(key, caches.step_key(rep), changed);
+    *written = Written::Unknown;
 }

@@ -241,6 +241,8 @@ proptest! {
             .collect();
         let mut checker = Checker::new(&config);
         let mut router = Router::new(&config);
+        // every report forgotten before each decision: the verdict pass
+        let mut cold = Router::new(&config);
         let mut s = start;
         for (k, (step, event)) in steps.into_iter().zip(live).enumerate() {
             s = if step == TO_QUARTER {
@@ -274,6 +276,11 @@ proptest! {
             let mut rng = rng_from_seed(seed);
             let (got_reports, got_plan) = router.route(&config, &state, at, &mut rng);
             prop_assert_eq!(got_reports, &reports[..]);
+            prop_assert_eq!(got_plan.collect::<Vec<_>>(), expected.clone());
+            cold.forget();
+            let mut rng = rng_from_seed(seed);
+            let (got_reports, got_plan) = cold.route(&config, &state, at, &mut rng);
+            prop_assert_eq!(got_reports, &reports[..], "cold at {}", at);
             prop_assert_eq!(got_plan.collect::<Vec<_>>(), expected);
         }
     }
