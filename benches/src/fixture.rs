@@ -22,6 +22,7 @@ use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::model::{Config, Target};
 use routecap_core::money::Money;
+use routecap_core::packed_caps::PackedCaps;
 use routecap_core::zone::{resolve, ZoneCache};
 use routecap_core::Instant;
 
@@ -189,7 +190,7 @@ pub fn config(n: usize, seed: u64) -> Config {
         .iter()
         .map(|name| {
             let z = resolve(name).expect("fixture zone names resolve");
-            (name.to_string(), zones.get(z.tz))
+            (zones.name(name), zones.get(z.tz))
         })
         .collect();
     let targets = (0..n)
@@ -211,9 +212,8 @@ pub fn config(n: usize, seed: u64) -> Config {
                 zone_name,
                 trigger: Trigger::Connect,
                 hours: hours(&mut r),
-                limits,
+                caps: PackedCaps::new(&limits, &usage),
                 concurrency_matrix: None,
-                usage,
                 filter: None,
                 timeout_seconds: None,
                 duplicates: None,

@@ -16,6 +16,7 @@ use routecap_core::eligibility::CandidateReport;
 use routecap_core::model::{
     CandidateRef, Config, Group, GroupMode, Target, DEFAULT_PRIORITY, DEFAULT_WEIGHT,
 };
+use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::{plan, rng_from_seed, uniform_below, Step};
 use routecap_core::zone::Zone;
 use serde::Serialize;
@@ -90,9 +91,8 @@ fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), String> {
         zone_name: "UTC".into(),
         trigger: Trigger::default(),
         hours: None,
-        limits: Limits::default(),
+        caps: PackedCaps::default(),
         concurrency_matrix: None,
-        usage: Usage::default(),
         filter: None,
         timeout_seconds: None,
         duplicates: None,

@@ -655,7 +655,7 @@ impl Ledger {
             targets: config
                 .targets
                 .iter()
-                .map(|t| Counters::from_usage(&t.usage, &t.zone, config.as_of, lease))
+                .map(|t| Counters::from_usage(&t.usage(), &t.zone, config.as_of, lease))
                 .collect(),
             stable: Vec::new(),
             groups: config

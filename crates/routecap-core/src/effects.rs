@@ -67,8 +67,8 @@ pub fn owners(config: &Config, t: usize, at: Instant) -> Vec<OwnerEffect> {
     out.push(OwnerEffect {
         owner: CandidateRef::Target(t),
         windows: zone_windows(&target.zone),
-        limits: target.limits.clone(),
-        concurrency: concurrency_of(&target.limits, &target.concurrency_matrix, &target.zone),
+        limits: target.limits(),
+        concurrency: concurrency_of(&target.limits(), &target.concurrency_matrix, &target.zone),
     });
     for g in config.groups_of(t) {
         let group = &config.groups[g];

@@ -3,12 +3,13 @@
 //! Everything here is already validated: formats parse into these types and
 //! nothing downstream re-checks input.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::callers::{DuplicateRule, RepeatRule};
 use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
 use crate::filter::{CompiledFilter, Filter, FilterTable};
 use crate::hours::WeeklyHours;
+use crate::packed_caps::{CapsEdit, PackedCaps};
 use crate::zone::{Instant, Zone};
 use chrono::TimeDelta;
 
@@ -41,18 +42,18 @@ pub struct Target {
     pub paused: bool,
     /// Zone of hours and cap windows.
     pub zone: Zone,
-    /// The zone name as written in the config (for display).
-    pub zone_name: String,
+    /// The zone name as written in the config (for display), shared by
+    /// the owners that write it the same way.
+    pub zone_name: Arc<str>,
     /// Which event counts toward count caps.
     pub trigger: Trigger,
     /// Business hours; `None` = open 24/7.
     pub hours: Option<WeeklyHours>,
-    /// Cap limits.
-    pub limits: Limits,
+    /// Cap limits and the usage at `Config::as_of`, packed (read them
+    /// with [`Target::limits`] and [`Target::usage`]).
+    pub caps: PackedCaps,
     /// Concurrency per local (day, hour), replacing `limits.concurrency` per cell.
     pub concurrency_matrix: Option<ConcurrencyMatrix>,
-    /// Usage at `Config::as_of`.
-    pub usage: Usage,
     /// Which calls it takes; `None` = every call.
     pub filter: Option<Filter>,
     /// How long to ring it before failing over; `None` = the default 30 s.
@@ -65,6 +66,26 @@ impl Target {
     /// Ring timeout in seconds (default 30).
     pub fn effective_timeout(&self) -> u32 {
         self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+    }
+
+    /// Cap limits (unpacked: a copy).
+    pub fn limits(&self) -> Limits {
+        self.caps.limits()
+    }
+
+    /// Usage at `Config::as_of` (unpacked: a copy).
+    pub fn usage(&self) -> Usage {
+        self.caps.usage()
+    }
+
+    /// The limits, to edit in place: `t.limits_mut().daily = Some(5)`.
+    pub fn limits_mut(&mut self) -> CapsEdit<'_, Limits> {
+        CapsEdit::limits(&mut self.caps)
+    }
+
+    /// The usage, to edit in place: `t.usage_mut().daily = 3`.
+    pub fn usage_mut(&mut self) -> CapsEdit<'_, Usage> {
+        CapsEdit::usage(&mut self.caps)
     }
 }
 
@@ -106,7 +127,7 @@ pub struct Group {
     /// Zone of the group's hours and cap windows.
     pub zone: Zone,
     /// The zone name as written in the config.
-    pub zone_name: String,
+    pub zone_name: Arc<str>,
     /// Group hours; `None` = open 24/7.
     pub hours: Option<WeeklyHours>,
     /// Group cap limits (count every call counted on any member).

@@ -690,6 +690,8 @@ impl Zone {
 #[derive(Default, Debug)]
 pub struct ZoneCache {
     zones: HashMap<Tz, Zone>,
+    /// Zone names as written, one shared copy each.
+    names: HashMap<String, Arc<str>>,
 }
 
 impl ZoneCache {
@@ -704,6 +706,16 @@ impl ZoneCache {
             .entry(tz)
             .or_insert_with(|| Zone::new(tz))
             .clone()
+    }
+
+    /// `written`, shared with every owner that writes its zone the same way.
+    pub fn name(&mut self, written: &str) -> Arc<str> {
+        if let Some(n) = self.names.get(written) {
+            return n.clone();
+        }
+        let n: Arc<str> = Arc::from(written);
+        self.names.insert(written.to_string(), n.clone());
+        n
     }
 }
 

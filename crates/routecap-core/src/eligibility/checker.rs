@@ -418,35 +418,38 @@ impl Caches {
     fn new(config: &Config) -> Self {
         let (mut clocks, mut zone_index) = (Vec::new(), Interner::<Tz>::default());
         let (mut schedules, mut hours_index) = (Vec::new(), Interner::<WeeklyHours>::default());
-        let mut hot =
-            |zone: &Zone, hours: Option<&WeeklyHours>, limits, (paused, matrix, grouped), key| {
-                let tz = zone.tz();
-                let same = |c: &ZoneClock| c.zone.tz() == tz;
-                let clock = intern(&mut zone_index, &mut clocks, &tz, same, || {
-                    ZoneClock::new(zone.clone())
-                });
-                let hours = hours.map_or(NO_HOURS, |h| {
-                    intern(
-                        &mut hours_index,
-                        &mut schedules,
-                        h,
-                        |s| s == h,
-                        || h.clone(),
-                    )
-                });
-                let (priority, weight) = key;
-                Hot {
-                    caps: Caps::of(limits),
-                    hours,
-                    // fewer distinct zones than chrono-tz has, so this fits
-                    clock: u16::try_from(clock).unwrap_or(u16::MAX),
-                    paused,
-                    matrix,
-                    grouped,
-                    priority,
-                    weight,
-                }
-            };
+        let mut hot = |zone: &Zone,
+                       hours: Option<&WeeklyHours>,
+                       limits: &crate::caps::Limits,
+                       (paused, matrix, grouped),
+                       key| {
+            let tz = zone.tz();
+            let same = |c: &ZoneClock| c.zone.tz() == tz;
+            let clock = intern(&mut zone_index, &mut clocks, &tz, same, || {
+                ZoneClock::new(zone.clone())
+            });
+            let hours = hours.map_or(NO_HOURS, |h| {
+                intern(
+                    &mut hours_index,
+                    &mut schedules,
+                    h,
+                    |s| s == h,
+                    || h.clone(),
+                )
+            });
+            let (priority, weight) = key;
+            Hot {
+                caps: Caps::of(limits),
+                hours,
+                // fewer distinct zones than chrono-tz has, so this fits
+                clock: u16::try_from(clock).unwrap_or(u16::MAX),
+                paused,
+                matrix,
+                grouped,
+                priority,
+                weight,
+            }
+        };
         let mut grouped = vec![false; config.targets.len()];
         for &m in config.groups.iter().flat_map(|g| &g.members) {
             if let Some(x) = grouped.get_mut(m) {
@@ -460,7 +463,7 @@ impl Caches {
                 hot(
                     &t.zone,
                     t.hours.as_ref(),
-                    &t.limits,
+                    &t.limits(),
                     (t.paused, t.concurrency_matrix.is_some(), grouped),
                     key(CandidateRef::Target(i)),
                 )

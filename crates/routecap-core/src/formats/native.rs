@@ -14,6 +14,7 @@ use crate::model::{
     Campaign, CandidateRef, Config, Group, GroupMode, Target, DEFAULT_CALL_LEASE_SECONDS,
     DEFAULT_CALL_RETENTION_SECONDS, MAX_CALL_SECONDS,
 };
+use crate::packed_caps::PackedCaps;
 use crate::zone::{self, ZoneCache};
 
 const TOP: &str =
@@ -234,9 +235,8 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
         zone_name,
         trigger: common::trigger(node.get("trigger"))?,
         hours: hours(node.get("hours"))?,
-        limits: limits(node.get("caps"))?,
+        caps: PackedCaps::new(&limits(node.get("caps"))?, &usage(node.get("usage"))?),
         concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
-        usage: usage(node.get("usage"))?,
         filter: node.opt("filter", filter::native)?,
         timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
         duplicates: node.opt("duplicates", duplicates)?,

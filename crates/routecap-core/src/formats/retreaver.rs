@@ -9,6 +9,7 @@ use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{Config, Group, GroupMode, Target};
+use crate::packed_caps::PackedCaps;
 use crate::zone::ZoneCache;
 
 const TOP: &str = "is not a Retreaver export (a target object, {\"target\": {...}}, an array of those, or {\"targets\": [...], \"target_groups\": [...]})";
@@ -123,9 +124,8 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
         zone_name,
         trigger,
         hours: hours(node)?,
-        limits,
+        caps: PackedCaps::new(&limits, &usage),
         concurrency_matrix: None,
-        usage,
         filter: common::retreaver_filter(node)?,
         timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
         duplicates: None,

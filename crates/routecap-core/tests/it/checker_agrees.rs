@@ -13,6 +13,7 @@ use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::lifecycle::State;
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
 use routecap_core::money::Money;
+use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::{plan, rng_from_seed, Router};
 use routecap_core::zone::{Instant, Zone};
 
@@ -114,12 +115,11 @@ fn target() -> impl Strategy<Value = Target> {
                 weight: (z as u32 * 7) % 4,
                 paused,
                 zone: zones()[z].clone(),
-                zone_name: String::new(),
+                zone_name: "".into(),
                 trigger: Trigger::Connect,
                 hours,
-                limits,
+                caps: PackedCaps::new(&limits, &usage),
                 concurrency_matrix,
-                usage,
                 filter: Default::default(),
                 timeout_seconds: Default::default(),
                 duplicates: None,
@@ -147,7 +147,7 @@ fn group(n_targets: usize) -> impl Strategy<Value = Group> {
             priority: (z % 2 == 0).then_some(z as i32 % 3),
             weight: (z % 3 == 0).then_some(z as u32),
             zone: zones()[z].clone(),
-            zone_name: String::new(),
+            zone_name: "".into(),
             hours,
             limits,
             concurrency_matrix: None,
@@ -295,12 +295,11 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         weight: 1,
         paused: true,
         zone: zones()[0].clone(),
-        zone_name: String::new(),
+        zone_name: "".into(),
         trigger: Trigger::Connect,
         hours: None,
-        limits: Limits::default(),
+        caps: PackedCaps::new(&Limits::default(), &Usage::default()),
         concurrency_matrix: None,
-        usage: Usage::default(),
         filter: Default::default(),
         timeout_seconds: Default::default(),
         duplicates: None,
@@ -333,15 +332,17 @@ fn one_line_target() -> Config {
             weight: 1,
             paused: false,
             zone: zones()[0].clone(),
-            zone_name: String::new(),
+            zone_name: "".into(),
             trigger: Trigger::Connect,
             hours: None,
-            limits: Limits {
-                concurrency: Some(1),
-                ..Limits::default()
-            },
+            caps: PackedCaps::new(
+                &Limits {
+                    concurrency: Some(1),
+                    ..Limits::default()
+                },
+                &Usage::default(),
+            ),
             concurrency_matrix: None,
-            usage: Usage::default(),
             filter: Default::default(),
             timeout_seconds: Default::default(),
             duplicates: None,

@@ -60,7 +60,7 @@ fn interface_example_parses_exactly() {
     days[1] = day(540, 1020, false, false);
     assert_eq!(t.hours, Some(WeeklyHours::new(days)));
     assert_eq!(
-        t.limits,
+        t.limits(),
         Limits {
             hourly: Some(5),
             daily: Some(40),
@@ -72,7 +72,7 @@ fn interface_example_parses_exactly() {
     );
     assert_eq!(t.concurrency_matrix, None);
     assert_eq!(
-        t.usage,
+        t.usage(),
         Usage {
             hourly: 3,
             daily: 10,
@@ -112,7 +112,7 @@ fn native_defaults_and_numeric_ids() {
     assert_eq!(t.id, "42");
     assert_eq!((t.priority, t.weight, t.paused), (1, 1, false));
     assert_eq!(t.zone.tz(), Tz::UTC);
-    assert_eq!(t.zone_name, "UTC");
+    assert_eq!(&*t.zone_name, "UTC");
     assert_eq!((t.trigger, t.hours.clone()), (Trigger::Connect, None));
     assert_eq!(c.as_of, None);
 }
@@ -166,10 +166,10 @@ fn money_is_exact_from_numbers_and_strings() {
         "caps": {"hourly_revenue": 0.1, "monthly_revenue": "12345678.9", "total_revenue": 99999999999u64},
         "usage": {"hourly_revenue": "0.07"}}]});
     let t = &parse(&doc, Format::Routecap).targets[0];
-    assert_eq!(t.limits.hourly_revenue, Some(Money(10)));
-    assert_eq!(t.limits.monthly_revenue, Some(Money(1_234_567_890)));
-    assert_eq!(t.limits.total_revenue, Some(Money(9_999_999_999_900)));
-    assert_eq!(t.usage.hourly_revenue, Money(7));
+    assert_eq!(t.limits().hourly_revenue, Some(Money(10)));
+    assert_eq!(t.limits().monthly_revenue, Some(Money(1_234_567_890)));
+    assert_eq!(t.limits().total_revenue, Some(Money(9_999_999_999_900)));
+    assert_eq!(t.usage().hourly_revenue, Money(7));
 }
 
 #[test]
@@ -220,7 +220,7 @@ fn retreaver_details() {
     let c = parse(&doc, Format::Retreaver);
     let t = &c.targets[0];
     assert_eq!(
-        t.limits,
+        t.limits(),
         Limits {
             hourly: Some(6),
             daily: Some(9),
@@ -231,7 +231,7 @@ fn retreaver_details() {
         "attributes override the caps array"
     );
     assert_eq!(
-        t.usage,
+        t.usage(),
         Usage {
             hourly: 3,
             monthly: 12,
@@ -269,12 +269,12 @@ fn ringba_group_membership_accumulates() {
         "stats": {"tG1": {"currentDay": 9, "currentDaySum": "10.10"}, "ta3": {"currentLive": 1}}
     });
     let c = parse(&doc, Format::Ringba);
-    assert_eq!(c.targets[0].limits.hourly_revenue, Some(Money(1250)));
-    assert_eq!(c.targets[0].limits.total_revenue, None);
+    assert_eq!(c.targets[0].limits().hourly_revenue, Some(Money(1250)));
+    assert_eq!(c.targets[0].limits().total_revenue, None);
     let t3 = &c.targets[2];
     assert_eq!((t3.paused, t3.priority, t3.weight), (true, 2, 7));
     assert_eq!(
-        t3.usage,
+        t3.usage(),
         Usage {
             live: 1,
             ..Usage::default()
@@ -409,7 +409,7 @@ fn example_native() {
         ]
     );
     assert_eq!(c.targets[1].trigger, Trigger::Convert);
-    assert_eq!(c.targets[2].usage.monthly_revenue, Money(1_825_075));
+    assert_eq!(c.targets[2].usage().monthly_revenue, Money(1_825_075));
     assert_eq!(
         c.targets[4]
             .concurrency_matrix
@@ -440,7 +440,7 @@ fn example_retreaver() {
     let t = &c.targets[0];
     assert_eq!(t.id, "6588");
     assert_eq!(
-        t.limits,
+        t.limits(),
         Limits {
             hourly: Some(6),
             daily: Some(40),
@@ -450,7 +450,7 @@ fn example_retreaver() {
         }
     );
     assert_eq!(
-        t.usage,
+        t.usage(),
         Usage {
             hourly: 2,
             daily: 17,
@@ -476,9 +476,9 @@ fn example_retreaver() {
 fn example_ringba() {
     let c = example("ringba.json", Format::Ringba);
     assert_eq!(c.targets.len(), 3);
-    assert_eq!(c.targets[0].usage.daily, 31);
-    assert_eq!(c.targets[1].limits.total_revenue, Some(Money(5_000_050)));
-    assert_eq!(c.targets[1].usage.total_revenue, Money(3_125_025));
+    assert_eq!(c.targets[0].usage().daily, 31);
+    assert_eq!(c.targets[1].limits().total_revenue, Some(Money(5_000_050)));
+    assert_eq!(c.targets[1].usage().total_revenue, Money(3_125_025));
     assert_eq!(
         c.targets[1]
             .concurrency_matrix
