@@ -211,7 +211,7 @@ pub fn config(n: usize, seed: u64) -> Config {
                 zone,
                 zone_name,
                 trigger: Trigger::Connect,
-                hours: hours(&mut r),
+                hours: hours(&mut r).map(|h| zones.hours(h)),
                 caps: PackedCaps::new(&limits, &usage),
                 concurrency_matrix: None,
                 filter: None,

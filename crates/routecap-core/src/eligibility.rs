@@ -702,7 +702,7 @@ impl Judge for Direct<'_> {
         };
         let (counters, held, live) = self.ledger.counters(owner, self.at);
         Owner {
-            hours: hours.as_ref(),
+            hours: hours.as_deref(),
             caps: &Caps::of(&limits),
             matrix: matrix.as_ref(),
             counters,

@@ -47,8 +47,9 @@ pub struct Target {
     pub zone_name: Arc<str>,
     /// Which event counts toward count caps.
     pub trigger: Trigger,
-    /// Business hours; `None` = open 24/7.
-    pub hours: Option<WeeklyHours>,
+    /// Business hours; `None` = open 24/7. Shared: configs repeat a few
+    /// schedules over many targets ([`crate::zone::ZoneCache::hours`]).
+    pub hours: Option<Arc<WeeklyHours>>,
     /// Cap limits and the usage at `Config::as_of`, packed (read them
     /// with [`Target::limits`] and [`Target::usage`]).
     pub caps: PackedCaps,
@@ -128,8 +129,8 @@ pub struct Group {
     pub zone: Zone,
     /// The zone name as written in the config.
     pub zone_name: Arc<str>,
-    /// Group hours; `None` = open 24/7.
-    pub hours: Option<WeeklyHours>,
+    /// Group hours; `None` = open 24/7 (shared, as a target's).
+    pub hours: Option<Arc<WeeklyHours>>,
     /// Group cap limits (count every call counted on any member).
     pub limits: Limits,
     /// Concurrency per local (day, hour).

@@ -462,7 +462,7 @@ impl Caches {
             (config.targets.iter().zip(grouped).enumerate()).map(|(i, (t, grouped))| {
                 hot(
                     &t.zone,
-                    t.hours.as_ref(),
+                    t.hours.as_deref(),
                     &t.limits(),
                     (t.paused, t.concurrency_matrix.is_some(), grouped),
                     key(CandidateRef::Target(i)),
@@ -472,7 +472,7 @@ impl Caches {
         hots.extend(config.groups.iter().enumerate().map(|(i, g)| {
             hot(
                 &g.zone,
-                g.hours.as_ref(),
+                g.hours.as_deref(),
                 &g.limits,
                 (false, g.concurrency_matrix.is_some(), false),
                 key(CandidateRef::Group(i)),

@@ -185,7 +185,7 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
         zone,
         zone_name,
         trigger: common::trigger(node.get("targetCallIncrement"))?,
-        hours: hours(field("hoursOfOperation"))?,
+        hours: hours(field("hoursOfOperation"))?.map(|h| cache.hours(h)),
         caps: PackedCaps::new(
             &Limits {
                 hourly: common::limit_minus_one(field("hourlyCap"))?,

@@ -288,12 +288,12 @@ fn concurrency_matrix_cell_replaces_the_plain_limit() {
 fn every_reason_is_reported_with_until() {
     let mut t = target("a");
     t.paused = true;
-    t.hours = Some(daily_hours(9 * 60, 17 * 60));
+    t.hours = Some(daily_hours(9 * 60, 17 * 60).into());
     t.limits_mut().daily = Some(0);
     t.limits_mut().total = Some(0);
     t.limits_mut().total_revenue = Some(Money::ZERO);
     let mut g = group("g", &[0]);
-    g.hours = Some(daily_hours(10 * 60, 12 * 60));
+    g.hours = Some(daily_hours(10 * 60, 12 * 60).into());
     g.limits.monthly = Some(0);
     let cfg = config(vec![t], vec![g]);
     let st = State::new(&cfg);
@@ -506,7 +506,7 @@ fn confirmed_reservation_counts_once_at_connect() {
 #[test]
 fn refused_confirmation_keeps_the_reservation() {
     let mut t = target("a");
-    t.hours = Some(daily_hours(9 * 60, 12 * 60));
+    t.hours = Some(daily_hours(9 * 60, 12 * 60).into());
     t.limits_mut().concurrency = Some(1);
     let cfg = config(vec![t], vec![]);
     let mut st = State::new(&cfg);

@@ -28,7 +28,7 @@ fn sample_config(as_of: Option<Instant>) -> Config {
     b.trigger = Trigger::Revenue;
     b.limits_mut().total = Some(6);
     b.limits_mut().concurrency = Some(2);
-    b.hours = Some(daily_hours(8 * 60, 20 * 60));
+    b.hours = Some(daily_hours(8 * 60, 20 * 60).into());
     b.usage_mut().live = 1;
     let mut c = target("c");
     c.limits_mut().hourly = Some(3);

@@ -3,7 +3,7 @@
 //! DST zones, hours, caps, usage, live calls and reservations, decided at
 //! random instants in any order (forwards, backwards, around transitions).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
@@ -117,7 +117,7 @@ fn target() -> impl Strategy<Value = Target> {
                 zone: zones()[z].clone(),
                 zone_name: "".into(),
                 trigger: Trigger::Connect,
-                hours,
+                hours: hours.map(Arc::new),
                 caps: PackedCaps::new(&limits, &usage),
                 concurrency_matrix,
                 filter: Default::default(),
@@ -148,7 +148,7 @@ fn group(n_targets: usize) -> impl Strategy<Value = Group> {
             weight: (z % 3 == 0).then_some(z as u32),
             zone: zones()[z].clone(),
             zone_name: "".into(),
-            hours,
+            hours: hours.map(Arc::new),
             limits,
             concurrency_matrix: None,
             usage,

@@ -78,7 +78,7 @@ fn retreaver_create_target_response() {
     assert_eq!(&*t.zone_name, "UTC");
     assert_eq!(t.limits(), Limits::default(), "all four caps are null");
     assert_eq!(t.usage(), Usage::default());
-    assert_eq!(t.hours, all_days_open());
+    assert_eq!(t.hours.as_deref().cloned(), all_days_open());
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn retreaver_txt_create_request_uses_client_tid_and_attributes() {
     assert_eq!(t.id, "2");
     assert_eq!(t.name, None);
     assert_eq!(t.limits(), hard_cap(100));
-    assert_eq!(t.hours, all_days_open());
+    assert_eq!(t.hours.as_deref().cloned(), all_days_open());
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn retreaver_txt_create_response_wednesday_closes_at_noon() {
     assert_eq!(t.limits(), hard_cap(100));
     let mut days = [day(0, 1440, false); 7];
     days[3] = day(0, 720, false);
-    assert_eq!(t.hours, Some(WeeklyHours::new(days)));
+    assert_eq!(t.hours.as_deref().cloned(), Some(WeeklyHours::new(days)));
 }
 
 #[test]
@@ -354,7 +354,7 @@ fn ringba_example_all_parameters() {
             ..Limits::default()
         }
     );
-    assert_eq!(t.hours, nine_to_five([false; 7]));
+    assert_eq!(t.hours.as_deref().cloned(), nine_to_five([false; 7]));
     assert_eq!(t.concurrency_matrix, None);
 }
 
@@ -366,7 +366,7 @@ fn ringba_example_hours_of_operation_sunday_first() {
     assert_eq!(t.trigger, Trigger::Convert);
     assert_eq!(t.limits(), Limits::default());
     assert_eq!(
-        t.hours,
+        t.hours.as_deref().cloned(),
         nine_to_five([true, false, false, false, false, false, true])
     );
 }

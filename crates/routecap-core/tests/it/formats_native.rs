@@ -58,7 +58,7 @@ fn interface_example_parses_exactly() {
     assert_eq!(t.trigger, Trigger::Connect);
     let mut days = [None; 7];
     days[1] = day(540, 1020, false, false);
-    assert_eq!(t.hours, Some(WeeklyHours::new(days)));
+    assert_eq!(t.hours.as_deref().cloned(), Some(WeeklyHours::new(days)));
     assert_eq!(
         t.limits(),
         Limits {
@@ -134,7 +134,10 @@ fn native_hours_inverted_closed_and_midnight() {
     days[3] = day(570, 1440, false, false);
     days[5] = day(1320, 1440, false, false);
     days[6] = day(360, 1320, true, false);
-    assert_eq!(c.targets[0].hours, Some(WeeklyHours::new(days)));
+    assert_eq!(
+        c.targets[0].hours.as_deref().cloned(),
+        Some(WeeklyHours::new(days))
+    );
 }
 
 #[test]
@@ -243,7 +246,7 @@ fn retreaver_details() {
     let mut days = [None; 7];
     days[2] = day(510, 1050, true, false);
     assert_eq!(
-        t.hours,
+        t.hours.as_deref().cloned(),
         Some(WeeklyHours::new(days)),
         "business_hours wins over _attributes"
     );
@@ -251,7 +254,7 @@ fn retreaver_details() {
     assert_eq!(t2.id, "ext-2");
     let mut days = [None; 7];
     days[6] = day(0, 1440, false, true);
-    assert_eq!(t2.hours, Some(WeeklyHours::new(days)));
+    assert_eq!(t2.hours.as_deref().cloned(), Some(WeeklyHours::new(days)));
     let g = &c.groups[0];
     assert_eq!((g.id.as_str(), g.mode), ("10", GroupMode::Simultaneous));
     assert_eq!(g.members, vec![0, 1]);
