@@ -495,3 +495,27 @@ fn example_ringba() {
     assert_eq!(c.groups[0].members, vec![0, 1]);
     assert_eq!(c.groups[0].usage.daily, 45);
 }
+
+/// What many targets have in common is stored once per config: equal
+/// weekly hours and equal zone names are one shared copy (the memory of a
+/// million targets, README "Memory"), and sharing changes no value.
+#[test]
+fn equal_hours_and_zone_names_are_shared() {
+    let hours = json!([{"day": 1, "open": "09:00", "close": "17:00"}]);
+    let doc = json!({"targets": [
+        {"id": "a", "time_zone": "Eastern Time (US & Canada)", "hours": hours},
+        {"id": "b", "time_zone": "Eastern Time (US & Canada)", "hours": hours},
+        {"id": "c", "time_zone": "America/New_York",
+         "hours": [{"day": 2, "open": "09:00", "close": "17:00"}]},
+    ]});
+    let c = parse(&doc, Format::Routecap);
+    let [a, b, x] = [&c.targets[0], &c.targets[1], &c.targets[2]];
+    let (ha, hb, hx) = (a.hours.as_ref(), b.hours.as_ref(), x.hours.as_ref());
+    let (ha, hb, hx) = (ha.unwrap(), hb.unwrap(), hx.unwrap());
+    assert!(std::sync::Arc::ptr_eq(ha, hb));
+    assert!(!std::sync::Arc::ptr_eq(ha, hx));
+    assert_ne!(ha, hx);
+    assert!(std::sync::Arc::ptr_eq(&a.zone_name, &b.zone_name));
+    assert_eq!(&*x.zone_name, "America/New_York");
+    assert_eq!(a.zone, x.zone);
+}
