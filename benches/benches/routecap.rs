@@ -94,7 +94,7 @@ fn route_callers(c: &mut Criterion) {
     let window = 30 * 86_400;
     let mut config = fixture::config(1000, 42);
     for t in &mut config.targets {
-        t.duplicates = Some(DuplicateRule {
+        t.extras.get_mut().duplicates = Some(DuplicateRule {
             basis: Basis::Connect,
             window,
         });

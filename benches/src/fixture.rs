@@ -20,7 +20,7 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::hours::{DayHours, WeeklyHours};
-use routecap_core::model::{Config, Target};
+use routecap_core::model::{Config, Extras, Target};
 use routecap_core::money::Money;
 use routecap_core::packed_caps::PackedCaps;
 use routecap_core::zone::{resolve, ZoneCache};
@@ -213,10 +213,7 @@ pub fn config(n: usize, seed: u64) -> Config {
                 trigger: Trigger::Connect,
                 hours: hours(&mut r).map(|h| zones.hours(h)),
                 caps: PackedCaps::new(&limits, &usage),
-                concurrency_matrix: None,
-                filter: None,
-                timeout_seconds: None,
-                duplicates: None,
+                extras: Extras::default(),
             }
         })
         .collect();
@@ -324,7 +321,7 @@ pub fn filtered_config(n: usize, seed: u64) -> Config {
                 Rule::all_of(vec![Condition::new("source", Op::Contains, ["google"])]),
             ],
         };
-        t.filter = Some(Filter::any_of(rules));
+        t.extras.get_mut().filter = Some(Filter::any_of(rules));
     }
     config
 }

@@ -684,7 +684,7 @@ impl Judge for Direct<'_> {
                     return i64::MIN;
                 };
                 let limits = Cow::Owned(t.limits());
-                (&t.zone, &t.hours, limits, &t.concurrency_matrix, None)
+                (&t.zone, &t.hours, limits, t.concurrency_matrix(), None)
             }
             CandidateRef::Group(g) => {
                 let Some(group) = self.config.groups.get(g) else {
@@ -695,7 +695,7 @@ impl Judge for Direct<'_> {
                     z,
                     &group.hours,
                     Cow::Borrowed(&group.limits),
-                    &group.concurrency_matrix,
+                    group.concurrency_matrix.as_ref(),
                     Some(g),
                 )
             }
@@ -704,7 +704,7 @@ impl Judge for Direct<'_> {
         Owner {
             hours: hours.as_deref(),
             caps: &Caps::of(&limits),
-            matrix: matrix.as_ref(),
+            matrix,
             counters,
             held,
             live,

@@ -53,6 +53,13 @@ pub struct Target {
     /// Cap limits and the usage at `Config::as_of`, packed (read them
     /// with [`Target::limits`] and [`Target::usage`]).
     pub caps: PackedCaps,
+    /// What most targets leave unset (filter, matrix, timeout, duplicates).
+    pub extras: Extras,
+}
+
+/// The parts of a [`Target`] most targets leave unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetExtras {
     /// Concurrency per local (day, hour), replacing `limits.concurrency` per cell.
     pub concurrency_matrix: Option<ConcurrencyMatrix>,
     /// Which calls it takes; `None` = every call.
@@ -63,10 +70,67 @@ pub struct Target {
     pub duplicates: Option<DuplicateRule>,
 }
 
+const NO_EXTRAS: TargetExtras = TargetExtras {
+    concurrency_matrix: None,
+    filter: None,
+    timeout_seconds: None,
+    duplicates: None,
+};
+
+/// [`TargetExtras`] boxed, and absent when all unset: a target without
+/// any pays one pointer (8 B instead of 56).
+#[derive(Clone, Debug, Default)]
+pub struct Extras(Option<Box<TargetExtras>>);
+
+impl Extras {
+    /// `extras`, boxed unless all unset.
+    pub fn new(extras: TargetExtras) -> Self {
+        Extras((extras != NO_EXTRAS).then(|| Box::new(extras)))
+    }
+
+    /// The extras (all unset when absent).
+    pub fn get(&self) -> &TargetExtras {
+        self.0.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    /// The extras to edit (boxed on first use).
+    pub fn get_mut(&mut self) -> &mut TargetExtras {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl PartialEq for Extras {
+    fn eq(&self, o: &Self) -> bool {
+        self.get() == o.get()
+    }
+}
+
+impl Eq for Extras {}
+
 impl Target {
     /// Ring timeout in seconds (default 30).
     pub fn effective_timeout(&self) -> u32 {
-        self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+        self.timeout_seconds().unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+    }
+
+    /// Concurrency per local (day, hour), replacing `limits.concurrency` per cell.
+    pub fn concurrency_matrix(&self) -> Option<&ConcurrencyMatrix> {
+        self.extras.get().concurrency_matrix.as_ref()
+    }
+
+    /// Which calls it takes; `None` = every call.
+    pub fn filter(&self) -> Option<&Filter> {
+        self.extras.get().filter.as_ref()
+    }
+
+    /// How long to ring it before failing over; `None` = the default 30 s.
+    pub fn timeout_seconds(&self) -> Option<u32> {
+        self.extras.get().timeout_seconds
+    }
+
+    /// Refuse callers it connected (or converted) recently; `None` = never.
+    pub fn duplicates(&self) -> Option<DuplicateRule> {
+        self.extras.get().duplicates
     }
 
     /// Cap limits (unpacked: a copy).
@@ -244,7 +308,7 @@ impl CompiledFilters {
     pub fn new(config: &Config) -> Self {
         let mut table = FilterTable::new();
         let targets: Vec<_> = (config.targets.iter())
-            .map(|t| t.filter.as_ref().map(|f| table.compile(f)))
+            .map(|t| t.filter().map(|f| table.compile(f)))
             .collect();
         let groups: Vec<_> = (config.groups.iter())
             .map(|g| g.filter.as_ref().map(|f| table.compile(f)))

@@ -646,11 +646,15 @@ pub fn usage_view(config: &Config, ledger: &crate::counters::Ledger, at: Instant
         let (limits, matrix, zone) = match owner {
             CandidateRef::Target(t) => {
                 let t = &config.targets[t];
-                (Cow::Owned(t.limits()), &t.concurrency_matrix, &t.zone)
+                (Cow::Owned(t.limits()), t.concurrency_matrix(), &t.zone)
             }
             CandidateRef::Group(g) => {
                 let g = &config.groups[g];
-                (Cow::Borrowed(&g.limits), &g.concurrency_matrix, &g.zone)
+                (
+                    Cow::Borrowed(&g.limits),
+                    g.concurrency_matrix.as_ref(),
+                    &g.zone,
+                )
             }
         };
         let (_, reserved, live) = ledger.counters(owner, at);

@@ -464,7 +464,7 @@ impl Caches {
                     &t.zone,
                     t.hours.as_deref(),
                     &t.limits(),
-                    (t.paused, t.concurrency_matrix.is_some(), grouped),
+                    (t.paused, t.concurrency_matrix().is_some(), grouped),
                     key(CandidateRef::Target(i)),
                 )
             }),
@@ -517,10 +517,7 @@ impl Caches {
         };
         let matrix = match (hot.matrix, group) {
             (false, _) => None,
-            (true, None) => config
-                .targets
-                .get(k)
-                .and_then(|t| t.concurrency_matrix.as_ref()),
+            (true, None) => config.targets.get(k).and_then(|t| t.concurrency_matrix()),
             (true, Some(g)) => config
                 .groups
                 .get(g)

@@ -11,8 +11,8 @@ use crate::callers::{Basis, DuplicateRule, RepeatMode, RepeatRule};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{
-    Campaign, CandidateRef, Config, Group, GroupMode, Target, DEFAULT_CALL_LEASE_SECONDS,
-    DEFAULT_CALL_RETENTION_SECONDS, MAX_CALL_SECONDS,
+    Campaign, CandidateRef, Config, Extras, Group, GroupMode, Target, TargetExtras,
+    DEFAULT_CALL_LEASE_SECONDS, DEFAULT_CALL_RETENTION_SECONDS, MAX_CALL_SECONDS,
 };
 use crate::packed_caps::PackedCaps;
 use crate::zone::{self, ZoneCache};
@@ -236,10 +236,12 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
         trigger: common::trigger(node.get("trigger"))?,
         hours: hours(node.get("hours"))?.map(|h| cache.hours(h)),
         caps: PackedCaps::new(&limits(node.get("caps"))?, &usage(node.get("usage"))?),
-        concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
-        filter: node.opt("filter", filter::native)?,
-        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
-        duplicates: node.opt("duplicates", duplicates)?,
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
+            filter: node.opt("filter", filter::native)?,
+            timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
+            duplicates: node.opt("duplicates", duplicates)?,
+        }),
     })
 }
 

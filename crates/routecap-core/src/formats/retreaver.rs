@@ -8,7 +8,7 @@ use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
-use crate::model::{Config, Group, GroupMode, Target};
+use crate::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
 use crate::packed_caps::PackedCaps;
 use crate::zone::ZoneCache;
 
@@ -125,10 +125,12 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
         trigger,
         hours: hours(node)?.map(|h| cache.hours(h)),
         caps: PackedCaps::new(&limits, &usage),
-        concurrency_matrix: None,
-        filter: common::retreaver_filter(node)?,
-        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
-        duplicates: None,
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: None,
+            filter: common::retreaver_filter(node)?,
+            timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
+            duplicates: None,
+        }),
     };
     Ok((t, id_node))
 }

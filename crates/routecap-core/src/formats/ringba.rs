@@ -22,7 +22,7 @@ use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
-use crate::model::{Config, Group, GroupMode, Target};
+use crate::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
 use crate::money::Money;
 use crate::packed_caps::PackedCaps;
 use crate::zone::ZoneCache;
@@ -200,12 +200,14 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
             },
             &Usage::default(),
         ),
-        concurrency_matrix: common::matrix(field("callConcurrencyMatrix"))?,
-        filter: node
-            .opt("criteria", super::filter::ringba_criteria)?
-            .flatten(),
-        timeout_seconds: connection_timeout(node)?,
-        duplicates: None,
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: common::matrix(field("callConcurrencyMatrix"))?,
+            filter: node
+                .opt("criteria", super::filter::ringba_criteria)?
+                .flatten(),
+            timeout_seconds: connection_timeout(node)?,
+            duplicates: None,
+        }),
     };
     Ok((t, id_node, group_id))
 }

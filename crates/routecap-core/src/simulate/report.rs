@@ -211,11 +211,7 @@ pub fn cap_fill(config: &Config, report: &SimReport, o: usize) -> Vec<CapFill> {
     let nt = config.targets.len();
     let (limits, matrix, zone) = if o < nt {
         let t = &config.targets[o];
-        (
-            Cow::Owned(t.limits()),
-            t.concurrency_matrix.as_ref(),
-            &t.zone,
-        )
+        (Cow::Owned(t.limits()), t.concurrency_matrix(), &t.zone)
     } else if let Some(g) = config.groups.get(o - nt) {
         (
             Cow::Borrowed(&g.limits),

@@ -273,7 +273,7 @@ fn concurrency_matrix_cell_replaces_the_plain_limit() {
     t.limits_mut().concurrency = Some(5);
     let mut cells = [[None; 24]; 7];
     cells[1][9] = Some(0); // Monday 09:00-10:00 local: nothing
-    t.concurrency_matrix = Some(ConcurrencyMatrix(Box::new(cells)));
+    t.extras.get_mut().concurrency_matrix = Some(ConcurrencyMatrix(Box::new(cells)));
     let cfg = config(vec![t], vec![]);
     let st = State::new(&cfg);
     // Monday 2026-11-23 09:30 EST = 14:30Z

@@ -12,6 +12,7 @@ use routecap_core::eligibility::{check, check_candidates, Checker};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::lifecycle::State;
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
+use routecap_core::model::{Extras, TargetExtras};
 use routecap_core::money::Money;
 use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::{plan, rng_from_seed, Router};
@@ -119,10 +120,12 @@ fn target() -> impl Strategy<Value = Target> {
                 trigger: Trigger::Connect,
                 hours: hours.map(Arc::new),
                 caps: PackedCaps::new(&limits, &usage),
-                concurrency_matrix,
-                filter: Default::default(),
-                timeout_seconds: Default::default(),
-                duplicates: None,
+                extras: Extras::new(TargetExtras {
+                    concurrency_matrix,
+                    filter: Default::default(),
+                    timeout_seconds: Default::default(),
+                    duplicates: None,
+                }),
             },
         )
 }
@@ -299,10 +302,7 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         trigger: Trigger::Connect,
         hours: None,
         caps: PackedCaps::new(&Limits::default(), &Usage::default()),
-        concurrency_matrix: None,
-        filter: Default::default(),
-        timeout_seconds: Default::default(),
-        duplicates: None,
+        extras: Extras::default(),
     };
     let big = Config {
         as_of: None,
@@ -342,10 +342,7 @@ fn one_line_target() -> Config {
                 },
                 &Usage::default(),
             ),
-            concurrency_matrix: None,
-            filter: Default::default(),
-            timeout_seconds: Default::default(),
-            duplicates: None,
+            extras: Extras::default(),
         }],
         groups: vec![],
         ..Config::default()

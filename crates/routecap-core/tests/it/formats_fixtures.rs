@@ -55,7 +55,7 @@ fn assert_jason_cell(c: &Config) {
     assert_eq!(t.hours, None);
     assert_eq!(t.limits(), Limits::default());
     assert_eq!(t.usage(), Usage::default());
-    assert_eq!(t.concurrency_matrix, None);
+    assert_eq!(t.concurrency_matrix(), None);
 }
 
 #[test]
@@ -293,7 +293,7 @@ fn ringba_get_targets() {
     assert_eq!(&*t.zone_name, "Romance Standard Time");
     assert_eq!(t.limits(), Limits::default(), "every cap is -1");
     assert_eq!(
-        (t.hours.clone(), t.concurrency_matrix.clone()),
+        (t.hours.clone(), t.concurrency_matrix().cloned()),
         (None, None)
     );
     assert_eq!((t.paused, t.priority, t.weight), (false, 1, 1));
@@ -355,7 +355,7 @@ fn ringba_example_all_parameters() {
         }
     );
     assert_eq!(t.hours.as_deref().cloned(), nine_to_five([false; 7]));
-    assert_eq!(t.concurrency_matrix, None);
+    assert_eq!(t.concurrency_matrix(), None);
 }
 
 #[test]
@@ -377,7 +377,7 @@ fn ringba_example_concurrency_matrix() {
     let t = &c.targets[0];
     assert_eq!(t.id, "TA904a869ef552438b953647384b2d7af2");
     assert_eq!(t.limits(), Limits::default());
-    let m = t.concurrency_matrix.as_ref().expect("matrix");
+    let m = t.concurrency_matrix().expect("matrix");
     for d in 0..7u32 {
         for h in 0..24u32 {
             let want = ((1..=5).contains(&d) && (9..=17).contains(&h)).then_some(2);

@@ -70,7 +70,7 @@ fn interface_example_parses_exactly() {
             ..Limits::default()
         }
     );
-    assert_eq!(t.concurrency_matrix, None);
+    assert_eq!(t.concurrency_matrix(), None);
     assert_eq!(
         t.usage(),
         Usage {
@@ -150,7 +150,7 @@ fn native_matrix_minus_one_and_null_are_unlimited() {
         &json!({"targets": [{"id": "a", "concurrency_matrix": rows}]}),
         Format::Routecap,
     );
-    let m = c.targets[0].concurrency_matrix.as_ref().unwrap();
+    let m = c.targets[0].concurrency_matrix().unwrap();
     let set: Vec<(u32, u32, u64)> = (0..7)
         .flat_map(|d| (0..24).map(move |h| (d, h)))
         .filter_map(|(d, h)| m.limit(d, h).map(|l| (d, h, l)))
@@ -414,11 +414,7 @@ fn example_native() {
     assert_eq!(c.targets[1].trigger, Trigger::Convert);
     assert_eq!(c.targets[2].usage().monthly_revenue, Money(1_825_075));
     assert_eq!(
-        c.targets[4]
-            .concurrency_matrix
-            .as_ref()
-            .unwrap()
-            .limit(1, 9),
+        c.targets[4].concurrency_matrix().unwrap().limit(1, 9),
         Some(3)
     );
     assert!(c.targets[6].paused);
@@ -483,11 +479,7 @@ fn example_ringba() {
     assert_eq!(c.targets[1].limits().total_revenue, Some(Money(5_000_050)));
     assert_eq!(c.targets[1].usage().total_revenue, Money(3_125_025));
     assert_eq!(
-        c.targets[1]
-            .concurrency_matrix
-            .as_ref()
-            .unwrap()
-            .limit(3, 18),
+        c.targets[1].concurrency_matrix().unwrap().limit(3, 18),
         Some(1)
     );
     assert!(c.targets[2].paused);

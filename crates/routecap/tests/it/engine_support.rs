@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use routecap::core::caps::{Limits, Trigger, Usage};
-use routecap::core::model::{Config, Group, GroupMode, Target};
+use routecap::core::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
 use routecap::core::packed_caps::PackedCaps;
 use routecap::core::zone::{Instant, Zone};
 
@@ -23,10 +23,12 @@ pub fn target(id: &str, zone: &Zone, limits: Limits) -> Target {
         trigger: Trigger::Connect,
         hours: None,
         caps: PackedCaps::new(&limits, &Usage::default()),
-        concurrency_matrix: None,
-        filter: None,
-        timeout_seconds: None,
-        duplicates: None,
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: None,
+            filter: None,
+            timeout_seconds: None,
+            duplicates: None,
+        }),
     }
 }
 

@@ -711,7 +711,7 @@ impl RedisState {
                 args: vec![caller.to_string()],
             };
         }
-        let (basis, dw) = match c.targets[t].duplicates {
+        let (basis, dw) = match c.targets[t].duplicates() {
             Some(d) => (
                 match d.basis {
                     Basis::Connect => "c",
