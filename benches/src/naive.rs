@@ -38,7 +38,7 @@ pub fn eligible(config: &Config, i: usize, at: Instant) -> bool {
             }
         }
     }
-    let (l, u) = (&t.limits(), &t.usage());
+    let (l, u) = &t.caps.unpack();
     let count_ok = |lim: Option<u64>, used: u64| lim.is_none_or(|lim| used < lim);
     let money_ok =
         |lim: Option<routecap_core::money::Money>, used| lim.is_none_or(|lim| used < lim);

@@ -90,7 +90,16 @@ impl PackedCaps {
 
     /// The limits.
     pub fn limits(&self) -> Limits {
+        Self::limits_of(&self.fields())
+    }
+
+    /// The limits and the usage, unpacked once.
+    pub fn unpack(&self) -> (Limits, Usage) {
         let f = self.fields();
+        (Self::limits_of(&f), Self::usage_of(&f))
+    }
+
+    fn limits_of(f: &[Option<u64>; FIELDS]) -> Limits {
         let m = |v: Option<u64>| v.map(|v| Money(v as i64));
         Limits {
             hourly: f[0],
@@ -107,7 +116,10 @@ impl PackedCaps {
 
     /// The usage.
     pub fn usage(&self) -> Usage {
-        let f = self.fields();
+        Self::usage_of(&self.fields())
+    }
+
+    fn usage_of(f: &[Option<u64>; FIELDS]) -> Usage {
         let c = |i: usize| f[USAGE + i].unwrap_or(0);
         let m = |i: usize| Money(c(i) as i64);
         Usage {
@@ -239,6 +251,7 @@ mod tests {
             let p = PackedCaps::new(&l, &u);
             prop_assert_eq!(p.limits(), l.clone());
             prop_assert_eq!(p.usage(), u.clone());
+            prop_assert_eq!(p.unpack(), (l.clone(), u.clone()));
             prop_assert_eq!(p.is_unlimited(), l.is_unlimited());
             let q = PackedCaps::new(&l2, &u2);
             prop_assert_eq!(p == q, (&l, &u) == (&l2, &u2));
