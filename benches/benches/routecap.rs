@@ -94,7 +94,7 @@ fn route_callers(c: &mut Criterion) {
     let window = 30 * 86_400;
     let mut config = fixture::config(1000, 42);
     for t in &mut config.targets {
-        t.duplicates = Some(DuplicateRule {
+        t.extras.get_mut().duplicates = Some(DuplicateRule {
             basis: Basis::Connect,
             window,
         });
@@ -347,13 +347,14 @@ fn naive_peer(c: &mut Criterion) {
     for n in [10usize, 1000] {
         let config = fixture::config(n, 42);
         let state = State::new(&config);
+        let peer = naive::Peer::new(&config);
         // agreement, outside the timing: a day of instants, every 7 minutes
         for at in fixture::Instants::default()
             .step_by(7 * 60)
             .take(24 * 60 / 7 * 7)
         {
             assert_eq!(
-                naive::eligible_set(&config, at),
+                peer.eligible_set(at),
                 eligible_targets(&eligibility::check(&config, &state, at)),
                 "naive peer and routecap disagree at {at}"
             );
@@ -363,7 +364,7 @@ fn naive_peer(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("targets", n), |b| {
             b.iter(|| {
                 let at = instants.next().unwrap_or_else(fixture::start);
-                black_box(naive::route(&config, at, PLAN_STEPS, &mut rng))
+                black_box(peer.route(at, PLAN_STEPS, &mut rng))
             })
         });
     }

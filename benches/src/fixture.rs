@@ -20,8 +20,9 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::hours::{DayHours, WeeklyHours};
-use routecap_core::model::{Config, Target};
+use routecap_core::model::{Config, Extras, Target};
 use routecap_core::money::Money;
+use routecap_core::packed_caps::PackedCaps;
 use routecap_core::zone::{resolve, ZoneCache};
 use routecap_core::Instant;
 
@@ -189,7 +190,7 @@ pub fn config(n: usize, seed: u64) -> Config {
         .iter()
         .map(|name| {
             let z = resolve(name).expect("fixture zone names resolve");
-            (name.to_string(), zones.get(z.tz))
+            (zones.name(name), zones.get(z.tz))
         })
         .collect();
     let targets = (0..n)
@@ -210,13 +211,9 @@ pub fn config(n: usize, seed: u64) -> Config {
                 zone,
                 zone_name,
                 trigger: Trigger::Connect,
-                hours: hours(&mut r),
-                limits,
-                concurrency_matrix: None,
-                usage,
-                filter: None,
-                timeout_seconds: None,
-                duplicates: None,
+                hours: hours(&mut r).map(|h| zones.hours(h)),
+                caps: PackedCaps::new(&limits, &usage),
+                extras: Extras::default(),
             }
         })
         .collect();
@@ -324,7 +321,7 @@ pub fn filtered_config(n: usize, seed: u64) -> Config {
                 Rule::all_of(vec![Condition::new("source", Op::Contains, ["google"])]),
             ],
         };
-        t.filter = Some(Filter::any_of(rules));
+        t.extras.get_mut().filter = Some(Filter::any_of(rules));
     }
     config
 }

@@ -11,16 +11,72 @@
 //! no reservations, imported usage read as current (the fixture has no
 //! `as_of`). Weight-0 targets follow their tier's positive weights in random
 //! order, as docs/semantics.md describes.
+//!
+//! It reads its own plain copy of each target ([`Peer`], built once per
+//! config, outside the timing): limits, usage and hours inline, the way a
+//! first version would hold them, so that routecap's packed config layout
+//! neither helps nor slows the yardstick.
 
 use chrono::{Datelike, Timelike};
 use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
 use rand::Rng;
+use routecap_core::caps::{Limits, Usage};
+use routecap_core::hours::WeeklyHours;
 use routecap_core::model::Config;
+use routecap_core::zone::Zone;
 use routecap_core::Instant;
 
+/// One target as the naive peer holds it: everything inline.
+#[derive(Clone, Debug)]
+struct PlainTarget {
+    paused: bool,
+    zone: Zone,
+    hours: Option<WeeklyHours>,
+    limits: Limits,
+    usage: Usage,
+    priority: i32,
+    weight: u32,
+}
+
+/// The naive peer's copy of a config's targets.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    targets: Vec<PlainTarget>,
+}
+
+impl Peer {
+    /// Copy what the peer reads out of `config` (once, outside the timing).
+    pub fn new(config: &Config) -> Peer {
+        let targets = config
+            .targets
+            .iter()
+            .map(|t| PlainTarget {
+                paused: t.paused,
+                zone: t.zone.clone(),
+                hours: t.hours.as_deref().cloned(),
+                limits: t.limits(),
+                usage: t.usage(),
+                priority: t.priority,
+                weight: t.weight,
+            })
+            .collect();
+        Peer { targets }
+    }
+
+    /// Indices of the eligible targets at `at`, in config order.
+    pub fn eligible_set(&self, at: Instant) -> Vec<usize> {
+        eligible_set(self, at)
+    }
+
+    /// The first `steps` steps of the failover plan at `at`.
+    pub fn route<R: Rng>(&self, at: Instant, steps: usize, rng: &mut R) -> Vec<usize> {
+        route(self, at, steps, rng)
+    }
+}
+
 /// Whether target `i` is eligible at `at`, judged naively.
-pub fn eligible(config: &Config, i: usize, at: Instant) -> bool {
+fn eligible(config: &Peer, i: usize, at: Instant) -> bool {
     let Some(t) = config.targets.get(i) else {
         return false;
     };
@@ -53,15 +109,13 @@ pub fn eligible(config: &Config, i: usize, at: Instant) -> bool {
         && money_ok(l.total_revenue, u.total_revenue)
 }
 
-/// Indices of the eligible targets at `at`, in config order.
-pub fn eligible_set(config: &Config, at: Instant) -> Vec<usize> {
+fn eligible_set(config: &Peer, at: Instant) -> Vec<usize> {
     (0..config.targets.len())
         .filter(|&i| eligible(config, i, at))
         .collect()
 }
 
-/// The first `steps` steps of the failover plan at `at` (target indices).
-pub fn route<R: Rng>(config: &Config, at: Instant, steps: usize, rng: &mut R) -> Vec<usize> {
+fn route<R: Rng>(config: &Peer, at: Instant, steps: usize, rng: &mut R) -> Vec<usize> {
     let mut cands: Vec<(i32, usize, u32)> = eligible_set(config, at)
         .into_iter()
         .map(|i| (config.targets[i].priority, i, config.targets[i].weight))

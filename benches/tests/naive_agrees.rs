@@ -24,7 +24,7 @@ fn naive_peer_agrees_on_eligibility() {
                 CandidateRef::Group(_) => None,
             })
             .collect();
-        let theirs = naive::eligible_set(&config, at);
+        let theirs = naive::Peer::new(&config).eligible_set(at);
         some_closed |= theirs.len() < config.targets.len() / 2;
         assert_eq!(theirs, ours, "at {at}");
     }

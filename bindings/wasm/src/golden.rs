@@ -14,8 +14,10 @@ use rand_core::Rng;
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::model::{
-    CandidateRef, Config, Group, GroupMode, Target, DEFAULT_PRIORITY, DEFAULT_WEIGHT,
+    CandidateRef, Config, Extras, Group, GroupMode, Target, TargetExtras, DEFAULT_PRIORITY,
+    DEFAULT_WEIGHT,
 };
+use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::{plan, rng_from_seed, uniform_below, Step};
 use routecap_core::zone::Zone;
 use serde::Serialize;
@@ -90,12 +92,13 @@ fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), String> {
         zone_name: "UTC".into(),
         trigger: Trigger::default(),
         hours: None,
-        limits: Limits::default(),
-        concurrency_matrix: None,
-        usage: Usage::default(),
-        filter: None,
-        timeout_seconds: None,
-        duplicates: None,
+        caps: PackedCaps::default(),
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: None,
+            filter: None,
+            timeout_seconds: None,
+            duplicates: None,
+        }),
     };
     let field_u32 = |c: &Value, k: &str| -> Result<Option<u32>, String> {
         match c.get(k) {

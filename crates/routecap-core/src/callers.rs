@@ -289,7 +289,7 @@ pub fn longest_window(config: &Config) -> u64 {
         _ => 0,
     };
     let targets = (config.targets.iter())
-        .filter_map(|t| t.duplicates.map(|d| d.window))
+        .filter_map(|t| t.duplicates().map(|d| d.window))
         .max();
     let campaigns = config
         .campaigns
@@ -361,7 +361,7 @@ impl<'a> CallerView<'a> {
         let Some(visit) = self.visits.iter().find(|v| v.target == t) else {
             return;
         };
-        if let Some(rule) = self.config.targets.get(t).and_then(|t| t.duplicates) {
+        if let Some(rule) = self.config.targets.get(t).and_then(|t| t.duplicates()) {
             let event = match rule.basis {
                 Basis::Connect => visit.connected,
                 Basis::Convert => visit.converted,

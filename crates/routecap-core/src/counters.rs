@@ -140,37 +140,38 @@ pub(crate) struct CounterParts {
     pub imported_until: Option<Instant>,
 }
 
-/// The counters of one owner (target or group), laid out for the
-/// eligibility pass: the first cache line holds what a verdict on count
-/// caps reads (window starts and counts, held units, own live calls), the
-/// second the rest of the values, the third the window-end caches and the
-/// stamp. Slots are columns (`starts`, `counts`, … indexed hour, day,
-/// month), read and written as [`Slot`] values.
+/// The counters of one owner (target or group) in two cache lines (one
+/// per owner at a million targets is most of the state): the first holds
+/// what a verdict on count caps reads (window starts and counts, held
+/// units, own live calls, the total), the second the rest. Slots are
+/// columns (`starts`, `counts`, … indexed hour, day, month), read and
+/// written as [`Slot`] values. The stamp lives in [`Ledger`]'s `stable`.
 #[derive(Clone, Debug)]
 #[repr(C, align(64))]
 pub(crate) struct Counters {
     /// Window start of each slot (Unix seconds), or [`ANY`].
     starts: [i64; 3],
     counts: [u64; 3],
-    /// Unconfirmed reservations, expired ones included until swept.
-    held: u64,
+    /// Unconfirmed reservations, expired ones included until swept (one
+    /// record each in memory, so far below `u32::MAX`).
+    held: u32,
     /// Connected calls not ended and whose lease is not swept yet (lapsed
-    /// but unswept ones included: reads subtract them).
-    live: u64,
+    /// but unswept ones included: reads subtract them); one record each.
+    live: u32,
+    total: u64,
+    total_revenue: Money,
+    revenues: [Money; 3],
     /// Imported live calls: they hold until `imported_until`.
     imported_live: u64,
     /// First instant at which the imported live calls no longer hold;
     /// `None` = not anchored yet (they hold until anchor + lease).
     imported_until: Option<Instant>,
-    total: u64,
-    total_revenue: Money,
-    revenues: [Money; 3],
-    /// Window end of each slot when known, else its start (see [`Slot`]).
-    ends: [i64; 3],
-    /// Changes whenever the counters do (see [`fresh_stamp`]); not part of
-    /// the value, so it is left out of equality.
-    stamp: u64,
+    /// Window length of each slot when known, else 0 (see [`Slot::end`]):
+    /// windows are at most a month long.
+    lengths: [u32; 3],
 }
+
+const _: () = assert!(std::mem::size_of::<Counters>() == 128);
 
 impl PartialEq for Counters {
     fn eq(&self, o: &Self) -> bool {
@@ -209,23 +210,19 @@ static NO_COUNTERS: Counters = Counters {
     starts: [ANY; 3],
     counts: [0; 3],
     revenues: [Money::ZERO; 3],
-    ends: [ANY; 3],
+    lengths: [0; 3],
     total: 0,
     total_revenue: Money::ZERO,
     live: 0,
     imported_live: 0,
     imported_until: None,
     held: 0,
-    stamp: 0,
 };
 
 impl Counters {
     /// An owner's counters with these slots and everything else zero.
     fn with_slots(slots: [Slot; 3]) -> Self {
-        let mut c = Counters {
-            stamp: fresh_stamp(),
-            ..NO_COUNTERS.clone()
-        };
+        let mut c = NO_COUNTERS.clone();
         for (i, s) in slots.into_iter().enumerate() {
             c.set_slot(i, s);
         }
@@ -239,7 +236,7 @@ impl Counters {
             start: self.starts[i],
             count: self.counts[i],
             revenue: self.revenues[i],
-            end: self.ends[i],
+            end: self.starts[i].saturating_add(i64::from(self.lengths[i])),
         }
     }
 
@@ -247,7 +244,9 @@ impl Counters {
         self.starts[i] = s.start;
         self.counts[i] = s.count;
         self.revenues[i] = s.revenue;
-        self.ends[i] = s.end;
+        // an end not known (or not representable) is 0: the window is
+        // computed again, as for a slot whose end is its start
+        self.lengths[i] = u32::try_from(s.end.wrapping_sub(s.start)).unwrap_or(0);
     }
 
     fn slots(&self) -> [Slot; 3] {
@@ -290,7 +289,8 @@ impl Counters {
         Counters {
             total: p.total,
             total_revenue: p.total_revenue,
-            live: p.live,
+            // own live calls are one record each: far below `u32::MAX`
+            live: u32::try_from(p.live).unwrap_or(u32::MAX),
             imported_live: p.imported_live,
             imported_until: p.imported_until,
             ..Counters::with_slots([slot(&p.slots[0]), slot(&p.slots[1]), slot(&p.slots[2])])
@@ -312,29 +312,28 @@ impl Counters {
             ],
             total: self.total,
             total_revenue: self.total_revenue,
-            live: self.live,
+            live: u64::from(self.live),
             imported_live: self.imported_live,
             imported_until: self.imported_until,
         }
     }
 
-    /// Record that the counters changed.
-    fn touch(&mut self) {
-        self.stamp = fresh_stamp();
-    }
-
-    /// The stamp of these counters when no reservation (live or expired)
-    /// is held on them, `None` otherwise: held units lapse with time, at
-    /// expiry instants the stamp does not see.
-    fn stable_stamp(&self) -> Option<u64> {
-        (self.held == 0 && self.stamp != 0).then_some(self.stamp)
+    /// A fresh stamp for these counters, just changed, when no reservation
+    /// (live or expired) is held on them, 0 otherwise: held units lapse
+    /// with time, at expiry instants the stamp does not see.
+    fn fresh_stable_stamp(&self) -> u64 {
+        if self.held == 0 {
+            fresh_stamp()
+        } else {
+            0
+        }
     }
 
     /// `(start, end)` of the window of `Period::ALL[i]` containing Unix
     /// second `t`, if this owner's slot already knows it.
     pub(crate) fn known_window(&self, i: usize, t: i64) -> Option<(i64, i64)> {
-        let (start, end) = (*self.starts.get(i)?, *self.ends.get(i)?);
-        (start != ANY && start <= t && t < end).then_some((start, end))
+        let s = self.slot(i.min(2));
+        (i < 3 && s.start != ANY && s.holds(t)).then_some((s.start, s.end))
     }
 
     /// Whether slot `i` counts for the window starting at `window_start`.
@@ -373,7 +372,7 @@ impl Counters {
     /// month, total). The checker compares them with the limits.
     #[inline]
     pub(crate) fn use_quiet(&self, starts: &[i64; 3], at: Instant) -> ([u64; 5], [Money; 4]) {
-        let held = self.held;
+        let held = u64::from(self.held);
         let mut counts = [0u64; 5];
         let mut revenue = [self.total_revenue; 4];
         for i in 0..3 {
@@ -399,14 +398,14 @@ impl Counters {
     /// held units at an instant when [`Ledger::quiet_at`] says none expired.
     #[inline]
     pub(crate) fn held_units(&self) -> u64 {
-        self.held
+        u64::from(self.held)
     }
 
     /// Live calls at `at` when [`Ledger::quiet_at`] says no lease lapsed:
     /// own connected calls plus the imported ones that hold.
     #[inline]
     pub(crate) fn live_quiet(&self, at: Instant) -> u64 {
-        self.live.saturating_add(self.imported_live_at(at))
+        u64::from(self.live).saturating_add(self.imported_live_at(at))
     }
 
     /// Unix second before which the imported live calls cannot stop
@@ -435,7 +434,6 @@ impl Counters {
     /// Replace the imported live calls: `count` holding until `until`
     /// (exclusive; `None` = until the anchor + lease).
     fn set_imported_live(&mut self, count: u64, until: Option<Instant>) {
-        self.touch();
         self.imported_live = count;
         self.imported_until = until;
     }
@@ -445,11 +443,18 @@ impl Counters {
     }
 
     fn anchor(&mut self, zone: &Zone, at: Instant, lease: TimeDelta) {
-        self.touch();
         for p in Period::ALL {
             let i = period_index(p);
             if self.starts[i] == ANY {
-                (self.starts[i], self.ends[i]) = window_secs(zone, p, at);
+                let (start, end) = window_secs(zone, p, at);
+                self.set_slot(
+                    i,
+                    Slot {
+                        start,
+                        end,
+                        ..self.slot(i)
+                    },
+                );
             }
         }
         if self.imported_until.is_none() {
@@ -458,7 +463,6 @@ impl Counters {
     }
 
     fn add(&mut self, zone: &Zone, at: Instant, count: u64, revenue: Money) {
-        self.touch();
         let t = at.timestamp();
         for p in Period::ALL {
             let i = period_index(p);
@@ -487,7 +491,6 @@ impl Counters {
     }
 
     fn step_held(&mut self, take: bool) {
-        self.touch();
         self.held = if take {
             self.held.saturating_add(1)
         } else {
@@ -496,7 +499,6 @@ impl Counters {
     }
 
     fn step_live(&mut self, up: bool) {
-        self.touch();
         self.live = if up {
             self.live.saturating_add(1)
         } else {
@@ -511,7 +513,6 @@ impl Counters {
         Counters {
             live: 0,
             held: 0,
-            stamp: fresh_stamp(),
             ..self.clone()
         }
     }
@@ -529,7 +530,6 @@ impl Counters {
         u: &ImportedUsage,
         live_until: Instant,
     ) {
-        self.touch();
         let periodic = [
             (u.hourly, u.hourly_revenue),
             (u.daily, u.daily_revenue),
@@ -574,7 +574,6 @@ impl Counters {
     }
 
     fn reset_totals(&mut self) {
-        self.touch();
         self.total = 0;
         self.total_revenue = Money::ZERO;
     }
@@ -593,8 +592,9 @@ pub struct Ledger {
     /// checker sees which targets changed without reading their counters.
     stable: Vec<u64>,
     groups: Vec<Counters>,
-    /// Containing groups of each target (derived from the config).
-    target_groups: Vec<Vec<usize>>,
+    /// Containing groups of each target (derived from the config), flat:
+    /// see [`Memberships`].
+    memberships: Memberships,
     /// Unconfirmed reservations by expiry and call id, with their target.
     holds: BTreeMap<(Instant, String), usize>,
     /// Leases of connected calls not ended and not swept, by expiry and
@@ -603,6 +603,54 @@ pub struct Ledger {
     leases: BTreeMap<(Instant, String), usize>,
     /// Some slot or imported live count is not anchored yet.
     pending: bool,
+}
+
+/// The groups of each target in one flat list: target `t`'s are
+/// `groups[starts[t]..starts[t + 1]]`, ascending — 4 bytes per target
+/// instead of a vector each (none at all when the config has no groups).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Memberships {
+    /// `targets + 1` offsets into `groups` (memberships are config
+    /// entries held in memory, so far fewer than `u32::MAX`); empty when
+    /// no target is in a group.
+    starts: Vec<u32>,
+    groups: Vec<usize>,
+}
+
+impl Memberships {
+    fn new(config: &Config) -> Self {
+        let n = config.targets.len();
+        let mut pairs: Vec<(usize, usize)> = (config.groups.iter().enumerate())
+            .flat_map(|(g, group)| group.members.iter().map(move |&t| (t, g)))
+            .filter(|&(t, _)| t < n)
+            .collect();
+        if pairs.is_empty() {
+            return Memberships::default();
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut starts = Vec::with_capacity(n + 1);
+        let mut i = 0;
+        for t in 0..=n {
+            while pairs.get(i).is_some_and(|&(m, _)| m < t) {
+                i += 1;
+            }
+            starts.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        let groups = pairs.into_iter().map(|(_, g)| g).collect();
+        Memberships { starts, groups }
+    }
+
+    /// The groups of target `t`, ascending.
+    fn of(&self, t: usize) -> &[usize] {
+        match (
+            self.starts.get(t),
+            t.checked_add(1).and_then(|u| self.starts.get(u)),
+        ) {
+            (Some(&a), Some(&b)) => self.groups.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
 }
 
 /// `at + d`, saturating at chrono's last instant (never reached with
@@ -615,7 +663,7 @@ impl PartialEq for Ledger {
     fn eq(&self, o: &Self) -> bool {
         self.targets == o.targets
             && self.groups == o.groups
-            && self.target_groups == o.target_groups
+            && self.memberships == o.memberships
             && self.holds == o.holds
             && self.leases == o.leases
             && self.pending == o.pending
@@ -627,22 +675,12 @@ impl Ledger {
     /// The config's imported usage: anchored at `config.as_of`, or pending
     /// until [`Ledger::anchor`] when the config has none.
     pub fn new(config: &Config) -> Ledger {
-        let mut target_groups = vec![Vec::new(); config.targets.len()];
-        for (g, group) in config.groups.iter().enumerate() {
-            for &m in &group.members {
-                if let Some(v) = target_groups.get_mut(m) {
-                    if !v.contains(&g) {
-                        v.push(g);
-                    }
-                }
-            }
-        }
         let lease = config.call_lease();
         let mut ledger = Ledger {
             targets: config
                 .targets
                 .iter()
-                .map(|t| Counters::from_usage(&t.usage, &t.zone, config.as_of, lease))
+                .map(|t| Counters::from_usage(&t.usage(), &t.zone, config.as_of, lease))
                 .collect(),
             stable: Vec::new(),
             groups: config
@@ -650,7 +688,7 @@ impl Ledger {
                 .iter()
                 .map(|g| Counters::from_usage(&g.usage, &g.zone, config.as_of, lease))
                 .collect(),
-            target_groups,
+            memberships: Memberships::new(config),
             holds: BTreeMap::new(),
             leases: BTreeMap::new(),
             pending: config.as_of.is_none(),
@@ -663,21 +701,21 @@ impl Ledger {
     fn sync_stable_all(&mut self) {
         self.stable.clear();
         self.stable
-            .extend(self.targets.iter().map(|c| c.stable_stamp().unwrap_or(0)));
+            .extend(self.targets.iter().map(Counters::fresh_stable_stamp));
     }
 
     /// Change target `t`'s counters with `f`, keeping `stable` in step.
     fn with_target(&mut self, t: usize, f: impl FnOnce(&mut Counters)) {
         if let (Some(c), Some(s)) = (self.targets.get_mut(t), self.stable.get_mut(t)) {
             f(c);
-            *s = c.stable_stamp().unwrap_or(0);
+            *s = c.fresh_stable_stamp();
         }
     }
 
     /// Apply `f` to target `t` and each of its groups.
     fn with_owners(&mut self, t: usize, f: impl Fn(&mut Counters)) {
         self.with_target(t, &f);
-        for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
+        for &g in self.memberships.of(t) {
             if let Some(c) = self.groups.get_mut(g) {
                 f(c);
             }
@@ -717,7 +755,7 @@ impl Ledger {
     /// hold; reservations excluded). Unknown owners read as empty.
     pub(crate) fn counters(&self, owner: CandidateRef, at: Instant) -> (&Counters, u64, u64) {
         let c = self.owner(owner);
-        let held = c.held.saturating_sub(self.expired_holds(owner, at));
+        let held = u64::from(c.held).saturating_sub(self.expired_holds(owner, at));
         (c, held, self.live_of(c, owner, at))
     }
 
@@ -730,7 +768,7 @@ impl Ledger {
     }
 
     fn live_of(&self, c: &Counters, owner: CandidateRef, at: Instant) -> u64 {
-        c.live
+        u64::from(c.live)
             .saturating_sub(self.lapsed_leases(owner, at))
             .saturating_add(c.imported_live_at(at))
     }
@@ -784,7 +822,7 @@ impl Ledger {
 
     /// Containing groups of target `t`.
     pub(crate) fn groups_of(&self, t: usize) -> &[usize] {
-        self.target_groups.get(t).map_or(&[], |v| v.as_slice())
+        self.memberships.of(t)
     }
 
     /// Usage of an owner as caps see it at `at`: counts include the units
@@ -907,7 +945,7 @@ impl Ledger {
 
     /// Own connected calls of an owner whose lease is not swept yet.
     pub(crate) fn own_live(&self, owner: CandidateRef) -> u64 {
-        self.owner(owner).live
+        u64::from(self.owner(owner).live)
     }
 
     /// Leases not swept yet (live calls, and lapsed ones until swept).
@@ -993,7 +1031,7 @@ impl Ledger {
         if let Some(target) = config.targets.get(t) {
             self.with_target(t, |c| c.add(&target.zone, at, count, revenue));
         }
-        for &g in self.target_groups.get(t).map_or(&[][..], |v| v) {
+        for &g in self.memberships.of(t) {
             if let (Some(c), Some(group)) = (self.groups.get_mut(g), config.groups.get(g)) {
                 c.add(&group.zone, at, count, revenue);
             }

@@ -57,7 +57,7 @@ pub fn owners(config: &Config, t: usize, at: Instant) -> Vec<OwnerEffect> {
         (local.weekday().num_days_from_sunday(), local.hour())
     };
     let concurrency_of =
-        |limits: &Limits, matrix: &Option<crate::caps::ConcurrencyMatrix>, zone| match matrix {
+        |limits: &Limits, matrix: Option<&crate::caps::ConcurrencyMatrix>, zone| match matrix {
             Some(m) => {
                 let (d, h) = cell(zone);
                 m.limit(d, h)
@@ -67,8 +67,8 @@ pub fn owners(config: &Config, t: usize, at: Instant) -> Vec<OwnerEffect> {
     out.push(OwnerEffect {
         owner: CandidateRef::Target(t),
         windows: zone_windows(&target.zone),
-        limits: target.limits.clone(),
-        concurrency: concurrency_of(&target.limits, &target.concurrency_matrix, &target.zone),
+        limits: target.limits(),
+        concurrency: concurrency_of(&target.limits(), target.concurrency_matrix(), &target.zone),
     });
     for g in config.groups_of(t) {
         let group = &config.groups[g];
@@ -76,7 +76,11 @@ pub fn owners(config: &Config, t: usize, at: Instant) -> Vec<OwnerEffect> {
             owner: CandidateRef::Group(g),
             windows: zone_windows(&group.zone),
             limits: group.limits.clone(),
-            concurrency: concurrency_of(&group.limits, &group.concurrency_matrix, &group.zone),
+            concurrency: concurrency_of(
+                &group.limits,
+                group.concurrency_matrix.as_ref(),
+                &group.zone,
+            ),
         });
     }
     out

@@ -27,6 +27,7 @@
 mod checker;
 
 use chrono::{DateTime, Datelike, Timelike};
+use std::borrow::Cow;
 
 use crate::callers::{CallerHistory, CallerView};
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
@@ -682,7 +683,8 @@ impl Judge for Direct<'_> {
                 let Some(t) = self.config.targets.get(t) else {
                     return i64::MIN;
                 };
-                (&t.zone, &t.hours, &t.limits, &t.concurrency_matrix, None)
+                let limits = Cow::Owned(t.limits());
+                (&t.zone, &t.hours, limits, t.concurrency_matrix(), None)
             }
             CandidateRef::Group(g) => {
                 let Some(group) = self.config.groups.get(g) else {
@@ -692,17 +694,17 @@ impl Judge for Direct<'_> {
                 (
                     z,
                     &group.hours,
-                    &group.limits,
-                    &group.concurrency_matrix,
+                    Cow::Borrowed(&group.limits),
+                    group.concurrency_matrix.as_ref(),
                     Some(g),
                 )
             }
         };
         let (counters, held, live) = self.ledger.counters(owner, self.at);
         Owner {
-            hours: hours.as_ref(),
-            caps: &Caps::of(limits),
-            matrix: matrix.as_ref(),
+            hours: hours.as_deref(),
+            caps: &Caps::of(&limits),
+            matrix,
             counters,
             held,
             live,

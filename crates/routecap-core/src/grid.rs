@@ -154,7 +154,7 @@ pub fn owners(config: &Config) -> impl Iterator<Item = Owner<'_>> {
         name: t.name.as_deref(),
         zone: &t.zone,
         zone_name: &t.zone_name,
-        hours: t.hours.as_ref(),
+        hours: t.hours.as_deref(),
         paused: t.paused,
     });
     let groups = config.groups.iter().map(|g| Owner {
@@ -163,7 +163,7 @@ pub fn owners(config: &Config) -> impl Iterator<Item = Owner<'_>> {
         name: g.name.as_deref(),
         zone: &g.zone,
         zone_name: &g.zone_name,
-        hours: g.hours.as_ref(),
+        hours: g.hours.as_deref(),
         paused: false,
     });
     targets.chain(groups)

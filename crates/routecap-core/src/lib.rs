@@ -98,6 +98,7 @@ pub mod lifecycle;
 pub mod live;
 pub mod model;
 pub mod money;
+pub mod packed_caps;
 pub mod render;
 pub mod route;
 pub mod simulate;

@@ -3,12 +3,13 @@
 //! Everything here is already validated: formats parse into these types and
 //! nothing downstream re-checks input.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::callers::{DuplicateRule, RepeatRule};
 use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
 use crate::filter::{CompiledFilter, Filter, FilterTable};
 use crate::hours::WeeklyHours;
+use crate::packed_caps::{CapsEdit, PackedCaps};
 use crate::zone::{Instant, Zone};
 use chrono::TimeDelta;
 
@@ -41,18 +42,26 @@ pub struct Target {
     pub paused: bool,
     /// Zone of hours and cap windows.
     pub zone: Zone,
-    /// The zone name as written in the config (for display).
-    pub zone_name: String,
+    /// The zone name as written in the config (for display), shared by
+    /// the owners that write it the same way.
+    pub zone_name: Arc<str>,
     /// Which event counts toward count caps.
     pub trigger: Trigger,
-    /// Business hours; `None` = open 24/7.
-    pub hours: Option<WeeklyHours>,
-    /// Cap limits.
-    pub limits: Limits,
+    /// Business hours; `None` = open 24/7. Shared: configs repeat a few
+    /// schedules over many targets ([`crate::zone::ZoneCache::hours`]).
+    pub hours: Option<Arc<WeeklyHours>>,
+    /// Cap limits and the usage at `Config::as_of`, packed (read them
+    /// with [`Target::limits`] and [`Target::usage`]).
+    pub caps: PackedCaps,
+    /// What most targets leave unset (filter, matrix, timeout, duplicates).
+    pub extras: Extras,
+}
+
+/// The parts of a [`Target`] most targets leave unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetExtras {
     /// Concurrency per local (day, hour), replacing `limits.concurrency` per cell.
     pub concurrency_matrix: Option<ConcurrencyMatrix>,
-    /// Usage at `Config::as_of`.
-    pub usage: Usage,
     /// Which calls it takes; `None` = every call.
     pub filter: Option<Filter>,
     /// How long to ring it before failing over; `None` = the default 30 s.
@@ -61,10 +70,87 @@ pub struct Target {
     pub duplicates: Option<DuplicateRule>,
 }
 
+const NO_EXTRAS: TargetExtras = TargetExtras {
+    concurrency_matrix: None,
+    filter: None,
+    timeout_seconds: None,
+    duplicates: None,
+};
+
+/// [`TargetExtras`] boxed, and absent when all unset: a target without
+/// any pays one pointer (8 B instead of 56).
+#[derive(Clone, Debug, Default)]
+pub struct Extras(Option<Box<TargetExtras>>);
+
+impl Extras {
+    /// `extras`, boxed unless all unset.
+    pub fn new(extras: TargetExtras) -> Self {
+        Extras((extras != NO_EXTRAS).then(|| Box::new(extras)))
+    }
+
+    /// The extras (all unset when absent).
+    pub fn get(&self) -> &TargetExtras {
+        self.0.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    /// The extras to edit (boxed on first use).
+    pub fn get_mut(&mut self) -> &mut TargetExtras {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl PartialEq for Extras {
+    fn eq(&self, o: &Self) -> bool {
+        self.get() == o.get()
+    }
+}
+
+impl Eq for Extras {}
+
 impl Target {
     /// Ring timeout in seconds (default 30).
     pub fn effective_timeout(&self) -> u32 {
-        self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+        self.timeout_seconds().unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+    }
+
+    /// Concurrency per local (day, hour), replacing `limits.concurrency` per cell.
+    pub fn concurrency_matrix(&self) -> Option<&ConcurrencyMatrix> {
+        self.extras.get().concurrency_matrix.as_ref()
+    }
+
+    /// Which calls it takes; `None` = every call.
+    pub fn filter(&self) -> Option<&Filter> {
+        self.extras.get().filter.as_ref()
+    }
+
+    /// How long to ring it before failing over; `None` = the default 30 s.
+    pub fn timeout_seconds(&self) -> Option<u32> {
+        self.extras.get().timeout_seconds
+    }
+
+    /// Refuse callers it connected (or converted) recently; `None` = never.
+    pub fn duplicates(&self) -> Option<DuplicateRule> {
+        self.extras.get().duplicates
+    }
+
+    /// Cap limits (unpacked: a copy).
+    pub fn limits(&self) -> Limits {
+        self.caps.limits()
+    }
+
+    /// Usage at `Config::as_of` (unpacked: a copy).
+    pub fn usage(&self) -> Usage {
+        self.caps.usage()
+    }
+
+    /// The limits, to edit in place: `t.limits_mut().daily = Some(5)`.
+    pub fn limits_mut(&mut self) -> CapsEdit<'_, Limits> {
+        CapsEdit::limits(&mut self.caps)
+    }
+
+    /// The usage, to edit in place: `t.usage_mut().daily = 3`.
+    pub fn usage_mut(&mut self) -> CapsEdit<'_, Usage> {
+        CapsEdit::usage(&mut self.caps)
     }
 }
 
@@ -106,9 +192,9 @@ pub struct Group {
     /// Zone of the group's hours and cap windows.
     pub zone: Zone,
     /// The zone name as written in the config.
-    pub zone_name: String,
-    /// Group hours; `None` = open 24/7.
-    pub hours: Option<WeeklyHours>,
+    pub zone_name: Arc<str>,
+    /// Group hours; `None` = open 24/7 (shared, as a target's).
+    pub hours: Option<Arc<WeeklyHours>>,
     /// Group cap limits (count every call counted on any member).
     pub limits: Limits,
     /// Concurrency per local (day, hour).
@@ -222,7 +308,7 @@ impl CompiledFilters {
     pub fn new(config: &Config) -> Self {
         let mut table = FilterTable::new();
         let targets: Vec<_> = (config.targets.iter())
-            .map(|t| t.filter.as_ref().map(|f| table.compile(f)))
+            .map(|t| t.filter().map(|f| table.compile(f)))
             .collect();
         let groups: Vec<_> = (config.groups.iter())
             .map(|g| g.filter.as_ref().map(|f| table.compile(f)))

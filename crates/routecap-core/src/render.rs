@@ -7,6 +7,7 @@
 
 use chrono::SecondsFormat;
 use serde::{Serialize, Serializer};
+use std::borrow::Cow;
 
 use crate::caps::{Limits, Usage};
 use crate::eligibility::{Amount, CandidateReport, Explainer, Reason};
@@ -464,14 +465,14 @@ pub fn targets(c: &Config) -> Vec<TargetSummary> {
         .map(|(i, t)| TargetSummary {
             id: t.id.clone(),
             name: t.name.clone(),
-            zone: t.zone_name.clone(),
+            zone: t.zone_name.to_string(),
             iana: t.zone.name().to_string(),
             priority: t.priority,
             weight: t.weight,
             paused: t.paused,
             trigger: t.trigger.as_str(),
             has_hours: t.hours.is_some(),
-            limits: (&t.limits).into(),
+            limits: (&t.limits()).into(),
             groups: c.groups_of(i).map(|g| c.groups[g].id.clone()).collect(),
         })
         .collect()
@@ -516,7 +517,7 @@ pub fn groups(c: &Config) -> Vec<GroupSummary> {
                 .filter_map(|&m| c.targets.get(m))
                 .map(|t| t.id.clone())
                 .collect(),
-            zone: g.zone_name.clone(),
+            zone: g.zone_name.to_string(),
             iana: g.zone.name().to_string(),
             priority: g.effective_priority(),
             weight: g.effective_weight(),
@@ -645,11 +646,15 @@ pub fn usage_view(config: &Config, ledger: &crate::counters::Ledger, at: Instant
         let (limits, matrix, zone) = match owner {
             CandidateRef::Target(t) => {
                 let t = &config.targets[t];
-                (&t.limits, &t.concurrency_matrix, &t.zone)
+                (Cow::Owned(t.limits()), t.concurrency_matrix(), &t.zone)
             }
             CandidateRef::Group(g) => {
                 let g = &config.groups[g];
-                (&g.limits, &g.concurrency_matrix, &g.zone)
+                (
+                    Cow::Borrowed(&g.limits),
+                    g.concurrency_matrix.as_ref(),
+                    &g.zone,
+                )
             }
         };
         let (_, reserved, live) = ledger.counters(owner, at);

@@ -22,6 +22,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::hours::WeeklyHours;
 #[cfg(test)]
 use crate::zone_probe::chrono_offset;
 use crate::zone_probe::CYCLE;
@@ -686,10 +687,16 @@ impl Zone {
     }
 }
 
-/// Shares one [`Zone`] (and its transition table) per distinct IANA zone.
+/// Shares one [`Zone`] (and its transition table) per distinct IANA zone,
+/// and one copy of each zone name as written and of each weekly schedule:
+/// what many owners of one config have in common.
 #[derive(Default, Debug)]
 pub struct ZoneCache {
     zones: HashMap<Tz, Zone>,
+    /// Zone names as written, one shared copy each.
+    names: HashMap<String, Arc<str>>,
+    /// Weekly schedules, one shared copy each.
+    hours: HashMap<WeeklyHours, Arc<WeeklyHours>>,
 }
 
 impl ZoneCache {
@@ -704,6 +711,24 @@ impl ZoneCache {
             .entry(tz)
             .or_insert_with(|| Zone::new(tz))
             .clone()
+    }
+
+    /// `hours`, shared with every owner that has the same schedule.
+    pub fn hours(&mut self, hours: WeeklyHours) -> Arc<WeeklyHours> {
+        self.hours
+            .entry(hours)
+            .or_insert_with_key(|h| Arc::new(h.clone()))
+            .clone()
+    }
+
+    /// `written`, shared with every owner that writes its zone the same way.
+    pub fn name(&mut self, written: &str) -> Arc<str> {
+        if let Some(n) = self.names.get(written) {
+            return n.clone();
+        }
+        let n: Arc<str> = Arc::from(written);
+        self.names.insert(written.to_string(), n.clone());
+        n
     }
 }
 

@@ -619,35 +619,38 @@ impl Caches {
     fn new(config: &Config) -> Self {
         let (mut clocks, mut zone_index) = (Vec::new(), Interner::<Tz>::default());
         let (mut schedules, mut hours_index) = (Vec::new(), Interner::<WeeklyHours>::default());
-        let mut hot =
-            |zone: &Zone, hours: Option<&WeeklyHours>, limits, (paused, matrix, grouped), key| {
-                let tz = zone.tz();
-                let same = |c: &ZoneClock| c.zone.tz() == tz;
-                let clock = intern(&mut zone_index, &mut clocks, &tz, same, || {
-                    ZoneClock::new(zone.clone())
-                });
-                let hours = hours.map_or(NO_HOURS, |h| {
-                    intern(
-                        &mut hours_index,
-                        &mut schedules,
-                        h,
-                        |s| s == h,
-                        || h.clone(),
-                    )
-                });
-                let (priority, weight) = key;
-                Hot {
-                    caps: Caps::of(limits),
-                    hours,
-                    // fewer distinct zones than chrono-tz has, so this fits
-                    clock: u16::try_from(clock).unwrap_or(u16::MAX),
-                    paused,
-                    matrix,
-                    grouped,
-                    priority,
-                    weight,
-                }
-            };
+        let mut hot = |zone: &Zone,
+                       hours: Option<&WeeklyHours>,
+                       limits: &crate::caps::Limits,
+                       (paused, matrix, grouped),
+                       key| {
+            let tz = zone.tz();
+            let same = |c: &ZoneClock| c.zone.tz() == tz;
+            let clock = intern(&mut zone_index, &mut clocks, &tz, same, || {
+                ZoneClock::new(zone.clone())
+            });
+            let hours = hours.map_or(NO_HOURS, |h| {
+                intern(
+                    &mut hours_index,
+                    &mut schedules,
+                    h,
+                    |s| s == h,
+                    || h.clone(),
+                )
+            });
+            let (priority, weight) = key;
+            Hot {
+                caps: Caps::of(limits),
+                hours,
+                // fewer distinct zones than chrono-tz has, so this fits
+                clock: u16::try_from(clock).unwrap_or(u16::MAX),
+                paused,
+                matrix,
+                grouped,
+                priority,
+                weight,
+            }
+        };
         let mut grouped = vec![false; config.targets.len()];
         for &m in config.groups.iter().flat_map(|g| &g.members) {
             if let Some(x) = grouped.get_mut(m) {
@@ -660,9 +663,9 @@ impl Caches {
             (config.targets.iter().zip(grouped).enumerate()).map(|(i, (t, grouped))| {
                 hot(
                     &t.zone,
-                    t.hours.as_ref(),
-                    &t.limits,
-                    (t.paused, t.concurrency_matrix.is_some(), grouped),
+                    t.hours.as_deref(),
+                    &t.limits(),
+                    (t.paused, t.concurrency_matrix().is_some(), grouped),
                     key(CandidateRef::Target(i)),
                 )
             }),
@@ -670,7 +673,7 @@ impl Caches {
         hots.extend(config.groups.iter().enumerate().map(|(i, g)| {
             hot(
                 &g.zone,
-                g.hours.as_ref(),
+                g.hours.as_deref(),
                 &g.limits,
                 (false, g.concurrency_matrix.is_some(), false),
                 key(CandidateRef::Group(i)),
@@ -719,10 +722,7 @@ impl Caches {
         };
         let matrix = match (hot.matrix, group) {
             (false, _) => None,
-            (true, None) => config
-                .targets
-                .get(k)
-                .and_then(|t| t.concurrency_matrix.as_ref()),
+            (true, None) => config.targets.get(k).and_then(|t| t.concurrency_matrix()),
             (true, Some(g)) => config
                 .groups
                 .get(g)

@@ -2,6 +2,7 @@
 //! concurrency matrices, usage figures, and id bookkeeping.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::json::{Node, Res};
 use crate::caps::{ConcurrencyMatrix, ImportedUsage, Trigger, Usage};
@@ -10,13 +11,13 @@ use crate::zone::{self, Zone, ZoneCache};
 
 /// The zone of a `time_zone` / `timeZoneId` field; missing or null = UTC.
 /// Returns the zone and the name as written (`UTC` when missing).
-pub(crate) fn zone(node: Option<Node<'_>>, cache: &mut ZoneCache) -> Res<(Zone, String)> {
+pub(crate) fn zone(node: Option<Node<'_>>, cache: &mut ZoneCache) -> Res<(Zone, Arc<str>)> {
     let Some(node) = node else {
-        return Ok((cache.get(chrono_tz::Tz::UTC), "UTC".to_string()));
+        return Ok((cache.get(chrono_tz::Tz::UTC), cache.name("UTC")));
     };
     let name = node.str("is not a time zone name (a string)")?;
     match zone::resolve(name) {
-        Ok(r) => Ok((cache.get(r.tz), name.to_string())),
+        Ok(r) => Ok((cache.get(r.tz), cache.name(name))),
         Err(e) => {
             let mut expected =
                 "is not a known time zone (a Rails, Windows or IANA name)".to_string();

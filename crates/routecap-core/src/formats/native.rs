@@ -11,9 +11,10 @@ use crate::callers::{Basis, DuplicateRule, RepeatMode, RepeatRule};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{
-    Campaign, CandidateRef, Config, Group, GroupMode, Target, DEFAULT_CALL_LEASE_SECONDS,
-    DEFAULT_CALL_RETENTION_SECONDS, MAX_CALL_SECONDS,
+    Campaign, CandidateRef, Config, Extras, Group, GroupMode, Target, TargetExtras,
+    DEFAULT_CALL_LEASE_SECONDS, DEFAULT_CALL_RETENTION_SECONDS, MAX_CALL_SECONDS,
 };
+use crate::packed_caps::PackedCaps;
 use crate::zone::{self, ZoneCache};
 
 const TOP: &str =
@@ -233,13 +234,14 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
         zone,
         zone_name,
         trigger: common::trigger(node.get("trigger"))?,
-        hours: hours(node.get("hours"))?,
-        limits: limits(node.get("caps"))?,
-        concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
-        usage: usage(node.get("usage"))?,
-        filter: node.opt("filter", filter::native)?,
-        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
-        duplicates: node.opt("duplicates", duplicates)?,
+        hours: hours(node.get("hours"))?.map(|h| cache.hours(h)),
+        caps: PackedCaps::new(&limits(node.get("caps"))?, &usage(node.get("usage"))?),
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
+            filter: node.opt("filter", filter::native)?,
+            timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
+            duplicates: node.opt("duplicates", duplicates)?,
+        }),
     })
 }
 
@@ -269,7 +271,7 @@ fn group(node: &Node<'_>, index: &HashMap<String, usize>, cache: &mut ZoneCache)
         weight: node.opt("weight", Node::weight)?,
         zone,
         zone_name,
-        hours: hours(node.get("hours"))?,
+        hours: hours(node.get("hours"))?.map(|h| cache.hours(h)),
         limits: limits(node.get("caps"))?,
         concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
         usage: usage(node.get("usage"))?,

@@ -8,7 +8,8 @@ use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
-use crate::model::{Config, Group, GroupMode, Target};
+use crate::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
+use crate::packed_caps::PackedCaps;
 use crate::zone::ZoneCache;
 
 const TOP: &str = "is not a Retreaver export (a target object, {\"target\": {...}}, an array of those, or {\"targets\": [...], \"target_groups\": [...]})";
@@ -122,13 +123,14 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
         zone,
         zone_name,
         trigger,
-        hours: hours(node)?,
-        limits,
-        concurrency_matrix: None,
-        usage,
-        filter: common::retreaver_filter(node)?,
-        timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
-        duplicates: None,
+        hours: hours(node)?.map(|h| cache.hours(h)),
+        caps: PackedCaps::new(&limits, &usage),
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: None,
+            filter: common::retreaver_filter(node)?,
+            timeout_seconds: node.opt("timeout_seconds", common::timeout)?,
+            duplicates: None,
+        }),
     };
     Ok((t, id_node))
 }
@@ -199,7 +201,7 @@ fn group<'a>(
         weight: node.opt("weight", Node::weight)?,
         zone,
         zone_name,
-        hours: hours(node)?,
+        hours: hours(node)?.map(|h| cache.hours(h)),
         limits,
         concurrency_matrix: None,
         usage,

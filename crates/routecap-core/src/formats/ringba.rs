@@ -22,8 +22,9 @@ use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
-use crate::model::{Config, Group, GroupMode, Target};
+use crate::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
 use crate::money::Money;
+use crate::packed_caps::PackedCaps;
 use crate::zone::ZoneCache;
 
 const TOP: &str = "is not a Ringba export (a get-targets response {\"targets\": [...], \"stats\": {...}}, a get-target response {\"target\": {...}, \"stats\": {...}}, an array of targets, or a target object)";
@@ -54,7 +55,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
         let (mut t, id_node, group_id) = target(node, cache)?;
         ids.insert(&t.id, &id_node, "target")?;
         if let Some(s) = stats.get(&t.id.to_lowercase()) {
-            t.usage = usage(s)?;
+            t.caps.set_usage(&usage(s)?);
         }
         let index = targets.len();
         targets.push(t);
@@ -74,7 +75,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
                     priority: None,
                     weight: None,
                     zone: cache.get(chrono_tz::Tz::UTC),
-                    zone_name: "UTC".to_string(),
+                    zone_name: cache.name("UTC"),
                     hours: None,
                     limits: Limits::default(),
                     concurrency_matrix: None,
@@ -184,25 +185,29 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
         zone,
         zone_name,
         trigger: common::trigger(node.get("targetCallIncrement"))?,
-        hours: hours(field("hoursOfOperation"))?,
-        limits: Limits {
-            hourly: common::limit_minus_one(field("hourlyCap"))?,
-            daily: common::limit_minus_one(field("dailyCap"))?,
-            monthly: common::limit_minus_one(field("monthlyCap"))?,
-            total: common::limit_minus_one(field("allTimeCap"))?,
-            concurrency: common::limit_minus_one(field("concurrencyCap"))?,
-            hourly_revenue: money_cap(field("hourlySumCap"))?,
-            daily_revenue: money_cap(field("dailySumCap"))?,
-            monthly_revenue: money_cap(field("monthlySumCap"))?,
-            total_revenue: money_cap(field("allTimeSumCap"))?,
-        },
-        concurrency_matrix: common::matrix(field("callConcurrencyMatrix"))?,
-        usage: Usage::default(),
-        filter: node
-            .opt("criteria", super::filter::ringba_criteria)?
-            .flatten(),
-        timeout_seconds: connection_timeout(node)?,
-        duplicates: None,
+        hours: hours(field("hoursOfOperation"))?.map(|h| cache.hours(h)),
+        caps: PackedCaps::new(
+            &Limits {
+                hourly: common::limit_minus_one(field("hourlyCap"))?,
+                daily: common::limit_minus_one(field("dailyCap"))?,
+                monthly: common::limit_minus_one(field("monthlyCap"))?,
+                total: common::limit_minus_one(field("allTimeCap"))?,
+                concurrency: common::limit_minus_one(field("concurrencyCap"))?,
+                hourly_revenue: money_cap(field("hourlySumCap"))?,
+                daily_revenue: money_cap(field("dailySumCap"))?,
+                monthly_revenue: money_cap(field("monthlySumCap"))?,
+                total_revenue: money_cap(field("allTimeSumCap"))?,
+            },
+            &Usage::default(),
+        ),
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: common::matrix(field("callConcurrencyMatrix"))?,
+            filter: node
+                .opt("criteria", super::filter::ringba_criteria)?
+                .flatten(),
+            timeout_seconds: connection_timeout(node)?,
+            duplicates: None,
+        }),
     };
     Ok((t, id_node, group_id))
 }

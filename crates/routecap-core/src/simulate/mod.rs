@@ -117,7 +117,7 @@ pub fn simulate(
         let mut c = config.clone();
         c.as_of = None;
         for t in &mut c.targets {
-            t.usage = Usage::default();
+            t.caps.set_usage(&Usage::default());
         }
         for g in &mut c.groups {
             g.usage = Usage::default();

@@ -4,6 +4,7 @@
 
 use chrono::{Datelike, Timelike};
 use serde::Serialize;
+use std::borrow::Cow;
 
 use crate::caps::Usage;
 use crate::eligibility::{Reason, ReasonCode};
@@ -210,9 +211,13 @@ pub fn cap_fill(config: &Config, report: &SimReport, o: usize) -> Vec<CapFill> {
     let nt = config.targets.len();
     let (limits, matrix, zone) = if o < nt {
         let t = &config.targets[o];
-        (&t.limits, t.concurrency_matrix.as_ref(), &t.zone)
+        (Cow::Owned(t.limits()), t.concurrency_matrix(), &t.zone)
     } else if let Some(g) = config.groups.get(o - nt) {
-        (&g.limits, g.concurrency_matrix.as_ref(), &g.zone)
+        (
+            Cow::Borrowed(&g.limits),
+            g.concurrency_matrix.as_ref(),
+            &g.zone,
+        )
     } else {
         return Vec::new();
     };

@@ -36,7 +36,7 @@ fn build(caps: &[Limits], gcaps: &[Limits]) -> Config {
             if i == 0 {
                 t.zone = new_york();
             }
-            t.limits = l.clone();
+            *t.limits_mut() = l.clone();
             t
         })
         .collect();

@@ -32,7 +32,7 @@ fn connected(st: &mut State, cfg: &Config, call: &str, t: usize, at: Instant) {
 fn daily_cap_in_new_york_lifts_at_local_midnight() {
     let mut t = target("a");
     t.zone = new_york();
-    t.limits.daily = Some(2);
+    t.limits_mut().daily = Some(2);
     let cfg = config(vec![t], vec![]);
     let mut st = State::new(&cfg);
     connected(&mut st, &cfg, "c1", 0, utc(2026, 11, 22, 15, 0));
@@ -65,7 +65,7 @@ fn daily_cap_in_new_york_lifts_at_local_midnight() {
 fn fall_back_night_has_two_hourly_windows() {
     let mut t = target("a");
     t.zone = new_york();
-    t.limits.hourly = Some(1);
+    t.limits_mut().hourly = Some(1);
     let cfg = config(vec![t], vec![]);
     let mut st = State::new(&cfg);
     // 01:30 EDT = 05:30Z
@@ -82,8 +82,8 @@ fn fall_back_night_has_two_hourly_windows() {
 fn count_lands_in_the_window_of_the_counting_event() {
     // trigger connect: connect 10:59, convert 11:02 -> count in 10:00, revenue in 11:00
     let mut t = target("a");
-    t.limits.hourly = Some(1);
-    t.limits.hourly_revenue = Some(money("10"));
+    t.limits_mut().hourly = Some(1);
+    t.limits_mut().hourly_revenue = Some(money("10"));
     let cfg = config(vec![t], vec![]);
     let mut st = State::new(&cfg);
     connected(&mut st, &cfg, "c1", 0, utc(2026, 1, 5, 10, 59));
@@ -103,10 +103,10 @@ fn count_lands_in_the_window_of_the_counting_event() {
 fn convert_and_revenue_triggers() {
     let mut a = target("conv");
     a.trigger = Trigger::Convert;
-    a.limits.total = Some(10);
+    a.limits_mut().total = Some(10);
     let mut b = target("rev");
     b.trigger = Trigger::Revenue;
-    b.limits.total = Some(10);
+    b.limits_mut().total = Some(10);
     let cfg = config(vec![a, b], vec![]);
     let mut st = State::new(&cfg);
     let at = utc(2026, 3, 1, 12, 0);
@@ -153,9 +153,9 @@ fn convert_after_end_is_allowed() {
 #[test]
 fn imported_usage_belongs_to_the_windows_of_as_of() {
     let mut t = target("a");
-    t.limits.hourly = Some(3);
-    t.limits.daily = Some(5);
-    t.usage = Usage {
+    t.limits_mut().hourly = Some(3);
+    t.limits_mut().daily = Some(5);
+    *t.usage_mut() = Usage {
         hourly: 3,
         daily: 5,
         total: 9,
@@ -181,8 +181,8 @@ fn imported_usage_belongs_to_the_windows_of_as_of() {
 #[test]
 fn imported_usage_without_as_of_anchors_at_first_event() {
     let mut t = target("a");
-    t.limits.hourly = Some(2);
-    t.usage.hourly = 1;
+    t.limits_mut().hourly = Some(2);
+    t.usage_mut().hourly = 1;
     let cfg = config(vec![t.clone()], vec![]);
     let st = State::new(&cfg);
     // checks before any event read the import as current, whatever the hour
@@ -244,7 +244,7 @@ fn group_caps_count_calls_counted_on_any_member() {
 #[test]
 fn concurrency_is_released_by_end_only() {
     let mut t = target("a");
-    t.limits.concurrency = Some(1);
+    t.limits_mut().concurrency = Some(1);
     let mut g = group("g", &[0]);
     g.limits.concurrency = Some(1);
     let cfg = config(vec![t], vec![g]);
@@ -270,10 +270,10 @@ fn concurrency_is_released_by_end_only() {
 fn concurrency_matrix_cell_replaces_the_plain_limit() {
     let mut t = target("a");
     t.zone = new_york();
-    t.limits.concurrency = Some(5);
+    t.limits_mut().concurrency = Some(5);
     let mut cells = [[None; 24]; 7];
     cells[1][9] = Some(0); // Monday 09:00-10:00 local: nothing
-    t.concurrency_matrix = Some(ConcurrencyMatrix(Box::new(cells)));
+    t.extras.get_mut().concurrency_matrix = Some(ConcurrencyMatrix(Box::new(cells)));
     let cfg = config(vec![t], vec![]);
     let st = State::new(&cfg);
     // Monday 2026-11-23 09:30 EST = 14:30Z
@@ -288,12 +288,12 @@ fn concurrency_matrix_cell_replaces_the_plain_limit() {
 fn every_reason_is_reported_with_until() {
     let mut t = target("a");
     t.paused = true;
-    t.hours = Some(daily_hours(9 * 60, 17 * 60));
-    t.limits.daily = Some(0);
-    t.limits.total = Some(0);
-    t.limits.total_revenue = Some(Money::ZERO);
+    t.hours = Some(daily_hours(9 * 60, 17 * 60).into());
+    t.limits_mut().daily = Some(0);
+    t.limits_mut().total = Some(0);
+    t.limits_mut().total_revenue = Some(Money::ZERO);
     let mut g = group("g", &[0]);
-    g.hours = Some(daily_hours(10 * 60, 12 * 60));
+    g.hours = Some(daily_hours(10 * 60, 12 * 60).into());
     g.limits.monthly = Some(0);
     let cfg = config(vec![t], vec![g]);
     let st = State::new(&cfg);
@@ -329,7 +329,7 @@ fn every_reason_is_reported_with_until() {
 fn simultaneous_group_candidate() {
     use routecap_core::model::GroupMode;
     let mut a = target("a");
-    a.limits.total = Some(1);
+    a.limits_mut().total = Some(1);
     let b = target("b");
     let mut g = group("sim", &[0, 1]);
     g.mode = GroupMode::Simultaneous;
@@ -430,8 +430,8 @@ fn errors_change_nothing() {
 fn reservation_holds_capacity_until_expiry() {
     let mut t = target("a");
     t.trigger = Trigger::Convert; // held whatever the trigger
-    t.limits.daily = Some(1);
-    t.limits.concurrency = Some(5);
+    t.limits_mut().daily = Some(1);
+    t.limits_mut().concurrency = Some(5);
     let cfg = config(vec![t], vec![]);
     let mut st = State::new(&cfg);
     let at = utc(2026, 7, 1, 12, 0);
@@ -471,8 +471,8 @@ fn reservation_holds_capacity_until_expiry() {
 #[test]
 fn confirmed_reservation_counts_once_at_connect() {
     let mut t = target("a");
-    t.limits.hourly = Some(1);
-    t.limits.concurrency = Some(1);
+    t.limits_mut().hourly = Some(1);
+    t.limits_mut().concurrency = Some(1);
     let mut g = group("g", &[0]);
     g.limits.total = Some(1);
     let cfg = config(vec![t, target("b")], vec![g]);
@@ -506,8 +506,8 @@ fn confirmed_reservation_counts_once_at_connect() {
 #[test]
 fn refused_confirmation_keeps_the_reservation() {
     let mut t = target("a");
-    t.hours = Some(daily_hours(9 * 60, 12 * 60));
-    t.limits.concurrency = Some(1);
+    t.hours = Some(daily_hours(9 * 60, 12 * 60).into());
+    t.limits_mut().concurrency = Some(1);
     let cfg = config(vec![t], vec![]);
     let mut st = State::new(&cfg);
     assert_eq!(
@@ -523,11 +523,11 @@ fn refused_confirmation_keeps_the_reservation() {
 #[test]
 fn resets_clear_totals_only() {
     let mut a = target("a");
-    a.limits.total = Some(1);
-    a.limits.daily = Some(1);
-    a.usage.total_revenue = money("5");
+    a.limits_mut().total = Some(1);
+    a.limits_mut().daily = Some(1);
+    a.usage_mut().total_revenue = money("5");
     let mut b = target("b");
-    b.limits.total = Some(1);
+    b.limits_mut().total = Some(1);
     let mut g = group("g", &[0]);
     g.limits.total = Some(1);
     let cfg = config(vec![a, b], vec![g]);

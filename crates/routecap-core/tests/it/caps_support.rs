@@ -7,7 +7,9 @@ use chrono::{TimeZone, Utc};
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::model::{Config, Group, GroupMode, Target};
+use routecap_core::model::{Extras, TargetExtras};
 use routecap_core::money::Money;
+use routecap_core::packed_caps::PackedCaps;
 use routecap_core::zone::{Instant, Zone};
 
 pub fn utc(y: i32, m: u32, d: u32, h: u32, mi: u32) -> Instant {
@@ -37,15 +39,16 @@ pub fn target(id: &str) -> Target {
         weight: 1,
         paused: false,
         zone: utc_zone(),
-        zone_name: "UTC".to_string(),
+        zone_name: "UTC".into(),
         trigger: Trigger::Connect,
         hours: None,
-        limits: Limits::default(),
-        concurrency_matrix: None,
-        usage: Usage::default(),
-        filter: Default::default(),
-        timeout_seconds: Default::default(),
-        duplicates: None,
+        caps: PackedCaps::new(&Limits::default(), &Usage::default()),
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: None,
+            filter: Default::default(),
+            timeout_seconds: Default::default(),
+            duplicates: None,
+        }),
     }
 }
 
@@ -58,7 +61,7 @@ pub fn group(id: &str, members: &[usize]) -> Group {
         priority: None,
         weight: None,
         zone: utc_zone(),
-        zone_name: "UTC".to_string(),
+        zone_name: "UTC".into(),
         hours: None,
         limits: Limits::default(),
         concurrency_matrix: None,

@@ -3,7 +3,7 @@
 //! DST zones, hours, caps, usage, live calls and reservations, decided at
 //! random instants in any order (forwards, backwards, around transitions).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
@@ -12,7 +12,9 @@ use routecap_core::eligibility::{check, check_candidates, Checker};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::lifecycle::State;
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
+use routecap_core::model::{Extras, TargetExtras};
 use routecap_core::money::Money;
+use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::{plan, rng_from_seed, Router};
 use routecap_core::zone::{Instant, Zone};
 
@@ -114,15 +116,16 @@ fn target() -> impl Strategy<Value = Target> {
                 weight: (z as u32 * 7) % 4,
                 paused,
                 zone: zones()[z].clone(),
-                zone_name: String::new(),
+                zone_name: "".into(),
                 trigger: Trigger::Connect,
-                hours,
-                limits,
-                concurrency_matrix,
-                usage,
-                filter: Default::default(),
-                timeout_seconds: Default::default(),
-                duplicates: None,
+                hours: hours.map(Arc::new),
+                caps: PackedCaps::new(&limits, &usage),
+                extras: Extras::new(TargetExtras {
+                    concurrency_matrix,
+                    filter: Default::default(),
+                    timeout_seconds: Default::default(),
+                    duplicates: None,
+                }),
             },
         )
 }
@@ -147,8 +150,8 @@ fn group(n_targets: usize) -> impl Strategy<Value = Group> {
             priority: (z % 2 == 0).then_some(z as i32 % 3),
             weight: (z % 3 == 0).then_some(z as u32),
             zone: zones()[z].clone(),
-            zone_name: String::new(),
-            hours,
+            zone_name: "".into(),
+            hours: hours.map(Arc::new),
             limits,
             concurrency_matrix: None,
             usage,
@@ -302,15 +305,11 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         weight: 1,
         paused: true,
         zone: zones()[0].clone(),
-        zone_name: String::new(),
+        zone_name: "".into(),
         trigger: Trigger::Connect,
         hours: None,
-        limits: Limits::default(),
-        concurrency_matrix: None,
-        usage: Usage::default(),
-        filter: Default::default(),
-        timeout_seconds: Default::default(),
-        duplicates: None,
+        caps: PackedCaps::new(&Limits::default(), &Usage::default()),
+        extras: Extras::default(),
     };
     let big = Config {
         as_of: None,
@@ -340,18 +339,17 @@ fn one_line_target() -> Config {
             weight: 1,
             paused: false,
             zone: zones()[0].clone(),
-            zone_name: String::new(),
+            zone_name: "".into(),
             trigger: Trigger::Connect,
             hours: None,
-            limits: Limits {
-                concurrency: Some(1),
-                ..Limits::default()
-            },
-            concurrency_matrix: None,
-            usage: Usage::default(),
-            filter: Default::default(),
-            timeout_seconds: Default::default(),
-            duplicates: None,
+            caps: PackedCaps::new(
+                &Limits {
+                    concurrency: Some(1),
+                    ..Limits::default()
+                },
+                &Usage::default(),
+            ),
+            extras: Extras::default(),
         }],
         groups: vec![],
         ..Config::default()

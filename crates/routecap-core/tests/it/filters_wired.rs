@@ -242,7 +242,7 @@ fn retreaver_tag_values_and_tag_list_import_through_a_whole_config() {
         {"target": {"id": 12, "tag_list": "<<<calling_about:support>>>,<<<calling_about:other>>>"}}
     ]});
     let config = parse_config(doc.to_string().as_bytes(), "r.json", None).unwrap();
-    assert_eq!(config.targets[0].timeout_seconds, Some(15));
+    assert_eq!(config.targets[0].timeout_seconds(), Some(15));
     let engine = Engine::new(config.clone());
     let call = CallAttrs::new()
         .with_tag("calling_about", "Sales")
@@ -276,8 +276,8 @@ fn ringba_criteria_import_through_a_whole_config() {
         {"id": "TA2", "instructions": {"connectionTimeOut": 0}}
     ]});
     let config = parse_config(doc.to_string().as_bytes(), "g.json", Some(Format::Ringba)).unwrap();
-    assert_eq!(config.targets[0].timeout_seconds, Some(45));
-    assert_eq!(config.targets[1].timeout_seconds, None);
+    assert_eq!(config.targets[0].timeout_seconds(), Some(45));
+    assert_eq!(config.targets[1].timeout_seconds(), None);
     let engine = Engine::new(config.clone());
     let medicare = CallAttrs::new().with_tag("topic", "medicare");
     let reps = check_call(&config, engine.state(), at(), &medicare);

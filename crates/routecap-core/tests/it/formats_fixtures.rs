@@ -50,12 +50,12 @@ fn assert_jason_cell(c: &Config) {
     assert_eq!(t.name.as_deref(), Some("Jason Cell"));
     assert_eq!((t.priority, t.weight, t.paused), (1, 1, false));
     assert_eq!(t.zone.tz(), Tz::America__New_York);
-    assert_eq!(t.zone_name, "Eastern Time (US & Canada)");
+    assert_eq!(&*t.zone_name, "Eastern Time (US & Canada)");
     assert_eq!(t.trigger, Trigger::Connect);
     assert_eq!(t.hours, None);
-    assert_eq!(t.limits, Limits::default());
-    assert_eq!(t.usage, Usage::default());
-    assert_eq!(t.concurrency_matrix, None);
+    assert_eq!(t.limits(), Limits::default());
+    assert_eq!(t.usage(), Usage::default());
+    assert_eq!(t.concurrency_matrix(), None);
 }
 
 #[test]
@@ -75,10 +75,10 @@ fn retreaver_create_target_response() {
     assert_eq!(t.id, "22592");
     assert_eq!(t.name.as_deref(), Some("Retreaver Support"));
     assert_eq!(t.zone.tz(), Tz::Etc__UTC, "Rails \"UTC\" maps to Etc/UTC");
-    assert_eq!(t.zone_name, "UTC");
-    assert_eq!(t.limits, Limits::default(), "all four caps are null");
-    assert_eq!(t.usage, Usage::default());
-    assert_eq!(t.hours, all_days_open());
+    assert_eq!(&*t.zone_name, "UTC");
+    assert_eq!(t.limits(), Limits::default(), "all four caps are null");
+    assert_eq!(t.usage(), Usage::default());
+    assert_eq!(t.hours.as_deref().cloned(), all_days_open());
 }
 
 #[test]
@@ -104,8 +104,8 @@ fn retreaver_change_target_caps_response() {
         "retreaver-change-target-caps-response.json",
         Format::Retreaver,
     );
-    assert_eq!(c.targets[0].limits, hard_cap(100));
-    assert_eq!(c.targets[0].usage, Usage::default());
+    assert_eq!(c.targets[0].limits(), hard_cap(100));
+    assert_eq!(c.targets[0].usage(), Usage::default());
 }
 
 #[test]
@@ -117,8 +117,8 @@ fn retreaver_txt_create_request_uses_client_tid_and_attributes() {
     let t = &c.targets[0];
     assert_eq!(t.id, "2");
     assert_eq!(t.name, None);
-    assert_eq!(t.limits, hard_cap(100));
-    assert_eq!(t.hours, all_days_open());
+    assert_eq!(t.limits(), hard_cap(100));
+    assert_eq!(t.hours.as_deref().cloned(), all_days_open());
 }
 
 #[test]
@@ -129,10 +129,10 @@ fn retreaver_txt_create_response_wednesday_closes_at_noon() {
     );
     let t = &c.targets[0];
     assert_eq!(t.id, "7");
-    assert_eq!(t.limits, hard_cap(100));
+    assert_eq!(t.limits(), hard_cap(100));
     let mut days = [day(0, 1440, false); 7];
     days[3] = day(0, 720, false);
-    assert_eq!(t.hours, Some(WeeklyHours::new(days)));
+    assert_eq!(t.hours.as_deref().cloned(), Some(WeeklyHours::new(days)));
 }
 
 #[test]
@@ -175,7 +175,7 @@ fn assert_group(c: &Config, name: &str, members: &[(&str, &str)], limits: Limits
     assert!(c
         .targets
         .iter()
-        .all(|t| t.priority == 1 && t.weight == 1 && t.limits == Limits::default()));
+        .all(|t| t.priority == 1 && t.weight == 1 && t.limits() == Limits::default()));
 }
 
 const ONE_TWO_THREE: [(&str, &str); 3] = [
@@ -290,14 +290,14 @@ fn ringba_get_targets() {
     assert_eq!(t.name.as_deref(), Some("Ringba Test Target"));
     assert_eq!(t.trigger, Trigger::Convert);
     assert_eq!(t.zone.tz(), Tz::Europe__Paris);
-    assert_eq!(t.zone_name, "Romance Standard Time");
-    assert_eq!(t.limits, Limits::default(), "every cap is -1");
+    assert_eq!(&*t.zone_name, "Romance Standard Time");
+    assert_eq!(t.limits(), Limits::default(), "every cap is -1");
     assert_eq!(
-        (t.hours.clone(), t.concurrency_matrix.clone()),
+        (t.hours.clone(), t.concurrency_matrix().cloned()),
         (None, None)
     );
     assert_eq!((t.paused, t.priority, t.weight), (false, 1, 1));
-    assert_eq!(t.usage, Usage::default());
+    assert_eq!(t.usage(), Usage::default());
 }
 
 #[test]
@@ -310,7 +310,7 @@ fn ringba_get_target_with_stats_and_group() {
     assert_eq!(t.zone.tz(), Tz::Europe__Paris);
     // stats keyed "tA2f69…": matched case-insensitively
     assert_eq!(
-        t.usage,
+        t.usage(),
         Usage {
             total: 11,
             monthly: 5,
@@ -344,7 +344,7 @@ fn ringba_example_all_parameters() {
     assert_eq!(t.trigger, Trigger::Connect);
     assert_eq!(t.zone.tz(), Tz::Pacific__Honolulu);
     assert_eq!(
-        t.limits,
+        t.limits(),
         Limits {
             hourly: Some(3),
             daily: Some(21),
@@ -354,8 +354,8 @@ fn ringba_example_all_parameters() {
             ..Limits::default()
         }
     );
-    assert_eq!(t.hours, nine_to_five([false; 7]));
-    assert_eq!(t.concurrency_matrix, None);
+    assert_eq!(t.hours.as_deref().cloned(), nine_to_five([false; 7]));
+    assert_eq!(t.concurrency_matrix(), None);
 }
 
 #[test]
@@ -364,9 +364,9 @@ fn ringba_example_hours_of_operation_sunday_first() {
     let t = &c.targets[0];
     assert_eq!(t.id, "TA37d7871f1ad34525a073697e0a849b46");
     assert_eq!(t.trigger, Trigger::Convert);
-    assert_eq!(t.limits, Limits::default());
+    assert_eq!(t.limits(), Limits::default());
     assert_eq!(
-        t.hours,
+        t.hours.as_deref().cloned(),
         nine_to_five([true, false, false, false, false, false, true])
     );
 }
@@ -376,8 +376,8 @@ fn ringba_example_concurrency_matrix() {
     let c = load("ringba-example-concurrency-matrix.json", Format::Ringba);
     let t = &c.targets[0];
     assert_eq!(t.id, "TA904a869ef552438b953647384b2d7af2");
-    assert_eq!(t.limits, Limits::default());
-    let m = t.concurrency_matrix.as_ref().expect("matrix");
+    assert_eq!(t.limits(), Limits::default());
+    let m = t.concurrency_matrix().expect("matrix");
     for d in 0..7u32 {
         for h in 0..24u32 {
             let want = ((1..=5).contains(&d) && (9..=17).contains(&h)).then_some(2);

@@ -58,9 +58,9 @@ fn interface_example_parses_exactly() {
     assert_eq!(t.trigger, Trigger::Connect);
     let mut days = [None; 7];
     days[1] = day(540, 1020, false, false);
-    assert_eq!(t.hours, Some(WeeklyHours::new(days)));
+    assert_eq!(t.hours.as_deref().cloned(), Some(WeeklyHours::new(days)));
     assert_eq!(
-        t.limits,
+        t.limits(),
         Limits {
             hourly: Some(5),
             daily: Some(40),
@@ -70,9 +70,9 @@ fn interface_example_parses_exactly() {
             ..Limits::default()
         }
     );
-    assert_eq!(t.concurrency_matrix, None);
+    assert_eq!(t.concurrency_matrix(), None);
     assert_eq!(
-        t.usage,
+        t.usage(),
         Usage {
             hourly: 3,
             daily: 10,
@@ -112,7 +112,7 @@ fn native_defaults_and_numeric_ids() {
     assert_eq!(t.id, "42");
     assert_eq!((t.priority, t.weight, t.paused), (1, 1, false));
     assert_eq!(t.zone.tz(), Tz::UTC);
-    assert_eq!(t.zone_name, "UTC");
+    assert_eq!(&*t.zone_name, "UTC");
     assert_eq!((t.trigger, t.hours.clone()), (Trigger::Connect, None));
     assert_eq!(c.as_of, None);
 }
@@ -134,7 +134,10 @@ fn native_hours_inverted_closed_and_midnight() {
     days[3] = day(570, 1440, false, false);
     days[5] = day(1320, 1440, false, false);
     days[6] = day(360, 1320, true, false);
-    assert_eq!(c.targets[0].hours, Some(WeeklyHours::new(days)));
+    assert_eq!(
+        c.targets[0].hours.as_deref().cloned(),
+        Some(WeeklyHours::new(days))
+    );
 }
 
 #[test]
@@ -147,7 +150,7 @@ fn native_matrix_minus_one_and_null_are_unlimited() {
         &json!({"targets": [{"id": "a", "concurrency_matrix": rows}]}),
         Format::Routecap,
     );
-    let m = c.targets[0].concurrency_matrix.as_ref().unwrap();
+    let m = c.targets[0].concurrency_matrix().unwrap();
     let set: Vec<(u32, u32, u64)> = (0..7)
         .flat_map(|d| (0..24).map(move |h| (d, h)))
         .filter_map(|(d, h)| m.limit(d, h).map(|l| (d, h, l)))
@@ -166,10 +169,10 @@ fn money_is_exact_from_numbers_and_strings() {
         "caps": {"hourly_revenue": 0.1, "monthly_revenue": "12345678.9", "total_revenue": 99999999999u64},
         "usage": {"hourly_revenue": "0.07"}}]});
     let t = &parse(&doc, Format::Routecap).targets[0];
-    assert_eq!(t.limits.hourly_revenue, Some(Money(10)));
-    assert_eq!(t.limits.monthly_revenue, Some(Money(1_234_567_890)));
-    assert_eq!(t.limits.total_revenue, Some(Money(9_999_999_999_900)));
-    assert_eq!(t.usage.hourly_revenue, Money(7));
+    assert_eq!(t.limits().hourly_revenue, Some(Money(10)));
+    assert_eq!(t.limits().monthly_revenue, Some(Money(1_234_567_890)));
+    assert_eq!(t.limits().total_revenue, Some(Money(9_999_999_999_900)));
+    assert_eq!(t.usage().hourly_revenue, Money(7));
 }
 
 #[test]
@@ -220,7 +223,7 @@ fn retreaver_details() {
     let c = parse(&doc, Format::Retreaver);
     let t = &c.targets[0];
     assert_eq!(
-        t.limits,
+        t.limits(),
         Limits {
             hourly: Some(6),
             daily: Some(9),
@@ -231,7 +234,7 @@ fn retreaver_details() {
         "attributes override the caps array"
     );
     assert_eq!(
-        t.usage,
+        t.usage(),
         Usage {
             hourly: 3,
             monthly: 12,
@@ -243,7 +246,7 @@ fn retreaver_details() {
     let mut days = [None; 7];
     days[2] = day(510, 1050, true, false);
     assert_eq!(
-        t.hours,
+        t.hours.as_deref().cloned(),
         Some(WeeklyHours::new(days)),
         "business_hours wins over _attributes"
     );
@@ -251,7 +254,7 @@ fn retreaver_details() {
     assert_eq!(t2.id, "ext-2");
     let mut days = [None; 7];
     days[6] = day(0, 1440, false, true);
-    assert_eq!(t2.hours, Some(WeeklyHours::new(days)));
+    assert_eq!(t2.hours.as_deref().cloned(), Some(WeeklyHours::new(days)));
     let g = &c.groups[0];
     assert_eq!((g.id.as_str(), g.mode), ("10", GroupMode::Simultaneous));
     assert_eq!(g.members, vec![0, 1]);
@@ -269,12 +272,12 @@ fn ringba_group_membership_accumulates() {
         "stats": {"tG1": {"currentDay": 9, "currentDaySum": "10.10"}, "ta3": {"currentLive": 1}}
     });
     let c = parse(&doc, Format::Ringba);
-    assert_eq!(c.targets[0].limits.hourly_revenue, Some(Money(1250)));
-    assert_eq!(c.targets[0].limits.total_revenue, None);
+    assert_eq!(c.targets[0].limits().hourly_revenue, Some(Money(1250)));
+    assert_eq!(c.targets[0].limits().total_revenue, None);
     let t3 = &c.targets[2];
     assert_eq!((t3.paused, t3.priority, t3.weight), (true, 2, 7));
     assert_eq!(
-        t3.usage,
+        t3.usage(),
         Usage {
             live: 1,
             ..Usage::default()
@@ -409,13 +412,9 @@ fn example_native() {
         ]
     );
     assert_eq!(c.targets[1].trigger, Trigger::Convert);
-    assert_eq!(c.targets[2].usage.monthly_revenue, Money(1_825_075));
+    assert_eq!(c.targets[2].usage().monthly_revenue, Money(1_825_075));
     assert_eq!(
-        c.targets[4]
-            .concurrency_matrix
-            .as_ref()
-            .unwrap()
-            .limit(1, 9),
+        c.targets[4].concurrency_matrix().unwrap().limit(1, 9),
         Some(3)
     );
     assert!(c.targets[6].paused);
@@ -440,7 +439,7 @@ fn example_retreaver() {
     let t = &c.targets[0];
     assert_eq!(t.id, "6588");
     assert_eq!(
-        t.limits,
+        t.limits(),
         Limits {
             hourly: Some(6),
             daily: Some(40),
@@ -450,7 +449,7 @@ fn example_retreaver() {
         }
     );
     assert_eq!(
-        t.usage,
+        t.usage(),
         Usage {
             hourly: 2,
             daily: 17,
@@ -476,19 +475,39 @@ fn example_retreaver() {
 fn example_ringba() {
     let c = example("ringba.json", Format::Ringba);
     assert_eq!(c.targets.len(), 3);
-    assert_eq!(c.targets[0].usage.daily, 31);
-    assert_eq!(c.targets[1].limits.total_revenue, Some(Money(5_000_050)));
-    assert_eq!(c.targets[1].usage.total_revenue, Money(3_125_025));
+    assert_eq!(c.targets[0].usage().daily, 31);
+    assert_eq!(c.targets[1].limits().total_revenue, Some(Money(5_000_050)));
+    assert_eq!(c.targets[1].usage().total_revenue, Money(3_125_025));
     assert_eq!(
-        c.targets[1]
-            .concurrency_matrix
-            .as_ref()
-            .unwrap()
-            .limit(3, 18),
+        c.targets[1].concurrency_matrix().unwrap().limit(3, 18),
         Some(1)
     );
     assert!(c.targets[2].paused);
     assert_eq!(c.groups.len(), 1);
     assert_eq!(c.groups[0].members, vec![0, 1]);
     assert_eq!(c.groups[0].usage.daily, 45);
+}
+
+/// What many targets have in common is stored once per config: equal
+/// weekly hours and equal zone names are one shared copy (the memory of a
+/// million targets, README "Memory"), and sharing changes no value.
+#[test]
+fn equal_hours_and_zone_names_are_shared() {
+    let hours = json!([{"day": 1, "open": "09:00", "close": "17:00"}]);
+    let doc = json!({"targets": [
+        {"id": "a", "time_zone": "Eastern Time (US & Canada)", "hours": hours},
+        {"id": "b", "time_zone": "Eastern Time (US & Canada)", "hours": hours},
+        {"id": "c", "time_zone": "America/New_York",
+         "hours": [{"day": 2, "open": "09:00", "close": "17:00"}]},
+    ]});
+    let c = parse(&doc, Format::Routecap);
+    let [a, b, x] = [&c.targets[0], &c.targets[1], &c.targets[2]];
+    let (ha, hb, hx) = (a.hours.as_ref(), b.hours.as_ref(), x.hours.as_ref());
+    let (ha, hb, hx) = (ha.unwrap(), hb.unwrap(), hx.unwrap());
+    assert!(std::sync::Arc::ptr_eq(ha, hb));
+    assert!(!std::sync::Arc::ptr_eq(ha, hx));
+    assert_ne!(ha, hx);
+    assert!(std::sync::Arc::ptr_eq(&a.zone_name, &b.zone_name));
+    assert_eq!(&*x.zone_name, "America/New_York");
+    assert_eq!(a.zone, x.zone);
 }

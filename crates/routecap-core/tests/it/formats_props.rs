@@ -171,8 +171,8 @@ proptest! {
         let doc = json!({"id": "TA", "schedule": {"monthlyCap": n}});
         let r = parse_value(&doc, "c", Format::Ringba);
         match n {
-            -1 => prop_assert_eq!(r.unwrap().targets[0].limits.monthly, None),
-            n if n >= 0 => prop_assert_eq!(r.unwrap().targets[0].limits.monthly, Some(n as u64)),
+            -1 => prop_assert_eq!(r.unwrap().targets[0].limits().monthly, None),
+            n if n >= 0 => prop_assert_eq!(r.unwrap().targets[0].limits().monthly, Some(n as u64)),
             _ => prop_assert_eq!(r.unwrap_err().path().to_string(), "schedule.monthlyCap"),
         }
     }
@@ -184,7 +184,7 @@ proptest! {
         for v in [number, Value::String(text.clone())] {
             let doc = json!({"targets": [{"id": "a", "caps": {"total_revenue": v}}]});
             let c = parse_value(&doc, "m", Format::Routecap).unwrap();
-            prop_assert_eq!(c.targets[0].limits.total_revenue, Some(Money(cents)));
+            prop_assert_eq!(c.targets[0].limits().total_revenue, Some(Money(cents)));
         }
     }
 }

@@ -52,8 +52,8 @@ fn refused(st: &mut State, cfg: &Config, call: &str, t: usize, at: Instant) {
 /// One UTC target with concurrency 1 (and a daily cap of 100).
 fn one_line() -> Config {
     let mut t = target("a");
-    t.limits.concurrency = Some(1);
-    t.limits.daily = Some(100);
+    t.limits_mut().concurrency = Some(1);
+    t.limits_mut().daily = Some(100);
     config(vec![t], vec![])
 }
 
@@ -200,7 +200,7 @@ fn a_late_end_unswept_releases_nothing_either() {
     // no event between the lapse and the end: the end's own sweep releases
     // the lease first, so the end does not release a second time
     let mut a = target("a");
-    a.limits.concurrency = Some(2);
+    a.limits_mut().concurrency = Some(2);
     let mut cfg = config(vec![a], vec![]);
     cfg.call_lease_seconds = 60;
     let mut st = State::new(&cfg);
@@ -218,8 +218,8 @@ fn a_late_end_unswept_releases_nothing_either() {
 #[test]
 fn imported_live_calls_free_at_as_of_plus_lease() {
     let mut t = target("a");
-    t.limits.concurrency = Some(2);
-    t.usage.live = 2;
+    t.limits_mut().concurrency = Some(2);
+    t.usage_mut().live = 2;
     let mut cfg = config(vec![t, target("b")], vec![]);
     let as_of = utc(2026, 11, 22, 12, 0);
     cfg.as_of = Some(as_of);
@@ -318,7 +318,7 @@ fn cancel_frees_a_reservation_at_once() {
 fn retention_config() -> Config {
     let mut t = target("a");
     t.trigger = Trigger::Convert;
-    t.limits.daily = Some(10);
+    t.limits_mut().daily = Some(10);
     let mut cfg = config(vec![t], vec![]);
     cfg.call_retention_seconds = 3600;
     cfg
@@ -434,7 +434,7 @@ fn model_config(caps: [u64; 3], gcap: u64) -> Config {
         .enumerate()
         .map(|(i, &c)| {
             let mut t = target(&format!("t{i}"));
-            t.limits.concurrency = Some(c);
+            t.limits_mut().concurrency = Some(c);
             t
         })
         .collect();
@@ -526,7 +526,7 @@ impl Model {
     }
 
     fn room(&self, cfg: &Config, t: usize, at: Instant, skip: Option<&str>) -> bool {
-        let cap = cfg.targets[t].limits.concurrency.unwrap_or(u64::MAX);
+        let cap = cfg.targets[t].limits().concurrency.unwrap_or(u64::MAX);
         let (l, h) = self.used(Some(t), at, skip);
         let mut ok = l + h < cap;
         if t == 1 || t == 2 {

@@ -290,7 +290,7 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
         "p",
     )
     .unwrap();
-    assert_eq!(e.config().targets[0].limits.total, Some(100));
+    assert_eq!(e.config().targets[0].limits().total, Some(100));
     assert!(e.check(t)[0].eligible);
     assert_eq!(count(&e, t, "22592", "total"), 1);
     e.patch(
@@ -339,8 +339,8 @@ fn ringba_patches_merge_into_the_schedule() {
     )
     .unwrap();
     let t = &e.config().targets[0];
-    assert_eq!((t.limits.daily, t.limits.hourly), (Some(5), Some(9)));
-    assert_eq!(t.zone_name, "Eastern Standard Time");
+    assert_eq!((t.limits().daily, t.limits().hourly), (Some(5), Some(9)));
+    assert_eq!(&*t.zone_name, "Eastern Standard Time");
     e.set_paused(OwnerKind::Target, "TA1", true).unwrap();
     assert!(e.config().targets[0].paused);
     let group = e

@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
+use routecap_core::model::{Extras, TargetExtras};
+use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::Step;
 use routecap_core::zone::Zone;
 
@@ -23,15 +25,16 @@ pub fn target(id: &str, priority: i32, weight: u32) -> Target {
         weight,
         paused: false,
         zone: utc(),
-        zone_name: "UTC".to_string(),
+        zone_name: "UTC".into(),
         trigger: Trigger::default(),
         hours: None,
-        limits: Limits::default(),
-        concurrency_matrix: None,
-        usage: Usage::default(),
-        filter: Default::default(),
-        timeout_seconds: Default::default(),
-        duplicates: None,
+        caps: PackedCaps::new(&Limits::default(), &Usage::default()),
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: None,
+            filter: Default::default(),
+            timeout_seconds: Default::default(),
+            duplicates: None,
+        }),
     }
 }
 
@@ -45,7 +48,7 @@ pub fn group(id: &str, members: Vec<usize>, priority: Option<i32>, weight: Optio
         priority,
         weight,
         zone: utc(),
-        zone_name: "UTC".to_string(),
+        zone_name: "UTC".into(),
         hours: None,
         limits: Limits::default(),
         concurrency_matrix: None,

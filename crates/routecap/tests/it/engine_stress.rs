@@ -264,9 +264,14 @@ fn assert_within_caps(engine: &Engine, snap: &Snapshot, clock: &Clock) {
     let owners = cfg
         .targets
         .iter()
-        .map(|t| &t.limits)
+        .map(|t| t.limits())
         .zip(&snap.targets)
-        .chain(cfg.groups.iter().map(|g| &g.limits).zip(&snap.groups));
+        .chain(
+            cfg.groups
+                .iter()
+                .map(|g| g.limits.clone())
+                .zip(&snap.groups),
+        );
     for (l, o) in owners {
         let le = |v: u64, lim: Option<u64>, what: &str| {
             assert!(
@@ -284,8 +289,11 @@ fn assert_within_caps(engine: &Engine, snap: &Snapshot, clock: &Clock) {
     engine.with_state(|cfg, st| {
         let at = clock.now();
         let owners = (0..cfg.targets.len())
-            .map(|t| (CandidateRef::Target(t), &cfg.targets[t].limits))
-            .chain((0..cfg.groups.len()).map(|g| (CandidateRef::Group(g), &cfg.groups[g].limits)));
+            .map(|t| (CandidateRef::Target(t), cfg.targets[t].limits()))
+            .chain(
+                (0..cfg.groups.len())
+                    .map(|g| (CandidateRef::Group(g), cfg.groups[g].limits.clone())),
+            );
         for (owner, l) in owners {
             let u = st.usage(cfg, owner, at);
             let ok = |v: u64, lim: Option<u64>| lim.is_none_or(|lim| v <= lim);

@@ -3,7 +3,8 @@
 
 use chrono::{TimeZone, Utc};
 use routecap::core::caps::{Limits, Trigger, Usage};
-use routecap::core::model::{Config, Group, GroupMode, Target};
+use routecap::core::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
+use routecap::core::packed_caps::PackedCaps;
 use routecap::core::zone::{Instant, Zone};
 
 pub fn utc(y: i32, m: u32, d: u32, h: u32, mi: u32) -> Instant {
@@ -18,15 +19,16 @@ pub fn target(id: &str, zone: &Zone, limits: Limits) -> Target {
         weight: 1,
         paused: false,
         zone: zone.clone(),
-        zone_name: zone.name().to_string(),
+        zone_name: zone.name().into(),
         trigger: Trigger::Connect,
         hours: None,
-        limits,
-        concurrency_matrix: None,
-        usage: Usage::default(),
-        filter: None,
-        timeout_seconds: None,
-        duplicates: None,
+        caps: PackedCaps::new(&limits, &Usage::default()),
+        extras: Extras::new(TargetExtras {
+            concurrency_matrix: None,
+            filter: None,
+            timeout_seconds: None,
+            duplicates: None,
+        }),
     }
 }
 
@@ -39,7 +41,7 @@ pub fn group(id: &str, members: &[usize], zone: &Zone, limits: Limits) -> Group 
         priority: None,
         weight: None,
         zone: zone.clone(),
-        zone_name: zone.name().to_string(),
+        zone_name: zone.name().into(),
         hours: None,
         limits,
         concurrency_matrix: None,

@@ -467,10 +467,10 @@ fn owner_zone(c: &Config, owner: CandidateRef) -> &routecap_core::zone::Zone {
     }
 }
 
-fn owner_usage(c: &Config, owner: CandidateRef) -> &Usage {
+fn owner_usage(c: &Config, owner: CandidateRef) -> Usage {
     match owner {
-        CandidateRef::Target(t) => &c.targets[t].usage,
-        CandidateRef::Group(g) => &c.groups[g].usage,
+        CandidateRef::Target(t) => c.targets[t].usage(),
+        CandidateRef::Group(g) => c.groups[g].usage.clone(),
     }
 }
 
@@ -748,7 +748,7 @@ impl RedisState {
                 args: vec![caller.to_string()],
             };
         }
-        let (basis, dw) = match c.targets[t].duplicates {
+        let (basis, dw) = match c.targets[t].duplicates() {
             Some(d) => (
                 match d.basis {
                     Basis::Connect => "c",
@@ -971,7 +971,7 @@ impl RedisState {
         let lease = i64::try_from(new.call_lease_seconds).unwrap_or(i64::MAX);
         for &o in &owners {
             let starts = self.window_keys(&mut inv, new, o, as_of);
-            for v in Self::usage_args(owner_usage(new, o)) {
+            for v in Self::usage_args(&owner_usage(new, o)) {
                 inv.arg(v);
             }
             for start in starts {
