@@ -341,6 +341,7 @@ fn main() {
     println!(
         "server time per script (INFO commandstats, 900 each): connect {connect_server:.2} us, end {end_server:.2} us, raw same-size EVALSHA {raw_server:.2} us"
     );
+    probe_server_costs(&mut raw, &server_us, &resetstat);
 
     for clients in [1usize, 8, 32] {
         let ns = format!("bench-{}", new_op_id());
@@ -514,4 +515,52 @@ fn main() {
         println!("route decision over 1,000 targets, {name:15}: {us:8.1} us");
     }
     println!("cached route / memory route: {:.2}×", per[1] / per[0]);
+}
+
+/// Where a step's server time goes, from functions that do one part of
+/// its work each (`INFO commandstats`, 2,000 calls each): an empty
+/// function called with no arguments, with the connect's 9 keys and 33
+/// arguments (a target and one group), and with 15 (what would be left
+/// if the 18 limits lived on the server); and 11 `HMGET`s inside.
+fn probe_server_costs(
+    raw: &mut redis::Connection,
+    server_us: &dyn Fn(&mut redis::Connection, &str) -> f64,
+    resetstat: &dyn Fn(&mut redis::Connection),
+) {
+    const PROBE: &str = "#!lua name=routecap_bench_probe\n\
+        redis.register_function('routecap_probe_nop', function(keys, args) return 'ok' end)\n\
+        redis.register_function('routecap_probe_calls', function(keys, args)\n\
+          for i = 1, 11 do redis.call('HMGET', keys[1], 'ver', 'anchor', 'pending') end\n\
+          return 'ok' end)\n";
+    let _: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg("REPLACE")
+        .arg(PROBE)
+        .query(raw)
+        .expect("probe library");
+    let keys: Vec<String> = (0..9).map(|i| format!("{{bench}}:t:1:a:k{i}")).collect();
+    let args: Vec<String> = (0..33).map(|i| (1_780_315_200 + i).to_string()).collect();
+    let mut run = |name: &str, keys: &[String], args: &[String]| -> f64 {
+        resetstat(raw);
+        for _ in 0..2000 {
+            let _: String = redis::cmd("FCALL")
+                .arg(name)
+                .arg(keys.len())
+                .arg(keys)
+                .arg(args)
+                .query(raw)
+                .expect("probe");
+        }
+        server_us(raw, "fcall")
+    };
+    let bare = run("routecap_probe_nop", &[], &[]);
+    let full = run("routecap_probe_nop", &keys, &args);
+    let fewer = run("routecap_probe_nop", &keys, &args[..15]);
+    let calls = run("routecap_probe_calls", &keys[..1], &[]);
+    println!(
+        "server time, probes: empty function {bare:.2} us; with 9 keys + 33 args {full:.2} us, + 15 args {fewer:.2} us \
+         ({:.3} us per argument); 11 HMGETs inside {calls:.2} us ({:.2} us per redis.call)",
+        (full - fewer) / 18.0,
+        (calls - bare) / 11.0
+    );
 }

@@ -69,10 +69,11 @@ end
 -- the owner hash, one read: [1..3] the hour/day/month slot starts, [4..6]
 -- their counts, [7..9] their revenues, [10] n, [11] r totals, [12] il,
 -- [13] ilu imported live calls and until when they hold, [14] hx the
--- latest reservation expiry (absent: none), [15] p: imported usage not
--- anchored yet, [16..21] its periodic amounts (read only when pending)
-local BASE = {'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'n', 'r', 'il', 'ilu', 'hx'}
-local WITHP = {'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'n', 'r', 'il', 'ilu', 'hx',
+-- latest reservation expiry (absent: none), [15] lp when the live set is
+-- next pruned, [16] p: imported usage not anchored yet, [17..22] its
+-- periodic amounts (read only when pending)
+local BASE = {'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'n', 'r', 'il', 'ilu', 'hx', 'lp'}
+local WITHP = {'h', 'd', 'm', 'nh', 'nd', 'nm', 'rh', 'rd', 'rm', 'n', 'r', 'il', 'ilu', 'hx', 'lp',
   'p', 'ph', 'pd', 'pm', 'prh', 'prd', 'prm'}
 local SLOT, CNT, REV = {'h', 'd', 'm'}, {'nh', 'nd', 'nm'}, {'rh', 'rd', 'rm'}
 -- the previous window of each period, where an event of a node running
@@ -99,7 +100,7 @@ end
 -- counts for its own window only
 local function win(o, i)
   local m = meta(o)
-  if m[15] then return num(m[15 + i]) end
+  if m[16] then return num(m[16 + i]) end
   local p = (i - 1) % 3 + 1
   local s = a(o, p)
   if m[p] == s then return num(m[3 + i]) end
@@ -123,23 +124,27 @@ local function held_n(o, own)
 end
 local function reached(o, own)
   local m = meta(o)
+  local b = AB + (o - 1) * AN
+  -- live reservations count against count caps: read once, when needed
   local held
-  local function h()
-    if not held then held = held_n(o, own) end
-    return held
-  end
   for i = 1, 3 do
-    local lim = a(o, 3 + i)
-    if lim ~= '' and win(o, i) + h() >= tonumber(lim) then return true end
-    lim = a(o, 7 + i)
+    local lim = ARGV[b + 3 + i]
+    if lim ~= '' then
+      held = held or held_n(o, own)
+      if win(o, i) + held >= tonumber(lim) then return true end
+    end
+    lim = ARGV[b + 7 + i]
     if lim ~= '' and win(o, 3 + i) >= tonumber(lim) then return true end
   end
-  local lim = a(o, 7)
-  if lim ~= '' and num(m[10]) + h() >= tonumber(lim) then return true end
-  lim = a(o, 11)
+  local lim = ARGV[b + 7]
+  if lim ~= '' then
+    held = held or held_n(o, own)
+    if num(m[10]) + held >= tonumber(lim) then return true end
+  end
+  lim = ARGV[b + 11]
   if lim ~= '' and num(m[11]) >= tonumber(lim) then return true end
-  lim = a(o, 12)
-  if lim ~= '' and live_n(o) + h() >= tonumber(lim) then return true end
+  lim = ARGV[b + 12]
+  if lim ~= '' and live_n(o) + (held or held_n(o, own)) >= tonumber(lim) then return true end
   return false
 end
 -- the caller history (SPEC §9): `c:<target>`/`v:<target>` hold the
@@ -160,12 +165,17 @@ end
 -- count in the windows of the instant and the totals, one write per
 -- owner: a later window takes the latest slot (the former one becomes the
 -- previous slot); an event of the previous window counts there; one of
--- an older window counts in the totals only (memory's rule)
-local function add(o, count, rev)
-  if count == 0 and rev == 0 then return end
+-- an older window counts in the totals only (memory's rule); `lp`, when
+-- given, is written in the same command (the live set's next pruning)
+local function add_any(o, count, rev, lp)
+  local set, n = {}, 0
+  local function put(f, v) set[n + 1] = f; set[n + 2] = v; n = n + 2 end
+  if lp then put('lp', lp) end
+  if count == 0 and rev == 0 then
+    if n > 0 then redis.call('HSET', k(o, O), unpack(set)) end
+    return
+  end
   local m = meta(o)
-  local set = {}
-  local function put(f, v) set[#set + 1] = f; set[#set + 1] = v end
   for p = 1, 3 do
     local s = a(o, p)
     if s == '-' then
@@ -191,6 +201,21 @@ local function add(o, count, rev)
   if count > 0 then put('n', int(num(m[10]) + count)) end
   if rev > 0 then put('r', int(num(m[11]) + rev)) end
   redis.call('HSET', k(o, O), unpack(set))
+end
+-- the common case of a connect: every window of the instant is its
+-- period's latest slot, a count and no revenue (no tables, one command)
+local function add(o, count, rev, lp)
+  local m = meta(o)
+  local b = AB + (o - 1) * AN
+  if rev ~= 0 or count <= 0 or m[1] ~= ARGV[b + 1] or m[2] ~= ARGV[b + 2] or m[3] ~= ARGV[b + 3] then
+    return add_any(o, count, rev, lp)
+  end
+  local nh, nd, nm, n = int(num(m[4]) + count), int(num(m[5]) + count), int(num(m[6]) + count), int(num(m[10]) + count)
+  if lp then
+    redis.call('HSET', k(o, O), 'nh', nh, 'nd', nd, 'nm', nm, 'n', n, 'lp', lp)
+  else
+    redis.call('HSET', k(o, O), 'nh', nh, 'nd', nd, 'nm', nm, 'n', n)
+  end
 end
 -- one step's call: its keys and arguments, checked against the config
 -- version; answers `stale:…` when the caller runs another config
@@ -241,10 +266,18 @@ end
 if pending then return 'anchor' end
 local count = tonumber(ARGV[8])
 for o = 1, nown do
-  redis.call('ZREMRANGEBYSCORE', k(o, LIVE), '-inf', ARGV[1])
+  -- lapsed calls leave the live set of an owner with a concurrency cap
+  -- at once (its size never passes the cap), of another at most once a
+  -- lease (reads count by score: pruning only bounds the set's size)
+  local lp
+  local capped = a(o, 12) ~= ''
+  if capped or num(meta(o)[15]) <= at then
+    redis.call('ZREMRANGEBYSCORE', k(o, LIVE), '-inf', ARGV[1])
+    if not capped then lp = int(at + math.max(lease, 1)) end
+  end
   if own == 1 then redis.call('ZREM', k(o, HELD), call) end
   redis.call('ZADD', k(o, LIVE), at + lease, call)
-  add(o, count, 0)
+  add(o, count, 0, lp)
 end
 if ckey then record_caller(ckey, 'c:' .. ARGV[7], tonumber(ARGV[CB + 2])) end
 if f[1] then redis.call('DEL', KEYS[3]) end
