@@ -446,6 +446,68 @@ fn lease_expiry_frees_concurrency() {
     );
 }
 
+/// Lapsed calls leave a live set: an owner with a concurrency cap at the
+/// next connect (its set never holds more than the cap), one without at
+/// the first connect a lease or more after the last pruning; usage counts
+/// only unlapsed calls either way.
+#[test]
+fn lapsed_calls_are_pruned_from_live_sets() {
+    let Some(url) = server("lapsed_calls_are_pruned_from_live_sets") else {
+        return;
+    };
+    let ns = namespace();
+    let config = with_lease(
+        r#"{"targets": [{"id": "a", "caps": {"concurrency": 5}}],
+            "groups": [{"id": "g", "members": ["a"], "caps": {"daily": 100}}]}"#,
+        60,
+    );
+    let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+    let mut raw = redis::Client::open(url.as_str())
+        .expect("client")
+        .get_connection()
+        .expect("connection");
+    // the raw sizes of the target's and the group's live sets
+    let sizes = |raw: &mut redis::Connection| -> (u64, u64) {
+        let mut card =
+            |key: String| -> u64 { redis::cmd("ZCARD").arg(key).query(raw).expect("ZCARD") };
+        let target = card(format!("{{{ns}}}:t:1:a:live"));
+        (target, card(format!("{{{ns}}}:g:1:g:live")))
+    };
+    let t0 = t("2026-06-01T12:00:00Z");
+    // none of these calls ends: each lapses 60 s after its connect
+    let connect = |call: &str, at: i64| {
+        assert_eq!(
+            b.connect(call, "a", secs(t0, at)).expect("connect"),
+            ConnectOutcome::Connected,
+            "{call}"
+        );
+    };
+    // the group's first pruning is at t0, its next at t0 + 60
+    connect("c1", 0);
+    connect("c2", 30);
+    assert_eq!(sizes(&mut raw), (2, 2));
+    // c1 lapsed at t0 + 60: pruned from both (the group's next: t0 + 121)
+    connect("c3", 61);
+    assert_eq!(sizes(&mut raw), (2, 2));
+    // c2 lapsed at t0 + 90: the capped target drops it, the group keeps
+    // it until t0 + 121, yet counts only c3 and c4 live
+    connect("c4", 100);
+    assert_eq!(sizes(&mut raw), (2, 3));
+    let at = secs(t0, 100);
+    assert_eq!(
+        (usage_of(&b, "a", at).live, usage_of(&b, "g", at).live),
+        (2, 2)
+    );
+    // t0 + 121: c3 lapses; both sets drop every lapsed call
+    connect("c5", 121);
+    assert_eq!(sizes(&mut raw), (2, 2));
+    let at = secs(t0, 121);
+    assert_eq!(
+        (usage_of(&b, "a", at).live, usage_of(&b, "g", at).live),
+        (2, 2)
+    );
+}
+
 /// Reservations hold capacity and `cancel` frees it at once.
 #[test]
 fn cancel_frees_a_reservation() {
