@@ -75,9 +75,11 @@
 //! server drops the key (it drops it then too, relative to the event).
 //! A caller's history lives until its `last` event + the config's longest
 //! caller-rule window + the same hour, relative to the event instant.
-//! Sorted sets are pruned by score inside the scripts: a call whose
+//! Sorted sets are counted by score inside the scripts: a call whose
 //! process died frees its concurrency when its lease (`call_lease_seconds`
-//! after connect or last touch) runs out.
+//! after connect or last touch) runs out. Lapsed entries are removed by
+//! a connect: at once from an owner with a concurrency cap, at most one
+//! lease later from another (`lp`: one command less per connect).
 //!
 //! # Imported usage and usage imports
 //!
