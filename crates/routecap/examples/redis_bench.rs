@@ -175,6 +175,8 @@ fn main() {
         con_m / anchor_us
     );
 
+    same_step_anchor(&client, &open, at, con_m, end_m);
+
     // caller rules (SPEC §9), interleaved with the same raw anchor: a
     // connect of a fresh known caller under a duplicates and a `different`
     // rule (the script reads and writes the caller's hash), its end, and a
@@ -563,4 +565,205 @@ fn probe_server_costs(
         (full - fewer) / 18.0,
         (calls - bare) / 11.0
     );
+}
+
+/// The second anchor: the very `FCALL`s a connect and an end send (keys and
+/// arguments as the server saw them, captured with `MONITOR`), replayed
+/// from a bare redis-rs connection with fresh call and operation ids of
+/// the same length. It costs the server the same work as the backend's
+/// steps, so the ratio is what the backend adds on the client side (ids,
+/// windows, keys, the runtime) over the round trip of the same step; the
+/// same-size-script anchor above is the floor of a step that does nothing.
+/// Then 8 threads replay pairs at once: the p99 a bare client of the same
+/// steps sees, beside the backend's in the 8-client run below.
+fn same_step_anchor(
+    client: &redis::Client,
+    open: &dyn Fn(&str) -> RedisBackend,
+    at: routecap::core::Instant,
+    con_m: f64,
+    end_m: f64,
+) {
+    let ns = format!("bench-{}", new_op_id());
+    let b = open(&ns);
+    // the first step loads the config and the library: not captured
+    b.connect("warm-000000", "a", at).expect("connect");
+    b.end("warm-000000", at).expect("end");
+    let mut mon = client.get_connection().expect("monitor connection");
+    let _: () = redis::cmd("MONITOR").query(&mut mon).expect("monitor");
+    let cap = "capt-000000";
+    b.connect(cap, "a", at).expect("connect");
+    b.end(cap, at).expect("end");
+    mon.set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    let mut steps: Vec<Vec<String>> = Vec::new();
+    while steps.len() < 2 {
+        let line = match mon.recv_response() {
+            Ok(redis::Value::SimpleString(l)) => l,
+            Ok(redis::Value::BulkString(b)) => String::from_utf8_lossy(&b).into_owned(),
+            Ok(_) => continue,
+            Err(e) => {
+                println!("same-step anchor skipped: MONITOR gave {e}");
+                return;
+            }
+        };
+        let words = monitor_words(&line);
+        if words
+            .first()
+            .is_some_and(|w| w.eq_ignore_ascii_case("FCALL"))
+        {
+            steps.push(words);
+        }
+    }
+    drop(mon);
+    // keys[1] of every step is the operation key `{ns}:op:<id>`
+    let op_of = |w: &[String]| w[4].rsplit_once(":op:").map(|(_, id)| id.to_string());
+    let (Some(op_c), Some(op_e)) = (op_of(&steps[0]), op_of(&steps[1])) else {
+        println!(
+            "same-step anchor skipped: no operation key in {:?}",
+            steps[0]
+        );
+        return;
+    };
+    let build = |w: &[String], op: &str, i: usize, tag: char| -> redis::Cmd {
+        let call = format!("capt-{i:06}");
+        let new_op: String = format!("{tag}{i:0w$}", w = op.len() - 1);
+        let mut cmd = redis::cmd(&w[0]);
+        for word in &w[1..] {
+            cmd.arg(word.replace(cap, &call).replace(op, &new_op));
+        }
+        cmd
+    };
+    let mut raw = client.get_connection().expect("connection");
+    let (mut raw_c, mut raw_e, mut be_c, mut be_e) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let start = Clock::now();
+    let mut i = 1;
+    while i <= PAIRS && start.elapsed() < LIMIT {
+        let (c, e) = (
+            build(&steps[0], &op_c, i, 'c'),
+            build(&steps[1], &op_e, i, 'e'),
+        );
+        let t0 = Clock::now();
+        let r: String = c.query(&mut raw).expect("raw connect");
+        let t1 = Clock::now();
+        let _: String = e.query(&mut raw).expect("raw end");
+        let t2 = Clock::now();
+        assert!(!r.is_empty());
+        let call = format!("back-{i:06}");
+        b.connect(&call, "a", at).expect("connect");
+        let t3 = Clock::now();
+        b.end(&call, at).expect("end");
+        let t4 = Clock::now();
+        raw_c.push(t1 - t0);
+        raw_e.push(t2 - t1);
+        be_c.push(t3 - t2);
+        be_e.push(t4 - t3);
+        i += 1;
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e6
+    };
+    let (rc, re, bc, be) = (
+        median(&mut raw_c),
+        median(&mut raw_e),
+        median(&mut be_c),
+        median(&mut be_e),
+    );
+    println!(
+        "same step sent raw (captured FCALL, fresh ids), interleaved, medians of {}:",
+        i - 1
+    );
+    println!("  raw connect FCALL:                   {rc:8.1} us");
+    println!("  backend connect:                     {bc:8.1} us  ({:.2}× the same step raw; {:.2}× in the loop above)", bc / rc, con_m / rc);
+    println!("  raw end FCALL:                       {re:8.1} us");
+    println!("  backend end:                         {be:8.1} us  ({:.2}× the same step raw; {:.2}× in the loop above)", be / re, end_m / re);
+
+    // 8 bare clients replaying pairs at once: the queueing floor of p99
+    let clients = 8;
+    let per = PAIRS * 2 / clients;
+    let steps = Arc::new((steps, op_c, op_e));
+    let begin = Clock::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|k| {
+            let client = client.clone();
+            let steps = steps.clone();
+            std::thread::spawn(move || {
+                let mut raw = client.get_connection().expect("connection");
+                let (w, op_c, op_e) = &*steps;
+                let mut lat = Vec::with_capacity(per);
+                let start = Clock::now();
+                for j in 0..per {
+                    if start.elapsed() > LIMIT {
+                        break;
+                    }
+                    let n = 100_000 + k * per + j;
+                    let one = |w: &[String], op: &str, tag: char| {
+                        let call = format!("capt-{n:06}");
+                        let new_op = format!("{tag}{n:0x$}", x = op.len() - 1);
+                        let mut cmd = redis::cmd(&w[0]);
+                        for word in &w[1..] {
+                            cmd.arg(word.replace(cap, &call).replace(op, &new_op));
+                        }
+                        cmd
+                    };
+                    let (c, e) = (one(&w[0], op_c, 'c'), one(&w[1], op_e, 'e'));
+                    let t0 = Clock::now();
+                    let _: String = c.query(&mut raw).expect("raw connect");
+                    lat.push(t0.elapsed());
+                    let _: String = e.query(&mut raw).expect("raw end");
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("client"))
+        .collect();
+    let secs = begin.elapsed().as_secs_f64();
+    lat.sort();
+    let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    println!(
+        " 8 bare clients, the same steps raw: {:8.0} pairs/s; connect p50 {:?} p99 {:?}",
+        lat.len() as f64 / secs,
+        q(0.50),
+        q(0.99)
+    );
+}
+
+/// The words of a `MONITOR` line (`<time> [<db> <addr>] "w1" "w2" …`),
+/// unquoted (the server escapes `\\`, `\"`, `\n`, `\r`, `\t`, `\a`, `\b`
+/// and other bytes as `\xHH`).
+fn monitor_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let rest = line.split_once("] ").map_or("", |(_, r)| r);
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut w = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => w.push('\n'),
+                    Some('r') => w.push('\r'),
+                    Some('t') => w.push('\t'),
+                    Some('a') => w.push('\u{7}'),
+                    Some('b') => w.push('\u{8}'),
+                    Some('x') => {
+                        let hex: String = chars.by_ref().take(2).collect();
+                        w.push(u8::from_str_radix(&hex, 16).map_or('?', char::from));
+                    }
+                    Some(o) => w.push(o),
+                    None => {}
+                },
+                o => w.push(o),
+            }
+        }
+        words.push(w);
+    }
+    words
 }
