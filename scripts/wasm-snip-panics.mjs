@@ -14,7 +14,9 @@
 // main module its one user is serde's `Unexpected::Float` display
 // (`WithDecimalPoint`), and that is dead: serde_json's errors display
 // `Unexpected` through its own `JsonUnexpected`, which writes floats with
-// zmij and hands serde only the other variants. The script checks that no
+// zmij and hands serde only the other variants (and with arbitrary_precision
+// its text reader reports a misplaced number as `number`, never as a float;
+// bindings/wasm/tests/modules.test.mjs checks the texts). The script checks that no
 // other function takes the formatter's address (stores its table index) or
 // calls it; when one does, it snips nothing more and warns (the size test
 // then fails), since that code would format an f64.

@@ -111,3 +111,46 @@ test('the main module answers exactly as routecap_wasm_full (the build the other
   assert.deepEqual(main.zones(['Eastern Time (US & Canada)', 'Romance Standard Time']), wasm.zones(['Eastern Time (US & Canada)', 'Romance Standard Time']));
   assert.equal(main.localToInstant('2026-03-08T02:30', 'America/New_York'), wasm.localToInstant('2026-03-08T02:30', 'America/New_York'));
 });
+
+// The web build's main module has no float formatting of its own
+// (scripts/wasm-snip-panics.mjs --no-float-display): numbers keep their JSON
+// text (serde_json's arbitrary_precision), and serde_json's errors call a
+// misplaced one a `number`. Were core's float formatter still needed, these
+// calls would trap (a WebAssembly.RuntimeError) instead of throwing the text.
+test('the main module words floats in errors exactly as routecap_wasm_full', async () => {
+  const main = await mainModule();
+  const at = '2026-11-22T15:00:00Z';
+  const config = readJson(join(root, 'examples', 'attributes.json'));
+  const [a, b] = [new main.Engine(config), new wasm.Engine(config)];
+  for (const attrs of [1.5, 1e21, -2.5e-7, 0.1, 123456789.125, [1.5], { caller: 1.5, tags: { age: 2.75e3 } }]) {
+    const calls = [(e) => e.check(at, attrs), (e) => e.routeJson(at, 1, attrs), (e) => e.firstPlaceChances(at, attrs)];
+    for (const call of calls) {
+      let ea, eb;
+      try { ea = call(a); } catch (e) { ea = e; }
+      try { eb = call(b); } catch (e) { eb = e; }
+      assert.ok(!(ea instanceof WebAssembly.RuntimeError), `${JSON.stringify(attrs)}: the main module trapped: ${ea}`);
+      if (ea instanceof Error) {
+        assert.ok(eb instanceof Error, `${JSON.stringify(attrs)}: only the main module threw: ${ea.message}`);
+        assert.equal(ea.message, eb.message);
+      } else {
+        assert.deepEqual(ea, eb, JSON.stringify(attrs));
+      }
+    }
+  }
+  assert.equal(thrown(() => a.check(at, 1.5)).message,
+    'attrs: invalid type: number, expected struct Raw at line 1 column 3');
+  assert.equal(thrown(() => a.check(at, 1e21)).message,
+    'attrs: invalid type: number, expected struct Raw at line 1 column 5');
+  for (const bad of [
+    { targets: [{ id: 't', priority: 1.5 }] },
+    { targets: [{ id: 2.5e-300 }] },
+    { targets: [{ id: 't', caps: { daily: 12.5 } }] },
+    { targets: [{ id: 't', caps: { daily: 3 }, usage: { daily: 0.125 } }] },
+  ]) {
+    const [ea, eb] = [thrown(() => new main.Engine(bad)), thrown(() => new wasm.Engine(bad))];
+    assert.ok(!(ea instanceof WebAssembly.RuntimeError), `${JSON.stringify(bad)}: the main module trapped: ${ea}`);
+    assert.deepEqual([ea.message, ea.path, ea.value, ea.expected], [eb.message, eb.path, eb.value, eb.expected]);
+  }
+  assert.equal(thrown(() => new main.Engine({ targets: [{ id: 't', priority: 1.5 }] })).message,
+    'config: targets[0].priority: 1.5 is not a priority (an integer from -2147483648 to 2147483647)');
+});
