@@ -100,6 +100,11 @@ test('the main module answers exactly as routecap_wasm_full (the build the other
     assert.deepEqual(a.groups(), b.groups(), `${name} groups`);
     const id = a.targets()[0].id;
     assert.deepEqual(a.hoursGrid(id, '2026-03-08', 'America/Santiago'), b.hoursGrid(id, '2026-03-08', 'America/Santiago'));
+    for (const [owner, week] of [['no such id', '2026-03-08'], [id, '2099-01-05']]) {
+      const [ea, eb] = [thrown(() => a.hoursGrid(owner, week)), thrown(() => b.hoursGrid(owner, week))];
+      assert.ok(ea instanceof Error && !(ea instanceof WebAssembly.RuntimeError), `${name} hoursGrid ${owner} ${week}: ${ea}`);
+      assert.equal(ea.message, eb.message, `${name} hoursGrid ${owner} ${week}`);
+    }
   }
   const attrs = { caller: '+19195550100', tags: { geo: 'us-nc', age: 70 }, campaign: 'nope' };
   const config = readJson(join(root, 'examples', 'attributes.json'));
