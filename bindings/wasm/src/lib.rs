@@ -29,6 +29,8 @@ mod golden;
 mod time;
 
 use routecap_core::engine::{Engine as Core, EngineError};
+#[cfg(not(feature = "full"))]
+use routecap_core::formats::parse_config;
 use routecap_core::formats::Format;
 use routecap_core::render::{self, ZoneRow};
 use routecap_core::zone::{self, Zone};
@@ -134,8 +136,12 @@ impl Engine {
             })?),
         };
         let text = convert::config_text(&config)?;
-        // the document is kept so that targets and groups can be patched
+        // the full build keeps the document, so that targets and groups can
+        // be patched; the main module cannot patch, so it only parses
+        #[cfg(feature = "full")]
         let core = Core::parse(text.as_bytes(), CONFIG_NAME, format);
+        #[cfg(not(feature = "full"))]
+        let core = parse_config(text.as_bytes(), CONFIG_NAME, format).map(Core::new);
         Ok(Engine {
             core: core.map_err(|e| config_error(&e))?,
         })

@@ -24,20 +24,19 @@ const pkg = join(root, 'bindings', 'wasm', 'pkg');
 // The refactor met the 200 KiB goal (192,177 bytes); filters, campaigns,
 // leases, live changes and caller history took the one module that had
 // every method to 252,370. Moving the stateful methods to routecap_wasm_full
-// brought the main module back under it (201,072); the third performance
-// round's verdict pass in the checker added 4.5 KB (205,613: 813 bytes over
-// the goal). The budget guards against growth at 206 KiB until the goal is
-// met again (README, "WebAssembly size").
-const GOAL_GZIPPED = 200 * 1024;
-const MAX_GZIPPED = 206 * 1024;
+// brought the main module back near it (201,072); the checker's verdict pass
+// (205,613) and the packed limits and usage (212,010) took it over again.
+// Dropping core's float formatting (only dead serde code reached it), 128-bit
+// integer formatting and the stateful errors' texts brought it to 202,874
+// (README, "WebAssembly size").
+const MAX_GZIPPED = 200 * 1024;
 
-test('the main module stays within its 206 KiB budget gzipped (node zlib level 9)', () => {
+test('the main module stays within its 200 KiB budget gzipped (node zlib level 9)', () => {
   const file = join(pkg, 'routecap_wasm_bg.wasm');
   const raw = readFileSync(file);
   const gz = gzipSync(raw, { level: 9 }).length;
-  console.log(`# main module: ${gz} bytes gzipped, ${raw.length} raw`);
-  assert.ok(gz <= MAX_GZIPPED, `${file}: ${gz} bytes gzipped (node zlib level 9; ${raw.length} raw) > ${MAX_GZIPPED} (206 KiB)`);
-  if (gz > GOAL_GZIPPED) console.log(`# over the 200 KiB goal by ${gz - GOAL_GZIPPED} bytes`);
+  console.log(`# main module: ${gz} bytes gzipped, ${raw.length} raw (${MAX_GZIPPED - gz} under the budget)`);
+  assert.ok(gz <= MAX_GZIPPED, `${file}: ${gz} bytes gzipped (node zlib level 9; ${raw.length} raw) > ${MAX_GZIPPED} (200 KiB)`);
 });
 
 /** Names of the functions a module of pkg/ exports. */
