@@ -234,7 +234,14 @@ impl<'a> Node<'a> {
     pub fn id(&self) -> Res<String> {
         match self.v {
             Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
-            Value::Number(_) => Ok(self.integer(ID)?.to_string()),
+            Value::Number(n) => {
+                self.integer(ID)?;
+                // JSON writes an integer in its shortest decimal form (no
+                // `+`, no leading zeros) except `-0`; kept as text, so the
+                // wasm build links no 128-bit integer formatting
+                let text = n.to_string();
+                Ok(if text == "-0" { "0".to_string() } else { text })
+            }
             _ => Err(self.err(ID)),
         }
     }
@@ -253,3 +260,37 @@ const MONEY_SHORT: &str =
 /// Expected text for money.
 pub(crate) const MONEY: &str =
     "is not a money amount (a non-negative decimal with at most 2 decimals, as a number or string)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An integer id is the decimal text of its value, as `i128` writes it.
+    #[test]
+    fn integer_ids_are_their_value_in_decimal() {
+        for text in [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "1000000",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "170141183460469231731687303715884105727",
+            "-170141183460469231731687303715884105728",
+        ] {
+            let v: Value = serde_json::from_str(text).unwrap();
+            let id = Node::root(&v).id().unwrap();
+            assert_eq!(id, text.parse::<i128>().unwrap().to_string(), "{text}");
+        }
+        for text in [
+            "1.0",
+            "1e3",
+            "-0.0",
+            "170141183460469231731687303715884105728",
+        ] {
+            let v: Value = serde_json::from_str(text).unwrap();
+            assert!(Node::root(&v).id().is_err(), "{text}");
+        }
+    }
+}

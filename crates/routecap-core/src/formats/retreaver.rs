@@ -302,12 +302,13 @@ const HHMM: &str = "is not an HHMM time (0000–2400)";
 /// Retreaver military time `HHMM` as minutes: minutes < 60, hours <= 24,
 /// and 2400 only exactly.
 fn hhmm(node: &Node<'_>) -> Res<u16> {
-    let n = node.int_in(0, 2400, HHMM)?;
+    // 16-bit arithmetic: no 128-bit division linked into the wasm build
+    let n = node.int_in(0, 2400, HHMM)? as u16;
     let (h, m) = (n / 100, n % 100);
     if m >= 60 {
         return Err(node.err(HHMM));
     }
-    Ok((h * 60 + m) as u16)
+    Ok(h * 60 + m)
 }
 
 /// `business_hours` (as returned) or else `business_hours_attributes` (as sent).
