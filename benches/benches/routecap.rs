@@ -20,7 +20,8 @@ use routecap_core::eligibility::{self, CandidateReport, Checker};
 use routecap_core::lifecycle::State;
 use routecap_core::route::{rng_from_seed, Router, Step};
 use routecap_core::window::window_start;
-use routecap_core::zone::{resolve, ZoneCache};
+use routecap_core::zone::resolve;
+use routecap_core::zone_cache::ZoneCache;
 
 /// Plan steps drawn per decision: a call rarely fails over more than 5 times.
 pub const PLAN_STEPS: usize = 5;

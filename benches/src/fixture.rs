@@ -23,7 +23,8 @@ use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::model::{Config, Extras, Target};
 use routecap_core::money::Money;
 use routecap_core::packed_caps::PackedCaps;
-use routecap_core::zone::{resolve, ZoneCache};
+use routecap_core::zone::resolve;
+use routecap_core::zone_cache::ZoneCache;
 use routecap_core::Instant;
 
 /// Zone names as written in configs: Rails, Windows and IANA, 20 distinct zones.

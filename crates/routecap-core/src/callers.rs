@@ -35,70 +35,10 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
-use crate::eligibility::{Reason, ReasonCode};
+pub use crate::caller_rules::{Basis, DuplicateRule, RepeatMode, RepeatRule};
 use crate::filter::CallAttrs;
-use crate::lifecycle::fmt_instant;
 use crate::model::Config;
 use crate::zone::Instant;
-
-/// Which event makes a caller a duplicate for a target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Basis {
-    /// The caller connected to the target.
-    Connect,
-    /// The caller's call to the target converted.
-    Convert,
-}
-
-impl Basis {
-    /// Stable name: `connect`, `convert`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Basis::Connect => "connect",
-            Basis::Convert => "convert",
-        }
-    }
-}
-
-/// A target's duplicate-caller rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct DuplicateRule {
-    /// Which event counts.
-    pub basis: Basis,
-    /// How long after it the caller stays a duplicate, in seconds (≥ 1).
-    pub window: u64,
-}
-
-/// What a repeat caller's call does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RepeatMode {
-    /// Routed like any other call.
-    Normal,
-    /// The target they last connected to (within the window) comes first.
-    Original,
-    /// Targets they connected to within the window are ineligible.
-    Different,
-}
-
-impl RepeatMode {
-    /// Stable name: `normal`, `original`, `different`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RepeatMode::Normal => "normal",
-            RepeatMode::Original => "original",
-            RepeatMode::Different => "different",
-        }
-    }
-}
-
-/// A config's or campaign's repeat-caller rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RepeatRule {
-    /// What happens to a repeat caller.
-    pub mode: RepeatMode,
-    /// How far back a connect makes the caller a repeat caller, in seconds.
-    pub window: u64,
-}
 
 /// One caller's history with one target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +64,7 @@ fn seconds(window: u64) -> TimeDelta {
 }
 
 /// `event + window`, saturating.
-fn plus(event: Instant, window: u64) -> Instant {
+pub(crate) fn plus(event: Instant, window: u64) -> Instant {
     event
         .checked_add_signed(seconds(window))
         .unwrap_or(Instant::MAX_UTC)
@@ -283,24 +223,9 @@ impl CallerHistory {
 
 /// The longest window any rule of `config` reads, in seconds; 0 when no
 /// rule needs history (no `duplicates`, repeat modes all `normal`).
+/// Computed once per config: [`Config::caller_window`].
 pub fn longest_window(config: &Config) -> u64 {
-    let repeat = |r: &Option<RepeatRule>| match r {
-        Some(r) if r.mode != RepeatMode::Normal => r.window,
-        _ => 0,
-    };
-    let targets = (config.targets.iter())
-        .filter_map(|t| t.duplicates().map(|d| d.window))
-        .max();
-    let campaigns = config
-        .campaigns
-        .iter()
-        .map(|c| repeat(&c.repeat_callers))
-        .max();
-    (targets.into_iter())
-        .chain(campaigns)
-        .chain([repeat(&config.repeat_callers)])
-        .max()
-        .unwrap_or(0)
+    config.caller_window()
 }
 
 /// The repeat rule for a call: its campaign's own when the call names a
@@ -319,11 +244,11 @@ pub fn repeat_rule(config: &Config, attrs: &CallAttrs) -> Option<RepeatRule> {
 /// the repeat rule that applies. Built only when some rule can match.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CallerView<'a> {
-    config: &'a Config,
-    caller: &'a str,
-    visits: &'a [Visit],
-    repeat: Option<RepeatRule>,
-    at: Instant,
+    pub(crate) config: &'a Config,
+    pub(crate) caller: &'a str,
+    pub(crate) visits: &'a [Visit],
+    pub(crate) repeat: Option<RepeatRule>,
+    pub(crate) at: Instant,
 }
 
 impl<'a> CallerView<'a> {
@@ -354,48 +279,6 @@ impl<'a> CallerView<'a> {
         self.visits.iter().any(|v| v.target == t)
     }
 
-    /// Append `duplicate_caller` and `repeat_caller` for target `t`.
-    /// Kept out of line: the hot loops of the checker inline their callers.
-    #[inline(never)]
-    pub(crate) fn reasons(&self, t: usize, out: &mut Vec<Reason>) {
-        let Some(visit) = self.visits.iter().find(|v| v.target == t) else {
-            return;
-        };
-        if let Some(rule) = self.config.targets.get(t).and_then(|t| t.duplicates()) {
-            let event = match rule.basis {
-                Basis::Connect => visit.connected,
-                Basis::Convert => visit.converted,
-            };
-            if let Some(e) = event.filter(|&e| within(e, rule.window, self.at)) {
-                let verb = match rule.basis {
-                    Basis::Connect => "connected",
-                    Basis::Convert => "converted",
-                };
-                out.push(self.reason(ReasonCode::DuplicateCaller, verb, e, rule.window));
-            }
-        }
-        if let Some(rule) = self.repeat.filter(|r| r.mode == RepeatMode::Different) {
-            if let Some(e) = visit.connected.filter(|&e| within(e, rule.window, self.at)) {
-                out.push(self.reason(ReasonCode::RepeatCaller, "connected", e, rule.window));
-            }
-        }
-    }
-
-    fn reason(&self, code: ReasonCode, verb: &str, event: Instant, window: u64) -> Reason {
-        Reason {
-            code,
-            group: None,
-            used: None,
-            limit: None,
-            until: Some(plus(event, window)),
-            detail: Some(format!(
-                "caller {} {verb} at {} (window {window} s)",
-                self.caller,
-                fmt_instant(event)
-            )),
-        }
-    }
-
     /// For `original`: the target this caller last connected to within
     /// the window (the latest connect; ties go to the first recorded).
     pub(crate) fn original(&self) -> Option<usize> {
@@ -410,26 +293,4 @@ impl<'a> CallerView<'a> {
         }
         best.map(|(_, t)| t)
     }
-}
-
-/// For a call whose repeat rule is `original`: the index of the report to
-/// ring first — the routable report of the target the caller last
-/// connected to within the window, or of the simultaneous group that
-/// rings it. `None` when the rule does not apply or that target is not
-/// eligible for this call.
-pub fn original_report(
-    config: &Config,
-    history: &CallerHistory,
-    attrs: &CallAttrs,
-    at: Instant,
-    reports: &[crate::eligibility::CandidateReport],
-) -> Option<usize> {
-    let t = CallerView::new(config, history, attrs, at)?.original()?;
-    reports.iter().position(|r| {
-        r.is_routable()
-            && match r.candidate {
-                crate::model::CandidateRef::Target(x) => x == t,
-                crate::model::CandidateRef::Group(_) => r.eligible_members.contains(&t),
-            }
-    })
 }

@@ -24,6 +24,7 @@
 //! of a single target and small configs use, where building caches for
 //! every owner would cost more than it saves).
 
+mod caller_reasons;
 mod checker;
 
 use chrono::{DateTime, Datelike, Timelike};
@@ -39,6 +40,7 @@ use crate::money::Money;
 use crate::window::{window, Window};
 use crate::zone::{Instant, Zone};
 
+pub use caller_reasons::original_report;
 pub use checker::Checker;
 
 /// Why a candidate is not eligible. Stable strings via [`ReasonCode::as_str`].

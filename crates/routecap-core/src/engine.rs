@@ -571,7 +571,7 @@ impl Engine {
         let reports = self.check_call(at, attrs)?;
         let (config, history) = (&*self.config, self.state.callers());
         Ok(CallReports {
-            first: crate::callers::original_report(config, history, attrs, at, &reports),
+            first: crate::eligibility::original_report(config, history, attrs, at, &reports),
             fallback: c.and_then(|c| route::fallback(config, &self.state, c, &reports, at)),
             reports,
         })

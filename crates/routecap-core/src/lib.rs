@@ -83,6 +83,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod caller_rules;
 pub mod callers;
 pub mod caps;
 pub mod counters;
@@ -106,6 +107,7 @@ pub mod snapshot;
 mod sort;
 pub mod window;
 pub mod zone;
+pub mod zone_cache;
 // The build-time zone prober; at runtime only its range constants are used.
 #[cfg_attr(not(test), allow(dead_code))]
 mod zone_probe;

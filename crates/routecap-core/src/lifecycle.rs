@@ -116,7 +116,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use chrono::{SecondsFormat, TimeDelta};
+use chrono::TimeDelta;
 
 use crate::callers::CallerHistory;
 use crate::caps::{Trigger, Usage};
@@ -125,7 +125,7 @@ use crate::eligibility::{self, Reason};
 use crate::filter::CallAttrs;
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
-use crate::zone::{is_supported, Instant};
+use crate::zone::{fmt_instant, is_supported, Instant};
 
 /// Where a call stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -283,10 +283,9 @@ pub enum LifecycleError {
     InvalidTtl(u64),
 }
 
-/// RFC 3339 text of an instant, as every face prints it.
-pub(crate) fn fmt_instant(t: Instant) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
+/// Target index of a call whose target was removed by a config change
+/// (see [`crate::live`]).
+pub(crate) const REMOVED: usize = usize::MAX;
 
 /// Counters and calls of one config. See the module docs for the rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -670,7 +669,7 @@ impl State {
             return Err(LifecycleError::AlreadyConverted(call.to_string()));
         }
         let t = rec.target;
-        if t == crate::live::REMOVED {
+        if t == REMOVED {
             return Err(LifecycleError::TargetRemoved(call.to_string()));
         }
         self.check_target(config, t)?;

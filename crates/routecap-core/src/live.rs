@@ -28,7 +28,7 @@ use std::collections::HashMap;
 
 use crate::caps::ImportedUsage;
 use crate::counters::Ledger;
-use crate::lifecycle::{CallPhase, State};
+use crate::lifecycle::{CallPhase, State, REMOVED};
 use crate::model::{CandidateRef, Config};
 use crate::zone::Instant;
 
@@ -69,9 +69,6 @@ pub enum UsageImportError {
     #[error("usage import: unknown target or group {0:?}; nothing was applied")]
     UnknownOwner(String),
 }
-
-/// Target index of a call whose target was removed by a config change.
-pub(crate) const REMOVED: usize = usize::MAX;
 
 impl State {
     /// This state (of `old`) carried over to `new` by id; see the module

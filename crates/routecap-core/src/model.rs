@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use crate::callers::{DuplicateRule, RepeatRule};
+use crate::caller_rules::{DuplicateRule, RepeatMode, RepeatRule};
 use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
 use crate::filter::{CompiledFilter, Filter, FilterTable};
 use crate::hours::WeeklyHours;
@@ -48,7 +48,7 @@ pub struct Target {
     /// Which event counts toward count caps.
     pub trigger: Trigger,
     /// Business hours; `None` = open 24/7. Shared: configs repeat a few
-    /// schedules over many targets ([`crate::zone::ZoneCache::hours`]).
+    /// schedules over many targets ([`crate::zone_cache::ZoneCache::hours`]).
     pub hours: Option<Arc<WeeklyHours>>,
     /// Cap limits and the usage at `Config::as_of`, packed (read them
     /// with [`Target::limits`] and [`Target::usage`]).
@@ -363,9 +363,9 @@ impl Config {
     }
 
     /// The longest window any caller rule reads, in seconds (0: no rule
-    /// needs caller history); see [`crate::callers::longest_window`].
+    /// needs caller history; no `duplicates`, repeat modes all `normal`).
     pub fn caller_window(&self) -> u64 {
-        *(self.compiled.1).get_or_init(|| crate::callers::longest_window(self))
+        *(self.compiled.1).get_or_init(|| longest_caller_window(self))
     }
 
     /// Index of the target with this id.
@@ -438,4 +438,26 @@ impl Config {
 fn secs(s: u64) -> TimeDelta {
     let s = s.clamp(1, MAX_CALL_SECONDS) as i64;
     TimeDelta::try_seconds(s).unwrap_or(TimeDelta::MAX)
+}
+
+/// The longest window any rule of `config` reads, in seconds; 0 when no
+/// rule needs history (no `duplicates`, repeat modes all `normal`).
+fn longest_caller_window(config: &Config) -> u64 {
+    let repeat = |r: &Option<RepeatRule>| match r {
+        Some(r) if r.mode != RepeatMode::Normal => r.window,
+        _ => 0,
+    };
+    let targets = (config.targets.iter())
+        .filter_map(|t| t.duplicates().map(|d| d.window))
+        .max();
+    let campaigns = config
+        .campaigns
+        .iter()
+        .map(|c| repeat(&c.repeat_callers))
+        .max();
+    (targets.into_iter())
+        .chain(campaigns)
+        .chain([repeat(&config.repeat_callers)])
+        .max()
+        .unwrap_or(0)
 }

@@ -588,7 +588,7 @@ impl Router {
         checker.check_seen(config, state, at, cands, attrs, history);
         let checker = &*checker;
         let (reports, keys) = (checker.reports(), checker.step_keys());
-        let first = crate::callers::original_report(config, history, attrs, at, reports);
+        let first = crate::eligibility::original_report(config, history, attrs, at, reports);
         planner.skip = first;
         let version = Some(checker.keys_version());
         planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), version);

@@ -31,10 +31,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::callers::Visit;
 use crate::counters::{after, CounterParts, Counters, SlotParts};
-use crate::lifecycle::{fmt_instant, CallPhase, CallRecord, Conversion, State};
+use crate::lifecycle::{CallPhase, CallRecord, Conversion, State};
 use crate::live::Dropped;
 use crate::model::{CandidateRef, Config};
 use crate::money::{Money, MoneyError};
+use crate::zone::fmt_instant;
 use crate::zone::Instant;
 
 /// A JSON-friendly copy of a [`State`]: ids instead of indices, RFC 3339

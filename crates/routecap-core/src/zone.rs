@@ -22,7 +22,6 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::hours::WeeklyHours;
 #[cfg(test)]
 use crate::zone_probe::chrono_offset;
 use crate::zone_probe::CYCLE;
@@ -635,7 +634,7 @@ impl Eq for Zone {}
 
 impl Zone {
     /// Build a zone (decodes its transition table: microseconds; use a
-    /// [`ZoneCache`] to share one per distinct zone).
+    /// [`ZoneCache`](crate::zone_cache::ZoneCache) to share one per distinct zone).
     pub fn new(tz: Tz) -> Self {
         Zone {
             rules: Arc::new(ZoneRules::new(tz)),
@@ -687,49 +686,9 @@ impl Zone {
     }
 }
 
-/// Shares one [`Zone`] (and its transition table) per distinct IANA zone,
-/// and one copy of each zone name as written and of each weekly schedule:
-/// what many owners of one config have in common.
-#[derive(Default, Debug)]
-pub struct ZoneCache {
-    zones: HashMap<Tz, Zone>,
-    /// Zone names as written, one shared copy each.
-    names: HashMap<String, Arc<str>>,
-    /// Weekly schedules, one shared copy each.
-    hours: HashMap<WeeklyHours, Arc<WeeklyHours>>,
-}
-
-impl ZoneCache {
-    /// An empty cache.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The zone for `tz`, built on first use.
-    pub fn get(&mut self, tz: Tz) -> Zone {
-        self.zones
-            .entry(tz)
-            .or_insert_with(|| Zone::new(tz))
-            .clone()
-    }
-
-    /// `hours`, shared with every owner that has the same schedule.
-    pub fn hours(&mut self, hours: WeeklyHours) -> Arc<WeeklyHours> {
-        self.hours
-            .entry(hours)
-            .or_insert_with_key(|h| Arc::new(h.clone()))
-            .clone()
-    }
-
-    /// `written`, shared with every owner that writes its zone the same way.
-    pub fn name(&mut self, written: &str) -> Arc<str> {
-        if let Some(n) = self.names.get(written) {
-            return n.clone();
-        }
-        let n: Arc<str> = Arc::from(written);
-        self.names.insert(written.to_string(), n.clone());
-        n
-    }
+/// RFC 3339 text of an instant, as every face prints it.
+pub(crate) fn fmt_instant(t: Instant) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 #[cfg(test)]

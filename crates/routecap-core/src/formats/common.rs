@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::json::{Node, Res};
 use crate::caps::{ConcurrencyMatrix, ImportedUsage, Trigger, Usage};
 use crate::hours::{DayHours, WeeklyHours};
-use crate::zone::{self, Zone, ZoneCache};
+use crate::zone::{self, Zone};
+use crate::zone_cache::ZoneCache;
 
 /// The zone of a `time_zone` / `timeZoneId` field; missing or null = UTC.
 /// Returns the zone and the name as written (`UTC` when missing).

@@ -40,7 +40,7 @@ use std::str::FromStr;
 use serde_json::Value;
 
 use crate::model::Config;
-use crate::zone::ZoneCache;
+use crate::zone_cache::ZoneCache;
 use json::{error_at, show, Node};
 
 /// A config shape.

@@ -15,7 +15,8 @@ use crate::model::{
     DEFAULT_CALL_LEASE_SECONDS, DEFAULT_CALL_RETENTION_SECONDS, MAX_CALL_SECONDS,
 };
 use crate::packed_caps::PackedCaps;
-use crate::zone::{self, ZoneCache};
+use crate::zone;
+use crate::zone_cache::ZoneCache;
 
 const TOP: &str =
     "is not a routecap config (an object with \"targets\" and optional \"as_of\" and \"groups\")";

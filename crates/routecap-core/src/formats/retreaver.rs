@@ -10,7 +10,7 @@ use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
 use crate::packed_caps::PackedCaps;
-use crate::zone::ZoneCache;
+use crate::zone_cache::ZoneCache;
 
 const TOP: &str = "is not a Retreaver export (a target object, {\"target\": {...}}, an array of those, or {\"targets\": [...], \"target_groups\": [...]})";
 

@@ -25,7 +25,7 @@ use crate::hours::WeeklyHours;
 use crate::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
 use crate::money::Money;
 use crate::packed_caps::PackedCaps;
-use crate::zone::ZoneCache;
+use crate::zone_cache::ZoneCache;
 
 const TOP: &str = "is not a Ringba export (a get-targets response {\"targets\": [...], \"stats\": {...}}, a get-target response {\"target\": {...}, \"stats\": {...}}, an array of targets, or a target object)";
 

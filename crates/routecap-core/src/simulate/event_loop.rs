@@ -293,7 +293,7 @@ impl<'c> Sim<'c> {
         // repeat callers meet their history: duplicates, repeat_callers
         let history = self.state.callers();
         let reports = checker.check_seen(config, &self.state, at, None, &self.attrs, history);
-        let first = crate::callers::original_report(config, history, &self.attrs, at, reports);
+        let first = crate::eligibility::original_report(config, history, &self.attrs, at, reports);
         self.count_rejections(reports, n, at);
         if !reports.iter().any(|r| r.eligible) {
             self.report.no_eligible += 1;

@@ -638,7 +638,7 @@ proptest! {
             let history = e.state().callers();
             let once = routecap_core::eligibility::check_seen(&config, e.state(), now, None, &attrs, history);
             prop_assert_eq!(&fast, &once);
-            let first = routecap_core::callers::original_report(&config, history, &attrs, now, &once);
+            let first = routecap_core::eligibility::original_report(&config, history, &attrs, now, &once);
             let want: Vec<_> = route::plan_first(&config, &once, first, &mut route::rng_from_seed(seed))
                 .iter()
                 .map(|s| s.candidate())

@@ -17,6 +17,7 @@ mod laws_all_kinds;
 mod leases;
 mod live_config;
 mod live_usage;
+mod module_deps;
 mod route_basic;
 mod route_golden;
 mod route_props;
