@@ -52,7 +52,7 @@ use super::{
 use crate::callers::CallerHistory;
 use crate::caps::Period;
 use crate::counters::{fresh_stamp, Counters, Ledger};
-use crate::filter::CallAttrs;
+use crate::filter::{CallAttrs, CallBuffers};
 use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
@@ -997,6 +997,8 @@ pub struct Checker {
     /// report's reasons are not read to find out.
     filter_held: Vec<FilterHeld>,
     scratch: Vec<Reason>,
+    /// The prepared call's buffers, kept between decisions.
+    buffers: CallBuffers,
     groups: usize,
     /// Changes whenever some step key or the number of reports does (see
     /// [`Checker::keys_version`]).
@@ -1023,6 +1025,7 @@ impl Checker {
             written: Vec::new(),
             filter_held: Vec::new(),
             scratch: Vec::new(),
+            buffers: CallBuffers::default(),
             groups: config.groups.len(),
             keys_version: fresh_stamp(),
             identity: (config.default_candidates().iter().enumerate())
@@ -1049,7 +1052,9 @@ impl Checker {
     ) -> &[CandidateReport] {
         self.fit(config);
         let cands = core::mem::take(&mut self.candidates);
-        self.run(config, state, at, &cands, true, &Call::new(config, attrs));
+        let call = Call::with_buffers(config, attrs, core::mem::take(&mut self.buffers));
+        self.run(config, state, at, &cands, true, &call);
+        self.buffers = call.into_buffers();
         self.candidates = cands;
         self.reports()
     }
@@ -1066,7 +1071,8 @@ impl Checker {
         history: &CallerHistory,
     ) -> &[CandidateReport] {
         self.fit(config);
-        let call = Call::seen(config, attrs, history, at);
+        let buffers = core::mem::take(&mut self.buffers);
+        let call = Call::seen(config, attrs, history, at, buffers);
         match cands {
             None => {
                 let cands = core::mem::take(&mut self.candidates);
@@ -1078,6 +1084,7 @@ impl Checker {
                 self.run(config, state, at, cands, false, &call);
             }
         }
+        self.buffers = call.into_buffers();
         self.reports()
     }
 
@@ -1105,7 +1112,9 @@ impl Checker {
         self.fit(config);
         // reports are about to hold other candidates: forget what was kept
         self.forget();
-        self.run(config, state, at, cands, false, &Call::new(config, attrs));
+        let call = Call::with_buffers(config, attrs, core::mem::take(&mut self.buffers));
+        self.run(config, state, at, cands, false, &call);
+        self.buffers = call.into_buffers();
         self.reports()
     }
 
