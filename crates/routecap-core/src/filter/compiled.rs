@@ -11,8 +11,7 @@
 //! A condition is then "some of its atoms is set" (xor its negation), a
 //! rule an `and` of conditions, a filter an `or` of rules; identical
 //! conditions and filters are stored once. A [`PreparedCall`] holds the
-//! call's atoms (built in one pass over its tags) and memoizes each
-//! distinct filter the first time it is asked.
+//! call's atoms, built in one pass over its tags.
 //!
 //! For many owners at once, [`FilterRows`] turns the atoms around: for each
 //! condition slot of the usual filter shape (at most two rules of at most
@@ -20,7 +19,6 @@
 //! each atom. A call's verdicts for all owners are then a few `or`s of
 //! those bit sets, one per atom the call sets, 64 owners per word.
 
-use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
@@ -283,8 +281,6 @@ impl FilterTable {
         b.slots.resize(self.keys.len(), 0..0);
         b.atoms.clear();
         b.atoms.resize(self.atom_count().div_ceil(64), 0);
-        b.memo.clear();
-        b.memo.resize(self.filters.len(), Cell::new(UNKNOWN));
         if self.keys.is_empty() {
             return out;
         }
@@ -391,11 +387,6 @@ fn nonempty<T>(v: Vec<T>, make: impl FnOnce(Vec<T>) -> Test) -> Test {
     }
 }
 
-/// Memo states of a distinct filter for one call.
-const UNKNOWN: u8 = 0;
-const FALSE: u8 = 1;
-const TRUE: u8 = 2;
-
 /// The buffers of a [`PreparedCall`], kept between calls.
 #[derive(Clone, Debug, Default)]
 pub struct CallBuffers {
@@ -411,8 +402,6 @@ pub struct CallBuffers {
     atoms: Vec<u64>,
     /// The set atoms, ascending.
     set: Vec<u32>,
-    /// Per distinct filter, its verdict once asked.
-    memo: Vec<Cell<u8>>,
     /// Owners refused (see [`FilterRows::refuse`]).
     refused: Vec<u64>,
     /// Per condition slot of [`FilterRows`], the owners whose condition
@@ -422,9 +411,8 @@ pub struct CallBuffers {
 
 /// A call's attributes ready for one decision (see [`FilterTable::prepare`]).
 ///
-/// It remembers each distinct filter's answer the first time it is asked,
-/// so asking again (another target with the same filter) is a lookup. Not
-/// `Sync`: one decision, one thread.
+/// Asking a filter tests a few of its atoms; [`FilterRows`] asks many
+/// owners' filters at once.
 #[derive(Clone, Debug)]
 pub struct PreparedCall<'t> {
     table: &'t FilterTable,
@@ -460,26 +448,12 @@ impl PreparedCall<'_> {
         positive != invert
     }
 
-    /// Whether distinct filter `id` matches, memoized.
+    /// Whether distinct filter `id` matches: a few tests of the call's
+    /// atoms, so not memoized (and a prepared call stays `Sync`).
     #[inline]
     fn filter(&self, id: u32) -> bool {
-        let Some(memo) = self.b.memo.get(id as usize) else {
-            return false;
-        };
-        match memo.get() {
-            TRUE => true,
-            FALSE => false,
-            _ => {
-                let rules = self
-                    .table
-                    .filters
-                    .get(id as usize)
-                    .map_or(&[][..], |r| &r[..]);
-                let holds = rules.iter().any(|r| r.iter().all(|&c| self.condition(c)));
-                memo.set(if holds { TRUE } else { FALSE });
-                holds
-            }
-        }
+        let rules = (self.table.filters.get(id as usize)).map_or(&[][..], |r| &r[..]);
+        rules.iter().any(|r| r.iter().all(|&c| self.condition(c)))
     }
 
     /// Whether owner `i` of the [`FilterRows`] last applied to this call
@@ -783,10 +757,8 @@ impl CompiledFilter {
     /// `Ok` when some rule has all its conditions holding for `call`; else
     /// the first failing condition of the first rule.
     ///
-    /// `call` must come from the table that compiled this filter. The
-    /// first time a distinct filter is asked about a call it evaluates its
-    /// conditions (each a test of the call's atoms); after that it is a
-    /// lookup. It never allocates.
+    /// `call` must come from the table that compiled this filter. Each
+    /// condition is a test of the call's atoms. It never allocates.
     pub fn matches<'a>(&'a self, call: &'a PreparedCall<'_>) -> Result<(), Mismatch<'a>> {
         if call.filter(self.id) {
             return Ok(());
