@@ -434,6 +434,14 @@ const EMPTY_VALUE: Value = Value {
     number: None,
 };
 
+impl CallBuffers {
+    /// The owners the last prepared call in these buffers was refused by
+    /// ([`PreparedCall::refused_bits`]).
+    pub fn refused(&self) -> &[u64] {
+        &self.refused
+    }
+}
+
 impl PreparedCall<'_> {
     /// The buffers, for the next call ([`FilterTable::prepare_with`]).
     pub fn into_buffers(self) -> CallBuffers {
