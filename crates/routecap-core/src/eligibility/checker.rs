@@ -1259,13 +1259,12 @@ impl Checker {
             self.verdict_pass(ledger, &shared, &mut changed);
         }
         // for a call judged by filters alone, the filter pass settles every
-        // kept report and says where the first one not kept is
-        let mut n = match keep && filters_only {
-            true => self.filter_pass(ledger, now.s, call),
-            false => 0,
-        };
+        // kept report
+        if keep && filters_only {
+            self.filter_pass(ledger, now.s, call);
+        }
         let runs = keep && (!active || filters_only);
-        let mut next = n;
+        let (mut n, mut next) = (0, 0);
         while let Some(&candidate) = cands.get(next) {
             if runs && next == n && n < self.identity {
                 let memo = self.memo.get(..self.identity).unwrap_or(&[]);
@@ -1602,12 +1601,12 @@ impl Checker {
 
     /// For a call judged by filters alone: every kept report of targets
     /// `0, 1, …` (see [`Checker::identity`]) gets its target's own filter
-    /// verdict, 64 reports a word: the kept ones (a branch-free test of
-    /// memo and stamp each) whose verdict differs from the one they hold
-    /// are the set bits of one `xor`, and only those are written (the
-    /// reason pushed or popped; step keys leave it out, so they stay).
-    /// Returns the first report not kept (`identity` when all are).
-    fn filter_pass(&mut self, ledger: &Ledger, now: i64, call: &Call<'_>) -> usize {
+    /// verdict. The reports whose verdict differs from the one they hold
+    /// are the set bits of one `xor` per 64; only those are looked at, and
+    /// the kept ones written (the reason pushed or popped; step keys leave
+    /// it out, so they stay). The others are not kept: the general path
+    /// writes them.
+    fn filter_pass(&mut self, ledger: &Ledger, now: i64, call: &Call<'_>) {
         let Checker {
             reports,
             memo,
@@ -1622,33 +1621,31 @@ impl Checker {
             .min(reports.len())
             .min(memo.len())
             .min(stable.len());
-        let (memo, stable) = (&memo[..end], &stable[..end]);
-        let mut first = end;
-        for (w, (m, s)) in memo.chunks(64).zip(stable.chunks(64)).enumerate() {
-            let mut kept = 0u64;
-            for (j, (m, &s)) in m.iter().zip(s).enumerate() {
-                let holds = (m.stamp != 0) & (now < m.until) & (s == m.stamp);
-                kept |= u64::from(holds) << j;
+        for (w, (&r, h)) in refused.iter().zip(held.iter_mut()).enumerate() {
+            let mut diff = r ^ *h;
+            if w * 64 + 64 > end {
+                diff &= u64::MAX
+                    .checked_shr((w * 64 + 64 - end) as u32)
+                    .unwrap_or(0);
             }
-            let all = u64::MAX >> (64 - m.len());
-            if kept != all && first == end {
-                first = w * 64 + (!kept).trailing_zeros() as usize;
-            }
-            let (Some(&r), Some(h)) = (refused.get(w), held.get_mut(w)) else {
-                continue;
-            };
-            let diff = (r ^ *h) & kept;
-            *h ^= diff;
-            let mut bits = diff;
-            while bits != 0 {
-                let i = w * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if let (Some(rep), Some(written)) = (reports.get_mut(i), written.get_mut(i)) {
-                    flip_filter_reason(rep, written, r >> (i % 64) & 1 != 0);
+            // reasons pushed, then popped: no branch on which
+            for (refused, mut bits) in [(true, diff & r), (false, diff & !r)] {
+                while bits != 0 {
+                    let i = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let (Some(m), Some(&s)) = (memo.get(i), stable.get(i)) else {
+                        continue;
+                    };
+                    if m.stamp == 0 || now >= m.until || s != m.stamp {
+                        continue;
+                    }
+                    if let (Some(rep), Some(written)) = (reports.get_mut(i), written.get_mut(i)) {
+                        flip_filter_reason(rep, written, refused);
+                        *h ^= 1 << (i % 64);
+                    }
                 }
             }
         }
-        first
     }
 
     /// Report `n`, of target `n` (kept reports, a call without attributes),
