@@ -244,32 +244,36 @@ impl Planner {
             later = core::mem::take(&mut self.later);
         }
         later.clear();
-        // One pass: the lowest tier so far goes straight into the wheel
-        // (report order kept; a lower one found later starts it over), the
-        // rest is kept for later tiers (heapified in O(n) when needed).
-        let (mut eligible, mut min) = (0usize, i32::MAX);
+        // the first tier: kept from the last plan while the keys are the
+        // same, else found in one pass (see `tier_pass`)
+        let (mut eligible, mut min): (usize, i32);
         let kept = version.filter(|&v| v == self.tier.version && n == self.tier.n);
+        // the call's refusals come out of the first tier (kept or found)
+        let refusing = defer && refused.keyed > 0;
+        let stays = |i: usize| !(refusing && refused.refused(i));
         if kept.is_some() {
-            self.active.clone_from(&self.tier.active);
-            self.zeros.clone_from(&self.tier.zeros);
-            (eligible, min) = (self.tier.eligible, self.tier.min);
-        }
-        if kept.is_none() {
+            let tier = &self.tier;
+            (self.active).extend(tier.active.iter().filter(|&&(i, _)| stays(i)));
+            (self.zeros).extend(tier.zeros.iter().filter(|&&i| stays(i)));
+            (eligible, min) = (tier.eligible, tier.min);
+        } else {
             (eligible, min) = self.tier_pass(n, &key, defer, &mut later);
+            if let Some(v) = version {
+                self.tier.active.clone_from(&self.active);
+                self.tier.zeros.clone_from(&self.zeros);
+                (self.tier.version, self.tier.n) = (v, n);
+                (self.tier.eligible, self.tier.min) = (eligible, min);
+            }
+            if refusing {
+                self.active.retain(|&(i, _)| stays(i));
+                self.zeros.retain(|&i| stays(i));
+            }
         }
-        if let (Some(v), None) = (version, kept) {
-            self.tier.active.clone_from(&self.active);
-            self.tier.zeros.clone_from(&self.zeros);
-            (self.tier.version, self.tier.n) = (v, n);
-            (self.tier.eligible, self.tier.min) = (eligible, min);
-        }
-        if defer && refused.keyed > 0 {
-            self.active.retain(|&(i, _)| !refused.refused(i));
-            self.zeros.retain(|&i| !refused.refused(i));
+        if refusing {
             eligible = eligible.saturating_sub(refused.keyed);
             if self.active.is_empty() && self.zeros.is_empty() && eligible > 0 {
                 // the whole first tier is refused: the first of the rest
-                let key = |i| key(i).filter(|_| !refused.refused(i));
+                let key = |i| key(i).filter(|_| stays(i));
                 (eligible, min) = self.tier_pass(n, &key, defer, &mut later);
             }
         }

@@ -45,6 +45,8 @@ type Map<K, V> = HashMap<K, V, FixedState>;
 #[derive(Clone, Debug, Default)]
 pub struct FilterTable {
     keys: Map<Box<str>, u32>,
+    /// Folded key of each key id.
+    key_names: Vec<Box<str>>,
     /// Per key id: folded `in` string → its atom.
     words: Vec<Map<Box<str>, u32>>,
     /// Positive tests evaluated once per call, each setting its atom.
@@ -62,6 +64,9 @@ pub struct FilterTable {
 }
 
 type Rules = Box<[Box<[u32]>]>;
+
+/// Up to this many keys, a call's tag keys are found by a scan.
+const SCANNED_KEYS: usize = 8;
 
 fn small_id(n: usize) -> u32 {
     u32::try_from(n).expect("fewer than 2^32 distinct filter parts")
@@ -96,11 +101,23 @@ impl FilterTable {
     fn intern_key(&mut self, key: &str) -> u32 {
         let key = fold(key);
         let next = small_id(self.keys.len());
-        let id = *self.keys.entry(key.into()).or_insert(next);
+        let id = *self.keys.entry(key.as_str().into()).or_insert(next);
         if id == next {
             self.words.push(Map::default());
+            self.key_names.push(key.into());
         }
         id
+    }
+
+    /// The id of folded tag `key`: a scan while there are a few keys (the
+    /// usual case, faster than hashing), else a lookup.
+    #[inline]
+    fn key_id(&self, key: &str) -> Option<u32> {
+        if self.key_names.len() <= SCANNED_KEYS {
+            let at = self.key_names.iter().position(|k| **k == *key)?;
+            return u32::try_from(at).ok();
+        }
+        self.keys.get(key).copied()
     }
 
     fn new_atom(&mut self) -> u32 {
@@ -285,14 +302,14 @@ impl FilterTable {
             return out;
         }
         for (key, values) in call.tags() {
-            if let Some(&id) = self.keys.get(key) {
+            if let Some(id) = self.key_id(key) {
                 for v in values {
                     let value = push_text(&mut b.text, v);
                     b.entries.push((id, value));
                 }
             }
         }
-        if let (Some(number), Some(&id)) = (call.caller(), self.keys.get(CALLER)) {
+        if let (Some(number), Some(id)) = (call.caller(), self.key_id(CALLER)) {
             let value = push_text(&mut b.text, number);
             b.entries.push((id, value));
         }
