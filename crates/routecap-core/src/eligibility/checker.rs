@@ -1258,11 +1258,6 @@ impl Checker {
         if keep && !active && shared.quiet {
             self.verdict_pass(ledger, &shared, &mut changed);
         }
-        // for a call judged by filters alone, the filter pass settles every
-        // kept report
-        if keep && filters_only {
-            self.filter_pass(ledger, now.s, call);
-        }
         let runs = keep && (!active || filters_only);
         let (mut n, mut next) = (0, 0);
         while let Some(&candidate) = cands.get(next) {
@@ -1462,6 +1457,11 @@ impl Checker {
                 };
             }
         }
+        // for a call judged by filters alone, kept reports were skipped:
+        // the filter pass gives them the call's verdict
+        if keep && filters_only {
+            self.filter_pass(n, call);
+        }
         if changed || n != self.len {
             self.keys_version = fresh_stamp();
         }
@@ -1599,28 +1599,24 @@ impl Checker {
         }
     }
 
-    /// For a call judged by filters alone: every kept report of targets
-    /// `0, 1, …` (see [`Checker::identity`]) gets its target's own filter
-    /// verdict. The reports whose verdict differs from the one they hold
-    /// are the set bits of one `xor` per 64; only those are looked at, and
-    /// the kept ones written (the reason pushed or popped; step keys leave
-    /// it out, so they stay). The others are not kept: the general path
-    /// writes them.
-    fn filter_pass(&mut self, ledger: &Ledger, now: i64, call: &Call<'_>) {
+    /// For a call judged by filters alone, after the general path wrote
+    /// every report that was not kept (each then holds its target's own
+    /// filter verdict, see [`Checker::held`]): every kept report of
+    /// targets `0, 1, …` below `n` (see [`Checker::identity`]) gets the
+    /// call's. Those whose verdict differs from the one they hold are the
+    /// set bits of one `xor` per 64 reports, and only those are written
+    /// (the reason pushed, then popped, with no branch on which; step keys
+    /// leave it out, so they stay).
+    fn filter_pass(&mut self, n: usize, call: &Call<'_>) {
         let Checker {
             reports,
-            memo,
             written,
             held,
             identity,
             ..
         } = self;
+        let end = (*identity).min(n).min(reports.len());
         let refused = call.refused_bits();
-        let stable = ledger.stable_stamps();
-        let end = (*identity)
-            .min(reports.len())
-            .min(memo.len())
-            .min(stable.len());
         for (w, (&r, h)) in refused.iter().zip(held.iter_mut()).enumerate() {
             let mut diff = r ^ *h;
             if w * 64 + 64 > end {
@@ -1628,20 +1624,13 @@ impl Checker {
                     .checked_shr((w * 64 + 64 - end) as u32)
                     .unwrap_or(0);
             }
-            // reasons pushed, then popped: no branch on which
+            *h ^= diff;
             for (refused, mut bits) in [(true, diff & r), (false, diff & !r)] {
                 while bits != 0 {
                     let i = w * 64 + bits.trailing_zeros() as usize;
                     bits &= bits - 1;
-                    let (Some(m), Some(&s)) = (memo.get(i), stable.get(i)) else {
-                        continue;
-                    };
-                    if m.stamp == 0 || now >= m.until || s != m.stamp {
-                        continue;
-                    }
                     if let (Some(rep), Some(written)) = (reports.get_mut(i), written.get_mut(i)) {
                         flip_filter_reason(rep, written, refused);
-                        *h ^= 1 << (i % 64);
                     }
                 }
             }
@@ -1749,7 +1738,8 @@ fn flip_filter_reason(rep: &mut CandidateReport, written: &mut Written, refused:
         rep.reasons
             .push(super::bare(ReasonCode::FilterMismatch, None));
     } else {
-        rep.reasons.pop();
+        // dropped in place: nothing is moved out
+        rep.reasons.truncate(rep.reasons.len().saturating_sub(1));
     }
     rep.eligible = rep.reasons.is_empty();
     *written = Written::Unknown;
