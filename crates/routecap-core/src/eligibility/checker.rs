@@ -34,6 +34,12 @@
 //! - **Warm decisions are a scan.** Kept reports are skipped eight at a
 //!   time ([`first_stale`]), and the route planner keeps its first tier
 //!   while [`Checker::keys_version`] says the step keys did not change.
+//! - **Filtered calls flip reasons, not keys.** Every target's own filter
+//!   is judged at once for the call ([`crate::filter::FilterRows`]); a
+//!   kept report whose verdict differs from the one it holds gets its
+//!   `filter_mismatch` pushed or popped, and step keys leave that reason
+//!   out ([`Checker::refusals`] tells the planner which to drop), so the
+//!   planner's first tier stays.
 //! - **Buffers are reused.** Reports and their reason lists keep their
 //!   capacity between calls: in steady state a decision does not allocate.
 //!
