@@ -257,7 +257,7 @@ impl Planner {
             (self.zeros).extend(tier.zeros.iter().filter(|&&i| stays(i)));
             (eligible, min) = (tier.eligible, tier.min);
         } else {
-            (eligible, min) = self.tier_pass(n, &key, defer, &mut later);
+            (eligible, min) = self.tier_pass(n, &key, Refusals::NONE, defer, &mut later);
             if let Some(v) = version {
                 self.tier.active.clone_from(&self.active);
                 self.tier.zeros.clone_from(&self.zeros);
@@ -273,8 +273,7 @@ impl Planner {
             eligible = eligible.saturating_sub(refused.keyed);
             if self.active.is_empty() && self.zeros.is_empty() && eligible > 0 {
                 // the whole first tier is refused: the first of the rest
-                let key = |i| key(i).filter(|_| stays(i));
-                (eligible, min) = self.tier_pass(n, &key, defer, &mut later);
+                (eligible, min) = self.tier_pass(n, &key, refused, defer, &mut later);
             }
         }
         self.remaining = eligible;
@@ -299,12 +298,13 @@ impl Planner {
     /// One pass over the keys of `n` reports: the lowest tier goes
     /// straight into the wheel (report order kept; a lower one found later
     /// starts it over), the rest into `later` unless `defer` (heapified in
-    /// O(n) when needed). Returns how many have a key and the lowest
-    /// priority.
+    /// O(n) when needed). Reports `dropped` are left out. Returns how
+    /// many have a key and the lowest priority.
     fn tier_pass(
         &mut self,
         n: usize,
         key: &impl Fn(usize) -> Option<(i32, u32)>,
+        dropped: Refusals<'_>,
         defer: bool,
         later: &mut Vec<Reverse<Pending>>,
     ) -> (usize, i32) {
@@ -313,6 +313,9 @@ impl Planner {
         let (mut eligible, mut min) = (0usize, i32::MAX);
         for i in 0..n {
             let Some((p, w)) = key(i) else { continue };
+            if dropped.refused(i) {
+                continue;
+            }
             eligible += 1;
             if p < min || eligible == 1 {
                 if !defer {

@@ -540,9 +540,13 @@ impl FilterRows {
         for v in &mut invert {
             v.resize(words, 0);
         }
-        // (slot, atom, owner), then grouped by slot and atom
-        let mut refs: Vec<(u32, u32, u32)> = Vec::new();
+        // (slot, atom) of each owner's conditions, grouped by a counting
+        // sort (no sort code; an owner has one condition per slot, so no
+        // duplicates), owners ascending within a group
+        let atoms = table.atom_count();
+        let mut refs: Vec<(u32, u32)> = Vec::new();
         let mut other = Vec::new();
+        let mut counts = vec![0u32; SLOTS * atoms + 1];
         for (i, f) in owners.enumerate() {
             let owner = small_id(i);
             let rules = f.and_then(|f| table.filters.get(f.id as usize));
@@ -566,7 +570,11 @@ impl FilterRows {
                                 set_bit(&mut invert[slot], i);
                             }
                             for &a in table.atoms_of(cond) {
-                                refs.push((small_id(slot), a, owner));
+                                let group = slot * atoms + a as usize;
+                                refs.push((small_id(group), owner));
+                                if let Some(k) = counts.get_mut(group) {
+                                    *k += 1;
+                                }
                             }
                         }
                         // a rule of one condition (or none) holds its
@@ -576,25 +584,17 @@ impl FilterRows {
                 }
             }
         }
-        refs.sort_unstable();
-        refs.dedup();
-        let mut index = vec![[AtomOwners::default(); SLOTS]; table.atom_count()];
+        let mut index = vec![[AtomOwners::default(); SLOTS]; atoms];
         let (mut dense, mut sparse) = (Vec::new(), Vec::new());
-        let mut at = 0;
-        while at < refs.len() {
-            let (slot, atom, _) = refs[at];
-            let end = at
-                + refs[at..]
-                    .iter()
-                    .take_while(|r| (r.0, r.1) == (slot, atom))
-                    .count();
-            let group = &refs[at..end];
-            let entry = if group.len() * 64 >= n {
+        // where each group's owners go in `sparse`, or in `dense`
+        let mut at = vec![0u32; SLOTS * atoms];
+        for (group, &k) in counts.iter().enumerate().take(SLOTS * atoms) {
+            if k == 0 {
+                continue;
+            }
+            let entry = if k as usize * 64 >= n {
                 let start = dense.len();
                 dense.resize(start + words, 0);
-                for &(_, _, o) in group {
-                    set_bit(&mut dense[start..], o as usize);
-                }
                 AtomOwners {
                     start: small_id(start),
                     len: small_id(words),
@@ -602,20 +602,38 @@ impl FilterRows {
                 }
             } else {
                 let start = sparse.len();
-                sparse.extend(group.iter().map(|r| r.2));
+                sparse.resize(start + k as usize, 0);
                 AtomOwners {
                     start: small_id(start),
-                    len: small_id(group.len()),
+                    len: k,
                     dense: false,
                 }
             };
-            if let Some(e) = index
-                .get_mut(atom as usize)
-                .and_then(|e| e.get_mut(slot as usize))
-            {
+            if let Some(a) = at.get_mut(group) {
+                *a = entry.start;
+            }
+            let (slot, atom) = (group / atoms, group % atoms);
+            if let Some(e) = index.get_mut(atom).and_then(|e| e.get_mut(slot)) {
                 *e = entry;
             }
-            at = end;
+        }
+        for (group, owner) in refs {
+            let (slot, atom) = (group as usize / atoms, group as usize % atoms);
+            let (Some(e), Some(next)) = (
+                index.get(atom).and_then(|e| e.get(slot)),
+                at.get_mut(group as usize),
+            ) else {
+                continue;
+            };
+            if e.dense {
+                let start = e.start as usize;
+                if let Some(bits) = dense.get_mut(start..start + words) {
+                    set_bit(bits, owner as usize);
+                }
+            } else if let Some(o) = sparse.get_mut(*next as usize) {
+                *o = owner;
+                *next += 1;
+            }
         }
         FilterRows {
             owners: n,
