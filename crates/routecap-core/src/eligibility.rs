@@ -40,7 +40,7 @@ use crate::window::{window, Window};
 use crate::zone::{Instant, Zone};
 
 pub use checker::Checker;
-pub(crate) use checker::Refusals;
+pub(crate) use checker::{QuickHasher, Refusals};
 
 /// Why a candidate is not eligible. Stable strings via [`ReasonCode::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

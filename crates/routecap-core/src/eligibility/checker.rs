@@ -549,7 +549,7 @@ struct Caches {
 /// checker is built: SipHash made up a third of a one-shot check, and these
 /// keys are a config's own small values, hashed once per owner.
 #[derive(Clone, Copy, Debug, Default)]
-struct QuickHasher(u64);
+pub(crate) struct QuickHasher(u64);
 
 impl QuickHasher {
     #[inline]

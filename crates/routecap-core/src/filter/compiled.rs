@@ -24,16 +24,17 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
-use foldhash::fast::FixedState;
+use std::hash::BuildHasherDefault;
 
 use super::decimal::{self, Decimal, Parts, View};
 use super::{fold, CallAttrs, Condition, Filter, Kind, Op, CALLER};
+use crate::eligibility::QuickHasher;
 use crate::sort::sort_ids;
 
-/// Hash maps over a config's own short strings and ids: foldhash with a
-/// fixed seed (SipHash was a third of preparing a call; the core has no
-/// source of randomness, and the keys are the config's).
-type Map<K, V> = HashMap<K, V, FixedState>;
+/// Hash maps over a config's own short strings and ids: the checker's
+/// multiply-rotate hasher (SipHash was a third of preparing a call; the
+/// maps hold the config's keys, calls only look them up).
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<QuickHasher>>;
 
 /// The compiled filters of one config: interned keys, atoms, distinct
 /// conditions and distinct filters.
