@@ -1,10 +1,12 @@
 //! No heap allocation per decision in steady state: after a warm-up week of
 //! decisions, a second week of decisions through the same `Router` (and
-//! through a `Checker`) allocates nothing — kept reports or not.
+//! through a `Checker`) allocates nothing — kept reports or not, calls
+//! without attributes or with tags judged by every target's filter.
 
 use routecap_benches::alloc_count::{allocations, Counting};
 use routecap_benches::fixture;
 use routecap_core::eligibility::Checker;
+use routecap_core::filter::CallAttrs;
 use routecap_core::lifecycle::State;
 use routecap_core::model::Config;
 use routecap_core::route::{rng_from_seed, Router};
@@ -13,9 +15,9 @@ use routecap_core::route::{rng_from_seed, Router};
 static A: Counting = Counting;
 
 /// Decisions every 97 s over a week starting `from` seconds after the
-/// fixture start; returns the allocations they made.
+/// fixture start, for `calls` in turn; returns the allocations they made.
 fn week(
-    (config, state): (&Config, &State),
+    (config, state, calls): (&Config, &State, &[CallAttrs]),
     router: &mut Router,
     checker: &mut Checker,
     cold: bool,
@@ -24,17 +26,19 @@ fn week(
     let mut rng = rng_from_seed(3);
     let before = allocations();
     let mut steps = 0usize;
-    for at in fixture::Instants::default()
+    for (k, at) in fixture::Instants::default()
         .skip(from as usize)
         .step_by(97)
         .take(7 * 86_400 / 97)
+        .enumerate()
     {
         if cold {
             router.forget();
         }
-        let (_, plan) = router.route(config, state, at, &mut rng);
+        let call = &calls[k % calls.len()];
+        let (_, plan) = router.route_call(config, state, at, call, &mut rng);
         steps += plan.take(5).count();
-        steps += checker.check(config, state, at).len();
+        steps += checker.check_call(config, state, at, call).len();
     }
     assert!(steps > 0);
     allocations() - before
@@ -47,13 +51,32 @@ fn steady_state_decisions_do_not_allocate() {
         let state = State::new(&config);
         let mut router = Router::new(&config);
         let mut checker = Checker::new(&config);
-        let both = (&config, &state);
+        let both = (&config, &state, &[CallAttrs::new()][..]);
         let warm = week(both, &mut router, &mut checker, cold, 0);
         assert!(warm > 0, "the warm-up builds the buffers");
         let steady = week(both, &mut router, &mut checker, cold, 7 * 86_400);
         assert_eq!(
             steady, 0,
             "allocations in a steady-state week (cold = {cold})"
+        );
+    }
+}
+
+#[test]
+fn steady_state_filtered_decisions_do_not_allocate() {
+    let calls = fixture::filtered_calls(64, 9);
+    for cold in [false, true] {
+        let config = fixture::filtered_config(1000, 42);
+        let state = State::new(&config);
+        let mut router = Router::new(&config);
+        let mut checker = Checker::new(&config);
+        let all = (&config, &state, &calls[..]);
+        let warm = week(all, &mut router, &mut checker, cold, 0);
+        assert!(warm > 0, "the warm-up builds the buffers");
+        let steady = week(all, &mut router, &mut checker, cold, 7 * 86_400);
+        assert_eq!(
+            steady, 0,
+            "allocations in a steady-state week of filtered calls (cold = {cold})"
         );
     }
 }

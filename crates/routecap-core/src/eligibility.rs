@@ -33,7 +33,7 @@ use std::borrow::Cow;
 use crate::callers::{CallerHistory, CallerView};
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
 use crate::counters::{Counters, Ledger};
-use crate::filter::{CallAttrs, PreparedCall};
+use crate::filter::{CallAttrs, CallBuffers, PreparedCall};
 use crate::hours::WeeklyHours;
 use crate::model::{CandidateRef, CompiledFilters, Config};
 use crate::money::Money;
@@ -42,6 +42,7 @@ use crate::zone::{Instant, Zone};
 
 pub use caller_reasons::original_report;
 pub use checker::Checker;
+pub(crate) use checker::{QuickHasher, Refusals};
 
 /// Why a candidate is not eligible. Stable strings via [`ReasonCode::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -213,7 +214,7 @@ pub fn check_seen(
         state,
         at,
         cands,
-        &Call::seen(config, attrs, history, at),
+        &Call::seen(config, attrs, history, at, CallBuffers::default()),
     )
 }
 
@@ -362,7 +363,7 @@ pub fn target_reasons_seen(
 ) {
     let ledger = state;
     let mut judge = Direct { config, ledger, at };
-    let mut call = Call::seen(config, attrs, history, at);
+    let mut call = Call::seen(config, attrs, history, at, CallBuffers::default());
     call.details = true;
     target_into(&mut judge, config, ledger, &call, t, None, out);
 }
@@ -446,8 +447,23 @@ pub(crate) struct Call<'a> {
 impl<'a> Call<'a> {
     /// `attrs` prepared for `config`'s filters.
     pub(crate) fn new(config: &'a Config, attrs: &CallAttrs) -> Self {
+        Call::with_buffers(config, attrs, CallBuffers::default())
+    }
+
+    /// [`Call::new`] in the buffers of an earlier call
+    /// ([`Call::into_buffers`]): no allocation once they are large enough.
+    /// Every target's own filter is judged here, all at once.
+    pub(crate) fn with_buffers(
+        config: &'a Config,
+        attrs: &CallAttrs,
+        buffers: CallBuffers,
+    ) -> Self {
         let filters = config.filters();
-        let prepared = filters.any.then(|| filters.table.prepare(attrs));
+        let prepared = filters.any.then(|| {
+            let mut call = filters.table.prepare_with(attrs, buffers);
+            filters.target_rows.refuse(&mut call);
+            call
+        });
         Call {
             filters,
             prepared,
@@ -457,16 +473,29 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// The buffers, for the next call (empty when the config has no filters).
+    pub(crate) fn into_buffers(self) -> CallBuffers {
+        self.prepared
+            .map(PreparedCall::into_buffers)
+            .unwrap_or_default()
+    }
+
+    /// The targets refused by their own filter, 64 a word (empty: none).
+    pub(crate) fn refused_bits(&self) -> &[u64] {
+        self.prepared.as_ref().map_or(&[], |p| p.refused_bits())
+    }
+
     /// [`Call::new`] judged against the caller's `history` at `at`.
     pub(crate) fn seen(
         config: &'a Config,
         attrs: &'a CallAttrs,
         history: &'a CallerHistory,
         at: Instant,
+        buffers: CallBuffers,
     ) -> Self {
         Call {
             caller: CallerView::new(config, history, attrs, at),
-            ..Call::new(config, attrs)
+            ..Call::with_buffers(config, attrs, buffers)
         }
     }
 
@@ -491,10 +520,7 @@ impl<'a> Call<'a> {
     /// filter, or it matches).
     #[inline]
     pub(crate) fn refuses(&self, t: usize) -> bool {
-        match (&self.prepared, self.filters.targets.get(t)) {
-            (Some(call), Some(Some(f))) => !f.is_match(call),
-            _ => false,
-        }
+        self.prepared.as_ref().is_some_and(|call| call.refused(t))
     }
 
     /// Whether a report of ungrouped target `t` kept from another call
@@ -530,8 +556,12 @@ impl<'a> Call<'a> {
             CandidateRef::Group(g) => self.filters.groups.get(g),
         };
         if let Some(Some(f)) = compiled {
+            let refused = match owner {
+                CandidateRef::Target(t) => call.refused(t),
+                CandidateRef::Group(_) => !f.is_match(call),
+            };
             // the mismatch itself is only built when its detail is wanted
-            if !f.is_match(call) {
+            if refused {
                 let detail = if self.details {
                     f.matches(call).err().map(|m| m.detail())
                 } else {

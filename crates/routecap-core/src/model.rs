@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::caller_rules::{DuplicateRule, RepeatMode, RepeatRule};
 use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
-use crate::filter::{CompiledFilter, Filter, FilterTable};
+use crate::filter::{CompiledFilter, Filter, FilterRows, FilterTable};
 use crate::hours::WeeklyHours;
 use crate::packed_caps::{CapsEdit, PackedCaps};
 use crate::zone::{Instant, Zone};
@@ -301,6 +301,8 @@ pub struct CompiledFilters {
     pub campaigns: Vec<Option<CompiledFilter>>,
     /// Whether any target or group has a filter (else calls are not prepared).
     pub any: bool,
+    /// The targets' filters, judged all at once for a call.
+    pub target_rows: FilterRows,
 }
 
 impl CompiledFilters {
@@ -317,12 +319,14 @@ impl CompiledFilters {
             .map(|c| c.filter.as_ref().map(|f| table.compile(f)))
             .collect();
         let any = (targets.iter().chain(&groups).chain(&campaigns)).any(Option::is_some);
+        let target_rows = FilterRows::new(&table, targets.iter().map(Option::as_ref));
         CompiledFilters {
             table,
             targets,
             groups,
             campaigns,
             any,
+            target_rows,
         }
     }
 }

@@ -61,7 +61,7 @@ use rand_core::{Rng, SeedableRng};
 
 use crate::callers::CallerHistory;
 use crate::counters::Ledger;
-use crate::eligibility::{self, CandidateReport};
+use crate::eligibility::{self, CandidateReport, Refusals};
 use crate::filter::CallAttrs;
 use crate::model::{CandidateRef, Config};
 use crate::zone::Instant;
@@ -195,6 +195,7 @@ impl Planner {
             planner: self,
             reports,
             keys: &[],
+            refused: Refusals::NONE,
             rng,
             first,
             tail: None,
@@ -213,6 +214,7 @@ impl Planner {
             reports.len(),
             |i| reports.get(i).and_then(|rep| report_key(config, rep)),
             None,
+            Refusals::NONE,
         );
     }
 
@@ -221,11 +223,15 @@ impl Planner {
     /// With `version` (of the keys, see [`FirstTier`]), later tiers are
     /// collected only if the plan reaches them, from the keys the
     /// [`LazyPlan`] carries, and the first tier is kept for the next plan.
+    /// Reports `refused` are left out (with `version` only): the first
+    /// tier kept is that of the keys, and a call's refusals are taken out
+    /// of it, so a call that changes only refusals reads no key.
     fn start_keyed(
         &mut self,
         n: usize,
         key: impl Fn(usize) -> Option<(i32, u32)>,
         version: Option<u64>,
+        refused: Refusals<'_>,
     ) {
         let defer = version.is_some();
         self.active.clear();
@@ -238,19 +244,78 @@ impl Planner {
             later = core::mem::take(&mut self.later);
         }
         later.clear();
-        // One pass: the lowest tier so far goes straight into the wheel
-        // (report order kept; a lower one found later starts it over), the
-        // rest is kept for later tiers (heapified in O(n) when needed).
-        let (mut eligible, mut min) = (0usize, i32::MAX);
+        // the first tier: kept from the last plan while the keys are the
+        // same, else found in one pass (see `tier_pass`)
+        let (mut eligible, mut min): (usize, i32);
         let kept = version.filter(|&v| v == self.tier.version && n == self.tier.n);
+        // the call's refusals come out of the first tier (kept or found)
+        let refusing = defer && refused.keyed > 0;
+        let stays = |i: usize| !(refusing && refused.refused(i));
         if kept.is_some() {
-            self.active.clone_from(&self.tier.active);
-            self.zeros.clone_from(&self.tier.zeros);
-            (eligible, min) = (self.tier.eligible, self.tier.min);
+            let tier = &self.tier;
+            (self.active).extend(tier.active.iter().filter(|&&(i, _)| stays(i)));
+            (self.zeros).extend(tier.zeros.iter().filter(|&&i| stays(i)));
+            (eligible, min) = (tier.eligible, tier.min);
+        } else {
+            (eligible, min) = self.tier_pass(n, &key, Refusals::NONE, defer, &mut later);
+            if let Some(v) = version {
+                self.tier.active.clone_from(&self.active);
+                self.tier.zeros.clone_from(&self.zeros);
+                (self.tier.version, self.tier.n) = (v, n);
+                (self.tier.eligible, self.tier.min) = (eligible, min);
+            }
+            if refusing {
+                self.active.retain(|&(i, _)| stays(i));
+                self.zeros.retain(|&i| stays(i));
+            }
         }
-        let pass = if kept.is_some() { 0..0 } else { 0..n };
-        for i in pass {
+        if refusing {
+            eligible = eligible.saturating_sub(refused.keyed);
+            if self.active.is_empty() && self.zeros.is_empty() && eligible > 0 {
+                // the whole first tier is refused: the first of the rest
+                (eligible, min) = self.tier_pass(n, &key, refused, defer, &mut later);
+            }
+        }
+        self.remaining = eligible;
+        if eligible > 0 {
+            self.work += eligible as u64 + self.active.len() as u64;
+            self.first = min;
+        }
+        // the report rung first takes no draw (removed here rather than
+        // tested in the loops above: most plans have none)
+        if let Some(s) = (self.skip).filter(|&s| key(s).is_some() && !refused.refused(s)) {
+            eligible -= 1;
+            self.remaining = eligible;
+            self.active.retain(|&(i, _)| i != s);
+            self.zeros.retain(|&i| i != s);
+            later.retain(|&Reverse((_, i, _))| i != s);
+        }
+        self.deferred = defer && self.active.len() + self.zeros.len() < eligible;
+        self.later = later;
+        self.wheel.rebuild(self.active.iter().map(|&(_, w)| w));
+    }
+
+    /// One pass over the keys of `n` reports: the lowest tier goes
+    /// straight into the wheel (report order kept; a lower one found later
+    /// starts it over), the rest into `later` unless `defer` (heapified in
+    /// O(n) when needed). Reports `dropped` are left out. Returns how
+    /// many have a key and the lowest priority.
+    fn tier_pass(
+        &mut self,
+        n: usize,
+        key: &impl Fn(usize) -> Option<(i32, u32)>,
+        dropped: Refusals<'_>,
+        defer: bool,
+        later: &mut Vec<Reverse<Pending>>,
+    ) -> (usize, i32) {
+        self.active.clear();
+        self.zeros.clear();
+        let (mut eligible, mut min) = (0usize, i32::MAX);
+        for i in 0..n {
             let Some((p, w)) = key(i) else { continue };
+            if dropped.refused(i) {
+                continue;
+            }
             eligible += 1;
             if p < min || eligible == 1 {
                 if !defer {
@@ -273,29 +338,7 @@ impl Planner {
                 later.push(Reverse((p, i, w)));
             }
         }
-        if let (Some(v), None) = (version, kept) {
-            self.tier.active.clone_from(&self.active);
-            self.tier.zeros.clone_from(&self.zeros);
-            (self.tier.version, self.tier.n) = (v, n);
-            (self.tier.eligible, self.tier.min) = (eligible, min);
-        }
-        self.remaining = eligible;
-        if eligible > 0 {
-            self.work += eligible as u64 + self.active.len() as u64;
-            self.first = min;
-        }
-        // the report rung first takes no draw (removed here rather than
-        // tested in the loops above: most plans have none)
-        if let Some(s) = self.skip.filter(|&s| key(s).is_some()) {
-            eligible -= 1;
-            self.remaining = eligible;
-            self.active.retain(|&(i, _)| i != s);
-            self.zeros.retain(|&i| i != s);
-            later.retain(|&Reverse((_, i, _))| i != s);
-        }
-        self.deferred = defer && self.active.len() + self.zeros.len() < eligible;
-        self.later = later;
-        self.wheel.rebuild(self.active.iter().map(|&(_, w)| w));
+        (eligible, min)
     }
 
     /// Next report index of the plan, or `None` when every eligible
@@ -304,6 +347,7 @@ impl Planner {
         &mut self,
         rng: &mut R,
         keys: &[Option<(i32, u32)>],
+        refused: Refusals<'_>,
     ) -> Option<usize> {
         loop {
             if let Some(total) = NonZeroU64::new(self.wheel.total()) {
@@ -318,7 +362,7 @@ impl Planner {
                 self.phase = Phase::Zero;
                 self.active.clear();
                 self.active.extend(self.zeros.drain(..).map(|i| (i, 1)));
-            } else if !self.next_tier(keys) {
+            } else if !self.next_tier(keys, refused) {
                 return None;
             }
             self.work += self.active.len() as u64;
@@ -328,13 +372,13 @@ impl Planner {
 
     /// Move the lowest remaining priority tier out of the heap; `false` when
     /// none is left.
-    fn next_tier(&mut self, keys: &[Option<(i32, u32)>]) -> bool {
+    fn next_tier(&mut self, keys: &[Option<(i32, u32)>], refused: Refusals<'_>) -> bool {
         if self.deferred {
             self.deferred = false;
             let (first, skip) = (self.first, self.skip);
             self.later
                 .extend(keys.iter().enumerate().filter_map(|(i, k)| {
-                    k.filter(|&(p, _)| p != first && Some(i) != skip)
+                    k.filter(|&(p, _)| p != first && Some(i) != skip && !refused.refused(i))
                         .map(|(p, w)| Reverse((p, i, w)))
                 }));
         }
@@ -439,6 +483,9 @@ pub struct LazyPlan<'p, 'r, R: ?Sized> {
     reports: &'r [CandidateReport],
     /// Step keys of `reports` when later tiers are deferred, else empty.
     keys: &'r [Option<(i32, u32)>],
+    /// Reports whose keys stand but whose own target filter refuses the
+    /// call (see `Checker::step_keys`).
+    refused: Refusals<'r>,
     rng: &'p mut R,
     /// Report index rung before any draw.
     first: Option<usize>,
@@ -460,7 +507,7 @@ impl<'r, R: Rng + ?Sized> Iterator for LazyPlan<'_, 'r, R> {
     fn next(&mut self) -> Option<Step<'r>> {
         let index = match self.first.take() {
             Some(i) => i,
-            None => match self.planner.next_index(self.rng, self.keys) {
+            None => match self.planner.next_index(self.rng, self.keys, self.refused) {
                 Some(i) => i,
                 None => return self.tail.take().map(Step::Target),
             },
@@ -543,13 +590,16 @@ impl Router {
         checker.check_call(config, state, at, attrs);
         let checker = &*checker;
         let (reports, keys) = (checker.reports(), checker.step_keys());
+        let refused = checker.refusals();
         planner.skip = None;
         let version = Some(checker.keys_version());
-        planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), version);
+        let key = |i: usize| keys.get(i).copied().flatten();
+        planner.start_keyed(reports.len(), key, version, refused);
         let plan = LazyPlan {
             planner,
             reports,
             keys,
+            refused,
             rng,
             first: None,
             tail: None,
@@ -588,10 +638,12 @@ impl Router {
         checker.check_seen(config, state, at, cands, attrs, history);
         let checker = &*checker;
         let (reports, keys) = (checker.reports(), checker.step_keys());
+        let refusals = checker.refusals();
         let first = crate::eligibility::original_report(config, history, attrs, at, reports);
         planner.skip = first;
         let version = Some(checker.keys_version());
-        planner.start_keyed(reports.len(), |i| keys.get(i).copied().flatten(), version);
+        let key = |i: usize| keys.get(i).copied().flatten();
+        planner.start_keyed(reports.len(), key, version, refusals);
         let tail = match campaign {
             Some(c) if !refused => fallback(config, state, c, reports, at),
             _ => None,
@@ -600,6 +652,7 @@ impl Router {
             planner,
             reports,
             keys,
+            refused: refusals,
             rng,
             first,
             tail,

@@ -34,6 +34,12 @@
 //! - **Warm decisions are a scan.** Kept reports are skipped eight at a
 //!   time ([`first_stale`]), and the route planner keeps its first tier
 //!   while [`Checker::keys_version`] says the step keys did not change.
+//! - **Filtered calls flip reasons, not keys.** Every target's own filter
+//!   is judged at once for the call ([`crate::filter::FilterRows`]); a
+//!   kept report whose verdict differs from the one it holds gets its
+//!   `filter_mismatch` pushed or popped, and step keys leave that reason
+//!   out ([`Checker::refusals`] tells the planner which to drop), so the
+//!   planner's first tier stays.
 //! - **Buffers are reused.** Reports and their reason lists keep their
 //!   capacity between calls: in steady state a decision does not allocate.
 //!
@@ -52,7 +58,7 @@ use super::{
 use crate::callers::CallerHistory;
 use crate::caps::Period;
 use crate::counters::{fresh_stamp, Counters, Ledger};
-use crate::filter::CallAttrs;
+use crate::filter::{CallAttrs, CallBuffers};
 use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
@@ -543,7 +549,7 @@ struct Caches {
 /// checker is built: SipHash made up a third of a one-shot check, and these
 /// keys are a config's own small values, hashed once per owner.
 #[derive(Clone, Copy, Debug, Default)]
-struct QuickHasher(u64);
+pub(crate) struct QuickHasher(u64);
 
 impl QuickHasher {
     #[inline]
@@ -919,6 +925,17 @@ impl Caches {
         Some(Simple::Built(until))
     }
 
+    /// [`Caches::step_key`] of a report of a target as if it did not hold
+    /// its own `filter_mismatch`, when `own` says it does.
+    fn base_key(&self, rep: &CandidateReport, own: bool) -> Option<(i32, u32)> {
+        match rep.candidate {
+            CandidateRef::Target(t) if own => (rep.reasons.len() == 1)
+                .then(|| self.hot.get(t).map(|h| (h.priority, h.weight)))
+                .flatten(),
+            _ => self.step_key(rep),
+        }
+    }
+
     /// `(priority, weight)` of a routable report's step: the
     /// [`Config::step_key`] copied into the hot data.
     fn step_key(&self, rep: &CandidateReport) -> Option<(i32, u32)> {
@@ -985,18 +1002,25 @@ pub struct Checker {
     reports: Vec<CandidateReport>,
     len: usize,
     /// Route step key of each report (see [`Checker::step_keys`]).
-    keys: Vec<Option<(i32, u32)>>,
+    keys: StepKeys,
     /// One per report of the default candidates (see [`Memo`]).
     memo: Vec<Memo>,
     /// Per report: what it holds when it is a [`Plain`] report of an
     /// ungrouped target for a call without filter reasons (with its step
     /// key), so that an unchanged verdict is not written again.
     written: Vec<Written>,
-    /// Per report, whether it ends with its target's own `filter_mismatch`
-    /// as [`set_filter_reason`] left it (see [`FilterHeld`]), so a kept
-    /// report's reasons are not read to find out.
-    filter_held: Vec<FilterHeld>,
+    /// Bit per report: it holds its target's own `filter_mismatch` (last
+    /// of its reasons when kept), so a kept report's reasons are not read
+    /// to find out.
+    held: Vec<u64>,
+    /// Reports `0..refused_upto` are of targets `0, 1, …` and their step
+    /// keys leave out their target's own filter (see [`Checker::refusals`]).
+    refused_upto: usize,
+    /// How many of them have a step key and are refused by that filter.
+    refused_keyed: usize,
     scratch: Vec<Reason>,
+    /// The prepared call's buffers, kept between decisions.
+    buffers: CallBuffers,
     groups: usize,
     /// Changes whenever some step key or the number of reports does (see
     /// [`Checker::keys_version`]).
@@ -1018,11 +1042,14 @@ impl Checker {
             candidates: config.default_candidates(),
             reports: Vec::new(),
             len: 0,
-            keys: Vec::new(),
+            keys: StepKeys::default(),
             memo: Vec::new(),
             written: Vec::new(),
-            filter_held: Vec::new(),
+            held: Vec::new(),
+            refused_upto: 0,
+            refused_keyed: 0,
             scratch: Vec::new(),
+            buffers: CallBuffers::default(),
             groups: config.groups.len(),
             keys_version: fresh_stamp(),
             identity: (config.default_candidates().iter().enumerate())
@@ -1049,7 +1076,9 @@ impl Checker {
     ) -> &[CandidateReport] {
         self.fit(config);
         let cands = core::mem::take(&mut self.candidates);
-        self.run(config, state, at, &cands, true, &Call::new(config, attrs));
+        let call = Call::with_buffers(config, attrs, core::mem::take(&mut self.buffers));
+        self.run(config, state, at, &cands, true, &call);
+        self.buffers = call.into_buffers();
         self.candidates = cands;
         self.reports()
     }
@@ -1066,7 +1095,8 @@ impl Checker {
         history: &CallerHistory,
     ) -> &[CandidateReport] {
         self.fit(config);
-        let call = Call::seen(config, attrs, history, at);
+        let buffers = core::mem::take(&mut self.buffers);
+        let call = Call::seen(config, attrs, history, at, buffers);
         match cands {
             None => {
                 let cands = core::mem::take(&mut self.candidates);
@@ -1078,6 +1108,7 @@ impl Checker {
                 self.run(config, state, at, cands, false, &call);
             }
         }
+        self.buffers = call.into_buffers();
         self.reports()
     }
 
@@ -1105,7 +1136,9 @@ impl Checker {
         self.fit(config);
         // reports are about to hold other candidates: forget what was kept
         self.forget();
-        self.run(config, state, at, cands, false, &Call::new(config, attrs));
+        let call = Call::with_buffers(config, attrs, core::mem::take(&mut self.buffers));
+        self.run(config, state, at, cands, false, &call);
+        self.buffers = call.into_buffers();
         self.reports()
     }
 
@@ -1122,7 +1155,7 @@ impl Checker {
         let mut checker = Checker::new(config);
         let n = cands.map_or(checker.candidates.len(), <[_]>::len);
         checker.reports.reserve_exact(n);
-        checker.keys.reserve_exact(n);
+        checker.keys.keys.reserve_exact(n);
         match cands {
             Some(cands) => checker.run(config, ledger, at, cands, false, call),
             None => {
@@ -1138,8 +1171,24 @@ impl Checker {
     /// `(priority, weight)` of each report's route step if it is eligible:
     /// what the route planner would read from the config, kept in a
     /// compact array next to the reports.
+    ///
+    /// The keys of reports `0..upto` of [`Checker::refusals`] leave out
+    /// their target's own filter: the plan drops those it refuses. A call
+    /// then changes reasons but not keys, and the planner keeps its first
+    /// tier.
     pub(crate) fn step_keys(&self) -> &[Option<(i32, u32)>] {
-        self.keys.get(..self.len).unwrap_or(&[])
+        self.keys.keys.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Which reports the last call's own target filters refuse: bit `i`
+    /// of `bits` for report `i < upto`, and how many of those have a step
+    /// key.
+    pub(crate) fn refusals(&self) -> Refusals<'_> {
+        Refusals {
+            bits: self.buffers.refused(),
+            upto: self.refused_upto,
+            keyed: self.refused_keyed,
+        }
     }
 
     /// A value that changes whenever [`Checker::step_keys`] does, unique
@@ -1209,18 +1258,14 @@ impl Checker {
         }
         let (targets, groups) = (config.targets.len(), config.groups.len());
         let (active, filters_only) = (call.active(), call.filters_only());
-        let mut n = 0;
         let mut changed = false;
         // reports kept for a call without attributes are skipped in runs,
         // found by a branch-free scan, while report `n` is target `n`
         if keep && !active && shared.quiet {
             self.verdict_pass(ledger, &shared, &mut changed);
         }
-        if keep && filters_only {
-            self.filter_pass(ledger, now.s, call, &mut changed);
-        }
         let runs = keep && (!active || filters_only);
-        let mut next = 0;
+        let (mut n, mut next) = (0, 0);
         while let Some(&candidate) = cands.get(next) {
             if runs && next == n && n < self.identity {
                 let memo = self.memo.get(..self.identity).unwrap_or(&[]);
@@ -1248,16 +1293,18 @@ impl Checker {
                 (target, keep && (!active || filters_only), self.memo.get(n))
             {
                 if m.stamp != 0 && now.s < m.until && ledger.stable_stamp(t) == Some(m.stamp) {
-                    if active {
-                        if let (Some(rep), Some(key), Some(written), Some(held)) = (
-                            self.reports.get_mut(n),
-                            self.keys.get_mut(n),
-                            self.written.get_mut(n),
-                            self.filter_held.get_mut(n),
-                        ) {
+                    // reports below `identity` had theirs in the filter pass
+                    if active && n >= self.identity {
+                        if let (Some(rep), Some(written)) =
+                            (self.reports.get_mut(n), self.written.get_mut(n))
+                        {
                             let refused = call.refuses(t);
-                            let k = (rep, key, written, held);
-                            set_filter_reason(&self.caches, k, refused, &mut changed);
+                            if bit(&self.held, n) != refused {
+                                flip_filter_reason(rep, written, refused);
+                                put_bit(&mut self.held, n, refused);
+                                let key = self.caches.step_key(rep);
+                                self.keys.set(n, key, &mut changed);
+                            }
                         }
                     }
                     n += 1;
@@ -1271,19 +1318,21 @@ impl Checker {
                     reasons: Vec::new(),
                     eligible_members: Vec::new(),
                 });
-                self.keys.push(None);
+                self.keys.push();
                 self.written.push(Written::Unknown);
-                self.filter_held.push(FilterHeld::Unknown);
+                if self.reports.len() > self.held.len() * 64 {
+                    self.held.push(0);
+                }
             }
-            if let Some(held) = self.filter_held.get_mut(n) {
-                // the report is written below
-                *held = FilterHeld::Unknown;
-            }
-            let (Some(rep), Some(key), Some(written)) = (
-                self.reports.get_mut(n),
-                self.keys.get_mut(n),
-                self.written.get_mut(n),
-            ) else {
+            // the report is written below: it holds its target's own
+            // filter reason iff that filter refuses the call, and below
+            // `identity` its step key leaves that reason out
+            let own = target.is_some_and(|t| call.refuses(t));
+            put_bit(&mut self.held, n, own);
+            let own = own && keep && n < self.identity;
+            let key = n;
+            let (Some(rep), Some(written)) = (self.reports.get_mut(n), self.written.get_mut(n))
+            else {
                 break;
             };
             let memo = if keep { self.memo.get_mut(n) } else { None };
@@ -1294,8 +1343,8 @@ impl Checker {
                     // kept reports are of ungrouped targets: only
                     // their own call-dependent reasons can differ
                     if call.active() {
-                        let k = (rep, key, written);
-                        rejudge_kept(&mut self.caches, k, t, ledger, call, &mut changed);
+                        let k = (rep, &mut self.keys, key, written);
+                        rejudge_kept(&mut self.caches, k, (t, own), ledger, call, &mut changed);
                     }
                     continue;
                 }
@@ -1337,7 +1386,8 @@ impl Checker {
                             // in no group: only its own call-dependent reasons
                             call.target(ledger, t, None, &mut rep.reasons);
                             rep.eligible = rep.reasons.is_empty();
-                            set_key(key, self.caches.step_key(rep), &mut changed);
+                            self.keys
+                                .set(key, self.caches.base_key(rep, own), &mut changed);
                             *written = if active {
                                 Written::Unknown
                             } else {
@@ -1351,7 +1401,8 @@ impl Checker {
                         rep.eligible_members.clear();
                         call.target(ledger, t, None, &mut rep.reasons);
                         rep.eligible = rep.reasons.is_empty();
-                        set_key(key, self.caches.step_key(rep), &mut changed);
+                        self.keys
+                            .set(key, self.caches.base_key(rep, own), &mut changed);
                         *written = Written::Unknown;
                         Some(until)
                     }
@@ -1360,7 +1411,8 @@ impl Checker {
                         rep.eligible_members.clear();
                         call.target(ledger, t, None, &mut rep.reasons);
                         rep.eligible = rep.reasons.is_empty();
-                        set_key(key, self.caches.step_key(rep), &mut changed);
+                        self.keys
+                            .set(key, self.caches.base_key(rep, own), &mut changed);
                         *written = match active {
                             false if target != 0 => Written::Capped { target, until },
                             _ => Written::Unknown,
@@ -1390,7 +1442,8 @@ impl Checker {
                         rep,
                         &mut self.scratch,
                     );
-                    set_key(key, self.caches.step_key(rep), &mut changed);
+                    self.keys
+                        .set(key, self.caches.base_key(rep, own), &mut changed);
                     *written = Written::Unknown;
                     u
                 }
@@ -1410,10 +1463,22 @@ impl Checker {
                 };
             }
         }
+        // for a call judged by filters alone, kept reports were skipped:
+        // the filter pass gives them the call's verdict
+        if keep && filters_only {
+            self.filter_pass(n, call);
+        }
         if changed || n != self.len {
             self.keys_version = fresh_stamp();
         }
         self.len = n;
+        let bits = call.refused_bits();
+        self.refused_upto = if keep && !bits.is_empty() {
+            self.identity.min(n)
+        } else {
+            0
+        };
+        self.refused_keyed = count_below(bits, &self.keys.some, self.refused_upto);
     }
 }
 
@@ -1434,7 +1499,7 @@ impl Checker {
             keys,
             memo,
             written,
-            filter_held,
+            held,
             identity,
             ..
         } = self;
@@ -1516,9 +1581,7 @@ impl Checker {
                     reopen,
                 };
                 if *written != Written::Plain(plain) {
-                    let (Some(rep), Some(key), Some(held)) =
-                        (reports.get_mut(t), keys.get_mut(t), filter_held.get_mut(t))
-                    else {
+                    let Some(rep) = reports.get_mut(t) else {
                         continue;
                     };
                     rep.candidate = CandidateRef::Target(t);
@@ -1527,9 +1590,9 @@ impl Checker {
                     plain.write(&mut rep.reasons);
                     rep.eligible = rep.reasons.is_empty();
                     let step = rep.is_routable().then(|| hot.get(t)).flatten();
-                    set_key(key, step.map(|h| (h.priority, h.weight)), changed);
+                    keys.set(t, step.map(|h| (h.priority, h.weight)), changed);
                     *written = Written::Plain(plain);
-                    *held = FilterHeld::Unknown;
+                    put_bit(held, t, false);
                 }
             }
             *memo = match stamp {
@@ -1542,38 +1605,40 @@ impl Checker {
         }
     }
 
-    /// For a call judged by filters alone: every kept report of targets
-    /// `0, 1, …` (see [`Checker::identity`]) gets its target's own filter
-    /// verdict, and is written only when it differs from the one it holds
-    /// (see [`set_filter_reason`]). The general path then skips them.
-    fn filter_pass(&mut self, ledger: &Ledger, now: i64, call: &Call<'_>, changed: &mut bool) {
+    /// For a call judged by filters alone, after the general path wrote
+    /// every report that was not kept (each then holds its target's own
+    /// filter verdict, see [`Checker::held`]): every kept report of
+    /// targets `0, 1, …` below `n` (see [`Checker::identity`]) gets the
+    /// call's. Those whose verdict differs from the one they hold are the
+    /// set bits of one `xor` per 64 reports, and only those are written
+    /// (the reason pushed, then popped, with no branch on which; step keys
+    /// leave it out, so they stay).
+    fn filter_pass(&mut self, n: usize, call: &Call<'_>) {
         let Checker {
-            caches,
             reports,
-            keys,
-            memo,
             written,
-            filter_held,
+            held,
             identity,
             ..
         } = self;
-        let rows = (memo.iter().zip(ledger.stable_stamps()))
-            .zip(reports.iter_mut().zip(keys.iter_mut()))
-            .zip(written.iter_mut().zip(filter_held.iter_mut()))
-            .take(*identity)
-            .enumerate();
-        for (t, (((m, &stamp), (rep, key)), (written, held))) in rows {
-            if m.stamp == 0 || now >= m.until || stamp != m.stamp {
-                continue;
+        let end = (*identity).min(n).min(reports.len());
+        let refused = call.refused_bits();
+        for (w, (&r, h)) in refused.iter().zip(held.iter_mut()).enumerate() {
+            let mut diff = r ^ *h;
+            if w * 64 + 64 > end {
+                diff &= u64::MAX
+                    .checked_shr((w * 64 + 64 - end) as u32)
+                    .unwrap_or(0);
             }
-            let refused = call.refuses(t);
-            let same = match *held {
-                FilterHeld::Yes => refused,
-                FilterHeld::No => !refused,
-                FilterHeld::Unknown => false,
-            };
-            if !same {
-                set_filter_reason(caches, (rep, key, written, held), refused, changed);
+            *h ^= diff;
+            for (refused, mut bits) in [(true, diff & r), (false, diff & !r)] {
+                while bits != 0 {
+                    let i = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if let (Some(rep), Some(written)) = (reports.get_mut(i), written.get_mut(i)) {
+                        flip_filter_reason(rep, written, refused);
+                    }
+                }
             }
         }
     }
@@ -1591,12 +1656,10 @@ impl Checker {
         shared: &Shared,
         changed: &mut bool,
     ) -> bool {
-        let (Some(rep), Some(key), Some(written), Some(memo), Some(held)) = (
+        let (Some(rep), Some(written), Some(memo)) = (
             self.reports.get_mut(n),
-            self.keys.get_mut(n),
             self.written.get_mut(n),
             self.memo.get_mut(n),
-            self.filter_held.get_mut(n),
         ) else {
             return false;
         };
@@ -1608,9 +1671,9 @@ impl Checker {
                     rep.reasons.clear();
                     plain.write(&mut rep.reasons);
                     rep.eligible = rep.reasons.is_empty();
-                    set_key(key, self.caches.step_key(rep), changed);
+                    self.keys.set(n, self.caches.step_key(rep), changed);
                     *written = Written::Plain(plain);
-                    *held = FilterHeld::Unknown;
+                    put_bit(&mut self.held, n, false);
                 }
                 until
             }
@@ -1671,77 +1734,113 @@ fn first_stale(memo: &[Memo], stable: &[u64], from: usize, now: i64) -> usize {
     from + i + rest.take_while(|(m, s)| !stale(m, s)).count().min(n - i)
 }
 
-/// Whether a report ends with its target's own `filter_mismatch`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FilterHeld {
-    /// Written since: read its reasons.
-    Unknown,
-    Yes,
-    No,
-}
-
-/// Make kept report `rep` (of an ungrouped target, for a call judged by
-/// filters alone: its only call-dependent reason is its own filter's,
-/// last) hold `filter_mismatch` exactly when `refused`. Reasons and step
-/// key are written only when the verdict differs from the last call's.
+/// Make `rep`, of an ungrouped target kept for a call judged by filters
+/// alone (its only call-dependent reason is its own filter's, last),
+/// hold `filter_mismatch` exactly when `refused`, which differs from what
+/// it holds.
 #[inline]
-fn set_filter_reason(
-    caches: &Caches,
-    (rep, key, written, held): (
-        &mut CandidateReport,
-        &mut Option<(i32, u32)>,
-        &mut Written,
-        &mut FilterHeld,
-    ),
-    refused: bool,
-    changed: &mut bool,
-) {
-    let holds = match *held {
-        FilterHeld::Yes => true,
-        FilterHeld::No => false,
-        FilterHeld::Unknown => rep
-            .reasons
-            .last()
-            .is_some_and(|r| r.code == ReasonCode::FilterMismatch),
-    };
-    *held = if refused {
-        FilterHeld::Yes
-    } else {
-        FilterHeld::No
-    };
-    if holds == refused {
-        return;
-    }
+fn flip_filter_reason(rep: &mut CandidateReport, written: &mut Written, refused: bool) {
     if refused {
         rep.reasons
             .push(super::bare(ReasonCode::FilterMismatch, None));
     } else {
-        rep.reasons.pop();
+        // dropped in place: nothing is moved out
+        rep.reasons.truncate(rep.reasons.len().saturating_sub(1));
     }
     rep.eligible = rep.reasons.is_empty();
-    set_key(key, caches.step_key(rep), changed);
     *written = Written::Unknown;
 }
 
-/// Set a report's step key, noting whether it changed (see
-/// [`Checker::keys_version`]).
-#[inline]
-fn set_key(slot: &mut Option<(i32, u32)>, key: Option<(i32, u32)>, changed: &mut bool) {
-    if *slot != key {
-        *slot = key;
-        *changed = true;
+/// Route step keys of the reports, with a bit set of those that have one.
+#[derive(Clone, Debug, Default)]
+struct StepKeys {
+    keys: Vec<Option<(i32, u32)>>,
+    some: Vec<u64>,
+}
+
+impl StepKeys {
+    fn push(&mut self) {
+        self.keys.push(None);
+        if self.keys.len() > self.some.len() * 64 {
+            self.some.push(0);
+        }
+    }
+
+    /// Set report `n`'s key, noting whether it changed (see
+    /// [`Checker::keys_version`]).
+    #[inline]
+    fn set(&mut self, n: usize, key: Option<(i32, u32)>, changed: &mut bool) {
+        if let Some(slot) = self.keys.get_mut(n) {
+            if *slot != key {
+                *slot = key;
+                *changed = true;
+                put_bit(&mut self.some, n, key.is_some());
+            }
+        }
     }
 }
 
+/// The reports the last call's own target filters refuse (see
+/// [`Checker::refusals`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Refusals<'a> {
+    bits: &'a [u64],
+    upto: usize,
+    /// How many refused reports below `upto` have a step key.
+    pub keyed: usize,
+}
+
+impl Refusals<'_> {
+    /// No report refused.
+    pub const NONE: Refusals<'static> = Refusals {
+        bits: &[],
+        upto: 0,
+        keyed: 0,
+    };
+
+    /// Whether report `i`'s own target filter refuses the call.
+    #[inline]
+    pub fn refused(&self, i: usize) -> bool {
+        i < self.upto && bit(self.bits, i)
+    }
+}
+
+#[inline]
+fn bit(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0)
+}
+
+#[inline]
+fn put_bit(bits: &mut [u64], i: usize, on: bool) {
+    if let Some(w) = bits.get_mut(i / 64) {
+        let b = 1u64 << (i % 64);
+        *w = if on { *w | b } else { *w & !b };
+    }
+}
+
+/// How many indices below `upto` are set in both `a` and `b`.
+fn count_below(a: &[u64], b: &[u64], upto: usize) -> usize {
+    let mut n = 0;
+    for (w, (x, y)) in a.iter().zip(b).enumerate().take(upto.div_ceil(64)) {
+        let keep = match upto - w * 64 {
+            k if k >= 64 => u64::MAX,
+            k => (1u64 << k) - 1,
+        };
+        n += (x & y & keep).count_ones() as usize;
+    }
+    n
+}
+
 /// Judge the call-dependent reasons of kept report `rep` (ungrouped target
-/// `t`: its own filter and the caller's history) again for `call`. Out of
-/// line: inlined, it slowed the loop of [`Checker::run`] by a fifth even
-/// for calls that never come here.
+/// `t`: its own filter and the caller's history) again for `call`; `own`:
+/// its step key leaves out its own filter's reason (see
+/// [`Checker::step_keys`]). Out of line: inlined, it slowed the loop of
+/// [`Checker::run`] by a fifth even for calls that never come here.
 #[inline(never)]
 fn rejudge_kept(
     caches: &mut Caches,
-    (rep, key, written): (&mut CandidateReport, &mut Option<(i32, u32)>, &mut Written),
-    t: usize,
+    (rep, keys, n, written): (&mut CandidateReport, &mut StepKeys, usize, &mut Written),
+    (t, own): (usize, bool),
     ledger: &Ledger,
     call: &Call<'_>,
     changed: &mut bool,
@@ -1752,6 +1851,6 @@ fn rejudge_kept(
     rep.reasons.retain(|r| !r.code.is_call_dependent());
     call.target(ledger, t, None, &mut rep.reasons);
     rep.eligible = rep.reasons.is_empty();
-    set_key(key, caches.step_key(rep), changed);
+    keys.set(n, caches.base_key(rep, own), changed);
     *written = Written::Unknown;
 }

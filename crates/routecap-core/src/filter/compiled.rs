@@ -1,31 +1,43 @@
 //! Compiled filters and prepared calls: the fast path of filter evaluation.
 //!
-//! A router asks every candidate's filter about every call, and candidates
-//! mostly share a handful of conditions (a state list, an age bound). So a
-//! [`FilterTable`] compiles one config's filters into shared parts:
-//! - tag keys, and the strings of `in` / `not_in` sets, interned to small
-//!   integers, so membership is an integer comparison;
-//! - string values folded once, numbers parsed once into exact decimals,
-//!   `gt` … `lte` with several values reduced to their one binding bound;
-//! - identical conditions and identical filters stored once.
+//! A router asks every candidate's filter about every call. So a
+//! [`FilterTable`] compiles one config's filters into *atoms*, the facts a
+//! call can make true, each a bit:
+//! - `(key, word)` for every string an `in` / `not_in` set holds (found by
+//!   one hash lookup per call value);
+//! - every other distinct positive test (`contains`, `starts_with`, a
+//!   number bound, `exists`, …) with its key, evaluated once per call.
 //!
-//! A [`PreparedCall`] resolves the call's keys and values once per decision
-//! and memoizes each distinct condition and filter the first time it is
-//! asked, so checking 1,000 targets costs a memo lookup per target plus one
-//! evaluation per distinct condition, with no allocation.
+//! A condition is then "some of its atoms is set" (xor its negation), a
+//! rule an `and` of conditions, a filter an `or` of rules; identical
+//! conditions and filters are stored once. A [`PreparedCall`] holds the
+//! call's atoms, built in one pass over its tags.
+//!
+//! For many owners at once, [`FilterRows`] turns the atoms around: for each
+//! condition slot of the usual filter shape (at most two rules of at most
+//! two conditions), a bit set of the owners whose condition there holds
+//! each atom. A call's verdicts for all owners are then a few `or`s of
+//! those bit sets, one per atom the call sets, 64 owners per word.
 
-use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
+use std::hash::BuildHasherDefault;
+
 use super::decimal::{self, Decimal, Parts, View};
 use super::{fold, CallAttrs, Condition, Filter, Kind, Op, CALLER};
-use crate::sort::{sort_ids, sorted_by};
+use crate::eligibility::QuickHasher;
+use crate::sort::sort_ids;
 
-/// The compiled filters of one config: interned keys and `in` strings,
-/// distinct conditions and distinct filters.
+/// Hash maps over a config's own short strings and ids: the checker's
+/// multiply-rotate hasher (SipHash was a third of preparing a call; the
+/// maps hold the config's keys, calls only look them up).
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<QuickHasher>>;
+
+/// The compiled filters of one config: interned keys, atoms, distinct
+/// conditions and distinct filters.
 ///
 /// Compile every filter of a config with one table ([`FilterTable::compile`]),
 /// keep the table with the config, and prepare each call with it
@@ -33,40 +45,29 @@ use crate::sort::{sort_ids, sorted_by};
 /// cannot outlive or miss a later compilation.
 #[derive(Clone, Debug, Default)]
 pub struct FilterTable {
-    keys: HashMap<Box<str>, u32>,
-    /// Folded strings of `in` / `not_in` string sets.
-    words: HashMap<Box<str>, u32>,
+    keys: Map<Box<str>, u32>,
+    /// Folded key of each key id.
+    key_names: Vec<Box<str>>,
+    /// Per key id: folded `in` string → its atom.
+    words: Vec<Map<Box<str>, u32>>,
+    /// Positive tests evaluated once per call, each setting its atom.
+    computed: Vec<(u32, Test, u32)>,
+    computed_ids: Map<(u32, Test), u32>,
+    atoms: u32,
     conds: Vec<Cond>,
-    cond_ids: HashMap<Cond, u32>,
+    cond_ids: Map<Cond, u32>,
+    /// Condition `c`'s atoms: `cond_atoms[cond_starts[c]..cond_starts[c + 1]]`.
+    cond_starts: Vec<u32>,
+    cond_atoms: Vec<u32>,
     /// Distinct filters: rules of condition ids.
     filters: Vec<Rules>,
-    filter_ids: HashMap<Rules, u32>,
-    /// The same filters flat, for evaluation without pointer chasing:
-    /// filter `f`'s rules are `rule_starts[filter_starts[f]..filter_starts[f + 1]]`,
-    /// rule `r`'s conditions `rule_conds[rule_starts[r]..rule_starts[r + 1]]`
-    /// (each list ends where the next begins; a final entry closes it).
-    filter_starts: Vec<u32>,
-    rule_starts: Vec<u32>,
-    rule_conds: Vec<u32>,
-    /// Per condition, its [`WordTest`] (mask 0: none).
-    word_tests: Vec<WordTest>,
-    /// Per filter: when it is one rule of one condition with a
-    /// [`WordTest`] (the usual state or topic list), that test; mask 0
-    /// otherwise.
-    filter_tests: Vec<WordTest>,
-}
-
-/// An `in` over strings whose interned words all have ids below 64: the
-/// set as a bit mask, tested against the call's words under `key` in one
-/// `and`, without reading the condition itself.
-#[derive(Clone, Copy, Debug, Default)]
-struct WordTest {
-    mask: u64,
-    key: u32,
-    invert: bool,
+    filter_ids: Map<Rules, u32>,
 }
 
 type Rules = Box<[Box<[u32]>]>;
+
+/// Up to this many keys, a call's tag keys are found by a scan.
+const SCANNED_KEYS: usize = 8;
 
 fn small_id(n: usize) -> u32 {
     u32::try_from(n).expect("fewer than 2^32 distinct filter parts")
@@ -93,19 +94,40 @@ impl FilterTable {
         self.filters.len()
     }
 
+    /// How many atoms (facts a call can make true) the filters test.
+    pub fn atom_count(&self) -> usize {
+        self.atoms as usize
+    }
+
     fn intern_key(&mut self, key: &str) -> u32 {
         let key = fold(key);
         let next = small_id(self.keys.len());
-        *self.keys.entry(key.into()).or_insert(next)
+        let id = *self.keys.entry(key.as_str().into()).or_insert(next);
+        if id == next {
+            self.words.push(Map::default());
+            self.key_names.push(key.into());
+        }
+        id
     }
 
-    fn intern_word(&mut self, word: Box<str>) -> u32 {
-        let next = small_id(self.words.len());
-        *self.words.entry(word).or_insert(next)
+    /// The id of folded tag `key`: a scan while there are a few keys (the
+    /// usual case, faster than hashing), else a lookup.
+    #[inline]
+    fn key_id(&self, key: &str) -> Option<u32> {
+        if self.key_names.len() <= SCANNED_KEYS {
+            let at = self.key_names.iter().position(|k| **k == *key)?;
+            return u32::try_from(at).ok();
+        }
+        self.keys.get(key).copied()
+    }
+
+    fn new_atom(&mut self) -> u32 {
+        self.atoms += 1;
+        self.atoms - 1
     }
 
     /// Compile `filter`. Filters and conditions equal to ones compiled
-    /// before (after folding) share their memo slots.
+    /// before (after folding) are stored once.
     pub fn compile(&mut self, filter: &Filter) -> CompiledFilter {
         let rules: Rules = filter
             .any_of
@@ -118,11 +140,7 @@ impl FilterTable {
                         let next = small_id(self.conds.len());
                         let id = *self.cond_ids.entry(cond.clone()).or_insert(next);
                         if id == next {
-                            self.word_tests.push(WordTest {
-                                mask: cond.word_mask(),
-                                key: cond.key,
-                                invert: cond.invert,
-                            });
+                            self.push_atoms(&cond);
                             self.conds.push(cond);
                         }
                         id
@@ -133,7 +151,6 @@ impl FilterTable {
         let next = small_id(self.filters.len());
         let id = *self.filter_ids.entry(rules.clone()).or_insert(next);
         if id == next {
-            self.push_flat(&rules);
             self.filters.push(rules);
         }
         CompiledFilter {
@@ -146,43 +163,54 @@ impl FilterTable {
         }
     }
 
-    /// Append a new distinct filter to the flat arrays.
-    fn push_flat(&mut self, rules: &Rules) {
-        if self.filter_starts.is_empty() {
-            self.filter_starts.push(0);
-            self.rule_starts.push(0);
+    /// Record the atoms of a new distinct condition.
+    fn push_atoms(&mut self, cond: &Cond) {
+        if self.cond_starts.is_empty() {
+            self.cond_starts.push(0);
         }
-        let single = match &rules[..] {
-            [rule] => match &rule[..] {
-                [c] => self.word_tests.get(*c as usize).copied(),
-                _ => None,
-            },
-            _ => None,
-        };
-        self.filter_tests.push(single.unwrap_or_default());
-        for rule in rules.iter() {
-            self.rule_conds.extend_from_slice(rule);
-            self.rule_starts.push(small_id(self.rule_conds.len()));
+        match &cond.test {
+            Test::Never => {}
+            Test::InWords(set) => {
+                for w in set.iter() {
+                    let known = self.words.get(cond.key as usize).and_then(|m| m.get(w));
+                    let atom = match known {
+                        Some(&a) => a,
+                        None => {
+                            let a = self.new_atom();
+                            if let Some(m) = self.words.get_mut(cond.key as usize) {
+                                m.insert(w.clone(), a);
+                            }
+                            a
+                        }
+                    };
+                    self.cond_atoms.push(atom);
+                }
+            }
+            test => {
+                let k = (cond.key, test.clone());
+                let atom = match self.computed_ids.get(&k) {
+                    Some(&a) => a,
+                    None => {
+                        let a = self.new_atom();
+                        self.computed.push((cond.key, test.clone(), a));
+                        self.computed_ids.insert(k, a);
+                        a
+                    }
+                };
+                self.cond_atoms.push(atom);
+            }
         }
-        // rule_starts holds one closing entry more than there are rules
-        self.filter_starts
-            .push(small_id(self.rule_starts.len().saturating_sub(1)));
+        self.cond_starts.push(small_id(self.cond_atoms.len()));
     }
 
-    /// Condition ids of each rule of filter `id`.
+    /// The atoms of condition `c`.
     #[inline]
-    fn flat_rules(&self, id: u32) -> impl Iterator<Item = &[u32]> + '_ {
-        let f = id as usize;
-        let (from, to) = match (self.filter_starts.get(f), self.filter_starts.get(f + 1)) {
-            (Some(&a), Some(&b)) => (a as usize, b as usize),
-            _ => (0, 0),
-        };
-        (from..to).map(
-            move |r| match (self.rule_starts.get(r), self.rule_starts.get(r + 1)) {
-                (Some(&a), Some(&b)) => self.rule_conds.get(a as usize..b as usize).unwrap_or(&[]),
-                _ => &[],
-            },
-        )
+    fn atoms_of(&self, c: u32) -> &[u32] {
+        let c = c as usize;
+        match (self.cond_starts.get(c), self.cond_starts.get(c + 1)) {
+            (Some(&a), Some(&b)) => self.cond_atoms.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
     }
 
     fn compile_condition(&mut self, c: &Condition) -> Cond {
@@ -210,11 +238,7 @@ impl FilterTable {
         };
         let test = match (c.op.positive(), c.kind) {
             (Op::Exists, _) => Test::Exists,
-            (Op::In, Kind::String) => {
-                let mut ids: Vec<u32> = texts().into_iter().map(|w| self.intern_word(w)).collect();
-                sort_ids(&mut ids, &|a, b| a.cmp(&b));
-                nonempty(ids, |v| Test::InWords(v.into()))
-            }
+            (Op::In, Kind::String) => nonempty(texts(), |v| Test::InWords(v.into())),
             (Op::In, Kind::Number) => nonempty(numbers(), |v| Test::InNumbers(v.into())),
             (Op::Contains, _) => nonempty(texts(), |v| Test::Contains(v.into())),
             (Op::StartsWith, _) => nonempty(texts(), |v| Test::StartsWith(v.into())),
@@ -249,54 +273,127 @@ impl FilterTable {
     }
 
     /// Prepare a call for this table's filters, once per decision: keys
-    /// resolved to ids, values trimmed, folded, interned and parsed as
-    /// numbers. Tags no filter mentions are dropped. The caller, when
-    /// known, is one more value of the tag `caller`. A call without
-    /// attributes is `prepare(&CallAttrs::default())`.
+    /// resolved to ids, values trimmed, folded and parsed as numbers, and
+    /// the call's atoms set. Tags no filter mentions are dropped. The
+    /// caller, when known, is one more value of the tag `caller`. A call
+    /// without attributes is `prepare(&CallAttrs::default())`.
     pub fn prepare(&self, call: &CallAttrs) -> PreparedCall<'_> {
+        self.prepare_with(call, CallBuffers::default())
+    }
+
+    /// [`FilterTable::prepare`] into the buffers of an earlier prepared
+    /// call ([`PreparedCall::into_buffers`]): a service preparing call
+    /// after call allocates nothing once they are large enough.
+    pub fn prepare_with(&self, call: &CallAttrs, buffers: CallBuffers) -> PreparedCall<'_> {
         let mut out = PreparedCall {
             table: self,
-            text: String::new(),
-            values: Vec::new(),
-            slots: Vec::new(),
-            cond_memo: vec![Cell::new(UNKNOWN); self.conds.len()],
-            filter_memo: vec![Cell::new(UNKNOWN as u64); self.filters.len()],
-            words: Vec::new(),
+            b: buffers,
         };
+        let b = &mut out.b;
+        b.text.clear();
+        b.values.clear();
+        b.entries.clear();
+        b.set.clear();
+        b.refused.clear();
+        b.slots.clear();
+        b.slots.resize(self.keys.len(), 0..0);
+        b.atoms.clear();
+        b.atoms.resize(self.atom_count().div_ceil(64), 0);
         if self.keys.is_empty() {
             return out;
         }
-        let mut entries: Vec<(u32, Value)> = Vec::new();
         for (key, values) in call.tags() {
-            if let Some(&id) = self.keys.get(key) {
+            if let Some(id) = self.key_id(key) {
                 for v in values {
-                    entries.push((id, out.push_text(v)));
+                    let value = push_text(&mut b.text, v);
+                    b.entries.push((id, value));
                 }
             }
         }
-        if let (Some(number), Some(&id)) = (call.caller(), self.keys.get(CALLER)) {
-            entries.push((id, out.push_text(number)));
+        if let (Some(number), Some(id)) = (call.caller(), self.key_id(CALLER)) {
+            let value = push_text(&mut b.text, number);
+            b.entries.push((id, value));
         }
-        // Stable: a key's values keep their order, the caller last.
-        let entries = sorted_by(entries, &|a, b| a.0.cmp(&b.0));
-        out.slots = vec![0..0; self.keys.len()];
-        let mut i = 0;
-        while i < entries.len() {
-            let id = entries[i].0;
-            let start = i;
-            while i < entries.len() && entries[i].0 == id {
-                i += 1;
-            }
-            out.slots[id as usize] = small_id(start)..small_id(i);
-        }
-        out.words = vec![0; self.keys.len()];
-        for (key, v) in &entries {
-            if let (Some(bits), true) = (out.words.get_mut(*key as usize), v.word < 64) {
-                *bits |= 1 << v.word;
+        // group the values by key, keeping their order (the caller last):
+        // a counting sort, so no allocation
+        for (id, _) in &b.entries {
+            if let Some(r) = b.slots.get_mut(*id as usize) {
+                r.end += 1;
             }
         }
-        out.values = entries.into_iter().map(|(_, v)| v).collect();
+        let mut at = 0;
+        for r in &mut b.slots {
+            let len = r.end;
+            *r = at..at;
+            at += len;
+        }
+        b.values.resize(b.entries.len(), EMPTY_VALUE);
+        for (id, v) in &b.entries {
+            if let Some(r) = b.slots.get_mut(*id as usize) {
+                if let Some(slot) = b.values.get_mut(r.end as usize) {
+                    *slot = v.clone();
+                }
+                r.end += 1;
+            }
+        }
+        // atoms: `in` strings by lookup, other tests evaluated once
+        for (id, v) in &b.entries {
+            let folded = &b.text[v.folded.start as usize..v.folded.end as usize];
+            if let Some(&atom) = self.words.get(*id as usize).and_then(|m| m.get(folded)) {
+                set_bit(&mut b.atoms, atom as usize);
+            }
+        }
+        for (key, test, atom) in &self.computed {
+            let values = match b.slots.get(*key as usize) {
+                Some(r) => b
+                    .values
+                    .get(r.start as usize..r.end as usize)
+                    .unwrap_or(&[]),
+                None => &[],
+            };
+            if test.holds(values, &b.text) {
+                set_bit(&mut b.atoms, *atom as usize);
+            }
+        }
+        for (w, &bits) in b.atoms.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                b.set.push(small_id(w * 64) + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
         out
+    }
+}
+
+fn set_bit(bits: &mut [u64], i: usize) {
+    if let Some(w) = bits.get_mut(i / 64) {
+        *w |= 1 << (i % 64);
+    }
+}
+
+fn bit(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0)
+}
+
+/// `value` trimmed then folded, appended to `text`.
+fn push_text(text: &mut String, value: &str) -> Value {
+    let trimmed = value.trim();
+    let start = text.len();
+    text.push_str(trimmed);
+    let mid = text.len();
+    text.push_str(trimmed);
+    let end = text.len();
+    text[mid..end].make_ascii_lowercase();
+    let number = decimal::parse(&text[mid..end]).map(|p| Parts {
+        neg: p.neg,
+        int: p.int.start + mid..p.int.end + mid,
+        frac: p.frac.start + mid..p.frac.end + mid,
+    });
+    Value {
+        raw: small_id(start)..small_id(mid),
+        folded: small_id(mid)..small_id(end),
+        number,
     }
 }
 
@@ -308,155 +405,312 @@ fn nonempty<T>(v: Vec<T>, make: impl FnOnce(Vec<T>) -> Test) -> Test {
     }
 }
 
-/// Memo states of a condition; a filter's memo is `UNKNOWN`, `MATCH`,
-/// `NO_RULES`, or `FIRST_FAIL + (rule << 32 | condition)`.
-const UNKNOWN: u8 = 0;
-const FALSE: u8 = 1;
-const TRUE: u8 = 2;
-const MATCH: u64 = 1;
-const NO_RULES: u64 = 2;
-const FIRST_FAIL: u64 = 3;
+/// The buffers of a [`PreparedCall`], kept between calls.
+#[derive(Clone, Debug, Default)]
+pub struct CallBuffers {
+    /// Every value's trimmed text then its folded text, back to back.
+    text: String,
+    /// The values, grouped by key id.
+    values: Vec<Value>,
+    /// The values in call order, with their key id.
+    entries: Vec<(u32, Value)>,
+    /// Per key id, the range of `values` holding that key's values.
+    slots: Vec<Range<u32>>,
+    /// The call's atoms, a bit each.
+    atoms: Vec<u64>,
+    /// The set atoms, ascending.
+    set: Vec<u32>,
+    /// Owners refused (see [`FilterRows::refuse`]).
+    refused: Vec<u64>,
+    /// Per condition slot of [`FilterRows`], the owners whose condition
+    /// there some set atom makes hold.
+    scratch: Vec<u64>,
+}
 
 /// A call's attributes ready for one decision (see [`FilterTable::prepare`]).
 ///
-/// It remembers each distinct condition's and filter's answer the first
-/// time it is asked, so asking again (another target with the same filter
-/// or condition) is a lookup. Not `Sync`: one decision, one thread.
+/// Asking a filter tests a few of its atoms; [`FilterRows`] asks many
+/// owners' filters at once.
 #[derive(Clone, Debug)]
 pub struct PreparedCall<'t> {
     table: &'t FilterTable,
-    /// Every value's trimmed text then its folded text, back to back.
-    text: String,
-    values: Vec<Value>,
-    /// Per key id, the range of `values` holding that key's values.
-    slots: Vec<Range<u32>>,
-    cond_memo: Vec<Cell<u8>>,
-    filter_memo: Vec<Cell<u64>>,
-    /// Per key id, bit `w` set when a value under it is interned word `w`
-    /// (ids below 64; see [`WordTest`]).
-    words: Vec<u64>,
+    b: CallBuffers,
 }
 
-/// One call value: where its texts lie in [`PreparedCall::text`], its
-/// interned id (`u32::MAX` when no `in` set holds it) and its number.
+/// One call value: where its texts lie in [`CallBuffers::text`] and its
+/// number.
 #[derive(Clone, Debug)]
 struct Value {
     raw: Range<u32>,
     folded: Range<u32>,
-    word: u32,
     number: Option<Parts>,
 }
 
+const EMPTY_VALUE: Value = Value {
+    raw: 0..0,
+    folded: 0..0,
+    number: None,
+};
+
+impl CallBuffers {
+    /// The owners the last prepared call in these buffers was refused by
+    /// ([`PreparedCall::refused_bits`]).
+    pub fn refused(&self) -> &[u64] {
+        &self.refused
+    }
+}
+
 impl PreparedCall<'_> {
-    fn push_text(&mut self, value: &str) -> Value {
-        let trimmed = value.trim();
-        let start = self.text.len();
-        self.text.push_str(trimmed);
-        let mid = self.text.len();
-        self.text.push_str(trimmed);
-        let end = self.text.len();
-        self.text[mid..end].make_ascii_lowercase();
-        let folded = &self.text[mid..end];
-        let number = decimal::parse(folded).map(|p| Parts {
-            neg: p.neg,
-            int: p.int.start + mid..p.int.end + mid,
-            frac: p.frac.start + mid..p.frac.end + mid,
-        });
-        let word = self.table.words.get(folded).copied().unwrap_or(u32::MAX);
-        Value {
-            raw: small_id(start)..small_id(mid),
-            folded: small_id(mid)..small_id(end),
-            word,
-            number,
-        }
+    /// The buffers, for the next call ([`FilterTable::prepare_with`]).
+    pub fn into_buffers(self) -> CallBuffers {
+        self.b
     }
 
-    fn values(&self, key: u32) -> &[Value] {
-        match self.slots.get(key as usize) {
-            Some(r) => &self.values[r.start as usize..r.end as usize],
-            None => &[],
-        }
-    }
-
-    fn folded(&self, v: &Value) -> &str {
-        &self.text[v.folded.start as usize..v.folded.end as usize]
-    }
-
-    fn number(&self, v: &Value) -> Option<View<'_>> {
-        v.number.as_ref().map(|p| View::of(&self.text, p))
-    }
-
-    /// Condition `id`, memoized (a word-set condition is one `and`).
+    /// Whether condition `c` holds: some atom of it set, xor its negation.
     #[inline]
-    fn condition(&self, id: u32) -> bool {
-        let test = self
-            .table
-            .word_tests
-            .get(id as usize)
-            .copied()
-            .unwrap_or_default();
-        if test.mask != 0 {
-            let bits = self.words.get(test.key as usize).copied().unwrap_or(0);
-            return (bits & test.mask != 0) != test.invert;
-        }
-        let memo = &self.cond_memo[id as usize];
-        match memo.get() {
-            FALSE => false,
-            TRUE => true,
-            _ => {
-                let holds = self.table.conds[id as usize].holds(self);
-                memo.set(if holds { TRUE } else { FALSE });
-                holds
-            }
-        }
+    fn condition(&self, c: u32) -> bool {
+        let positive = (self.table.atoms_of(c).iter()).any(|&a| bit(&self.b.atoms, a as usize));
+        let invert = self.table.conds.get(c as usize).is_some_and(|c| c.invert);
+        positive != invert
     }
 
-    /// Filter `id`'s memo state (never `UNKNOWN`). The one-`and` word
-    /// test is inlined into the caller; anything else is out of line.
+    /// Whether distinct filter `id` matches: a few tests of the call's
+    /// atoms, so not memoized (and a prepared call stays `Sync`).
     #[inline]
-    fn filter(&self, id: u32) -> u64 {
-        let test = self
-            .table
-            .filter_tests
-            .get(id as usize)
-            .copied()
-            .unwrap_or_default();
-        if test.mask != 0 {
-            let bits = self.words.get(test.key as usize).copied().unwrap_or(0);
-            // its first (only) condition of its first rule, as below
-            return if (bits & test.mask != 0) != test.invert {
-                MATCH
-            } else {
-                FIRST_FAIL
-            };
-        }
-        self.filter_rules(id)
+    fn filter(&self, id: u32) -> bool {
+        let rules = (self.table.filters.get(id as usize)).map_or(&[][..], |r| &r[..]);
+        rules.iter().any(|r| r.iter().all(|&c| self.condition(c)))
     }
 
-    /// [`PreparedCall::filter`] of a filter that is not one word test.
-    #[inline(never)]
-    fn filter_rules(&self, id: u32) -> u64 {
-        let memo = &self.filter_memo[id as usize];
-        let known = memo.get();
-        if known != UNKNOWN as u64 {
-            return known;
+    /// Whether owner `i` of the [`FilterRows`] last applied to this call
+    /// ([`FilterRows::refuse`]) refuses it.
+    #[inline]
+    pub fn refused(&self, i: usize) -> bool {
+        bit(&self.b.refused, i)
+    }
+
+    /// The owners refused by the [`FilterRows`] last applied, 64 a word.
+    pub fn refused_bits(&self) -> &[u64] {
+        &self.b.refused
+    }
+}
+
+/// How the condition slots of [`FilterRows`] find the owners of an atom:
+/// `len` owners from `start`, in `dense` (a bit set of all owners, when
+/// at least one owner in 64 has it) or `sparse` (their indices).
+#[derive(Clone, Copy, Debug, Default)]
+struct AtomOwners {
+    start: u32,
+    len: u32,
+    dense: bool,
+}
+
+/// Slots of the shape [`FilterRows`] evaluates at once: rule `r`'s
+/// condition `c` is slot `2 r + c`.
+const SLOTS: usize = 4;
+
+/// The filters of many owners (a config's targets) turned around for
+/// evaluating them all at once: per condition slot (see [`SLOTS`]), which
+/// owners' condition there each atom makes hold, and which owners'
+/// condition is negated. A filter of another shape is asked on its own.
+#[derive(Clone, Debug, Default)]
+pub struct FilterRows {
+    owners: usize,
+    /// Per slot, per atom: where its owners are.
+    index: Vec<[AtomOwners; SLOTS]>,
+    dense: Vec<u64>,
+    sparse: Vec<u32>,
+    /// Per slot, a bit set of owners: the condition there is negated (an
+    /// empty slot of a rule: negated, with no atom, so it holds; an empty
+    /// second rule: not negated, so it never holds).
+    invert: [Vec<u64>; SLOTS],
+    /// Owners whose filter has another shape, with its distinct id.
+    other: Vec<(u32, u32)>,
+}
+
+impl FilterRows {
+    /// The rows of `owners` (`None`: no filter, every call matches), all
+    /// compiled by `table`.
+    pub fn new<'f>(
+        table: &FilterTable,
+        owners: impl ExactSizeIterator<Item = Option<&'f CompiledFilter>>,
+    ) -> Self {
+        let n = owners.len();
+        let words = n.div_ceil(64);
+        let mut invert: [Vec<u64>; SLOTS] = Default::default();
+        for v in &mut invert {
+            v.resize(words, 0);
         }
-        let mut state = NO_RULES;
-        for (r, rule) in self.table.flat_rules(id).enumerate() {
-            if r == 0 {
-                state = MATCH;
-            }
-            match rule.iter().position(|&c| !self.condition(c)) {
-                None => {
-                    state = MATCH;
-                    break;
+        // (slot, atom) of each owner's conditions, grouped by a counting
+        // sort (no sort code; an owner has one condition per slot, so no
+        // duplicates), owners ascending within a group
+        let atoms = table.atom_count();
+        let mut refs: Vec<(u32, u32)> = Vec::new();
+        let mut other = Vec::new();
+        let mut counts = vec![0u32; SLOTS * atoms + 1];
+        for (i, f) in owners.enumerate() {
+            let owner = small_id(i);
+            let rules = f.and_then(|f| table.filters.get(f.id as usize));
+            let fits = rules.is_none_or(|r| r.len() <= 2 && r.iter().all(|r| r.len() <= 2));
+            let (Some(rules), true) = (rules, fits) else {
+                // no filter (or another shape, judged on its own): rule 0
+                // of two empty, negated slots holds
+                set_bit(&mut invert[0], i);
+                set_bit(&mut invert[1], i);
+                if let Some(f) = f.filter(|_| !fits) {
+                    other.push((owner, f.id));
                 }
-                Some(c) if r == 0 => state = FIRST_FAIL + ((c as u64) | ((r as u64) << 32)),
-                Some(_) => {}
+                continue;
+            };
+            for (r, rule) in rules.iter().enumerate() {
+                for c in 0..2 {
+                    let slot = 2 * r + c;
+                    match rule.get(c) {
+                        Some(&cond) => {
+                            if table.conds.get(cond as usize).is_some_and(|c| c.invert) {
+                                set_bit(&mut invert[slot], i);
+                            }
+                            for &a in table.atoms_of(cond) {
+                                let group = slot * atoms + a as usize;
+                                refs.push((small_id(group), owner));
+                                if let Some(k) = counts.get_mut(group) {
+                                    *k += 1;
+                                }
+                            }
+                        }
+                        // a rule of one condition (or none) holds its
+                        // empty slots
+                        None => set_bit(&mut invert[slot], i),
+                    }
+                }
             }
         }
-        memo.set(state);
-        state
+        let mut index = vec![[AtomOwners::default(); SLOTS]; atoms];
+        let (mut dense, mut sparse) = (Vec::new(), Vec::new());
+        // where each group's owners go in `sparse`, or in `dense`
+        let mut at = vec![0u32; SLOTS * atoms];
+        for (group, &k) in counts.iter().enumerate().take(SLOTS * atoms) {
+            if k == 0 {
+                continue;
+            }
+            let entry = if k as usize * 64 >= n {
+                let start = dense.len();
+                dense.resize(start + words, 0);
+                AtomOwners {
+                    start: small_id(start),
+                    len: small_id(words),
+                    dense: true,
+                }
+            } else {
+                let start = sparse.len();
+                sparse.resize(start + k as usize, 0);
+                AtomOwners {
+                    start: small_id(start),
+                    len: k,
+                    dense: false,
+                }
+            };
+            if let Some(a) = at.get_mut(group) {
+                *a = entry.start;
+            }
+            let (slot, atom) = (group / atoms, group % atoms);
+            if let Some(e) = index.get_mut(atom).and_then(|e| e.get_mut(slot)) {
+                *e = entry;
+            }
+        }
+        for (group, owner) in refs {
+            let (slot, atom) = (group as usize / atoms, group as usize % atoms);
+            let (Some(e), Some(next)) = (
+                index.get(atom).and_then(|e| e.get(slot)),
+                at.get_mut(group as usize),
+            ) else {
+                continue;
+            };
+            if e.dense {
+                let start = e.start as usize;
+                if let Some(bits) = dense.get_mut(start..start + words) {
+                    set_bit(bits, owner as usize);
+                }
+            } else if let Some(o) = sparse.get_mut(*next as usize) {
+                *o = owner;
+                *next += 1;
+            }
+        }
+        FilterRows {
+            owners: n,
+            index,
+            dense,
+            sparse,
+            invert,
+            other,
+        }
+    }
+
+    /// How many owners the rows hold.
+    pub fn len(&self) -> usize {
+        self.owners
+    }
+
+    /// Whether the rows hold no owner.
+    pub fn is_empty(&self) -> bool {
+        self.owners == 0
+    }
+
+    /// Judge every owner's filter for `call` (from the table that compiled
+    /// them): afterwards [`PreparedCall::refused`] tells which refuse it.
+    /// Costs one pass over the owners' bit sets per atom the call sets.
+    pub fn refuse(&self, call: &mut PreparedCall<'_>) {
+        let words = self.owners.div_ceil(64);
+        let b = &mut call.b;
+        b.scratch.clear();
+        b.scratch.resize(SLOTS * words, 0);
+        for &atom in &b.set {
+            let Some(entry) = self.index.get(atom as usize) else {
+                continue;
+            };
+            for (slot, e) in entry.iter().enumerate() {
+                let Some(acc) = b.scratch.get_mut(slot * words..(slot + 1) * words) else {
+                    continue;
+                };
+                let (start, len) = (e.start as usize, e.len as usize);
+                if e.dense {
+                    let Some(owners) = self.dense.get(start..start + len) else {
+                        continue;
+                    };
+                    for (a, &o) in acc.iter_mut().zip(owners) {
+                        *a |= o;
+                    }
+                } else {
+                    for &o in self.sparse.get(start..start + len).unwrap_or(&[]) {
+                        set_bit(acc, o as usize);
+                    }
+                }
+            }
+        }
+        b.refused.clear();
+        b.refused.resize(words, 0);
+        let (s0, rest) = b.scratch.split_at(words.min(b.scratch.len()));
+        let (s1, rest) = rest.split_at(words.min(rest.len()));
+        let (s2, s3) = rest.split_at(words.min(rest.len()));
+        let [i0, i1, i2, i3] = &self.invert;
+        for (w, out) in b.refused.iter_mut().enumerate() {
+            let h = |s: &[u64], i: &[u64]| {
+                s.get(w).copied().unwrap_or(0) ^ i.get(w).copied().unwrap_or(0)
+            };
+            let pass = (h(s0, i0) & h(s1, i1)) | (h(s2, i2) & h(s3, i3));
+            *out = !pass;
+        }
+        if let Some(last) = b.refused.last_mut() {
+            if self.owners % 64 != 0 {
+                *last &= (1 << (self.owners % 64)) - 1;
+            }
+        }
+        for &(owner, f) in &self.other {
+            let refused = !call.filter(f);
+            if let Some(w) = call.b.refused.get_mut(owner as usize / 64) {
+                *w |= u64::from(refused) << (owner % 64);
+            }
+        }
     }
 }
 
@@ -497,14 +751,14 @@ impl Cmp {
     }
 }
 
-/// The positive test of a condition, values folded / parsed / interned.
+/// The positive test of a condition, values folded / parsed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Test {
     /// No usable value (an empty list, no parsable number): never holds.
     Never,
     Exists,
-    /// Interned folded strings, sorted.
-    InWords(Box<[u32]>),
+    /// Folded strings, sorted (each an atom with the key).
+    InWords(Box<[Box<str>]>),
     /// Sorted, deduplicated.
     InNumbers(Box<[Decimal]>),
     Contains(Box<[Box<str>]>),
@@ -513,51 +767,33 @@ enum Test {
     NumberCmp(Cmp, Decimal),
 }
 
-impl Cond {
-    /// The set of an `in` over words as a bit mask, when every id is
-    /// below 64 (0: no mask; an empty set never gets here, it is `Never`).
-    fn word_mask(&self) -> u64 {
-        match &self.test {
-            Test::InWords(set) if set.iter().all(|&w| w < 64) => {
-                set.iter().fold(0, |m, &w| m | 1 << w)
-            }
-            _ => 0,
-        }
-    }
-
-    fn holds(&self, call: &PreparedCall<'_>) -> bool {
-        let values = call.values(self.key);
-        let positive = match &self.test {
+impl Test {
+    /// Whether some of `values` (of the test's key, texts in `text`)
+    /// satisfies the test.
+    fn holds(&self, values: &[Value], text: &str) -> bool {
+        let folded = |v: &Value| text.get(v.folded.start as usize..v.folded.end as usize);
+        let number = |v: &Value| v.number.as_ref().map(|p| View::of(text, p));
+        match self {
             Test::Never => false,
             Test::Exists => values.iter().any(|v| !v.folded.is_empty()),
-            Test::InWords(set) => values.iter().any(|v| {
-                if set.len() <= 8 {
-                    set.contains(&v.word)
-                } else {
-                    set.binary_search(&v.word).is_ok()
-                }
-            }),
+            Test::InWords(set) => (values.iter().filter_map(folded))
+                .any(|t| set.binary_search_by(|w| (**w).cmp(t)).is_ok()),
             Test::InNumbers(set) => values.iter().any(|v| {
-                call.number(v)
-                    .is_some_and(|n| set.binary_search_by(|s| s.view().cmp(n)).is_ok())
+                number(v).is_some_and(|n| set.binary_search_by(|s| s.view().cmp(n)).is_ok())
             }),
-            Test::Contains(xs) => values.iter().any(|v| {
-                let text = call.folded(v);
-                xs.iter().any(|x| text.contains(&**x))
-            }),
-            Test::StartsWith(xs) => values.iter().any(|v| {
-                let text = call.folded(v);
-                xs.iter().any(|x| text.starts_with(&**x))
-            }),
-            Test::TextCmp(cmp, bound) => values
+            Test::Contains(xs) => {
+                (values.iter().filter_map(folded)).any(|t| xs.iter().any(|x| t.contains(&**x)))
+            }
+            Test::StartsWith(xs) => {
+                (values.iter().filter_map(folded)).any(|t| xs.iter().any(|x| t.starts_with(&**x)))
+            }
+            Test::TextCmp(cmp, bound) => {
+                (values.iter().filter_map(folded)).any(|t| cmp.holds(t.cmp(&**bound)))
+            }
+            Test::NumberCmp(cmp, bound) => values
                 .iter()
-                .any(|v| cmp.holds(call.folded(v).cmp(&**bound))),
-            Test::NumberCmp(cmp, bound) => values.iter().any(|v| {
-                call.number(v)
-                    .is_some_and(|n| cmp.holds(n.cmp(bound.view())))
-            }),
-        };
-        positive != self.invert
+                .any(|v| number(v).is_some_and(|n| cmp.holds(n.cmp(bound.view())))),
+        }
     }
 }
 
@@ -565,38 +801,37 @@ impl CompiledFilter {
     /// `Ok` when some rule has all its conditions holding for `call`; else
     /// the first failing condition of the first rule.
     ///
-    /// `call` must come from the table that compiled this filter. The
-    /// first time a distinct filter is asked about a call it evaluates its
-    /// conditions (each distinct condition once per call); after that it
-    /// is a lookup. It never allocates.
+    /// `call` must come from the table that compiled this filter. Each
+    /// condition is a test of the call's atoms. It never allocates.
     pub fn matches<'a>(&'a self, call: &'a PreparedCall<'_>) -> Result<(), Mismatch<'a>> {
-        let at = match call.filter(self.id) {
-            MATCH => return Ok(()),
-            NO_RULES => None,
-            state => {
-                let packed = state - FIRST_FAIL;
-                Some((
-                    (packed >> 32) as usize,
-                    (packed & u64::from(u32::MAX)) as usize,
-                ))
-            }
-        };
+        if call.filter(self.id) {
+            return Ok(());
+        }
+        let table = call.table;
+        let first = (table.filters.get(self.id as usize)).and_then(|rules| rules.first());
+        let at = first.map(|rule| {
+            let c = rule.iter().position(|&c| !call.condition(c));
+            // a failing filter fails its first rule somewhere
+            (0, c.unwrap_or(0))
+        });
+        let key = first
+            .and_then(|rule| rule.get(at.map_or(0, |a| a.1)))
+            .and_then(|&c| table.conds.get(c as usize))
+            .map(|c| c.key);
         Err(Mismatch {
             filter: self,
             at,
-            key: at.map(|(r, c)| {
-                call.table.conds[call.table.filters[self.id as usize][r][c] as usize].key
-            }),
-            text: &call.text,
-            values: at.map_or(&[], |_| &call.values[..]),
-            slots: &call.slots,
+            key,
+            text: &call.b.text,
+            values: &call.b.values,
+            slots: &call.b.slots,
         })
     }
 
     /// Whether `call` matches (see [`CompiledFilter::matches`]).
     #[inline]
     pub fn is_match(&self, call: &PreparedCall<'_>) -> bool {
-        call.filter(self.id) == MATCH
+        call.filter(self.id)
     }
 }
 

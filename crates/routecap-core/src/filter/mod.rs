@@ -19,12 +19,14 @@
 //! - the caller's number is visible to filters as the tag `caller`.
 //!
 //! A router evaluates every candidate's filter for every call, so a config's
-//! filters are compiled once into a [`FilterTable`] (keys and `in` strings
-//! interned to small integers, values pre-folded, numbers pre-parsed, equal
-//! conditions and filters stored once), and the call is prepared once per
-//! decision ([`FilterTable::prepare`]). [`CompiledFilter::matches`] then
-//! allocates nothing, answers each distinct condition and filter once per
-//! call, and names the failed condition in a [`Mismatch`].
+//! filters are compiled once into a [`FilterTable`] (keys interned, values
+//! pre-folded, numbers pre-parsed, every fact a call can make true an
+//! *atom*, equal conditions and filters stored once), and the call is
+//! prepared once per decision ([`FilterTable::prepare`]: its atoms, a bit
+//! each). [`CompiledFilter::matches`] then allocates nothing, answers each
+//! distinct filter once per call, and names the failed condition in a
+//! [`Mismatch`]; [`FilterRows`] judges the filters of all targets at once,
+//! 64 a word.
 //!
 //! Where the routing contract is silent (parsing choices are listed in
 //! `formats/filter.rs`):
@@ -75,7 +77,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-pub use compiled::{CompiledFilter, FilterTable, Mismatch, PreparedCall};
+pub use compiled::{CallBuffers, CompiledFilter, FilterRows, FilterTable, Mismatch, PreparedCall};
 
 /// The tag whose single string value is a comma-separated list of tokens.
 pub const GEO: &str = "geo";

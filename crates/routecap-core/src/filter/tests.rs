@@ -590,3 +590,66 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Every owner's verdict from the rows (all owners at once, 64 a word)
+    /// is its own filter's, whatever the shape (rows judge at most two
+    /// rules of two conditions; others are asked on their own), for owners
+    /// without a filter (they take every call) and across word boundaries.
+    #[test]
+    fn rows_equal_reference(
+        filters in prop::collection::vec(prop::option::of(filter()), 0..70),
+        calls in prop::collection::vec(call_attrs(), 1..4),
+    ) {
+        let mut table = FilterTable::new();
+        let compiled: Vec<_> = filters.iter().map(|f| f.as_ref().map(|f| table.compile(f))).collect();
+        let rows = FilterRows::new(&table, compiled.iter().map(Option::as_ref));
+        prop_assert_eq!(rows.len(), filters.len());
+        let mut buffers = CallBuffers::default();
+        for call in &calls {
+            let mut prepared = table.prepare_with(call, buffers);
+            rows.refuse(&mut prepared);
+            for (i, f) in filters.iter().enumerate() {
+                let refused = f.as_ref().is_some_and(|f| !reference(f, call));
+                prop_assert_eq!(prepared.refused(i), refused, "owner {}", i);
+            }
+            prop_assert!(!prepared.refused(filters.len()));
+            buffers = prepared.into_buffers();
+        }
+    }
+}
+
+/// Owners sharing an atom in one slot are kept as a bit set when at least
+/// one owner in 64 has it, else as a list: both give the same verdicts.
+#[test]
+fn rows_dense_and_sparse_agree() {
+    let geo = |s: &str| Filter::any_of(vec![Rule::all_of(vec![c("geo", Op::In, &[s])])]);
+    let mut table = FilterTable::new();
+    // 200 owners: "us-nc" on every other one (dense), "us-tx" on one (sparse)
+    let filters: Vec<Option<Filter>> = (0..200)
+        .map(|i| match i {
+            7 => Some(geo("us-tx")),
+            i if i % 2 == 0 => Some(geo("us-nc")),
+            _ => None,
+        })
+        .collect();
+    let compiled: Vec<_> = filters
+        .iter()
+        .map(|f| f.as_ref().map(|f| table.compile(f)))
+        .collect();
+    let rows = FilterRows::new(&table, compiled.iter().map(Option::as_ref));
+    for (state, taken_by) in [("us-nc", 0usize), ("us-tx", 7)] {
+        let mut call = table.prepare(&CallAttrs::new().with_tag("geo", state));
+        rows.refuse(&mut call);
+        let refused: Vec<usize> = (0..200).filter(|&i| call.refused(i)).collect();
+        let want: Vec<usize> = (0..200)
+            .filter(|&i| filters[i].is_some())
+            .filter(|&i| match state {
+                "us-nc" => i == 7,
+                _ => i != 7,
+            })
+            .collect();
+        assert_eq!(refused, want, "call from {state}");
+        assert!(!call.refused(taken_by));
+    }
+}

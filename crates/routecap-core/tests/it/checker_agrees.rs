@@ -8,7 +8,8 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use routecap_core::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
-use routecap_core::eligibility::{check, check_candidates, Checker};
+use routecap_core::eligibility::{check, check_call, check_candidates, Checker};
+use routecap_core::filter::{CallAttrs, Condition, Filter, Op, Rule};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::lifecycle::State;
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
@@ -285,6 +286,113 @@ proptest! {
             let (got_reports, got_plan) = cold.route(&config, &state, at, &mut rng);
             prop_assert_eq!(got_reports, &reports[..], "cold at {}", at);
             prop_assert_eq!(got_plan.collect::<Vec<_>>(), expected);
+        }
+    }
+}
+
+/// Filters of every shape the checker and the planner treat apart: none,
+/// one `in` / `not_in` list, two rules, one rule of two conditions, three
+/// rules (judged on its own, not in the rows of two by two), no rule.
+fn filters() -> Vec<Option<Filter>> {
+    let geo = |op, states: &[&str]| Condition::new("geo", op, states.iter().copied());
+    let age = |op, n: &str| Condition::new("age", op, [n]).number();
+    let google = || Condition::new("source", Op::Contains, ["google"]);
+    vec![
+        None,
+        Some(Filter::any_of(vec![Rule::all_of(vec![geo(
+            Op::In,
+            &["us-nc"],
+        )])])),
+        Some(Filter::any_of(vec![Rule::all_of(vec![geo(
+            Op::NotIn,
+            &["us-tx"],
+        )])])),
+        Some(Filter::any_of(vec![
+            Rule::all_of(vec![age(Op::Gte, "65")]),
+            Rule::all_of(vec![google()]),
+        ])),
+        Some(Filter::any_of(vec![Rule::all_of(vec![
+            geo(Op::In, &["us-nc", "us-tx"]),
+            age(Op::Gte, "65"),
+        ])])),
+        Some(Filter::any_of(vec![
+            Rule::all_of(vec![geo(Op::In, &["us-sc"])]),
+            Rule::all_of(vec![geo(Op::In, &["us-tx"])]),
+            Rule::all_of(vec![age(Op::Lt, "30")]),
+        ])),
+        Some(Filter::any_of(vec![])),
+    ]
+}
+
+/// Calls the filters above tell apart (and one without attributes).
+fn calls() -> Vec<CallAttrs> {
+    let geo = |s: &str| CallAttrs::new().with_tag("geo", &format!("301,us,{s}"));
+    vec![
+        CallAttrs::new(),
+        geo("us-nc"),
+        geo("us-tx"),
+        geo("us-nc").with_tag("age", "70"),
+        geo("us-tx").with_tag("source", "google-ads"),
+        geo("us-sc").with_tag("age", "20"),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The same agreement with filters on targets and groups, a call with
+    /// attributes before each decision (the filter pass, refusals left out
+    /// of step keys, the planner dropping refused steps from the first
+    /// tier it kept), and lifecycle events between decisions.
+    #[test]
+    fn filtered_routes_equal_check_call(
+        config in config(),
+        target_filters in prop::collection::vec(0..7usize, 7),
+        group_filters in prop::collection::vec(0..7usize, 3),
+        start in 0..(365 * 86_400i64),
+        steps in prop::collection::vec((0..6usize, -3_600..7_200i64, prop::option::weighted(0.3, (0..3u8, 0..8usize))), 1..30),
+    ) {
+        let mut config = config;
+        let catalogue = filters();
+        for (t, &f) in config.targets.iter_mut().zip(&target_filters) {
+            t.extras.get_mut().filter = catalogue[f].clone();
+        }
+        for (g, &f) in config.groups.iter_mut().zip(&group_filters) {
+            g.filter = catalogue[f].clone();
+        }
+        let calls = calls();
+        let mut state = State::new(&config);
+        let mut checker = Checker::new(&config);
+        let mut router = Router::new(&config);
+        let mut cold = Router::new(&config);
+        let mut s = start;
+        for (k, (c, step, event)) in steps.into_iter().enumerate() {
+            s = (s + step).clamp(0, 3 * 365 * 86_400);
+            let at = instant(s);
+            if let Some((kind, t)) = event {
+                let call = format!("p{}", k % 3);
+                let _ = match kind {
+                    0 => state.connect(&config, &call, t, at).map(|_| ()),
+                    1 => state.end(&config, &call, at),
+                    _ => state.reset_target(&config, t),
+                };
+            }
+            let call = &calls[c];
+            let reports = check_call(&config, &state, at, call);
+            prop_assert_eq!(checker.check_call(&config, &state, at, call), &reports[..], "at {}", at);
+            let seed = s as u64 ^ k as u64;
+            let expected = plan(&config, &reports, &mut rng_from_seed(seed));
+            let mut rng = rng_from_seed(seed);
+            let (got, steps) = router.route_call(&config, &state, at, call, &mut rng);
+            prop_assert_eq!(got, &reports[..], "router at {} call {}", at, c);
+            let steps: Vec<_> = steps.collect();
+            prop_assert_eq!(&steps, &expected, "plan at {} call {}", at, c);
+            cold.forget();
+            let mut rng = rng_from_seed(seed);
+            let (got, plan_cold) = cold.route_call(&config, &state, at, call, &mut rng);
+            prop_assert_eq!(got, &reports[..], "cold at {}", at);
+            prop_assert_eq!(plan_cold.len(), expected.len());
+            prop_assert_eq!(plan_cold.collect::<Vec<_>>(), expected);
         }
     }
 }
