@@ -42,7 +42,7 @@ use crate::zone::{Instant, Zone};
 
 pub use caller_reasons::original_report;
 pub use checker::Checker;
-pub(crate) use checker::{QuickHasher, Refusals};
+pub(crate) use checker::Refusals;
 
 /// Why a candidate is not eligible. Stable strings via [`ReasonCode::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

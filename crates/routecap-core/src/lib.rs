@@ -100,6 +100,7 @@ pub mod live;
 pub mod model;
 pub mod money;
 pub mod packed_caps;
+mod quick_hash;
 pub mod render;
 pub mod route;
 pub mod simulate;

@@ -50,7 +50,7 @@
 use chrono::DateTime;
 use chrono_tz::Tz;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash};
 
 use super::{
     fill_report, Amount, Call, CandidateReport, Caps, Clock, Judge, Owner, Reason, ReasonCode,
@@ -62,6 +62,7 @@ use crate::filter::{CallAttrs, CallBuffers};
 use crate::hours::{local_weekday_minute, WeeklyHours, MINUTES_PER_DAY};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
+use crate::quick_hash::QuickHasher;
 use crate::window::window;
 use crate::zone::{Instant, Zone};
 
@@ -543,47 +544,6 @@ struct Caches {
     /// Each target's verdict record, with its hours memo.
     quick: Vec<Quick>,
     targets: usize,
-}
-
-/// A multiply-rotate hasher for interning zones and hours tables while a
-/// checker is built: SipHash made up a third of a one-shot check, and these
-/// keys are a config's own small values, hashed once per owner.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct QuickHasher(u64);
-
-impl QuickHasher {
-    #[inline]
-    fn add(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for QuickHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-    fn write_u8(&mut self, x: u8) {
-        self.add(u64::from(x));
-    }
-    fn write_u16(&mut self, x: u16) {
-        self.add(u64::from(x));
-    }
-    fn write_u32(&mut self, x: u32) {
-        self.add(u64::from(x));
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.add(x);
-    }
-    fn write_usize(&mut self, x: usize) {
-        self.add(x as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// Interning index: key → position in its list.

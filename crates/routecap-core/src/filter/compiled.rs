@@ -28,7 +28,7 @@ use std::hash::BuildHasherDefault;
 
 use super::decimal::{self, Decimal, Parts, View};
 use super::{fold, CallAttrs, Condition, Filter, Kind, Op, CALLER};
-use crate::eligibility::QuickHasher;
+use crate::quick_hash::QuickHasher;
 use crate::sort::sort_ids;
 
 /// Hash maps over a config's own short strings and ids: the checker's
