@@ -54,7 +54,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
     for node in &target_nodes {
         let (mut t, id_node, group_id) = target(node, cache)?;
         ids.insert(&t.id, &id_node, "target")?;
-        if let Some(s) = stats.get(&t.id.to_lowercase()) {
+        if let Some(s) = stats.get(&t.id.to_ascii_lowercase()) {
             t.caps.set_usage(&usage(s)?);
         }
         let index = targets.len();
@@ -63,7 +63,7 @@ pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
         match groups.iter_mut().find(|g| g.id == gid) {
             Some(g) => g.members.push(index),
             None => {
-                let usage = match stats.get(&gid.to_lowercase()) {
+                let usage = match stats.get(&gid.to_ascii_lowercase()) {
                     Some(s) => usage(s)?,
                     None => Usage::default(),
                 };
@@ -121,14 +121,16 @@ fn group_limits(caps: &Node<'_>) -> Res<Limits> {
     })
 }
 
-/// `stats` entries by lower-cased id (Ringba lower-cases the first letter).
+/// `stats` entries by id with ASCII letters lower-cased (Ringba lower-cases
+/// the first letter); like every name match of the engine, only ASCII case
+/// is folded.
 fn stats<'a>(node: Option<Node<'a>>) -> Res<HashMap<String, Node<'a>>> {
     let mut out = HashMap::new();
     let Some(node) = node else { return Ok(out) };
     let map = node.object("is not a stats object keyed by target id")?;
     for key in map.keys() {
         if let Some(entry) = node.get(key) {
-            out.entry(key.to_lowercase()).or_insert(entry);
+            out.entry(key.to_ascii_lowercase()).or_insert(entry);
         }
     }
     Ok(out)

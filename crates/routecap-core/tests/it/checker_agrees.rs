@@ -491,3 +491,63 @@ fn kept_reports_follow_connect_end_and_reservations() {
         "backwards in time, the hold is live again"
     );
 }
+
+/// The case the proptest above shrank to (seed kept in the regressions
+/// file): a Wednesday entry with `open == close` (closed all day) in New
+/// York, decisions at Wed 19:00 EST (closed), Thu 08:47 EST (open), and
+/// back at Wed 19:00 EST: the checker must say `closed` again, as the
+/// one-shot check does.
+#[test]
+fn a_closed_day_is_closed_again_when_time_goes_back() {
+    let ny = zones()
+        .iter()
+        .find(|z| z.tz() == chrono_tz::America::New_York)
+        .expect("New York among the zones")
+        .clone();
+    let mut days = [None; 7];
+    days[3] = Some(DayHours::new(0, 0, false, false).unwrap());
+    let t = |hours: Option<WeeklyHours>| Target {
+        id: String::new(),
+        name: None,
+        priority: -1,
+        weight: 0,
+        paused: false,
+        zone: ny.clone(),
+        zone_name: "".into(),
+        trigger: Trigger::Connect,
+        hours: hours.map(Arc::new),
+        caps: PackedCaps::new(&Limits::default(), &Usage::default()),
+        extras: Extras::default(),
+    };
+    let config = Config {
+        as_of: None,
+        targets: vec![t(Some(WeeklyHours::new(days))), t(None)],
+        groups: vec![],
+        call_lease_seconds: 1_800,
+        call_retention_seconds: 3_600,
+        compiled: Default::default(),
+        repeat_callers: None,
+        campaigns: Default::default(),
+    };
+    let mut state = State::new(&config);
+    if std::env::var("NOCONNECT").is_err() {
+        let _ = state.connect(&config, "c0", 0, instant(18_000));
+    }
+    let mut checker = Checker::new(&config);
+    let mut router = Router::new(&config);
+    for s in [0, 49_626, 0] {
+        let at = instant(s);
+        let want = check(&config, &state, at);
+        assert_eq!(checker.check(&config, &state, at), &want[..], "at {at} (s = {s})");
+        let mut rng = rng_from_seed(1);
+        let (got, _) = router.route(&config, &state, at, &mut rng);
+        assert_eq!(got, &want[..], "route at {at}");
+    }
+    // and the answer itself: 2025-12-31T19:00 EST is a Wednesday, closed
+    let back = check(&config, &state, instant(0));
+    assert!(!back[0].eligible, "{:?}", back[0]);
+    assert_eq!(
+        back[0].reasons[0].until,
+        Some(Utc.with_ymd_and_hms(2026, 1, 1, 5, 0, 0).unwrap())
+    );
+}
