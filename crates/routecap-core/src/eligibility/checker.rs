@@ -125,6 +125,17 @@ impl ZoneClock {
         }
     }
 
+    /// [`ZoneClock::prepare`] unless already prepared for `now`. The stamp
+    /// alone does not tell: [`ZoneClock::refresh`] moves the local fields to
+    /// other instants between decisions, and a decision that comes back to
+    /// a prepared second would read another second's weekday and minute.
+    #[inline]
+    fn prepare_for(&mut self, now: Now) {
+        if self.prepared != now.s || self.at != now.s {
+            self.prepare(now);
+        }
+    }
+
     /// Local fields and all three windows of `now`, once per decision for
     /// every target of the zone.
     #[inline(never)]
@@ -742,9 +753,7 @@ impl Caches {
         }
         let now = shared.now;
         let clock = self.clocks.get_mut(usize::from(q.clock))?;
-        if clock.prepared != now.s {
-            clock.prepare(now);
-        }
+        clock.prepare_for(now);
         let (open, until) = match self.schedules.get(q.hours as usize) {
             Some(h) => {
                 let memo = &mut q.memo;
@@ -1493,9 +1502,7 @@ impl Checker {
             let Some(clock) = clocks.get_mut(usize::from(q.clock)).filter(|_| q.on) else {
                 continue;
             };
-            if clock.prepared != now.s {
-                clock.prepare(now);
-            }
+            clock.prepare_for(now);
             let (open, mut until) = match schedules.get(q.hours as usize) {
                 Some(h) => {
                     if now.s >= q.memo.until {

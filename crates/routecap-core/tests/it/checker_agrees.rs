@@ -530,15 +530,19 @@ fn a_closed_day_is_closed_again_when_time_goes_back() {
         campaigns: Default::default(),
     };
     let mut state = State::new(&config);
-    if std::env::var("NOCONNECT").is_err() {
-        let _ = state.connect(&config, "c0", 0, instant(18_000));
-    }
+    // a call connected later than the decisions below (as the proptest's
+    // walk does): it takes the checker off its quiet paths
+    let _ = state.connect(&config, "c0", 0, instant(18_000));
     let mut checker = Checker::new(&config);
     let mut router = Router::new(&config);
     for s in [0, 49_626, 0] {
         let at = instant(s);
         let want = check(&config, &state, at);
-        assert_eq!(checker.check(&config, &state, at), &want[..], "at {at} (s = {s})");
+        assert_eq!(
+            checker.check(&config, &state, at),
+            &want[..],
+            "at {at} (s = {s})"
+        );
         let mut rng = rng_from_seed(1);
         let (got, _) = router.route(&config, &state, at, &mut rng);
         assert_eq!(got, &want[..], "route at {at}");

@@ -296,6 +296,24 @@ fn ringba_group_membership_accumulates() {
     );
 }
 
+/// Stats ids match target ids ignoring ASCII case only, like every name
+/// match of the engine: `tA1` is `TA1`'s, but `éa` is not `ÉA`'s.
+#[test]
+fn ringba_stats_ids_fold_ascii_case_only() {
+    let doc = json!({
+        "targets": [{"id": "TA1"}, {"id": "ÉA"}, {"id": "éa2"}],
+        "stats": {
+            "tA1": {"currentDay": 3},
+            "éa": {"currentDay": 4},
+            "ÉA2": {"currentDay": 5}
+        }
+    });
+    let c = parse(&doc, Format::Ringba);
+    assert_eq!(c.targets[0].usage().daily, 3);
+    assert_eq!(c.targets[1].usage().daily, 0);
+    assert_eq!(c.targets[2].usage().daily, 0);
+}
+
 #[test]
 fn detection() {
     let cases = [
