@@ -510,7 +510,7 @@ struct AtomOwners {
 const SLOTS: usize = 4;
 
 /// The filters of many owners (a config's targets) turned around for
-/// evaluating them all at once: per condition slot (see [`SLOTS`]), which
+/// evaluating them all at once: per condition slot (four: two rules of two conditions), which
 /// owners' condition there each atom makes hold, and which owners'
 /// condition is negated. A filter of another shape is asked on its own.
 #[derive(Clone, Debug, Default)]
