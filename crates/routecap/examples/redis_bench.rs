@@ -349,40 +349,9 @@ fn main() {
         let ns = format!("bench-{}", new_op_id());
         let per = PAIRS * 2 / clients;
         let backends: Vec<RedisBackend> = (0..clients).map(|_| open(&ns)).collect();
-        let start = Clock::now();
-        let handles: Vec<_> = backends
-            .into_iter()
-            .enumerate()
-            .map(|(c, b)| {
-                std::thread::spawn(move || {
-                    let mut lat = Vec::with_capacity(per);
-                    let begin = Clock::now();
-                    for i in 0..per {
-                        if begin.elapsed() > LIMIT {
-                            break;
-                        }
-                        let call = format!("c{c}-{i}");
-                        let t0 = Clock::now();
-                        b.connect(&call, "a", at).expect("connect");
-                        lat.push(t0.elapsed());
-                        b.end(&call, at).expect("end");
-                    }
-                    lat
-                })
-            })
-            .collect();
-        let mut lat: Vec<Duration> = handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("client"))
-            .collect();
-        let secs = start.elapsed().as_secs_f64();
-        lat.sort();
-        let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+        let (rate, p50, p99) = threads_connect_end(backends.into_iter().map(Arc::new), per, at);
         println!(
-            "{clients:2} clients: {:8.0} connect+end pairs/s; connect p50 {:?} p99 {:?}",
-            lat.len() as f64 / secs,
-            q(0.50),
-            q(0.99)
+            "{clients:2} clients: {rate:8.0} connect+end pairs/s; connect p50 {p50:?} p99 {p99:?}"
         );
     }
 
@@ -391,39 +360,9 @@ fn main() {
     for clients in [8usize, 32] {
         let shared = Arc::new(open(&format!("bench-{}", new_op_id())));
         let per = PAIRS * 2 / clients;
-        let start = Clock::now();
-        let handles: Vec<_> = (0..clients)
-            .map(|c| {
-                let b = shared.clone();
-                std::thread::spawn(move || {
-                    let mut lat = Vec::with_capacity(per);
-                    let begin = Clock::now();
-                    for i in 0..per {
-                        if begin.elapsed() > LIMIT {
-                            break;
-                        }
-                        let call = format!("c{c}-{i}");
-                        let t0 = Clock::now();
-                        b.connect(&call, "a", at).expect("connect");
-                        lat.push(t0.elapsed());
-                        b.end(&call, at).expect("end");
-                    }
-                    lat
-                })
-            })
-            .collect();
-        let mut lat: Vec<Duration> = handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("client"))
-            .collect();
-        let secs = start.elapsed().as_secs_f64();
-        lat.sort();
-        let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+        let (rate, p50, p99) = threads_connect_end((0..clients).map(|_| shared.clone()), per, at);
         println!(
-            "{clients:2} threads, one shared RedisBackend: {:8.0} connect+end pairs/s; connect p50 {:?} p99 {:?}",
-            lat.len() as f64 / secs,
-            q(0.50),
-            q(0.99)
+            "{clients:2} threads, one shared RedisBackend: {rate:8.0} connect+end pairs/s; connect p50 {p50:?} p99 {p99:?}"
         );
     }
 
@@ -624,15 +563,6 @@ fn same_step_anchor(
         );
         return;
     };
-    let build = |w: &[String], op: &str, i: usize, tag: char| -> redis::Cmd {
-        let call = format!("capt-{i:06}");
-        let new_op: String = format!("{tag}{i:0w$}", w = op.len() - 1);
-        let mut cmd = redis::cmd(&w[0]);
-        for word in &w[1..] {
-            cmd.arg(word.replace(cap, &call).replace(op, &new_op));
-        }
-        cmd
-    };
     let mut raw = client.get_connection().expect("connection");
     let (mut raw_c, mut raw_e, mut be_c, mut be_e) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -640,8 +570,8 @@ fn same_step_anchor(
     let mut i = 1;
     while i <= PAIRS && start.elapsed() < LIMIT {
         let (c, e) = (
-            build(&steps[0], &op_c, i, 'c'),
-            build(&steps[1], &op_e, i, 'e'),
+            replay(&steps[0], cap, &op_c, i, 'c'),
+            replay(&steps[1], cap, &op_e, i, 'e'),
         );
         let t0 = Clock::now();
         let r: String = c.query(&mut raw).expect("raw connect");
@@ -698,16 +628,10 @@ fn same_step_anchor(
                         break;
                     }
                     let n = 100_000 + k * per + j;
-                    let one = |w: &[String], op: &str, tag: char| {
-                        let call = format!("capt-{n:06}");
-                        let new_op = format!("{tag}{n:0x$}", x = op.len() - 1);
-                        let mut cmd = redis::cmd(&w[0]);
-                        for word in &w[1..] {
-                            cmd.arg(word.replace(cap, &call).replace(op, &new_op));
-                        }
-                        cmd
-                    };
-                    let (c, e) = (one(&w[0], op_c, 'c'), one(&w[1], op_e, 'e'));
+                    let (c, e) = (
+                        replay(&w[0], cap, op_c, n, 'c'),
+                        replay(&w[1], cap, op_e, n, 'e'),
+                    );
                     let t0 = Clock::now();
                     let _: String = c.query(&mut raw).expect("raw connect");
                     lat.push(t0.elapsed());
@@ -730,6 +654,19 @@ fn same_step_anchor(
         q(0.50),
         q(0.99)
     );
+}
+
+/// A captured step's command with call `cap` renamed `capt-<n>` and
+/// operation id `op` renamed `<tag><n>`, both kept at their length (the
+/// call's key carries its length).
+fn replay(words: &[String], cap: &str, op: &str, n: usize, tag: char) -> redis::Cmd {
+    let call = format!("capt-{n:06}");
+    let new_op = format!("{tag}{n:0w$}", w = op.len() - 1);
+    let mut cmd = redis::cmd(&words[0]);
+    for word in &words[1..] {
+        cmd.arg(word.replace(cap, &call).replace(op, &new_op));
+    }
+    cmd
 }
 
 /// The words of a `MONITOR` line (`<time> [<db> <addr>] "w1" "w2" …`),
@@ -766,4 +703,43 @@ fn monitor_words(line: &str) -> Vec<String> {
         words.push(w);
     }
     words
+}
+
+/// One thread per backend given (the same backend may come several times),
+/// each running `per` connect+end pairs on target `a` at `at`: pairs per
+/// second over all threads, and the connects' p50 and p99.
+fn threads_connect_end(
+    backends: impl Iterator<Item = Arc<RedisBackend>>,
+    per: usize,
+    at: routecap::core::Instant,
+) -> (f64, Duration, Duration) {
+    let start = Clock::now();
+    let handles: Vec<_> = backends
+        .enumerate()
+        .map(|(c, b)| {
+            std::thread::spawn(move || {
+                let mut lat = Vec::with_capacity(per);
+                let begin = Clock::now();
+                for i in 0..per {
+                    if begin.elapsed() > LIMIT {
+                        break;
+                    }
+                    let call = format!("c{c}-{i}");
+                    let t0 = Clock::now();
+                    b.connect(&call, "a", at).expect("connect");
+                    lat.push(t0.elapsed());
+                    b.end(&call, at).expect("end");
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("client"))
+        .collect();
+    let secs = start.elapsed().as_secs_f64();
+    lat.sort();
+    let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    (lat.len() as f64 / secs, q(0.50), q(0.99))
 }

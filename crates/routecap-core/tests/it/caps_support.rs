@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use chrono::{TimeZone, Utc};
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::hours::{DayHours, WeeklyHours};
+use routecap_core::model::Extras;
 use routecap_core::model::{Config, Group, GroupMode, Target};
-use routecap_core::model::{Extras, TargetExtras};
 use routecap_core::money::Money;
 use routecap_core::packed_caps::PackedCaps;
 use routecap_core::zone::{Instant, Zone};
@@ -43,12 +43,7 @@ pub fn target(id: &str) -> Target {
         trigger: Trigger::Connect,
         hours: None,
         caps: PackedCaps::new(&Limits::default(), &Usage::default()),
-        extras: Extras::new(TargetExtras {
-            concurrency_matrix: None,
-            filter: Default::default(),
-            timeout_seconds: Default::default(),
-            duplicates: None,
-        }),
+        extras: Extras::default(),
     }
 }
 

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::eligibility::CandidateReport;
+use routecap_core::model::Extras;
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
-use routecap_core::model::{Extras, TargetExtras};
 use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::Step;
 use routecap_core::zone::Zone;
@@ -29,12 +29,7 @@ pub fn target(id: &str, priority: i32, weight: u32) -> Target {
         trigger: Trigger::default(),
         hours: None,
         caps: PackedCaps::new(&Limits::default(), &Usage::default()),
-        extras: Extras::new(TargetExtras {
-            concurrency_matrix: None,
-            filter: Default::default(),
-            timeout_seconds: Default::default(),
-            duplicates: None,
-        }),
+        extras: Extras::default(),
     }
 }
 
