@@ -250,6 +250,51 @@ struct Reopen {
 
 const NO_REOPEN: Reopen = Reopen { from: 1, until: 0 };
 
+/// The hours verdict and reopening cache of one (schedule, zone) pair.
+/// Both depend on the schedule, the zone and the instant alone, so the
+/// owners that share a schedule and a zone share them: a campaign has a
+/// few hundred pairs at most, however many targets it has.
+#[derive(Clone, Copy, Debug)]
+struct Pair {
+    /// Index into `Caches::schedules`, or [`NO_HOURS`] (open 24/7).
+    hours: u32,
+    /// Index into `Caches::clocks`.
+    clock: u16,
+    memo: HoursMemo,
+    reopen: Reopen,
+}
+
+impl Pair {
+    fn new(hours: u32, clock: u16) -> Self {
+        Pair {
+            hours,
+            clock,
+            memo: HoursMemo::fresh(hours),
+            reopen: NO_REOPEN,
+        }
+    }
+
+    /// The hours verdict at `clock`'s instant `s` (the clock of this
+    /// pair, refreshed to `s`), recomputed only when `s` left the memo.
+    #[inline]
+    fn hours_at(&mut self, schedules: &[WeeklyHours], clock: &ZoneClock, s: i64) -> HoursMemo {
+        if s >= self.memo.until {
+            self.refresh(schedules, clock);
+        }
+        self.memo
+    }
+
+    #[inline(never)]
+    fn refresh(&mut self, schedules: &[WeeklyHours], clock: &ZoneClock) {
+        if let Some(h) = schedules.get(self.hours as usize) {
+            self.memo = HoursMemo {
+                open: h.is_open_local(clock.weekday, clock.minute),
+                until: clock.hours_boundary(h),
+            };
+        }
+    }
+}
+
 /// A [`Clock`] over a fresh [`ZoneClock`] and one owner's reopening cache.
 struct Cached<'a> {
     clock: &'a mut ZoneClock,
@@ -319,6 +364,8 @@ struct Hot {
     hours: u32,
     /// Index into `Caches::clocks`.
     clock: u16,
+    /// Index into `Caches::pairs`.
+    pair: u32,
     paused: bool,
     /// Has a concurrency matrix (read from the config: rare, and large).
     matrix: bool,
@@ -333,19 +380,20 @@ struct Hot {
 const NO_HOURS: u32 = u32::MAX;
 
 /// What the verdict on a target in no group and without a concurrency
-/// matrix reads from the config, with its hours memo, in 48 bytes (the
-/// general [`Hot`] takes 96): its limits as plain numbers next to a bit
-/// set of the ones set, so that a verdict is a few compares without
-/// branches. Every target has one; its memo serves [`Caches::simple`] too.
+/// matrix reads from the config, in 40 bytes (the general [`Hot`] takes
+/// 96): its limits as plain numbers next to a bit set of the ones set, so
+/// that a verdict is a few compares without branches. Every target has
+/// one.
 #[derive(Clone, Copy, Debug)]
 struct Quick {
     /// Count limits: hour, day, month, total, concurrency.
     counts: [u32; 5],
     /// The one revenue limit (see `rev`).
     revenue: Money,
-    /// Index into `Caches::schedules`, or [`NO_HOURS`].
-    hours: u32,
-    /// Index into `Caches::clocks`.
+    /// Index into `Caches::pairs`: its hours verdict.
+    pair: u32,
+    /// Index into `Caches::clocks` (the pair's, read without going
+    /// through the pair).
     clock: u16,
     /// Bits 0–4: count limits set (as in `counts`); bit 5: revenue limit.
     set: u8,
@@ -358,8 +406,6 @@ struct Quick {
     /// Judged by [`Caches::quick`]: in no group, no concurrency matrix, at
     /// most one revenue limit, count limits below 2^32.
     on: bool,
-    /// The verdict of `hours`.
-    memo: HoursMemo,
 }
 
 impl Quick {
@@ -379,14 +425,13 @@ impl Quick {
         let mut q = Quick {
             counts: [0; 5],
             revenue: Money::ZERO,
-            hours: hot.hours,
+            pair: hot.pair,
             clock: hot.clock,
             set: 0,
             rev: 0,
             periods: 0,
             paused: hot.paused,
             on: !hot.grouped && !hot.matrix,
-            memo: NO_HOURS_MEMO,
         };
         let limits = [caps.count(0), caps.count(1), caps.count(2), caps.count(3)];
         for (i, lim) in limits.into_iter().chain([caps.concurrency()]).enumerate() {
@@ -413,7 +458,7 @@ impl Quick {
     }
 }
 
-/// A target's hours verdict, `open`, holds from when it was computed until
+/// A pair's hours verdict, `open`, holds from when it was computed until
 /// `until` (Unix seconds, exclusive; [`NEVER`]: not computed). Time going
 /// backwards resets every entry (see [`Checker::run`]).
 #[derive(Clone, Copy, Debug)]
@@ -422,10 +467,15 @@ struct HoursMemo {
     open: bool,
 }
 
-const NO_HOURS_MEMO: HoursMemo = HoursMemo {
-    until: NEVER,
-    open: false,
-};
+impl HoursMemo {
+    /// Not computed yet; for no hours (open 24/7), open for ever.
+    fn fresh(hours: u32) -> Self {
+        HoursMemo {
+            until: if hours == NO_HOURS { i64::MAX } else { NEVER },
+            open: hours == NO_HOURS,
+        }
+    }
+}
 
 /// A target's report whose reasons are at most `paused` then `closed`
 /// (until `reopen`, Unix seconds), as a value: a report already holding it
@@ -550,9 +600,10 @@ struct Caches {
     schedules: Vec<WeeklyHours>,
     /// Each target, then each group.
     hot: Vec<Hot>,
-    /// Reopening cache of each target, then of each group.
-    reopen: Vec<Reopen>,
-    /// Each target's verdict record, with its hours memo.
+    /// Each distinct (schedule, zone) pair of the owners: hours memo and
+    /// reopening cache.
+    pairs: Vec<Pair>,
+    /// Each target's verdict record.
     quick: Vec<Quick>,
     targets: usize,
 }
@@ -596,6 +647,7 @@ impl Caches {
     fn new(config: &Config) -> Self {
         let (mut clocks, mut zone_index) = (Vec::new(), Interner::<Tz>::default());
         let (mut schedules, mut hours_index) = (Vec::new(), Interner::<WeeklyHours>::default());
+        let (mut pairs, mut pair_index) = (Vec::new(), Interner::<(u32, u16)>::default());
         let mut hot = |zone: &Zone,
                        hours: Option<&WeeklyHours>,
                        limits: &crate::caps::Limits,
@@ -616,11 +668,17 @@ impl Caches {
                 )
             });
             let (priority, weight) = key;
+            // fewer distinct zones than chrono-tz has, so this fits
+            let clock = u16::try_from(clock).unwrap_or(u16::MAX);
+            let same = |p: &Pair| p.hours == hours && p.clock == clock;
+            let pair = intern(&mut pair_index, &mut pairs, &(hours, clock), same, || {
+                Pair::new(hours, clock)
+            });
             Hot {
                 caps: Caps::of(limits),
                 hours,
-                // fewer distinct zones than chrono-tz has, so this fits
-                clock: u16::try_from(clock).unwrap_or(u16::MAX),
+                clock,
+                pair,
                 paused,
                 matrix,
                 grouped,
@@ -659,7 +717,7 @@ impl Caches {
         Caches {
             clocks,
             schedules,
-            reopen: vec![NO_REOPEN; hots.len()],
+            pairs,
             quick: hots
                 .iter()
                 .take(config.targets.len())
@@ -682,7 +740,10 @@ impl Caches {
         now: Now,
         out: &mut Vec<Reason>,
     ) -> i64 {
-        let (Some(hot), Some(reopen)) = (self.hot.get(k), self.reopen.get_mut(k)) else {
+        let Some(hot) = self.hot.get(k) else {
+            return now.s;
+        };
+        let Some(reopen) = self.pairs.get_mut(hot.pair as usize).map(|p| &mut p.reopen) else {
             return now.s;
         };
         let Some(clock) = self.clocks.get_mut(usize::from(hot.clock)) else {
@@ -747,24 +808,15 @@ impl Caches {
     /// at the instant, grouped, a matrix, or reopening at no whole second).
     #[inline]
     fn quick(&mut self, t: usize, ledger: &Ledger, shared: &Shared) -> Option<Verdict> {
-        let q = self.quick.get_mut(t)?;
+        let q = self.quick.get(t)?;
         if !q.on || !shared.quiet {
             return None;
         }
         let now = shared.now;
         let clock = self.clocks.get_mut(usize::from(q.clock))?;
         clock.prepare_for(now);
-        let (open, until) = match self.schedules.get(q.hours as usize) {
-            Some(h) => {
-                let memo = &mut q.memo;
-                if now.s >= memo.until {
-                    memo.open = h.is_open_local(clock.weekday, clock.minute);
-                    memo.until = clock.hours_boundary(h);
-                }
-                (memo.open, memo.until)
-            }
-            None => (true, i64::MAX),
-        };
+        let pair = self.pairs.get_mut(q.pair as usize)?;
+        let HoursMemo { open, until } = pair.hours_at(&self.schedules, clock, now.s);
         let until = until.min(*clock.ends_min.get(usize::from(q.periods & 7))?);
         let c = ledger.target(t)?;
         let (used, revenue) = c.use_quiet(&clock.starts, now.at);
@@ -776,13 +828,12 @@ impl Caches {
         if reached != 0 {
             return Some(Verdict::Reached(reached, use_));
         }
-        let reopen = match self.schedules.get(q.hours as usize) {
+        let reopen = match self.schedules.get(pair.hours as usize) {
             Some(h) if !open => {
-                let reopen = self.reopen.get_mut(t)?;
                 let mut cached = Cached {
                     clock,
                     at: now.at,
-                    reopen,
+                    reopen: &mut pair.reopen,
                     counters: c,
                 };
                 cached.next_open_secs(h)?
@@ -820,18 +871,9 @@ impl Caches {
         let clock = self.clocks.get_mut(usize::from(hot.clock))?;
         let now = shared.now;
         clock.refresh(now.at, now.s);
-        let mut until = i64::MAX;
-        let mut open = true;
         let hours = self.schedules.get(hot.hours as usize);
-        if let Some(h) = hours {
-            let memo = &mut self.quick.get_mut(t)?.memo;
-            if now.s >= memo.until {
-                memo.open = h.is_open_local(clock.weekday, clock.minute);
-                memo.until = clock.hours_boundary(h);
-            }
-            open = memo.open;
-            until = memo.until;
-        }
+        let pair = self.pairs.get_mut(hot.pair as usize)?;
+        let HoursMemo { open, mut until } = pair.hours_at(&self.schedules, clock, now.s);
         let c = ledger.target(t)?;
         let held = c.held_units();
         let caps = &hot.caps;
@@ -852,11 +894,10 @@ impl Caches {
             .is_some_and(|lim| c.total().saturating_add(held) >= lim)
             || caps.revenue(3).is_some_and(|lim| c.total_revenue() >= lim)
             || (caps.concurrency()).is_some_and(|lim| live.saturating_add(held) >= lim));
-        let reopen = self.reopen.get_mut(t)?;
         let mut clock = Cached {
             clock,
             at: now.at,
-            reopen,
+            reopen: &mut pair.reopen,
             counters: c,
         };
         let reopen = match hours {
@@ -951,6 +992,24 @@ impl Judge for Fast<'_> {
 struct Memo {
     stamp: u64,
     until: i64,
+}
+
+impl Memo {
+    /// Not kept at `now` for counters of stable stamp `stable`.
+    #[inline]
+    fn lapsed(&self, stable: u64, now: i64) -> bool {
+        (self.stamp == 0) | (now >= self.until) | (stable != self.stamp)
+    }
+}
+
+/// Make `rep` the report of target `t` holding `plain`'s reasons alone.
+#[inline(never)]
+fn rewrite_plain(rep: &mut CandidateReport, t: usize, plain: Plain) {
+    rep.candidate = CandidateRef::Target(t);
+    rep.eligible_members.clear();
+    rep.reasons.clear();
+    plain.write(&mut rep.reasons);
+    rep.eligible = rep.reasons.is_empty();
 }
 
 /// A reusable eligibility checker for one [`Config`]: the reports of
@@ -1206,10 +1265,7 @@ impl Checker {
         if now.s < self.latest {
             // memos hold from the instant they were made on
             self.forget();
-            self.caches
-                .quick
-                .iter_mut()
-                .for_each(|q| q.memo = NO_HOURS_MEMO);
+            (self.caches.pairs.iter_mut()).for_each(|p| p.memo = HoursMemo::fresh(p.hours));
             for w in &mut self.written {
                 if matches!(w, Written::Capped { .. }) {
                     *w = Written::Unknown;
@@ -1456,11 +1512,17 @@ impl Checker {
     /// candidates' first ones, see [`Checker::identity`]) for a call
     /// without attributes, at an instant where no hold expired nor lease
     /// lapsed: each report not kept gets its [`Quick`] verdict from its
-    /// record, its zone's prepared windows and its counters, read in step
-    /// (no index lookups); a report whose verdict did not change is not
-    /// touched, and its memo is set. What this pass cannot settle (a cap
-    /// reached with another use, a reopening not cached, no record) keeps
-    /// a stale memo and is left to the general path after it.
+    /// record, its zone's prepared windows, its pair's hours memo and its
+    /// counters; a report whose verdict did not change is not touched,
+    /// and its memo is set. What this pass cannot settle (a cap reached
+    /// with another use, a reopening not cached, no record) keeps a stale
+    /// memo and is left to the general path after it.
+    ///
+    /// Laid out for a cold decision, where every report lapsed: every zone
+    /// is prepared before the pass, the lapsed reports of each eight are
+    /// found as a bit set (no branch per report), and the verdict of one
+    /// is straight-line code up to the rare cases (a cap reached, hours
+    /// past their memo, a reopening not cached, a verdict that changed).
     fn verdict_pass(&mut self, ledger: &Ledger, shared: &Shared, changed: &mut bool) {
         let Checker {
             caches,
@@ -1476,7 +1538,7 @@ impl Checker {
             clocks,
             schedules,
             hot,
-            reopen,
+            pairs,
             quick,
             ..
         } = caches;
@@ -1484,91 +1546,97 @@ impl Checker {
         let lease_bound = shared.lease_bound;
         let (stable, counters) = (ledger.stable_stamps(), ledger.target_counters());
         let end = (*identity).min(reports.len()).min(memo.len());
+        let (Some(memo), Some(stable), Some(quick), Some(counters), Some(written)) = (
+            memo.get_mut(..end),
+            stable.get(..end),
+            quick.get(..end),
+            counters.get(..end),
+            written.get_mut(..end),
+        ) else {
+            return;
+        };
         let mut next = 0;
-        loop {
-            // kept reports are skipped eight at a time
-            let t = first_stale(memo.get(..end).unwrap_or(&[]), stable, next, now.s);
-            next = t + 1;
-            let (Some(memo), Some(&stamp), Some(q), Some(c), Some(written), Some(reopen)) = (
-                memo.get_mut(t).filter(|_| t < end),
-                stable.get(t),
-                quick.get_mut(t),
-                counters.get(t),
-                written.get_mut(t),
-                reopen.get_mut(t),
-            ) else {
-                break;
-            };
-            let Some(clock) = clocks.get_mut(usize::from(q.clock)).filter(|_| q.on) else {
-                continue;
-            };
-            clock.prepare_for(now);
-            let (open, mut until) = match schedules.get(q.hours as usize) {
-                Some(h) => {
-                    if now.s >= q.memo.until {
-                        q.memo.open = h.is_open_local(clock.weekday, clock.minute);
-                        q.memo.until = clock.hours_boundary(h);
-                    }
-                    (q.memo.open, q.memo.until)
-                }
-                None => (true, i64::MAX),
-            };
-            let ends = clock.ends_min.get(usize::from(q.periods & 7));
-            until = until.min(ends.copied().unwrap_or(i64::MIN));
-            let (used, revenue) = c.use_quiet(&clock.starts, now.at);
-            let revenue = revenue.get(usize::from(q.rev & 3)).copied();
-            let use_ = CapUse {
-                used,
-                revenue: revenue.unwrap_or(Money::ZERO),
-            };
-            let reached = q.reached(&use_);
-            if reached != 0 {
-                // kept while the same caps are reached with the same use
-                let same = |rep: &CandidateReport| same_caps(&rep.reasons, reached, &use_);
-                match *written {
-                    Written::Capped { target, until: u }
-                        if now.s < u
-                            && usize::try_from(target) == Ok(t + 1)
-                            && reports.get(t).is_some_and(same) =>
-                    {
-                        until = u;
-                    }
-                    _ => continue,
-                }
-            } else {
-                let reopen = match open {
-                    true => None,
-                    false if contains((reopen.from, reopen.until), now.s) => Some(reopen.until),
-                    false => continue,
+        while next < end {
+            // kept reports are skipped eight at a time; lapsed ones are
+            // judged in a run until the next kept one
+            let mut t = first_stale(memo, stable, next, now.s);
+            loop {
+                let (Some(m), Some(&stamp), Some(q), Some(c), Some(written)) = (
+                    memo.get_mut(t),
+                    stable.get(t),
+                    quick.get(t),
+                    counters.get(t),
+                    written.get_mut(t),
+                ) else {
+                    break;
                 };
-                let plain = Plain {
-                    target: u32::try_from(t + 1).unwrap_or(0),
-                    paused: q.paused,
-                    closed: !open,
-                    reopen,
+                if !m.lapsed(stamp, now.s) {
+                    break;
+                }
+                t += 1;
+                let t = t - 1;
+                let (Some(clock), Some(pair)) = (
+                    clocks.get_mut(usize::from(q.clock)).filter(|_| q.on),
+                    pairs.get_mut(q.pair as usize),
+                ) else {
+                    continue;
                 };
-                if *written != Written::Plain(plain) {
-                    let Some(rep) = reports.get_mut(t) else {
+                clock.prepare_for(now);
+                let HoursMemo { open, until } = pair.hours_at(schedules, clock, now.s);
+                let ends = clock.ends_min.get(usize::from(q.periods & 7));
+                let mut until = until.min(ends.copied().unwrap_or(i64::MIN));
+                let (used, revenue) = c.use_quiet(&clock.starts, now.at);
+                let revenue = revenue.get(usize::from(q.rev & 3)).copied();
+                let use_ = CapUse {
+                    used,
+                    revenue: revenue.unwrap_or(Money::ZERO),
+                };
+                let reached = q.reached(&use_);
+                if reached != 0 {
+                    // kept while the same caps are reached with the same use
+                    let same = |rep: &CandidateReport| same_caps(&rep.reasons, reached, &use_);
+                    match *written {
+                        Written::Capped { target, until: u }
+                            if now.s < u
+                                && usize::try_from(target) == Ok(t + 1)
+                                && reports.get(t).is_some_and(same) =>
+                        {
+                            until = u;
+                        }
+                        _ => continue,
+                    }
+                } else {
+                    let reopen = pair.reopen;
+                    let cached = contains((reopen.from, reopen.until), now.s);
+                    if !(open || cached) {
                         continue;
+                    }
+                    let plain = Plain {
+                        target: u32::try_from(t + 1).unwrap_or(0),
+                        paused: q.paused,
+                        closed: !open,
+                        reopen: (!open).then_some(reopen.until),
                     };
-                    rep.candidate = CandidateRef::Target(t);
-                    rep.eligible_members.clear();
-                    rep.reasons.clear();
-                    plain.write(&mut rep.reasons);
-                    rep.eligible = rep.reasons.is_empty();
-                    let step = rep.is_routable().then(|| hot.get(t)).flatten();
-                    keys.set(t, step.map(|h| (h.priority, h.weight)), changed);
-                    *written = Written::Plain(plain);
-                    put_bit(held, t, false);
+                    if *written != Written::Plain(plain) {
+                        let Some(rep) = reports.get_mut(t) else {
+                            continue;
+                        };
+                        rewrite_plain(rep, t, plain);
+                        let step = rep.is_routable().then(|| hot.get(t)).flatten();
+                        keys.set(t, step.map(|h| (h.priority, h.weight)), changed);
+                        *written = Written::Plain(plain);
+                        put_bit(held, t, false);
+                    }
                 }
+                *m = match stamp {
+                    0 => Memo::default(),
+                    stamp => Memo {
+                        stamp,
+                        until: until.min(lease_bound).min(c.imported_bound()),
+                    },
+                };
             }
-            *memo = match stamp {
-                0 => Memo::default(),
-                stamp => Memo {
-                    stamp,
-                    until: until.min(lease_bound).min(c.imported_bound()),
-                },
-            };
+            next = t + 1;
         }
     }
 
