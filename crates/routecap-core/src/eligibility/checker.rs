@@ -356,10 +356,15 @@ impl Clock for Cached<'_> {
 
 /// What the checker reads about one owner (target or group) per decision,
 /// copied out of the config so that a pass over thousands of targets reads
-/// one compact array (the config's `Target` is about 3 KB).
+/// one compact array (the config's `Target` is about 3 KB). Its caps are
+/// kept only when the general path reads them on every decision (see
+/// [`Caches::caps_of`]).
 #[derive(Clone, Copy, Debug)]
 struct Hot {
-    caps: Caps,
+    /// Index into `Caches::caps`, or [`NO_CAPS`] for a [`Quick`] target,
+    /// whose caps are read from the config on the rare decision that
+    /// builds its cap reasons.
+    caps: u32,
     /// Index into `Caches::schedules`, or [`NO_HOURS`] (open 24/7).
     hours: u32,
     /// Index into `Caches::clocks`.
@@ -378,6 +383,9 @@ struct Hot {
 }
 
 const NO_HOURS: u32 = u32::MAX;
+const NO_CAPS: u32 = u32::MAX;
+
+const _: () = assert!(std::mem::size_of::<Written>() == 16);
 
 /// What the verdict on a target in no group and without a concurrency
 /// matrix reads from the config, in 40 bytes (the general [`Hot`] takes
@@ -420,8 +428,7 @@ impl Quick {
         reached & self.set
     }
 
-    fn of(hot: &Hot) -> Self {
-        let caps = &hot.caps;
+    fn of(hot: &Hot, caps: &Caps) -> Self {
         let mut q = Quick {
             counts: [0; 5],
             revenue: Money::ZERO,
@@ -478,18 +485,30 @@ impl HoursMemo {
 }
 
 /// A target's report whose reasons are at most `paused` then `closed`
-/// (until `reopen`, Unix seconds), as a value: a report already holding it
-/// is not written again. `target` is the index plus one; 0 marks no such
-/// report.
+/// (until `reopen`, Unix seconds, when `reopens`), as a value: a report
+/// already holding it is not written again. `target` is the index plus
+/// one; 0 marks no such report. 16 bytes, so that [`Written`] is too.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Plain {
     target: u32,
     paused: bool,
     closed: bool,
-    reopen: Option<i64>,
+    reopens: bool,
+    /// 0 unless `reopens`, so that equal reports are equal values.
+    reopen: i64,
 }
 
 impl Plain {
+    fn new(target: u32, paused: bool, closed: bool, reopen: Option<i64>) -> Self {
+        Plain {
+            target,
+            paused,
+            closed,
+            reopens: reopen.is_some(),
+            reopen: reopen.unwrap_or(0),
+        }
+    }
+
     /// Its own reasons, in [`ReasonCode`] order.
     fn write(&self, out: &mut Vec<Reason>) {
         if self.paused || self.closed {
@@ -500,7 +519,9 @@ impl Plain {
         }
         if self.closed {
             out.push(Reason {
-                until: self.reopen.and_then(|s| DateTime::from_timestamp(s, 0)),
+                until: (self.reopens)
+                    .then_some(self.reopen)
+                    .and_then(|s| DateTime::from_timestamp(s, 0)),
                 ..super::bare(ReasonCode::Closed, None)
             });
         }
@@ -525,9 +546,10 @@ struct CapUse {
     revenue: Money,
 }
 
-/// What a report holds, as a value compared before writing it again.
+/// What a report holds, as a value compared before writing it again
+/// (stored as a 16-byte [`Written`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum Written {
+enum Holds {
     /// Unknown: write it.
     #[default]
     Unknown,
@@ -542,8 +564,74 @@ enum Written {
     Capped { target: u32, until: i64 },
 }
 
+/// [`Holds`] in 16 bytes (the enum takes 24), one per report: the
+/// fields of a [`Plain`] next to which case it is; `Capped` keeps its
+/// `until` in `value`. Equal values are equal cases.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Written {
+    /// 0: `Unknown`, 1: `Plain`, 2: `Capped`.
+    kind: u8,
+    paused: bool,
+    closed: bool,
+    reopens: bool,
+    target: u32,
+    value: i64,
+}
+
+impl Written {
+    const UNKNOWN: Written = Written {
+        kind: 0,
+        paused: false,
+        closed: false,
+        reopens: false,
+        target: 0,
+        value: 0,
+    };
+
+    #[inline]
+    fn holds(self) -> Holds {
+        match self.kind {
+            1 => Holds::Plain(Plain {
+                target: self.target,
+                paused: self.paused,
+                closed: self.closed,
+                reopens: self.reopens,
+                reopen: self.value,
+            }),
+            2 => Holds::Capped {
+                target: self.target,
+                until: self.value,
+            },
+            _ => Holds::Unknown,
+        }
+    }
+}
+
+impl From<Holds> for Written {
+    #[inline]
+    fn from(h: Holds) -> Self {
+        match h {
+            Holds::Unknown => Written::UNKNOWN,
+            Holds::Plain(p) => Written {
+                kind: 1,
+                paused: p.paused,
+                closed: p.closed,
+                reopens: p.reopens,
+                target: p.target,
+                value: p.reopen,
+            },
+            Holds::Capped { target, until } => Written {
+                kind: 2,
+                target,
+                value: until,
+                ..Written::UNKNOWN
+            },
+        }
+    }
+}
+
 /// Whether `reasons`, built for a [`Quick`] target at a cap (pause, hours
-/// and windows unchanged since, see [`Written::Capped`]), name exactly the
+/// and windows unchanged since, see [`Holds::Capped`]), name exactly the
 /// caps `reached` (bits as in [`Quick::set`]) with the use in `use_`.
 fn same_caps(reasons: &[Reason], reached: u8, use_: &CapUse) -> bool {
     let mut seen = 0u8;
@@ -578,7 +666,7 @@ enum Simple {
     Built(i64),
     /// [`Simple::Built`] for target `.0 - 1` of a [`Quick`] record.
     Capped(u32, i64),
-    /// The report already holds these reasons (see [`Written::Capped`]).
+    /// The report already holds these reasons (see [`Holds::Capped`]).
     Kept(i64),
 }
 
@@ -605,6 +693,8 @@ struct Caches {
     pairs: Vec<Pair>,
     /// Each target's verdict record.
     quick: Vec<Quick>,
+    /// The caps of the owners whose `Hot::caps` points here.
+    caps: Vec<Caps>,
     targets: usize,
 }
 
@@ -668,14 +758,15 @@ impl Caches {
                 )
             });
             let (priority, weight) = key;
+            let caps = Caps::of(limits);
             // fewer distinct zones than chrono-tz has, so this fits
             let clock = u16::try_from(clock).unwrap_or(u16::MAX);
             let same = |p: &Pair| p.hours == hours && p.clock == clock;
             let pair = intern(&mut pair_index, &mut pairs, &(hours, clock), same, || {
                 Pair::new(hours, clock)
             });
-            Hot {
-                caps: Caps::of(limits),
+            let hot = Hot {
+                caps: NO_CAPS,
                 hours,
                 clock,
                 pair,
@@ -684,7 +775,8 @@ impl Caches {
                 grouped,
                 priority,
                 weight,
-            }
+            };
+            (hot, caps)
         };
         let mut grouped = vec![false; config.targets.len()];
         for &m in config.groups.iter().flat_map(|g| &g.members) {
@@ -693,8 +785,8 @@ impl Caches {
             }
         }
         let key = |c| config.step_key(c).unwrap_or_default();
-        let mut hots: Vec<Hot> = Vec::with_capacity(config.targets.len() + config.groups.len());
-        hots.extend(
+        let mut owners = Vec::with_capacity(config.targets.len() + config.groups.len());
+        owners.extend(
             (config.targets.iter().zip(grouped).enumerate()).map(|(i, (t, grouped))| {
                 hot(
                     &t.zone,
@@ -705,7 +797,7 @@ impl Caches {
                 )
             }),
         );
-        hots.extend(config.groups.iter().enumerate().map(|(i, g)| {
+        owners.extend(config.groups.iter().enumerate().map(|(i, g)| {
             hot(
                 &g.zone,
                 g.hours.as_deref(),
@@ -714,17 +806,39 @@ impl Caches {
                 key(CandidateRef::Group(i)),
             )
         }));
+        let targets = config.targets.len();
+        let mut kept = Vec::new();
+        let mut quick = Vec::with_capacity(targets);
+        let mut hots = Vec::with_capacity(owners.len());
+        for (k, (mut hot, caps)) in owners.into_iter().enumerate() {
+            if k < targets {
+                quick.push(Quick::of(&hot, &caps));
+            }
+            // a Quick target's caps are read only to build its cap
+            // reasons: from the config then, not kept (80 bytes each)
+            if quick.get(k).is_none_or(|q| !q.on) {
+                hot.caps = u32::try_from(kept.len()).unwrap_or(NO_CAPS);
+                kept.push(caps);
+            }
+            hots.push(hot);
+        }
         Caches {
             clocks,
             schedules,
             pairs,
-            quick: hots
-                .iter()
-                .take(config.targets.len())
-                .map(Quick::of)
-                .collect(),
+            quick,
             hot: hots,
-            targets: config.targets.len(),
+            caps: kept,
+            targets,
+        }
+    }
+
+    /// The caps of owner `k` (targets first, then groups): kept, or for a
+    /// [`Quick`] target read from the config (see [`Hot::caps`]).
+    fn caps_of(&self, k: usize, config: &Config) -> Option<Caps> {
+        match self.caps.get(self.hot.get(k)?.caps as usize) {
+            Some(&caps) => Some(caps),
+            None => Some(Caps::of(&config.targets.get(k)?.limits())),
         }
     }
 
@@ -740,7 +854,7 @@ impl Caches {
         now: Now,
         out: &mut Vec<Reason>,
     ) -> i64 {
-        let Some(hot) = self.hot.get(k) else {
+        let (Some(&hot), Some(caps)) = (self.hot.get(k), self.caps_of(k, config)) else {
             return now.s;
         };
         let Some(reopen) = self.pairs.get_mut(hot.pair as usize).map(|p| &mut p.reopen) else {
@@ -770,7 +884,7 @@ impl Caches {
         let hours = self.schedules.get(hot.hours as usize);
         Owner {
             hours,
-            caps: &hot.caps,
+            caps: &caps,
             matrix,
             counters,
             held,
@@ -789,7 +903,7 @@ impl Caches {
         // what the reasons read: windows of set caps, hours, matrix cell
         let mut until = i64::MAX;
         for i in 0..3 {
-            if hot.caps.count(i).is_some() || hot.caps.revenue(i).is_some() {
+            if caps.count(i).is_some() || caps.revenue(i).is_some() {
                 until = until.min(clock.bound(i).1);
             }
         }
@@ -840,12 +954,8 @@ impl Caches {
             }
             _ => None,
         };
-        let plain = Plain {
-            target: u32::try_from(t).ok()?.checked_add(1)?,
-            paused: q.paused,
-            closed: !open,
-            reopen,
-        };
+        let target = u32::try_from(t).ok()?.checked_add(1)?;
+        let plain = Plain::new(target, q.paused, !open, reopen);
         Some(Verdict::Below(plain, until))
     }
 
@@ -860,14 +970,15 @@ impl Caches {
     fn simple(
         &mut self,
         t: usize,
-        ledger: &Ledger,
+        (config, ledger): (&Config, &Ledger),
         shared: &Shared,
         out: &mut Vec<Reason>,
     ) -> Option<Simple> {
-        let hot = self.hot.get(t)?;
+        let hot = *self.hot.get(t)?;
         if hot.matrix || hot.grouped || !shared.quiet {
             return None;
         }
+        let caps = self.caps_of(t, config)?;
         let clock = self.clocks.get_mut(usize::from(hot.clock))?;
         let now = shared.now;
         clock.refresh(now.at, now.s);
@@ -876,7 +987,6 @@ impl Caches {
         let HoursMemo { open, mut until } = pair.hours_at(&self.schedules, clock, now.s);
         let c = ledger.target(t)?;
         let held = c.held_units();
-        let caps = &hot.caps;
         let mut below = true;
         for (i, p) in Period::ALL.into_iter().enumerate() {
             let (count, revenue) = (caps.count(i), caps.revenue(i));
@@ -905,12 +1015,8 @@ impl Caches {
             _ => Some(None),
         };
         if let (true, Some(reopen)) = (below, reopen) {
-            let plain = Plain {
-                target: u32::try_from(t).ok()?.checked_add(1)?,
-                paused: hot.paused,
-                closed: !open,
-                reopen,
-            };
+            let target = u32::try_from(t).ok()?.checked_add(1)?;
+            let plain = Plain::new(target, hot.paused, !open, reopen);
             return Some(Simple::Plain(plain, until));
         }
         out.clear();
@@ -924,7 +1030,7 @@ impl Caches {
         }
         Owner {
             hours,
-            caps,
+            caps: &caps,
             matrix: None,
             counters: c,
             held,
@@ -1267,8 +1373,8 @@ impl Checker {
             self.forget();
             (self.caches.pairs.iter_mut()).for_each(|p| p.memo = HoursMemo::fresh(p.hours));
             for w in &mut self.written {
-                if matches!(w, Written::Capped { .. }) {
-                    *w = Written::Unknown;
+                if matches!(w.holds(), Holds::Capped { .. }) {
+                    *w = Written::UNKNOWN;
                 }
             }
         }
@@ -1344,7 +1450,7 @@ impl Checker {
                     eligible_members: Vec::new(),
                 });
                 self.keys.push();
-                self.written.push(Written::Unknown);
+                self.written.push(Written::UNKNOWN);
                 if self.reports.len() > self.held.len() * 64 {
                     self.held.push(0);
                 }
@@ -1377,10 +1483,10 @@ impl Checker {
             let simple = match target {
                 Some(t) => match self.caches.quick(t, ledger, &shared) {
                     Some(Verdict::Below(plain, until)) => Some(Simple::Plain(plain, until)),
-                    Some(Verdict::Reached(reached, use_)) => match *written {
+                    Some(Verdict::Reached(reached, use_)) => match written.holds() {
                         // the same cap use while the windows and hours
                         // hold: the report built from it stands
-                        Written::Capped { target, until }
+                        Holds::Capped { target, until }
                             if !active
                                 && now.s < until
                                 && usize::try_from(target) == Ok(t + 1)
@@ -1388,22 +1494,29 @@ impl Checker {
                         {
                             Some(Simple::Kept(until))
                         }
-                        _ => match self.caches.simple(t, ledger, &shared, &mut rep.reasons) {
-                            Some(Simple::Built(until)) => {
-                                let target = u32::try_from(t + 1).unwrap_or(0);
-                                Some(Simple::Capped(target, until))
+                        _ => {
+                            match self
+                                .caches
+                                .simple(t, (config, ledger), &shared, &mut rep.reasons)
+                            {
+                                Some(Simple::Built(until)) => {
+                                    let target = u32::try_from(t + 1).unwrap_or(0);
+                                    Some(Simple::Capped(target, until))
+                                }
+                                other => other,
                             }
-                            other => other,
-                        },
+                        }
                     },
-                    None => self.caches.simple(t, ledger, &shared, &mut rep.reasons),
+                    None => self
+                        .caches
+                        .simple(t, (config, ledger), &shared, &mut rep.reasons),
                 },
                 None => None,
             };
             let until = match target {
                 Some(t) => match simple {
                     Some(Simple::Plain(plain, until)) => {
-                        if active || *written != Written::Plain(plain) {
+                        if active || *written != Written::from(Holds::Plain(plain)) {
                             rep.candidate = candidate;
                             rep.eligible_members.clear();
                             rep.reasons.clear();
@@ -1414,9 +1527,9 @@ impl Checker {
                             self.keys
                                 .set(key, self.caches.base_key(rep, own), &mut changed);
                             *written = if active {
-                                Written::Unknown
+                                Written::UNKNOWN
                             } else {
-                                Written::Plain(plain)
+                                Holds::Plain(plain).into()
                             };
                         }
                         Some(until)
@@ -1428,7 +1541,7 @@ impl Checker {
                         rep.eligible = rep.reasons.is_empty();
                         self.keys
                             .set(key, self.caches.base_key(rep, own), &mut changed);
-                        *written = Written::Unknown;
+                        *written = Written::UNKNOWN;
                         Some(until)
                     }
                     Some(Simple::Capped(target, until)) => {
@@ -1439,8 +1552,8 @@ impl Checker {
                         self.keys
                             .set(key, self.caches.base_key(rep, own), &mut changed);
                         *written = match active {
-                            false if target != 0 => Written::Capped { target, until },
-                            _ => Written::Unknown,
+                            false if target != 0 => Holds::Capped { target, until }.into(),
+                            _ => Written::UNKNOWN,
                         };
                         Some(until)
                     }
@@ -1469,7 +1582,7 @@ impl Checker {
                     );
                     self.keys
                         .set(key, self.caches.base_key(rep, own), &mut changed);
-                    *written = Written::Unknown;
+                    *written = Written::UNKNOWN;
                     u
                 }
             };
@@ -1595,8 +1708,8 @@ impl Checker {
                 if reached != 0 {
                     // kept while the same caps are reached with the same use
                     let same = |rep: &CandidateReport| same_caps(&rep.reasons, reached, &use_);
-                    match *written {
-                        Written::Capped { target, until: u }
+                    match written.holds() {
+                        Holds::Capped { target, until: u }
                             if now.s < u
                                 && usize::try_from(target) == Ok(t + 1)
                                 && reports.get(t).is_some_and(same) =>
@@ -1611,20 +1724,17 @@ impl Checker {
                     if !(open || cached) {
                         continue;
                     }
-                    let plain = Plain {
-                        target: u32::try_from(t + 1).unwrap_or(0),
-                        paused: q.paused,
-                        closed: !open,
-                        reopen: (!open).then_some(reopen.until),
-                    };
-                    if *written != Written::Plain(plain) {
+                    let target = u32::try_from(t + 1).unwrap_or(0);
+                    let reopen = (!open).then_some(reopen.until);
+                    let plain = Plain::new(target, q.paused, !open, reopen);
+                    if *written != Written::from(Holds::Plain(plain)) {
                         let Some(rep) = reports.get_mut(t) else {
                             continue;
                         };
                         rewrite_plain(rep, t, plain);
                         let step = rep.is_routable().then(|| hot.get(t)).flatten();
                         keys.set(t, step.map(|h| (h.priority, h.weight)), changed);
-                        *written = Written::Plain(plain);
+                        *written = Holds::Plain(plain).into();
                         put_bit(held, t, false);
                     }
                 }
@@ -1700,20 +1810,20 @@ impl Checker {
         };
         let until = match self.caches.quick(n, ledger, shared) {
             Some(Verdict::Below(plain, until)) => {
-                if *written != Written::Plain(plain) {
+                if *written != Written::from(Holds::Plain(plain)) {
                     rep.candidate = CandidateRef::Target(n);
                     rep.eligible_members.clear();
                     rep.reasons.clear();
                     plain.write(&mut rep.reasons);
                     rep.eligible = rep.reasons.is_empty();
                     self.keys.set(n, self.caches.step_key(rep), changed);
-                    *written = Written::Plain(plain);
+                    *written = Holds::Plain(plain).into();
                     put_bit(&mut self.held, n, false);
                 }
                 until
             }
-            Some(Verdict::Reached(reached, use_)) => match *written {
-                Written::Capped { target, until }
+            Some(Verdict::Reached(reached, use_)) => match written.holds() {
+                Holds::Capped { target, until }
                     if shared.now.s < until
                         && usize::try_from(target) == Ok(n + 1)
                         && same_caps(&rep.reasons, reached, &use_) =>
@@ -1783,7 +1893,7 @@ fn flip_filter_reason(rep: &mut CandidateReport, written: &mut Written, refused:
         rep.reasons.truncate(rep.reasons.len().saturating_sub(1));
     }
     rep.eligible = rep.reasons.is_empty();
-    *written = Written::Unknown;
+    *written = Written::UNKNOWN;
 }
 
 /// Route step keys of the reports, with a bit set of those that have one.
@@ -1887,5 +1997,5 @@ fn rejudge_kept(
     call.target(ledger, t, None, &mut rep.reasons);
     rep.eligible = rep.reasons.is_empty();
     keys.set(n, caches.base_key(rep, own), changed);
-    *written = Written::Unknown;
+    *written = Written::UNKNOWN;
 }
