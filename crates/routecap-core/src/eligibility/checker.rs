@@ -1673,16 +1673,13 @@ impl Checker {
             // kept reports are skipped eight at a time; lapsed ones are
             // judged in a run until the next kept one
             let mut t = first_stale(memo, stable, next, now.s);
-            loop {
-                let (Some(m), Some(&stamp), Some(q), Some(c), Some(written)) = (
-                    memo.get_mut(t),
-                    stable.get(t),
-                    quick.get(t),
-                    counters.get(t),
-                    written.get_mut(t),
-                ) else {
-                    break;
-                };
+            while let (Some(m), Some(&stamp), Some(q), Some(c), Some(written)) = (
+                memo.get_mut(t),
+                stable.get(t),
+                quick.get(t),
+                counters.get(t),
+                written.get_mut(t),
+            ) {
                 if !m.lapsed(stamp, now.s) {
                     break;
                 }
