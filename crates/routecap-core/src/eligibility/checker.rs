@@ -1392,11 +1392,13 @@ impl Checker {
         let mut changed = false;
         // reports kept for a call without attributes are skipped in runs,
         // found by a branch-free scan, while report `n` is target `n`
+        // the reports before `kept` are kept: the verdict pass read them
+        let mut kept = 0;
         if keep && !active && shared.quiet {
-            self.verdict_pass(ledger, &shared, &mut changed);
+            kept = self.verdict_pass(ledger, &shared, &mut changed);
         }
         let runs = keep && (!active || filters_only);
-        let (mut n, mut next) = (0, 0);
+        let (mut n, mut next) = (kept, kept);
         while let Some(&candidate) = cands.get(next) {
             if runs && next == n && n < self.identity {
                 let memo = self.memo.get(..self.identity).unwrap_or(&[]);
@@ -1636,7 +1638,11 @@ impl Checker {
     /// found as a bit set (no branch per report), and the verdict of one
     /// is straight-line code up to the rare cases (a cap reached, hours
     /// past their memo, a reopening not cached, a verdict that changed).
-    fn verdict_pass(&mut self, ledger: &Ledger, shared: &Shared, changed: &mut bool) {
+    ///
+    /// Returns how many reports from the first on are kept (their memos
+    /// hold): the general path starts after them instead of scanning them
+    /// again.
+    fn verdict_pass(&mut self, ledger: &Ledger, shared: &Shared, changed: &mut bool) -> usize {
         let Checker {
             caches,
             reports,
@@ -1666,8 +1672,10 @@ impl Checker {
             counters.get(..end),
             written.get_mut(..end),
         ) else {
-            return;
+            return 0;
         };
+        // the first report left lapsed, to the general path
+        let mut left = end;
         let mut next = 0;
         while next < end {
             // kept reports are skipped eight at a time; lapsed ones are
@@ -1689,6 +1697,7 @@ impl Checker {
                     clocks.get_mut(usize::from(q.clock)).filter(|_| q.on),
                     pairs.get_mut(q.pair as usize),
                 ) else {
+                    left = left.min(t);
                     continue;
                 };
                 clock.prepare_for(now);
@@ -1713,12 +1722,16 @@ impl Checker {
                         {
                             until = u;
                         }
-                        _ => continue,
+                        _ => {
+                            left = left.min(t);
+                            continue;
+                        }
                     }
                 } else {
                     let reopen = pair.reopen;
                     let cached = contains((reopen.from, reopen.until), now.s);
                     if !(open || cached) {
+                        left = left.min(t);
                         continue;
                     }
                     let target = u32::try_from(t + 1).unwrap_or(0);
@@ -1726,6 +1739,7 @@ impl Checker {
                     let plain = Plain::new(target, q.paused, !open, reopen);
                     if *written != Written::from(Holds::Plain(plain)) {
                         let Some(rep) = reports.get_mut(t) else {
+                            left = left.min(t);
                             continue;
                         };
                         rewrite_plain(rep, t, plain);
@@ -1742,9 +1756,13 @@ impl Checker {
                         until: until.min(lease_bound).min(c.imported_bound()),
                     },
                 };
+                if stamp == 0 {
+                    left = left.min(t);
+                }
             }
             next = t + 1;
         }
+        left
     }
 
     /// For a call judged by filters alone, after the general path wrote
