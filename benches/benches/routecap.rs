@@ -14,6 +14,7 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
 use rand::SeedableRng;
+use routecap_benches::floor::{self, FloorPass};
 use routecap_benches::{fixture, naive};
 use routecap_core::caps::Period;
 use routecap_core::eligibility::{self, CandidateReport, Checker};
@@ -176,6 +177,23 @@ fn route_cold(c: &mut Criterion) {
                 router.forget();
                 let (_, plan) = router.route(&config, &state, at, &mut rng);
                 black_box(consume(plan))
+            })
+        });
+    }
+    g.finish();
+}
+
+/// The floor of a cold decision's verdict pass ([`FloorPass`]): the least
+/// a scalar pass over the same data volume does per target, every kept
+/// verdict forgotten first. The anchor for `route_cold`.
+fn floor_cold(c: &mut Criterion) {
+    let mut g = group(c, "floor_cold");
+    for n in [1000usize, 10_000] {
+        let mut pass = FloorPass::new(n, 42);
+        g.bench_function(BenchmarkId::new("targets", n), |b| {
+            b.iter(|| {
+                pass.forget();
+                black_box(pass.pass(floor::NOW))
             })
         });
     }
@@ -378,6 +396,7 @@ criterion_group!(
     route_callers,
     naive_peer,
     route_cold,
+    floor_cold,
     check,
     lifecycle,
     zone_hours_window

@@ -1,0 +1,318 @@
+//! The floor of a cold verdict pass on this machine: the least work a
+//! scalar pass can do per target when every target's counters changed,
+//! measured beside the real decision (`floor_cold/targets/N` in the
+//! routecap bench; README "Performance", "The limit").
+//!
+//! It reads what a verdict must read, laid out as compactly as the
+//! checker could ever lay it out, and does only the compares a verdict
+//! needs, with none of the engine's other duties (reasons, `until` of a
+//! reopening computed on a cache miss, groups, filters, step keys, the
+//! plan):
+//! - per target, one 64-byte row: count limits, the revenue limit and
+//!   which revenue it reads, a bit set of the limits set, the kept
+//!   verdict's memo (stamp and until when), zone and (schedule, zone) pair
+//!   indices, the pause flag;
+//! - per target, the ledger's 128-byte counters record (two cache lines,
+//!   as `routecap_core::counters` keeps them) and its 8-byte stamp;
+//! - per target, the 16-byte verdict it holds, rewritten only if it
+//!   changed;
+//! - per zone, its current window starts and earliest window ends; per
+//!   pair, its hours verdict and reopening (both in L1, prepared once).
+//!
+//! The data are drawn like [`crate::fixture`]'s: 20 zones, about 600
+//! pairs, the same shares of caps set and at a cap.
+
+use crate::fixture::Mix;
+
+/// Zones and (schedule, zone) pairs of the fixture.
+const ZONES: usize = 20;
+const PAIRS: usize = 600;
+
+/// One target's verdict inputs from the checker's side, in one line.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(64))]
+struct Row {
+    memo_stamp: u64,
+    memo_until: i64,
+    revenue_limit: i64,
+    /// Hour, day, month, total, concurrency.
+    limits: [u32; 5],
+    pair: u32,
+    zone: u16,
+    /// Bits 0–4: count limits set; bit 5: the revenue limit.
+    set: u8,
+    /// Which revenue the limit reads: 0 hour, 1 day, 2 month, 3 total.
+    rev: u8,
+    paused: bool,
+}
+
+const _: () = assert!(std::mem::size_of::<Row>() == 64);
+
+/// One target's counters as the ledger keeps them: what count caps read in
+/// the first line, revenues and imported live calls in the second.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(64))]
+struct Counters {
+    starts: [i64; 3],
+    counts: [u64; 3],
+    held: u32,
+    live: u32,
+    total: u64,
+    total_revenue: i64,
+    revenues: [i64; 3],
+    imported_live: u64,
+    /// Unix second from which the imported live calls no longer hold.
+    imported_until: i64,
+    _rest: [u64; 2],
+}
+
+const _: () = assert!(std::mem::size_of::<Counters>() == 128);
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Zone {
+    starts: [i64; 3],
+    ends: i64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Pair {
+    open: bool,
+    /// Until when `open` holds.
+    until: i64,
+    /// When closed: the reopening instant.
+    reopen: i64,
+}
+
+/// The verdict a report holds: eligible, or paused / closed until when /
+/// which caps reached.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Written {
+    /// Bit 0: written; bit 1: paused; bit 2: closed; bits 8–13: caps reached.
+    code: u64,
+    reopen: i64,
+}
+
+impl Written {
+    fn eligible(&self) -> bool {
+        self.code == 1
+    }
+}
+
+/// A campaign's worth of verdict inputs and the verdicts they give.
+#[derive(Clone, Debug)]
+pub struct FloorPass {
+    rows: Vec<Row>,
+    counters: Vec<Counters>,
+    stable: Vec<u64>,
+    written: Vec<Written>,
+    zones: Vec<Zone>,
+    pairs: Vec<Pair>,
+}
+
+/// The decision instant of [`FloorPass`] (Unix seconds): every window
+/// start and pair verdict is drawn around it.
+pub const NOW: i64 = 1_772_550_000;
+
+impl FloorPass {
+    /// `n` targets drawn from `seed`.
+    pub fn new(n: usize, seed: u64) -> Self {
+        let mut r = Mix::new(seed);
+        let zones: Vec<Zone> = (0..ZONES as i64)
+            .map(|z| Zone {
+                starts: [NOW - 600 - z, NOW - 36_000 - z, NOW - 86_400 * 3 - z],
+                ends: NOW + 3_000 + z,
+            })
+            .collect();
+        let pairs = (0..PAIRS)
+            .map(|_| Pair {
+                open: r.pct(55),
+                until: NOW + 1_800 + r.below(7_200) as i64,
+                reopen: NOW + 3_600 + r.below(36_000) as i64,
+            })
+            .collect();
+        let mut rows = Vec::with_capacity(n);
+        let mut counters = Vec::with_capacity(n);
+        for _ in 0..n {
+            let zone = r.below(ZONES as u64) as usize;
+            let z = zones[zone];
+            let mut row = Row {
+                pair: r.below(PAIRS as u64) as u32,
+                zone: zone as u16,
+                paused: r.pct(3),
+                rev: 1,
+                ..Row::default()
+            };
+            let mut c = Counters {
+                starts: z.starts,
+                imported_until: i64::MAX,
+                ..Counters::default()
+            };
+            // an old hour window one time in four: its count does not count
+            if r.pct(25) {
+                c.starts[0] -= 3_600;
+            }
+            let at_cap = r.pct(17);
+            let which = r.below(6) as usize;
+            let shares = [70, 80, 50, 20, 60];
+            let caps = [20u64, 200, 5_000, 100_000, 10];
+            for i in 0..5 {
+                if r.pct(shares[i]) {
+                    row.set |= 1 << i;
+                    let limit = caps[i] / 2 + r.below(caps[i] / 2);
+                    row.limits[i] = limit as u32;
+                    let used = if at_cap && which == i {
+                        limit
+                    } else {
+                        r.below(limit)
+                    };
+                    match i {
+                        0..=2 => c.counts[i] = used,
+                        3 => c.total = used,
+                        _ => {
+                            c.live = (used / 2) as u32;
+                            c.imported_live = used - used / 2;
+                        }
+                    }
+                }
+            }
+            if r.pct(30) {
+                row.set |= 1 << 5;
+                row.revenue_limit = 50_000 + r.below(200_000) as i64;
+                c.revenues[1] = if at_cap && which == 5 {
+                    row.revenue_limit
+                } else {
+                    r.below(row.revenue_limit as u64) as i64
+                };
+            }
+            rows.push(row);
+            counters.push(c);
+        }
+        FloorPass {
+            rows,
+            stable: (1..=n as u64).collect(),
+            written: vec![Written::default(); n],
+            counters,
+            zones,
+            pairs,
+        }
+    }
+
+    /// Forget every kept verdict: the next pass judges every target.
+    pub fn forget(&mut self) {
+        self.rows.iter_mut().for_each(|r| r.memo_stamp = 0);
+    }
+
+    /// One pass at `now`: every target whose kept verdict lapsed is judged
+    /// again and its verdict rewritten only if it changed. Returns how many
+    /// were rewritten.
+    pub fn pass(&mut self, now: i64) -> usize {
+        let mut rewritten = 0;
+        let (zones, pairs) = (&self.zones, &self.pairs);
+        let targets = (self.rows.iter_mut().zip(&self.counters))
+            .zip(self.stable.iter().zip(self.written.iter_mut()));
+        for ((row, c), (&stamp, written)) in targets {
+            let lapsed =
+                (row.memo_stamp == 0) | (now >= row.memo_until) | (stamp != row.memo_stamp);
+            if !lapsed {
+                continue;
+            }
+            let (Some(z), Some(p)) = (
+                zones.get(usize::from(row.zone)),
+                pairs.get(row.pair as usize),
+            ) else {
+                continue;
+            };
+            let held = u64::from(c.held);
+            let mut reached = 0u8;
+            let mut current = [false; 3];
+            for i in 0..3 {
+                current[i] = c.starts[i] == z.starts[i];
+                let used = if current[i] { c.counts[i] } else { 0 };
+                reached |= u8::from(used + held >= u64::from(row.limits[i])) << i;
+            }
+            reached |= u8::from(c.total + held >= u64::from(row.limits[3])) << 3;
+            let imported = if now < c.imported_until {
+                c.imported_live
+            } else {
+                0
+            };
+            let live = u64::from(c.live) + imported + held;
+            reached |= u8::from(live >= u64::from(row.limits[4])) << 4;
+            let r = usize::from(row.rev & 3);
+            let revenue = match r {
+                3 => c.total_revenue,
+                _ if current[r] => c.revenues[r],
+                _ => 0,
+            };
+            reached |= u8::from(revenue >= row.revenue_limit) << 5;
+            reached &= row.set;
+            let closed = !p.open;
+            let verdict = Written {
+                code: 1
+                    | (u64::from(row.paused) << 1)
+                    | (u64::from(closed) << 2)
+                    | (u64::from(reached) << 8),
+                reopen: if closed { p.reopen } else { 0 },
+            };
+            if *written != verdict {
+                *written = verdict;
+                rewritten += 1;
+            }
+            row.memo_stamp = stamp;
+            row.memo_until = p.until.min(z.ends);
+        }
+        rewritten
+    }
+
+    /// How many targets the verdicts held say are eligible.
+    pub fn eligible(&self) -> usize {
+        self.written.iter().filter(|w| w.eligible()).count()
+    }
+
+    /// The same count, each target judged the plain way at `now` (for the
+    /// test that the pass computes what it claims).
+    pub fn eligible_reference(&self, now: i64) -> usize {
+        let judge = |(row, c): (&Row, &Counters)| -> Option<bool> {
+            let z = self.zones.get(usize::from(row.zone))?;
+            let p = self.pairs.get(row.pair as usize)?;
+            let held = u64::from(c.held);
+            let set = |i: u8| row.set & (1 << i) != 0;
+            let limit = |i: usize| u64::from(row.limits[i]);
+            for i in 0..3 {
+                let used = if c.starts[i] == z.starts[i] {
+                    c.counts[i]
+                } else {
+                    0
+                };
+                if set(i as u8) && used + held >= limit(i) {
+                    return Some(false);
+                }
+            }
+            if set(3) && c.total + held >= limit(3) {
+                return Some(false);
+            }
+            let imported = if now < c.imported_until {
+                c.imported_live
+            } else {
+                0
+            };
+            if set(4) && u64::from(c.live) + imported + held >= limit(4) {
+                return Some(false);
+            }
+            let revenue = match row.rev {
+                3 => c.total_revenue,
+                r if c.starts[usize::from(r)] == z.starts[usize::from(r)] => {
+                    c.revenues[usize::from(r)]
+                }
+                _ => 0,
+            };
+            if set(5) && revenue >= row.revenue_limit {
+                return Some(false);
+            }
+            Some(p.open && !row.paused)
+        };
+        (self.rows.iter().zip(&self.counters))
+            .filter(|&t| judge(t) == Some(true))
+            .count()
+    }
+}

@@ -1,0 +1,23 @@
+//! The floor pass (`routecap_benches::floor`) computes the verdicts it is
+//! timed for: the same eligibility as a plain per-target judgement, and
+//! nothing rewritten when nothing changed.
+
+use routecap_benches::floor::{FloorPass, NOW};
+
+#[test]
+fn the_floor_pass_judges_as_a_plain_reference() {
+    for n in [10usize, 1000, 10_000] {
+        let mut f = FloorPass::new(n, 7);
+        // every verdict is new the first time
+        assert_eq!(f.pass(NOW), n);
+        let eligible = f.eligible();
+        assert_eq!(eligible, f.eligible_reference(NOW), "{n} targets");
+        // a mix of eligible and refused targets, as in the fixture
+        assert!(eligible > 0 && eligible < n, "{eligible} of {n} eligible");
+        // kept verdicts are skipped; forgotten ones come out the same
+        assert_eq!(f.pass(NOW + 1), 0);
+        f.forget();
+        assert_eq!(f.pass(NOW + 2), 0);
+        assert_eq!(f.eligible(), eligible);
+    }
+}
