@@ -225,9 +225,9 @@ impl FloorPass {
             let held = u64::from(c.held);
             let mut reached = 0u8;
             let mut current = [false; 3];
-            for i in 0..3 {
-                current[i] = c.starts[i] == z.starts[i];
-                let used = if current[i] { c.counts[i] } else { 0 };
+            for (i, cur) in current.iter_mut().enumerate() {
+                *cur = c.starts[i] == z.starts[i];
+                let used = if *cur { c.counts[i] } else { 0 };
                 reached |= u8::from(used + held >= u64::from(row.limits[i])) << i;
             }
             reached |= u8::from(c.total + held >= u64::from(row.limits[3])) << 3;
