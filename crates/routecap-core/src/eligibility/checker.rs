@@ -6,11 +6,16 @@
 //!   most; each zone's offset span and its hour/day/month windows are
 //!   cached with the range of instants they hold for, and the local
 //!   weekday and minute are computed once per zone per decision.
-//! - **Reopening times are cached per owner.** If hours closed at `t` next
-//!   open at `v`, they next open at `v` from every instant in `[t, v)` too,
-//!   so `until` of a `closed` reason is computed once per closed stretch.
-//! - **Hot data is compact.** Caps, interned hours, zone and route key of
-//!   every owner sit in one array; the config's `Target` is about 3 KB.
+//! - **Hours are judged per (schedule, zone) pair.** Whether hours are
+//!   open, until when, and when closed hours reopen depend on the schedule,
+//!   the zone and the instant alone, so owners sharing both share one
+//!   memo ([`Pair`]). If hours closed at `t` next open at `v`, they next
+//!   open at `v` from every instant in `[t, v)` too, so `until` of a
+//!   `closed` reason is computed once per closed stretch and pair.
+//! - **Hot data is compact.** Interned hours, zone, pair and route key of
+//!   every owner sit in one array, the caps only of owners the general
+//!   path reads every decision; the config's `Target` is larger and
+//!   scattered.
 //! - **Reports are kept.** A target's report is reused from the previous
 //!   decision while its counters keep their stamp (see [`crate::counters`]) and the
 //!   instant has not crossed the next boundary its reasons read: the end of
@@ -32,7 +37,8 @@
 //!   same caps are reached with the same use ([`same_caps`]), even after
 //!   its counters were re-stamped.
 //! - **Warm decisions are a scan.** Kept reports are skipped eight at a
-//!   time ([`first_stale`]), and the route planner keeps its first tier
+//!   time ([`first_stale`]), once: the general path starts after the ones
+//!   the verdict pass found kept. The route planner keeps its first tier
 //!   while [`Checker::keys_version`] says the step keys did not change.
 //! - **Filtered calls flip reasons, not keys.** Every target's own filter
 //!   is judged at once for the call ([`crate::filter::FilterRows`]); a
