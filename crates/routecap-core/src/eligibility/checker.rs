@@ -1031,6 +1031,7 @@ impl Caches {
         if out.capacity() == 0 {
             out.reserve_exact(1);
         }
+        let room = out.capacity();
         if hot.paused {
             out.push(super::bare(ReasonCode::Paused, None));
         }
@@ -1044,6 +1045,11 @@ impl Caches {
             group: None,
         }
         .reasons(&mut clock, out);
+        // grown past the most it ever held: to exactly what it holds now
+        // (a later decision with as many reasons does not allocate)
+        if out.capacity() > room {
+            out.shrink_to_fit();
+        }
         Some(Simple::Built(until))
     }
 
@@ -1096,6 +1102,33 @@ impl Judge for Fast<'_> {
     }
 }
 
+/// The candidates of one call: targets `0..identity` in order, then
+/// `rest` — a config's default candidates without a list entry per
+/// target (16 bytes each at a million targets).
+#[derive(Clone, Copy, Debug)]
+struct Cands<'a> {
+    identity: usize,
+    rest: &'a [CandidateRef],
+}
+
+impl<'a> Cands<'a> {
+    fn of(identity: usize, rest: &'a [CandidateRef]) -> Self {
+        Cands { identity, rest }
+    }
+
+    fn len(&self) -> usize {
+        self.identity + self.rest.len()
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<CandidateRef> {
+        match i.checked_sub(self.identity) {
+            None => Some(CandidateRef::Target(i)),
+            Some(j) => self.rest.get(j).copied(),
+        }
+    }
+}
+
 /// A kept report: valid while its target's counters keep `stamp` and the
 /// instant stays before `until` (Unix seconds; it was made at an instant
 /// no later than the current one, see [`Checker::latest`]). `stamp` 0:
@@ -1135,7 +1168,8 @@ fn rewrite_plain(rep: &mut CandidateReport, t: usize, plain: Plain) {
 #[derive(Clone, Debug, Default)]
 pub struct Checker {
     caches: Caches,
-    /// The config's default candidates.
+    /// The config's default candidates after the first `identity` (see
+    /// [`Cands`]).
     candidates: Vec<CandidateRef>,
     /// Reports; only the first `len` belong to the last call, the others
     /// are kept for their buffers.
@@ -1177,9 +1211,15 @@ pub struct Checker {
 impl Checker {
     /// A checker for `config`.
     pub fn new(config: &Config) -> Self {
+        let mut candidates = config.default_candidates();
+        let identity = (candidates.iter().enumerate())
+            .take_while(|&(i, c)| *c == CandidateRef::Target(i))
+            .count();
+        candidates.drain(..identity);
+        candidates.shrink_to_fit();
         Checker {
             caches: Caches::new(config),
-            candidates: config.default_candidates(),
+            candidates,
             reports: Vec::new(),
             len: 0,
             keys: StepKeys::default(),
@@ -1192,9 +1232,7 @@ impl Checker {
             buffers: CallBuffers::default(),
             groups: config.groups.len(),
             keys_version: fresh_stamp(),
-            identity: (config.default_candidates().iter().enumerate())
-                .take_while(|&(i, c)| *c == CandidateRef::Target(i))
-                .count(),
+            identity,
             latest: NEVER,
         }
     }
@@ -1215,11 +1253,12 @@ impl Checker {
         attrs: &CallAttrs,
     ) -> &[CandidateReport] {
         self.fit(config);
-        let cands = core::mem::take(&mut self.candidates);
+        let rest = core::mem::take(&mut self.candidates);
         let call = Call::with_buffers(config, attrs, core::mem::take(&mut self.buffers));
-        self.run(config, state, at, &cands, true, &call);
+        let cands = Cands::of(self.identity, &rest);
+        self.run(config, state, at, cands, true, &call);
         self.buffers = call.into_buffers();
-        self.candidates = cands;
+        self.candidates = rest;
         self.reports()
     }
 
@@ -1239,13 +1278,20 @@ impl Checker {
         let call = Call::seen(config, attrs, history, at, buffers);
         match cands {
             None => {
-                let cands = core::mem::take(&mut self.candidates);
-                self.run(config, state, at, &cands, true, &call);
-                self.candidates = cands;
+                let rest = core::mem::take(&mut self.candidates);
+                self.run(
+                    config,
+                    state,
+                    at,
+                    Cands::of(self.identity, &rest),
+                    true,
+                    &call,
+                );
+                self.candidates = rest;
             }
             Some(cands) => {
                 self.forget();
-                self.run(config, state, at, cands, false, &call);
+                self.run(config, state, at, Cands::of(0, cands), false, &call);
             }
         }
         self.buffers = call.into_buffers();
@@ -1277,7 +1323,7 @@ impl Checker {
         // reports are about to hold other candidates: forget what was kept
         self.forget();
         let call = Call::with_buffers(config, attrs, core::mem::take(&mut self.buffers));
-        self.run(config, state, at, cands, false, &call);
+        self.run(config, state, at, Cands::of(0, cands), false, &call);
         self.buffers = call.into_buffers();
         self.reports()
     }
@@ -1293,14 +1339,15 @@ impl Checker {
         call: &Call<'_>,
     ) -> Vec<CandidateReport> {
         let mut checker = Checker::new(config);
-        let n = cands.map_or(checker.candidates.len(), <[_]>::len);
+        let n = cands.map_or(checker.identity + checker.candidates.len(), <[_]>::len);
         checker.reports.reserve_exact(n);
         checker.keys.keys.reserve_exact(n);
         match cands {
-            Some(cands) => checker.run(config, ledger, at, cands, false, call),
+            Some(cands) => checker.run(config, ledger, at, Cands::of(0, cands), false, call),
             None => {
-                let cands = core::mem::take(&mut checker.candidates);
-                checker.run(config, ledger, at, &cands, false, call);
+                let rest = core::mem::take(&mut checker.candidates);
+                let cands = Cands::of(checker.identity, &rest);
+                checker.run(config, ledger, at, cands, false, call);
             }
         }
         let mut reports = checker.reports;
@@ -1366,7 +1413,7 @@ impl Checker {
         config: &Config,
         ledger: &Ledger,
         at: Instant,
-        cands: &[CandidateRef],
+        cands: Cands<'_>,
         keep: bool,
         call: &Call<'_>,
     ) {
@@ -1405,7 +1452,7 @@ impl Checker {
         }
         let runs = keep && (!active || filters_only);
         let (mut n, mut next) = (kept, kept);
-        while let Some(&candidate) = cands.get(next) {
+        while let Some(candidate) = cands.get(next) {
             if runs && next == n && n < self.identity {
                 let memo = self.memo.get(..self.identity).unwrap_or(&[]);
                 let stale = first_stale(memo, ledger.stable_stamps(), n, now.s);
