@@ -1439,6 +1439,11 @@ impl Checker {
         };
         if keep && self.memo.len() < cands.len() {
             self.memo.resize(cands.len(), Memo::default());
+            // one report each: room for exactly that many, not a doubling
+            let more = cands.len().saturating_sub(self.reports.len());
+            self.reports.reserve_exact(more);
+            self.keys.keys.reserve_exact(more);
+            self.written.reserve_exact(more);
         }
         let (targets, groups) = (config.targets.len(), config.groups.len());
         let (active, filters_only) = (call.active(), call.filters_only());
