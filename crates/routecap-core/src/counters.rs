@@ -697,6 +697,24 @@ impl Ledger {
         ledger
     }
 
+    /// Take `old`'s stamps for the targets whose counters here equal
+    /// theirs there (neither holding a reservation): this ledger is a newer
+    /// read of the same owners' counters (a state backend's cache
+    /// refresh), and a stamp names counters by content, so caches keyed by
+    /// the old stamp stay right for them. Other targets keep their fresh
+    /// stamps.
+    pub(crate) fn keep_stamps(&mut self, old: &Ledger) {
+        if self.targets.len() != old.targets.len() {
+            return;
+        }
+        let new = self.stable.iter_mut().zip(&self.targets);
+        for ((s, c), (&o, oc)) in new.zip(old.stable.iter().zip(&old.targets)) {
+            if *s != 0 && o != 0 && c == oc {
+                *s = o;
+            }
+        }
+    }
+
     /// Recompute `stable` for every target.
     fn sync_stable_all(&mut self) {
         self.stable.clear();

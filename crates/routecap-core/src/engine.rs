@@ -108,6 +108,22 @@ impl Engine {
         Ok(Engine::with(config, state))
     }
 
+    /// Take over `old`'s router when this engine holds a newer read of
+    /// the same counters under the same config (a state backend's cache
+    /// refresh, see `routecap::state::redis`): targets whose counters did
+    /// not change keep their stamps, so their reports stay kept and the
+    /// next decision judges only the targets that changed, instead of
+    /// building every report again with a new router. `old` is left with
+    /// an empty router, rebuilt on its next decision. With another config
+    /// (not the same `Arc`) or generation nothing happens.
+    pub fn adopt_router(&mut self, old: &mut Engine) {
+        if !Arc::ptr_eq(&self.config, &old.config) || self.generation != old.generation {
+            return;
+        }
+        self.state.keep_stamps_of(&old.state);
+        self.router = core::mem::take(&mut old.router);
+    }
+
     fn with(config: Arc<Config>, state: State) -> Engine {
         Engine {
             target_ids: target_ids(&config),

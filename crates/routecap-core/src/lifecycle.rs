@@ -321,6 +321,14 @@ fn check_instant(at: Instant) -> Result<(), LifecycleError> {
 }
 
 impl State {
+    /// Give the targets whose counters equal `old`'s the stamps they have
+    /// there (see [`crate::counters`]): for a state read again from a
+    /// shared store, so that a router used with `old` keeps the reports of
+    /// the targets that did not change. Answers never depend on it.
+    pub fn keep_stamps_of(&mut self, old: &State) {
+        self.ledger.keep_stamps(&old.ledger);
+    }
+
     /// A fresh state with the config's imported usage: anchored at
     /// `config.as_of`, or pending until the first lifecycle event when the
     /// config has none.

@@ -555,3 +555,55 @@ fn a_closed_day_is_closed_again_when_time_goes_back() {
         Some(Utc.with_ymd_and_hms(2026, 1, 1, 5, 0, 0).unwrap())
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A router kept across a re-read of the state — a snapshot of it
+    /// with other processes' writes restored, as the Redis cache does on
+    /// every refresh — with the stamps of unchanged counters kept
+    /// (`State::keep_stamps_of`), answers as a fresh check of the new state.
+    #[test]
+    fn a_router_kept_across_a_state_reread_answers_as_check(
+        config in config(),
+        start in 0..(365 * 86_400i64),
+        rounds in prop::collection::vec(
+            (0..7_200i64, prop::collection::vec((0..6u8, 0..8usize, 1..5_000u64), 0..4)),
+            1..12,
+        ),
+    ) {
+        // ids a snapshot can name owners by
+        let mut config = config;
+        config.targets.iter_mut().enumerate().for_each(|(i, t)| t.id = format!("t{i}"));
+        config.groups.iter_mut().enumerate().for_each(|(i, g)| g.id = format!("g{i}"));
+        let mut state = State::new(&config);
+        let mut router = Router::new(&config);
+        let mut s = start;
+        for (k, (step, events)) in rounds.into_iter().enumerate() {
+            s += step;
+            let at = instant(s);
+            // other processes' writes, then the whole state read again
+            let mut next = state.clone();
+            for (j, (kind, t, n)) in events.into_iter().enumerate() {
+                let call = format!("p{}", n % 4);
+                let _ = match kind {
+                    0 | 1 => next.connect(&config, &call, t, at).map(|_| ()),
+                    2 => next.end(&config, &call, at),
+                    3 => next.reserve(&config, &format!("r{k}-{j}"), t, n, at).map(|_| ()),
+                    4 => next.convert(&config, &call, Money(n as i64), at),
+                    _ => next.reset_target(&config, t),
+                };
+            }
+            let mut reread = State::restore(&config, &next.snapshot(&config))
+                .expect("a state's own snapshot restores");
+            reread.keep_stamps_of(&state);
+            let reports = check(&config, &reread, at);
+            let expected = plan(&config, &reports, &mut rng_from_seed(s as u64));
+            let mut rng = rng_from_seed(s as u64);
+            let (got_reports, got_plan) = router.route(&config, &reread, at, &mut rng);
+            prop_assert_eq!(got_reports, &reports[..], "at {}", at);
+            prop_assert_eq!(got_plan.collect::<Vec<_>>(), expected);
+            state = reread;
+        }
+    }
+}
