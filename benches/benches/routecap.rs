@@ -9,17 +9,21 @@
 //! hours open and close during a run, as in production.
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion,
+};
 use rand::SeedableRng;
 use routecap_benches::floor::{self, FloorPass};
 use routecap_benches::{fixture, naive};
 use routecap_core::caps::Period;
 use routecap_core::eligibility::{self, CandidateReport, Checker};
+use routecap_core::engine::Engine;
 use routecap_core::lifecycle::State;
-use routecap_core::route::{rng_from_seed, Router, Step};
+use routecap_core::route::{rng_from_seed, RouteRng, Router, Step};
 use routecap_core::window::window_start;
 use routecap_core::zone::resolve;
 use routecap_core::zone_cache::ZoneCache;
@@ -180,6 +184,56 @@ fn route_cold(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+}
+
+/// A decision right after the whole state was read again from a shared
+/// store — a snapshot restored, as the Redis cache does on every refresh —
+/// with one target's counters changed since the previous read: with the
+/// previous engine's router carried over ([`Engine::adopt_router`]: only
+/// the changed target is judged again) and with the new engine's own
+/// router (every report built). Restoring is not timed.
+fn route_reread(c: &mut Criterion) {
+    let mut g = group(c, "route_reread");
+    let n = 1000;
+    let config = Arc::new(fixture::config(n, 42));
+    let at = fixture::start();
+    let mut first = Engine::new(config.clone());
+    first.anchor(at);
+    let mut second = Engine::restore(config.clone(), &first.snapshot()).expect("restores");
+    let id = config.targets[n / 2].id.clone();
+    second.connect("reread", &id, at).expect("target known");
+    let snaps = [first.snapshot(), second.snapshot()];
+    let restore = |k: usize| Engine::restore(config.clone(), &snaps[k % 2]).expect("restores");
+    let decide = |engine: &mut Engine, rng: &mut RouteRng| {
+        engine.route(at, rng, |_, reports, plan| reports.len() + consume(plan))
+    };
+    let mut rng = rng_from_seed(7);
+    let mut prev = restore(0);
+    decide(&mut prev, &mut rng);
+    let mut k = 1;
+    g.bench_function(BenchmarkId::new("adopted/targets", n), |b| {
+        b.iter_batched(
+            || {
+                k += 1;
+                restore(k)
+            },
+            |mut engine| {
+                engine.adopt_router(&mut prev);
+                let out = decide(&mut engine, &mut rng);
+                prev = engine;
+                black_box(out)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function(BenchmarkId::new("fresh/targets", n), |b| {
+        b.iter_batched(
+            || restore(1),
+            |mut engine| black_box(decide(&mut engine, &mut rng)),
+            BatchSize::LargeInput,
+        )
+    });
     g.finish();
 }
 
@@ -396,6 +450,7 @@ criterion_group!(
     route_callers,
     naive_peer,
     route_cold,
+    route_reread,
     floor_cold,
     check,
     lifecycle,

@@ -132,6 +132,22 @@ impl Engine {
         self.read().usage_view(at)
     }
 
+    /// [`Core::adopt_router`]: this engine, a newer read of `old`'s
+    /// counters under the same config, takes over `old`'s router. Skipped
+    /// while `old` is deciding (its lock is busy): the router is a cache.
+    pub fn adopt_router(&self, old: &Engine) {
+        if std::ptr::eq(self, old) {
+            return;
+        }
+        let mut new = self.write();
+        let mut old = match old.core.try_write() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        };
+        new.adopt_router(&mut old);
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Core> {
         self.core.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -2092,8 +2092,21 @@ impl RedisState {
         if !any_pending {
             self.maybe_pending.store(false, Ordering::Relaxed);
         }
-        let engine =
-            Arc::new(Engine::restore(l.config.clone(), &snap).map_err(|e| bad(&e.to_string()))?);
+        let engine = Engine::restore(l.config.clone(), &snap).map_err(|e| bad(&e.to_string()))?;
+        if skip.is_none() {
+            // the cached engine's router, with the reports of every target
+            // no other process wrote since, rather than a new one that
+            // builds every report again
+            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            let old = (cache.as_ref())
+                .filter(|c| c.ver == ver)
+                .map(|c| c.engine.clone());
+            drop(cache);
+            if let Some(old) = old {
+                engine.adopt_router(&old);
+            }
+        }
+        let engine = Arc::new(engine);
         if skip.is_none() {
             *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(Cached {
                 fetched: std::time::Instant::now(),
