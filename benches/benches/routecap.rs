@@ -237,6 +237,22 @@ fn route_reread(c: &mut Criterion) {
     g.finish();
 }
 
+/// Restoring an engine from a snapshot of its own state: what a state
+/// backend's cache pays on every refresh before deciding.
+fn restore(c: &mut Criterion) {
+    let mut g = group(c, "restore");
+    for n in [1000usize, 10_000] {
+        let config = Arc::new(fixture::config(n, 42));
+        let mut engine = Engine::new(config.clone());
+        engine.anchor(fixture::start());
+        let snap = engine.snapshot();
+        g.bench_function(BenchmarkId::new("targets", n), |b| {
+            b.iter(|| black_box(Engine::restore(config.clone(), &snap).is_ok()))
+        });
+    }
+    g.finish();
+}
+
 /// The floor of a cold decision's verdict pass ([`FloorPass`]): the least
 /// a scalar pass over the same data volume does per target, every kept
 /// verdict forgotten first. The anchor for `route_cold`.
@@ -451,6 +467,7 @@ criterion_group!(
     naive_peer,
     route_cold,
     route_reread,
+    restore,
     floor_cold,
     check,
     lifecycle,
