@@ -169,7 +169,7 @@ impl State {
 }
 
 /// Index of each id (the first of duplicates, like `Config::target_index`).
-fn first_index<'a>(ids: impl Iterator<Item = &'a str>) -> HashMap<&'a str, usize> {
+pub(crate) fn first_index<'a>(ids: impl Iterator<Item = &'a str>) -> HashMap<&'a str, usize> {
     let mut out = HashMap::new();
     for (i, id) in ids.enumerate() {
         out.entry(id).or_insert(i);

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::callers::Visit;
 use crate::counters::{after, CounterParts, Counters, SlotParts};
 use crate::lifecycle::{CallPhase, CallRecord, Conversion, State};
-use crate::live::Dropped;
+use crate::live::{first_index, Dropped};
 use crate::model::{CandidateRef, Config};
 use crate::money::{Money, MoneyError};
 use crate::zone::fmt_instant;
@@ -383,13 +383,17 @@ impl State {
         };
         let mut dropped = Dropped::default();
         let mut state = State::new(config);
+        // ids looked up once each, not by a scan per owner and call (a
+        // state backend restores the whole state on every cache refresh)
+        let targets = first_index(config.targets.iter().map(|t| t.id.as_str()));
+        let groups = first_index(config.groups.iter().map(|g| g.id.as_str()));
         let mut seen = BTreeSet::new();
         // each listed owner's `live`, checked (or split, version 1) below
         let mut stated = Vec::new();
         // duplicates of dropped ids are not checked: they are dropped anyway
         for o in &snap.targets {
             let counters = restore_owner(o, v1)?;
-            let Some(i) = config.target_index(&o.id) else {
+            let Some(i) = targets.get(o.id.as_str()).copied() else {
                 dropped.targets.push(o.id.clone());
                 continue;
             };
@@ -401,7 +405,7 @@ impl State {
         }
         for o in &snap.groups {
             let counters = restore_owner(o, v1)?;
-            let Some(i) = config.group_index(&o.id) else {
+            let Some(i) = groups.get(o.id.as_str()).copied() else {
                 dropped.groups.push(o.id.clone());
                 continue;
             };
@@ -413,7 +417,7 @@ impl State {
         }
         for c in &snap.calls {
             let field = |k: &str| format!("call {:?} {k}", c.call);
-            let Some(target) = config.target_index(&c.target) else {
+            let Some(target) = targets.get(c.target.as_str()).copied() else {
                 dropped.calls.push(c.call.clone());
                 continue;
             };
@@ -486,7 +490,7 @@ impl State {
             state.calls.insert(id, rec);
         }
         for c in &snap.callers {
-            let Some(target) = config.target_index(&c.target) else {
+            let Some(target) = targets.get(c.target.as_str()).copied() else {
                 continue;
             };
             let field = |k: &str| format!("caller {:?} target {:?} {k}", c.caller, c.target);
