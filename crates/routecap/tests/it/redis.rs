@@ -272,6 +272,60 @@ fn equivalence_fixed_sequence() {
     run_equivalence(&url, &equiv_config_as_of(), &events);
 }
 
+/// A second process that reads the state again for every decision
+/// (`refresh` 0: each refreshed cache takes over the previous one's router,
+/// keeping the reports of the targets the writer did not touch) routes
+/// and checks as memory does after every write of the first.
+fn run_reader_equivalence(url: &str, config: &str, events: &[Ev]) {
+    let config = parse(config);
+    let ns = namespace();
+    let memory = MemoryBackend::new(config.clone());
+    let writer = RedisBackend::open(config.clone(), opts(url, &ns)).expect("open");
+    let mut o = opts(url, &ns);
+    o.refresh = std::time::Duration::ZERO;
+    let reader = RedisBackend::open(config.clone(), o).expect("open");
+    let mut at = t("2026-11-01T04:50:00Z");
+    let ids = ["a", "b", "c"];
+    for (i, &(kind, call, target, dt, cents)) in events.iter().enumerate() {
+        at = secs(at, i64::from(dt));
+        let call = format!("c{call}");
+        let target = ids[usize::from(target) % 3];
+        let backends: [&dyn Backend; 2] = [&memory, &writer];
+        let out: Vec<String> = backends
+            .iter()
+            .map(|b| match kind % 6 {
+                0 | 1 => show(b.connect(&call, target, at)),
+                2 => show(b.convert(&call, Money(i64::from(cents)), at)),
+                3 | 4 => show(b.end(&call, at)),
+                _ => show(b.reserve(&call, target, u64::from(dt % 300) + 1, at)),
+            })
+            .collect();
+        assert_eq!(out[0], out[1], "event {i} at {at}");
+        let seed = u64::from(cents);
+        let routes: Vec<String> = [&memory as &dyn Backend, &reader]
+            .iter()
+            .map(|b| show(b.route_view(at, seed, &Default::default())))
+            .collect();
+        assert_eq!(routes[0], routes[1], "route after event {i} at {at}");
+        let checks: Vec<_> = [&memory as &dyn Backend, &reader]
+            .iter()
+            .map(|b| b.check(at).expect("check"))
+            .collect();
+        assert_eq!(checks[0], checks[1], "check after event {i} at {at}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_reader_refreshing_every_decision_agrees_with_memory(events in proptest::collection::vec(
+        (0u8..6, 0u8..6, 0u8..3, 0u16..480, 0u16..2000), 1..30)) {
+        let Some(url) = server("a_reader_refreshing_every_decision_agrees_with_memory") else { return Ok(()) };
+        run_reader_equivalence(&url, EQUIV_CONFIG, &events);
+    }
+}
+
 /// Several connections hammer one target: never more accepted than the
 /// caps, and the counters equal what was accepted.
 #[test]
