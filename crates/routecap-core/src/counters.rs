@@ -174,24 +174,18 @@ pub(crate) struct Counters {
 const _: () = assert!(std::mem::size_of::<Counters>() == 128);
 
 impl PartialEq for Counters {
+    /// Every field but the window lengths (a cache): the slots' starts,
+    /// counts and revenues as columns, as [`Slot`]'s equality has them.
     fn eq(&self, o: &Self) -> bool {
-        (
-            self.slots(),
-            self.total,
-            self.total_revenue,
-            self.live,
-            self.imported_live,
-            self.imported_until,
-            self.held,
-        ) == (
-            o.slots(),
-            o.total,
-            o.total_revenue,
-            o.live,
-            o.imported_live,
-            o.imported_until,
-            o.held,
-        )
+        self.starts == o.starts
+            && self.counts == o.counts
+            && self.revenues == o.revenues
+            && self.total == o.total
+            && self.total_revenue == o.total_revenue
+            && self.live == o.live
+            && self.imported_live == o.imported_live
+            && self.imported_until == o.imported_until
+            && self.held == o.held
     }
 }
 impl Eq for Counters {}
@@ -247,10 +241,6 @@ impl Counters {
         // an end not known (or not representable) is 0: the window is
         // computed again, as for a slot whose end is its start
         self.lengths[i] = u32::try_from(s.end.wrapping_sub(s.start)).unwrap_or(0);
-    }
-
-    fn slots(&self) -> [Slot; 3] {
-        [self.slot(0), self.slot(1), self.slot(2)]
     }
 
     fn from_usage(u: &Usage, zone: &Zone, anchor: Option<Instant>, lease: TimeDelta) -> Self {
