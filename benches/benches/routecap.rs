@@ -17,7 +17,7 @@ use criterion::{
     criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion,
 };
 use rand::SeedableRng;
-use routecap_benches::floor::{self, FloorPass};
+use routecap_benches::floor::{self, FloorColumns, FloorPass};
 use routecap_benches::{fixture, naive};
 use routecap_core::caps::Period;
 use routecap_core::eligibility::{self, CandidateReport, Checker};
@@ -264,6 +264,13 @@ fn floor_cold(c: &mut Criterion) {
             b.iter(|| {
                 pass.forget();
                 black_box(pass.pass(floor::NOW))
+            })
+        });
+        let mut columns = FloorColumns::of(&FloorPass::new(n, 42));
+        g.bench_function(BenchmarkId::new("columns/targets", n), |b| {
+            b.iter(|| {
+                columns.forget();
+                black_box(columns.pass(floor::NOW))
             })
         });
     }

@@ -21,3 +21,17 @@ fn the_floor_pass_judges_as_a_plain_reference() {
         assert_eq!(f.eligible(), eligible);
     }
 }
+
+#[test]
+fn the_column_layout_judges_as_the_floor_pass() {
+    use routecap_benches::floor::FloorColumns;
+    for n in [1000usize, 10_000] {
+        let mut f = FloorPass::new(n, 11);
+        let mut columns = FloorColumns::of(&f);
+        assert_eq!(columns.pass(NOW), n, "every verdict new");
+        f.pass(NOW);
+        assert_eq!(columns.eligible(), f.eligible_reference(NOW), "{n} targets");
+        columns.forget();
+        assert_eq!(columns.pass(NOW + 1), 0, "nothing changed");
+    }
+}
