@@ -123,6 +123,28 @@ fn equiv_config_as_of() -> String {
 /// One random event: (kind, call, target, seconds later, revenue cents).
 type Ev = (u8, u8, u8, u16, u16);
 
+/// Event `kind` (0–8) of [`Ev`] on backend `b`, its answer shown.
+fn step(
+    b: &dyn Backend,
+    kind: u8,
+    call: &str,
+    target: &str,
+    dt: u16,
+    cents: u16,
+    at: Instant,
+) -> String {
+    match kind {
+        0 | 1 => show(b.connect(call, target, at)),
+        2 => show(b.convert(call, Money(i64::from(cents)), at)),
+        3 | 4 => show(b.end(call, at)),
+        5 => show(b.reserve(call, target, u64::from(dt % 300) + 1, at)),
+        6 => show(b.touch(call, at)),
+        7 if cents % 2 == 0 => show(b.reset_target(target)),
+        7 => show(b.reset_group("g")),
+        _ => show(b.route_view(at, u64::from(cents), &Default::default())),
+    }
+}
+
 fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
     let config = parse(config);
     let memory = MemoryBackend::new(config.clone());
@@ -137,16 +159,7 @@ fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
         let target = ids[usize::from(target) % 3];
         let out: Vec<String> = backends
             .iter()
-            .map(|b| match kind % 9 {
-                0 | 1 => show(b.connect(&call, target, at)),
-                2 => show(b.convert(&call, Money(i64::from(cents)), at)),
-                3 | 4 => show(b.end(&call, at)),
-                5 => show(b.reserve(&call, target, u64::from(dt % 300) + 1, at)),
-                6 => show(b.touch(&call, at)),
-                7 if cents % 2 == 0 => show(b.reset_target(target)),
-                7 => show(b.reset_group("g")),
-                _ => show(b.route_view(at, u64::from(cents), &Default::default())),
-            })
+            .map(|&b| step(b, kind % 9, &call, target, dt, cents, at))
             .collect();
         assert_eq!(out[0], out[1], "event {i} at {at}: {kind} {call} {target}");
         let usage: Vec<_> = backends
@@ -291,14 +304,10 @@ fn run_reader_equivalence(url: &str, config: &str, events: &[Ev]) {
         let call = format!("c{call}");
         let target = ids[usize::from(target) % 3];
         let backends: [&dyn Backend; 2] = [&memory, &writer];
+        // the writes of `step`: connect, convert, end, reserve
         let out: Vec<String> = backends
             .iter()
-            .map(|b| match kind % 6 {
-                0 | 1 => show(b.connect(&call, target, at)),
-                2 => show(b.convert(&call, Money(i64::from(cents)), at)),
-                3 | 4 => show(b.end(&call, at)),
-                _ => show(b.reserve(&call, target, u64::from(dt % 300) + 1, at)),
-            })
+            .map(|&b| step(b, kind % 6, &call, target, dt, cents, at))
             .collect();
         assert_eq!(out[0], out[1], "event {i} at {at}");
         let seed = u64::from(cents);
