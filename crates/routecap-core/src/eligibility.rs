@@ -214,7 +214,7 @@ pub fn check_seen(
         state,
         at,
         cands,
-        &Call::seen(config, attrs, history, at, CallBuffers::default()),
+        &Call::seen(config, attrs, history, at, &mut CallBuffers::default()),
     )
 }
 
@@ -363,7 +363,7 @@ pub fn target_reasons_seen(
 ) {
     let ledger = state;
     let mut judge = Direct { config, ledger, at };
-    let mut call = Call::seen(config, attrs, history, at, CallBuffers::default());
+    let mut call = Call::seen(config, attrs, history, at, &mut CallBuffers::default());
     call.details = true;
     target_into(&mut judge, config, ledger, &call, t, None, out);
 }
@@ -447,20 +447,23 @@ pub(crate) struct Call<'a> {
 impl<'a> Call<'a> {
     /// `attrs` prepared for `config`'s filters.
     pub(crate) fn new(config: &'a Config, attrs: &CallAttrs) -> Self {
-        Call::with_buffers(config, attrs, CallBuffers::default())
+        Call::with_buffers(config, attrs, &mut CallBuffers::default())
     }
 
-    /// [`Call::new`] in the buffers of an earlier call
-    /// ([`Call::into_buffers`]): no allocation once they are large enough.
-    /// Every target's own filter is judged here, all at once.
+    /// [`Call::new`] in the buffers of an earlier call, taken from
+    /// `buffers` only when the config has filters (given back by
+    /// [`Call::keep_buffers`]): no allocation once they are large enough,
+    /// and nothing moved for a config without filters. Every target's own
+    /// filter is judged here, all at once.
+    #[inline]
     pub(crate) fn with_buffers(
         config: &'a Config,
         attrs: &CallAttrs,
-        buffers: CallBuffers,
+        buffers: &mut CallBuffers,
     ) -> Self {
         let filters = config.filters();
         let prepared = filters.any.then(|| {
-            let mut call = filters.table.prepare_with(attrs, buffers);
+            let mut call = filters.table.prepare_with(attrs, core::mem::take(buffers));
             filters.target_rows.refuse(&mut call);
             call
         });
@@ -473,11 +476,13 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// The buffers, for the next call (empty when the config has no filters).
-    pub(crate) fn into_buffers(self) -> CallBuffers {
-        self.prepared
-            .map(PreparedCall::into_buffers)
-            .unwrap_or_default()
+    /// Give the buffers taken by [`Call::with_buffers`] back to `into`,
+    /// for the next call (none taken when the config has no filters).
+    #[inline]
+    pub(crate) fn keep_buffers(self, into: &mut CallBuffers) {
+        if let Some(p) = self.prepared {
+            *into = p.into_buffers();
+        }
     }
 
     /// The targets refused by their own filter, 64 a word (empty: none).
@@ -491,7 +496,7 @@ impl<'a> Call<'a> {
         attrs: &'a CallAttrs,
         history: &'a CallerHistory,
         at: Instant,
-        buffers: CallBuffers,
+        buffers: &mut CallBuffers,
     ) -> Self {
         Call {
             caller: CallerView::new(config, history, attrs, at),

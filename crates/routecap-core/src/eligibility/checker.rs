@@ -1254,10 +1254,10 @@ impl Checker {
     ) -> &[CandidateReport] {
         self.fit(config);
         let rest = core::mem::take(&mut self.candidates);
-        let call = Call::with_buffers(config, attrs, core::mem::take(&mut self.buffers));
+        let call = Call::with_buffers(config, attrs, &mut self.buffers);
         let cands = Cands::of(self.identity, &rest);
         self.run(config, state, at, cands, true, &call);
-        self.buffers = call.into_buffers();
+        call.keep_buffers(&mut self.buffers);
         self.candidates = rest;
         self.reports()
     }
@@ -1274,8 +1274,7 @@ impl Checker {
         history: &CallerHistory,
     ) -> &[CandidateReport] {
         self.fit(config);
-        let buffers = core::mem::take(&mut self.buffers);
-        let call = Call::seen(config, attrs, history, at, buffers);
+        let call = Call::seen(config, attrs, history, at, &mut self.buffers);
         match cands {
             None => {
                 let rest = core::mem::take(&mut self.candidates);
@@ -1294,7 +1293,7 @@ impl Checker {
                 self.run(config, state, at, Cands::of(0, cands), false, &call);
             }
         }
-        self.buffers = call.into_buffers();
+        call.keep_buffers(&mut self.buffers);
         self.reports()
     }
 
@@ -1322,9 +1321,9 @@ impl Checker {
         self.fit(config);
         // reports are about to hold other candidates: forget what was kept
         self.forget();
-        let call = Call::with_buffers(config, attrs, core::mem::take(&mut self.buffers));
+        let call = Call::with_buffers(config, attrs, &mut self.buffers);
         self.run(config, state, at, Cands::of(0, cands), false, &call);
-        self.buffers = call.into_buffers();
+        call.keep_buffers(&mut self.buffers);
         self.reports()
     }
 
