@@ -273,6 +273,15 @@ fn floor_cold(c: &mut Criterion) {
                 black_box(columns.pass(floor::NOW))
             })
         });
+        // by hand with AVX-512, where the CPU has it
+        if columns.pass_wide(floor::NOW).is_some() {
+            g.bench_function(BenchmarkId::new("avx512/targets", n), |b| {
+                b.iter(|| {
+                    columns.forget();
+                    black_box(columns.pass_wide(floor::NOW))
+                })
+            });
+        }
     }
     g.finish();
 }

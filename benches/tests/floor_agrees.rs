@@ -35,3 +35,25 @@ fn the_column_layout_judges_as_the_floor_pass() {
         assert_eq!(columns.pass(NOW + 1), 0, "nothing changed");
     }
 }
+
+#[test]
+fn the_hand_vectorised_pass_judges_as_the_column_pass() {
+    use routecap_benches::floor::FloorColumns;
+    for n in [1000usize, 10_000] {
+        let f = FloorPass::new(n, 13);
+        let (mut wide, mut plain) = (FloorColumns::of(&f), FloorColumns::of(&f));
+        let Some(first) = wide.pass_wide(NOW) else {
+            eprintln!("no AVX-512F here: the vector pass is not run");
+            return;
+        };
+        assert_eq!(first, n, "every verdict new");
+        assert_eq!(plain.pass(NOW), n);
+        assert_eq!(wide.eligible(), plain.eligible(), "{n} targets");
+        assert_eq!(wide.eligible(), f.eligible_reference(NOW), "{n} targets");
+        // the verdicts and memos written are the scalar pass's, lane for lane
+        assert_eq!(format!("{wide:?}"), format!("{plain:?}"));
+        assert_eq!(wide.pass_wide(NOW + 1), Some(0), "nothing lapsed");
+        wide.forget();
+        assert_eq!(wide.pass_wide(NOW + 2), Some(0), "nothing changed");
+    }
+}
