@@ -1958,6 +1958,11 @@ fn first_stale(memo: &[Memo], stable: &[u64], from: usize, now: i64) -> usize {
 #[inline]
 fn flip_filter_reason(rep: &mut CandidateReport, written: &mut Written, refused: bool) {
     if refused {
+        // room for exactly this reason the first time, not the four a
+        // growing `Vec` takes: kept reports' lists stay small and close
+        if rep.reasons.len() == rep.reasons.capacity() {
+            rep.reasons.reserve_exact(1);
+        }
         rep.reasons
             .push(super::bare(ReasonCode::FilterMismatch, None));
     } else {
