@@ -212,3 +212,37 @@ fn uniform_below_is_unbiased_when_rejection_matters() {
     }
     assert_fits("uniform_below(2^64 · 2/3) octiles", &counts, &[0.125; 8]);
 }
+
+/// `uniform_below` as first written (the threshold computed before every
+/// draw): the draw must consume the same words and return the same values.
+fn uniform_below_reference(rng: &mut routecap_core::route::RouteRng, n: u64) -> u64 {
+    use rand_core::Rng;
+    let threshold = n.wrapping_neg() % n;
+    loop {
+        let x = rng.next_u64();
+        if x >= threshold {
+            return x % n;
+        }
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn uniform_below_draws_as_the_reference(
+        seed in proptest::prelude::any::<u64>(),
+        // small bounds, and bounds near 2^64 where draws are rejected
+        bounds in proptest::collection::vec(
+            proptest::prop_oneof![1u64..1000, (u64::MAX / 2)..=u64::MAX, proptest::prelude::any::<u64>()],
+            1..40,
+        ),
+    ) {
+        use rand_core::Rng;
+        let (mut fast, mut slow) = (rng_from_seed(seed), rng_from_seed(seed));
+        for n in bounds {
+            let Some(bound) = NonZeroU64::new(n) else { continue };
+            proptest::prop_assert_eq!(uniform_below(&mut fast, bound), uniform_below_reference(&mut slow, n));
+        }
+        // the same words consumed: the generators are where they were
+        proptest::prop_assert_eq!(fast.next_u64(), slow.next_u64());
+    }
+}
