@@ -101,7 +101,7 @@
 //!
 //! ## Route order
 //!
-//! - The generator is ChaCha8 (`rand_chacha`), seeded with
+//! - The generator is ChaCha8 (`chacha20`'s, word for word `rand_chacha`'s), seeded with
 //!   `seed_from_u64`; the draw in `0..W` is our own unbiased rejection method
 //!   over `next_u64`, so plans are identical on every platform.
 //! - Ties within a tier are laid out in config order; weight-0 candidates

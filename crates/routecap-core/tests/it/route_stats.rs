@@ -246,3 +246,36 @@ proptest::proptest! {
         proptest::prop_assert_eq!(fast.next_u64(), slow.next_u64());
     }
 }
+
+proptest::proptest! {
+    /// `RouteRng` (`chacha20`) gives the words of `rand_chacha`'s
+    /// `ChaCha8Rng`, the generator of the first releases: from any seed, on
+    /// any stream (as the simulator sets them), through any mix of 32- and
+    /// 64-bit words and byte fills, across buffer refills.
+    #[test]
+    fn the_route_generator_gives_the_words_of_rand_chacha(
+        seed in proptest::prelude::any::<u64>(),
+        stream in proptest::prop_oneof![0u64..8, proptest::prelude::any::<u64>()],
+        ops in proptest::collection::vec((0u8..3, 0usize..70), 1..400),
+    ) {
+        use rand_core::{Rng, SeedableRng};
+        let mut ours = rng_from_seed(seed);
+        let mut first = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        if stream != 0 {
+            ours.set_stream(stream);
+            first.set_stream(stream);
+        }
+        for (op, len) in ops {
+            match op {
+                0 => proptest::prop_assert_eq!(ours.next_u32(), first.next_u32()),
+                1 => proptest::prop_assert_eq!(ours.next_u64(), first.next_u64()),
+                _ => {
+                    let (mut a, mut b) = (vec![0u8; len], vec![0u8; len]);
+                    ours.fill_bytes(&mut a);
+                    first.fill_bytes(&mut b);
+                    proptest::prop_assert_eq!(a, b);
+                }
+            }
+        }
+    }
+}
