@@ -462,16 +462,25 @@ impl<'a> Call<'a> {
         buffers: &mut CallBuffers,
     ) -> Self {
         let filters = config.filters();
-        let prepared = filters.any.then(|| {
-            let mut call = filters.table.prepare_with(attrs, core::mem::take(buffers));
-            filters.target_rows.refuse(&mut call);
-            call
-        });
+        // each arm builds its value in place: a call without filters
+        // copies no 200-byte `None` per decision
+        let caller_rules = config.caller_window() > 0;
+        if !filters.any {
+            return Call {
+                filters,
+                prepared: None,
+                caller: None,
+                caller_rules,
+                details: false,
+            };
+        }
+        let mut prepared = filters.table.prepare_with(attrs, core::mem::take(buffers));
+        filters.target_rows.refuse(&mut prepared);
         Call {
             filters,
-            prepared,
+            prepared: Some(prepared),
             caller: None,
-            caller_rules: config.caller_window() > 0,
+            caller_rules,
             details: false,
         }
     }
