@@ -377,7 +377,7 @@ impl FloorColumns {
                 }
             })
         };
-        FloorColumns {
+        let columns = FloorColumns {
             memo_stamp: vec![0; pass.rows.len()],
             memo_until: vec![0; pass.rows.len()],
             stable: pass.stable.clone(),
@@ -426,7 +426,17 @@ impl FloorColumns {
             set: (pass.rows.iter())
                 .map(|r| r.set | (u8::from(r.paused) << 6))
                 .collect(),
-        }
+        };
+        // what the vector pass's gathers rely on, checked once here: no
+        // pass changes a table or an index
+        let (zones, pairs) = (columns.zone_ends.len(), columns.pair_until.len());
+        assert!(columns.zone_starts.iter().all(|z| z.len() == zones));
+        assert!(columns.pair_reopen.len() == pairs);
+        assert!(columns.zone.iter().all(|&z| (z as usize) < zones));
+        assert!(columns.pair.iter().all(|&p| (p as usize) < pairs));
+        // a closed pair reopens later than any instant judged: never 0
+        assert!(columns.pairs.iter().all(|p| p.open || p.reopen != 0));
+        columns
     }
 
     /// [`FloorPass::forget`].
@@ -523,33 +533,26 @@ impl FloorColumns {
         use std::arch::x86_64::*;
         const W: usize = 8;
         let n = self.stable.len() / W * W;
-        // every column holds `n` entries, every index its table's
+        // every column read holds `n` entries (every index is within its
+        // table: checked once, by `FloorColumns::of`)
         let cols = [
             self.memo_stamp.len(),
             self.memo_until.len(),
             self.zone.len(),
             self.pair.len(),
-            self.held.len(),
+            self.held32.len(),
+            self.set.len(),
             self.revenue.len(),
             self.revenue_limit.len(),
-            self.paused.len(),
             self.written.len(),
             self.reopen.len(),
         ];
         let more = (self.starts.iter().map(Vec::len))
-            .chain(self.used32.iter().chain(&self.limits32[..]).map(Vec::len))
-            .chain([self.held32.len(), self.set.len()]);
+            .chain(self.used32.iter().chain(&self.limits32[..]).map(Vec::len));
         assert!(cols.into_iter().chain(more).all(|len| len >= n));
-        let (zones, pairs) = (self.zone_ends.len(), self.pair_until.len());
-        assert!(self.zone_starts.iter().all(|z| z.len() == zones));
-        assert!(self.pair_reopen.len() == pairs);
-        // a closed pair reopens later than any instant judged: never 0
-        assert!(self.pairs.iter().all(|p| p.open || p.reopen != 0));
-        assert!(self.zone.iter().all(|&z| (z as usize) < zones));
-        assert!(self.pair.iter().all(|&p| (p as usize) < pairs));
         // SAFETY (every load, store and gather below): lanes `base..base
         // + 8` are below `n`, within every column (asserted above), and
-        // every gather index is within its table (asserted above)
+        // every gather index is within its table (asserted by `of`)
         macro_rules! ld {
             ($v:expr, $base:expr) => {
                 _mm512_loadu_si512($v.as_ptr().add($base).cast())

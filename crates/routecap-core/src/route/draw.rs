@@ -23,17 +23,13 @@ use rand_core::Rng;
 #[inline]
 pub fn uniform_below<R: Rng + ?Sized>(rng: &mut R, bound: NonZeroU64) -> u64 {
     let n = bound.get();
-    let x = rng.next_u64();
-    if x >= n {
-        return x % n;
-    }
-    // (2^64 - n) mod n == 2^64 mod n, without 128-bit arithmetic.
-    let threshold = n.wrapping_neg() % n;
-    let mut x = x;
-    loop {
-        if x >= threshold {
-            return x % n;
+    let mut x = rng.next_u64();
+    if x < n {
+        // (2^64 - n) mod n == 2^64 mod n, without 128-bit arithmetic.
+        let threshold = n.wrapping_neg() % n;
+        while x < threshold {
+            x = rng.next_u64();
         }
-        x = rng.next_u64();
     }
+    x % n
 }
