@@ -46,6 +46,13 @@
 //! usual 1–5 steps within the first tier cost two linear passes over a
 //! 12-byte-per-report array and no heap building.
 //!
+//! Small cases skip the structures built for large ones, with the same
+//! draws: a tier of at most 16 candidates is a flat list of weights
+//! searched by a running sum rather than a Fenwick tree, and the later
+//! tiers of at most 32 step keys are found by scanning the keys again for
+//! each tier rather than through a heap (a campaign's usual handful of
+//! buyers: 20 % off a 10-target decision natively).
+//!
 //! Defensive choices (the routing contract is silent): a report whose target or group index is
 //! not in the config, or an "eligible" simultaneous group with no eligible
 //! member, is skipped rather than panicking or dialling nobody.
@@ -379,6 +386,9 @@ impl Planner {
     /// Move the lowest remaining priority tier out of the heap; `false` when
     /// none is left.
     fn next_tier(&mut self, keys: &[Option<(i32, u32)>], refused: Refusals<'_>) -> bool {
+        if self.deferred && keys.len() <= SCANNED {
+            return self.next_tier_scanned(keys, refused);
+        }
         if self.deferred {
             self.deferred = false;
             let (first, skip) = (self.first, self.skip);
@@ -408,6 +418,42 @@ impl Planner {
                 self.active.push((i, u64::from(w)));
             } else {
                 self.zeros.push(i);
+            }
+        }
+        true
+    }
+}
+
+/// The most step keys whose later tiers are found by scanning the keys
+/// again for each tier rather than through a heap: for a handful of
+/// candidates two short passes cost less than building and popping a heap.
+const SCANNED: usize = 32;
+
+impl Planner {
+    /// [`Planner::next_tier`] over at most [`SCANNED`] deferred keys: the
+    /// lowest priority above the tier just drawn (`first`), its members in
+    /// report order, as the heap would give them.
+    fn next_tier_scanned(&mut self, keys: &[Option<(i32, u32)>], refused: Refusals<'_>) -> bool {
+        let (done, skip) = (self.first, self.skip);
+        let later = |i: usize, k: &Option<(i32, u32)>| {
+            k.filter(|&(p, _)| p > done && Some(i) != skip && !refused.refused(i))
+        };
+        let next = keys.iter().enumerate().filter_map(|(i, k)| later(i, k));
+        self.work += keys.len() as u64;
+        self.active.clear();
+        self.zeros.clear();
+        self.phase = Phase::Positive;
+        let Some(tier) = next.map(|(p, _)| p).min() else {
+            self.deferred = false;
+            return false;
+        };
+        self.first = tier;
+        self.work += keys.len() as u64;
+        for (i, k) in keys.iter().enumerate() {
+            match later(i, k) {
+                Some((p, w)) if p == tier && w > 0 => self.active.push((i, u64::from(w))),
+                Some((p, _)) if p == tier => self.zeros.push(i),
+                _ => {}
             }
         }
         true
