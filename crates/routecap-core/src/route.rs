@@ -426,36 +426,43 @@ impl Planner {
 
 /// The most step keys whose later tiers are found by scanning the keys
 /// again for each tier rather than through a heap: for a handful of
-/// candidates two short passes cost less than building and popping a heap.
+/// candidates one short pass costs less than building and popping a heap.
 const SCANNED: usize = 32;
 
 impl Planner {
     /// [`Planner::next_tier`] over at most [`SCANNED`] deferred keys: the
     /// lowest priority above the tier just drawn (`first`), its members in
-    /// report order, as the heap would give them.
+    /// report order, as the heap would give them. One pass: a lower
+    /// priority found starts the members over.
     fn next_tier_scanned(&mut self, keys: &[Option<(i32, u32)>], refused: Refusals<'_>) -> bool {
         let (done, skip) = (self.first, self.skip);
-        let later = |i: usize, k: &Option<(i32, u32)>| {
-            k.filter(|&(p, _)| p > done && Some(i) != skip && !refused.refused(i))
-        };
-        let next = keys.iter().enumerate().filter_map(|(i, k)| later(i, k));
         self.work += keys.len() as u64;
         self.active.clear();
         self.zeros.clear();
         self.phase = Phase::Positive;
-        let Some(tier) = next.map(|(p, _)| p).min() else {
-            self.deferred = false;
-            return false;
-        };
-        self.first = tier;
-        self.work += keys.len() as u64;
+        let mut tier = i32::MAX;
+        let mut found = false;
         for (i, k) in keys.iter().enumerate() {
-            match later(i, k) {
-                Some((p, w)) if p == tier && w > 0 => self.active.push((i, u64::from(w))),
-                Some((p, _)) if p == tier => self.zeros.push(i),
-                _ => {}
+            let &Some((p, w)) = k else { continue };
+            if p <= done || p > tier || Some(i) == skip || refused.refused(i) {
+                continue;
+            }
+            if p < tier || !found {
+                self.active.clear();
+                self.zeros.clear();
+                (tier, found) = (p, true);
+            }
+            if w > 0 {
+                self.active.push((i, u64::from(w)));
+            } else {
+                self.zeros.push(i);
             }
         }
+        if !found {
+            self.deferred = false;
+            return false;
+        }
+        self.first = tier;
         true
     }
 }
