@@ -221,19 +221,22 @@ pub enum SnapshotError {
     SettledReservation(String),
 }
 
-fn parse_instant(s: &str, field: &str) -> Result<Instant, SnapshotError> {
+/// `field` names the value for an error, built only then: a restore of
+/// thousands of owners formats no name on the way.
+fn parse_instant(s: &str, field: impl FnOnce() -> String) -> Result<Instant, SnapshotError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|reason| SnapshotError::BadInstant {
-            field: field.to_string(),
+            field: field(),
             value: s.to_string(),
             reason,
         })
 }
 
-fn parse_money(s: &str, field: &str) -> Result<Money, SnapshotError> {
+/// `field` as for [`parse_instant`].
+fn parse_money(s: &str, field: impl FnOnce() -> String) -> Result<Money, SnapshotError> {
     Money::parse(s).map_err(|reason| SnapshotError::BadMoney {
-        field: field.to_string(),
+        field: field(),
         value: s.to_string(),
         reason,
     })
@@ -265,14 +268,14 @@ fn owner_snapshot(id: &str, c: &Counters) -> OwnerSnapshot {
     }
 }
 
-fn restore_slot(s: &SlotSnapshot, field: &str) -> Result<SlotParts, SnapshotError> {
+fn restore_slot(s: &SlotSnapshot, field: impl Fn() -> String) -> Result<SlotParts, SnapshotError> {
     Ok(SlotParts {
         start: match &s.start {
             None => None,
-            Some(t) => Some(parse_instant(t, field)?.timestamp()),
+            Some(t) => Some(parse_instant(t, &field)?.timestamp()),
         },
         count: s.count,
-        revenue: parse_money(&s.revenue, field)?,
+        revenue: parse_money(&s.revenue, &field)?,
     })
 }
 
@@ -281,17 +284,17 @@ fn restore_slot(s: &SlotSnapshot, field: &str) -> Result<SlotParts, SnapshotErro
 fn restore_owner(o: &OwnerSnapshot, v1: bool) -> Result<Counters, SnapshotError> {
     let field = |k: &str| format!("{} {k}", o.id);
     let imported_until = match (&o.imported_live_until, v1) {
-        (Some(t), false) => Some(parse_instant(t, &field("imported_live_until"))?),
+        (Some(t), false) => Some(parse_instant(t, || field("imported_live_until"))?),
         _ => None,
     };
     Ok(Counters::from_parts(&CounterParts {
         slots: [
-            restore_slot(&o.hour, &field("hour"))?,
-            restore_slot(&o.day, &field("day"))?,
-            restore_slot(&o.month, &field("month"))?,
+            restore_slot(&o.hour, || field("hour"))?,
+            restore_slot(&o.day, || field("day"))?,
+            restore_slot(&o.month, || field("month"))?,
         ],
         total: o.total,
-        total_revenue: parse_money(&o.total_revenue, &field("total_revenue"))?,
+        total_revenue: parse_money(&o.total_revenue, || field("total_revenue"))?,
         live: 0,
         imported_live: if v1 { 0 } else { o.imported_live },
         imported_until,
@@ -421,10 +424,10 @@ impl State {
                 dropped.calls.push(c.call.clone());
                 continue;
             };
-            let at = parse_instant(&c.at, &field("at"))?;
+            let at = parse_instant(&c.at, || field("at"))?;
             let opt = |v: &Option<String>, k: &str| {
                 v.as_deref()
-                    .map(|s| parse_instant(s, &field(k)))
+                    .map(|s| parse_instant(s, || field(k)))
                     .transpose()
             };
             let phase = match (c.phase.as_str(), opt(&c.expires, "expires")?) {
@@ -442,7 +445,7 @@ impl State {
                 (None, None) => None,
                 (Some(at), Some(r)) => Some(Conversion {
                     at,
-                    revenue: parse_money(r, &field("revenue"))?,
+                    revenue: parse_money(r, || field("revenue"))?,
                 }),
                 _ => return Err(SnapshotError::HalfConversion(c.call.clone())),
             };
@@ -496,7 +499,7 @@ impl State {
             let field = |k: &str| format!("caller {:?} target {:?} {k}", c.caller, c.target);
             let opt = |v: &Option<String>, k: &str| {
                 v.as_deref()
-                    .map(|s| parse_instant(s, &field(k)))
+                    .map(|s| parse_instant(s, || field(k)))
                     .transpose()
             };
             let visit = Visit {

@@ -181,7 +181,27 @@ fn restore_rejects_bad_snapshots() {
         .contains("yesterday"));
     let mut bad = good.clone();
     bad.targets[1].total_revenue = "1.234".into();
-    assert!(State::restore(&cfg, &bad).is_err());
+    let err = State::restore(&cfg, &bad).unwrap_err().to_string();
+    assert!(
+        err.starts_with("invalid snapshot: b total_revenue: \"1.234\" "),
+        "{err}"
+    );
+    // the owner and field are named, though built only on error
+    let mut bad = good.clone();
+    bad.targets[0].day.start = Some("soon".into());
+    let err = State::restore(&cfg, &bad).unwrap_err().to_string();
+    assert!(
+        err.starts_with("invalid snapshot: a day: \"soon\" is not an RFC 3339 instant"),
+        "{err}"
+    );
+    let mut bad = good.clone();
+    bad.groups[0].month.revenue = "x".into();
+    let err = State::restore(&cfg, &bad).unwrap_err().to_string();
+    let group = &good.groups[0].id;
+    assert!(
+        err.starts_with(&format!("invalid snapshot: {group} month: \"x\" ")),
+        "{err}"
+    );
     let mut bad = good.clone();
     bad.calls.push(bad.calls[0].clone());
     assert!(State::restore(&cfg, &bad)
