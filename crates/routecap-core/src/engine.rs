@@ -127,7 +127,11 @@ impl Engine {
     fn with(config: Arc<Config>, state: State) -> Engine {
         Engine {
             target_ids: target_ids(&config),
-            router: Router::new(&config),
+            // an empty router, built for the config by its first decision:
+            // a state backend's cache restores an engine on every refresh
+            // and then adopts the old engine's router (`adopt_router`), so
+            // one built here would be thrown away
+            router: Router::default(),
             config,
             state,
             source: None,
