@@ -135,6 +135,8 @@ pub struct Planner {
     /// Later tiers are not collected yet: they are read from the plan's
     /// step keys when the first tier (`first`) runs out.
     deferred: bool,
+    /// Priority of the first tier; while later tiers are found by a scan
+    /// of the keys ([`SCANNED`]), of the tier drawn last.
     first: i32,
     /// Current draw: `(report index, weight)` in report order.
     active: Vec<(usize, u64)>,

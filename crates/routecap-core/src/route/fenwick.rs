@@ -4,7 +4,7 @@
 //! A wheel of at most [`FLAT`] items (most priority tiers) is kept flat
 //! instead: its weights as they are, searched by a running sum. That finds
 //! the same item as the tree; for a handful of items the scan costs less
-//! than the tree's index arithmetic, above all in WebAssembly.
+//! than building the tree and walking its indices.
 
 /// The most items kept flat (see the module docs).
 const FLAT: usize = 16;
