@@ -433,34 +433,20 @@ const SCANNED: usize = 32;
 
 impl Planner {
     /// [`Planner::next_tier`] over at most [`SCANNED`] deferred keys: the
-    /// lowest priority above the tier just drawn (`first`), its members in
-    /// report order, as the heap would give them. One pass: a lower
-    /// priority found starts the members over.
+    /// first tier of the keys above the tier just drawn (`first`), found by
+    /// [`Planner::tier_pass`] as the plan's first tier is, so its members
+    /// come in report order, as the heap would give them.
     fn next_tier_scanned(&mut self, keys: &[Option<(i32, u32)>], refused: Refusals<'_>) -> bool {
         let (done, skip) = (self.first, self.skip);
+        let later = |i: usize| {
+            (keys.get(i).copied().flatten()).filter(|&(p, _)| p > done && Some(i) != skip)
+        };
         self.work += keys.len() as u64;
-        self.active.clear();
-        self.zeros.clear();
         self.phase = Phase::Positive;
-        let mut tier = i32::MAX;
-        let mut found = false;
-        for (i, k) in keys.iter().enumerate() {
-            let &Some((p, w)) = k else { continue };
-            if p <= done || p > tier || Some(i) == skip || refused.refused(i) {
-                continue;
-            }
-            if p < tier || !found {
-                self.active.clear();
-                self.zeros.clear();
-                (tier, found) = (p, true);
-            }
-            if w > 0 {
-                self.active.push((i, u64::from(w)));
-            } else {
-                self.zeros.push(i);
-            }
-        }
-        if !found {
+        // deferred: the pass leaves the later tiers alone (no allocation)
+        let mut untouched = Vec::new();
+        let (found, tier) = self.tier_pass(keys.len(), &later, refused, true, &mut untouched);
+        if found == 0 {
             self.deferred = false;
             return false;
         }
