@@ -13,18 +13,19 @@ use chrono::NaiveDate;
 use rand_core::Rng;
 
 use crate::eligibility::{self, CandidateReport};
+use crate::call::Call;
 use crate::filter::CallAttrs;
 use crate::formats::live::{parse_usage, OwnerKind, Source};
 use crate::formats::{ConfigError, Format};
 use crate::grid::{self, Heatmap, UnknownOwner};
 use crate::lifecycle::{ConnectOutcome, LifecycleError, State};
-use crate::live::{Dropped, UsageImport, UsageImportError};
+use crate::live::{Dropped, UsageImportError};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
 use crate::render::{
     self, ChancesView, CheckView, FirstCountsView, RouteView, UsageRow, UsageView,
 };
-use crate::route::{self, LazyPlan, Planner, Router, Step};
+use crate::route::{self, Draws, LazyPlan, Planner, Router, Step};
 use crate::snapshot::{Snapshot, SnapshotError};
 use crate::zone::{Instant, Zone};
 
@@ -174,27 +175,21 @@ impl Engine {
     /// Switch to a new config, carrying counters, live calls and
     /// reservations over by id (see [`crate::live`]); what was dropped is
     /// returned. The engine forgets its config document: patches need
-    /// [`Engine::update_source`]. Never fails: a `Config` is already valid.
+    /// [`Engine::replace_config`]. Never fails: a `Config` is already valid.
     pub fn update(&mut self, config: impl Into<Arc<Config>>) -> Dropped {
         self.install(config.into(), None)
     }
 
-    /// [`Engine::update`] with the config's document, so that later
-    /// patches apply to it.
-    pub fn update_source(&mut self, source: Source, config: impl Into<Arc<Config>>) -> Dropped {
-        self.install(config.into(), Some(source))
-    }
-
-    /// Parse a whole config document (any shape) and switch to it; on a
-    /// parse error nothing changes.
-    pub fn update_document(
+    /// Parse a whole config document (any shape, detected) and switch to
+    /// it, carrying state over by id as [`Engine::update`] does; `file`
+    /// names the document in errors. On a parse error nothing changes.
+    pub fn replace_config(
         &mut self,
         doc: &serde_json::Value,
         file: &str,
-        format: Option<Format>,
     ) -> Result<Dropped, EngineError> {
-        let (source, config) = Source::from_value(doc.clone(), file, format)?;
-        Ok(self.update_source(source, config))
+        let (source, config) = Source::from_value(doc.clone(), file, None)?;
+        Ok(self.install(config.into(), Some(source)))
     }
 
     fn install(&mut self, config: Arc<Config>, source: Option<Source>) -> Dropped {
@@ -246,7 +241,7 @@ impl Engine {
         let id = self.resolve(kind, name)?;
         let source = self.source.as_ref().ok_or(EngineError::NoSource)?;
         let (source, config) = source.patch(kind, &id, patch, request)?;
-        Ok(self.update_source(source, config))
+        Ok(self.install(config.into(), Some(source)))
     }
 
     /// Pause (`true`) or resume a target, or every member of a group
@@ -284,7 +279,7 @@ impl Engine {
                     config = Some(c);
                 }
                 if let Some(c) = config {
-                    self.update_source(source, c);
+                    self.install(c.into(), Some(source));
                 }
             }
             None => {
@@ -300,29 +295,19 @@ impl Engine {
         Ok(())
     }
 
-    /// Merge a usage import at `at` (see [`crate::live`]): all or nothing.
-    pub fn import_usage(&mut self, at: Instant, usage: &UsageImport) -> Result<(), EngineError> {
-        self.state.import_usage(&self.config, at, usage)?;
-        self.router.forget();
-        Ok(())
-    }
-
-    /// [`Engine::import_usage`] of a JSON document in any of the three
-    /// shapes (see [`parse_usage`]); `request` names it in errors.
-    pub fn import_usage_json(
+    /// Merge a usage import taken at `at`, a JSON document in any of the
+    /// three shapes (see [`parse_usage`]; `request` names it in errors):
+    /// all or nothing.
+    pub fn import_usage(
         &mut self,
         at: Instant,
         usage: &serde_json::Value,
         request: &str,
     ) -> Result<(), EngineError> {
         let usage = parse_usage(usage, request)?;
-        self.import_usage(at, &usage)
-    }
-
-    /// Every cap of every target and group at `at`, as `routecap usage
-    /// --json` prints it.
-    pub fn usage_view(&self, at: Instant) -> UsageView {
-        render::usage_view(&self.config, &self.state, at)
+        self.state.import_usage(&self.config, at, &usage)?;
+        self.router.forget();
+        Ok(())
     }
 
     /// The config.
@@ -351,18 +336,14 @@ impl Engine {
             .ok_or_else(|| EngineError::UnknownGroup(id.to_string()))
     }
 
-    /// Anchor imported usage to the windows containing `at` (see [`State::anchor`]).
+    /// Anchor imported usage to the windows containing `at` (see
+    /// [`State::anchor`]); decisions and lifecycle events do it themselves.
     pub fn anchor(&mut self, at: Instant) {
         self.state.anchor(&self.config, at);
     }
 
-    /// Eligibility of the default candidates at `at`.
-    pub fn check(&self, at: Instant) -> Vec<CandidateReport> {
-        eligibility::check(&self.config, &self.state, at)
-    }
-
     /// The campaign a call names, if any; an unknown id is an error.
-    pub fn campaign(&self, attrs: &CallAttrs) -> Result<Option<usize>, EngineError> {
+    fn campaign(&self, attrs: &CallAttrs) -> Result<Option<usize>, EngineError> {
         match attrs.campaign() {
             None => Ok(None),
             Some(id) => self
@@ -373,14 +354,11 @@ impl Engine {
         }
     }
 
-    /// Eligibility at `at` for a call with `attrs`: of its campaign's
-    /// candidates when it names one, else of the default candidates;
-    /// filters judge its tags, caller rules its caller's history.
-    pub fn check_call(
-        &self,
-        at: Instant,
-        attrs: &CallAttrs,
-    ) -> Result<Vec<CandidateReport>, EngineError> {
+    /// The report of every candidate of a call at `at`: its campaign's
+    /// candidates when it names one, else the default candidates; filters
+    /// judge its tags, caller rules its caller's history.
+    pub fn reports(&self, call: &Call, at: Instant) -> Result<Vec<CandidateReport>, EngineError> {
+        let attrs = call.attrs();
         let cands = (self.campaign(attrs)?).map(|c| &self.config.campaigns[c].candidates[..]);
         Ok(eligibility::check_seen(
             &self.config,
@@ -402,19 +380,12 @@ impl Engine {
             .map(|c| (c, eligibility::campaign_reason(&self.config, c, attrs))))
     }
 
-    /// [`Engine::check`] as `routecap check --json` prints it.
-    pub fn check_view(&self, at: Instant) -> CheckView {
-        render::check(&self.config, &self.check(at), at)
-    }
-
-    /// [`Engine::check_call`] as `routecap check --json` prints it, with
-    /// the campaign's verdict when the call names one.
-    pub fn check_view_call(
-        &self,
-        at: Instant,
-        attrs: &CallAttrs,
-    ) -> Result<CheckView, EngineError> {
-        let reports = self.check_call(at, attrs)?;
+    /// Who may take `call` at `at`, and why each other candidate may not
+    /// and until when (`routecap check`), with its campaign's verdict when
+    /// it names one.
+    pub fn check(&self, call: &Call, at: Instant) -> Result<CheckView, EngineError> {
+        let attrs = call.attrs();
+        let reports = self.reports(call, at)?;
         let mut view = render::check_call(&self.config, &reports, at, attrs);
         if let Some((c, why)) = self.campaign_verdict(attrs)? {
             let campaign = &self.config.campaigns[c];
@@ -428,114 +399,22 @@ impl Engine {
         Ok(view)
     }
 
-    /// Route one call at `at` with a caller's router (one per thread, reused:
-    /// steady-state decisions do not allocate): `f` gets the config, the
-    /// report of every default candidate and the failover plan, whose steps
-    /// are drawn from `rng` only as `f` takes them.
-    pub fn route_with<T, R: Rng + ?Sized>(
-        &self,
-        router: &mut Router,
-        at: Instant,
-        rng: &mut R,
-        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
-    ) -> T {
-        if router.generation != self.generation {
-            *router = self.router();
-        }
-        let (reports, plan) = router.route(&self.config, &self.state, at, rng);
-        f(&self.config, reports, plan)
-    }
-
-    /// A router for [`Engine::route_with`] (one per thread) for the current
-    /// config; after a config change it is rebuilt on its next use.
-    pub fn router(&self) -> Router {
-        let mut r = Router::new(&self.config);
-        r.generation = self.generation;
-        r
-    }
-
-    /// [`Engine::route_with`] for a call with `attrs`, routed as every
-    /// face routes it (see [`Router::route_seen`]): its campaign's
-    /// candidates (none when the campaign's filter refuses the call),
-    /// filters and caller rules, a repeat caller's original target first,
-    /// the campaign's fallback last ([`LazyPlan::fallback`]). An unknown
-    /// campaign is an error.
-    pub fn route_with_call<T, R: Rng + ?Sized>(
-        &self,
-        router: &mut Router,
-        at: Instant,
-        attrs: &CallAttrs,
-        rng: &mut R,
-        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
-    ) -> Result<T, EngineError> {
-        self.campaign(attrs)?;
-        if router.generation != self.generation {
-            *router = self.router();
-        }
-        let history = self.state.callers();
-        let (reports, plan) = router.route_seen(&self.config, &self.state, at, attrs, history, rng);
-        Ok(f(&self.config, reports, plan))
-    }
-
-    /// [`Engine::route_with`] on the engine's own router.
-    pub fn route<T, R: Rng + ?Sized>(
+    /// The failover plan for `call` at `at` (`routecap route`), drawn from
+    /// `draws`: its campaign's candidates (an empty plan with the campaign
+    /// in `rejected` when the campaign's filter refuses the call), filters
+    /// and caller rules, a repeat caller's original target first, the
+    /// campaign's fallback last. Imported usage not anchored yet is
+    /// anchored to `at`, as by every decision.
+    pub fn route(
         &mut self,
+        call: &Call,
         at: Instant,
-        rng: &mut R,
-        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
-    ) -> T {
-        let (reports, plan) = self.router.route(&self.config, &self.state, at, rng);
-        f(&self.config, reports, plan)
-    }
-
-    /// [`Engine::route_with_call`] on the engine's own router.
-    pub fn route_call<T, R: Rng + ?Sized>(
-        &mut self,
-        at: Instant,
-        attrs: &CallAttrs,
-        rng: &mut R,
-        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
-    ) -> Result<T, EngineError> {
-        self.campaign(attrs)?;
-        let history = self.state.callers();
-        let (reports, plan) =
-            (self.router).route_seen(&self.config, &self.state, at, attrs, history, rng);
-        Ok(f(&self.config, reports, plan))
-    }
-
-    /// The whole plan for seed `seed`, as `routecap route --json` prints it.
-    pub fn route_view(&mut self, at: Instant, seed: u64) -> RouteView {
-        let mut rng = route::rng_from_seed(seed);
-        let attrs = CallAttrs::new();
-        let (reports, plan) =
-            (self.router).route_call(&self.config, &self.state, at, &attrs, &mut rng);
-        let steps: Vec<Step<'_>> = plan.collect();
-        render::route_call(&self.config, at, seed, &steps, reports, &attrs)
-    }
-
-    /// [`Engine::route_view`] for a call with `attrs`. Through a campaign:
-    /// its candidates only, an empty plan with the campaign in `rejected`
-    /// when its filter refuses the call, and its fallback as the last step.
-    pub fn route_view_call(
-        &mut self,
-        at: Instant,
-        seed: u64,
-        attrs: &CallAttrs,
+        draws: &mut Draws,
     ) -> Result<RouteView, EngineError> {
-        self.route_view_with(at, seed, attrs, &mut route::rng_from_seed(seed))
-    }
-
-    /// [`Engine::route_view_call`] drawing from `rng` (a replay's one
-    /// stream); `seed` is only printed.
-    pub fn route_view_with<R: Rng + ?Sized>(
-        &mut self,
-        at: Instant,
-        seed: u64,
-        attrs: &CallAttrs,
-        rng: &mut R,
-    ) -> Result<RouteView, EngineError> {
+        let attrs = call.attrs();
         let verdict = self.campaign_verdict(attrs)?;
-        let config = &*self.config;
+        self.state.anchor(&self.config, at);
+        let (config, seed) = (&*self.config, draws.seed());
         if let Some((c, Some(why))) = verdict {
             let mut view = render::route(config, at, seed, &[], &[]);
             view.rejected.push(render::RejectedView {
@@ -547,7 +426,7 @@ impl Engine {
         }
         let history = self.state.callers();
         let (reports, plan) =
-            (self.router).route_seen(config, &self.state, at, attrs, history, rng);
+            (self.router).route_seen(config, &self.state, at, attrs, history, draws.rng());
         let fallback = plan.fallback();
         let mut steps: Vec<Step<'_>> = plan.collect();
         if fallback.is_some() {
@@ -564,31 +443,56 @@ impl Engine {
         Ok(view)
     }
 
-    /// Chance of each eligible candidate at `at` to be rung first (see
-    /// [`route::first_place_chances`]), by id in plan order.
-    pub fn first_place_chances(&self, at: Instant) -> ChancesView {
-        self.chances_of(&CallReports::plain(self.check(at)))
+    /// Route `call` at `at` with a caller's router (one per worker thread,
+    /// reused: steady-state decisions do not allocate) — the hot path under
+    /// [`Engine::route`], for services that take only the first steps: `f`
+    /// gets the config, the report of every candidate and the failover
+    /// plan, whose steps are drawn from `rng` only as `f` takes them
+    /// (`plan.fallback()` names the campaign's fallback, the last step).
+    /// Routed exactly as [`Engine::route`] routes.
+    pub fn route_with<T, R: Rng + ?Sized>(
+        &self,
+        router: &mut Router,
+        call: &Call,
+        at: Instant,
+        rng: &mut R,
+        f: impl for<'a> FnOnce(&'a Config, &'a [CandidateReport], LazyPlan<'a, 'a, R>) -> T,
+    ) -> Result<T, EngineError> {
+        let attrs = call.attrs();
+        self.campaign(attrs)?;
+        if router.generation != self.generation {
+            *router = self.router();
+        }
+        let history = self.state.callers();
+        let (reports, plan) = router.route_seen(&self.config, &self.state, at, attrs, history, rng);
+        Ok(f(&self.config, reports, plan))
     }
 
-    /// [`Engine::first_place_chances`] for a call with `attrs`.
-    pub fn first_place_chances_call(
-        &self,
-        at: Instant,
-        attrs: &CallAttrs,
-    ) -> Result<ChancesView, EngineError> {
-        Ok(self.chances_of(&self.call_reports(at, attrs)?))
+    /// A router for [`Engine::route_with`] (one per thread) for the current
+    /// config; after a config change it is rebuilt on its next use.
+    pub fn router(&self) -> Router {
+        let mut r = Router::new(&self.config);
+        r.generation = self.generation;
+        r
+    }
+
+    /// Chance of each eligible candidate of `call` at `at` to be rung first
+    /// (see [`route::first_place_chances`]), by id in plan order.
+    pub fn chances(&self, call: &Call, at: Instant) -> Result<ChancesView, EngineError> {
+        Ok(self.chances_of(&self.call_reports(call, at)?))
     }
 
     /// The reports a call's plan is drawn from (none when its campaign
     /// refuses the call), the report its repeat rule rings first, and the
     /// campaign fallback that ends the plan.
-    fn call_reports(&self, at: Instant, attrs: &CallAttrs) -> Result<CallReports, EngineError> {
+    fn call_reports(&self, call: &Call, at: Instant) -> Result<CallReports, EngineError> {
+        let attrs = call.attrs();
         let c = match self.campaign_verdict(attrs)? {
             Some((_, Some(_))) => return Ok(CallReports::plain(Vec::new())),
             Some((c, None)) => Some(c),
             None => None,
         };
-        let reports = self.check_call(at, attrs)?;
+        let reports = self.reports(call, at)?;
         let (config, history) = (&*self.config, self.state.callers());
         Ok(CallReports {
             first: crate::eligibility::original_report(config, history, attrs, at, &reports),
@@ -623,21 +527,17 @@ impl Engine {
         ChancesView(out)
     }
 
-    /// Route `n` calls at `at` with seeds `seed, seed+1, …` (wrapping) and
-    /// count where each would ring first; eligibility is checked once.
-    pub fn first_counts(&self, at: Instant, seed: u64, n: u32) -> FirstCountsView {
-        self.counts_of(&CallReports::plain(self.check(at)), seed, n)
-    }
-
-    /// [`Engine::first_counts`] for a call with `attrs`.
-    pub fn first_counts_call(
+    /// Route `n` copies of `call` at `at` with seeds `seed, seed+1, …`
+    /// (wrapping) and count where each would ring first; eligibility is
+    /// checked once.
+    pub fn first_counts(
         &self,
+        call: &Call,
         at: Instant,
         seed: u64,
         n: u32,
-        attrs: &CallAttrs,
     ) -> Result<FirstCountsView, EngineError> {
-        Ok(self.counts_of(&self.call_reports(at, attrs)?, seed, n))
+        Ok(self.counts_of(&self.call_reports(call, at)?, seed, n))
     }
 
     fn counts_of(&self, call: &CallReports, seed: u64, n: u32) -> FirstCountsView {
@@ -672,63 +572,64 @@ impl Engine {
         FirstCountsView { n, first, none }
     }
 
-    /// Re-check target `target_id` at `at` and, if eligible, connect `call`
-    /// and count it; a refusal changes nothing.
+    /// Index of the target named `name` (its id, or another name the
+    /// config gives it; see [`Engine::resolve`]).
+    fn target_named(&self, name: &str) -> Result<usize, EngineError> {
+        match self.target_ids.get(name) {
+            Some(&t) => Ok(t),
+            None => self.target_index(&self.resolve(OwnerKind::Target, name)?),
+        }
+    }
+
+    /// Re-check target `target` (its id, or a Retreaver `tid`) at `at` for
+    /// `call` and, if eligible, connect the call and count it; a refusal
+    /// changes nothing. The re-check applies the target's and its groups'
+    /// filters to the call's tags and its caller rules to its caller.
     pub fn connect(
         &mut self,
-        call: &str,
-        target_id: &str,
+        call: &Call,
+        target: &str,
         at: Instant,
     ) -> Result<ConnectOutcome, EngineError> {
-        self.connect_call(call, target_id, at, &CallAttrs::new())
+        let t = self.target_named(target)?;
+        Ok((self.state).connect_call(&self.config, call.id(), t, at, call.attrs())?)
     }
 
-    /// [`Engine::connect`] for a call with `attrs` (the re-check applies
-    /// the target's and its groups' filters to them).
-    pub fn connect_call(
-        &mut self,
-        call: &str,
-        target_id: &str,
-        at: Instant,
-        attrs: &CallAttrs,
-    ) -> Result<ConnectOutcome, EngineError> {
-        let t = self.target_index(target_id)?;
-        Ok(self.state.connect_call(&self.config, call, t, at, attrs)?)
-    }
-
-    /// Hold capacity on a target for `call` for `ttl_secs` seconds.
+    /// Hold capacity on `target` for `call` for `ttl_secs` seconds, as a
+    /// connect would take it, until the call connects, is cancelled or the
+    /// reservation runs out.
     pub fn reserve(
         &mut self,
-        call: &str,
-        target_id: &str,
+        call: &Call,
+        target: &str,
         ttl_secs: u64,
         at: Instant,
     ) -> Result<ConnectOutcome, EngineError> {
-        let t = self.target_index(target_id)?;
-        Ok(self.state.reserve(&self.config, call, t, ttl_secs, at)?)
+        let t = self.target_named(target)?;
+        Ok(self.state.reserve(&self.config, call.id(), t, ttl_secs, at)?)
     }
 
     /// Record a conversion of `call` with `revenue`.
-    pub fn convert(&mut self, call: &str, revenue: Money, at: Instant) -> Result<(), EngineError> {
-        Ok(self.state.convert(&self.config, call, revenue, at)?)
+    pub fn convert(&mut self, call: &Call, revenue: Money, at: Instant) -> Result<(), EngineError> {
+        Ok(self.state.convert(&self.config, call.id(), revenue, at)?)
     }
 
     /// End `call`, releasing its concurrency (nothing more once its lease
     /// ran out; see [`State::end`]).
-    pub fn end(&mut self, call: &str, at: Instant) -> Result<(), EngineError> {
-        Ok(self.state.end(&self.config, call, at)?)
+    pub fn end(&mut self, call: &Call, at: Instant) -> Result<(), EngineError> {
+        Ok(self.state.end(&self.config, call.id(), at)?)
     }
 
     /// Renew the lease of connected `call` to `at + call_lease_seconds`
     /// (see [`State::touch`]).
-    pub fn touch(&mut self, call: &str, at: Instant) -> Result<(), EngineError> {
-        Ok(self.state.touch(&self.config, call, at)?)
+    pub fn touch(&mut self, call: &Call, at: Instant) -> Result<(), EngineError> {
+        Ok(self.state.touch(&self.config, call.id(), at)?)
     }
 
     /// Cancel the reservation of `call`, freeing its capacity at once (see
     /// [`State::cancel`]).
-    pub fn cancel(&mut self, call: &str, at: Instant) -> Result<(), EngineError> {
-        Ok(self.state.cancel(&self.config, call, at)?)
+    pub fn cancel(&mut self, call: &Call, at: Instant) -> Result<(), EngineError> {
+        Ok(self.state.cancel(&self.config, call.id(), at)?)
     }
 
     /// Sweep expired reservations, lapsed leases and forgotten calls up to
@@ -737,16 +638,20 @@ impl Engine {
         self.state.advance(&self.config, at);
     }
 
-    /// Reset a target's total count and revenue.
-    pub fn reset_target(&mut self, target_id: &str) -> Result<(), EngineError> {
-        let t = self.target_index(target_id)?;
-        Ok(self.state.reset_target(&self.config, t)?)
-    }
-
-    /// Reset a group's total counters and its members'.
-    pub fn reset_group(&mut self, group_id: &str) -> Result<(), EngineError> {
-        let g = self.group_index(group_id)?;
-        Ok(self.state.reset_group(&self.config, g)?)
+    /// Reset the total count and revenue of a target, or of a group and
+    /// its members.
+    pub fn reset(&mut self, kind: OwnerKind, name: &str) -> Result<(), EngineError> {
+        let id = self.resolve(kind, name)?;
+        Ok(match kind {
+            OwnerKind::Target => {
+                let t = self.target_index(&id)?;
+                self.state.reset_target(&self.config, t)?
+            }
+            OwnerKind::Group => {
+                let g = self.group_index(&id)?;
+                self.state.reset_group(&self.config, g)?
+            }
+        })
     }
 
     /// A JSON-friendly copy of the counters and calls.
@@ -762,8 +667,15 @@ impl Engine {
         Ok(())
     }
 
-    /// Usage of every target, then every group, as caps see it at `at`.
-    pub fn usage(&self, at: Instant) -> Vec<UsageRow> {
+    /// Every cap of every target and group at `at`, eligible or not
+    /// (`routecap usage`).
+    pub fn usage(&self, at: Instant) -> UsageView {
+        render::usage_view(&self.config, &self.state, at)
+    }
+
+    /// Usage of every target, then every group, as caps see it at `at`
+    /// (the rows [`Engine::usage`] is drawn from).
+    pub fn usage_rows(&self, at: Instant) -> Vec<UsageRow> {
         let c = &*self.config;
         (0..c.targets.len())
             .map(CandidateRef::Target)
@@ -854,23 +766,23 @@ mod tests {
     fn operations_by_id() {
         let mut e = engine();
         let t = at("2026-11-23T15:00:00Z");
-        assert_eq!(e.connect("c1", "a", t), Ok(ConnectOutcome::Connected));
-        match e.connect("c2", "a", t).unwrap() {
+        assert_eq!(e.connect(&Call::new("c1"), "a", t), Ok(ConnectOutcome::Connected));
+        match e.connect(&Call::new("c2"), "a", t).unwrap() {
             ConnectOutcome::Refused(r) => assert_eq!(r[0].code_string(), "concurrency_cap"),
             ConnectOutcome::Connected => panic!("concurrency 1 exceeded"),
         }
-        e.convert("c1", Money(1250), t).unwrap();
-        e.end("c1", t).unwrap();
-        assert_eq!(e.reserve("r1", "b", 30, t), Ok(ConnectOutcome::Connected));
-        let usage = e.usage(t);
+        e.convert(&Call::new("c1"), Money(1250), t).unwrap();
+        e.end(&Call::new("c1"), t).unwrap();
+        assert_eq!(e.reserve(&Call::new("r1"), "b", 30, t), Ok(ConnectOutcome::Connected));
+        let usage = e.usage_rows(t);
         assert_eq!(usage[0].id, "a");
         assert_eq!(usage[0].total, 1);
         assert_eq!(usage[0].total_revenue, "12.50");
         assert_eq!(usage.last().unwrap().id, "g");
         assert_eq!(usage.last().unwrap().daily, 2);
-        e.reset_target("a").unwrap();
-        e.reset_group("g").unwrap();
-        assert_eq!(e.usage(t)[0].total, 0);
+        e.reset(OwnerKind::Target, "a").unwrap();
+        e.reset(OwnerKind::Group, "g").unwrap();
+        assert_eq!(e.usage_rows(t)[0].total, 0);
 
         let snap = e.snapshot();
         let again = Engine::restore(e.config().clone(), &snap).unwrap();
@@ -883,19 +795,19 @@ mod tests {
     fn views_and_chances() {
         let mut e = engine();
         let t = at("2026-11-23T15:00:00Z");
-        let check = e.check_view(t);
+        let check = e.check(&Call::default(), t).unwrap();
         assert_eq!(check.candidates.len(), 3);
         assert!(check.candidates.iter().all(|c| c.eligible));
-        let route = e.route_view(t, 7);
+        let route = e.route(&Call::default(), t, &mut Draws::new(7)).unwrap();
         assert_eq!(route.plan.len(), 3);
         // the engine's router gives what check + plan give
-        let reports = e.check(t);
+        let reports = e.reports(&Call::default(), t).unwrap();
         let plan = route::plan(e.config(), &reports, &mut route::rng_from_seed(7));
         assert_eq!(route, render::route(e.config(), t, 7, &plan, &reports));
-        let chances = e.first_place_chances(t).0;
+        let chances = e.chances(&Call::default(), t).unwrap().0;
         let by_id = |id: &str| chances.iter().find(|(x, _)| x == id).unwrap().1;
         assert_eq!((by_id("a"), by_id("b"), by_id("c")), (0.75, 0.25, 0.0));
-        let counts = e.first_counts(t, 1, 200);
+        let counts = e.first_counts(&Call::default(), t, 1, 200).unwrap();
         assert_eq!(counts.first.iter().map(|(_, n)| n).sum::<u64>(), 200);
         assert_eq!(counts.first[2], ("c".to_string(), 0));
         let json = serde_json::to_string(&counts).unwrap();
@@ -909,12 +821,12 @@ mod tests {
         fn text<T: std::fmt::Debug>(r: Result<T, EngineError>) -> String {
             r.unwrap_err().to_string()
         }
-        assert_eq!(text(e.connect("c", "x", t)), r#"unknown target "x""#);
-        assert_eq!(text(e.reserve("c", "x", 5, t)), r#"unknown target "x""#);
-        assert_eq!(text(e.reset_target("x")), r#"unknown target "x""#);
-        assert_eq!(text(e.reset_group("x")), r#"unknown group "x""#);
+        assert_eq!(text(e.connect(&Call::new("c"), "x", t)), r#"unknown target "x""#);
+        assert_eq!(text(e.reserve(&Call::new("c"), "x", 5, t)), r#"unknown target "x""#);
+        assert_eq!(text(e.reset(OwnerKind::Target, "x")), r#"unknown target "x""#);
+        assert_eq!(text(e.reset(OwnerKind::Group, "x")), r#"unknown group "x""#);
         assert_eq!(
-            e.reset_group("x"),
+            e.reset(OwnerKind::Group, "x"),
             Err(EngineError::UnknownGroup("x".into()))
         );
         let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
@@ -928,28 +840,28 @@ mod tests {
             "2150-01-01 is outside the supported range (1971..2098)"
         );
         // lifecycle errors keep the core's words, unprefixed
-        assert_eq!(text(e.end("ghost", t)), r#"unknown call "ghost""#);
+        assert_eq!(text(e.end(&Call::new("ghost"), t)), r#"unknown call "ghost""#);
         assert_eq!(
-            text(e.convert("ghost", Money(1), t)),
+            text(e.convert(&Call::new("ghost"), Money(1), t)),
             r#"unknown call "ghost""#
         );
-        assert_eq!(text(e.touch("ghost", t)), r#"unknown call "ghost""#);
-        assert_eq!(text(e.cancel("ghost", t)), r#"unknown call "ghost""#);
-        e.reserve("r", "b", 60, t).unwrap();
-        assert_eq!(text(e.end("r", t)), r#"call "r" never connected"#);
-        assert_eq!(text(e.touch("r", t)), r#"call "r" never connected"#);
-        e.connect("c", "b", t).unwrap();
+        assert_eq!(text(e.touch(&Call::new("ghost"), t)), r#"unknown call "ghost""#);
+        assert_eq!(text(e.cancel(&Call::new("ghost"), t)), r#"unknown call "ghost""#);
+        e.reserve(&Call::new("r"), "b", 60, t).unwrap();
+        assert_eq!(text(e.end(&Call::new("r"), t)), r#"call "r" never connected"#);
+        assert_eq!(text(e.touch(&Call::new("r"), t)), r#"call "r" never connected"#);
+        e.connect(&Call::new("c"), "b", t).unwrap();
         assert_eq!(
-            text(e.cancel("c", t)),
+            text(e.cancel(&Call::new("c"), t)),
             r#"call "c" is connected, not reserved: end it instead of cancelling"#
         );
         let late = t + chrono::TimeDelta::hours(4);
         assert_eq!(
-            text(e.touch("c", late)),
+            text(e.touch(&Call::new("c"), late)),
             r#"call "c": lease expired at 2026-11-23T19:00:00Z"#
         );
-        e.end("c", late).unwrap();
-        assert_eq!(text(e.touch("c", late)), r#"call "c" already ended"#);
+        e.end(&Call::new("c"), late).unwrap();
+        assert_eq!(text(e.touch(&Call::new("c"), late)), r#"call "c" already ended"#);
     }
 
     #[test]

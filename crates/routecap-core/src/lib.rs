@@ -83,6 +83,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod call;
 pub mod caller_rules;
 pub mod callers;
 pub mod caps;
@@ -113,4 +114,5 @@ pub mod zone_cache;
 #[cfg_attr(not(test), allow(dead_code))]
 mod zone_probe;
 
+pub use call::Call;
 pub use zone::Instant;

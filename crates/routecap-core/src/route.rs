@@ -94,6 +94,36 @@ pub fn rng_from_seed(seed: u64) -> RouteRng {
     RouteRng::seed_from_u64(seed)
 }
 
+/// The random draws of route orders: a [`RouteRng`] stream and the seed it
+/// started from, which route answers print so that any plan can be drawn
+/// again. One call's route takes `Draws::new(seed)`; a replay keeps one
+/// stream for all its calls (its answers print the replay's seed).
+#[derive(Debug)]
+pub struct Draws {
+    seed: u64,
+    rng: RouteRng,
+}
+
+impl Draws {
+    /// The stream of `seed` (the same words as [`rng_from_seed`]).
+    pub fn new(seed: u64) -> Draws {
+        Draws {
+            seed,
+            rng: rng_from_seed(seed),
+        }
+    }
+
+    /// The seed the stream started from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The generator, at its current position.
+    pub fn rng(&mut self) -> &mut RouteRng {
+        &mut self.rng
+    }
+}
+
 /// One step of a route plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step<'r> {

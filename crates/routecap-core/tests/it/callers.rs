@@ -15,6 +15,8 @@ use routecap_core::route::{self, Step};
 use routecap_core::snapshot::Snapshot;
 use routecap_core::zone::Instant;
 use serde_json::{json, Value};
+use routecap_core::Call;
+use routecap_core::route::Draws;
 
 fn t(s: &str) -> Instant {
     format!("2026-11-23T{s}Z").parse().unwrap()
@@ -48,7 +50,7 @@ fn call(caller: &str) -> CallAttrs {
 
 /// `check` as the CLI prints it, for `caller` at `at`: `id -> reasons`.
 fn reasons(e: &Engine, caller: &str, at: Instant) -> Value {
-    let view = serde_json::to_value(e.check_view_call(at, &call(caller)).unwrap()).unwrap();
+    let view = serde_json::to_value(e.check(&Call::with_attrs("", call(caller).clone()), at).unwrap()).unwrap();
     let mut out = serde_json::Map::new();
     for c in view["candidates"].as_array().unwrap() {
         out.insert(c["id"].as_str().unwrap().into(), c["reasons"].clone());
@@ -58,7 +60,7 @@ fn reasons(e: &Engine, caller: &str, at: Instant) -> Value {
 
 /// Target ids of the plan for `attrs` at `at` with `seed`.
 fn plan(e: &mut Engine, attrs: &CallAttrs, at: Instant, seed: u64) -> Vec<String> {
-    let view = e.route_view_call(at, seed, attrs).unwrap();
+    let view = e.route(&Call::with_attrs("", attrs.clone()), at, &mut Draws::new(seed)).unwrap();
     let v = serde_json::to_value(&view).unwrap();
     v["plan"]
         .as_array()
@@ -75,7 +77,7 @@ fn plan(e: &mut Engine, attrs: &CallAttrs, at: Instant, seed: u64) -> Vec<String
 }
 
 fn connect(e: &mut Engine, id: &str, target: &str, caller: &str, at: Instant) -> ConnectOutcome {
-    e.connect_call(id, target, at, &call(caller)).unwrap()
+    e.connect(&Call::with_attrs(id, call(caller).clone()), target, at).unwrap()
 }
 
 fn refused_codes(o: ConnectOutcome) -> Vec<String> {
@@ -95,7 +97,7 @@ fn duplicates_on_connect_until_the_window_ends() {
         connect(&mut e, "c1", "a", X, t("10:00:00")),
         ConnectOutcome::Connected
     );
-    e.end("c1", t("10:05:00")).unwrap();
+    e.end(&Call::new("c1"), t("10:05:00")).unwrap();
     let dup = json!([{"code": "duplicate_caller", "until": "2026-11-23T11:00:00Z",
         "detail": "caller +19195550100 connected at 2026-11-23T10:00:00Z (window 3600 s)"}]);
     assert_eq!(reasons(&e, X, t("10:30:00")), json!({"a": dup, "b": []}));
@@ -105,7 +107,7 @@ fn duplicates_on_connect_until_the_window_ends() {
     // another caller, an unknown one, and a call without attributes
     assert_eq!(reasons(&e, Y, t("10:30:00"))["a"], json!([]));
     assert_eq!(reasons(&e, "anonymous", t("10:30:00"))["a"], json!([]));
-    assert!(e.check(t("10:30:00")).iter().all(|r| r.eligible));
+    assert!(e.reports(&Call::default(), t("10:30:00")).unwrap().iter().all(|r| r.eligible));
     // connect re-checks: refused inside the window, nothing changed
     let before = e.snapshot();
     let o = connect(&mut e, "c2", "a", X, t("10:59:59"));
@@ -133,8 +135,8 @@ fn duplicates_on_convert_count_conversions_only() {
     connect(&mut e, "c1", "a", X, t("10:00:00"));
     // connected but not converted: not a duplicate
     assert_eq!(reasons(&e, X, t("10:30:00"))["a"], json!([]));
-    e.convert("c1", Money(2500), t("10:10:00")).unwrap();
-    e.end("c1", t("10:12:00")).unwrap();
+    e.convert(&Call::new("c1"), Money(2500), t("10:10:00")).unwrap();
+    e.end(&Call::new("c1"), t("10:12:00")).unwrap();
     assert_eq!(
         reasons(&e, X, t("10:30:00"))["a"],
         json!([{"code": "duplicate_caller", "until": "2026-11-24T10:10:00Z",
@@ -155,12 +157,12 @@ fn different_skips_targets_the_caller_reached_within_the_window() {
         "targets": [{"id": "a", "priority": 1}, {"id": "b", "priority": 2}]
     })));
     connect(&mut e, "c1", "a", X, t("10:00:00"));
-    e.end("c1", t("10:03:00")).unwrap();
+    e.end(&Call::new("c1"), t("10:03:00")).unwrap();
     for seed in 0..5 {
         assert_eq!(plan(&mut e, &call(X), t("10:30:00"), seed), ["b"]);
         assert_eq!(plan(&mut e, &call(Y), t("10:30:00"), seed), ["a", "b"]);
     }
-    let view = e.route_view_call(t("10:30:00"), 1, &call(X)).unwrap();
+    let view = e.route(&Call::with_attrs("", call(X).clone()), t("10:30:00"), &mut Draws::new(1)).unwrap();
     let rejected = serde_json::to_value(&view.rejected).unwrap();
     assert_eq!(
         rejected,
@@ -192,7 +194,7 @@ fn original_rings_the_last_target_first_while_eligible() {
         assert_eq!(p.len(), 2);
         assert!(!p.contains(&"b".to_string()));
     }
-    e.end("c1", t("10:02:00")).unwrap();
+    e.end(&Call::new("c1"), t("10:02:00")).unwrap();
     // now b, the lowest priority, comes first for X whatever the seed;
     // the rest of the plan is the usual draw
     let mut seen_first_of_rest = std::collections::BTreeSet::new();
@@ -206,9 +208,9 @@ fn original_rings_the_last_target_first_while_eligible() {
     }
     assert_eq!(seen_first_of_rest.len(), 2, "the rest is still drawn");
     // the same promotion in first-place chances and counts (routeMany)
-    let chances = e.first_place_chances_call(t("10:30:00"), &call(X)).unwrap();
+    let chances = e.chances(&Call::with_attrs("", call(X)), t("10:30:00")).unwrap();
     assert_eq!(chances.0[0], ("b".to_string(), 1.0));
-    let counts = e.first_counts_call(t("10:30:00"), 3, 50, &call(X)).unwrap();
+    let counts = e.first_counts(&Call::with_attrs("", call(X)), t("10:30:00"), 3, 50).unwrap();
     assert!(counts.first.contains(&("b".to_string(), 50)), "{counts:?}");
     // the window ends at 12:00: b goes back to its tier
     assert_eq!(plan(&mut e, &call(X), t("12:00:00"), 0)[2], "b");
@@ -269,7 +271,7 @@ fn history_is_forgotten_after_the_longest_window() {
     e.advance(t("11:00:00"));
     assert!(e.state().callers().visits(X).is_empty());
     assert_eq!(e.state().callers().callers(), 1);
-    e.end("c2", t("11:20:00")).unwrap();
+    e.end(&Call::new("c2"), t("11:20:00")).unwrap();
     assert!(e.state().callers().is_empty());
 }
 
@@ -311,7 +313,7 @@ fn snapshots_carry_the_history_and_older_versions_restore_without_it() {
     connect(&mut e, "c1", "a", X, t("10:00:00"));
     connect(&mut e, "c2", "b", X, t("10:01:00"));
     // the conversion lands in the history through the call's caller
-    e.convert("c1", Money(100), t("10:02:00")).unwrap();
+    e.convert(&Call::new("c1"), Money(100), t("10:02:00")).unwrap();
     let snap = e.snapshot();
     let v = serde_json::to_value(&snap).unwrap();
     assert_eq!(v["version"], 3);
@@ -416,10 +418,10 @@ fn simultaneous_groups_ring_only_members_the_rules_allow() {
         "groups": [{"id": "g", "members": ["a", "b"], "mode": "simultaneous"}]
     })));
     connect(&mut e, "c1", "a", X, t("10:00:00"));
-    let view = e.route_view_call(t("10:10:00"), 1, &call(X)).unwrap();
+    let view = e.route(&Call::with_attrs("", call(X).clone()), t("10:10:00"), &mut Draws::new(1)).unwrap();
     let v = serde_json::to_value(&view).unwrap();
     assert_eq!(v["plan"][0]["targets"], json!(["b"]));
-    let view = e.route_view_call(t("10:10:00"), 1, &call(Y)).unwrap();
+    let view = e.route(&Call::with_attrs("", call(Y).clone()), t("10:10:00"), &mut Draws::new(1)).unwrap();
     let v = serde_json::to_value(&view).unwrap();
     assert_eq!(v["plan"][0]["targets"], json!(["a", "b"]));
 }
@@ -485,7 +487,7 @@ fn route_with_call_applies_campaigns_and_ends_with_the_fallback() {
     };
     let run = |router: &mut route::Router, attrs: &CallAttrs| {
         let mut rng = route::rng_from_seed(3);
-        e.route_with_call(router, at, attrs, &mut rng, |config, reports, plan| {
+        e.route_with(router, &Call::with_attrs("", attrs.clone()), at, &mut rng, |config, reports, plan| {
             let fallback = plan.fallback().map(|f| config.targets[f].id.clone());
             (reports.len(), ids(config, plan.collect()), fallback)
         })
@@ -520,14 +522,14 @@ fn route_with_call_applies_campaigns_and_ends_with_the_fallback() {
     );
     // the same answers as route_view_call
     let mut e2 = Engine::new(e.config().clone());
-    let view = e2.route_view_call(at, 3, &nc).unwrap();
+    let view = e2.route(&Call::with_attrs("", nc.clone()), at, &mut Draws::new(3)).unwrap();
     let v = serde_json::to_value(&view).unwrap();
     assert_eq!(
         v["plan"][1],
         json!({"target": "spare", "timeout_seconds": 30, "fallback": true})
     );
     // routeMany: a call with only the fallback to ring rings it first
-    let counts = e.first_counts_call(at, 0, 10, &other).unwrap();
+    let counts = e.first_counts(&Call::with_attrs("", other.clone()), at, 0, 10).unwrap();
     assert_eq!(counts.none, 0);
     assert!(
         counts.first.contains(&("spare".to_string(), 10)),
@@ -561,7 +563,7 @@ proptest! {
         for (i, &(c, tg, dt)) in evs.iter().enumerate() {
             now += chrono::TimeDelta::seconds(i64::from(dt));
             let id = format!("c{i}");
-            let o = e.connect_call(&id, &format!("t{tg}"), now, &call(callers[c])).unwrap();
+            let o = e.connect(&Call::with_attrs(id.clone(), call(callers[c])), &format!("t{tg}"), now).unwrap();
             let inside = c != 3 && last.get(&(c, tg)).is_some_and(|&l| {
                 now < l + chrono::TimeDelta::seconds(w as i64)
             });
@@ -577,7 +579,7 @@ proptest! {
                     prop_assert_eq!(r[0].until, Some(last[&(c, tg)] + chrono::TimeDelta::seconds(w as i64)));
                 }
             }
-            if e.end(&id, now).is_err() {
+            if e.end(&Call::new(id.clone()), now).is_err() {
                 // refused: nothing changed, not even a sweep
                 continue;
             }
@@ -624,14 +626,14 @@ proptest! {
         let mut now = t("00:00:00");
         for (i, &(c, tg, dt)) in evs.iter().enumerate() {
             now += chrono::TimeDelta::seconds(i64::from(dt));
-            e.connect_call(&format!("c{i}"), &format!("t{tg}"), now, &call(callers[c])).unwrap();
+            e.connect(&Call::with_attrs(format!("c{i}"), call(callers[c]).clone()), &format!("t{tg}"), now).unwrap();
         }
         let mut router = e.router();
         for &(c, dt, seed) in &asks {
             now += chrono::TimeDelta::seconds(i64::from(dt));
             let attrs = call(callers[c]);
             let (fast, plan) = e
-                .route_with_call(&mut router, now, &attrs, &mut route::rng_from_seed(seed), |_, reports, plan| {
+                .route_with(&mut router, &Call::with_attrs("", attrs.clone()), now, &mut route::rng_from_seed(seed), |_, reports, plan| {
                     (reports.to_vec(), plan.map(|s| s.candidate()).collect::<Vec<_>>())
                 })
                 .unwrap();

@@ -11,6 +11,8 @@ use routecap_core::model::{CandidateRef, Config};
 use routecap_core::route::{self, Router};
 use routecap_core::zone::Instant;
 use serde_json::{json, Value};
+use routecap_core::Call;
+use routecap_core::route::Draws;
 
 fn at() -> Instant {
     "2026-11-23T15:00:00Z".parse().unwrap()
@@ -109,7 +111,7 @@ fn a_containing_group_filter_gives_group_filter_mismatch_with_its_id() {
     let config = native(json!({"targets": [{"id": "a"}, {"id": "b"}],
         "groups": [{"id": "east", "members": ["a"], "filter": nc_only()}]}));
     let mut engine = Engine::new(config);
-    let view = engine.check_view_call(at(), &tx_call()).unwrap();
+    let view = engine.check(&Call::with_attrs("", tx_call().clone()), at()).unwrap();
     let a = serde_json::to_value(&view.candidates[0]).unwrap();
     assert_eq!(
         a["reasons"],
@@ -117,14 +119,14 @@ fn a_containing_group_filter_gives_group_filter_mismatch_with_its_id() {
                 "detail": "geo in [us-nc, us-sc]: call has geo = [512, us, us-78701, us-tx]"}])
     );
     assert!(view.candidates[1].eligible);
-    let route = engine.route_view_call(at(), 3, &tx_call()).unwrap();
+    let route = engine.route(&Call::with_attrs("", tx_call().clone()), at(), &mut Draws::new(3)).unwrap();
     let json = serde_json::to_value(&route).unwrap();
     assert_eq!(
         json["plan"],
         json!([{"target": "b", "timeout_seconds": 30}])
     );
     assert_eq!(json["rejected"][0]["id"], "a");
-    let route = engine.route_view_call(at(), 3, &nc_call()).unwrap();
+    let route = engine.route(&Call::with_attrs("", nc_call().clone()), at(), &mut Draws::new(3)).unwrap();
     assert_eq!(route.plan.len(), 2);
 }
 
@@ -210,7 +212,7 @@ fn the_cached_checker_agrees_call_after_call() {
 fn connect_rechecks_filters_on_the_call_attributes() {
     let config = native(json!({"targets": [{"id": "a", "filter": nc_only()}]}));
     let mut engine = Engine::new(config);
-    match engine.connect_call("c1", "a", at(), &tx_call()).unwrap() {
+    match engine.connect(&Call::with_attrs("c1", tx_call().clone()), "a", at()).unwrap() {
         ConnectOutcome::Refused(r) => {
             assert_eq!(r[0].code_string(), "filter_mismatch");
             assert_eq!(
@@ -221,11 +223,11 @@ fn connect_rechecks_filters_on_the_call_attributes() {
         ConnectOutcome::Connected => panic!("a Texas call took a North Carolina buyer"),
     }
     assert!(matches!(
-        engine.connect("c1", "a", at()).unwrap(),
+        engine.connect(&Call::new("c1"), "a", at()).unwrap(),
         ConnectOutcome::Refused(_)
     ));
     assert_eq!(
-        engine.connect_call("c1", "a", at(), &nc_call()),
+        engine.connect(&Call::with_attrs("c1", nc_call().clone()), "a", at()),
         Ok(ConnectOutcome::Connected)
     );
 }
@@ -342,7 +344,7 @@ fn step_timeouts_default_to_30_and_groups_use_their_own_else_the_largest_member(
             {"id": "own", "members": ["a"], "mode": "simultaneous", "timeout_seconds": 25},
             {"id": "largest", "members": ["b", "c", "d"], "mode": "simultaneous"}]}));
     let mut engine = Engine::new(config);
-    let view = serde_json::to_value(engine.route_view(at(), 1)).unwrap();
+    let view = serde_json::to_value(engine.route(&Call::default(), at(), &mut Draws::new(1)).unwrap()).unwrap();
     let mut plan: Vec<Value> = view["plan"].as_array().unwrap().clone();
     plan.sort_by_key(|s| s["group"].as_str().unwrap().to_string());
     // `largest` rings b and c (d is capped): 40, not d's 50
@@ -354,7 +356,7 @@ fn step_timeouts_default_to_30_and_groups_use_their_own_else_the_largest_member(
         ]
     );
     let e = Engine::new(native(json!({"targets": [{"id": "x"}]})));
-    let reports = e.check(at());
+    let reports = e.reports(&Call::default(), at()).unwrap();
     let steps = route::plan(e.config(), &reports, &mut route::rng_from_seed(0));
     assert_eq!(route::step_timeout(e.config(), &steps[0]), 30);
 }
@@ -413,7 +415,7 @@ proptest::proptest! {
             now += chrono::TimeDelta::seconds(dt);
             let call = &calls[c];
             if connect {
-                let _ = engine.connect_call(&format!("c{k}"), &format!("t{tg}"), now, call).unwrap();
+                let _ = engine.connect(&Call::with_attrs(format!("c{k}"), call.clone()), &format!("t{tg}"), now).unwrap();
             }
             let want = check_call(&config, engine.state(), now, call);
             proptest::prop_assert_eq!(checker.check_call(&config, engine.state(), now, call), &want[..]);

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
 use proptest::prelude::*;
+use routecap_core::Call;
 use routecap_core::engine::Engine;
 use routecap_core::formats::live::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
@@ -245,7 +246,7 @@ fn expected_window(zone: chrono_tz::Tz, cap: &str, now: Instant) -> (Instant, In
 
 /// Apply `op` at `now`; the result in words (equal results, equal words).
 fn apply(e: &mut Engine, s: &Setup, op: &Op, now: Instant) -> String {
-    let call = |c: &u8| format!("c{c}");
+    let call = |c: &u8| Call::new(format!("c{c}"));
     let words = |r: Result<String, String>| match r {
         Ok(w) => w,
         Err(e) => format!("error: {e}"),
@@ -274,7 +275,7 @@ fn apply(e: &mut Engine, s: &Setup, op: &Op, now: Instant) -> String {
             words(r.map(|d| format!("{d:?}")).map_err(|e| e.to_string()))
         }
         Op::Update(caps) => {
-            let r = e.update_document(&document(s, caps), "config.json", None);
+            let r = e.replace_config(&document(s, caps), "config.json");
             words(r.map(|d| format!("{d:?}")).map_err(|e| e.to_string()))
         }
     }
@@ -308,7 +309,7 @@ proptest! {
                 let source = e.source().unwrap().clone();
                 let mut t = Engine::from_source(source, e.config().clone());
                 t.restore_snapshot(&snap).unwrap();
-                prop_assert_eq!(t.usage_view(now), e.usage_view(now));
+                prop_assert_eq!(t.usage(now), e.usage(now));
                 twin = Some(t);
             }
             // whose call is it, and is it a live reservation being confirmed?
@@ -319,14 +320,14 @@ proptest! {
             };
             let confirming = matches!(&record, Some(r) if matches!(r.phase,
                 routecap_core::lifecycle::CallPhase::Reserved { expires, .. } if expires > now));
-            let before = e.usage_view(now);
+            let before = e.usage(now);
             let got = apply(&mut e, &s, op, now);
             if let Some(t) = twin.as_mut() {
                 prop_assert_eq!(&apply(t, &s, op, now), &got, "twin answered {:?} otherwise", op);
             }
-            let after = e.usage_view(now);
+            let after = e.usage(now);
             if let Some(t) = &twin {
-                prop_assert_eq!(&t.usage_view(now), &after, "twin usage after {:?}", op);
+                prop_assert_eq!(&t.usage(now), &after, "twin usage after {:?}", op);
             }
             let (rb, ra) = (rows(&before), rows(&after));
             // no event grows a count past its cap
@@ -453,7 +454,7 @@ proptest! {
         // once every lease and reservation has ended or lapsed: nothing live
         let later = now + TimeDelta::seconds(s.lease.max(MAX_TTL));
         for engine in std::iter::once(&mut e).chain(twin.as_mut()) {
-            let view = engine.usage_view(later);
+            let view = engine.usage(later);
             for o in &view.owners {
                 prop_assert_eq!((o.live, o.reserved), (0, 0), "{} at {}", o.id, later);
                 for c in &o.caps {

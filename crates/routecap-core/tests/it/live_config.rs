@@ -11,6 +11,7 @@ use routecap_core::render::UsageAmount;
 use routecap_core::snapshot::Snapshot;
 use routecap_core::zone::Instant;
 use serde_json::json;
+use routecap_core::Call;
 
 pub(crate) fn at(s: &str) -> Instant {
     s.parse().unwrap()
@@ -22,7 +23,7 @@ pub(crate) fn engine(doc: serde_json::Value) -> Engine {
 
 /// What counts against cap `cap` of owner `id` at `t`, from the usage view.
 pub(crate) fn used(e: &Engine, t: Instant, id: &str, cap: &str) -> UsageAmount {
-    let view = e.usage_view(t);
+    let view = e.usage(t);
     let owner = view.owners.iter().find(|o| o.id == id).unwrap();
     owner
         .caps
@@ -41,7 +42,7 @@ pub(crate) fn count(e: &Engine, t: Instant, id: &str, cap: &str) -> u64 {
 }
 
 fn connects(e: &mut Engine, call: &str, target: &str, t: Instant) -> bool {
-    matches!(e.connect(call, target, t), Ok(ConnectOutcome::Connected))
+    matches!(e.connect(&Call::new(call), target, t), Ok(ConnectOutcome::Connected))
 }
 
 fn base() -> serde_json::Value {
@@ -125,7 +126,7 @@ fn raising_a_daily_cap_reopens_at_once_and_lowering_it_closes() {
     assert!(!connects(&mut e, "c4", "a", t));
     e.patch(OwnerKind::Target, "a", &json!({"caps": {"daily": 2}}), "p")
         .unwrap();
-    let reasons = &e.check(t)[0].reasons;
+    let reasons = &e.reports(&Call::default(), t).unwrap()[0].reasons;
     assert_eq!(reasons[0].code_string(), "daily_cap");
     // the next local day opens again: midnight in New York is 05:00Z
     assert!(connects(&mut e, "c5", "a", at("2026-11-24T05:00:00Z")));
@@ -136,12 +137,12 @@ fn removing_and_readding_an_id_drops_its_state_and_restarts_from_imported_usage(
     let mut e = engine(base());
     let t = at(T0);
     assert!(connects(&mut e, "c1", "b", t));
-    assert!(e.reserve("r1", "b", 600, t).is_ok());
+    assert!(e.reserve(&Call::new("r1"), "b", 600, t).is_ok());
     assert_eq!(count(&e, t, "b", "daily"), 6, "4 imported + 1 + 1 held");
     let mut without_b = base();
     without_b["targets"].as_array_mut().unwrap().remove(1);
     without_b["groups"][0]["members"] = json!(["a"]);
-    let dropped = e.update_document(&without_b, "new.json", None).unwrap();
+    let dropped = e.replace_config(&without_b, "new.json").unwrap();
     assert_eq!(
         dropped,
         Dropped {
@@ -157,16 +158,16 @@ fn removing_and_readding_an_id_drops_its_state_and_restarts_from_imported_usage(
     );
     // the live call on the removed target may still end; it cannot convert
     assert!(matches!(
-        e.convert("c1", routecap_core::money::Money(100), t),
+        e.convert(&Call::new("c1"), routecap_core::money::Money(100), t),
         Err(EngineError::Lifecycle(_))
     ));
-    e.end("c1", t).unwrap();
+    e.end(&Call::new("c1"), t).unwrap();
     // re-added: it starts from the new config's imported usage
     let mut back = base();
     back["targets"][1]["usage"] = json!({"daily": 7});
-    e.update_document(&back, "back.json", None).unwrap();
+    e.replace_config(&back, "back.json").unwrap();
     assert_eq!(count(&e, t, "b", "daily"), 7);
-    assert_eq!(e.usage_view(t).owners[1].live, 0);
+    assert_eq!(e.usage(t).owners[1].live, 0);
 }
 
 #[test]
@@ -181,7 +182,7 @@ fn a_group_membership_change_moves_live_calls_with_the_members() {
         "group concurrency 1 taken by b"
     );
     doc["groups"][0]["members"] = json!(["a"]);
-    e.update_document(&doc, "new.json", None).unwrap();
+    e.replace_config(&doc, "new.json").unwrap();
     assert_eq!(
         count(&e, t, "g", "concurrency"),
         0,
@@ -189,7 +190,7 @@ fn a_group_membership_change_moves_live_calls_with_the_members() {
     );
     assert!(connects(&mut e, "c2", "a", t));
     // b's call ends: the group is untouched
-    e.end("c1", t).unwrap();
+    e.end(&Call::new("c1"), t).unwrap();
     assert_eq!(count(&e, t, "g", "concurrency"), 1);
 }
 
@@ -224,9 +225,9 @@ fn failed_changes_change_nothing() {
         .unwrap_err()
         .to_string();
     assert!(rename.contains("cannot change the id"), "{rename}");
-    let bad = e.update_document(&json!({"targets": [{"id": 1.5}]}), "new.json", None);
+    let bad = e.replace_config(&json!({"targets": [{"id": 1.5}]}), "new.json");
     assert!(bad.is_err());
-    let usage = e.import_usage_json(t, &json!({"a": {"daily": 0}, "ghost": {"daily": 1}}), "u");
+    let usage = e.import_usage(t, &json!({"a": {"daily": 0}, "ghost": {"daily": 1}}), "u");
     assert_eq!(
         usage.unwrap_err().to_string(),
         r#"usage import: unknown target or group "ghost"; nothing was applied"#
@@ -282,7 +283,7 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
     ]});
     let mut e = engine(doc);
     let t = at(T0);
-    assert!(!e.check(t)[0].eligible, "hard cap 1 filled");
+    assert!(!e.reports(&Call::default(), t).unwrap()[0].eligible, "hard cap 1 filled");
     e.patch(
         OwnerKind::Target,
         "22592",
@@ -291,7 +292,7 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
     )
     .unwrap();
     assert_eq!(e.config().targets[0].limits().total, Some(100));
-    assert!(e.check(t)[0].eligible);
+    assert!(e.reports(&Call::default(), t).unwrap()[0].eligible);
     assert_eq!(count(&e, t, "22592", "total"), 1);
     e.patch(
         OwnerKind::Target,
@@ -311,14 +312,14 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
     e.set_paused(OwnerKind::Target, "support", false).unwrap();
     assert!(!e.config().targets[0].paused);
     // lifecycle calls take the id; faces resolve a tid first (replay does)
-    assert!(e.connect("c1", "support", t).is_err());
+    assert!(e.connect(&Call::new("c1"), "support", t).is_err());
     let id = e.resolve(OwnerKind::Target, "support").unwrap();
     // the patched tag_list is the target's filter now: a call must be about
     // support or other
     assert!(!connects(&mut e, "c1", &id, t));
     let about = routecap_core::filter::CallAttrs::new().with_tag("calling_about", "support");
     assert!(matches!(
-        e.connect_call("c1", &id, t, &about),
+        e.connect(&Call::with_attrs("c1", about.clone()), &id, t),
         Ok(ConnectOutcome::Connected)
     ));
     assert_eq!(e.state().call("c1").unwrap().target, 0);
@@ -443,7 +444,7 @@ mod failed_changes {
             let mut e = engine(base());
             let t = at(T0);
             prop_assert!(connects(&mut e, "c1", "a", t));
-            prop_assert!(e.reserve("r1", "b", 60, t).is_ok());
+            prop_assert!(e.reserve(&Call::new("r1"), "b", 60, t).is_ok());
             let (snap, config) = (e.snapshot(), e.config().clone());
             let patch: serde_json::Map<String, serde_json::Value> = fields.into_iter().collect();
             let name = ["a", "b", "zz"][target];

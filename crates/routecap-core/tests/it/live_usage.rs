@@ -11,6 +11,7 @@ use routecap_core::render::UsageAmount;
 use serde_json::json;
 
 use crate::live_config::{at, count, engine, used};
+use routecap_core::Call;
 
 fn doc() -> serde_json::Value {
     json!({
@@ -28,12 +29,12 @@ fn an_import_replaces_the_same_windows_counts_and_leaves_other_kinds() {
     let mut e = engine(doc());
     let t = at("2026-11-23T10:00:00Z");
     for c in ["c1", "c2", "c3"] {
-        assert_eq!(e.connect(c, "a", t), Ok(ConnectOutcome::Connected));
+        assert_eq!(e.connect(&Call::new(c), "a", t), Ok(ConnectOutcome::Connected));
     }
-    e.convert("c1", routecap_core::money::Money(1250), t)
+    e.convert(&Call::new("c1"), routecap_core::money::Money(1250), t)
         .unwrap();
     let t2 = at("2026-11-23T10:30:00Z");
-    e.import_usage_json(t2, &json!({"a": {"daily": 7, "live": 1}}), "u")
+    e.import_usage(t2, &json!({"a": {"daily": 7, "live": 1}}), "u")
         .unwrap();
     assert_eq!(
         count(&e, t2, "a", "daily"),
@@ -54,17 +55,17 @@ fn an_import_replaces_the_same_windows_counts_and_leaves_other_kinds() {
         "the group keeps its own count"
     );
     // a later import replaces the imported live calls, not routecap's
-    e.import_usage_json(t2, &json!({"a": {"live": 0}}), "u")
+    e.import_usage(t2, &json!({"a": {"live": 0}}), "u")
         .unwrap();
     assert_eq!(count(&e, t2, "a", "concurrency"), 3);
-    e.end("c1", t2).unwrap();
+    e.end(&Call::new("c1"), t2).unwrap();
     assert_eq!(count(&e, t2, "a", "concurrency"), 2);
     // counting goes on on top of the import
-    assert_eq!(e.connect("c4", "a", t2), Ok(ConnectOutcome::Connected));
+    assert_eq!(e.connect(&Call::new("c4"), "a", t2), Ok(ConnectOutcome::Connected));
     assert_eq!(count(&e, t2, "a", "daily"), 8);
     // an import for the next day: today's slot is replaced by tomorrow's
     let t3 = at("2026-11-24T01:00:00Z");
-    e.import_usage_json(t3, &json!({"a": {"daily": 2}}), "u")
+    e.import_usage(t3, &json!({"a": {"daily": 2}}), "u")
         .unwrap();
     assert_eq!(count(&e, t3, "a", "daily"), 2);
     assert_eq!(count(&e, t3, "a", "hourly"), 0, "another hour");
@@ -74,7 +75,7 @@ fn an_import_replaces_the_same_windows_counts_and_leaves_other_kinds() {
 fn group_usage_and_revenue_import() {
     let mut e = engine(doc());
     let t = at("2026-11-23T10:00:00Z");
-    e.import_usage_json(
+    e.import_usage(
         t,
         &json!({"g": {"daily": 19}, "a": {"daily_revenue": "49.99"}}),
         "u",
@@ -85,13 +86,13 @@ fn group_usage_and_revenue_import() {
         used(&e, t, "a", "daily_revenue"),
         UsageAmount::Money("49.99".into())
     );
-    assert_eq!(e.connect("c1", "b", t), Ok(ConnectOutcome::Connected));
-    match e.connect("c2", "b", t).unwrap() {
+    assert_eq!(e.connect(&Call::new("c1"), "b", t), Ok(ConnectOutcome::Connected));
+    match e.connect(&Call::new("c2"), "b", t).unwrap() {
         ConnectOutcome::Refused(r) => assert_eq!(r[0].code_string(), "group_daily_cap"),
         ConnectOutcome::Connected => panic!("group daily cap 20 exceeded"),
     }
     let bad = e
-        .import_usage_json(t, &json!({"a": {"weekly": 1}}), "u")
+        .import_usage(t, &json!({"a": {"weekly": 1}}), "u")
         .unwrap_err()
         .to_string();
     assert!(
@@ -114,16 +115,16 @@ fn ringba_counts_response_and_stats_by_lower_cased_id() {
     ]}));
     let t = at("2026-11-23T10:00:00Z");
     assert_eq!(
-        e.connect("c1", "TA2f6961e921ef4b92b7304dd76db8336f", t),
+        e.connect(&Call::new("c1"), "TA2f6961e921ef4b92b7304dd76db8336f", t),
         Ok(ConnectOutcome::Connected)
     );
-    e.import_usage_json(t, &counts, "counts.json").unwrap();
+    e.import_usage(t, &counts, "counts.json").unwrap();
     let id = "TA2f6961e921ef4b92b7304dd76db8336f";
     assert_eq!(count(&e, t, id, "total"), 10);
     assert_eq!(count(&e, t, id, "monthly"), 4);
     assert_eq!(count(&e, t, id, "daily"), 0, "the platform says 0 today");
     // currentLive 0 replaces the imported live calls; routecap's call stays
-    assert_eq!(e.usage_view(t).owners[0].live, 1);
+    assert_eq!(e.usage(t).owners[0].live, 1);
 }
 
 #[test]
@@ -132,7 +133,7 @@ fn retreaver_target_objects_with_filled_and_calls_in_progress() {
         {"id": 7, "caps": [{"type": "Daily", "cap": 5}, {"type": "Hard", "cap": 50}], "concurrency_cap": 4}
     ]}));
     let t = at("2026-11-23T10:00:00Z");
-    e.import_usage_json(
+    e.import_usage(
         t,
         &json!({"target": {"id": 7, "caps": [{"type": "Daily", "cap": 5, "filled": 5}], "calls_in_progress": 2}}),
         "u",
@@ -141,20 +142,20 @@ fn retreaver_target_objects_with_filled_and_calls_in_progress() {
     assert_eq!(count(&e, t, "7", "daily"), 5);
     assert_eq!(count(&e, t, "7", "total"), 0, "Hard not mentioned: kept");
     assert_eq!(count(&e, t, "7", "concurrency"), 2);
-    assert!(!e.check(t)[0].eligible);
+    assert!(!e.reports(&Call::default(), t).unwrap()[0].eligible);
 }
 
 #[test]
 fn replay_style_config_event_takes_any_shape() {
     let mut e = engine(doc());
     let t = at("2026-11-23T10:00:00Z");
-    assert_eq!(e.connect("c1", "a", t), Ok(ConnectOutcome::Connected));
+    assert_eq!(e.connect(&Call::new("c1"), "a", t), Ok(ConnectOutcome::Connected));
     let retreaver =
         json!({"targets": [{"target": {"id": "a", "caps": [{"type": "Daily", "cap": 1}]}}]});
-    let dropped = e.update_document(&retreaver, "config", None).unwrap();
+    let dropped = e.replace_config(&retreaver, "config").unwrap();
     assert_eq!(dropped.targets, vec!["b".to_string()]);
     assert_eq!(count(&e, t, "a", "daily"), 1);
-    assert!(!e.check(t)[0].eligible);
+    assert!(!e.reports(&Call::default(), t).unwrap()[0].eligible);
     // patches now follow the Retreaver shape
     e.patch(
         OwnerKind::Target,
@@ -163,7 +164,7 @@ fn replay_style_config_event_takes_any_shape() {
         "p",
     )
     .unwrap();
-    assert!(e.check(t)[0].eligible);
+    assert!(e.reports(&Call::default(), t).unwrap()[0].eligible);
 }
 
 // ---------------------------------------------------------------- property
@@ -246,7 +247,7 @@ proptest! {
                 Op::Connect(t, c) => {
                     let t = t as usize;
                     let fresh = !m.live.contains_key(&c) && !m.ended.contains(&c) && !m.orphans.contains(&c);
-                    let r = e.connect(&format!("c{c}"), IDS[t], now);
+                    let r = e.connect(&Call::new(format!("c{c}")), IDS[t], now);
                     if !m.present[t] {
                         prop_assert!(r.is_err());
                         continue;
@@ -264,7 +265,7 @@ proptest! {
                     }
                 }
                 Op::End(c) => {
-                    let r = e.end(&format!("c{c}"), now);
+                    let r = e.end(&Call::new(format!("c{c}")), now);
                     prop_assert_eq!(r.is_ok(), m.live.contains_key(&c) || m.orphans.contains(&c));
                     if m.live.remove(&c).is_some() || m.orphans.remove(&c) {
                         m.ended.insert(c);
@@ -303,11 +304,11 @@ proptest! {
                             m.orphans.insert(c);
                         }
                     }
-                    e.update_document(&m.config(), "config", None).unwrap();
+                    e.replace_config(&m.config(), "config").unwrap();
                 }
                 Op::Import(t, n) => {
                     let t = t as usize;
-                    let r = e.import_usage_json(now, &json!({IDS[t]: {"daily": n}}), "u");
+                    let r = e.import_usage(now, &json!({IDS[t]: {"daily": n}}), "u");
                     prop_assert_eq!(r.is_ok(), m.present[t]);
                     if m.present[t] {
                         m.counted[t] = (day, u64::from(n));
@@ -315,7 +316,7 @@ proptest! {
                 }
             }
             // the engine agrees with the model, and no cap is exceeded
-            let view = e.usage_view(now);
+            let view = e.usage(now);
             let day = now.timestamp().div_euclid(86_400);
             for (t, id) in IDS.iter().enumerate() {
                 let Some(o) = view.owners.iter().find(|o| o.id == *id) else {
@@ -347,7 +348,7 @@ fn an_engine_built_from_config_alone_still_imports_usage() {
         routecap_core::formats::parse_config(doc().to_string().as_bytes(), "t", None).unwrap();
     let mut e = Engine::new(config);
     let t = at("2026-11-23T10:00:00Z");
-    e.import_usage_json(t, &json!({"b": {"daily": 5}}), "u")
+    e.import_usage(t, &json!({"b": {"daily": 5}}), "u")
         .unwrap();
-    assert!(!e.check(t)[1].eligible);
+    assert!(!e.reports(&Call::default(), t).unwrap()[1].eligible);
 }

@@ -1,10 +1,13 @@
 //! Where counters, live calls and reservations live: a [`Backend`].
 //!
-//! Two backends answer the same calls with the same decisions:
+//! Every backend answers the same calls with the same decisions:
 //!
-//! - [`MemoryBackend`]: the process's own [`crate::Engine`] (the default);
-//! - [`redis::RedisBackend`]: a Redis-compatible server shared by every
+//! - [`crate::Engine`]: this process's memory (the default);
+//! - [`redis::RedisState`]: a Redis-compatible server shared by every
 //!   process of a service, so caps hold across processes and restarts.
+//!
+//! The service holds an `Arc<dyn Backend>`; the CLI and other synchronous
+//! callers drive the same trait through [`Blocking`].
 //!
 //! The core stays pure: [`routecap_core::effects`] says which owners and
 //! windows an event touches and which limits must hold; a backend applies
@@ -15,17 +18,16 @@ pub mod redis;
 
 use std::sync::Arc;
 
-use routecap_core::eligibility::CandidateReport;
+use async_trait::async_trait;
 use routecap_core::engine::EngineError;
-use routecap_core::filter::CallAttrs;
-use routecap_core::formats::live::{parse_usage, OwnerKind};
+use routecap_core::formats::live::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
-use routecap_core::live::{Dropped, UsageImport};
-use routecap_core::model::{CandidateRef, Config};
+use routecap_core::live::Dropped;
+use routecap_core::model::Config;
 use routecap_core::money::Money;
-use routecap_core::render::{self, CheckView, RouteView, UsageRow, UsageView};
-use routecap_core::route::{self, RouteRng};
-use routecap_core::Instant;
+use routecap_core::render::{CheckView, RouteView, UsageView};
+use routecap_core::route::Draws;
+use routecap_core::{Call, Instant};
 
 use crate::Engine;
 
@@ -63,257 +65,362 @@ pub enum StateError {
 }
 
 /// One set of counters and calls that lifecycle events change and checks
-/// read, and the config they run under. Every method takes the event's
-/// instant; none reads a clock. The CLI and replay use only this, so both
-/// backends take one code path.
+/// read, and the config they run under: one method per operation, each
+/// taking the event's instant (none reads a clock). Object safe, so a
+/// service holds any backend as `Arc<dyn Backend>`.
+#[async_trait]
 pub trait Backend: Send + Sync {
+    /// `memory`, `redis` or `sqlite`, for logs and metrics.
+    fn kind(&self) -> &'static str;
+    /// Where the state lives, without any password (`None` for memory).
+    fn location(&self) -> Option<String>;
     /// The config in force (a config change swaps it).
     fn config(&self) -> Arc<Config>;
-    /// The id the config gives the target (else group) named `name`
-    /// (Retreaver targets may be named by `tid`).
-    fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, StateError>;
-    /// Anchor imported usage not anchored yet to the windows containing
-    /// `at` (a no-op once anchored), as a route decision does.
-    fn anchor(&self, at: Instant) -> Result<(), StateError>;
-    /// Re-check and, if eligible, connect and count — atomically.
-    fn connect(&self, call: &str, target: &str, at: Instant) -> Result<ConnectOutcome, StateError> {
-        self.connect_call(call, target, at, &CallAttrs::new())
-    }
-    /// [`Backend::connect`] for a call with attributes (filters judge them).
-    fn connect_call(
+    /// Whether the state can be used now (a state server answers).
+    async fn health(&self) -> Result<(), StateError>;
+    /// Who may take `call` at `at`, and why not the others (`routecap check`).
+    async fn check(&self, call: &Call, at: Instant) -> Result<CheckView, StateError>;
+    /// The failover plan for `call` at `at`, drawn from `draws` (`routecap
+    /// route`); anchors imported usage not anchored yet.
+    async fn route(
         &self,
-        call: &str,
+        call: &Call,
+        at: Instant,
+        draws: &mut Draws,
+    ) -> Result<RouteView, StateError>;
+    /// Every cap of every owner at `at` (`routecap usage`); anchors
+    /// imported usage not anchored yet.
+    async fn usage(&self, at: Instant) -> Result<UsageView, StateError>;
+    /// Re-check and, if eligible, connect and count — atomically.
+    async fn connect(
+        &self,
+        call: &Call,
         target: &str,
         at: Instant,
-        attrs: &CallAttrs,
     ) -> Result<ConnectOutcome, StateError>;
     /// Hold capacity on `target` for `ttl_secs` seconds.
-    fn reserve(
+    async fn reserve(
         &self,
-        call: &str,
+        call: &Call,
         target: &str,
         ttl_secs: u64,
         at: Instant,
     ) -> Result<ConnectOutcome, StateError>;
     /// Record a conversion.
-    fn convert(&self, call: &str, revenue: Money, at: Instant) -> Result<(), StateError>;
+    async fn convert(&self, call: &Call, revenue: Money, at: Instant) -> Result<(), StateError>;
     /// End a call, releasing its concurrency.
-    fn end(&self, call: &str, at: Instant) -> Result<(), StateError>;
+    async fn end(&self, call: &Call, at: Instant) -> Result<(), StateError>;
     /// Renew the lease of a connected call (a heartbeat).
-    fn touch(&self, call: &str, at: Instant) -> Result<(), StateError>;
+    async fn touch(&self, call: &Call, at: Instant) -> Result<(), StateError>;
     /// Drop a live reservation, freeing its capacity at once.
-    fn cancel(&self, call: &str, at: Instant) -> Result<(), StateError>;
-    /// Reset a target's total count and revenue.
-    fn reset_target(&self, target: &str) -> Result<(), StateError>;
-    /// Reset a group's totals and its members'.
-    fn reset_group(&self, group: &str) -> Result<(), StateError>;
-    /// Eligibility of the default candidates at `at`.
-    fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError>;
-    /// A read-only engine holding the counters at `at` (for callers that
-    /// need more than the views, e.g. the CLI's tables); memory's is live.
-    fn view(&self, at: Instant) -> Result<Arc<Engine>, StateError>;
-    /// Eligibility for a call with `attrs`, as `routecap check --json`
-    /// prints it.
-    fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError>;
-    /// The whole failover plan at `at` for `seed` (anchors first).
-    fn route_view(
-        &self,
-        at: Instant,
-        seed: u64,
-        attrs: &CallAttrs,
-    ) -> Result<RouteView, StateError> {
-        self.route_view_rng(at, seed, attrs, &mut route::rng_from_seed(seed))
-    }
-    /// [`Backend::route_view`] drawing from `rng` (`seed` only printed).
-    fn route_view_rng(
-        &self,
-        at: Instant,
-        seed: u64,
-        attrs: &CallAttrs,
-        rng: &mut RouteRng,
-    ) -> Result<RouteView, StateError>;
-    /// Usage of every target, then every group, at `at`.
-    fn usage(&self, at: Instant) -> Result<Vec<UsageRow>, StateError>;
-    /// Every cap of every owner at `at`, as `routecap usage --json` prints
-    /// it (imported usage not anchored yet reads as anchored at `at`).
-    fn usage_view(&self, at: Instant) -> Result<UsageView, StateError>;
+    async fn cancel(&self, call: &Call, at: Instant) -> Result<(), StateError>;
+    /// Reset the total counters of a target, or of a group and its members.
+    async fn reset(&self, kind: OwnerKind, name: &str) -> Result<(), StateError>;
+    /// Pause (`true`) or resume a target, or every member of a group.
+    async fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool)
+        -> Result<(), StateError>;
     /// Replace the whole config (a document in any shape), keeping
-    /// counters, live calls and reservations by id.
-    fn update_value(&self, doc: &serde_json::Value, file: &str) -> Result<Dropped, StateError>;
+    /// counters, live calls and reservations by id; `file` names it in errors.
+    async fn replace_config(
+        &self,
+        doc: &serde_json::Value,
+        file: &str,
+    ) -> Result<Dropped, StateError>;
     /// Patch one target or group in the config's own shape; `request`
     /// names the patch in errors.
-    fn patch_value(
+    async fn patch(
         &self,
         kind: OwnerKind,
         name: &str,
         patch: &serde_json::Value,
         request: &str,
     ) -> Result<Dropped, StateError>;
-    /// Pause (`true`) or resume a target, or every member of a group.
-    fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), StateError>;
-    /// Merge a platform usage snapshot taken at `at` (all or nothing).
-    fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError>;
-    /// [`Backend::import_usage`] of a JSON document in any of the three
-    /// shapes; `request` names it in errors.
-    fn import_usage_json(
+    /// Merge a platform usage snapshot taken at `at`, in any of the three
+    /// shapes (all or nothing; `request` names it in errors).
+    async fn import_usage(
         &self,
         at: Instant,
         usage: &serde_json::Value,
         request: &str,
-    ) -> Result<(), StateError> {
-        let usage = parse_usage(usage, request).map_err(|e| StateError::Engine(e.into()))?;
-        self.import_usage(at, &usage)
-    }
+    ) -> Result<(), StateError>;
 }
 
-/// The in-process backend: a [`crate::Engine`].
-#[derive(Debug)]
-pub struct MemoryBackend {
-    engine: Arc<Engine>,
-}
-
-impl MemoryBackend {
-    /// A fresh state with the config's imported usage (no document:
-    /// patches are refused; see [`MemoryBackend::from_engine`]).
-    pub fn new(config: impl Into<Arc<Config>>) -> MemoryBackend {
-        MemoryBackend::from_engine(Engine::new(config))
+/// The in-process backend: this process's [`Engine`], lost on exit.
+#[async_trait]
+impl Backend for Engine {
+    fn kind(&self) -> &'static str {
+        "memory"
     }
 
-    /// A backend over an engine (e.g. [`Engine::parse`]d from a document,
-    /// so that patches work).
-    pub fn from_engine(engine: Engine) -> MemoryBackend {
-        MemoryBackend {
-            engine: Arc::new(engine),
-        }
+    fn location(&self) -> Option<String> {
+        None
     }
 
-    /// The engine underneath.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-}
-
-/// Usage rows of every owner, from a state.
-pub(crate) fn usage_of(engine: &Engine, at: Instant) -> Vec<UsageRow> {
-    engine.with_state(|c, s| {
-        (0..c.targets.len())
-            .map(CandidateRef::Target)
-            .chain((0..c.groups.len()).map(CandidateRef::Group))
-            .map(|o| render::usage_row(c, o, &s.usage(c, o, at)))
-            .collect()
-    })
-}
-
-impl Backend for MemoryBackend {
     fn config(&self) -> Arc<Config> {
-        self.engine.config()
+        Engine::config(self)
     }
 
-    fn resolve(&self, kind: OwnerKind, name: &str) -> Result<String, StateError> {
-        Ok(self.engine.resolve(kind, name)?)
-    }
-
-    fn anchor(&self, at: Instant) -> Result<(), StateError> {
-        self.engine.anchor(at);
+    async fn health(&self) -> Result<(), StateError> {
         Ok(())
     }
 
-    fn connect_call(
-        &self,
-        call: &str,
-        target: &str,
-        at: Instant,
-        attrs: &CallAttrs,
-    ) -> Result<ConnectOutcome, StateError> {
-        Ok(self.engine.connect_call(call, target, at, attrs)?)
+    async fn check(&self, call: &Call, at: Instant) -> Result<CheckView, StateError> {
+        Ok(Engine::check(self, call, at)?)
     }
 
-    fn reserve(
+    async fn route(
         &self,
-        call: &str,
+        call: &Call,
+        at: Instant,
+        draws: &mut Draws,
+    ) -> Result<RouteView, StateError> {
+        Ok(Engine::route(self, call, at, draws)?)
+    }
+
+    async fn usage(&self, at: Instant) -> Result<UsageView, StateError> {
+        Ok(Engine::usage(self, at))
+    }
+
+    async fn connect(
+        &self,
+        call: &Call,
+        target: &str,
+        at: Instant,
+    ) -> Result<ConnectOutcome, StateError> {
+        Ok(Engine::connect(self, call, target, at)?)
+    }
+
+    async fn reserve(
+        &self,
+        call: &Call,
         target: &str,
         ttl_secs: u64,
         at: Instant,
     ) -> Result<ConnectOutcome, StateError> {
-        let ttl = std::time::Duration::from_secs(ttl_secs);
-        Ok(self.engine.reserve(call, target, ttl, at)?)
+        Ok(Engine::reserve(self, call, target, ttl_secs, at)?)
     }
 
-    fn convert(&self, call: &str, revenue: Money, at: Instant) -> Result<(), StateError> {
-        Ok(self.engine.convert(call, revenue, at)?)
+    async fn convert(&self, call: &Call, revenue: Money, at: Instant) -> Result<(), StateError> {
+        Ok(Engine::convert(self, call, revenue, at)?)
     }
 
-    fn end(&self, call: &str, at: Instant) -> Result<(), StateError> {
-        Ok(self.engine.end(call, at)?)
+    async fn end(&self, call: &Call, at: Instant) -> Result<(), StateError> {
+        Ok(Engine::end(self, call, at)?)
     }
 
-    fn touch(&self, call: &str, at: Instant) -> Result<(), StateError> {
-        Ok(self.engine.touch(call, at)?)
+    async fn touch(&self, call: &Call, at: Instant) -> Result<(), StateError> {
+        Ok(Engine::touch(self, call, at)?)
     }
 
-    fn cancel(&self, call: &str, at: Instant) -> Result<(), StateError> {
-        Ok(self.engine.cancel(call, at)?)
+    async fn cancel(&self, call: &Call, at: Instant) -> Result<(), StateError> {
+        Ok(Engine::cancel(self, call, at)?)
     }
 
-    fn reset_target(&self, target: &str) -> Result<(), StateError> {
-        Ok(self.engine.reset_target(target)?)
+    async fn reset(&self, kind: OwnerKind, name: &str) -> Result<(), StateError> {
+        Ok(Engine::reset(self, kind, name)?)
     }
 
-    fn reset_group(&self, group: &str) -> Result<(), StateError> {
-        Ok(self.engine.reset_group(group)?)
-    }
-
-    fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError> {
-        Ok(self.engine.check(at))
-    }
-
-    fn view(&self, _at: Instant) -> Result<Arc<Engine>, StateError> {
-        Ok(self.engine.clone())
-    }
-
-    fn check_view(&self, at: Instant, attrs: &CallAttrs) -> Result<CheckView, StateError> {
-        Ok(self.engine.check_view_call(at, attrs)?)
-    }
-
-    fn route_view_rng(
+    async fn set_paused(
         &self,
-        at: Instant,
-        seed: u64,
-        attrs: &CallAttrs,
-        rng: &mut RouteRng,
-    ) -> Result<RouteView, StateError> {
-        self.engine.anchor(at);
-        Ok(self.engine.route_view_with(at, seed, attrs, rng)?)
+        kind: OwnerKind,
+        name: &str,
+        paused: bool,
+    ) -> Result<(), StateError> {
+        Ok(Engine::set_paused(self, kind, name, paused)?)
     }
 
-    fn usage(&self, at: Instant) -> Result<Vec<UsageRow>, StateError> {
-        Ok(usage_of(&self.engine, at))
+    async fn replace_config(
+        &self,
+        doc: &serde_json::Value,
+        file: &str,
+    ) -> Result<Dropped, StateError> {
+        Ok(Engine::replace_config(self, doc, file)?)
     }
 
-    fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
-        self.engine.anchor(at);
-        Ok(self.engine.usage(at))
-    }
-
-    fn update_value(&self, doc: &serde_json::Value, file: &str) -> Result<Dropped, StateError> {
-        Ok(self.engine.update_document(doc, file, None)?)
-    }
-
-    fn patch_value(
+    async fn patch(
         &self,
         kind: OwnerKind,
         name: &str,
         patch: &serde_json::Value,
         request: &str,
     ) -> Result<Dropped, StateError> {
-        Ok(self.engine.patch(kind, name, patch, request)?)
+        Ok(Engine::patch(self, kind, name, patch, request)?)
     }
 
-    fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), StateError> {
-        Ok(self.engine.set_paused(kind, name, paused)?)
+    async fn import_usage(
+        &self,
+        at: Instant,
+        usage: &serde_json::Value,
+        request: &str,
+    ) -> Result<(), StateError> {
+        Ok(Engine::import_usage(self, at, usage, request)?)
+    }
+}
+
+/// Any [`Backend`] for synchronous callers (the CLI, threads, tests): the
+/// same methods, each driven to its answer on a current-thread runtime by
+/// the calling thread (no hop to a worker thread and back).
+pub struct Blocking {
+    rt: tokio::runtime::Runtime,
+    backend: Arc<dyn Backend>,
+}
+
+impl std::fmt::Debug for Blocking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Blocking")
+            .field("kind", &self.backend.kind())
+            .field("location", &self.backend.location())
+            .finish()
+    }
+}
+
+/// A current-thread runtime with I/O and timers.
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+impl Blocking {
+    /// Drive `backend` from synchronous code.
+    pub fn new(backend: Arc<dyn Backend>) -> std::io::Result<Blocking> {
+        Ok(Blocking {
+            rt: runtime()?,
+            backend,
+        })
     }
 
-    fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
-        Ok(self.engine.import_usage(at, usage)?)
+    /// Open a backend with an async constructor (e.g.
+    /// [`redis::RedisState::open`]) and drive it from synchronous code.
+    pub fn open<B, F>(open: F) -> Result<Blocking, StateError>
+    where
+        B: Backend + 'static,
+        F: std::future::Future<Output = Result<B, StateError>>,
+    {
+        let rt = runtime().map_err(|e| StateError::Unavailable {
+            url: "(runtime)".to_string(),
+            message: format!("cannot start the I/O runtime: {e}"),
+        })?;
+        let backend = rt.block_on(open)?;
+        Ok(Blocking {
+            rt,
+            backend: Arc::new(backend),
+        })
+    }
+
+    /// The backend underneath.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// Run a future of this backend's to its end on the calling thread.
+    pub fn block_on<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        self.rt.block_on(f)
+    }
+
+    /// [`Backend::config`].
+    pub fn config(&self) -> Arc<Config> {
+        self.backend.config()
+    }
+
+    /// [`Backend::check`].
+    pub fn check(&self, call: &Call, at: Instant) -> Result<CheckView, StateError> {
+        self.rt.block_on(self.backend.check(call, at))
+    }
+
+    /// [`Backend::route`].
+    pub fn route(
+        &self,
+        call: &Call,
+        at: Instant,
+        draws: &mut Draws,
+    ) -> Result<RouteView, StateError> {
+        self.rt.block_on(self.backend.route(call, at, draws))
+    }
+
+    /// [`Backend::usage`].
+    pub fn usage(&self, at: Instant) -> Result<UsageView, StateError> {
+        self.rt.block_on(self.backend.usage(at))
+    }
+
+    /// [`Backend::connect`].
+    pub fn connect(
+        &self,
+        call: &Call,
+        target: &str,
+        at: Instant,
+    ) -> Result<ConnectOutcome, StateError> {
+        self.rt.block_on(self.backend.connect(call, target, at))
+    }
+
+    /// [`Backend::reserve`].
+    pub fn reserve(
+        &self,
+        call: &Call,
+        target: &str,
+        ttl_secs: u64,
+        at: Instant,
+    ) -> Result<ConnectOutcome, StateError> {
+        (self.rt).block_on(self.backend.reserve(call, target, ttl_secs, at))
+    }
+
+    /// [`Backend::convert`].
+    pub fn convert(&self, call: &Call, revenue: Money, at: Instant) -> Result<(), StateError> {
+        self.rt.block_on(self.backend.convert(call, revenue, at))
+    }
+
+    /// [`Backend::end`].
+    pub fn end(&self, call: &Call, at: Instant) -> Result<(), StateError> {
+        self.rt.block_on(self.backend.end(call, at))
+    }
+
+    /// [`Backend::touch`].
+    pub fn touch(&self, call: &Call, at: Instant) -> Result<(), StateError> {
+        self.rt.block_on(self.backend.touch(call, at))
+    }
+
+    /// [`Backend::cancel`].
+    pub fn cancel(&self, call: &Call, at: Instant) -> Result<(), StateError> {
+        self.rt.block_on(self.backend.cancel(call, at))
+    }
+
+    /// [`Backend::reset`].
+    pub fn reset(&self, kind: OwnerKind, name: &str) -> Result<(), StateError> {
+        self.rt.block_on(self.backend.reset(kind, name))
+    }
+
+    /// [`Backend::set_paused`].
+    pub fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), StateError> {
+        self.rt.block_on(self.backend.set_paused(kind, name, paused))
+    }
+
+    /// [`Backend::replace_config`].
+    pub fn replace_config(
+        &self,
+        doc: &serde_json::Value,
+        file: &str,
+    ) -> Result<Dropped, StateError> {
+        self.rt.block_on(self.backend.replace_config(doc, file))
+    }
+
+    /// [`Backend::patch`].
+    pub fn patch(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+    ) -> Result<Dropped, StateError> {
+        (self.rt).block_on(self.backend.patch(kind, name, patch, request))
+    }
+
+    /// [`Backend::import_usage`].
+    pub fn import_usage(
+        &self,
+        at: Instant,
+        usage: &serde_json::Value,
+        request: &str,
+    ) -> Result<(), StateError> {
+        (self.rt).block_on(self.backend.import_usage(at, usage, request))
     }
 }
