@@ -180,15 +180,17 @@ impl Engine {
         self.install(config.into(), None)
     }
 
-    /// Parse a whole config document (any shape, detected) and switch to
-    /// it, carrying state over by id as [`Engine::update`] does; `file`
-    /// names the document in errors. On a parse error nothing changes.
+    /// Parse a whole config document (in shape `format`, `None`: detected)
+    /// and switch to it, carrying state over by id as [`Engine::update`]
+    /// does; `file` names the document in errors. On a parse error nothing
+    /// changes.
     pub fn replace_config(
         &mut self,
         doc: &serde_json::Value,
         file: &str,
+        format: Option<Format>,
     ) -> Result<Dropped, EngineError> {
-        let (source, config) = Source::from_value(doc.clone(), file, None)?;
+        let (source, config) = Source::from_value(doc.clone(), file, format)?;
         Ok(self.install(config.into(), Some(source)))
     }
 

@@ -205,14 +205,16 @@ impl Engine {
         self.write().update(config)
     }
 
-    /// [`Engine::update`] from a whole config document (any shape);
+    /// [`Engine::update`] from a whole config document (in shape `format`,
+    /// `None`: detected);
     /// nothing changes on a parse error.
     pub fn replace_config(
         &self,
         doc: &serde_json::Value,
         file: &str,
+        format: Option<Format>,
     ) -> Result<Dropped, EngineError> {
-        self.write().replace_config(doc, file)
+        self.write().replace_config(doc, file, format)
     }
 
     /// Patch one target or group in the config's own shape (see

@@ -12,18 +12,18 @@
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
-use routecap_core::engine::{Engine, EngineError};
+use routecap_core::engine::EngineError;
 use routecap_core::filter::CallAttrs;
 use routecap_core::formats::live::OwnerKind;
 use routecap_core::live::Dropped;
-use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::render;
-use routecap_core::route::{self, RouteRng};
+use routecap_core::route::Draws;
 use routecap_core::zone::{self, Instant};
+use routecap_core::Call;
 use serde::Deserialize;
 
-use crate::state::{Backend, MemoryBackend, StateError};
+use crate::state::{Backend, StateError};
 use serde_json::{json, Map, Value};
 
 /// The call attributes of a `route` / `connect` event: `caller`, `tags`
@@ -56,18 +56,18 @@ pub enum ReplayError {
 /// A replay in progress: the state (config and counters), the route stream.
 pub struct Replayer<'b> {
     backend: &'b dyn Backend,
-    rng: RouteRng,
+    draws: Draws,
     last_at: Option<Instant>,
     /// A state-server failure met by the last event (ends the replay).
     fatal: Option<StateError>,
 }
 
 impl<'b> Replayer<'b> {
-    /// Start a replay on a state (memory or Redis) with route seed `seed`.
+    /// Start a replay on a state (any backend) with route seed `seed`.
     pub fn new(backend: &'b dyn Backend, seed: u64) -> Self {
         Replayer {
             backend,
-            rng: route::rng_from_seed(seed),
+            draws: Draws::new(seed),
             last_at: None,
             fatal: None,
         }
@@ -97,7 +97,7 @@ impl<'b> Replayer<'b> {
     }
 
     /// Answer one event line (without its `line` field).
-    pub fn event(&mut self, text: &str) -> Result<Map<String, Value>, String> {
+    pub async fn event(&mut self, text: &str) -> Result<Map<String, Value>, String> {
         let v: Value = serde_json::from_str(text).map_err(|e| format!("not a JSON event: {e}"))?;
         let obj = v
             .as_object()
@@ -141,9 +141,9 @@ impl<'b> Replayer<'b> {
         let b = self.backend;
         match kind {
             "route" => {
-                let attrs = attrs(&v)?;
-                let view = b
-                    .route_view_rng(at, 0, &attrs, &mut self.rng)
+                let id = obj.get("call").and_then(Value::as_str).unwrap_or("");
+                let call = Call::with_attrs(id, attrs(&v)?);
+                let view = (b.route(&call, at, &mut self.draws).await)
                     .map_err(|e| self.state_error(e))?;
                 if let Some(call) = obj.get("call").and_then(Value::as_str) {
                     out.insert("call".into(), json!(call));
@@ -152,71 +152,44 @@ impl<'b> Replayer<'b> {
                 out.insert("rejected".into(), json!(view.rejected));
             }
             "connect" | "reserve" => {
-                let call = str_field("call")?;
-                // a Retreaver target may be named by its tid
-                let target = &b
-                    .resolve(OwnerKind::Target, str_field("target")?)
-                    .map_err(|e| self.state_error(e))?;
+                let call = Call::with_attrs(str_field("call")?, attrs(&v)?);
+                let target = str_field("target")?;
                 let outcome = if kind == "connect" {
-                    b.connect_call(call, target, at, &attrs(&v)?)
+                    b.connect(&call, target, at).await
                 } else {
                     let ttl = obj
                         .get("ttl")
                         .and_then(Value::as_u64)
                         .ok_or("reserve needs \"ttl\": whole seconds > 0")?;
-                    b.reserve(call, target, ttl, at)
+                    b.reserve(&call, target, ttl, at).await
                 }
                 .map_err(|e| self.state_error(e))?;
                 out.extend(object(render::outcome(config, &outcome)));
             }
             "convert" => {
-                let call = str_field("call")?;
-                let revenue = match obj.get("revenue") {
-                    None | Some(Value::Null) => Money::ZERO,
-                    Some(Value::String(s)) => {
-                        Money::parse(s).map_err(|e| format!("revenue: {s:?} {e}"))?
-                    }
-                    Some(Value::Number(n)) => {
-                        Money::parse(&n.to_string()).map_err(|e| format!("revenue: {n} {e}"))?
-                    }
-                    Some(other) => {
-                        return Err(format!(
-                            "revenue: {} is not an amount (a decimal string or number)",
-                            short(other)
-                        ))
-                    }
-                };
-                b.convert(call, revenue, at)
-                    .map_err(|e| self.state_error(e))?;
+                let call = Call::new(str_field("call")?);
+                let revenue = revenue(obj.get("revenue"))?;
+                (b.convert(&call, revenue, at).await).map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
-            "end" => {
-                b.end(str_field("call")?, at)
-                    .map_err(|e| self.state_error(e))?;
-                out.insert("ok".into(), json!(true));
-            }
-            "touch" => {
-                b.touch(str_field("call")?, at)
-                    .map_err(|e| self.state_error(e))?;
-                out.insert("ok".into(), json!(true));
-            }
-            "cancel" => {
-                b.cancel(str_field("call")?, at)
-                    .map_err(|e| self.state_error(e))?;
-                out.insert("ok".into(), json!(true));
-            }
-            "reset" => {
-                match (obj.get("target"), obj.get("group")) {
-                    (Some(_), None) => b.reset_target(str_field("target")?),
-                    (None, Some(_)) => b.reset_group(str_field("group")?),
-                    _ => return Err("reset needs exactly one of \"target\" or \"group\"".into()),
+            "end" | "touch" | "cancel" => {
+                let call = Call::new(str_field("call")?);
+                match kind {
+                    "end" => b.end(&call, at).await,
+                    "touch" => b.touch(&call, at).await,
+                    _ => b.cancel(&call, at).await,
                 }
                 .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
+            "reset" => {
+                let (kind_of, name) = owner_field(obj, kind)?;
+                (b.reset(kind_of, name).await).map_err(|e| self.state_error(e))?;
+                out.insert("ok".into(), json!(true));
+            }
             "pause" | "resume" => {
                 let (kind_of, name) = owner_field(obj, kind)?;
-                b.set_paused(kind_of, name, kind == "pause")
+                (b.set_paused(kind_of, name, kind == "pause").await)
                     .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
@@ -225,8 +198,7 @@ impl<'b> Replayer<'b> {
                 let patch = obj
                     .get("patch")
                     .ok_or("update needs \"patch\": a partial target or group object")?;
-                let dropped = b
-                    .patch_value(kind_of, name, patch, "update")
+                let dropped = (b.patch(kind_of, name, patch, "update").await)
                     .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
                 dropped_field(&mut out, &dropped);
@@ -235,8 +207,7 @@ impl<'b> Replayer<'b> {
                 let doc = obj
                     .get("config")
                     .ok_or("config needs \"config\": a whole config in any shape")?;
-                let dropped = b
-                    .update_value(doc, "config")
+                let dropped = (b.replace_config(doc, "config", None).await)
                     .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
                 dropped_field(&mut out, &dropped);
@@ -245,8 +216,7 @@ impl<'b> Replayer<'b> {
                 let usage = obj
                     .get("usage")
                     .ok_or("usage needs \"usage\": {\"id\": {\"daily\": 3, \"live\": 0}} or a Retreaver/Ringba usage document")?;
-                b.import_usage_json(at, usage, "usage")
-                    .map_err(|e| self.state_error(e))?;
+                (b.import_usage(at, usage, "usage").await).map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
             }
             other => {
@@ -322,35 +292,26 @@ fn short(v: &Value) -> String {
     }
 }
 
-/// Replay every line of `events` through `config` in memory, writing one
-/// JSON line per event to `out`.
-pub fn replay(
-    config: &Config,
-    events: impl BufRead,
-    seed: u64,
-    out: impl Write,
-) -> std::io::Result<ReplaySummary> {
-    replay_engine(Engine::new(config.clone()), events, seed, out)
+/// The `revenue` of a `convert` event: a decimal string or number
+/// (absent or `null`: zero).
+fn revenue(v: Option<&Value>) -> Result<Money, String> {
+    match v {
+        None | Some(Value::Null) => Ok(Money::ZERO),
+        Some(Value::String(s)) => Money::parse(s).map_err(|e| format!("revenue: {s:?} {e}")),
+        Some(Value::Number(n)) => {
+            Money::parse(&n.to_string()).map_err(|e| format!("revenue: {n} {e}"))
+        }
+        Some(other) => Err(format!(
+            "revenue: {} is not an amount (a decimal string or number)",
+            short(other)
+        )),
+    }
 }
 
-/// [`replay`] on an engine (built from a config document, so that
-/// `update` events can patch it).
-pub fn replay_engine(
-    engine: Engine,
-    events: impl BufRead,
-    seed: u64,
-    out: impl Write,
-) -> std::io::Result<ReplaySummary> {
-    let backend = MemoryBackend::from_engine(crate::Engine::from_core(engine));
-    replay_backend(&backend, events, seed, out).map_err(|e| match e {
-        ReplayError::Io(e) => e,
-        ReplayError::State(e) => std::io::Error::other(e.to_string()),
-    })
-}
-
-/// [`replay`] through a state (memory or Redis): the answers are the same.
-/// A state-server failure ends the replay after writing its event's line.
-pub fn replay_backend(
+/// Replay every line of `events` through a state (any backend: the
+/// answers are the same), writing one JSON line per event to `out`. A
+/// state-server failure ends the replay after writing its event's line.
+pub async fn replay(
     backend: &dyn Backend,
     events: impl BufRead,
     seed: u64,
@@ -372,7 +333,7 @@ pub fn replay_backend(
                 summary.errors += 1;
                 obj.insert("error".into(), json!(format!("line is not UTF-8: {e}")));
             }
-            Ok(text) => match r.event(text) {
+            Ok(text) => match r.event(text).await {
                 Ok(m) => obj.extend(m),
                 Err(e) => {
                     summary.errors += 1;

@@ -275,7 +275,7 @@ fn apply(e: &mut Engine, s: &Setup, op: &Op, now: Instant) -> String {
             words(r.map(|d| format!("{d:?}")).map_err(|e| e.to_string()))
         }
         Op::Update(caps) => {
-            let r = e.replace_config(&document(s, caps), "config.json");
+            let r = e.replace_config(&document(s, caps), "config.json", None);
             words(r.map(|d| format!("{d:?}")).map_err(|e| e.to_string()))
         }
     }

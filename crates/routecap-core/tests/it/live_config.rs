@@ -142,7 +142,7 @@ fn removing_and_readding_an_id_drops_its_state_and_restarts_from_imported_usage(
     let mut without_b = base();
     without_b["targets"].as_array_mut().unwrap().remove(1);
     without_b["groups"][0]["members"] = json!(["a"]);
-    let dropped = e.replace_config(&without_b, "new.json").unwrap();
+    let dropped = e.replace_config(&without_b, "new.json", None).unwrap();
     assert_eq!(
         dropped,
         Dropped {
@@ -165,7 +165,7 @@ fn removing_and_readding_an_id_drops_its_state_and_restarts_from_imported_usage(
     // re-added: it starts from the new config's imported usage
     let mut back = base();
     back["targets"][1]["usage"] = json!({"daily": 7});
-    e.replace_config(&back, "back.json").unwrap();
+    e.replace_config(&back, "back.json", None).unwrap();
     assert_eq!(count(&e, t, "b", "daily"), 7);
     assert_eq!(e.usage(t).owners[1].live, 0);
 }
@@ -182,7 +182,7 @@ fn a_group_membership_change_moves_live_calls_with_the_members() {
         "group concurrency 1 taken by b"
     );
     doc["groups"][0]["members"] = json!(["a"]);
-    e.replace_config(&doc, "new.json").unwrap();
+    e.replace_config(&doc, "new.json", None).unwrap();
     assert_eq!(
         count(&e, t, "g", "concurrency"),
         0,
@@ -225,7 +225,7 @@ fn failed_changes_change_nothing() {
         .unwrap_err()
         .to_string();
     assert!(rename.contains("cannot change the id"), "{rename}");
-    let bad = e.replace_config(&json!({"targets": [{"id": 1.5}]}), "new.json");
+    let bad = e.replace_config(&json!({"targets": [{"id": 1.5}]}), "new.json", None);
     assert!(bad.is_err());
     let usage = e.import_usage(t, &json!({"a": {"daily": 0}, "ghost": {"daily": 1}}), "u");
     assert_eq!(

@@ -152,7 +152,7 @@ fn replay_style_config_event_takes_any_shape() {
     assert_eq!(e.connect(&Call::new("c1"), "a", t), Ok(ConnectOutcome::Connected));
     let retreaver =
         json!({"targets": [{"target": {"id": "a", "caps": [{"type": "Daily", "cap": 1}]}}]});
-    let dropped = e.replace_config(&retreaver, "config").unwrap();
+    let dropped = e.replace_config(&retreaver, "config", None).unwrap();
     assert_eq!(dropped.targets, vec!["b".to_string()]);
     assert_eq!(count(&e, t, "a", "daily"), 1);
     assert!(!e.reports(&Call::default(), t).unwrap()[0].eligible);
@@ -304,7 +304,7 @@ proptest! {
                             m.orphans.insert(c);
                         }
                     }
-                    e.replace_config(&m.config(), "config").unwrap();
+                    e.replace_config(&m.config(), "config", None).unwrap();
                 }
                 Op::Import(t, n) => {
                     let t = t as usize;

@@ -4,6 +4,7 @@ use routecap_core::eligibility::{self, CandidateReport, Reason};
 use routecap_core::model::Config;
 use routecap_core::render;
 use routecap_core::zone::Instant;
+use routecap_core::Call;
 
 use super::common::{at_or_now, state_failure, table, CallArgs, ConfigArg, StateArgs};
 use super::{emit, json_text, Failure};
@@ -27,22 +28,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
-    let attrs = args.call.attrs()?;
+    let call = Call::with_attrs("", args.call.attrs()?);
     let backend = args.state.open(&args.input)?;
-    let input = |e: routecap_core::engine::EngineError| Failure::input(e.to_string());
-    let text = if args.json {
-        json_text(
-            &backend
-                .check_view(at, &attrs)
-                .map_err(|e| state_failure(&e))?,
-        )
-    } else {
-        let engine = backend.view(at).map_err(|e| state_failure(&e))?;
-        let config = engine.config();
-        let mut reports = engine.check_call(at, &attrs).map_err(input)?;
-        explain(&config, &attrs, &mut reports);
-        human(&config, &reports, at)
-    };
+    let view = backend.check(&call, at).map_err(|e| state_failure(&e))?;
+    // MERGE-WITH-CLITEXT: the text is rendered from the view
+    let text = json_text(&view);
+    let _ = args.json;
     emit(&text)?;
     Ok(0)
 }
@@ -91,6 +82,7 @@ pub fn until_text(r: &Reason) -> String {
     }
 }
 
+#[allow(dead_code)] // MERGE-WITH-CLITEXT
 fn human(config: &Config, reports: &[CandidateReport], at: Instant) -> String {
     let mut rows = Vec::new();
     for rep in reports {

@@ -6,8 +6,11 @@ use routecap_core::formats::Format;
 use routecap_core::model::Config;
 use routecap_core::zone::{self, Instant};
 
-use routecap::state::redis::{redact_url, RedisBackend, RedisOptions};
-use routecap::state::{Backend, MemoryBackend, StateError};
+use std::sync::Arc;
+use std::time::Duration;
+
+use routecap::state::redis::{redact_url, RedisOptions, RedisState};
+use routecap::state::{Backend, Blocking, StateError};
 
 use super::Failure;
 
@@ -114,15 +117,27 @@ pub struct StateArgs {
 }
 
 impl StateArgs {
+    /// The state for `input`'s config, for synchronous commands, or exit 2
+    /// (see [`StateArgs::open_backend`]).
+    pub fn open(&self, input: &ConfigArg) -> Result<Blocking, Failure> {
+        let rt = routecap::state::runtime()
+            .map_err(|e| Failure::input(format!("cannot start the I/O runtime: {e}")))?;
+        let backend = rt.block_on(self.open_backend(input, None))?;
+        Ok(Blocking::on(rt, backend))
+    }
+
     /// The state for `input`'s config, or exit 2 (bad config, bad URL,
     /// unreachable or misbehaving server — named without its password).
-    pub fn open(&self, input: &ConfigArg) -> Result<Box<dyn Backend>, Failure> {
+    /// `timeout`: the longest wait for one state-server answer.
+    pub async fn open_backend(
+        &self,
+        input: &ConfigArg,
+        timeout: Option<Duration>,
+    ) -> Result<Arc<dyn Backend>, Failure> {
         if self.state == "memory" {
             let engine = routecap::load::load_engine(&input.config, input.format)
                 .map_err(|e| Failure::input(e.to_string()))?;
-            return Ok(Box::new(MemoryBackend::from_engine(
-                routecap::Engine::from_core(engine),
-            )));
+            return Ok(Arc::new(routecap::Engine::from_core(engine)));
         }
         let scheme = self.state.split_once("://").map(|(s, _)| s);
         if !matches!(scheme, Some("redis" | "rediss" | "unix" | "redis+unix")) {
@@ -144,9 +159,15 @@ impl StateArgs {
             .map_err(|e| Failure::input(e.to_string()))?;
         let mut opts = RedisOptions::new(self.state.clone());
         opts.namespace = self.namespace.clone();
-        let backend = RedisBackend::open_document(&bytes, name, input.format, opts)
+        if let Some(t) = timeout {
+            opts.response_timeout = t;
+        }
+        // with its document, so that patches work and every process of
+        // the namespace runs the same config
+        let state = RedisState::open_document(&bytes, name, input.format, opts)
+            .await
             .map_err(|e| state_failure(&e))?;
-        Ok(Box::new(backend))
+        Ok(Arc::new(state))
     }
 }
 

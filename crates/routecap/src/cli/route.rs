@@ -5,6 +5,8 @@ use routecap_core::model::Config;
 use routecap_core::render;
 use routecap_core::route::{self, Step};
 use routecap_core::zone::Instant;
+use routecap_core::Call;
+use routecap_core::route::Draws;
 
 use super::check::{explain, reason_text, until_text};
 use super::common::{
@@ -35,57 +37,19 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
     let seed = seed_or_random(args.seed);
-    let attrs = args.call.attrs()?;
+    let call = Call::with_attrs("", args.call.attrs()?);
     let backend = args.state.open(&args.input)?;
-    let input = |e: routecap_core::engine::EngineError| Failure::input(e.to_string());
     // the imported usage belongs to `as_of`, else to the decision instant
     // (route anchors it)
-    let view = backend
-        .route_view(at, seed, &attrs)
-        .map_err(|e| state_failure(&e))?;
-    let text = if args.json {
-        json_text(&view)
-    } else {
-        let engine = backend.view(at).map_err(|e| state_failure(&e))?;
-        let mut reports = engine.check_call(at, &attrs).map_err(input)?;
-        let config = &*engine.config();
-        explain(config, &attrs, &mut reports);
-        let plan = route::plan(config, &reports, &mut route::rng_from_seed(seed));
-        let refused = view.rejected.iter().any(|r| r.kind == Some("campaign"));
-        let mut text = if refused {
-            format!(
-                "route at {} (seed {seed}): 0 step(s)\n",
-                render::instant(at)
-            )
-        } else {
-            human(config, at, seed, &plan, &reports)
-        };
-        for s in &view.plan {
-            if let render::StepView::Target {
-                target,
-                fallback: true,
-                ..
-            } = s
-            {
-                text.push_str(&format!("\nfallback: {target} (last step)\n"));
-            }
-        }
-        for r in view.rejected.iter().filter(|r| r.kind == Some("campaign")) {
-            let codes: Vec<String> = (r.reasons.iter())
-                .map(|x| format!("{} ({})", x.code, x.detail.as_deref().unwrap_or("")))
-                .collect();
-            text.push_str(&format!(
-                "\ncampaign {} refuses the call: {}\n",
-                r.id,
-                codes.join(", ")
-            ));
-        }
-        text
-    };
+    let view = (backend.route(&call, at, &mut Draws::new(seed))).map_err(|e| state_failure(&e))?;
+    // MERGE-WITH-CLITEXT: the text is rendered from the view
+    let text = json_text(&view);
+    let _ = args.json;
     emit(&text)?;
     Ok(0)
 }
 
+#[allow(dead_code)] // MERGE-WITH-CLITEXT
 fn human(
     config: &Config,
     at: Instant,

@@ -4,10 +4,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use routecap::serve::{self, ServeOptions, Service, ServiceState};
-use routecap::state::redis::{RedisOptions, RedisState};
+use routecap::serve::{self, ServeOptions, Service};
 
-use super::common::ConfigArg;
+use super::common::{ConfigArg, StateArgs};
 use super::Failure;
 
 /// Arguments of `routecap serve`.
@@ -19,14 +18,8 @@ pub struct Args {
     /// address is printed on stdout as `listening on http://ADDR`.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
-    /// Where the state lives: `memory` (this process only) or
-    /// `redis://HOST:PORT[/DB]` (also `rediss://`, `unix://`), shared by
-    /// every process on the same namespace.
-    #[arg(long, default_value = "memory")]
-    state: String,
-    /// Name of the state inside the state server.
-    #[arg(long, default_value = "routecap")]
-    namespace: String,
+    #[command(flatten)]
+    state: StateArgs,
     /// Longest wait for one state-server call, in milliseconds (503 past it).
     #[arg(long, default_value_t = 2000)]
     backend_timeout_ms: u64,
@@ -65,35 +58,16 @@ async fn serve_until_signal(args: Args) -> Result<i32, Failure> {
         ..ServeOptions::default()
     };
     let path = &args.input.config;
-    let state = if args.state == "memory" {
-        let (bytes, name) = routecap::load::read_input(path)
-            .map_err(|e| Failure::input(format!("{path}: cannot be read: {e}")))?;
-        let engine = routecap::Engine::parse(&bytes, name, args.input.format)
-            .map_err(|e| Failure::input(e.to_string()))?;
-        ServiceState::Memory(engine)
-    } else {
-        let (bytes, name) = routecap::load::read_input(path)
-            .map_err(|e| Failure::input(format!("{path}: cannot be read: {e}")))?;
-        let mut opts = RedisOptions::new(args.state.clone());
-        opts.namespace = args.namespace.clone();
-        opts.response_timeout = options.backend_timeout;
-        // with its document, so that patches work and every process of
-        // the namespace runs the same config
-        let state = RedisState::open_document(&bytes, name, args.input.format, opts)
-            .await
-            .map_err(|e| Failure::input(e.to_string()))?;
-        ServiceState::Redis {
-            state,
-            timeout: options.backend_timeout,
-        }
-    };
+    let backend = (args.state)
+        .open_backend(&args.input, Some(options.backend_timeout))
+        .await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| Failure::input(format!("--listen {}: cannot listen: {e}", args.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| Failure::input(format!("--listen {}: {e}", args.listen)))?;
-    let mut service = Service::new(state, options);
+    let mut service = Service::new(backend, options);
     service.format = args.input.format;
     service.config_file = (path != "-").then(|| path.clone());
     let service = Arc::new(service);
@@ -103,7 +77,7 @@ async fn serve_until_signal(args: Args) -> Result<i32, Failure> {
         let _ = writeln!(out, "listening on http://{addr}");
         let _ = out.flush();
     }
-    tracing::info!(%addr, state = service.state.kind(), "listening");
+    tracing::info!(%addr, state = service.backend.kind(), "listening");
     serve::run(service, listener, serve::signals::shutdown())
         .await
         .map_err(|e| Failure::input(format!("serving on {addr}: {e}")))?;

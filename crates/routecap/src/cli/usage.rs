@@ -24,7 +24,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let at = at_or_now(&args.at)?;
     let backend = args.state.open(&args.input)?;
     // the imported usage belongs to `as_of`, else to the instant read
-    let view = backend.usage_view(at).map_err(|e| state_failure(&e))?;
+    let view = backend.usage(at).map_err(|e| state_failure(&e))?;
     let text = if args.json {
         json_text(&view)
     } else {

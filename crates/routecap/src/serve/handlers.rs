@@ -16,19 +16,22 @@ use super::error::ApiError;
 use super::extract::{
     now, parse_json, query_at, query_attrs, query_pairs, Fields, JsonObject, RawBody,
 };
-use super::state::{refused_codes, CallStep};
 use super::Service;
 use crate::state::redis::new_op_id;
+use routecap_core::render::{self, OutcomeView};
+use routecap_core::route::Draws;
+use routecap_core::Call;
 
 type Answer = Result<Json<Value>, ApiError>;
 
-/// The operation id of a write: the client's `Idempotency-Key` (a retry
-/// with the same key never applies twice on Redis), else a fresh one.
-fn op_id(headers: &HeaderMap) -> Result<String, ApiError> {
+/// A call carried by a write request, keyed by the client's
+/// `Idempotency-Key` (a retry with the same key is answered as the first
+/// time and never applies twice on shared state), else by a fresh key.
+fn request_call(headers: &HeaderMap, call: Call) -> Result<Call, ApiError> {
     match headers.get("idempotency-key") {
-        None => Ok(new_op_id()),
+        None => Ok(call.request(&new_op_id())),
         Some(v) => match v.to_str() {
-            Ok(s) if !s.is_empty() && s.len() <= 200 => Ok(s.to_string()),
+            Ok(s) if !s.is_empty() && s.len() <= 200 => Ok(call.request(s)),
             _ => Err(ApiError::bad(
                 "header.Idempotency-Key",
                 "Idempotency-Key must be 1..200 visible ASCII characters",
@@ -58,8 +61,8 @@ pub async fn route(State(s): State<Arc<Service>>, JsonObject(body): JsonObject) 
     let call = f.call()?;
     let at = f.at()?;
     let seed = f.opt_u64("seed")?.unwrap_or_else(random_seed);
-    let attrs = f.attrs()?;
-    let view = s.state.route_view(at, seed, &attrs).await?;
+    let request = Call::with_attrs(call, f.attrs()?);
+    let view = (s.state(s.backend.route(&request, at, &mut Draws::new(seed)))).await?;
     let outcome = if view.plan.is_empty() {
         "no_target"
     } else {
@@ -86,8 +89,9 @@ pub async fn connect(
 ) -> Answer {
     let f = Fields(&body);
     let (call, target, at, attrs) = (f.call()?, f.str("target")?, f.at()?, f.attrs()?);
-    let op = op_id(&headers)?;
-    let out = s.state.connect(&op, call, target, at, &attrs).await?;
+    let request = request_call(&headers, Call::with_attrs(call, attrs))?;
+    let out = s.state(s.backend.connect(&request, target, at)).await?;
+    let out = render::outcome(&s.backend.config(), &out);
     decided(&s, "connect", &out);
     tracing::info!(call, target, ok = out.ok, "connect");
     Ok(Json(json!(out)))
@@ -101,20 +105,21 @@ pub async fn reserve(
 ) -> Answer {
     let f = Fields(&body);
     let (call, target, ttl, at) = (f.call()?, f.str("target")?, f.ttl()?, f.at()?);
-    let op = op_id(&headers)?;
-    let out = s.state.reserve(&op, call, target, ttl, at).await?;
+    let request = request_call(&headers, Call::new(call))?;
+    let out = s.state(s.backend.reserve(&request, target, ttl, at)).await?;
+    let out = render::outcome(&s.backend.config(), &out);
     decided(&s, "reserve", &out);
     tracing::info!(call, target, ttl, ok = out.ok, "reserve");
     Ok(Json(json!(out)))
 }
 
-fn decided(s: &Service, decision: &str, out: &routecap_core::render::OutcomeView) {
+fn decided(s: &Service, decision: &str, out: &OutcomeView) {
     let outcome = if out.ok { "admitted" } else { "refused" };
     s.metrics
         .decisions
         .with_label_values(&[decision, outcome])
         .inc();
-    for code in refused_codes(out) {
+    for code in out.reasons.iter().flatten().map(|r| r.code.as_str()) {
         s.metrics.refusals.with_label_values(&[code]).inc();
     }
 }
@@ -127,8 +132,8 @@ pub async fn convert(
 ) -> Answer {
     let f = Fields(&body);
     let (call, revenue, at) = (f.call()?, f.revenue()?, f.at()?);
-    let op = op_id(&headers)?;
-    s.state.convert(&op, call, revenue, at).await?;
+    let request = request_call(&headers, Call::new(call))?;
+    s.state(s.backend.convert(&request, revenue, at)).await?;
     tracing::info!(call, revenue = %revenue, "convert");
     Ok(ok())
 }
@@ -148,6 +153,25 @@ pub async fn cancel(s: State<Arc<Service>>, headers: HeaderMap, body: JsonObject
     call_step(s, headers, body, CallStep::Cancel).await
 }
 
+/// A lifecycle step that names only a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallStep {
+    End,
+    Touch,
+    Cancel,
+}
+
+impl CallStep {
+    /// The step's name in logs: `end`, `touch`, `cancel`.
+    fn name(self) -> &'static str {
+        match self {
+            CallStep::End => "end",
+            CallStep::Touch => "touch",
+            CallStep::Cancel => "cancel",
+        }
+    }
+}
+
 /// The endpoints whose body is `{"call", "at"?}`.
 async fn call_step(
     State(s): State<Arc<Service>>,
@@ -157,7 +181,16 @@ async fn call_step(
 ) -> Answer {
     let f = Fields(&body);
     let (call, at) = (f.call()?, f.at()?);
-    s.state.call_step(step, &op_id(&headers)?, call, at).await?;
+    let request = request_call(&headers, Call::new(call))?;
+    let b = &s.backend;
+    s.state(async {
+        match step {
+            CallStep::End => b.end(&request, at).await,
+            CallStep::Touch => b.touch(&request, at).await,
+            CallStep::Cancel => b.cancel(&request, at).await,
+        }
+    })
+    .await?;
     tracing::info!(call, "{}", step.name());
     Ok(ok())
 }
@@ -166,14 +199,14 @@ async fn call_step(
 pub async fn check(State(s): State<Arc<Service>>, uri: Uri) -> Answer {
     let pairs = query_pairs(uri.query(), &["at", "tag", "caller", "campaign"])?;
     let (at, attrs) = (query_at(&pairs)?, query_attrs(&pairs)?);
-    let view = s.state.check_view(at, &attrs).await?;
+    let view = s.state(s.backend.check(&Call::with_attrs("", attrs), at)).await?;
     Ok(Json(json!(view)))
 }
 
 /// `GET /v1/usage?at=T`: as `routecap usage --json`.
 pub async fn usage(State(s): State<Arc<Service>>, uri: Uri) -> Answer {
     let pairs = query_pairs(uri.query(), &["at"])?;
-    let view = s.state.usage_view(query_at(&pairs)?).await?;
+    let view = s.state(s.backend.usage(query_at(&pairs)?)).await?;
     Ok(Json(json!(view)))
 }
 
@@ -190,10 +223,8 @@ fn changed(s: &Service, dropped: &Dropped) -> Json<Value> {
 /// `PUT /v1/config`: a whole config in any shape; counters kept by id.
 pub async fn put_config(State(s): State<Arc<Service>>, RawBody(bytes): RawBody) -> Answer {
     let doc = parse_json(&bytes)?;
-    let dropped = s
-        .state
-        .update_document(&doc, "PUT /v1/config", s.format)
-        .await?;
+    let replace = s.backend.replace_config(&doc, "PUT /v1/config", s.format);
+    let dropped = s.state(replace).await?;
     tracing::info!(dropped = ?dropped, "config replaced");
     Ok(changed(&s, &dropped))
 }
@@ -202,10 +233,7 @@ pub async fn put_config(State(s): State<Arc<Service>>, RawBody(bytes): RawBody) 
 async fn patch(s: Arc<Service>, kind: OwnerKind, id: String, bytes: &[u8]) -> Answer {
     let doc = parse_json(bytes)?;
     let request = format!("PATCH /v1/{}s/{id}", kind.as_str());
-    let dropped = s
-        .state
-        .patch(kind, &id, &doc, &request)
-        .await
+    let dropped = (s.state(s.backend.patch(kind, &id, &doc, &request)).await)
         .map_err(ApiError::state)?;
     tracing::info!(kind = kind.as_str(), id, "patched");
     Ok(changed(&s, &dropped))
@@ -236,26 +264,23 @@ pub async fn patch_group(
 
 /// `GET /healthz`: the backend answers, the config version, the kind of state.
 pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
-    let config = s.state.config();
+    let config = s.backend.config();
     let mut v = json!({
         "status": "ok",
-        "state": s.state.kind(),
+        "state": s.backend.kind(),
         "config_version": s.config_version(),
         "targets": config.targets.len(),
         "groups": config.groups.len(),
     });
-    match s.state.location() {
-        None => {
-            v["shared"] = json!(false);
-            v["note"] = json!("single-process state: counters live in this process only and are lost when it exits; run several processes only with --state redis://…");
-        }
-        Some((url, namespace)) => {
-            v["shared"] = json!(true);
-            v["url"] = json!(url);
-            v["namespace"] = json!(namespace);
-        }
+    let location = s.backend.location();
+    v["shared"] = json!(!location.is_empty());
+    if location.is_empty() {
+        v["note"] = json!("single-process state: counters live in this process only and are lost when it exits; run several processes only with --state redis://…");
     }
-    match s.state.ping().await {
+    for (field, value) in location {
+        v[field] = json!(value);
+    }
+    match s.state(s.backend.health()).await {
         Ok(()) => (StatusCode::OK, Json(v)).into_response(),
         Err(e) => {
             v["status"] = json!("unavailable");
@@ -267,7 +292,7 @@ pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
 
 /// `GET /metrics`: Prometheus text format; live calls read from the state.
 pub async fn metrics(State(s): State<Arc<Service>>) -> Response {
-    match s.state.usage_view(now()).await {
+    match s.state(s.backend.usage(now())).await {
         Ok(view) => {
             let targets = view.owners.iter().filter(|o| o.kind == "target");
             let (live, reserved) =

@@ -4,7 +4,6 @@
 //! - [`handlers`]: one function per endpoint, answering the CLI's JSON;
 //! - [`extract`]: bodies and query strings, every bad value a 400 naming its path;
 //! - [`error`]: statuses and the `{"error", "path"?}` shape;
-//! - [`state`]: memory (one process) or Redis (many processes, one engine);
 //! - [`metrics`]: Prometheus text;
 //! - [`signals`]: SIGTERM/SIGINT drain and exit, SIGHUP reloads the config file.
 //!
@@ -17,7 +16,6 @@ pub mod extract;
 pub mod handlers;
 pub mod metrics;
 pub mod signals;
-pub mod state;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,9 +24,10 @@ use std::time::Duration;
 
 use routecap_core::formats::Format;
 
+use crate::state::{Backend, StateError};
+
 pub use self::error::ApiError;
 pub use self::metrics::Metrics;
-pub use self::state::ServiceState;
 
 /// Limits of the service.
 #[derive(Clone, Debug)]
@@ -54,8 +53,9 @@ impl Default for ServeOptions {
 /// One service: its state, metrics and limits, shared by every request.
 #[derive(Debug)]
 pub struct Service {
-    /// Where counters and calls live.
-    pub state: ServiceState,
+    /// Where counters and calls live: memory (one process), Redis (many
+    /// processes, one engine).
+    pub backend: Arc<dyn Backend>,
     /// Request and decision metrics.
     pub metrics: Metrics,
     /// Limits.
@@ -68,10 +68,10 @@ pub struct Service {
 }
 
 impl Service {
-    /// A service over `state` at config version 1.
-    pub fn new(state: ServiceState, options: ServeOptions) -> Service {
+    /// A service over `backend` at config version 1.
+    pub fn new(backend: Arc<dyn Backend>, options: ServeOptions) -> Service {
         Service {
-            state,
+            backend,
             metrics: Metrics::new(),
             options,
             format: None,
@@ -83,6 +83,28 @@ impl Service {
     /// The config version of this process: 1 at start, +1 per change.
     pub fn config_version(&self) -> u64 {
         self.config_version.load(Ordering::SeqCst)
+    }
+
+    /// Run one call of the backend under the backend timeout: a slow or
+    /// unreachable state server is a 503, never a hang and never a silent
+    /// admit (memory answers at once).
+    pub async fn state<T>(
+        &self,
+        call: impl Future<Output = Result<T, StateError>>,
+    ) -> Result<T, StateError> {
+        match tokio::time::timeout(self.options.backend_timeout, call).await {
+            Ok(answer) => answer,
+            Err(_) => Err(StateError::Unavailable {
+                url: self.backend.location().first().map_or_else(
+                    || self.backend.kind().to_string(),
+                    |(_, place)| place.clone(),
+                ),
+                message: format!(
+                    "no answer within {} ms",
+                    self.options.backend_timeout.as_millis()
+                ),
+            }),
+        }
     }
 
     /// Count one accepted config change; the new version.

@@ -40,11 +40,8 @@ pub async fn reload(service: &Service) -> Result<u64, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot be read: {e}"))?;
     let doc: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| format!("{path}: not valid JSON: {e}"))?;
-    service
-        .state
-        .update_document(&doc, path, service.format)
-        .await
-        .map_err(|e| e.to_string())?;
+    let replace = service.backend.replace_config(&doc, path, service.format);
+    service.state(replace).await.map_err(|e| e.to_string())?;
     Ok(service.bump_config_version())
 }
 

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use routecap_core::engine::EngineError;
 use routecap_core::formats::live::OwnerKind;
+use routecap_core::formats::Format;
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::live::Dropped;
 use routecap_core::model::Config;
@@ -69,11 +70,12 @@ pub enum StateError {
 /// taking the event's instant (none reads a clock). Object safe, so a
 /// service holds any backend as `Arc<dyn Backend>`.
 #[async_trait]
-pub trait Backend: Send + Sync {
+pub trait Backend: Send + Sync + std::fmt::Debug {
     /// `memory`, `redis` or `sqlite`, for logs and metrics.
     fn kind(&self) -> &'static str;
-    /// Where the state lives, without any password (`None` for memory).
-    fn location(&self) -> Option<String>;
+    /// Where the state lives, as named fields (`url` without any password
+    /// and `namespace` for Redis); empty for memory.
+    fn location(&self) -> Vec<(&'static str, String)>;
     /// The config in force (a config change swaps it).
     fn config(&self) -> Arc<Config>;
     /// Whether the state can be used now (a state server answers).
@@ -119,12 +121,14 @@ pub trait Backend: Send + Sync {
     /// Pause (`true`) or resume a target, or every member of a group.
     async fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool)
         -> Result<(), StateError>;
-    /// Replace the whole config (a document in any shape), keeping
-    /// counters, live calls and reservations by id; `file` names it in errors.
+    /// Replace the whole config (a document in shape `format`, `None`:
+    /// detected), keeping counters, live calls and reservations by id;
+    /// `file` names it in errors.
     async fn replace_config(
         &self,
         doc: &serde_json::Value,
         file: &str,
+        format: Option<Format>,
     ) -> Result<Dropped, StateError>;
     /// Patch one target or group in the config's own shape; `request`
     /// names the patch in errors.
@@ -152,8 +156,8 @@ impl Backend for Engine {
         "memory"
     }
 
-    fn location(&self) -> Option<String> {
-        None
+    fn location(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
     }
 
     fn config(&self) -> Arc<Config> {
@@ -233,8 +237,9 @@ impl Backend for Engine {
         &self,
         doc: &serde_json::Value,
         file: &str,
+        format: Option<Format>,
     ) -> Result<Dropped, StateError> {
-        Ok(Engine::replace_config(self, doc, file)?)
+        Ok(Engine::replace_config(self, doc, file, format)?)
     }
 
     async fn patch(
@@ -274,8 +279,9 @@ impl std::fmt::Debug for Blocking {
     }
 }
 
-/// A current-thread runtime with I/O and timers.
-pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+/// A current-thread runtime with I/O and timers, to open a backend on and
+/// then drive it with [`Blocking::on`].
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -290,22 +296,9 @@ impl Blocking {
         })
     }
 
-    /// Open a backend with an async constructor (e.g.
-    /// [`redis::RedisState::open`]) and drive it from synchronous code.
-    pub fn open<B, F>(open: F) -> Result<Blocking, StateError>
-    where
-        B: Backend + 'static,
-        F: std::future::Future<Output = Result<B, StateError>>,
-    {
-        let rt = runtime().map_err(|e| StateError::Unavailable {
-            url: "(runtime)".to_string(),
-            message: format!("cannot start the I/O runtime: {e}"),
-        })?;
-        let backend = rt.block_on(open)?;
-        Ok(Blocking {
-            rt,
-            backend: Arc::new(backend),
-        })
+    /// Drive `backend` on `rt` (a runtime the backend was opened on).
+    pub fn on(rt: tokio::runtime::Runtime, backend: Arc<dyn Backend>) -> Blocking {
+        Blocking { rt, backend }
     }
 
     /// The backend underneath.
@@ -399,8 +392,9 @@ impl Blocking {
         &self,
         doc: &serde_json::Value,
         file: &str,
+        format: Option<Format>,
     ) -> Result<Dropped, StateError> {
-        self.rt.block_on(self.backend.replace_config(doc, file))
+        (self.rt).block_on(self.backend.replace_config(doc, file, format))
     }
 
     /// [`Backend::patch`].
