@@ -27,6 +27,7 @@ use routecap_core::route::{rng_from_seed, RouteRng, Router, Step};
 use routecap_core::window::window_start;
 use routecap_core::zone::resolve;
 use routecap_core::zone_cache::ZoneCache;
+use routecap_core::Call;
 
 /// Plan steps drawn per decision: a call rarely fails over more than 5 times.
 pub const PLAN_STEPS: usize = 5;
@@ -202,11 +203,18 @@ fn route_reread(c: &mut Criterion) {
     first.anchor(at);
     let mut second = Engine::restore(config.clone(), &first.snapshot()).expect("restores");
     let id = config.targets[n / 2].id.clone();
-    second.connect("reread", &id, at).expect("target known");
+    (second.connect(&Call::new("reread"), &id, at)).expect("target known");
     let snaps = [first.snapshot(), second.snapshot()];
     let restore = |k: usize| Engine::restore(config.clone(), &snaps[k % 2]).expect("restores");
+    let call = Call::default();
+    // on the engine's own router, the one a cache refresh carries over
     let decide = |engine: &mut Engine, rng: &mut RouteRng| {
-        engine.route(at, rng, |_, reports, plan| reports.len() + consume(plan))
+        let mut router = std::mem::take(engine.router_mut());
+        let out = engine.route_with(&mut router, &call, at, rng, |_, reports, plan| {
+            reports.len() + consume(plan)
+        });
+        *engine.router_mut() = router;
+        out.expect("no campaign")
     };
     let mut rng = rng_from_seed(7);
     let mut prev = restore(0);
@@ -315,11 +323,11 @@ fn check(c: &mut Criterion) {
 /// `iters` calls of `pair(i, call)` in batches of [`BATCH`] on a fresh
 /// `make()` each (built outside the timing): call records are kept after
 /// `end`, so batches keep the call map at a realistic size.
-fn batched<S>(
+fn batched<S, C>(
     iters: u64,
-    calls: &[String],
+    calls: &[C],
     make: impl Fn() -> S,
-    mut pair: impl FnMut(&mut S, usize, &str),
+    mut pair: impl FnMut(&mut S, usize, &C),
 ) -> Duration {
     let mut total = Duration::ZERO;
     let mut left = iters as usize;
@@ -351,6 +359,7 @@ fn lifecycle(c: &mut Criterion) {
     let fresh = State::new_at(&config, at);
     let open = eligible_targets(&eligibility::check(&config, &fresh, at));
     let calls: Vec<String> = (0..BATCH).map(|i| format!("call-{i}")).collect();
+    let engine_calls: Vec<Call> = calls.iter().map(|c| Call::new(c.as_str())).collect();
     g.bench_function("connect_end", |b| {
         b.iter_custom(|iters| {
             batched(
@@ -373,7 +382,7 @@ fn lifecycle(c: &mut Criterion) {
         b.iter_custom(|iters| {
             batched(
                 iters,
-                &calls,
+                &engine_calls,
                 || routecap::Engine::new(config.clone()),
                 |engine, i, call| {
                     let _ = black_box(engine.connect(call, ids[i % ids.len()], at));

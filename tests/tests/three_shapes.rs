@@ -163,7 +163,7 @@ fn the_three_shapes_count_caps_identically() {
         // one call imported, one more allowed; concurrency 1
         assert!(
             matches!(
-                engine.connect("c1", &id, t1).unwrap(),
+                engine.connect(&Call::new("c1"), &id, t1).unwrap(),
                 routecap_core::lifecycle::ConnectOutcome::Connected
             ),
             "{f:?}"
@@ -187,9 +187,9 @@ fn the_three_shapes_count_caps_identically() {
             ],
             "{f:?}"
         );
-        engine.end("c1", t1).unwrap();
+        engine.end(&Call::new("c1"), t1).unwrap();
         assert!(
-            engine.end("c1", t1).is_err(),
+            engine.end(&Call::new("c1"), t1).is_err(),
             "{f:?}: a second end is an error"
         );
         // the daily cap lifts at local midnight (05:00Z), but Saturday is closed

@@ -470,6 +470,13 @@ impl Engine {
         Ok(f(&self.config, reports, plan))
     }
 
+    /// The engine's own router, the one [`Engine::route`] decides with
+    /// (and [`Engine::adopt_router`] carries over): take it out to decide
+    /// with [`Engine::route_with`] and put it back.
+    pub fn router_mut(&mut self) -> &mut Router {
+        &mut self.router
+    }
+
     /// A router for [`Engine::route_with`] (one per thread) for the current
     /// config; after a config change it is rebuilt on its next use.
     pub fn router(&self) -> Router {

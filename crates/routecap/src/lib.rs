@@ -16,86 +16,78 @@
 //! # Embedding in a service
 //!
 //! Build one [`Engine`] per config and share it (`Arc<Engine>`) between request
-//! handlers. For each inbound call: `check` who may take it (with every reason
-//! for the others), draw the failover order, then report what happened —
-//! `connect` when a target answers, `convert` when the call pays, `end` when
-//! it hangs up. Instants are UTC (`chrono::DateTime<Utc>`); the `*_now`
-//! variants read the system clock.
+//! handlers. For each inbound call: ask who may take it (`check`, with every
+//! reason for the others) or straight away for the failover order (`route`),
+//! then report what happened — `connect` when a target answers, `convert`
+//! when the call pays, `end` when it hangs up. A call is one [`Call`] value;
+//! every operation takes the instant of the event (UTC; [`now`] reads the
+//! system clock).
 //!
 //! ```
-//! use routecap::core::formats::parse_config;
-//! use routecap::core::money::Money;
 //! use routecap::core::lifecycle::ConnectOutcome;
-//! use routecap::Engine;
-//! use chrono::{DateTime, Utc};
+//! use routecap::core::money::Money;
+//! use routecap::core::route::Draws;
+//! use routecap::{Call, Engine};
 //!
-//! let json = br#"{
+//! let engine = Engine::parse(br#"{
 //!   "targets": [
 //!     {"id": "east", "priority": 1, "weight": 3, "time_zone": "America/New_York",
 //!      "hours": [{"day": 1, "open": "09:00", "close": "17:00"}],
 //!      "caps": {"daily": 2, "concurrency": 1}},
 //!     {"id": "backup", "priority": 2}
 //!   ]
-//! }"#;
-//! let config = parse_config(json, "buyers.json", None)?;
-//! let engine = Engine::new(config);
+//! }"#, "buyers.json", None)?;
 //!
 //! // Monday 2026-11-23, 10:00 in New York
-//! let at: DateTime<Utc> = "2026-11-23T15:00:00Z".parse()?;
+//! let at = "2026-11-23T15:00:00Z".parse()?;
+//! let call = Call::new("call-1").caller("+19195550100");
 //!
 //! // who may take the call, and why not the others
-//! let reports = engine.check(at);
-//! assert!(reports.iter().all(|r| r.eligible));
+//! let check = engine.check(&call, at)?;
+//! assert!(check.candidates.iter().all(|c| c.eligible));
 //!
 //! // the failover order: priority tiers, weighted random within a tier;
 //! // the same seed gives the same order on every platform
-//! let order: Vec<String> = engine.with_state(|config, state| {
-//!     use routecap::core::{eligibility, route};
-//!     let reports = eligibility::check(config, state, at);
-//!     let mut rng = route::rng_from_seed(7);
-//!     route::plan(config, &reports, &mut rng)
-//!         .iter()
-//!         .map(|step| match *step {
-//!             route::Step::Target(t) => config.targets[t].id.clone(),
-//!             route::Step::Group { group, .. } => config.groups[group].id.clone(),
-//!         })
-//!         .collect()
-//! });
-//! assert_eq!(order, ["east", "backup"]);
-//!
-//! // on live traffic, keep one router per worker thread: same answer, but
-//! // per-zone clocks and reports are cached and nothing is allocated
-//! let mut router = engine.router();
-//! let first = engine.route_with(&mut router, at, &mut routecap::core::route::rng_from_seed(7),
-//!     |config, _reports, mut plan| match plan.next() {
-//!         Some(routecap::core::route::Step::Target(t)) => config.targets[t].id.clone(),
-//!         _ => String::new(),
-//!     });
-//! assert_eq!(first, "east");
+//! let plan = engine.route(&call, at, &mut Draws::new(7))?;
+//! assert_eq!(serde_json::to_value(&plan.plan)?, serde_json::json!([
+//!     {"target": "east", "timeout_seconds": 30},
+//!     {"target": "backup", "timeout_seconds": 30}]));
 //!
 //! // "east" answers: connect re-checks and counts atomically
-//! assert_eq!(engine.connect("call-1", "east", at)?, ConnectOutcome::Connected);
+//! assert_eq!(engine.connect(&call, "east", at)?, ConnectOutcome::Connected);
 //! // a second live call would exceed its concurrency cap of 1: refused, nothing changes
-//! match engine.connect("call-2", "east", at)? {
+//! match engine.connect(&Call::new("call-2"), "east", at)? {
 //!     ConnectOutcome::Refused(reasons) => assert_eq!(reasons[0].code_string(), "concurrency_cap"),
 //!     ConnectOutcome::Connected => unreachable!(),
 //! }
 //! // the call pays 25.00 (exact cents), then hangs up, releasing the line
-//! let later: DateTime<Utc> = "2026-11-23T15:04:00Z".parse()?;
-//! engine.convert("call-1", Money(2500), later)?; // 25.00 in cents
-//! engine.end("call-1", later)?;
+//! let later = "2026-11-23T15:04:00Z".parse()?;
+//! engine.convert(&call, Money(2500), later)?;
+//! engine.end(&call, later)?;
 //! // ending twice is an error, never a double count
-//! assert!(engine.end("call-1", later).is_err());
+//! assert!(engine.end(&call, later).is_err());
+//!
+//! // every cap's fill, as `routecap usage --json` prints it
+//! let usage = engine.usage(later);
+//! assert_eq!(usage.owners[0].caps[0].cap, "daily");
 //!
 //! // persist the counters (JSON-friendly) and restore them after a restart
 //! let snapshot = engine.snapshot();
 //! assert_eq!(snapshot.targets[0].day.count, 1);
 //! assert_eq!(snapshot.targets[0].total_revenue, "25.00");
 //! let text = serde_json::to_string(&snapshot)?;
-//! let restored = Engine::restore(engine.config().clone(), &serde_json::from_str(&text)?)?;
+//! let restored = Engine::restore(engine.config(), &serde_json::from_str(&text)?)?;
 //! assert_eq!(restored.snapshot(), snapshot);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! On live traffic that takes only the first steps of a plan, keep one
+//! [`core::route::Router`] per worker thread and use [`Engine::route_with`]:
+//! the same plan, drawn lazily, with no allocation in steady state.
+//!
+//! The same operations, on state shared by several processes (Redis), are
+//! the methods of [`state::Backend`]; a service holds any backend as
+//! `Arc<dyn Backend>` and the engine is the in-memory one.
 //!
 //! # Simulating a config
 //!
@@ -126,4 +118,5 @@ pub mod serve;
 pub mod simulate;
 pub mod state;
 
-pub use engine::Engine;
+pub use engine::{now, Engine};
+pub use routecap_core::Call;

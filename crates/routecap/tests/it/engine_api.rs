@@ -48,30 +48,30 @@ fn engine_is_send_and_sync() {
 fn lifecycle_by_id() {
     let e = engine();
     let at = utc(2026, 9, 1, 10, 0);
-    assert_eq!(e.connect("c1", "a", at), Ok(ConnectOutcome::Connected));
-    let Ok(ConnectOutcome::Refused(rs)) = e.connect("c2", "a", at) else {
+    assert_eq!(e.connect(&Call::new("c1"), "a", at), Ok(ConnectOutcome::Connected));
+    let Ok(ConnectOutcome::Refused(rs)) = e.connect(&Call::new("c2"), "a", at) else {
         panic!("a is full")
     };
     let codes: Vec<_> = rs.iter().map(|r| r.code).collect();
     assert_eq!(codes, [ReasonCode::HourlyCap, ReasonCode::ConcurrencyCap]);
-    assert_eq!(e.convert("c1", Money(250), at), Ok(()));
-    assert_eq!(e.end("c1", at), Ok(()));
+    assert_eq!(e.convert(&Call::new("c1"), Money(250), at), Ok(()));
+    assert_eq!(e.end(&Call::new("c1"), at), Ok(()));
     assert_eq!(
-        e.end("c1", at),
+        e.end(&Call::new("c1"), at),
         Err(EngineError::Lifecycle(LifecycleError::AlreadyEnded(
             "c1".into()
         )))
     );
     assert_eq!(
-        e.connect("c2", "nope", at),
+        e.connect(&Call::new("c2"), "nope", at),
         Err(EngineError::UnknownTarget("nope".into()))
     );
     assert_eq!(
-        e.reset_group("nope"),
+        e.reset(OwnerKind::Group, "nope"),
         Err(EngineError::UnknownGroup("nope".into()))
     );
     assert_eq!(
-        e.reserve("r", "b", Duration::from_millis(1500), at),
+        e.reserve(&Call::new("r"), "b", Duration::from_millis(1500), at),
         Ok(ConnectOutcome::Connected)
     );
     // the group total (2) now holds c1 + the reservation
@@ -81,10 +81,10 @@ fn lifecycle_by_id() {
     let exp = at + chrono::TimeDelta::seconds(2);
     assert!(!e.check(exp - chrono::TimeDelta::seconds(1))[1].eligible);
     assert!(e.check(exp)[1].eligible);
-    e.reset_group("g").unwrap();
+    e.reset(OwnerKind::Group, "g").unwrap();
     let total = e.with_state(|c, s| s.usage(c, CandidateRef::Group(0), at).total);
     assert_eq!(total, 1, "only the held unit is left");
-    let err = e.connect("c", "x", at).unwrap_err();
+    let err = e.connect(&Call::new("c"), "x", at).unwrap_err();
     assert_eq!(err.to_string(), "unknown target \"x\"");
 }
 
@@ -92,12 +92,12 @@ fn lifecycle_by_id() {
 fn snapshot_and_restore_continue_the_same_state() {
     let e = engine();
     let at = utc(2026, 9, 1, 10, 0);
-    e.connect("c1", "a", at).unwrap();
+    e.connect(&Call::new("c1"), "a", at).unwrap();
     let snap = e.snapshot();
     let r = Engine::restore(e.config().clone(), &snap).unwrap();
     assert_eq!(r.check(at), e.check(at));
-    assert_eq!(r.end("c1", at), Ok(()));
-    assert!(r.end("c1", at).is_err());
+    assert_eq!(r.end(&Call::new("c1"), at), Ok(()));
+    assert!(r.end(&Call::new("c1"), at).is_err());
     // an id the config no longer has is dropped and reported, not an error
     let mut other = snap.clone();
     other.groups[0].id = "zz".into();
@@ -138,27 +138,27 @@ fn touch_and_cancel_by_id() {
     let e = engine();
     let at = utc(2026, 9, 1, 10, 0);
     assert_eq!(
-        e.reserve("r1", "a", Duration::from_secs(600), at),
+        e.reserve(&Call::new("r1"), "a", Duration::from_secs(600), at),
         Ok(ConnectOutcome::Connected)
     );
     assert!(matches!(
-        e.connect("c1", "a", at),
+        e.connect(&Call::new("c1"), "a", at),
         Ok(ConnectOutcome::Refused(_))
     ));
-    assert_eq!(e.cancel("r1", at), Ok(()));
-    assert_eq!(e.connect("c1", "a", at), Ok(ConnectOutcome::Connected));
+    assert_eq!(e.cancel(&Call::new("r1"), at), Ok(()));
+    assert_eq!(e.connect(&Call::new("c1"), "a", at), Ok(ConnectOutcome::Connected));
     assert_eq!(
-        e.cancel("c1", at),
+        e.cancel(&Call::new("c1"), at),
         Err(EngineError::Lifecycle(LifecycleError::NotReserved(
             "c1".into()
         )))
     );
     // the default 4-hour lease, renewed by a touch at 13:00 until 17:00
-    assert_eq!(e.touch("c1", utc(2026, 9, 1, 13, 0)), Ok(()));
+    assert_eq!(e.touch(&Call::new("c1"), utc(2026, 9, 1, 13, 0)), Ok(()));
     let live = |h, m| e.with_state(|_, s| s.live(CandidateRef::Target(0), utc(2026, 9, 1, h, m)));
     assert_eq!((live(16, 59), live(17, 0)), (1, 0));
     assert_eq!(
-        e.touch("ghost", at),
+        e.touch(&Call::new("ghost"), at),
         Err(EngineError::Lifecycle(LifecycleError::UnknownCall(
             "ghost".into()
         )))
@@ -167,7 +167,7 @@ fn touch_and_cancel_by_id() {
     e.advance(utc(2026, 9, 2, 17, 0));
     assert_eq!(e.with_state(|_, s| s.call_count()), 0);
     assert_eq!(
-        e.end("c1", utc(2026, 9, 2, 17, 0)),
+        e.end(&Call::new("c1"), utc(2026, 9, 2, 17, 0)),
         Err(EngineError::Lifecycle(LifecycleError::UnknownCall(
             "c1".into()
         )))
@@ -187,7 +187,7 @@ fn call_attributes_through_the_native_engine() {
     let e = Engine::new(parse_config(&text, "attributes.json", None).unwrap());
     let at = utc(2026, 11, 23, 15, 0);
     let tx = CallAttrs::new().with_tag("geo", "us-tx");
-    let reports = e.check_call(at, &tx).unwrap();
+    let reports = e.reports(&Call::with_attrs("", tx.clone()), at).unwrap();
     assert_eq!(reports[0].reasons[0].code, ReasonCode::FilterMismatch);
     let mut router = e.router();
     let first = e.route_call(
@@ -215,11 +215,11 @@ fn call_attributes_through_the_native_engine() {
         .with_tag("geo", "us-nc")
         .with_tag("age", "80");
     assert!(matches!(
-        e.connect_call("c1", "nc-medicare", at, &tx),
+        e.connect(&Call::with_attrs("c1", tx.clone()), "nc-medicare", at),
         Ok(ConnectOutcome::Refused(_))
     ));
     assert_eq!(
-        e.connect_call("c1", "nc-medicare", at, &nc),
+        e.connect(&Call::with_attrs("c1", nc.clone()), "nc-medicare", at),
         Ok(ConnectOutcome::Connected)
     );
 }

@@ -27,7 +27,7 @@ fn config_swaps_under_concurrent_connects_never_overbook() {
                 let mut ok = 0u64;
                 for i in 0..100 {
                     let target = if i % 2 == 0 { "a" } else { "b" };
-                    if engine.connect(&format!("w{w}-{i}"), target, t).unwrap()
+                    if engine.connect(&Call::new(format!("w{w}-{i}")), target, t).unwrap()
                         == ConnectOutcome::Connected
                     {
                         ok += 1;
@@ -41,7 +41,7 @@ fn config_swaps_under_concurrent_connects_never_overbook() {
     for k in 0..50 {
         let cap = if k % 2 == 0 { 60 } else { 40 };
         engine
-            .update_document(&config(cap), "c.json", None)
+            .replace_config(&config(cap), "c.json")
             .unwrap();
         engine
             .patch(

@@ -52,10 +52,10 @@ fn route_with_equals_check_plus_plan_across_events() {
         if let Some((t, _)) = fast.1.iter().find(|(t, _)| *t < 1000) {
             let id = engine.config().targets[*t].id.clone();
             let call = format!("c{i}");
-            if engine.connect(&call, &id, at).unwrap() == ConnectOutcome::Connected {
+            if engine.connect(&Call::new(call), &id, at).unwrap() == ConnectOutcome::Connected {
                 connected += 1;
                 if i % 2 == 0 {
-                    engine.end(&call, at).unwrap();
+                    engine.end(&Call::new(call), at).unwrap();
                 }
             }
         }

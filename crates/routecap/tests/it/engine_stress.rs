@@ -179,7 +179,7 @@ fn worker(engine: &Engine, clock: &Clock, tally: &Tally, w: usize) {
             0..=3 => {
                 let t = rng.next(TARGETS.len());
                 let call = format!("w{w}-{n}");
-                match engine.connect(&call, TARGETS[t], at) {
+                match engine.connect(&Call::new(call), TARGETS[t], at) {
                     Ok(ConnectOutcome::Connected) => {
                         tally.connected.fetch_add(1, Ordering::Relaxed);
                         if connect_counts(t) {
@@ -201,7 +201,7 @@ fn worker(engine: &Engine, clock: &Clock, tally: &Tally, w: usize) {
                 let t = rng.next(TARGETS.len());
                 let call = format!("w{w}-{n}");
                 let ttl = Duration::from_secs(1 + rng.next(40) as u64);
-                match engine.reserve(&call, TARGETS[t], ttl, at) {
+                match engine.reserve(&Call::new(call), TARGETS[t], ttl, at) {
                     Ok(ConnectOutcome::Connected) => {
                         tally.reserved.fetch_add(1, Ordering::Relaxed);
                         reserved.push((call, t));
@@ -214,7 +214,7 @@ fn worker(engine: &Engine, clock: &Clock, tally: &Tally, w: usize) {
             }
             5 if !reserved.is_empty() => {
                 let (call, t) = reserved.swap_remove(rng.next(reserved.len()));
-                match engine.connect(&call, TARGETS[t], at) {
+                match engine.connect(&Call::new(call), TARGETS[t], at) {
                     Ok(ConnectOutcome::Connected) => {
                         tally.confirmed.fetch_add(1, Ordering::Relaxed);
                         if connect_counts(t) {
@@ -245,15 +245,15 @@ fn worker(engine: &Engine, clock: &Clock, tally: &Tally, w: usize) {
             }
             _ if !live.is_empty() => {
                 let (call, _, _) = live.swap_remove(rng.next(live.len()));
-                engine.end(&call, at).unwrap();
-                assert!(engine.end(&call, at).is_err(), "second end must fail");
+                engine.end(&Call::new(call), at).unwrap();
+                assert!(engine.end(&Call::new(call), at).is_err(), "second end must fail");
                 tally.errors.fetch_add(1, Ordering::Relaxed);
             }
             _ => {}
         }
     }
     for (call, _, _) in live {
-        engine.end(&call, clock.tick()).unwrap();
+        engine.end(&Call::new(call), clock.tick()).unwrap();
     }
 }
 

@@ -14,8 +14,11 @@ use routecap::core::lifecycle::{ConnectOutcome, LifecycleError};
 use routecap::core::model::Config;
 use routecap::core::money::Money;
 use routecap::core::zone::Instant;
-use routecap::state::redis::{new_op_id, RedisBackend, RedisOptions};
-use routecap::state::{Backend, MemoryBackend, StateError};
+use routecap::state::redis::{new_op_id, RedisOptions, RedisState};
+use routecap::state::{Blocking, StateError};
+use routecap::core::route::Draws;
+use routecap::core::formats::live::OwnerKind as Owner;
+use routecap::Call;
 
 /// The test server's URL, or `None` after a SKIPPING line.
 fn server(test: &str) -> Option<String> {
@@ -60,9 +63,30 @@ fn show<T: std::fmt::Debug>(r: Result<T, StateError>) -> String {
     }
 }
 
-fn usage_of(b: &dyn Backend, id: &str, at: Instant) -> routecap::core::render::UsageRow {
+/// A Redis state for `config`, driven synchronously.
+fn redis_open(config: Arc<Config>, o: RedisOptions) -> Result<Blocking, StateError> {
+    let rt = routecap::state::runtime().expect("runtime");
+    let state = rt.block_on(RedisState::open(config, o))?;
+    Ok(Blocking::on(rt, Arc::new(state)))
+}
+
+/// [`redis_open`] with the config's document, so that patches work.
+fn redis_open_document(bytes: &[u8], file: &str, o: RedisOptions) -> Result<Blocking, StateError> {
+    let rt = routecap::state::runtime().expect("runtime");
+    let state = rt.block_on(RedisState::open_document(bytes, file, None, o))?;
+    Ok(Blocking::on(rt, Arc::new(state)))
+}
+
+/// A memory state over `engine`, driven as the Redis one is.
+fn memory(engine: routecap::Engine) -> Blocking {
+    Blocking::new(Arc::new(engine)).expect("runtime")
+}
+
+/// The usage of owner `id` at `at`.
+fn usage_of(b: &Blocking, id: &str, at: Instant) -> routecap::core::render::OwnerUsageView {
     b.usage(at)
         .expect("usage")
+        .owners
         .into_iter()
         .find(|r| r.id == id)
         .expect("owner")
@@ -125,7 +149,7 @@ type Ev = (u8, u8, u8, u16, u16);
 
 /// Event `kind` (0–8) of [`Ev`] on backend `b`, its answer shown.
 fn step(
-    b: &dyn Backend,
+    b: &Blocking,
     kind: u8,
     call: &str,
     target: &str,
@@ -134,22 +158,22 @@ fn step(
     at: Instant,
 ) -> String {
     match kind {
-        0 | 1 => show(b.connect(call, target, at)),
-        2 => show(b.convert(call, Money(i64::from(cents)), at)),
-        3 | 4 => show(b.end(call, at)),
-        5 => show(b.reserve(call, target, u64::from(dt % 300) + 1, at)),
-        6 => show(b.touch(call, at)),
-        7 if cents % 2 == 0 => show(b.reset_target(target)),
-        7 => show(b.reset_group("g")),
-        _ => show(b.route_view(at, u64::from(cents), &Default::default())),
+        0 | 1 => show(b.connect(&Call::new(call), target, at)),
+        2 => show(b.convert(&Call::new(call), Money(i64::from(cents)), at)),
+        3 | 4 => show(b.end(&Call::new(call), at)),
+        5 => show(b.reserve(&Call::new(call), target, u64::from(dt % 300) + 1, at)),
+        6 => show(b.touch(&Call::new(call), at)),
+        7 if cents % 2 == 0 => show(b.reset(Owner::Target, target)),
+        7 => show(b.reset(Owner::Group, "g")),
+        _ => show(b.route(&Call::default(), at, &mut Draws::new(u64::from(cents)))),
     }
 }
 
 fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
     let config = parse(config);
-    let memory = MemoryBackend::new(config.clone());
-    let redis = RedisBackend::open(config.clone(), opts(url, &namespace())).expect("open");
-    let backends: [&dyn Backend; 2] = [&memory, &redis];
+    let memory = memory(routecap::Engine::new(config.clone()));
+    let redis = redis_open(config.clone(), opts(url, &namespace())).expect("open");
+    let backends: [&Blocking; 2] = [&memory, &redis];
     // New York falls back at 06:00Z on this day.
     let mut at = t("2026-11-01T04:50:00Z");
     let ids = ["a", "b", "c"];
@@ -169,7 +193,7 @@ fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
         assert_eq!(usage[0], usage[1], "usage after event {i} at {at}");
         let check: Vec<_> = backends
             .iter()
-            .map(|b| b.check(at).expect("check"))
+            .map(|b| b.check(&Call::default(), at).expect("check"))
             .collect();
         assert_eq!(check[0], check[1], "check after event {i} at {at}");
     }
@@ -181,11 +205,11 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
     use routecap::core::formats::live::OwnerKind;
     let core =
         routecap::core::engine::Engine::parse(config.as_bytes(), "c.json", None).expect("config");
-    let memory = MemoryBackend::from_engine(routecap::Engine::from_core(core));
+    let memory = memory(routecap::Engine::from_core(core));
     let redis =
-        RedisBackend::open_document(config.as_bytes(), "c.json", None, opts(url, &namespace()))
+        redis_open_document(config.as_bytes(), "c.json", opts(url, &namespace()))
             .expect("open");
-    let backends: [&dyn Backend; 2] = [&memory, &redis];
+    let backends: [&Blocking; 2] = [&memory, &redis];
     let mut at = t("2026-11-01T04:50:00Z");
     let ids = ["a", "b", "c"];
     let none = routecap::core::filter::CallAttrs::new();
@@ -199,17 +223,17 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
         let out: Vec<String> = backends
             .iter()
             .map(|b| match kind % 13 {
-                0 | 1 => show(b.connect(&call, target, at)),
-                2 => show(b.convert(&call, Money(i64::from(cents)), at)),
-                3 | 4 => show(b.end(&call, at)),
-                5 => show(b.reserve(&call, target, u64::from(dt % 300) + 1, at)),
-                6 => show(b.touch(&call, at)),
-                7 => show(b.cancel(&call, at)),
+                0 | 1 => show(b.connect(&Call::new(call), target, at)),
+                2 => show(b.convert(&Call::new(call), Money(i64::from(cents)), at)),
+                3 | 4 => show(b.end(&Call::new(call), at)),
+                5 => show(b.reserve(&Call::new(call), target, u64::from(dt % 300) + 1, at)),
+                6 => show(b.touch(&Call::new(call), at)),
+                7 => show(b.cancel(&Call::new(call), at)),
                 8 => show(b.set_paused(OwnerKind::Target, target, cents % 2 == 0)),
-                9 => show(b.import_usage_json(at, &usage, "usage")),
-                10 => show(b.patch_value(OwnerKind::Target, target, &patch, "update")),
-                11 => show(b.reset_group("g")),
-                _ => show(b.route_view(at, u64::from(cents), &none)),
+                9 => show(b.import_usage(at, &usage, "usage")),
+                10 => show(b.patch(OwnerKind::Target, target, &patch, "update")),
+                11 => show(b.reset(Owner::Group, "g")),
+                _ => show(b.route(&Call::default(), at, &mut Draws::new(u64::from(cents)))),
             })
             .collect();
         assert_eq!(out[0], out[1], "event {i} at {at}: {kind} {call} {target}");
@@ -218,7 +242,7 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
             .map(|b| {
                 let u = serde_json::to_string(&b.usage(at).expect("usage")).expect("json");
                 let c =
-                    serde_json::to_string(&b.check_view(at, &none).expect("check")).expect("json");
+                    serde_json::to_string(&b.check(&Call::default(), at).expect("check")).expect("json");
                 format!("{u}\n{c}")
             })
             .collect();
@@ -292,18 +316,18 @@ fn equivalence_fixed_sequence() {
 fn run_reader_equivalence(url: &str, config: &str, events: &[Ev]) {
     let config = parse(config);
     let ns = namespace();
-    let memory = MemoryBackend::new(config.clone());
-    let writer = RedisBackend::open(config.clone(), opts(url, &ns)).expect("open");
+    let memory = memory(routecap::Engine::new(config.clone()));
+    let writer = redis_open(config.clone(), opts(url, &ns)).expect("open");
     let mut o = opts(url, &ns);
     o.refresh = std::time::Duration::ZERO;
-    let reader = RedisBackend::open(config.clone(), o).expect("open");
+    let reader = redis_open(config.clone(), o).expect("open");
     let mut at = t("2026-11-01T04:50:00Z");
     let ids = ["a", "b", "c"];
     for (i, &(kind, call, target, dt, cents)) in events.iter().enumerate() {
         at = secs(at, i64::from(dt));
         let call = format!("c{call}");
         let target = ids[usize::from(target) % 3];
-        let backends: [&dyn Backend; 2] = [&memory, &writer];
+        let backends: [&Blocking; 2] = [&memory, &writer];
         // the writes of `step`: connect, convert, end, reserve
         let out: Vec<String> = backends
             .iter()
@@ -311,14 +335,14 @@ fn run_reader_equivalence(url: &str, config: &str, events: &[Ev]) {
             .collect();
         assert_eq!(out[0], out[1], "event {i} at {at}");
         let seed = u64::from(cents);
-        let routes: Vec<String> = [&memory as &dyn Backend, &reader]
+        let routes: Vec<String> = [&memory as &Blocking, &reader]
             .iter()
-            .map(|b| show(b.route_view(at, seed, &Default::default())))
+            .map(|b| show(b.route(&Call::default(), at, &mut Draws::new(seed))))
             .collect();
         assert_eq!(routes[0], routes[1], "route after event {i} at {at}");
-        let checks: Vec<_> = [&memory as &dyn Backend, &reader]
+        let checks: Vec<_> = [&memory as &Blocking, &reader]
             .iter()
-            .map(|b| b.check(at).expect("check"))
+            .map(|b| b.check(&Call::default(), at).expect("check"))
             .collect();
         assert_eq!(checks[0], checks[1], "check after event {i} at {at}");
     }
@@ -353,17 +377,17 @@ fn concurrent_connects_never_exceed_caps() {
         .map(|w| {
             let (config, url, ns) = (config.clone(), url.clone(), ns.clone());
             std::thread::spawn(move || {
-                let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+                let b = redis_open(config, opts(&url, &ns)).expect("open");
                 let mut accepted = [0u64; 2];
                 for i in 0..12 {
                     let (target, k) = if i % 2 == 0 { ("a", 0) } else { ("b", 1) };
                     let call = format!("w{w}-{i}");
                     if let ConnectOutcome::Connected =
-                        b.connect(&call, target, at).expect("connect")
+                        b.connect(&Call::new(call), target, at).expect("connect")
                     {
                         accepted[k] += 1;
                         if target == "a" {
-                            b.end(&call, at).expect("end");
+                            b.end(&Call::new(call), at).expect("end");
                         }
                     }
                 }
@@ -377,7 +401,7 @@ fn concurrent_connects_never_exceed_caps() {
         accepted[0] += a[0];
         accepted[1] += a[1];
     }
-    let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+    let b = redis_open(config, opts(&url, &ns)).expect("open");
     let ua = usage_of(&b, "a", at);
     let ub = usage_of(&b, "b", at);
     let ug = usage_of(&b, "g", at);
@@ -401,29 +425,29 @@ fn retried_operations_count_once() {
     let Some(url) = server("retried_operations_count_once") else {
         return;
     };
-    let b = RedisBackend::open(parse(ONE_TARGET), opts(&url, &namespace())).expect("open");
+    let b = redis_open(parse(ONE_TARGET), opts(&url, &namespace())).expect("open");
     let at = t("2026-06-01T12:00:00Z");
     let op = new_op_id();
     assert_eq!(
-        b.connect_op(&op, "c1", "a", at).expect("connect"),
+        b.connect(&Call::new("c1").request(&op), "a", at).expect("connect"),
         ConnectOutcome::Connected
     );
     assert_eq!(
-        b.connect_op(&op, "c1", "a", at).expect("retry"),
+        b.connect(&Call::new("c1").request(&op), "a", at).expect("retry"),
         ConnectOutcome::Connected
     );
     assert!(matches!(
-        b.connect("c1", "a", at),
+        b.connect(&Call::new("c1"), "a", at),
         Err(StateError::Engine(_))
     ));
     let op = new_op_id();
-    b.convert_op(&op, "c1", Money(1250), at).expect("convert");
-    b.convert_op(&op, "c1", Money(1250), at)
+    b.convert(&Call::new("c1").request(&op), Money(1250), at).expect("convert");
+    b.convert(&Call::new("c1").request(&op), Money(1250), at)
         .expect("convert retry");
     let op = new_op_id();
-    b.end_op(&op, "c1", at).expect("end");
-    b.end_op(&op, "c1", at).expect("end retry");
-    assert!(matches!(b.end("c1", at), Err(StateError::Engine(_))));
+    b.end(&Call::new("c1").request(&op), at).expect("end");
+    b.end(&Call::new("c1").request(&op), at).expect("end retry");
+    assert!(matches!(b.end(&Call::new("c1"), at), Err(StateError::Engine(_))));
     let u = usage_of(&b, "a", at);
     assert_eq!((u.daily, u.total, u.live), (1, 1, 0));
     assert_eq!(u.daily_revenue, "12.50");
@@ -439,11 +463,11 @@ fn ambiguous_failure_then_retry_counts_once() {
     };
     let mut o = opts(&url, &namespace());
     o.response_timeout = Duration::from_millis(300);
-    let b = RedisBackend::open(parse(ONE_TARGET), o).expect("open");
+    let b = redis_open(parse(ONE_TARGET), o).expect("open");
     let at = t("2026-06-01T12:00:00Z");
     // load the scripts first
-    b.connect("warm", "a", at).expect("warm");
-    b.end("warm", at).expect("warm end");
+    b.connect(&Call::new("warm"), "a", at).expect("warm");
+    b.end(&Call::new("warm"), at).expect("warm end");
     let admin = redis::Client::open(url.as_str()).expect("client");
     let mut admin = admin.get_connection().expect("admin connection");
     let _: () = redis::cmd("CLIENT")
@@ -453,13 +477,13 @@ fn ambiguous_failure_then_retry_counts_once() {
         .query(&mut admin)
         .expect("pause");
     let op = new_op_id();
-    let first = b.connect_op(&op, "c1", "a", secs(at, 1));
+    let first = b.connect(&Call::new("c1").request(&op), "a", secs(at, 1));
     assert!(
         matches!(first, Err(StateError::Ambiguous { .. })),
         "expected an ambiguous failure, got {first:?}"
     );
     std::thread::sleep(Duration::from_millis(1500));
-    let retry = b.connect_op(&op, "c1", "a", secs(at, 1)).expect("retry");
+    let retry = b.connect(&Call::new("c1").request(&op), "a", secs(at, 1)).expect("retry");
     assert_eq!(retry, ConnectOutcome::Connected);
     let u = usage_of(&b, "a", secs(at, 1));
     assert_eq!((u.daily, u.live), (2, 1), "warm-up + c1, counted once");
@@ -477,34 +501,34 @@ fn lease_expiry_frees_concurrency() {
         r#"{"targets": [{"id": "a", "caps": {"concurrency": 1}}, {"id": "b", "caps": {"concurrency": 1}}]}"#,
         60,
     );
-    let b = RedisBackend::open(config, o).expect("open");
+    let b = redis_open(config, o).expect("open");
     let t0 = t("2026-06-01T12:00:00Z");
     assert_eq!(
-        b.connect("c1", "a", t0).expect("c1"),
+        b.connect(&Call::new("c1"), "a", t0).expect("c1"),
         ConnectOutcome::Connected
     );
     assert!(matches!(
-        b.connect("c2", "a", secs(t0, 59)).expect("c2"),
+        b.connect(&Call::new("c2"), "a", secs(t0, 59)).expect("c2"),
         ConnectOutcome::Refused(_)
     ));
     assert_eq!(
-        b.connect("c2", "a", secs(t0, 60)).expect("c2"),
+        b.connect(&Call::new("c2"), "a", secs(t0, 60)).expect("c2"),
         ConnectOutcome::Connected
     );
     // an end after the lease ran out is accepted
-    b.end("c1", secs(t0, 61)).expect("late end");
+    b.end(&Call::new("c1"), secs(t0, 61)).expect("late end");
 
     assert_eq!(
-        b.connect("d1", "b", t0).expect("d1"),
+        b.connect(&Call::new("d1"), "b", t0).expect("d1"),
         ConnectOutcome::Connected
     );
-    b.touch("d1", secs(t0, 50)).expect("touch");
+    b.touch(&Call::new("d1"), secs(t0, 50)).expect("touch");
     assert!(matches!(
-        b.connect("d2", "b", secs(t0, 109)).expect("d2"),
+        b.connect(&Call::new("d2"), "b", secs(t0, 109)).expect("d2"),
         ConnectOutcome::Refused(_)
     ));
     assert_eq!(
-        b.connect("d2", "b", secs(t0, 110)).expect("d2"),
+        b.connect(&Call::new("d2"), "b", secs(t0, 110)).expect("d2"),
         ConnectOutcome::Connected
     );
 }
@@ -524,7 +548,7 @@ fn lapsed_calls_are_pruned_from_live_sets() {
             "groups": [{"id": "g", "members": ["a"], "caps": {"daily": 100}}]}"#,
         60,
     );
-    let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+    let b = redis_open(config, opts(&url, &ns)).expect("open");
     let mut raw = redis::Client::open(url.as_str())
         .expect("client")
         .get_connection()
@@ -540,7 +564,7 @@ fn lapsed_calls_are_pruned_from_live_sets() {
     // none of these calls ends: each lapses 60 s after its connect
     let connect = |call: &str, at: i64| {
         assert_eq!(
-            b.connect(call, "a", secs(t0, at)).expect("connect"),
+            b.connect(&Call::new(call), "a", secs(t0, at)).expect("connect"),
             ConnectOutcome::Connected,
             "{call}"
         );
@@ -577,26 +601,26 @@ fn cancel_frees_a_reservation() {
     let Some(url) = server("cancel_frees_a_reservation") else {
         return;
     };
-    let b = RedisBackend::open(parse(ONE_TARGET), opts(&url, &namespace())).expect("open");
+    let b = redis_open(parse(ONE_TARGET), opts(&url, &namespace())).expect("open");
     let at = t("2026-06-01T12:00:00Z");
     assert_eq!(
-        b.reserve("r1", "a", 60, at).expect("reserve"),
+        b.reserve(&Call::new("r1"), "a", 60, at).expect("reserve"),
         ConnectOutcome::Connected
     );
     assert!(matches!(
-        b.connect("c1", "a", at).expect("c1"),
+        b.connect(&Call::new("c1"), "a", at).expect("c1"),
         ConnectOutcome::Refused(_)
     ));
-    b.cancel("r1", at).expect("cancel");
+    b.cancel(&Call::new("r1"), at).expect("cancel");
     // as in memory: a cancelled reservation is forgotten
     assert!(matches!(
-        b.cancel("r1", at),
+        b.cancel(&Call::new("r1"), at),
         Err(StateError::Engine(EngineError::Lifecycle(
             LifecycleError::UnknownCall(_)
         )))
     ));
     assert_eq!(
-        b.connect("c1", "a", at).expect("c1"),
+        b.connect(&Call::new("c1"), "a", at).expect("c1"),
         ConnectOutcome::Connected
     );
 }
@@ -609,7 +633,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn unavailable(r: Result<RedisBackend, StateError>) -> String {
+fn unavailable(r: Result<Blocking, StateError>) -> String {
     match r {
         Err(e @ StateError::Unavailable { .. }) => e.to_string(),
         other => panic!("expected Unavailable, got {other:?}"),
@@ -620,7 +644,7 @@ fn unavailable(r: Result<RedisBackend, StateError>) -> String {
 fn unreachable_server_is_a_clear_error() {
     let port = free_port();
     let url = format!("redis://:hunter2@127.0.0.1:{port}");
-    let msg = unavailable(RedisBackend::open(parse(ONE_TARGET), opts(&url, "x")));
+    let msg = unavailable(redis_open(parse(ONE_TARGET), opts(&url, "x")));
     assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
     assert!(!msg.contains("hunter2"), "{msg}");
 }
@@ -641,7 +665,7 @@ fn not_a_redis_server_is_a_clear_error() {
         }
     });
     let url = format!("redis://127.0.0.1:{port}");
-    let msg = unavailable(RedisBackend::open(parse(ONE_TARGET), opts(&url, "x")));
+    let msg = unavailable(redis_open(parse(ONE_TARGET), opts(&url, "x")));
     assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
     drop(th);
 }
@@ -697,13 +721,13 @@ fn wrong_password_is_a_clear_error() {
     }
     let srv = private_server(&["--requirepass", "right-one"]).expect("private server");
     let url = format!("redis://:wrong-one@127.0.0.1:{}", srv.port);
-    let msg = unavailable(RedisBackend::open(parse(ONE_TARGET), opts(&url, "x")));
+    let msg = unavailable(redis_open(parse(ONE_TARGET), opts(&url, "x")));
     assert!(msg.contains(&format!("127.0.0.1:{}", srv.port)), "{msg}");
     assert!(!msg.contains("wrong-one"), "{msg}");
     let ok = format!("redis://:right-one@127.0.0.1:{}", srv.port);
-    let b = RedisBackend::open(parse(ONE_TARGET), opts(&ok, "x")).expect("right password");
+    let b = redis_open(parse(ONE_TARGET), opts(&ok, "x")).expect("right password");
     assert_eq!(
-        b.connect("c1", "a", t("2026-06-01T12:00:00Z"))
+        b.connect(&Call::new("c1"), "a", t("2026-06-01T12:00:00Z"))
             .expect("connect"),
         ConnectOutcome::Connected
     );
@@ -741,11 +765,11 @@ fn redis_worker_process() {
         ["stress", ns, id] => stress_worker(&url, ns, id),
         ["hold", ns] => {
             let o = opts(&url, ns);
-            let b = RedisBackend::open(with_lease(STRESS_CONFIG, CRASH_LEASE), o).expect("open");
+            let b = redis_open(with_lease(STRESS_CONFIG, CRASH_LEASE), o).expect("open");
             let at = t(STRESS_BASE);
             for call in ["h1", "h2"] {
                 assert_eq!(
-                    b.connect(call, "c", at).expect("hold"),
+                    b.connect(&Call::new(call), "c", at).expect("hold"),
                     ConnectOutcome::Connected
                 );
             }
@@ -770,7 +794,7 @@ fn stress_worker(url: &str, ns: &str, id: &str) {
                 id.to_string(),
             );
             std::thread::spawn(move || {
-                let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+                let b = redis_open(config, opts(&url, &ns)).expect("open");
                 let mut open: Vec<(String, i64)> = Vec::new();
                 let mut lines = Vec::new();
                 for i in 0..STRESS_STEPS {
@@ -778,29 +802,29 @@ fn stress_worker(url: &str, ns: &str, id: &str) {
                     // end calls connected two steps ago (the earliest first)
                     while open.first().is_some_and(|(_, s)| *s <= i - 2) {
                         let (call, _) = open.remove(0);
-                        b.end(&call, at).expect("end");
+                        b.end(&Call::new(call), at).expect("end");
                     }
                     let target = if (i + th) % 2 == 0 { "a" } else { "b" };
                     let call = format!("p{id}-t{th}-{i}");
                     if i % 5 == 4 {
-                        if b.reserve(&call, target, 30, at).expect("reserve")
+                        if b.reserve(&Call::new(call), target, 30, at).expect("reserve")
                             == ConnectOutcome::Connected
                         {
-                            b.cancel(&call, at).expect("cancel");
+                            b.cancel(&Call::new(call), at).expect("cancel");
                         }
                         continue;
                     }
-                    if b.connect(&call, target, at).expect("connect") == ConnectOutcome::Connected {
+                    if b.connect(&Call::new(call), target, at).expect("connect") == ConnectOutcome::Connected {
                         lines.push(format!("ACC {target} {}", at.timestamp()));
                         if i % 3 == 0 {
-                            b.convert(&call, Money(100), at).expect("convert");
+                            b.convert(&Call::new(call), Money(100), at).expect("convert");
                         }
                         open.push((call, i));
                     }
                 }
                 let end = secs(base, STRESS_STEPS * 40 + 10);
                 for (call, _) in open {
-                    b.end(&call, end).expect("final end");
+                    b.end(&Call::new(call), end).expect("final end");
                 }
                 lines
             })
@@ -844,7 +868,7 @@ fn many_processes_never_exceed_caps() {
         .map(|p| worker(&format!("stress:{ns}:{p}"), &url))
         .collect();
     let config = parse(STRESS_CONFIG);
-    let observer = RedisBackend::open(config.clone(), opts(&url, &ns)).expect("observer");
+    let observer = redis_open(config.clone(), opts(&url, &ns)).expect("observer");
     let base = t(STRESS_BASE);
     let caps = [("a", 10, 3), ("b", 8, 2), ("g", 15, 4)];
     let started = std::time::Instant::now();
@@ -976,16 +1000,16 @@ fn killed_process_frees_calls_at_lease_end() {
     child.kill().expect("kill -9");
     child.wait().expect("reap");
     let o = opts(&url, &ns);
-    let b = RedisBackend::open(with_lease(STRESS_CONFIG, CRASH_LEASE), o).expect("open");
+    let b = redis_open(with_lease(STRESS_CONFIG, CRASH_LEASE), o).expect("open");
     let at = t(STRESS_BASE);
     let lease = i64::try_from(CRASH_LEASE).expect("lease");
     assert!(matches!(
-        b.connect("n1", "c", secs(at, lease - 1)).expect("n1"),
+        b.connect(&Call::new("n1"), "c", secs(at, lease - 1)).expect("n1"),
         ConnectOutcome::Refused(_)
     ));
     assert_eq!(usage_of(&b, "c", secs(at, lease - 1)).live, 2);
     assert_eq!(
-        b.connect("n1", "c", secs(at, lease)).expect("n1"),
+        b.connect(&Call::new("n1"), "c", secs(at, lease)).expect("n1"),
         ConnectOutcome::Connected
     );
     assert_eq!(usage_of(&b, "c", secs(at, lease)).live, 1);
@@ -1002,13 +1026,13 @@ fn server_restart_keeps_state() {
     let srv = private_server(&aof).expect("private server");
     let (port, dir) = (srv.port, srv.dir.clone());
     let url = format!("redis://127.0.0.1:{port}");
-    let b = RedisBackend::open(parse(ONE_TARGET), opts(&url, "restart")).expect("open");
+    let b = redis_open(parse(ONE_TARGET), opts(&url, "restart")).expect("open");
     let at = t("2026-06-01T12:00:00Z");
     assert_eq!(
-        b.connect("c1", "a", at).expect("c1"),
+        b.connect(&Call::new("c1"), "a", at).expect("c1"),
         ConnectOutcome::Connected
     );
-    b.convert("c1", Money(700), at).expect("convert");
+    b.convert(&Call::new("c1"), Money(700), at).expect("convert");
     // restart on the same port and directory
     let mut srv = srv;
     let _ = srv.child.kill();
@@ -1072,10 +1096,10 @@ fn server_restart_keeps_state() {
         .expect("a");
     assert_eq!((u.daily, u.live, u.daily_revenue.as_str()), (1, 1, "7.00"));
     assert!(
-        matches!(b.connect("c1", "a", at), Err(StateError::Engine(_))),
+        matches!(b.connect(&Call::new("c1"), "a", at), Err(StateError::Engine(_))),
         "record kept"
     );
-    b.end("c1", at)
+    b.end(&Call::new("c1"), at)
         .expect("end after restart (script reloaded)");
     assert_eq!(usage_of(&b, "a", at).live, 0);
     drop(srv);
@@ -1219,23 +1243,23 @@ fn stale_target_hint_is_corrected() {
     };
     let config = parse(r#"{"targets": [{"id": "a"}, {"id": "b", "caps": {"concurrency": 1}}]}"#);
     let ns = namespace();
-    let p1 = RedisBackend::open(config.clone(), opts(&url, &ns)).expect("p1");
-    let p2 = RedisBackend::open(config, opts(&url, &ns)).expect("p2");
+    let p1 = redis_open(config.clone(), opts(&url, &ns)).expect("p1");
+    let p2 = redis_open(config, opts(&url, &ns)).expect("p2");
     let at = t("2026-06-01T12:00:00Z");
     // p1 reserves c on a; the reservation lapses; p2 connects c on b
     assert_eq!(
-        p1.reserve("c", "a", 10, at).expect("reserve"),
+        p1.reserve(&Call::new("c"), "a", 10, at).expect("reserve"),
         ConnectOutcome::Connected
     );
     assert_eq!(
-        p2.connect("c", "b", secs(at, 20)).expect("connect"),
+        p2.connect(&Call::new("c"), "b", secs(at, 20)).expect("connect"),
         ConnectOutcome::Connected
     );
-    p1.end("c", secs(at, 30)).expect("end through a stale hint");
+    p1.end(&Call::new("c"), secs(at, 30)).expect("end through a stale hint");
     let u = usage_of(&p2, "b", secs(at, 30));
     assert_eq!((u.live, u.daily), (0, 1));
     assert!(matches!(
-        p2.end("c", secs(at, 31)),
+        p2.end(&Call::new("c"), secs(at, 31)),
         Err(StateError::Engine(_))
     ));
 }
@@ -1400,12 +1424,12 @@ fn config_changes_reach_every_process() {
         for i in 0..2 {
             let call = format!("c{i}");
             assert_eq!(
-                p1.connect_op(&new_op_id(), &call, "a", at)
+                p1.connect(&Call::new(call).request(&new_op_id()), "a", at)
                     .await
                     .expect("connect"),
                 ConnectOutcome::Connected
             );
-            p1.end_op(&new_op_id(), &call, at).await.expect("end");
+            p1.end(&Call::new(call).request(&new_op_id()), at).await.expect("end");
         }
         p1.set_paused(OwnerKind::Target, "a", true)
             .await
@@ -1415,7 +1439,7 @@ fn config_changes_reach_every_process() {
         let a = serde_json::to_value(&view).expect("json");
         assert_eq!(a["candidates"][0]["reasons"][0]["code"], "paused", "{a}");
         match p2
-            .connect_op(&new_op_id(), "c9", "a", secs(at, 1))
+            .connect(&Call::new("c9").request(&new_op_id()), "a", secs(at, 1))
             .await
             .expect("connect")
         {
@@ -1433,7 +1457,7 @@ fn config_changes_reach_every_process() {
         assert_eq!(dropped.targets, ["b"]);
         assert_eq!(p1.config().targets.len(), 2, "p1 has not read since");
         match p1
-            .connect_op(&new_op_id(), "c3", "a", secs(at, 2))
+            .connect(&Call::new("c3").request(&new_op_id()), "a", secs(at, 2))
             .await
             .expect("connect")
         {
@@ -1457,7 +1481,7 @@ fn one_backend_shared_by_threads() {
         return;
     };
     let config = parse(r#"{"targets": [{"id": "a", "caps": {"concurrency": 3}}]}"#);
-    let b = Arc::new(RedisBackend::open(config, opts(&url, &namespace())).expect("open"));
+    let b = Arc::new(redis_open(config, opts(&url, &namespace())).expect("open"));
     let at = t("2026-06-01T12:00:00Z");
     let (tx, rx) = std::sync::mpsc::channel();
     for th in 0..8 {
@@ -1467,11 +1491,11 @@ fn one_backend_shared_by_threads() {
             let mut connected = 0u64;
             for i in 0..50 {
                 let call = format!("t{th}-{i}");
-                if b.connect(&call, "a", at).expect("connect") == ConnectOutcome::Connected {
+                if b.connect(&Call::new(call), "a", at).expect("connect") == ConnectOutcome::Connected {
                     connected += 1;
                     let live = usage_of(&*b, "a", at).live;
                     assert!(live <= 3, "live {live} > 3");
-                    b.end(&call, at).expect("end");
+                    b.end(&Call::new(call), at).expect("end");
                 }
             }
             tx.send(connected).expect("send");
@@ -1509,15 +1533,15 @@ fn async_api_is_send(s: &routecap::state::redis::RedisState) {
     send(s.set_paused(OwnerKind::Group, "g", true));
     send(s.import_usage(at, &usage));
     send(s.ping());
-    send(s.connect_op("op", "c", "a", at));
+    send(s.connect(&Call::new("c").request("op"), "a", at));
     send(s.connect_call_op("op", "c", "a", at, &attrs));
     send(s.reserve_op("op", "c", "a", 60, at));
-    send(s.convert_op("op", "c", Money(1), at));
-    send(s.end_op("op", "c", at));
-    send(s.touch_op("op", "c", at));
-    send(s.cancel_op("op", "c", at));
-    send(s.reset_target("a"));
-    send(s.reset_group("g"));
+    send(s.convert(&Call::new("c").request("op"), Money(1), at));
+    send(s.end(&Call::new("c").request("op"), at));
+    send(s.touch(&Call::new("c").request("op"), at));
+    send(s.cancel(&Call::new("c").request("op"), at));
+    send(s.reset(Owner::Target, "a"));
+    send(s.reset(Owner::Group, "g"));
 }
 
 /// Caller rules (SPEC §9): duplicates by connect (`a`) and by conversion
@@ -1565,15 +1589,11 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
     use routecap::core::formats::live::OwnerKind;
     let core = routecap::core::engine::Engine::parse(CALLERS_CONFIG.as_bytes(), "c.json", None)
         .expect("config");
-    let memory = MemoryBackend::from_engine(routecap::Engine::from_core(core));
-    let redis = RedisBackend::open_document(
-        CALLERS_CONFIG.as_bytes(),
-        "c.json",
-        None,
-        opts(url, &namespace()),
+    let memory = memory(routecap::Engine::from_core(core));
+    let redis = redis_open_document(CALLERS_CONFIG.as_bytes(), "c.json", opts(url, &namespace()),
     )
     .expect("open");
-    let backends: [&dyn Backend; 2] = [&memory, &redis];
+    let backends: [&Blocking; 2] = [&memory, &redis];
     let mut at = t("2026-11-23T10:00:00Z");
     let ids = ["a", "b", "c"];
     let mut seen = (0, 0);
@@ -1591,10 +1611,10 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
             .map(|b| match kind % 9 {
                 0..=2 => show(b.connect_call(&call, target, at, &attrs)),
                 // a reservation confirmed by a connect with a caller
-                8 => show(b.reserve(&call, target, u64::from(dt % 300) + 1, at)),
-                3 => show(b.convert(&call, Money(i64::from(cents)), at)),
-                4 => show(b.end(&call, at)),
-                5 => show(b.patch_value(OwnerKind::Target, target, &patch, "update")),
+                8 => show(b.reserve(&Call::new(call), target, u64::from(dt % 300) + 1, at)),
+                3 => show(b.convert(&Call::new(call), Money(i64::from(cents)), at)),
+                4 => show(b.end(&Call::new(call), at)),
+                5 => show(b.patch(OwnerKind::Target, target, &patch, "update")),
                 _ => show(b.route_view(at, u64::from(cents), &attrs)),
             })
             .collect();
@@ -1685,7 +1705,7 @@ fn concurrent_duplicate_callers_admit_one() {
         .map(|w| {
             let (config, url, ns) = (config.clone(), url.clone(), ns.clone());
             std::thread::spawn(move || {
-                let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+                let b = redis_open(config, opts(&url, &ns)).expect("open");
                 let attrs = caller_attrs(0, false);
                 let mut outcomes = Vec::new();
                 for i in 0..4 {
@@ -1711,7 +1731,7 @@ fn concurrent_duplicate_callers_admit_one() {
             assert_eq!(codes, ["duplicate_caller"], "{o:?}");
         }
     }
-    let b = RedisBackend::open(config, opts(&url, &ns)).expect("open");
+    let b = redis_open(config, opts(&url, &ns)).expect("open");
     let ua = usage_of(&b, "a", at);
     assert_eq!((ua.daily, ua.live), (1, 1));
     // another caller, and the same caller on another target, are admitted
@@ -1736,7 +1756,7 @@ fn caller_history_keys_and_their_expiry() {
         return;
     };
     let ns = namespace();
-    let b = RedisBackend::open(parse(CALLERS_CONFIG), opts(&url, &ns)).expect("open");
+    let b = redis_open(parse(CALLERS_CONFIG), opts(&url, &ns)).expect("open");
     let mut raw = redis::Client::open(url.as_str())
         .expect("client")
         .get_connection()
@@ -1779,7 +1799,7 @@ fn caller_history_keys_and_their_expiry() {
         "ttl {left}"
     );
     // a conversion 100 s later: recorded, the key lives from it
-    b.convert("c1", Money(500), secs(at, 100)).expect("convert");
+    b.convert(&Call::new("c1"), Money(500), secs(at, 100)).expect("convert");
     let left = ttl(&mut raw);
     assert!(
         (keep + 3600 - 5..=keep + 3600).contains(&left),
@@ -1808,7 +1828,7 @@ fn caller_history_keys_and_their_expiry() {
     anonymous.set_caller(Some("anonymous"));
     b.connect_call("c3", "c", at, &anonymous).expect("connect");
     let plain_ns = namespace();
-    let plain = RedisBackend::open(parse(ONE_TARGET), opts(&url, &plain_ns)).expect("open");
+    let plain = redis_open(parse(ONE_TARGET), opts(&url, &plain_ns)).expect("open");
     plain
         .connect_call("c4", "a", at, &caller_attrs(1, false))
         .expect("connect");

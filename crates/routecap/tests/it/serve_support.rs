@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use routecap::serve::{self, ServeOptions, Service, ServiceState};
+use routecap::serve::{self, ServeOptions, Service};
+use routecap::state::Backend;
 use routecap::state::redis::{new_op_id, RedisOptions, RedisState};
 use routecap::Engine;
 use serde_json::Value;
@@ -49,7 +50,7 @@ impl TestServer {
     /// Over the memory state of `config`, with limits.
     pub fn memory_with(config: &str, options: ServeOptions) -> TestServer {
         let engine = Engine::parse(config.as_bytes(), "test.json", None).expect("test config");
-        Self::start(|_| ServiceState::Memory(engine), options)
+        Self::start(|_| Arc::new(engine), options)
     }
 
     /// Over a Redis state at `url`, namespace `ns`.
@@ -66,14 +67,14 @@ impl TestServer {
                 let state = rt
                     .block_on(RedisState::open_document(&config, "test.json", None, o))
                     .expect("redis opens");
-                ServiceState::Redis { state, timeout }
+                Arc::new(state)
             },
             options,
         )
     }
 
     fn start(
-        state: impl FnOnce(&tokio::runtime::Runtime) -> ServiceState,
+        state: impl FnOnce(&tokio::runtime::Runtime) -> Arc<dyn Backend>,
         options: ServeOptions,
     ) -> TestServer {
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -4,8 +4,10 @@
 //!
 //! ```no_run
 //! # async fn service() -> Result<(), routecap::state::StateError> {
-//! use routecap::core::filter::CallAttrs;
+//! use routecap::core::route::Draws;
 //! use routecap::state::redis::{RedisOptions, RedisState};
+//! use routecap::state::Backend;
+//! use routecap::Call;
 //!
 //! let doc = std::fs::read("buyers.json").expect("config");
 //! let mut opts = RedisOptions::new("redis://127.0.0.1:6379");
@@ -13,9 +15,10 @@
 //! // every process of the service opens the same namespace
 //! let state = RedisState::open_document(&doc, "buyers.json", None, opts).await?;
 //! let at = "2026-11-23T15:00:00Z".parse().expect("instant");
-//! let plan = state.route_view(at, 7, &CallAttrs::new()).await?;
-//! let op = routecap::state::redis::new_op_id(); // keep it to retry safely
-//! let _outcome = state.connect_op(&op, "call-1", "east", at).await?;
+//! let call = Call::new("call-1").request(&routecap::state::redis::new_op_id());
+//! let plan = state.route(&call, at, &mut Draws::new(7)).await?;
+//! // the request key makes a retry safe: it is answered as the first time
+//! let _outcome = state.connect(&call, "east", at).await?;
 //! # let _ = plan; Ok(()) }
 //! ```
 //!
@@ -92,7 +95,7 @@
 //! at that instant for every owner, and the step runs again. A refusal
 //! anchors nothing, as in memory.
 //!
-//! A usage import ([`RedisState::import_usage`]) is one atomic script: it
+//! A usage import ([`Backend::import_usage`](crate::state::Backend::import_usage)) is one atomic script: it
 //! anchors first (as memory does), then each kind it names replaces the
 //! counter of the window containing its instant (and the totals, and the
 //! imported live calls, held until the import + lease). Every process sees
@@ -185,28 +188,28 @@ use redis::{ErrorKind, RedisError, Script};
 use routecap_core::callers::{self, Basis, RepeatMode};
 use routecap_core::caps::{ImportedUsage, Period, Trigger, Usage};
 use routecap_core::effects::{self, OwnerEffect};
-use routecap_core::eligibility::{self, CandidateReport, ReasonCode};
+use routecap_core::eligibility::{self, ReasonCode};
 use routecap_core::engine::EngineError;
 use routecap_core::filter::CallAttrs;
-use routecap_core::formats::live::{parse_usage, OwnerKind, Source};
+use routecap_core::formats::live::{OwnerKind, Source};
 use routecap_core::formats::Format;
 use routecap_core::lifecycle::{ConnectOutcome, LifecycleError, State};
 use routecap_core::live::{Dropped, UsageImport, UsageImportError};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::money::Money;
 use routecap_core::render::{CheckView, RouteView, UsageView};
-use routecap_core::route::RouteRng;
+use routecap_core::route::Draws;
 use routecap_core::snapshot::{
     CallSnapshot, CallerSnapshot, OwnerSnapshot, SlotSnapshot, Snapshot,
 };
 use routecap_core::window::window_start;
-use routecap_core::Instant;
+use routecap_core::{Call, Instant};
 
 use super::{lua, StateError};
 
 mod backend;
 use crate::Engine;
-pub use backend::RedisBackend;
+
 
 /// How to reach the server and how the state behaves.
 #[derive(Clone, Debug)]
@@ -1064,8 +1067,9 @@ impl RedisState {
         &self,
         doc: &serde_json::Value,
         file: &str,
+        format: Option<Format>,
     ) -> Result<Dropped, StateError> {
-        let (source, config) = Source::from_value(doc.clone(), file, None)
+        let (source, config) = Source::from_value(doc.clone(), file, format)
             .map_err(|e| StateError::Engine(e.into()))?;
         self.change_config(|_| Ok((source.clone(), config.clone())))
             .await
@@ -1203,7 +1207,7 @@ impl RedisState {
     /// the namespace, in one atomic script: each kind it names replaces
     /// what the state holds for the window containing `at` (SPEC §11/§12);
     /// an id the config lacks refuses the whole import.
-    pub async fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
+    pub(crate) async fn import(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
         Self::check_instant(at)?;
         for _ in 0..RETRIES {
             let l = self.loaded();
@@ -1248,18 +1252,6 @@ impl RedisState {
             return Ok(());
         }
         Err(self.unavailable("the namespace's config kept changing".to_string()))
-    }
-
-    /// [`RedisState::import_usage`] of a JSON document in any of the three
-    /// shapes; `request` names it in errors.
-    pub async fn import_usage_json(
-        &self,
-        at: Instant,
-        usage: &serde_json::Value,
-        request: &str,
-    ) -> Result<(), StateError> {
-        let usage = parse_usage(usage, request).map_err(|e| StateError::Engine(e.into()))?;
-        self.import_usage(at, &usage).await
     }
 
     /// Whether the server answers (for health checks).
@@ -1572,20 +1564,8 @@ impl RedisState {
         reasons.iter().any(|r| r.code == ReasonCode::FilterMismatch)
     }
 
-    /// [`Backend::connect`](super::Backend::connect) with a caller-chosen operation id: retrying with
-    /// the same `op` after [`StateError::Ambiguous`] is safe.
-    pub async fn connect_op(
-        &self,
-        op: &str,
-        call: &str,
-        target: &str,
-        at: Instant,
-    ) -> Result<ConnectOutcome, StateError> {
-        self.connect_call_op(op, call, target, at, &CallAttrs::new())
-            .await
-    }
-
-    /// [`RedisState::connect_op`] for a call with attributes: the target's
+    /// Connect `call` at `target` as operation `op` (a retry with the same
+    /// `op` after [`StateError::Ambiguous`] is safe), for a call with attributes: the target's
     /// and its groups' filters judge them first (pure config), then the
     /// script checks every cap and the caller's history, counts and
     /// records the caller.
@@ -1648,7 +1628,7 @@ impl RedisState {
                     if r == "ok" {
                         self.cache_apply(|e| {
                             matches!(
-                                e.connect_call(call, target, at, attrs),
+                                e.connect(&Call::with_attrs(call, attrs.clone()), target, at),
                                 Ok(ConnectOutcome::Connected)
                             )
                         });
@@ -1736,10 +1716,9 @@ impl RedisState {
                 Reply::Again | Reply::OtherTarget(_) => continue,
                 Reply::Done(r) => {
                     if r == "ok" {
-                        let ttl = std::time::Duration::from_secs(ttl_secs);
                         self.cache_apply(|e| {
                             matches!(
-                                e.reserve(call, target, ttl, at),
+                                e.reserve(&Call::new(call), target, ttl_secs, at),
                                 Ok(ConnectOutcome::Connected)
                             )
                         });
@@ -1811,11 +1790,12 @@ impl RedisState {
                     if matches!(step, Step::End | Step::Cancel) {
                         self.set_hint(call, None);
                     }
+                    let c = Call::new(call);
                     self.cache_apply(|e| match step {
-                        Step::Convert => e.convert(call, revenue, at).is_ok(),
-                        Step::End => e.end(call, at).is_ok(),
-                        Step::Touch => e.touch(call, at).is_ok(),
-                        Step::Cancel => e.cancel(call, at).is_ok(),
+                        Step::Convert => e.convert(&c, revenue, at).is_ok(),
+                        Step::End => e.end(&c, at).is_ok(),
+                        Step::Touch => e.touch(&c, at).is_ok(),
+                        Step::Cancel => e.cancel(&c, at).is_ok(),
                         _ => false,
                     });
                     return Ok(());
@@ -2147,58 +2127,33 @@ impl RedisState {
         self.fetch_skipping(at, None, caller).await
     }
 
-    /// Eligibility of every candidate for a call with `attrs` at `at`, as
-    /// `routecap check --json` prints it (from the cache; see `view`).
-    pub async fn check_view(
-        &self,
-        at: Instant,
-        attrs: &CallAttrs,
-    ) -> Result<CheckView, StateError> {
-        Ok(self.view_for(at, attrs).await?.check_view_call(at, attrs)?)
+    /// Eligibility of every candidate for `call` at `at`, as `routecap
+    /// check --json` prints it (from the cache; see `view`).
+    pub(crate) async fn check_call(&self, call: &Call, at: Instant) -> Result<CheckView, StateError> {
+        Ok(self.view_for(at, call.attrs()).await?.check(call, at)?)
     }
 
-    /// Eligibility reports of the default candidates at `at`.
-    pub async fn check(&self, at: Instant) -> Result<Vec<CandidateReport>, StateError> {
-        Ok(self.view(at).await?.check(at))
-    }
-
-    /// The whole plan for a call with `attrs` and seed `seed` at `at`, as
-    /// `routecap route --json` prints it. Anchors imported usage first, as
-    /// a memory route decision does.
-    pub async fn route_view(
+    /// The whole plan for `call` at `at` drawn from `draws`, as `routecap
+    /// route --json` prints it. Anchors imported usage first, as a memory
+    /// route decision does.
+    pub(crate) async fn route_draws(
         &self,
+        call: &Call,
         at: Instant,
-        seed: u64,
-        attrs: &CallAttrs,
-    ) -> Result<RouteView, StateError> {
-        let mut rng = routecap_core::route::rng_from_seed(seed);
-        self.route_view_rng(at, seed, attrs, &mut rng).await
-    }
-
-    /// [`RedisState::route_view`] drawing from `rng` (a replay's stream).
-    pub async fn route_view_rng(
-        &self,
-        at: Instant,
-        seed: u64,
-        attrs: &CallAttrs,
-        rng: &mut RouteRng,
+        draws: &mut Draws,
     ) -> Result<RouteView, StateError> {
         Self::check_instant(at)?;
         self.anchor(at).await?;
-        Ok(self
-            .view_for(at, attrs)
-            .await?
-            .route_view_with(at, seed, attrs, rng)?)
+        Ok(self.view_for(at, call.attrs()).await?.route(call, at, draws)?)
     }
 
     /// Every cap of every target and group at `at`, as `routecap usage
     /// --json` prints it (authoritative; imported usage not anchored yet
     /// reads as anchored at `at`, without writing the anchor).
-    pub async fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
-        // a fresh read, never cached: anchoring it below must not reach
-        // the shared cache (skipping the empty call id skips nothing)
+    pub(crate) async fn usage_view(&self, at: Instant) -> Result<UsageView, StateError> {
+        // a fresh read, never cached: anchoring it must not reach the
+        // shared cache (skipping the empty call id skips nothing)
         let engine = self.fetch_skipping(at, Some(""), None).await?;
-        engine.anchor(at);
         Ok(engine.usage(at))
     }
 }
