@@ -12,8 +12,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rand_core::Rng;
 
-use crate::eligibility::{self, CandidateReport};
 use crate::call::Call;
+use crate::eligibility::{self, CandidateReport};
 use crate::filter::CallAttrs;
 use crate::formats::live::{parse_usage, OwnerKind, Source};
 use crate::formats::{ConfigError, Format};
@@ -615,7 +615,9 @@ impl Engine {
         at: Instant,
     ) -> Result<ConnectOutcome, EngineError> {
         let t = self.target_named(target)?;
-        Ok(self.state.reserve(&self.config, call.id(), t, ttl_secs, at)?)
+        Ok(self
+            .state
+            .reserve(&self.config, call.id(), t, ttl_secs, at)?)
     }
 
     /// Record a conversion of `call` with `revenue`.
@@ -775,14 +777,20 @@ mod tests {
     fn operations_by_id() {
         let mut e = engine();
         let t = at("2026-11-23T15:00:00Z");
-        assert_eq!(e.connect(&Call::new("c1"), "a", t), Ok(ConnectOutcome::Connected));
+        assert_eq!(
+            e.connect(&Call::new("c1"), "a", t),
+            Ok(ConnectOutcome::Connected)
+        );
         match e.connect(&Call::new("c2"), "a", t).unwrap() {
             ConnectOutcome::Refused(r) => assert_eq!(r[0].code_string(), "concurrency_cap"),
             ConnectOutcome::Connected => panic!("concurrency 1 exceeded"),
         }
         e.convert(&Call::new("c1"), Money(1250), t).unwrap();
         e.end(&Call::new("c1"), t).unwrap();
-        assert_eq!(e.reserve(&Call::new("r1"), "b", 30, t), Ok(ConnectOutcome::Connected));
+        assert_eq!(
+            e.reserve(&Call::new("r1"), "b", 30, t),
+            Ok(ConnectOutcome::Connected)
+        );
         let usage = e.usage_rows(t);
         assert_eq!(usage[0].id, "a");
         assert_eq!(usage[0].total, 1);
@@ -830,9 +838,18 @@ mod tests {
         fn text<T: std::fmt::Debug>(r: Result<T, EngineError>) -> String {
             r.unwrap_err().to_string()
         }
-        assert_eq!(text(e.connect(&Call::new("c"), "x", t)), r#"unknown target "x""#);
-        assert_eq!(text(e.reserve(&Call::new("c"), "x", 5, t)), r#"unknown target "x""#);
-        assert_eq!(text(e.reset(OwnerKind::Target, "x")), r#"unknown target "x""#);
+        assert_eq!(
+            text(e.connect(&Call::new("c"), "x", t)),
+            r#"unknown target "x""#
+        );
+        assert_eq!(
+            text(e.reserve(&Call::new("c"), "x", 5, t)),
+            r#"unknown target "x""#
+        );
+        assert_eq!(
+            text(e.reset(OwnerKind::Target, "x")),
+            r#"unknown target "x""#
+        );
         assert_eq!(text(e.reset(OwnerKind::Group, "x")), r#"unknown group "x""#);
         assert_eq!(
             e.reset(OwnerKind::Group, "x"),
@@ -849,16 +866,31 @@ mod tests {
             "2150-01-01 is outside the supported range (1971..2098)"
         );
         // lifecycle errors keep the core's words, unprefixed
-        assert_eq!(text(e.end(&Call::new("ghost"), t)), r#"unknown call "ghost""#);
+        assert_eq!(
+            text(e.end(&Call::new("ghost"), t)),
+            r#"unknown call "ghost""#
+        );
         assert_eq!(
             text(e.convert(&Call::new("ghost"), Money(1), t)),
             r#"unknown call "ghost""#
         );
-        assert_eq!(text(e.touch(&Call::new("ghost"), t)), r#"unknown call "ghost""#);
-        assert_eq!(text(e.cancel(&Call::new("ghost"), t)), r#"unknown call "ghost""#);
+        assert_eq!(
+            text(e.touch(&Call::new("ghost"), t)),
+            r#"unknown call "ghost""#
+        );
+        assert_eq!(
+            text(e.cancel(&Call::new("ghost"), t)),
+            r#"unknown call "ghost""#
+        );
         e.reserve(&Call::new("r"), "b", 60, t).unwrap();
-        assert_eq!(text(e.end(&Call::new("r"), t)), r#"call "r" never connected"#);
-        assert_eq!(text(e.touch(&Call::new("r"), t)), r#"call "r" never connected"#);
+        assert_eq!(
+            text(e.end(&Call::new("r"), t)),
+            r#"call "r" never connected"#
+        );
+        assert_eq!(
+            text(e.touch(&Call::new("r"), t)),
+            r#"call "r" never connected"#
+        );
         e.connect(&Call::new("c"), "b", t).unwrap();
         assert_eq!(
             text(e.cancel(&Call::new("c"), t)),
@@ -870,7 +902,10 @@ mod tests {
             r#"call "c": lease expired at 2026-11-23T19:00:00Z"#
         );
         e.end(&Call::new("c"), late).unwrap();
-        assert_eq!(text(e.touch(&Call::new("c"), late)), r#"call "c" already ended"#);
+        assert_eq!(
+            text(e.touch(&Call::new("c"), late)),
+            r#"call "c" already ended"#
+        );
     }
 
     #[test]

@@ -143,8 +143,8 @@ impl<'b> Replayer<'b> {
             "route" => {
                 let id = obj.get("call").and_then(Value::as_str).unwrap_or("");
                 let call = Call::with_attrs(id, attrs(&v)?);
-                let view = (b.route(&call, at, &mut self.draws).await)
-                    .map_err(|e| self.state_error(e))?;
+                let view =
+                    (b.route(&call, at, &mut self.draws).await).map_err(|e| self.state_error(e))?;
                 if let Some(call) = obj.get("call").and_then(Value::as_str) {
                     out.insert("call".into(), json!(call));
                 }

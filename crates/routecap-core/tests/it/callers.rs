@@ -11,12 +11,12 @@ use routecap_core::formats::{parse_config, Format};
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
+use routecap_core::route::Draws;
 use routecap_core::route::{self, Step};
 use routecap_core::snapshot::Snapshot;
 use routecap_core::zone::Instant;
-use serde_json::{json, Value};
 use routecap_core::Call;
-use routecap_core::route::Draws;
+use serde_json::{json, Value};
 
 fn t(s: &str) -> Instant {
     format!("2026-11-23T{s}Z").parse().unwrap()
@@ -50,7 +50,11 @@ fn call(caller: &str) -> CallAttrs {
 
 /// `check` as the CLI prints it, for `caller` at `at`: `id -> reasons`.
 fn reasons(e: &Engine, caller: &str, at: Instant) -> Value {
-    let view = serde_json::to_value(e.check(&Call::with_attrs("", call(caller).clone()), at).unwrap()).unwrap();
+    let view = serde_json::to_value(
+        e.check(&Call::with_attrs("", call(caller).clone()), at)
+            .unwrap(),
+    )
+    .unwrap();
     let mut out = serde_json::Map::new();
     for c in view["candidates"].as_array().unwrap() {
         out.insert(c["id"].as_str().unwrap().into(), c["reasons"].clone());
@@ -60,7 +64,13 @@ fn reasons(e: &Engine, caller: &str, at: Instant) -> Value {
 
 /// Target ids of the plan for `attrs` at `at` with `seed`.
 fn plan(e: &mut Engine, attrs: &CallAttrs, at: Instant, seed: u64) -> Vec<String> {
-    let view = e.route(&Call::with_attrs("", attrs.clone()), at, &mut Draws::new(seed)).unwrap();
+    let view = e
+        .route(
+            &Call::with_attrs("", attrs.clone()),
+            at,
+            &mut Draws::new(seed),
+        )
+        .unwrap();
     let v = serde_json::to_value(&view).unwrap();
     v["plan"]
         .as_array()
@@ -77,7 +87,8 @@ fn plan(e: &mut Engine, attrs: &CallAttrs, at: Instant, seed: u64) -> Vec<String
 }
 
 fn connect(e: &mut Engine, id: &str, target: &str, caller: &str, at: Instant) -> ConnectOutcome {
-    e.connect(&Call::with_attrs(id, call(caller).clone()), target, at).unwrap()
+    e.connect(&Call::with_attrs(id, call(caller).clone()), target, at)
+        .unwrap()
 }
 
 fn refused_codes(o: ConnectOutcome) -> Vec<String> {
@@ -107,7 +118,11 @@ fn duplicates_on_connect_until_the_window_ends() {
     // another caller, an unknown one, and a call without attributes
     assert_eq!(reasons(&e, Y, t("10:30:00"))["a"], json!([]));
     assert_eq!(reasons(&e, "anonymous", t("10:30:00"))["a"], json!([]));
-    assert!(e.reports(&Call::default(), t("10:30:00")).unwrap().iter().all(|r| r.eligible));
+    assert!(e
+        .reports(&Call::default(), t("10:30:00"))
+        .unwrap()
+        .iter()
+        .all(|r| r.eligible));
     // connect re-checks: refused inside the window, nothing changed
     let before = e.snapshot();
     let o = connect(&mut e, "c2", "a", X, t("10:59:59"));
@@ -135,7 +150,8 @@ fn duplicates_on_convert_count_conversions_only() {
     connect(&mut e, "c1", "a", X, t("10:00:00"));
     // connected but not converted: not a duplicate
     assert_eq!(reasons(&e, X, t("10:30:00"))["a"], json!([]));
-    e.convert(&Call::new("c1"), Money(2500), t("10:10:00")).unwrap();
+    e.convert(&Call::new("c1"), Money(2500), t("10:10:00"))
+        .unwrap();
     e.end(&Call::new("c1"), t("10:12:00")).unwrap();
     assert_eq!(
         reasons(&e, X, t("10:30:00"))["a"],
@@ -162,7 +178,13 @@ fn different_skips_targets_the_caller_reached_within_the_window() {
         assert_eq!(plan(&mut e, &call(X), t("10:30:00"), seed), ["b"]);
         assert_eq!(plan(&mut e, &call(Y), t("10:30:00"), seed), ["a", "b"]);
     }
-    let view = e.route(&Call::with_attrs("", call(X).clone()), t("10:30:00"), &mut Draws::new(1)).unwrap();
+    let view = e
+        .route(
+            &Call::with_attrs("", call(X).clone()),
+            t("10:30:00"),
+            &mut Draws::new(1),
+        )
+        .unwrap();
     let rejected = serde_json::to_value(&view.rejected).unwrap();
     assert_eq!(
         rejected,
@@ -208,9 +230,13 @@ fn original_rings_the_last_target_first_while_eligible() {
     }
     assert_eq!(seen_first_of_rest.len(), 2, "the rest is still drawn");
     // the same promotion in first-place chances and counts (routeMany)
-    let chances = e.chances(&Call::with_attrs("", call(X)), t("10:30:00")).unwrap();
+    let chances = e
+        .chances(&Call::with_attrs("", call(X)), t("10:30:00"))
+        .unwrap();
     assert_eq!(chances.0[0], ("b".to_string(), 1.0));
-    let counts = e.first_counts(&Call::with_attrs("", call(X)), t("10:30:00"), 3, 50).unwrap();
+    let counts = e
+        .first_counts(&Call::with_attrs("", call(X)), t("10:30:00"), 3, 50)
+        .unwrap();
     assert!(counts.first.contains(&("b".to_string(), 50)), "{counts:?}");
     // the window ends at 12:00: b goes back to its tier
     assert_eq!(plan(&mut e, &call(X), t("12:00:00"), 0)[2], "b");
@@ -313,7 +339,8 @@ fn snapshots_carry_the_history_and_older_versions_restore_without_it() {
     connect(&mut e, "c1", "a", X, t("10:00:00"));
     connect(&mut e, "c2", "b", X, t("10:01:00"));
     // the conversion lands in the history through the call's caller
-    e.convert(&Call::new("c1"), Money(100), t("10:02:00")).unwrap();
+    e.convert(&Call::new("c1"), Money(100), t("10:02:00"))
+        .unwrap();
     let snap = e.snapshot();
     let v = serde_json::to_value(&snap).unwrap();
     assert_eq!(v["version"], 3);
@@ -418,10 +445,22 @@ fn simultaneous_groups_ring_only_members_the_rules_allow() {
         "groups": [{"id": "g", "members": ["a", "b"], "mode": "simultaneous"}]
     })));
     connect(&mut e, "c1", "a", X, t("10:00:00"));
-    let view = e.route(&Call::with_attrs("", call(X).clone()), t("10:10:00"), &mut Draws::new(1)).unwrap();
+    let view = e
+        .route(
+            &Call::with_attrs("", call(X).clone()),
+            t("10:10:00"),
+            &mut Draws::new(1),
+        )
+        .unwrap();
     let v = serde_json::to_value(&view).unwrap();
     assert_eq!(v["plan"][0]["targets"], json!(["b"]));
-    let view = e.route(&Call::with_attrs("", call(Y).clone()), t("10:10:00"), &mut Draws::new(1)).unwrap();
+    let view = e
+        .route(
+            &Call::with_attrs("", call(Y).clone()),
+            t("10:10:00"),
+            &mut Draws::new(1),
+        )
+        .unwrap();
     let v = serde_json::to_value(&view).unwrap();
     assert_eq!(v["plan"][0]["targets"], json!(["a", "b"]));
 }
@@ -487,10 +526,16 @@ fn route_with_call_applies_campaigns_and_ends_with_the_fallback() {
     };
     let run = |router: &mut route::Router, attrs: &CallAttrs| {
         let mut rng = route::rng_from_seed(3);
-        e.route_with(router, &Call::with_attrs("", attrs.clone()), at, &mut rng, |config, reports, plan| {
-            let fallback = plan.fallback().map(|f| config.targets[f].id.clone());
-            (reports.len(), ids(config, plan.collect()), fallback)
-        })
+        e.route_with(
+            router,
+            &Call::with_attrs("", attrs.clone()),
+            at,
+            &mut rng,
+            |config, reports, plan| {
+                let fallback = plan.fallback().map(|f| config.targets[f].id.clone());
+                (reports.len(), ids(config, plan.collect()), fallback)
+            },
+        )
     };
     // the campaign's candidates only, then its fallback
     let nc = CallAttrs::new().with_tag("state", "nc").with_campaign("nc");
@@ -522,14 +567,18 @@ fn route_with_call_applies_campaigns_and_ends_with_the_fallback() {
     );
     // the same answers as route_view_call
     let mut e2 = Engine::new(e.config().clone());
-    let view = e2.route(&Call::with_attrs("", nc.clone()), at, &mut Draws::new(3)).unwrap();
+    let view = e2
+        .route(&Call::with_attrs("", nc.clone()), at, &mut Draws::new(3))
+        .unwrap();
     let v = serde_json::to_value(&view).unwrap();
     assert_eq!(
         v["plan"][1],
         json!({"target": "spare", "timeout_seconds": 30, "fallback": true})
     );
     // routeMany: a call with only the fallback to ring rings it first
-    let counts = e.first_counts(&Call::with_attrs("", other.clone()), at, 0, 10).unwrap();
+    let counts = e
+        .first_counts(&Call::with_attrs("", other.clone()), at, 0, 10)
+        .unwrap();
     assert_eq!(counts.none, 0);
     assert!(
         counts.first.contains(&("spare".to_string(), 10)),

@@ -8,11 +8,11 @@ use routecap_core::filter::CallAttrs;
 use routecap_core::formats::{parse_config, Format};
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::model::{CandidateRef, Config};
+use routecap_core::route::Draws;
 use routecap_core::route::{self, Router};
 use routecap_core::zone::Instant;
-use serde_json::{json, Value};
 use routecap_core::Call;
-use routecap_core::route::Draws;
+use serde_json::{json, Value};
 
 fn at() -> Instant {
     "2026-11-23T15:00:00Z".parse().unwrap()
@@ -111,7 +111,9 @@ fn a_containing_group_filter_gives_group_filter_mismatch_with_its_id() {
     let config = native(json!({"targets": [{"id": "a"}, {"id": "b"}],
         "groups": [{"id": "east", "members": ["a"], "filter": nc_only()}]}));
     let mut engine = Engine::new(config);
-    let view = engine.check(&Call::with_attrs("", tx_call().clone()), at()).unwrap();
+    let view = engine
+        .check(&Call::with_attrs("", tx_call().clone()), at())
+        .unwrap();
     let a = serde_json::to_value(&view.candidates[0]).unwrap();
     assert_eq!(
         a["reasons"],
@@ -119,14 +121,26 @@ fn a_containing_group_filter_gives_group_filter_mismatch_with_its_id() {
                 "detail": "geo in [us-nc, us-sc]: call has geo = [512, us, us-78701, us-tx]"}])
     );
     assert!(view.candidates[1].eligible);
-    let route = engine.route(&Call::with_attrs("", tx_call().clone()), at(), &mut Draws::new(3)).unwrap();
+    let route = engine
+        .route(
+            &Call::with_attrs("", tx_call().clone()),
+            at(),
+            &mut Draws::new(3),
+        )
+        .unwrap();
     let json = serde_json::to_value(&route).unwrap();
     assert_eq!(
         json["plan"],
         json!([{"target": "b", "timeout_seconds": 30}])
     );
     assert_eq!(json["rejected"][0]["id"], "a");
-    let route = engine.route(&Call::with_attrs("", nc_call().clone()), at(), &mut Draws::new(3)).unwrap();
+    let route = engine
+        .route(
+            &Call::with_attrs("", nc_call().clone()),
+            at(),
+            &mut Draws::new(3),
+        )
+        .unwrap();
     assert_eq!(route.plan.len(), 2);
 }
 
@@ -212,7 +226,10 @@ fn the_cached_checker_agrees_call_after_call() {
 fn connect_rechecks_filters_on_the_call_attributes() {
     let config = native(json!({"targets": [{"id": "a", "filter": nc_only()}]}));
     let mut engine = Engine::new(config);
-    match engine.connect(&Call::with_attrs("c1", tx_call().clone()), "a", at()).unwrap() {
+    match engine
+        .connect(&Call::with_attrs("c1", tx_call().clone()), "a", at())
+        .unwrap()
+    {
         ConnectOutcome::Refused(r) => {
             assert_eq!(r[0].code_string(), "filter_mismatch");
             assert_eq!(
@@ -344,7 +361,12 @@ fn step_timeouts_default_to_30_and_groups_use_their_own_else_the_largest_member(
             {"id": "own", "members": ["a"], "mode": "simultaneous", "timeout_seconds": 25},
             {"id": "largest", "members": ["b", "c", "d"], "mode": "simultaneous"}]}));
     let mut engine = Engine::new(config);
-    let view = serde_json::to_value(engine.route(&Call::default(), at(), &mut Draws::new(1)).unwrap()).unwrap();
+    let view = serde_json::to_value(
+        engine
+            .route(&Call::default(), at(), &mut Draws::new(1))
+            .unwrap(),
+    )
+    .unwrap();
     let mut plan: Vec<Value> = view["plan"].as_array().unwrap().clone();
     plan.sort_by_key(|s| s["group"].as_str().unwrap().to_string());
     // `largest` rings b and c (d is capped): 40, not d's 50

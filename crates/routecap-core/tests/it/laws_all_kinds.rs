@@ -20,7 +20,6 @@ use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
 use proptest::prelude::*;
-use routecap_core::Call;
 use routecap_core::engine::Engine;
 use routecap_core::formats::live::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
@@ -28,6 +27,7 @@ use routecap_core::money::Money;
 use routecap_core::render::{UsageAmount, UsageView};
 use routecap_core::snapshot::Snapshot;
 use routecap_core::zone::Instant;
+use routecap_core::Call;
 use serde_json::{json, Value};
 
 use crate::live_config::at;

@@ -10,8 +10,8 @@ use routecap_core::live::Dropped;
 use routecap_core::render::UsageAmount;
 use routecap_core::snapshot::Snapshot;
 use routecap_core::zone::Instant;
-use serde_json::json;
 use routecap_core::Call;
+use serde_json::json;
 
 pub(crate) fn at(s: &str) -> Instant {
     s.parse().unwrap()
@@ -42,7 +42,10 @@ pub(crate) fn count(e: &Engine, t: Instant, id: &str, cap: &str) -> u64 {
 }
 
 fn connects(e: &mut Engine, call: &str, target: &str, t: Instant) -> bool {
-    matches!(e.connect(&Call::new(call), target, t), Ok(ConnectOutcome::Connected))
+    matches!(
+        e.connect(&Call::new(call), target, t),
+        Ok(ConnectOutcome::Connected)
+    )
 }
 
 fn base() -> serde_json::Value {
@@ -283,7 +286,10 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
     ]});
     let mut e = engine(doc);
     let t = at(T0);
-    assert!(!e.reports(&Call::default(), t).unwrap()[0].eligible, "hard cap 1 filled");
+    assert!(
+        !e.reports(&Call::default(), t).unwrap()[0].eligible,
+        "hard cap 1 filled"
+    );
     e.patch(
         OwnerKind::Target,
         "22592",

@@ -29,7 +29,10 @@ fn an_import_replaces_the_same_windows_counts_and_leaves_other_kinds() {
     let mut e = engine(doc());
     let t = at("2026-11-23T10:00:00Z");
     for c in ["c1", "c2", "c3"] {
-        assert_eq!(e.connect(&Call::new(c), "a", t), Ok(ConnectOutcome::Connected));
+        assert_eq!(
+            e.connect(&Call::new(c), "a", t),
+            Ok(ConnectOutcome::Connected)
+        );
     }
     e.convert(&Call::new("c1"), routecap_core::money::Money(1250), t)
         .unwrap();
@@ -55,13 +58,15 @@ fn an_import_replaces_the_same_windows_counts_and_leaves_other_kinds() {
         "the group keeps its own count"
     );
     // a later import replaces the imported live calls, not routecap's
-    e.import_usage(t2, &json!({"a": {"live": 0}}), "u")
-        .unwrap();
+    e.import_usage(t2, &json!({"a": {"live": 0}}), "u").unwrap();
     assert_eq!(count(&e, t2, "a", "concurrency"), 3);
     e.end(&Call::new("c1"), t2).unwrap();
     assert_eq!(count(&e, t2, "a", "concurrency"), 2);
     // counting goes on on top of the import
-    assert_eq!(e.connect(&Call::new("c4"), "a", t2), Ok(ConnectOutcome::Connected));
+    assert_eq!(
+        e.connect(&Call::new("c4"), "a", t2),
+        Ok(ConnectOutcome::Connected)
+    );
     assert_eq!(count(&e, t2, "a", "daily"), 8);
     // an import for the next day: today's slot is replaced by tomorrow's
     let t3 = at("2026-11-24T01:00:00Z");
@@ -86,7 +91,10 @@ fn group_usage_and_revenue_import() {
         used(&e, t, "a", "daily_revenue"),
         UsageAmount::Money("49.99".into())
     );
-    assert_eq!(e.connect(&Call::new("c1"), "b", t), Ok(ConnectOutcome::Connected));
+    assert_eq!(
+        e.connect(&Call::new("c1"), "b", t),
+        Ok(ConnectOutcome::Connected)
+    );
     match e.connect(&Call::new("c2"), "b", t).unwrap() {
         ConnectOutcome::Refused(r) => assert_eq!(r[0].code_string(), "group_daily_cap"),
         ConnectOutcome::Connected => panic!("group daily cap 20 exceeded"),
@@ -149,7 +157,10 @@ fn retreaver_target_objects_with_filled_and_calls_in_progress() {
 fn replay_style_config_event_takes_any_shape() {
     let mut e = engine(doc());
     let t = at("2026-11-23T10:00:00Z");
-    assert_eq!(e.connect(&Call::new("c1"), "a", t), Ok(ConnectOutcome::Connected));
+    assert_eq!(
+        e.connect(&Call::new("c1"), "a", t),
+        Ok(ConnectOutcome::Connected)
+    );
     let retreaver =
         json!({"targets": [{"target": {"id": "a", "caps": [{"type": "Daily", "cap": 1}]}}]});
     let dropped = e.replace_config(&retreaver, "config", None).unwrap();
@@ -348,7 +359,6 @@ fn an_engine_built_from_config_alone_still_imports_usage() {
         routecap_core::formats::parse_config(doc().to_string().as_bytes(), "t", None).unwrap();
     let mut e = Engine::new(config);
     let t = at("2026-11-23T10:00:00Z");
-    e.import_usage(t, &json!({"b": {"daily": 5}}), "u")
-        .unwrap();
+    e.import_usage(t, &json!({"b": {"daily": 5}}), "u").unwrap();
     assert!(!e.reports(&Call::default(), t).unwrap()[1].eligible);
 }

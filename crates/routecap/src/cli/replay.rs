@@ -49,8 +49,12 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         Box::new(BufReader::new(bar.wrap_read(f)))
     };
     let out = BufWriter::new(io::stdout().lock());
-    let result =
-        backend.block_on(routecap::replay::replay(&**backend.backend(), reader, seed, out));
+    let result = backend.block_on(routecap::replay::replay(
+        &**backend.backend(),
+        reader,
+        seed,
+        out,
+    ));
     bar.finish_and_clear();
     match result {
         Ok(s) => Ok(if s.errors > 0 { 1 } else { 0 }),

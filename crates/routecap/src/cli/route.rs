@@ -3,10 +3,10 @@
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::model::Config;
 use routecap_core::render;
+use routecap_core::route::Draws;
 use routecap_core::route::{self, Step};
 use routecap_core::zone::Instant;
 use routecap_core::Call;
-use routecap_core::route::Draws;
 
 use super::check::{explain, reason_text, until_text};
 use super::common::{

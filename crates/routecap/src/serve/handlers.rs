@@ -106,7 +106,9 @@ pub async fn reserve(
     let f = Fields(&body);
     let (call, target, ttl, at) = (f.call()?, f.str("target")?, f.ttl()?, f.at()?);
     let request = request_call(&headers, Call::new(call))?;
-    let out = s.state(s.backend.reserve(&request, target, ttl, at)).await?;
+    let out = s
+        .state(s.backend.reserve(&request, target, ttl, at))
+        .await?;
     let out = render::outcome(&s.backend.config(), &out);
     decided(&s, "reserve", &out);
     tracing::info!(call, target, ttl, ok = out.ok, "reserve");
@@ -199,7 +201,9 @@ async fn call_step(
 pub async fn check(State(s): State<Arc<Service>>, uri: Uri) -> Answer {
     let pairs = query_pairs(uri.query(), &["at", "tag", "caller", "campaign"])?;
     let (at, attrs) = (query_at(&pairs)?, query_attrs(&pairs)?);
-    let view = s.state(s.backend.check(&Call::with_attrs("", attrs), at)).await?;
+    let view = s
+        .state(s.backend.check(&Call::with_attrs("", attrs), at))
+        .await?;
     Ok(Json(json!(view)))
 }
 
@@ -233,8 +237,8 @@ pub async fn put_config(State(s): State<Arc<Service>>, RawBody(bytes): RawBody) 
 async fn patch(s: Arc<Service>, kind: OwnerKind, id: String, bytes: &[u8]) -> Answer {
     let doc = parse_json(bytes)?;
     let request = format!("PATCH /v1/{}s/{id}", kind.as_str());
-    let dropped = (s.state(s.backend.patch(kind, &id, &doc, &request)).await)
-        .map_err(ApiError::state)?;
+    let dropped =
+        (s.state(s.backend.patch(kind, &id, &doc, &request)).await).map_err(ApiError::state)?;
     tracing::info!(kind = kind.as_str(), id, "patched");
     Ok(changed(&s, &dropped))
 }

@@ -384,7 +384,8 @@ impl Blocking {
 
     /// [`Backend::set_paused`].
     pub fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), StateError> {
-        self.rt.block_on(self.backend.set_paused(kind, name, paused))
+        self.rt
+            .block_on(self.backend.set_paused(kind, name, paused))
     }
 
     /// [`Backend::replace_config`].

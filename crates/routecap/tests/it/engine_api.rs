@@ -2,16 +2,16 @@
 
 use crate::engine_support;
 
-use std::time::Duration;
-
 use engine_support::*;
 use routecap::core::caps::Limits;
 use routecap::core::eligibility::ReasonCode;
+use routecap::core::formats::live::OwnerKind;
 use routecap::core::lifecycle::{ConnectOutcome, LifecycleError};
 use routecap::core::model::CandidateRef;
 use routecap::core::money::Money;
 use routecap::core::zone::Zone;
 use routecap::engine::EngineError;
+use routecap::Call;
 use routecap::Engine;
 
 fn engine() -> Engine {
@@ -38,6 +38,14 @@ fn engine() -> Engine {
     Engine::new(config(vec![a, b], vec![g]))
 }
 
+/// The typed reports of every default candidate at `at`.
+fn reports(
+    e: &Engine,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<routecap::core::eligibility::CandidateReport> {
+    e.with_state(|c, s| routecap::core::eligibility::check(c, s, at))
+}
+
 #[test]
 fn engine_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
@@ -48,7 +56,10 @@ fn engine_is_send_and_sync() {
 fn lifecycle_by_id() {
     let e = engine();
     let at = utc(2026, 9, 1, 10, 0);
-    assert_eq!(e.connect(&Call::new("c1"), "a", at), Ok(ConnectOutcome::Connected));
+    assert_eq!(
+        e.connect(&Call::new("c1"), "a", at),
+        Ok(ConnectOutcome::Connected)
+    );
     let Ok(ConnectOutcome::Refused(rs)) = e.connect(&Call::new("c2"), "a", at) else {
         panic!("a is full")
     };
@@ -71,16 +82,14 @@ fn lifecycle_by_id() {
         Err(EngineError::UnknownGroup("nope".into()))
     );
     assert_eq!(
-        e.reserve(&Call::new("r"), "b", Duration::from_millis(1500), at),
+        e.reserve(&Call::new("r"), "b", 2, at),
         Ok(ConnectOutcome::Connected)
     );
     // the group total (2) now holds c1 + the reservation
-    let reports = e.check(at);
-    assert!(reports.iter().all(|r| !r.eligible));
-    // ttl 1.5 s was rounded up to 2 s
+    assert!(reports(&e, at).iter().all(|r| !r.eligible));
     let exp = at + chrono::TimeDelta::seconds(2);
-    assert!(!e.check(exp - chrono::TimeDelta::seconds(1))[1].eligible);
-    assert!(e.check(exp)[1].eligible);
+    assert!(!reports(&e, exp - chrono::TimeDelta::seconds(1))[1].eligible);
+    assert!(reports(&e, exp)[1].eligible);
     e.reset(OwnerKind::Group, "g").unwrap();
     let total = e.with_state(|c, s| s.usage(c, CandidateRef::Group(0), at).total);
     assert_eq!(total, 1, "only the held unit is left");
@@ -95,7 +104,7 @@ fn snapshot_and_restore_continue_the_same_state() {
     e.connect(&Call::new("c1"), "a", at).unwrap();
     let snap = e.snapshot();
     let r = Engine::restore(e.config().clone(), &snap).unwrap();
-    assert_eq!(r.check(at), e.check(at));
+    assert_eq!(reports(&r, at), reports(&e, at));
     assert_eq!(r.end(&Call::new("c1"), at), Ok(()));
     assert!(r.end(&Call::new("c1"), at).is_err());
     // an id the config no longer has is dropped and reported, not an error
@@ -112,25 +121,19 @@ fn snapshot_and_restore_continue_the_same_state() {
 }
 
 #[test]
-fn now_variants_use_the_system_clock() {
+fn now_reads_the_system_clock() {
     let e = engine();
-    assert_eq!(e.connect_now("n1", "b"), Ok(ConnectOutcome::Connected));
-    assert_eq!(e.convert_now("n1", Money(1)), Ok(()));
-    assert_eq!(e.end_now("n1"), Ok(()));
+    let now = routecap::now();
+    assert!(now > utc(2025, 1, 1, 0, 0));
     assert_eq!(
-        e.reserve_now("n2", "b", Duration::from_secs(60)),
+        e.connect(&Call::new("n1"), "b", now),
         Ok(ConnectOutcome::Connected)
     );
-    assert_eq!(e.check_now().len(), 2);
-    assert_eq!(e.cancel_now("n2"), Ok(()));
-    assert_eq!(e.connect_now("n3", "b"), Ok(ConnectOutcome::Connected));
-    assert_eq!(e.touch_now("n3"), Ok(()));
-    e.advance_now();
     let connected_at = e.with_state(|_, s| match s.call("n1").map(|r| r.phase) {
         Some(routecap::core::lifecycle::CallPhase::Connected { at }) => at,
         other => panic!("{other:?}"),
     });
-    assert!(connected_at > utc(2025, 1, 1, 0, 0));
+    assert_eq!(connected_at, now);
 }
 
 #[test]
@@ -138,7 +141,7 @@ fn touch_and_cancel_by_id() {
     let e = engine();
     let at = utc(2026, 9, 1, 10, 0);
     assert_eq!(
-        e.reserve(&Call::new("r1"), "a", Duration::from_secs(600), at),
+        e.reserve(&Call::new("r1"), "a", 600, at),
         Ok(ConnectOutcome::Connected)
     );
     assert!(matches!(
@@ -146,7 +149,10 @@ fn touch_and_cancel_by_id() {
         Ok(ConnectOutcome::Refused(_))
     ));
     assert_eq!(e.cancel(&Call::new("r1"), at), Ok(()));
-    assert_eq!(e.connect(&Call::new("c1"), "a", at), Ok(ConnectOutcome::Connected));
+    assert_eq!(
+        e.connect(&Call::new("c1"), "a", at),
+        Ok(ConnectOutcome::Connected)
+    );
     assert_eq!(
         e.cancel(&Call::new("c1"), at),
         Err(EngineError::Lifecycle(LifecycleError::NotReserved(
@@ -187,13 +193,13 @@ fn call_attributes_through_the_native_engine() {
     let e = Engine::new(parse_config(&text, "attributes.json", None).unwrap());
     let at = utc(2026, 11, 23, 15, 0);
     let tx = CallAttrs::new().with_tag("geo", "us-tx");
-    let reports = e.reports(&Call::with_attrs("", tx.clone()), at).unwrap();
-    assert_eq!(reports[0].reasons[0].code, ReasonCode::FilterMismatch);
+    let view = e.check(&Call::with_attrs("", tx.clone()), at).unwrap();
+    assert_eq!(view.candidates[0].reasons[0].code, "filter_mismatch");
     let mut router = e.router();
-    let first = e.route_call(
+    let first = e.route_with(
         &mut router,
+        &Call::with_attrs("", tx.clone()),
         at,
-        &tx,
         &mut rng_from_seed(1),
         |c, _, mut plan| match plan.next() {
             Some(Step::Group { group, .. }) => c.groups[group].id.clone(),
@@ -202,13 +208,16 @@ fn call_attributes_through_the_native_engine() {
     );
     assert_eq!(first.unwrap(), "sim");
     let view = e
-        .route_view_call(at, 1, &tx.clone().with_campaign("medicare"))
+        .route(
+            &Call::with_attrs("", tx.clone().with_campaign("medicare")),
+            at,
+            &mut routecap::core::route::Draws::new(1),
+        )
         .unwrap();
     assert!(view.plan.is_empty());
     assert_eq!(view.rejected[0].kind, Some("campaign"));
     assert_eq!(
-        e.check_call(at, &CallAttrs::new().with_campaign("x"))
-            .unwrap_err(),
+        e.check(&Call::new("").campaign("x"), at).unwrap_err(),
         EngineError::UnknownCampaign("x".into())
     );
     let nc = CallAttrs::new()

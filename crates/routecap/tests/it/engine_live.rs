@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use routecap::engine::Engine;
+use routecap::Call;
 use routecap_core::formats::live::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::render::UsageAmount;
@@ -27,7 +28,9 @@ fn config_swaps_under_concurrent_connects_never_overbook() {
                 let mut ok = 0u64;
                 for i in 0..100 {
                     let target = if i % 2 == 0 { "a" } else { "b" };
-                    if engine.connect(&Call::new(format!("w{w}-{i}")), target, t).unwrap()
+                    if engine
+                        .connect(&Call::new(format!("w{w}-{i}")), target, t)
+                        .unwrap()
                         == ConnectOutcome::Connected
                     {
                         ok += 1;
@@ -40,9 +43,7 @@ fn config_swaps_under_concurrent_connects_never_overbook() {
     // swap the daily cap of "a" between 40 and 60 while the workers decide
     for k in 0..50 {
         let cap = if k % 2 == 0 { 60 } else { 40 };
-        engine
-            .replace_config(&config(cap), "c.json")
-            .unwrap();
+        engine.replace_config(&config(cap), "c.json", None).unwrap();
         engine
             .patch(
                 OwnerKind::Target,

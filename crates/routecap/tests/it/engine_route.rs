@@ -6,6 +6,7 @@ use routecap::core::eligibility;
 use routecap::core::formats::parse_config;
 use routecap::core::lifecycle::ConnectOutcome;
 use routecap::core::route::{self, Step};
+use routecap::Call;
 use routecap::Engine;
 
 fn example() -> Engine {
@@ -36,12 +37,15 @@ fn route_with_equals_check_plus_plan_across_events() {
     for i in 0..200u64 {
         let at = start + chrono::Duration::minutes(7 * i as i64);
         let seed = i * 31 + 7;
-        let fast = engine.route_with(
-            &mut router,
-            at,
-            &mut route::rng_from_seed(seed),
-            |_, reports, plan| (reports.to_vec(), owned(&plan.collect::<Vec<_>>())),
-        );
+        let fast = engine
+            .route_with(
+                &mut router,
+                &Call::default(),
+                at,
+                &mut route::rng_from_seed(seed),
+                |_, reports, plan| (reports.to_vec(), owned(&plan.collect::<Vec<_>>())),
+            )
+            .unwrap();
         let slow = engine.with_state(|c, s| {
             let reports = eligibility::check(c, s, at);
             let plan = owned(&route::plan(c, &reports, &mut route::rng_from_seed(seed)));
@@ -51,11 +55,11 @@ fn route_with_equals_check_plus_plan_across_events() {
         // connect the first target step, end it half the time: state moves on
         if let Some((t, _)) = fast.1.iter().find(|(t, _)| *t < 1000) {
             let id = engine.config().targets[*t].id.clone();
-            let call = format!("c{i}");
-            if engine.connect(&Call::new(call), &id, at).unwrap() == ConnectOutcome::Connected {
+            let call = Call::new(format!("c{i}"));
+            if engine.connect(&call, &id, at).unwrap() == ConnectOutcome::Connected {
                 connected += 1;
                 if i % 2 == 0 {
-                    engine.end(&Call::new(call), at).unwrap();
+                    engine.end(&call, at).unwrap();
                 }
             }
         }
@@ -71,17 +75,20 @@ fn route_with_takes_only_the_steps_it_needs() {
     let engine = example();
     let mut router = engine.router();
     let at = "2026-11-22T15:00:00Z".parse().unwrap();
-    let first = engine.route_with(
-        &mut router,
-        at,
-        &mut route::rng_from_seed(7),
-        |c, _, mut plan| {
-            plan.next().map(|s| match s {
-                Step::Target(t) => c.targets[t].id.clone(),
-                Step::Group { group, .. } => c.groups[group].id.clone(),
-            })
-        },
-    );
+    let first = engine
+        .route_with(
+            &mut router,
+            &Call::default(),
+            at,
+            &mut route::rng_from_seed(7),
+            |c, _, mut plan| {
+                plan.next().map(|s| match s {
+                    Step::Target(t) => c.targets[t].id.clone(),
+                    Step::Group { group, .. } => c.groups[group].id.clone(),
+                })
+            },
+        )
+        .unwrap();
     let all = engine.with_state(|c, s| {
         let reports = eligibility::check(c, s, at);
         match route::plan(c, &reports, &mut route::rng_from_seed(7)).first() {

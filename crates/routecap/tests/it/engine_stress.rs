@@ -8,7 +8,6 @@ use crate::engine_support;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
 
 use chrono::TimeDelta;
 use engine_support::*;
@@ -18,6 +17,7 @@ use routecap::core::model::{CandidateRef, Config};
 use routecap::core::money::Money;
 use routecap::core::snapshot::Snapshot;
 use routecap::core::zone::{Instant, Zone};
+use routecap::Call;
 use routecap::Engine;
 
 const WORKERS: usize = 8;
@@ -169,8 +169,8 @@ struct Tally {
 
 fn worker(engine: &Engine, clock: &Clock, tally: &Tally, w: usize) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (w as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-    let mut live: Vec<(String, usize, bool)> = Vec::new(); // (call, target, converted)
-    let mut reserved: Vec<(String, usize)> = Vec::new();
+    let mut live: Vec<(Call, usize, bool)> = Vec::new(); // (call, target, converted)
+    let mut reserved: Vec<(Call, usize)> = Vec::new();
     let connect_counts = |t: usize| t != 3; // t3 has the revenue trigger
     for n in 0..OPS_PER_WORKER {
         tally.ops.fetch_add(1, Ordering::Relaxed);
@@ -178,8 +178,8 @@ fn worker(engine: &Engine, clock: &Clock, tally: &Tally, w: usize) {
         match rng.next(10) {
             0..=3 => {
                 let t = rng.next(TARGETS.len());
-                let call = format!("w{w}-{n}");
-                match engine.connect(&Call::new(call), TARGETS[t], at) {
+                let call = Call::new(format!("w{w}-{n}"));
+                match engine.connect(&call, TARGETS[t], at) {
                     Ok(ConnectOutcome::Connected) => {
                         tally.connected.fetch_add(1, Ordering::Relaxed);
                         if connect_counts(t) {
@@ -199,9 +199,9 @@ fn worker(engine: &Engine, clock: &Clock, tally: &Tally, w: usize) {
             }
             4 => {
                 let t = rng.next(TARGETS.len());
-                let call = format!("w{w}-{n}");
-                let ttl = Duration::from_secs(1 + rng.next(40) as u64);
-                match engine.reserve(&Call::new(call), TARGETS[t], ttl, at) {
+                let call = Call::new(format!("w{w}-{n}"));
+                let ttl = 1 + rng.next(40) as u64;
+                match engine.reserve(&call, TARGETS[t], ttl, at) {
                     Ok(ConnectOutcome::Connected) => {
                         tally.reserved.fetch_add(1, Ordering::Relaxed);
                         reserved.push((call, t));
@@ -214,7 +214,7 @@ fn worker(engine: &Engine, clock: &Clock, tally: &Tally, w: usize) {
             }
             5 if !reserved.is_empty() => {
                 let (call, t) = reserved.swap_remove(rng.next(reserved.len()));
-                match engine.connect(&Call::new(call), TARGETS[t], at) {
+                match engine.connect(&call, TARGETS[t], at) {
                     Ok(ConnectOutcome::Connected) => {
                         tally.confirmed.fetch_add(1, Ordering::Relaxed);
                         if connect_counts(t) {
@@ -245,15 +245,15 @@ fn worker(engine: &Engine, clock: &Clock, tally: &Tally, w: usize) {
             }
             _ if !live.is_empty() => {
                 let (call, _, _) = live.swap_remove(rng.next(live.len()));
-                engine.end(&Call::new(call), at).unwrap();
-                assert!(engine.end(&Call::new(call), at).is_err(), "second end must fail");
+                engine.end(&call, at).unwrap();
+                assert!(engine.end(&call, at).is_err(), "second end must fail");
                 tally.errors.fetch_add(1, Ordering::Relaxed);
             }
             _ => {}
         }
     }
     for (call, _, _) in live {
-        engine.end(&Call::new(call), clock.tick()).unwrap();
+        engine.end(&call, clock.tick()).unwrap();
     }
 }
 

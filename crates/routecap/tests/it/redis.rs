@@ -9,15 +9,16 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use proptest::prelude::*;
 use routecap::core::engine::EngineError;
+use routecap::core::formats::live::OwnerKind as Owner;
 use routecap::core::formats::parse_config;
 use routecap::core::lifecycle::{ConnectOutcome, LifecycleError};
 use routecap::core::model::Config;
 use routecap::core::money::Money;
+use routecap::core::route::Draws;
 use routecap::core::zone::Instant;
 use routecap::state::redis::{new_op_id, RedisOptions, RedisState};
+use routecap::state::Backend;
 use routecap::state::{Blocking, StateError};
-use routecap::core::route::Draws;
-use routecap::core::formats::live::OwnerKind as Owner;
 use routecap::Call;
 
 /// The test server's URL, or `None` after a SKIPPING line.
@@ -63,18 +64,34 @@ fn show<T: std::fmt::Debug>(r: Result<T, StateError>) -> String {
     }
 }
 
+/// A Redis state driven synchronously, with its typed state for
+/// [`usage_of`].
+struct Redis {
+    blocking: Blocking,
+    state: Arc<RedisState>,
+}
+
+impl std::ops::Deref for Redis {
+    type Target = Blocking;
+    fn deref(&self) -> &Blocking {
+        &self.blocking
+    }
+}
+
 /// A Redis state for `config`, driven synchronously.
-fn redis_open(config: Arc<Config>, o: RedisOptions) -> Result<Blocking, StateError> {
+fn redis_open(config: Arc<Config>, o: RedisOptions) -> Result<Redis, StateError> {
     let rt = routecap::state::runtime().expect("runtime");
-    let state = rt.block_on(RedisState::open(config, o))?;
-    Ok(Blocking::on(rt, Arc::new(state)))
+    let state = Arc::new(rt.block_on(RedisState::open(config, o))?);
+    let blocking = Blocking::on(rt, state.clone());
+    Ok(Redis { blocking, state })
 }
 
 /// [`redis_open`] with the config's document, so that patches work.
-fn redis_open_document(bytes: &[u8], file: &str, o: RedisOptions) -> Result<Blocking, StateError> {
+fn redis_open_document(bytes: &[u8], file: &str, o: RedisOptions) -> Result<Redis, StateError> {
     let rt = routecap::state::runtime().expect("runtime");
-    let state = rt.block_on(RedisState::open_document(bytes, file, None, o))?;
-    Ok(Blocking::on(rt, Arc::new(state)))
+    let state = Arc::new(rt.block_on(RedisState::open_document(bytes, file, None, o))?);
+    let blocking = Blocking::on(rt, state.clone());
+    Ok(Redis { blocking, state })
 }
 
 /// A memory state over `engine`, driven as the Redis one is.
@@ -82,14 +99,20 @@ fn memory(engine: routecap::Engine) -> Blocking {
     Blocking::new(Arc::new(engine)).expect("runtime")
 }
 
-/// The usage of owner `id` at `at`.
-fn usage_of(b: &Blocking, id: &str, at: Instant) -> routecap::core::render::OwnerUsageView {
-    b.usage(at)
-        .expect("usage")
-        .owners
-        .into_iter()
-        .find(|r| r.id == id)
-        .expect("owner")
+/// Every count of owner `id` at `at` (capped or not), read from the server.
+fn usage_of(b: &Redis, id: &str, at: Instant) -> routecap::core::render::UsageRow {
+    let engine = b.block_on(b.state.fetch(at)).expect("fetch");
+    engine.with_state(|c, s| {
+        let owner = (c
+            .target_index(id)
+            .map(routecap::core::model::CandidateRef::Target))
+        .or_else(|| {
+            c.group_index(id)
+                .map(routecap::core::model::CandidateRef::Group)
+        })
+        .expect("owner");
+        routecap::core::render::usage_row(c, owner, &s.usage(c, owner, at))
+    })
 }
 
 const EQUIV_CONFIG: &str = r#"{
@@ -158,11 +181,11 @@ fn step(
     at: Instant,
 ) -> String {
     match kind {
-        0 | 1 => show(b.connect(&Call::new(call), target, at)),
-        2 => show(b.convert(&Call::new(call), Money(i64::from(cents)), at)),
-        3 | 4 => show(b.end(&Call::new(call), at)),
-        5 => show(b.reserve(&Call::new(call), target, u64::from(dt % 300) + 1, at)),
-        6 => show(b.touch(&Call::new(call), at)),
+        0 | 1 => show(b.connect(&Call::new(&*call), target, at)),
+        2 => show(b.convert(&Call::new(&*call), Money(i64::from(cents)), at)),
+        3 | 4 => show(b.end(&Call::new(&*call), at)),
+        5 => show(b.reserve(&Call::new(&*call), target, u64::from(dt % 300) + 1, at)),
+        6 => show(b.touch(&Call::new(&*call), at)),
         7 if cents % 2 == 0 => show(b.reset(Owner::Target, target)),
         7 => show(b.reset(Owner::Group, "g")),
         _ => show(b.route(&Call::default(), at, &mut Draws::new(u64::from(cents)))),
@@ -207,12 +230,10 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
         routecap::core::engine::Engine::parse(config.as_bytes(), "c.json", None).expect("config");
     let memory = memory(routecap::Engine::from_core(core));
     let redis =
-        redis_open_document(config.as_bytes(), "c.json", opts(url, &namespace()))
-            .expect("open");
+        redis_open_document(config.as_bytes(), "c.json", opts(url, &namespace())).expect("open");
     let backends: [&Blocking; 2] = [&memory, &redis];
     let mut at = t("2026-11-01T04:50:00Z");
     let ids = ["a", "b", "c"];
-    let none = routecap::core::filter::CallAttrs::new();
     for (i, &(kind, call, target, dt, cents)) in events.iter().enumerate() {
         at = secs(at, i64::from(dt));
         let call = format!("c{call}");
@@ -223,12 +244,12 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
         let out: Vec<String> = backends
             .iter()
             .map(|b| match kind % 13 {
-                0 | 1 => show(b.connect(&Call::new(call), target, at)),
-                2 => show(b.convert(&Call::new(call), Money(i64::from(cents)), at)),
-                3 | 4 => show(b.end(&Call::new(call), at)),
-                5 => show(b.reserve(&Call::new(call), target, u64::from(dt % 300) + 1, at)),
-                6 => show(b.touch(&Call::new(call), at)),
-                7 => show(b.cancel(&Call::new(call), at)),
+                0 | 1 => show(b.connect(&Call::new(&*call), target, at)),
+                2 => show(b.convert(&Call::new(&*call), Money(i64::from(cents)), at)),
+                3 | 4 => show(b.end(&Call::new(&*call), at)),
+                5 => show(b.reserve(&Call::new(&*call), target, u64::from(dt % 300) + 1, at)),
+                6 => show(b.touch(&Call::new(&*call), at)),
+                7 => show(b.cancel(&Call::new(&*call), at)),
                 8 => show(b.set_paused(OwnerKind::Target, target, cents % 2 == 0)),
                 9 => show(b.import_usage(at, &usage, "usage")),
                 10 => show(b.patch(OwnerKind::Target, target, &patch, "update")),
@@ -241,8 +262,8 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
             .iter()
             .map(|b| {
                 let u = serde_json::to_string(&b.usage(at).expect("usage")).expect("json");
-                let c =
-                    serde_json::to_string(&b.check(&Call::default(), at).expect("check")).expect("json");
+                let c = serde_json::to_string(&b.check(&Call::default(), at).expect("check"))
+                    .expect("json");
                 format!("{u}\n{c}")
             })
             .collect();
@@ -383,11 +404,11 @@ fn concurrent_connects_never_exceed_caps() {
                     let (target, k) = if i % 2 == 0 { ("a", 0) } else { ("b", 1) };
                     let call = format!("w{w}-{i}");
                     if let ConnectOutcome::Connected =
-                        b.connect(&Call::new(call), target, at).expect("connect")
+                        b.connect(&Call::new(&*call), target, at).expect("connect")
                     {
                         accepted[k] += 1;
                         if target == "a" {
-                            b.end(&Call::new(call), at).expect("end");
+                            b.end(&Call::new(&*call), at).expect("end");
                         }
                     }
                 }
@@ -429,11 +450,13 @@ fn retried_operations_count_once() {
     let at = t("2026-06-01T12:00:00Z");
     let op = new_op_id();
     assert_eq!(
-        b.connect(&Call::new("c1").request(&op), "a", at).expect("connect"),
+        b.connect(&Call::new("c1").request(&op), "a", at)
+            .expect("connect"),
         ConnectOutcome::Connected
     );
     assert_eq!(
-        b.connect(&Call::new("c1").request(&op), "a", at).expect("retry"),
+        b.connect(&Call::new("c1").request(&op), "a", at)
+            .expect("retry"),
         ConnectOutcome::Connected
     );
     assert!(matches!(
@@ -441,13 +464,17 @@ fn retried_operations_count_once() {
         Err(StateError::Engine(_))
     ));
     let op = new_op_id();
-    b.convert(&Call::new("c1").request(&op), Money(1250), at).expect("convert");
+    b.convert(&Call::new("c1").request(&op), Money(1250), at)
+        .expect("convert");
     b.convert(&Call::new("c1").request(&op), Money(1250), at)
         .expect("convert retry");
     let op = new_op_id();
     b.end(&Call::new("c1").request(&op), at).expect("end");
     b.end(&Call::new("c1").request(&op), at).expect("end retry");
-    assert!(matches!(b.end(&Call::new("c1"), at), Err(StateError::Engine(_))));
+    assert!(matches!(
+        b.end(&Call::new("c1"), at),
+        Err(StateError::Engine(_))
+    ));
     let u = usage_of(&b, "a", at);
     assert_eq!((u.daily, u.total, u.live), (1, 1, 0));
     assert_eq!(u.daily_revenue, "12.50");
@@ -483,7 +510,9 @@ fn ambiguous_failure_then_retry_counts_once() {
         "expected an ambiguous failure, got {first:?}"
     );
     std::thread::sleep(Duration::from_millis(1500));
-    let retry = b.connect(&Call::new("c1").request(&op), "a", secs(at, 1)).expect("retry");
+    let retry = b
+        .connect(&Call::new("c1").request(&op), "a", secs(at, 1))
+        .expect("retry");
     assert_eq!(retry, ConnectOutcome::Connected);
     let u = usage_of(&b, "a", secs(at, 1));
     assert_eq!((u.daily, u.live), (2, 1), "warm-up + c1, counted once");
@@ -564,7 +593,8 @@ fn lapsed_calls_are_pruned_from_live_sets() {
     // none of these calls ends: each lapses 60 s after its connect
     let connect = |call: &str, at: i64| {
         assert_eq!(
-            b.connect(&Call::new(call), "a", secs(t0, at)).expect("connect"),
+            b.connect(&Call::new(&*call), "a", secs(t0, at))
+                .expect("connect"),
             ConnectOutcome::Connected,
             "{call}"
         );
@@ -633,10 +663,11 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn unavailable(r: Result<Blocking, StateError>) -> String {
+fn unavailable(r: Result<Redis, StateError>) -> String {
     match r {
         Err(e @ StateError::Unavailable { .. }) => e.to_string(),
-        other => panic!("expected Unavailable, got {other:?}"),
+        Err(other) => panic!("expected Unavailable, got {other:?}"),
+        Ok(_) => panic!("expected Unavailable, got a state"),
     }
 }
 
@@ -769,7 +800,7 @@ fn redis_worker_process() {
             let at = t(STRESS_BASE);
             for call in ["h1", "h2"] {
                 assert_eq!(
-                    b.connect(&Call::new(call), "c", at).expect("hold"),
+                    b.connect(&Call::new(&*call), "c", at).expect("hold"),
                     ConnectOutcome::Connected
                 );
             }
@@ -802,29 +833,33 @@ fn stress_worker(url: &str, ns: &str, id: &str) {
                     // end calls connected two steps ago (the earliest first)
                     while open.first().is_some_and(|(_, s)| *s <= i - 2) {
                         let (call, _) = open.remove(0);
-                        b.end(&Call::new(call), at).expect("end");
+                        b.end(&Call::new(&*call), at).expect("end");
                     }
                     let target = if (i + th) % 2 == 0 { "a" } else { "b" };
                     let call = format!("p{id}-t{th}-{i}");
                     if i % 5 == 4 {
-                        if b.reserve(&Call::new(call), target, 30, at).expect("reserve")
+                        if b.reserve(&Call::new(&*call), target, 30, at)
+                            .expect("reserve")
                             == ConnectOutcome::Connected
                         {
-                            b.cancel(&Call::new(call), at).expect("cancel");
+                            b.cancel(&Call::new(&*call), at).expect("cancel");
                         }
                         continue;
                     }
-                    if b.connect(&Call::new(call), target, at).expect("connect") == ConnectOutcome::Connected {
+                    if b.connect(&Call::new(&*call), target, at).expect("connect")
+                        == ConnectOutcome::Connected
+                    {
                         lines.push(format!("ACC {target} {}", at.timestamp()));
                         if i % 3 == 0 {
-                            b.convert(&Call::new(call), Money(100), at).expect("convert");
+                            b.convert(&Call::new(&*call), Money(100), at)
+                                .expect("convert");
                         }
                         open.push((call, i));
                     }
                 }
                 let end = secs(base, STRESS_STEPS * 40 + 10);
                 for (call, _) in open {
-                    b.end(&Call::new(call), end).expect("final end");
+                    b.end(&Call::new(&*call), end).expect("final end");
                 }
                 lines
             })
@@ -1004,12 +1039,14 @@ fn killed_process_frees_calls_at_lease_end() {
     let at = t(STRESS_BASE);
     let lease = i64::try_from(CRASH_LEASE).expect("lease");
     assert!(matches!(
-        b.connect(&Call::new("n1"), "c", secs(at, lease - 1)).expect("n1"),
+        b.connect(&Call::new("n1"), "c", secs(at, lease - 1))
+            .expect("n1"),
         ConnectOutcome::Refused(_)
     ));
     assert_eq!(usage_of(&b, "c", secs(at, lease - 1)).live, 2);
     assert_eq!(
-        b.connect(&Call::new("n1"), "c", secs(at, lease)).expect("n1"),
+        b.connect(&Call::new("n1"), "c", secs(at, lease))
+            .expect("n1"),
         ConnectOutcome::Connected
     );
     assert_eq!(usage_of(&b, "c", secs(at, lease)).live, 1);
@@ -1032,7 +1069,8 @@ fn server_restart_keeps_state() {
         b.connect(&Call::new("c1"), "a", at).expect("c1"),
         ConnectOutcome::Connected
     );
-    b.convert(&Call::new("c1"), Money(700), at).expect("convert");
+    b.convert(&Call::new("c1"), Money(700), at)
+        .expect("convert");
     // restart on the same port and directory
     let mut srv = srv;
     let _ = srv.child.kill();
@@ -1083,20 +1121,19 @@ fn server_restart_keeps_state() {
     // the first call may find the old connection gone: an error, then a retry
     let mut usage = None;
     for _ in 0..20 {
-        if let Ok(u) = b.usage(at) {
-            usage = Some(u);
+        if b.usage(at).is_ok() {
+            usage = Some(usage_of(&b, "a", at));
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let u = usage
-        .expect("usage after restart")
-        .into_iter()
-        .find(|r| r.id == "a")
-        .expect("a");
+    let u = usage.expect("usage after restart");
     assert_eq!((u.daily, u.live, u.daily_revenue.as_str()), (1, 1, "7.00"));
     assert!(
-        matches!(b.connect(&Call::new("c1"), "a", at), Err(StateError::Engine(_))),
+        matches!(
+            b.connect(&Call::new("c1"), "a", at),
+            Err(StateError::Engine(_))
+        ),
         "record kept"
     );
     b.end(&Call::new("c1"), at)
@@ -1252,10 +1289,12 @@ fn stale_target_hint_is_corrected() {
         ConnectOutcome::Connected
     );
     assert_eq!(
-        p2.connect(&Call::new("c"), "b", secs(at, 20)).expect("connect"),
+        p2.connect(&Call::new("c"), "b", secs(at, 20))
+            .expect("connect"),
         ConnectOutcome::Connected
     );
-    p1.end(&Call::new("c"), secs(at, 30)).expect("end through a stale hint");
+    p1.end(&Call::new("c"), secs(at, 30))
+        .expect("end through a stale hint");
     let u = usage_of(&p2, "b", secs(at, 30));
     assert_eq!((u.live, u.daily), (0, 1));
     assert!(matches!(
@@ -1424,18 +1463,22 @@ fn config_changes_reach_every_process() {
         for i in 0..2 {
             let call = format!("c{i}");
             assert_eq!(
-                p1.connect(&Call::new(call).request(&new_op_id()), "a", at)
+                p1.connect(&Call::new(&*call).request(&new_op_id()), "a", at)
                     .await
                     .expect("connect"),
                 ConnectOutcome::Connected
             );
-            p1.end(&Call::new(call).request(&new_op_id()), at).await.expect("end");
+            p1.end(&Call::new(&*call).request(&new_op_id()), at)
+                .await
+                .expect("end");
         }
         p1.set_paused(OwnerKind::Target, "a", true)
             .await
             .expect("pause");
-        let none = routecap::core::filter::CallAttrs::new();
-        let view = p2.check_view(secs(at, 1), &none).await.expect("check");
+        let view = p2
+            .check(&Call::default(), secs(at, 1))
+            .await
+            .expect("check");
         let a = serde_json::to_value(&view).expect("json");
         assert_eq!(a["candidates"][0]["reasons"][0]["code"], "paused", "{a}");
         match p2
@@ -1448,9 +1491,10 @@ fn config_changes_reach_every_process() {
         }
         // a whole new config from p2: cap 2, and "b" removed
         let dropped = p2
-            .update_document(
-                br#"{"targets": [{"id": "a", "caps": {"daily": 2}}]}"#,
+            .replace_config(
+                &serde_json::json!({"targets": [{"id": "a", "caps": {"daily": 2}}]}),
                 "new.json",
+                None,
             )
             .await
             .expect("update");
@@ -1491,11 +1535,13 @@ fn one_backend_shared_by_threads() {
             let mut connected = 0u64;
             for i in 0..50 {
                 let call = format!("t{th}-{i}");
-                if b.connect(&Call::new(call), "a", at).expect("connect") == ConnectOutcome::Connected {
+                if b.connect(&Call::new(&*call), "a", at).expect("connect")
+                    == ConnectOutcome::Connected
+                {
                     connected += 1;
                     let live = usage_of(&*b, "a", at).live;
                     assert!(live <= 3, "live {live} > 3");
-                    b.end(&Call::new(call), at).expect("end");
+                    b.end(&Call::new(&*call), at).expect("end");
                 }
             }
             tx.send(connected).expect("send");
@@ -1523,23 +1569,21 @@ fn async_api_is_send(s: &routecap::state::redis::RedisState) {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<routecap::state::redis::RedisState>();
     let at = t("2026-06-01T12:00:00Z");
-    let attrs = routecap::core::filter::CallAttrs::new();
-    let usage = routecap::core::live::UsageImport::default();
-    send(s.check_view(at, &attrs));
-    send(s.route_view(at, 1, &attrs));
-    send(s.usage_view(at));
-    send(s.update_document(b"{}", "c.json"));
-    send(s.patch(OwnerKind::Target, "a", b"{}"));
+    let call = Call::new("c").request("op");
+    send(s.check(&call, at));
+    send(s.route(&call, at, &mut Draws::new(1)));
+    send(s.usage(at));
+    send(s.replace_config(&serde_json::json!({}), "c.json", None));
+    send(s.patch(OwnerKind::Target, "a", &serde_json::json!({}), "patch"));
     send(s.set_paused(OwnerKind::Group, "g", true));
-    send(s.import_usage(at, &usage));
-    send(s.ping());
-    send(s.connect(&Call::new("c").request("op"), "a", at));
-    send(s.connect_call_op("op", "c", "a", at, &attrs));
-    send(s.reserve_op("op", "c", "a", 60, at));
-    send(s.convert(&Call::new("c").request("op"), Money(1), at));
-    send(s.end(&Call::new("c").request("op"), at));
-    send(s.touch(&Call::new("c").request("op"), at));
-    send(s.cancel(&Call::new("c").request("op"), at));
+    send(s.import_usage(at, &serde_json::json!({}), "usage"));
+    send(s.health());
+    send(s.connect(&call, "a", at));
+    send(s.reserve(&call, "a", 60, at));
+    send(s.convert(&call, Money(1), at));
+    send(s.end(&call, at));
+    send(s.touch(&call, at));
+    send(s.cancel(&call, at));
     send(s.reset(Owner::Target, "a"));
     send(s.reset(Owner::Group, "g"));
 }
@@ -1590,9 +1634,8 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
     let core = routecap::core::engine::Engine::parse(CALLERS_CONFIG.as_bytes(), "c.json", None)
         .expect("config");
     let memory = memory(routecap::Engine::from_core(core));
-    let redis = redis_open_document(CALLERS_CONFIG.as_bytes(), "c.json", opts(url, &namespace()),
-    )
-    .expect("open");
+    let redis = redis_open_document(CALLERS_CONFIG.as_bytes(), "c.json", opts(url, &namespace()))
+        .expect("open");
     let backends: [&Blocking; 2] = [&memory, &redis];
     let mut at = t("2026-11-23T10:00:00Z");
     let ids = ["a", "b", "c"];
@@ -1609,13 +1652,17 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
         let out: Vec<String> = backends
             .iter()
             .map(|b| match kind % 9 {
-                0..=2 => show(b.connect_call(&call, target, at, &attrs)),
+                0..=2 => show(b.connect(&Call::with_attrs(&*call, attrs.clone()), target, at)),
                 // a reservation confirmed by a connect with a caller
-                8 => show(b.reserve(&Call::new(call), target, u64::from(dt % 300) + 1, at)),
-                3 => show(b.convert(&Call::new(call), Money(i64::from(cents)), at)),
-                4 => show(b.end(&Call::new(call), at)),
+                8 => show(b.reserve(&Call::new(&*call), target, u64::from(dt % 300) + 1, at)),
+                3 => show(b.convert(&Call::new(&*call), Money(i64::from(cents)), at)),
+                4 => show(b.end(&Call::new(&*call), at)),
                 5 => show(b.patch(OwnerKind::Target, target, &patch, "update")),
-                _ => show(b.route_view(at, u64::from(cents), &attrs)),
+                _ => show(b.route(
+                    &Call::with_attrs("", attrs.clone()),
+                    at,
+                    &mut Draws::new(u64::from(cents)),
+                )),
             })
             .collect();
         assert_eq!(
@@ -1631,8 +1678,11 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
                 let views: Vec<String> = backends
                     .iter()
                     .map(|b| {
-                        serde_json::to_string(&b.check_view(at, &attrs).expect("check"))
-                            .expect("json")
+                        serde_json::to_string(
+                            &b.check(&Call::with_attrs("", attrs.clone()), at)
+                                .expect("check"),
+                        )
+                        .expect("json")
                     })
                     .collect();
                 assert_eq!(
@@ -1710,7 +1760,10 @@ fn concurrent_duplicate_callers_admit_one() {
                 let mut outcomes = Vec::new();
                 for i in 0..4 {
                     let call = format!("w{w}-{i}");
-                    outcomes.push(b.connect_call(&call, "a", at, &attrs).expect("connect"));
+                    outcomes.push(
+                        b.connect(&Call::with_attrs(&*call, attrs.clone()), "a", at)
+                            .expect("connect"),
+                    );
                 }
                 outcomes
             })
@@ -1737,11 +1790,12 @@ fn concurrent_duplicate_callers_admit_one() {
     // another caller, and the same caller on another target, are admitted
     let other = caller_attrs(1, false);
     assert_eq!(
-        b.connect_call("x1", "a", at, &other).expect("connect"),
+        b.connect(&Call::with_attrs("x1", other.clone()), "a", at)
+            .expect("connect"),
         ConnectOutcome::Connected
     );
     assert_eq!(
-        b.connect_call("x2", "b", at, &caller_attrs(0, false))
+        b.connect(&Call::with_attrs("x2", caller_attrs(0, false)), "b", at)
             .expect("connect"),
         ConnectOutcome::Connected
     );
@@ -1776,7 +1830,7 @@ fn caller_history_keys_and_their_expiry() {
     let s = at.timestamp();
     let keep = 1800; // the longest window of CALLERS_CONFIG (repeat_callers)
     assert_eq!(
-        b.connect_call("c1", "b", at, &caller_attrs(0, false))
+        b.connect(&Call::with_attrs("c1", caller_attrs(0, false)), "b", at)
             .expect("connect"),
         ConnectOutcome::Connected
     );
@@ -1799,7 +1853,8 @@ fn caller_history_keys_and_their_expiry() {
         "ttl {left}"
     );
     // a conversion 100 s later: recorded, the key lives from it
-    b.convert(&Call::new("c1"), Money(500), secs(at, 100)).expect("convert");
+    b.convert(&Call::new("c1"), Money(500), secs(at, 100))
+        .expect("convert");
     let left = ttl(&mut raw);
     assert!(
         (keep + 3600 - 5..=keep + 3600).contains(&left),
@@ -1807,8 +1862,12 @@ fn caller_history_keys_and_their_expiry() {
     );
     // an older connect elsewhere: the latest event still decides the expiry
     assert_eq!(
-        b.connect_call("c2", "c", secs(at, -1000), &caller_attrs(0, false))
-            .expect("connect"),
+        b.connect(
+            &Call::with_attrs("c2", caller_attrs(0, false)),
+            "c",
+            secs(at, -1000)
+        )
+        .expect("connect"),
         ConnectOutcome::Connected
     );
     let left = ttl(&mut raw);
@@ -1826,11 +1885,12 @@ fn caller_history_keys_and_their_expiry() {
     // an unknown caller and a config without rules leave no history
     let mut anonymous = routecap::core::filter::CallAttrs::new();
     anonymous.set_caller(Some("anonymous"));
-    b.connect_call("c3", "c", at, &anonymous).expect("connect");
+    b.connect(&Call::with_attrs("c3", anonymous.clone()), "c", at)
+        .expect("connect");
     let plain_ns = namespace();
     let plain = redis_open(parse(ONE_TARGET), opts(&url, &plain_ns)).expect("open");
     plain
-        .connect_call("c4", "a", at, &caller_attrs(1, false))
+        .connect(&Call::with_attrs("c4", caller_attrs(1, false)), "a", at)
         .expect("connect");
     let mut keys = |ns: &str| -> Vec<String> {
         redis::cmd("KEYS")

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use routecap::serve::{self, ServeOptions, Service};
-use routecap::state::Backend;
 use routecap::state::redis::{new_op_id, RedisOptions, RedisState};
+use routecap::state::Backend;
 use routecap::Engine;
 use serde_json::Value;
 

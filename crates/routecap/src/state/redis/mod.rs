@@ -210,7 +210,6 @@ use super::{lua, StateError};
 mod backend;
 use crate::Engine;
 
-
 /// How to reach the server and how the state behaves.
 #[derive(Clone, Debug)]
 pub struct RedisOptions {
@@ -1051,19 +1050,11 @@ impl RedisState {
         Err(self.unavailable("the namespace's config kept changing".to_string()))
     }
 
-    /// Replace the whole config (a document in any shape; `file` names it
-    /// in errors) for every process of the namespace: counters, live calls
-    /// and reservations are kept by id (SPEC §12). What was dropped is
-    /// returned.
-    pub async fn update_document(&self, bytes: &[u8], file: &str) -> Result<Dropped, StateError> {
-        let (source, config) =
-            Source::parse(bytes, file, None).map_err(|e| StateError::Engine(e.into()))?;
-        self.change_config(|_| Ok((source.clone(), config.clone())))
-            .await
-    }
-
-    /// [`RedisState::update_document`] of an already-decoded document.
-    pub async fn update_value(
+    /// Replace the whole config (a document in shape `format`, `None`:
+    /// detected; `file` names it in errors) for every process of the
+    /// namespace: counters, live calls and reservations are kept by id.
+    /// What was dropped is returned.
+    pub(crate) async fn update_value(
         &self,
         doc: &serde_json::Value,
         file: &str,
@@ -1082,21 +1073,9 @@ impl RedisState {
     }
 
     /// Patch one target or group (a partial object in the config's own
-    /// shape, JSON bytes) for every process of the namespace (SPEC §12).
-    /// [`RedisState::patch_value`] reports what was dropped.
-    pub async fn patch(&self, kind: OwnerKind, id: &str, patch: &[u8]) -> Result<(), StateError> {
-        let value: serde_json::Value = serde_json::from_slice(patch).map_err(|e| {
-            StateError::Engine(EngineError::Config(
-                routecap_core::formats::ConfigError::unreadable("patch", format!("not JSON: {e}")),
-            ))
-        })?;
-        self.patch_value(kind, id, &value, "patch")
-            .await
-            .map(|_| ())
-    }
-
-    /// [`RedisState::patch`] of a decoded patch; `request` names it in errors.
-    pub async fn patch_value(
+    /// shape) for every process of the namespace; `request` names it in
+    /// errors.
+    pub(crate) async fn patch_value(
         &self,
         kind: OwnerKind,
         name: &str,
@@ -1118,7 +1097,7 @@ impl RedisState {
 
     /// Pause (`true`) or resume a target, or every member of a group, for
     /// every process of the namespace.
-    pub async fn set_paused(
+    pub(crate) async fn set_paused(
         &self,
         kind: OwnerKind,
         name: &str,
@@ -1569,7 +1548,7 @@ impl RedisState {
     /// and its groups' filters judge them first (pure config), then the
     /// script checks every cap and the caller's history, counts and
     /// records the caller.
-    pub async fn connect_call_op(
+    pub(crate) async fn connect_call_op(
         &self,
         op: &str,
         call: &str,
@@ -1667,7 +1646,7 @@ impl RedisState {
     }
 
     /// [`Backend::reserve`](super::Backend::reserve) with a caller-chosen operation id.
-    pub async fn reserve_op(
+    pub(crate) async fn reserve_op(
         &self,
         op: &str,
         call: &str,
@@ -1807,7 +1786,7 @@ impl RedisState {
     }
 
     /// [`Backend::convert`](super::Backend::convert) with a caller-chosen operation id.
-    pub async fn convert_op(
+    pub(crate) async fn convert_op(
         &self,
         op: &str,
         call: &str,
@@ -1825,7 +1804,7 @@ impl RedisState {
     }
 
     /// [`Backend::end`](super::Backend::end) with a caller-chosen operation id.
-    pub async fn end_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
+    pub(crate) async fn end_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
         self.on_call(Step::End, op, call, at, Money::ZERO, |_, _| {
             Default::default()
         })
@@ -1833,7 +1812,12 @@ impl RedisState {
     }
 
     /// [`Backend::touch`](super::Backend::touch) with a caller-chosen operation id.
-    pub async fn touch_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
+    pub(crate) async fn touch_op(
+        &self,
+        op: &str,
+        call: &str,
+        at: Instant,
+    ) -> Result<(), StateError> {
         self.on_call(Step::Touch, op, call, at, Money::ZERO, |_, _| {
             Default::default()
         })
@@ -1841,7 +1825,12 @@ impl RedisState {
     }
 
     /// [`Backend::cancel`](super::Backend::cancel) with a caller-chosen operation id.
-    pub async fn cancel_op(&self, op: &str, call: &str, at: Instant) -> Result<(), StateError> {
+    pub(crate) async fn cancel_op(
+        &self,
+        op: &str,
+        call: &str,
+        at: Instant,
+    ) -> Result<(), StateError> {
         self.on_call(Step::Cancel, op, call, at, Money::ZERO, |_, _| {
             Default::default()
         })
@@ -1894,7 +1883,7 @@ impl RedisState {
     }
 
     /// [`Backend::reset_target`](super::Backend::reset_target).
-    pub async fn reset_target(&self, target: &str) -> Result<(), StateError> {
+    pub(crate) async fn reset_target(&self, target: &str) -> Result<(), StateError> {
         self.reset(|c| {
             c.target_index(target)
                 .map(|t| vec![CandidateRef::Target(t)])
@@ -1904,7 +1893,7 @@ impl RedisState {
     }
 
     /// [`Backend::reset_group`](super::Backend::reset_group).
-    pub async fn reset_group(&self, group: &str) -> Result<(), StateError> {
+    pub(crate) async fn reset_group(&self, group: &str) -> Result<(), StateError> {
         self.reset(|c| {
             let g = c
                 .group_index(group)
@@ -2129,7 +2118,11 @@ impl RedisState {
 
     /// Eligibility of every candidate for `call` at `at`, as `routecap
     /// check --json` prints it (from the cache; see `view`).
-    pub(crate) async fn check_call(&self, call: &Call, at: Instant) -> Result<CheckView, StateError> {
+    pub(crate) async fn check_call(
+        &self,
+        call: &Call,
+        at: Instant,
+    ) -> Result<CheckView, StateError> {
         Ok(self.view_for(at, call.attrs()).await?.check(call, at)?)
     }
 
@@ -2144,7 +2137,10 @@ impl RedisState {
     ) -> Result<RouteView, StateError> {
         Self::check_instant(at)?;
         self.anchor(at).await?;
-        Ok(self.view_for(at, call.attrs()).await?.route(call, at, draws)?)
+        Ok(self
+            .view_for(at, call.attrs())
+            .await?
+            .route(call, at, draws)?)
     }
 
     /// Every cap of every target and group at `at`, as `routecap usage
