@@ -56,7 +56,7 @@
 //! | `OWNER:live` | sorted set | connected calls scored by lease expiry |
 //! | `OWNER:held` | sorted set | reservations scored by expiry |
 //! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `caller` (a known caller's number), `op`/`rep` (the last operation applied to it and its reply) |
-//! | `{NS}:caller:<len>:<number>` | hash | a known caller's history (SPEC §9): `c:<target>` / `v:<target>` the last connect / conversion there (Unix s), `last` the latest of them |
+//! | `{NS}:caller:<len>:<number>` | hash | a known caller's history (`docs/semantics.md`, "Repeat and duplicate callers"): `c:<target>` / `v:<target>` the last connect / conversion there (Unix s), `last` the latest of them |
 //! | `{NS}:op:<op>` | string | reply of an applied reset, for `call_retention_seconds` |
 //!
 //! Window counters are slots of the owner hash, keyed by their window's
@@ -110,7 +110,7 @@
 //! owners the server does not hold yet with their imported usage, deletes
 //! the removed ones with their reservations (reported as dropped), and
 //! rebuilds each group's live calls and reservations as the union of its
-//! current members' (SPEC §12: they move with members; counts stay). A
+//! current members' (live calls move with members; counts stay). A
 //! process opened with a document that differs from the namespace's makes
 //! that change; one opened from a bare `Config` adopts the namespace's.
 //!
@@ -139,7 +139,7 @@
 //!   target removed and re-added finds its callers' history (memory
 //!   forgets it).
 //!
-//! # Caller history (SPEC §9)
+//! # Caller history
 //!
 //! When some rule of the config reads history (a target's `duplicates`, a
 //! `repeat_callers` mode other than `normal`), a connect of a known caller
@@ -731,7 +731,7 @@ impl RedisState {
         format!("{{{}}}:caller:", self.ns())
     }
 
-    /// The hash of a known caller's history (SPEC §9).
+    /// The hash of a known caller's history (`duplicates`, `repeat_callers`).
     fn caller_key(&self, caller: &str) -> String {
         format!("{}{}:{caller}", self.caller_prefix(), caller.len())
     }
@@ -1050,7 +1050,7 @@ impl RedisState {
 
     /// Replace the whole config (a document in any shape; `file` names it
     /// in errors) for every process of the namespace: counters, live calls
-    /// and reservations are kept by id (SPEC §12). What was dropped is
+    /// and reservations are kept by id (`docs/semantics.md`, "Live changes"). What was dropped is
     /// returned.
     pub async fn update_document(&self, bytes: &[u8], file: &str) -> Result<Dropped, StateError> {
         let (source, config) =
@@ -1078,7 +1078,7 @@ impl RedisState {
     }
 
     /// Patch one target or group (a partial object in the config's own
-    /// shape, JSON bytes) for every process of the namespace (SPEC §12).
+    /// shape, JSON bytes) for every process of the namespace; state is kept by id.
     /// [`RedisState::patch_value`] reports what was dropped.
     pub async fn patch(&self, kind: OwnerKind, id: &str, patch: &[u8]) -> Result<(), StateError> {
         let value: serde_json::Value = serde_json::from_slice(patch).map_err(|e| {
@@ -1201,7 +1201,7 @@ impl RedisState {
 
     /// Merge a platform usage snapshot taken at `at` for every process of
     /// the namespace, in one atomic script: each kind it names replaces
-    /// what the state holds for the window containing `at` (SPEC §11/§12);
+    /// what the state holds for the window containing `at` (`docs/semantics.md`, "Live changes");
     /// an id the config lacks refuses the whole import.
     pub async fn import_usage(&self, at: Instant, usage: &UsageImport) -> Result<(), StateError> {
         Self::check_instant(at)?;
