@@ -28,10 +28,10 @@
 //! - [`engine`]: config + state + id index: every operation by id, for every face.
 //! - [`simulate`]: synthetic traffic through the real state and router.
 //!
-//! The routing semantics are written out in the repository's
-//! `docs/semantics.md`; where the routing contract is silent, [`decisions`]
-//! says what routecap does and why. The DST policies for local date-times are
-//! named in [`zone::LocalTimePolicy`].
+//! The routing semantics, including what routecap does where the platforms
+//! it imports from are silent, are written out in the repository's
+//! `docs/semantics.md`. The DST policies for local date-times are named in
+//! [`zone::LocalTimePolicy`].
 //!
 //! # Using the core directly
 //!
@@ -88,7 +88,6 @@ pub mod caller_rules;
 pub mod callers;
 pub mod caps;
 pub mod counters;
-pub mod decisions;
 pub mod effects;
 pub mod eligibility;
 pub mod engine;

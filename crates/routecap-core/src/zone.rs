@@ -381,7 +381,7 @@ pub fn known_names() -> &'static [KnownName] {
 
 /// Resolve a zone name (Rails, Windows or IANA), ignoring ASCII case and
 /// surrounding whitespace. An empty or whitespace-only name is `UTC`: a
-/// config's blank `time_zone` means UTC (see [`crate::decisions`]). Faces that
+/// config's blank `time_zone` means UTC (see `docs/semantics.md`, "Time zones"). Faces that
 /// resolve a name a person typed (`routecap zones`) refuse a blank one first.
 pub fn resolve(name: &str) -> Result<ResolvedZone, UnknownZone> {
     let trimmed = name.trim();

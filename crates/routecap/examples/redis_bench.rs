@@ -177,7 +177,7 @@ fn main() {
 
     same_step_anchor(&client, &open, at, con_m, end_m);
 
-    // caller rules (SPEC §9), interleaved with the same raw anchor: a
+    // caller rules (`duplicates`, `repeat_callers`), interleaved with the same raw anchor: a
     // connect of a fresh known caller under a duplicates and a `different`
     // rule (the script reads and writes the caller's hash), its end, and a
     // check for that caller (an uncached read of its hash)

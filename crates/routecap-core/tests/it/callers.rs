@@ -1,4 +1,4 @@
-//! Repeat and duplicate callers (SPEC §9): target `duplicates` on either
+//! Repeat and duplicate callers (`docs/semantics.md`): target `duplicates` on either
 //! basis, `repeat_callers` modes `normal` / `original` / `different` from
 //! the config or a campaign, window edges at exact instants, forgetting,
 //! unknown callers, snapshots, config changes, and the laws (a caller never

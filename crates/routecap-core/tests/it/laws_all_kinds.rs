@@ -1,5 +1,5 @@
-//! The laws of leases, bounded memory and live config changes (SPEC §4,
-//! §11, §12) over every cap kind — hourly, daily, monthly, total, the four
+//! The laws of leases, bounded memory and live config changes (`docs/semantics.md`:
+//! caps, leases, live changes) over every cap kind — hourly, daily, monthly, total, the four
 //! revenue caps and concurrency — on targets and on groups (a target in two
 //! groups), in zones with DST, with events that cross hour, day and month
 //! windows and a DST change. Every law reads the engine's own usage view:
@@ -60,7 +60,7 @@ const REVENUE_KINDS: [&str; 4] = [
     "total_revenue",
 ];
 const MAX_TTL: i64 = 1200;
-/// Which event counts a call toward count caps (SPEC §4).
+/// Which event counts a call toward count caps (the target's `trigger`).
 const TRIGGERS: [&str; 3] = ["connect", "convert", "revenue"];
 
 /// Limits of one owner: counts, then revenue caps in minor units.

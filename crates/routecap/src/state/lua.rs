@@ -17,7 +17,7 @@
 //!   caller; `-` = a window older than the anchor's: totals only, as
 //!   memory keeps no window before the one imported usage anchors to) and
 //!   9 limits (empty = none).
-//! - Caller rules (SPEC §9): `connect` may take one more key after the
+//! - Caller rules (`duplicates`, `repeat_callers`): `connect` may take one more key after the
 //!   owners', the caller's history hash, and 5 more arguments: the caller
 //!   (also without the key, kept in the call record), the longest rule
 //!   window, the target's duplicate basis (`c`/`v`/empty) and window, and
@@ -160,7 +160,7 @@ local function reached(o, own)
   if lim ~= '' and live_n(o) + (held or held_n(o, own)) >= tonumber(lim) then return true end
   return false
 end
--- the caller history (SPEC §9): `c:<target>`/`v:<target>` hold the
+-- the caller history (duplicate and repeat callers): `c:<target>`/`v:<target>` hold the
 -- caller's last connect/conversion there, `last` the latest of them; the
 -- hash lives until `last` + the longest rule window (`keep`) + the hour
 -- of grace, relative to the event instant

@@ -1588,7 +1588,7 @@ fn async_api_is_send(s: &routecap::state::redis::RedisState) {
     send(s.reset(Owner::Group, "g"));
 }
 
-/// Caller rules (SPEC §9): duplicates by connect (`a`) and by conversion
+/// Caller rules (`duplicates`, `repeat_callers`): duplicates by connect (`a`) and by conversion
 /// (`b`), `original` for the config, `different` for campaign `fresh`.
 /// Windows stay within the test's hours so that they open and close.
 const CALLERS_CONFIG: &str = r#"{
