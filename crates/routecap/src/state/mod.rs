@@ -13,7 +13,6 @@
 //! windows an event touches and which limits must hold; a backend applies
 //! that atomically.
 
-mod lua;
 pub mod redis;
 
 use std::sync::Arc;
