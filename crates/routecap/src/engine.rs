@@ -133,12 +133,11 @@ impl Engine {
         self.read().router()
     }
 
-    /// Every cap of every target and group at `at`, eligible or not.
-    /// Imported usage not anchored yet is anchored to `at`.
+    /// Every cap of every target and group at `at`, eligible or not. A
+    /// read: imported usage not anchored yet reads as anchored at `at`,
+    /// and stays for the first decision to anchor.
     pub fn usage(&self, at: Instant) -> UsageView {
-        let mut core = self.write();
-        core.anchor(at);
-        core.usage(at)
+        self.read().usage(at)
     }
 
     /// Re-check and, if eligible, connect and count — atomically.

@@ -89,8 +89,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         at: Instant,
         draws: &mut Draws,
     ) -> Result<RouteView, StateError>;
-    /// Every cap of every owner at `at` (`routecap usage`); anchors
-    /// imported usage not anchored yet.
+    /// Every cap of every owner at `at` (`routecap usage`). A read: it
+    /// anchors nothing (imported usage not anchored yet reads as anchored
+    /// at `at`).
     async fn usage(&self, at: Instant) -> Result<UsageView, StateError>;
     /// Re-check and, if eligible, connect and count — atomically.
     async fn connect(
