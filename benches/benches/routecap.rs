@@ -17,7 +17,6 @@ use criterion::{
     criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion,
 };
 use rand::SeedableRng;
-use routecap_benches::floor::{self, FloorColumns, FloorPass};
 use routecap_benches::{fixture, naive};
 use routecap_core::caps::Period;
 use routecap_core::eligibility::{self, CandidateReport, Checker};
@@ -261,39 +260,6 @@ fn restore(c: &mut Criterion) {
     g.finish();
 }
 
-/// The floor of a cold decision's verdict pass ([`FloorPass`]): the least
-/// a scalar pass over the same data volume does per target, every kept
-/// verdict forgotten first. The anchor for `route_cold`.
-fn floor_cold(c: &mut Criterion) {
-    let mut g = group(c, "floor_cold");
-    for n in [1000usize, 10_000] {
-        let mut pass = FloorPass::new(n, 42);
-        g.bench_function(BenchmarkId::new("targets", n), |b| {
-            b.iter(|| {
-                pass.forget();
-                black_box(pass.pass(floor::NOW))
-            })
-        });
-        let mut columns = FloorColumns::of(&FloorPass::new(n, 42));
-        g.bench_function(BenchmarkId::new("columns/targets", n), |b| {
-            b.iter(|| {
-                columns.forget();
-                black_box(columns.pass(floor::NOW))
-            })
-        });
-        // by hand with AVX-512, where the CPU has it
-        if columns.pass_wide(floor::NOW).is_some() {
-            g.bench_function(BenchmarkId::new("avx512/targets", n), |b| {
-                b.iter(|| {
-                    columns.forget();
-                    black_box(columns.pass_wide(floor::NOW))
-                })
-            });
-        }
-    }
-    g.finish();
-}
-
 /// Eligibility only, through a reused [`Checker`]; and the one-shot
 /// [`eligibility::check`] (allocating, no caches) for comparison.
 fn check(c: &mut Criterion) {
@@ -493,7 +459,6 @@ criterion_group!(
     route_cold,
     route_reread,
     restore,
-    floor_cold,
     check,
     lifecycle,
     zone_hours_window

@@ -1,8 +1,8 @@
-//! The floor pass (`routecap_benches::floor`) computes the verdicts it is
+//! The floor pass (`routecap_floor`) computes the verdicts it is
 //! timed for: the same eligibility as a plain per-target judgement, and
 //! nothing rewritten when nothing changed.
 
-use routecap_benches::floor::{FloorPass, NOW};
+use routecap_floor::{FloorPass, NOW};
 
 #[test]
 fn the_floor_pass_judges_as_a_plain_reference() {
@@ -24,7 +24,7 @@ fn the_floor_pass_judges_as_a_plain_reference() {
 
 #[test]
 fn the_column_layout_judges_as_the_floor_pass() {
-    use routecap_benches::floor::FloorColumns;
+    use routecap_floor::FloorColumns;
     for n in [1000usize, 10_000] {
         let mut f = FloorPass::new(n, 11);
         let mut columns = FloorColumns::of(&f);
@@ -38,7 +38,7 @@ fn the_column_layout_judges_as_the_floor_pass() {
 
 #[test]
 fn the_hand_vectorised_pass_judges_as_the_column_pass() {
-    use routecap_benches::floor::FloorColumns;
+    use routecap_floor::FloorColumns;
     for n in [1000usize, 10_000] {
         let f = FloorPass::new(n, 13);
         let (mut wide, mut plain) = (FloorColumns::of(&f), FloorColumns::of(&f));

@@ -2,9 +2,10 @@
 //! server, in one run:
 //!
 //! ```text
-//! scripts/with-redis cargo run --release -p routecap --example redis_bench
+//! scripts/bench-redis
 //! ```
 //!
+//! (`scripts/with-redis cargo run --release -p routecap-redis-bench`.)
 //! Every loop is bounded in count and in time. Anchors, measured in the
 //! same run against the same server:
 //! - `redis-benchmark -c 1` and `-c 32` of `EVALSHA` of a script as large
@@ -17,8 +18,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant as Clock};
 
 use chrono::TimeDelta;
+use routecap::core::filter::CallAttrs;
 use routecap::core::formats::parse_config;
 use routecap::core::lifecycle::ConnectOutcome;
+use routecap::core::model::Config;
+use routecap::core::Instant;
 use routecap::state::redis::{
     connect_script_len, new_op_id, RedisBackend, RedisOptions, RedisState,
 };
@@ -49,10 +53,115 @@ fn redis_benchmark(url: &str, sha: &str, clients: usize) -> Option<f64> {
         .find_map(|l| l.split(',').nth(1)?.trim_matches('"').parse().ok())
 }
 
+/// The server, the bench's config (a target in one group, caps never
+/// reached) and the instant every step runs at.
+struct Bench {
+    url: String,
+    config: Arc<Config>,
+    at: Instant,
+}
+
+impl Bench {
+    /// A synchronous backend on namespace `ns`.
+    fn open(&self, ns: &str) -> RedisBackend {
+        let mut o = RedisOptions::new(self.url.clone());
+        o.namespace = ns.to_string();
+        RedisBackend::open(self.config.clone(), o).expect("open")
+    }
+
+    /// Options for a fresh namespace.
+    fn fresh_options(&self) -> RedisOptions {
+        let mut o = RedisOptions::new(self.url.clone());
+        o.namespace = format!("bench-{}", new_op_id());
+        o
+    }
+}
+
+/// The first anchor: a script as large as the connect script that does
+/// nothing, run raw (`EVALSHA` through redis-rs on its own connection).
+struct RawAnchor {
+    client: redis::Client,
+    conn: redis::Connection,
+    script: redis::Script,
+}
+
+impl RawAnchor {
+    /// Load the script and print its size beside the connect script's.
+    fn load(url: &str) -> RawAnchor {
+        let client = redis::Client::open(url).expect("client");
+        let mut conn = client.get_connection().expect("connection");
+        let pad = connect_script_len().saturating_sub(20);
+        let body = format!("-- {}\nreturn 'ok'", "x".repeat(pad));
+        let script = redis::Script::new(&body);
+        let _: String = script.invoke(&mut conn).expect("load");
+        println!(
+            "script size: {} bytes (connect script: {})",
+            body.len(),
+            connect_script_len()
+        );
+        RawAnchor {
+            client,
+            conn,
+            script,
+        }
+    }
+
+    /// One raw `EVALSHA` of the script.
+    fn evalsha(&mut self) {
+        let _: String = self
+            .script
+            .prepare_invoke()
+            .key("{bench}:k")
+            .arg(1)
+            .invoke(&mut self.conn)
+            .expect("evalsha");
+    }
+
+    /// `redis-benchmark` with 1 and 32 clients, then the raw round trip
+    /// from this process: prints them, returns the one-client time of a
+    /// raw step (us; redis-benchmark's when it ran).
+    fn measure(&mut self, url: &str) -> f64 {
+        let rb1 = redis_benchmark(url, self.script.get_hash(), 1);
+        let rb32 = redis_benchmark(url, self.script.get_hash(), 32);
+        match (rb1, rb32) {
+            (Some(a), Some(b)) => {
+                println!(
+                    "redis-benchmark -c 1  EVALSHA:          {a:8.0} req/s  ({:6.1} us/req)",
+                    1e6 / a
+                );
+                println!("redis-benchmark -c 32 EVALSHA:          {b:8.0} req/s");
+            }
+            _ => println!("redis-benchmark: not found or failed (anchor skipped)"),
+        }
+        let start = Clock::now();
+        let mut n = 0;
+        while n < PAIRS * 2 && start.elapsed() < LIMIT {
+            self.evalsha();
+            n += 1;
+        }
+        let raw_us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
+        println!("raw EVALSHA round trip, redis-rs (1 client): {raw_us:8.1} us");
+        rb1.map_or(raw_us, |r| 1e6 / r)
+    }
+}
+
+/// The median of `v`, in microseconds.
+fn median(v: &mut [Duration]) -> f64 {
+    v.sort();
+    v[v.len() / 2].as_secs_f64() * 1e6
+}
+
+/// Medians (us) of the one-client loop: a raw step, a connect, an end.
+struct OneClient {
+    raw: f64,
+    connect: f64,
+    end: f64,
+}
+
 fn main() {
     let Ok(url) = std::env::var("ROUTECAP_TEST_REDIS_URL") else {
         eprintln!(
-            "SKIPPING redis_bench: ROUTECAP_TEST_REDIS_URL is unset (run under scripts/with-redis)"
+            "SKIPPING routecap-redis-bench: ROUTECAP_TEST_REDIS_URL is unset (run it with scripts/bench-redis)"
         );
         return;
     };
@@ -65,55 +174,26 @@ fn main() {
         )
         .expect("config"),
     );
-    let at: routecap::core::Instant = "2026-06-01T12:00:00Z".parse().expect("instant");
-    let open = |ns: &str| {
-        let mut o = RedisOptions::new(url.clone());
-        o.namespace = ns.to_string();
-        RedisBackend::open(config.clone(), o).expect("open")
-    };
+    let at: Instant = "2026-06-01T12:00:00Z".parse().expect("instant");
+    let bench = Bench { url, config, at };
+    let mut raw = RawAnchor::load(&bench.url);
+    let anchor_us = raw.measure(&bench.url);
+    let one = one_client(&bench, &mut raw, anchor_us);
+    same_step_anchor(&raw.client, &bench, one.connect, one.end);
+    caller_rules(&bench, &mut raw, &one);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    async_state(&bench, &rt, &mut raw, anchor_us);
+    concurrent_clients(&bench, &rt);
+    route_decision(&bench);
+}
 
-    // anchor: a raw EVALSHA of a script as large as the connect script
-    let client = redis::Client::open(url.as_str()).expect("client");
-    let mut raw = client.get_connection().expect("connection");
-    let pad = connect_script_len().saturating_sub(20);
-    let body = format!("-- {}\nreturn 'ok'", "x".repeat(pad));
-    let script = redis::Script::new(&body);
-    let _: String = script.invoke(&mut raw).expect("load");
-    println!(
-        "script size: {} bytes (connect script: {})",
-        body.len(),
-        connect_script_len()
-    );
-    let rb1 = redis_benchmark(&url, script.get_hash(), 1);
-    let rb32 = redis_benchmark(&url, script.get_hash(), 32);
-    match (rb1, rb32) {
-        (Some(a), Some(b)) => {
-            println!(
-                "redis-benchmark -c 1  EVALSHA:          {a:8.0} req/s  ({:6.1} us/req)",
-                1e6 / a
-            );
-            println!("redis-benchmark -c 32 EVALSHA:          {b:8.0} req/s");
-        }
-        _ => println!("redis-benchmark: not found or failed (anchor skipped)"),
-    }
-    let start = Clock::now();
-    let mut n = 0;
-    while n < PAIRS * 2 && start.elapsed() < LIMIT {
-        let _: String = script
-            .prepare_invoke()
-            .key("{bench}:k")
-            .arg(1)
-            .invoke(&mut raw)
-            .expect("evalsha");
-        n += 1;
-    }
-    let raw_us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
-    println!("raw EVALSHA round trip, redis-rs (1 client): {raw_us:8.1} us");
-    let anchor_us = rb1.map_or(raw_us, |r| 1e6 / r);
-
-    // single client, interleaved with the raw anchor so that both see the
-    // same machine noise: raw EVALSHA, connect, end, raw, connect, …
-    let b = open(&format!("bench-{}", new_op_id()));
+/// One client, interleaved with the raw anchor so that both see the same
+/// machine noise: raw EVALSHA, connect, end, raw, connect, …
+fn one_client(bench: &Bench, raw: &mut RawAnchor, anchor_us: f64) -> OneClient {
+    let b = bench.open(&format!("bench-{}", new_op_id()));
     let (mut raw_lat, mut con_lat, mut end_lat, mut pair_lat) = (
         Vec::with_capacity(PAIRS),
         Vec::with_capacity(PAIRS),
@@ -124,14 +204,9 @@ fn main() {
     let mut done = 0;
     while done < PAIRS && start.elapsed() < LIMIT {
         let call = format!("c{done}");
-        let t = at + TimeDelta::milliseconds(done as i64);
+        let t = bench.at + TimeDelta::milliseconds(done as i64);
         let t0 = Clock::now();
-        let _: String = script
-            .prepare_invoke()
-            .key("{bench}:k")
-            .arg(1)
-            .invoke(&mut raw)
-            .expect("evalsha");
+        raw.evalsha();
         let t1 = Clock::now();
         assert_eq!(
             b.connect(&call, "a", t).expect("connect"),
@@ -146,10 +221,6 @@ fn main() {
         pair_lat.push(t3 - t1);
         done += 1;
     }
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2].as_secs_f64() * 1e6
-    };
     let (raw_m, con_m, end_m, pair_m) = (
         median(&mut raw_lat),
         median(&mut con_lat),
@@ -174,13 +245,18 @@ fn main() {
         "  connect vs redis-benchmark -c 1:     {:.2}×",
         con_m / anchor_us
     );
+    OneClient {
+        raw: raw_m,
+        connect: con_m,
+        end: end_m,
+    }
+}
 
-    same_step_anchor(&client, &open, at, con_m, end_m);
-
-    // caller rules (`duplicates`, `repeat_callers`), interleaved with the same raw anchor: a
-    // connect of a fresh known caller under a duplicates and a `different`
-    // rule (the script reads and writes the caller's hash), its end, and a
-    // check for that caller (an uncached read of its hash)
+/// Caller rules, interleaved with the same raw anchor: a connect of a
+/// fresh known caller under a duplicates and a `different` rule (the
+/// script reads and writes the caller's hash), its end, and a check for
+/// that caller (an uncached read of its hash).
+fn caller_rules(bench: &Bench, raw: &mut RawAnchor, one: &OneClient) {
     let callers_config = Arc::new(
         parse_config(
             br#"{"repeat_callers": {"mode": "different", "window": 86400},
@@ -192,23 +268,17 @@ fn main() {
         )
         .expect("config"),
     );
-    let mut o = RedisOptions::new(url.clone());
-    o.namespace = format!("bench-{}", new_op_id());
-    let cb = RedisBackend::open(callers_config, o).expect("open");
+    let cb = RedisBackend::open(callers_config, bench.fresh_options()).expect("open");
+    let at = bench.at;
     let (mut raw_lat, mut con_lat, mut chk_lat) = (Vec::new(), Vec::new(), Vec::new());
     let start = Clock::now();
     let mut done = 0;
     while done < PAIRS && start.elapsed() < LIMIT {
         let call = format!("c{done}");
-        let mut attrs = routecap::core::filter::CallAttrs::new();
+        let mut attrs = CallAttrs::new();
         attrs.set_caller(Some(&format!("+1919{done:07}")));
         let t0 = Clock::now();
-        let _: String = script
-            .prepare_invoke()
-            .key("{bench}:k")
-            .arg(1)
-            .invoke(&mut raw)
-            .expect("evalsha");
+        raw.evalsha();
         let t1 = Clock::now();
         assert_eq!(
             cb.connect_call(&call, "a", at, &attrs).expect("connect"),
@@ -234,29 +304,51 @@ fn main() {
     println!(
         "  connect, known caller, rules:        {con_c:8.1} us  ({:.2}× raw; without rules above: {:.2}×)",
         con_c / raw_c,
-        con_m / raw_m
+        one.connect / one.raw
     );
     println!(
         "  check for that caller (fresh read):  {chk_c:8.1} us  ({:.2}× raw)",
         chk_c / raw_c
     );
+}
 
-    // the async API driven by the caller's own current-thread runtime
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut o = RedisOptions::new(url.clone());
-    o.namespace = format!("bench-{}", new_op_id());
+/// `CONFIG RESETSTAT`: the server's command statistics start again.
+fn resetstat(raw: &mut redis::Connection) {
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(raw)
+        .expect("resetstat");
+}
+
+/// The server's mean time per call of command `cmd` since the last
+/// [`resetstat`] (us, `INFO commandstats`).
+fn server_us(raw: &mut redis::Connection, cmd: &str) -> f64 {
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(raw)
+        .expect("info");
+    stats
+        .lines()
+        .find(|l| l.starts_with(&format!("cmdstat_{cmd}:")))
+        .and_then(|l| l.split("usec_per_call=").nth(1))
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// The async API driven by the caller's own current-thread runtime, then
+/// the server time of each script alone.
+fn async_state(bench: &Bench, rt: &tokio::runtime::Runtime, raw: &mut RawAnchor, anchor_us: f64) {
+    let at = bench.at;
     let state = rt
-        .block_on(RedisState::open(config.clone(), o))
+        .block_on(RedisState::open(
+            bench.config.clone(),
+            bench.fresh_options(),
+        ))
         .expect("open");
     let mut lat = Vec::with_capacity(PAIRS);
     let mut end_lat = Vec::with_capacity(PAIRS);
-    let _: () = redis::cmd("CONFIG")
-        .arg("RESETSTAT")
-        .query(&mut raw)
-        .expect("resetstat");
+    resetstat(&mut raw.conn);
     let start = Clock::now();
     let mut done = 0;
     while done < PAIRS && start.elapsed() < LIMIT {
@@ -289,66 +381,56 @@ fn main() {
     // server time per step script (connect and end alike), from the server
     let stats: String = redis::cmd("INFO")
         .arg("commandstats")
-        .query(&mut raw)
+        .query(&mut raw.conn)
         .expect("info");
     for line in stats.lines().filter(|l| l.starts_with("cmdstat_")) {
         println!("server-side, the async loop above: {line}");
     }
-    // server time of each script alone: 900 connects (the target's
-    // concurrency cap is 1,000), then their ends
-    // steps run as FCALL (a Functions library), the anchor as EVALSHA
-    let server_us = |raw: &mut redis::Connection, cmd: &str| -> f64 {
-        let stats: String = redis::cmd("INFO")
-            .arg("commandstats")
-            .query(raw)
-            .expect("info");
-        stats
-            .lines()
-            .find(|l| l.starts_with(&format!("cmdstat_{cmd}:")))
-            .and_then(|l| l.split("usec_per_call=").nth(1))
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(f64::NAN)
-    };
-    let resetstat = |raw: &mut redis::Connection| {
-        let _: () = redis::cmd("CONFIG")
-            .arg("RESETSTAT")
-            .query(raw)
-            .expect("resetstat");
-    };
-    resetstat(&mut raw);
+    server_time_per_script(rt, &state, raw, at);
+    probe_server_costs(&mut raw.conn);
+}
+
+/// Server time of each script alone: 900 connects (the target's
+/// concurrency cap is 1,000), then their ends, then 900 raw anchors. Steps
+/// run as `FCALL` (a Functions library), the anchor as `EVALSHA`.
+fn server_time_per_script(
+    rt: &tokio::runtime::Runtime,
+    state: &RedisState,
+    raw: &mut RawAnchor,
+    at: Instant,
+) {
+    resetstat(&mut raw.conn);
     for i in 0..900 {
         let outcome = rt
             .block_on(state.connect_op(&new_op_id(), &format!("s{i}"), "a", at))
             .expect("connect");
         assert_eq!(outcome, ConnectOutcome::Connected);
     }
-    let connect_server = server_us(&mut raw, "fcall");
-    resetstat(&mut raw);
+    let connect_server = server_us(&mut raw.conn, "fcall");
+    resetstat(&mut raw.conn);
     for i in 0..900 {
         rt.block_on(state.end_op(&new_op_id(), &format!("s{i}"), at))
             .expect("end");
     }
-    let end_server = server_us(&mut raw, "fcall");
-    resetstat(&mut raw);
+    let end_server = server_us(&mut raw.conn, "fcall");
+    resetstat(&mut raw.conn);
     for _ in 0..900 {
-        let _: String = script
-            .prepare_invoke()
-            .key("{bench}:k")
-            .arg(1)
-            .invoke(&mut raw)
-            .expect("evalsha");
+        raw.evalsha();
     }
-    let raw_server = server_us(&mut raw, "evalsha");
+    let raw_server = server_us(&mut raw.conn, "evalsha");
     println!(
         "server time per script (INFO commandstats, 900 each): connect {connect_server:.2} us, end {end_server:.2} us, raw same-size EVALSHA {raw_server:.2} us"
     );
-    probe_server_costs(&mut raw, &server_us, &resetstat);
+}
 
+/// Connect+end pairs from many clients at once: a backend per thread, one
+/// backend shared by threads, and one async state shared by tasks.
+fn concurrent_clients(bench: &Bench, rt: &tokio::runtime::Runtime) {
+    let at = bench.at;
     for clients in [1usize, 8, 32] {
         let ns = format!("bench-{}", new_op_id());
         let per = PAIRS * 2 / clients;
-        let backends: Vec<RedisBackend> = (0..clients).map(|_| open(&ns)).collect();
+        let backends: Vec<RedisBackend> = (0..clients).map(|_| bench.open(&ns)).collect();
         let (rate, p50, p99) = threads_connect_end(backends.into_iter().map(Arc::new), per, at);
         println!(
             "{clients:2} clients: {rate:8.0} connect+end pairs/s; connect p50 {p50:?} p99 {p99:?}"
@@ -358,7 +440,7 @@ fn main() {
     // one RedisBackend shared by threads: one multiplexed connection,
     // requests from every thread pipelined on it
     for clients in [8usize, 32] {
-        let shared = Arc::new(open(&format!("bench-{}", new_op_id())));
+        let shared = Arc::new(bench.open(&format!("bench-{}", new_op_id())));
         let per = PAIRS * 2 / clients;
         let (rate, p50, p99) = threads_connect_end((0..clients).map(|_| shared.clone()), per, at);
         println!(
@@ -366,54 +448,65 @@ fn main() {
         );
     }
 
-    // one RedisState (one multiplexed connection) shared by concurrent
-    // tasks, as a service runs it: requests pipeline on the connection
     for tasks in [1usize, 8, 32] {
-        let mut o = RedisOptions::new(url.clone());
-        o.namespace = format!("bench-{}", new_op_id());
-        let state = Arc::new(
-            rt.block_on(RedisState::open(config.clone(), o))
-                .expect("open"),
-        );
-        let per = PAIRS * 2 / tasks;
-        let start = Clock::now();
-        let mut lat: Vec<Duration> = rt.block_on(async {
-            let mut set = tokio::task::JoinSet::new();
-            for c in 0..tasks {
-                let state = state.clone();
-                set.spawn(async move {
-                    let mut lat = Vec::with_capacity(per);
-                    for i in 0..per {
-                        let call = format!("c{c}-{i}");
-                        let t0 = Clock::now();
-                        state
-                            .connect_op(&new_op_id(), &call, "a", at)
-                            .await
-                            .expect("connect");
-                        lat.push(t0.elapsed());
-                        state.end_op(&new_op_id(), &call, at).await.expect("end");
-                    }
-                    lat
-                });
-            }
-            let mut all = Vec::new();
-            while let Some(r) = set.join_next().await {
-                all.extend(r.expect("task"));
-            }
-            all
-        });
-        let secs = start.elapsed().as_secs_f64();
-        lat.sort();
-        let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
-        println!(
-            "{tasks:2} tasks on one RedisState: {:8.0} connect+end pairs/s; connect p50 {:?} p99 {:?}",
-            lat.len() as f64 / secs,
-            q(0.50),
-            q(0.99)
-        );
+        tasks_on_one_state(bench, rt, tasks);
     }
+}
 
-    // a route decision over 1,000 targets: cached Redis view vs memory
+/// One RedisState (one multiplexed connection) shared by `tasks`
+/// concurrent tasks, as a service runs it: requests pipeline on the
+/// connection.
+fn tasks_on_one_state(bench: &Bench, rt: &tokio::runtime::Runtime, tasks: usize) {
+    let at = bench.at;
+    let state = Arc::new(
+        rt.block_on(RedisState::open(
+            bench.config.clone(),
+            bench.fresh_options(),
+        ))
+        .expect("open"),
+    );
+    let per = PAIRS * 2 / tasks;
+    let start = Clock::now();
+    let mut lat: Vec<Duration> = rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for c in 0..tasks {
+            let state = state.clone();
+            set.spawn(async move {
+                let mut lat = Vec::with_capacity(per);
+                for i in 0..per {
+                    let call = format!("c{c}-{i}");
+                    let t0 = Clock::now();
+                    state
+                        .connect_op(&new_op_id(), &call, "a", at)
+                        .await
+                        .expect("connect");
+                    lat.push(t0.elapsed());
+                    state.end_op(&new_op_id(), &call, at).await.expect("end");
+                }
+                lat
+            });
+        }
+        let mut all = Vec::new();
+        while let Some(r) = set.join_next().await {
+            all.extend(r.expect("task"));
+        }
+        all
+    });
+    let secs = start.elapsed().as_secs_f64();
+    lat.sort();
+    let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    println!(
+        "{tasks:2} tasks on one RedisState: {:8.0} connect+end pairs/s; connect p50 {:?} p99 {:?}",
+        lat.len() as f64 / secs,
+        q(0.50),
+        q(0.99)
+    );
+}
+
+/// A route decision over 1,000 targets: the cached Redis view beside the
+/// memory backend.
+fn route_decision(bench: &Bench) {
+    let at = bench.at;
     let big: String = (0..1000)
         .map(|i| {
             format!(
@@ -433,11 +526,10 @@ fn main() {
         .expect("big"),
     );
     let memory = MemoryBackend::new(big.clone());
-    let mut o = RedisOptions::new(url.clone());
-    o.namespace = format!("bench-{}", new_op_id());
+    let mut o = bench.fresh_options();
     o.refresh = Duration::from_secs(3600);
     let redis_b = RedisBackend::open(big, o).expect("open");
-    let none = routecap::core::filter::CallAttrs::new();
+    let none = CallAttrs::new();
     redis_b.route_view(at, 1, &none).expect("warm");
     memory.route_view(at, 1, &none).expect("warm");
     let mut per = Vec::new();
@@ -463,11 +555,7 @@ fn main() {
 /// function called with no arguments, with the connect's 9 keys and 33
 /// arguments (a target and one group), and with 15 (what would be left
 /// if the 18 limits lived on the server); and 11 `HMGET`s inside.
-fn probe_server_costs(
-    raw: &mut redis::Connection,
-    server_us: &dyn Fn(&mut redis::Connection, &str) -> f64,
-    resetstat: &dyn Fn(&mut redis::Connection),
-) {
+fn probe_server_costs(raw: &mut redis::Connection) {
     const PROBE: &str = "#!lua name=routecap_bench_probe\n\
         redis.register_function('routecap_probe_nop', function(keys, args) return 'ok' end)\n\
         redis.register_function('routecap_probe_calls', function(keys, args)\n\
@@ -506,6 +594,27 @@ fn probe_server_costs(
     );
 }
 
+/// The call id the steps are captured with.
+const CAPTURED_CALL: &str = "capt-000000";
+
+/// A connect's and an end's `FCALL` as the server saw them (for
+/// [`CAPTURED_CALL`]), and their operation ids.
+struct CapturedSteps {
+    words: Vec<Vec<String>>,
+    op_connect: String,
+    op_end: String,
+}
+
+impl CapturedSteps {
+    /// The captured connect and end, for call `n` (see [`replay`]).
+    fn replay(&self, n: usize) -> (redis::Cmd, redis::Cmd) {
+        (
+            replay(&self.words[0], CAPTURED_CALL, &self.op_connect, n, 'c'),
+            replay(&self.words[1], CAPTURED_CALL, &self.op_end, n, 'e'),
+        )
+    }
+}
+
 /// The second anchor: the very `FCALL`s a connect and an end send (keys and
 /// arguments as the server saw them, captured with `MONITOR`), replayed
 /// from a bare redis-rs connection with fresh call and operation ids of
@@ -515,23 +624,26 @@ fn probe_server_costs(
 /// same-size-script anchor above is the floor of a step that does nothing.
 /// Then 8 threads replay pairs at once: the p99 a bare client of the same
 /// steps sees, beside the backend's in the 8-client run below.
-fn same_step_anchor(
-    client: &redis::Client,
-    open: &dyn Fn(&str) -> RedisBackend,
-    at: routecap::core::Instant,
-    con_m: f64,
-    end_m: f64,
-) {
+fn same_step_anchor(client: &redis::Client, bench: &Bench, con_m: f64, end_m: f64) {
     let ns = format!("bench-{}", new_op_id());
-    let b = open(&ns);
+    let b = bench.open(&ns);
+    let Some(steps) = capture_steps(client, &b, bench.at) else {
+        return;
+    };
+    replayed_beside_backend(client, &b, &steps, bench.at, con_m, end_m);
+    bare_clients(client, Arc::new(steps));
+}
+
+/// A connect and an end of `b` as the server saw them (`MONITOR`); `None`
+/// (with a note) when they cannot be captured.
+fn capture_steps(client: &redis::Client, b: &RedisBackend, at: Instant) -> Option<CapturedSteps> {
     // the first step loads the config and the library: not captured
     b.connect("warm-000000", "a", at).expect("connect");
     b.end("warm-000000", at).expect("end");
     let mut mon = client.get_connection().expect("monitor connection");
     let _: () = redis::cmd("MONITOR").query(&mut mon).expect("monitor");
-    let cap = "capt-000000";
-    b.connect(cap, "a", at).expect("connect");
-    b.end(cap, at).expect("end");
+    b.connect(CAPTURED_CALL, "a", at).expect("connect");
+    b.end(CAPTURED_CALL, at).expect("end");
     mon.set_read_timeout(Some(Duration::from_secs(2)))
         .expect("timeout");
     let mut steps: Vec<Vec<String>> = Vec::new();
@@ -542,7 +654,7 @@ fn same_step_anchor(
             Ok(_) => continue,
             Err(e) => {
                 println!("same-step anchor skipped: MONITOR gave {e}");
-                return;
+                return None;
             }
         };
         let words = monitor_words(&line);
@@ -556,23 +668,37 @@ fn same_step_anchor(
     drop(mon);
     // keys[1] of every step is the operation key `{ns}:op:<id>`
     let op_of = |w: &[String]| w[4].rsplit_once(":op:").map(|(_, id)| id.to_string());
-    let (Some(op_c), Some(op_e)) = (op_of(&steps[0]), op_of(&steps[1])) else {
+    let (Some(op_connect), Some(op_end)) = (op_of(&steps[0]), op_of(&steps[1])) else {
         println!(
             "same-step anchor skipped: no operation key in {:?}",
             steps[0]
         );
-        return;
+        return None;
     };
+    Some(CapturedSteps {
+        words: steps,
+        op_connect,
+        op_end,
+    })
+}
+
+/// The captured steps replayed raw, interleaved with `b`'s own connect and
+/// end: their medians and ratios (`con_m`, `end_m`: the one-client loop's).
+fn replayed_beside_backend(
+    client: &redis::Client,
+    b: &RedisBackend,
+    steps: &CapturedSteps,
+    at: Instant,
+    con_m: f64,
+    end_m: f64,
+) {
     let mut raw = client.get_connection().expect("connection");
     let (mut raw_c, mut raw_e, mut be_c, mut be_e) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let start = Clock::now();
     let mut i = 1;
     while i <= PAIRS && start.elapsed() < LIMIT {
-        let (c, e) = (
-            replay(&steps[0], cap, &op_c, i, 'c'),
-            replay(&steps[1], cap, &op_e, i, 'e'),
-        );
+        let (c, e) = steps.replay(i);
         let t0 = Clock::now();
         let r: String = c.query(&mut raw).expect("raw connect");
         let t1 = Clock::now();
@@ -590,10 +716,6 @@ fn same_step_anchor(
         be_e.push(t4 - t3);
         i += 1;
     }
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2].as_secs_f64() * 1e6
-    };
     let (rc, re, bc, be) = (
         median(&mut raw_c),
         median(&mut raw_e),
@@ -608,11 +730,12 @@ fn same_step_anchor(
     println!("  backend connect:                     {bc:8.1} us  ({:.2}× the same step raw; {:.2}× in the loop above)", bc / rc, con_m / rc);
     println!("  raw end FCALL:                       {re:8.1} us");
     println!("  backend end:                         {be:8.1} us  ({:.2}× the same step raw; {:.2}× in the loop above)", be / re, end_m / re);
+}
 
-    // 8 bare clients replaying pairs at once: the queueing floor of p99
+/// 8 bare clients replaying pairs at once: the queueing floor of p99.
+fn bare_clients(client: &redis::Client, steps: Arc<CapturedSteps>) {
     let clients = 8;
     let per = PAIRS * 2 / clients;
-    let steps = Arc::new((steps, op_c, op_e));
     let begin = Clock::now();
     let handles: Vec<_> = (0..clients)
         .map(|k| {
@@ -620,18 +743,13 @@ fn same_step_anchor(
             let steps = steps.clone();
             std::thread::spawn(move || {
                 let mut raw = client.get_connection().expect("connection");
-                let (w, op_c, op_e) = &*steps;
                 let mut lat = Vec::with_capacity(per);
                 let start = Clock::now();
                 for j in 0..per {
                     if start.elapsed() > LIMIT {
                         break;
                     }
-                    let n = 100_000 + k * per + j;
-                    let (c, e) = (
-                        replay(&w[0], cap, op_c, n, 'c'),
-                        replay(&w[1], cap, op_e, n, 'e'),
-                    );
+                    let (c, e) = steps.replay(100_000 + k * per + j);
                     let t0 = Clock::now();
                     let _: String = c.query(&mut raw).expect("raw connect");
                     lat.push(t0.elapsed());
@@ -711,7 +829,7 @@ fn monitor_words(line: &str) -> Vec<String> {
 fn threads_connect_end(
     backends: impl Iterator<Item = Arc<RedisBackend>>,
     per: usize,
-    at: routecap::core::Instant,
+    at: Instant,
 ) -> (f64, Duration, Duration) {
     let start = Clock::now();
     let handles: Vec<_> = backends

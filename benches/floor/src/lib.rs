@@ -1,7 +1,7 @@
 //! The floor of a cold verdict pass on this machine: the least work a
 //! scalar pass can do per target when every target's counters changed,
-//! measured beside the real decision (`floor_cold/targets/N` in the
-//! routecap bench; README "Performance", "The limit").
+//! the anchor for a cold decision (`route_cold` in the routecap bench):
+//! `floor_cold/targets/N` in this crate's bench (see its `README.md`).
 //!
 //! It reads what a verdict must read, laid out as compactly as the
 //! checker could ever lay it out, and does only the compares a verdict
@@ -19,10 +19,10 @@
 //! - per zone, its current window starts and earliest window ends; per
 //!   pair, its hours verdict and reopening (both in L1, prepared once).
 //!
-//! The data are drawn like [`crate::fixture`]'s: 20 zones, about 600
+//! The data are drawn like [`routecap_benches::fixture`]'s: 20 zones, about 600
 //! pairs, the same shares of caps set and at a cap.
 
-use crate::fixture::Mix;
+use routecap_benches::fixture::Mix;
 
 /// Zones and (schedule, zone) pairs of the fixture.
 const ZONES: usize = 20;

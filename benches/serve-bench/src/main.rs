@@ -5,12 +5,15 @@
 //! HTTP round trip that does no engine work.
 //!
 //! ```text
-//! cargo build --release -p routecap --bins --examples
-//! scripts/with-redis target/release/examples/serve_bench [SECONDS] [CONNECTIONS]
+//! scripts/bench-serve [SECONDS] [CONNECTIONS]
 //! ```
 //!
-//! Without `ROUTECAP_TEST_REDIS_URL` (set by `scripts/with-redis`) only the
-//! memory figures are printed. Loopback only.
+//! (`cargo build --release -p routecap -p routecap-serve-bench --bin
+//! routecap --bin routecap-serve-bench`, then `scripts/with-redis
+//! target/release/routecap-serve-bench`: it runs the `routecap` binary
+//! beside its own.) Without `ROUTECAP_TEST_REDIS_URL`
+//! (set by `scripts/with-redis`) only the memory figures are printed.
+//! Loopback only.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -46,7 +49,7 @@ fn start(bin: &std::path::Path, config: &str, extra: &[&str]) -> Proc {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start routecap serve (build it first: cargo build --release -p routecap)");
+        .expect("start routecap serve (build it first: cargo build --release -p routecap --bin routecap)");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -206,11 +209,7 @@ fn main() {
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
     let conns: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(16);
     let exe = std::env::current_exe().expect("own path");
-    let bin = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target dir")
-        .join("routecap");
+    let bin = exe.parent().expect("target dir").join("routecap");
     let dir = std::env::temp_dir().join(format!("routecap-serve-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let config = dir.join("config.json");
