@@ -24,9 +24,18 @@ use routecap::core::lifecycle::ConnectOutcome;
 use routecap::core::model::Config;
 use routecap::core::Instant;
 use routecap::state::redis::{
-    connect_script_len, new_op_id, RedisBackend, RedisOptions, RedisState,
+    connect_script_len, new_op_id, RedisOptions, RedisState,
 };
-use routecap::state::{Backend, MemoryBackend};
+use routecap::core::route::Draws;
+use routecap::state::{Backend, Blocking};
+use routecap::Call;
+
+/// A Redis state for `config`, driven synchronously.
+fn open_blocking(config: Arc<Config>, o: RedisOptions) -> Result<Blocking, routecap::state::StateError> {
+    let rt = routecap::state::runtime().expect("runtime");
+    let state = rt.block_on(RedisState::open(config, o))?;
+    Ok(Blocking::on(rt, Arc::new(state)))
+}
 
 const PAIRS: usize = 4000;
 const LIMIT: Duration = Duration::from_secs(20);
@@ -63,10 +72,10 @@ struct Bench {
 
 impl Bench {
     /// A synchronous backend on namespace `ns`.
-    fn open(&self, ns: &str) -> RedisBackend {
+    fn open(&self, ns: &str) -> Blocking {
         let mut o = RedisOptions::new(self.url.clone());
         o.namespace = ns.to_string();
-        RedisBackend::open(self.config.clone(), o).expect("open")
+        open_blocking(self.config.clone(), o).expect("open")
     }
 
     /// Options for a fresh namespace.
@@ -209,11 +218,11 @@ fn one_client(bench: &Bench, raw: &mut RawAnchor, anchor_us: f64) -> OneClient {
         raw.evalsha();
         let t1 = Clock::now();
         assert_eq!(
-            b.connect(&call, "a", t).expect("connect"),
+            b.connect(&Call::new(&*call), "a", t).expect("connect"),
             ConnectOutcome::Connected
         );
         let t2 = Clock::now();
-        b.end(&call, t).expect("end");
+        b.end(&Call::new(&*call), t).expect("end");
         let t3 = Clock::now();
         raw_lat.push(t1 - t0);
         con_lat.push(t2 - t1);
@@ -268,7 +277,7 @@ fn caller_rules(bench: &Bench, raw: &mut RawAnchor, one: &OneClient) {
         )
         .expect("config"),
     );
-    let cb = RedisBackend::open(callers_config, bench.fresh_options()).expect("open");
+    let cb = open_blocking(callers_config, bench.fresh_options()).expect("open");
     let at = bench.at;
     let (mut raw_lat, mut con_lat, mut chk_lat) = (Vec::new(), Vec::new(), Vec::new());
     let start = Clock::now();
@@ -281,13 +290,13 @@ fn caller_rules(bench: &Bench, raw: &mut RawAnchor, one: &OneClient) {
         raw.evalsha();
         let t1 = Clock::now();
         assert_eq!(
-            cb.connect_call(&call, "a", at, &attrs).expect("connect"),
+            cb.connect(&Call::with_attrs(&*call, attrs.clone()), "a", at).expect("connect"),
             ConnectOutcome::Connected
         );
         let t2 = Clock::now();
-        cb.end(&call, at).expect("end");
+        cb.end(&Call::new(&*call), at).expect("end");
         let t3 = Clock::now();
-        cb.check_view(at, &attrs).expect("check");
+        cb.check(&Call::with_attrs("", attrs.clone()), at).expect("check");
         let t4 = Clock::now();
         raw_lat.push(t1 - t0);
         con_lat.push(t2 - t1);
@@ -356,12 +365,12 @@ fn async_state(bench: &Bench, rt: &tokio::runtime::Runtime, raw: &mut RawAnchor,
         let t0 = Clock::now();
         rt.block_on(async {
             state
-                .connect_op(&new_op_id(), &call, "a", at)
+                .connect(&Call::new(&*call), "a", at)
                 .await
                 .expect("connect");
             lat.push(t0.elapsed());
             let t1 = Clock::now();
-            state.end_op(&new_op_id(), &call, at).await.expect("end");
+            state.end(&Call::new(&*call), at).await.expect("end");
             end_lat.push(t1.elapsed());
         });
         done += 1;
@@ -402,14 +411,14 @@ fn server_time_per_script(
     resetstat(&mut raw.conn);
     for i in 0..900 {
         let outcome = rt
-            .block_on(state.connect_op(&new_op_id(), &format!("s{i}"), "a", at))
+            .block_on(state.connect(&Call::new(format!("s{i}")), "a", at))
             .expect("connect");
         assert_eq!(outcome, ConnectOutcome::Connected);
     }
     let connect_server = server_us(&mut raw.conn, "fcall");
     resetstat(&mut raw.conn);
     for i in 0..900 {
-        rt.block_on(state.end_op(&new_op_id(), &format!("s{i}"), at))
+        rt.block_on(state.end(&Call::new(format!("s{i}")), at))
             .expect("end");
     }
     let end_server = server_us(&mut raw.conn, "fcall");
@@ -430,21 +439,21 @@ fn concurrent_clients(bench: &Bench, rt: &tokio::runtime::Runtime) {
     for clients in [1usize, 8, 32] {
         let ns = format!("bench-{}", new_op_id());
         let per = PAIRS * 2 / clients;
-        let backends: Vec<RedisBackend> = (0..clients).map(|_| bench.open(&ns)).collect();
+        let backends: Vec<Blocking> = (0..clients).map(|_| bench.open(&ns)).collect();
         let (rate, p50, p99) = threads_connect_end(backends.into_iter().map(Arc::new), per, at);
         println!(
             "{clients:2} clients: {rate:8.0} connect+end pairs/s; connect p50 {p50:?} p99 {p99:?}"
         );
     }
 
-    // one RedisBackend shared by threads: one multiplexed connection,
+    // one Blocking shared by threads: one multiplexed connection,
     // requests from every thread pipelined on it
     for clients in [8usize, 32] {
         let shared = Arc::new(bench.open(&format!("bench-{}", new_op_id())));
         let per = PAIRS * 2 / clients;
         let (rate, p50, p99) = threads_connect_end((0..clients).map(|_| shared.clone()), per, at);
         println!(
-            "{clients:2} threads, one shared RedisBackend: {rate:8.0} connect+end pairs/s; connect p50 {p50:?} p99 {p99:?}"
+            "{clients:2} threads, one shared Blocking: {rate:8.0} connect+end pairs/s; connect p50 {p50:?} p99 {p99:?}"
         );
     }
 
@@ -477,11 +486,11 @@ fn tasks_on_one_state(bench: &Bench, rt: &tokio::runtime::Runtime, tasks: usize)
                     let call = format!("c{c}-{i}");
                     let t0 = Clock::now();
                     state
-                        .connect_op(&new_op_id(), &call, "a", at)
+                        .connect(&Call::new(&*call), "a", at)
                         .await
                         .expect("connect");
                     lat.push(t0.elapsed());
-                    state.end_op(&new_op_id(), &call, at).await.expect("end");
+                    state.end(&Call::new(&*call), at).await.expect("end");
                 }
                 lat
             });
@@ -525,22 +534,21 @@ fn route_decision(bench: &Bench) {
         )
         .expect("big"),
     );
-    let memory = MemoryBackend::new(big.clone());
+    let memory = Blocking::new(Arc::new(routecap::Engine::new(big.clone()))).expect("runtime");
     let mut o = bench.fresh_options();
     o.refresh = Duration::from_secs(3600);
-    let redis_b = RedisBackend::open(big, o).expect("open");
-    let none = CallAttrs::new();
-    redis_b.route_view(at, 1, &none).expect("warm");
-    memory.route_view(at, 1, &none).expect("warm");
+    let redis_b = open_blocking(big, o).expect("open");
+    redis_b.route(&Call::default(), at, &mut Draws::new(1)).expect("warm");
+    memory.route(&Call::default(), at, &mut Draws::new(1)).expect("warm");
     let mut per = Vec::new();
     for (name, b) in [
-        ("memory", &memory as &dyn Backend),
+        ("memory", &memory),
         ("redis (cached)", &redis_b),
     ] {
         let start = Clock::now();
         let mut n = 0u64;
         while n < 300 && start.elapsed() < LIMIT {
-            std::hint::black_box(b.route_view(at, n, &none).expect("route"));
+            std::hint::black_box(b.route(&Call::default(), at, &mut Draws::new(n)).expect("route"));
             n += 1;
         }
         let us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
@@ -636,14 +644,14 @@ fn same_step_anchor(client: &redis::Client, bench: &Bench, con_m: f64, end_m: f6
 
 /// A connect and an end of `b` as the server saw them (`MONITOR`); `None`
 /// (with a note) when they cannot be captured.
-fn capture_steps(client: &redis::Client, b: &RedisBackend, at: Instant) -> Option<CapturedSteps> {
+fn capture_steps(client: &redis::Client, b: &Blocking, at: Instant) -> Option<CapturedSteps> {
     // the first step loads the config and the library: not captured
-    b.connect("warm-000000", "a", at).expect("connect");
-    b.end("warm-000000", at).expect("end");
+    b.connect(&Call::new("warm-000000"), "a", at).expect("connect");
+    b.end(&Call::new("warm-000000"), at).expect("end");
     let mut mon = client.get_connection().expect("monitor connection");
     let _: () = redis::cmd("MONITOR").query(&mut mon).expect("monitor");
-    b.connect(CAPTURED_CALL, "a", at).expect("connect");
-    b.end(CAPTURED_CALL, at).expect("end");
+    b.connect(&Call::new(CAPTURED_CALL), "a", at).expect("connect");
+    b.end(&Call::new(CAPTURED_CALL), at).expect("end");
     mon.set_read_timeout(Some(Duration::from_secs(2)))
         .expect("timeout");
     let mut steps: Vec<Vec<String>> = Vec::new();
@@ -686,7 +694,7 @@ fn capture_steps(client: &redis::Client, b: &RedisBackend, at: Instant) -> Optio
 /// end: their medians and ratios (`con_m`, `end_m`: the one-client loop's).
 fn replayed_beside_backend(
     client: &redis::Client,
-    b: &RedisBackend,
+    b: &Blocking,
     steps: &CapturedSteps,
     at: Instant,
     con_m: f64,
@@ -706,9 +714,9 @@ fn replayed_beside_backend(
         let t2 = Clock::now();
         assert!(!r.is_empty());
         let call = format!("back-{i:06}");
-        b.connect(&call, "a", at).expect("connect");
+        b.connect(&Call::new(&*call), "a", at).expect("connect");
         let t3 = Clock::now();
-        b.end(&call, at).expect("end");
+        b.end(&Call::new(&*call), at).expect("end");
         let t4 = Clock::now();
         raw_c.push(t1 - t0);
         raw_e.push(t2 - t1);
@@ -827,7 +835,7 @@ fn monitor_words(line: &str) -> Vec<String> {
 /// each running `per` connect+end pairs on target `a` at `at`: pairs per
 /// second over all threads, and the connects' p50 and p99.
 fn threads_connect_end(
-    backends: impl Iterator<Item = Arc<RedisBackend>>,
+    backends: impl Iterator<Item = Arc<Blocking>>,
     per: usize,
     at: Instant,
 ) -> (f64, Duration, Duration) {
@@ -844,9 +852,9 @@ fn threads_connect_end(
                     }
                     let call = format!("c{c}-{i}");
                     let t0 = Clock::now();
-                    b.connect(&call, "a", at).expect("connect");
+                    b.connect(&Call::new(&*call), "a", at).expect("connect");
                     lat.push(t0.elapsed());
-                    b.end(&call, at).expect("end");
+                    b.end(&Call::new(&*call), at).expect("end");
                 }
                 lat
             })

@@ -653,16 +653,17 @@ impl Engine {
     /// its members.
     pub fn reset(&mut self, kind: OwnerKind, name: &str) -> Result<(), EngineError> {
         let id = self.resolve(kind, name)?;
-        Ok(match kind {
+        match kind {
             OwnerKind::Target => {
                 let t = self.target_index(&id)?;
-                self.state.reset_target(&self.config, t)?
+                self.state.reset_target(&self.config, t)?;
             }
             OwnerKind::Group => {
                 let g = self.group_index(&id)?;
-                self.state.reset_group(&self.config, g)?
+                self.state.reset_group(&self.config, g)?;
             }
-        })
+        }
+        Ok(())
     }
 
     /// A JSON-friendly copy of the counters and calls.

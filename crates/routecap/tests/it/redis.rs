@@ -181,11 +181,11 @@ fn step(
     at: Instant,
 ) -> String {
     match kind {
-        0 | 1 => show(b.connect(&Call::new(&*call), target, at)),
-        2 => show(b.convert(&Call::new(&*call), Money(i64::from(cents)), at)),
-        3 | 4 => show(b.end(&Call::new(&*call), at)),
-        5 => show(b.reserve(&Call::new(&*call), target, u64::from(dt % 300) + 1, at)),
-        6 => show(b.touch(&Call::new(&*call), at)),
+        0 | 1 => show(b.connect(&Call::new(call), target, at)),
+        2 => show(b.convert(&Call::new(call), Money(i64::from(cents)), at)),
+        3 | 4 => show(b.end(&Call::new(call), at)),
+        5 => show(b.reserve(&Call::new(call), target, u64::from(dt % 300) + 1, at)),
+        6 => show(b.touch(&Call::new(call), at)),
         7 if cents % 2 == 0 => show(b.reset(Owner::Target, target)),
         7 => show(b.reset(Owner::Group, "g")),
         _ => show(b.route(&Call::default(), at, &mut Draws::new(u64::from(cents)))),
@@ -593,7 +593,7 @@ fn lapsed_calls_are_pruned_from_live_sets() {
     // none of these calls ends: each lapses 60 s after its connect
     let connect = |call: &str, at: i64| {
         assert_eq!(
-            b.connect(&Call::new(&*call), "a", secs(t0, at))
+            b.connect(&Call::new(call), "a", secs(t0, at))
                 .expect("connect"),
             ConnectOutcome::Connected,
             "{call}"
@@ -800,7 +800,7 @@ fn redis_worker_process() {
             let at = t(STRESS_BASE);
             for call in ["h1", "h2"] {
                 assert_eq!(
-                    b.connect(&Call::new(&*call), "c", at).expect("hold"),
+                    b.connect(&Call::new(call), "c", at).expect("hold"),
                     ConnectOutcome::Connected
                 );
             }
@@ -1539,7 +1539,7 @@ fn one_backend_shared_by_threads() {
                     == ConnectOutcome::Connected
                 {
                     connected += 1;
-                    let live = usage_of(&*b, "a", at).live;
+                    let live = usage_of(&b, "a", at).live;
                     assert!(live <= 3, "live {live} > 3");
                     b.end(&Call::new(&*call), at).expect("end");
                 }
@@ -1555,7 +1555,7 @@ fn one_backend_shared_by_threads() {
             .expect("every thread finishes");
     }
     assert!(total > 0);
-    let u = usage_of(&*b, "a", at);
+    let u = usage_of(&b, "a", at);
     assert_eq!((u.total, u.live), (total, 0));
 }
 
