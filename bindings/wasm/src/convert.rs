@@ -82,6 +82,16 @@ pub fn attrs(v: &Option<JsValue>) -> Result<routecap_core::filter::CallAttrs, Js
     }
 }
 
+/// A reason object of a view (`check`, `route`, `connect`), as the core's
+/// `ReasonView`.
+pub fn reason(v: &JsValue) -> Result<routecap_core::render::ReasonView, JsValue> {
+    let text = JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| error("reason must be a reason object ({code, until, ...})"))?;
+    serde_json::from_str(&text).map_err(|e| error(&format!("reason: {e}")))
+}
+
 /// Parse an RFC 3339 instant named `what` (`at`), refusing 1970..2100
 /// outsiders: the CLI's wording for `--at`.
 pub fn instant(what: &str, text: &str) -> Result<Instant, JsValue> {

@@ -6,7 +6,7 @@
 //! contract says so.
 
 use chrono::SecondsFormat;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use std::borrow::Cow;
 
 use crate::caps::{Limits, Usage};
@@ -57,7 +57,7 @@ fn target_ids(config: &Config, ts: &[usize]) -> Vec<String> {
 }
 
 /// A count as a number, money as a decimal string (`"120.50"`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AmountView {
     /// A number of calls.
@@ -75,8 +75,20 @@ impl From<Amount> for AmountView {
     }
 }
 
+impl std::fmt::Display for AmountView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AmountView::Count(n) => write!(f, "{n}"),
+            AmountView::Money(m) => f.write_str(m),
+        }
+    }
+}
+
 /// One reason: `{"code", "group"?, "used"?, "limit"?, "until"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// `Deserialize` reads the same JSON back (the WebAssembly `formatReason`
+/// takes a reason object from JavaScript).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReasonView {
     /// `closed`, `daily_cap`, `group_daily_cap`, …
     pub code: String,
@@ -94,6 +106,35 @@ pub struct ReasonView {
     /// Which filter condition failed, for a call-dependent reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// One reason for people, on one line — what every face prints for a
+/// reason (the CLI's tables, the WebAssembly `formatReason`, the web demo):
+/// the code, `used/limit` for a cap, `[group]` for a containing group's
+/// reason, `until` when it lifts (left out when unknowable or never), and
+/// the filter or caller `(detail)`:
+///
+/// ```text
+/// daily_cap 40/40 until 2026-11-23T05:00:00Z
+/// group_daily_revenue_cap 120.00/120.00 [east-pool] until 2026-11-23T05:00:00Z
+/// total_cap 100/100
+/// filter_mismatch (geo in [us-nc, us-sc]: call has geo = [us-tx])
+/// ```
+pub fn reason_text(r: &ReasonView) -> String {
+    let mut s = r.code.clone();
+    if let (Some(used), Some(limit)) = (&r.used, &r.limit) {
+        s.push_str(&format!(" {used}/{limit}"));
+    }
+    if let Some(g) = &r.group {
+        s.push_str(&format!(" [{g}]"));
+    }
+    if let Some(t) = &r.until {
+        s.push_str(&format!(" until {t}"));
+    }
+    if let Some(d) = &r.detail {
+        s.push_str(&format!(" ({d})"));
+    }
+    s
 }
 
 /// One reason (its own `detail` only).
@@ -753,5 +794,47 @@ pub fn usage_view(config: &Config, ledger: &crate::counters::Ledger, at: Instant
     UsageView {
         at: instant(at),
         owners,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(json: &str) -> ReasonView {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn reason_text_is_one_line_in_the_cli_wording() {
+        let cases = [
+            (
+                r#"{"code": "daily_cap", "used": 40, "limit": 40, "until": "2026-11-23T05:00:00Z"}"#,
+                "daily_cap 40/40 until 2026-11-23T05:00:00Z",
+            ),
+            (
+                r#"{"code": "group_daily_revenue_cap", "group": "g1", "used": "120.00", "limit": "120.00", "until": "2026-11-23T05:00:00Z"}"#,
+                "group_daily_revenue_cap 120.00/120.00 [g1] until 2026-11-23T05:00:00Z",
+            ),
+            (
+                r#"{"code": "total_cap", "used": 5, "limit": 5, "until": null}"#,
+                "total_cap 5/5",
+            ),
+            (r#"{"code": "paused", "until": null}"#, "paused"),
+            (
+                r#"{"code": "filter_mismatch", "until": null, "detail": "geo in [us-nc]: call has geo = [us-tx]"}"#,
+                "filter_mismatch (geo in [us-nc]: call has geo = [us-tx])",
+            ),
+            (
+                r#"{"code": "duplicate_caller", "until": "2026-11-23T11:00:00Z", "detail": "caller +19195550100 connected at 2026-11-23T10:00:00Z (window 3600 s)"}"#,
+                "duplicate_caller until 2026-11-23T11:00:00Z (caller +19195550100 connected at 2026-11-23T10:00:00Z (window 3600 s))",
+            ),
+        ];
+        for (json, want) in cases {
+            let r = view(json);
+            assert_eq!(reason_text(&r), want);
+            // the JSON a view prints reads back as the same view
+            assert_eq!(view(&serde_json::to_string(&r).unwrap()), r);
+        }
     }
 }
