@@ -77,5 +77,7 @@ test('formatReason is the CLI\'s wording: every reason of check and route reads 
     'daily_cap 40/40 until 2026-11-23T05:00:00Z');
   assert.equal(wasm.formatReason({ code: 'group_daily_revenue_cap', group: 'east', used: '9.50', limit: '9.50', until: null }),
     'group_daily_revenue_cap 9.50/9.50 [east]');
-  assert.throws(() => wasm.formatReason({ until: null }), /reason: missing field `code`/);
+  assert.throws(() => wasm.formatReason({ until: null }), /reason\.code is missing/);
+  assert.throws(() => wasm.formatReason({ code: 'daily_cap', used: -1, limit: 2, until: null }), /reason\.used must be a count/);
+  assert.throws(() => wasm.formatReason('daily_cap'), /reason must be a reason object/);
 });
