@@ -1,5 +1,5 @@
 // The web demo: wires the WebAssembly Engine to the page.
-import init, { Engine, zones } from '../bindings/wasm/pkg/routecap_wasm.js';
+import init, { Engine, formatReason, zones } from '../bindings/wasm/pkg/routecap_wasm.js';
 import { heatmap, barChart } from './charts.js';
 import * as time from './time.js';
 
@@ -139,14 +139,6 @@ function nameOf(id, kind) {
   return list.find((x) => x.id === id)?.name ?? null;
 }
 
-function reasonText(r) {
-  let s = r.code;
-  if (r.used !== undefined && r.limit !== undefined) s += ` ${r.used}/${r.limit}`;
-  if (r.group) s += ` [${r.group}]`;
-  if (r.detail) s += ` — ${r.detail}`;
-  return s;
-}
-
 // The call form as engine attributes: `KEY=VALUE` pairs separated by spaces
 // or ';' (a repeated key adds a value; `geo` values split on commas in the engine).
 function callAttrs() {
@@ -189,7 +181,7 @@ function renderEligibility() {
   const res = app.engine.check(time.iso(app.at), callAttrs());
   const rows = res.candidates.map((c) => {
     const name = nameOf(c.id, c.kind);
-    const reasons = c.reasons.map((r) => h('span', { class: 'reason', 'data-code': r.code }, reasonText(r)));
+    const reasons = c.reasons.map((r) => h('span', { class: 'reason', 'data-code': r.code }, formatReason(r)));
     if (c.kind === 'group' && c.eligible_members) {
       reasons.push(h('span', { class: 'reason muted' }, `eligible members: ${c.eligible_members.join(', ') || 'none'}`));
     }
@@ -203,7 +195,7 @@ function renderEligibility() {
   });
   $('#eligibility-table tbody').replaceChildren(...rows);
   const n = res.candidates.filter((c) => c.eligible).length;
-  const refused = res.campaign && !res.campaign.eligible ? ` — campaign ${res.campaign.id} refuses the call: ${res.campaign.reasons.map(reasonText).join('; ')}` : '';
+  const refused = res.campaign && !res.campaign.eligible ? ` — campaign ${res.campaign.id} refuses the call: ${res.campaign.reasons.map(formatReason).join(', ')}` : '';
   $('#elig-summary').textContent = `at ${time.iso(app.at)} — ${n} of ${res.candidates.length} candidates eligible${refused}`;
   return res;
 }

@@ -85,9 +85,13 @@ test('native sample: the eligibility table says who, why and until when', async 
   assert.deepEqual(rows.map((r) => r.id), ['ny-insurance', 'chicago-auto', 'la-solar', 'london-debt', 'stjohns-backup', 'night-pool']);
   assert.deepEqual(by['ny-insurance'], {
     id: 'ny-insurance', eligible: 'false', local: '2026-11-22T10:00:00-05:00',
-    codes: ['closed'], reasons: ['closed'], untils: ['2026-11-23T14:00:00Z'],
+    codes: ['closed'], reasons: ['closed until 2026-11-23T14:00:00Z'], untils: ['2026-11-23T14:00:00Z'],
   });
-  assert.deepEqual(by['chicago-auto'].reasons, ['daily_cap 25/25']);
+  assert.deepEqual(by['chicago-auto'].reasons, ['daily_cap 25/25 until 2026-11-23T06:00:00Z']);
+  // every reason reads as the wasm formatReason (the CLI's wording) writes it
+  const want = new wasm.Engine(require(join(root, 'examples', 'native.json'))).check('2026-11-22T15:00:00Z');
+  assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.reasons])),
+    Object.fromEntries(want.candidates.map((c) => [c.id, c.reasons.map(wasm.formatReason)])));
   assert.deepEqual(by['chicago-auto'].untils, ['2026-11-23T06:00:00Z']);
   assert.equal(by['la-solar'].eligible, 'true');
   assert.equal(by['london-debt'].eligible, 'true');

@@ -7,6 +7,7 @@ use js_sys::{BigInt, Error, Reflect, JSON};
 use routecap_core::formats::ConfigError;
 #[cfg(feature = "full")]
 use routecap_core::money::Money;
+use routecap_core::render::{AmountView, ReasonView};
 use routecap_core::zone::{self, Instant};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -80,6 +81,46 @@ pub fn attrs(v: &Option<JsValue>) -> Result<routecap_core::filter::CallAttrs, Js
             serde_json::from_str(&text).map_err(|e| error(&format!("attrs: {e}")))
         }
     }
+}
+
+/// A reason object of a view (`check`, `route`, `connect`) as the core's
+/// `ReasonView`: `code` and the optional `group`, `used`, `limit`, `until`
+/// and `detail`, read field by field.
+pub fn reason(v: &JsValue) -> Result<ReasonView, JsValue> {
+    if !v.is_object() {
+        return Err(error("reason must be a reason object ({code, until, ...})"));
+    }
+    let field = |k: &str| {
+        Reflect::get(v, &JsValue::from_str(k))
+            .ok()
+            .filter(|x| !x.is_undefined() && !x.is_null())
+    };
+    let text = |k: &str| match field(k) {
+        None => Ok(None),
+        Some(x) => {
+            (x.as_string().map(Some)).ok_or_else(|| error(&format!("reason.{k} must be a string")))
+        }
+    };
+    let amount = |k: &str| match field(k) {
+        None => Ok(None),
+        Some(x) => match (x.as_string(), x.as_f64()) {
+            (Some(m), _) => Ok(Some(AmountView::Money(m))),
+            (_, Some(n)) if n >= 0.0 && n.fract() == 0.0 && n <= MAX_SAFE => {
+                Ok(Some(AmountView::Count(n as u64)))
+            }
+            _ => Err(error(&format!(
+                "reason.{k} must be a count or a decimal string"
+            ))),
+        },
+    };
+    Ok(ReasonView {
+        code: text("code")?.ok_or_else(|| error("reason.code is missing"))?,
+        group: text("group")?,
+        used: amount("used")?,
+        limit: amount("limit")?,
+        until: text("until")?,
+        detail: text("detail")?,
+    })
 }
 
 /// Parse an RFC 3339 instant named `what` (`at`), refusing 1970..2100

@@ -275,6 +275,18 @@ impl Engine {
     }
 }
 
+/// One reason of `check`, `route` or `connect` for people, on one line,
+/// exactly as the CLI prints it: `daily_cap 40/40 until
+/// 2026-11-23T05:00:00Z`, `group_daily_cap 9/9 [east] until …`,
+/// `filter_mismatch (geo in [us-nc]: call has geo = [us-tx])` (the core's
+/// `render::reason_text`, which the web demo shows too).
+#[wasm_bindgen(js_name = formatReason)]
+pub fn format_reason(
+    #[wasm_bindgen(unchecked_param_type = "Reason")] reason: JsValue,
+) -> Result<String, JsValue> {
+    Ok(render::reason_text(&convert::reason(&reason)?))
+}
+
 /// Resolve zone names (Rails, Windows, IANA) as `routecap zones --json`:
 /// `[{input, iana, kind}]`; with no names, every accepted name. Unknown
 /// names throw one `Error` listing each with suggestions.

@@ -46,3 +46,38 @@ test('connect re-checks the filter on the call attributes', () => {
   assert.equal(no.reasons[0].code, 'filter_mismatch');
   assert.deepEqual(e.connect('c1', 'nc-medicare', AT, { tags: { geo: 'us-nc', age: '70' } }), { ok: true });
 });
+
+test('formatReason is the CLI\'s wording: every reason of check and route reads as the CLI text prints it', () => {
+  const e = new Engine(readJson(CFG));
+  const cases = [
+    [{ tags: { geo: 'us-tx' } }, ['--tag', 'geo=us-tx']],
+    [{ campaign: 'medicare', tags: { calling_about: 'auto' } }, ['--campaign', 'medicare', '--tag', 'calling_about=auto']],
+    [{ campaign: 'medicare', tags: { calling_about: 'medicaid' } }, ['--campaign', 'medicare', '--tag', 'calling_about=medicaid']],
+  ];
+  let seen = 0;
+  for (const [attrs, flags] of cases) {
+    const check = cli(['check', CFG, '--at', AT, ...flags]);
+    assert.equal(check.status, 0, check.stderr);
+    const reasons = e.check(AT, attrs).candidates.flatMap((c) => c.reasons);
+    for (const r of [...reasons, ...(e.check(AT, attrs).campaign?.reasons ?? [])]) {
+      assert.ok(check.stdout.includes(wasm.formatReason(r)), `${wasm.formatReason(r)} in\n${check.stdout}`);
+      seen++;
+    }
+    const route = cli(['route', CFG, '--at', AT, '--seed', '3', ...flags]);
+    assert.equal(route.status, 0, route.stderr);
+    for (const rej of e.route(AT, 3, attrs).rejected) {
+      for (const r of rej.reasons) {
+        assert.ok(route.stdout.includes(wasm.formatReason(r)), `${wasm.formatReason(r)} in\n${route.stdout}`);
+        seen++;
+      }
+    }
+  }
+  assert.ok(seen >= 4, `${seen} reasons compared`);
+  assert.equal(wasm.formatReason({ code: 'daily_cap', used: 40, limit: 40, until: '2026-11-23T05:00:00Z' }),
+    'daily_cap 40/40 until 2026-11-23T05:00:00Z');
+  assert.equal(wasm.formatReason({ code: 'group_daily_revenue_cap', group: 'east', used: '9.50', limit: '9.50', until: null }),
+    'group_daily_revenue_cap 9.50/9.50 [east]');
+  assert.throws(() => wasm.formatReason({ until: null }), /reason\.code is missing/);
+  assert.throws(() => wasm.formatReason({ code: 'daily_cap', used: -1, limit: 2, until: null }), /reason\.used must be a count/);
+  assert.throws(() => wasm.formatReason('daily_cap'), /reason must be a reason object/);
+});

@@ -47,7 +47,7 @@ function exportsOf(module) {
 
 const EVALUATION = ['engine_new', 'engine_check', 'engine_checkJson', 'engine_route', 'engine_routeJson',
   'engine_routeMany', 'engine_firstPlaceChances', 'engine_targets', 'engine_groups', 'engine_usage',
-  'engine_hoursGrid', 'zones', 'localToInstant', 'dayStart', 'weekStart'];
+  'engine_hoursGrid', 'zones', 'formatReason', 'localToInstant', 'dayStart', 'weekStart'];
 const STATEFUL = ['engine_connect', 'engine_reserve', 'engine_convert', 'engine_end', 'engine_touch',
   'engine_cancel', 'engine_resetTarget', 'engine_resetGroup', 'engine_update', 'engine_patch',
   'engine_importUsage', 'engine_usageJson', 'engine_snapshot', 'engine_restore'];

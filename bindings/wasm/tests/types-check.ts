@@ -3,7 +3,7 @@
 // methods): `tsc --noEmit --strict` on this file fails when a signature or a
 // result type drifts from what the demo and users rely on.
 import init, {
-  Engine, zones,
+  Engine, formatReason, zones,
   type CheckResult, type RouteResult, type Reason, type ConnectResult,
   type HoursGrid, type TargetSummary, type UsageView, type ZoneRow, type Snapshot,
   type RouteManyResult, type ConfigError,
@@ -27,6 +27,10 @@ export async function typed(config: object, text: string): Promise<void> {
   const members: string[] | undefined = first.eligible_members;
   const reason: Reason | undefined = first.reasons[0];
   const until: string | null | undefined = reason?.until;
+  const line: string | undefined = reason && formatReason(reason);
+  void line;
+  // @ts-expect-error formatReason takes a reason object
+  formatReason('daily_cap');
   const text2: string = a.checkJson(at);
   const route: RouteResult = b.route(at, 7n);
   for (const step of route.plan) {

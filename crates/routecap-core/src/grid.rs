@@ -217,8 +217,13 @@ pub struct OwnerView {
     pub id: String,
     /// `"target"` or `"group"`.
     pub kind: &'static str,
+    /// Its display name.
+    pub name: Option<String>,
     /// The owner's IANA zone.
     pub time_zone: &'static str,
+    /// The owner's zone name as written in the config (a Rails or Windows
+    /// name, or the IANA name itself).
+    pub zone_name: String,
     /// The display zone.
     pub shown_in: &'static str,
     /// No hours at all.
@@ -234,7 +239,9 @@ pub fn owner_view(o: &Owner<'_>, display: &Zone, days: &[Day]) -> OwnerView {
     OwnerView {
         id: o.id.to_string(),
         kind: o.kind,
+        name: o.name.map(str::to_string),
         time_zone: o.zone.name(),
+        zone_name: o.zone_name.to_string(),
         shown_in: display.name(),
         always_open: o.hours.is_none(),
         paused: o.paused,

@@ -75,6 +75,15 @@ impl From<Amount> for AmountView {
     }
 }
 
+impl std::fmt::Display for AmountView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AmountView::Count(n) => write!(f, "{n}"),
+            AmountView::Money(m) => f.write_str(m),
+        }
+    }
+}
+
 /// One reason: `{"code", "group"?, "used"?, "limit"?, "until"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ReasonView {
@@ -94,6 +103,35 @@ pub struct ReasonView {
     /// Which filter condition failed, for a call-dependent reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// One reason for people, on one line — what every face prints for a
+/// reason (the CLI's tables, the WebAssembly `formatReason`, the web demo):
+/// the code, `used/limit` for a cap, `[group]` for a containing group's
+/// reason, `until` when it lifts (left out when unknowable or never), and
+/// the filter or caller `(detail)`:
+///
+/// ```text
+/// daily_cap 40/40 until 2026-11-23T05:00:00Z
+/// group_daily_revenue_cap 120.00/120.00 [east-pool] until 2026-11-23T05:00:00Z
+/// total_cap 100/100
+/// filter_mismatch (geo in [us-nc, us-sc]: call has geo = [us-tx])
+/// ```
+pub fn reason_text(r: &ReasonView) -> String {
+    let mut s = r.code.clone();
+    if let (Some(used), Some(limit)) = (&r.used, &r.limit) {
+        s.push_str(&format!(" {used}/{limit}"));
+    }
+    if let Some(g) = &r.group {
+        s.push_str(&format!(" [{g}]"));
+    }
+    if let Some(t) = &r.until {
+        s.push_str(&format!(" until {t}"));
+    }
+    if let Some(d) = &r.detail {
+        s.push_str(&format!(" ({d})"));
+    }
+    s
 }
 
 /// One reason (its own `detail` only).
@@ -753,5 +791,74 @@ pub fn usage_view(config: &Config, ledger: &crate::counters::Ledger, at: Instant
     UsageView {
         at: instant(at),
         owners,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(code: &str) -> ReasonView {
+        ReasonView {
+            code: code.into(),
+            group: None,
+            used: None,
+            limit: None,
+            until: None,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn reason_text_is_one_line_in_the_cli_wording() {
+        let t = |s: &str| Some(s.to_string());
+        let cases = [
+            (
+                ReasonView {
+                    used: Some(AmountView::Count(40)),
+                    limit: Some(AmountView::Count(40)),
+                    until: t("2026-11-23T05:00:00Z"),
+                    ..view("daily_cap")
+                },
+                "daily_cap 40/40 until 2026-11-23T05:00:00Z",
+            ),
+            (
+                ReasonView {
+                    group: t("g1"),
+                    used: Some(AmountView::Money("120.00".into())),
+                    limit: Some(AmountView::Money("120.00".into())),
+                    until: t("2026-11-23T05:00:00Z"),
+                    ..view("group_daily_revenue_cap")
+                },
+                "group_daily_revenue_cap 120.00/120.00 [g1] until 2026-11-23T05:00:00Z",
+            ),
+            (
+                ReasonView {
+                    used: Some(AmountView::Count(5)),
+                    limit: Some(AmountView::Count(5)),
+                    ..view("total_cap")
+                },
+                "total_cap 5/5",
+            ),
+            (view("paused"), "paused"),
+            (
+                ReasonView {
+                    detail: t("geo in [us-nc]: call has geo = [us-tx]"),
+                    ..view("filter_mismatch")
+                },
+                "filter_mismatch (geo in [us-nc]: call has geo = [us-tx])",
+            ),
+            (
+                ReasonView {
+                    until: t("2026-11-23T11:00:00Z"),
+                    detail: t("caller +19195550100 connected at 2026-11-23T10:00:00Z (window 3600 s)"),
+                    ..view("duplicate_caller")
+                },
+                "duplicate_caller until 2026-11-23T11:00:00Z (caller +19195550100 connected at 2026-11-23T10:00:00Z (window 3600 s))",
+            ),
+        ];
+        for (r, want) in cases {
+            assert_eq!(reason_text(&r), want);
+        }
     }
 }

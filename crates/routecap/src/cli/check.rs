@@ -1,12 +1,9 @@
 //! `routecap check CONFIG [--at T] [--json]`.
 
-use routecap_core::eligibility::{self, CandidateReport, Reason};
-use routecap_core::model::Config;
-use routecap_core::render;
-use routecap_core::zone::Instant;
+use routecap_core::render::{self, CampaignView, CheckView, ReasonView};
 use routecap_core::Call;
 
-use super::common::{at_or_now, state_failure, table, CallArgs, ConfigArg, StateArgs};
+use super::common::{at_or_now, rows_of, state_failure, table, CallArgs, ConfigArg, StateArgs};
 use super::{emit, json_text, Failure};
 
 /// Arguments of `routecap check`.
@@ -31,102 +28,82 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let call = Call::with_attrs("", args.call.attrs()?);
     let backend = args.state.open(&args.input)?;
     let view = backend.check(&call, at).map_err(|e| state_failure(&e))?;
-    // MERGE-WITH-CLITEXT: the text is rendered from the view
-    let text = json_text(&view);
-    let _ = args.json;
+    let text = if args.json {
+        json_text(&view)
+    } else {
+        human(&view)
+    };
     emit(&text)?;
     Ok(0)
 }
 
-/// One reason for people: `daily_cap 40/40 (g1)`.
-pub fn reason_text(config: &Config, r: &Reason) -> String {
-    let mut s = r.code_string();
-    if let (Some(u), Some(l)) = (r.used, r.limit) {
-        s.push_str(&format!(" {}/{}", amount(u), amount(l)));
-    }
-    if let Some(g) = r.group {
-        s.push_str(&format!(" [{}]", config.groups[g].id));
-    }
-    if let Some(d) = &r.detail {
-        s.push_str(&format!(" ({d})"));
-    }
-    s
-}
-
-/// Write the `detail` of every filter reason for the call, for people.
-pub fn explain(
-    config: &Config,
-    attrs: &routecap_core::filter::CallAttrs,
-    reports: &mut [CandidateReport],
-) {
-    let ex = eligibility::Explainer::new(config, attrs);
-    for rep in reports {
-        for r in &mut rep.reasons {
-            r.detail = ex.detail(rep.candidate, r);
-        }
+/// A candidate's wall clock for people: `Sun 2026-11-22 10:00 -05:00`
+/// (the view's `2026-11-22T10:00:00-05:00` with its weekday).
+fn local_text(local_time: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(local_time) {
+        Ok(t) => t.format("%a %Y-%m-%d %H:%M %:z").to_string(),
+        Err(_) => local_time.to_string(),
     }
 }
 
-fn amount(a: eligibility::Amount) -> String {
-    match a {
-        eligibility::Amount::Count(n) => n.to_string(),
-        eligibility::Amount::Money(m) => m.to_string(),
-    }
+/// The reasons of a list, one line, for a sentence.
+pub fn reasons_inline(reasons: &[ReasonView]) -> String {
+    let texts: Vec<String> = reasons.iter().map(render::reason_text).collect();
+    texts.join(", ")
 }
 
-/// When a reason lifts, for people.
-pub fn until_text(r: &Reason) -> String {
-    match r.until {
-        Some(t) => render::instant(t),
-        None => "-".into(),
-    }
-}
-
-#[allow(dead_code)] // MERGE-WITH-CLITEXT
-fn human(config: &Config, reports: &[CandidateReport], at: Instant) -> String {
-    let mut rows = Vec::new();
-    for rep in reports {
-        let zone = render::candidate_zone(config, rep.candidate);
-        let first = vec![
-            render::candidate_id(config, rep.candidate).to_string(),
-            render::candidate_kind(rep.candidate).to_string(),
-            zone.local(at).format("%a %Y-%m-%d %H:%M").to_string()
-                + &format!(" {}", zone.local_fixed(at).format("%:z")),
-            if rep.eligible { "yes" } else { "no" }.to_string(),
-        ];
-        if rep.reasons.is_empty() {
-            let mut row = first.clone();
-            row.push(String::new());
-            row.push(String::new());
-            rows.push(row);
-        }
-        for (i, r) in rep.reasons.iter().enumerate() {
-            let mut row = if i == 0 {
-                first.clone()
-            } else {
-                vec![String::new(); 4]
-            };
-            row.push(reason_text(config, r));
-            row.push(until_text(r));
-            rows.push(row);
-        }
-    }
-    let eligible = reports.iter().filter(|r| r.eligible).count();
-    format!(
-        "at {}: {} of {} candidates eligible\n\n{}",
-        render::instant(at),
-        eligible,
-        reports.len(),
-        table(
-            &[
-                "CANDIDATE",
-                "KIND",
-                "LOCAL TIME",
-                "ELIGIBLE",
-                "REASONS",
-                "UNTIL"
-            ],
-            &rows
+/// The campaign line of `check`: whether it takes the call, and its fallback.
+fn campaign_text(c: &CampaignView) -> String {
+    let verdict = if c.eligible {
+        format!("campaign {} takes the call", c.id)
+    } else {
+        format!(
+            "campaign {} refuses the call: {}",
+            c.id,
+            reasons_inline(&c.reasons)
         )
-    )
+    };
+    match &c.fallback {
+        Some(f) => format!("{verdict}; fallback {f}\n"),
+        None => format!("{verdict}; no fallback\n"),
+    }
+}
+
+/// `routecap check` for people: the view `--json` prints, one row per
+/// reason (and a simultaneous group's eligible members).
+fn human(view: &CheckView) -> String {
+    let mut rows = Vec::new();
+    for c in &view.candidates {
+        let mut lines: Vec<String> = c.reasons.iter().map(render::reason_text).collect();
+        if let Some(members) = &c.eligible_members {
+            lines.push(if members.is_empty() {
+                "eligible members: none".to_string()
+            } else {
+                format!("eligible members: {}", members.join(", "))
+            });
+        }
+        let head = vec![
+            c.id.clone(),
+            c.kind.to_string(),
+            local_text(&c.local_time),
+            if c.eligible { "yes" } else { "no" }.to_string(),
+        ];
+        rows.extend(rows_of(head, lines));
+    }
+    let eligible = view.candidates.iter().filter(|c| c.eligible).count();
+    let mut out = format!(
+        "at {}: {} of {} candidates eligible\n",
+        view.at,
+        eligible,
+        view.candidates.len(),
+    );
+    if let Some(c) = &view.campaign {
+        out.push_str(&campaign_text(c));
+    }
+    out.push('\n');
+    out.push_str(&table(
+        &["CANDIDATE", "KIND", "LOCAL TIME", "ELIGIBLE", "REASONS"],
+        &rows,
+    ));
+    out
 }

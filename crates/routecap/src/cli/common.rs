@@ -188,6 +188,26 @@ fn crate_load(
     routecap::load::load_config(path, format)
 }
 
+/// Table rows for one item: `head` cells beside its first line, blank cells
+/// beside the others (one row of `head` and an empty cell when it has none).
+pub fn rows_of(head: Vec<String>, lines: Vec<String>) -> Vec<Vec<String>> {
+    if lines.is_empty() {
+        let mut row = head;
+        row.push(String::new());
+        return vec![row];
+    }
+    let blank = vec![String::new(); head.len()];
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut row = if i == 0 { head.clone() } else { blank.clone() };
+            row.push(line);
+            row
+        })
+        .collect()
+}
+
 /// A plain text table: a header row and rows of cells, columns padded.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();

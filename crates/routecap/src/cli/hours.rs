@@ -11,7 +11,7 @@
 //! `next_close`, so conversions between zones are exact across DST.
 
 use chrono::{NaiveDate, Utc};
-use routecap_core::grid::{self, Cell, Day, Owner, WeekView};
+use routecap_core::grid::{self, Owner, OwnerView, WeekView};
 use routecap_core::model::Config;
 use routecap_core::zone::{self, Zone};
 
@@ -65,26 +65,21 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         )));
     }
     let owners = owners(&config, args.target.as_deref())?;
-    let mut text = String::new();
-    let mut grids = Vec::new();
-    for o in &owners {
-        let zone = display.as_ref().unwrap_or(o.zone);
-        let g = grid::week(o.hours, o.zone, zone, sunday);
-        if args.json {
-            grids.push(grid::owner_view(o, zone, &g));
-        } else {
-            text.push_str(&grid_text(o, zone, &g));
-        }
-    }
-    if args.json {
-        text = json_text(&WeekView {
-            week_of: sunday.to_string(),
-            zone: display.as_ref().map(Zone::name),
-            grids,
-        });
+    let view = WeekView {
+        week_of: sunday.to_string(),
+        zone: display.as_ref().map(Zone::name),
+        grids: (owners.iter())
+            .map(|o| {
+                let zone = display.as_ref().unwrap_or(o.zone);
+                grid::owner_view(o, zone, &grid::week(o.hours, o.zone, zone, sunday))
+            })
+            .collect(),
+    };
+    let text = if args.json {
+        json_text(&view)
     } else {
-        text.push_str("legend: █ open the whole hour, ▒ open part of the hour, · closed, blank: the hour does not occur (DST)\n");
-    }
+        human(&view)
+    };
     emit(&text)?;
     Ok(0)
 }
@@ -100,20 +95,30 @@ fn owners<'a>(config: &'a Config, only: Option<&str>) -> Result<Vec<Owner<'a>>, 
     }
 }
 
-fn header(o: &Owner<'_>, zone: &Zone) -> String {
+/// `routecap hours` for people: the view `--json` prints, one grid per
+/// owner, then the legend.
+fn human(view: &WeekView) -> String {
+    let mut out = format!("business hours in the week of Sunday {}\n\n", view.week_of);
+    for g in &view.grids {
+        out.push_str(&grid_text(g));
+    }
+    out.push_str("legend: █ open the whole hour, ▒ open part of the hour, · closed, blank: the hour does not occur (DST)\n");
+    out
+}
+
+fn header(o: &OwnerView) -> String {
     let mut s = format!("{} {}", o.kind, o.id);
-    if let Some(n) = o.name {
+    if let Some(n) = &o.name {
         s.push_str(&format!(" ({n})"));
     }
-    let own = o.zone.name();
     s.push_str(&format!(" — hours in {}", o.zone_name));
-    if o.zone_name != own {
-        s.push_str(&format!(" = {own}"));
+    if o.zone_name != o.time_zone {
+        s.push_str(&format!(" = {}", o.time_zone));
     }
-    if zone != o.zone {
-        s.push_str(&format!(", shown in {}", zone.name()));
+    if o.shown_in != o.time_zone {
+        s.push_str(&format!(", shown in {}", o.shown_in));
     }
-    if o.hours.is_none() {
+    if o.always_open {
         s.push_str("; no hours: open 24/7");
     }
     if o.paused {
@@ -122,8 +127,10 @@ fn header(o: &Owner<'_>, zone: &Zone) -> String {
     s
 }
 
-fn grid_text(o: &Owner<'_>, zone: &Zone, g: &[Day]) -> String {
-    let mut out = header(o, zone);
+const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+fn grid_text(o: &OwnerView) -> String {
+    let mut out = header(o);
     out.push('\n');
     let mut head = " ".repeat(16);
     for h in 0..24 {
@@ -131,11 +138,11 @@ fn grid_text(o: &Owner<'_>, zone: &Zone, g: &[Day]) -> String {
     }
     out.push_str(head.trim_end());
     out.push('\n');
-    for day in g {
-        out.push_str(&day.date.format("%a %Y-%m-%d").to_string());
-        out.push_str("  ");
-        for c in &day.cells {
-            out.push_str(match c.map(Cell::state) {
+    for day in &o.days {
+        let weekday = WEEKDAYS.get(day.weekday as usize).unwrap_or(&"???");
+        out.push_str(&format!("{weekday} {}  ", day.date));
+        for c in &day.hours {
+            out.push_str(match c.as_deref() {
                 None => "   ",
                 Some("open") => "██ ",
                 Some("partial") => "▒▒ ",

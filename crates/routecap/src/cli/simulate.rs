@@ -6,13 +6,12 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant as Clock};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use routecap::simulate::report::{Amount, OwnerJson};
 use routecap::simulate::{
-    self, cap_fill, lost_by_hour_of_day, sorted_rejections, Profile, SimParams, SimReport,
-    DEFAULT_ANSWER_RATE, DEFAULT_CALLS_PER_HOUR, DEFAULT_CONVERT_RATE, DEFAULT_MEAN_DURATION_SECS,
+    self, Profile, ReportJson, SimParams, DEFAULT_ANSWER_RATE, DEFAULT_CALLS_PER_HOUR,
+    DEFAULT_CONVERT_RATE, DEFAULT_MEAN_DURATION_SECS,
 };
-use routecap_core::model::Config;
 use routecap_core::money::Money;
-use routecap_core::render;
 
 use super::common::{load, parse_format, parse_instant, seed_or_random, table};
 use super::{emit, json_text, Failure};
@@ -119,13 +118,11 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         std::fs::write(path, html)
             .map_err(|e| Failure::input(format!("--html {path}: cannot be written: {e}")))?;
     }
+    let view = simulate::report_json(&config, &report);
     let text = if args.json {
-        json_text(
-            &serde_json::to_value(simulate::report_json(&config, &report))
-                .map_err(|e| Failure::input(e.to_string()))?,
-        )
+        json_text(&serde_json::to_value(&view).map_err(|e| Failure::input(e.to_string()))?)
     } else {
-        human(&config, &report, args.html.as_deref())
+        human(&view, args.html.as_deref())
     };
     emit(&text)?;
     Ok(0)
@@ -172,28 +169,44 @@ fn pct(part: u64, whole: u64) -> String {
     }
 }
 
-fn amount(v: i64, money: bool) -> String {
-    if money {
-        Money(v).to_string()
-    } else {
-        v.to_string()
+fn amount(a: &Amount) -> String {
+    match a {
+        Amount::Count(n) => n.to_string(),
+        Amount::Money(m) => m.clone(),
     }
 }
 
-fn human(config: &Config, r: &SimReport, html: Option<&str>) -> String {
+/// Every owner of the report with its kind: targets, then groups.
+fn owners(r: &ReportJson) -> impl Iterator<Item = (String, &OwnerJson)> {
+    let targets = r.targets.iter().map(|o| ("target".to_string(), o));
+    let groups = (r.groups.iter()).map(|o| match o.mode {
+        Some(mode) => (format!("group ({mode})"), o),
+        None => ("group".to_string(), o),
+    });
+    targets.chain(groups)
+}
+
+/// `routecap simulate` for people: the report `--json` prints — totals,
+/// one row per owner with every rejection reason, the fill of every cap,
+/// and lost calls by UTC hour of day (the hour-by-hour series and the
+/// profile's weights are left to `--json`).
+fn human(r: &ReportJson, html: Option<&str>) -> String {
     let p = &r.params;
+    let profiled = match &p.profile {
+        Some(pr) => format!(" (profiled, hours in {})", pr.time_zone),
+        None => String::new(),
+    };
     let mut out = format!(
-        "simulated {} .. {} (seed {}): {} calls at {} per hour{}, answer rate {}, convert rate {}, revenue {} per conversion, mean length {} s{}\n\n",
-        render::instant(p.from),
-        render::instant(p.to),
-        p.seed,
+        "simulated {} .. {} (seed {}): {} calls at {} per hour{profiled}, answer rate {}, convert rate {}, revenue {} per conversion, mean length {} s{}\n\n",
+        r.from,
+        r.to,
+        r.seed,
         r.calls,
         p.calls_per_hour,
-        if p.profile.is_some() { " (profiled)" } else { "" },
         p.answer_rate,
         p.convert_rate,
         p.revenue,
-        p.mean_duration_secs,
+        p.mean_duration,
         if p.fresh { ", fresh counters" } else { "" },
     );
     out.push_str(&format!(
@@ -210,47 +223,30 @@ fn human(config: &Config, r: &SimReport, html: Option<&str>) -> String {
     ));
     out.push_str(&format!(
         "answered after {:.1} s on average, 90 % within {} s (unanswered steps ring out their timeouts)\n\n",
-        r.mean_answer_secs(),
-        r.p90_answer_secs(),
+        r.time_to_answer.mean_seconds, r.time_to_answer.p90_seconds,
     ));
-    let owners = config
-        .targets
-        .iter()
-        .map(|t| t.id.as_str())
-        .zip(&r.targets)
-        .chain(config.groups.iter().map(|g| g.id.as_str()).zip(&r.groups));
-    let mut rows = Vec::new();
-    for (i, (id, st)) in owners.enumerate() {
-        let kind = if i < config.targets.len() {
-            "target"
-        } else {
-            "group"
-        };
-        let reasons = sorted_rejections(st)
-            .iter()
-            .take(3)
-            .map(|rj| {
-                let g = rj
-                    .group
-                    .and_then(|g| config.groups.get(g))
-                    .map_or(String::new(), |g| format!(" [{}]", g.id));
-                format!("{}{} {}", rj.code_string(), g, rj.calls)
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        rows.push(vec![
-            id.to_string(),
-            kind.to_string(),
-            st.offered.to_string(),
-            st.answered.to_string(),
-            st.connected.to_string(),
-            st.refused.to_string(),
-            st.converted.to_string(),
-            st.revenue.to_string(),
-            st.ineligible.to_string(),
-            reasons,
-        ]);
-    }
+    let rows: Vec<Vec<String>> = owners(r)
+        .map(|(kind, o)| {
+            let reasons: Vec<String> = (o.rejections.iter())
+                .map(|rj| match &rj.group {
+                    Some(g) => format!("{} [{g}] {}", rj.code, rj.calls),
+                    None => format!("{} {}", rj.code, rj.calls),
+                })
+                .collect();
+            vec![
+                o.id.clone(),
+                kind,
+                o.offered.to_string(),
+                o.answered.to_string(),
+                o.connected.to_string(),
+                o.refused.to_string(),
+                o.converted.to_string(),
+                o.revenue.clone(),
+                o.ineligible.to_string(),
+                reasons.join(", "),
+            ]
+        })
+        .collect();
     out.push_str(&table(
         &[
             "ID",
@@ -262,28 +258,23 @@ fn human(config: &Config, r: &SimReport, html: Option<&str>) -> String {
             "CONVERTED",
             "REVENUE",
             "INELIGIBLE",
-            "TOP REASONS (calls)",
+            "REASONS (calls)",
         ],
         &rows,
     ));
-    let mut caps = Vec::new();
-    let ids = config
-        .targets
-        .iter()
-        .map(|t| t.id.as_str())
-        .chain(config.groups.iter().map(|g| g.id.as_str()));
-    for (o, id) in ids.enumerate() {
-        for c in cap_fill(config, r, o) {
-            caps.push(vec![
-                id.to_string(),
-                c.cap.to_string(),
-                c.fixed_limit()
-                    .map_or("by hour".into(), |l| amount(l, c.money)),
-                amount(c.peak(), c.money),
-                c.hours_at_limit().to_string(),
-            ]);
-        }
-    }
+    let caps: Vec<Vec<String>> = owners(r)
+        .flat_map(|(_, o)| {
+            o.caps.iter().map(|c| {
+                vec![
+                    o.id.clone(),
+                    c.cap.to_string(),
+                    c.limit.as_ref().map_or("by hour".into(), amount),
+                    amount(&c.peak),
+                    c.hours_at_limit.to_string(),
+                ]
+            })
+        })
+        .collect();
     if !caps.is_empty() {
         out.push_str("\ncap fill (usage at the end of each hour; concurrency: peak live):\n");
         out.push_str(&table(
@@ -291,16 +282,17 @@ fn human(config: &Config, r: &SimReport, html: Option<&str>) -> String {
             &caps,
         ));
     }
-    let by_hod = lost_by_hour_of_day(r);
-    let max = by_hod.iter().map(|x| x.0 + x.1).max().unwrap_or(0);
+    let by_hod = &r.lost_by_hour_of_day;
+    let lost = by_hod.no_eligible.iter().zip(&by_hod.unanswered);
+    let max = lost.clone().map(|(ne, un)| ne + un).max().unwrap_or(0);
     if max > 0 {
         out.push_str(
             "\nlost calls by UTC hour of day (# no eligible target, + nobody answered):\n",
         );
-        for (h, (ne, un)) in by_hod.iter().enumerate() {
+        for (h, (ne, un)) in lost.enumerate() {
             let width = |n: u64| ((n * 50).div_ceil(max)) as usize;
             out.push_str(&format!(
-                "{h:02}:00 {}{} {}\n",
+                "{h:02}:00 {}{} {} ({ne} + {un})\n",
                 "#".repeat(width(*ne)),
                 "+".repeat(width(*un)),
                 ne + un

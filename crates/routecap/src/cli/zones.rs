@@ -1,7 +1,7 @@
 //! `routecap zones [NAME...] [--json]`.
 
-use routecap_core::zone::{self, ZoneKind};
-use serde_json::json;
+use routecap_core::render::ZoneRow;
+use routecap_core::zone;
 
 use super::{emit, json_text, Failure};
 
@@ -16,20 +16,14 @@ pub struct Args {
     json: bool,
 }
 
-struct Row {
-    input: String,
-    iana: &'static str,
-    kind: ZoneKind,
-}
-
 pub fn run(args: Args) -> Result<i32, Failure> {
-    let rows: Vec<Row> = if args.names.is_empty() {
+    let rows: Vec<ZoneRow> = if args.names.is_empty() {
         zone::known_names()
             .iter()
-            .map(|k| Row {
+            .map(|k| ZoneRow {
                 input: k.name.to_string(),
-                iana: k.tz.name(),
-                kind: k.kind,
+                iana: k.tz.name().to_string(),
+                kind: k.kind.as_str(),
             })
             .collect()
     } else {
@@ -43,10 +37,10 @@ pub fn run(args: Args) -> Result<i32, Failure> {
                 continue;
             }
             match zone::resolve(n) {
-                Ok(r) => rows.push(Row {
+                Ok(r) => rows.push(ZoneRow {
                     input: n.clone(),
-                    iana: r.tz.name(),
-                    kind: r.kind,
+                    iana: r.tz.name().to_string(),
+                    kind: r.kind.as_str(),
                 }),
                 Err(e) => errors.push(e.to_string()),
             }
@@ -57,28 +51,25 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         rows
     };
     let text = if args.json {
-        json_text(&json!(rows
-            .iter()
-            .map(|r| json!({"input": r.input, "iana": r.iana, "kind": r.kind.as_str()}))
-            .collect::<Vec<_>>()))
+        json_text(&rows)
     } else {
-        let w = rows
-            .iter()
-            .map(|r| r.input.chars().count())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        let mut s = format!("{:<w$}  {:<7}  {}\n", "NAME", "KIND", "IANA");
-        for r in &rows {
-            s.push_str(&format!(
-                "{:<w$}  {:<7}  {}\n",
-                r.input,
-                r.kind.as_str(),
-                r.iana
-            ));
-        }
-        s
+        human(&rows)
     };
     emit(&text)?;
     Ok(0)
+}
+
+/// `routecap zones` for people: the rows `--json` prints, as a table.
+fn human(rows: &[ZoneRow]) -> String {
+    let w = rows
+        .iter()
+        .map(|r| r.input.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut s = format!("{:<w$}  {:<7}  {}\n", "NAME", "KIND", "IANA");
+    for r in rows {
+        s.push_str(&format!("{:<w$}  {:<7}  {}\n", r.input, r.kind, r.iana));
+    }
+    s
 }
