@@ -27,9 +27,6 @@
 mod caller_reasons;
 mod checker;
 
-use chrono::{DateTime, Datelike, Timelike};
-use std::borrow::Cow;
-
 use crate::callers::{CallerHistory, CallerView};
 use crate::caps::{ConcurrencyMatrix, Limits, Period};
 use crate::counters::{Counters, Ledger};
@@ -37,8 +34,7 @@ use crate::filter::{CallAttrs, CallBuffers, PreparedCall};
 use crate::hours::WeeklyHours;
 use crate::model::{CandidateRef, CompiledFilters, Config};
 use crate::money::Money;
-use crate::window::{window, Window};
-use crate::zone::{Instant, Zone};
+use crate::zone::Instant;
 
 pub use caller_reasons::original_report;
 pub use checker::Checker;
@@ -240,15 +236,8 @@ pub fn check_candidates_call(
     once(config, state, at, Some(cands), &Call::new(config, attrs))
 }
 
-/// Below this many owners (targets and groups), a one-shot check reads
-/// each owner's zone directly: the [`Checker`]'s caches pay for themselves
-/// only when owners share zones and schedules (at 10 targets in 10 zones
-/// building them cost more than they saved; at 1,000 the checker halves
-/// the time).
-const DIRECT_BELOW: usize = 32;
-
-/// One decision, handed over as owned reports (`cands` `None`: the
-/// default candidates).
+/// One decision with a fresh [`Checker`], handed over as owned reports
+/// (`cands` `None`: the default candidates).
 fn once(
     config: &Config,
     ledger: &Ledger,
@@ -256,39 +245,7 @@ fn once(
     cands: Option<&[CandidateRef]>,
     call: &Call<'_>,
 ) -> Vec<CandidateReport> {
-    if config.targets.len() + config.groups.len() >= DIRECT_BELOW {
-        return Checker::once(config, ledger, at, cands, call);
-    }
-    let default;
-    let cands = match cands {
-        Some(c) => c,
-        None => {
-            default = config.default_candidates();
-            &default
-        }
-    };
-    let mut judge = Direct { config, ledger, at };
-    let mut scratch = Vec::new();
-    let mut reports = Vec::with_capacity(cands.len());
-    for &candidate in cands.iter().filter(|&&c| known(config, c)) {
-        let mut rep = CandidateReport {
-            candidate,
-            eligible: true,
-            reasons: Vec::new(),
-            eligible_members: Vec::new(),
-        };
-        fill_report(
-            &mut judge,
-            config,
-            ledger,
-            call,
-            candidate,
-            &mut rep,
-            &mut scratch,
-        );
-        reports.push(rep);
-    }
-    reports
+    Checker::once(config, ledger, at, cands, call)
 }
 
 /// The report of one candidate; `None` for an index outside the config.
@@ -298,27 +255,7 @@ pub fn candidate_report(
     at: Instant,
     candidate: CandidateRef,
 ) -> Option<CandidateReport> {
-    let ledger = state;
-    if !known(config, candidate) {
-        return None;
-    }
-    let mut rep = CandidateReport {
-        candidate,
-        eligible: true,
-        reasons: Vec::new(),
-        eligible_members: Vec::new(),
-    };
-    let mut judge = Direct { config, ledger, at };
-    fill_report(
-        &mut judge,
-        config,
-        ledger,
-        &Call::none(config),
-        candidate,
-        &mut rep,
-        &mut Vec::new(),
-    );
-    Some(rep)
+    once(config, state, at, Some(&[candidate]), &Call::none(config)).pop()
 }
 
 /// Append to `out` every reason target `t` is not eligible at `at`: its own,
@@ -343,11 +280,9 @@ pub fn target_reasons_call(
     attrs: &CallAttrs,
     out: &mut Vec<Reason>,
 ) {
-    let ledger = state;
-    let mut judge = Direct { config, ledger, at };
     let mut call = Call::new(config, attrs);
     call.details = true;
-    target_into(&mut judge, config, ledger, &call, t, None, out);
+    Checker::target_reasons(config, state, at, &call, t, out);
 }
 
 /// [`target_reasons_call`] that also judges the caller's `history` (the
@@ -361,11 +296,9 @@ pub fn target_reasons_seen(
     history: &CallerHistory,
     out: &mut Vec<Reason>,
 ) {
-    let ledger = state;
-    let mut judge = Direct { config, ledger, at };
     let mut call = Call::seen(config, attrs, history, at, &mut CallBuffers::default());
     call.details = true;
-    target_into(&mut judge, config, ledger, &call, t, None, out);
+    Checker::target_reasons(config, state, at, &call, t, out);
 }
 
 /// Reasons target `t` is not eligible by its own state and its groups'
@@ -378,8 +311,6 @@ pub fn target_state_reasons(
     at: Instant,
     out: &mut Vec<Reason>,
 ) {
-    let ledger = state;
-    let mut judge = Direct { config, ledger, at };
     let call = Call {
         filters: config.filters(),
         prepared: None,
@@ -387,7 +318,7 @@ pub fn target_state_reasons(
         caller_rules: false,
         details: false,
     };
-    target_into(&mut judge, config, ledger, &call, t, None, out);
+    Checker::target_reasons(config, state, at, &call, t, out);
 }
 
 /// `filter_mismatch` (with its detail) when campaign `c`'s filter rejects
@@ -607,14 +538,6 @@ impl<'a> Call<'a> {
     }
 }
 
-/// Whether a candidate's index is in the config.
-fn known(config: &Config, candidate: CandidateRef) -> bool {
-    match candidate {
-        CandidateRef::Target(t) => t < config.targets.len(),
-        CandidateRef::Group(g) => g < config.groups.len(),
-    }
-}
-
 /// A reason with no amounts and no end.
 fn bare(code: ReasonCode, group: Option<usize>) -> Reason {
     Reason {
@@ -710,57 +633,6 @@ fn fill_report<J: Judge>(
     until
 }
 
-/// Computes each owner's facts from its zone at one instant: for a single
-/// target, cheaper than building a [`Checker`].
-struct Direct<'a> {
-    config: &'a Config,
-    ledger: &'a Ledger,
-    at: Instant,
-}
-
-impl Judge for Direct<'_> {
-    fn paused(&self, t: usize) -> bool {
-        self.config.targets.get(t).is_some_and(|t| t.paused)
-    }
-
-    fn own(&mut self, owner: CandidateRef, out: &mut Vec<Reason>) -> i64 {
-        let (zone, hours, limits, matrix, group) = match owner {
-            CandidateRef::Target(t) => {
-                let Some(t) = self.config.targets.get(t) else {
-                    return i64::MIN;
-                };
-                let limits = Cow::Owned(t.limits());
-                (&t.zone, &t.hours, limits, t.concurrency_matrix(), None)
-            }
-            CandidateRef::Group(g) => {
-                let Some(group) = self.config.groups.get(g) else {
-                    return i64::MIN;
-                };
-                let z = &group.zone;
-                (
-                    z,
-                    &group.hours,
-                    Cow::Borrowed(&group.limits),
-                    group.concurrency_matrix.as_ref(),
-                    Some(g),
-                )
-            }
-        };
-        let (counters, held, live) = self.ledger.counters(owner, self.at);
-        Owner {
-            hours: hours.as_deref(),
-            caps: &Caps::of(&limits),
-            matrix,
-            counters,
-            held,
-            live,
-            group,
-        }
-        .reasons(&mut ZoneClock::new(zone, self.at, counters), out);
-        i64::MIN
-    }
-}
-
 /// The time-dependent facts eligibility needs about one owner at the
 /// decision instant. [`ZoneClock`] computes them from the zone on demand;
 /// the [`Checker`]'s clock reads them from per-zone caches.
@@ -774,50 +646,6 @@ trait Clock {
     fn window(&mut self, i: usize) -> (i64, Instant);
     /// Local (weekday from Sunday, hour) at the instant.
     fn weekday_hour(&self) -> (u32, u32);
-}
-
-/// Computes everything from the zone, each window at most once, unless
-/// the owner's counters already know the window (the common case on the
-/// lifecycle path: the window of the last counted call).
-struct ZoneClock<'a> {
-    zone: &'a Zone,
-    at: Instant,
-    counters: &'a Counters,
-    windows: [Option<Window>; 3],
-}
-
-impl<'a> ZoneClock<'a> {
-    fn new(zone: &'a Zone, at: Instant, counters: &'a Counters) -> Self {
-        ZoneClock {
-            zone,
-            at,
-            counters,
-            windows: [None; 3],
-        }
-    }
-}
-
-impl Clock for ZoneClock<'_> {
-    fn is_open(&self, hours: &WeeklyHours) -> bool {
-        hours.is_open(self.zone, self.at)
-    }
-    fn next_open(&mut self, hours: &WeeklyHours) -> Option<Instant> {
-        hours.next_open(self.zone, self.at)
-    }
-    fn window(&mut self, i: usize) -> (i64, Instant) {
-        let (zone, at) = (self.zone, self.at);
-        if let Some((start, end)) = self.counters.known_window(i, at.timestamp()) {
-            if let Some(end) = DateTime::from_timestamp(end, 0) {
-                return (start, end);
-            }
-        }
-        let w = *self.windows[i].get_or_insert_with(|| window(zone, Period::ALL[i], at));
-        (w.start.timestamp(), w.end)
-    }
-    fn weekday_hour(&self) -> (u32, u32) {
-        let local = self.zone.local(self.at);
-        (local.weekday().num_days_from_sunday(), local.hour())
-    }
 }
 
 /// An owner's [`Limits`] in 80 bytes: what eligibility reads per owner per

@@ -59,7 +59,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash};
 
 use super::{
-    fill_report, Amount, Call, CandidateReport, Caps, Clock, Judge, Owner, Reason, ReasonCode,
+    fill_report, target_into, Amount, Call, CandidateReport, Caps, Clock, Judge, Owner, Reason,
+    ReasonCode,
 };
 use crate::callers::CallerHistory;
 use crate::caps::Period;
@@ -702,6 +703,10 @@ struct Caches {
     /// The caps of the owners whose `Hot::caps` points here.
     caps: Vec<Caps>,
     targets: usize,
+    /// Empty: `hot` has a record for every owner, by owner index (targets
+    /// first, then groups). Otherwise the owner index of each record (the
+    /// caches of a few owners, see [`Caches::of_target`]).
+    slots: Vec<usize>,
 }
 
 /// Interning index: key → position in its list.
@@ -739,110 +744,171 @@ fn intern<K: Eq + Hash + Clone, V>(
     pos(i)
 }
 
-impl Caches {
-    fn new(config: &Config) -> Self {
-        let (mut clocks, mut zone_index) = (Vec::new(), Interner::<Tz>::default());
-        let (mut schedules, mut hours_index) = (Vec::new(), Interner::<WeeklyHours>::default());
-        let (mut pairs, mut pair_index) = (Vec::new(), Interner::<(u32, u16)>::default());
-        let mut hot = |zone: &Zone,
-                       hours: Option<&WeeklyHours>,
-                       limits: &crate::caps::Limits,
-                       (paused, matrix, grouped),
-                       key| {
-            let tz = zone.tz();
-            let same = |c: &ZoneClock| c.zone.tz() == tz;
-            let clock = intern(&mut zone_index, &mut clocks, &tz, same, || {
-                ZoneClock::new(zone.clone())
-            });
-            let hours = hours.map_or(NO_HOURS, |h| {
-                intern(
-                    &mut hours_index,
-                    &mut schedules,
-                    h,
-                    |s| s == h,
-                    || h.clone(),
-                )
-            });
-            let (priority, weight) = key;
-            let caps = Caps::of(limits);
-            // fewer distinct zones than chrono-tz has, so this fits
-            let clock = u16::try_from(clock).unwrap_or(u16::MAX);
-            let same = |p: &Pair| p.hours == hours && p.clock == clock;
-            let pair = intern(&mut pair_index, &mut pairs, &(hours, clock), same, || {
-                Pair::new(hours, clock)
-            });
-            let hot = Hot {
-                caps: NO_CAPS,
-                hours,
-                clock,
-                pair,
-                paused,
-                matrix,
-                grouped,
-                priority,
-                weight,
-            };
-            (hot, caps)
-        };
-        let mut grouped = vec![false; config.targets.len()];
-        for &m in config.groups.iter().flat_map(|g| &g.members) {
-            if let Some(x) = grouped.get_mut(m) {
-                *x = true;
-            }
-        }
-        let key = |c| config.step_key(c).unwrap_or_default();
-        let mut owners = Vec::with_capacity(config.targets.len() + config.groups.len());
-        owners.extend(
-            (config.targets.iter().zip(grouped).enumerate()).map(|(i, (t, grouped))| {
-                hot(
+/// Interns the zones, schedules and (schedule, zone) pairs of the owners
+/// added, making each one's [`Hot`] record.
+#[derive(Default)]
+struct HotBuilder {
+    clocks: Vec<ZoneClock>,
+    zone_index: Interner<Tz>,
+    schedules: Vec<WeeklyHours>,
+    hours_index: Interner<WeeklyHours>,
+    pairs: Vec<Pair>,
+    pair_index: Interner<(u32, u16)>,
+}
+
+impl HotBuilder {
+    /// The record and caps of `owner` (`grouped`: a target in some group).
+    fn owner(
+        &mut self,
+        config: &Config,
+        owner: CandidateRef,
+        grouped: bool,
+    ) -> Option<(Hot, Caps)> {
+        let (zone, hours, caps, paused, matrix) = match owner {
+            CandidateRef::Target(t) => {
+                let t = config.targets.get(t)?;
+                let matrix = t.concurrency_matrix().is_some();
+                (
                     &t.zone,
                     t.hours.as_deref(),
-                    &t.limits(),
-                    (t.paused, t.concurrency_matrix().is_some(), grouped),
-                    key(CandidateRef::Target(i)),
+                    Caps::of(&t.limits()),
+                    t.paused,
+                    matrix,
                 )
-            }),
-        );
-        owners.extend(config.groups.iter().enumerate().map(|(i, g)| {
-            hot(
-                &g.zone,
-                g.hours.as_deref(),
-                &g.limits,
-                (false, g.concurrency_matrix.is_some(), false),
-                key(CandidateRef::Group(i)),
-            )
-        }));
-        let targets = config.targets.len();
+            }
+            CandidateRef::Group(g) => {
+                let g = config.groups.get(g)?;
+                let matrix = g.concurrency_matrix.is_some();
+                (
+                    &g.zone,
+                    g.hours.as_deref(),
+                    Caps::of(&g.limits),
+                    false,
+                    matrix,
+                )
+            }
+        };
+        let tz = zone.tz();
+        let same = |c: &ZoneClock| c.zone.tz() == tz;
+        let clock = intern(&mut self.zone_index, &mut self.clocks, &tz, same, || {
+            ZoneClock::new(zone.clone())
+        });
+        let hours = hours.map_or(NO_HOURS, |h| {
+            let same = |s: &WeeklyHours| s == h;
+            intern(&mut self.hours_index, &mut self.schedules, h, same, || {
+                h.clone()
+            })
+        });
+        // fewer distinct zones than chrono-tz has, so this fits
+        let clock = u16::try_from(clock).unwrap_or(u16::MAX);
+        let same = |p: &Pair| p.hours == hours && p.clock == clock;
+        let key = (hours, clock);
+        let pair = intern(&mut self.pair_index, &mut self.pairs, &key, same, || {
+            Pair::new(hours, clock)
+        });
+        let (priority, weight) = config.step_key(owner).unwrap_or_default();
+        let hot = Hot {
+            caps: NO_CAPS,
+            hours,
+            clock,
+            pair,
+            paused,
+            matrix,
+            grouped,
+            priority,
+            weight,
+        };
+        Some((hot, caps))
+    }
+
+    /// The caches of `owners`, with [`Quick`] records for the first
+    /// `targets` of them when `quick`.
+    fn finish(self, owners: Vec<(Hot, Caps)>, targets: usize, quick: bool) -> Caches {
         let mut kept = Vec::new();
-        let mut quick = Vec::with_capacity(targets);
+        let mut records = Vec::with_capacity(if quick { targets } else { 0 });
         let mut hots = Vec::with_capacity(owners.len());
         for (k, (mut hot, caps)) in owners.into_iter().enumerate() {
-            if k < targets {
-                quick.push(Quick::of(&hot, &caps));
+            if quick && k < targets {
+                records.push(Quick::of(&hot, &caps));
             }
             // a Quick target's caps are read only to build its cap
             // reasons: from the config then, not kept (80 bytes each)
-            if quick.get(k).is_none_or(|q| !q.on) {
+            if records.get(k).is_none_or(|q| !q.on) {
                 hot.caps = u32::try_from(kept.len()).unwrap_or(NO_CAPS);
                 kept.push(caps);
             }
             hots.push(hot);
         }
         Caches {
-            clocks,
-            schedules,
-            pairs,
-            quick,
+            clocks: self.clocks,
+            schedules: self.schedules,
+            pairs: self.pairs,
+            quick: records,
             hot: hots,
             caps: kept,
             targets,
+            slots: Vec::new(),
         }
+    }
+}
+
+impl Caches {
+    fn new(config: &Config) -> Self {
+        let mut grouped = vec![false; config.targets.len()];
+        for &m in config.groups.iter().flat_map(|g| &g.members) {
+            if let Some(x) = grouped.get_mut(m) {
+                *x = true;
+            }
+        }
+        let mut builder = HotBuilder::default();
+        let mut owners = Vec::with_capacity(config.targets.len() + config.groups.len());
+        for (t, grouped) in grouped.into_iter().enumerate() {
+            owners.extend(builder.owner(config, CandidateRef::Target(t), grouped));
+        }
+        for g in 0..config.groups.len() {
+            owners.extend(builder.owner(config, CandidateRef::Group(g), false));
+        }
+        builder.finish(owners, config.targets.len(), true)
+    }
+
+    /// The caches of target `t` and its groups alone: what the reasons of
+    /// one target read, without a record for every owner of the config.
+    fn of_target(config: &Config, ledger: &Ledger, t: usize) -> Self {
+        let groups = ledger.groups_of(t);
+        let mut builder = HotBuilder::default();
+        let mut owners = Vec::with_capacity(1 + groups.len());
+        let mut slots = Vec::with_capacity(1 + groups.len());
+        let targets = config.targets.len();
+        let listed = [CandidateRef::Target(t)].into_iter();
+        for owner in listed.chain(groups.iter().map(|&g| CandidateRef::Group(g))) {
+            if let Some(hot) = builder.owner(config, owner, !groups.is_empty()) {
+                owners.push(hot);
+                slots.push(match owner {
+                    CandidateRef::Target(t) => t,
+                    CandidateRef::Group(g) => targets + g,
+                });
+            }
+        }
+        Caches {
+            slots,
+            ..builder.finish(owners, targets, false)
+        }
+    }
+
+    /// The record of owner `k` (targets first, then groups).
+    #[inline]
+    fn hot_of(&self, k: usize) -> Option<&Hot> {
+        if self.slots.is_empty() {
+            return self.hot.get(k);
+        }
+        let slot = self.slots.iter().position(|&o| o == k)?;
+        self.hot.get(slot)
     }
 
     /// The caps of owner `k` (targets first, then groups): kept, or for a
     /// [`Quick`] target read from the config (see [`Hot::caps`]).
     fn caps_of(&self, k: usize, config: &Config) -> Option<Caps> {
-        match self.caps.get(self.hot.get(k)?.caps as usize) {
+        match self.caps.get(self.hot_of(k)?.caps as usize) {
             Some(&caps) => Some(caps),
             None => Some(Caps::of(&config.targets.get(k)?.limits())),
         }
@@ -860,7 +926,7 @@ impl Caches {
         now: Now,
         out: &mut Vec<Reason>,
     ) -> i64 {
-        let (Some(&hot), Some(caps)) = (self.hot.get(k), self.caps_of(k, config)) else {
+        let (Some(&hot), Some(caps)) = (self.hot_of(k), self.caps_of(k, config)) else {
             return now.s;
         };
         let Some(reopen) = self.pairs.get_mut(hot.pair as usize).map(|p| &mut p.reopen) else {
@@ -1088,7 +1154,7 @@ struct Fast<'a> {
 
 impl Judge for Fast<'_> {
     fn paused(&self, t: usize) -> bool {
-        self.caches.hot.get(t).is_some_and(|h| h.paused)
+        self.caches.hot_of(t).is_some_and(|h| h.paused)
     }
 
     fn own(&mut self, owner: CandidateRef, out: &mut Vec<Reason>) -> i64 {
@@ -1352,6 +1418,30 @@ impl Checker {
         let mut reports = checker.reports;
         reports.truncate(checker.len);
         reports
+    }
+
+    /// Append to `out` every reason target `t` is not eligible at `at` for
+    /// `call`: `paused`, its own, its groups', then the call's. Caches of
+    /// that target and its groups alone: a re-check of one target (a
+    /// connect) reads nothing of the other owners.
+    pub(crate) fn target_reasons(
+        config: &Config,
+        ledger: &Ledger,
+        at: Instant,
+        call: &Call<'_>,
+        t: usize,
+        out: &mut Vec<Reason>,
+    ) {
+        let mut judge = Fast {
+            caches: &mut Caches::of_target(config, ledger, t),
+            config,
+            ledger,
+            now: Now {
+                at,
+                s: at.timestamp(),
+            },
+        };
+        target_into(&mut judge, config, ledger, call, t, None, out);
     }
 
     /// `(priority, weight)` of each report's route step if it is eligible:
