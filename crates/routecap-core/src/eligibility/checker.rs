@@ -9,7 +9,7 @@
 //! - **Hours are judged per (schedule, zone) pair.** Whether hours are
 //!   open, until when, and when closed hours reopen depend on the schedule,
 //!   the zone and the instant alone, so owners sharing both share one
-//!   memo ([`Pair`]). If hours closed at `t` next open at `v`, they next
+//!   memo ([`Pair`](hours_memo::Pair)). If hours closed at `t` next open at `v`, they next
 //!   open at `v` from every instant in `[t, v)` too, so `until` of a
 //!   `closed` reason is computed once per closed stretch and pair.
 //! - **Hot data is compact.** Interned hours, zone, pair and route key of
@@ -27,17 +27,17 @@
 //! - **Simple targets are decided before any reason is built.** A target
 //!   in no group and without a concurrency matrix is judged from its zone's
 //!   cached windows and its hours memo; with no cap reached its report is
-//!   a [`Plain`] value (paused? closed until when?), written only when it
+//!   a [`Plain`](quick::Plain) value (paused? closed until when?), written only when it
 //!   differs from what the report holds.
 //! - **Cold decisions are one verdict pass.** For a call without
 //!   attributes, every target whose kept report lapsed is judged from its
-//!   48-byte [`Quick`] record, its zone's prepared window starts and its
+//!   48-byte [`Quick`](quick::Quick) record, its zone's prepared window starts and its
 //!   counters read in one go, in step over the arrays; a report is written
 //!   only when its verdict changed. A report at a cap stands while the
-//!   same caps are reached with the same use ([`same_caps`]), even after
+//!   same caps are reached with the same use ([`same_caps`](quick::same_caps)), even after
 //!   its counters were re-stamped.
 //! - **Warm decisions are a scan.** Kept reports are skipped eight at a
-//!   time ([`first_stale`]), once: the general path starts after the ones
+//!   time ([`first_stale`](verdict_pass::first_stale)), once: the general path starts after the ones
 //!   the verdict pass found kept. The route planner keeps its first tier
 //!   while [`Checker::keys_version`] says the step keys did not change.
 //! - **Filtered calls flip reasons, not keys.** Every target's own filter
@@ -92,7 +92,7 @@ use zone_clock::{Now, NEVER};
 pub struct Checker {
     caches: Caches,
     /// The config's default candidates after the first `identity` (see
-    /// [`Cands`]).
+    /// [`Cands`](general_path::Cands)).
     candidates: Vec<CandidateRef>,
     /// Reports; only the first `len` belong to the last call, the others
     /// are kept for their buffers.
@@ -100,9 +100,9 @@ pub struct Checker {
     len: usize,
     /// Route step key of each report (see [`Checker::step_keys`]).
     keys: StepKeys,
-    /// One per report of the default candidates (see [`Memo`]).
+    /// One per report of the default candidates (see [`Memo`](written::Memo)).
     memo: Vec<Memo>,
-    /// Per report: what it holds when it is a [`Plain`] report of an
+    /// Per report: what it holds when it is a [`Plain`](quick::Plain) report of an
     /// ungrouped target for a call without filter reasons (with its step
     /// key), so that an unchanged verdict is not written again.
     written: Vec<Written>,

@@ -242,7 +242,8 @@ impl Caches {
         let targets = config.targets.len();
         let listed = [CandidateRef::Target(t)].into_iter();
         for owner in listed.chain(groups.iter().map(|&g| CandidateRef::Group(g))) {
-            if let Some(hot) = builder.owner(config, owner, !groups.is_empty()) {
+            let grouped = matches!(owner, CandidateRef::Target(_)) && !groups.is_empty();
+            if let Some(hot) = builder.owner(config, owner, grouped) {
                 owners.push(hot);
                 slots.push(match owner {
                     CandidateRef::Target(t) => t,
