@@ -134,6 +134,12 @@ pub struct Checker {
 impl Checker {
     /// A checker for `config`.
     pub fn new(config: &Config) -> Self {
+        Checker::with_caches(config, true)
+    }
+
+    /// A checker for `config`, its caches with verdict records or not
+    /// (see [`Caches::new`]).
+    fn with_caches(config: &Config, records: bool) -> Self {
         let mut candidates = config.default_candidates();
         let identity = (candidates.iter().enumerate())
             .take_while(|&(i, c)| *c == CandidateRef::Target(i))
@@ -141,7 +147,7 @@ impl Checker {
         candidates.drain(..identity);
         candidates.shrink_to_fit();
         Checker {
-            caches: Caches::new(config),
+            caches: Caches::new(config, records),
             candidates,
             reports: Vec::new(),
             len: 0,
@@ -260,10 +266,12 @@ impl Checker {
         cands: Option<&[CandidateRef]>,
         call: &Call<'_>,
     ) -> Vec<CandidateReport> {
-        let mut checker = Checker::new(config);
+        // one decision: each target is read once, so no verdict records
+        let mut checker = Checker::with_caches(config, false);
         let n = cands.map_or(checker.identity + checker.candidates.len(), <[_]>::len);
         checker.reports.reserve_exact(n);
         checker.keys.keys.reserve_exact(n);
+        checker.written.reserve_exact(n);
         match cands {
             Some(cands) => checker.run(config, ledger, at, Cands::of(0, cands), false, call),
             None => {

@@ -71,6 +71,12 @@ impl Caps {
         (self.set & (1 << (4 + i)) != 0).then(|| self.revenue[i])
     }
 
+    /// The periods it caps, by count or revenue (bit `i`: `Period::ALL[i]`).
+    pub(super) fn periods(&self) -> u8 {
+        let capped = |i: usize| self.count(i).is_some() || self.revenue(i).is_some();
+        (0..3).filter(|&i| capped(i)).fold(0, |m, i| m | 1 << i)
+    }
+
     #[inline]
     pub(super) fn concurrency(&self) -> Option<u64> {
         (self.set & (1 << 8) != 0).then_some(self.concurrency)

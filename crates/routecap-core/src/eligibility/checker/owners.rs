@@ -154,6 +154,9 @@ impl HotBuilder {
         let clock = intern(&mut self.zone_index, &mut self.clocks, &tz, same, || {
             ZoneClock::new(zone.clone())
         });
+        if let Some(c) = self.clocks.get_mut(clock as usize) {
+            c.periods |= caps.periods();
+        }
         let hours = hours.map_or(NO_HOURS, |h| {
             let same = |s: &WeeklyHours| s == h;
             intern(&mut self.hours_index, &mut self.schedules, h, same, || {
@@ -214,7 +217,10 @@ impl HotBuilder {
 }
 
 impl Caches {
-    pub(super) fn new(config: &Config) -> Self {
+    /// The caches of every owner of `config`, with a [`Quick`] record per
+    /// target when `records` (they pay for themselves over repeated
+    /// decisions; one decision reads each target once).
+    pub(super) fn new(config: &Config, records: bool) -> Self {
         let mut grouped = vec![false; config.targets.len()];
         for &m in config.groups.iter().flat_map(|g| &g.members) {
             if let Some(x) = grouped.get_mut(m) {
@@ -229,7 +235,7 @@ impl Caches {
         for g in 0..config.groups.len() {
             owners.extend(builder.owner(config, CandidateRef::Group(g), false));
         }
-        builder.finish(owners, config.targets.len(), true)
+        builder.finish(owners, config.targets.len(), records)
     }
 
     /// The caches of target `t` and its groups alone: what the reasons of

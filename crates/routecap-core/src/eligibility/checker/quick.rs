@@ -84,11 +84,7 @@ impl Quick {
             q.set |= 1 << 5;
         }
         q.on &= revenues.next().is_none();
-        for i in 0..3 {
-            if caps.count(i).is_some() || caps.revenue(i).is_some() {
-                q.periods |= 1 << i;
-            }
-        }
+        q.periods = caps.periods();
         q
     }
 }

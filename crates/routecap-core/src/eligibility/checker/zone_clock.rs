@@ -39,6 +39,10 @@ pub(super) struct ZoneClock {
     pub(super) ends: [Instant; 3],
     pub(super) weekday: u32,
     pub(super) minute: u16,
+    /// Periods whose windows some owner of this zone has a cap of (bit
+    /// `i`: `Period::ALL[i]`): the only ones [`ZoneClock::prepare`]
+    /// computes for every decision.
+    pub(super) periods: u8,
     /// Unix second [`ZoneClock::prepare`] last ran for, or [`NEVER`].
     pub(super) prepared: i64,
     /// Start of the hour, day and month windows at `prepared`.
@@ -65,6 +69,7 @@ impl ZoneClock {
             ends: [Instant::MIN_UTC; 3],
             weekday: 0,
             minute: 0,
+            periods: 0,
             prepared: NEVER,
             starts: [0; 3],
             ends_min: [i64::MAX; 8],
@@ -82,20 +87,24 @@ impl ZoneClock {
         }
     }
 
-    /// Local fields and all three windows of `now`, once per decision for
-    /// every target of the zone.
+    /// Local fields and the windows of `periods` at `now`, once per
+    /// decision for every target of the zone.
     #[inline(never)]
     pub(super) fn prepare(&mut self, now: Now) {
         self.refresh(now.at, now.s);
-        let same = (self.bounds.iter().zip(&self.starts))
-            .all(|(&b, &start)| contains(b, now.s) && b.0 == start);
+        let read = |i: usize| self.periods & (1 << i) != 0;
+        let same = (self.bounds.iter().zip(&self.starts).enumerate())
+            .all(|(i, (&b, &start))| !read(i) || (contains(b, now.s) && b.0 == start));
         if self.prepared != NEVER && same {
             // the windows `starts` and `ends_min` were made from
             self.prepared = now.s;
             return;
         }
-        let mut ends = [0; 3];
+        let mut ends = [i64::MAX; 3];
         for (i, end) in ends.iter_mut().enumerate() {
+            if self.periods & (1 << i) == 0 {
+                continue;
+            }
             let (start, e) = self.bound(i);
             if let Some(s) = self.starts.get_mut(i) {
                 *s = start;
