@@ -1,14 +1,17 @@
 //! `eligibility::Checker` (cached, allocation-free) gives exactly the reports
-//! of `eligibility::check` / `check_candidates`: random configs with groups,
-//! DST zones, hours, caps, usage, live calls and reservations, decided at
-//! random instants in any order (forwards, backwards, around transitions).
+//! of the plain judge in `reference_judge`: random configs of 1 to 200
+//! owners with groups, DST zones, hours, caps, usage, live calls and
+//! reservations, decided at random instants in any order (forwards,
+//! backwards, around transitions), through a kept checker, a router, a
+//! router that forgets its reports before each decision and the one-shot
+//! `eligibility::check`.
 
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use routecap_core::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
-use routecap_core::eligibility::{check, check_call, check_candidates, Checker};
+use routecap_core::eligibility::{self, Checker};
 use routecap_core::filter::{CallAttrs, Condition, Filter, Op, Rule};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::lifecycle::State;
@@ -19,10 +22,13 @@ use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::{plan, rng_from_seed, Router};
 use routecap_core::zone::{Instant, Zone};
 
+use super::reference_judge::{check, check_call, check_candidates};
+
 fn zones() -> &'static [Zone] {
     static Z: OnceLock<Vec<Zone>> = OnceLock::new();
     Z.get_or_init(|| {
-        use chrono_tz::{America, Asia, Australia, Europe, UTC};
+        use chrono_tz::{America, Asia, Australia, Europe, Pacific, UTC};
+        // more zones than the checker finds by a plain scan (8)
         [
             America::New_York,
             America::Santiago,
@@ -31,6 +37,10 @@ fn zones() -> &'static [Zone] {
             Asia::Kathmandu,
             Europe::London,
             UTC,
+            America::Los_Angeles,
+            Asia::Kolkata,
+            Pacific::Chatham,
+            Europe::Berlin,
         ]
         .into_iter()
         .map(Zone::new)
@@ -103,7 +113,7 @@ fn matrix() -> impl Strategy<Value = Option<ConcurrencyMatrix>> {
 
 fn target() -> impl Strategy<Value = Target> {
     (
-        0..7usize,
+        0..zones().len(),
         hours(),
         limits(),
         matrix(),
@@ -133,9 +143,9 @@ fn target() -> impl Strategy<Value = Target> {
 
 fn group(n_targets: usize) -> impl Strategy<Value = Group> {
     (
-        prop::collection::btree_set(0..n_targets, 0..4),
+        prop::collection::btree_set(0..n_targets, 0..(n_targets / 8).clamp(4, 12)),
         any::<bool>(),
-        0..7usize,
+        0..zones().len(),
         hours(),
         limits(),
     )
@@ -170,11 +180,20 @@ fn instant(s: i64) -> Instant {
     DateTime::from_timestamp(base + s, 0).unwrap()
 }
 
+/// Configs of 1 to 200 owners (targets and groups): most small, where the
+/// rules meet each other often, the others large enough for the
+/// checker's bulk paths (runs of eight reports, words of 64, schedules
+/// and zones past the ones found by a plain scan).
 fn config() -> impl Strategy<Value = Config> {
-    (1..7usize).prop_flat_map(|n| {
+    prop_oneof![
+        3 => (1..7usize, 0..3usize),
+        1 => (7..70usize, 0..6usize),
+        1 => (70..=190usize, 0..=10usize),
+    ]
+    .prop_flat_map(|(n, groups)| {
         (
             prop::collection::vec(target(), n),
-            prop::collection::vec(group(n), 0..3),
+            prop::collection::vec(group(n), groups),
             prop::option::of(0..(365 * 86_400i64)),
         )
             .prop_map(|(mut targets, groups, as_of)| {
@@ -195,6 +214,16 @@ fn config() -> impl Strategy<Value = Config> {
                 }
             })
     })
+}
+
+/// The most owners [`config`] makes: indices drawn below it are taken
+/// modulo the config's targets plus one (one index outside the config).
+const MAX_OWNERS: usize = 200;
+
+/// Target index `i` (drawn below [`MAX_OWNERS`]) in `config`, or one past
+/// its last target.
+fn pick(config: &Config, i: usize) -> usize {
+    i % (config.targets.len() + 1)
 }
 
 /// A step landing exactly on the next quarter hour (every window and hours
@@ -224,13 +253,14 @@ proptest! {
         config in config(),
         start in 0..(365 * 86_400i64),
         steps in walk(),
-        live in prop::collection::vec(prop::option::weighted(0.3, (0..8u8, 0..8usize, 1..5_000u64)), 40),
-        events in prop::collection::vec((0..8usize, 0..3u8, 0..(2 * 86_400i64)), 0..6),
-        cands in prop::collection::vec((any::<bool>(), 0..9usize), 0..8),
+        live in prop::collection::vec(prop::option::weighted(0.3, (0..8u8, 0..MAX_OWNERS, 1..5_000u64)), 40),
+        events in prop::collection::vec((0..MAX_OWNERS, 0..3u8, 0..(2 * 86_400i64)), 0..12),
+        cands in prop::collection::vec((any::<bool>(), 0..MAX_OWNERS), 0..8),
     ) {
         let mut state = State::new(&config);
         // some lifecycle: connects, reservations (some expiring during the walk)
         for (k, (t, kind, dt)) in events.into_iter().enumerate() {
+            let t = pick(&config, t);
             let at = instant(start + dt - 86_400);
             let call = format!("c{k}");
             let _ = match kind {
@@ -241,7 +271,10 @@ proptest! {
         }
         let cands: Vec<CandidateRef> = cands
             .into_iter()
-            .map(|(g, i)| if g { CandidateRef::Group(i) } else { CandidateRef::Target(i) })
+            .map(|(g, i)| match g {
+                true => CandidateRef::Group(i % (config.groups.len() + 1)),
+                false => CandidateRef::Target(pick(&config, i)),
+            })
             .collect();
         let mut checker = Checker::new(&config);
         let mut router = Router::new(&config);
@@ -257,6 +290,7 @@ proptest! {
             let at = instant(s);
             // lifecycle between decisions: kept reports must notice it
             if let Some((kind, t, n)) = event {
+                let t = pick(&config, t);
                 let call = format!("p{}", n % 4);
                 let _ = match kind {
                     0 | 1 => state.connect(&config, &call, t, at).map(|_| ()),
@@ -268,14 +302,21 @@ proptest! {
                     _ => state.reset_target(&config, t),
                 };
             }
-            prop_assert_eq!(checker.check(&config, &state, at), &check(&config, &state, at)[..], "at {}", at);
+            let reports = check(&config, &state, at);
+            prop_assert_eq!(checker.check(&config, &state, at), &reports[..], "at {}", at);
+            prop_assert_eq!(&eligibility::check(&config, &state, at), &reports, "one-shot at {}", at);
+            let want = check_candidates(&config, &state, at, &cands);
             prop_assert_eq!(
                 checker.check_candidates(&config, &state, at, &cands),
-                &check_candidates(&config, &state, at, &cands)[..],
+                &want[..],
                 "candidates at {}", at
             );
+            prop_assert_eq!(
+                &eligibility::check_candidates(&config, &state, at, &cands),
+                &want,
+                "one-shot candidates at {}", at
+            );
             let seed = s as u64;
-            let reports = check(&config, &state, at);
             let expected = plan(&config, &reports, &mut rng_from_seed(seed));
             let mut rng = rng_from_seed(seed);
             let (got_reports, got_plan) = router.route(&config, &state, at, &mut rng);
@@ -347,10 +388,10 @@ proptest! {
     #[test]
     fn filtered_routes_equal_check_call(
         config in config(),
-        target_filters in prop::collection::vec(0..7usize, 7),
-        group_filters in prop::collection::vec(0..7usize, 3),
+        target_filters in prop::collection::vec(0..7usize, MAX_OWNERS),
+        group_filters in prop::collection::vec(0..7usize, 10),
         start in 0..(365 * 86_400i64),
-        steps in prop::collection::vec((0..6usize, -3_600..7_200i64, prop::option::weighted(0.3, (0..3u8, 0..8usize))), 1..30),
+        steps in prop::collection::vec((0..6usize, -3_600..7_200i64, prop::option::weighted(0.3, (0..3u8, 0..MAX_OWNERS))), 1..30),
     ) {
         let mut config = config;
         let catalogue = filters();
@@ -370,6 +411,7 @@ proptest! {
             s = (s + step).clamp(0, 3 * 365 * 86_400);
             let at = instant(s);
             if let Some((kind, t)) = event {
+                let t = pick(&config, t);
                 let call = format!("p{}", k % 3);
                 let _ = match kind {
                     0 => state.connect(&config, &call, t, at).map(|_| ()),
@@ -380,6 +422,7 @@ proptest! {
             let call = &calls[c];
             let reports = check_call(&config, &state, at, call);
             prop_assert_eq!(checker.check_call(&config, &state, at, call), &reports[..], "at {}", at);
+            prop_assert_eq!(&eligibility::check_call(&config, &state, at, call), &reports, "one-shot at {}", at);
             let seed = s as u64 ^ k as u64;
             let expected = plan(&config, &reports, &mut rng_from_seed(seed));
             let mut rng = rng_from_seed(seed);
@@ -568,7 +611,7 @@ proptest! {
         config in config(),
         start in 0..(365 * 86_400i64),
         rounds in prop::collection::vec(
-            (0..7_200i64, prop::collection::vec((0..6u8, 0..8usize, 1..5_000u64), 0..4)),
+            (0..7_200i64, prop::collection::vec((0..6u8, 0..MAX_OWNERS, 1..5_000u64), 0..4)),
             1..12,
         ),
     ) {
@@ -585,6 +628,7 @@ proptest! {
             // other processes' writes, then the whole state read again
             let mut next = state.clone();
             for (j, (kind, t, n)) in events.into_iter().enumerate() {
+                let t = pick(&config, t);
                 let call = format!("p{}", n % 4);
                 let _ = match kind {
                     0 | 1 => next.connect(&config, &call, t, at).map(|_| ()),

@@ -18,6 +18,7 @@ mod leases;
 mod live_config;
 mod live_usage;
 mod module_deps;
+mod reference_judge;
 mod route_basic;
 mod route_golden;
 mod route_props;

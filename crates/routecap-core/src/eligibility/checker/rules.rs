@@ -1,0 +1,81 @@
+//! The eligibility rules over owners' own reasons, written once: a target
+//! is judged with `paused`, its groups' reasons and the call's; a group as
+//! a candidate with its members judged on their *other* groups.
+
+use super::owners::Fast;
+use crate::counters::Ledger;
+use crate::eligibility::call::Call;
+use crate::eligibility::{bare, CandidateReport, Reason, ReasonCode};
+use crate::model::{CandidateRef, Config};
+
+/// Reasons of target `t`: `paused`, its own, then those of its containing
+/// groups other than `skip`, then the call-dependent ones (filters).
+/// Returns the [`Fast::own`] bound of its own.
+pub(super) fn target_into(
+    judge: &mut Fast<'_>,
+    config: &Config,
+    ledger: &Ledger,
+    call: &Call<'_>,
+    t: usize,
+    skip: Option<usize>,
+    out: &mut Vec<Reason>,
+) -> i64 {
+    if t >= config.targets.len() {
+        return i64::MIN;
+    }
+    if judge.paused(t) {
+        out.push(bare(ReasonCode::Paused, None));
+    }
+    let until = judge.own(CandidateRef::Target(t), out);
+    for &g in ledger.groups_of(t) {
+        if Some(g) != skip {
+            judge.own(CandidateRef::Group(g), out);
+        }
+    }
+    call.target(ledger, t, skip, out);
+    until
+}
+
+/// Fill `rep` with the verdict on `candidate` (an index in the config).
+/// A group as the candidate: its own reasons carry no group tag, and its
+/// members are judged on their own reasons and their *other* groups.
+/// Returns, for a target, the [`Fast::own`] bound of its own reasons.
+pub(super) fn fill_report(
+    judge: &mut Fast<'_>,
+    config: &Config,
+    ledger: &Ledger,
+    call: &Call<'_>,
+    candidate: CandidateRef,
+    rep: &mut CandidateReport,
+    scratch: &mut Vec<Reason>,
+) -> i64 {
+    rep.candidate = candidate;
+    rep.reasons.clear();
+    rep.eligible_members.clear();
+    let mut until = i64::MIN;
+    match candidate {
+        CandidateRef::Target(t) => {
+            until = target_into(judge, config, ledger, call, t, None, &mut rep.reasons);
+        }
+        CandidateRef::Group(g) => {
+            judge.own(candidate, &mut rep.reasons);
+            for r in &mut rep.reasons {
+                r.group = None;
+            }
+            call.filter(candidate, None, &mut rep.reasons);
+            let members = config.groups.get(g).map_or(&[][..], |g| &g.members[..]);
+            for &m in members {
+                scratch.clear();
+                target_into(judge, config, ledger, call, m, Some(g), scratch);
+                if scratch.is_empty() && m < config.targets.len() {
+                    rep.eligible_members.push(m);
+                }
+            }
+            if rep.eligible_members.is_empty() {
+                rep.reasons.push(bare(ReasonCode::NoEligibleMember, None));
+            }
+        }
+    }
+    rep.eligible = rep.reasons.is_empty();
+    until
+}
