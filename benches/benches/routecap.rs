@@ -93,7 +93,7 @@ fn route(c: &mut Criterion) {
 /// `Router::route_seen`. Anchor: `route/targets/1000` (the same config
 /// without caller rules) in the same run.
 fn route_callers(c: &mut Criterion) {
-    use routecap_core::callers::{Basis, DuplicateRule, RepeatMode, RepeatRule};
+    use routecap_core::caller_history::{Basis, DuplicateRule, RepeatMode, RepeatRule};
     use routecap_core::filter::CallAttrs;
     use routecap_core::snapshot::{CallerSnapshot, Snapshot};
     let mut g = group(c, "route");

@@ -18,11 +18,11 @@
 //! so that the wasm speed harness can include it as is.
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use routecap_core::cap_settings::CapSettings;
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::model::{Config, Extras, Target};
 use routecap_core::money::Money;
-use routecap_core::packed_caps::PackedCaps;
 use routecap_core::zone::resolve;
 use routecap_core::zone_cache::ZoneCache;
 use routecap_core::Instant;
@@ -213,7 +213,7 @@ pub fn config(n: usize, seed: u64) -> Config {
                 zone_name,
                 trigger: Trigger::Connect,
                 hours: hours(&mut r).map(|h| zones.hours(h)),
-                caps: PackedCaps::new(&limits, &usage),
+                caps: CapSettings::new(&limits, &usage),
                 extras: Extras::default(),
             }
         })

@@ -1,6 +1,6 @@
 //! Generates `$OUT_DIR/zone_tables.bin`: the transition table of every IANA
 //! zone over the supported range, probed from chrono-tz here at build time
-//! (see `src/zone_probe.rs`) so the runtime only decodes a few hundred bytes
+//! (see `src/zone_transitions.rs`) so the runtime only decodes a few hundred bytes
 //! per zone and never links chrono-tz's timespan tables.
 //!
 //! Layout (all integers LEB128 varints unless noted; offsets zigzag-coded):
@@ -13,15 +13,15 @@
 //!   stored transition the palette index of the new offset (one byte; the
 //!   two columns apart compress better in the gzipped wasm). The rest of the table
 //!   repeats: each transition `k` before the end comes again
-//!   `zone_probe::CYCLE` (28 years) later, until `MAX_SUPPORTED` (`k = 0`:
+//!   `zone_transitions::CYCLE` (28 years) later, until `MAX_SUPPORTED` (`k = 0`:
 //!   nothing repeats).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[allow(dead_code)]
-#[path = "src/zone_probe.rs"]
-mod zone_probe;
+#[path = "src/zone_transitions.rs"]
+mod zone_transitions;
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -42,8 +42,8 @@ fn repeat(stored: &[(i64, i32)], k: usize) -> Vec<(i64, i32)> {
         return all;
     }
     let mut j = all.len() - k;
-    while all[j].0 + zone_probe::CYCLE < zone_probe::MAX_SUPPORTED {
-        all.push((all[j].0 + zone_probe::CYCLE, all[j].1));
+    while all[j].0 + zone_transitions::CYCLE < zone_transitions::MAX_SUPPORTED {
+        all.push((all[j].0 + zone_transitions::CYCLE, all[j].1));
         j += 1;
     }
     all
@@ -56,7 +56,7 @@ fn split(transitions: &[(i64, i32)]) -> (&[(i64, i32)], usize) {
     for c in 0..transitions.len() {
         let end = c + transitions[c..]
             .iter()
-            .take_while(|&&(at, _)| at < transitions[c].0 + zone_probe::CYCLE)
+            .take_while(|&&(at, _)| at < transitions[c].0 + zone_transitions::CYCLE)
             .count();
         if end < transitions.len() && repeat(&transitions[..end], end - c) == transitions {
             return (&transitions[..end], end - c);
@@ -88,7 +88,7 @@ fn encode(initial: i32, transitions: &[(i64, i32)]) -> Vec<u8> {
     );
     varint(&mut out, stored.len() as u64);
     varint(&mut out, k as u64);
-    let mut prev = zone_probe::MIN_SUPPORTED;
+    let mut prev = zone_transitions::MIN_SUPPORTED;
     for &(at, _) in stored {
         let gap = (at - prev) as u64;
         varint(
@@ -107,7 +107,7 @@ fn encode(initial: i32, transitions: &[(i64, i32)]) -> Vec<u8> {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=src/zone_probe.rs");
+    println!("cargo:rerun-if-changed=src/zone_transitions.rs");
     let zones = &chrono_tz::TZ_VARIANTS;
     let n = zones.len();
     let mut positions = vec![0u32; n];
@@ -115,7 +115,7 @@ fn main() {
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
     let header = 4 + 4 * n;
     for &tz in zones {
-        let (initial, transitions) = zone_probe::probe(tz);
+        let (initial, transitions) = zone_transitions::probe(tz);
         let bytes = encode(initial, &transitions);
         let pos = *seen.entry(bytes).or_insert_with_key(|b| {
             let pos = (header + tables.len()) as u32;

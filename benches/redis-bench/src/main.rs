@@ -22,16 +22,17 @@ use routecap::core::filter::CallAttrs;
 use routecap::core::formats::parse_config;
 use routecap::core::lifecycle::ConnectOutcome;
 use routecap::core::model::Config;
-use routecap::core::Instant;
-use routecap::state::redis::{
-    connect_script_len, new_op_id, RedisOptions, RedisState,
-};
 use routecap::core::route::Draws;
+use routecap::core::Instant;
+use routecap::state::redis::{connect_script_len, new_op_id, RedisOptions, RedisState};
 use routecap::state::{Backend, Blocking};
 use routecap::Call;
 
 /// A Redis state for `config`, driven synchronously.
-fn open_blocking(config: Arc<Config>, o: RedisOptions) -> Result<Blocking, routecap::state::StateError> {
+fn open_blocking(
+    config: Arc<Config>,
+    o: RedisOptions,
+) -> Result<Blocking, routecap::state::StateError> {
     let rt = routecap::state::runtime().expect("runtime");
     let state = rt.block_on(RedisState::open(config, o))?;
     Ok(Blocking::on(rt, Arc::new(state)))
@@ -290,13 +291,15 @@ fn caller_rules(bench: &Bench, raw: &mut RawAnchor, one: &OneClient) {
         raw.evalsha();
         let t1 = Clock::now();
         assert_eq!(
-            cb.connect(&Call::with_attrs(&*call, attrs.clone()), "a", at).expect("connect"),
+            cb.connect(&Call::with_attrs(&*call, attrs.clone()), "a", at)
+                .expect("connect"),
             ConnectOutcome::Connected
         );
         let t2 = Clock::now();
         cb.end(&Call::new(&*call), at).expect("end");
         let t3 = Clock::now();
-        cb.check(&Call::with_attrs("", attrs.clone()), at).expect("check");
+        cb.check(&Call::with_attrs("", attrs.clone()), at)
+            .expect("check");
         let t4 = Clock::now();
         raw_lat.push(t1 - t0);
         con_lat.push(t2 - t1);
@@ -538,17 +541,21 @@ fn route_decision(bench: &Bench) {
     let mut o = bench.fresh_options();
     o.refresh = Duration::from_secs(3600);
     let redis_b = open_blocking(big, o).expect("open");
-    redis_b.route(&Call::default(), at, &mut Draws::new(1)).expect("warm");
-    memory.route(&Call::default(), at, &mut Draws::new(1)).expect("warm");
+    redis_b
+        .route(&Call::default(), at, &mut Draws::new(1))
+        .expect("warm");
+    memory
+        .route(&Call::default(), at, &mut Draws::new(1))
+        .expect("warm");
     let mut per = Vec::new();
-    for (name, b) in [
-        ("memory", &memory),
-        ("redis (cached)", &redis_b),
-    ] {
+    for (name, b) in [("memory", &memory), ("redis (cached)", &redis_b)] {
         let start = Clock::now();
         let mut n = 0u64;
         while n < 300 && start.elapsed() < LIMIT {
-            std::hint::black_box(b.route(&Call::default(), at, &mut Draws::new(n)).expect("route"));
+            std::hint::black_box(
+                b.route(&Call::default(), at, &mut Draws::new(n))
+                    .expect("route"),
+            );
             n += 1;
         }
         let us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
@@ -646,11 +653,13 @@ fn same_step_anchor(client: &redis::Client, bench: &Bench, con_m: f64, end_m: f6
 /// (with a note) when they cannot be captured.
 fn capture_steps(client: &redis::Client, b: &Blocking, at: Instant) -> Option<CapturedSteps> {
     // the first step loads the config and the library: not captured
-    b.connect(&Call::new("warm-000000"), "a", at).expect("connect");
+    b.connect(&Call::new("warm-000000"), "a", at)
+        .expect("connect");
     b.end(&Call::new("warm-000000"), at).expect("end");
     let mut mon = client.get_connection().expect("monitor connection");
     let _: () = redis::cmd("MONITOR").query(&mut mon).expect("monitor");
-    b.connect(&Call::new(CAPTURED_CALL), "a", at).expect("connect");
+    b.connect(&Call::new(CAPTURED_CALL), "a", at)
+        .expect("connect");
     b.end(&Call::new(CAPTURED_CALL), at).expect("end");
     mon.set_read_timeout(Some(Duration::from_secs(2)))
         .expect("timeout");

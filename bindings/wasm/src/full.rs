@@ -5,7 +5,7 @@
 //! gzip budget; both share every other method.
 
 use routecap_core::engine::EngineError;
-use routecap_core::formats::live::OwnerKind;
+use routecap_core::formats::source::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::render::{self, OutcomeView};
 use routecap_core::snapshot::Snapshot;

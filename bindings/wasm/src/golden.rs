@@ -11,13 +11,13 @@
 use std::num::NonZeroU64;
 
 use rand_core::Rng;
+use routecap_core::cap_settings::CapSettings;
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::model::{
     CandidateRef, Config, Extras, Group, GroupMode, Target, TargetExtras, DEFAULT_PRIORITY,
     DEFAULT_WEIGHT,
 };
-use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::{plan, rng_from_seed, uniform_below, Step};
 use routecap_core::zone::Zone;
 use serde::Serialize;
@@ -92,7 +92,7 @@ fn build(candidates: &Value) -> Result<(Config, Vec<CandidateReport>), String> {
         zone_name: "UTC".into(),
         trigger: Trigger::default(),
         hours: None,
-        caps: PackedCaps::default(),
+        caps: CapSettings::default(),
         extras: Extras::new(TargetExtras {
             concurrency_matrix: None,
             filter: None,

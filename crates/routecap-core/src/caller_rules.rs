@@ -1,6 +1,6 @@
 //! The caller rules a config holds: a target's [`DuplicateRule`] and a
-//! config's or campaign's [`RepeatRule`] (what they mean: [`crate::callers`]).
-//! Plain config values, apart from the history that [`crate::callers`]
+//! config's or campaign's [`RepeatRule`] (what they mean: [`crate::caller_history`]).
+//! Plain config values, apart from the history that [`crate::caller_history`]
 //! keeps and the reasons [`crate::eligibility`] builds from both, so the
 //! config model can hold them without knowing either.
 

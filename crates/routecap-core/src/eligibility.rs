@@ -21,21 +21,21 @@
 //! above are written once, in the checker's reason builder; its faster
 //! paths are checked against a plain judge kept with the tests.
 
-mod call;
 mod caller_reasons;
 mod checker;
+mod judged_call;
 mod report;
 
-use crate::callers::CallerHistory;
+use crate::caller_history::CallerHistory;
 use crate::counters::Ledger;
 use crate::filter::{CallAttrs, CallBuffers};
 use crate::model::{CandidateRef, Config};
 use crate::zone::Instant;
 
-pub(crate) use call::Call;
 pub use caller_reasons::original_report;
 pub use checker::Checker;
 pub(crate) use checker::Refusals;
+pub(crate) use judged_call::JudgedCall;
 pub(crate) use report::bare;
 pub use report::{Amount, CandidateReport, Reason, ReasonCode};
 
@@ -43,7 +43,7 @@ pub use report::{Amount, CandidateReport, Reason, ReasonCode};
 /// a fresh [`Checker`]. `state` is the counters: a [`Ledger`], or the
 /// lifecycle's `State`, which reads as one.
 pub fn check(config: &Config, state: &Ledger, at: Instant) -> Vec<CandidateReport> {
-    once(config, state, at, None, &Call::none(config))
+    once(config, state, at, None, &JudgedCall::none(config))
 }
 
 /// [`check`] for a call with attributes: filters judge `attrs`.
@@ -53,13 +53,13 @@ pub fn check_call(
     at: Instant,
     attrs: &CallAttrs,
 ) -> Vec<CandidateReport> {
-    once(config, state, at, None, &Call::new(config, attrs))
+    once(config, state, at, None, &JudgedCall::new(config, attrs))
 }
 
 /// [`check_call`] (`cands` `None`: the default candidates) or
 /// [`check_candidates_call`] that also judges the caller's `history`:
 /// targets' `duplicates` and the call's `repeat_callers: different` rule
-/// (see [`crate::callers`]).
+/// (see [`crate::caller_history`]).
 pub fn check_seen(
     config: &Config,
     state: &Ledger,
@@ -73,7 +73,7 @@ pub fn check_seen(
         state,
         at,
         cands,
-        &Call::seen(config, attrs, history, at, &mut CallBuffers::default()),
+        &JudgedCall::seen(config, attrs, history, at, &mut CallBuffers::default()),
     )
 }
 
@@ -85,7 +85,7 @@ pub fn check_candidates(
     at: Instant,
     cands: &[CandidateRef],
 ) -> Vec<CandidateReport> {
-    once(config, state, at, Some(cands), &Call::none(config))
+    once(config, state, at, Some(cands), &JudgedCall::none(config))
 }
 
 /// [`check_candidates`] for a call with attributes.
@@ -96,7 +96,13 @@ pub fn check_candidates_call(
     cands: &[CandidateRef],
     attrs: &CallAttrs,
 ) -> Vec<CandidateReport> {
-    once(config, state, at, Some(cands), &Call::new(config, attrs))
+    once(
+        config,
+        state,
+        at,
+        Some(cands),
+        &JudgedCall::new(config, attrs),
+    )
 }
 
 /// One decision with a fresh [`Checker`], handed over as owned reports
@@ -106,7 +112,7 @@ fn once(
     ledger: &Ledger,
     at: Instant,
     cands: Option<&[CandidateRef]>,
-    call: &Call<'_>,
+    call: &JudgedCall<'_>,
 ) -> Vec<CandidateReport> {
     Checker::once(config, ledger, at, cands, call)
 }
@@ -118,7 +124,14 @@ pub fn candidate_report(
     at: Instant,
     candidate: CandidateRef,
 ) -> Option<CandidateReport> {
-    once(config, state, at, Some(&[candidate]), &Call::none(config)).pop()
+    once(
+        config,
+        state,
+        at,
+        Some(&[candidate]),
+        &JudgedCall::none(config),
+    )
+    .pop()
 }
 
 /// Append to `out` every reason target `t` is not eligible at `at`: its own,
@@ -143,7 +156,7 @@ pub fn target_reasons_call(
     attrs: &CallAttrs,
     out: &mut Vec<Reason>,
 ) {
-    let call = Call::new(config, attrs).explained();
+    let call = JudgedCall::new(config, attrs).explained();
     Checker::target_reasons(config, state, at, &call, t, out);
 }
 
@@ -158,7 +171,8 @@ pub fn target_reasons_seen(
     history: &CallerHistory,
     out: &mut Vec<Reason>,
 ) {
-    let call = Call::seen(config, attrs, history, at, &mut CallBuffers::default()).explained();
+    let call =
+        JudgedCall::seen(config, attrs, history, at, &mut CallBuffers::default()).explained();
     Checker::target_reasons(config, state, at, &call, t, out);
 }
 
@@ -172,7 +186,7 @@ pub fn target_state_reasons(
     at: Instant,
     out: &mut Vec<Reason>,
 ) {
-    Checker::target_reasons(config, state, at, &Call::state_only(config), t, out);
+    Checker::target_reasons(config, state, at, &JudgedCall::state_only(config), t, out);
 }
 
 /// `filter_mismatch` (with its detail) when campaign `c`'s filter rejects
@@ -192,14 +206,14 @@ pub fn campaign_reason(config: &Config, c: usize, attrs: &CallAttrs) -> Option<R
 /// candidates leave `detail` empty (formatting hundreds of them would cost
 /// more than the decision); views that show reasons ask this instead.
 pub struct Explainer<'a> {
-    call: Call<'a>,
+    call: JudgedCall<'a>,
 }
 
 impl<'a> Explainer<'a> {
     /// Details for `attrs` judged by `config`'s filters.
     pub fn new(config: &'a Config, attrs: &CallAttrs) -> Self {
         Explainer {
-            call: Call::new(config, attrs),
+            call: JudgedCall::new(config, attrs),
         }
     }
 

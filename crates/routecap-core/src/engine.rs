@@ -13,13 +13,13 @@ use chrono::NaiveDate;
 use rand_core::Rng;
 
 use crate::call::Call;
+use crate::carry_over::{Dropped, UsageImportError};
 use crate::eligibility::{self, CandidateReport};
 use crate::filter::CallAttrs;
-use crate::formats::live::{parse_usage, OwnerKind, Source};
+use crate::formats::source::{parse_usage, OwnerKind, Source};
 use crate::formats::{ConfigError, Format};
 use crate::grid::{self, Heatmap, UnknownOwner};
 use crate::lifecycle::{ConnectOutcome, LifecycleError, State};
-use crate::live::{Dropped, UsageImportError};
 use crate::model::{CandidateRef, Config};
 use crate::money::Money;
 use crate::render::{
@@ -173,7 +173,7 @@ impl Engine {
     }
 
     /// Switch to a new config, carrying counters, live calls and
-    /// reservations over by id (see [`crate::live`]); what was dropped is
+    /// reservations over by id (see [`crate::carry_over`]); what was dropped is
     /// returned. The engine forgets its config document: patches need
     /// [`Engine::replace_config`]. Never fails: a `Config` is already valid.
     pub fn update(&mut self, config: impl Into<Arc<Config>>) -> Dropped {

@@ -11,21 +11,28 @@
 //!
 //! Modules, one concept each:
 //! - [`zone`]: Rails / Windows / IANA zone names and offset transition tables.
+//! - [`zone_cache`]: one shared copy per config of each zone and schedule.
 //! - [`hours`]: weekly business hours on the local wall clock.
 //! - [`window`]: hourly / daily / monthly cap windows as UTC instant ranges.
 //! - [`caps`]: cap limits, imported usage, count triggers.
+//! - [`cap_settings`]: a target's cap limits and imported usage, stored as set.
 //! - [`money`]: exact money in integer minor units.
-//! - [`model`]: targets, groups, configs.
-//! - [`callers`]: repeat and duplicate callers: who called whom, and when.
+//! - [`model`]: targets, groups, campaigns, configs.
+//! - [`call`]: one inbound call: its id, caller, tags and campaign.
+//! - [`filter`]: call attributes and target filters.
+//! - [`caller_rules`]: the duplicate and repeat caller rules a config holds.
+//! - [`caller_history`]: who called whom and when, as those rules read it.
 //! - [`counters`]: usage per cap window, per target and group.
 //! - [`eligibility`]: who is eligible now, every reason why not, and until when.
+//! - [`effects`]: what a lifecycle event touches, for shared-state backends.
 //! - [`lifecycle`]: connect, reserve, convert, end, resets — checked, then counted.
+//! - [`carry_over`]: a running state carried to a new config; usage imports merged.
 //! - [`snapshot`]: the JSON-friendly copy of a lifecycle state, and restoring one.
 //! - [`route`]: failover order by priority and weighted random draw.
 //! - [`formats`]: the native, Retreaver and Ringba config shapes.
-//! - [`render`]: JSON views of decisions, shared by the CLI and WebAssembly.
+//! - [`render`]: JSON views of decisions, shared by every face.
 //! - [`grid`]: week grids of business hours, exact across DST.
-//! - [`engine`]: config + state + id index: every operation by id, for every face.
+//! - [`engine`]: config + state + id index: one method per operation, for every face.
 //! - [`simulate`]: synthetic traffic through the real state and router.
 //!
 //! The routing semantics, including what routecap does where the platforms
@@ -84,9 +91,11 @@
 #![deny(missing_docs)]
 
 pub mod call;
+pub mod caller_history;
 pub mod caller_rules;
-pub mod callers;
+pub mod cap_settings;
 pub mod caps;
+pub mod carry_over;
 pub mod counters;
 pub mod effects;
 pub mod eligibility;
@@ -95,23 +104,20 @@ pub mod filter;
 pub mod formats;
 pub mod grid;
 pub mod hours;
+mod intern_hasher;
 pub mod lifecycle;
-pub mod live;
 pub mod model;
 pub mod money;
-pub mod packed_caps;
-mod quick_hash;
 pub mod render;
 pub mod route;
 pub mod simulate;
 pub mod snapshot;
-mod sort;
 pub mod window;
 pub mod zone;
 pub mod zone_cache;
 // The build-time zone prober; at runtime only its range constants are used.
 #[cfg_attr(not(test), allow(dead_code))]
-mod zone_probe;
+mod zone_transitions;
 
 pub use call::Call;
 pub use zone::Instant;

@@ -75,7 +75,7 @@
 //! # Callers
 //!
 //! A `connect` with a known caller is recorded in the caller history
-//! ([`crate::callers`]) when some rule of the config reads it, and its
+//! ([`crate::caller_history`]) when some rule of the config reads it, and its
 //! call keeps the caller so that a later `convert` is recorded as that
 //! caller's conversion. The re-check of a `connect` applies the target's
 //! `duplicates` and the call's `repeat_callers: different`. The history is
@@ -118,7 +118,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
-use crate::callers::CallerHistory;
+use crate::caller_history::CallerHistory;
 use crate::caps::{Trigger, Usage};
 use crate::counters::{after, Ledger};
 use crate::eligibility::{self, Reason};
@@ -284,7 +284,7 @@ pub enum LifecycleError {
 }
 
 /// Target index of a call whose target was removed by a config change
-/// (see [`crate::live`]).
+/// (see [`crate::carry_over`]).
 pub(crate) const REMOVED: usize = usize::MAX;
 
 /// Counters and calls of one config. See the module docs for the rules.
@@ -360,7 +360,7 @@ impl State {
         &self.ledger
     }
 
-    /// The caller history (see [`crate::callers`]).
+    /// The caller history (see [`crate::caller_history`]).
     pub fn callers(&self) -> &CallerHistory {
         &self.callers
     }

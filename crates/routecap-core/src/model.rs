@@ -6,10 +6,10 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::caller_rules::{DuplicateRule, RepeatMode, RepeatRule};
+use crate::cap_settings::{CapSettings, CapsEdit};
 use crate::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
 use crate::filter::{CompiledFilter, Filter, FilterRows, FilterTable};
 use crate::hours::WeeklyHours;
-use crate::packed_caps::{CapsEdit, PackedCaps};
 use crate::zone::{Instant, Zone};
 use chrono::TimeDelta;
 
@@ -52,7 +52,7 @@ pub struct Target {
     pub hours: Option<Arc<WeeklyHours>>,
     /// Cap limits and the usage at `Config::as_of`, packed (read them
     /// with [`Target::limits`] and [`Target::usage`]).
-    pub caps: PackedCaps,
+    pub caps: CapSettings,
     /// What most targets leave unset (filter, matrix, timeout, duplicates).
     pub extras: Extras,
 }

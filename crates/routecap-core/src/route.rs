@@ -66,7 +66,7 @@ use std::collections::BinaryHeap;
 
 use rand_core::{Rng, SeedableRng};
 
-use crate::callers::CallerHistory;
+use crate::caller_history::CallerHistory;
 use crate::counters::Ledger;
 use crate::eligibility::{self, CandidateReport, Refusals};
 use crate::filter::CallAttrs;
@@ -221,7 +221,7 @@ impl Planner {
 
     /// [`Planner::lazy`] with report `first` (when routable) rung first,
     /// ahead of every priority tier, and the others drawn as usual: a
-    /// repeat caller's original target (see [`crate::callers`]).
+    /// repeat caller's original target (see [`crate::caller_history`]).
     pub fn lazy_first<'p, 'r, R: Rng + ?Sized>(
         &'p mut self,
         config: &Config,

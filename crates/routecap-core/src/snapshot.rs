@@ -29,10 +29,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::callers::Visit;
+use crate::caller_history::Visit;
+use crate::carry_over::{first_index, Dropped};
 use crate::counters::{after, CounterParts, Counters, SlotParts};
 use crate::lifecycle::{CallPhase, CallRecord, Conversion, State};
-use crate::live::{first_index, Dropped};
 use crate::model::{CandidateRef, Config};
 use crate::money::{Money, MoneyError};
 use crate::zone::fmt_instant;
@@ -304,7 +304,7 @@ fn restore_owner(o: &OwnerSnapshot, v1: bool) -> Result<Counters, SnapshotError>
 impl State {
     /// A serialisable copy (calls sorted by id).
     pub fn snapshot(&self, config: &Config) -> Snapshot {
-        let calls: Vec<CallSnapshot> = self
+        let mut calls: Vec<CallSnapshot> = self
             .calls
             .iter()
             // calls of a target removed by a config change: no id to name
@@ -333,8 +333,8 @@ impl State {
                 }
             })
             .collect();
-        let calls = crate::sort::sorted_by(calls, &|a, b| a.call.cmp(&b.call));
-        let callers: Vec<CallerSnapshot> = (self.callers.iter())
+        calls.sort_by(|a, b| a.call.cmp(&b.call));
+        let mut callers: Vec<CallerSnapshot> = (self.callers.iter())
             .filter_map(|(caller, v)| {
                 Some(CallerSnapshot {
                     caller: caller.to_string(),
@@ -344,9 +344,7 @@ impl State {
                 })
             })
             .collect();
-        let callers = crate::sort::sorted_by(callers, &|a, b| {
-            (&a.caller, &a.target).cmp(&(&b.caller, &b.target))
-        });
+        callers.sort_by(|a, b| (&a.caller, &a.target).cmp(&(&b.caller, &b.target)));
         let ledger = &self.ledger;
         Snapshot {
             version: 3,

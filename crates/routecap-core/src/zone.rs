@@ -7,7 +7,7 @@
 //! chrono-tz answers "what is the offset at instant t", but windows and
 //! business hours also need "when does the offset change next / last".
 //! chrono-tz keeps its transition list private, so `build.rs` rebuilds every
-//! zone's table at build time by probing chrono-tz (`zone_probe.rs`) and
+//! zone's table at build time by probing chrono-tz (`zone_transitions.rs`) and
 //! embeds them compactly; [`ZoneRules::new`] only decodes one. Offsets
 //! therefore still come from the IANA database as compiled into chrono-tz,
 //! but chrono-tz's own timespan tables are never linked.
@@ -23,9 +23,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 #[cfg(test)]
-use crate::zone_probe::chrono_offset;
-use crate::zone_probe::CYCLE;
-pub use crate::zone_probe::{MAX_SUPPORTED, MIN_SUPPORTED};
+use crate::zone_transitions::chrono_offset;
+use crate::zone_transitions::CYCLE;
+pub use crate::zone_transitions::{MAX_SUPPORTED, MIN_SUPPORTED};
 #[cfg(test)]
 use chrono::TimeZone;
 
@@ -421,7 +421,7 @@ pub fn suggest(input: &str) -> Vec<&'static str> {
             .collect()
     };
     let needle_words = words(&needle);
-    let scored: Vec<(usize, usize, &'static str)> = index()
+    let mut scored: Vec<(usize, usize, &'static str)> = index()
         .all
         .iter()
         .map(|k| {
@@ -436,7 +436,7 @@ pub fn suggest(input: &str) -> Vec<&'static str> {
             (rank, strsim::levenshtein(&needle, &hay), k.name)
         })
         .collect();
-    let scored = crate::sort::sorted_by(scored, &|a, b| a.cmp(b));
+    scored.sort();
     let mut out: Vec<&'static str> = Vec::with_capacity(3);
     for (_, _, name) in scored {
         if !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
@@ -731,7 +731,7 @@ mod tests {
     fn generated_tables_equal_runtime_probing_for_every_zone() {
         for tz in chrono_tz::TZ_VARIANTS {
             let rules = ZoneRules::new(tz);
-            let (initial, transitions) = crate::zone_probe::probe(tz);
+            let (initial, transitions) = crate::zone_transitions::probe(tz);
             assert_eq!(rules.initial_offset, initial, "{}", tz.name());
             assert_eq!(rules.transitions(), &transitions[..], "{}", tz.name());
         }
@@ -765,7 +765,7 @@ mod tests {
         let per = t0.elapsed() / chrono_tz::TZ_VARIANTS.len() as u32;
         let t1 = std::time::Instant::now();
         for tz in [chrono_tz::America::New_York, chrono_tz::Europe::Paris] {
-            assert!(!crate::zone_probe::probe(tz).1.is_empty());
+            assert!(!crate::zone_transitions::probe(tz).1.is_empty());
         }
         let probe = t1.elapsed() / 2;
         println!(

@@ -9,12 +9,12 @@
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
+use routecap_core::carry_over::Dropped;
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::engine::Engine as Core;
-use routecap_core::formats::live::OwnerKind;
+use routecap_core::formats::source::OwnerKind;
 use routecap_core::formats::{ConfigError, Format};
 use routecap_core::lifecycle::{ConnectOutcome, State};
-use routecap_core::live::Dropped;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::render::{CheckView, RouteView, UsageView};

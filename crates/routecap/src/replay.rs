@@ -12,10 +12,10 @@
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
+use routecap_core::carry_over::Dropped;
 use routecap_core::engine::EngineError;
 use routecap_core::filter::CallAttrs;
-use routecap_core::formats::live::OwnerKind;
-use routecap_core::live::Dropped;
+use routecap_core::formats::source::OwnerKind;
 use routecap_core::money::Money;
 use routecap_core::render;
 use routecap_core::route::Draws;

@@ -1,9 +1,9 @@
 //! The reasons a caller's history gives (`duplicate_caller`,
 //! `repeat_caller`) and the report an `original` repeat caller rings first:
-//! where the caller rules ([`crate::callers`]) meet eligibility, kept here
+//! where the caller rules ([`crate::caller_history`]) meet eligibility, kept here
 //! so the history depends on nothing that judges it.
 
-use crate::callers::{plus, within, Basis, CallerHistory, CallerView, RepeatMode};
+use crate::caller_history::{plus, within, Basis, CallerHistory, CallerView, RepeatMode};
 use crate::eligibility::{CandidateReport, Reason, ReasonCode};
 use crate::filter::CallAttrs;
 use crate::model::{CandidateRef, Config};

@@ -65,13 +65,13 @@ mod verdict_pass;
 mod written;
 mod zone_clock;
 
-use crate::callers::CallerHistory;
+use crate::caller_history::CallerHistory;
 use crate::counters::{fresh_stamp, Ledger};
 use crate::filter::{CallAttrs, CallBuffers};
 use crate::model::{CandidateRef, Config};
 use crate::zone::Instant;
 
-use super::{Call, CandidateReport, Reason};
+use super::{CandidateReport, JudgedCall, Reason};
 use general_path::Cands;
 use owners::{Caches, Fast};
 use rules::target_into;
@@ -183,7 +183,7 @@ impl Checker {
     ) -> &[CandidateReport] {
         self.fit(config);
         let rest = core::mem::take(&mut self.candidates);
-        let call = Call::with_buffers(config, attrs, &mut self.buffers);
+        let call = JudgedCall::with_buffers(config, attrs, &mut self.buffers);
         let cands = Cands::of(self.identity, &rest);
         self.run(config, state, at, cands, true, &call);
         call.keep_buffers(&mut self.buffers);
@@ -203,7 +203,7 @@ impl Checker {
         history: &CallerHistory,
     ) -> &[CandidateReport] {
         self.fit(config);
-        let call = Call::seen(config, attrs, history, at, &mut self.buffers);
+        let call = JudgedCall::seen(config, attrs, history, at, &mut self.buffers);
         match cands {
             None => {
                 let rest = core::mem::take(&mut self.candidates);
@@ -250,7 +250,7 @@ impl Checker {
         self.fit(config);
         // reports are about to hold other candidates: forget what was kept
         self.forget();
-        let call = Call::with_buffers(config, attrs, &mut self.buffers);
+        let call = JudgedCall::with_buffers(config, attrs, &mut self.buffers);
         self.run(config, state, at, Cands::of(0, cands), false, &call);
         call.keep_buffers(&mut self.buffers);
         self.reports()
@@ -264,7 +264,7 @@ impl Checker {
         ledger: &Ledger,
         at: Instant,
         cands: Option<&[CandidateRef]>,
-        call: &Call<'_>,
+        call: &JudgedCall<'_>,
     ) -> Vec<CandidateReport> {
         // one decision: each target is read once, so no verdict records
         let mut checker = Checker::with_caches(config, false);
@@ -293,7 +293,7 @@ impl Checker {
         config: &Config,
         ledger: &Ledger,
         at: Instant,
-        call: &Call<'_>,
+        call: &JudgedCall<'_>,
         t: usize,
         out: &mut Vec<Reason>,
     ) {

@@ -28,13 +28,12 @@ use std::hash::BuildHasherDefault;
 
 use super::decimal::{self, Decimal, Parts, View};
 use super::{fold, CallAttrs, Condition, Filter, Kind, Op, CALLER};
-use crate::quick_hash::QuickHasher;
-use crate::sort::sort_ids;
+use crate::intern_hasher::InternHasher;
 
 /// Hash maps over a config's own short strings and ids: the checker's
 /// multiply-rotate hasher (SipHash was a third of preparing a call; the
 /// maps hold the config's keys, calls only look them up).
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<QuickHasher>>;
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<InternHasher>>;
 
 /// The compiled filters of one config: interned keys, atoms, distinct
 /// conditions and distinct filters.
@@ -218,7 +217,7 @@ impl FilterTable {
         let texts = || {
             let mut v: Vec<Box<str>> = c.values.iter().map(|v| fold(v).into()).collect();
             let mut order: Vec<u32> = (0..small_id(v.len())).collect();
-            sort_ids(&mut order, &|a, b| v[a as usize].cmp(&v[b as usize]));
+            order.sort_unstable_by(|&a, &b| v[a as usize].cmp(&v[b as usize]));
             let mut v: Vec<Box<str>> = order
                 .iter()
                 .map(|&i| std::mem::take(&mut v[i as usize]))

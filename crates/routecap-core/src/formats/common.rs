@@ -234,13 +234,13 @@ pub(crate) fn timeout(node: &Node<'_>) -> Res<u32> {
 /// A target's or group's filter in the Retreaver shape: `tag_values` (as
 /// returned), else `tag_list` (as sent).
 pub(crate) fn retreaver_filter(node: &Node<'_>) -> Res<Option<crate::filter::Filter>> {
-    if let Some(f) = node.opt("tag_values", super::filter::retreaver_tag_values)? {
+    if let Some(f) = node.opt("tag_values", super::filter_syntax::retreaver_tag_values)? {
         if f.is_some() {
             return Ok(f);
         }
     }
     Ok(node
-        .opt("tag_list", super::filter::retreaver_tag_list)?
+        .opt("tag_list", super::filter_syntax::retreaver_tag_list)?
         .flatten())
 }
 

@@ -27,12 +27,12 @@
 //! - [`detect`] prefers native when a document fits several shapes.
 
 mod common;
-mod filter;
+mod filter_syntax;
 mod json;
-pub mod live;
 mod native;
 mod retreaver;
 mod ringba;
+pub mod source;
 
 use std::fmt;
 use std::str::FromStr;

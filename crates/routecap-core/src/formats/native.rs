@@ -5,16 +5,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::common::{self, DayEntry, UniqueIds};
-use super::filter;
+use super::filter_syntax as filter;
 use super::json::{Node, Res};
-use crate::callers::{Basis, DuplicateRule, RepeatMode, RepeatRule};
+use crate::caller_history::{Basis, DuplicateRule, RepeatMode, RepeatRule};
+use crate::cap_settings::CapSettings;
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{
     Campaign, CandidateRef, Config, Extras, Group, GroupMode, Target, TargetExtras,
     DEFAULT_CALL_LEASE_SECONDS, DEFAULT_CALL_RETENTION_SECONDS, MAX_CALL_SECONDS,
 };
-use crate::packed_caps::PackedCaps;
 use crate::zone;
 use crate::zone_cache::ZoneCache;
 
@@ -236,7 +236,7 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
         zone_name,
         trigger: common::trigger(node.get("trigger"))?,
         hours: hours(node.get("hours"))?.map(|h| cache.hours(h)),
-        caps: PackedCaps::new(&limits(node.get("caps"))?, &usage(node.get("usage"))?),
+        caps: CapSettings::new(&limits(node.get("caps"))?, &usage(node.get("usage"))?),
         extras: Extras::new(TargetExtras {
             concurrency_matrix: common::matrix(node.get("concurrency_matrix"))?,
             filter: node.opt("filter", filter::native)?,

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
+use crate::cap_settings::CapSettings;
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
-use crate::packed_caps::PackedCaps;
 use crate::zone_cache::ZoneCache;
 
 const TOP: &str = "is not a Retreaver export (a target object, {\"target\": {...}}, an array of those, or {\"targets\": [...], \"target_groups\": [...]})";
@@ -124,7 +124,7 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)>
         zone_name,
         trigger,
         hours: hours(node)?.map(|h| cache.hours(h)),
-        caps: PackedCaps::new(&limits, &usage),
+        caps: CapSettings::new(&limits, &usage),
         extras: Extras::new(TargetExtras {
             concurrency_matrix: None,
             filter: common::retreaver_filter(node)?,

@@ -20,11 +20,11 @@ use std::collections::HashMap;
 
 use super::common::{self, DayEntry, UniqueIds};
 use super::json::{Node, Res};
+use crate::cap_settings::CapSettings;
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
 use crate::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
 use crate::money::Money;
-use crate::packed_caps::PackedCaps;
 use crate::zone_cache::ZoneCache;
 
 const TOP: &str = "is not a Ringba export (a get-targets response {\"targets\": [...], \"stats\": {...}}, a get-target response {\"target\": {...}, \"stats\": {...}}, an array of targets, or a target object)";
@@ -188,7 +188,7 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
         zone_name,
         trigger: common::trigger(node.get("targetCallIncrement"))?,
         hours: hours(field("hoursOfOperation"))?.map(|h| cache.hours(h)),
-        caps: PackedCaps::new(
+        caps: CapSettings::new(
             &Limits {
                 hourly: common::limit_minus_one(field("hourlyCap"))?,
                 daily: common::limit_minus_one(field("dailyCap"))?,
@@ -205,7 +205,7 @@ fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, 
         extras: Extras::new(TargetExtras {
             concurrency_matrix: common::matrix(field("callConcurrencyMatrix"))?,
             filter: node
-                .opt("criteria", super::filter::ringba_criteria)?
+                .opt("criteria", super::filter_syntax::ringba_criteria)?
                 .flatten(),
             timeout_seconds: connection_timeout(node)?,
             duplicates: None,

@@ -404,7 +404,7 @@ fn a_config_change_keeps_history_by_target_id() {
     // a patch shortens a's window: the history is kept, the new window reads it
     let patch = json!({"duplicates": {"basis": "connect", "window": 600}});
     e.patch(
-        routecap_core::formats::live::OwnerKind::Target,
+        routecap_core::formats::source::OwnerKind::Target,
         "a",
         &patch,
         "patch",
@@ -417,7 +417,7 @@ fn a_config_change_keeps_history_by_target_id() {
     assert_eq!(reasons(&e, X, t("10:10:00"))["a"], json!([]));
     let patch = json!({"duplicates": {"basis": "connect", "window": 3600}});
     e.patch(
-        routecap_core::formats::live::OwnerKind::Target,
+        routecap_core::formats::source::OwnerKind::Target,
         "a",
         &patch,
         "patch",

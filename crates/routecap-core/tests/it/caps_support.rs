@@ -4,12 +4,12 @@
 use std::sync::OnceLock;
 
 use chrono::{TimeZone, Utc};
+use routecap_core::cap_settings::CapSettings;
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::hours::{DayHours, WeeklyHours};
 use routecap_core::model::Extras;
 use routecap_core::model::{Config, Group, GroupMode, Target};
 use routecap_core::money::Money;
-use routecap_core::packed_caps::PackedCaps;
 use routecap_core::zone::{Instant, Zone};
 
 pub fn utc(y: i32, m: u32, d: u32, h: u32, mi: u32) -> Instant {
@@ -42,7 +42,7 @@ pub fn target(id: &str) -> Target {
         zone_name: "UTC".into(),
         trigger: Trigger::Connect,
         hours: None,
-        caps: PackedCaps::new(&Limits::default(), &Usage::default()),
+        caps: CapSettings::new(&Limits::default(), &Usage::default()),
         extras: Extras::default(),
     }
 }

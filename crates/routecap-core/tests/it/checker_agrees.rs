@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
+use routecap_core::cap_settings::CapSettings;
 use routecap_core::caps::{ConcurrencyMatrix, Limits, Trigger, Usage};
 use routecap_core::eligibility::{self, Checker};
 use routecap_core::filter::{CallAttrs, Condition, Filter, Op, Rule};
@@ -18,7 +19,6 @@ use routecap_core::lifecycle::State;
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
 use routecap_core::model::{Extras, TargetExtras};
 use routecap_core::money::Money;
-use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::{plan, rng_from_seed, Router};
 use routecap_core::zone::{Instant, Zone};
 
@@ -130,7 +130,7 @@ fn target() -> impl Strategy<Value = Target> {
                 zone_name: "".into(),
                 trigger: Trigger::Connect,
                 hours: hours.map(Arc::new),
-                caps: PackedCaps::new(&limits, &usage),
+                caps: CapSettings::new(&limits, &usage),
                 extras: Extras::new(TargetExtras {
                     concurrency_matrix,
                     filter: Default::default(),
@@ -459,7 +459,7 @@ fn checker_rebuilds_for_a_config_of_another_shape() {
         zone_name: "".into(),
         trigger: Trigger::Connect,
         hours: None,
-        caps: PackedCaps::new(&Limits::default(), &Usage::default()),
+        caps: CapSettings::new(&Limits::default(), &Usage::default()),
         extras: Extras::default(),
     };
     let big = Config {
@@ -493,7 +493,7 @@ fn one_line_target() -> Config {
             zone_name: "".into(),
             trigger: Trigger::Connect,
             hours: None,
-            caps: PackedCaps::new(
+            caps: CapSettings::new(
                 &Limits {
                     concurrency: Some(1),
                     ..Limits::default()
@@ -559,7 +559,7 @@ fn a_closed_day_is_closed_again_when_time_goes_back() {
         zone_name: "".into(),
         trigger: Trigger::Connect,
         hours: hours.map(Arc::new),
-        caps: PackedCaps::new(&Limits::default(), &Usage::default()),
+        caps: CapSettings::new(&Limits::default(), &Usage::default()),
         extras: Extras::default(),
     };
     let config = Config {

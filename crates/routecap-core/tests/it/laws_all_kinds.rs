@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use chrono::TimeDelta;
 use proptest::prelude::*;
 use routecap_core::engine::Engine;
-use routecap_core::formats::live::OwnerKind;
+use routecap_core::formats::source::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::money::Money;
 use routecap_core::render::{UsageAmount, UsageView};

@@ -3,10 +3,10 @@
 //! and re-adding ids, patches in each shape, restore against a changed
 //! config, and failed changes that change nothing.
 
+use routecap_core::carry_over::Dropped;
 use routecap_core::engine::{Engine, EngineError};
-use routecap_core::formats::live::OwnerKind;
+use routecap_core::formats::source::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
-use routecap_core::live::Dropped;
 use routecap_core::render::UsageAmount;
 use routecap_core::snapshot::Snapshot;
 use routecap_core::zone::Instant;

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use routecap_core::engine::Engine;
-use routecap_core::formats::live::OwnerKind;
+use routecap_core::formats::source::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::render::UsageAmount;
 use serde_json::json;

@@ -254,8 +254,8 @@ const LAYERS: [(&str, &str); 6] = [
     ("counters", "eligibility"),
     ("counters", "lifecycle"),
     ("eligibility", "lifecycle"),
-    ("callers", "eligibility"),
-    ("model", "callers"),
+    ("caller_history", "eligibility"),
+    ("model", "caller_history"),
     ("zone", "hours"),
 ];
 

@@ -3,11 +3,11 @@
 
 use std::sync::OnceLock;
 
+use routecap_core::cap_settings::CapSettings;
 use routecap_core::caps::{Limits, Trigger, Usage};
 use routecap_core::eligibility::CandidateReport;
 use routecap_core::model::Extras;
 use routecap_core::model::{CandidateRef, Config, Group, GroupMode, Target};
-use routecap_core::packed_caps::PackedCaps;
 use routecap_core::route::Step;
 use routecap_core::zone::Zone;
 
@@ -28,7 +28,7 @@ pub fn target(id: &str, priority: i32, weight: u32) -> Target {
         zone_name: "UTC".into(),
         trigger: Trigger::default(),
         hours: None,
-        caps: PackedCaps::new(&Limits::default(), &Usage::default()),
+        caps: CapSettings::new(&Limits::default(), &Usage::default()),
         extras: Extras::default(),
     }
 }

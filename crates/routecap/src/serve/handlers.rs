@@ -8,8 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use routecap_core::formats::live::OwnerKind;
-use routecap_core::live::Dropped;
+use routecap_core::carry_over::Dropped;
+use routecap_core::formats::source::OwnerKind;
 use serde_json::{json, Value};
 
 use super::error::ApiError;

@@ -18,11 +18,11 @@ pub mod redis;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use routecap_core::carry_over::Dropped;
 use routecap_core::engine::EngineError;
-use routecap_core::formats::live::OwnerKind;
+use routecap_core::formats::source::OwnerKind;
 use routecap_core::formats::Format;
 use routecap_core::lifecycle::ConnectOutcome;
-use routecap_core::live::Dropped;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::render::{CheckView, RouteView, UsageView};

@@ -5,7 +5,7 @@ use crate::engine_support;
 use engine_support::*;
 use routecap::core::caps::Limits;
 use routecap::core::eligibility::ReasonCode;
-use routecap::core::formats::live::OwnerKind;
+use routecap::core::formats::source::OwnerKind;
 use routecap::core::lifecycle::{ConnectOutcome, LifecycleError};
 use routecap::core::model::CandidateRef;
 use routecap::core::money::Money;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use routecap::engine::Engine;
 use routecap::Call;
-use routecap_core::formats::live::OwnerKind;
+use routecap_core::formats::source::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::render::UsageAmount;
 use serde_json::json;

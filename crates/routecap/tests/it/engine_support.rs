@@ -2,9 +2,9 @@
 #![allow(dead_code)]
 
 use chrono::{TimeZone, Utc};
+use routecap::core::cap_settings::CapSettings;
 use routecap::core::caps::{Limits, Trigger, Usage};
 use routecap::core::model::{Config, Extras, Group, GroupMode, Target, TargetExtras};
-use routecap::core::packed_caps::PackedCaps;
 use routecap::core::zone::{Instant, Zone};
 
 pub fn utc(y: i32, m: u32, d: u32, h: u32, mi: u32) -> Instant {
@@ -22,7 +22,7 @@ pub fn target(id: &str, zone: &Zone, limits: Limits) -> Target {
         zone_name: zone.name().into(),
         trigger: Trigger::Connect,
         hours: None,
-        caps: PackedCaps::new(&limits, &Usage::default()),
+        caps: CapSettings::new(&limits, &Usage::default()),
         extras: Extras::new(TargetExtras {
             concurrency_matrix: None,
             filter: None,

@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use proptest::prelude::*;
 use routecap::core::engine::EngineError;
-use routecap::core::formats::live::OwnerKind as Owner;
 use routecap::core::formats::parse_config;
+use routecap::core::formats::source::OwnerKind as Owner;
 use routecap::core::lifecycle::{ConnectOutcome, LifecycleError};
 use routecap::core::model::Config;
 use routecap::core::money::Money;
@@ -225,7 +225,7 @@ fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
 /// [`run_equivalence`] with live changes too: cancels, pauses and
 /// resumes, usage imports and cap patches, comparing the JSON views.
 fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
-    use routecap::core::formats::live::OwnerKind;
+    use routecap::core::formats::source::OwnerKind;
     let core =
         routecap::core::engine::Engine::parse(config.as_bytes(), "c.json", None).expect("config");
     let memory = memory(routecap::Engine::from_core(core));
@@ -1444,7 +1444,7 @@ fn config_changes_reach_every_process() {
     let Some(url) = server("config_changes_reach_every_process") else {
         return;
     };
-    use routecap::core::formats::live::OwnerKind;
+    use routecap::core::formats::source::OwnerKind;
     use routecap::state::redis::RedisState;
     let doc = br#"{"targets": [{"id": "a", "caps": {"daily": 5}}, {"id": "b"}]}"#;
     let ns = namespace();
@@ -1564,7 +1564,7 @@ fn one_backend_shared_by_threads() {
 /// compile time, nothing to run.
 #[allow(dead_code, clippy::diverging_sub_expression, unreachable_code)]
 fn async_api_is_send(s: &routecap::state::redis::RedisState) {
-    use routecap::core::formats::live::OwnerKind;
+    use routecap::core::formats::source::OwnerKind;
     fn send<T: Send>(_: T) {}
     fn send_sync<T: Send + Sync>() {}
     send_sync::<routecap::state::redis::RedisState>();
@@ -1630,7 +1630,7 @@ fn caller_attrs(caller: usize, campaign: bool) -> routecap::core::filter::CallAt
 /// memory's.
 /// Returns how many answers named `duplicate_caller` and `repeat_caller`.
 fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
-    use routecap::core::formats::live::OwnerKind;
+    use routecap::core::formats::source::OwnerKind;
     let core = routecap::core::engine::Engine::parse(CALLERS_CONFIG.as_bytes(), "c.json", None)
         .expect("config");
     let memory = memory(routecap::Engine::from_core(core));

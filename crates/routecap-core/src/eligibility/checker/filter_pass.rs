@@ -7,7 +7,7 @@ use super::step_keys::StepKeys;
 use super::written::Written;
 use super::Checker;
 use crate::counters::Ledger;
-use crate::eligibility::call::Call;
+use crate::eligibility::judged_call::JudgedCall;
 use crate::eligibility::{bare, CandidateReport, ReasonCode};
 
 impl Checker {
@@ -19,7 +19,7 @@ impl Checker {
     /// set bits of one `xor` per 64 reports, and only those are written
     /// (the reason pushed, then popped, with no branch on which; step keys
     /// leave it out, so they stay).
-    pub(super) fn filter_pass(&mut self, n: usize, call: &Call<'_>) {
+    pub(super) fn filter_pass(&mut self, n: usize, call: &JudgedCall<'_>) {
         let Checker {
             reports,
             written,
@@ -82,7 +82,7 @@ pub(super) fn rejudge_kept(
     (rep, keys, n, written): (&mut CandidateReport, &mut StepKeys, usize, &mut Written),
     (t, own): (usize, bool),
     ledger: &Ledger,
-    call: &Call<'_>,
+    call: &JudgedCall<'_>,
     changed: &mut bool,
 ) {
     if !call.rejudge(t, &rep.reasons) {

@@ -14,7 +14,7 @@ use super::written::{Holds, Memo, Written};
 use super::zone_clock::Now;
 use super::Checker;
 use crate::counters::{fresh_stamp, Ledger};
-use crate::eligibility::call::Call;
+use crate::eligibility::judged_call::JudgedCall;
 use crate::eligibility::CandidateReport;
 use crate::model::{CandidateRef, Config};
 use crate::zone::Instant;
@@ -50,14 +50,14 @@ impl<'a> Cands<'a> {
 struct Decision<'d, 'c> {
     config: &'d Config,
     ledger: &'d Ledger,
-    call: &'d Call<'c>,
+    call: &'d JudgedCall<'c>,
     shared: Shared,
     /// The candidates are the default ones, whose reports are kept
     /// between decisions.
     keep: bool,
-    /// Some reason may depend on the call ([`Call::active`]).
+    /// Some reason may depend on the call ([`JudgedCall::active`]).
     active: bool,
-    /// [`Call::filters_only`].
+    /// [`JudgedCall::filters_only`].
     filters_only: bool,
 }
 
@@ -82,7 +82,7 @@ impl Checker {
         at: Instant,
         cands: Cands<'_>,
         keep: bool,
-        call: &Call<'_>,
+        call: &JudgedCall<'_>,
     ) {
         let shared = self.begin(ledger, at, cands.len(), keep);
         let d = Decision {

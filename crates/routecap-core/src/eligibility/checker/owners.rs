@@ -14,8 +14,8 @@ use super::zone_clock::{Cached, Now, ZoneClock};
 use crate::counters::Ledger;
 use crate::eligibility::{CandidateReport, Reason};
 use crate::hours::WeeklyHours;
+use crate::intern_hasher::InternHasher;
 use crate::model::{CandidateRef, Config};
-use crate::quick_hash::QuickHasher;
 
 /// What the checker reads about one owner (target or group) per decision,
 /// copied out of the config so that a pass over thousands of targets reads
@@ -71,7 +71,7 @@ pub(super) struct Caches {
 }
 
 /// Interning index: key → position in its list.
-pub(super) type Interner<K> = HashMap<K, u32, BuildHasherDefault<QuickHasher>>;
+pub(super) type Interner<K> = HashMap<K, u32, BuildHasherDefault<InternHasher>>;
 
 /// Entries of an interned list found by a plain scan; only later ones go
 /// through the hash index (a handful of zones or schedules is the usual

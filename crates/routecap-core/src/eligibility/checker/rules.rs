@@ -4,7 +4,7 @@
 
 use super::owners::Fast;
 use crate::counters::Ledger;
-use crate::eligibility::call::Call;
+use crate::eligibility::judged_call::JudgedCall;
 use crate::eligibility::{bare, CandidateReport, Reason, ReasonCode};
 use crate::model::{CandidateRef, Config};
 
@@ -15,7 +15,7 @@ pub(super) fn target_into(
     judge: &mut Fast<'_>,
     config: &Config,
     ledger: &Ledger,
-    call: &Call<'_>,
+    call: &JudgedCall<'_>,
     t: usize,
     skip: Option<usize>,
     out: &mut Vec<Reason>,
@@ -44,7 +44,7 @@ pub(super) fn fill_report(
     judge: &mut Fast<'_>,
     config: &Config,
     ledger: &Ledger,
-    call: &Call<'_>,
+    call: &JudgedCall<'_>,
     candidate: CandidateRef,
     rep: &mut CandidateReport,
     scratch: &mut Vec<Reason>,

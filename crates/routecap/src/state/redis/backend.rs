@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use routecap_core::formats::live::{parse_usage, OwnerKind};
+use routecap_core::carry_over::Dropped;
+use routecap_core::formats::source::{parse_usage, OwnerKind};
 use routecap_core::formats::Format;
 use routecap_core::lifecycle::ConnectOutcome;
-use routecap_core::live::Dropped;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::render::{CheckView, RouteView, UsageView};

@@ -15,7 +15,7 @@
 //! `repeat_caller`, their `until` and detail) come from the core judging
 //! the rebuilt history, as memory's.
 
-use routecap_core::callers::{self, Basis, RepeatMode};
+use routecap_core::caller_history::{self, Basis, RepeatMode};
 use routecap_core::filter::CallAttrs;
 use routecap_core::model::Config;
 use routecap_core::snapshot::CallerSnapshot;
@@ -91,7 +91,7 @@ impl RedisState {
             ),
             None => ("", String::new()),
         };
-        let different = callers::repeat_rule(c, attrs)
+        let different = caller_history::repeat_rule(c, attrs)
             .filter(|r| r.mode == RepeatMode::Different)
             .map_or_else(String::new, |r| r.window.to_string());
         CallerArgs {

@@ -18,11 +18,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
 use routecap_core::caps::Usage;
+use routecap_core::carry_over::Dropped;
 use routecap_core::engine::EngineError;
-use routecap_core::formats::live::{OwnerKind, Source};
+use routecap_core::formats::source::{OwnerKind, Source};
 use routecap_core::formats::Format;
 use routecap_core::lifecycle::State;
-use routecap_core::live::Dropped;
 use routecap_core::model::{CandidateRef, Config};
 
 use super::keys::{owner_keys, prefix_in};

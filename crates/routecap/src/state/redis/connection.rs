@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, Script};
-use routecap_core::formats::live::Source;
+use routecap_core::formats::source::Source;
 use routecap_core::formats::Format;
 use routecap_core::model::Config;
 

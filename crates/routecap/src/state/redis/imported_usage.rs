@@ -19,8 +19,8 @@ use std::sync::atomic::Ordering;
 use std::sync::PoisonError;
 
 use routecap_core::caps::ImportedUsage;
+use routecap_core::carry_over::{UsageImport, UsageImportError};
 use routecap_core::engine::EngineError;
-use routecap_core::live::{UsageImport, UsageImportError};
 use routecap_core::model::{CandidateRef, Config};
 use routecap_core::money::Money;
 use routecap_core::Instant;

@@ -73,9 +73,10 @@
 //! # Sync and async
 //!
 //! [`RedisState`] is async (tokio, a multiplexed auto-reconnecting
-//! connection); [`RedisBackend`] wraps it with its own small runtime for
-//! synchronous callers such as the CLI. Do not call [`RedisBackend`] from
-//! inside an async task: use [`RedisState`] there.
+//! connection) and implements [`Backend`](crate::state::Backend);
+//! [`Blocking`](crate::state::Blocking) drives it with a small runtime of
+//! its own for synchronous callers such as the CLI. Do not call `Blocking`
+//! from inside an async task: await the backend there.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;

@@ -3,7 +3,7 @@
 //! it.
 
 use super::{bare, Reason, ReasonCode};
-use crate::callers::{CallerHistory, CallerView};
+use crate::caller_history::{CallerHistory, CallerView};
 use crate::counters::Ledger;
 use crate::filter::{CallAttrs, CallBuffers, PreparedCall};
 use crate::model::{CandidateRef, CompiledFilters, Config};
@@ -11,7 +11,7 @@ use crate::zone::Instant;
 
 /// The call a decision is about, prepared once for the config's filters
 /// (not at all when the config has none).
-pub(crate) struct Call<'a> {
+pub(crate) struct JudgedCall<'a> {
     filters: &'a CompiledFilters,
     prepared: Option<PreparedCall<'a>>,
     /// The caller's history, when some caller rule can match.
@@ -23,15 +23,15 @@ pub(crate) struct Call<'a> {
     details: bool,
 }
 
-impl<'a> Call<'a> {
+impl<'a> JudgedCall<'a> {
     /// `attrs` prepared for `config`'s filters.
     pub(crate) fn new(config: &'a Config, attrs: &CallAttrs) -> Self {
-        Call::with_buffers(config, attrs, &mut CallBuffers::default())
+        JudgedCall::with_buffers(config, attrs, &mut CallBuffers::default())
     }
 
-    /// [`Call::new`] in the buffers of an earlier call, taken from
+    /// [`JudgedCall::new`] in the buffers of an earlier call, taken from
     /// `buffers` only when the config has filters (given back by
-    /// [`Call::keep_buffers`]): no allocation once they are large enough,
+    /// [`JudgedCall::keep_buffers`]): no allocation once they are large enough,
     /// and nothing moved for a config without filters. Every target's own
     /// filter is judged here, all at once.
     #[inline]
@@ -45,7 +45,7 @@ impl<'a> Call<'a> {
         // copies no 200-byte `None` per decision
         let caller_rules = config.caller_window() > 0;
         if !filters.any {
-            return Call {
+            return JudgedCall {
                 filters,
                 prepared: None,
                 caller: None,
@@ -55,7 +55,7 @@ impl<'a> Call<'a> {
         }
         let mut prepared = filters.table.prepare_with(attrs, core::mem::take(buffers));
         filters.target_rows.refuse(&mut prepared);
-        Call {
+        JudgedCall {
             filters,
             prepared: Some(prepared),
             caller: None,
@@ -64,7 +64,7 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// Give the buffers taken by [`Call::with_buffers`] back to `into`,
+    /// Give the buffers taken by [`JudgedCall::with_buffers`] back to `into`,
     /// for the next call (none taken when the config has no filters).
     #[inline]
     pub(crate) fn keep_buffers(self, into: &mut CallBuffers) {
@@ -78,7 +78,7 @@ impl<'a> Call<'a> {
         self.prepared.as_ref().map_or(&[], |p| p.refused_bits())
     }
 
-    /// [`Call::new`] judged against the caller's `history` at `at`.
+    /// [`JudgedCall::new`] judged against the caller's `history` at `at`.
     pub(crate) fn seen(
         config: &'a Config,
         attrs: &'a CallAttrs,
@@ -86,9 +86,9 @@ impl<'a> Call<'a> {
         at: Instant,
         buffers: &mut CallBuffers,
     ) -> Self {
-        Call {
+        JudgedCall {
             caller: CallerView::new(config, history, attrs, at),
-            ..Call::with_buffers(config, attrs, buffers)
+            ..JudgedCall::with_buffers(config, attrs, buffers)
         }
     }
 
@@ -102,7 +102,7 @@ impl<'a> Call<'a> {
     /// No call at all: no filter nor caller rule judged, only the owners'
     /// own state.
     pub(crate) fn state_only(config: &'a Config) -> Self {
-        Call {
+        JudgedCall {
             filters: config.filters(),
             prepared: None,
             caller: None,
@@ -113,7 +113,7 @@ impl<'a> Call<'a> {
 
     /// A call without attributes (no tags, unknown caller).
     pub(crate) fn none(config: &'a Config) -> Self {
-        Call::new(config, &CallAttrs::new())
+        JudgedCall::new(config, &CallAttrs::new())
     }
 
     /// Whether some reason may depend on the call.

@@ -23,7 +23,7 @@ const USAGE: usize = 9;
 /// the stored fields in bit order, money as its `i64` bits — one canonical
 /// form per value, so the derived equality is the values' equality.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct PackedCaps {
+pub struct CapSettings {
     present: u32,
     values: Box<[u64]>,
 }
@@ -36,7 +36,7 @@ fn nonzero(v: u64) -> Option<u64> {
     (v != 0).then_some(v)
 }
 
-impl PackedCaps {
+impl CapSettings {
     /// Pack `limits` and `usage`.
     pub fn new(limits: &Limits, usage: &Usage) -> Self {
         let l = limits;
@@ -67,7 +67,7 @@ impl PackedCaps {
                 present |= 1 << i;
             }
         }
-        PackedCaps {
+        CapSettings {
             present,
             values: fields.into_iter().flatten().collect(),
         }
@@ -142,43 +142,43 @@ impl PackedCaps {
 
     /// Replace the limits, keeping the usage.
     pub fn set_limits(&mut self, limits: &Limits) {
-        *self = PackedCaps::new(limits, &self.usage());
+        *self = CapSettings::new(limits, &self.usage());
     }
 
     /// Replace the usage, keeping the limits.
     pub fn set_usage(&mut self, usage: &Usage) {
-        *self = PackedCaps::new(&self.limits(), usage);
+        *self = CapSettings::new(&self.limits(), usage);
     }
 }
 
 /// Unpacked limits or usage being edited in place; packed back when dropped,
 /// so `target.limits_mut().daily = Some(5)` reads like a field write.
 pub struct CapsEdit<'a, T> {
-    caps: &'a mut PackedCaps,
+    caps: &'a mut CapSettings,
     value: T,
-    write: fn(&mut PackedCaps, &T),
+    write: fn(&mut CapSettings, &T),
 }
 
 impl<'a> CapsEdit<'a, Limits> {
     /// Edit the limits of `caps`.
-    pub fn limits(caps: &'a mut PackedCaps) -> Self {
+    pub fn limits(caps: &'a mut CapSettings) -> Self {
         let value = caps.limits();
         CapsEdit {
             caps,
             value,
-            write: PackedCaps::set_limits,
+            write: CapSettings::set_limits,
         }
     }
 }
 
 impl<'a> CapsEdit<'a, Usage> {
     /// Edit the usage of `caps`.
-    pub fn usage(caps: &'a mut PackedCaps) -> Self {
+    pub fn usage(caps: &'a mut CapSettings) -> Self {
         let value = caps.usage();
         CapsEdit {
             caps,
             value,
-            write: PackedCaps::set_usage,
+            write: CapSettings::set_usage,
         }
     }
 }
@@ -248,24 +248,24 @@ mod tests {
         /// Packing loses nothing, and equal packs mean equal values.
         #[test]
         fn round_trips(l in limits(), u in usage(), l2 in limits(), u2 in usage()) {
-            let p = PackedCaps::new(&l, &u);
+            let p = CapSettings::new(&l, &u);
             prop_assert_eq!(p.limits(), l.clone());
             prop_assert_eq!(p.usage(), u.clone());
             prop_assert_eq!(p.unpack(), (l.clone(), u.clone()));
             prop_assert_eq!(p.is_unlimited(), l.is_unlimited());
-            let q = PackedCaps::new(&l2, &u2);
+            let q = CapSettings::new(&l2, &u2);
             prop_assert_eq!(p == q, (&l, &u) == (&l2, &u2));
         }
 
         /// An edit through the guard is the same as packing the edited values.
         #[test]
         fn edits_write_back(l in limits(), u in usage(), l2 in limits(), u2 in usage()) {
-            let mut p = PackedCaps::new(&l, &u);
+            let mut p = CapSettings::new(&l, &u);
             *CapsEdit::limits(&mut p) = l2.clone();
-            prop_assert_eq!(&p, &PackedCaps::new(&l2, &u));
+            prop_assert_eq!(&p, &CapSettings::new(&l2, &u));
             CapsEdit::usage(&mut p).daily = u2.daily;
             let want = Usage { daily: u2.daily, ..u.clone() };
-            prop_assert_eq!(&p, &PackedCaps::new(&l2, &want));
+            prop_assert_eq!(&p, &CapSettings::new(&l2, &want));
         }
     }
 
@@ -280,10 +280,10 @@ mod tests {
             daily: 7,
             ..Usage::default()
         };
-        let p = PackedCaps::new(&l, &u);
+        let p = CapSettings::new(&l, &u);
         assert_eq!(p.values.len(), 3);
-        assert_eq!(PackedCaps::default().values.len(), 0);
-        assert!(PackedCaps::new(&Limits::default(), &u).is_unlimited());
+        assert_eq!(CapSettings::default().values.len(), 0);
+        assert!(CapSettings::new(&Limits::default(), &u).is_unlimited());
         assert!(!p.is_unlimited());
     }
 }

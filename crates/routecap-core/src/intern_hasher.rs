@@ -9,16 +9,16 @@ use std::hash::Hasher;
 /// checker is built: SipHash made up a third of a one-shot check, and these
 /// keys are a config's own small values, hashed once per owner.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct QuickHasher(u64);
+pub(crate) struct InternHasher(u64);
 
-impl QuickHasher {
+impl InternHasher {
     #[inline]
     fn add(&mut self, x: u64) {
         self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
-impl Hasher for QuickHasher {
+impl Hasher for InternHasher {
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];

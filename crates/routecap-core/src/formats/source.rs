@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::json::{error_at, join, show, Node, Res};
 use super::{parse_value, ConfigError, Format};
 use crate::caps::ImportedUsage;
-use crate::live::UsageImport;
+use crate::carry_over::UsageImport;
 use crate::model::Config;
 
 /// Which kind of owner a patch names.
