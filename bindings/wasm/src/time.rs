@@ -3,8 +3,9 @@
 //! skips (a gap) or repeats (a fold), so the page never redoes zone math
 //! with the browser's `Intl` (which resolves gaps differently).
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use routecap_core::caps::Period;
+use routecap_core::instant::{parse_instant, InstantError};
 use routecap_core::render;
 use routecap_core::window::{first_at_or_after, window};
 use routecap_core::zone::{self, Instant, Zone};
@@ -21,14 +22,14 @@ fn zone_of(name: &str) -> Result<Zone, JsValue> {
 }
 
 fn instant(text: &str) -> Result<Instant, JsValue> {
-    let t = DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|e| fail(&format!("{text:?} is not an RFC 3339 instant: {e}")))?
-        .with_timezone(&Utc);
-    if zone::is_supported(t) {
-        Ok(t)
-    } else {
-        Err(fail(&format!("{text:?} is outside 1970..2100")))
-    }
+    parse_instant(text).map_err(|e| {
+        fail(&match e {
+            InstantError::Syntax { reason, .. } => {
+                format!("{text:?} is not an RFC 3339 instant: {reason}")
+            }
+            InstantError::OutOfRange { .. } => format!("{text:?} is outside 1970..2100"),
+        })
+    })
 }
 
 /// Local midnight of `date` as the engine reads it: the first instant at or
@@ -45,11 +46,13 @@ fn start_of(zone: &Zone, date: NaiveDate) -> Instant {
 pub fn local_to_instant(local: &str, zone: &str) -> Result<String, JsValue> {
     let zone = zone_of(zone)?;
     let text = local.trim();
-    let local = crate::convert::parse_local(text).ok_or_else(|| {
-        fail(&format!(
-            "{text:?} is not a local date-time YYYY-MM-DDTHH:MM"
-        ))
-    })?;
+    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
+        .map_err(|_| {
+            fail(&format!(
+                "{text:?} is not a local date-time YYYY-MM-DDTHH:MM"
+            ))
+        })?;
     if !(1970..2100).contains(&local.year()) {
         return Err(fail(&format!("{text:?} is outside 1970..2100")));
     }

@@ -11,6 +11,7 @@
 //!
 //! Modules, one concept each:
 //! - [`zone`]: Rails / Windows / IANA zone names and offset transition tables.
+//! - [`instant`]: RFC 3339 instants as text, the one reader every face uses.
 //! - [`hours`]: weekly business hours on the local wall clock.
 //! - [`window`]: hourly / daily / monthly cap windows as UTC instant ranges.
 //! - [`caps`]: cap limits, imported usage, count triggers.
@@ -95,6 +96,7 @@ pub mod filter;
 pub mod formats;
 pub mod grid;
 pub mod hours;
+pub mod instant;
 pub mod lifecycle;
 pub mod live;
 pub mod model;

@@ -26,11 +26,12 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::callers::Visit;
 use crate::counters::{after, CounterParts, Counters, SlotParts};
+use crate::instant::parse_rfc3339;
 use crate::lifecycle::{CallPhase, CallRecord, Conversion, State};
 use crate::live::{first_index, Dropped};
 use crate::model::{CandidateRef, Config};
@@ -224,13 +225,11 @@ pub enum SnapshotError {
 /// `field` names the value for an error, built only then: a restore of
 /// thousands of owners formats no name on the way.
 fn parse_instant(s: &str, field: impl FnOnce() -> String) -> Result<Instant, SnapshotError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|reason| SnapshotError::BadInstant {
-            field: field(),
-            value: s.to_string(),
-            reason,
-        })
+    parse_rfc3339(s).map_err(|reason| SnapshotError::BadInstant {
+        field: field(),
+        value: s.to_string(),
+        reason,
+    })
 }
 
 /// `field` as for [`parse_instant`].
