@@ -1,7 +1,8 @@
 //! Conversions between JavaScript values and the core's types, with the
 //! CLI's error messages so that a script sees the same text in both places.
 
-use chrono::NaiveDate;
+use chrono::format::{self, Item, Numeric, Pad, Parsed};
+use chrono::{NaiveDate, NaiveDateTime};
 use js_sys::{BigInt, Error, Reflect, JSON};
 use routecap_core::formats::ConfigError;
 use routecap_core::instant::parse_instant;
@@ -91,7 +92,7 @@ pub fn instant(what: &str, text: &str) -> Result<Instant, JsValue> {
 /// A calendar date `YYYY-MM-DD`, or the UTC date of an RFC 3339 instant.
 pub fn date(what: &str, text: &str) -> Result<NaiveDate, JsValue> {
     let text = text.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+    if let Some(d) = parse_date(text) {
         return Ok(d);
     }
     parse_instant(text).map(|t| t.date_naive()).map_err(|_| {
@@ -176,4 +177,96 @@ pub fn cli_text(v: &impl Serialize) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
     s.push('\n');
     s
+}
+
+/// `%Y-%m-%dT%H:%M:%S` as chrono's strftime reader compiles it: the items
+/// `parse_from_str` would give chrono's `format::parse` (a test holds them
+/// equal), given to it directly, so that the strftime reader itself is not
+/// linked (NNN bytes gzipped).
+const DATE_TIME: [Item<'static>; 11] = [
+    Item::Numeric(Numeric::Year, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Month, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Day, Pad::Zero),
+    Item::Literal("T"),
+    Item::Numeric(Numeric::Hour, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Minute, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Second, Pad::Zero),
+];
+/// `%Y-%m-%d`.
+const DATE: &[Item<'static>] = DATE_TIME.split_at(5).0;
+/// `%Y-%m-%dT%H:%M`.
+const DATE_HOUR_MINUTE: &[Item<'static>] = DATE_TIME.split_at(9).0;
+
+/// `NaiveDate::parse_from_str(text, "%Y-%m-%d")`, as an `Option`.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let mut parsed = Parsed::new();
+    format::parse(&mut parsed, text, DATE.iter()).ok()?;
+    parsed.to_naive_date().ok()
+}
+
+/// `NaiveDateTime::parse_from_str` with `%Y-%m-%dT%H:%M:%S`, else with
+/// `%Y-%m-%dT%H:%M`, as an `Option`.
+pub fn parse_local(text: &str) -> Option<NaiveDateTime> {
+    [&DATE_TIME[..], DATE_HOUR_MINUTE].iter().find_map(|items| {
+        let mut parsed = Parsed::new();
+        format::parse(&mut parsed, text, items.iter()).ok()?;
+        parsed.to_naive_datetime_with_offset(0).ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::format::StrftimeItems;
+
+    #[test]
+    fn the_layouts_are_chrono_s_own_compiled_strftime() {
+        for (fmt, items) in [
+            ("%Y-%m-%dT%H:%M:%S", &DATE_TIME[..]),
+            ("%Y-%m-%d", DATE),
+            ("%Y-%m-%dT%H:%M", DATE_HOUR_MINUTE),
+        ] {
+            assert_eq!(StrftimeItems::new(fmt).collect::<Vec<_>>(), items, "{fmt}");
+        }
+    }
+
+    #[test]
+    fn layouts_parse_as_chrono_parse_from_str() {
+        for s in [
+            "2026-03-08",
+            "2026-3-8",
+            " 2026-03-08",
+            "2026- 03-08",
+            "2026-03-08 ",
+            "+2026-03-08",
+            "-0-01-01",
+            "2026-02-29",
+            "2024-02-29",
+            "2026-13-01",
+            "",
+            "2026-03-08T02:30",
+            "2026-03-08T02:30:00",
+            "2026-03-08T2:3:4",
+            "2026-03-08T24:00",
+            "2026-03-08T23:59:60",
+            "2026-03-08T23:59:59.5",
+            "2026-03-08T02:30Z",
+            "2026-03-08t02:30",
+            "2026-03-08 02:30",
+            "\u{3000}2026-03-08",
+        ] {
+            assert_eq!(
+                parse_date(s),
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+                "{s:?}"
+            );
+            let chrono = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+                .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M"));
+            assert_eq!(parse_local(s), chrono.ok(), "{s:?}");
+        }
+    }
 }

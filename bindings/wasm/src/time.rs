@@ -3,7 +3,7 @@
 //! skips (a gap) or repeats (a fold), so the page never redoes zone math
 //! with the browser's `Intl` (which resolves gaps differently).
 
-use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Days, NaiveDate};
 use routecap_core::caps::Period;
 use routecap_core::instant::{parse_instant, InstantError};
 use routecap_core::render;
@@ -46,13 +46,11 @@ fn start_of(zone: &Zone, date: NaiveDate) -> Instant {
 pub fn local_to_instant(local: &str, zone: &str) -> Result<String, JsValue> {
     let zone = zone_of(zone)?;
     let text = local.trim();
-    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
-        .map_err(|_| {
-            fail(&format!(
-                "{text:?} is not a local date-time YYYY-MM-DDTHH:MM"
-            ))
-        })?;
+    let local = crate::convert::parse_local(text).ok_or_else(|| {
+        fail(&format!(
+            "{text:?} is not a local date-time YYYY-MM-DDTHH:MM"
+        ))
+    })?;
     if !(1970..2100).contains(&local.year()) {
         return Err(fail(&format!("{text:?} is outside 1970..2100")));
     }
