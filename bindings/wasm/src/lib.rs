@@ -83,38 +83,8 @@ impl Engine {
 }
 
 /// An engine error as a JS `Error` with the CLI's message.
-#[cfg(feature = "full")]
 fn fail(e: EngineError) -> JsValue {
     error(&e.to_string())
-}
-
-/// An engine error as a JS `Error` with the CLI's message, in the main
-/// module: written variant by variant, so that the texts of the stateful
-/// methods' errors (lifecycle, snapshot, usage import), which only
-/// `routecap_wasm_full` can raise, are not linked (1 KB gzipped).
-#[cfg(not(feature = "full"))]
-fn fail(e: EngineError) -> JsValue {
-    error(&main_message(&e))
-}
-
-/// [`EngineError`]'s message for the errors the evaluation methods raise
-/// (a test holds them equal to its `Display`); a fixed text for the rest.
-#[cfg(any(not(feature = "full"), test))]
-fn main_message(e: &EngineError) -> String {
-    match e {
-        EngineError::UnknownTarget(id) => format!("unknown target {id:?}"),
-        EngineError::UnknownGroup(id) => format!("unknown group {id:?}"),
-        EngineError::UnknownCampaign(id) => format!("unknown campaign {id:?}"),
-        EngineError::UnknownOwner(o) => o.to_string(),
-        EngineError::UnsupportedWeek(d) => {
-            format!("{d} is outside the supported range (1971..2098)")
-        }
-        EngineError::Config(c) => c.to_string(),
-        EngineError::NoSource => "this engine has no config document to patch (build it from the document, e.g. Engine::parse)".to_string(),
-        EngineError::Lifecycle(_) | EngineError::Snapshot(_) | EngineError::Usage(_) => {
-            "a stateful engine error (only routecap_wasm_full raises these)".to_string()
-        }
-    }
 }
 
 #[wasm_bindgen]
@@ -308,37 +278,4 @@ pub fn zones(names: Vec<String>) -> Result<JsValue, JsValue> {
         return Err(error(&errors.join("\n")));
     }
     to_js(&rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::NaiveDate;
-    use routecap_core::formats::parse_config;
-    use routecap_core::grid;
-
-    /// The main module's messages are the core's, for every error its
-    /// methods can raise.
-    #[test]
-    fn main_messages_are_the_engine_errors_display() {
-        let config = parse_config(
-            br#"{"targets": [{"id": "a"}], "groups": [{"id": "g", "members": ["a"]}]}"#,
-            "c.json",
-            None,
-        )
-        .unwrap();
-        let bad = parse_config(br#"{"targets": [{"id": 1.5}]}"#, "c.json", None).unwrap_err();
-        let errors = [
-            EngineError::UnknownTarget("t\"1".into()),
-            EngineError::UnknownGroup("g\n".into()),
-            EngineError::UnknownCampaign("camp\u{e9}".into()),
-            EngineError::UnknownOwner(grid::owner(&config, "nope").unwrap_err()),
-            EngineError::UnsupportedWeek(NaiveDate::from_ymd_opt(2099, 1, 5).unwrap()),
-            EngineError::Config(bad),
-            EngineError::NoSource,
-        ];
-        for e in &errors {
-            assert_eq!(main_message(e), e.to_string());
-        }
-    }
 }
