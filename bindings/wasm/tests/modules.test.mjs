@@ -116,11 +116,10 @@ test('the main module answers exactly as routecap_wasm_full (the build the other
   assert.equal(main.localToInstant('2026-03-08T02:30', 'America/New_York'), wasm.localToInstant('2026-03-08T02:30', 'America/New_York'));
 });
 
-// The web build's main module has no float formatting of its own
-// (scripts/wasm-snip-panics.mjs --no-float-display): numbers keep their JSON
-// text (serde_json's arbitrary_precision), and serde_json's errors call a
-// misplaced one a `number`. Were core's float formatter still needed, these
-// calls would trap (a WebAssembly.RuntimeError) instead of throwing the text.
+// Numbers keep their JSON text in the main module too (serde_json's
+// arbitrary_precision), and serde_json's errors call a misplaced one a
+// `number`: a float in a call's attributes or a config is worded exactly as
+// in routecap_wasm_full, and never traps (a WebAssembly.RuntimeError).
 test('the main module words floats in errors exactly as routecap_wasm_full', async () => {
   const main = await mainModule();
   const at = '2026-11-22T15:00:00Z';
