@@ -182,7 +182,7 @@ pub fn cli_text(v: &impl Serialize) -> String {
 /// `%Y-%m-%dT%H:%M:%S` as chrono's strftime reader compiles it: the items
 /// `parse_from_str` would give chrono's `format::parse` (a test holds them
 /// equal), given to it directly, so that the strftime reader itself is not
-/// linked (NNN bytes gzipped).
+/// linked (3.3 KB gzipped in the main module).
 const DATE_TIME: [Item<'static>; 11] = [
     Item::Numeric(Numeric::Year, Pad::Zero),
     Item::Literal("-"),
