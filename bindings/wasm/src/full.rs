@@ -50,7 +50,7 @@ impl Engine {
     #[wasm_bindgen(unchecked_return_type = "Dropped")]
     pub fn patch(
         &mut self,
-        kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "\"target\" | \"group\"")] kind: &str,
         id: &str,
         #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
     ) -> Result<JsValue, JsValue> {
@@ -89,7 +89,7 @@ impl Engine {
 impl Engine {
     /// Connect `call` to target `target` at `at`: `{ok: true}`, or
     /// `{ok: false, reasons}` when the target is not eligible (nothing changes).
-    #[wasm_bindgen(unchecked_return_type = "ConnectResult")]
+    #[wasm_bindgen(unchecked_return_type = "OutcomeView")]
     pub fn connect(
         &mut self,
         call: &str,
@@ -104,7 +104,7 @@ impl Engine {
 
     /// Hold capacity on `target` for `call` for `ttlSeconds` (Retreaver RTB
     /// reservations); confirmed by `connect`, released at expiry.
-    #[wasm_bindgen(unchecked_return_type = "ConnectResult")]
+    #[wasm_bindgen(unchecked_return_type = "OutcomeView")]
     pub fn reserve(
         &mut self,
         call: &str,

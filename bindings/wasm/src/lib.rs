@@ -41,8 +41,23 @@ use convert::{cli_text, config_error, error, instant, to_js};
 /// The file name config errors show (the CLI shows the path given).
 const CONFIG_NAME: &str = "config";
 
+// The views' declarations come from the core's types (its `typescript`
+// feature: `#[derive(Tsify)]`); what no Rust type says is the extra
+// properties of a refused config's `Error` (`convert::config_error`).
 #[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &str = include_str!("types.d.ts");
+const CONFIG_ERROR: &str = r#"
+/** A refused config's `Error`: the CLI's message, and where the problem is. */
+export interface ConfigError extends Error {
+  /** The file name the message shows (`config`). */
+  file: string;
+  /** JSON path such as `targets[0].hours[1].open`, `$`, or `line L column C`. */
+  path: string;
+  /** The value found there. */
+  value: string;
+  /** What was expected instead. */
+  expected: string;
+}
+"#;
 
 /// One config and its counters: eligibility and route plans, as in
 /// `routecap check/route`; with the `full` feature also the call lifecycle,
@@ -122,7 +137,7 @@ impl Engine {
 impl Engine {
     /// Eligibility of every candidate at `at` (RFC 3339) for a call with
     /// optional `attrs` (`{caller, tags, campaign}`): `routecap check --json`.
-    #[wasm_bindgen(unchecked_return_type = "CheckResult")]
+    #[wasm_bindgen(unchecked_return_type = "CheckView")]
     pub fn check(
         &self,
         at: &str,
@@ -144,7 +159,7 @@ impl Engine {
     /// The failover plan for one call at `at` with `seed` (number, BigInt or
     /// decimal string) and optional `attrs`: `routecap route --json`.
     /// Changes no counter.
-    #[wasm_bindgen(unchecked_return_type = "RouteResult")]
+    #[wasm_bindgen(unchecked_return_type = "RouteView")]
     pub fn route(
         &mut self,
         at: &str,
@@ -170,7 +185,7 @@ impl Engine {
     /// Route `n` calls at `at` with seeds `seed, seed+1, …` (wrapping) and
     /// count where each would ring first: `{n, first: {id: count}, none}`.
     /// Same answers as `n` calls of `route`, with eligibility checked once.
-    #[wasm_bindgen(js_name = routeMany, unchecked_return_type = "RouteManyResult")]
+    #[wasm_bindgen(js_name = routeMany, unchecked_return_type = "FirstCountsView")]
     pub fn route_many(
         &self,
         at: &str,
@@ -190,7 +205,7 @@ impl Engine {
 
     /// Chance of each eligible candidate at `at` to be rung first, by id:
     /// `w / W` within the lowest priority tier, 0 for later tiers.
-    #[wasm_bindgen(js_name = firstPlaceChances, unchecked_return_type = "Record<string, number>")]
+    #[wasm_bindgen(js_name = firstPlaceChances, unchecked_return_type = "ChancesView")]
     pub fn first_place_chances(
         &self,
         at: &str,
@@ -229,7 +244,7 @@ impl Engine {
     /// `weekStart` (`YYYY-MM-DD`) × 24 local hours, each the share of the
     /// hour that is open, in the owner's zone (`own`) and in `viewerZone`
     /// (any accepted zone name; default UTC) (`viewer`).
-    #[wasm_bindgen(js_name = hoursGrid, unchecked_return_type = "HoursGrid")]
+    #[wasm_bindgen(js_name = hoursGrid, unchecked_return_type = "Heatmap")]
     pub fn hours_grid(
         &self,
         id: &str,

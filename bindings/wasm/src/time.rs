@@ -69,7 +69,7 @@ pub fn day_start(at: &str, zone: &str) -> Result<String, JsValue> {
 
 /// The local week (Sunday first) containing instant `at` in `zone`:
 /// `{start, date}`, the instant its Sunday begins and that Sunday's date.
-#[wasm_bindgen(js_name = weekStart)]
+#[wasm_bindgen(js_name = weekStart, unchecked_return_type = "{ start: string; date: string }")]
 pub fn week_start(at: &str, zone: &str) -> Result<JsValue, JsValue> {
     let zone = zone_of(zone)?;
     let today = zone.local(instant(at)?).date();

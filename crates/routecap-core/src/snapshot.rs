@@ -42,6 +42,7 @@ use crate::zone::Instant;
 /// A JSON-friendly copy of a [`State`]: ids instead of indices, RFC 3339
 /// instants, money as decimal strings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Snapshot {
     /// Format version: 3 (1 and 2 are still read, see the module docs).
     pub version: u32,
@@ -58,6 +59,7 @@ pub struct Snapshot {
 
 /// One caller's history with one target.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct CallerSnapshot {
     /// The caller's number.
     pub caller: String,
@@ -71,6 +73,7 @@ pub struct CallerSnapshot {
 
 /// The counters of one target or group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct OwnerSnapshot {
     /// Target or group id.
     pub id: String,
@@ -98,6 +101,7 @@ pub struct OwnerSnapshot {
 
 /// One window's counters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct SlotSnapshot {
     /// Window start; `null` = imported usage not anchored yet (matches any window).
     pub start: Option<String>,
@@ -109,6 +113,7 @@ pub struct SlotSnapshot {
 
 /// One call record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct CallSnapshot {
     /// Call id.
     pub call: String,
