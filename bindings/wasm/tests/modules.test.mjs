@@ -21,22 +21,21 @@ const pkg = join(root, 'bindings', 'wasm', 'pkg');
 // are not counted: the demo never loads the first and loads the second only
 // for Play a day.
 //
-// The refactor met the 200 KiB goal (192,177 bytes); filters, campaigns,
-// leases, live changes and caller history took the one module that had
-// every method to 252,370. Moving the stateful methods to routecap_wasm_full
-// brought the main module back near it (201,072); the checker's verdict pass
-// (205,613) and the packed limits and usage (212,010) took it over again.
-// Dropping core's float formatting (only dead serde code reached it), 128-bit
-// integer formatting, the stateful errors' texts and the kept config
-// document brought it to 202,081 (README, "WebAssembly size").
-const MAX_GZIPPED = 200 * 1024;
+// 200 KiB (204,800), raised by exactly what trading size tricks for plain
+// code cost (15,989 bytes; the module was 194,439 and is 210,428): no more
+// snipping of std's panic entry points (4,829) or of core's float
+// formatting (6,880) after the build, engine errors through EngineError's
+// Display (1,196, no variant-by-variant copy), dates read by chrono's own
+// format::parse instead of a hand-written copy (3,502). The headroom stays
+// what it was (10,361 bytes).
+const MAX_GZIPPED = 204_800 + 15_989;
 
-test('the main module stays within its 200 KiB budget gzipped (node zlib level 9)', () => {
+test('the main module stays within its budget gzipped (node zlib level 9)', () => {
   const file = join(pkg, 'routecap_wasm_bg.wasm');
   const raw = readFileSync(file);
   const gz = gzipSync(raw, { level: 9 }).length;
   console.log(`# main module: ${gz} bytes gzipped, ${raw.length} raw (${MAX_GZIPPED - gz} under the budget)`);
-  assert.ok(gz <= MAX_GZIPPED, `${file}: ${gz} bytes gzipped (node zlib level 9; ${raw.length} raw) > ${MAX_GZIPPED} (200 KiB)`);
+  assert.ok(gz <= MAX_GZIPPED, `${file}: ${gz} bytes gzipped (node zlib level 9; ${raw.length} raw) > ${MAX_GZIPPED}`);
 });
 
 /** Names of the functions a module of pkg/ exports. */
