@@ -6,8 +6,8 @@
 //! simulator the main `routecap-wasm` module would pass its 200 KB gzip
 //! budget.
 
-use chrono::{DateTime, Utc};
 use routecap_core::formats::{self, Format};
+use routecap_core::instant::parse_instant;
 use routecap_core::model::Config;
 use routecap_core::money::Money;
 use routecap_core::simulate::{self as sim, Profile, ReportJson, SimParams, SimReport};
@@ -76,14 +76,9 @@ struct Answer {
     hours: Option<Vec<HourJson>>,
 }
 
+/// `--from` / `--to` as the CLI reads them ([`parse_instant`]).
 fn instant(flag: &str, text: &str) -> Result<Instant, JsValue> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            fail(&format!(
-                "{flag} {text:?} is not an RFC 3339 instant (e.g. 2026-11-22T15:00:00Z): {e}"
-            ))
-        })
+    parse_instant(text).map_err(|e| fail(&format!("{flag} {e}")))
 }
 
 fn hours(config: &Config, report: &SimReport) -> Vec<HourJson> {

@@ -9,6 +9,7 @@ use routecap_core::formats::source::OwnerKind;
 use routecap_core::lifecycle::ConnectOutcome;
 use routecap_core::render::{self, OutcomeView};
 use routecap_core::snapshot::Snapshot;
+use routecap_core::Call;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{self, cli_text, error, instant, to_js};
@@ -40,7 +41,7 @@ impl Engine {
         to_js(
             &self
                 .core
-                .update_document(&doc, CONFIG_NAME, None)
+                .replace_config(&doc, CONFIG_NAME, None)
                 .map_err(fail)?,
         )
     }
@@ -50,7 +51,7 @@ impl Engine {
     #[wasm_bindgen(unchecked_return_type = "Dropped")]
     pub fn patch(
         &mut self,
-        kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "\"target\" | \"group\"")] kind: &str,
         id: &str,
         #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
     ) -> Result<JsValue, JsValue> {
@@ -73,14 +74,14 @@ impl Engine {
     ) -> Result<(), JsValue> {
         let doc = convert::json_value("usage", &usage)?;
         self.core
-            .import_usage_json(instant("at", at)?, &doc, "usage")
+            .import_usage(instant("at", at)?, &doc, "usage")
             .map_err(fail)
     }
 
     /// The exact text `routecap usage CONFIG --at AT --json` prints.
     #[wasm_bindgen(js_name = usageJson)]
     pub fn usage_json(&self, at: &str) -> Result<String, JsValue> {
-        Ok(cli_text(&self.core.usage_view(instant("at", at)?)))
+        Ok(cli_text(&self.core.usage(instant("at", at)?)))
     }
 }
 
@@ -89,7 +90,7 @@ impl Engine {
 impl Engine {
     /// Connect `call` to target `target` at `at`: `{ok: true}`, or
     /// `{ok: false, reasons}` when the target is not eligible (nothing changes).
-    #[wasm_bindgen(unchecked_return_type = "ConnectResult")]
+    #[wasm_bindgen(unchecked_return_type = "OutcomeView")]
     pub fn connect(
         &mut self,
         call: &str,
@@ -97,14 +98,14 @@ impl Engine {
         at: &str,
         #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        let attrs = convert::attrs(&attrs)?;
-        let out = (self.core).connect_call(call, target, instant("at", at)?, &attrs);
+        let call = Call::with_attrs(call, convert::attrs(&attrs)?);
+        let out = (self.core).connect(&call, target, instant("at", at)?);
         self.outcome(out)
     }
 
     /// Hold capacity on `target` for `call` for `ttlSeconds` (Retreaver RTB
     /// reservations); confirmed by `connect`, released at expiry.
-    #[wasm_bindgen(unchecked_return_type = "ConnectResult")]
+    #[wasm_bindgen(unchecked_return_type = "OutcomeView")]
     pub fn reserve(
         &mut self,
         call: &str,
@@ -114,7 +115,7 @@ impl Engine {
         at: &str,
     ) -> Result<JsValue, JsValue> {
         let ttl = convert::unsigned("ttlSeconds", &ttl_seconds)?;
-        let out = self.core.reserve(call, target, ttl, instant("at", at)?);
+        let out = (self.core).reserve(&Call::new(call), target, ttl, instant("at", at)?);
         self.outcome(out)
     }
 
@@ -127,14 +128,14 @@ impl Engine {
         at: &str,
     ) -> Result<JsValue, JsValue> {
         let revenue = convert::money("revenue", &revenue)?;
-        ok(self.core.convert(call, revenue, instant("at", at)?))
+        ok(self.core.convert(&Call::new(call), revenue, instant("at", at)?))
     }
 
     /// End `call`: releases its concurrency (nothing more once its lease
     /// ran out: the end is still accepted).
     #[wasm_bindgen(unchecked_return_type = "{ ok: true }")]
     pub fn end(&mut self, call: &str, at: &str) -> Result<JsValue, JsValue> {
-        ok(self.core.end(call, instant("at", at)?))
+        ok(self.core.end(&Call::new(call), instant("at", at)?))
     }
 
     /// Heartbeat of connected `call`: it holds its concurrency slot until
@@ -143,26 +144,26 @@ impl Engine {
     /// (`call "c1": lease expired at …`); nothing changes then.
     #[wasm_bindgen(unchecked_return_type = "{ ok: true }")]
     pub fn touch(&mut self, call: &str, at: &str) -> Result<JsValue, JsValue> {
-        ok(self.core.touch(call, instant("at", at)?))
+        ok(self.core.touch(&Call::new(call), instant("at", at)?))
     }
 
     /// Cancel the reservation of `call`: its capacity is freed at once.
     /// Throws (changing nothing) for a connected or unknown call.
     #[wasm_bindgen(unchecked_return_type = "{ ok: true }")]
     pub fn cancel(&mut self, call: &str, at: &str) -> Result<JsValue, JsValue> {
-        ok(self.core.cancel(call, instant("at", at)?))
+        ok(self.core.cancel(&Call::new(call), instant("at", at)?))
     }
 
     /// Reset the total (hard) counters of a target.
     #[wasm_bindgen(js_name = resetTarget, unchecked_return_type = "{ ok: true }")]
     pub fn reset_target(&mut self, id: &str) -> Result<JsValue, JsValue> {
-        ok(self.core.reset_target(id))
+        ok(self.core.reset(OwnerKind::Target, id))
     }
 
     /// Reset the total counters of a group and of its members.
     #[wasm_bindgen(js_name = resetGroup, unchecked_return_type = "{ ok: true }")]
     pub fn reset_group(&mut self, id: &str) -> Result<JsValue, JsValue> {
-        ok(self.core.reset_group(id))
+        ok(self.core.reset(OwnerKind::Group, id))
     }
 
     /// The counters and calls as a JSON-friendly object (ids, RFC 3339, decimal money).

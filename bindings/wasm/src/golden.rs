@@ -22,6 +22,7 @@ use routecap_core::route::{plan, rng_from_seed, uniform_below, Step};
 use routecap_core::zone::Zone;
 use serde::Serialize;
 use serde_json::Value;
+use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{self, error, to_js};
@@ -44,7 +45,7 @@ pub fn golden_plan(
 
 /// Test hook replaying `route_draws.json`: the first four raw generator
 /// words for `seed`, then one unbiased draw per bound (decimal strings).
-#[wasm_bindgen(js_name = goldenDraws, unchecked_return_type = "{ raw_next_u64: string[]; values: string[] }")]
+#[wasm_bindgen(js_name = goldenDraws, unchecked_return_type = "GoldenDraws")]
 pub fn golden_draws(
     #[wasm_bindgen(unchecked_param_type = "number | bigint | string")] seed: JsValue,
     bounds: Vec<String>,
@@ -199,7 +200,7 @@ fn report(
 }
 
 /// A plan step in the goldens' shape.
-#[derive(Serialize)]
+#[derive(Serialize, Tsify)]
 #[serde(untagged)]
 enum GoldenStep<'c> {
     Target {
@@ -237,7 +238,8 @@ fn plan_steps<'c>(
 }
 
 /// The generator's raw words and draws for `route_draws.json`.
-#[derive(Serialize)]
+#[derive(Serialize, Tsify)]
+#[tsify(rename = "GoldenDraws")]
 struct Draws {
     raw_next_u64: Vec<String>,
     values: Vec<String>,

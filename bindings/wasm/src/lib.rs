@@ -33,6 +33,8 @@ use routecap_core::engine::{Engine as Core, EngineError};
 use routecap_core::formats::parse_config;
 use routecap_core::formats::Format;
 use routecap_core::render::{self, ZoneRow};
+use routecap_core::route::Draws;
+use routecap_core::Call;
 use routecap_core::zone::{self, Zone};
 use wasm_bindgen::prelude::*;
 
@@ -41,8 +43,23 @@ use convert::{cli_text, config_error, error, instant, to_js};
 /// The file name config errors show (the CLI shows the path given).
 const CONFIG_NAME: &str = "config";
 
+// The views' declarations come from the core's types (its `typescript`
+// feature: `#[derive(Tsify)]`); what no Rust type says is the extra
+// properties of a refused config's `Error` (`convert::config_error`).
 #[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &str = include_str!("types.d.ts");
+const CONFIG_ERROR: &str = r#"
+/** A refused config's `Error`: the CLI's message, and where the problem is. */
+export interface ConfigError extends Error {
+  /** The file name the message shows (`config`). */
+  file: string;
+  /** JSON path such as `targets[0].hours[1].open`, `$`, or `line L column C`. */
+  path: string;
+  /** The value found there. */
+  value: string;
+  /** What was expected instead. */
+  expected: string;
+}
+"#;
 
 /// One config and its counters: eligibility and route plans, as in
 /// `routecap check/route`; with the `full` feature also the call lifecycle,
@@ -57,12 +74,8 @@ impl Engine {
     /// they name one).
     fn check_view(&self, at: &str, attrs: &Option<JsValue>) -> Result<render::CheckView, JsValue> {
         let at = instant("at", at)?;
-        match attrs {
-            None => Ok(self.core.check_view(at)),
-            Some(_) => (self.core)
-                .check_view_call(at, &convert::attrs(attrs)?)
-                .map_err(fail),
-        }
+        let call = Call::with_attrs("", convert::attrs(attrs)?);
+        self.core.check(&call, at).map_err(fail)
     }
 
     /// `route` for optional call attributes.
@@ -73,48 +86,16 @@ impl Engine {
         attrs: &Option<JsValue>,
     ) -> Result<render::RouteView, JsValue> {
         let at = instant("at", at)?;
-        match attrs {
-            None => Ok(self.core.route_view(at, seed)),
-            Some(_) => (self.core)
-                .route_view_call(at, seed, &convert::attrs(attrs)?)
-                .map_err(fail),
-        }
+        let call = Call::with_attrs("", convert::attrs(attrs)?);
+        (self.core)
+            .route(&call, at, &mut Draws::new(seed))
+            .map_err(fail)
     }
 }
 
 /// An engine error as a JS `Error` with the CLI's message.
-#[cfg(feature = "full")]
 fn fail(e: EngineError) -> JsValue {
     error(&e.to_string())
-}
-
-/// An engine error as a JS `Error` with the CLI's message, in the main
-/// module: written variant by variant, so that the texts of the stateful
-/// methods' errors (lifecycle, snapshot, usage import), which only
-/// `routecap_wasm_full` can raise, are not linked (1 KB gzipped).
-#[cfg(not(feature = "full"))]
-fn fail(e: EngineError) -> JsValue {
-    error(&main_message(&e))
-}
-
-/// [`EngineError`]'s message for the errors the evaluation methods raise
-/// (a test holds them equal to its `Display`); a fixed text for the rest.
-#[cfg(any(not(feature = "full"), test))]
-fn main_message(e: &EngineError) -> String {
-    match e {
-        EngineError::UnknownTarget(id) => format!("unknown target {id:?}"),
-        EngineError::UnknownGroup(id) => format!("unknown group {id:?}"),
-        EngineError::UnknownCampaign(id) => format!("unknown campaign {id:?}"),
-        EngineError::UnknownOwner(o) => o.to_string(),
-        EngineError::UnsupportedWeek(d) => {
-            format!("{d} is outside the supported range (1971..2098)")
-        }
-        EngineError::Config(c) => c.to_string(),
-        EngineError::NoSource => "this engine has no config document to patch (build it from the document, e.g. Engine::parse)".to_string(),
-        EngineError::Lifecycle(_) | EngineError::Snapshot(_) | EngineError::Usage(_) => {
-            "a stateful engine error (only routecap_wasm_full raises these)".to_string()
-        }
-    }
 }
 
 #[wasm_bindgen]
@@ -152,7 +133,7 @@ impl Engine {
 impl Engine {
     /// Eligibility of every candidate at `at` (RFC 3339) for a call with
     /// optional `attrs` (`{caller, tags, campaign}`): `routecap check --json`.
-    #[wasm_bindgen(unchecked_return_type = "CheckResult")]
+    #[wasm_bindgen(unchecked_return_type = "CheckView")]
     pub fn check(
         &self,
         at: &str,
@@ -174,7 +155,7 @@ impl Engine {
     /// The failover plan for one call at `at` with `seed` (number, BigInt or
     /// decimal string) and optional `attrs`: `routecap route --json`.
     /// Changes no counter.
-    #[wasm_bindgen(unchecked_return_type = "RouteResult")]
+    #[wasm_bindgen(unchecked_return_type = "RouteView")]
     pub fn route(
         &mut self,
         at: &str,
@@ -200,7 +181,7 @@ impl Engine {
     /// Route `n` calls at `at` with seeds `seed, seed+1, …` (wrapping) and
     /// count where each would ring first: `{n, first: {id: count}, none}`.
     /// Same answers as `n` calls of `route`, with eligibility checked once.
-    #[wasm_bindgen(js_name = routeMany, unchecked_return_type = "RouteManyResult")]
+    #[wasm_bindgen(js_name = routeMany, unchecked_return_type = "FirstCountsView")]
     pub fn route_many(
         &self,
         at: &str,
@@ -209,30 +190,22 @@ impl Engine {
         #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let seed = convert::unsigned("seed", &seed)?;
-        let attrs = convert::attrs(&attrs)?;
+        let call = Call::with_attrs("", convert::attrs(&attrs)?);
         let at = instant("at", at)?;
-        to_js(
-            &(self.core)
-                .first_counts_call(at, seed, n, &attrs)
-                .map_err(fail)?,
-        )
+        to_js(&(self.core).first_counts(&call, at, seed, n).map_err(fail)?)
     }
 
     /// Chance of each eligible candidate at `at` to be rung first, by id:
     /// `w / W` within the lowest priority tier, 0 for later tiers.
-    #[wasm_bindgen(js_name = firstPlaceChances, unchecked_return_type = "Record<string, number>")]
+    #[wasm_bindgen(js_name = firstPlaceChances, unchecked_return_type = "ChancesView")]
     pub fn first_place_chances(
         &self,
         at: &str,
         #[wasm_bindgen(unchecked_optional_param_type = "CallAttrs | null")] attrs: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        let attrs = convert::attrs(&attrs)?;
+        let call = Call::with_attrs("", convert::attrs(&attrs)?);
         let at = instant("at", at)?;
-        to_js(
-            &(self.core)
-                .first_place_chances_call(at, &attrs)
-                .map_err(fail)?,
-        )
+        to_js(&self.core.chances(&call, at).map_err(fail)?)
     }
 
     /// Every target for display: id, name, zone, priority, weight, paused,
@@ -252,14 +225,14 @@ impl Engine {
     /// `routecap usage --json`.
     #[wasm_bindgen(unchecked_return_type = "UsageView")]
     pub fn usage(&self, at: &str) -> Result<JsValue, JsValue> {
-        to_js(&self.core.usage_view(instant("at", at)?))
+        to_js(&self.core.usage(instant("at", at)?))
     }
 
     /// Weekly hours heatmap of a target or group: 7 local days from
     /// `weekStart` (`YYYY-MM-DD`) × 24 local hours, each the share of the
     /// hour that is open, in the owner's zone (`own`) and in `viewerZone`
     /// (any accepted zone name; default UTC) (`viewer`).
-    #[wasm_bindgen(js_name = hoursGrid, unchecked_return_type = "HoursGrid")]
+    #[wasm_bindgen(js_name = hoursGrid, unchecked_return_type = "Heatmap")]
     pub fn hours_grid(
         &self,
         id: &str,
@@ -282,7 +255,7 @@ impl Engine {
 /// `render::reason_text`, which the web demo shows too).
 #[wasm_bindgen(js_name = formatReason)]
 pub fn format_reason(
-    #[wasm_bindgen(unchecked_param_type = "Reason")] reason: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ReasonView")] reason: JsValue,
 ) -> Result<String, JsValue> {
     Ok(render::reason_text(&convert::reason(&reason)?))
 }
@@ -320,37 +293,4 @@ pub fn zones(names: Vec<String>) -> Result<JsValue, JsValue> {
         return Err(error(&errors.join("\n")));
     }
     to_js(&rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::NaiveDate;
-    use routecap_core::formats::parse_config;
-    use routecap_core::grid;
-
-    /// The main module's messages are the core's, for every error its
-    /// methods can raise.
-    #[test]
-    fn main_messages_are_the_engine_errors_display() {
-        let config = parse_config(
-            br#"{"targets": [{"id": "a"}], "groups": [{"id": "g", "members": ["a"]}]}"#,
-            "c.json",
-            None,
-        )
-        .unwrap();
-        let bad = parse_config(br#"{"targets": [{"id": 1.5}]}"#, "c.json", None).unwrap_err();
-        let errors = [
-            EngineError::UnknownTarget("t\"1".into()),
-            EngineError::UnknownGroup("g\n".into()),
-            EngineError::UnknownCampaign("camp\u{e9}".into()),
-            EngineError::UnknownOwner(grid::owner(&config, "nope").unwrap_err()),
-            EngineError::UnsupportedWeek(NaiveDate::from_ymd_opt(2099, 1, 5).unwrap()),
-            EngineError::Config(bad),
-            EngineError::NoSource,
-        ];
-        for e in &errors {
-            assert_eq!(main_message(e), e.to_string());
-        }
-    }
 }

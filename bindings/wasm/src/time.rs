@@ -3,8 +3,9 @@
 //! skips (a gap) or repeats (a fold), so the page never redoes zone math
 //! with the browser's `Intl` (which resolves gaps differently).
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate};
 use routecap_core::caps::Period;
+use routecap_core::instant::{parse_instant, InstantError};
 use routecap_core::render;
 use routecap_core::window::{first_at_or_after, window};
 use routecap_core::zone::{self, Instant, Zone};
@@ -21,14 +22,14 @@ fn zone_of(name: &str) -> Result<Zone, JsValue> {
 }
 
 fn instant(text: &str) -> Result<Instant, JsValue> {
-    let t = DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|e| fail(&format!("{text:?} is not an RFC 3339 instant: {e}")))?
-        .with_timezone(&Utc);
-    if zone::is_supported(t) {
-        Ok(t)
-    } else {
-        Err(fail(&format!("{text:?} is outside 1970..2100")))
-    }
+    parse_instant(text).map_err(|e| {
+        fail(&match e {
+            InstantError::Syntax { reason, .. } => {
+                format!("{text:?} is not an RFC 3339 instant: {reason}")
+            }
+            InstantError::OutOfRange { .. } => format!("{text:?} is outside 1970..2100"),
+        })
+    })
 }
 
 /// Local midnight of `date` as the engine reads it: the first instant at or
@@ -68,7 +69,7 @@ pub fn day_start(at: &str, zone: &str) -> Result<String, JsValue> {
 
 /// The local week (Sunday first) containing instant `at` in `zone`:
 /// `{start, date}`, the instant its Sunday begins and that Sunday's date.
-#[wasm_bindgen(js_name = weekStart)]
+#[wasm_bindgen(js_name = weekStart, unchecked_return_type = "{ start: string; date: string }")]
 pub fn week_start(at: &str, zone: &str) -> Result<JsValue, JsValue> {
     let zone = zone_of(zone)?;
     let today = zone.local(instant(at)?).date();

@@ -79,7 +79,11 @@ test('unrecognised shape and bad --format', () => {
 test('bad instants and seeds name the argument', () => {
   const engine = new Engine(readJson(examples[0].path));
   assert.match(thrown(() => engine.check('tomorrow')).message, /^at "tomorrow" is not an RFC 3339 instant/);
-  assert.match(thrown(() => engine.check('2200-01-01T00:00:00Z')).message, /outside the supported range/);
+  assert.equal(thrown(() => engine.check('2200-01-01T00:00:00Z')).message,
+    'at "2200-01-01T00:00:00Z" is outside the supported range 1970-01-01T00:00:00Z .. 2100-01-01T00:00:00Z');
+  assert.equal(thrown(() => engine.check(' 2026-11-22T15:00:00Z')).message,
+    'at " 2026-11-22T15:00:00Z" is not an RFC 3339 instant (e.g. 2026-11-22T15:00:00Z): input contains invalid characters');
+  assert.equal(engine.check('2026-11-22T10:00:00-05:00').at, '2026-11-22T15:00:00Z');
   assert.match(thrown(() => engine.route('2026-11-22T15:00:00Z', -1)).message, /^seed -1 is not an integer/);
   assert.match(thrown(() => engine.route('2026-11-22T15:00:00Z', 1.5)).message, /^seed 1.5 is not an integer/);
   assert.match(thrown(() => engine.route('2026-11-22T15:00:00Z', 2 ** 60)).message, /use a BigInt/);

@@ -21,22 +21,21 @@ const pkg = join(root, 'bindings', 'wasm', 'pkg');
 // are not counted: the demo never loads the first and loads the second only
 // for Play a day.
 //
-// The refactor met the 200 KiB goal (192,177 bytes); filters, campaigns,
-// leases, live changes and caller history took the one module that had
-// every method to 252,370. Moving the stateful methods to routecap_wasm_full
-// brought the main module back near it (201,072); the checker's verdict pass
-// (205,613) and the packed limits and usage (212,010) took it over again.
-// Dropping core's float formatting (only dead serde code reached it), 128-bit
-// integer formatting, the stateful errors' texts and the kept config
-// document brought it to 202,081 (README, "WebAssembly size").
-const MAX_GZIPPED = 200 * 1024;
+// 200 KiB (204,800), raised by exactly what trading size tricks for plain
+// code cost (15,989 bytes; the module was 194,439 and is 210,428): no more
+// snipping of std's panic entry points (4,829) or of core's float
+// formatting (6,880) after the build, engine errors through EngineError's
+// Display (1,196, no variant-by-variant copy), dates read by chrono's own
+// format::parse instead of a hand-written copy (3,502). The headroom stays
+// what it was (10,361 bytes).
+const MAX_GZIPPED = 204_800 + 15_989;
 
-test('the main module stays within its 200 KiB budget gzipped (node zlib level 9)', () => {
+test('the main module stays within its budget gzipped (node zlib level 9)', () => {
   const file = join(pkg, 'routecap_wasm_bg.wasm');
   const raw = readFileSync(file);
   const gz = gzipSync(raw, { level: 9 }).length;
   console.log(`# main module: ${gz} bytes gzipped, ${raw.length} raw (${MAX_GZIPPED - gz} under the budget)`);
-  assert.ok(gz <= MAX_GZIPPED, `${file}: ${gz} bytes gzipped (node zlib level 9; ${raw.length} raw) > ${MAX_GZIPPED} (200 KiB)`);
+  assert.ok(gz <= MAX_GZIPPED, `${file}: ${gz} bytes gzipped (node zlib level 9; ${raw.length} raw) > ${MAX_GZIPPED}`);
 });
 
 /** Names of the functions a module of pkg/ exports. */
@@ -116,11 +115,10 @@ test('the main module answers exactly as routecap_wasm_full (the build the other
   assert.equal(main.localToInstant('2026-03-08T02:30', 'America/New_York'), wasm.localToInstant('2026-03-08T02:30', 'America/New_York'));
 });
 
-// The web build's main module has no float formatting of its own
-// (scripts/wasm-snip-panics.mjs --no-float-display): numbers keep their JSON
-// text (serde_json's arbitrary_precision), and serde_json's errors call a
-// misplaced one a `number`. Were core's float formatter still needed, these
-// calls would trap (a WebAssembly.RuntimeError) instead of throwing the text.
+// Numbers keep their JSON text in the main module too (serde_json's
+// arbitrary_precision), and serde_json's errors call a misplaced one a
+// `number`: a float in a call's attributes or a config is worded exactly as
+// in routecap_wasm_full, and never traps (a WebAssembly.RuntimeError).
 test('the main module words floats in errors exactly as routecap_wasm_full', async () => {
   const main = await mainModule();
   const at = '2026-11-22T15:00:00Z';

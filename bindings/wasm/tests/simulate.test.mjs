@@ -86,5 +86,11 @@ test('simulate: bad options throw the CLI message', () => {
   assert.equal(thrown(() => simulate(text, early)).message, r.stderr.trim().replace(/^routecap: /, ''));
   assert.match(thrown(() => simulate(text, { ...early, answer_rate: 2, fresh: true })).message, /--answer-rate 2 must be between 0 and 1/);
   assert.match(thrown(() => simulate(text, { from: 'x', to: 'y', seed: 1 })).message, /RFC 3339/);
+  // instants as the CLI reads them (the core's one instant reader)
+  for (const bad of [{ ...early, from: '2200-01-01T00:00:00Z' }, { ...early, to: ' 2026-01-02T00:00:00Z' }]) {
+    const native = cli(['simulate', '-', '--json', ...flagsOf(bad)], text);
+    assert.equal(native.status, 2);
+    assert.equal(thrown(() => simulate(text, bad)).message, native.stderr.trim().replace(/^routecap: /, ''));
+  }
   assert.match(thrown(() => simulate(text, { ...early, colour: 'red' })).message, /unknown field `colour`/);
 });

@@ -1,12 +1,13 @@
 // Compile-time check of the generated TypeScript declarations
 // (pkg/routecap_wasm.d.ts, and pkg/routecap_wasm_full.d.ts for the stateful
-// methods): `tsc --noEmit --strict` on this file fails when a signature or a
+// methods; the views' interfaces are derived from the core's Rust types by
+// tsify): `tsc --noEmit --strict` on this file fails when a signature or a
 // result type drifts from what the demo and users rely on.
 import init, {
   Engine, formatReason, zones,
-  type CheckResult, type RouteResult, type Reason, type ConnectResult,
-  type HoursGrid, type TargetSummary, type UsageView, type ZoneRow, type Snapshot,
-  type RouteManyResult, type ConfigError,
+  type CheckView, type RouteView, type ReasonView, type OutcomeView, type StepView,
+  type Heatmap, type TargetSummary, type GroupSummary, type UsageView, type ZoneRow,
+  type Snapshot, type FirstCountsView, type ChancesView, type CallAttrs, type ConfigError,
 } from '../pkg/routecap_wasm.js';
 import initFull, { Engine as FullEngine } from '../pkg/routecap_wasm_full.js';
 
@@ -18,38 +19,42 @@ export async function typed(config: object, text: string): Promise<void> {
   new Engine(config).connect('c1', 't1', '2026-11-22T15:00:00Z');
   const b = new Engine(text, 'retreaver');
   const at = '2026-11-22T15:00:00Z';
-  const check: CheckResult = a.check(at);
+  const check: CheckView = a.check(at);
   // @ts-expect-error seeds are numbers, BigInts or decimal strings, not objects
   a.route(at, {});
   const first = check.candidates[0];
   const eligible: boolean = first.eligible;
   const local: string = first.local_time;
   const members: string[] | undefined = first.eligible_members;
-  const reason: Reason | undefined = first.reasons[0];
+  const reason: ReasonView | undefined = first.reasons[0];
+  const kindOf: 'target' | 'group' = first.kind;
   const until: string | null | undefined = reason?.until;
   const line: string | undefined = reason && formatReason(reason);
   void line;
   // @ts-expect-error formatReason takes a reason object
   formatReason('daily_cap');
   const text2: string = a.checkJson(at);
-  const route: RouteResult = b.route(at, 7n);
-  for (const step of route.plan) {
+  const route: RouteView = b.route(at, 7n);
+  const steps: StepView[] = route.plan;
+  for (const step of steps) {
     const who: string = 'target' in step ? step.target : `${step.group}:${step.targets.join('+')}`;
-    void who;
+    const last: true | undefined = 'target' in step ? step.fallback : undefined;
+    void [who, last];
   }
-  const call = { caller: '+19195550100', tags: { geo: 'us-nc', age: [70] }, campaign: 'medicare' };
-  const filtered: RouteResult = a.route(at, 1, call);
+  const rejectedKind: 'campaign' | undefined = route.rejected[0]?.kind;
+  const call: CallAttrs = { caller: '+19195550100', tags: { geo: 'us-nc', age: [70] }, campaign: 'medicare' };
+  const filtered: RouteView = a.route(at, 1, call);
   const timeout: number = filtered.plan[0]?.timeout_seconds ?? 30;
   const detail: string | undefined = a.check(at, call).candidates[0]?.reasons[0]?.detail;
   void timeout;
   void detail;
   // @ts-expect-error tags are strings, numbers or lists of them
   a.check(at, { tags: { geo: {} } });
-  const many: RouteManyResult = a.routeMany(at, '1', 1000);
+  const many: FirstCountsView = a.routeMany(at, '1', 1000);
   const counts: number[] = Object.values(many.first);
-  const c: ConnectResult = a.connect('c1', 't1', at);
+  const c: OutcomeView = a.connect('c1', 't1', at);
   if (!c.ok) {
-    const codes: string[] = c.reasons.map((r) => r.code);
+    const codes: string[] = (c.reasons ?? []).map((r) => r.code);
     void codes;
   }
   a.convert('c1', '12.50', at);
@@ -67,13 +72,19 @@ export async function typed(config: object, text: string): Promise<void> {
   a.restore(JSON.stringify(snap));
   const targets: TargetSummary[] = a.targets();
   const daily: number | null = targets[0].limits.daily;
+  const trigger: 'connect' | 'convert' | 'revenue' = targets[0].trigger;
+  const groups: GroupSummary[] = a.groups();
+  const mode: 'separate' | 'simultaneous' | undefined = groups[0]?.mode;
   const usage: UsageView = a.usage(at);
   const firstCap: string | number | undefined = usage.owners[0]?.caps[0]?.used;
-  const grid: HoursGrid = a.hoursGrid('t1', '2026-11-22', 'Europe/Paris');
+  const capName: string | undefined = usage.owners[0]?.caps[0]?.cap;
+  const grid: Heatmap = a.hoursGrid('t1', '2026-11-22', 'Europe/Paris');
   const share: number | null = grid.viewer.days[0].hours[0];
   const z: ZoneRow[] = zones(['Arizona']);
   const kind: 'rails' | 'windows' | 'iana' = z[0].kind;
-  const chances: Record<string, number> = a.firstPlaceChances(at);
+  const chances: ChancesView = a.firstPlaceChances(at);
+  const chance: number | undefined = chances['t1'];
+  const lease: string | null | undefined = snap.calls[0]?.lease_until;
   try {
     new Engine('{}');
   } catch (e) {
@@ -81,5 +92,5 @@ export async function typed(config: object, text: string): Promise<void> {
     const path: string = err.path;
     void path;
   }
-  void [eligible, local, members, until, text2, counts, daily, usage, firstCap, share, kind, chances];
+  void [eligible, local, members, until, kindOf, rejectedKind, text2, counts, daily, trigger, mode, usage, firstCap, capName, share, kind, chance, lease];
 }

@@ -35,6 +35,7 @@ use crate::zone::Instant;
 /// What a config change or a restore left behind: ids the new config no
 /// longer has and the calls dropped with them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Dropped {
     /// Target ids whose counters were dropped.
     pub targets: Vec<String>,

@@ -271,6 +271,7 @@ pub struct WeekView {
 
 /// One day of a heatmap: the open share of each local hour.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct HeatDay {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -282,6 +283,7 @@ pub struct HeatDay {
 
 /// Seven days of a heatmap in one zone.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct HeatView {
     /// The display zone.
     pub zone: &'static str,
@@ -291,10 +293,12 @@ pub struct HeatView {
 
 /// An owner's hours in its own zone and in a viewer's (the web demo's heatmap).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Heatmap {
     /// Target or group id.
     pub id: String,
     /// `"target"` or `"group"`.
+    #[cfg_attr(feature = "typescript", tsify(type = "\"target\" | \"group\""))]
     pub kind: &'static str,
     /// Open every minute of the week.
     pub always_open: bool,

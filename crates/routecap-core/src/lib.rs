@@ -12,6 +12,7 @@
 //! Modules, one concept each:
 //! - [`zone`]: Rails / Windows / IANA zone names and offset transition tables.
 //! - [`zone_cache`]: one shared copy per config of each zone and schedule.
+//! - [`instant`]: RFC 3339 instants as text, the one reader every face uses.
 //! - [`hours`]: weekly business hours on the local wall clock.
 //! - [`window`]: hourly / daily / monthly cap windows as UTC instant ranges.
 //! - [`caps`]: cap limits, imported usage, count triggers.
@@ -105,6 +106,7 @@ pub mod formats;
 pub mod grid;
 pub mod hours;
 mod intern_hasher;
+pub mod instant;
 pub mod lifecycle;
 pub mod model;
 pub mod money;

@@ -59,6 +59,7 @@ fn target_ids(config: &Config, ts: &[usize]) -> Vec<String> {
 /// A count as a number, money as a decimal string (`"120.50"`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub enum AmountView {
     /// A number of calls.
     Count(u64),
@@ -86,6 +87,7 @@ impl std::fmt::Display for AmountView {
 
 /// One reason: `{"code", "group"?, "used"?, "limit"?, "until"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct ReasonView {
     /// `closed`, `daily_cap`, `group_daily_cap`, …
     pub code: String,
@@ -168,10 +170,12 @@ fn explained(
 
 /// One candidate of `check`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct CandidateView {
     /// Target or group id.
     pub id: String,
     /// `"target"` or `"group"`.
+    #[cfg_attr(feature = "typescript", tsify(type = "\"target\" | \"group\""))]
     pub kind: &'static str,
     /// Eligible now.
     pub eligible: bool,
@@ -208,6 +212,7 @@ fn candidate_explained(
 
 /// The whole `check` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct CheckView {
     /// The decision instant.
     pub at: String,
@@ -220,6 +225,7 @@ pub struct CheckView {
 
 /// The campaign of a `check`: whether it takes the call, and its fallback.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct CampaignView {
     /// Campaign id.
     pub id: String,
@@ -259,12 +265,14 @@ fn is_false(b: &bool) -> bool {
 
 /// An ineligible candidate of `route`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct RejectedView {
     /// Target or group id.
     pub id: String,
     /// `"campaign"` when the campaign itself refused the call; candidates
     /// leave it out.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", tsify(type = "\"campaign\""))]
     pub kind: Option<&'static str>,
     /// Why it is not in the plan.
     pub reasons: Vec<ReasonView>,
@@ -296,6 +304,7 @@ pub fn rejected_call(
 /// One plan step: `{"target": id}` or `{"group": id, "targets": [ids]}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub enum StepView {
     /// Ring one target.
     Target {
@@ -305,6 +314,7 @@ pub enum StepView {
         timeout_seconds: u32,
         /// The campaign's last resort, appended after the plan.
         #[serde(skip_serializing_if = "is_false")]
+        #[cfg_attr(feature = "typescript", tsify(optional, type = "true"))]
         fallback: bool,
     },
     /// Ring a simultaneous group's eligible members at once.
@@ -336,6 +346,7 @@ pub fn step(config: &Config, s: &Step<'_>) -> StepView {
 
 /// The whole `route` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct RouteView {
     /// The decision instant.
     pub at: String,
@@ -377,6 +388,7 @@ pub fn route_call(
 
 /// The answer to `connect` / `reserve`, or `{"ok": true}` of the others.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct OutcomeView {
     /// Accepted.
     pub ok: bool,
@@ -406,11 +418,13 @@ pub fn outcome(config: &Config, out: &ConnectOutcome) -> OutcomeView {
 
 /// Where the first step of many routed calls went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct FirstCountsView {
     /// Calls routed.
     pub n: u32,
     /// First-place counts per eligible candidate id, in candidate order.
     #[serde(serialize_with = "ordered_map")]
+    #[cfg_attr(feature = "typescript", tsify(type = "Record<string, number>"))]
     pub first: Vec<(String, u64)>,
     /// Calls with no eligible candidate at all.
     pub none: u64,
@@ -418,7 +432,12 @@ pub struct FirstCountsView {
 
 /// Chance of each eligible candidate to be rung first, by id.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ChancesView(#[serde(serialize_with = "ordered_map")] pub Vec<(String, f64)>);
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+pub struct ChancesView(
+    #[serde(serialize_with = "ordered_map")]
+    #[cfg_attr(feature = "typescript", tsify(type = "Record<string, number>"))]
+    pub Vec<(String, f64)>,
+);
 
 /// Pairs as a JSON object, keeping their order.
 fn ordered_map<S: Serializer, V: Serialize>(
@@ -430,6 +449,7 @@ fn ordered_map<S: Serializer, V: Serialize>(
 
 /// Cap limits, `null` where unlimited; money as decimal strings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct LimitsView {
     /// Calls per hour.
     pub hourly: Option<u64>,
@@ -470,6 +490,7 @@ impl From<&Limits> for LimitsView {
 
 /// A target for display.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct TargetSummary {
     /// Its id.
     pub id: String,
@@ -486,6 +507,10 @@ pub struct TargetSummary {
     /// Paused targets take no calls.
     pub paused: bool,
     /// What counts a call: `connect`, `convert` or `revenue`.
+    #[cfg_attr(
+        feature = "typescript",
+        tsify(type = "\"connect\" | \"convert\" | \"revenue\"")
+    )]
     pub trigger: &'static str,
     /// Whether it has business hours.
     pub has_hours: bool,
@@ -518,12 +543,17 @@ pub fn targets(c: &Config) -> Vec<TargetSummary> {
 
 /// A group for display.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct GroupSummary {
     /// Its id.
     pub id: String,
     /// Its display name.
     pub name: Option<String>,
     /// `separate` or `simultaneous`.
+    #[cfg_attr(
+        feature = "typescript",
+        tsify(type = "\"separate\" | \"simultaneous\"")
+    )]
     pub mode: &'static str,
     /// Member target ids.
     pub members: Vec<String>,
@@ -611,18 +641,24 @@ pub fn usage_row(config: &Config, owner: CandidateRef, u: &Usage) -> UsageRow {
 
 /// A resolved zone name, as `routecap zones --json` prints it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct ZoneRow {
     /// The name as given.
     pub input: String,
     /// The IANA zone it names.
     pub iana: String,
     /// `rails`, `windows` or `iana`.
+    #[cfg_attr(
+        feature = "typescript",
+        tsify(type = "\"rails\" | \"windows\" | \"iana\"")
+    )]
     pub kind: &'static str,
 }
 
 /// An amount in a usage view: a count is a number, money a decimal string.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub enum UsageAmount {
     /// Calls.
     Count(u64),
@@ -632,8 +668,15 @@ pub enum UsageAmount {
 
 /// The fill of one cap, as `routecap usage --json` prints it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct CapUsage {
     /// `hourly`, `daily`, `monthly`, `total`, the four `*_revenue`, `concurrency`.
+    #[cfg_attr(
+        feature = "typescript",
+        tsify(
+            type = "\"hourly\" | \"daily\" | \"monthly\" | \"total\" | \"hourly_revenue\" | \"daily_revenue\" | \"monthly_revenue\" | \"total_revenue\" | \"concurrency\""
+        )
+    )]
     pub cap: &'static str,
     /// What counts against the cap now (reservations included; for
     /// concurrency, live calls plus live reservations).
@@ -651,10 +694,12 @@ pub struct CapUsage {
 
 /// The usage of one target or group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct OwnerUsage {
     /// Target or group id.
     pub id: String,
     /// `"target"` or `"group"`.
+    #[cfg_attr(feature = "typescript", tsify(type = "\"target\" | \"group\""))]
     pub kind: &'static str,
     /// Live connected calls (imported ones included).
     pub live: u64,
@@ -666,6 +711,7 @@ pub struct OwnerUsage {
 
 /// `routecap usage --json`: every cap of every target, then every group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct UsageView {
     /// The instant the usage is read at.
     pub at: String,

@@ -26,12 +26,13 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::caller_history::Visit;
 use crate::carry_over::{first_index, Dropped};
 use crate::counters::{after, CounterParts, Counters, SlotParts};
+use crate::instant::parse_rfc3339;
 use crate::lifecycle::{CallPhase, CallRecord, Conversion, State};
 use crate::model::{CandidateRef, Config};
 use crate::money::{Money, MoneyError};
@@ -41,6 +42,7 @@ use crate::zone::Instant;
 /// A JSON-friendly copy of a [`State`]: ids instead of indices, RFC 3339
 /// instants, money as decimal strings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Snapshot {
     /// Format version: 3 (1 and 2 are still read, see the module docs).
     pub version: u32,
@@ -57,6 +59,7 @@ pub struct Snapshot {
 
 /// One caller's history with one target.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct CallerSnapshot {
     /// The caller's number.
     pub caller: String,
@@ -70,6 +73,7 @@ pub struct CallerSnapshot {
 
 /// The counters of one target or group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct OwnerSnapshot {
     /// Target or group id.
     pub id: String,
@@ -97,6 +101,7 @@ pub struct OwnerSnapshot {
 
 /// One window's counters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct SlotSnapshot {
     /// Window start; `null` = imported usage not anchored yet (matches any window).
     pub start: Option<String>,
@@ -108,6 +113,7 @@ pub struct SlotSnapshot {
 
 /// One call record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct CallSnapshot {
     /// Call id.
     pub call: String,
@@ -224,13 +230,11 @@ pub enum SnapshotError {
 /// `field` names the value for an error, built only then: a restore of
 /// thousands of owners formats no name on the way.
 fn parse_instant(s: &str, field: impl FnOnce() -> String) -> Result<Instant, SnapshotError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|reason| SnapshotError::BadInstant {
-            field: field(),
-            value: s.to_string(),
-            reason,
-        })
+    parse_rfc3339(s).map_err(|reason| SnapshotError::BadInstant {
+        field: field(),
+        value: s.to_string(),
+        reason,
+    })
 }
 
 /// `field` as for [`parse_instant`].

@@ -11,15 +11,15 @@
 
 use std::io::{BufRead, Write};
 
-use chrono::{DateTime, Utc};
 use routecap_core::carry_over::Dropped;
 use routecap_core::engine::EngineError;
 use routecap_core::filter::CallAttrs;
 use routecap_core::formats::source::OwnerKind;
+use routecap_core::instant::{parse_instant, InstantError};
 use routecap_core::money::Money;
 use routecap_core::render;
 use routecap_core::route::Draws;
-use routecap_core::zone::{self, Instant};
+use routecap_core::zone::Instant;
 use routecap_core::Call;
 use serde::Deserialize;
 
@@ -111,14 +111,14 @@ impl<'b> Replayer<'b> {
             .get("at")
             .and_then(Value::as_str)
             .ok_or("missing \"at\"")?;
-        let at = DateTime::parse_from_rfc3339(at_text)
-            .map_err(|e| format!("at: {at_text:?} is not an RFC 3339 instant: {e}"))?
-            .with_timezone(&Utc);
-        if !zone::is_supported(at) {
-            return Err(format!(
-                "at: {at_text:?} is outside the supported range 1970..2100"
-            ));
-        }
+        let at = parse_instant(at_text).map_err(|e| match e {
+            InstantError::Syntax { reason, .. } => {
+                format!("at: {at_text:?} is not an RFC 3339 instant: {reason}")
+            }
+            InstantError::OutOfRange { .. } => {
+                format!("at: {at_text:?} is outside the supported range 1970..2100")
+            }
+        })?;
         if let Some(last) = self.last_at {
             if at < last {
                 return Err(format!(

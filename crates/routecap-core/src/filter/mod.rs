@@ -249,20 +249,41 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
+/// A call's attributes as JSON (what [`CallAttrs`] is read from): every
+/// field optional, `null` = absent, numbers taken as their text, other
+/// fields ignored.
+#[derive(Deserialize)]
+#[cfg_attr(
+    feature = "typescript",
+    derive(tsify::Tsify),
+    tsify(rename = "CallAttrs")
+)]
+struct Raw {
+    /// E.164 number; `anonymous`, `restricted` or empty = unknown caller.
+    #[serde(default)]
+    #[cfg_attr(feature = "typescript", tsify(type = "string | number | null"))]
+    caller: Option<Value>,
+    /// Tag values by key, each a value or a list of them; a `geo` value
+    /// splits on commas.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "typescript",
+        tsify(
+            type = "Record<string, string | number | boolean | null | (string | number | boolean)[]> | null"
+        )
+    )]
+    tags: Option<Value>,
+    /// Route through this campaign (its candidates and fallback).
+    #[serde(default)]
+    #[cfg_attr(feature = "typescript", tsify(type = "string | number | null"))]
+    campaign: Option<Value>,
+}
+
 impl<'de> Deserialize<'de> for CallAttrs {
     /// The JSON shape `{"caller": "+1…", "tags": {"k": "v" | ["v", …]},
     /// "campaign": "id"}`; every field optional, `null` = absent, other
     /// fields ignored. Numbers and booleans are taken as their text.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Raw {
-            #[serde(default)]
-            caller: Option<Value>,
-            #[serde(default)]
-            tags: Option<Value>,
-            #[serde(default)]
-            campaign: Option<Value>,
-        }
         let raw = Raw::deserialize(d)?;
         let mut call = CallAttrs::new();
         let text = |v: Option<Value>, what: &str| -> Result<Option<String>, D::Error> {

@@ -11,11 +11,11 @@ use crate::caller_history::{Basis, DuplicateRule, RepeatMode, RepeatRule};
 use crate::cap_settings::CapSettings;
 use crate::caps::{Limits, Usage};
 use crate::hours::WeeklyHours;
+use crate::instant::parse_instant;
 use crate::model::{
     Campaign, CandidateRef, Config, Extras, Group, GroupMode, Target, TargetExtras,
     DEFAULT_CALL_LEASE_SECONDS, DEFAULT_CALL_RETENTION_SECONDS, MAX_CALL_SECONDS,
 };
-use crate::zone;
 use crate::zone_cache::ZoneCache;
 
 const TOP: &str =
@@ -199,15 +199,7 @@ const INSTANT: &str =
     "is not an RFC 3339 instant between 1970-01-01 and 2100-01-01 (e.g. \"2026-11-22T15:00:00Z\")";
 
 fn instant(node: &Node<'_>) -> Res<DateTime<Utc>> {
-    let text = node.str(INSTANT)?;
-    let t = DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|_| node.err(INSTANT))?
-        .with_timezone(&Utc);
-    if zone::is_supported(t) {
-        Ok(t)
-    } else {
-        Err(node.err(INSTANT))
-    }
+    parse_instant(node.str(INSTANT)?).map_err(|_| node.err(INSTANT))
 }
 
 fn required_id(node: &Node<'_>) -> Res<String> {

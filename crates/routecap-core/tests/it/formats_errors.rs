@@ -384,6 +384,7 @@ fn as_of_must_be_rfc3339_in_range() {
         "2026-11-22 15:00",
         "2100-01-01T00:00:00Z",
         "1969-12-31T23:59:59Z",
+        " 2026-11-22T15:00:00Z",
     ] {
         let e = err(json!({"as_of": bad, "targets": []}), None);
         check(

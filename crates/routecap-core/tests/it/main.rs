@@ -13,6 +13,7 @@ mod formats_fixtures;
 mod formats_native;
 mod formats_props;
 mod hours_dst;
+mod instant_text;
 mod laws_all_kinds;
 mod leases;
 mod live_config;

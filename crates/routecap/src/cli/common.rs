@@ -1,10 +1,11 @@
 //! Helpers shared by the commands: instants, seeds, config loading, tables.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use routecap_core::filter::CallAttrs;
 use routecap_core::formats::Format;
+use routecap_core::instant;
 use routecap_core::model::Config;
-use routecap_core::zone::{self, Instant};
+use routecap_core::zone::Instant;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,27 +15,10 @@ use routecap::state::{Backend, Blocking, StateError};
 
 use super::Failure;
 
-/// Parse an RFC 3339 instant given on the command line.
+/// An RFC 3339 instant given on the command line
+/// ([`routecap_core::instant::parse_instant`]); `flag` names it in errors.
 pub fn parse_instant(flag: &str, text: &str) -> Result<Instant, Failure> {
-    let t = DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|e| {
-            Failure::input(format!(
-                "{flag} {text:?} is not an RFC 3339 instant (e.g. 2026-11-22T15:00:00Z): {e}"
-            ))
-        })?
-        .with_timezone(&Utc);
-    check_supported(flag, text, t)
-}
-
-/// Refuse instants outside 1970..2100.
-pub fn check_supported(what: &str, text: &str, t: Instant) -> Result<Instant, Failure> {
-    if zone::is_supported(t) {
-        Ok(t)
-    } else {
-        Err(Failure::input(format!(
-            "{what} {text:?} is outside the supported range 1970-01-01T00:00:00Z .. 2100-01-01T00:00:00Z"
-        )))
-    }
+    instant::parse_instant(text).map_err(|e| Failure::input(format!("{flag} {e}")))
 }
 
 /// The call attributes of `check` and `route`.

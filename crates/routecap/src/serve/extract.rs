@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use routecap_core::filter::CallAttrs;
 use routecap_core::money::Money;
-use routecap_core::zone::{self, Instant};
+use routecap_core::zone::Instant;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -89,24 +89,10 @@ pub fn short(v: &Value) -> String {
     }
 }
 
-/// Parse an RFC 3339 instant within 1970..2100; `path` names it in errors.
+/// An RFC 3339 instant ([`routecap_core::instant::parse_instant`]); `path`
+/// names it in errors.
 pub fn instant(path: &str, text: &str) -> Result<Instant, ApiError> {
-    let t = DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|e| {
-            ApiError::bad(
-                path,
-                format!("{text:?} is not an RFC 3339 instant (e.g. 2026-11-22T15:00:00Z): {e}"),
-            )
-        })?
-        .with_timezone(&Utc);
-    if zone::is_supported(t) {
-        Ok(t)
-    } else {
-        Err(ApiError::bad(
-            path,
-            format!("{text:?} is outside the supported range 1970-01-01T00:00:00Z .. 2100-01-01T00:00:00Z"),
-        ))
-    }
+    routecap_core::instant::parse_instant(text).map_err(|e| ApiError::bad(path, e.to_string()))
 }
 
 /// The server clock.

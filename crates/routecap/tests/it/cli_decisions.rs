@@ -88,6 +88,37 @@ fn bad_config_exits_2_naming_file_and_path() {
     );
 }
 
+/// `--at` is read by the core's one instant reader: RFC 3339 (chrono's
+/// parser), nothing around it, in 1970..2100; each refusal names the flag.
+#[test]
+fn at_is_an_rfc_3339_instant_in_range_exactly() {
+    for (at, message) in [
+        (
+            "yesterday",
+            r#"--at "yesterday" is not an RFC 3339 instant (e.g. 2026-11-22T15:00:00Z): premature end of input"#,
+        ),
+        (
+            " 2026-11-22T15:00:00Z",
+            r#"--at " 2026-11-22T15:00:00Z" is not an RFC 3339 instant (e.g. 2026-11-22T15:00:00Z): input contains invalid characters"#,
+        ),
+        (
+            "2100-01-01T00:00:00Z",
+            r#"--at "2100-01-01T00:00:00Z" is outside the supported range 1970-01-01T00:00:00Z .. 2100-01-01T00:00:00Z"#,
+        ),
+    ] {
+        let (code, out, err) = routecap(&["check", "examples/native.json", "--at", at]);
+        assert_eq!((code, out.as_str()), (2, ""), "{at:?}");
+        assert_eq!(err.trim_end(), format!("routecap: {message}"));
+    }
+    let (code, _, _) = routecap(&[
+        "check",
+        "examples/native.json",
+        "--at",
+        "2026-11-22T10:00:00-05:00",
+    ]);
+    assert_eq!(code, 0);
+}
+
 #[test]
 fn bad_instant_and_missing_file_exit_2() {
     let (code, out, err) = routecap(&["check", "examples/native.json", "--at", "yesterday"]);

@@ -241,6 +241,12 @@ fn bad_input_answers_400_with_the_path() {
             r#"{"call": "x", "target": "a", "at": "2200-01-01T00:00:00Z"}"#,
             "at",
         ),
+        (
+            "POST",
+            "/v1/connect",
+            r#"{"call": "x", "target": "a", "at": " 2026-11-22T15:00:00Z"}"#,
+            "at",
+        ),
         ("POST", "/v1/route", r#"{"call": "x", "seed": -1}"#, "seed"),
         ("POST", "/v1/route", r#"{"call": "x", "tags": 3}"#, "tags"),
         (
