@@ -23,7 +23,7 @@
 //! empty history and calls without callers (their later conversions are
 //! not recorded as a caller's).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::DateTime;
@@ -421,52 +421,13 @@ impl State {
             stated.push((CandidateRef::Group(i), &o.id, o.live));
         }
         for c in &snap.calls {
-            let field = |k: &str| format!("call {:?} {k}", c.call);
             let Some(target) = targets.get(c.target.as_str()).copied() else {
                 dropped.calls.push(c.call.clone());
                 continue;
             };
-            let at = parse_instant(&c.at, || field("at"))?;
-            let opt = |v: &Option<String>, k: &str| {
-                v.as_deref()
-                    .map(|s| parse_instant(s, || field(k)))
-                    .transpose()
-            };
-            let phase = match (c.phase.as_str(), opt(&c.expires, "expires")?) {
-                ("reserved", Some(expires)) => CallPhase::Reserved { at, expires },
-                ("connected", None) => CallPhase::Connected { at },
-                _ => {
-                    return Err(SnapshotError::BadPhase {
-                        call: c.call.clone(),
-                        phase: c.phase.clone(),
-                        expires: c.expires.clone(),
-                    })
-                }
-            };
-            let converted = match (opt(&c.converted_at, "converted_at")?, &c.revenue) {
-                (None, None) => None,
-                (Some(at), Some(r)) => Some(Conversion {
-                    at,
-                    revenue: parse_money(r, || field("revenue"))?,
-                }),
-                _ => return Err(SnapshotError::HalfConversion(c.call.clone())),
-            };
-            let lease_until = match (phase, opt(&c.lease_until, "lease_until")?) {
-                (CallPhase::Reserved { .. }, None) => None,
-                (CallPhase::Connected { .. }, Some(u)) => Some(u),
-                (CallPhase::Connected { at }, None) if v1 => Some(after(at, config.call_lease())),
-                _ => return Err(SnapshotError::BadLease(c.call.clone())),
-            };
-            let rec = CallRecord {
-                target,
-                phase,
-                ended_at: opt(&c.ended_at, "ended_at")?,
-                converted,
-                counted: c.counted,
-                lease_until,
-                lapsed: c.lapsed,
-                caller: c.caller.as_deref().map(Arc::from),
-            };
+            let rec = call_record(c, target, config, v1)?;
+            let phase = rec.phase;
+            let lease_until = rec.lease_until;
             let id: Arc<str> = Arc::from(c.call.as_str());
             if state.calls.contains_key(&id) {
                 return Err(SnapshotError::DuplicateCall(c.call.clone()));
@@ -494,23 +455,7 @@ impl State {
             }
             state.calls.insert(id, rec);
         }
-        for c in &snap.callers {
-            let Some(target) = targets.get(c.target.as_str()).copied() else {
-                continue;
-            };
-            let field = |k: &str| format!("caller {:?} target {:?} {k}", c.caller, c.target);
-            let opt = |v: &Option<String>, k: &str| {
-                v.as_deref()
-                    .map(|s| parse_instant(s, || field(k)))
-                    .transpose()
-            };
-            let visit = Visit {
-                target,
-                connected: opt(&c.connected_at, "connected_at")?,
-                converted: opt(&c.converted_at, "converted_at")?,
-            };
-            state.callers.restore(&c.caller, visit);
-        }
+        restore_callers(&mut state, &snap.callers, &targets)?;
         for (owner, id, live) in stated {
             let calls = state.ledger.own_live(owner);
             if v1 {
@@ -527,4 +472,85 @@ impl State {
         state.ledger.restored();
         Ok((state, dropped))
     }
+}
+
+/// The record of snapshot call `c` at `target` (an index in `config`),
+/// its instants and money parsed and its phase, conversion and lease
+/// checked against each other (`v1`: a version 1 snapshot, whose
+/// connected calls carry no lease end).
+fn call_record(
+    c: &CallSnapshot,
+    target: usize,
+    config: &Config,
+    v1: bool,
+) -> Result<CallRecord, SnapshotError> {
+    let field = |k: &str| format!("call {:?} {k}", c.call);
+    let at = parse_instant(&c.at, || field("at"))?;
+    let opt = |v: &Option<String>, k: &str| {
+        v.as_deref()
+            .map(|s| parse_instant(s, || field(k)))
+            .transpose()
+    };
+    let phase = match (c.phase.as_str(), opt(&c.expires, "expires")?) {
+        ("reserved", Some(expires)) => CallPhase::Reserved { at, expires },
+        ("connected", None) => CallPhase::Connected { at },
+        _ => {
+            return Err(SnapshotError::BadPhase {
+                call: c.call.clone(),
+                phase: c.phase.clone(),
+                expires: c.expires.clone(),
+            })
+        }
+    };
+    let converted = match (opt(&c.converted_at, "converted_at")?, &c.revenue) {
+        (None, None) => None,
+        (Some(at), Some(r)) => Some(Conversion {
+            at,
+            revenue: parse_money(r, || field("revenue"))?,
+        }),
+        _ => return Err(SnapshotError::HalfConversion(c.call.clone())),
+    };
+    let lease_until = match (phase, opt(&c.lease_until, "lease_until")?) {
+        (CallPhase::Reserved { .. }, None) => None,
+        (CallPhase::Connected { .. }, Some(u)) => Some(u),
+        (CallPhase::Connected { at }, None) if v1 => Some(after(at, config.call_lease())),
+        _ => return Err(SnapshotError::BadLease(c.call.clone())),
+    };
+    Ok(CallRecord {
+        target,
+        phase,
+        ended_at: opt(&c.ended_at, "ended_at")?,
+        converted,
+        counted: c.counted,
+        lease_until,
+        lapsed: c.lapsed,
+        caller: c.caller.as_deref().map(Arc::from),
+    })
+}
+
+/// Each caller's history with the targets of the config (others are
+/// forgotten, as their calls are).
+fn restore_callers(
+    state: &mut State,
+    callers: &[CallerSnapshot],
+    targets: &HashMap<&str, usize>,
+) -> Result<(), SnapshotError> {
+    for c in callers {
+        let Some(target) = targets.get(c.target.as_str()).copied() else {
+            continue;
+        };
+        let field = |k: &str| format!("caller {:?} target {:?} {k}", c.caller, c.target);
+        let opt = |v: &Option<String>, k: &str| {
+            v.as_deref()
+                .map(|s| parse_instant(s, || field(k)))
+                .transpose()
+        };
+        let visit = Visit {
+            target,
+            connected: opt(&c.connected_at, "connected_at")?,
+            converted: opt(&c.converted_at, "converted_at")?,
+        };
+        state.callers.restore(&c.caller, visit);
+    }
+    Ok(())
 }

@@ -96,12 +96,12 @@ impl<'b> Replayer<'b> {
         }
     }
 
-    /// Answer one event line (without its `line` field).
-    pub async fn event(&mut self, text: &str) -> Result<Map<String, Value>, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("not a JSON event: {e}"))?;
-        let obj = v
-            .as_object()
-            .ok_or_else(|| format!("an event is a JSON object, not {}", short(&v)))?;
+    /// An event's `type` and `at`, which must not be before the previous
+    /// event's.
+    fn kind_and_instant<'o>(
+        &self,
+        obj: &'o Map<String, Value>,
+    ) -> Result<(&'o str, Instant), String> {
         let kind = obj.get("type").and_then(Value::as_str).ok_or(concat!(
             "missing \"type\" (",
             event_types!(),
@@ -128,6 +128,16 @@ impl<'b> Replayer<'b> {
                 ));
             }
         }
+        Ok((kind, at))
+    }
+
+    /// Answer one event line (without its `line` field).
+    pub async fn event(&mut self, text: &str) -> Result<Map<String, Value>, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("not a JSON event: {e}"))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| format!("an event is a JSON object, not {}", short(&v)))?;
+        let (kind, at) = self.kind_and_instant(obj)?;
         let str_field = |name: &str| -> Result<&str, String> {
             match obj.get(name) {
                 Some(Value::String(s)) => Ok(s.as_str()),

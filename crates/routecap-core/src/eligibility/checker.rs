@@ -56,6 +56,8 @@
 mod filter_pass;
 mod general_path;
 mod hours_memo;
+mod one_target;
+use one_target::ONE_SHOT_CACHES_FROM;
 mod own_reasons;
 mod owners;
 mod quick;
@@ -73,12 +75,11 @@ use crate::zone::Instant;
 
 use super::{CandidateReport, JudgedCall, Reason};
 use general_path::Cands;
-use owners::{Caches, Fast};
-use rules::target_into;
+use owners::Caches;
 pub(crate) use step_keys::Refusals;
 use step_keys::StepKeys;
 use written::{Memo, Written};
-use zone_clock::{Now, NEVER};
+use zone_clock::NEVER;
 
 /// A reusable eligibility checker for one [`Config`]: the reports of
 /// [`check`](super::check) / [`check_candidates`](super::check_candidates),
@@ -266,6 +267,9 @@ impl Checker {
         cands: Option<&[CandidateRef]>,
         call: &JudgedCall<'_>,
     ) -> Vec<CandidateReport> {
+        if config.targets.len() + config.groups.len() < ONE_SHOT_CACHES_FROM {
+            return Checker::once_uncached(config, ledger, at, cands, call);
+        }
         // one decision: each target is read once, so no verdict records
         let mut checker = Checker::with_caches(config, false);
         let n = cands.map_or(checker.identity + checker.candidates.len(), <[_]>::len);
@@ -283,30 +287,6 @@ impl Checker {
         let mut reports = checker.reports;
         reports.truncate(checker.len);
         reports
-    }
-
-    /// Append to `out` every reason target `t` is not eligible at `at` for
-    /// `call`: `paused`, its own, its groups', then the call's. Caches of
-    /// that target and its groups alone: a re-check of one target (a
-    /// connect) reads nothing of the other owners.
-    pub(crate) fn target_reasons(
-        config: &Config,
-        ledger: &Ledger,
-        at: Instant,
-        call: &JudgedCall<'_>,
-        t: usize,
-        out: &mut Vec<Reason>,
-    ) {
-        let mut judge = Fast {
-            caches: &mut Caches::of_target(config, ledger, t),
-            config,
-            ledger,
-            now: Now {
-                at,
-                s: at.timestamp(),
-            },
-        };
-        target_into(&mut judge, config, ledger, call, t, None, out);
     }
 
     /// `(priority, weight)` of each report's route step if it is eligible:

@@ -10,6 +10,7 @@ use std::hash::{BuildHasherDefault, Hash};
 use super::hours_memo::Pair;
 use super::own_reasons::{Caps, Owner};
 use super::quick::Quick;
+use super::rules::Judge;
 use super::zone_clock::{Cached, Now, ZoneClock};
 use crate::counters::Ledger;
 use crate::eligibility::{CandidateReport, Reason};
@@ -64,10 +65,6 @@ pub(super) struct Caches {
     /// The caps of the owners whose `Hot::caps` points here.
     pub(super) caps: Vec<Caps>,
     pub(super) targets: usize,
-    /// Empty: `hot` has a record for every owner, by owner index (targets
-    /// first, then groups). Otherwise the owner index of each record (the
-    /// caches of a few owners, see [`Caches::of_target`]).
-    pub(super) slots: Vec<usize>,
 }
 
 /// Interning index: key → position in its list.
@@ -211,7 +208,6 @@ impl HotBuilder {
             hot: hots,
             caps: kept,
             targets,
-            slots: Vec::new(),
         }
     }
 }
@@ -238,39 +234,10 @@ impl Caches {
         builder.finish(owners, config.targets.len(), records)
     }
 
-    /// The caches of target `t` and its groups alone: what the reasons of
-    /// one target read, without a record for every owner of the config.
-    pub(super) fn of_target(config: &Config, ledger: &Ledger, t: usize) -> Self {
-        let groups = ledger.groups_of(t);
-        let mut builder = HotBuilder::default();
-        let mut owners = Vec::with_capacity(1 + groups.len());
-        let mut slots = Vec::with_capacity(1 + groups.len());
-        let targets = config.targets.len();
-        let listed = [CandidateRef::Target(t)].into_iter();
-        for owner in listed.chain(groups.iter().map(|&g| CandidateRef::Group(g))) {
-            let grouped = matches!(owner, CandidateRef::Target(_)) && !groups.is_empty();
-            if let Some(hot) = builder.owner(config, owner, grouped) {
-                owners.push(hot);
-                slots.push(match owner {
-                    CandidateRef::Target(t) => t,
-                    CandidateRef::Group(g) => targets + g,
-                });
-            }
-        }
-        Caches {
-            slots,
-            ..builder.finish(owners, targets, false)
-        }
-    }
-
     /// The record of owner `k` (targets first, then groups).
     #[inline]
     pub(super) fn hot_of(&self, k: usize) -> Option<&Hot> {
-        if self.slots.is_empty() {
-            return self.hot.get(k);
-        }
-        let slot = self.slots.iter().position(|&o| o == k)?;
-        self.hot.get(slot)
+        self.hot.get(k)
     }
 
     /// The caps of owner `k` (targets first, then groups): kept, or for a
@@ -390,17 +357,12 @@ pub(super) struct Fast<'a> {
     pub(super) now: Now,
 }
 
-impl Fast<'_> {
-    /// Whether target `t` is paused.
-    pub(super) fn paused(&self, t: usize) -> bool {
+impl Judge for Fast<'_> {
+    fn paused(&self, t: usize) -> bool {
         self.caches.hot_of(t).is_some_and(|h| h.paused)
     }
 
-    /// Append the reasons of `owner` itself (hours and caps; not `paused`,
-    /// not its groups'), tagged with the group for a group. Returns until
-    /// when (Unix seconds, exclusive) they stay the same while the owner's
-    /// counters do; `i64::MIN` for an owner outside the config.
-    pub(super) fn own(&mut self, owner: CandidateRef, out: &mut Vec<Reason>) -> i64 {
+    fn own(&mut self, owner: CandidateRef, out: &mut Vec<Reason>) -> i64 {
         let k = match owner {
             CandidateRef::Target(t) if t < self.caches.targets => t,
             CandidateRef::Group(g) if g < self.config.groups.len() => self.caches.targets + g,

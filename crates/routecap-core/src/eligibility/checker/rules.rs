@@ -2,17 +2,31 @@
 //! is judged with `paused`, its groups' reasons and the call's; a group as
 //! a candidate with its members judged on their *other* groups.
 
-use super::owners::Fast;
 use crate::counters::Ledger;
 use crate::eligibility::judged_call::JudgedCall;
 use crate::eligibility::{bare, CandidateReport, Reason, ReasonCode};
 use crate::model::{CandidateRef, Config};
 
+/// Where the rules read each owner's own reasons: the checker's caches
+/// ([`super::owners::Fast`]) for a decision over many candidates, or a
+/// clock made for one owner ([`super::one_target::OneTarget`]) for the
+/// re-check of one target, which reads each owner once.
+pub(super) trait Judge {
+    /// Whether target `t` is paused.
+    fn paused(&self, t: usize) -> bool;
+    /// Append the reasons of `owner` itself (hours and caps; not
+    /// `paused`, not its groups'), tagged with the group for a group.
+    /// Returns until when (Unix seconds, exclusive) they stay the same
+    /// while the owner's counters do; `i64::MIN` when unknown or for an
+    /// owner outside the config.
+    fn own(&mut self, owner: CandidateRef, out: &mut Vec<Reason>) -> i64;
+}
+
 /// Reasons of target `t`: `paused`, its own, then those of its containing
 /// groups other than `skip`, then the call-dependent ones (filters).
-/// Returns the [`Fast::own`] bound of its own.
+/// Returns the [`Judge::own`] bound of its own.
 pub(super) fn target_into(
-    judge: &mut Fast<'_>,
+    judge: &mut impl Judge,
     config: &Config,
     ledger: &Ledger,
     call: &JudgedCall<'_>,
@@ -39,9 +53,9 @@ pub(super) fn target_into(
 /// Fill `rep` with the verdict on `candidate` (an index in the config).
 /// A group as the candidate: its own reasons carry no group tag, and its
 /// members are judged on their own reasons and their *other* groups.
-/// Returns, for a target, the [`Fast::own`] bound of its own reasons.
+/// Returns, for a target, the [`Judge::own`] bound of its own reasons.
 pub(super) fn fill_report(
-    judge: &mut Fast<'_>,
+    judge: &mut impl Judge,
     config: &Config,
     ledger: &Ledger,
     call: &JudgedCall<'_>,
