@@ -121,13 +121,13 @@ fn raising_a_daily_cap_reopens_at_once_and_lowering_it_closes() {
         OwnerKind::Target,
         "a",
         &json!({"caps": {"daily": 4, "concurrency": 5}}),
-        "p",
+        "p", "2026-11-23T00:00:00Z".parse().unwrap()
     )
     .unwrap();
     assert_eq!(count(&e, t, "a", "daily"), 3, "counters kept");
     assert!(connects(&mut e, "c3", "a", t), "raised: open at once");
     assert!(!connects(&mut e, "c4", "a", t));
-    e.patch(OwnerKind::Target, "a", &json!({"caps": {"daily": 2}}), "p")
+    e.patch(OwnerKind::Target, "a", &json!({"caps": {"daily": 2}}), "p", "2026-11-23T00:00:00Z".parse().unwrap())
         .unwrap();
     let reasons = &e.reports(&Call::default(), t).unwrap()[0].reasons;
     assert_eq!(reasons[0].code_string(), "daily_cap");
@@ -145,7 +145,7 @@ fn removing_and_readding_an_id_drops_its_state_and_restarts_from_imported_usage(
     let mut without_b = base();
     without_b["targets"].as_array_mut().unwrap().remove(1);
     without_b["groups"][0]["members"] = json!(["a"]);
-    let dropped = e.replace_config(&without_b, "new.json", None).unwrap();
+    let dropped = e.replace_config(&without_b, "new.json", None, "2026-11-23T00:00:00Z".parse().unwrap()).unwrap();
     assert_eq!(
         dropped,
         Dropped {
@@ -168,7 +168,7 @@ fn removing_and_readding_an_id_drops_its_state_and_restarts_from_imported_usage(
     // re-added: it starts from the new config's imported usage
     let mut back = base();
     back["targets"][1]["usage"] = json!({"daily": 7});
-    e.replace_config(&back, "back.json", None).unwrap();
+    e.replace_config(&back, "back.json", None, "2026-11-23T00:00:00Z".parse().unwrap()).unwrap();
     assert_eq!(count(&e, t, "b", "daily"), 7);
     assert_eq!(e.usage(t).owners[1].live, 0);
 }
@@ -185,7 +185,7 @@ fn a_group_membership_change_moves_live_calls_with_the_members() {
         "group concurrency 1 taken by b"
     );
     doc["groups"][0]["members"] = json!(["a"]);
-    e.replace_config(&doc, "new.json", None).unwrap();
+    e.replace_config(&doc, "new.json", None, "2026-11-23T00:00:00Z".parse().unwrap()).unwrap();
     assert_eq!(
         count(&e, t, "g", "concurrency"),
         0,
@@ -204,7 +204,7 @@ fn failed_changes_change_nothing() {
     assert!(connects(&mut e, "c1", "a", t));
     let (snap, config) = (e.snapshot(), e.config().clone());
     let unknown = e
-        .patch(OwnerKind::Target, "a", &json!({"colour": "red"}), "p")
+        .patch(OwnerKind::Target, "a", &json!({"colour": "red"}), "p", "2026-11-23T00:00:00Z".parse().unwrap())
         .unwrap_err()
         .to_string();
     assert!(
@@ -212,7 +212,7 @@ fn failed_changes_change_nothing() {
         "{unknown}"
     );
     let wrong = e
-        .patch(OwnerKind::Target, "a", &json!({"caps": {"daily": -2}}), "p")
+        .patch(OwnerKind::Target, "a", &json!({"caps": {"daily": -2}}), "p", "2026-11-23T00:00:00Z".parse().unwrap())
         .unwrap_err()
         .to_string();
     assert!(
@@ -220,15 +220,15 @@ fn failed_changes_change_nothing() {
         "{wrong}"
     );
     assert_eq!(
-        e.patch(OwnerKind::Target, "zz", &json!({"paused": true}), "p"),
+        e.patch(OwnerKind::Target, "zz", &json!({"paused": true}), "p", "2026-11-23T00:00:00Z".parse().unwrap()),
         Err(EngineError::UnknownTarget("zz".into()))
     );
     let rename = e
-        .patch(OwnerKind::Target, "a", &json!({"id": "x"}), "p")
+        .patch(OwnerKind::Target, "a", &json!({"id": "x"}), "p", "2026-11-23T00:00:00Z".parse().unwrap())
         .unwrap_err()
         .to_string();
     assert!(rename.contains("cannot change the id"), "{rename}");
-    let bad = e.replace_config(&json!({"targets": [{"id": 1.5}]}), "new.json", None);
+    let bad = e.replace_config(&json!({"targets": [{"id": 1.5}]}), "new.json", None, "2026-11-23T00:00:00Z".parse().unwrap());
     assert!(bad.is_err());
     let usage = e.import_usage(t, &json!({"a": {"daily": 0}, "ghost": {"daily": 1}}), "u");
     assert_eq!(
@@ -245,7 +245,7 @@ fn patching_an_engine_without_its_document_is_an_error() {
         routecap_core::formats::parse_config(base().to_string().as_bytes(), "t", None).unwrap();
     let mut e = Engine::new(config);
     assert_eq!(
-        e.patch(OwnerKind::Target, "a", &json!({"paused": true}), "p"),
+        e.patch(OwnerKind::Target, "a", &json!({"paused": true}), "p", "2026-11-23T00:00:00Z".parse().unwrap()),
         Err(EngineError::NoSource)
     );
     // pause works on the config itself
@@ -294,7 +294,7 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
         OwnerKind::Target,
         "22592",
         &json!({"target": {"hard_cap_attributes": {"cap": 100}}}),
-        "p",
+        "p", "2026-11-23T00:00:00Z".parse().unwrap()
     )
     .unwrap();
     assert_eq!(e.config().targets[0].limits().total, Some(100));
@@ -304,7 +304,7 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
         OwnerKind::Target,
         "support",
         &json!({"target": {"paused": true}}),
-        "p",
+        "p", "2026-11-23T00:00:00Z".parse().unwrap()
     )
     .unwrap();
     assert!(e.config().targets[0].paused);
@@ -312,7 +312,7 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
         OwnerKind::Target,
         "support",
         &json!({"target": {"tag_list": "<<<calling_about:support>>>,<<<calling_about:other>>>"}}),
-        "p",
+        "p", "2026-11-23T00:00:00Z".parse().unwrap()
     )
     .unwrap();
     e.set_paused(OwnerKind::Target, "support", false).unwrap();
@@ -346,7 +346,7 @@ fn ringba_patches_merge_into_the_schedule() {
         OwnerKind::Target,
         "TA1",
         &json!({"schedule": {"dailyCap": 5}}),
-        "p",
+        "p", "2026-11-23T00:00:00Z".parse().unwrap()
     )
     .unwrap();
     let t = &e.config().targets[0];
@@ -355,7 +355,7 @@ fn ringba_patches_merge_into_the_schedule() {
     e.set_paused(OwnerKind::Target, "TA1", true).unwrap();
     assert!(e.config().targets[0].paused);
     let group = e
-        .patch(OwnerKind::Group, "G", &json!({"name": "x"}), "p")
+        .patch(OwnerKind::Group, "G", &json!({"name": "x"}), "p", "2026-11-23T00:00:00Z".parse().unwrap())
         .unwrap_err();
     assert_eq!(group, EngineError::UnknownGroup("G".into()));
 }
@@ -458,7 +458,7 @@ mod failed_changes {
             let (snap, config) = (e.snapshot(), e.config().clone());
             let patch: serde_json::Map<String, serde_json::Value> = fields.into_iter().collect();
             let name = ["a", "b", "zz"][target];
-            match e.patch(OwnerKind::Target, name, &serde_json::Value::Object(patch), "p") {
+            match e.patch(OwnerKind::Target, name, &serde_json::Value::Object(patch), "p", "2026-11-23T00:00:00Z".parse().unwrap()) {
                 Ok(dropped) => {
                     prop_assert!(dropped.is_empty());
                     prop_assert_eq!(e.state().call_count(), 2);
@@ -487,13 +487,13 @@ fn retreaver_group_patch_keeps_the_group_counters() {
         OwnerKind::Group,
         "9",
         &json!({"target_group": {"daily_cap_attributes": {"cap": 2}}}),
-        "p",
+        "p", "2026-11-23T00:00:00Z".parse().unwrap()
     )
     .unwrap();
     assert_eq!(count(&e, t, "9", "daily"), 1);
     assert!(connects(&mut e, "c2", "2", t));
     let err = e
-        .patch(OwnerKind::Group, "9", &json!({"paused": true}), "p")
+        .patch(OwnerKind::Group, "9", &json!({"paused": true}), "p", "2026-11-23T00:00:00Z".parse().unwrap())
         .unwrap_err()
         .to_string();
     assert!(

@@ -558,11 +558,12 @@ fn simulate_text_is_its_json_view() {
         "{} no eligible target, {} nobody answered",
         v["no_eligible"], v["unanswered"]
     ));
-    f.see(format!(
-        "answered after {:.1} s on average, 90 % within {} s",
-        v["time_to_answer"]["mean_seconds"].as_f64().unwrap(),
-        v["time_to_answer"]["p90_seconds"]
-    ));
+    let mean = v["time_to_answer"]["mean_seconds"].as_f64().unwrap();
+    f.see(match (v["connected"].as_u64().unwrap(), v["time_to_answer"]["p90_seconds"].as_u64().unwrap()) {
+        (0, _) => "no call was answered".to_string(),
+        (_, 0) => format!("answered after {mean:.1} s on average, at least 90 % at the first ring"),
+        (_, p90) => format!("answered after {mean:.1} s on average, 90 % within {p90} s"),
+    });
     let owners: Vec<&Value> = arr(&v["targets"]).iter().chain(arr(&v["groups"])).collect();
     for o in &owners {
         f.see(format!("\n{} ", s(&o["id"])));
