@@ -493,9 +493,9 @@ fn events(max: usize) -> impl Strategy<Value = Vec<Ev>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
-    /// Memory: 64 sequences of up to 40 events.
+    /// Memory: 128 sequences of up to 40 events.
     #[test]
     fn every_face_agrees_on_memory(events in events(40)) {
         let backends = vec![("memory", memory(&Model::new().doc()))];
@@ -504,13 +504,13 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// Memory and Redis side by side: 16 sequences of up to 30 events,
+    /// Memory and Redis side by side: 48 sequences of up to 40 events,
     /// each face agreeing on each backend and both backends answering
     /// the same.
     #[test]
-    fn every_face_agrees_on_memory_and_redis(events in events(30)) {
+    fn every_face_agrees_on_memory_and_redis(events in events(40)) {
         let Some(url) = crate::serve_support::redis_url("every_face_agrees_on_memory_and_redis")
         else {
             return Ok(());
