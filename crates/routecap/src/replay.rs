@@ -209,12 +209,20 @@ impl<'b> Replayer<'b> {
                     .ok_or("config needs \"config\": a whole config in any shape")?;
                 match obj.get("allow_empty") {
                     None | Some(Value::Bool(false)) => {
-                        refuse_empty(doc, "config", None, "add \"allow_empty\": true to the event")
-                            .map_err(|e| self.state_error(StateError::Engine(e.into())))?;
+                        refuse_empty(
+                            doc,
+                            "config",
+                            None,
+                            "add \"allow_empty\": true to the event",
+                        )
+                        .map_err(|e| self.state_error(StateError::Engine(e.into())))?;
                     }
                     Some(Value::Bool(true)) => {}
                     Some(other) => {
-                        return Err(format!("allow_empty: {} is not true or false", short(other)))
+                        return Err(format!(
+                            "allow_empty: {} is not true or false",
+                            short(other)
+                        ))
                     }
                 }
                 let dropped = (b.replace_config(doc, "config", None, at).await)

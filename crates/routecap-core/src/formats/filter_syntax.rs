@@ -744,7 +744,9 @@ mod tests {
         );
         assert_eq!(
             tl("<<<a:1>>>,<<<b:2>>>,c:3"),
-            format!(r#"tag_list: "<<<a:1>>>,<<<b:2>>>,c:3" {head}: item 3 does not start with <<<"#)
+            format!(
+                r#"tag_list: "<<<a:1>>>,<<<b:2>>>,c:3" {head}: item 3 does not start with <<<"#
+            )
         );
         assert_eq!(
             tl("a:1"),

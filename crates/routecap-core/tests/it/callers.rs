@@ -407,7 +407,8 @@ fn a_config_change_keeps_history_by_target_id() {
         routecap_core::formats::source::OwnerKind::Target,
         "a",
         &patch,
-        "patch", "2026-11-23T00:00:00Z".parse().unwrap()
+        "patch",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -420,7 +421,8 @@ fn a_config_change_keeps_history_by_target_id() {
         routecap_core::formats::source::OwnerKind::Target,
         "a",
         &patch,
-        "patch", "2026-11-23T00:00:00Z".parse().unwrap()
+        "patch",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     // b is removed, a moves to index 1 behind a new target

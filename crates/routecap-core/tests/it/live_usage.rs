@@ -163,7 +163,14 @@ fn replay_style_config_event_takes_any_shape() {
     );
     let retreaver =
         json!({"targets": [{"target": {"id": "a", "caps": [{"type": "Daily", "cap": 1}]}}]});
-    let dropped = e.replace_config(&retreaver, "config", None, "2026-11-23T00:00:00Z".parse().unwrap()).unwrap();
+    let dropped = e
+        .replace_config(
+            &retreaver,
+            "config",
+            None,
+            "2026-11-23T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
     assert_eq!(dropped.targets, vec!["b".to_string()]);
     assert_eq!(count(&e, t, "a", "daily"), 1);
     assert!(!e.reports(&Call::default(), t).unwrap()[0].eligible);
@@ -172,7 +179,8 @@ fn replay_style_config_event_takes_any_shape() {
         OwnerKind::Target,
         "a",
         &json!({"target": {"daily_cap_attributes": {"cap": 2}}}),
-        "p", "2026-11-23T00:00:00Z".parse().unwrap()
+        "p",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     assert!(e.reports(&Call::default(), t).unwrap()[0].eligible);

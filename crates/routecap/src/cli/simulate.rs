@@ -313,9 +313,9 @@ pub fn answer_line(connected: u64, mean: f64, p90: u64) -> String {
     let tail = "(unanswered steps ring out their timeouts)\n\n";
     match (connected, p90) {
         (0, _) => format!("no call was answered {tail}"),
-        (_, 0) => format!(
-            "answered after {mean:.1} s on average, at least 90 % at the first ring {tail}"
-        ),
+        (_, 0) => {
+            format!("answered after {mean:.1} s on average, at least 90 % at the first ring {tail}")
+        }
         _ => format!("answered after {mean:.1} s on average, 90 % within {p90} s {tail}"),
     }
 }

@@ -22,9 +22,8 @@ fn t(s: &str) -> Instant {
 
 /// A memory backend over the config document (patches need it).
 fn memory(doc: &Value) -> Blocking {
-    let core =
-        routecap::core::engine::Engine::parse(doc.to_string().as_bytes(), "c.json", None)
-            .expect("config");
+    let core = routecap::core::engine::Engine::parse(doc.to_string().as_bytes(), "c.json", None)
+        .expect("config");
     Blocking::new(Arc::new(routecap::Engine::from_core(core))).expect("runtime")
 }
 
@@ -35,7 +34,12 @@ fn redis(url: &str, doc: &Value) -> Blocking {
     let rt = routecap::state::runtime().expect("runtime");
     let bytes = doc.to_string();
     let state = rt
-        .block_on(RedisState::open_document(bytes.as_bytes(), "c.json", None, o))
+        .block_on(RedisState::open_document(
+            bytes.as_bytes(),
+            "c.json",
+            None,
+            o,
+        ))
         .expect("open redis");
     Blocking::on(rt, Arc::new(state))
 }
@@ -177,8 +181,14 @@ enum ZoneChange {
 fn change_zone(b: &Blocking, how: ZoneChange, at: Instant) {
     match how {
         ZoneChange::Patch => {
-            b.patch(OwnerKind::Target, "a", &json!({"time_zone": "UTC"}), "p", at)
-                .expect("patch");
+            b.patch(
+                OwnerKind::Target,
+                "a",
+                &json!({"time_zone": "UTC"}),
+                "p",
+                at,
+            )
+            .expect("patch");
         }
         ZoneChange::WholeConfig => {
             let mut doc = la_target();
@@ -198,7 +208,8 @@ fn zone_change_keeps_the_window_count(test: &str, how: ZoneChange) {
     for (name, b) in backends(test, &la_target()) {
         let out = b.connect(&Call::new("c1"), "a", used_up).expect("connect");
         assert_eq!(out, ConnectOutcome::Connected, "{name}");
-        b.end(&Call::new("c1"), t("2026-11-23T20:05:00Z")).expect("end");
+        b.end(&Call::new("c1"), t("2026-11-23T20:05:00Z"))
+            .expect("end");
         change_zone(&b, how, used_up);
         let only_b: BTreeSet<String> = ["b".to_string()].into();
         let both: BTreeSet<String> = ["a".to_string(), "b".to_string()].into();
@@ -206,7 +217,11 @@ fn zone_change_keeps_the_window_count(test: &str, how: ZoneChange) {
         // UTC day (monthly still full), in December (both open again)
         for (at, expected, daily) in [
             (used_up, &only_b, Some("2026-11-24T00:00:00Z")),
-            (t("2026-11-23T23:59:59Z"), &only_b, Some("2026-11-24T00:00:00Z")),
+            (
+                t("2026-11-23T23:59:59Z"),
+                &only_b,
+                Some("2026-11-24T00:00:00Z"),
+            ),
             (t("2026-11-24T00:00:00Z"), &only_b, None),
             (t("2026-11-30T23:59:59Z"), &only_b, None),
             (t("2026-12-01T00:00:00Z"), &both, None),
@@ -230,7 +245,10 @@ fn zone_change_keeps_the_window_count(test: &str, how: ZoneChange) {
         let refused = b
             .connect(&Call::new("c2"), "a", t("2026-11-24T10:00:00Z"))
             .expect("connect");
-        assert!(matches!(refused, ConnectOutcome::Refused(_)), "{name} {refused:?}");
+        assert!(
+            matches!(refused, ConnectOutcome::Refused(_)),
+            "{name} {refused:?}"
+        );
         let taken = b
             .connect(&Call::new("c3"), "a", t("2026-12-01T00:00:00Z"))
             .expect("connect");
@@ -259,13 +277,24 @@ fn added_cap_counts_recorded_calls() {
     let at = t("2026-11-23T10:00:00Z");
     for (name, b) in backends("added_cap_counts_recorded_calls", &doc) {
         for i in 0..2 {
-            let out = b.connect(&Call::new(format!("c{i}")), "a", at).expect("connect");
+            let out = b
+                .connect(&Call::new(format!("c{i}")), "a", at)
+                .expect("connect");
             assert_eq!(out, ConnectOutcome::Connected, "{name}");
         }
-        b.patch(OwnerKind::Target, "a", &json!({"caps": {"hourly": 2}}), "p", at)
-            .expect("patch");
+        b.patch(
+            OwnerKind::Target,
+            "a",
+            &json!({"caps": {"hourly": 2}}),
+            "p",
+            at,
+        )
+        .expect("patch");
         let f = faces(&b, at);
-        assert!(f.offered.is_empty() && f.eligible.is_empty(), "{name} {f:?}");
+        assert!(
+            f.offered.is_empty() && f.eligible.is_empty(),
+            "{name} {f:?}"
+        );
         assert!(f.uncapped_by_usage.is_empty(), "{name} {f:?}");
         let out = b.connect(&Call::new("c9"), "a", at).expect("connect");
         assert!(matches!(out, ConnectOutcome::Refused(_)), "{name} {out:?}");
@@ -395,7 +424,10 @@ fn apply(b: &Blocking, m: &mut Model, ev: Ev, at: Instant) -> (String, Option<(u
         }
         10 => {
             m.paused[ti] = x % 2 == 0;
-            (show(b.set_paused(OwnerKind::Target, id, m.paused[ti])), None)
+            (
+                show(b.set_paused(OwnerKind::Target, id, m.paused[ti])),
+                None,
+            )
         }
         11 => {
             // a whole config: the group's zone and cap, a target's zone
@@ -419,7 +451,10 @@ fn admission(
     r: Result<ConnectOutcome, routecap::state::StateError>,
 ) -> (String, Option<(usize, bool)>) {
     match r {
-        Ok(out) => (format!("{out:?}"), Some((t, out == ConnectOutcome::Connected))),
+        Ok(out) => (
+            format!("{out:?}"),
+            Some((t, out == ConnectOutcome::Connected)),
+        ),
         Err(e) => (format!("Err({e})"), None),
     }
 }
@@ -429,7 +464,10 @@ fn admission(
 /// targets `usage` shows at or above some limit (theirs or their group's).
 fn assert_agree(name: &str, b: &Blocking, at: Instant, step: usize) -> Faces {
     let f = faces(b, at);
-    assert_eq!(f.offered, f.eligible, "{name} step {step} at {at}: route vs check {f:?}");
+    assert_eq!(
+        f.offered, f.eligible,
+        "{name} step {step} at {at}: route vs check {f:?}"
+    );
     assert_eq!(
         f.uncapped_by_check, f.uncapped_by_usage,
         "{name} step {step} at {at}: check vs usage {f:?}"

@@ -1494,7 +1494,8 @@ fn config_changes_reach_every_process() {
             .replace_config(
                 &serde_json::json!({"targets": [{"id": "a", "caps": {"daily": 2}}]}),
                 "new.json",
-                None, "2026-11-23T00:00:00Z".parse().unwrap()
+                None,
+                "2026-11-23T00:00:00Z".parse().unwrap(),
             )
             .await
             .expect("update");
@@ -1573,8 +1574,19 @@ fn async_api_is_send(s: &routecap::state::redis::RedisState) {
     send(s.check(&call, at));
     send(s.route(&call, at, &mut Draws::new(1)));
     send(s.usage(at));
-    send(s.replace_config(&serde_json::json!({}), "c.json", None, "2026-11-23T00:00:00Z".parse().unwrap()));
-    send(s.patch(OwnerKind::Target, "a", &serde_json::json!({}), "patch", "2026-11-23T00:00:00Z".parse().unwrap()));
+    send(s.replace_config(
+        &serde_json::json!({}),
+        "c.json",
+        None,
+        "2026-11-23T00:00:00Z".parse().unwrap(),
+    ));
+    send(s.patch(
+        OwnerKind::Target,
+        "a",
+        &serde_json::json!({}),
+        "patch",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
+    ));
     send(s.set_paused(OwnerKind::Group, "g", true));
     send(s.import_usage(at, &serde_json::json!({}), "usage"));
     send(s.health());

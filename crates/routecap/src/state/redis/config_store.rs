@@ -489,13 +489,20 @@ impl RedisState {
 /// starts (Unix s) of the hour, day and month windows holding `at` in the
 /// zone it had in `old`, then in its zone in `new`; empty strings when it
 /// is new, its zone keeps every window, or there is no change instant.
-fn rezone_args(old: Option<&Config>, new: &Config, o: CandidateRef, at: Option<Instant>) -> [String; 6] {
+fn rezone_args(
+    old: Option<&Config>,
+    new: &Config,
+    o: CandidateRef,
+    at: Option<Instant>,
+) -> [String; 6] {
     let none = || std::array::from_fn(|_| String::new());
     let (Some(old), Some(at)) = (old, at) else {
         return none();
     };
     let before = match o {
-        CandidateRef::Target(t) => old.target_index(&new.targets[t].id).map(CandidateRef::Target),
+        CandidateRef::Target(t) => old
+            .target_index(&new.targets[t].id)
+            .map(CandidateRef::Target),
         CandidateRef::Group(g) => old.group_index(&new.groups[g].id).map(CandidateRef::Group),
     };
     let Some(before) = before else {
