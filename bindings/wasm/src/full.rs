@@ -26,40 +26,61 @@ fn owner_kind(kind: &str) -> Result<OwnerKind, JsValue> {
     }
 }
 
+/// The instant of a config change: `at` when given, else the JavaScript
+/// clock (whole seconds).
+fn change_instant(at: Option<String>) -> Result<routecap_core::Instant, JsValue> {
+    match at {
+        Some(at) => instant("at", &at),
+        None => {
+            let ms = js_sys::Date::now();
+            // whole seconds since 1970, well inside i64 for any real clock
+            chrono::DateTime::from_timestamp((ms / 1000.0).floor() as i64, 0)
+                .ok_or_else(|| error("the JavaScript clock is out of range"))
+        }
+    }
+}
+
 /// Live changes.
 #[wasm_bindgen]
 impl Engine {
-    /// Replace the whole config (any shape, JSON string or object),
-    /// keeping counters, live calls and reservations by id: `{targets,
+    /// Replace the whole config (any shape, JSON string or object) at
+    /// instant `at` (RFC 3339; omitted: the JavaScript clock), keeping
+    /// counters, live calls and reservations by id (an owner whose zone
+    /// changed keeps the count of the window holding `at`): `{targets,
     /// groups, calls}` that were dropped. On error nothing changes.
     #[wasm_bindgen(unchecked_return_type = "Dropped")]
     pub fn update(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "object | string")] config: JsValue,
+        at: Option<String>,
     ) -> Result<JsValue, JsValue> {
         let doc = convert::json_value("config", &config)?;
+        let at = change_instant(at)?;
         to_js(
             &self
                 .core
-                .replace_config(&doc, CONFIG_NAME, None)
+                .replace_config(&doc, CONFIG_NAME, None, at)
                 .map_err(fail)?,
         )
     }
 
-    /// Patch one target (`kind` = `"target"`) or group (`"group"`) in the
-    /// config's own shape; what was dropped. On error nothing changes.
+    /// Merge a JSON Merge Patch into one target (`kind` = `"target"`) or
+    /// group (`"group"`) in the config's own shape at instant `at` (as
+    /// [`Engine::update`]); what was dropped. On error nothing changes.
     #[wasm_bindgen(unchecked_return_type = "Dropped")]
     pub fn patch(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "\"target\" | \"group\"")] kind: &str,
         id: &str,
         #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+        at: Option<String>,
     ) -> Result<JsValue, JsValue> {
         let doc = convert::json_value("patch", &patch)?;
+        let at = change_instant(at)?;
         to_js(
             &self
                 .core
-                .patch(owner_kind(kind)?, id, &doc, "patch")
+                .patch(owner_kind(kind)?, id, &doc, "patch", at)
                 .map_err(fail)?,
         )
     }

@@ -14,6 +14,17 @@
 //! with the members; its periodic and total counts are history and stay.
 //! Changed limits apply from the next decision, against these counters.
 //!
+//! # Zone changes
+//!
+//! Every change has an instant (the event's, or the server clock's). When
+//! an owner's zone changes, its windows move: the count of the window that
+//! holds the change instant carries over to the new zone's window that
+//! holds that instant, and counts there until that window ends (SPEC §14).
+//! No cap opens up and no call counts twice because of a zone change.
+//! Every call is counted in every window kind whether a cap reads it or
+//! not, so a cap added to an owner counts what it already took in its
+//! current window.
+//!
 //! # Usage imports
 //!
 //! An import is the platform's truth for the windows containing its
@@ -27,10 +38,10 @@
 use std::collections::HashMap;
 
 use crate::caps::ImportedUsage;
-use crate::counters::Ledger;
+use crate::counters::{Counters, Ledger};
 use crate::lifecycle::{CallPhase, State, REMOVED};
 use crate::model::{CandidateRef, Config};
-use crate::zone::Instant;
+use crate::zone::{Instant, Zone};
 
 /// What a config change or a restore left behind: ids the new config no
 /// longer has and the calls dropped with them.
@@ -72,9 +83,10 @@ pub enum UsageImportError {
 }
 
 impl State {
-    /// This state (of `old`) carried over to `new` by id; see the module
-    /// docs. `self` is unchanged, so a caller can drop the result.
-    pub fn carry_over(&self, old: &Config, new: &Config) -> (State, Dropped) {
+    /// This state (of `old`) carried over to `new` by id at the change
+    /// instant `at`; see the module docs. `self` is unchanged, so a caller
+    /// can drop the result.
+    pub fn carry_over(&self, old: &Config, new: &Config, at: Instant) -> (State, Dropped) {
         let mut dropped = Dropped::default();
         let new_targets: HashMap<&str, usize> = first_index(new.targets.iter().map(|t| &*t.id));
         let new_groups: HashMap<&str, usize> = first_index(new.groups.iter().map(|g| &*g.id));
@@ -89,7 +101,10 @@ impl State {
                 continue;
             };
             match new_targets.get(&*t.id) {
-                Some(&nt) => kept.push((CandidateRef::Target(nt), c)),
+                Some(&nt) => kept.push((
+                    CandidateRef::Target(nt),
+                    rezoned(c, &t.zone, &new.targets[nt].zone, at),
+                )),
                 None => dropped.targets.push(t.id.clone()),
             }
         }
@@ -98,13 +113,16 @@ impl State {
                 continue;
             };
             match new_groups.get(&*g.id) {
-                Some(&ng) => kept.push((CandidateRef::Group(ng), c)),
+                Some(&ng) => kept.push((
+                    CandidateRef::Group(ng),
+                    rezoned(c, &g.zone, &new.groups[ng].zone, at),
+                )),
                 None => dropped.groups.push(g.id.clone()),
             }
         }
         // own live calls and holds are taken again by call id, so each
         // lands on its target's new groups (a membership change moves them)
-        let mut ledger = Ledger::carried_over(new, &kept);
+        let mut ledger = Ledger::carried_over(new, kept);
         for (until, call, t) in self.ledger.leases() {
             // a call on a removed target keeps its lease entry (so it still
             // lapses and is forgotten) but holds nothing
@@ -167,6 +185,14 @@ impl State {
         }
         Ok(())
     }
+}
+
+/// An owner's counters under the new config: its windows moved from zone
+/// `old` to `new` at the change instant `at` (see the module docs).
+fn rezoned(c: &Counters, old: &Zone, new: &Zone, at: Instant) -> Counters {
+    let mut c = c.carried();
+    c.rezone(old, new, at);
+    c
 }
 
 /// Index of each id (the first of duplicates, like `Config::target_index`).

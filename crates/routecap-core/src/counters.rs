@@ -543,12 +543,12 @@ impl Ledger {
     }
 
     /// A ledger for `new` (imported usage for every owner) whose owners
-    /// listed in `kept` (new owner, old counters, live calls) continue
-    /// from the old counters; call [`Ledger::restored`] when done.
-    pub(crate) fn carried_over(new: &Config, kept: &[(CandidateRef, &Counters)]) -> Ledger {
+    /// listed in `kept` (new owner, old counters) continue from the old
+    /// counters; call [`Ledger::restored`] when done.
+    pub(crate) fn carried_over(new: &Config, kept: Vec<(CandidateRef, Counters)>) -> Ledger {
         let mut ledger = Ledger::new(new);
-        for &(owner, c) in kept {
-            ledger.set(owner, c.carried());
+        for (owner, c) in kept {
+            ledger.set(owner, c);
         }
         ledger
     }

@@ -65,6 +65,10 @@ pub enum EngineError {
     NoSource,
 }
 
+/// The change instant of a config change that moves no zone (a pause):
+/// windows move only with zones, so any instant gives the same state.
+const NO_ZONE_CHANGE: Instant = Instant::UNIX_EPOCH;
+
 /// A config and its live counters, operated on by id.
 #[derive(Debug)]
 pub struct Engine {
@@ -172,30 +176,33 @@ impl Engine {
         self.source.as_ref()
     }
 
-    /// Switch to a new config, carrying counters, live calls and
-    /// reservations over by id (see [`crate::carry_over`]); what was dropped is
-    /// returned. The engine forgets its config document: patches need
-    /// [`Engine::replace_config`]. Never fails: a `Config` is already valid.
-    pub fn update(&mut self, config: impl Into<Arc<Config>>) -> Dropped {
-        self.install(config.into(), None)
+    /// Switch to a new config at instant `at`, carrying counters, live
+    /// calls and reservations over by id (see [`crate::carry_over`]; an
+    /// owner whose zone changed keeps the count of the window holding
+    /// `at`); what was dropped is returned. The engine forgets its config
+    /// document: patches need [`Engine::replace_config`]. Never fails: a
+    /// `Config` is already valid.
+    pub fn update(&mut self, config: impl Into<Arc<Config>>, at: Instant) -> Dropped {
+        self.install(config.into(), None, at)
     }
 
     /// Parse a whole config document (in shape `format`, `None`: detected)
     /// and switch to it, carrying state over by id as [`Engine::update`]
-    /// does; `file` names the document in errors. On a parse error nothing
-    /// changes.
+    /// does at instant `at`; `file` names the document in errors. On a
+    /// parse error nothing changes.
     pub fn replace_config(
         &mut self,
         doc: &serde_json::Value,
         file: &str,
         format: Option<Format>,
+        at: Instant,
     ) -> Result<Dropped, EngineError> {
         let (source, config) = Source::from_value(doc.clone(), file, format)?;
-        Ok(self.install(config.into(), Some(source)))
+        Ok(self.install(config.into(), Some(source), at))
     }
 
-    fn install(&mut self, config: Arc<Config>, source: Option<Source>) -> Dropped {
-        let (state, dropped) = self.state.carry_over(&self.config, &config);
+    fn install(&mut self, config: Arc<Config>, source: Option<Source>, at: Instant) -> Dropped {
+        let (state, dropped) = self.state.carry_over(&self.config, &config, at);
         self.target_ids = target_ids(&config);
         self.router = Router::new(&config);
         self.config = config;
@@ -231,19 +238,21 @@ impl Engine {
 
     /// Merge `patch` (a partial target or group object in the config's own
     /// shape; Retreaver/Ringba `{"target": {...}}` payloads too) into the
-    /// owner named `name` and switch to the result; `request` names the
-    /// patch in errors. On any error nothing changes.
+    /// owner named `name` and switch to the result at instant `at` (see
+    /// [`Engine::update`]); `request` names the patch in errors. On any
+    /// error nothing changes.
     pub fn patch(
         &mut self,
         kind: OwnerKind,
         name: &str,
         patch: &serde_json::Value,
         request: &str,
+        at: Instant,
     ) -> Result<Dropped, EngineError> {
         let id = self.resolve(kind, name)?;
         let source = self.source.as_ref().ok_or(EngineError::NoSource)?;
         let (source, config) = source.patch(kind, &id, patch, request)?;
-        Ok(self.install(config.into(), Some(source)))
+        Ok(self.install(config.into(), Some(source), at))
     }
 
     /// Pause (`true`) or resume a target, or every member of a group
@@ -281,7 +290,7 @@ impl Engine {
                     config = Some(c);
                 }
                 if let Some(c) = config {
-                    self.install(c.into(), Some(source));
+                    self.install(c.into(), Some(source), NO_ZONE_CHANGE);
                 }
             }
             None => {
@@ -291,7 +300,7 @@ impl Engine {
                         t.paused = paused;
                     }
                 }
-                self.update(config);
+                self.install(config.into(), None, NO_ZONE_CHANGE);
             }
         }
         Ok(())

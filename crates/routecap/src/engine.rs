@@ -200,8 +200,8 @@ impl Engine {
     /// Switch to a new config under the write lock: a decision sees the
     /// old config or the new one, never a mix. Counters, live calls and
     /// reservations are carried over by id; what was dropped is returned.
-    pub fn update(&self, config: impl Into<Arc<Config>>) -> Dropped {
-        self.write().update(config)
+    pub fn update(&self, config: impl Into<Arc<Config>>, at: Instant) -> Dropped {
+        self.write().update(config, at)
     }
 
     /// [`Engine::update`] from a whole config document (in shape `format`,
@@ -212,8 +212,9 @@ impl Engine {
         doc: &serde_json::Value,
         file: &str,
         format: Option<Format>,
+        at: Instant,
     ) -> Result<Dropped, EngineError> {
-        self.write().replace_config(doc, file, format)
+        self.write().replace_config(doc, file, format, at)
     }
 
     /// Patch one target or group in the config's own shape (see
@@ -224,8 +225,9 @@ impl Engine {
         name: &str,
         patch: &serde_json::Value,
         request: &str,
+        at: Instant,
     ) -> Result<Dropped, EngineError> {
-        self.write().patch(kind, name, patch, request)
+        self.write().patch(kind, name, patch, request, at)
     }
 
     /// Pause or resume a target (or every member of a group).

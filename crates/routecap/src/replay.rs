@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use routecap_core::carry_over::Dropped;
 use routecap_core::engine::EngineError;
 use routecap_core::filter::CallAttrs;
-use routecap_core::formats::source::OwnerKind;
+use routecap_core::formats::source::{refuse_empty, OwnerKind};
 use routecap_core::instant::{parse_instant, InstantError};
 use routecap_core::money::Money;
 use routecap_core::render;
@@ -208,7 +208,7 @@ impl<'b> Replayer<'b> {
                 let patch = obj
                     .get("patch")
                     .ok_or("update needs \"patch\": a partial target or group object")?;
-                let dropped = (b.patch(kind_of, name, patch, "update").await)
+                let dropped = (b.patch(kind_of, name, patch, "update", at).await)
                     .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
                 dropped_field(&mut out, &dropped);
@@ -217,7 +217,25 @@ impl<'b> Replayer<'b> {
                 let doc = obj
                     .get("config")
                     .ok_or("config needs \"config\": a whole config in any shape")?;
-                let dropped = (b.replace_config(doc, "config", None).await)
+                match obj.get("allow_empty") {
+                    None | Some(Value::Bool(false)) => {
+                        refuse_empty(
+                            doc,
+                            "config",
+                            None,
+                            "add \"allow_empty\": true to the event",
+                        )
+                        .map_err(|e| self.state_error(StateError::Engine(e.into())))?;
+                    }
+                    Some(Value::Bool(true)) => {}
+                    Some(other) => {
+                        return Err(format!(
+                            "allow_empty: {} is not true or false",
+                            short(other)
+                        ))
+                    }
+                }
+                let dropped = (b.replace_config(doc, "config", None, at).await)
                     .map_err(|e| self.state_error(e))?;
                 out.insert("ok".into(), json!(true));
                 dropped_field(&mut out, &dropped);

@@ -450,6 +450,44 @@ impl Counters {
         }
     }
 
+    /// Move the window slots from zone `old` to zone `new` at the change
+    /// instant `at` (SPEC §14): the count and revenue of the window that
+    /// holds `at` carry over to the new zone's window that holds `at`, and
+    /// count there until it ends; a slot of an earlier window (already
+    /// over at `at`) becomes the new window, empty. A slot not anchored
+    /// yet, or of a window after `at` (an event dated after the change),
+    /// is left as it is. Where both zones have the same window at `at`
+    /// nothing changes.
+    pub(crate) fn rezone(&mut self, old: &Zone, new: &Zone, at: Instant) {
+        for p in Period::ALL {
+            let i = period_index(p);
+            let start = self.starts[i];
+            if start == ANY {
+                continue;
+            }
+            let (old_start, old_end) = window_secs(old, p, at);
+            let (new_start, new_end) = window_secs(new, p, at);
+            if (old_start, old_end) == (new_start, new_end) || start > old_start {
+                continue;
+            }
+            let s = self.slot(i);
+            let (count, revenue) = if start == old_start {
+                (s.count, s.revenue)
+            } else {
+                (0, Money::ZERO)
+            };
+            self.set_slot(
+                i,
+                Slot {
+                    start: new_start,
+                    count,
+                    revenue,
+                    end: new_end,
+                },
+            );
+        }
+    }
+
     /// Replace the counts of the windows containing `at` (and the totals
     /// and imported live calls, held until `live_until`) with the ones an
     /// import names; kinds it leaves out keep theirs. A slot of an older

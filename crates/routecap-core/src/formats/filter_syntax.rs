@@ -347,6 +347,9 @@ fn split_tag_list(text: &str) -> Result<Vec<&str>, String> {
             return Err(format!("item {} does not start with <<<", items.len() + 1));
         };
         let mut end = None;
+        // a `>>>,` not followed by `<<<`: the next item lacks its opening
+        // (unless a later `>>>` ends this one, its value holding `>>>,`)
+        let mut unopened = false;
         let mut from = 0;
         while let Some(i) = body[from..].find(">>>").map(|i| i + from) {
             let after = body[i + 3..].trim_start();
@@ -360,11 +363,16 @@ fn split_tag_list(text: &str) -> Result<Vec<&str>, String> {
                     end = Some((i, next));
                     break;
                 }
+                unopened = true;
             }
             from = i + 1;
         }
         let Some((i, next)) = end else {
-            return Err(format!("item {} has no closing >>>", items.len() + 1));
+            return Err(if unopened {
+                format!("item {} does not start with <<<", items.len() + 2)
+            } else {
+                format!("item {} has no closing >>>", items.len() + 1)
+            });
         };
         items.push(&body[..i]);
         rest = next;
@@ -729,6 +737,16 @@ mod tests {
         assert_eq!(
             tl("<<<a:1>>>,<<<b:2"),
             format!(r#"tag_list: "<<<a:1>>>,<<<b:2" {head}: item 2 has no closing >>>"#)
+        );
+        assert_eq!(
+            tl("<<<a:1>>>,b:2"),
+            format!(r#"tag_list: "<<<a:1>>>,b:2" {head}: item 2 does not start with <<<"#)
+        );
+        assert_eq!(
+            tl("<<<a:1>>>,<<<b:2>>>,c:3"),
+            format!(
+                r#"tag_list: "<<<a:1>>>,<<<b:2>>>,c:3" {head}: item 3 does not start with <<<"#
+            )
         );
         assert_eq!(
             tl("a:1"),

@@ -105,8 +105,8 @@ impl FromStr for Format {
 /// value and what is allowed, so a user can fix the file without guessing.
 /// Displayed as `{file}: {path}: {value} {expected}`, without the value
 /// when there is none.
+/// A file that cannot be read has no JSON path: `{file}: {expected}`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {path}: {}{expected}", Spaced(value))]
 pub struct ConfigError {
     file: String,
     path: String,
@@ -127,13 +127,29 @@ impl fmt::Display for Spaced<'_> {
     }
 }
 
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            return write!(f, "{}: {}", self.file, self.expected);
+        }
+        write!(
+            f,
+            "{}: {}: {}{}",
+            self.file,
+            self.path,
+            Spaced(&self.value),
+            self.expected
+        )
+    }
+}
+
 impl ConfigError {
-    /// A config file that could not be read at all (the whole document,
-    /// no value): `reason` is the I/O error.
+    /// A config file that could not be read at all (no JSON path, no
+    /// value): `reason` is the I/O error.
     pub fn unreadable(file: &str, reason: impl fmt::Display) -> Self {
         ConfigError {
             file: file.to_string(),
-            path: "$".to_string(),
+            path: String::new(),
             value: String::new(),
             expected: format!("cannot be read: {reason}"),
         }
@@ -147,7 +163,11 @@ impl ConfigError {
     /// JSON path (`targets[0].hours[1].open`), `$` for the whole document,
     /// or `line L column C` / `byte N` before there is a JSON value.
     pub fn path(&self) -> &str {
-        &self.path
+        if self.path.is_empty() {
+            "$"
+        } else {
+            &self.path
+        }
     }
 
     /// The offending value as JSON text (truncated when long); empty when

@@ -416,8 +416,10 @@ impl Source {
             return Err(fail(&base, String::new(), "cannot be applied".into()));
         };
         merge(obj, fields, self.format);
-        // errors name the request and the path in the patched document
-        let config = parse_value(&doc, request, self.format)?;
+        // errors inside the patched owner name the path in the patch
+        // (`patch.caps.daily`); others the path in the patched document
+        let config = parse_value(&doc, request, self.format)
+            .map_err(|e| in_patch(e, &path_text(&path), &base, fields))?;
         Ok((
             Source {
                 doc,
@@ -429,7 +431,94 @@ impl Source {
     }
 }
 
-/// Replace the fields `patch` names, keeping fields that would override them.
+/// Refuse a whole config document that has no target and no group as a
+/// replacement of a running one: it would drop every target, group and
+/// counter, which is nearly always a mistake (`[]`, `{}`, an empty
+/// export). `how` says how to ask for it on purpose (a query parameter,
+/// an event field). A document that does not parse is left to the
+/// replacement itself, which names the error.
+pub fn refuse_empty(
+    doc: &Value,
+    file: &str,
+    format: Option<Format>,
+    how: &str,
+) -> Result<(), ConfigError> {
+    match Source::from_value(doc.clone(), file, format) {
+        Ok((_, c)) if c.targets.is_empty() && c.groups.is_empty() => {
+            let mut e = error_at(
+                "",
+                show(doc),
+                format!(
+                    "has no targets and no groups: it would drop every target, group and \
+                     counter of the running config; to empty the engine on purpose, {how}"
+                ),
+            );
+            e.file = file.to_string();
+            Err(e)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `path` as error paths write it: `targets[0].target`.
+fn path_text(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for s in path {
+        match s {
+            Seg::Key(k) => out = join(&out, k),
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// `e` (at a path of the patched document) at the path inside the patch
+/// when it lies in the patched owner (at `owner`) under a field the patch
+/// names: `targets[0].caps.daily` becomes `patch.caps.daily`.
+fn in_patch(
+    mut e: ConfigError,
+    owner: &str,
+    base: &str,
+    fields: &Map<String, Value>,
+) -> ConfigError {
+    let Some(rest) = e.path.strip_prefix(owner).and_then(|r| r.strip_prefix('.')) else {
+        return e;
+    };
+    let first = rest.split(['.', '[']).next().unwrap_or(rest);
+    if fields.contains_key(first) {
+        e.path = join(base, rest);
+    }
+    e
+}
+
+/// RFC 7396 JSON Merge Patch of `patch` into `target`: an object merges
+/// field by field, `null` removes a field, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(fields) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(obj) = target {
+        merge_fields(obj, fields);
+    }
+}
+
+/// [`merge_patch`] of an object's fields into an object.
+fn merge_fields(obj: &mut Map<String, Value>, fields: &Map<String, Value>) {
+    for (k, v) in fields {
+        if v.is_null() {
+            obj.remove(k);
+        } else {
+            merge_patch(obj.entry(k.clone()).or_insert(Value::Null), v);
+        }
+    }
+}
+
+/// Merge `patch` into an owner object (RFC 7396), first dropping the
+/// fields of the shape that would override the ones the patch sets.
 fn merge(obj: &mut Map<String, Value>, patch: &Map<String, Value>, format: Format) {
     if format == Format::Retreaver {
         for (a, b) in [
@@ -453,19 +542,9 @@ fn merge(obj: &mut Map<String, Value>, patch: &Map<String, Value>, format: Forma
             }
         }
     }
-    for (k, v) in patch {
-        // a Ringba schedule holds every cap, the zone and the hours: a
-        // patch of one of them keeps the others
-        if let (Format::Ringba, "schedule", Value::Object(new), Some(Value::Object(old))) =
-            (format, k.as_str(), v, obj.get_mut(k))
-        {
-            for (sk, sv) in new {
-                old.insert(sk.clone(), sv.clone());
-            }
-            continue;
-        }
-        obj.insert(k.clone(), v.clone());
-    }
+    // a Ringba schedule holds every cap, the zone and the hours: the
+    // merge keeps the ones a patch does not name, as for native caps
+    merge_fields(obj, patch);
 }
 
 const NATIVE_USAGE_KEYS: [&str; 9] = [

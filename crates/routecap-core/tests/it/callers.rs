@@ -408,6 +408,7 @@ fn a_config_change_keeps_history_by_target_id() {
         "a",
         &patch,
         "patch",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -421,6 +422,7 @@ fn a_config_change_keeps_history_by_target_id() {
         "a",
         &patch,
         "patch",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     // b is removed, a moves to index 1 behind a new target
@@ -428,7 +430,7 @@ fn a_config_change_keeps_history_by_target_id() {
         {"id": "z"},
         {"id": "a", "duplicates": {"window": 3600}}
     ]}));
-    e.update(next);
+    e.update(next, "2026-11-23T00:00:00Z".parse().unwrap());
     assert_eq!(
         reasons(&e, X, t("10:30:00"))["a"][0]["code"],
         "duplicate_caller"

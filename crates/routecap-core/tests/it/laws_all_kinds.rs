@@ -271,11 +271,22 @@ fn apply(e: &mut Engine, s: &Setup, op: &Op, now: Instant) -> String {
             } else {
                 (OwnerKind::Group, GROUPS[*o - 3])
             };
-            let r = e.patch(kind, id, &json!({"caps": caps.json()}), "patch.json");
+            let r = e.patch(
+                kind,
+                id,
+                &json!({"caps": caps.json()}),
+                "patch.json",
+                "2026-11-23T00:00:00Z".parse().unwrap(),
+            );
             words(r.map(|d| format!("{d:?}")).map_err(|e| e.to_string()))
         }
         Op::Update(caps) => {
-            let r = e.replace_config(&document(s, caps), "config.json", None);
+            let r = e.replace_config(
+                &document(s, caps),
+                "config.json",
+                None,
+                "2026-11-23T00:00:00Z".parse().unwrap(),
+            );
             words(r.map(|d| format!("{d:?}")).map_err(|e| e.to_string()))
         }
     }

@@ -122,13 +122,20 @@ fn raising_a_daily_cap_reopens_at_once_and_lowering_it_closes() {
         "a",
         &json!({"caps": {"daily": 4, "concurrency": 5}}),
         "p",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     assert_eq!(count(&e, t, "a", "daily"), 3, "counters kept");
     assert!(connects(&mut e, "c3", "a", t), "raised: open at once");
     assert!(!connects(&mut e, "c4", "a", t));
-    e.patch(OwnerKind::Target, "a", &json!({"caps": {"daily": 2}}), "p")
-        .unwrap();
+    e.patch(
+        OwnerKind::Target,
+        "a",
+        &json!({"caps": {"daily": 2}}),
+        "p",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
+    )
+    .unwrap();
     let reasons = &e.reports(&Call::default(), t).unwrap()[0].reasons;
     assert_eq!(reasons[0].code_string(), "daily_cap");
     // the next local day opens again: midnight in New York is 05:00Z
@@ -145,7 +152,14 @@ fn removing_and_readding_an_id_drops_its_state_and_restarts_from_imported_usage(
     let mut without_b = base();
     without_b["targets"].as_array_mut().unwrap().remove(1);
     without_b["groups"][0]["members"] = json!(["a"]);
-    let dropped = e.replace_config(&without_b, "new.json", None).unwrap();
+    let dropped = e
+        .replace_config(
+            &without_b,
+            "new.json",
+            None,
+            "2026-11-23T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
     assert_eq!(
         dropped,
         Dropped {
@@ -168,7 +182,13 @@ fn removing_and_readding_an_id_drops_its_state_and_restarts_from_imported_usage(
     // re-added: it starts from the new config's imported usage
     let mut back = base();
     back["targets"][1]["usage"] = json!({"daily": 7});
-    e.replace_config(&back, "back.json", None).unwrap();
+    e.replace_config(
+        &back,
+        "back.json",
+        None,
+        "2026-11-23T00:00:00Z".parse().unwrap(),
+    )
+    .unwrap();
     assert_eq!(count(&e, t, "b", "daily"), 7);
     assert_eq!(e.usage(t).owners[1].live, 0);
 }
@@ -185,7 +205,13 @@ fn a_group_membership_change_moves_live_calls_with_the_members() {
         "group concurrency 1 taken by b"
     );
     doc["groups"][0]["members"] = json!(["a"]);
-    e.replace_config(&doc, "new.json", None).unwrap();
+    e.replace_config(
+        &doc,
+        "new.json",
+        None,
+        "2026-11-23T00:00:00Z".parse().unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         count(&e, t, "g", "concurrency"),
         0,
@@ -204,7 +230,13 @@ fn failed_changes_change_nothing() {
     assert!(connects(&mut e, "c1", "a", t));
     let (snap, config) = (e.snapshot(), e.config().clone());
     let unknown = e
-        .patch(OwnerKind::Target, "a", &json!({"colour": "red"}), "p")
+        .patch(
+            OwnerKind::Target,
+            "a",
+            &json!({"colour": "red"}),
+            "p",
+            "2026-11-23T00:00:00Z".parse().unwrap(),
+        )
         .unwrap_err()
         .to_string();
     assert!(
@@ -212,23 +244,43 @@ fn failed_changes_change_nothing() {
         "{unknown}"
     );
     let wrong = e
-        .patch(OwnerKind::Target, "a", &json!({"caps": {"daily": -2}}), "p")
+        .patch(
+            OwnerKind::Target,
+            "a",
+            &json!({"caps": {"daily": -2}}),
+            "p",
+            "2026-11-23T00:00:00Z".parse().unwrap(),
+        )
         .unwrap_err()
         .to_string();
-    assert!(
-        wrong.starts_with("p: targets[0].caps.daily: -2 "),
-        "{wrong}"
-    );
+    assert!(wrong.starts_with("p: patch.caps.daily: -2 "), "{wrong}");
     assert_eq!(
-        e.patch(OwnerKind::Target, "zz", &json!({"paused": true}), "p"),
+        e.patch(
+            OwnerKind::Target,
+            "zz",
+            &json!({"paused": true}),
+            "p",
+            "2026-11-23T00:00:00Z".parse().unwrap()
+        ),
         Err(EngineError::UnknownTarget("zz".into()))
     );
     let rename = e
-        .patch(OwnerKind::Target, "a", &json!({"id": "x"}), "p")
+        .patch(
+            OwnerKind::Target,
+            "a",
+            &json!({"id": "x"}),
+            "p",
+            "2026-11-23T00:00:00Z".parse().unwrap(),
+        )
         .unwrap_err()
         .to_string();
     assert!(rename.contains("cannot change the id"), "{rename}");
-    let bad = e.replace_config(&json!({"targets": [{"id": 1.5}]}), "new.json", None);
+    let bad = e.replace_config(
+        &json!({"targets": [{"id": 1.5}]}),
+        "new.json",
+        None,
+        "2026-11-23T00:00:00Z".parse().unwrap(),
+    );
     assert!(bad.is_err());
     let usage = e.import_usage(t, &json!({"a": {"daily": 0}, "ghost": {"daily": 1}}), "u");
     assert_eq!(
@@ -245,7 +297,13 @@ fn patching_an_engine_without_its_document_is_an_error() {
         routecap_core::formats::parse_config(base().to_string().as_bytes(), "t", None).unwrap();
     let mut e = Engine::new(config);
     assert_eq!(
-        e.patch(OwnerKind::Target, "a", &json!({"paused": true}), "p"),
+        e.patch(
+            OwnerKind::Target,
+            "a",
+            &json!({"paused": true}),
+            "p",
+            "2026-11-23T00:00:00Z".parse().unwrap()
+        ),
         Err(EngineError::NoSource)
     );
     // pause works on the config itself
@@ -295,6 +353,7 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
         "22592",
         &json!({"target": {"hard_cap_attributes": {"cap": 100}}}),
         "p",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     assert_eq!(e.config().targets[0].limits().total, Some(100));
@@ -305,6 +364,7 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
         "support",
         &json!({"target": {"paused": true}}),
         "p",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     assert!(e.config().targets[0].paused);
@@ -313,6 +373,7 @@ fn retreaver_patches_as_in_the_seeds_by_id_or_tid() {
         "support",
         &json!({"target": {"tag_list": "<<<calling_about:support>>>,<<<calling_about:other>>>"}}),
         "p",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     e.set_paused(OwnerKind::Target, "support", false).unwrap();
@@ -347,6 +408,7 @@ fn ringba_patches_merge_into_the_schedule() {
         "TA1",
         &json!({"schedule": {"dailyCap": 5}}),
         "p",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     let t = &e.config().targets[0];
@@ -355,7 +417,13 @@ fn ringba_patches_merge_into_the_schedule() {
     e.set_paused(OwnerKind::Target, "TA1", true).unwrap();
     assert!(e.config().targets[0].paused);
     let group = e
-        .patch(OwnerKind::Group, "G", &json!({"name": "x"}), "p")
+        .patch(
+            OwnerKind::Group,
+            "G",
+            &json!({"name": "x"}),
+            "p",
+            "2026-11-23T00:00:00Z".parse().unwrap(),
+        )
         .unwrap_err();
     assert_eq!(group, EngineError::UnknownGroup("G".into()));
 }
@@ -458,7 +526,7 @@ mod failed_changes {
             let (snap, config) = (e.snapshot(), e.config().clone());
             let patch: serde_json::Map<String, serde_json::Value> = fields.into_iter().collect();
             let name = ["a", "b", "zz"][target];
-            match e.patch(OwnerKind::Target, name, &serde_json::Value::Object(patch), "p") {
+            match e.patch(OwnerKind::Target, name, &serde_json::Value::Object(patch), "p", "2026-11-23T00:00:00Z".parse().unwrap()) {
                 Ok(dropped) => {
                     prop_assert!(dropped.is_empty());
                     prop_assert_eq!(e.state().call_count(), 2);
@@ -488,16 +556,157 @@ fn retreaver_group_patch_keeps_the_group_counters() {
         "9",
         &json!({"target_group": {"daily_cap_attributes": {"cap": 2}}}),
         "p",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     assert_eq!(count(&e, t, "9", "daily"), 1);
     assert!(connects(&mut e, "c2", "2", t));
     let err = e
-        .patch(OwnerKind::Group, "9", &json!({"paused": true}), "p")
+        .patch(
+            OwnerKind::Group,
+            "9",
+            &json!({"paused": true}),
+            "p",
+            "2026-11-23T00:00:00Z".parse().unwrap(),
+        )
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("is not a field a retreaver group patch can change"),
         "{err}"
     );
+}
+
+/// Patches are JSON Merge Patches (RFC 7396): objects merge field by
+/// field, `null` removes, arrays and scalars replace; an invalid result is
+/// refused whole, with the path inside the patch.
+#[test]
+fn patches_merge_field_by_field() {
+    let doc = json!({"targets": [
+        {"id": "a", "caps": {"daily": 5, "hourly": 2, "concurrency": 1},
+         "hours": [{"day": 1, "open": "09:00", "close": "17:00"}]},
+        {"id": "b"}
+    ]});
+    let mut e = engine(doc);
+    let t = at(T0);
+    e.patch(
+        OwnerKind::Target,
+        "a",
+        &json!({"caps": {"concurrency": 10}}),
+        "p",
+        t,
+    )
+    .unwrap();
+    let l = e.config().targets[0].limits();
+    assert_eq!(
+        (l.daily, l.hourly, l.concurrency),
+        (Some(5), Some(2), Some(10))
+    );
+    // null removes one cap, the others stay
+    e.patch(
+        OwnerKind::Target,
+        "a",
+        &json!({"caps": {"hourly": null}}),
+        "p",
+        t,
+    )
+    .unwrap();
+    let l = e.config().targets[0].limits();
+    assert_eq!(
+        (l.daily, l.hourly, l.concurrency),
+        (Some(5), None, Some(10))
+    );
+    // an array replaces: Monday only becomes Tuesday only
+    e.patch(
+        OwnerKind::Target,
+        "a",
+        &json!({"hours": [{"day": 2, "open": "10:00", "close": "11:00"}]}),
+        "p",
+        t,
+    )
+    .unwrap();
+    let doc = e.source().unwrap().document().clone();
+    assert_eq!(
+        doc["targets"][0]["hours"],
+        json!([{"day": 2, "open": "10:00", "close": "11:00"}])
+    );
+    // null removes the hours: open all week
+    e.patch(OwnerKind::Target, "a", &json!({"hours": null}), "p", t)
+        .unwrap();
+    assert!(e.source().unwrap().document()["targets"][0]
+        .get("hours")
+        .is_none());
+    // an invalid result is refused whole, named inside the patch
+    let before = e.source().unwrap().document().clone();
+    let err = e
+        .patch(
+            OwnerKind::Target,
+            "a",
+            &json!({"paused": true, "caps": {"daily": "many"}}),
+            "PATCH /v1/targets/a",
+            t,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("PATCH /v1/targets/a: patch.caps.daily: \"many\" "),
+        "{err}"
+    );
+    assert_eq!(e.source().unwrap().document(), &before);
+    assert!(!e.config().targets[0].paused);
+}
+
+#[test]
+fn merge_patch_follows_rfc_7396() {
+    use routecap_core::formats::source::merge_patch;
+    // the examples of RFC 7396 appendix A
+    for (target, patch, result) in [
+        (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
+        (
+            json!({"a": "b"}),
+            json!({"b": "c"}),
+            json!({"a": "b", "b": "c"}),
+        ),
+        (json!({"a": "b"}), json!({"a": null}), json!({})),
+        (
+            json!({"a": "b", "b": "c"}),
+            json!({"a": null}),
+            json!({"b": "c"}),
+        ),
+        (json!({"a": ["b"]}), json!({"a": "c"}), json!({"a": "c"})),
+        (json!({"a": "c"}), json!({"a": ["b"]}), json!({"a": ["b"]})),
+        (
+            json!({"a": {"b": "c"}}),
+            json!({"a": {"b": "d", "c": null}}),
+            json!({"a": {"b": "d"}}),
+        ),
+        (
+            json!({"a": [{"b": "c"}]}),
+            json!({"a": [1]}),
+            json!({"a": [1]}),
+        ),
+        (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
+        (json!({"a": "b"}), json!(["c"]), json!(["c"])),
+        (json!({"a": "foo"}), json!(null), json!(null)),
+        (json!({"a": "foo"}), json!("bar"), json!("bar")),
+        (
+            json!({"e": null}),
+            json!({"a": 1}),
+            json!({"e": null, "a": 1}),
+        ),
+        (
+            json!([1, 2]),
+            json!({"a": "b", "c": null}),
+            json!({"a": "b"}),
+        ),
+        (
+            json!({}),
+            json!({"a": {"bb": {"ccc": null}}}),
+            json!({"a": {"bb": {}}}),
+        ),
+    ] {
+        let mut v = target.clone();
+        merge_patch(&mut v, &patch);
+        assert_eq!(v, result, "{target} + {patch}");
+    }
 }

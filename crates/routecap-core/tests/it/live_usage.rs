@@ -163,7 +163,14 @@ fn replay_style_config_event_takes_any_shape() {
     );
     let retreaver =
         json!({"targets": [{"target": {"id": "a", "caps": [{"type": "Daily", "cap": 1}]}}]});
-    let dropped = e.replace_config(&retreaver, "config", None).unwrap();
+    let dropped = e
+        .replace_config(
+            &retreaver,
+            "config",
+            None,
+            "2026-11-23T00:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
     assert_eq!(dropped.targets, vec!["b".to_string()]);
     assert_eq!(count(&e, t, "a", "daily"), 1);
     assert!(!e.reports(&Call::default(), t).unwrap()[0].eligible);
@@ -173,6 +180,7 @@ fn replay_style_config_event_takes_any_shape() {
         "a",
         &json!({"target": {"daily_cap_attributes": {"cap": 2}}}),
         "p",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
     )
     .unwrap();
     assert!(e.reports(&Call::default(), t).unwrap()[0].eligible);
@@ -287,19 +295,19 @@ proptest! {
                     let _ = d;
                     let before = e.snapshot();
                     let paused = json!({"paused": false});
-                    let r = e.patch(OwnerKind::Target, IDS[t as usize], &paused, "p");
+                    let r = e.patch(OwnerKind::Target, IDS[t as usize], &paused, "p", "2026-11-23T00:00:00Z".parse().unwrap());
                     prop_assert!(r.is_err());
                     prop_assert_eq!(e.snapshot(), before);
                 }
                 Op::SetDaily(t, d) => {
                     m.daily[t as usize] = d.map(u64::from);
                     let caps = json!({"daily": m.daily[t as usize], "concurrency": m.concurrency[t as usize]});
-                    e.patch(OwnerKind::Target, IDS[t as usize], &json!({"caps": caps}), "p").unwrap();
+                    e.patch(OwnerKind::Target, IDS[t as usize], &json!({"caps": caps}), "p", "2026-11-23T00:00:00Z".parse().unwrap()).unwrap();
                 }
                 Op::SetConcurrency(t, c) => {
                     m.concurrency[t as usize] = c.map(u64::from);
                     let caps = json!({"daily": m.daily[t as usize], "concurrency": m.concurrency[t as usize]});
-                    e.patch(OwnerKind::Target, IDS[t as usize], &json!({"caps": caps}), "p").unwrap();
+                    e.patch(OwnerKind::Target, IDS[t as usize], &json!({"caps": caps}), "p", "2026-11-23T00:00:00Z".parse().unwrap()).unwrap();
                 }
                 Op::Remove(t) => {
                     let t = t as usize;
@@ -315,7 +323,7 @@ proptest! {
                             m.orphans.insert(c);
                         }
                     }
-                    e.replace_config(&m.config(), "config", None).unwrap();
+                    e.replace_config(&m.config(), "config", None, "2026-11-23T00:00:00Z".parse().unwrap()).unwrap();
                 }
                 Op::Import(t, n) => {
                     let t = t as usize;

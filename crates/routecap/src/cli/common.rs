@@ -51,11 +51,12 @@ impl CallArgs {
     }
 }
 
-/// `--at` if given, else the system clock.
+/// `--at` if given, else the system clock in whole seconds (answers print
+/// the instant; an `--at` has whole seconds too, in practice).
 pub fn at_or_now(at: &Option<String>) -> Result<Instant, Failure> {
     match at {
         Some(t) => parse_instant("--at", t),
-        None => Ok(Utc::now()),
+        None => Ok(chrono::SubsecRound::trunc_subsecs(Utc::now(), 0)),
     }
 }
 

@@ -30,7 +30,7 @@ enum Command {
     Check(check::Args),
     /// The failover plan for one call: priority tiers, weighted random order.
     Route(route::Args),
-    /// Replay JSON Lines of call events (route/connect/reserve/convert/end/reset).
+    /// Replay JSON Lines of events (route/connect/reserve/convert/end/touch/cancel/reset/pause/resume/update/config/usage).
     Replay(replay::Args),
     /// Synthetic traffic through the real engine: per-target counts, rejections, lost calls.
     Simulate(simulate::Args),

@@ -221,9 +221,10 @@ fn human(r: &ReportJson, html: Option<&str>) -> String {
         r.no_eligible,
         r.unanswered,
     ));
-    out.push_str(&format!(
-        "answered after {:.1} s on average, 90 % within {} s (unanswered steps ring out their timeouts)\n\n",
-        r.time_to_answer.mean_seconds, r.time_to_answer.p90_seconds,
+    out.push_str(&answer_line(
+        r.connected,
+        r.time_to_answer.mean_seconds,
+        r.time_to_answer.p90_seconds,
     ));
     let rows: Vec<Vec<String>> = owners(r)
         .map(|(kind, o)| {
@@ -303,4 +304,18 @@ fn human(r: &ReportJson, html: Option<&str>) -> String {
         out.push_str(&format!("\nHTML report written to {path}\n"));
     }
     out
+}
+
+/// The time-to-answer line. Answers come at a step's ring (0 s after it
+/// starts) or after earlier steps rang out, so a 90th percentile of 0 s
+/// means "at the first ring", said in words.
+pub fn answer_line(connected: u64, mean: f64, p90: u64) -> String {
+    let tail = "(unanswered steps ring out their timeouts)\n\n";
+    match (connected, p90) {
+        (0, _) => format!("no call was answered {tail}"),
+        (_, 0) => {
+            format!("answered after {mean:.1} s on average, at least 90 % at the first ring {tail}")
+        }
+        _ => format!("answered after {mean:.1} s on average, 90 % within {p90} s {tail}"),
+    }
 }

@@ -71,12 +71,10 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
             "the body is empty; a JSON object is expected",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad(
-            format!("line {} column {}", e.line(), e.column()),
-            format!("the body is not valid JSON: {e}"),
-        )
-    })
+    // no JSON value yet, so no JSON path: the whole body (`$`), with the
+    // line and column in the message
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad("$", format!("the body is not valid JSON: {e}")))
 }
 
 /// A JSON value for messages, cut at 60 characters.
@@ -95,9 +93,9 @@ pub fn instant(path: &str, text: &str) -> Result<Instant, ApiError> {
     routecap_core::instant::parse_instant(text).map_err(|e| ApiError::bad(path, e.to_string()))
 }
 
-/// The server clock.
+/// The server clock, in whole seconds (answers print the instant).
 pub fn now() -> Instant {
-    DateTime::<Utc>::from(std::time::SystemTime::now())
+    chrono::SubsecRound::trunc_subsecs(DateTime::<Utc>::from(std::time::SystemTime::now()), 0)
 }
 
 /// The fields of a JSON object body, read with paths in errors.

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use routecap_core::carry_over::Dropped;
-use routecap_core::formats::source::OwnerKind;
+use routecap_core::formats::source::{refuse_empty, OwnerKind};
 use serde_json::{json, Value};
 
 use super::error::ApiError;
@@ -224,21 +224,52 @@ fn changed(s: &Service, dropped: &Dropped) -> Json<Value> {
     Json(v)
 }
 
-/// `PUT /v1/config`: a whole config in any shape; counters kept by id.
-pub async fn put_config(State(s): State<Arc<Service>>, RawBody(bytes): RawBody) -> Answer {
+/// `PUT /v1/config?at=T&allow_empty=true`: a whole config in any shape;
+/// counters kept by id, windows of a changed zone moved at `at` (default:
+/// the clock). A config with no target and no group is refused unless
+/// `allow_empty=true`.
+pub async fn put_config(
+    State(s): State<Arc<Service>>,
+    uri: Uri,
+    RawBody(bytes): RawBody,
+) -> Answer {
+    let pairs = query_pairs(uri.query(), &["at", "allow_empty"])?;
+    let at = query_at(&pairs)?;
+    let allow_empty = match pairs.iter().rev().find(|(k, _)| k == "allow_empty") {
+        None => false,
+        Some((_, v)) => match v.as_str() {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(ApiError::bad(
+                    "query.allow_empty",
+                    format!("{other:?} is not true or false"),
+                ))
+            }
+        },
+    };
     let doc = parse_json(&bytes)?;
-    let replace = s.backend.replace_config(&doc, "PUT /v1/config", s.format);
+    if !allow_empty {
+        refuse_empty(&doc, "PUT /v1/config", s.format, "add ?allow_empty=true")
+            .map_err(|e| ApiError::engine(e.into()))?;
+    }
+    let replace = s
+        .backend
+        .replace_config(&doc, "PUT /v1/config", s.format, at);
     let dropped = s.state(replace).await?;
     tracing::info!(dropped = ?dropped, "config replaced");
     Ok(changed(&s, &dropped))
 }
 
-/// `PATCH /v1/targets/{id}` and `/v1/groups/{id}`: a partial owner object.
-async fn patch(s: Arc<Service>, kind: OwnerKind, id: String, bytes: &[u8]) -> Answer {
+/// `PATCH /v1/targets/{id}?at=T` and `/v1/groups/{id}`: a JSON Merge
+/// Patch of the owner, applied at `at` (default: the clock).
+async fn patch(s: Arc<Service>, kind: OwnerKind, id: String, uri: &Uri, bytes: &[u8]) -> Answer {
+    let pairs = query_pairs(uri.query(), &["at"])?;
+    let at = query_at(&pairs)?;
     let doc = parse_json(bytes)?;
     let request = format!("PATCH /v1/{}s/{id}", kind.as_str());
-    let dropped =
-        (s.state(s.backend.patch(kind, &id, &doc, &request)).await).map_err(ApiError::state)?;
+    let change = s.backend.patch(kind, &id, &doc, &request, at);
+    let dropped = (s.state(change).await).map_err(ApiError::state)?;
     tracing::info!(kind = kind.as_str(), id, "patched");
     Ok(changed(&s, &dropped))
 }
@@ -252,18 +283,20 @@ fn path_id(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
 pub async fn patch_target(
     State(s): State<Arc<Service>>,
     id: Result<Path<String>, PathRejection>,
+    uri: Uri,
     RawBody(bytes): RawBody,
 ) -> Answer {
-    patch(s, OwnerKind::Target, path_id(id)?, &bytes).await
+    patch(s, OwnerKind::Target, path_id(id)?, &uri, &bytes).await
 }
 
 /// `PATCH /v1/groups/{id}`.
 pub async fn patch_group(
     State(s): State<Arc<Service>>,
     id: Result<Path<String>, PathRejection>,
+    uri: Uri,
     RawBody(bytes): RawBody,
 ) -> Answer {
-    patch(s, OwnerKind::Group, path_id(id)?, &bytes).await
+    patch(s, OwnerKind::Group, path_id(id)?, &uri, &bytes).await
 }
 
 /// `GET /healthz`: the backend answers, the config version, the kind of state.

@@ -40,7 +40,17 @@ pub async fn reload(service: &Service) -> Result<u64, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: cannot be read: {e}"))?;
     let doc: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| format!("{path}: not valid JSON: {e}"))?;
-    let replace = service.backend.replace_config(&doc, path, service.format);
+    // a file emptied by accident (an editor's half-written save) must not
+    // drop every target: emptying is for `PUT /v1/config?allow_empty=true`
+    routecap_core::formats::source::refuse_empty(
+        &doc,
+        path,
+        service.format,
+        "use PUT /v1/config?allow_empty=true",
+    )
+    .map_err(|e| e.to_string())?;
+    let replace =
+        (service.backend).replace_config(&doc, path, service.format, super::extract::now());
     service.state(replace).await.map_err(|e| e.to_string())?;
     Ok(service.bump_config_version())
 }

@@ -122,22 +122,27 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     async fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool)
         -> Result<(), StateError>;
     /// Replace the whole config (a document in shape `format`, `None`:
-    /// detected), keeping counters, live calls and reservations by id;
-    /// `file` names it in errors.
+    /// detected) at instant `at`, keeping counters, live calls and
+    /// reservations by id (an owner whose zone changed keeps the count of
+    /// the window holding `at`, see `routecap_core::carry_over`); `file`
+    /// names it in errors.
     async fn replace_config(
         &self,
         doc: &serde_json::Value,
         file: &str,
         format: Option<Format>,
+        at: Instant,
     ) -> Result<Dropped, StateError>;
-    /// Patch one target or group in the config's own shape; `request`
-    /// names the patch in errors.
+    /// Merge a patch into one target or group (in the config's own shape)
+    /// at instant `at`, as [`Backend::replace_config`]; `request` names
+    /// the patch in errors.
     async fn patch(
         &self,
         kind: OwnerKind,
         name: &str,
         patch: &serde_json::Value,
         request: &str,
+        at: Instant,
     ) -> Result<Dropped, StateError>;
     /// Merge a platform usage snapshot taken at `at`, in any of the three
     /// shapes (all or nothing; `request` names it in errors).
@@ -238,8 +243,9 @@ impl Backend for Engine {
         doc: &serde_json::Value,
         file: &str,
         format: Option<Format>,
+        at: Instant,
     ) -> Result<Dropped, StateError> {
-        Ok(Engine::replace_config(self, doc, file, format)?)
+        Ok(Engine::replace_config(self, doc, file, format, at)?)
     }
 
     async fn patch(
@@ -248,8 +254,9 @@ impl Backend for Engine {
         name: &str,
         patch: &serde_json::Value,
         request: &str,
+        at: Instant,
     ) -> Result<Dropped, StateError> {
-        Ok(Engine::patch(self, kind, name, patch, request)?)
+        Ok(Engine::patch(self, kind, name, patch, request, at)?)
     }
 
     async fn import_usage(
@@ -394,8 +401,9 @@ impl Blocking {
         doc: &serde_json::Value,
         file: &str,
         format: Option<Format>,
+        at: Instant,
     ) -> Result<Dropped, StateError> {
-        (self.rt).block_on(self.backend.replace_config(doc, file, format))
+        (self.rt).block_on(self.backend.replace_config(doc, file, format, at))
     }
 
     /// [`Backend::patch`].
@@ -405,8 +413,9 @@ impl Blocking {
         name: &str,
         patch: &serde_json::Value,
         request: &str,
+        at: Instant,
     ) -> Result<Dropped, StateError> {
-        (self.rt).block_on(self.backend.patch(kind, name, patch, request))
+        (self.rt).block_on(self.backend.patch(kind, name, patch, request, at))
     }
 
     /// [`Backend::import_usage`].

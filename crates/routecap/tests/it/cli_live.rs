@@ -199,3 +199,94 @@ fn replay_patches_a_retreaver_target_named_by_tid() {
     assert_eq!(lines[4]["reasons"][0]["code"], "paused");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// SPEC §14 through replay: caps used up in Los Angeles, then the zone
+/// becomes UTC at the same instant (an `update`, then a whole `config`).
+/// Route and connect agree: the daily count holds until the end of the UTC
+/// day, the monthly one until the end of the UTC month. (Mirrored on
+/// Redis under `scripts/with-redis`.)
+#[test]
+fn replay_zone_changes_keep_the_window_count() {
+    let config = r#"{"targets": [{"id": "a", "time_zone": "America/Los_Angeles", "caps": {"daily": 1, "monthly": 1}}, {"id": "b"}]}"#;
+    let dir = std::env::temp_dir().join(format!("routecap-zone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("la.json");
+    std::fs::write(&path, config).unwrap();
+    let utc = r#"{"targets": [{"id": "a", "time_zone": "UTC", "caps": {"daily": 1, "monthly": 1}}, {"id": "b"}]}"#;
+    for change in [
+        r#"{"at": "2026-11-23T20:00:00Z", "type": "update", "target": "a", "patch": {"time_zone": "UTC"}}"#.to_string(),
+        format!(r#"{{"at": "2026-11-23T20:00:00Z", "type": "config", "config": {utc}}}"#),
+    ] {
+        let events = [
+            r#"{"at": "2026-11-23T20:00:00Z", "type": "connect", "call": "c1", "target": "a"}"#,
+            r#"{"at": "2026-11-23T20:00:00Z", "type": "end", "call": "c1"}"#,
+            &change,
+            r#"{"at": "2026-11-23T20:00:00Z", "type": "route", "call": "c2"}"#,
+            r#"{"at": "2026-11-23T20:00:00Z", "type": "connect", "call": "c2", "target": "a"}"#,
+            r#"{"at": "2026-11-24T00:00:00Z", "type": "route", "call": "c3"}"#,
+            r#"{"at": "2026-12-01T00:00:00Z", "type": "connect", "call": "c4", "target": "a"}"#,
+        ]
+        .join("\n");
+        let (code, out, err) = run(
+            &["replay", path.to_str().unwrap(), "-", "--seed", "1"],
+            events.as_bytes(),
+        );
+        assert_eq!(code, 0, "{err}");
+        let lines: Vec<Value> = out.lines().map(json).collect();
+        assert_eq!(lines[2]["ok"], true, "{change}");
+        let offered = |i: usize| lines[i]["plan"].as_array().unwrap().len();
+        assert_eq!(offered(3), 1, "only b: {}", lines[3]);
+        assert_eq!(lines[3]["rejected"][0]["id"], "a", "{}", lines[3]);
+        assert_eq!(lines[4]["ok"], false);
+        assert_eq!(
+            lines[4]["reasons"],
+            serde_json::json!([
+                {"code": "daily_cap", "used": 1, "limit": 1, "until": "2026-11-24T00:00:00Z"},
+                {"code": "monthly_cap", "used": 1, "limit": 1, "until": "2026-12-01T00:00:00Z"}
+            ])
+        );
+        assert_eq!(offered(5), 1, "monthly still reached: {}", lines[5]);
+        assert_eq!(lines[6]["ok"], true, "a new UTC month");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A whole config with no target and no group empties the engine only
+/// when the event asks for it.
+#[test]
+fn replay_refuses_an_empty_config_unless_asked() {
+    let dir = std::env::temp_dir().join(format!("routecap-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("c.json");
+    std::fs::write(&path, r#"{"targets": [{"id": "a"}]}"#).unwrap();
+    let events = [
+        r#"{"at": "2026-11-23T10:00:00Z", "type": "config", "config": []}"#,
+        r#"{"at": "2026-11-23T10:00:00Z", "type": "config", "config": {"targets": []}}"#,
+        r#"{"at": "2026-11-23T10:00:00Z", "type": "connect", "call": "c1", "target": "a"}"#,
+        r#"{"at": "2026-11-23T10:00:00Z", "type": "config", "config": [], "allow_empty": "yes"}"#,
+        r#"{"at": "2026-11-23T10:01:00Z", "type": "config", "config": [], "allow_empty": true}"#,
+        r#"{"at": "2026-11-23T10:01:00Z", "type": "connect", "call": "c2", "target": "a"}"#,
+    ]
+    .join("\n");
+    let (code, out, _) = run(
+        &["replay", path.to_str().unwrap(), "-", "--seed", "1"],
+        events.as_bytes(),
+    );
+    assert_eq!(code, 1);
+    let lines: Vec<Value> = out.lines().map(json).collect();
+    let error = |i: usize| lines[i]["error"].as_str().unwrap_or("").to_string();
+    assert_eq!(
+        error(0),
+        "config: $: [] has no targets and no groups: it would drop every target, group and counter of the running config; to empty the engine on purpose, add \"allow_empty\": true to the event"
+    );
+    assert!(
+        error(1).starts_with(r#"config: $: {"targets":[]} has no targets"#),
+        "{}",
+        error(1)
+    );
+    assert_eq!(lines[2]["ok"], true, "nothing was dropped");
+    assert_eq!(error(3), "allow_empty: \"yes\" is not true or false");
+    assert_eq!(lines[4]["dropped"]["targets"], serde_json::json!(["a"]));
+    assert_eq!(error(5), r#"target: unknown target "a""#);
+    std::fs::remove_dir_all(&dir).ok();
+}

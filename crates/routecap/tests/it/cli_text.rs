@@ -558,11 +558,19 @@ fn simulate_text_is_its_json_view() {
         "{} no eligible target, {} nobody answered",
         v["no_eligible"], v["unanswered"]
     ));
-    f.see(format!(
-        "answered after {:.1} s on average, 90 % within {} s",
-        v["time_to_answer"]["mean_seconds"].as_f64().unwrap(),
-        v["time_to_answer"]["p90_seconds"]
-    ));
+    let mean = v["time_to_answer"]["mean_seconds"].as_f64().unwrap();
+    f.see(
+        match (
+            v["connected"].as_u64().unwrap(),
+            v["time_to_answer"]["p90_seconds"].as_u64().unwrap(),
+        ) {
+            (0, _) => "no call was answered".to_string(),
+            (_, 0) => {
+                format!("answered after {mean:.1} s on average, at least 90 % at the first ring")
+            }
+            (_, p90) => format!("answered after {mean:.1} s on average, 90 % within {p90} s"),
+        },
+    );
     let owners: Vec<&Value> = arr(&v["targets"]).iter().chain(arr(&v["groups"])).collect();
     for o in &owners {
         f.see(format!("\n{} ", s(&o["id"])));
@@ -618,4 +626,41 @@ fn simulate_text_is_its_json_view() {
         f.see(format!("\n{h:02}:00 "));
         f.see(format!("({ne} + {un})"));
     }
+}
+
+/// Error and help wording: an unreadable file has no JSON path, `--help`
+/// lists every replay event, the default instant is whole seconds.
+#[test]
+fn unreadable_files_help_and_the_default_instant() {
+    let (code, _, err) = run(&["check", "no-such-config.json"], b"");
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("routecap: no-such-config.json: cannot be read: "),
+        "{err}"
+    );
+    assert!(!err.contains("$:"), "{err}");
+    let (code, out, _) = run(&["--help"], b"");
+    assert_eq!(code, 0);
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("replay"))
+        .unwrap();
+    for event in [
+        "route", "connect", "reserve", "convert", "end", "touch", "cancel", "reset", "pause",
+        "resume", "update", "config", "usage",
+    ] {
+        assert!(
+            line.split(['(', '/', ')']).any(|w| w == event),
+            "{event}: {line}"
+        );
+    }
+    let (code, out, err) = run(&["check", "-", "--json"], br#"{"targets": [{"id": "a"}]}"#);
+    assert_eq!(code, 0, "{err}");
+    let at = serde_json::from_str::<Value>(&out).unwrap()["at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // 2026-12-07T20:20:45Z: no fraction of a second
+    assert_eq!(at.len(), 20, "{at}");
+    assert!(at.ends_with('Z') && !at.contains('.'), "{at}");
 }

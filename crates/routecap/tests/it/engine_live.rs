@@ -43,13 +43,21 @@ fn config_swaps_under_concurrent_connects_never_overbook() {
     // swap the daily cap of "a" between 40 and 60 while the workers decide
     for k in 0..50 {
         let cap = if k % 2 == 0 { 60 } else { 40 };
-        engine.replace_config(&config(cap), "c.json", None).unwrap();
+        engine
+            .replace_config(
+                &config(cap),
+                "c.json",
+                None,
+                "2026-11-23T00:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
         engine
             .patch(
                 OwnerKind::Target,
                 "b",
                 &json!({"caps": {"daily": 1000}}),
                 "p",
+                "2026-11-23T00:00:00Z".parse().unwrap(),
             )
             .unwrap();
     }

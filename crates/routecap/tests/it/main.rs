@@ -1,6 +1,7 @@
 //! The integration tests of `routecap`, one binary with a module per area
 //! (one link instead of one per file).
 
+mod agreement;
 mod cli_attrs;
 mod cli_callers;
 mod cli_decisions;

@@ -252,7 +252,7 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
                 7 => show(b.cancel(&Call::new(&*call), at)),
                 8 => show(b.set_paused(OwnerKind::Target, target, cents % 2 == 0)),
                 9 => show(b.import_usage(at, &usage, "usage")),
-                10 => show(b.patch(OwnerKind::Target, target, &patch, "update")),
+                10 => show(b.patch(OwnerKind::Target, target, &patch, "update", at)),
                 11 => show(b.reset(Owner::Group, "g")),
                 _ => show(b.route(&Call::default(), at, &mut Draws::new(u64::from(cents)))),
             })
@@ -1495,6 +1495,7 @@ fn config_changes_reach_every_process() {
                 &serde_json::json!({"targets": [{"id": "a", "caps": {"daily": 2}}]}),
                 "new.json",
                 None,
+                "2026-11-23T00:00:00Z".parse().unwrap(),
             )
             .await
             .expect("update");
@@ -1573,8 +1574,19 @@ fn async_api_is_send(s: &routecap::state::redis::RedisState) {
     send(s.check(&call, at));
     send(s.route(&call, at, &mut Draws::new(1)));
     send(s.usage(at));
-    send(s.replace_config(&serde_json::json!({}), "c.json", None));
-    send(s.patch(OwnerKind::Target, "a", &serde_json::json!({}), "patch"));
+    send(s.replace_config(
+        &serde_json::json!({}),
+        "c.json",
+        None,
+        "2026-11-23T00:00:00Z".parse().unwrap(),
+    ));
+    send(s.patch(
+        OwnerKind::Target,
+        "a",
+        &serde_json::json!({}),
+        "patch",
+        "2026-11-23T00:00:00Z".parse().unwrap(),
+    ));
     send(s.set_paused(OwnerKind::Group, "g", true));
     send(s.import_usage(at, &serde_json::json!({}), "usage"));
     send(s.health());
@@ -1657,7 +1669,7 @@ fn run_caller_equivalence(url: &str, events: &[Ev]) -> (usize, usize) {
                 8 => show(b.reserve(&Call::new(&*call), target, u64::from(dt % 300) + 1, at)),
                 3 => show(b.convert(&Call::new(&*call), Money(i64::from(cents)), at)),
                 4 => show(b.end(&Call::new(&*call), at)),
-                5 => show(b.patch(OwnerKind::Target, target, &patch, "update")),
+                5 => show(b.patch(OwnerKind::Target, target, &patch, "update", at)),
                 _ => show(b.route(
                     &Call::with_attrs("", attrs.clone()),
                     at,

@@ -219,7 +219,9 @@ fn bad_input_answers_400_with_the_path() {
     let agent = agent();
     let url = |p: &str| format!("{}{p}", server.base);
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("POST", "/v1/connect", "{", "line 1 column 1"),
+        // no JSON value: the whole body, the place in the message
+        ("POST", "/v1/connect", "{", "$"),
+        ("POST", "/v1/route", "{x", "$"),
         ("POST", "/v1/connect", "", "$"),
         ("POST", "/v1/connect", "[1]", "$"),
         ("POST", "/v1/connect", r#"{"target": "a"}"#, "call"),
@@ -656,4 +658,98 @@ fn imported_usage_is_anchored_by_the_first_decision_not_by_reads() {
     assert_eq!(hourly(&u), 3, "{u}");
     let (_, u) = get(&agent, &url("/v1/usage?at=2026-11-23T11:00:00Z"));
     assert_eq!(hourly(&u), 0, "{u}");
+}
+
+/// `PATCH` takes JSON Merge Patches (either content type) at `?at=`; a
+/// zone change keeps the window count, so route, check, usage and connect
+/// agree; `PUT /v1/config` refuses an empty config unless asked for.
+#[test]
+fn merge_patches_zone_changes_and_empty_configs_over_http() {
+    let server = TestServer::memory(
+        r#"{"targets": [{"id": "a", "time_zone": "America/Los_Angeles", "caps": {"daily": 1, "monthly": 1, "concurrency": 3}}, {"id": "b"}]}"#,
+    );
+    let agent = agent();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let at = "2026-11-23T20:00:00Z";
+    let (_, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c1", "target": "a", "at": at}),
+    );
+    assert_eq!(v, json!({"ok": true}));
+    let (s, v) = send(
+        &agent,
+        "PATCH",
+        &url(&format!("/v1/targets/a?at={at}")),
+        Some(r#"{"time_zone": "UTC"}"#),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (_, route) = post(&agent, &url("/v1/route"), &json!({"call": "c2", "at": at}));
+    assert_eq!(
+        route["plan"],
+        json!([{"target": "b", "timeout_seconds": 30}]),
+        "{route}"
+    );
+    let (_, check) = get(&agent, &url(&format!("/v1/check?at={at}")));
+    assert_eq!(check["candidates"][0]["eligible"], false);
+    assert_eq!(
+        check["candidates"][0]["reasons"][0],
+        json!({"code": "daily_cap", "used": 1, "limit": 1, "until": "2026-11-24T00:00:00Z"})
+    );
+    let (_, usage) = get(&agent, &url(&format!("/v1/usage?at={at}")));
+    assert_eq!(usage["owners"][0]["caps"][0]["used"], 1, "{usage}");
+    let (_, v) = post(
+        &agent,
+        &url("/v1/connect"),
+        &json!({"call": "c2", "target": "a", "at": at}),
+    );
+    assert_eq!(v["ok"], false);
+    // a merge patch changes one cap and keeps the others
+    let resp = agent
+        .patch(&url("/v1/targets/a"))
+        .header("Content-Type", "application/merge-patch+json")
+        .send(r#"{"caps": {"concurrency": 10}}"#)
+        .expect("patch");
+    assert_eq!(resp.status().as_u16(), 200);
+    let (_, usage) = get(&agent, &url(&format!("/v1/usage?at={at}")));
+    let caps: Vec<&str> = usage["owners"][0]["caps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["cap"].as_str().unwrap())
+        .collect();
+    assert_eq!(caps, ["daily", "monthly", "concurrency"], "{usage}");
+    // an invalid result is refused whole, the path inside the patch
+    let (s, v) = send(
+        &agent,
+        "PATCH",
+        &url("/v1/targets/a"),
+        Some(r#"{"caps": {"daily": -2}}"#),
+    );
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(parse(&v)["path"], "patch.caps.daily", "{v}");
+    // an empty config only on purpose
+    for body in ["[]", "{\"targets\": []}"] {
+        let (s, v) = send(&agent, "PUT", &url("/v1/config"), Some(body));
+        assert_eq!(s, 400, "{body}: {v}");
+        assert!(v.contains("allow_empty=true"), "{v}");
+    }
+    let (_, h) = get(&agent, &url("/healthz"));
+    assert_eq!(h["targets"], 2);
+    let (s, v) = send(
+        &agent,
+        "PUT",
+        &url("/v1/config?allow_empty=maybe"),
+        Some("[]"),
+    );
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = send(
+        &agent,
+        "PUT",
+        &url("/v1/config?allow_empty=true"),
+        Some("[]"),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (_, h) = get(&agent, &url("/healthz"));
+    assert_eq!(h["targets"], 0);
 }

@@ -120,8 +120,9 @@ impl Backend for RedisState {
         doc: &serde_json::Value,
         file: &str,
         format: Option<Format>,
+        at: Instant,
     ) -> Result<Dropped, StateError> {
-        self.update_value(doc, file, format).await
+        self.update_value(doc, file, format, at).await
     }
 
     async fn patch(
@@ -130,8 +131,9 @@ impl Backend for RedisState {
         name: &str,
         patch: &serde_json::Value,
         request: &str,
+        at: Instant,
     ) -> Result<Dropped, StateError> {
-        self.patch_value(kind, name, patch, request).await
+        self.patch_value(kind, name, patch, request, at).await
     }
 
     async fn import_usage(

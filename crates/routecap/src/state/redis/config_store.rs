@@ -17,16 +17,18 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
-use routecap_core::caps::Usage;
+use routecap_core::caps::{Period, Usage};
 use routecap_core::carry_over::Dropped;
 use routecap_core::engine::EngineError;
 use routecap_core::formats::source::{OwnerKind, Source};
 use routecap_core::formats::Format;
 use routecap_core::lifecycle::State;
 use routecap_core::model::{CandidateRef, Config};
+use routecap_core::window::window_start;
+use routecap_core::Instant;
 
 use super::keys::{owner_keys, prefix_in};
-use super::{owner_usage, owners_of, RedisState, RETRIES};
+use super::{owner_usage, owner_zone, owners_of, RedisState, RETRIES};
 use crate::state::StateError;
 
 /// The config in force, as this process knows it.
@@ -140,6 +142,10 @@ impl RedisState {
                     old.as_ref(),
                     &expected,
                     bump,
+                    // joining has no event instant: a process opened with
+                    // another document moves no window (change the
+                    // config with a dated event to move them)
+                    None,
                 )
                 .await?
             {
@@ -260,8 +266,10 @@ impl RedisState {
 
     /// Run the config script: births of `new`'s owners the server lacks,
     /// deaths of `old`'s owners `new` lacks, group unions, and (with
-    /// `bump`) the new document and version. `None` when the namespace's
-    /// version was not `expected` (nothing changed).
+    /// `bump`) the new document and version; owners whose zone changed
+    /// move their windows at `at` (see `routecap_core::carry_over`).
+    /// `None` when the namespace's version was not `expected` (nothing
+    /// changed).
     async fn apply_config(
         &self,
         new: &Config,
@@ -269,6 +277,7 @@ impl RedisState {
         old: Option<&Config>,
         expected: &str,
         bump: bool,
+        at: Option<Instant>,
     ) -> Result<Option<(String, Dropped)>, StateError> {
         let mut inv = self.config_script.prepare_invoke();
         inv.key(self.config_key());
@@ -308,6 +317,9 @@ impl RedisState {
                 inv.arg(start);
             }
             inv.arg(as_of.map_or(0, |a| a.timestamp().saturating_add(lease)));
+            for start in rezone_args(old, new, o, at) {
+                inv.arg(start);
+            }
         }
         for (kind, id) in &removed {
             let p = self.owner_prefix(kind, id);
@@ -357,13 +369,14 @@ impl RedisState {
     /// another process changed it meanwhile).
     async fn change_config(
         &self,
+        at: Option<Instant>,
         change: impl Fn(&Loaded) -> Result<(Source, Config), StateError>,
     ) -> Result<Dropped, StateError> {
         for _ in 0..RETRIES {
             let l = self.loaded();
             let (source, config) = change(&l)?;
             match self
-                .apply_config(&config, Some(&source), Some(&l.config), &l.ver, true)
+                .apply_config(&config, Some(&source), Some(&l.config), &l.ver, true, at)
                 .await?
             {
                 Some((ver, dropped)) => {
@@ -385,10 +398,11 @@ impl RedisState {
         doc: &serde_json::Value,
         file: &str,
         format: Option<Format>,
+        at: Instant,
     ) -> Result<Dropped, StateError> {
         let (source, config) = Source::from_value(doc.clone(), file, format)
             .map_err(|e| StateError::Engine(e.into()))?;
-        self.change_config(|_| Ok((source.clone(), config.clone())))
+        self.change_config(Some(at), |_| Ok((source.clone(), config.clone())))
             .await
     }
 
@@ -407,8 +421,9 @@ impl RedisState {
         name: &str,
         patch: &serde_json::Value,
         request: &str,
+        at: Instant,
     ) -> Result<Dropped, StateError> {
-        self.change_config(|l| {
+        self.change_config(Some(at), |l| {
             let id = resolve_in(l, kind, name)?;
             let source = l
                 .source
@@ -429,7 +444,8 @@ impl RedisState {
         name: &str,
         paused: bool,
     ) -> Result<(), StateError> {
-        self.change_config(|l| {
+        // a pause moves no zone
+        self.change_config(None, |l| {
             let id = resolve_in(l, kind, name)?;
             let c = &l.config;
             let members: Vec<String> = match kind {
@@ -467,6 +483,41 @@ impl RedisState {
         .await
         .map(|_| ())
     }
+}
+
+/// The config script's window moves of owner `o` of `new` at `at`: the
+/// starts (Unix s) of the hour, day and month windows holding `at` in the
+/// zone it had in `old`, then in its zone in `new`; empty strings when it
+/// is new, its zone keeps every window, or there is no change instant.
+fn rezone_args(
+    old: Option<&Config>,
+    new: &Config,
+    o: CandidateRef,
+    at: Option<Instant>,
+) -> [String; 6] {
+    let none = || std::array::from_fn(|_| String::new());
+    let (Some(old), Some(at)) = (old, at) else {
+        return none();
+    };
+    let before = match o {
+        CandidateRef::Target(t) => old
+            .target_index(&new.targets[t].id)
+            .map(CandidateRef::Target),
+        CandidateRef::Group(g) => old.group_index(&new.groups[g].id).map(CandidateRef::Group),
+    };
+    let Some(before) = before else {
+        return none();
+    };
+    let starts = |c: &Config, o| Period::ALL.map(|p| window_start(owner_zone(c, o), p, at));
+    let (from, to) = (starts(old, before), starts(new, o));
+    if from == to {
+        return none();
+    }
+    let mut out = none();
+    for (slot, v) in out.iter_mut().zip(from.iter().chain(&to)) {
+        *slot = v.to_string();
+    }
+    out
 }
 
 /// The owners of `old` that `new` lacks, as (`t`/`g`, id) for the config

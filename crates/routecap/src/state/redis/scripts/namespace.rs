@@ -100,9 +100,18 @@ return 'ok'
 /// version and document), `[3]` document, `[4]` format, `[5]` file, `[6]`
 /// owners, `[7]` removed owners, `[8]` groups, `[9]` call key prefix,
 /// `[10]` `1` when the config has `as_of` (births are anchored there),
-/// `[11]` the as_of instant; then 13 per owner (9 amounts, 3 window
-/// starts, imported live until); 1 per removed owner (`t` or `g`); 1 per
-/// group (its member count). Replies the dropped reservations' call ids.
+/// `[11]` the as_of instant; then 19 per owner (9 amounts, 3 window
+/// starts, imported live until, then the window moves of a zone change:
+/// the hour, day and month starts holding the change instant in the old
+/// zone and in the new one, empty when none); 1 per removed owner (`t` or
+/// `g`); 1 per group (its member count). Replies the dropped reservations'
+/// call ids.
+///
+/// A zone change moves an anchored owner's slots as memory does
+/// (`Counters::rezone`): the slot of the old window holding the change
+/// instant takes the new window's start and keeps its count; an older slot
+/// becomes the new window, empty; a later one stays. The previous-window
+/// slots of a moved period are dropped (they belong to the old zone).
 pub(crate) const CONFIG: &str = r#"
 local g = redis.call('HMGET', KEYS[1], 'ver', 'pending')
 if ARGV[1] ~= '*' and (g[1] or '') ~= ARGV[1] then return {'stale', g[1] or ''} end
@@ -123,9 +132,28 @@ for o = 1, nb do
       redis.call('HSET', h, 'p', 1, 'ph', v(1), 'pd', v(2), 'pm', v(3), 'prh', v(4), 'prd', v(5), 'prm', v(6))
       pending = pending + 1
     end
+  elseif ARGV[ab + 14] ~= '' then
+    local m = redis.call('HMGET', h, 'h', 'd', 'm', 'p')
+    if not m[4] then
+      local SLOT, CNT, REV = {'h', 'd', 'm'}, {'nh', 'nd', 'nm'}, {'rh', 'rd', 'rm'}
+      local PREV = {'h0', 'd0', 'm0', 'nh0', 'nd0', 'nm0', 'rh0', 'rd0', 'rm0'}
+      local set = {}
+      for p = 1, 3 do
+        local from, to = ARGV[ab + 13 + p], ARGV[ab + 16 + p]
+        if m[p] and from ~= to and tonumber(m[p]) <= tonumber(from) then
+          set[#set + 1] = SLOT[p]; set[#set + 1] = to
+          if tonumber(m[p]) < tonumber(from) then
+            set[#set + 1] = CNT[p]; set[#set + 1] = 0
+            set[#set + 1] = REV[p]; set[#set + 1] = 0
+          end
+          redis.call('HDEL', h, PREV[p], PREV[3 + p], PREV[6 + p])
+        end
+      end
+      if #set > 0 then redis.call('HSET', h, unpack(set)) end
+    end
   end
   kb = kb + 1
-  ab = ab + 13
+  ab = ab + 19
 end
 local dropped = {}
 for o = 1, nd do
