@@ -3,19 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use routecap_core::carry_over::Dropped;
-use routecap_core::formats::source::OwnerKind;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::extract::{
-    now, parse_json, query_at, query_attrs, query_pairs, Fields, JsonObject, RawBody,
-};
+use super::extract::{now, query_at, query_attrs, query_pairs, Fields, JsonObject};
 use super::Service;
 use crate::state::redis::new_op_id;
 use routecap_core::render::{self, OutcomeView};
@@ -214,65 +209,14 @@ pub async fn usage(State(s): State<Arc<Service>>, uri: Uri) -> Answer {
     Ok(Json(json!(view)))
 }
 
-/// The answer to an accepted config change.
-fn changed(s: &Service, dropped: &Dropped) -> Json<Value> {
-    let version = s.bump_config_version();
-    let mut v = json!({"ok": true, "config_version": version});
-    if !dropped.is_empty() {
-        v["dropped"] = json!(dropped);
-    }
-    Json(v)
-}
-
-/// `PUT /v1/config`: a whole config in any shape; counters kept by id.
-pub async fn put_config(State(s): State<Arc<Service>>, RawBody(bytes): RawBody) -> Answer {
-    let doc = parse_json(&bytes)?;
-    let replace = s.backend.replace_config(&doc, "PUT /v1/config", s.format);
-    let dropped = s.state(replace).await?;
-    tracing::info!(dropped = ?dropped, "config replaced");
-    Ok(changed(&s, &dropped))
-}
-
-/// `PATCH /v1/targets/{id}` and `/v1/groups/{id}`: a partial owner object.
-async fn patch(s: Arc<Service>, kind: OwnerKind, id: String, bytes: &[u8]) -> Answer {
-    let doc = parse_json(bytes)?;
-    let request = format!("PATCH /v1/{}s/{id}", kind.as_str());
-    let dropped =
-        (s.state(s.backend.patch(kind, &id, &doc, &request)).await).map_err(ApiError::state)?;
-    tracing::info!(kind = kind.as_str(), id, "patched");
-    Ok(changed(&s, &dropped))
-}
-
-fn path_id(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    p.map(|Path(id)| id)
-        .map_err(|e| ApiError::bad("id", format!("the id in the path cannot be read: {e}")))
-}
-
-/// `PATCH /v1/targets/{id}`.
-pub async fn patch_target(
-    State(s): State<Arc<Service>>,
-    id: Result<Path<String>, PathRejection>,
-    RawBody(bytes): RawBody,
-) -> Answer {
-    patch(s, OwnerKind::Target, path_id(id)?, &bytes).await
-}
-
-/// `PATCH /v1/groups/{id}`.
-pub async fn patch_group(
-    State(s): State<Arc<Service>>,
-    id: Result<Path<String>, PathRejection>,
-    RawBody(bytes): RawBody,
-) -> Answer {
-    patch(s, OwnerKind::Group, path_id(id)?, &bytes).await
-}
-
-/// `GET /healthz`: the backend answers, the config version, the kind of state.
+/// `GET /healthz`: 200 when the state can be used now (a state server
+/// answers and holds the namespace), else 503; with the kind of state,
+/// the config version and the numbers of targets and groups.
 pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
     let config = s.backend.config();
     let mut v = json!({
         "status": "ok",
         "state": s.backend.kind(),
-        "config_version": s.config_version(),
         "targets": config.targets.len(),
         "groups": config.groups.len(),
     });
@@ -284,8 +228,19 @@ pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
     for (field, value) in location {
         v[field] = json!(value);
     }
-    match s.state(s.backend.health()).await {
-        Ok(()) => (StatusCode::OK, Json(v)).into_response(),
+    let b = &s.backend;
+    let health = s.state(async {
+        b.health().await?;
+        b.versioned_config().await
+    });
+    match health.await {
+        Ok(current) => {
+            v["config_version"] = json!(current.version);
+            v["targets"] = json!(current.config.targets.len());
+            v["groups"] = json!(current.config.groups.len());
+            s.metrics.config_version.set(current.version as i64);
+            (StatusCode::OK, Json(v)).into_response()
+        }
         Err(e) => {
             v["status"] = json!("unavailable");
             v["error"] = json!(e.to_string());
@@ -294,7 +249,8 @@ pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text format; live calls read from the state.
+/// `GET /metrics`: Prometheus text format; live calls and the config
+/// version read from the state.
 pub async fn metrics(State(s): State<Arc<Service>>) -> Response {
     match s.state(s.backend.usage(now())).await {
         Ok(view) => {
@@ -318,7 +274,14 @@ pub async fn metrics(State(s): State<Arc<Service>>) -> Response {
             tracing::warn!(error = %e, "metrics: live calls not read");
         }
     }
-    s.metrics.config_version.set(s.config_version() as i64);
+    if let Ok(current) = s.state(s.backend.versioned_config()).await {
+        s.metrics.config_version.set(current.version as i64);
+    }
+    let reseeds = s.backend.reseeds();
+    let counted = s.metrics.reseeds.get();
+    if reseeds > counted {
+        s.metrics.reseeds.inc_by(reseeds - counted);
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -16,7 +16,7 @@ use routecap_core::route::Draws;
 use routecap_core::{Call, Instant};
 
 use super::{new_op_id, redact_url, RedisState};
-use crate::state::{Backend, StateError};
+use crate::state::{Backend, ConfigChange, StateError, VersionedConfig};
 
 /// The operation id of a write: the request's retry key, else a fresh id.
 fn op_of(call: &Call) -> String {
@@ -40,8 +40,11 @@ impl Backend for RedisState {
         RedisState::config(self)
     }
 
+    /// The server answers and holds the namespace (an emptied one is
+    /// seeded again first).
     async fn health(&self) -> Result<(), StateError> {
-        self.ping().await
+        self.ping().await?;
+        self.versioned().await.map(|_| ())
     }
 
     async fn check(&self, call: &Call, at: Instant) -> Result<CheckView, StateError> {
@@ -121,7 +124,8 @@ impl Backend for RedisState {
         file: &str,
         format: Option<Format>,
     ) -> Result<Dropped, StateError> {
-        self.update_value(doc, file, format).await
+        let change = self.update_value(doc, file, format, None).await?;
+        Ok(change.dropped)
     }
 
     async fn patch(
@@ -131,7 +135,8 @@ impl Backend for RedisState {
         patch: &serde_json::Value,
         request: &str,
     ) -> Result<Dropped, StateError> {
-        self.patch_value(kind, name, patch, request).await
+        let change = self.patch_value(kind, name, patch, request, None).await?;
+        Ok(change.dropped)
     }
 
     async fn import_usage(
@@ -142,5 +147,36 @@ impl Backend for RedisState {
     ) -> Result<(), StateError> {
         let usage = parse_usage(usage, request).map_err(|e| StateError::Engine(e.into()))?;
         self.import(at, &usage).await
+    }
+
+    async fn versioned_config(&self) -> Result<VersionedConfig, StateError> {
+        self.versioned().await
+    }
+
+    /// Checked by the config script itself: exact across processes.
+    async fn replace_config_if(
+        &self,
+        doc: &serde_json::Value,
+        file: &str,
+        format: Option<Format>,
+        expected: Option<u64>,
+    ) -> Result<ConfigChange, StateError> {
+        self.update_value(doc, file, format, expected).await
+    }
+
+    /// Checked by the config script itself: exact across processes.
+    async fn patch_if(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+        expected: Option<u64>,
+    ) -> Result<ConfigChange, StateError> {
+        self.patch_value(kind, name, patch, request, expected).await
+    }
+
+    fn reseeds(&self) -> u64 {
+        RedisState::reseeds(self)
     }
 }
