@@ -254,8 +254,7 @@ impl Engine {
     /// Pause or resume a target (or every member of a group).
     pub fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), EngineError> {
         let mut core = self.write();
-        core.set_paused(kind, name, paused)
-            .map(|d| self.changed(d))
+        core.set_paused(kind, name, paused).map(|d| self.changed(d))
     }
 
     /// Merge a platform usage snapshot taken at `at`, in any of the three

@@ -38,9 +38,7 @@ pub fn to_native(config: &Config) -> Value {
     }
     let targets: Vec<Value> = config.targets.iter().map(target).collect();
     doc.insert("targets".into(), Value::Array(targets));
-    let groups: Vec<Value> = (config.groups.iter())
-        .map(|g| group(config, g))
-        .collect();
+    let groups: Vec<Value> = (config.groups.iter()).map(|g| group(config, g)).collect();
     doc.insert("groups".into(), Value::Array(groups));
     if !config.campaigns.is_empty() {
         let campaigns = (config.campaigns.iter())

@@ -113,19 +113,32 @@ fn every_field_is_written() {
     let config = parse_value(&doc, "all.json", Format::Routecap).expect("config");
     round_trip(&config, "all.json");
     let written = to_native(&config);
-    assert_eq!(written["targets"][0]["filter"]["any_of"][0]["all_of"][0]["values"], json!(["us-nc", "us-sc"]));
-    assert_eq!(written["targets"][0]["caps"]["daily_revenue"], json!("2.00"));
+    assert_eq!(
+        written["targets"][0]["filter"]["any_of"][0]["all_of"][0]["values"],
+        json!(["us-nc", "us-sc"])
+    );
+    assert_eq!(
+        written["targets"][0]["caps"]["daily_revenue"],
+        json!("2.00")
+    );
     assert_eq!(written["targets"][1]["id"], json!("7"));
     assert_eq!(written["groups"][0]["members"], json!(["7", "a"]));
     // a separate group in a campaign stands for its members
     assert_eq!(written["campaigns"][0]["candidates"], json!(["g", "a"]));
-    assert_eq!(written["campaigns"][0]["repeat_callers"], json!({"mode": "normal"}));
+    assert_eq!(
+        written["campaigns"][0]["repeat_callers"],
+        json!({"mode": "normal"})
+    );
 }
 
 #[test]
 fn defaults_are_written_out_and_absent_settings_left_out() {
-    let config = parse_value(&json!({"targets": [{"id": "a"}]}), "min.json", Format::Routecap)
-        .expect("config");
+    let config = parse_value(
+        &json!({"targets": [{"id": "a"}]}),
+        "min.json",
+        Format::Routecap,
+    )
+    .expect("config");
     assert_eq!(
         to_native(&config),
         json!({

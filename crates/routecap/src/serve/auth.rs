@@ -172,8 +172,8 @@ impl Tokens {
 
     /// Read the file at `path`.
     pub fn load(path: &str) -> Result<Tokens, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{path}: cannot be read: {e}"))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("{path}: cannot be read: {e}"))?;
         Tokens::parse(&text, path)
     }
 
@@ -249,7 +249,10 @@ fn warn_if_readable_by_all(file: &str) {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(file) {
             if meta.permissions().mode() & 0o004 != 0 {
-                tracing::warn!(file, "the token file is readable by every user (chmod 600 it)");
+                tracing::warn!(
+                    file,
+                    "the token file is readable by every user (chmod 600 it)"
+                );
             }
         }
     }
@@ -346,7 +349,13 @@ pub async fn authorize(
             match (needed, found) {
                 (_, Some((name, role))) => {
                     if let Some(n) = needed.filter(|&n| role < n) {
-                        tracing::info!(token = name, role = role.as_str(), needs = n.as_str(), endpoint = path, "forbidden");
+                        tracing::info!(
+                            token = name,
+                            role = role.as_str(),
+                            needs = n.as_str(),
+                            endpoint = path,
+                            "forbidden"
+                        );
                         s.metrics.by_role.with_label_values(&[role.as_str()]).inc();
                         return forbidden(n);
                     }

@@ -54,7 +54,10 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad(&format!("{text:?}")));
     }
-    digits.parse().map(Some).map_err(|_| bad(&format!("{text:?}")))
+    digits
+        .parse()
+        .map(Some)
+        .map_err(|_| bad(&format!("{text:?}")))
 }
 
 /// `GET /v1/config`: the config in force, native shape, with its `ETag`.
@@ -117,7 +120,15 @@ pub async fn patch_target(
     headers: HeaderMap,
     RawBody(bytes): RawBody,
 ) -> Answer {
-    patch(s, &caller, &headers, OwnerKind::Target, path_id(id)?, &bytes).await
+    patch(
+        s,
+        &caller,
+        &headers,
+        OwnerKind::Target,
+        path_id(id)?,
+        &bytes,
+    )
+    .await
 }
 
 /// `PATCH /v1/groups/{id}`.

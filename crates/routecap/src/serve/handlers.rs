@@ -219,6 +219,8 @@ pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
         "state": s.backend.kind(),
         "targets": config.targets.len(),
         "groups": config.groups.len(),
+        // the last version read; replaced by the state's own below
+        "config_version": s.metrics.config_version.get().max(1),
     });
     let location = s.backend.location();
     v["shared"] = json!(!location.is_empty());

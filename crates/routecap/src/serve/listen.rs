@@ -61,9 +61,15 @@ pub async fn serve(
     }
     drop(listener);
     let open = graceful.count();
-    tracing::info!(connections = open, "no longer accepting; finishing the requests in flight");
+    tracing::info!(
+        connections = open,
+        "no longer accepting; finishing the requests in flight"
+    );
     let grace = options.shutdown_grace;
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!(
             grace_ms = grace.as_millis() as u64,
             "connections still open after the shutdown grace period are closed"

@@ -385,25 +385,27 @@ impl RedisState {
         let owners = owners_of(new);
         let as_of = new.as_of;
         let (removed, mut dropped) = removed_owners(new, old);
-        inv.arg(if expected.is_empty() && old.is_none() && stamp == Stamp::Bump {
-            "*"
-        } else {
-            expected
-        });
+        inv.arg(
+            if expected.is_empty() && old.is_none() && stamp == Stamp::Bump {
+                "*"
+            } else {
+                expected
+            },
+        );
         inv.arg(match stamp {
             Stamp::Keep => "keep".to_string(),
             Stamp::Bump => "bump".to_string(),
             Stamp::Seed(floor) => format!("seed:{floor}"),
         })
-            .arg(&doc)
-            .arg(&format)
-            .arg(&file)
-            .arg(owners.len())
-            .arg(removed.len())
-            .arg(new.groups.len())
-            .arg(self.call_prefix())
-            .arg(if as_of.is_some() { "1" } else { "0" })
-            .arg(as_of.map_or(0, |a| a.timestamp()));
+        .arg(&doc)
+        .arg(&format)
+        .arg(&file)
+        .arg(owners.len())
+        .arg(removed.len())
+        .arg(new.groups.len())
+        .arg(self.call_prefix())
+        .arg(if as_of.is_some() { "1" } else { "0" })
+        .arg(as_of.map_or(0, |a| a.timestamp()));
         let lease = i64::try_from(new.call_lease_seconds).unwrap_or(i64::MAX);
         for &o in &owners {
             let starts = self.window_keys(&mut inv, new, o, as_of);
