@@ -212,7 +212,8 @@ pub struct ServeProcess {
 }
 
 impl ServeProcess {
-    /// Start `routecap serve CONFIG --listen 127.0.0.1:0 ARGS...` and wait
+    /// Start `routecap serve CONFIG --listen 127.0.0.1:0 ARGS...` (ARGS may
+    /// give a `--listen` of their own) and wait
     /// for its `listening on` line.
     pub fn start(config_path: &str, args: &[&str]) -> ServeProcess {
         Self::start_logging(config_path, args, "warn", Stdio::inherit())
@@ -221,10 +222,15 @@ impl ServeProcess {
     /// [`ServeProcess::start`] with the log filter `log` (`ROUTECAP_LOG`)
     /// and the log (stderr) going to `logs`.
     pub fn start_logging(config_path: &str, args: &[&str], log: &str, logs: Stdio) -> ServeProcess {
+        let listen: &[&str] = if args.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_routecap"))
             .arg("serve")
             .arg(config_path)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(listen)
             .args(args)
             .env("ROUTECAP_LOG", log)
             .stdin(Stdio::null())
