@@ -62,9 +62,7 @@ const ENDPOINTS: [(&str, &str, Option<&str>); 15] = [
     (
         "POST",
         "/v1/reserve",
-        Some(
-            r#"{"call": "{call}-h", "target": "c", "at": "2026-11-23T15:00:00Z", "ttl": 60}"#,
-        ),
+        Some(r#"{"call": "{call}-h", "target": "c", "at": "2026-11-23T15:00:00Z", "ttl": 60}"#),
     ),
     (
         "POST",

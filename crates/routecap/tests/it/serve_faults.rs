@@ -105,7 +105,9 @@ fn a_body_shorter_than_its_content_length_is_a_client_error_at_once() {
         "{metrics}"
     );
     assert!(
-        metrics.contains(r#"routecap_http_requests_total{endpoint="POST /v1/connect",status="408"} 1"#),
+        metrics.contains(
+            r#"routecap_http_requests_total{endpoint="POST /v1/connect",status="408"} 1"#
+        ),
         "{metrics}"
     );
 }
