@@ -6,6 +6,7 @@
 //! critical section: two concurrent calls can never both take the last unit
 //! of a cap. Checks take the read lock and run concurrently.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
@@ -34,6 +35,9 @@ pub fn now() -> Instant {
 #[derive(Debug)]
 pub struct Engine {
     core: RwLock<Core>,
+    /// The config's version: 1 at start, +1 per accepted change, moved
+    /// only under the write lock (so read with the config, it matches it).
+    version: AtomicU64,
 }
 
 impl Engine {
@@ -70,6 +74,7 @@ impl Engine {
     pub fn from_core(core: Core) -> Engine {
         Engine {
             core: RwLock::new(core),
+            version: AtomicU64::new(1),
         }
     }
 
@@ -85,6 +90,19 @@ impl Engine {
     /// the one it was).
     pub fn config(&self) -> Arc<Config> {
         self.read().config().clone()
+    }
+
+    /// The config in force and its version (1 at start, +1 per accepted
+    /// config change, pause or resume), read together.
+    pub fn versioned_config(&self) -> (u64, Arc<Config>) {
+        let core = self.read();
+        (self.version.load(Ordering::SeqCst), core.config().clone())
+    }
+
+    /// Count one accepted config change (the caller holds the write lock).
+    fn changed<T>(&self, r: T) -> T {
+        self.version.fetch_add(1, Ordering::SeqCst);
+        r
     }
 
     /// Read access to config and state together, under the read lock.
@@ -201,7 +219,8 @@ impl Engine {
     /// old config or the new one, never a mix. Counters, live calls and
     /// reservations are carried over by id; what was dropped is returned.
     pub fn update(&self, config: impl Into<Arc<Config>>, at: Instant) -> Dropped {
-        self.write().update(config, at)
+        let mut core = self.write();
+        self.changed(core.update(config, at))
     }
 
     /// [`Engine::update`] from a whole config document (in shape `format`,
@@ -214,7 +233,9 @@ impl Engine {
         format: Option<Format>,
         at: Instant,
     ) -> Result<Dropped, EngineError> {
-        self.write().replace_config(doc, file, format, at)
+        let mut core = self.write();
+        core.replace_config(doc, file, format, at)
+            .map(|d| self.changed(d))
     }
 
     /// Patch one target or group in the config's own shape (see
@@ -227,12 +248,15 @@ impl Engine {
         request: &str,
         at: Instant,
     ) -> Result<Dropped, EngineError> {
-        self.write().patch(kind, name, patch, request, at)
+        let mut core = self.write();
+        core.patch(kind, name, patch, request, at)
+            .map(|d| self.changed(d))
     }
 
     /// Pause or resume a target (or every member of a group).
     pub fn set_paused(&self, kind: OwnerKind, name: &str, paused: bool) -> Result<(), EngineError> {
-        self.write().set_paused(kind, name, paused)
+        let mut core = self.write();
+        core.set_paused(kind, name, paused).map(|d| self.changed(d))
     }
 
     /// Merge a platform usage snapshot taken at `at`, in any of the three

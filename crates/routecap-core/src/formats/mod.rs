@@ -30,6 +30,7 @@ mod common;
 mod filter_syntax;
 mod json;
 mod native;
+mod native_render;
 mod retreaver;
 mod ringba;
 pub mod source;
@@ -42,6 +43,7 @@ use serde_json::Value;
 use crate::model::Config;
 use crate::zone_cache::ZoneCache;
 use json::{error_at, show, Node};
+pub use native_render::to_native;
 
 /// A config shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -11,6 +11,7 @@ mod filters_wired;
 mod formats_errors;
 mod formats_fixtures;
 mod formats_native;
+mod formats_native_render;
 mod formats_props;
 mod hours_dst;
 mod instant_text;

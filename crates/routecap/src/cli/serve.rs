@@ -1,4 +1,6 @@
-//! `routecap serve CONFIG [--listen ADDR] [--state URL --namespace NS]`.
+//! `routecap serve CONFIG [--listen ADDR] [--state URL --namespace NS]
+//! [--auth FILE [--auth-metrics] | --allow-unauthenticated]
+//! [--tls-cert FILE --tls-key FILE]`.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -26,6 +28,35 @@ pub struct Args {
     /// Largest request body in bytes (413 above).
     #[arg(long, default_value_t = 1 << 20)]
     body_limit: usize,
+    /// Tokens: one `NAME ROLE TOKEN` per line (ROLE `read`, `decide` or
+    /// `admin`; TOKEN may be `sha256:HEX`); `#` starts a comment. SIGHUP
+    /// reads it again.
+    #[arg(long, value_name = "FILE")]
+    auth: Option<String>,
+    /// Listen beyond loopback without `--auth` (anyone who reaches the
+    /// port may then change the routing).
+    #[arg(long)]
+    allow_unauthenticated: bool,
+    /// `/metrics` needs a `read` token too.
+    #[arg(long, requires = "auth")]
+    auth_metrics: bool,
+    /// Serve HTTPS with this PEM certificate chain (with `--tls-key`).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<String>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<String>,
+    /// Longest time a request's header (or TLS handshake) may take to
+    /// arrive, in milliseconds; also how long an idle connection stays.
+    #[arg(long, default_value_t = 10_000)]
+    header_timeout_ms: u64,
+    /// Longest pause in a request body, in milliseconds (408 past it).
+    #[arg(long, default_value_t = 5_000)]
+    body_timeout_ms: u64,
+    /// Longest wait for requests in flight on SIGTERM/SIGINT, in
+    /// milliseconds; connections still open then are closed.
+    #[arg(long, default_value_t = 10_000)]
+    shutdown_grace_ms: u64,
     /// Accepted for symmetry with the other commands (the API is JSON).
     #[arg(long)]
     json: bool,
@@ -55,7 +86,23 @@ async fn serve_until_signal(args: Args) -> Result<i32, Failure> {
     let options = ServeOptions {
         body_limit: args.body_limit,
         backend_timeout: Duration::from_millis(args.backend_timeout_ms.max(1)),
+        header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+        body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),
+        shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
         ..ServeOptions::default()
+    };
+    let auth = match &args.auth {
+        Some(file) => Some(
+            serve::auth::Auth::load(file, args.auth_metrics)
+                .map_err(|e| Failure::input(format!("--auth {e}")))?,
+        ),
+        None => None,
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(serve::tls::server_config(cert, key).map_err(Failure::input)?)
+        }
+        _ => None,
     };
     let path = &args.input.config;
     let backend = (args.state)
@@ -67,20 +114,39 @@ async fn serve_until_signal(args: Args) -> Result<i32, Failure> {
     let addr = listener
         .local_addr()
         .map_err(|e| Failure::input(format!("--listen {}: {e}", args.listen)))?;
+    if !addr.ip().is_loopback() && auth.is_none() && !args.allow_unauthenticated {
+        return Err(Failure::input(format!(
+            "--listen {}: refusing to listen beyond loopback without --auth FILE \
+             (anyone who reaches the port could change the routing); \
+             give --auth, or --allow-unauthenticated to do it anyway",
+            args.listen
+        )));
+    }
     let mut service = Service::new(backend, options);
     service.format = args.input.format;
     service.config_file = (path != "-").then(|| path.clone());
+    service.auth = auth;
     let service = Arc::new(service);
     serve::signals::reload_on_hangup(service.clone());
     {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let _ = writeln!(out, "listening on {scheme}://{addr}");
         let _ = out.flush();
     }
-    tracing::info!(%addr, state = service.backend.kind(), "listening");
-    serve::run(service, listener, serve::signals::shutdown())
-        .await
-        .map_err(|e| Failure::input(format!("serving on {addr}: {e}")))?;
+    tracing::info!(
+        %addr,
+        state = service.backend.kind(),
+        tls = tls.is_some(),
+        tokens = service.auth.as_ref().map_or(0, |a| a.tokens().len()),
+        "listening"
+    );
+    let shutdown = serve::signals::shutdown();
+    let served = match tls {
+        Some(tls) => serve::run_tls(service, listener, tls, shutdown).await,
+        None => serve::run(service, listener, shutdown).await,
+    };
+    served.map_err(|e| Failure::input(format!("serving on {addr}: {e}")))?;
     tracing::info!("stopped");
     Ok(0)
 }

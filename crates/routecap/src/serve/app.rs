@@ -8,13 +8,15 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use super::auth::{self, Caller};
+use super::config_edit as edit;
 use super::error::ApiError;
 use super::handlers as h;
-use super::Service;
+use super::{openapi, Service};
 
 /// Every endpoint of the API over `service`.
 pub fn router(service: Arc<Service>) -> Router {
@@ -28,11 +30,18 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/touch", post(h::touch))
         .route("/v1/check", get(h::check))
         .route("/v1/usage", get(h::usage))
-        .route("/v1/config", put(h::put_config))
-        .route("/v1/targets/{id}", patch(h::patch_target))
-        .route("/v1/groups/{id}", patch(h::patch_group))
+        .route("/v1/config", get(edit::get_config).put(edit::put_config))
+        .route("/v1/targets/{id}", patch(edit::patch_target))
+        .route("/v1/groups/{id}", patch(edit::patch_group))
         .route("/healthz", get(h::healthz))
         .route("/metrics", get(h::metrics))
+        .route("/openapi.json", get(openapi::document))
+        // tokens are checked inside the request metrics, so that refusals
+        // are counted and logged like any answer
+        .route_layer(middleware::from_fn_with_state(
+            service.clone(),
+            auth::authorize,
+        ))
         .route_layer(middleware::from_fn_with_state(service.clone(), observe))
         .fallback(h::fallback)
         .method_not_allowed_fallback(h::method_not_allowed)
@@ -73,6 +82,10 @@ async fn observe(
     };
     let elapsed = start.elapsed();
     let status = response.status();
+    let token = response
+        .extensions()
+        .get::<Caller>()
+        .map_or("anonymous", |c| c.name.as_str());
     s.metrics
         .requests
         .with_label_values(&[endpoint.as_str(), status.as_str()])
@@ -90,6 +103,7 @@ async fn observe(
     if status.is_server_error() {
         tracing::warn!(
             endpoint,
+            token,
             status = status.as_u16(),
             micros = elapsed.as_micros() as u64,
             "request failed"
@@ -97,6 +111,7 @@ async fn observe(
     } else {
         tracing::debug!(
             endpoint,
+            token,
             status = status.as_u16(),
             micros = elapsed.as_micros() as u64,
             "request"

@@ -1,9 +1,12 @@
 //! Error answers: every failure is a status code and `{"error", "path"?}`.
 //!
 //! The status says whose fault it is: 400 bad input, 404 an unknown
-//! target/group/call, 409 a lifecycle conflict, 413 a body over the limit,
-//! 501 what this backend cannot do yet, 503 the state server is unreachable
-//! or slow. A 500 is only ever our own bug, never the client's input.
+//! target/group/call, 408 a body that stopped arriving, 409 a lifecycle
+//! conflict, 412 a config change against a version no longer in force,
+//! 413 a body over the limit, 501 what this backend cannot do yet, 503 the
+//! state server is unreachable or slow. A 500 is only ever our own bug,
+//! never the client's input. (401 and 403 have shapes of their own, see
+//! [`super::auth`].)
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -100,9 +103,26 @@ impl ApiError {
             StateError::Unsupported(..) => {
                 ApiError::status(StatusCode::NOT_IMPLEMENTED, e.to_string())
             }
+            StateError::StaleConfig { .. } => ApiError {
+                status: StatusCode::PRECONDITION_FAILED,
+                error: e.to_string(),
+                path: Some("header.If-Match".to_string()),
+            },
             StateError::Unavailable { .. } | StateError::Ambiguous { .. } => {
                 ApiError::status(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
             }
+        }
+    }
+
+    /// 408: the body stopped arriving for `pause`.
+    pub fn body_timeout(pause: std::time::Duration) -> ApiError {
+        ApiError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            error: format!(
+                "the request body stopped arriving for {} ms (a body shorter than its Content-Length?)",
+                pause.as_millis()
+            ),
+            path: Some("$".to_string()),
         }
     }
 
@@ -111,7 +131,7 @@ impl ApiError {
         ApiError::status(
             StatusCode::NOT_FOUND,
             format!(
-                "no endpoint {method} {path}; see docs/openapi.json (POST /v1/route, /v1/connect, /v1/convert, /v1/end, /v1/reserve, /v1/cancel, /v1/touch; GET /v1/check, /v1/usage, /healthz, /metrics; PUT /v1/config; PATCH /v1/targets/{{id}}, /v1/groups/{{id}})"
+                "no endpoint {method} {path}; see GET /openapi.json (POST /v1/route, /v1/connect, /v1/convert, /v1/end, /v1/reserve, /v1/cancel, /v1/touch; GET /v1/check, /v1/usage, /v1/config, /healthz, /metrics, /openapi.json; PUT /v1/config; PATCH /v1/targets/{{id}}, /v1/groups/{{id}})"
             ),
         )
     }
@@ -135,6 +155,14 @@ impl IntoResponse for ApiError {
             Some(p) => json!({"error": self.error, "path": p}),
             None => json!({"error": self.error}),
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::REQUEST_TIMEOUT {
+            // the rest of the body may still come: this connection is done
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }

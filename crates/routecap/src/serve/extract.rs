@@ -28,18 +28,41 @@ pub struct RawBody(pub Bytes);
 impl FromRequest<Arc<Service>> for RawBody {
     type Rejection = ApiError;
 
+    /// The whole body, within the size limit (413), each part arriving
+    /// within the body timeout of the one before (408: the client stopped
+    /// sending, e.g. a body shorter than its `Content-Length`); a body the
+    /// client broke off is a 400. Both are the client's doing, answered at
+    /// once, never a 503.
     async fn from_request(req: Request, service: &Arc<Service>) -> Result<Self, ApiError> {
         let limit = service.options.body_limit;
-        match Limited::new(req.into_body(), limit).collect().await {
-            Ok(c) => Ok(RawBody(c.to_bytes())),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::status(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body is larger than the limit of {limit} bytes"),
-            )),
-            Err(e) => Err(ApiError::bad(
-                "$",
-                format!("request body could not be read: {e}"),
-            )),
+        let pause = service.options.body_timeout;
+        let mut body = Limited::new(req.into_body(), limit);
+        let mut bytes = Vec::new();
+        loop {
+            let frame = match tokio::time::timeout(pause, body.frame()).await {
+                Err(_) => return Err(ApiError::body_timeout(pause)),
+                Ok(None) => return Ok(RawBody(Bytes::from(bytes))),
+                Ok(Some(frame)) => frame,
+            };
+            match frame {
+                Ok(f) => {
+                    if let Ok(data) = f.into_data() {
+                        bytes.extend_from_slice(&data);
+                    }
+                }
+                Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                    return Err(ApiError::status(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("request body is larger than the limit of {limit} bytes"),
+                    ))
+                }
+                Err(e) => {
+                    return Err(ApiError::bad(
+                        "$",
+                        format!("request body could not be read: {e}"),
+                    ))
+                }
+            }
         }
     }
 }

@@ -3,19 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use routecap_core::carry_over::Dropped;
-use routecap_core::formats::source::{refuse_empty, OwnerKind};
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::extract::{
-    now, parse_json, query_at, query_attrs, query_pairs, Fields, JsonObject, RawBody,
-};
+use super::extract::{now, query_at, query_attrs, query_pairs, Fields, JsonObject};
 use super::Service;
 use crate::state::redis::new_op_id;
 use routecap_core::render::{self, OutcomeView};
@@ -214,100 +209,18 @@ pub async fn usage(State(s): State<Arc<Service>>, uri: Uri) -> Answer {
     Ok(Json(json!(view)))
 }
 
-/// The answer to an accepted config change.
-fn changed(s: &Service, dropped: &Dropped) -> Json<Value> {
-    let version = s.bump_config_version();
-    let mut v = json!({"ok": true, "config_version": version});
-    if !dropped.is_empty() {
-        v["dropped"] = json!(dropped);
-    }
-    Json(v)
-}
-
-/// `PUT /v1/config?at=T&allow_empty=true`: a whole config in any shape;
-/// counters kept by id, windows of a changed zone moved at `at` (default:
-/// the clock). A config with no target and no group is refused unless
-/// `allow_empty=true`.
-pub async fn put_config(
-    State(s): State<Arc<Service>>,
-    uri: Uri,
-    RawBody(bytes): RawBody,
-) -> Answer {
-    let pairs = query_pairs(uri.query(), &["at", "allow_empty"])?;
-    let at = query_at(&pairs)?;
-    let allow_empty = match pairs.iter().rev().find(|(k, _)| k == "allow_empty") {
-        None => false,
-        Some((_, v)) => match v.as_str() {
-            "true" => true,
-            "false" => false,
-            other => {
-                return Err(ApiError::bad(
-                    "query.allow_empty",
-                    format!("{other:?} is not true or false"),
-                ))
-            }
-        },
-    };
-    let doc = parse_json(&bytes)?;
-    if !allow_empty {
-        refuse_empty(&doc, "PUT /v1/config", s.format, "add ?allow_empty=true")
-            .map_err(|e| ApiError::engine(e.into()))?;
-    }
-    let replace = s
-        .backend
-        .replace_config(&doc, "PUT /v1/config", s.format, at);
-    let dropped = s.state(replace).await?;
-    tracing::info!(dropped = ?dropped, "config replaced");
-    Ok(changed(&s, &dropped))
-}
-
-/// `PATCH /v1/targets/{id}?at=T` and `/v1/groups/{id}`: a JSON Merge
-/// Patch of the owner, applied at `at` (default: the clock).
-async fn patch(s: Arc<Service>, kind: OwnerKind, id: String, uri: &Uri, bytes: &[u8]) -> Answer {
-    let pairs = query_pairs(uri.query(), &["at"])?;
-    let at = query_at(&pairs)?;
-    let doc = parse_json(bytes)?;
-    let request = format!("PATCH /v1/{}s/{id}", kind.as_str());
-    let change = s.backend.patch(kind, &id, &doc, &request, at);
-    let dropped = (s.state(change).await).map_err(ApiError::state)?;
-    tracing::info!(kind = kind.as_str(), id, "patched");
-    Ok(changed(&s, &dropped))
-}
-
-fn path_id(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    p.map(|Path(id)| id)
-        .map_err(|e| ApiError::bad("id", format!("the id in the path cannot be read: {e}")))
-}
-
-/// `PATCH /v1/targets/{id}`.
-pub async fn patch_target(
-    State(s): State<Arc<Service>>,
-    id: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    RawBody(bytes): RawBody,
-) -> Answer {
-    patch(s, OwnerKind::Target, path_id(id)?, &uri, &bytes).await
-}
-
-/// `PATCH /v1/groups/{id}`.
-pub async fn patch_group(
-    State(s): State<Arc<Service>>,
-    id: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    RawBody(bytes): RawBody,
-) -> Answer {
-    patch(s, OwnerKind::Group, path_id(id)?, &uri, &bytes).await
-}
-
-/// `GET /healthz`: the backend answers, the config version, the kind of state.
+/// `GET /healthz`: 200 when the state can be used now (a state server
+/// answers and holds the namespace), else 503; with the kind of state,
+/// the config version and the numbers of targets and groups.
 pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
     let config = s.backend.config();
     let mut v = json!({
         "status": "ok",
         "state": s.backend.kind(),
-        "config_version": s.config_version(),
         "targets": config.targets.len(),
         "groups": config.groups.len(),
+        // the last version read; replaced by the state's own below
+        "config_version": s.metrics.config_version.get().max(1),
     });
     let location = s.backend.location();
     v["shared"] = json!(!location.is_empty());
@@ -317,8 +230,19 @@ pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
     for (field, value) in location {
         v[field] = json!(value);
     }
-    match s.state(s.backend.health()).await {
-        Ok(()) => (StatusCode::OK, Json(v)).into_response(),
+    let b = &s.backend;
+    let health = s.state(async {
+        b.health().await?;
+        b.versioned_config().await
+    });
+    match health.await {
+        Ok(current) => {
+            v["config_version"] = json!(current.version);
+            v["targets"] = json!(current.config.targets.len());
+            v["groups"] = json!(current.config.groups.len());
+            s.metrics.config_version.set(current.version as i64);
+            (StatusCode::OK, Json(v)).into_response()
+        }
         Err(e) => {
             v["status"] = json!("unavailable");
             v["error"] = json!(e.to_string());
@@ -327,7 +251,8 @@ pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text format; live calls read from the state.
+/// `GET /metrics`: Prometheus text format; live calls and the config
+/// version read from the state.
 pub async fn metrics(State(s): State<Arc<Service>>) -> Response {
     match s.state(s.backend.usage(now())).await {
         Ok(view) => {
@@ -351,7 +276,14 @@ pub async fn metrics(State(s): State<Arc<Service>>) -> Response {
             tracing::warn!(error = %e, "metrics: live calls not read");
         }
     }
-    s.metrics.config_version.set(s.config_version() as i64);
+    if let Ok(current) = s.state(s.backend.versioned_config()).await {
+        s.metrics.config_version.set(current.version as i64);
+    }
+    let reseeds = s.backend.reseeds();
+    let counted = s.metrics.reseeds.get();
+    if reseeds > counted {
+        s.metrics.reseeds.inc_by(reseeds - counted);
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -4,8 +4,8 @@
 //! one test process do not mix their counts.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// The service's counters, gauges and histograms.
@@ -24,8 +24,14 @@ pub struct Metrics {
     pub live: IntGaugeVec,
     /// Backend failures (unreachable, timed out) by endpoint.
     pub backend_errors: IntCounterVec,
-    /// Config version: 1 at start, +1 per accepted change.
+    /// The version of the config in force, shared by every process of
+    /// the state (set at each scrape and change).
     pub config_version: IntGauge,
+    /// Requests by the role of their token (`anonymous`: none, or none
+    /// needed), refused ones included.
+    pub by_role: IntCounterVec,
+    /// Times the shared state was found emptied and seeded again.
+    pub reseeds: IntCounter,
 }
 
 /// Latency buckets from 100 µs to 5 s: memory answers in microseconds,
@@ -86,7 +92,20 @@ impl Metrics {
         .expect("valid metric");
         let config_version = IntGauge::new(
             "routecap_config_version",
-            "Config version of this process: 1 at start, +1 per change",
+            "Version of the config in force (the same in every process of a shared state)",
+        )
+        .expect("valid metric");
+        let by_role = IntCounterVec::new(
+            Opts::new(
+                "routecap_http_requests_by_role_total",
+                "HTTP requests by the role of their token (anonymous: no token)",
+            ),
+            &["role"],
+        )
+        .expect("valid metric");
+        let reseeds = IntCounter::new(
+            "routecap_state_reseeds_total",
+            "Times the shared state was found emptied (its server restarted without its data) and seeded again from the running config",
         )
         .expect("valid metric");
         for c in [
@@ -97,6 +116,8 @@ impl Metrics {
             Box::new(live.clone()),
             Box::new(backend_errors.clone()),
             Box::new(config_version.clone()),
+            Box::new(by_role.clone()),
+            Box::new(reseeds.clone()),
         ] {
             registry.register(c).expect("metric names are distinct");
         }
@@ -109,6 +130,8 @@ impl Metrics {
             live,
             backend_errors,
             config_version,
+            by_role,
+            reseeds,
         }
     }
 

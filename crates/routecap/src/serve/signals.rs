@@ -1,5 +1,6 @@
 //! Process signals: SIGTERM and SIGINT stop accepting, finish the requests
-//! in flight and exit 0; SIGHUP re-reads the config file (counters kept).
+//! in flight and exit 0; SIGHUP re-reads the config file (counters kept)
+//! and the token file.
 
 use std::sync::Arc;
 
@@ -32,7 +33,8 @@ pub async fn shutdown() {
     }
 }
 
-/// Re-read the config file and switch to it. The outcome, for the log.
+/// Re-read the config file and switch to it (logged as any config
+/// change, by `SIGHUP`). The new version, for the log.
 pub async fn reload(service: &Service) -> Result<u64, String> {
     let Some(path) = &service.config_file else {
         return Err("the config came from standard input: nothing to re-read".into());
@@ -49,10 +51,20 @@ pub async fn reload(service: &Service) -> Result<u64, String> {
         "use PUT /v1/config?allow_empty=true",
     )
     .map_err(|e| e.to_string())?;
-    let replace =
-        (service.backend).replace_config(&doc, path, service.format, super::extract::now());
-    service.state(replace).await.map_err(|e| e.to_string())?;
-    Ok(service.bump_config_version())
+    let _one_at_a_time = service.config_changes.lock().await;
+    let at = super::extract::now();
+    let replace = service
+        .backend
+        .replace_config_if(&doc, path, service.format, at, None);
+    let change = service.state(replace).await.map_err(|e| e.to_string())?;
+    super::config_edit::changed(service, "SIGHUP", path, &change);
+    Ok(change.after.version)
+}
+
+/// Re-read the token file, when there is one (the tokens in force stay
+/// on error). How many tokens there are now.
+pub fn reload_tokens(service: &Service) -> Option<Result<usize, String>> {
+    service.auth.as_ref().map(|a| a.reload())
 }
 
 /// Reload on every SIGHUP, for as long as the process runs.
@@ -65,6 +77,11 @@ pub fn reload_on_hangup(service: Arc<Service>) {
             return;
         };
         while hup.recv().await.is_some() {
+            match reload_tokens(&service) {
+                None => {}
+                Some(Ok(n)) => tracing::info!(tokens = n, "SIGHUP: token file reloaded"),
+                Some(Err(e)) => tracing::error!(error = %e, "SIGHUP: tokens kept as they were"),
+            }
             match reload(&service).await {
                 Ok(v) => tracing::info!(config_version = v, "SIGHUP: config reloaded"),
                 Err(e) => tracing::error!(error = %e, "SIGHUP: config kept as it was"),

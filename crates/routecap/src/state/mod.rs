@@ -50,6 +50,15 @@ pub enum StateError {
         /// What went wrong.
         message: String,
     },
+    /// A config change made against a version that is no longer the one in
+    /// force (`If-Match`): nothing changed.
+    #[error("the config in force is version {current}, not {expected}: read it again (GET /v1/config) and redo the change against it")]
+    StaleConfig {
+        /// The version the change was made against.
+        expected: u64,
+        /// The version in force.
+        current: u64,
+    },
     /// The connection failed while a write was in flight: it may or may not
     /// have been applied. Retrying with the same `op` is safe: a step that
     /// applied answers the same again and never applies twice.
@@ -62,6 +71,28 @@ pub enum StateError {
         /// What went wrong.
         message: String,
     },
+}
+
+/// A config and its version: 1 for the config a state starts with, +1 per
+/// change (whole, patch, pause), the same number in every process sharing
+/// the state.
+#[derive(Clone, Debug)]
+pub struct VersionedConfig {
+    /// The version.
+    pub version: u64,
+    /// The config of that version.
+    pub config: Arc<Config>,
+}
+
+/// What an accepted config change did.
+#[derive(Clone, Debug)]
+pub struct ConfigChange {
+    /// The config it was made against.
+    pub before: VersionedConfig,
+    /// The config it made.
+    pub after: VersionedConfig,
+    /// The owners and reservations it dropped.
+    pub dropped: Dropped,
 }
 
 /// One set of counters and calls that lifecycle events change and checks
@@ -152,6 +183,73 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         usage: &serde_json::Value,
         request: &str,
     ) -> Result<(), StateError>;
+    /// The config in force with its version, read now (a shared state is
+    /// asked, so another process's change is seen at once).
+    async fn versioned_config(&self) -> Result<VersionedConfig, StateError>;
+    /// [`Backend::replace_config`] at `at` only when the version in force is
+    /// `expected` (`None`: whatever it is); else [`StateError::StaleConfig`]
+    /// and nothing changes.
+    ///
+    /// The default checks, then changes: exact while one caller at a time
+    /// changes the state's config (one process per state; `serve`
+    /// serialises its changes). A state shared by processes checks and
+    /// changes in one atomic step instead.
+    async fn replace_config_if(
+        &self,
+        doc: &serde_json::Value,
+        file: &str,
+        format: Option<Format>,
+        at: Instant,
+        expected: Option<u64>,
+    ) -> Result<ConfigChange, StateError> {
+        let before = self.versioned_config().await?;
+        precondition(&before, expected)?;
+        let dropped = self.replace_config(doc, file, format, at).await?;
+        let after = self.versioned_config().await?;
+        Ok(ConfigChange {
+            before,
+            after,
+            dropped,
+        })
+    }
+    /// [`Backend::patch`] only when the version in force is `expected`;
+    /// see [`Backend::replace_config_if`].
+    async fn patch_if(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+        at: Instant,
+        expected: Option<u64>,
+    ) -> Result<ConfigChange, StateError> {
+        let before = self.versioned_config().await?;
+        precondition(&before, expected)?;
+        let dropped = self.patch(kind, name, patch, request, at).await?;
+        let after = self.versioned_config().await?;
+        Ok(ConfigChange {
+            before,
+            after,
+            dropped,
+        })
+    }
+    /// How many times this process found its shared state emptied (a state
+    /// server restarted without its data) and seeded it again from the
+    /// config in force; 0 for a state of its own.
+    fn reseeds(&self) -> u64 {
+        0
+    }
+}
+
+/// `Ok` when `expected` is absent or the version in force.
+pub fn precondition(current: &VersionedConfig, expected: Option<u64>) -> Result<(), StateError> {
+    match expected {
+        Some(e) if e != current.version => Err(StateError::StaleConfig {
+            expected: e,
+            current: current.version,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The in-process backend: this process's [`Engine`], lost on exit.
@@ -266,6 +364,11 @@ impl Backend for Engine {
         request: &str,
     ) -> Result<(), StateError> {
         Ok(Engine::import_usage(self, at, usage, request)?)
+    }
+
+    async fn versioned_config(&self) -> Result<VersionedConfig, StateError> {
+        let (version, config) = Engine::versioned_config(self);
+        Ok(VersionedConfig { version, config })
     }
 }
 

@@ -282,6 +282,8 @@ fn every_endpoint_answers_as_the_openapi_document_says() {
         400,
     );
     call(&mut c, "GET", "/healthz", "/healthz", None, 200);
+    call(&mut c, "GET", "/v1/config", "/v1/config", None, 200);
+    call(&mut c, "GET", "/openapi.json", "/openapi.json", None, 200);
     let (s, t) = send(&agent, "GET", &url("/metrics"), None);
     assert_eq!(s, 200);
     assert!(
@@ -312,5 +314,17 @@ fn the_error_schema_rejects_what_is_not_the_error_shape() {
     let v = jsonschema::validator_for(&schema).unwrap();
     assert!(
         !v.is_valid(&json!({"at": AT, "seed": 1, "plan": [{"x": 1}], "rejected": [], "call": "c"}))
+    );
+}
+
+#[test]
+fn the_service_serves_the_document_in_docs() {
+    let server = TestServer::memory(CONFIG);
+    let (status, served) = get(&agent(), &format!("{}/openapi.json", server.base));
+    assert_eq!(status, 200);
+    assert_eq!(
+        served,
+        openapi(),
+        "GET /openapi.json differs from docs/openapi.json"
     );
 }

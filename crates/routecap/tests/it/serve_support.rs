@@ -141,6 +141,32 @@ pub fn send(agent: &ureq::Agent, method: &str, url: &str, body: Option<&str>) ->
     (status, text)
 }
 
+/// Status, headers and body text of a request with extra `headers`.
+pub fn send_with(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, ureq::http::HeaderMap, String) {
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = match body {
+        Some(b) => agent.run(req.body(b.to_string()).expect("request")),
+        None => agent.run(req.body(()).expect("request")),
+    };
+    let mut resp = resp.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, headers, text)
+}
+
 /// POST a JSON body; status and parsed answer.
 pub fn post(agent: &ureq::Agent, url: &str, body: &Value) -> (u16, Value) {
     let (status, text) = send(agent, "POST", url, Some(&body.to_string()));
@@ -186,18 +212,30 @@ pub struct ServeProcess {
 }
 
 impl ServeProcess {
-    /// Start `routecap serve CONFIG --listen 127.0.0.1:0 ARGS...` and wait
+    /// Start `routecap serve CONFIG --listen 127.0.0.1:0 ARGS...` (ARGS may
+    /// give a `--listen` of their own) and wait
     /// for its `listening on` line.
     pub fn start(config_path: &str, args: &[&str]) -> ServeProcess {
+        Self::start_logging(config_path, args, "warn", Stdio::inherit())
+    }
+
+    /// [`ServeProcess::start`] with the log filter `log` (`ROUTECAP_LOG`)
+    /// and the log (stderr) going to `logs`.
+    pub fn start_logging(config_path: &str, args: &[&str], log: &str, logs: Stdio) -> ServeProcess {
+        let listen: &[&str] = if args.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_routecap"))
             .arg("serve")
             .arg(config_path)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(listen)
             .args(args)
-            .env("ROUTECAP_LOG", "warn")
+            .env("ROUTECAP_LOG", log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(logs)
             .spawn()
             .expect("start routecap serve");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -256,6 +294,8 @@ pub fn config_file(text: &str) -> std::path::PathBuf {
 pub struct PrivateRedis {
     child: Child,
     dir: std::path::PathBuf,
+    bin: String,
+    port: u16,
     /// `redis://127.0.0.1:PORT`
     pub url: String,
 }
@@ -271,7 +311,19 @@ impl PrivateRedis {
             .local_addr()
             .ok()?
             .port();
-        let child = Command::new(bin)
+        let child = Self::spawn(&bin, port, &dir)?;
+        let server = PrivateRedis {
+            child,
+            dir,
+            bin,
+            port,
+            url: format!("redis://127.0.0.1:{port}"),
+        };
+        server.wait_ready().then_some(server)
+    }
+
+    fn spawn(bin: &str, port: u16, dir: &std::path::Path) -> Option<Child> {
+        Command::new(bin)
             .args([
                 "--bind",
                 "127.0.0.1",
@@ -283,19 +335,25 @@ impl PrivateRedis {
             .args(["--dir", dir.to_str()?])
             .stdout(Stdio::null())
             .spawn()
-            .ok()?;
-        let server = PrivateRedis {
-            child,
-            dir,
-            url: format!("redis://127.0.0.1:{port}"),
-        };
+            .ok()
+    }
+
+    fn wait_ready(&self) -> bool {
         for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        None
+        false
+    }
+
+    /// Kill it and start it again on the same port, empty (a state
+    /// server restarted without its data).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = Self::spawn(&self.bin, self.port, &self.dir).expect("redis-server restarts");
+        assert!(self.wait_ready(), "redis-server did not come back");
     }
 
     /// Send a signal (`STOP` freezes it: a server that accepts and never

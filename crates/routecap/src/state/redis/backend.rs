@@ -16,7 +16,7 @@ use routecap_core::route::Draws;
 use routecap_core::{Call, Instant};
 
 use super::{new_op_id, redact_url, RedisState};
-use crate::state::{Backend, StateError};
+use crate::state::{Backend, ConfigChange, StateError, VersionedConfig};
 
 /// The operation id of a write: the request's retry key, else a fresh id.
 fn op_of(call: &Call) -> String {
@@ -40,8 +40,11 @@ impl Backend for RedisState {
         RedisState::config(self)
     }
 
+    /// The server answers and holds the namespace (an emptied one is
+    /// seeded again first).
     async fn health(&self) -> Result<(), StateError> {
-        self.ping().await
+        self.ping().await?;
+        self.versioned().await.map(|_| ())
     }
 
     async fn check(&self, call: &Call, at: Instant) -> Result<CheckView, StateError> {
@@ -122,7 +125,8 @@ impl Backend for RedisState {
         format: Option<Format>,
         at: Instant,
     ) -> Result<Dropped, StateError> {
-        self.update_value(doc, file, format, at).await
+        let change = self.update_value(doc, file, format, at, None).await?;
+        Ok(change.dropped)
     }
 
     async fn patch(
@@ -133,7 +137,8 @@ impl Backend for RedisState {
         request: &str,
         at: Instant,
     ) -> Result<Dropped, StateError> {
-        self.patch_value(kind, name, patch, request, at).await
+        let change = (self.patch_value(kind, name, patch, request, at, None)).await?;
+        Ok(change.dropped)
     }
 
     async fn import_usage(
@@ -144,5 +149,38 @@ impl Backend for RedisState {
     ) -> Result<(), StateError> {
         let usage = parse_usage(usage, request).map_err(|e| StateError::Engine(e.into()))?;
         self.import(at, &usage).await
+    }
+
+    async fn versioned_config(&self) -> Result<VersionedConfig, StateError> {
+        self.versioned().await
+    }
+
+    /// Checked by the config script itself: exact across processes.
+    async fn replace_config_if(
+        &self,
+        doc: &serde_json::Value,
+        file: &str,
+        format: Option<Format>,
+        at: Instant,
+        expected: Option<u64>,
+    ) -> Result<ConfigChange, StateError> {
+        self.update_value(doc, file, format, at, expected).await
+    }
+
+    /// Checked by the config script itself: exact across processes.
+    async fn patch_if(
+        &self,
+        kind: OwnerKind,
+        name: &str,
+        patch: &serde_json::Value,
+        request: &str,
+        at: Instant,
+        expected: Option<u64>,
+    ) -> Result<ConfigChange, StateError> {
+        self.patch_value(kind, name, patch, request, at, expected).await
+    }
+
+    fn reseeds(&self) -> u64 {
+        RedisState::reseeds(self)
     }
 }

@@ -10,6 +10,7 @@
 //! write is ambiguous, it is dropped. `connect` and `reserve` never read
 //! it; a refusal reads the server again to list every reason.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
@@ -68,6 +69,14 @@ impl RedisState {
             .unwrap_or_else(PoisonError::into_inner)
             .get(call)
             .cloned()
+    }
+
+    /// Drop every hint (the calls they name are gone).
+    pub(super) fn forget_hints(&self) {
+        self.hints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     pub(super) fn set_hint(&self, call: &str, target: Option<&str>) {
@@ -267,6 +276,8 @@ struct Rebuilt {
     valid_until: i64,
     /// Whether some owner's imported usage is not anchored yet.
     any_pending: bool,
+    /// Where each reservation is in `snap.calls` and its expiry, by call id.
+    held: HashMap<String, (usize, i64)>,
 }
 
 impl Rebuilt {
@@ -292,6 +303,7 @@ impl Rebuilt {
             },
             valid_until: i64::MAX,
             any_pending: false,
+            held: HashMap::new(),
         };
         for (i, &o) in owners.iter().enumerate() {
             let row = rows.get(i + 1).ok_or("missing owner")?;
@@ -385,6 +397,20 @@ impl Rebuilt {
             let exp = exp.parse::<f64>().map_err(|_| "hold expiry")? as i64;
             self.valid_until = self.valid_until.min(exp);
             let at_s = rfc3339(exp).ok_or("hold expiry")?;
+            // an entry an earlier life of the call id left on another
+            // target (written before reservations recorded their held
+            // sets): the later expiry is the later life, the one memory knows
+            if let Some(entry) = self.held.get_mut(call.as_str()) {
+                if entry.1 < exp {
+                    entry.1 = exp;
+                    let listed = &mut self.snap.calls[entry.0];
+                    listed.target = target.to_string();
+                    listed.at = at_s.clone();
+                    listed.expires = Some(at_s);
+                }
+                continue;
+            }
+            self.held.insert(call.clone(), (self.snap.calls.len(), exp));
             self.snap.calls.push(CallSnapshot {
                 call: call.clone(),
                 target: target.to_string(),

@@ -29,7 +29,18 @@ use routecap_core::Instant;
 
 use super::keys::{owner_keys, prefix_in};
 use super::{owner_usage, owner_zone, owners_of, RedisState, RETRIES};
-use crate::state::StateError;
+use crate::state::{ConfigChange, StateError, VersionedConfig};
+
+/// What a config change does to the namespace's version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stamp {
+    /// Keep the version (and document) the namespace holds.
+    Keep,
+    /// The next version, with the new document.
+    Bump,
+    /// Seed an emptied namespace: this document at this version at least.
+    Seed(u64),
+}
 
 /// The config in force, as this process knows it.
 pub(super) struct Loaded {
@@ -47,6 +58,19 @@ pub(super) struct Loaded {
 }
 
 impl Loaded {
+    /// The version as a number (0: none yet).
+    pub(super) fn version(&self) -> u64 {
+        self.ver.parse().unwrap_or(0)
+    }
+
+    /// The config with its version.
+    fn versioned(&self) -> VersionedConfig {
+        VersionedConfig {
+            version: self.version(),
+            config: self.config.clone(),
+        }
+    }
+
     pub(super) fn new(
         config: Arc<Config>,
         source: Option<Source>,
@@ -134,14 +158,18 @@ impl RedisState {
                 }
                 _ => None,
             };
-            let bump = with_document || stored.is_none();
+            let stamp = if with_document || stored.is_none() {
+                Stamp::Bump
+            } else {
+                Stamp::Keep
+            };
             match self
                 .apply_config(
                     &mine.config,
                     mine.source.as_ref(),
                     old.as_ref(),
                     &expected,
-                    bump,
+                    stamp,
                     // joining has no event instant: a process opened with
                     // another document moves no window (change the
                     // config with a dated event to move them)
@@ -223,28 +251,100 @@ impl RedisState {
         self.reload_from(stored).await
     }
 
+    /// Switch to `stored`; an emptied namespace is seeded again.
     async fn reload_from(
         &self,
         stored: Option<(String, Option<Source>)>,
     ) -> Result<(), StateError> {
-        let mine = self.loaded();
         match stored {
-            None => Err(self.unavailable(format!(
-                "namespace {:?} was emptied while in use (FLUSHDB?)",
-                self.ns()
-            ))),
-            Some((ver, None)) => {
+            None => self.reseed().await,
+            Some((ver, source)) => self.adopt(ver, source),
+        }
+    }
+
+    /// Run the namespace's config `ver` (its document, or ours when it
+    /// holds none).
+    fn adopt(&self, ver: String, source: Option<Source>) -> Result<(), StateError> {
+        match source {
+            None => {
+                let mine = self.loaded();
                 self.set_loaded(Loaded::new(mine.config.clone(), None, ver, self.ns()));
-                Ok(())
             }
-            Some((ver, Some(source))) => {
+            Some(source) => {
                 let (source, config) =
                     Source::from_value(source.document().clone(), "stored", Some(source.format()))
                         .map_err(|e| self.unavailable(format!("stored config document: {e}")))?;
                 self.set_loaded(Loaded::new(Arc::new(config), Some(source), ver, self.ns()));
-                Ok(())
             }
         }
+        Ok(())
+    }
+
+    /// The namespace was emptied while in use (its server restarted
+    /// without its data, or FLUSHDB): seed it again from the config in
+    /// force, as a first start would (owners from their imported usage),
+    /// at a version above the last one seen. Counts, live calls and
+    /// reservations the server lost stay lost; a log line and
+    /// [`RedisState::reseeds`] say so. When another process seeded it
+    /// first, its config is adopted.
+    async fn reseed(&self) -> Result<(), StateError> {
+        let l = self.loaded();
+        let floor = l.version() + 1;
+        let seeded = self
+            .apply_config(&l.config, l.source.as_ref(), None, "", Stamp::Seed(floor), None)
+            .await?;
+        match seeded {
+            Some((ver, _)) => {
+                self.set_loaded(Loaded::new(
+                    l.config.clone(),
+                    l.source.clone(),
+                    ver.clone(),
+                    self.ns(),
+                ));
+                self.forget_hints();
+                self.reseeds.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    namespace = self.ns(),
+                    url = %self.shown_url,
+                    config_version = %ver,
+                    "the state server had lost this namespace (restarted without its data?): \
+                     seeded it again from the running config; counts, live calls and \
+                     reservations it held are lost"
+                );
+                self.refresh_anchor().await
+            }
+            None => match self.stored_config().await? {
+                Some((ver, source)) => self.adopt(ver, source),
+                None => Err(self.unavailable(format!(
+                    "namespace {:?} was emptied again while being seeded",
+                    self.ns()
+                ))),
+            },
+        }
+    }
+
+    /// How many times this process seeded its emptied namespace again.
+    pub fn reseeds(&self) -> u64 {
+        self.reseeds.load(Ordering::Relaxed)
+    }
+
+    /// The config in force and its version, as the namespace holds them
+    /// now (one `HGET` when this process is up to date; an emptied
+    /// namespace is seeded again).
+    pub(crate) async fn versioned(&self) -> Result<VersionedConfig, StateError> {
+        let mut conn = self.conn.clone();
+        let ver: Option<String> = redis::cmd("HGET")
+            .arg(self.config_key())
+            .arg("ver")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.io(&e))?;
+        match ver {
+            None => self.reseed().await?,
+            Some(v) if v != self.loaded().ver => self.reload().await?,
+            Some(_) => {}
+        }
+        Ok(self.loaded().versioned())
     }
 
     /// The amounts of an owner's imported usage as script arguments:
@@ -265,18 +365,18 @@ impl RedisState {
     }
 
     /// Run the config script: births of `new`'s owners the server lacks,
-    /// deaths of `old`'s owners `new` lacks, group unions, and (with
-    /// `bump`) the new document and version; owners whose zone changed
-    /// move their windows at `at` (see `routecap_core::carry_over`).
-    /// `None` when the namespace's version was not `expected` (nothing
-    /// changed).
+    /// deaths of `old`'s owners `new` lacks, group unions, and (unless
+    /// [`Stamp::Keep`]) the new document and version; owners whose zone
+    /// changed move their windows at `at` (see `routecap_core::carry_over`).
+    /// `None` when the namespace's version was not `expected` (empty: when
+    /// it held something; nothing changed).
     async fn apply_config(
         &self,
         new: &Config,
         source: Option<&Source>,
         old: Option<&Config>,
         expected: &str,
-        bump: bool,
+        stamp: Stamp,
         at: Option<Instant>,
     ) -> Result<Option<(String, Dropped)>, StateError> {
         let mut inv = self.config_script.prepare_invoke();
@@ -292,21 +392,27 @@ impl RedisState {
         let owners = owners_of(new);
         let as_of = new.as_of;
         let (removed, mut dropped) = removed_owners(new, old);
-        inv.arg(if expected.is_empty() && old.is_none() && bump {
-            "*"
-        } else {
-            expected
-        });
-        inv.arg(if bump { "bump" } else { "keep" })
-            .arg(&doc)
-            .arg(&format)
-            .arg(&file)
-            .arg(owners.len())
-            .arg(removed.len())
-            .arg(new.groups.len())
-            .arg(self.call_prefix())
-            .arg(if as_of.is_some() { "1" } else { "0" })
-            .arg(as_of.map_or(0, |a| a.timestamp()));
+        inv.arg(
+            if expected.is_empty() && old.is_none() && stamp == Stamp::Bump {
+                "*"
+            } else {
+                expected
+            },
+        );
+        inv.arg(match stamp {
+            Stamp::Keep => "keep".to_string(),
+            Stamp::Bump => "bump".to_string(),
+            Stamp::Seed(floor) => format!("seed:{floor}"),
+        })
+        .arg(&doc)
+        .arg(&format)
+        .arg(&file)
+        .arg(owners.len())
+        .arg(removed.len())
+        .arg(new.groups.len())
+        .arg(self.call_prefix())
+        .arg(if as_of.is_some() { "1" } else { "0" })
+        .arg(as_of.map_or(0, |a| a.timestamp()));
         let lease = i64::try_from(new.call_lease_seconds).unwrap_or(i64::MAX);
         for &o in &owners {
             let starts = self.window_keys(&mut inv, new, o, as_of);
@@ -367,21 +473,44 @@ impl RedisState {
     /// Switch every process of the namespace to the config `change` makes
     /// of the one in force (retried on the config the namespace holds when
     /// another process changed it meanwhile).
+    ///
+    /// With `expected`, only when the namespace's version is that one
+    /// (checked by the same script that changes it): else
+    /// [`StateError::StaleConfig`] and nothing changes.
     async fn change_config(
         &self,
         at: Option<Instant>,
+        expected: Option<u64>,
         change: impl Fn(&Loaded) -> Result<(Source, Config), StateError>,
-    ) -> Result<Dropped, StateError> {
+    ) -> Result<ConfigChange, StateError> {
         for _ in 0..RETRIES {
             let l = self.loaded();
+            if let Some(e) = expected.filter(|&e| e != l.version()) {
+                // this process may be behind the namespace: ask it
+                self.reload().await?;
+                let current = self.loaded().version();
+                if current != e {
+                    return Err(StateError::StaleConfig {
+                        expected: e,
+                        current,
+                    });
+                }
+                continue;
+            }
             let (source, config) = change(&l)?;
             match self
-                .apply_config(&config, Some(&source), Some(&l.config), &l.ver, true, at)
+                .apply_config(&config, Some(&source), Some(&l.config), &l.ver, Stamp::Bump, at)
                 .await?
             {
                 Some((ver, dropped)) => {
-                    self.set_loaded(Loaded::new(Arc::new(config), Some(source), ver, self.ns()));
-                    return Ok(dropped);
+                    let after = Loaded::new(Arc::new(config), Some(source), ver, self.ns());
+                    let change = ConfigChange {
+                        before: l.versioned(),
+                        after: after.versioned(),
+                        dropped,
+                    };
+                    self.set_loaded(after);
+                    return Ok(change);
                 }
                 None => self.reload().await?,
             }
@@ -399,10 +528,11 @@ impl RedisState {
         file: &str,
         format: Option<Format>,
         at: Instant,
-    ) -> Result<Dropped, StateError> {
+        expected: Option<u64>,
+    ) -> Result<ConfigChange, StateError> {
         let (source, config) = Source::from_value(doc.clone(), file, format)
             .map_err(|e| StateError::Engine(e.into()))?;
-        self.change_config(Some(at), |_| Ok((source.clone(), config.clone())))
+        self.change_config(Some(at), expected, |_| Ok((source.clone(), config.clone())))
             .await
     }
 
@@ -422,8 +552,9 @@ impl RedisState {
         patch: &serde_json::Value,
         request: &str,
         at: Instant,
-    ) -> Result<Dropped, StateError> {
-        self.change_config(Some(at), |l| {
+        expected: Option<u64>,
+    ) -> Result<ConfigChange, StateError> {
+        self.change_config(Some(at), expected, |l| {
             let id = resolve_in(l, kind, name)?;
             let source = l
                 .source
@@ -445,7 +576,7 @@ impl RedisState {
         paused: bool,
     ) -> Result<(), StateError> {
         // a pause moves no zone
-        self.change_config(None, |l| {
+        self.change_config(None, None, |l| {
             let id = resolve_in(l, kind, name)?;
             let c = &l.config;
             let members: Vec<String> = match kind {

@@ -2,7 +2,7 @@
 //! as Redis, and how client errors read.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -174,6 +174,7 @@ impl RedisState {
             maybe_pending: AtomicBool::new(true),
             cache: Mutex::new(None),
             hints: Mutex::new(HashMap::new()),
+            reseeds: AtomicU64::new(0),
         })
     }
 

@@ -13,7 +13,7 @@
 //! | `OWNER:o` | hash | `h`, `d`, `m`: start (Unix s) of the latest hour, day and month window counted, with `nh`, `nd`, `nm` its calls and `rh`, `rd`, `rm` its revenue in minor units (one slot per period, as memory keeps them); `h0`…`rm0`: the same for the window before (an event of a node running a little behind still counts against its window's caps there); `n`, `r`: total count and revenue since the last reset; `il`, `ilu`: imported live calls and until when they hold (absent: until anchored + lease); `hx`: the latest expiry of its reservations (absent: none; connects skip the held set once it has passed); `lp`: when a connect next prunes lapsed calls from the live set of an owner without a concurrency cap (at most once a lease: reads count by score, so pruning only bounds the set's size; an owner with a concurrency cap is pruned by every connect, so its set never holds more than the cap); `p`, `ph`…`prm`: imported periodic usage not anchored yet |
 //! | `OWNER:live` | sorted set | connected calls scored by lease expiry |
 //! | `OWNER:held` | sorted set | reservations scored by expiry |
-//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `caller` (a known caller's number), `op`/`rep` (the last operation applied to it and its reply) |
+//! | `{NS}:call:<len>:<id>` | hash | call record: `phase` (`r` reserved, `c` connected, `x` cancelled), `target`, `exp`, `lease`, `ended`, `conv`, `gone` (when it is forgotten), `caller` (a known caller's number), `hk` (a reservation's held sets, each key as `<len>:<key>`: a call id reserved again leaves them), `op`/`rep` (the last operation applied to it and its reply) |
 //! | `{NS}:caller:<len>:<number>` | hash | a known caller's history (`docs/semantics.md`, "Repeat and duplicate callers"): `c:<target>` / `v:<target>` the last connect / conversion there (Unix s), `last` the latest of them |
 //! | `{NS}:op:<op>` | string | reply of an applied reset, for `call_retention_seconds` |
 //!
@@ -30,7 +30,9 @@
 //! forgotten exactly `call_retention_seconds` after it settles (its end,
 //! or its lease running out; a reservation at its expiry): `gone` is
 //! compared with event instants, so answers never depend on when the
-//! server drops the key (it drops it then too, relative to the event).
+//! server drops the key (it drops it then too, relative to the event; a
+//! reservation's record a retention later, so that its call id reserved
+//! or connected again finds the held sets to leave).
 //! A caller's history lives until its `last` event + the config's longest
 //! caller-rule window + the same hour, relative to the event instant.
 //! Sorted sets are counted by score inside the scripts: a call whose

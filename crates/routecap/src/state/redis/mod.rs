@@ -79,7 +79,7 @@
 //! from inside an async task: await the backend there.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::DateTime;
@@ -143,6 +143,8 @@ pub struct RedisState {
     /// reading the call record before `end`/`convert`/`touch`/`cancel`
     /// (the script still checks it and names the right one when wrong).
     hints: Mutex<HashMap<String, String>>,
+    /// How many times the namespace was found emptied and seeded again.
+    reseeds: AtomicU64,
 }
 
 /// How often a step is retried when the config or the anchor moved.

@@ -96,8 +96,9 @@ return 'ok'
 /// hash); 3 per removed owner (owner hash, live, held); per group of the
 /// new config its hash, live and held sets then each member's live and
 /// held sets.
-/// `ARGV[1]` the `ver` expected (`*` = any), `[2]` `bump` or `keep` (the
-/// version and document), `[3]` document, `[4]` format, `[5]` file, `[6]`
+/// `ARGV[1]` the `ver` expected (`*` = any, empty = none: an emptied
+/// namespace), `[2]` `bump` or `keep` (the version and document), or
+/// `seed:N` (store the document at version N at least), `[3]` document, `[4]` format, `[5]` file, `[6]`
 /// owners, `[7]` removed owners, `[8]` groups, `[9]` call key prefix,
 /// `[10]` `1` when the config has `as_of` (births are anchored there),
 /// `[11]` the as_of instant; then 19 per owner (9 amounts, 3 window
@@ -193,8 +194,11 @@ for o = 1, ng do
   ab = ab + 1
 end
 redis.call('HSET', KEYS[1], 'pending', math.max(pending, 0))
-if ARGV[2] == 'bump' then
-  redis.call('HSET', KEYS[1], 'ver', (tonumber(g[1]) or 0) + 1, 'doc', ARGV[3], 'format', ARGV[4], 'file', ARGV[5])
+if ARGV[2] == 'bump' or string.sub(ARGV[2], 1, 5) == 'seed:' then
+  -- a namespace seeded again after it was emptied continues above the
+  -- last version its processes saw: a version never names two configs
+  local ver = math.max((tonumber(g[1]) or 0) + 1, tonumber(string.sub(ARGV[2], 6)) or 0)
+  redis.call('HSET', KEYS[1], 'ver', string.format('%d', ver), 'doc', ARGV[3], 'format', ARGV[4], 'file', ARGV[5])
 elseif not g[1] then
   redis.call('HSET', KEYS[1], 'ver', 1)
 end

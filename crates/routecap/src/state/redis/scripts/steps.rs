@@ -79,6 +79,33 @@ local function save(gone, ...)
   redis.call('EXPIRE', KEYS[3], int(math.max(gone - at, 1)))
   return 'ok'
 end
+-- the held sets a reservation was put in, as the call record keeps them
+-- (`hk`: each key as `<length>:<key>`), and taking the call out of them:
+-- a call id reserved again after its reservation lapsed (or confirmed by
+-- a connect) is listed once, whatever owners the earlier one was on
+local function held_keys()
+  local parts = {}
+  for o = 1, nown do
+    local key = k(o, HELD)
+    parts[o] = string.len(key) .. ':' .. key
+  end
+  return table.concat(parts)
+end
+-- (answers whether the call has a record at all, even one past `gone`)
+local function leave_held()
+  local r = redis.call('HMGET', KEYS[3], 'hk', 'phase')
+  local list = r[1]
+  if not list then return r[2] ~= false end
+  local i = 1
+  while i <= #list do
+    local colon = string.find(list, ':', i, true)
+    local n = colon and tonumber(string.sub(list, i, colon - 1))
+    if not n then return true end
+    redis.call('ZREM', string.sub(list, colon + 1, colon + n), call)
+    i = colon + n + 1
+  end
+  return true
+end
 -- the owner hash, one read: [1..3] the hour/day/month slot starts, [4..6]
 -- their counts, [7..9] their revenues, [10] n, [11] r totals, [12] il,
 -- [13] ilu imported live calls and until when they hold, [14] hx the
@@ -279,6 +306,10 @@ end
 if pending then return 'anchor' end
 local count = tonumber(ARGV[8])
 local untl = int(at + lease)
+-- a reservation of this call (confirmed, or lapsed and read as absent)
+-- leaves every held set it was put in; a record past `gone` is replaced
+-- whole (none of its fields may outlive it)
+local recorded = leave_held()
 for o = 1, nown do
   -- lapsed calls leave the live set of an owner with a concurrency cap
   -- at once (its size never passes the cap), of another at most once a
@@ -294,7 +325,7 @@ for o = 1, nown do
   add(o, count, 0, lp)
 end
 if ckey then record_caller(ckey, 'c:' .. ARGV[7], tonumber(ARGV[CB + 2])) end
-if f[1] then redis.call('DEL', KEYS[3]) end
+if f[1] or recorded then redis.call('DEL', KEYS[3]) end
 if caller ~= '' then
   return save(at + lease + ttl, 'phase', 'c', 'target', ARGV[7], 'lease', untl, 'caller', caller)
 end
@@ -310,14 +341,21 @@ for o = 1, nown do
 end
 if pending then return 'anchor' end
 local exp = tonumber(ARGV[8])
+-- an earlier life of the call id (a lapsed reservation, read past its
+-- `gone`) leaves the held sets it was in
+leave_held()
 for o = 1, nown do
   redis.call('ZREMRANGEBYSCORE', k(o, HELD), '-inf', ARGV[1])
   redis.call('ZADD', k(o, HELD), exp, call)
   -- the latest expiry, so that connects skip the set once it passed
   redis.call('HSET', k(o, O), 'hx', int(math.max(num(meta(o)[14]), exp)))
 end
-if f[1] then redis.call('DEL', KEYS[3]) end
-return save(exp, 'phase', 'r', 'target', ARGV[7], 'exp', ARGV[8])
+redis.call('DEL', KEYS[3])
+save(exp, 'phase', 'r', 'target', ARGV[7], 'exp', ARGV[8], 'hk', held_keys())
+-- forgotten at its expiry, but the record stays a retention longer so
+-- that the call id reserved again finds the held sets to leave
+redis.call('EXPIRE', KEYS[3], int(math.max(exp - at, 1) + ttl))
+return 'ok'
 "#;
 
 const CONVERT: &str = r#"
