@@ -128,7 +128,9 @@ impl Engine {
         at: &str,
     ) -> Result<JsValue, JsValue> {
         let revenue = convert::money("revenue", &revenue)?;
-        ok(self.core.convert(&Call::new(call), revenue, instant("at", at)?))
+        ok(self
+            .core
+            .convert(&Call::new(call), revenue, instant("at", at)?))
     }
 
     /// End `call`: releases its concurrency (nothing more once its lease

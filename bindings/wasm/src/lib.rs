@@ -34,8 +34,8 @@ use routecap_core::formats::parse_config;
 use routecap_core::formats::Format;
 use routecap_core::render::{self, ZoneRow};
 use routecap_core::route::Draws;
-use routecap_core::Call;
 use routecap_core::zone::{self, Zone};
+use routecap_core::Call;
 use wasm_bindgen::prelude::*;
 
 use convert::{cli_text, config_error, error, instant, to_js};
