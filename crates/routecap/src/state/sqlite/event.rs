@@ -78,9 +78,18 @@ pub(super) enum Event {
     },
     /// Imported usage anchored by a `route` (lifecycle events anchor it
     /// themselves).
-    Anchor { at: String },
-    Reset { kind: Owner, name: String },
-    Pause { kind: Owner, name: String, paused: bool },
+    Anchor {
+        at: String,
+    },
+    Reset {
+        kind: Owner,
+        name: String,
+    },
+    Pause {
+        kind: Owner,
+        name: String,
+        paused: bool,
+    },
     Config {
         doc: Value,
         file: String,
@@ -206,7 +215,12 @@ impl Event {
                 ttl,
                 at,
                 ..
-            } => Applied::Outcome(core.reserve(&call(id), target, *ttl, instant(at).map_err(bad)?)?),
+            } => Applied::Outcome(core.reserve(
+                &call(id),
+                target,
+                *ttl,
+                instant(at).map_err(bad)?,
+            )?),
             Event::Convert {
                 call: id,
                 revenue,

@@ -66,11 +66,6 @@ impl Requests {
             by_key: list.into_iter().map(|r| (r.key.clone(), r)).collect(),
         }
     }
-
-    /// Number of keys kept.
-    pub(super) fn len(&self) -> usize {
-        self.by_key.len()
-    }
 }
 
 /// The engine and what the store knows about it.

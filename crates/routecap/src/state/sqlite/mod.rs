@@ -169,9 +169,7 @@ impl SqliteOptions {
         for pair in query.into_iter().flat_map(|q| q.split('&')) {
             opts.synchronous = match pair.split_once('=') {
                 Some(("synchronous", v)) if v.eq_ignore_ascii_case("full") => Synchronous::Full,
-                Some(("synchronous", v)) if v.eq_ignore_ascii_case("normal") => {
-                    Synchronous::Normal
-                }
+                Some(("synchronous", v)) if v.eq_ignore_ascii_case("normal") => Synchronous::Normal,
                 _ => {
                     return Err(format!(
                         "option {pair:?}: the only option is synchronous=full|normal"
@@ -218,10 +216,7 @@ impl SqliteState {
         let opened = store::open(&opts, (source, config))?;
         let seq = opened.live.seq;
         let live = Arc::new(RwLock::new(opened.live));
-        let (committed_tx, committed) = watch::channel(Committed {
-            seq,
-            failed: None,
-        });
+        let (committed_tx, committed) = watch::channel(Committed { seq, failed: None });
         let (tx, rx) = mpsc::channel();
         let writer = Writer {
             conn: opened.conn,
@@ -360,8 +355,13 @@ impl SqliteState {
             let request = event.request();
             let first = request.and_then(|(call, key, step)| {
                 let key = key?;
-                let requests = live.requests.get_mut().unwrap_or_else(PoisonError::into_inner);
-                requests.applied(&live.core, key, call, step).map(|seq| (seq, step))
+                let requests = live
+                    .requests
+                    .get_mut()
+                    .unwrap_or_else(PoisonError::into_inner);
+                requests
+                    .applied(&live.core, key, call, step)
+                    .map(|seq| (seq, step))
             });
             if let Some((seq, step)) = first {
                 (Ok(backend::first_answer(step)), seq)

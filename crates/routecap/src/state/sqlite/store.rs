@@ -3,6 +3,7 @@
 //! reading one back (the latest snapshot, then the events after it).
 
 use std::path::Path;
+use std::time::Duration;
 
 use routecap_core::engine::Engine as Core;
 use routecap_core::formats::source::Source;
@@ -176,15 +177,28 @@ pub(super) fn open(opts: &SqliteOptions, seed: (Source, Config)) -> Result<Opene
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(&opts.path, flags).map_err(sql)?;
-    lock(&conn, opts.synchronous).map_err(sql)?;
+    // a store in use answers "busy" at once instead of after a wait
+    conn.busy_timeout(Duration::ZERO).map_err(sql)?;
+    // file locks taken from the first read on are held until the close
+    conn.query_row("PRAGMA locking_mode = EXCLUSIVE", [], |_| Ok(()))
+        .map_err(sql)?;
     let app: i64 = (conn.query_row("PRAGMA application_id", [], |r| r.get(0))).map_err(sql)?;
     let version: i64 = (conn.query_row("PRAGMA user_version", [], |r| r.get(0))).map_err(sql)?;
     let tables = table_names(&conn).map_err(sql)?;
     let created = app == 0 && version == 0 && tables.is_empty();
+    // recognised before anything is written: another application's
+    // database is left exactly as it was
     if created {
-        create(&mut conn, &seed).map_err(sql)?;
+        // before the first table: deleted events give their pages back to
+        // the file system at each compaction (`incremental_vacuum`)
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+            .map_err(sql)?;
     } else {
         recognise(&conn, app, version, &tables).map_err(fail)?;
+    }
+    lock(&conn, opts.synchronous).map_err(sql)?;
+    if created {
+        create(&mut conn, &seed).map_err(sql)?;
     }
     let (live, replayed, calls) = read(&conn).map_err(fail)?;
     let kept_config = !created && live.core.source().is_some_and(|s| !same(s, &seed.0));
@@ -207,7 +221,6 @@ fn same(a: &Source, b: &Source) -> bool {
 /// locking: a second process, or a second connection of this one, gets
 /// "busy"), in WAL mode with the wanted durability.
 fn lock(conn: &Connection, sync: Synchronous) -> rusqlite::Result<()> {
-    conn.query_row("PRAGMA locking_mode = EXCLUSIVE", [], |_| Ok(()))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(rusqlite::Error::SqliteFailure(
@@ -223,7 +236,8 @@ fn lock(conn: &Connection, sync: Synchronous) -> rusqlite::Result<()> {
 }
 
 fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut st = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")?;
+    let mut st =
+        conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")?;
     let names = st.query_map([], |r| r.get::<_, String>(0))?;
     names.collect()
 }
@@ -232,9 +246,6 @@ fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 /// a first snapshot with the seed config and a fresh state, in one
 /// transaction.
 fn create(conn: &mut Connection, seed: &(Source, Config)) -> rusqlite::Result<()> {
-    // before the first table: deleted events give their pages back to the
-    // file system at each compaction (`incremental_vacuum`)
-    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
     let core = Core::from_source(seed.0.clone(), seed.1.clone());
     let live = Live {
         core,
@@ -354,9 +365,9 @@ fn replay_events(conn: &Connection, live: &mut Live) -> Result<u64, String> {
         }
         let event: Event =
             serde_json::from_str(&text).map_err(|e| damaged(format!("event {seq}: {e}")))?;
-        let applied = event.apply(&mut live.core).map_err(|e| {
-            damaged(format!("event {seq} does not apply again: {e:?}"))
-        })?;
+        let applied = event
+            .apply(&mut live.core)
+            .map_err(|e| damaged(format!("event {seq} does not apply again: {e:?}")))?;
         if !applied.changed() {
             return Err(damaged(format!(
                 "event {seq} does not apply again: it is refused now"
@@ -364,7 +375,8 @@ fn replay_events(conn: &Connection, live: &mut Live) -> Result<u64, String> {
         }
         live.seq += 1;
         if let Some((call, Some(key), step)) = event.request() {
-            live.requests_mut().record(key, call, step, live.seq);
+            let seq = live.seq;
+            live.requests_mut().record(key, call, step, seq);
         }
         replayed += 1;
     }

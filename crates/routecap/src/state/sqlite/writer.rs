@@ -104,7 +104,8 @@ impl Writer {
         };
         let tx = self.conn.transaction()?;
         {
-            let mut insert = tx.prepare_cached("INSERT INTO events (seq, event) VALUES (?1, ?2)")?;
+            let mut insert =
+                tx.prepare_cached("INSERT INTO events (seq, event) VALUES (?1, ?2)")?;
             for (seq, text) in batch {
                 insert.execute((*seq as i64, text))?;
             }
