@@ -313,7 +313,8 @@ fn patch_b(agent: &ureq::Agent, base: &str, daily: u64) {
         agent,
         "PATCH",
         &format!("{base}/v1/targets/b"),
-        Some(&json!({"caps": {"daily": daily}}).to_string()),
+        // the whole caps object: a patch replaces the fields it names
+        Some(&json!({"caps": {"daily": daily, "total": 1_000_000, "concurrency": 6}}).to_string()),
     );
     assert_eq!(status, 200, "patch b: {text}");
 }
