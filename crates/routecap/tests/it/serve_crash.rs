@@ -67,6 +67,8 @@ struct Model {
     in_doubt: Vec<(Request, &'static str)>,
     /// The daily cap of `b` the last acknowledged patch set.
     b_daily: u64,
+    /// Whether a restarted process must keep the live config changes.
+    config_kept: bool,
 }
 
 /// The counts a run reports.
@@ -285,23 +287,30 @@ fn check_state(agent: &ureq::Agent, base: &str, m: &Model, counts: &mut Counts, 
     ] {
         let (used, limit) = cap(&usage, owner, c);
         if number(&used) > number(&limit) {
+            eprintln!("{when}: {c} cap of {owner} exceeded: {used} > {limit}");
             counts.exceeded += 1;
         }
     }
     let (revenue, _) = cap(&usage, "a", "daily_revenue");
     assert_eq!(revenue, json!(money(m.revenue)), "{when}: revenue of a");
     let (_, b_daily) = cap(&usage, "b", "daily");
-    assert_eq!(
-        number(&b_daily),
-        m.b_daily,
-        "{when}: the patched daily cap of b"
-    );
+    if m.config_kept {
+        assert_eq!(
+            number(&b_daily),
+            m.b_daily,
+            "{when}: the patched daily cap of b"
+        );
+    }
 }
 
-/// Retry a sample of acknowledged requests: each answers as the first time.
+/// Retry the latest acknowledged requests, the last of each call (Redis
+/// remembers a call's last step only): each answers as the first time.
 fn check_retries(agent: &ureq::Agent, base: &str, m: &Model, counts: &mut Counts) {
-    let n = m.answered.len();
-    for (req, status, text) in m.answered.iter().skip(n.saturating_sub(6)) {
+    let mut seen = std::collections::HashSet::new();
+    let latest = (m.answered.iter().rev())
+        .filter(|(req, _, _)| seen.insert(req.body["call"].as_str().unwrap_or("").to_string()))
+        .take(8);
+    for (req, status, text) in latest {
         let again = send(agent, base, req).expect("the restarted process answers");
         assert_eq!(again, (*status, text.clone()), "retry of {req:?}");
         counts.retried += 1;
@@ -354,12 +363,20 @@ fn reserve(agent: &ureq::Agent, base: &str, m: &mut Model) {
 }
 
 /// The crash run against `serve CONFIG ARGS...`.
-fn crash_run(label: &str, args: &[&str]) -> Counts {
+///
+/// `config_kept`: check that live config changes survive the restart.
+/// A restarted `serve` on Redis applies its config file over the one the
+/// namespace holds (the Redis backend's rule: a process that brings a
+/// different document installs it), so there no live change is made: a
+/// cap raised live and lowered again by the restart would read as
+/// exceeded.
+fn crash_run(label: &str, args: &[&str], config_kept: bool) -> Counts {
     let path = config_file(CONFIG);
     let path = path.to_str().expect("utf-8 path");
     let agent = agent();
     let mut m = Model {
         b_daily: 400,
+        config_kept,
         ..Model::default()
     };
     let mut counts = Counts::default();
@@ -373,8 +390,10 @@ fn crash_run(label: &str, args: &[&str]) -> Counts {
         }
         end_all_but_two(&agent, &server.base, &mut m);
         // a live config change, acknowledged before the clients start
-        m.b_daily += 10;
-        patch_b(&agent, &server.base, m.b_daily);
+        if config_kept {
+            m.b_daily += 10;
+            patch_b(&agent, &server.base, m.b_daily);
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let clients: Vec<_> = (0..WORKERS)
             .map(|w| {
@@ -451,7 +470,7 @@ fn sqlite_survives_kill_9() {
     let dir = std::env::temp_dir().join(format!("routecap-crash-{}", namespace()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let state = format!("sqlite:{}", dir.join("state.db").display());
-    let counts = crash_run("sqlite", &["--state", &state]);
+    let counts = crash_run("sqlite", &["--state", &state], true);
     assert_meaningful("sqlite", &counts);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -462,6 +481,6 @@ fn redis_survives_kill_9_of_serve() {
         return;
     };
     let ns = namespace();
-    let counts = crash_run("redis", &["--state", &url, "--namespace", &ns]);
+    let counts = crash_run("redis", &["--state", &url, "--namespace", &ns], false);
     assert_meaningful("redis", &counts);
 }

@@ -152,7 +152,10 @@ impl Writer {
         self.committed.send_modify(|c| c.seq = c.seq.max(last));
         // give the freed pages back and restart the WAL from empty
         // each step of the pragma frees a page: run it to its end
-        let mut vacuum = self.conn.prepare("PRAGMA incremental_vacuum").map_err(sql)?;
+        let mut vacuum = self
+            .conn
+            .prepare("PRAGMA incremental_vacuum")
+            .map_err(sql)?;
         let mut rows = vacuum.query([]).map_err(sql)?;
         while rows.next().map_err(sql)?.is_some() {}
         drop(rows);
