@@ -99,7 +99,7 @@ pub struct StateArgs {
     /// `redis://[:PASSWORD@]HOST:PORT[/DB]`, `rediss://…` or `unix://PATH`.
     #[arg(long, default_value = "memory", value_name = "memory|sqlite:PATH|URL")]
     pub state: String,
-    /// Name of the state inside a state server (unused with `memory`).
+    /// Name of the state inside a state server (unused with `memory` and `sqlite:`).
     #[arg(long, default_value = "routecap", value_name = "NS")]
     pub namespace: String,
 }

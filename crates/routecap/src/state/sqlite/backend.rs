@@ -83,7 +83,7 @@ impl Backend for SqliteState {
                 let event = Event::Anchor {
                     at: instant_text(at),
                 };
-                self.log(&mut *live, &event)?
+                self.log(&mut live, &event)?
             } else {
                 0
             };
