@@ -162,7 +162,9 @@ fn client(base: String, worker: usize, phase: usize, stop: Arc<AtomicBool>) -> M
                 return m;
             };
             assert_eq!(status, 200, "end {call}: {text}");
-            m.open.get_mut(target).map(|v| v.retain(|c| *c != call));
+            if let Some(v) = m.open.get_mut(target) {
+                v.retain(|c| *c != call);
+            }
             m.answered.push((end, status, text));
         }
     }
@@ -206,7 +208,9 @@ impl Model {
                     self.revenue += cents;
                 }
                 "/v1/end" => {
-                    self.open.get_mut(target).map(|v| v.retain(|c| *c != call));
+                    if let Some(v) = self.open.get_mut(target) {
+                        v.retain(|c| *c != call);
+                    }
                 }
                 other => panic!("unexpected request {other}"),
             }

@@ -331,13 +331,16 @@ fn a_second_process_exits_2_naming_the_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Writes a file a test opens as a store.
+type Maker = Box<dyn Fn(&Path)>;
+
 /// Files that are not this program's stores stop the start with a message
 /// naming the file and the problem, and are left byte for byte as they
 /// were.
 #[test]
 fn damaged_and_foreign_files_are_refused_and_kept() {
     let dir = store_dir();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str)> = vec![
+    let cases: Vec<(&str, Maker, &str)> = vec![
         (
             "text.db",
             Box::new(|p: &Path| {
