@@ -1,8 +1,11 @@
 //! Throughput and latency of `routecap serve`: route → connect → end cycles
-//! from many keep-alive connections, against 1 memory process, 1 Redis
-//! process and 3 Redis processes on one namespace. The anchor, measured in
-//! the same run, is `GET /healthz` on the memory process: the cost of one
-//! HTTP round trip that does no engine work.
+//! from many keep-alive connections, against 1 memory process, 1 SQLite
+//! process (`synchronous=FULL`), 1 Redis process and 3 Redis processes on
+//! one namespace. Two anchors, measured in the same run: `GET /healthz` on
+//! the memory process (one HTTP round trip that does no engine work), and
+//! one SQLite commit of one event on the same disk with the same settings
+//! as the store (the raw step a durable connect waits for when it is
+//! alone; group commit shares one such commit among many clients).
 //!
 //! ```text
 //! scripts/bench-serve [SECONDS] [CONNECTIONS]
@@ -204,6 +207,47 @@ fn anchor(base: &str, conns: usize, seconds: u64) {
     );
 }
 
+/// The raw-step anchor: one event committed in its own transaction, in a
+/// WAL database with `synchronous=FULL` in `dir`, back to back.
+fn commit_anchor(dir: &std::path::Path, seconds: u64) {
+    let path = dir.join("anchor.db");
+    let conn = rusqlite::Connection::open(&path).expect("anchor database");
+    conn.query_row("PRAGMA locking_mode = EXCLUSIVE", [], |_| Ok(()))
+        .expect("locking mode");
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .expect("WAL");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("synchronous");
+    conn.execute_batch("CREATE TABLE events (seq INTEGER PRIMARY KEY, event TEXT NOT NULL)")
+        .expect("table");
+    let event = json!({"op": "connect", "call": "bench-call-0001", "target": "t3",
+                       "at": "2026-11-23T15:00:00.123456Z", "key": "0123456789abcdef0123"})
+    .to_string();
+    let start = Instant::now();
+    let mut v = Vec::new();
+    let mut seq = 0i64;
+    while start.elapsed() < Duration::from_secs(seconds) {
+        let t = Instant::now();
+        seq += 1;
+        conn.execute_batch("BEGIN").expect("begin");
+        conn.execute(
+            "INSERT INTO events (seq, event) VALUES (?1, ?2)",
+            (seq, &event),
+        )
+        .expect("insert");
+        conn.execute_batch("COMMIT").expect("commit");
+        v.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{:<28} {:>8.0} commits/s             | p50/p99 ms: {:.2}/{:.2}",
+        "anchor: 1 SQLite commit",
+        v.len() as f64 / secs,
+        pct(&mut v, 0.5),
+        pct(&mut v, 0.99)
+    );
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
@@ -225,6 +269,16 @@ fn main() {
         seconds,
     );
     drop(mem);
+    commit_anchor(&dir, seconds);
+    let store = format!("sqlite:{}", dir.join("state.db").display());
+    let sqlite = start(&bin, config, &["--state", &store]);
+    cycles(
+        "sqlite, 1 process (FULL)",
+        std::slice::from_ref(&sqlite.1),
+        conns,
+        seconds,
+    );
+    drop(sqlite);
     match std::env::var("ROUTECAP_TEST_REDIS_URL") {
         Ok(url) if !url.is_empty() => {
             for n in [1usize, 3] {

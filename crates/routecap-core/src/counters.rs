@@ -209,6 +209,13 @@ impl Ledger {
         self.pending = false;
     }
 
+    /// Whether some imported usage is not anchored yet: the next decision
+    /// or lifecycle event anchors it (a durable store records that a
+    /// `route` did).
+    pub fn is_pending(&self) -> bool {
+        self.pending
+    }
+
     /// The number of targets.
     pub(crate) fn target_count(&self) -> usize {
         self.targets.len()

@@ -309,6 +309,12 @@ impl Source {
         self.format
     }
 
+    /// The name the document was read under (errors of later patches
+    /// name it; a durable store keeps it with the document).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
     /// The document.
     pub fn document(&self) -> &Value {
         &self.doc

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use routecap::state::redis::{redact_url, RedisOptions, RedisState};
+use routecap::state::sqlite::{SqliteOptions, SqliteState};
 use routecap::state::{Backend, Blocking, StateError};
+use routecap_core::formats::source::Source;
 
 use super::Failure;
 
@@ -92,11 +94,13 @@ pub struct ConfigArg {
 /// Where the counters live: `--state` and `--namespace`.
 #[derive(clap::Args, Debug)]
 pub struct StateArgs {
-    /// Where the state lives: `memory` (this run only) or a Redis-compatible
-    /// server, `redis://[:PASSWORD@]HOST:PORT[/DB]`, `rediss://…` or `unix://PATH`.
-    #[arg(long, default_value = "memory", value_name = "memory|URL")]
+    /// Where the state lives: `memory` (this run only), an SQLite file kept
+    /// across runs, `sqlite:PATH[?synchronous=full|normal]` (one process per
+    /// file), or a Redis-compatible server shared by many processes,
+    /// `redis://[:PASSWORD@]HOST:PORT[/DB]`, `rediss://…` or `unix://PATH`.
+    #[arg(long, default_value = "memory", value_name = "memory|sqlite:PATH|URL")]
     pub state: String,
-    /// Name of the state inside a state server (unused with `memory`).
+    /// Name of the state inside a state server (unused with `memory` and `sqlite:`).
     #[arg(long, default_value = "routecap", value_name = "NS")]
     pub namespace: String,
 }
@@ -124,10 +128,13 @@ impl StateArgs {
                 .map_err(|e| Failure::input(e.to_string()))?;
             return Ok(Arc::new(routecap::Engine::from_core(engine)));
         }
+        if let Some(spec) = self.state.strip_prefix("sqlite:") {
+            return open_sqlite(spec, input).await;
+        }
         let scheme = self.state.split_once("://").map(|(s, _)| s);
         if !matches!(scheme, Some("redis" | "rediss" | "unix" | "redis+unix")) {
             return Err(Failure::input(format!(
-                "--state {:?}: expected memory or a redis://, rediss:// or unix:// URL",
+                "--state {:?}: expected memory, sqlite:PATH or a redis://, rediss:// or unix:// URL",
                 redact_url(&self.state)
             )));
         }
@@ -154,6 +161,41 @@ impl StateArgs {
             .map_err(|e| state_failure(&e))?;
         Ok(Arc::new(state))
     }
+}
+
+/// Read the config (reported first when bad) and open the store
+/// `sqlite:SPEC` seeded with it; a store that holds a config keeps its own.
+async fn open_sqlite(spec: &str, input: &ConfigArg) -> Result<Arc<dyn Backend>, Failure> {
+    let opts = SqliteOptions::parse(spec).map_err(|e| Failure::input(format!("--state {e}")))?;
+    let (bytes, name) = routecap::load::read_input(&input.config).map_err(|e| {
+        let name = if input.config == "-" {
+            "<stdin>"
+        } else {
+            &input.config
+        };
+        Failure::input(routecap_core::formats::ConfigError::unreadable(name, e).to_string())
+    })?;
+    let (source, config) =
+        Source::parse(&bytes, name, input.format).map_err(|e| Failure::input(e.to_string()))?;
+    // reading a store back replays its events: file work, off the async threads
+    let state = tokio::task::spawn_blocking(move || SqliteState::open(opts, source, config))
+        .await
+        .map_err(|e| Failure::input(format!("--state: opening the store failed: {e}")))?
+        .map_err(|e| Failure::input(e.to_string()))?;
+    if state.kept_config() {
+        let note = format!(
+            "state store {} keeps the config it holds, which differs from {name}; \
+             SIGHUP or PUT /v1/config applies a new one",
+            state.path().display()
+        );
+        // serve logs it; the one-shot commands have no log: a note on stderr
+        if tracing::dispatcher::has_been_set() {
+            tracing::warn!("{note}");
+        } else {
+            eprintln!("note: {note}");
+        }
+    }
+    Ok(Arc::new(state))
 }
 
 /// A state error as an exit-2 failure.

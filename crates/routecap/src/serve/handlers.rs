@@ -223,7 +223,8 @@ pub async fn healthz(State(s): State<Arc<Service>>) -> Response {
         "config_version": s.metrics.config_version.get().max(1),
     });
     let location = s.backend.location();
-    v["shared"] = json!(!location.is_empty());
+    // an SQLite store has a location but belongs to this process alone
+    v["shared"] = json!(s.backend.kind() == "redis");
     if location.is_empty() {
         v["note"] = json!("single-process state: counters live in this process only and are lost when it exits; run several processes only with --state redis://…");
     }

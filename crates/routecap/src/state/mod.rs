@@ -3,6 +3,8 @@
 //! Every backend answers the same calls with the same decisions:
 //!
 //! - [`crate::Engine`]: this process's memory (the default);
+//! - [`sqlite::SqliteState`]: one process's state in an SQLite file, so
+//!   caps hold across restarts and crashes of a single machine;
 //! - [`redis::RedisState`]: a Redis-compatible server shared by every
 //!   process of a service, so caps hold across processes and restarts.
 //!
@@ -14,6 +16,7 @@
 //! that atomically.
 
 pub mod redis;
+pub mod sqlite;
 
 use std::sync::Arc;
 

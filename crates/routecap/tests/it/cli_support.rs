@@ -15,8 +15,35 @@ use serde_json::Value;
 /// `--state URL --namespace <fresh>`, and its stdout and exit status must
 /// equal the memory backend's: every CLI test is also a test that the Redis
 /// backend answers byte for byte the same.
+///
+/// Every such run also runs with `--state sqlite:<fresh file>` (always: the
+/// store needs no server), with the same requirement.
 pub fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
     let memory = run_once(args, stdin);
+    if deterministic(args) {
+        let dir = std::env::temp_dir().join(format!(
+            "routecap-mirror-{}-{}",
+            std::process::id(),
+            MIRRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        // durability is not what is compared: skip the syncs
+        let state = format!(
+            "sqlite:{}?synchronous=normal",
+            dir.join("state.db").display()
+        );
+        let mut with_state: Vec<&str> = args.to_vec();
+        with_state.extend_from_slice(&["--state", &state]);
+        let sqlite = run_once(&with_state, stdin);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            (memory.0, &memory.1),
+            (sqlite.0, &sqlite.1),
+            "routecap {} differs with --state sqlite (status, stdout); sqlite stderr: {}",
+            args.join(" "),
+            sqlite.2
+        );
+    }
     if let Some(url) = mirror_url(args) {
         let ns = format!(
             "mirror-{}-{}",
@@ -44,14 +71,20 @@ fn mirror_url(args: &[&str]) -> Option<String> {
     let url = std::env::var("ROUTECAP_TEST_REDIS_URL")
         .ok()
         .filter(|u| !u.is_empty())?;
+    deterministic(args).then_some(url)
+}
+
+/// A `replay`, `check`, `route` or `usage` run whose output depends only
+/// on its arguments (explicit `--seed`/`--at`, no `--state` of its own).
+fn deterministic(args: &[&str]) -> bool {
     let has = |flag: &str| args.contains(&flag);
-    let deterministic = match args.first().copied()? {
-        "replay" => has("--seed"),
-        "route" => has("--seed") && has("--at"),
-        "check" | "usage" => has("--at"),
+    let deterministic = match args.first().copied() {
+        Some("replay") => has("--seed"),
+        Some("route") => has("--seed") && has("--at"),
+        Some("check" | "usage") => has("--at"),
         _ => false,
     };
-    (deterministic && !has("--state") && !args.contains(&"--help")).then_some(url)
+    deterministic && !has("--state") && !has("--help")
 }
 
 fn run_once(args: &[&str], stdin: &[u8]) -> (i32, String, String) {

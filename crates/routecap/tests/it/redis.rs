@@ -192,11 +192,13 @@ fn step(
     }
 }
 
-fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
-    let config = parse(config);
+fn run_equivalence(url: &str, config_text: &str, events: &[Ev]) {
+    let config = parse(config_text);
     let memory = memory(routecap::Engine::new(config.clone()));
     let redis = redis_open(config.clone(), opts(url, &namespace())).expect("open");
-    let backends: [&Blocking; 2] = [&memory, &redis];
+    let dir = crate::sqlite::store_dir();
+    let sqlite = crate::sqlite::sqlite_open(&dir.join("state.db"), config_text);
+    let backends: [&Blocking; 3] = [&memory, &redis, &sqlite];
     // New York falls back at 06:00Z on this day.
     let mut at = t("2026-11-01T04:50:00Z");
     let ids = ["a", "b", "c"];
@@ -209,17 +211,25 @@ fn run_equivalence(url: &str, config: &str, events: &[Ev]) {
             .map(|&b| step(b, kind % 9, &call, target, dt, cents, at))
             .collect();
         assert_eq!(out[0], out[1], "event {i} at {at}: {kind} {call} {target}");
+        assert_eq!(
+            out[0], out[2],
+            "sqlite: event {i} at {at}: {kind} {call} {target}"
+        );
         let usage: Vec<_> = backends
             .iter()
             .map(|b| b.usage(at).expect("usage"))
             .collect();
         assert_eq!(usage[0], usage[1], "usage after event {i} at {at}");
+        assert_eq!(usage[0], usage[2], "sqlite: usage after event {i} at {at}");
         let check: Vec<_> = backends
             .iter()
             .map(|b| b.check(&Call::default(), at).expect("check"))
             .collect();
         assert_eq!(check[0], check[1], "check after event {i} at {at}");
+        assert_eq!(check[0], check[2], "sqlite: check after event {i} at {at}");
     }
+    drop(sqlite);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// [`run_equivalence`] with live changes too: cancels, pauses and
@@ -231,7 +241,9 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
     let memory = memory(routecap::Engine::from_core(core));
     let redis =
         redis_open_document(config.as_bytes(), "c.json", opts(url, &namespace())).expect("open");
-    let backends: [&Blocking; 2] = [&memory, &redis];
+    let dir = crate::sqlite::store_dir();
+    let sqlite = crate::sqlite::sqlite_open(&dir.join("state.db"), config);
+    let backends: [&Blocking; 3] = [&memory, &redis, &sqlite];
     let mut at = t("2026-11-01T04:50:00Z");
     let ids = ["a", "b", "c"];
     for (i, &(kind, call, target, dt, cents)) in events.iter().enumerate() {
@@ -258,6 +270,10 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
             })
             .collect();
         assert_eq!(out[0], out[1], "event {i} at {at}: {kind} {call} {target}");
+        assert_eq!(
+            out[0], out[2],
+            "sqlite: event {i} at {at}: {kind} {call} {target}"
+        );
         let views: Vec<String> = backends
             .iter()
             .map(|b| {
@@ -271,14 +287,20 @@ fn run_live_equivalence(url: &str, config: &str, events: &[Ev]) {
             views[0], views[1],
             "usage and check after event {i} at {at}"
         );
+        assert_eq!(
+            views[0], views[2],
+            "sqlite: usage and check after event {i}"
+        );
     }
+    drop(sqlite);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     /// Random lifecycles mixed with live changes (pause, resume, usage
-    /// imports, cap patches, cancels) agree between memory and Redis.
+    /// imports, cap patches, cancels) agree between memory, Redis and SQLite.
     #[test]
     fn memory_and_redis_agree_with_live_changes(events in proptest::collection::vec(
         (0u8..13, 0u8..6, 0u8..3, 0u16..480, 0u16..2000), 1..30)) {
