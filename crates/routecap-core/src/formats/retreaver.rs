@@ -100,6 +100,7 @@ fn unwrap<'a>(item: Node<'a>, key: &str) -> Res<Node<'a>> {
 }
 
 fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)> {
+    super::shape_hint::check_record(node, super::Format::Retreaver)?;
     let id_node = node
         .get("id")
         .or_else(|| node.get("tid"))

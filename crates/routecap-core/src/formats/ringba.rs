@@ -159,6 +159,7 @@ fn usage(node: &Node<'_>) -> Res<Usage> {
 /// A target, its id node, and its `targetGroupId` if any.
 fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, Option<String>)> {
     node.object("is not a Ringba target (an object)")?;
+    super::shape_hint::check_record(node, super::Format::Ringba)?;
     let id_node = node
         .get("id")
         .ok_or_else(|| node.missing("id", "a Ringba target needs an \"id\""))?;
