@@ -68,10 +68,10 @@ pub(crate) fn native(node: &Node<'_>) -> Res<Filter> {
     let mut any_of = Vec::with_capacity(items.len());
     for rule in items {
         rule.object(RULE)?;
-        rule.known_fields(super::native::fields::RULE)?;
         let list = rule.get("all_of").ok_or_else(|| {
             rule.missing("all_of", "an array of conditions ([] matches every call)")
         })?;
+        rule.known_fields(super::native::fields::RULE)?;
         let mut all_of = Vec::new();
         for c in list.array(CONDITIONS)? {
             all_of.push(native_condition(&c)?);

@@ -33,6 +33,8 @@ mod common;
 mod filter_syntax;
 mod json;
 mod native;
+#[cfg(any(test, feature = "schema"))]
+pub mod native_schema;
 mod retreaver;
 mod ringba;
 mod shape_hint;

@@ -9,6 +9,7 @@ mod cli_leases;
 mod cli_live;
 mod cli_support;
 mod cli_text;
+mod cli_validate;
 mod cli_zones;
 mod engine_api;
 mod engine_live;
