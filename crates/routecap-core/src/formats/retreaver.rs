@@ -101,6 +101,11 @@ fn unwrap<'a>(item: Node<'a>, key: &str) -> Res<Node<'a>> {
 
 fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)> {
     super::shape_hint::check_record(node, super::Format::Retreaver)?;
+    super::shape_hint::refuse_near_misses(
+        node,
+        super::shape_hint::RETREAVER_TARGET,
+        "Retreaver target",
+    )?;
     let id_node = node
         .get("id")
         .or_else(|| node.get("tid"))
@@ -323,6 +328,11 @@ fn hours(node: &Node<'_>) -> Res<Option<WeeklyHours>> {
     let mut entries = Vec::new();
     for e in list.array("is not an array of business hours")? {
         e.object("is not a business hours entry (an object with \"day_of_week\", \"time_open\", \"time_close\")")?;
+        super::shape_hint::refuse_near_misses(
+            &e,
+            super::shape_hint::RETREAVER_DAY,
+            "Retreaver business hours entry",
+        )?;
         let day_node = e
             .get("day_of_week")
             .ok_or_else(|| e.missing("day_of_week", "an integer 0..=6 (0 = Sunday)"))?;

@@ -160,12 +160,18 @@ fn usage(node: &Node<'_>) -> Res<Usage> {
 fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, Option<String>)> {
     node.object("is not a Ringba target (an object)")?;
     super::shape_hint::check_record(node, super::Format::Ringba)?;
+    super::shape_hint::refuse_near_misses(node, super::shape_hint::RINGBA_TARGET, "Ringba target")?;
     let id_node = node
         .get("id")
         .ok_or_else(|| node.missing("id", "a Ringba target needs an \"id\""))?;
     let schedule = node.get("schedule");
     if let Some(s) = &schedule {
         s.object("is not a schedule object")?;
+        super::shape_hint::refuse_near_misses(
+            s,
+            super::shape_hint::RINGBA_SCHEDULE,
+            "Ringba schedule",
+        )?;
     }
     let field = |k: &str| schedule.as_ref().and_then(|s| s.get(k));
     let (zone, zone_name) = common::zone(field("timeZoneId"), cache)?;
@@ -282,6 +288,11 @@ fn hours(node: Option<Node<'_>>) -> Res<Option<WeeklyHours>> {
     let mut entries = Vec::with_capacity(7);
     for (day, e) in items.into_iter().enumerate() {
         e.object("is not an hours entry (an object with \"openTime\", \"closeTime\", \"inverted\", \"isClosed\")")?;
+        super::shape_hint::refuse_near_misses(
+            &e,
+            super::shape_hint::RINGBA_DAY,
+            "Ringba hours entry",
+        )?;
         let (open, open_text) = clock(e.get("openTime"), 0)?;
         let close_node = e.get("closeTime");
         let (close, _) = clock(close_node.clone(), 1440)?;

@@ -108,3 +108,120 @@ pub(crate) fn check_record(node: &Node<'_>, read_as: Format) -> Res<()> {
         ))),
     }
 }
+
+/// The fields routecap reads from a Retreaver target.
+pub(crate) const RETREAVER_TARGET: &[&str] = &[
+    "id",
+    "tid",
+    "client_tid",
+    "name",
+    "paused",
+    "priority",
+    "weight",
+    "time_zone",
+    "cap_trigger",
+    "trigger",
+    "business_hours",
+    "business_hours_attributes",
+    "caps",
+    "hourly_cap_attributes",
+    "daily_cap_attributes",
+    "monthly_cap_attributes",
+    "hard_cap_attributes",
+    "concurrency_cap",
+    "calls_in_progress",
+    "tag_list",
+    "tag_values",
+    "timeout_seconds",
+];
+/// The fields routecap reads from a Retreaver business-hours entry.
+pub(crate) const RETREAVER_DAY: &[&str] = &[
+    "day_of_week",
+    "time_open",
+    "time_close",
+    "work_day",
+    "invert",
+    "inverted",
+];
+/// The fields routecap reads from a Ringba target.
+pub(crate) const RINGBA_TARGET: &[&str] = &[
+    "id",
+    "name",
+    "enabled",
+    "schedule",
+    "targetCallIncrement",
+    "targetGroupId",
+    "priority",
+    "weight",
+    "criteria",
+    "instructions",
+];
+/// The fields routecap reads from a Ringba `schedule`.
+pub(crate) const RINGBA_SCHEDULE: &[&str] = &[
+    "timeZoneId",
+    "hoursOfOperation",
+    "hourlyCap",
+    "dailyCap",
+    "monthlyCap",
+    "allTimeCap",
+    "concurrencyCap",
+    "hourlySumCap",
+    "dailySumCap",
+    "monthlySumCap",
+    "allTimeSumCap",
+    "callConcurrencyMatrix",
+];
+/// The fields routecap reads from a Ringba hours entry.
+pub(crate) const RINGBA_DAY: &[&str] = &["openTime", "closeTime", "inverted", "isClosed"];
+
+/// Longest field name compared (longer names cannot be near a read field).
+const MAX_COMPARED: usize = 40;
+
+/// Lower case without `_` and `-`, for `concurrencyCap` ~ `concurrency_cap`.
+fn folded(s: &str) -> String {
+    s.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The read field `key` is a near miss of: the same when case and `_` are
+/// ignored, one edit away (both at least 4 characters), or two edits away
+/// (both at least 8). Tighter than the native "did you mean", because
+/// platform exports carry many fields routecap does not read.
+fn near_miss<'k>(key: &str, read: &[&'k str]) -> Option<&'k str> {
+    if key.len() > MAX_COMPARED {
+        return None;
+    }
+    let key_folded = folded(key);
+    read.iter().copied().find(|r| {
+        let shortest = key.chars().count().min(r.len());
+        let d = strsim::levenshtein(&key.to_ascii_lowercase(), &r.to_ascii_lowercase());
+        folded(r) == key_folded || (d <= 1 && shortest >= 4) || (d <= 2 && shortest >= 8)
+    })
+}
+
+/// In an imported shape, refuse a field that is a near miss of a field
+/// routecap reads there (`pasued` for `paused`): tolerated, it would
+/// silently change the meaning. `what` names the object
+/// (`Retreaver target`).
+pub(crate) fn refuse_near_misses(node: &Node<'_>, read: &[&str], what: &str) -> Res<()> {
+    let Some(map) = node.v.as_object() else {
+        return Ok(());
+    };
+    for key in map.keys() {
+        if read.contains(&key.as_str()) {
+            continue;
+        }
+        if let Some(meant) = near_miss(key, read) {
+            return Err(super::json::error_at(
+                &super::json::join(node.path(), key),
+                String::new(),
+                format!(
+                    "unknown field `{key}` in a {what}; did you mean `{meant}`? (fields routecap does not read are ignored, but this one is a misspelling of one it does)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
