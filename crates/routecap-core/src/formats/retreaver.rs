@@ -16,6 +16,11 @@ const TOP: &str = "is not a Retreaver export (a target object, {\"target\": {...
 
 /// Parse a Retreaver export.
 pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
+    super::shape_hint::refuse_near_misses(
+        root,
+        &["targets", "target_groups", "target", "target_group"],
+        "Retreaver document",
+    )?;
     let mut target_nodes = Vec::new();
     let mut group_nodes = Vec::new();
     match root.v {
@@ -153,6 +158,11 @@ fn group<'a>(
     index: &mut HashMap<String, usize>,
     cache: &mut ZoneCache,
 ) -> Res<(Group, Node<'a>)> {
+    super::shape_hint::refuse_near_misses(
+        node,
+        super::shape_hint::RETREAVER_GROUP,
+        "Retreaver target group",
+    )?;
     let id_node = node
         .get("id")
         .ok_or_else(|| node.missing("id", "a Retreaver target group needs an \"id\""))?;
@@ -250,6 +260,7 @@ fn caps(node: &Node<'_>) -> Res<(Limits, Usage)> {
     if let Some(list) = node.get("caps") {
         for c in list.array("is not an array of caps ({\"type\", \"cap\", \"filled\"})")? {
             c.object("is not a cap (an object with \"type\", \"cap\", \"filled\")")?;
+            super::shape_hint::refuse_near_misses(&c, &["type", "cap", "filled"], "Retreaver cap")?;
             let type_node = c
                 .get("type")
                 .ok_or_else(|| c.missing("type", "one of Hourly, Daily, Monthly, Hard"))?;

@@ -31,6 +31,11 @@ const TOP: &str = "is not a Ringba export (a get-targets response {\"targets\": 
 
 /// Parse a Ringba export.
 pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
+    super::shape_hint::refuse_near_misses(
+        root,
+        &["targets", "target", "stats", "caps"],
+        "Ringba response",
+    )?;
     let target_nodes = if root.v.is_array() {
         // a bare array of targets, as Ringba's list endpoints return
         root.array(TOP)?
@@ -140,21 +145,22 @@ fn usage(node: &Node<'_>) -> Res<Usage> {
     node.object(
         "is not a stats entry (currentHour, currentDay, currentMonth, total, currentLive, *Sum)",
     )?;
-    common::usage(
-        node,
-        &[
-            "currentHour",
-            "currentDay",
-            "currentMonth",
-            "total",
-            "currentLive",
-            "currentHourSum",
-            "currentDaySum",
-            "currentMonthSum",
-            "totalSum",
-        ],
-    )
+    super::shape_hint::refuse_near_misses(node, &STATS_KEYS, "Ringba stats entry")?;
+    common::usage(node, &STATS_KEYS)
 }
+
+/// The usage figures of a stats entry, in [`common::UsageKeys`] order.
+const STATS_KEYS: common::UsageKeys = [
+    "currentHour",
+    "currentDay",
+    "currentMonth",
+    "total",
+    "currentLive",
+    "currentHourSum",
+    "currentDaySum",
+    "currentMonthSum",
+    "totalSum",
+];
 
 /// A target, its id node, and its `targetGroupId` if any.
 fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, Option<String>)> {
@@ -257,6 +263,7 @@ fn clock(node: Option<Node<'_>>, default: u16) -> Res<(u16, String)> {
         return Ok((default, format!("{:02}:{:02}", default / 60, default % 60)));
     };
     node.object("is not a time of day ({\"hour\": 0..=24, \"minute\": 0..=59})")?;
+    super::shape_hint::refuse_near_misses(&node, &["hour", "minute"], "Ringba time of day")?;
     let hour_node = node
         .get("hour")
         .ok_or_else(|| node.missing("hour", "an integer 0..=24"))?;

@@ -134,6 +134,29 @@ pub(crate) const RETREAVER_TARGET: &[&str] = &[
     "tag_values",
     "timeout_seconds",
 ];
+/// The fields routecap reads from a Retreaver target group.
+pub(crate) const RETREAVER_GROUP: &[&str] = &[
+    "id",
+    "name",
+    "target_ids",
+    "targets",
+    "behavior",
+    "priority",
+    "weight",
+    "time_zone",
+    "business_hours",
+    "business_hours_attributes",
+    "caps",
+    "hourly_cap_attributes",
+    "daily_cap_attributes",
+    "monthly_cap_attributes",
+    "hard_cap_attributes",
+    "concurrency_cap",
+    "calls_in_progress",
+    "tag_list",
+    "tag_values",
+    "timeout_seconds",
+];
 /// The fields routecap reads from a Retreaver business-hours entry.
 pub(crate) const RETREAVER_DAY: &[&str] = &[
     "day_of_week",
@@ -186,8 +209,8 @@ fn folded(s: &str) -> String {
 }
 
 /// The read field `key` is a near miss of: the same when case and `_` are
-/// ignored, one edit away (both at least 4 characters), or two edits away
-/// (both at least 8). Tighter than the native "did you mean", because
+/// ignored, one edit away from a read field of at least 4 characters, or
+/// two edits away from one of at least 8. Tighter than the native "did you mean", because
 /// platform exports carry many fields routecap does not read.
 fn near_miss<'k>(key: &str, read: &[&'k str]) -> Option<&'k str> {
     if key.len() > MAX_COMPARED {
@@ -195,9 +218,8 @@ fn near_miss<'k>(key: &str, read: &[&'k str]) -> Option<&'k str> {
     }
     let key_folded = folded(key);
     read.iter().copied().find(|r| {
-        let shortest = key.chars().count().min(r.len());
         let d = strsim::levenshtein(&key.to_ascii_lowercase(), &r.to_ascii_lowercase());
-        folded(r) == key_folded || (d <= 1 && shortest >= 4) || (d <= 2 && shortest >= 8)
+        folded(r) == key_folded || (d <= 1 && r.len() >= 4) || (d <= 2 && r.len() >= 8)
     })
 }
 

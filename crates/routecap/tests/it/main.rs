@@ -7,6 +7,7 @@ mod cli_decisions;
 mod cli_hours;
 mod cli_leases;
 mod cli_live;
+mod cli_mutants;
 mod cli_support;
 mod cli_text;
 mod cli_validate;
