@@ -12,6 +12,7 @@ mod cli_support;
 mod cli_text;
 mod cli_validate;
 mod cli_zones;
+mod config_schema;
 mod engine_api;
 mod engine_live;
 mod engine_route;
