@@ -397,7 +397,9 @@ fn explicit_format_overrides_detection() {
     let native = parse_config(doc, "t", None).unwrap_err();
     assert_eq!(native.path(), "targets[0]");
     assert!(
-        native.expected().starts_with("is a Retreaver target (it has `cap_trigger`)"),
+        native
+            .expected()
+            .starts_with("is a Retreaver target (it has `cap_trigger`)"),
         "{native}"
     );
     let retreaver = parse_config(doc, "t", Some(Format::Retreaver)).unwrap();
