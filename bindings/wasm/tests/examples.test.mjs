@@ -111,9 +111,10 @@ test('routeMany counts the first step of route() over consecutive seeds', () => 
 
 test('firstPlaceChances: each plan step\'s chance to be rung first, by id', () => {
   const engine = new Engine(readJson(examples[0].path));
-  const at = '2026-11-22T15:00:00Z';
+  // Monday 17:00Z: the priority-1 targets lead, weights 3:2
+  const at = '2026-11-23T17:00:00Z';
   const chances = engine.firstPlaceChances(at);
-  assert.deepEqual(chances, { 'la-solar': 0.5, 'london-debt': 0.5, 'night-pool': 0 });
+  assert.deepEqual(chances, { 'ny-insurance': 0.6, 'chicago-auto': 0.4, 'la-solar': 0, 'london-debt': 0, 'night-pool': 0 });
   // Every plan step has a chance, whatever the seed's order.
   const plan = engine.route(at, 3).plan.map((s) => s.target ?? s.group);
   assert.deepEqual(plan.slice().sort(), Object.keys(chances).sort());
