@@ -1,5 +1,5 @@
 // The web demo: wires the WebAssembly Engine to the page.
-import init, { Engine, formatReason, zones } from '../bindings/wasm/pkg/routecap_wasm.js';
+import init, { Engine, formatReason, validate, zones } from '../bindings/wasm/pkg/routecap_wasm.js';
 import { heatmap, barChart } from './charts.js';
 import * as time from './time.js';
 
@@ -63,6 +63,16 @@ function showConfigError(err) {
   }
 }
 
+/** The config's warnings (`routecap validate`) under the config box. */
+function showWarnings(warnings) {
+  const box = $('#config-warnings');
+  box.hidden = warnings.length === 0;
+  box.replaceChildren(
+    ...warnings.map((w) => h('li', { 'data-code': w.code },
+      h('code', { class: 'path' }, w.path), ' ', w.message, ' ', h('span', { class: 'muted' }, `(${w.code})`))),
+  );
+}
+
 function load(text, format, label) {
   let engine;
   try {
@@ -73,6 +83,7 @@ function load(text, format, label) {
     return false;
   }
   showConfigError(null);
+  showWarnings(validate(text, format || undefined).warnings);
   app.engine?.free();
   app.engine = engine;
   app.text = text;

@@ -93,11 +93,14 @@ test('native sample: the eligibility table says who, why and until when', async 
   assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.reasons])),
     Object.fromEntries(want.candidates.map((c) => [c.id, c.reasons.map(wasm.formatReason)])));
   assert.deepEqual(by['chicago-auto'].untils, ['2026-11-23T06:00:00Z']);
-  assert.equal(by['la-solar'].eligible, 'true');
-  assert.equal(by['london-debt'].eligible, 'true');
+  // Monday to Friday only, weekends listed as closed
+  assert.deepEqual(by['la-solar'].reasons, ['closed until 2026-11-23T15:00:00Z']);
+  assert.deepEqual(by['london-debt'].codes, ['closed']);
   assert.deepEqual(by['stjohns-backup'].codes, ['paused', 'total_cap']);
   assert.equal(by['night-pool'].eligible, 'true');
-  assert.match(await page.textContent('#elig-summary'), /3 of 6 candidates eligible/);
+  assert.match(await page.textContent('#elig-summary'), /1 of 6 candidates eligible/);
+  // the bundled example has no warnings, so none are shown
+  assert.equal(await page.$eval('#config-warnings', (e) => e.hidden), true);
 });
 
 test('the week slider moves the instant and the table follows', async () => {
@@ -133,6 +136,8 @@ test('hours heatmap: 7×24 cells in both zones, Monday 09-17 New York = 14-22 UT
 });
 
 test('route 1,000 calls: the bars match the engine and the weight shares', async () => {
+  await setInstant('2026-11-23T17:00');
+  await page.waitForFunction(() => document.querySelector('#elig-summary').textContent.includes('2026-11-23T17:00:00Z'));
   await page.fill('#route-n', '1000');
   await page.fill('#route-seed', '1');
   await page.click('#route-run');
@@ -143,16 +148,16 @@ test('route 1,000 calls: the bars match the engine and the weight shares', async
   const expected = await page.$$eval('#route-chart line.bar-expected', (ls) => Object.fromEntries(ls.map((l) => [l.dataset.id, +l.dataset.expected])));
   // The same engine in node, same config, instant and seeds.
   const engine = new wasm.Engine(require(join(root, 'examples', 'native.json')));
-  const want = engine.routeMany('2026-11-22T15:00:00Z', '1', 1000);
+  const want = engine.routeMany('2026-11-23T17:00:00Z', '1', 1000);
   assert.deepEqual(Object.fromEntries(bars.map((b) => [b.id, b.count])), want.first);
   assert.equal(bars.reduce((s, b) => s + b.count, 0), 1000);
-  // Eligible now: la-solar and london-debt (priority 2, weights 1:1) lead;
-  // night-pool (priority 3) is never first.
-  assert.deepEqual(expected, { 'la-solar': 0.5, 'london-debt': 0.5, 'night-pool': 0 });
+  // Monday 17:00Z: ny-insurance and chicago-auto (priority 1, weights 3:2)
+  // lead; the priority-2 and -3 candidates are never first.
+  assert.deepEqual(expected, { 'ny-insurance': 0.6, 'chicago-auto': 0.4, 'la-solar': 0, 'london-debt': 0, 'night-pool': 0 });
   const byId = Object.fromEntries(bars.map((b) => [b.id, b]));
   assert.equal(byId['night-pool'].count, 0);
-  for (const id of ['la-solar', 'london-debt']) {
-    assert.ok(Math.abs(byId[id].share - 0.5) < 0.06, `${id} share ${byId[id].share}`);
+  for (const [id, share] of [['ny-insurance', 0.6], ['chicago-auto', 0.4]]) {
+    assert.ok(Math.abs(byId[id].share - share) < 0.06, `${id} share ${byId[id].share}`);
     assert.ok(byId[id].width > 100, `${id} bar drawn`);
   }
   assert.match(await page.textContent('#route-plan'), /Failover order for seed 1: .+ → /);

@@ -294,3 +294,28 @@ pub fn zones(names: Vec<String>) -> Result<JsValue, JsValue> {
     }
     to_js(&rows)
 }
+
+/// Check a config without deciding anything, as `routecap validate --json`:
+/// `{ok, shape, errors: [{path, message}], warnings: [{code, path,
+/// message}]}`. A refused config is an answer here (`ok: false`), not an
+/// exception; only a bad `format` throws.
+#[wasm_bindgen(unchecked_return_type = "ValidationReport")]
+pub fn validate(
+    #[wasm_bindgen(unchecked_param_type = "object | string")] config: JsValue,
+    format: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let format = match format.as_deref() {
+        None | Some("") => None,
+        Some(f) => Some(f.parse::<Format>().map_err(|_| {
+            error(&format!(
+                "{f:?} is not a config format (routecap, retreaver, ringba)"
+            ))
+        })?),
+    };
+    let text = convert::config_text(&config)?;
+    to_js(&routecap_core::validate::validate(
+        text.as_bytes(),
+        CONFIG_NAME,
+        format,
+    ))
+}

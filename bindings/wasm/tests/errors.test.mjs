@@ -116,3 +116,27 @@ test('unknown ids in lifecycle calls and hoursGrid', () => {
   assert.match(thrown(() => engine.hoursGrid('ny-insurance', '2026-11-22', 'Mars/Olympus')).message, /^unknown time zone "Mars\/Olympus"/);
   assert.match(thrown(() => engine.convert('c1', '1.234', at)).message, /^revenue: "1.234" has more than 2 decimal places/);
 });
+
+test('validate: the CLI\'s report, errors and warnings, as a value', () => {
+  const warned = {
+    targets: [
+      { id: 'weekdays', hours: [{ day: 1, open: '09:00', close: '17:00' }] },
+      { id: 'old-zone', time_zone: 'US/Eastern' },
+    ],
+  };
+  const typo = { targets: [{ id: 'a', tiem_zone: 'UTC' }] };
+  for (const config of [warned, typo]) {
+    const r = cli(['validate', '-', '--json'], JSON.stringify(config));
+    const report = wasm.validate(config);
+    assert.deepEqual(report, JSON.parse(r.stdout));
+    assert.deepEqual(wasm.validate(JSON.stringify(config)), report);
+  }
+  assert.deepEqual(wasm.validate(warned).warnings.map((w) => w.code), ['open_unlisted_days', 'legacy_zone_alias']);
+  assert.deepEqual(wasm.validate(typo).errors, [
+    { path: '$.targets[0].tiem_zone', message: 'unknown field `tiem_zone`; did you mean `time_zone`?' },
+  ]);
+  // the engine refuses the same config with the same words
+  const e = thrown(() => new Engine(typo));
+  assert.equal(e.path, 'targets[0].tiem_zone');
+  assert.throws(() => wasm.validate(warned, 'xml'), /not a config format/);
+});

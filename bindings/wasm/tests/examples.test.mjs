@@ -60,9 +60,11 @@ test('native.json on a Sunday afternoon in New York: exact reasons and untils', 
   assert.deepEqual(by['ny-insurance'].reasons, [{ code: 'closed', until: '2026-11-23T14:00:00Z' }]);
   // Daily cap 25/25 in Chicago: lifts at local midnight = 06:00Z.
   assert.deepEqual(by['chicago-auto'].reasons, [{ code: 'daily_cap', used: 25, limit: 25, until: '2026-11-23T06:00:00Z' }]);
-  // No Saturday/Sunday entries: open all day on weekends.
-  assert.equal(by['la-solar'].eligible, true);
+  // Monday to Friday, Saturday and Sunday listed as closed: opens Monday
+  // 07:00 in Los Angeles = 15:00Z.
+  assert.equal(by['la-solar'].eligible, false);
   assert.equal(by['la-solar'].local_time, '2026-11-22T07:00:00-08:00');
+  assert.deepEqual(by['la-solar'].reasons, [{ code: 'closed', until: '2026-11-23T15:00:00Z' }]);
   assert.deepEqual(by['night-pool'].eligible_members, ['kolkata-bpo']);
   // The simultaneous night pool is a candidate of its own, its members are not.
   assert.equal(by['night-pool'].kind, 'group');
@@ -87,7 +89,8 @@ test('route seeds: number, BigInt and decimal string give the same plan; u64 see
 
 test('routeMany counts the first step of route() over consecutive seeds', () => {
   const engine = new Engine(readJson(examples[0].path));
-  const at = '2026-11-22T15:00:00Z';
+  // Monday 17:00Z: every target but the paused backup is open
+  const at = '2026-11-23T17:00:00Z';
   const n = 300;
   const tally = {};
   let none = 0;
@@ -101,16 +104,17 @@ test('routeMany counts the first step of route() over consecutive seeds', () => 
   assert.equal(many.none, none);
   for (const [id, c] of Object.entries(many.first)) assert.equal(c, tally[id] ?? 0, id);
   assert.equal(Object.values(many.first).reduce((a, b) => a + b, 0) + many.none, n);
-  // Only the lowest eligible priority tier can come first: la-solar (2) and
-  // london-debt (2), weights 1:1; nothing of tier 3+ ever does.
-  assert.deepEqual(Object.keys(many.first).filter((id) => many.first[id] > 0).sort(), ['la-solar', 'london-debt']);
+  // Only the lowest eligible priority tier can come first: ny-insurance (1)
+  // and chicago-auto (1), weights 3:2; nothing of tier 2+ ever does.
+  assert.deepEqual(Object.keys(many.first).filter((id) => many.first[id] > 0).sort(), ['chicago-auto', 'ny-insurance']);
 });
 
 test('firstPlaceChances: each plan step\'s chance to be rung first, by id', () => {
   const engine = new Engine(readJson(examples[0].path));
-  const at = '2026-11-22T15:00:00Z';
+  // Monday 17:00Z: the priority-1 targets lead, weights 3:2
+  const at = '2026-11-23T17:00:00Z';
   const chances = engine.firstPlaceChances(at);
-  assert.deepEqual(chances, { 'la-solar': 0.5, 'london-debt': 0.5, 'night-pool': 0 });
+  assert.deepEqual(chances, { 'ny-insurance': 0.6, 'chicago-auto': 0.4, 'la-solar': 0, 'london-debt': 0, 'night-pool': 0 });
   // Every plan step has a chance, whatever the seed's order.
   const plan = engine.route(at, 3).plan.map((s) => s.target ?? s.group);
   assert.deepEqual(plan.slice().sort(), Object.keys(chances).sort());

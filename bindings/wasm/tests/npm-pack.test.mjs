@@ -73,9 +73,10 @@ console.log(JSON.stringify(new Engine(config).check('2026-11-22T15:00:00Z')));
   console.log(`# check from the installed package: ${answer.candidates.map((c) => `${c.id} ${c.eligible ? 'eligible' : c.reasons.map((r) => r.code).join('+')}`).join(', ')}`);
   assert.equal(answer.at, '2026-11-22T15:00:00Z');
   const byId = Object.fromEntries(answer.candidates.map((c) => [c.id, c]));
-  // Sunday 07:00 in Los Angeles: la-solar takes calls; ny-insurance is
-  // closed on Sundays, until Monday 09:00 in New York (14:00Z)
-  assert.equal(byId['la-solar']?.eligible, true, JSON.stringify(answer));
+  // Sunday: the night pool takes calls; la-solar is closed at weekends and
+  // ny-insurance on Sundays, until Monday 09:00 in New York (14:00Z)
+  assert.equal(byId['night-pool']?.eligible, true, JSON.stringify(answer));
+  assert.equal(byId['la-solar']?.eligible, false, JSON.stringify(answer));
   assert.equal(byId['ny-insurance']?.eligible, false, JSON.stringify(answer));
   assert.deepEqual(byId['ny-insurance'].reasons.map((r) => r.code), ['closed']);
   assert.equal(byId['ny-insurance'].reasons[0].until, '2026-11-23T14:00:00Z');

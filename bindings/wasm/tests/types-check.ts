@@ -4,7 +4,7 @@
 // tsify): `tsc --noEmit --strict` on this file fails when a signature or a
 // result type drifts from what the demo and users rely on.
 import init, {
-  Engine, formatReason, zones,
+  Engine, formatReason, validate, zones, type ValidationReport, type Warning,
   type CheckView, type RouteView, type ReasonView, type OutcomeView, type StepView,
   type Heatmap, type TargetSummary, type GroupSummary, type UsageView, type ZoneRow,
   type Snapshot, type FirstCountsView, type ChancesView, type CallAttrs, type ConfigError,
@@ -82,6 +82,10 @@ export async function typed(config: object, text: string): Promise<void> {
   const share: number | null = grid.viewer.days[0].hours[0];
   const z: ZoneRow[] = zones(['Arizona']);
   const kind: 'rails' | 'windows' | 'iana' = z[0].kind;
+  const report: ValidationReport = validate(config, 'routecap');
+  const shape: 'native' | 'retreaver' | 'ringba' | null = report.shape;
+  const warning: Warning | undefined = report.warnings[0];
+  const where: string | undefined = warning?.path ?? report.errors[0]?.message;
   const chances: ChancesView = a.firstPlaceChances(at);
   const chance: number | undefined = chances['t1'];
   const lease: string | null | undefined = snap.calls[0]?.lease_until;

@@ -114,6 +114,7 @@ pub mod render;
 pub mod route;
 pub mod simulate;
 pub mod snapshot;
+pub mod validate;
 pub mod window;
 pub mod zone;
 pub mod zone_cache;

@@ -26,6 +26,9 @@ pub const DEFAULT_CALL_RETENTION_SECONDS: u64 = 86_400;
 pub const MAX_CALL_SECONDS: u64 = 315_576_000;
 /// How long a step rings before failing over when no timeout is set.
 pub const DEFAULT_TIMEOUT_SECONDS: u32 = 30;
+/// Longest id (target, group, campaign) or filter tag key in a config, in
+/// bytes: checked before any lookup, so a huge name is refused at once.
+pub const MAX_NAME_BYTES: usize = 256;
 
 /// A destination a call can be sent to.
 #[derive(Clone, Debug, PartialEq, Eq)]

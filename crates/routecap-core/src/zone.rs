@@ -271,7 +271,13 @@ pub struct ResolvedZone {
 pub struct UnknownZone {
     input: String,
     suggestions: Vec<&'static str>,
+    too_long: bool,
 }
+
+/// Longest zone name accepted, in bytes: the longest known name is 32
+/// (`America/Argentina/ComodRivadavia`), so a longer one is refused before
+/// any lookup or suggestion search, in microseconds whatever its size.
+pub const MAX_ZONE_NAME_BYTES: usize = 64;
 
 impl UnknownZone {
     /// The name as given.
@@ -283,10 +289,23 @@ impl UnknownZone {
     pub fn suggestions(&self) -> &[&'static str] {
         &self.suggestions
     }
+
+    /// Whether the name was refused for being longer than
+    /// [`MAX_ZONE_NAME_BYTES`] (then [`UnknownZone::input`] is its start).
+    pub fn too_long(&self) -> bool {
+        self.too_long
+    }
 }
 
 impl fmt::Display for UnknownZone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.too_long {
+            return write!(
+                f,
+                "unknown time zone {:?}…: longer than {MAX_ZONE_NAME_BYTES} bytes (no zone name is)",
+                self.input
+            );
+        }
         write!(f, "unknown time zone {:?}", self.input)?;
         if !self.suggestions.is_empty() {
             write!(f, "; did you mean ")?;
@@ -392,6 +411,17 @@ pub fn resolve(name: &str) -> Result<ResolvedZone, UnknownZone> {
             canonical: "UTC",
         });
     }
+    if trimmed.len() > MAX_ZONE_NAME_BYTES {
+        let mut cut = MAX_ZONE_NAME_BYTES;
+        while !trimmed.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        return Err(UnknownZone {
+            input: trimmed[..cut].to_string(),
+            suggestions: Vec::new(),
+            too_long: true,
+        });
+    }
     let idx = index();
     match idx.by_lower.get(&trimmed.to_ascii_lowercase()) {
         Some(&i) => {
@@ -405,6 +435,7 @@ pub fn resolve(name: &str) -> Result<ResolvedZone, UnknownZone> {
         None => Err(UnknownZone {
             input: name.to_string(),
             suggestions: suggest(trimmed),
+            too_long: false,
         }),
     }
 }

@@ -19,6 +19,10 @@ pub(crate) fn zone(node: Option<Node<'_>>, cache: &mut ZoneCache) -> Res<(Zone, 
     let name = node.str("is not a time zone name (a string)")?;
     match zone::resolve(name) {
         Ok(r) => Ok((cache.get(r.tz), cache.name(name))),
+        Err(e) if e.too_long() => Err(node.err(format!(
+            "is not a known time zone: longer than {} bytes (no Rails, Windows or IANA name is)",
+            zone::MAX_ZONE_NAME_BYTES
+        ))),
         Err(e) => {
             let mut expected =
                 "is not a known time zone (a Rails, Windows or IANA name)".to_string();

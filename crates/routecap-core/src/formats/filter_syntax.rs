@@ -54,6 +54,7 @@ fn op_expected() -> String {
 /// A native `filter` object.
 pub(crate) fn native(node: &Node<'_>) -> Res<Filter> {
     node.object(FILTER)?;
+    node.known_fields(super::native::fields::FILTER)?;
     let rules = node.get("any_of").ok_or_else(|| {
         node.missing(
             "any_of",
@@ -70,6 +71,7 @@ pub(crate) fn native(node: &Node<'_>) -> Res<Filter> {
         let list = rule.get("all_of").ok_or_else(|| {
             rule.missing("all_of", "an array of conditions ([] matches every call)")
         })?;
+        rule.known_fields(super::native::fields::RULE)?;
         let mut all_of = Vec::new();
         for c in list.array(CONDITIONS)? {
             all_of.push(native_condition(&c)?);
@@ -81,6 +83,7 @@ pub(crate) fn native(node: &Node<'_>) -> Res<Filter> {
 
 fn native_condition(node: &Node<'_>) -> Res<Condition> {
     node.object(CONDITION)?;
+    node.known_fields(super::native::fields::CONDITION)?;
     let tag_node = node
         .get("tag")
         .ok_or_else(|| node.missing("tag", "the tag key the condition tests"))?;
@@ -152,6 +155,12 @@ fn op_names() -> String {
 
 fn tag_key(node: &Node<'_>) -> Res<String> {
     let key = match node.v {
+        Value::String(s) if s.len() > crate::model::MAX_NAME_BYTES => {
+            return Err(node.err(format!(
+                "is not a tag key: longer than {} bytes",
+                crate::model::MAX_NAME_BYTES
+            )))
+        }
         Value::String(s) if !s.trim().is_empty() => s.trim().to_string(),
         Value::Number(n) => n.to_string(),
         _ => return Err(node.err(TAG)),

@@ -148,6 +148,23 @@ impl<'a> Node<'a> {
         self.v.as_object().ok_or_else(|| self.err(expected))
     }
 
+    /// Refuse any field of this object not in `known` (strict native
+    /// shape, SPEC §13): the error names the field's path and, when a known
+    /// field is within two edits, suggests it. Fields starting with `$` or
+    /// `x-` are the operator's own and pass.
+    pub fn known_fields(&self, known: &[&str]) -> Res<()> {
+        let Some(map) = self.v.as_object() else {
+            return Ok(());
+        };
+        for key in map.keys() {
+            if known.contains(&key.as_str()) || key.starts_with('$') || key.starts_with("x-") {
+                continue;
+            }
+            return Err(unknown_field(&self.path, key, known));
+        }
+        Ok(())
+    }
+
     /// The elements of an array, each with its path.
     pub fn array(&self, expected: &str) -> Res<Vec<Node<'a>>> {
         match self.v {
@@ -233,6 +250,10 @@ impl<'a> Node<'a> {
     /// An id: a non-empty string, or an integer (kept as its decimal text).
     pub fn id(&self) -> Res<String> {
         match self.v {
+            Value::String(s) if s.len() > crate::model::MAX_NAME_BYTES => Err(self.err(format!(
+                "is not an id: longer than {} bytes",
+                crate::model::MAX_NAME_BYTES
+            ))),
             Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
             Value::Number(n) => {
                 self.integer(ID)?;
@@ -245,6 +266,48 @@ impl<'a> Node<'a> {
             _ => Err(self.err(ID)),
         }
     }
+}
+
+/// Longest field name compared for a suggestion: known fields are at most
+/// 22 characters and a suggestion is at most two edits away, so a longer
+/// name cannot match and is refused without comparing (microseconds for a
+/// 1 MiB key).
+const MAX_SUGGESTED_FIELD_CHARS: usize = 32;
+
+/// The error for an unknown field `key` of the object at `path`.
+pub(crate) fn unknown_field(path: &str, key: &str, known: &[&str]) -> ConfigError {
+    let shown = match key.char_indices().nth(MAX_VALUE_CHARS) {
+        Some((cut, _)) => format!("{}…", &key[..cut]),
+        None => key.to_string(),
+    };
+    let mut message = format!("unknown field `{shown}`");
+    if let Some(near) = suggest_field(key, known) {
+        message.push_str(&format!("; did you mean `{near}`?"));
+    } else {
+        let mut names: Vec<&str> = known.to_vec();
+        names.sort_unstable();
+        message.push_str(&format!(
+            "; known fields here: {} (fields starting with `$` or `x-` are ignored)",
+            names.join(", ")
+        ));
+    }
+    // the key is shown in the path, cut like the message
+    error_at(&join(path, &shown), String::new(), message)
+}
+
+/// The known field within two edits of `key` (closest, then first listed).
+pub(crate) fn suggest_field<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    if key.len() > MAX_SUGGESTED_FIELD_CHARS * 4 || key.chars().count() > MAX_SUGGESTED_FIELD_CHARS
+    {
+        return None;
+    }
+    let lower = key.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| (strsim::levenshtein(&lower, k), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
 }
 
 /// Expected text for counts.

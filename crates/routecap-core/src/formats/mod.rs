@@ -4,8 +4,11 @@
 //!
 //! Every refusal is a [`ConfigError`] naming the file, the JSON path
 //! (`targets[3].business_hours[2].time_close`), the offending value as JSON
-//! text and what is allowed. Unknown fields are ignored: real exports carry
-//! many that routing does not need. `null` is treated like an absent field.
+//! text and what is allowed. The native shape is strict (an unknown field is
+//! an error naming the known field within two edits; `$…` and `x-…` fields
+//! are the operator's); the imported shapes ignore fields they do not read:
+//! real exports carry many that routing does not need, but a target record
+//! must have a field of the shape it is read as ([`shape_hint`]). `null` is treated like an absent field.
 //!
 //! Decisions where the sources are silent:
 //! - Integers must be written as integers: `1.5` or `1.0` where a count,
@@ -31,8 +34,11 @@ mod filter_syntax;
 mod json;
 mod native;
 mod native_render;
+#[cfg(any(test, feature = "schema"))]
+pub mod native_schema;
 mod retreaver;
 mod ringba;
+mod shape_hint;
 pub mod source;
 
 use std::fmt;

@@ -21,9 +21,98 @@ use crate::zone_cache::ZoneCache;
 const TOP: &str =
     "is not a routecap config (an object with \"targets\" and optional \"as_of\" and \"groups\")";
 
+/// The fields of each native object (SPEC §13: anything else is an error,
+/// except `$…` and `x-…` fields). `docs/config.schema.json` is checked
+/// against these lists by a test.
+pub(crate) mod fields {
+    /// The document.
+    pub const CONFIG: &[&str] = &[
+        "as_of",
+        "targets",
+        "groups",
+        "campaigns",
+        "call_lease_seconds",
+        "call_retention_seconds",
+        "repeat_callers",
+    ];
+    /// A target.
+    pub const TARGET: &[&str] = &[
+        "id",
+        "name",
+        "priority",
+        "weight",
+        "paused",
+        "time_zone",
+        "trigger",
+        "hours",
+        "caps",
+        "usage",
+        "concurrency_matrix",
+        "filter",
+        "timeout_seconds",
+        "duplicates",
+    ];
+    /// A group.
+    pub const GROUP: &[&str] = &[
+        "id",
+        "name",
+        "members",
+        "mode",
+        "priority",
+        "weight",
+        "time_zone",
+        "hours",
+        "caps",
+        "concurrency_matrix",
+        "usage",
+        "filter",
+        "timeout_seconds",
+    ];
+    /// A campaign.
+    pub const CAMPAIGN: &[&str] = &["id", "candidates", "fallback", "filter", "repeat_callers"];
+    /// A day entry of `hours`.
+    pub const DAY: &[&str] = &["day", "open", "close", "invert", "closed"];
+    /// `caps`.
+    pub const CAPS: &[&str] = &[
+        "hourly",
+        "daily",
+        "monthly",
+        "total",
+        "concurrency",
+        "hourly_revenue",
+        "daily_revenue",
+        "monthly_revenue",
+        "total_revenue",
+    ];
+    /// `usage`.
+    pub const USAGE: &[&str] = &[
+        "hourly",
+        "daily",
+        "monthly",
+        "total",
+        "live",
+        "hourly_revenue",
+        "daily_revenue",
+        "monthly_revenue",
+        "total_revenue",
+    ];
+    /// A target's `duplicates`.
+    pub const DUPLICATES: &[&str] = &["basis", "window"];
+    /// `repeat_callers` (config or campaign).
+    pub const REPEAT_CALLERS: &[&str] = &["mode", "window"];
+    /// A `filter`.
+    pub const FILTER: &[&str] = &["any_of"];
+    /// A filter rule.
+    pub const RULE: &[&str] = &["all_of"];
+    /// A filter condition.
+    pub const CONDITION: &[&str] = &["tag", "op", "kind", "negate", "value", "values"];
+}
+
 /// Parse a native config.
 pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
     root.object(TOP)?;
+    super::shape_hint::check_document(root)?;
+    root.known_fields(fields::CONFIG)?;
     let as_of = match root.get("as_of") {
         None => None,
         Some(n) => Some(instant(&n)?),
@@ -93,6 +182,7 @@ fn duplicates(node: &Node<'_>) -> Res<DuplicateRule> {
     node.object(
         "is not a duplicates rule (an object {\"basis\": \"connect\" | \"convert\", \"window\": seconds})",
     )?;
+    node.known_fields(fields::DUPLICATES)?;
     let basis = match node.get("basis") {
         None => Basis::Connect,
         Some(b) => match b.str(BASIS)? {
@@ -116,6 +206,7 @@ fn repeat_callers(node: &Node<'_>) -> Res<RepeatRule> {
     node.object(
         "is not a repeat-callers rule (an object {\"mode\": \"normal\" | \"original\" | \"different\", \"window\": seconds})",
     )?;
+    node.known_fields(fields::REPEAT_CALLERS)?;
     let m = node
         .get("mode")
         .ok_or_else(|| node.missing("mode", "\"normal\", \"original\" or \"different\""))?;
@@ -152,6 +243,7 @@ const CANDIDATE: &str = "is not the id of any target or group in this config";
 /// group id that is the same; a separate group stands for its members).
 fn campaign(node: &Node<'_>, index: &HashMap<String, usize>, groups: &[Group]) -> Res<Campaign> {
     node.object("is not a campaign (an object with \"id\" and \"candidates\")")?;
+    node.known_fields(fields::CAMPAIGN)?;
     let mut candidates = Vec::new();
     let list = node
         .get("candidates")
@@ -216,6 +308,8 @@ fn name(node: &Node<'_>) -> Res<Option<String>> {
 
 fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
     node.object("is not a target (an object)")?;
+    super::shape_hint::check_record(node, super::Format::Routecap)?;
+    node.known_fields(fields::TARGET)?;
     let (zone, zone_name) = common::zone(node.get("time_zone"), cache)?;
     let (priority, weight) = common::target_rank(node)?;
     Ok(Target {
@@ -240,6 +334,7 @@ fn target(node: &Node<'_>, cache: &mut ZoneCache) -> Res<Target> {
 
 fn group(node: &Node<'_>, index: &HashMap<String, usize>, cache: &mut ZoneCache) -> Res<Group> {
     node.object("is not a group (an object)")?;
+    node.known_fields(fields::GROUP)?;
     let mut member_ids = Vec::new();
     if let Some(list) = node.get("members") {
         for m in list.array("is not an array of target ids")? {
@@ -299,6 +394,7 @@ fn hours(node: Option<Node<'_>>) -> Res<Option<WeeklyHours>> {
     )? {
         e.object("is not a day entry (an object with \"day\", \"open\", \"close\", \"invert\", \"closed\")",
         )?;
+        e.known_fields(fields::DAY)?;
         let day_node = e
             .get("day")
             .ok_or_else(|| e.missing("day", "an integer 0..=6 (0 = Sunday)"))?;
@@ -329,6 +425,7 @@ fn limits(node: Option<Node<'_>>) -> Res<Limits> {
         return Ok(Limits::default());
     };
     node.object("is not a caps object (hourly, daily, monthly, total, concurrency, *_revenue)")?;
+    node.known_fields(fields::CAPS)?;
     let count = |k: &str| node.opt(k, Node::count);
     let money = |k: &str| node.opt(k, Node::money);
     Ok(Limits {
@@ -349,6 +446,7 @@ fn usage(node: Option<Node<'_>>) -> Res<Usage> {
         return Ok(Usage::default());
     };
     node.object("is not a usage object (hourly, daily, monthly, total, live, *_revenue)")?;
+    node.known_fields(fields::USAGE)?;
     common::usage(
         &node,
         &[

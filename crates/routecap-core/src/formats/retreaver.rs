@@ -16,6 +16,11 @@ const TOP: &str = "is not a Retreaver export (a target object, {\"target\": {...
 
 /// Parse a Retreaver export.
 pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
+    super::shape_hint::refuse_near_misses(
+        root,
+        &["targets", "target_groups", "target", "target_group"],
+        "Retreaver document",
+    )?;
     let mut target_nodes = Vec::new();
     let mut group_nodes = Vec::new();
     match root.v {
@@ -100,6 +105,12 @@ fn unwrap<'a>(item: Node<'a>, key: &str) -> Res<Node<'a>> {
 }
 
 fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>)> {
+    super::shape_hint::check_record(node, super::Format::Retreaver)?;
+    super::shape_hint::refuse_near_misses(
+        node,
+        super::shape_hint::RETREAVER_TARGET,
+        "Retreaver target",
+    )?;
     let id_node = node
         .get("id")
         .or_else(|| node.get("tid"))
@@ -147,6 +158,11 @@ fn group<'a>(
     index: &mut HashMap<String, usize>,
     cache: &mut ZoneCache,
 ) -> Res<(Group, Node<'a>)> {
+    super::shape_hint::refuse_near_misses(
+        node,
+        super::shape_hint::RETREAVER_GROUP,
+        "Retreaver target group",
+    )?;
     let id_node = node
         .get("id")
         .ok_or_else(|| node.missing("id", "a Retreaver target group needs an \"id\""))?;
@@ -244,6 +260,7 @@ fn caps(node: &Node<'_>) -> Res<(Limits, Usage)> {
     if let Some(list) = node.get("caps") {
         for c in list.array("is not an array of caps ({\"type\", \"cap\", \"filled\"})")? {
             c.object("is not a cap (an object with \"type\", \"cap\", \"filled\")")?;
+            super::shape_hint::refuse_near_misses(&c, &["type", "cap", "filled"], "Retreaver cap")?;
             let type_node = c
                 .get("type")
                 .ok_or_else(|| c.missing("type", "one of Hourly, Daily, Monthly, Hard"))?;
@@ -322,6 +339,11 @@ fn hours(node: &Node<'_>) -> Res<Option<WeeklyHours>> {
     let mut entries = Vec::new();
     for e in list.array("is not an array of business hours")? {
         e.object("is not a business hours entry (an object with \"day_of_week\", \"time_open\", \"time_close\")")?;
+        super::shape_hint::refuse_near_misses(
+            &e,
+            super::shape_hint::RETREAVER_DAY,
+            "Retreaver business hours entry",
+        )?;
         let day_node = e
             .get("day_of_week")
             .ok_or_else(|| e.missing("day_of_week", "an integer 0..=6 (0 = Sunday)"))?;

@@ -31,6 +31,11 @@ const TOP: &str = "is not a Ringba export (a get-targets response {\"targets\": 
 
 /// Parse a Ringba export.
 pub(crate) fn parse(root: &Node<'_>, cache: &mut ZoneCache) -> Res<Config> {
+    super::shape_hint::refuse_near_misses(
+        root,
+        &["targets", "target", "stats", "caps"],
+        "Ringba response",
+    )?;
     let target_nodes = if root.v.is_array() {
         // a bare array of targets, as Ringba's list endpoints return
         root.array(TOP)?
@@ -140,31 +145,39 @@ fn usage(node: &Node<'_>) -> Res<Usage> {
     node.object(
         "is not a stats entry (currentHour, currentDay, currentMonth, total, currentLive, *Sum)",
     )?;
-    common::usage(
-        node,
-        &[
-            "currentHour",
-            "currentDay",
-            "currentMonth",
-            "total",
-            "currentLive",
-            "currentHourSum",
-            "currentDaySum",
-            "currentMonthSum",
-            "totalSum",
-        ],
-    )
+    super::shape_hint::refuse_near_misses(node, &STATS_KEYS, "Ringba stats entry")?;
+    common::usage(node, &STATS_KEYS)
 }
+
+/// The usage figures of a stats entry, in [`common::UsageKeys`] order.
+const STATS_KEYS: common::UsageKeys = [
+    "currentHour",
+    "currentDay",
+    "currentMonth",
+    "total",
+    "currentLive",
+    "currentHourSum",
+    "currentDaySum",
+    "currentMonthSum",
+    "totalSum",
+];
 
 /// A target, its id node, and its `targetGroupId` if any.
 fn target<'a>(node: &Node<'a>, cache: &mut ZoneCache) -> Res<(Target, Node<'a>, Option<String>)> {
     node.object("is not a Ringba target (an object)")?;
+    super::shape_hint::check_record(node, super::Format::Ringba)?;
+    super::shape_hint::refuse_near_misses(node, super::shape_hint::RINGBA_TARGET, "Ringba target")?;
     let id_node = node
         .get("id")
         .ok_or_else(|| node.missing("id", "a Ringba target needs an \"id\""))?;
     let schedule = node.get("schedule");
     if let Some(s) = &schedule {
         s.object("is not a schedule object")?;
+        super::shape_hint::refuse_near_misses(
+            s,
+            super::shape_hint::RINGBA_SCHEDULE,
+            "Ringba schedule",
+        )?;
     }
     let field = |k: &str| schedule.as_ref().and_then(|s| s.get(k));
     let (zone, zone_name) = common::zone(field("timeZoneId"), cache)?;
@@ -250,6 +263,7 @@ fn clock(node: Option<Node<'_>>, default: u16) -> Res<(u16, String)> {
         return Ok((default, format!("{:02}:{:02}", default / 60, default % 60)));
     };
     node.object("is not a time of day ({\"hour\": 0..=24, \"minute\": 0..=59})")?;
+    super::shape_hint::refuse_near_misses(&node, &["hour", "minute"], "Ringba time of day")?;
     let hour_node = node
         .get("hour")
         .ok_or_else(|| node.missing("hour", "an integer 0..=24"))?;
@@ -281,6 +295,11 @@ fn hours(node: Option<Node<'_>>) -> Res<Option<WeeklyHours>> {
     let mut entries = Vec::with_capacity(7);
     for (day, e) in items.into_iter().enumerate() {
         e.object("is not an hours entry (an object with \"openTime\", \"closeTime\", \"inverted\", \"isClosed\")")?;
+        super::shape_hint::refuse_near_misses(
+            &e,
+            super::shape_hint::RINGBA_DAY,
+            "Ringba hours entry",
+        )?;
         let (open, open_text) = clock(e.get("openTime"), 0)?;
         let close_node = e.get("closeTime");
         let (close, _) = clock(close_node.clone(), 1440)?;

@@ -250,6 +250,25 @@ fn names(obj: &Value, format: Format, id: &str) -> bool {
         .any(|k| obj.get(*k).and_then(id_text).is_some_and(|x| x == id))
 }
 
+/// The JSON path (`$.targets[0].target`) of the target (or group) `id` in a
+/// document of this shape, for messages that point into the document.
+pub fn owner_json_path(doc: &Value, format: Format, kind: OwnerKind, id: &str) -> Option<String> {
+    let path = owner_paths(doc, format, kind)
+        .into_iter()
+        .find(|p| at_path(doc, p).is_some_and(|o| names(o, format, id)))?;
+    let mut out = String::from("$");
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    Some(out)
+}
+
 impl Source {
     /// Parse a config document and keep it for patches.
     pub fn parse(

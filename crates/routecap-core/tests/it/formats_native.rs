@@ -390,11 +390,18 @@ fn format_names_round_trip() {
 
 #[test]
 fn explicit_format_overrides_detection() {
-    // Ambiguous, so detected as native, which ignores `cap_trigger`;
+    // Ambiguous, so detected as native, which refuses `cap_trigger` (a
+    // Retreaver field, and the strict native shape knows no such field);
     // read as Retreaver when told so.
     let doc = br#"{"targets": [{"id": 5, "cap_trigger": "convert"}]}"#;
-    let native = parse_config(doc, "t", None).unwrap();
-    assert_eq!(native.targets[0].trigger, Trigger::Connect);
+    let native = parse_config(doc, "t", None).unwrap_err();
+    assert_eq!(native.path(), "targets[0]");
+    assert!(
+        native
+            .expected()
+            .starts_with("is a Retreaver target (it has `cap_trigger`)"),
+        "{native}"
+    );
     let retreaver = parse_config(doc, "t", Some(Format::Retreaver)).unwrap();
     assert_eq!(retreaver.targets[0].trigger, Trigger::Convert);
 }

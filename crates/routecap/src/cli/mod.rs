@@ -12,6 +12,7 @@ mod route;
 mod serve;
 mod simulate;
 mod usage;
+mod validate;
 mod zones;
 
 /// Decide where a phone call may go: cap-and-schedule routing rules.
@@ -38,6 +39,8 @@ enum Command {
     Hours(hours::Args),
     /// Fill of every cap of every target and group at an instant, with window bounds.
     Usage(usage::Args),
+    /// Check a config without deciding anything: errors (exit 2) and warnings (exit 1 with --strict).
+    Validate(validate::Args),
     /// The engine as an HTTP/1.1 JSON service (memory, or Redis shared by many processes).
     Serve(serve::Args),
 }
@@ -80,6 +83,7 @@ pub fn run() -> i32 {
         Command::Hours(a) => hours::run(a),
         Command::Usage(a) => usage::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Validate(a) => validate::run(a),
     };
     match result {
         Ok(code) => code,

@@ -40,7 +40,12 @@ fn check_reports_local_time_reasons_and_until() {
         .collect();
     assert_eq!(codes, ["paused", "total_cap"], "all reasons, not the first");
     assert_eq!(stjohns["local_time"], "2026-11-22T11:30:00-03:30");
-    assert_eq!(by_id("la-solar")["eligible"], true);
+    // Monday to Friday only, Saturday and Sunday listed as closed: closed
+    // until Monday 07:00 in Los Angeles.
+    let la = by_id("la-solar");
+    assert_eq!(la["eligible"], false);
+    assert_eq!(la["reasons"][0]["code"], "closed");
+    assert_eq!(la["reasons"][0]["until"], "2026-11-23T15:00:00Z");
 }
 
 #[test]
@@ -149,18 +154,29 @@ fn route_is_deterministic_per_seed_and_lists_rejections() {
     let v = json(&a);
     assert_eq!(v["seed"], 7);
     let plan = v["plan"].as_array().unwrap();
-    // eligible: two priority-2 targets, then the priority-3 simultaneous group
-    assert_eq!(plan.len(), 3);
-    assert_eq!(plan[2]["group"], "night-pool");
-    assert_eq!(plan[2]["targets"], serde_json::json!(["kolkata-bpo"]));
+    // on Sunday only the priority-3 simultaneous group is eligible (the
+    // priority-2 targets are closed at weekends)
+    assert_eq!(plan.len(), 1);
+    assert_eq!(plan[0]["group"], "night-pool");
+    assert_eq!(plan[0]["targets"], serde_json::json!(["kolkata-bpo"]));
     let rejected: Vec<&str> = v["rejected"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert_eq!(rejected, ["ny-insurance", "chicago-auto", "stjohns-backup"]);
-    // across seeds both orders of the priority-2 tier occur
+    assert_eq!(
+        rejected,
+        [
+            "ny-insurance",
+            "chicago-auto",
+            "la-solar",
+            "london-debt",
+            "stjohns-backup"
+        ]
+    );
+    // across seeds both orders of the priority-2 tier occur (on Monday,
+    // after the two priority-1 targets)
     let mut firsts = std::collections::BTreeSet::new();
     for seed in 0..16 {
         let s = seed.to_string();
@@ -168,13 +184,13 @@ fn route_is_deterministic_per_seed_and_lists_rejections() {
             "route",
             "examples/native.json",
             "--at",
-            AT,
+            "2026-11-23T15:00:00Z",
             "--seed",
             &s,
             "--json",
         ]);
         firsts.insert(
-            json(&out)["plan"][0]["target"]
+            json(&out)["plan"][2]["target"]
                 .as_str()
                 .unwrap()
                 .to_string(),
@@ -188,7 +204,7 @@ fn replay_answers_each_line_and_exits_1_on_errors() {
     let events = concat!(
         r#"{"at": "2026-11-22T15:00:00Z", "type": "route", "call": "c1"}"#,
         "\n",
-        r#"{"at": "2026-11-22T15:00:01Z", "type": "connect", "call": "c1", "target": "la-solar"}"#,
+        r#"{"at": "2026-11-22T15:00:01Z", "type": "connect", "call": "c1", "target": "kolkata-bpo"}"#,
         "\n",
         r#"{"at": "2026-11-22T15:00:02Z", "type": "connect", "call": "c2", "target": "chicago-auto"}"#,
         "\n",
@@ -253,7 +269,7 @@ fn replay_answers_each_line_and_exits_1_on_errors() {
 
 #[test]
 fn replay_without_errors_exits_0() {
-    let events = r#"{"at": "2026-11-22T15:00:01Z", "type": "connect", "call": "c1", "target": "la-solar"}
+    let events = r#"{"at": "2026-11-22T15:00:01Z", "type": "connect", "call": "c1", "target": "kolkata-bpo"}
 {"at": "2026-11-22T15:00:09Z", "type": "end", "call": "c1"}
 "#;
     let (code, out, _) = routecap_stdin(

@@ -272,6 +272,13 @@ fn bad_input_answers_400_with_the_path() {
             r#"{"targets": [{"id": "a", "caps": {"daily": "many"}}]}"#,
             "targets[0].caps.daily",
         ),
+        // the strict native shape: a misspelt field, the same error as the CLI's
+        (
+            "PUT",
+            "/v1/config",
+            r#"{"targets": [{"id": "a", "caps": {"dialy": 5}}]}"#,
+            "targets[0].caps.dialy",
+        ),
     ];
     for (method, path, body, want_path) in cases {
         let body = (*method != "GET").then_some(*body);
