@@ -95,7 +95,7 @@ const CONFIG: &str = r#"{
     {"id": "g", "members": ["a", "b"], "time_zone": "Europe/London",
      "caps": {"daily": 6, "concurrency": 3}, "usage": {"daily": 1}}
   ],
-  "callers": {"window_seconds": 3600, "repeat": "block"}
+  "repeat_callers": {"mode": "different", "window": 3600}
 }"#;
 
 /// One random event: (kind, call, target, seconds later, revenue cents).
