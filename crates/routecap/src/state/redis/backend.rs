@@ -177,7 +177,8 @@ impl Backend for RedisState {
         at: Instant,
         expected: Option<u64>,
     ) -> Result<ConfigChange, StateError> {
-        self.patch_value(kind, name, patch, request, at, expected).await
+        self.patch_value(kind, name, patch, request, at, expected)
+            .await
     }
 
     fn reseeds(&self) -> u64 {

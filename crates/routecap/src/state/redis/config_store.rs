@@ -291,7 +291,14 @@ impl RedisState {
         let l = self.loaded();
         let floor = l.version() + 1;
         let seeded = self
-            .apply_config(&l.config, l.source.as_ref(), None, "", Stamp::Seed(floor), None)
+            .apply_config(
+                &l.config,
+                l.source.as_ref(),
+                None,
+                "",
+                Stamp::Seed(floor),
+                None,
+            )
             .await?;
         match seeded {
             Some((ver, _)) => {
@@ -499,7 +506,14 @@ impl RedisState {
             }
             let (source, config) = change(&l)?;
             match self
-                .apply_config(&config, Some(&source), Some(&l.config), &l.ver, Stamp::Bump, at)
+                .apply_config(
+                    &config,
+                    Some(&source),
+                    Some(&l.config),
+                    &l.ver,
+                    Stamp::Bump,
+                    at,
+                )
                 .await?
             {
                 Some((ver, dropped)) => {
