@@ -28,7 +28,13 @@ const pkg = join(root, 'bindings', 'wasm', 'pkg');
 // Display (1,196, no variant-by-variant copy), dates read by chrono's own
 // format::parse instead of a hand-written copy (3,502). The headroom stays
 // what it was (10,361 bytes).
-const MAX_GZIPPED = 204_800 + 15_989;
+//
+// Raised again by what checked configs cost the main module (10,872
+// bytes; 212,674 before them, 223,546 with them): the native shape's field
+// tables for unknown-field errors and their "did you mean", the shape
+// hints of a record read as the wrong shape, and `validate` with its
+// warnings, which the demo shows under the config box.
+const MAX_GZIPPED = 204_800 + 15_989 + 10_872;
 
 test('the main module stays within its budget gzipped (node zlib level 9)', () => {
   const file = join(pkg, 'routecap_wasm_bg.wasm');
