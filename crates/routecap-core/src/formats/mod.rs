@@ -8,7 +8,8 @@
 //! an error naming the known field within two edits; `$…` and `x-…` fields
 //! are the operator's); the imported shapes ignore fields they do not read:
 //! real exports carry many that routing does not need, but a target record
-//! must have a field of the shape it is read as ([`shape_hint`]). `null` is treated like an absent field.
+//! must have a field of the shape it is read as (see `shape_hint`).
+//! `null` is treated like an absent field.
 //!
 //! Decisions where the sources are silent:
 //! - Integers must be written as integers: `1.5` or `1.0` where a count,
