@@ -33,7 +33,7 @@
 //! answers them all. On start the store is read back: the latest snapshot,
 //! then each event after it applied again, each answering as it did.
 //! Logging events rather than state deltas keeps one code path for the
-//! live change and the replay ([`event::Event::apply`]).
+//! live change and the replay (`event::Event::apply`).
 //!
 //! # Guarantees
 //!
@@ -67,7 +67,7 @@
 //! - **Bounded size**: settled calls are forgotten as in memory; once the
 //!   events since the last snapshot outnumber 10,000 and twice the calls
 //!   in the state, the writer writes a new snapshot and deletes the events
-//!   before it (see [`writer`]).
+//!   before it (see the `writer` module).
 //! - **A failed write stops changes**: if a commit fails (disk full, I/O
 //!   error) the process accepts no further change and `/healthz` reports
 //!   it; restart it to continue from what the file holds (the failed
