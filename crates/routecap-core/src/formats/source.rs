@@ -40,104 +40,33 @@ impl OwnerKind {
     }
 }
 
-const NATIVE_TARGET: &[&str] = &[
-    "id",
-    "name",
-    "priority",
-    "weight",
-    "paused",
-    "time_zone",
-    "trigger",
-    "hours",
-    "caps",
-    "concurrency_matrix",
-    "timeout_seconds",
-    "filter",
-    "duplicates",
-];
-const NATIVE_GROUP: &[&str] = &[
-    "id",
-    "name",
-    "members",
-    "mode",
-    "priority",
-    "weight",
-    "time_zone",
-    "hours",
-    "caps",
-    "concurrency_matrix",
-    "timeout_seconds",
-    "filter",
-];
-const RETREAVER_TARGET: &[&str] = &[
-    "id",
-    "tid",
-    "client_tid",
-    "name",
-    "number",
-    "paused",
-    "priority",
-    "weight",
-    "time_zone",
-    "cap_trigger",
-    "trigger",
-    "business_hours",
-    "business_hours_attributes",
-    "caps",
-    "hourly_cap_attributes",
-    "daily_cap_attributes",
-    "monthly_cap_attributes",
-    "hard_cap_attributes",
-    "concurrency_cap",
-    "tag_list",
-    "tag_values",
-    "timeout_seconds",
-];
-const RETREAVER_GROUP: &[&str] = &[
-    "id",
-    "name",
-    "target_ids",
-    "targets",
-    "behavior",
-    "priority",
-    "weight",
-    "time_zone",
-    "business_hours",
-    "business_hours_attributes",
-    "caps",
-    "hourly_cap_attributes",
-    "daily_cap_attributes",
-    "monthly_cap_attributes",
-    "hard_cap_attributes",
-    "concurrency_cap",
-    "tag_list",
-    "tag_values",
-    "timeout_seconds",
-];
-const RINGBA_TARGET: &[&str] = &[
-    "id",
-    "name",
-    "enabled",
-    "schedule",
-    "targetCallIncrement",
-    "targetGroupId",
-    "priority",
-    "weight",
-    "criteria",
-    "instructions",
-    "conversionTimerOffset",
-];
+/// Fields an owner's reader reads that a patch cannot change: imported
+/// usage (a usage import changes it).
+const NOT_PATCHED: &[&str] = &["usage", "calls_in_progress"];
 
-/// The fields a patch of this shape and kind may name.
-pub fn patch_fields(format: Format, kind: OwnerKind) -> &'static [&'static str] {
-    match (format, kind) {
-        (Format::Routecap, OwnerKind::Target) => NATIVE_TARGET,
-        (Format::Routecap, OwnerKind::Group) => NATIVE_GROUP,
-        (Format::Retreaver, OwnerKind::Target) => RETREAVER_TARGET,
-        (Format::Retreaver, OwnerKind::Group) => RETREAVER_GROUP,
-        (Format::Ringba, OwnerKind::Target) => RINGBA_TARGET,
+/// The fields a patch of this shape and kind may name: those its reader
+/// reads (one list per shape, shared with the unknown-field and
+/// wrong-shape checks), but imported usage; plus a platform field
+/// routecap keeps in the document without reading it (Retreaver's
+/// `number`, Ringba's `conversionTimerOffset`).
+pub fn patch_fields(format: Format, kind: OwnerKind) -> Vec<&'static str> {
+    let read: &[&'static str] = match (format, kind) {
+        (Format::Routecap, OwnerKind::Target) => super::native::fields::TARGET,
+        (Format::Routecap, OwnerKind::Group) => super::native::fields::GROUP,
+        (Format::Retreaver, OwnerKind::Target) => super::shape_hint::RETREAVER_TARGET,
+        (Format::Retreaver, OwnerKind::Group) => super::shape_hint::RETREAVER_GROUP,
+        (Format::Ringba, OwnerKind::Target) => super::shape_hint::RINGBA_TARGET,
         (Format::Ringba, OwnerKind::Group) => &[],
+    };
+    let mut fields: Vec<&'static str> = (read.iter().copied())
+        .filter(|f| !NOT_PATCHED.contains(f))
+        .collect();
+    match (format, kind) {
+        (Format::Retreaver, OwnerKind::Target) => fields.push("number"),
+        (Format::Ringba, OwnerKind::Target) => fields.push("conversionTimerOffset"),
+        _ => {}
     }
+    fields
 }
 
 /// A config document in its own shape, as it was parsed.
